@@ -1,0 +1,1 @@
+"""ccf language front end."""

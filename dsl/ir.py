@@ -1,0 +1,300 @@
+"""The checked intermediate representation: small, typed, immutable and free of SQL.
+
+Every quantity node carries its ``scale``: the node's numeric value times ``scale`` is the
+value in base units (m, kg, s, J, kg of a gas). Unit conversions are therefore explicit
+``Rescale`` nodes with exact rational ratios, decided at compile time; the SQL generator and
+the Python reference evaluator both just follow the tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from ccf.dsl.source import Spanned
+from ccf.dsl.units import DIMENSIONLESS, Dimension, format_dimension
+
+
+@dataclass(frozen=True)
+class Type:
+    """A value's type: quantity (with dimension), text, boolean, date, or null."""
+
+    kind: Literal["quantity", "text", "boolean", "date", "null"]
+    dimension: Dimension = DIMENSIONLESS
+
+    def __str__(self) -> str:
+        if self.kind == "quantity":
+            return format_dimension(self.dimension) if self.dimension else "a number"
+        return {"text": "text", "boolean": "true/false", "date": "a date", "null": "null"}[self.kind]
+
+
+NUMBER = Type("quantity")
+TEXT = Type("text")
+BOOLEAN = Type("boolean")
+DATE = Type("date")
+NULL = Type("null")
+
+
+def quantity(dim: Dimension) -> Type:
+    return Type("quantity", dim)
+
+
+class Node(Spanned):
+    """Base of IR expression nodes."""
+
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Const(Node):
+    """A decimal constant (from a literal or a parameter), in units of ``scale``."""
+
+    value: Decimal
+    type: Type = NUMBER
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class TextConst(Node):
+    value: str
+    type: Type = TEXT
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class BoolConst(Node):
+    value: bool
+    type: Type = BOOLEAN
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class DateConst(Node):
+    value: str  # ISO yyyy-mm-dd
+    type: Type = DATE
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class NullConst(Node):
+    type: Type = NULL
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class UnitConversion:
+    """How one row unit becomes base units: value × factor (exact)."""
+
+    unit: str
+    factor: Decimal
+
+
+@dataclass(frozen=True)
+class FieldRef(Node):
+    """An activity field. Quantities are brought to base units per row via ``conversions``
+    (keyed by the row's ``<field>_unit``), or by ``fixed_factor`` for a field with a fixed unit."""
+
+    name: str
+    type: Type
+    conversions: tuple[UnitConversion, ...] = ()
+    fixed_factor: Decimal | None = None
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class ParamRef(Node):
+    """A named methodology parameter (kept by name for explanation and diff)."""
+
+    name: str
+    value: Node
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class FactorRef(Node):
+    """The value of one gas of a factor lookup, in units of ``scale``."""
+
+    lookup: str
+    gas: str
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Arith(Node):
+    op: Literal["+", "-", "*", "/"]
+    left: Node
+    right: Node
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Node
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Rescale(Node):
+    """operand × ratio: converts a value to a new scale (scale = operand.scale / ratio)."""
+
+    operand: Node
+    ratio: Fraction
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    left: Node
+    right: Node
+    type: Type = BOOLEAN
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class Logic(Node):
+    op: Literal["and", "or"]
+    left: Node
+    right: Node
+    type: Type = BOOLEAN
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Node
+    type: Type = BOOLEAN
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class InList(Node):
+    operand: Node
+    items: tuple[Node, ...]
+    negated: bool = False
+    type: Type = BOOLEAN
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class IfThen(Node):
+    cond: Node
+    then: Node
+    otherwise: Node
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Coalesce(Node):
+    left: Node
+    right: Node
+    type: Type
+    scale: Fraction
+
+
+@dataclass(frozen=True)
+class Func(Node):
+    """min, max (ignore nulls, as SQL LEAST/GREATEST), abs, round (half away from zero), year."""
+
+    name: Literal["min", "max", "abs", "round", "year"]
+    args: tuple[Node, ...]
+    type: Type
+    scale: Fraction
+    digits: int = 0  # for round
+
+
+# --- methodology level ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field(Spanned):
+    name: str
+    type: Type
+    required: bool
+    conversions: tuple[UnitConversion, ...] = ()
+    fixed_factor: Decimal | None = None
+    display_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ActivityType(Spanned):
+    id: str
+    title: str
+    fields: tuple[Field, ...]
+    content_hash: str
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class FactorLookup(Spanned):
+    """Rows find a factor where every ``select`` attribute equals its text and every
+    ``match`` attribute equals the row's key expression; values are per ``per``."""
+
+    name: str
+    select: tuple[tuple[str, str], ...]
+    match: tuple[tuple[str, Node], ...]
+    per: str
+    gases: tuple[str, ...]  # gases referenced by the rules
+
+
+@dataclass(frozen=True)
+class Emission(Spanned):
+    """One gas of a rule's emissions; ``value`` is in kg of ``gas`` (or kg CO2e when
+    ``co2e_basis``), already rescaled to scale 1."""
+
+    gas: str  # 'CO2e' | 'CO2' | 'CH4' | 'N2O'
+    value: Node
+    co2e_basis: bool  # True: value is kg CO2e (of that gas); False: kg of the gas itself
+
+
+@dataclass(frozen=True)
+class Rule(Spanned):
+    id: str
+    where: Node | None
+    emissions: tuple[Emission, ...] = ()
+    exclude: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter(Spanned):
+    name: str
+    value: Node
+
+
+@dataclass(frozen=True)
+class Methodology(Spanned):
+    """A checked methodology version, ready to lower to SQL or evaluate in Python."""
+
+    id: str
+    version: str
+    status: str
+    title: str
+    scope: int
+    category: int | None
+    source: str | None
+    method: str
+    references: tuple[str, ...]
+    factor_set: str
+    gwp: str
+    activity: ActivityType
+    parameters: tuple[Parameter, ...]
+    lookups: tuple[FactorLookup, ...]
+    rules: tuple[Rule, ...]
+    content_hash: str
+    path: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"

@@ -1,0 +1,121 @@
+"""Front-end driver: read files, validate, check; find every methodology version in a folder.
+
+    methodologies/
+      activity_types/<activity_type>.yaml
+      <methodology id>/<version>.yaml
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from ccf.dsl import ir
+from ccf.dsl.check import FactorSetSignature, check_activity_type, check_methodology
+from ccf.dsl.diagnostics import Diagnostic, DiagnosticError
+from ccf.dsl.model import ActivityTypeFile, MethodologyFile, validate_document
+from ccf.dsl.source import SourceFile, Span
+from ccf.dsl.yaml_source import load_yaml
+
+
+def read_activity_type(source: SourceFile) -> ir.ActivityType:
+    doc = load_yaml(source)
+    spec = validate_document(doc, ActivityTypeFile)
+    return check_activity_type(doc, spec)
+
+
+def read_methodology(
+    source: SourceFile,
+    activity_types: Mapping[str, ir.ActivityType],
+    factor_sets: Mapping[str, FactorSetSignature],
+) -> ir.Methodology:
+    doc = load_yaml(source)
+    spec = validate_document(doc, MethodologyFile)
+    return check_methodology(doc, spec, activity_types, factor_sets)
+
+
+def _version_key(version: str) -> tuple:
+    core, _, pre = version.partition("-")
+    nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
+    return nums + ((1,) if not pre else (0, pre))
+
+
+@dataclass
+class Library:
+    """Every activity type and methodology version under a folder, checked."""
+
+    root: Path
+    factor_sets: Mapping[str, FactorSetSignature]
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    activity_types: dict[str, ir.ActivityType] = field(default_factory=dict)
+    methodologies: dict[tuple[str, str], ir.Methodology] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path, factor_sets: Mapping[str, FactorSetSignature]) -> "Library":
+        lib = cls(Path(root), factor_sets)
+        for path in sorted((lib.root / "activity_types").glob("*.yaml")):
+            src = lib._read(path)
+            try:
+                at = read_activity_type(src)
+            except DiagnosticError as exc:
+                lib.diagnostics.extend(exc.diagnostics)
+                continue
+            if at.id != path.stem:
+                lib.diagnostics.append(
+                    Diagnostic("E206", f"activity type '{at.id}' must be in a file named {at.id}.yaml", at.span)
+                )
+            lib.activity_types[at.id] = at
+        for path in sorted(lib.root.glob("*/*.yaml")):
+            if path.parent.name == "activity_types":
+                continue
+            lib.add(path)
+        return lib
+
+    def _read(self, path: Path) -> SourceFile:
+        src = SourceFile.read(path)
+        self.sources[src.path] = src
+        return src
+
+    def add(self, path: Path) -> ir.Methodology | None:
+        src = self._read(path)
+        try:
+            m = read_methodology(src, self.activity_types, self.factor_sets)
+        except DiagnosticError as exc:
+            self.diagnostics.extend(exc.diagnostics)
+            return None
+        if (m.id, m.version) != (path.parent.name, path.stem):
+            self.diagnostics.append(
+                Diagnostic(
+                    "E205",
+                    f"{m.ref} must be stored as {m.id}/{m.version}.yaml",
+                    Span(src.path, 1, 1, 1, 1),
+                    suggestion="rename the file or fix 'methodology'/'version'",
+                )
+            )
+        self.methodologies[(m.id, m.version)] = m
+        return m
+
+    def versions(self) -> list[ir.Methodology]:
+        return sorted(self.methodologies.values(), key=lambda m: (m.id, _version_key(m.version)))
+
+    def resolve(self, ref: str) -> ir.Methodology:
+        """'id@version', or 'id' for its latest published version."""
+        mid, _, version = ref.partition("@")
+        if version:
+            m = self.methodologies.get((mid, version))
+            if m is None:
+                raise KeyError(ref)
+            return m
+        published = [m for m in self.versions() if m.id == mid and m.status == "published"]
+        if not published:
+            raise KeyError(ref)
+        return published[-1]
+
+    def latest_published(self) -> list[ir.Methodology]:
+        latest: dict[str, ir.Methodology] = {}
+        for m in self.versions():
+            if m.status == "published":
+                latest[m.id] = m
+        return list(latest.values())
