@@ -293,7 +293,12 @@ class Checker:
         if e.op == "??":
             left, right, t, scale = self.unify(left, right, e, "use '??' with")
             return ir.Coalesce(left, right, t, scale, span=e.span)
-        # comparisons
+        # comparisons; '== null' asks whether a value is missing
+        if isinstance(right, ir.NullConst) or isinstance(left, ir.NullConst):
+            if e.op not in ("==", "!="):
+                raise self.error("E503", f"'{e.op}' cannot compare with null; use '== null' or '!= null'", e.span)
+            operand = left if isinstance(right, ir.NullConst) else right
+            return ir.IsNull(operand, e.op == "!=", span=e.span)
         left, right, t, _ = self.unify(left, right, e, "compare")
         if e.op not in ("==", "!=") and t.kind in ("text", "boolean"):
             raise self.error("E503", f"'{e.op}' needs numbers, quantities or dates, not {t}", e.span)
@@ -430,7 +435,8 @@ def _zero_adapts(node: ir.Node, other: ir.Node) -> ir.Node:
 def _describe(node: ir.Node) -> str:
     if node.type.kind != "quantity" or not node.type.dimension:
         return str(node.type)
-    unit = _unit_name(node)
+    # a written unit is worth repeating; a field's base-unit scale is an internal detail
+    unit = _unit_name(node) if isinstance(node, (ir.Const, ir.FactorRef, ir.Rescale)) else None
     return f"{node.type} ({unit})" if unit else str(node.type)
 
 

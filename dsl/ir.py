@@ -160,6 +160,16 @@ class Compare(Node):
 
 
 @dataclass(frozen=True)
+class IsNull(Node):
+    """``x == null`` / ``x != null``: whether a value is missing (never null itself)."""
+
+    operand: Node
+    negated: bool = False
+    type: Type = BOOLEAN
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
 class Logic(Node):
     op: Literal["and", "or"]
     left: Node

@@ -1,2 +1,256 @@
-def main():
-    print("hi")
+"""The ccf command line. Exit codes: 0 ok, 1 user error (a message, never a traceback), 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Sequence
+
+from ccf.dsl.diagnostics import CcfError, DiagnosticError, render
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _interactive(args: argparse.Namespace) -> bool:
+    return sys.stdout.isatty() and not getattr(args, "json", False)
+
+
+def _fmt_kg(d: Decimal) -> str:
+    """Report display: kg CO2e rounded half away from zero to 3 decimals (docs/numeric-semantics.md)."""
+    from ccf.engine.report import display_kg
+
+    return display_kg(d)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ccf.dsl.library import Library
+    from ccf.engine import api
+
+    lib = api.library()
+    paths = [Path(p) for p in args.paths] or [api.methodologies_dir()]
+    checked = 0
+    extra = Library(lib.root, lib.factor_sets, activity_types=dict(lib.activity_types))
+    for p in paths:
+        if not p.exists():
+            raise CcfError(f"{p}: no such file or folder")
+        if p.is_dir():
+            sub = Library.load(p, lib.factor_sets) if (p / "activity_types").exists() else None
+            if sub is not None:
+                extra.diagnostics += sub.diagnostics
+                extra.sources.update(sub.sources)
+                checked += len(sub.sources)
+                continue
+            files = sorted(p.rglob("*.yaml"))
+        else:
+            files = [p]
+        for f in files:
+            if f.parent.name == "activity_types":
+                continue
+            extra.add(f)
+            checked += 1
+    if extra.diagnostics:
+        sys.stderr.write(render(extra.diagnostics, extra.sources) + "\n")
+        return 1
+    _out(f"ok: {checked} file{'s' if checked != 1 else ''} checked, no problems found")
+    return 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+
+    lib = api.require_clean(api.library())
+    _out(api.compile_ref(args.ref, lib).sql().rstrip())
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from ccf.dsl.schema import activity_type_schema, methodology_schema
+
+    schema = activity_type_schema() if args.kind == "activity-type" else methodology_schema()
+    _out(json.dumps(schema, indent=2, sort_keys=False))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+
+    lib = api.library()
+    rows = [
+        {
+            "id": m.id, "version": m.version, "status": m.status, "scope": m.scope, "category": m.category,
+            "method": m.method, "factor_set": m.factor_set, "activity_type": m.activity.id, "title": m.title,
+        }
+        for m in lib.versions()
+    ]
+    if args.json:
+        _out(json.dumps(rows, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("methodology", "version", "status", "scope", "category", "method", "factor set")
+        for r in rows:
+            t.add_row(r["id"], r["version"], r["status"], str(r["scope"]), str(r["category"] or "-"), r["method"], r["factor_set"])
+        Console(width=160).print(t)
+    if lib.diagnostics:
+        sys.stderr.write(f"note: {len(lib.diagnostics)} problem(s) in methodology files; run 'ccf check'\n")
+    return 0
+
+
+def _progress_bar(args: argparse.Namespace):
+    if not _interactive(args):
+        return None
+    from rich.progress import Progress
+
+    return Progress(transient=True)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+
+    lib = api.require_clean(api.library())
+    with api.open_database() as conn:
+        reports = []
+        for f in args.files:
+            bar = _progress_bar(args)
+            if bar is None:
+                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib)
+                continue
+            with bar:
+                task = bar.add_task(f"loading {Path(f).name}", total=None)
+                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, lambda n: bar.update(task, completed=n))
+    if args.json:
+        _out(json.dumps([_load_json(r) for r in reports], indent=2))
+        return 0
+    for r in reports:
+        _out(f"{r.source_file}: {r.rows_read} rows read, {r.rows_loaded} loaded, {r.rows_rejected} rejected (load {r.load_id}, dataset {r.dataset})")
+        for reason, n in r.reasons:
+            _out(f"  rejected {n} × {reason}")
+    return 0
+
+
+def _load_json(r) -> dict:
+    return {
+        "load_id": r.load_id, "dataset": r.dataset, "activity_type": r.activity_type, "file": r.source_file,
+        "sha256": r.sha256, "rows_read": r.rows_read, "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
+        "rejected_by_reason": dict(r.reasons),
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+    from ccf.engine.run import run
+
+    lib = api.require_clean(api.library())
+    methodologies = api.resolve(lib, args.methodologies) if args.methodologies else lib.latest_published()
+    with api.open_database() as conn:
+        bar = _progress_bar(args)
+        if bar is None:
+            report = run(conn, args.dataset, methodologies)
+        else:
+            with bar:
+                task = bar.add_task("running", total=len(methodologies))
+                report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref))
+    _print_run(report, args.json)
+    return 0
+
+
+def _print_run(report, as_json: bool) -> None:
+    from ccf.engine.report import print_run
+
+    if as_json:
+        _out(json.dumps(report.to_json(), indent=2))
+    else:
+        print_run(report)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+
+    with api.open_database() as conn:
+        result = api.demo(conn)
+    if args.json:
+        _out(json.dumps({"loads": [_load_json(r) for r in result.loads], "run": result.report.to_json()}, indent=2))
+        return 0
+    _out("ccf demo — Northwind Group, fictional company group, reporting year 2024")
+    _out("factors: UK DESNZ GHG conversion factors 2024 (v1.1), IPCC AR5 GWP-100")
+    for r in result.loads:
+        _out(f"loaded {Path(r.source_file).name}: {r.rows_loaded} rows, {r.rows_rejected} rejected")
+    _print_run(result.report, False)
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ccf", description="Corporate carbon footprint engine (GHG Protocol).")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("check", help="check methodology files; print positioned errors")
+    s.add_argument("paths", nargs="*", help="files or folders (default: the shipped methodologies)")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("compile", help="print the SQL a methodology version compiles to")
+    s.add_argument("ref", help="ID@VERSION, or ID for its latest published version")
+    s.set_defaults(func=cmd_compile)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type) files")
+    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type"], default="methodology")
+    s.set_defaults(func=cmd_schema)
+
+    s = sub.add_parser("list", help="list every methodology version")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("load", help="load activity data CSV files into a dataset")
+    s.add_argument("--dataset", required=True, help="dataset name (created on first load)")
+    s.add_argument("--type", required=True, help="activity type of the files (see methodologies/activity_types)")
+    s.add_argument("files", nargs="+", help="CSV files")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_load)
+
+    s = sub.add_parser("run", help="run methodologies over a dataset in one transaction")
+    s.add_argument("--dataset", required=True)
+    s.add_argument("methodologies", nargs="*", help="ID@VERSION or ID (default: every latest published version)")
+    s.add_argument("--json", action="store_true", help="machine-readable summary")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("demo", help="load the sample company group and compute its inventory")
+    s.add_argument("--json", action="store_true", help="machine-readable summary")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DiagnosticError as exc:
+        from ccf.engine import api
+
+        sources = {}
+        try:
+            sources = api.library().sources
+        except CcfError:
+            pass
+        sys.stderr.write(render(exc.diagnostics, sources) + "\n")
+        return 1
+    except CcfError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

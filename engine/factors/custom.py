@@ -57,9 +57,9 @@ def _unit(text: str, path: Path, line: int) -> str:
     try:
         unit = parse_unit(text)
     except UnitError as e:
+        message = str(e) if e.name == text else f"unit '{text}': {e}"
         hint = did_you_mean(e.name, unit_names()) if e.name else None
-        raise FactorFileError(f"unknown unit '{text}': {e}" + (f" (did you mean '{hint}'?)" if hint else ""),
-                              path, line) from None
+        raise FactorFileError(message + (f"; {hint}" if hint else ""), path, line) from None
     if any(base in GAS_UNITS for base, _ in unit.dimension):
         raise FactorFileError(f"unit '{text}' names a gas; give only the per-unit, e.g. 'kWh'", path, line)
     return text
@@ -111,7 +111,7 @@ def parse_custom(data: bytes, path: str | Path) -> tuple[list[str], list[FactorR
     for line, row in rows:
         if len(row) != len(names):
             raise FactorFileError(f"row has {len(row)} cells, header has {len(names)}", path, line)
-        record = _record(line, {n: c.strip() for n, c in zip(names, row)}, path)
+        record = _record(line, {n: c.strip() for n, c in zip(names, row, strict=True)}, path)
         if record.factor_id in seen:
             raise FactorFileError(f"duplicate factor_id '{record.factor_id}' (first on line {seen[record.factor_id]})",
                                   path, line)

@@ -1,0 +1,22 @@
+"""JSON Schemas of the file formats, exported from the pydantic models (for editors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ccf.dsl.model import ActivityTypeFile, MethodologyFile
+
+SCHEMA_BASE = "https://ccf.invalid/schema/"
+
+
+def _schema(model: type, name: str) -> dict[str, Any]:
+    schema = model.model_json_schema(mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_BASE + name, **schema}
+
+
+def methodology_schema() -> dict[str, Any]:
+    return _schema(MethodologyFile, "methodology.schema.json")
+
+
+def activity_type_schema() -> dict[str, Any]:
+    return _schema(ActivityTypeFile, "activity-type.schema.json")

@@ -1,0 +1,140 @@
+"""The Python API: the same operations as the command line, returning data instead of text."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Callable, Sequence
+
+import psycopg
+
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import CcfError, DiagnosticError
+from ccf.dsl.library import Library
+from ccf.engine.compile import CompiledMethodology, compile_methodology
+from ccf.engine.database import connect
+from ccf.engine.factors.catalog import shipped_editions
+from ccf.engine.factors.model import FactorSetEdition
+from ccf.engine.factors.store import install_shipped
+from ccf.engine.load import LoadReport, load_csv
+from ccf.engine.migrate import migrate
+from ccf.engine.run import RunReport, run
+
+
+def project_root() -> Path:
+    import ccf.engine
+
+    return Path(ccf.engine.__file__).resolve().parent.parent
+
+
+def methodologies_dir() -> Path:
+    return Path(os.environ.get("CCF_METHODOLOGIES") or project_root() / "methodologies")
+
+
+@cache
+def factor_signatures() -> dict[str, FactorSetEdition]:
+    """What the checker needs of each shipped factor-set edition (parsed once per process)."""
+    return {set_id: load()[0] for set_id, load in shipped_editions().items()}
+
+
+def library(root: Path | None = None) -> Library:
+    """Every activity type and methodology version under root (default: the shipped library)."""
+    return Library.load(root or methodologies_dir(), factor_signatures())
+
+
+def require_clean(lib: Library) -> Library:
+    if lib.diagnostics:
+        raise DiagnosticError(lib.diagnostics)
+    return lib
+
+
+def resolve(lib: Library, refs: Sequence[str]) -> list[ir.Methodology]:
+    """Methodologies by 'id@version' or 'id' (its latest published version)."""
+    out = []
+    for ref in refs:
+        try:
+            out.append(lib.resolve(ref))
+        except KeyError:
+            from ccf.dsl.diagnostics import did_you_mean
+
+            known = [m.ref for m in lib.versions()] + [m.id for m in lib.versions()]
+            hint = did_you_mean(ref, known)
+            raise CcfError(f"no methodology {ref!r}" + (f"; {hint}" if hint else "; see 'ccf list'")) from None
+    return out
+
+
+def compile_ref(ref: str, lib: Library | None = None) -> CompiledMethodology:
+    lib = lib or library()
+    (m,) = resolve(lib, [ref])
+    return compile_methodology(m)
+
+
+def open_database(url: str | None = None) -> psycopg.Connection:
+    """A connection to a migrated database with the shipped factor sets installed."""
+    conn = connect(url)
+    migrate(conn)
+    install_shipped(conn)
+    conn.commit()
+    return conn
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    loads: tuple[LoadReport, ...]
+    report: RunReport
+
+
+def demo_dir() -> Path:
+    return project_root() / "methodologies" / "sample_data" / "northwind"
+
+
+def load_files(
+    conn: psycopg.Connection, dataset: str, activity_type: str, files: Sequence[Path], lib: Library,
+    progress: Callable[[int], None] | None = None,
+) -> list[LoadReport]:
+    at = lib.activity_types.get(activity_type)
+    if at is None:
+        from ccf.dsl.diagnostics import did_you_mean
+
+        hint = did_you_mean(activity_type, lib.activity_types)
+        raise CcfError(f"unknown activity type {activity_type!r}" + (f"; {hint}" if hint else ""))
+    return [load_csv(conn, dataset, at, Path(f), progress) for f in files]
+
+
+def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
+    """Load the sample company's activity data (once) and run every published methodology."""
+    lib = require_clean(library())
+    loads = []
+    for csv in sorted(demo_dir().glob("*.csv")):
+        activity_type = csv.stem.split(".")[0]
+        if _already_loaded(conn, dataset, activity_type, csv):
+            continue
+        loads += load_files(conn, dataset, activity_type, [csv], lib)
+    methodologies = [m for m in lib.latest_published()]
+    return DemoResult(tuple(loads), run(conn, dataset, methodologies))
+
+
+def _already_loaded(conn: psycopg.Connection, dataset: str, activity_type: str, csv: Path) -> bool:
+    import hashlib
+
+    from sqlglot import exp
+
+    from ccf.engine.sql import Executor, column, param, table
+
+    digest = hashlib.sha256(csv.read_bytes()).hexdigest()
+    row = Executor(conn).one(
+        exp.select(exp.Count(this=exp.Star()))
+        .from_(table("activity_load"))
+        .where(
+            exp.and_(
+                exp.EQ(this=column("dataset"), expression=param("dataset")),
+                exp.EQ(this=column("activity_type"), expression=param("activity_type")),
+                exp.EQ(this=column("sha256"), expression=param("sha256")),
+            )
+        ),
+        {"dataset": dataset, "activity_type": activity_type, "sha256": digest},
+    )
+    conn.commit()
+    return bool(row and row[0])

@@ -1,0 +1,597 @@
+"""Lower a checked methodology (IR) to set-based PostgreSQL statements, as sqlglot trees.
+
+A methodology always compiles to the same six statements, whatever the row count:
+
+1. ``evaluate``  CREATE TEMPORARY TABLE ccf_eval AS … — one pass over the activity rows:
+   normalise units, join each factor lookup (resolved once per distinct key), pick the first
+   rule whose condition holds, compute every gas, and classify the row
+   (result / excluded / unmatched with a reason).
+2. ``results``   INSERT INTO ccf.result … — one row per activity row and gas, with provenance.
+3. ``excluded``  INSERT INTO ccf.excluded …
+4. ``unmatched`` INSERT INTO ccf.unmatched …
+5. ``reconcile`` SELECT the counts that must balance.
+6. ``cleanup``   DROP TABLE ccf_eval.
+
+Bound parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterator
+
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit
+from ccf.engine import sql
+from ccf.engine.sql import column, func, ident, number, param, render, table, text
+
+EVAL = "ccf_eval"
+GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O")
+
+
+@dataclass(frozen=True)
+class CompiledMethodology:
+    """The statements of one methodology, in the order they run."""
+
+    methodology: ir.Methodology
+    evaluate: exp.Expression
+    results: exp.Expression
+    excluded: exp.Expression
+    unmatched: exp.Expression
+    reconcile: exp.Expression
+    cleanup: exp.Expression
+
+    def statements(self) -> list[tuple[str, exp.Expression]]:
+        return [
+            ("evaluate", self.evaluate),
+            ("results", self.results),
+            ("excluded", self.excluded),
+            ("unmatched", self.unmatched),
+            ("reconcile", self.reconcile),
+            ("cleanup", self.cleanup),
+        ]
+
+    def sql(self) -> str:
+        m = self.methodology
+        head = [
+            f"-- ccf compiled SQL for {m.ref} ({m.status})",
+            f"-- {m.title}",
+            f"-- content hash sha256:{m.content_hash}",
+            f"-- activity type {m.activity.id}; factor set {m.factor_set}; GWP {m.gwp}",
+            "-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s",
+        ]
+        body = [f"\n-- [{i}] {name}\n{render(tree)};" for i, (name, tree) in enumerate(self.statements(), 1)]
+        return "\n".join(head) + "\n" + "\n".join(body) + "\n"
+
+
+def activity_table_name(activity_type: str) -> str:
+    return f"activity_{activity_type}"
+
+
+def _lookup_col(lookup: str, gas: str, suffix: str = "") -> str:
+    return f"{lookup}__{gas.lower()}{suffix}"
+
+
+# --- expressions ------------------------------------------------------------------------
+
+
+Resolver = Callable[[str], exp.Expression]
+
+
+class ExpressionCompiler:
+    """One visitor per IR node type; a node without a visitor fails loudly."""
+
+    def __init__(self, row: str):
+        self.row = row
+
+    def __call__(self, node: ir.Node) -> exp.Expression:
+        visit = getattr(self, "visit_" + type(node).__name__, None)
+        if visit is None:
+            raise NotImplementedError(f"no SQL for IR node {type(node).__name__}")
+        return visit(node)
+
+    def operand(self, node: ir.Node) -> exp.Expression:
+        e = self(node)
+        return exp.Paren(this=e) if isinstance(e, (exp.Binary, exp.Neg, exp.Not)) and not isinstance(e, exp.Dot) else e
+
+    def visit_Const(self, n: ir.Const) -> exp.Expression:
+        return number(n.value)
+
+    def visit_TextConst(self, n: ir.TextConst) -> exp.Expression:
+        return text(n.value)
+
+    def visit_BoolConst(self, n: ir.BoolConst) -> exp.Expression:
+        return exp.true() if n.value else exp.false()
+
+    def visit_DateConst(self, n: ir.DateConst) -> exp.Expression:
+        return exp.Cast(this=text(n.value), to=exp.DataType.build("DATE"))
+
+    def visit_NullConst(self, n: ir.NullConst) -> exp.Expression:
+        return exp.Null()
+
+    def visit_FieldRef(self, n: ir.FieldRef) -> exp.Expression:
+        return column(n.name, self.row)
+
+    def visit_ParamRef(self, n: ir.ParamRef) -> exp.Expression:
+        e = self(n.value)
+        e = exp.Paren(this=e) if isinstance(e, exp.Binary) else e
+        e.add_comments([f" parameter {n.name} "])
+        return e
+
+    def visit_FactorRef(self, n: ir.FactorRef) -> exp.Expression:
+        return column(_lookup_col(n.lookup, n.gas), self.row)
+
+    def visit_Arith(self, n: ir.Arith) -> exp.Expression:
+        left, right = self.operand(n.left), self.operand(n.right)
+        if isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const):
+            left = exp.Cast(this=left, to=exp.DataType.build("NUMERIC"))  # never integer arithmetic
+        if n.op == "/":
+            return func("div", self(n.left), self(n.right), schema="ccf")
+        return {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[n.op](this=left, expression=right)
+
+    def visit_Neg(self, n: ir.Neg) -> exp.Expression:
+        return exp.Neg(this=self.operand(n.operand))
+
+    def visit_Rescale(self, n: ir.Rescale) -> exp.Expression:
+        if is_terminating(n.ratio):
+            return scale_sql(self.operand(n.operand), n.ratio)
+        return scale_sql(self(n.operand), n.ratio)
+
+    def visit_Compare(self, n: ir.Compare) -> exp.Expression:
+        cls = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[n.op]
+        return cls(this=self.operand(n.left), expression=self.operand(n.right))
+
+    def visit_IsNull(self, n: ir.IsNull) -> exp.Expression:
+        test = exp.Is(this=self.operand(n.operand), expression=exp.Null())
+        return exp.Not(this=test) if n.negated else test
+
+    def visit_Logic(self, n: ir.Logic) -> exp.Expression:
+        cls = exp.And if n.op == "and" else exp.Or
+        return cls(this=self.operand(n.left), expression=self.operand(n.right))
+
+    def visit_Not(self, n: ir.Not) -> exp.Expression:
+        return exp.Not(this=self.operand(n.operand))
+
+    def visit_InList(self, n: ir.InList) -> exp.Expression:
+        e = exp.In(this=self.operand(n.operand), expressions=[self(i) for i in n.items])
+        return exp.Not(this=exp.Paren(this=e)) if n.negated else e
+
+    def visit_IfThen(self, n: ir.IfThen) -> exp.Expression:
+        return exp.Case(ifs=[exp.If(this=self(n.cond), true=self(n.then))], default=self(n.otherwise))
+
+    def visit_Coalesce(self, n: ir.Coalesce) -> exp.Expression:
+        return exp.Coalesce(this=self(n.left), expressions=[self(n.right)])
+
+    def visit_Func(self, n: ir.Func) -> exp.Expression:
+        args = [self(a) for a in n.args]
+        if n.name == "min":
+            return exp.Least(this=args[0], expressions=args[1:])
+        if n.name == "max":
+            return exp.Greatest(this=args[0], expressions=args[1:])
+        if n.name == "abs":
+            return exp.Abs(this=args[0])
+        if n.name == "round":
+            return exp.Round(this=args[0], decimals=exp.Literal.number(n.digits))
+        if n.name == "year":
+            return exp.Extract(this=exp.var("YEAR"), expression=args[0])
+        raise NotImplementedError(n.name)
+
+
+def scale_sql(e: exp.Expression, ratio: Fraction) -> exp.Expression:
+    """e × ratio, exactly: a multiplication when the ratio is a finite decimal, else ccf.div."""
+    if ratio == 1:
+        return e
+    if is_terminating(ratio):
+        return exp.Mul(this=e, expression=number(fraction_to_decimal(ratio)))
+    num = e if ratio.numerator == 1 else exp.Mul(this=e, expression=number(ratio.numerator))
+    return func("div", num, number(ratio.denominator), schema="ccf")
+
+
+def factor_refs(node: ir.Node) -> Iterator[ir.FactorRef]:
+    """Every factor reference in an expression, in source order."""
+    if isinstance(node, ir.FactorRef):
+        yield node
+        return
+    for value in vars(node).values():
+        children = value if isinstance(value, tuple) else (value,)
+        for child in children:
+            if isinstance(child, ir.Node):
+                yield from factor_refs(child)
+
+
+# --- statements -------------------------------------------------------------------------
+
+
+def _activity_cte(m: ir.Methodology) -> exp.Select:
+    """Activity rows of the dataset, quantities brought to base units, with a conversion note."""
+    cols: list[exp.Expression] = [column(c, "a") for c in ("activity_id", "entity", "period_start", "period_end")]
+    notes: list[exp.Expression] = []
+    for f in m.activity.fields:
+        if f.name in ("activity_id", "entity", "period_start", "period_end"):
+            continue
+        value = column(f.name, "a")
+        if f.type.kind == "quantity" and f.conversions:
+            unit_col = column(f"{f.name}_unit", "a")
+            case = exp.Case(
+                this=unit_col,
+                ifs=[exp.If(this=text(c.unit), true=number(c.factor)) for c in f.conversions],
+            )
+            value = exp.Mul(this=value, expression=case)
+            display = parse_unit(f.display_unit or "1")
+            notes.append(
+                exp.Case(
+                    this=unit_col,
+                    ifs=[
+                        exp.If(this=text(c.unit), true=text(_conversion_note(f.name, c.unit, parse_unit(c.unit).scale / display.scale, f.display_unit or "")))
+                        for c in f.conversions
+                    ],
+                )
+            )
+        elif f.type.kind == "quantity" and f.fixed_factor is not None and f.fixed_factor != 1:
+            value = exp.Mul(this=value, expression=number(f.fixed_factor))
+        cols.append(exp.alias_(value, f.name) if not isinstance(value, exp.Column) else value)
+    note = exp.Anonymous(this="CONCAT_WS", expressions=[text("; "), *notes]) if notes else exp.Null()
+    cols.append(exp.alias_(note, "unit_conversion"))
+    return (
+        exp.select(*cols)
+        .from_(table(activity_table_name(m.activity.id), alias="a"))
+        .where(exp.EQ(this=column("dataset", "a"), expression=param("dataset")))
+    )
+
+
+def _conversion_note(field: str, unit: str, ratio: Fraction, display: str) -> str:
+    if ratio == 1:
+        return f"{field} in {unit}"
+    shown = str(fraction_to_decimal(ratio)) if is_terminating(ratio) else f"{ratio.numerator}/{ratio.denominator}"
+    return f"{field} {unit}→{display} ×{shown}"
+
+
+def _lookup_cte(lk: ir.FactorLookup) -> exp.Select:
+    """One row per distinct match key: each gas's value, factor id and candidate count."""
+    f = "f"
+    attr = lambda name: exp.JSONExtractScalar(this=column("attributes", f), expression=text(name))  # noqa: E731
+    keys = [exp.alias_(attr(name), f"key_{name}") for name, _ in lk.match]
+    cols: list[exp.Expression] = list(keys)
+    for gas in lk.gases:
+        is_gas = exp.EQ(this=column("gas", f), expression=text(gas))
+        cols += [
+            exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=is_gas)), f"{gas.lower()}_n"),
+            exp.alias_(exp.Filter(this=exp.Min(this=column("value", f)), expression=exp.Where(this=is_gas.copy())), gas.lower()),
+            exp.alias_(exp.Filter(this=exp.Min(this=column("factor_id", f)), expression=exp.Where(this=is_gas.copy())), f"{gas.lower()}_id"),
+        ]
+    conds: list[exp.Expression] = [
+        exp.EQ(this=column("factor_set_id", f), expression=param("factor_set_id")),
+        exp.EQ(this=column("unit", f), expression=text(lk.per)),
+    ]
+    conds += [exp.EQ(this=attr(name), expression=text(value)) for name, value in lk.select]
+    q = exp.select(*cols).from_(table("factor", alias=f)).where(exp.and_(*conds))
+    if keys:
+        q = q.group_by(*[attr(name) for name, _ in lk.match])
+    return q
+
+
+def _joined_cte(m: ir.Methodology) -> exp.Select:
+    q = exp.select(exp.Column(this=exp.Star(), table=ident("a"))).from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))
+    row = ExpressionCompiler("a")
+    for lk in m.lookups:
+        alias = f"f_{lk.name}"
+        for gas in lk.gases:
+            for suffix, src in (("", gas.lower()), ("_id", f"{gas.lower()}_id"), ("_n", f"{gas.lower()}_n")):
+                q = q.select(exp.alias_(column(src, alias), _lookup_col(lk.name, gas, suffix)))
+        on: exp.Expression = exp.true()
+        if lk.match:
+            on = exp.and_(*[exp.EQ(this=row(node), expression=column(f"key_{name}", alias)) for name, node in lk.match])
+        q = q.join(exp.Table(this=ident(f"factor_{lk.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left")
+    return q
+
+
+def _ruled_cte(m: ir.Methodology) -> exp.Select:
+    row = ExpressionCompiler("j")
+    ifs = []
+    for i, rule in enumerate(m.rules, 1):
+        cond = row(rule.where) if rule.where is not None else exp.true()
+        then = exp.Literal.number(i)
+        then.add_comments([f" rule {rule.id} "])
+        ifs.append(exp.If(this=cond, true=then))
+    rule_no = exp.Case(ifs=ifs, default=exp.Literal.number(0))
+    return exp.select(exp.Column(this=exp.Star(), table=ident("j")), exp.alias_(rule_no, "rule_no")).from_(
+        exp.Table(this=ident("joined"), alias=exp.TableAlias(this=ident("j")))
+    )
+
+
+def _by_rule(
+    m: ir.Methodology,
+    pick: Callable[[int, ir.Rule], exp.Expression | None],
+    default: exp.Expression | None = None,
+    row: str = "r",
+) -> exp.Expression:
+    """CASE <row>.rule_no WHEN i THEN pick(rule i) … END (rules where pick is None are skipped)."""
+    ifs = []
+    for i, rule in enumerate(m.rules, 1):
+        e = pick(i, rule)
+        if e is not None:
+            ifs.append(exp.If(this=exp.Literal.number(i), true=e))
+    if not ifs:
+        return default.copy() if default is not None else exp.Null()
+    return exp.Case(this=column("rule_no", row), ifs=ifs, default=default.copy() if default is not None else None)
+
+
+def _typed_null(sql_type: str) -> exp.Expression:
+    return exp.Cast(this=exp.Null(), to=exp.DataType.build(sql_type, dialect="postgres"))
+
+
+def _gases(m: ir.Methodology) -> list[str]:
+    used = {em.gas for rule in m.rules for em in rule.emissions}
+    return [g for g in GAS_ORDER if g in used]
+
+
+def _problem(m: ir.Methodology) -> exp.Expression:
+    """Why a row that reached a rule still has no result: no_factor, ambiguous_factor, no_value."""
+
+    def pick(i: int, rule: ir.Rule) -> exp.Expression | None:
+        if rule.exclude is not None:
+            return None
+        ifs = []
+        refs = {(r.lookup, r.gas) for em in rule.emissions for r in factor_refs(em.value)}
+        for lookup, gas in sorted(refs):
+            n = column(_lookup_col(lookup, gas, "_n"), "e")
+            none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
+            ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
+            ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+        nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
+        ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
+        return exp.Case(ifs=ifs)
+
+    return _by_rule(m, pick, default=None, row="e")
+
+
+def _evaluate(m: ir.Methodology) -> exp.Expression:
+    row = ExpressionCompiler("r")
+    gases = _gases(m)
+    need_gwp = any(not em.co2e_basis for rule in m.rules for em in rule.emissions)
+    select: list[exp.Expression] = [
+        column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")
+    ]
+    select.append(
+        exp.alias_(_by_rule(m, lambda i, rule: text(rule.id)), "rule_id")
+    )
+    select.append(
+        exp.alias_(_by_rule(m, lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason")
+    )
+    # carry the lookups' candidate counts so the next step can say why a factor is missing
+    for lk in m.lookups:
+        for gas in lk.gases:
+            select.append(column(_lookup_col(lk.name, gas, "_n"), "r"))
+    for gas in gases:
+        g = gas.lower()
+
+        def value(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            return row(em.value) if em is not None else None
+
+        def gas_kg(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            return row(em.value) if em is not None and not em.co2e_basis else None
+
+        def co2e(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            if em is None:
+                return None
+            v = row(em.value)
+            if em.co2e_basis:
+                return v
+            return exp.Mul(this=exp.Paren(this=v), expression=column(f"gwp_{gas.lower()}", "gwp"))
+
+        def gwp(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            return column(f"gwp_{gas.lower()}", "gwp") if em is not None and not em.co2e_basis else None
+
+        def ids(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            if em is None:
+                return None
+            refs = list(dict.fromkeys((r.lookup, r.gas) for r in factor_refs(em.value)))
+            return exp.Array(expressions=[column(_lookup_col(lk, g2, "_id"), "r") for lk, g2 in refs])
+
+        select += [
+            exp.alias_(_by_rule(m, gas_kg, default=_typed_null("NUMERIC")), f"{g}_kg"),
+            exp.alias_(_by_rule(m, gwp, default=_typed_null("NUMERIC")), f"{g}_gwp"),
+            exp.alias_(_by_rule(m, co2e, default=_typed_null("NUMERIC")), f"{g}_co2e_kg"),
+            exp.alias_(_by_rule(m, ids, default=_typed_null("TEXT[]")), f"{g}_factor_ids"),
+        ]
+        del value
+    outcome = exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=column("rule_no", "c"), expression=exp.Literal.number(0)), true=text("unmatched")),
+            exp.If(this=exp.Not(this=exp.Is(this=column("exclude_reason", "c"), expression=exp.Null())), true=text("excluded")),
+            exp.If(this=exp.Not(this=exp.Is(this=column("problem", "c"), expression=exp.Null())), true=text("unmatched")),
+        ],
+        default=text("result"),
+    )
+    final = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(outcome, "outcome")).from_(
+        exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))
+    )
+    checked = exp.select(exp.Column(this=exp.Star(), table=ident("e")), exp.alias_(_problem(m), "problem")).from_(
+        exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e")))
+    )
+    evaluated = exp.select(*select).from_(exp.Table(this=ident("ruled"), alias=exp.TableAlias(this=ident("r"))))
+    if need_gwp:
+        evaluated = evaluated.join(exp.Table(this=ident("gwp")), join_type="cross")
+    ctes: list[tuple[str, exp.Expression]] = [("activity", _activity_cte(m))]
+    ctes += [(f"factor_{lk.name}", _lookup_cte(lk)) for lk in m.lookups]
+    if need_gwp:
+        ctes.append(("gwp", _gwp_cte(m)))
+    ctes += [("joined", _joined_cte(m)), ("ruled", _ruled_cte(m)), ("evaluated", evaluated), ("checked", checked)]
+    for name, q in ctes:
+        final = final.with_(name, as_=q)
+    return exp.Create(
+        this=exp.Table(this=ident(EVAL)),
+        kind="TABLE",
+        expression=final,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def _gwp_cte(m: ir.Methodology) -> exp.Select:
+    gases = sorted({em.gas for rule in m.rules for em in rule.emissions if not em.co2e_basis})
+    cols = [
+        exp.alias_(
+            exp.Filter(
+                this=exp.Min(this=column("value", "g")),
+                expression=exp.Where(this=exp.EQ(this=column("gas", "g"), expression=text(gas))),
+            ),
+            f"gwp_{gas.lower()}",
+        )
+        for gas in gases
+    ]
+    return exp.select(*cols).from_(table("gwp", alias="g")).where(exp.EQ(this=column("gwp_set", "g"), expression=text(m.gwp)))
+
+
+def _results(m: ir.Methodology) -> exp.Expression:
+    gases = _gases(m)
+    rows = exp.Values(
+        expressions=[
+            exp.Tuple(
+                expressions=[
+                    text(gas),
+                    column(f"{gas.lower()}_kg", "e"),
+                    column(f"{gas.lower()}_gwp", "e"),
+                    column(f"{gas.lower()}_co2e_kg", "e"),
+                    column(f"{gas.lower()}_factor_ids", "e"),
+                ]
+            )
+            for gas in gases
+        ],
+        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids")]),
+    )
+    target_cols = [
+        "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
+        "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion",
+    ]
+    q = (
+        exp.select(
+            param("run_id"), text(m.id), column("activity_id", "e"), column("entity", "e"), column("period_start", "e"),
+            column("rule_id", "e"), column("gas", "g"), column("gas_kg", "g"), column("gwp", "g"), column("co2e_kg", "g"),
+            column("factor_ids", "g"), text("exact"), column("unit_conversion", "e"),
+        )
+        .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
+        .join(exp.Lateral(this=exp.Paren(this=rows) if False else rows), join_type="cross")
+        .where(
+            exp.and_(
+                exp.EQ(this=column("outcome", "e"), expression=text("result")),
+                exp.Not(this=exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())),
+            )
+        )
+    )
+    return _insert("result", target_cols, q)
+
+
+def _insert(target: str, cols: list[str], q: exp.Select) -> exp.Expression:
+    return exp.insert(q, exp.Schema(this=table(target), expressions=[ident(c) for c in cols]))
+
+
+def _excluded(m: ir.Methodology) -> exp.Expression:
+    q = (
+        exp.select(param("run_id"), text(m.id), column("activity_id", "e"), column("rule_id", "e"), column("exclude_reason", "e"))
+        .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
+        .where(exp.EQ(this=column("outcome", "e"), expression=text("excluded")))
+    )
+    return _insert("excluded", ["run_id", "methodology_id", "activity_id", "rule_id", "reason"], q)
+
+
+def _unmatched(m: ir.Methodology) -> exp.Expression:
+    """Unmatched rows with a reason code and a sentence an auditor can act on."""
+    problem = column("problem", "e")
+    code = exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=column("rule_no", "e"), expression=exp.Literal.number(0)), true=text("no_rule"))],
+        default=exp.Anonymous(this="SPLIT_PART", expressions=[problem, text(":"), exp.Literal.number(1)]),
+    )
+    lookup = exp.Anonymous(this="SPLIT_PART", expressions=[problem.copy(), text(":"), exp.Literal.number(2)])
+    reasons = {
+        "no_factor": "no emission factor found for lookup '{}'",
+        "ambiguous_factor": "more than one emission factor matches lookup '{}'",
+    }
+    lookup_ifs = []
+    for lk in m.lookups:
+        keys = ", ".join(f"{a} = {v!r}" for a, v in lk.select) or ""
+        matched = ", ".join(f"{a} from the row" for a, _ in lk.match)
+        detail = "; ".join(p for p in (keys, matched) if p)
+        for kind, template in reasons.items():
+            lookup_ifs.append(
+                exp.If(
+                    this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")),
+                    true=text(template.format(lk.name) + f" in {m.factor_set} per {lk.per} ({detail})"),
+                )
+            )
+    reason = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=column("rule_no", "e"), expression=exp.Literal.number(0)),
+                true=text("no rule applies to this row"),
+            ),
+            exp.If(
+                this=exp.EQ(this=problem.copy(), expression=text("no_value")),
+                true=text("the rule's emissions have no value (an empty field, or a division by zero)"),
+            ),
+            *lookup_ifs,
+        ],
+        default=problem.copy(),
+    )
+    del lookup
+    q = (
+        exp.select(param("run_id"), text(m.id), column("activity_id", "e"), column("rule_id", "e"), code, reason)
+        .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
+        .where(exp.EQ(this=column("outcome", "e"), expression=text("unmatched")))
+    )
+    return _insert("unmatched", ["run_id", "methodology_id", "activity_id", "rule_id", "reason_code", "reason"], q)
+
+
+def _reconcile(m: ir.Methodology) -> exp.Expression:
+    def count(src: exp.Expression, cond: exp.Expression, distinct: str | None = None) -> exp.Expression:
+        agg = exp.Count(this=exp.Distinct(expressions=[column(distinct)]) if distinct else exp.Star())
+        return exp.Subquery(this=exp.select(agg).from_(src).where(cond))
+
+    in_run = lambda: exp.and_(  # noqa: E731
+        exp.EQ(this=column("run_id"), expression=param("run_id")),
+        exp.EQ(this=column("methodology_id"), expression=text(m.id)),
+    )
+    outcome = lambda o: exp.EQ(this=column("outcome"), expression=text(o))  # noqa: E731
+    ev = lambda: exp.Table(this=ident(EVAL))  # noqa: E731
+    return exp.select(
+        exp.alias_(count(table(activity_table_name(m.activity.id)), exp.EQ(this=column("dataset"), expression=param("dataset"))), "rows_in"),
+        exp.alias_(count(ev(), outcome("result")), "eval_result"),
+        exp.alias_(count(ev(), outcome("excluded")), "eval_excluded"),
+        exp.alias_(count(ev(), outcome("unmatched")), "eval_unmatched"),
+        exp.alias_(count(table("result"), in_run(), distinct="activity_id"), "rows_result"),
+        exp.alias_(count(table("excluded"), in_run()), "rows_excluded"),
+        exp.alias_(count(table("unmatched"), in_run()), "rows_unmatched"),
+        exp.alias_(
+            count(
+                table("rejected"),
+                exp.and_(
+                    exp.EQ(this=column("dataset"), expression=param("dataset")),
+                    exp.EQ(this=column("activity_type"), expression=text(m.activity.id)),
+                ),
+            ),
+            "rows_rejected",
+        ),
+    )
+
+
+def compile_methodology(m: ir.Methodology) -> CompiledMethodology:
+    """The fixed statement list of one methodology."""
+    return CompiledMethodology(
+        m,
+        evaluate=_evaluate(m),
+        results=_results(m),
+        excluded=_excluded(m),
+        unmatched=_unmatched(m),
+        reconcile=_reconcile(m),
+        cleanup=exp.Drop(tables=[exp.Table(this=ident(EVAL))], kind="TABLE", exists=True),
+    )
+
+
+__all__ = ["CompiledMethodology", "compile_methodology", "activity_table_name", "scale_sql", "sql"]

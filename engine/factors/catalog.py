@@ -1,0 +1,96 @@
+"""The factor sets shipped in the project's ``factors/`` directory, parsed once and cached.
+
+Each shipped file is registered with the sha256 of its published bytes; loading a file whose
+bytes differ (edited, re-encoded, line endings converted) is an error, not a silent change.
+"""
+
+from __future__ import annotations
+
+from functools import cache, partial
+from pathlib import Path
+from collections.abc import Callable
+
+import ccf.engine
+from ccf.engine.factors.desnz import load_desnz
+from ccf.engine.factors.epa_hub import load_epa_hub
+from ccf.engine.factors.gwp import load_gwp
+from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition, GwpRecord, file_sha256
+from ccf.engine.factors.useeio import load_useeio
+
+Loaded = tuple[FactorSetEdition, list[FactorRecord]]
+
+DESNZ_2024 = "desnz_ghg_conversion_factors_2024_flat_v1_1.csv"
+DESNZ_2025 = "desnz_ghg_conversion_factors_2025_flat_v1.csv"
+EPA_HUB_2025 = "epa_ghg_emission_factors_hub_2025.csv"
+USEEIO_1_3 = "epa_useeio_supply_chain_factors_v1_3_0_naics_usd2022.csv"
+IPCC_GWP = "ipcc_gwp100_openclimatedata.csv"
+
+SHA256 = {
+    DESNZ_2024: "6a2fe78ed7ff799b961fc1a654efc5aad6482a1c66beaa8985dac6a3754829d2",
+    DESNZ_2025: "0e27cbcbd859e9f03cc51d9ff7eac64c7f7095daec1125b3aabf310acabb0cac",
+    EPA_HUB_2025: "2a94f6b434030b02fe26d8c1d6b4a3aec5a56ade059c9529ef82c8d5b474e857",
+    USEEIO_1_3: "c7f508646ee091cb2218be65dec0e2bdb6143ba8511773d486c9e87f6df84177",
+    IPCC_GWP: "9b80412cb5aeeb91038ef84145a10cdab0ab202cbb623cb14d2ec35ec2454f36",
+}
+
+# edition id -> (file, loader of that file's path)
+_EDITIONS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
+    "desnz-2024": (DESNZ_2024, partial(load_desnz, id="desnz-2024", edition="2024 v1.1", published=None)),
+    "desnz-2025": (DESNZ_2025, partial(load_desnz, id="desnz-2025", edition="2025 v1", published=None)),
+    "epa-hub-2025": (EPA_HUB_2025, partial(load_epa_hub, id="epa-hub-2025")),
+    "useeio-1.3": (USEEIO_1_3, partial(load_useeio, id="useeio-1.3")),
+}
+
+
+def factors_dir() -> Path:
+    """The project's directory of published factor files."""
+    return Path(ccf.engine.__file__).resolve().parent.parent / "factors"
+
+
+def _verify(file: str, sha256: str) -> None:
+    """Raise unless a shipped file's sha256 is that of its registered published bytes."""
+    if sha256 != SHA256[file]:
+        raise FactorFileError(f"sha256 {sha256} is not the published file's {SHA256[file]}", factors_dir() / file)
+
+
+@cache
+def _parsed(id: str) -> tuple[FactorSetEdition, tuple[FactorRecord, ...]]:
+    """A shipped edition, parsed once and checked against its registered sha256."""
+    file, load = _EDITIONS[id]
+    edition, records = load(factors_dir() / file)
+    _verify(file, edition.sha256)
+    return edition, tuple(records)
+
+
+def load_shipped(id: str) -> Loaded:
+    """A shipped edition and a new list of its (immutable, cached) records."""
+    edition, records = _parsed(id)
+    return edition, list(records)
+
+
+def shipped_editions() -> dict[str, Callable[[], Loaded]]:
+    """Loaders of every shipped factor-set edition, by edition id."""
+    return {id: partial(load_shipped, id) for id in _EDITIONS}
+
+
+def desnz_2024() -> Loaded:
+    """UK DESNZ / Defra conversion factors 2024, v1.1."""
+    return load_shipped("desnz-2024")
+
+
+def desnz_2025() -> Loaded:
+    """UK DESNZ / Defra conversion factors 2025, v1."""
+    return load_shipped("desnz-2025")
+
+
+@cache
+def _gwp() -> tuple[GwpRecord, ...]:
+    """The shipped GWP table, parsed once."""
+    path = factors_dir() / IPCC_GWP
+    _verify(IPCC_GWP, file_sha256(path.read_bytes()))
+    return tuple(load_gwp(path))
+
+
+def shipped_gwp() -> list[GwpRecord]:
+    """The shipped 100-year GWPs (SAR, TAR, AR4, AR5, AR5CCF, AR6; CO2 = 1 in each)."""
+    return list(_gwp())

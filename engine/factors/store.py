@@ -1,0 +1,120 @@
+"""Factor sets in the database: installed once per edition, never modified afterwards.
+
+Installing an edition that is already there with the same source checksum is a no-op; a
+different file claiming the same edition id is an error. Rows go in with COPY.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl.diagnostics import CcfError
+from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord
+from ccf.engine.sql import Executor, column, ident, param, table
+
+
+class FactorSetConflict(CcfError):
+    """A different source file claims an edition that is already installed."""
+
+
+@dataclass(frozen=True)
+class InstalledSet:
+    factor_set_id: int
+    set_id: str
+    sha256: str
+    gas_units: tuple[tuple[str, str], ...]
+    attributes: tuple[str, ...]
+
+
+_SET_COLS = (
+    "set_id", "publisher", "title", "edition", "published", "licence", "source_file",
+    "sha256", "region", "factor_year", "gas_units", "factor_count",
+)
+_FACTOR_COLS = (
+    "factor_set_id", "factor_id", "name", "unit", "gas", "value", "attributes", "region", "factor_year", "source_line",
+)
+
+
+def installed(ex: Executor, set_id: str) -> InstalledSet | None:
+    row = ex.one(
+        exp.select(column("factor_set_id"), column("set_id"), column("sha256"), column("gas_units"))
+        .from_(table("factor_set"))
+        .where(exp.EQ(this=column("set_id"), expression=param("set_id"))),
+        {"set_id": set_id},
+    )
+    if row is None:
+        return None
+    gas_units = tuple((g, u) for g, u in row[3]["gases"])
+    return InstalledSet(row[0], row[1], row[2], gas_units, tuple(row[3]["attributes"]))
+
+
+def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records: list[FactorRecord]) -> bool:
+    """Install one edition; False if it was already installed from the same bytes."""
+    ex = Executor(conn)
+    with conn.transaction():
+        ex.execute(exp.select(exp.Anonymous(this="pg_advisory_xact_lock", expressions=[exp.Literal.number(0x0CCF1)])))
+        have = installed(ex, edition.id)
+        if have is not None:
+            if have.sha256 != edition.sha256:
+                raise FactorSetConflict(
+                    f"factor set {edition.id} is already installed from a file with sha256 {have.sha256[:12]}…; "
+                    f"{edition.source_file} has {edition.sha256[:12]}…. A changed file is a new edition: give it a new id."
+                )
+            return False
+        meta = {"gases": [list(p) for p in edition.gas_units], "attributes": list(edition.attributes)}
+        values = {
+            "set_id": edition.id, "publisher": edition.publisher, "title": edition.title, "edition": edition.edition,
+            "published": edition.published, "licence": edition.licence, "source_file": edition.source_file,
+            "sha256": edition.sha256, "region": edition.region, "factor_year": edition.year,
+            "gas_units": json.dumps(meta), "factor_count": len(records),
+        }
+        insert = exp.insert(
+            exp.select(*[param(c) for c in _SET_COLS]),
+            exp.Schema(this=table("factor_set"), expressions=[ident(c) for c in _SET_COLS]),
+            returning="factor_set_id",
+        )
+        set_pk = ex.one(insert, values)[0]  # type: ignore[index]
+        rows = (
+            (
+                set_pk, r.factor_id, r.name, r.unit, r.gas, r.value, json.dumps(dict(r.attributes), ensure_ascii=False),
+                r.region if r.region is not None else edition.region,
+                r.year if r.year is not None else edition.year, r.source_line,
+            )
+            for r in records
+        )
+        ex.copy_rows(table("factor"), _FACTOR_COLS, rows)
+    return True
+
+
+def install_gwp(conn: psycopg.Connection, records: list[GwpRecord]) -> int:
+    """Insert GWP values that are not there yet (the published table never changes)."""
+    ex = Executor(conn)
+    with conn.transaction():
+        have = {(s, g) for s, g in ex.rows(exp.select(column("gwp_set"), column("gas")).from_(table("gwp")))}
+        new = [(r.gwp_set, r.gas, r.value) for r in records if (r.gwp_set, r.gas) not in have]
+        if new:
+            ex.copy_rows(table("gwp"), ("gwp_set", "gas", "value"), iter(new))
+    return len(new)
+
+
+def install_shipped(conn: psycopg.Connection, only: set[str] | None = None) -> list[str]:
+    """Install every shipped edition (or those named) and the GWP table; returns those added."""
+    from ccf.engine.factors.catalog import shipped_editions, shipped_gwp
+
+    added = []
+    for set_id, load in shipped_editions().items():
+        if only is not None and set_id not in only:
+            continue
+        ex = Executor(conn)
+        if installed(ex, set_id) is not None:
+            conn.commit()
+            continue
+        edition, records = load()
+        if install_edition(conn, edition, records):
+            added.append(set_id)
+    install_gwp(conn, shipped_gwp())
+    return added

@@ -1,0 +1,42 @@
+"""Terminal presentation of runs. Rounding happens only here, at the reporting boundary."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from ccf.engine.run import RunReport
+
+DISPLAY_PLACES = Decimal("0.001")
+
+
+def display_kg(d: Decimal) -> str:
+    """kg CO2e for display: half away from zero to 3 decimals, thousands separated."""
+    return f"{d.quantize(DISPLAY_PLACES, rounding=ROUND_HALF_UP):,}"
+
+
+def print_run(report: RunReport, console: Console | None = None) -> None:
+    console = console or Console(width=140, highlight=False)
+    t = Table(title=f"run {report.run_id} · dataset {report.dataset}", title_justify="left")
+    for col in ("scope", "category", "methodology", "version", "kg CO2e", "rows", "results", "excluded", "unmatched", "rejected"):
+        t.add_column(col, justify="right" if col not in ("methodology", "version") else "left")
+    for m in sorted(report.methodologies, key=lambda m: (m.scope, m.category or 0, m.methodology_id)):
+        r = m.reconciliation
+        t.add_row(
+            str(m.scope), str(m.category or "-"), m.methodology_id, m.version, display_kg(m.co2e_kg),
+            str(r.rows_in), str(r.rows_result), str(r.rows_excluded), str(r.rows_unmatched), str(r.rows_rejected),
+        )
+    console.print(t)
+    by_scope: dict[int, Decimal] = {}
+    for m in report.methodologies:
+        by_scope[m.scope] = by_scope.get(m.scope, Decimal(0)) + m.co2e_kg
+    for scope, total in sorted(by_scope.items()):
+        console.print(f"Scope {scope}: {display_kg(total)} kg CO2e")
+    console.print(f"Total: {display_kg(report.co2e_kg)} kg CO2e  (unrounded: {report.co2e_kg.normalize():f})")
+    balanced = all(m.reconciliation.balanced for m in report.methodologies)
+    console.print(
+        "Reconciliation: every activity row is a result, an exclusion or an unmatched record"
+        + (" — balanced." if balanced else " — NOT BALANCED.")
+    )

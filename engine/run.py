@@ -1,0 +1,206 @@
+"""Runs: one or more methodology versions over a dataset, in one transaction.
+
+A run commits whole or leaves nothing. Each methodology executes its fixed statement list
+(engine/compile.py); afterwards the counts must reconcile — every activity row of the dataset is
+a result, an exclusion or an unmatched record, and rejected rows are counted beside them — or
+the run fails and rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Callable, Sequence
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import CcfError
+from ccf.engine import __version__ as ENGINE_VERSION
+from ccf.engine.compile import compile_methodology
+from ccf.engine.factors.store import installed
+from ccf.engine.load import ensure_activity_table
+from ccf.engine.sql import Executor, column, ident, param, table, text
+
+
+class RunError(CcfError):
+    """A run that cannot start or does not reconcile (nothing was written)."""
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    rows_in: int
+    rows_result: int
+    rows_excluded: int
+    rows_unmatched: int
+    rows_rejected: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_result + self.rows_excluded + self.rows_unmatched
+
+
+@dataclass(frozen=True)
+class MethodologyOutcome:
+    methodology_id: str
+    version: str
+    content_hash: str
+    scope: int
+    category: int | None
+    method: str
+    factor_set: str
+    gwp: str
+    reconciliation: Reconciliation
+    co2e_kg: Decimal
+    by_gas: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: int
+    dataset: str
+    engine_version: str
+    started_at: datetime
+    finished_at: datetime
+    methodologies: tuple[MethodologyOutcome, ...]
+    statements: int = field(default=0)
+
+    @property
+    def co2e_kg(self) -> Decimal:
+        return sum((m.co2e_kg for m in self.methodologies), Decimal(0))
+
+    def to_json(self) -> dict:
+        """Machine-readable summary; every number is a decimal string."""
+
+        def scope_key(m: MethodologyOutcome) -> str:
+            return f"scope{m.scope}" + (f".category{m.category}" if m.category else "")
+
+        by_scope: dict[str, Decimal] = {}
+        for m in self.methodologies:
+            by_scope[scope_key(m)] = by_scope.get(scope_key(m), Decimal(0)) + m.co2e_kg
+        return {
+            "run_id": self.run_id,
+            "dataset": self.dataset,
+            "engine_version": self.engine_version,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "total_co2e_kg": _dec(self.co2e_kg),
+            "by_scope_category": {k: _dec(v) for k, v in sorted(by_scope.items())},
+            "methodologies": [
+                {
+                    "methodology": m.methodology_id,
+                    "version": m.version,
+                    "content_hash": m.content_hash,
+                    "scope": m.scope,
+                    "category": m.category,
+                    "method": m.method,
+                    "factor_set": m.factor_set,
+                    "gwp": m.gwp,
+                    "co2e_kg": _dec(m.co2e_kg),
+                    "by_gas": {g: _dec(v) for g, v in m.by_gas},
+                    "reconciliation": {**asdict(m.reconciliation), "balanced": m.reconciliation.balanced},
+                }
+                for m in self.methodologies
+            ],
+        }
+
+
+def _dec(d: Decimal) -> str:
+    """Plain decimal text without trailing zeros or exponent."""
+    if d == 0:
+        return "0"
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def run(
+    conn: psycopg.Connection,
+    dataset: str,
+    methodologies: Sequence[ir.Methodology],
+    progress: Callable[[str], None] | None = None,
+) -> RunReport:
+    """Execute methodologies over a dataset in one transaction and reconcile every row."""
+    if not methodologies:
+        raise RunError("no methodology to run")
+    ids = [m.id for m in methodologies]
+    if len(set(ids)) != len(ids):
+        raise RunError("a run takes one version of each methodology; " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})) + " given twice")
+    ex = Executor(conn)
+    started = datetime.now(timezone.utc)
+    outcomes = []
+    with conn.transaction():
+        run_id = ex.one(
+            exp.insert(
+                exp.select(param("dataset"), param("engine_version"), param("started_at")),
+                exp.Schema(this=table("run"), expressions=[ident("dataset"), ident("engine_version"), ident("started_at")]),
+                returning="run_id",
+            ),
+            {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started},
+        )[0]  # type: ignore[index]
+        for m in methodologies:
+            if progress:
+                progress(m.ref)
+            outcomes.append(_run_one(ex, run_id, dataset, m))
+        finished = datetime.now(timezone.utc)
+        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 1)
+        ex.execute(
+            exp.update(
+                table("run"),
+                {"finished_at": param("finished_at"), "summary": exp.Cast(this=param("summary"), to=exp.DataType.build("JSONB"))},
+                where=exp.EQ(this=column("run_id"), expression=param("run_id")),
+            ),
+            {"finished_at": finished, "summary": json.dumps(report.to_json()), "run_id": run_id},
+        )
+    return report
+
+
+def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> MethodologyOutcome:
+    fs = installed(ex, m.factor_set)
+    if fs is None:
+        raise RunError(f"{m.ref} uses factor set {m.factor_set}, which is not installed (ccf factors install {m.factor_set})")
+    ensure_activity_table(ex, m.activity)
+    compiled = compile_methodology(m)
+    params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
+    counts = None
+    for name, tree in compiled.statements():
+        cur = ex.execute(tree, params)
+        if name == "reconcile":
+            counts = cur.fetchone()
+    assert counts is not None
+    rows_in, ev_res, ev_exc, ev_unm, rows_result, rows_excluded, rows_unmatched, rows_rejected = counts
+    rec = Reconciliation(rows_in, rows_result, rows_excluded, rows_unmatched, rows_rejected)
+    if not rec.balanced or (ev_res, ev_exc, ev_unm) != (rows_result, rows_excluded, rows_unmatched):
+        raise RunError(
+            f"{m.ref} does not reconcile: {rows_in} activity rows but {rows_result} results + "
+            f"{rows_excluded} excluded + {rows_unmatched} unmatched; nothing was written"
+        )
+    by_gas = ex.rows(
+        exp.select(column("gas"), exp.Sum(this=column("co2e_kg")))
+        .from_(table("result"))
+        .where(exp.and_(exp.EQ(this=column("run_id"), expression=param("run_id")), exp.EQ(this=column("methodology_id"), expression=text(m.id))))
+        .group_by(column("gas"))
+        .order_by(column("gas")),
+        params,
+    )
+    total = sum((v for _, v in by_gas), Decimal(0))
+    cols = {
+        "run_id": param("run_id"), "methodology_id": text(m.id), "version": text(m.version),
+        "content_hash": text(m.content_hash), "status": text(m.status), "scope": exp.Literal.number(m.scope),
+        "category": exp.Literal.number(m.category) if m.category else exp.Null(), "method": text(m.method),
+        "activity_type": text(m.activity.id), "activity_type_hash": text(m.activity.content_hash),
+        "factor_set": text(m.factor_set), "factor_set_sha256": text(fs.sha256), "gwp_set": text(m.gwp),
+        "rows_in": exp.Literal.number(rows_in), "rows_result": exp.Literal.number(rows_result),
+        "rows_excluded": exp.Literal.number(rows_excluded), "rows_unmatched": exp.Literal.number(rows_unmatched),
+        "rows_rejected": exp.Literal.number(rows_rejected), "compiled_sql": param("compiled_sql"),
+    }
+    ex.execute(
+        exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
+        {**params, "compiled_sql": compiled.sql()},
+    )
+    return MethodologyOutcome(
+        m.id, m.version, m.content_hash, m.scope, m.category, m.method, m.factor_set, m.gwp, rec, total,
+        tuple((g, v) for g, v in by_gas),
+    )

@@ -1,0 +1,124 @@
+"""The one place SQL is rendered and executed.
+
+SQL exists only as sqlglot trees. ``render`` turns a tree into pretty, deterministic PostgreSQL
+text; ``Executor`` runs trees with bound parameters (never string-formatted values), keeps the
+text of every statement it ran (for ``ccf compile``/``--explain`` and logs) and counts them.
+Static SQL (migrations) is parsed into trees with ``parse`` before it may run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterator, Mapping, Sequence
+
+import psycopg
+import sqlglot
+from sqlglot import exp
+
+log = logging.getLogger("ccf.sql")
+DIALECT = "postgres"
+
+
+def render(tree: exp.Expression, pretty: bool = True) -> str:
+    """PostgreSQL text of a tree (identifiers quoted only where needed; stable output)."""
+    return tree.sql(dialect=DIALECT, pretty=pretty, identify=False)
+
+
+def parse(text: str, allow_commands: bool = False) -> list[exp.Expression]:
+    """Static SQL (no values interpolated) into trees.
+
+    sqlglot keeps statements it has no grammar for (e.g. ``CREATE FUNCTION … PARALLEL SAFE``)
+    as opaque ``Command`` nodes; only migrations, which are reviewed static files, may hold them.
+    """
+    quiet = logging.getLogger("sqlglot")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its "falling back to Command" warning is expected here
+    try:
+        trees = [t for t in sqlglot.parse(text, dialect=DIALECT, error_level=sqlglot.ErrorLevel.RAISE) if t]
+    finally:
+        quiet.setLevel(level)
+    for t in trees:
+        if isinstance(t, exp.Command) and not allow_commands:
+            raise ValueError(f"unparsed SQL command in static SQL: {t.sql()[:80]}")
+    return trees
+
+
+def number(value: Decimal | int) -> exp.Expression:
+    """A numeric literal from a validated Decimal (``Literal.number`` emits its text raw)."""
+    d = Decimal(value)
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    text = format(d, "f")
+    lit = exp.Literal.number(text.lstrip("-"))
+    return exp.Neg(this=lit) if d < 0 else lit
+
+
+def text(value: str) -> exp.Expression:
+    """A string literal; sqlglot escapes quotes, so any text round-trips as data."""
+    if "\x00" in value:
+        raise ValueError("text containing a NUL character cannot be stored in PostgreSQL")
+    return exp.Literal.string(value)
+
+
+def param(name: str) -> exp.Placeholder:
+    """A bound parameter %(name)s."""
+    return exp.Placeholder(this=name)
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=not name.isidentifier() or not name.islower() or name in _RESERVED)
+
+
+_RESERVED = {"user", "order", "group", "select", "from", "where", "table", "default", "check", "year", "unit", "value"}
+
+
+def table(name: str, schema: str = "ccf", alias: str | None = None) -> exp.Table:
+    t = exp.Table(this=ident(name), db=ident(schema))
+    return t.as_(alias) if alias else t  # type: ignore[return-value]
+
+
+def column(name: str, table_alias: str | None = None) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(table_alias) if table_alias else None)
+
+
+def func(name: str, *args: exp.Expression, schema: str | None = None) -> exp.Expression:
+    call = exp.Anonymous(this=name, expressions=list(args))
+    return exp.Dot(this=exp.to_identifier(schema), expression=call) if schema else call
+
+
+@dataclass
+class Executor:
+    """Runs trees on one connection; records what ran."""
+
+    conn: psycopg.Connection
+    statements: list[str] = field(default_factory=list)
+
+    def execute(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> psycopg.Cursor:
+        sql = render(tree)
+        self.statements.append(sql)
+        log.debug("%s", sql)
+        return self.conn.execute(sql.encode("utf-8").decode("utf-8"), params or None, prepare=False)  # type: ignore[arg-type]
+
+    def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        return self.execute(tree, params).fetchall()
+
+    def one(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> tuple | None:
+        return self.execute(tree, params).fetchone()
+
+    def copy_rows(self, target: exp.Table, columns: Sequence[str], rows: Iterator[Sequence[Any]]) -> int:
+        """COPY rows into a table (text format, values sent as data, never as SQL)."""
+        stmt = exp.Copy(
+            this=exp.Schema(this=target, expressions=[ident(c) for c in columns]),
+            kind=True,
+            files=[exp.Var(this="STDIN")],
+        )
+        sql = render(stmt, pretty=False)
+        self.statements.append(sql)
+        n = 0
+        with self.conn.cursor().copy(sql) as cp:  # type: ignore[arg-type]
+            for row in rows:
+                cp.write_row(row)
+                n += 1
+        return n

@@ -1,0 +1,83 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or CCF_DATABASE_URL), one fresh database per test.
+
+A template database with the migrations applied is built once per session; each test that asks
+for ``db`` gets ``CREATE DATABASE … TEMPLATE`` of it (fast) and it is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "ccf_test_template"
+
+
+def _admin_url() -> str:
+    if os.environ.get("CCF_DATABASE_URL"):
+        return os.environ["CCF_DATABASE_URL"]
+    from ccf.engine.database import database_url
+
+    return database_url()
+
+
+def _with_db(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if not os.environ.get("CCF_DATABASE_URL"):
+        os.environ.setdefault("CCF_HOME", str(tmp_path_factory.getbasetemp().parent / "ccf-test-home"))
+    return _admin_url()
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_admin_url: str) -> str:
+    from ccf.engine.database import connect
+    from ccf.engine.migrate import migrate
+
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')  # test-only admin SQL, fixed names
+        admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    url = _with_db(pg_admin_url, TEMPLATE)
+    with connect(url) as conn:
+        migrate(conn)
+        _seed(conn)
+        conn.commit()
+    return url
+
+
+def _seed(conn: psycopg.Connection) -> None:
+    """Load the shipped factor sets and GWPs once into the template."""
+    try:
+        from ccf.engine.factors.store import install_shipped
+    except ImportError:  # factor store not present yet
+        return
+    install_shipped(conn)
+
+
+@pytest.fixture()
+def db_url(pg_admin_url: str, template_url: str) -> str:
+    name = f"ccf_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield _with_db(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def db(db_url: str):
+    from ccf.engine.database import connect
+
+    conn = connect(db_url)
+    yield conn
+    conn.close()

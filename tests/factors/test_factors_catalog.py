@@ -1,0 +1,34 @@
+"""Shipped factor sets: files present as published, loaders registered and cached."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from ccf.engine.factors.catalog import SHA256, factors_dir, shipped_editions, shipped_gwp
+
+
+def test_shipped_files_are_the_published_bytes() -> None:
+    readme = (factors_dir() / "README.md").read_text()
+    for file, sha in SHA256.items():
+        assert hashlib.sha256((factors_dir() / file).read_bytes()).hexdigest() == sha
+        assert sha in readme and file in readme
+
+
+def test_shipped_editions() -> None:
+    editions = shipped_editions()
+    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "useeio-1.3"}
+    for id, load in editions.items():
+        edition, records = load()
+        assert edition.id == id and records
+        assert edition.source_file in SHA256 and edition.sha256 == SHA256[edition.source_file]
+
+
+def test_parsed_once_and_callers_cannot_corrupt_the_cache() -> None:
+    load = shipped_editions()["desnz-2024"]
+    _, first = load()
+    first.clear()
+    start = time.perf_counter()
+    _, again = load()
+    assert again and time.perf_counter() - start < 0.1
+    assert shipped_gwp() == shipped_gwp() and shipped_gwp() is not shipped_gwp()
