@@ -142,6 +142,7 @@ class _Scope:
     params: dict[str, ir.Node] = field(default_factory=dict)
     lookups: dict[str, "_Lookup"] = field(default_factory=dict)
     allow_lookups: bool = True
+    hidden: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> (why not here, what to do)
 
 
 @dataclass
@@ -159,6 +160,13 @@ class Checker:
     def __init__(self, doc: YamlDocument):
         self.doc = doc
         self.diags: list[Diagnostic] = []
+        self.failed: set[str] = set()  # names whose definition already has a diagnostic
+
+    def text(self, span: Span) -> str | None:
+        """The author's text at a one-line span."""
+        if span.line != span.end_line:
+            return None
+        return self.doc.source.line(span.line)[span.column - 1 : span.end_column - 1] or None
 
     # -- positions
     def origin(self, path: Path) -> ExprOrigin:
@@ -224,11 +232,14 @@ class Checker:
             return ir.ParamRef(e.name, p, p.type, p.scale, span=e.span)
         if e.name in scope.lookups and scope.allow_lookups:
             return self._factor(scope.lookups[e.name], "co2e", e.span, e.span)
+        if e.name in self.failed:  # its definition is wrong and already reported
+            raise _Failed()
+        if e.name in scope.hidden:
+            why, hint = scope.hidden[e.name]
+            raise self.error("E401", why, e.span, suggestion=hint)
         candidates = [*scope.fields, *scope.params, *(scope.lookups if scope.allow_lookups else ())]
-        what = "field, parameter or factor" if scope.allow_lookups else "field or parameter"
+        what = "field, parameter or factor" if scope.allow_lookups else ("field or parameter" if scope.fields else "parameter")
         hint = did_you_mean(e.name, candidates)
-        if e.name in scope.lookups:
-            hint = "factor lookups can be used in rules, not in parameters or lookup keys"
         raise self.error("E401", f"unknown name '{e.name}': no {what} has this name", e.span, suggestion=hint)
 
     def _factor(self, lookup: _Lookup, gas_key: str, span: Span, name_span: Span) -> ir.Node:
@@ -266,7 +277,12 @@ class Checker:
 
     def want_bool(self, node: ir.Node, where: str) -> None:
         if node.type.kind not in ("boolean", "null"):
-            raise self.error("E504", f"{where} needs a condition (true/false), but this is {node.type}", node.span)
+            text = self.text(node.span)
+            example = {"quantity": f"{text} > 0", "text": f'{text} == "…"'}.get(node.type.kind) if text else None
+            hint = f"compare it with a value, e.g. {example}" if example else "write a comparison, e.g. quantity > 0"
+            raise self.error(
+                "E504", f"{where} needs a condition (true/false), but this is {node.type}", node.span, suggestion=hint
+            )
 
     def visit_Binary(self, e: ast.Binary, scope: _Scope) -> ir.Node:
         left = self.expr(e.left, scope)
@@ -321,7 +337,7 @@ class Checker:
                     Related(left.span, f"this is {_describe(left)}"),
                     Related(right.span, f"this is {_describe(right)}"),
                 ),
-                suggestion=_dimension_hint(left, right),
+                suggestion=_dimension_hint(left, right, verb),
             )
         if left.type.kind != "quantity" or left.scale == right.scale:
             return left, right, left.type, left.scale
@@ -352,7 +368,10 @@ class Checker:
             hint = did_you_mean(e.func, FUNCTIONS)
             if e.func == "factor":
                 hint = "declare the factor under 'factors:' and use its name"
-            raise self.error("E402", f"unknown function '{e.func}'", e.span, suggestion=hint or "functions: " + ", ".join(FUNCTIONS))
+            raise self.error(
+                "E402", f"unknown function '{e.func}'", e.span,
+                suggestion=hint or "the functions are " + ", ".join(FUNCTIONS[:-1]) + " and " + FUNCTIONS[-1],
+            )
         n = {"min": None, "max": None, "abs": 1, "round": 2, "year": 1, "date": 1}[e.func]
         if (n is not None and len(e.args) != n and not (e.func == "round" and len(e.args) == 1)) or (n is None and len(e.args) < 2):
             want = "two or more values" if n is None else f"{n} value{'s' if n != 1 else ''}"
@@ -433,7 +452,8 @@ def _zero_adapts(node: ir.Node, other: ir.Node) -> ir.Node:
 
 
 def _describe(node: ir.Node) -> str:
-    if node.type.kind != "quantity" or not node.type.dimension:
+    """The type in words, with the unit where the author wrote one (a literal or parameter)."""
+    if node.type.kind != "quantity" or not node.type.dimension or not isinstance(node, (ir.Const, ir.ParamRef)):
         return str(node.type)
     # a written unit is worth repeating; a field's base-unit scale is an internal detail
     unit = _unit_name(node) if isinstance(node, (ir.Const, ir.FactorRef, ir.Rescale)) else None
@@ -447,9 +467,17 @@ def _unit_name(node: ir.Node) -> str | None:
     return None
 
 
-def _dimension_hint(left: ir.Node, right: ir.Node) -> str | None:
+def _dimension_hint(left: ir.Node, right: ir.Node, verb: str = "compare") -> str | None:
     if left.type.kind == right.type.kind == "quantity":
         return "both sides must have the same dimension; a conversion factor (e.g. a calorific value) is missing?"
+    kinds = {left.type.kind, right.type.kind}
+    if kinds == {"text", "quantity"}:
+        number = left if left.type.kind == "quantity" else right
+        if isinstance(number, ir.Const) and number.type == ir.NUMBER:
+            return f'to {verb} with text, write the value in quotes: "{number.value}"'
+        return f"text can only be used with text: {verb} it with a text in quotes"
+    if "date" in kinds and kinds <= {"date", "text"}:
+        return 'write a date as date("2024-01-31")'
     return None
 
 
@@ -482,32 +510,56 @@ def check_methodology(
 
     # parameters: constants, may use earlier parameters
     params: list[ir.Parameter] = []
-    for name, text in spec.parameters.items():
+    not_in_parameters = {
+        **{n: (f"a parameter cannot use the factor '{n}': parameters are fixed values",
+               "use the factor in a rule's 'emissions' instead") for n in spec.factors},
+        **{n: (f"a parameter cannot use the activity field '{n}': parameters are fixed values",
+               "use the field in a rule's 'where' or 'emissions' instead") for n in scope.fields},
+    }
+    for index, (name, text) in enumerate(spec.parameters.items()):
         path = ("parameters", name)
         if name in scope.fields:
-            ck.error("E407", f"parameter '{name}' has the name of an activity field", doc.key_span(path))
+            ck.error(
+                "E407", f"parameter '{name}' has the name of an activity field", doc.key_span(path),
+                suggestion="give the parameter another name",
+            )
             continue
+        later = {
+            n: (f"parameter '{n}' is defined further down; a parameter can only use the parameters above it",
+                f"move '{n}' above '{name}'")
+            for n in list(spec.parameters)[index:]
+        }
         tree = ck.parse(str(text), path)
         if tree is None:
+            ck.failed.add(name)
             continue
         try:
-            node = ck.expr(tree, _Scope({}, dict(scope.params), {}, allow_lookups=False))
+            node = ck.expr(tree, _Scope({}, dict(scope.params), {}, allow_lookups=False, hidden={**not_in_parameters, **later}))
         except _Failed:
+            ck.failed.add(name)
             continue
         scope.params[name] = node
         params.append(ir.Parameter(name, node, span=doc.key_span(path)))
 
     # factor lookups
     lookups: list[tuple[str, tuple, tuple, str, Span]] = []
+    not_in_match = {
+        n: (f"a factor's 'match' cannot use the factor '{n}'", "match keys are built from activity fields, e.g. country")
+        for n in spec.factors
+    }
     for name, lk in spec.factors.items():
         path = ("factors", name)
         if name in scope.fields or name in scope.params:
-            ck.error("E407", f"factor '{name}' has the name of a field or parameter", doc.key_span(path))
+            ck.error(
+                "E407", f"factor '{name}' has the name of a field or parameter", doc.key_span(path),
+                suggestion="give the factor another name",
+            )
             continue
         try:
             per = parse_unit(lk.per)
         except UnitError as exc:
             ck.error("E501", str(exc), doc.span(path + ("per",)), suggestion=_unit_hint(exc))
+            ck.failed.add(name)
             continue
         if fset is not None:
             known = set(fset.attributes)
@@ -524,7 +576,7 @@ def check_methodology(
             if tree is None:
                 continue
             try:
-                node = ck.expr(tree, _Scope(scope.fields, dict(scope.params), {}, allow_lookups=False))
+                node = ck.expr(tree, _Scope(scope.fields, dict(scope.params), {}, allow_lookups=False, hidden=not_in_match))
             except _Failed:
                 continue
             if node.type.kind not in ("text", "null"):
@@ -542,7 +594,10 @@ def check_methodology(
         path = ("rules", i)
         rspan = doc.span(path + ("id",))
         if rule.id in seen_ids:
-            ck.error("E408", f"rule id '{rule.id}' is used twice (first on line {seen_ids[rule.id].line})", rspan)
+            ck.error(
+                "E408", f"rule id '{rule.id}' is used twice (first on line {seen_ids[rule.id].line})", rspan,
+                related=(Related(seen_ids[rule.id], "first used here"),), suggestion="give each rule its own id",
+            )
         seen_ids.setdefault(rule.id, rspan)
         where = None
         if rule.where is not None:
@@ -566,7 +621,7 @@ def check_methodology(
                     node = ck.expr(tree, scope)
                 except _Failed:
                     continue
-                em = _emission(ck, GAS_KEYS[key], node)
+                em = _emission(ck, GAS_KEYS[key], node, next(iter(scope.lookups), None))
                 if em is not None:
                     emissions.append(em)
         rules.append(ir.Rule(rule.id, where, tuple(emissions), rule.exclude, rule.description, span=rspan))
@@ -585,7 +640,7 @@ def check_methodology(
     )
 
 
-def _emission(ck: Checker, gas: str, node: ir.Node) -> ir.Emission | None:
+def _emission(ck: Checker, gas: str, node: ir.Node, a_factor: str | None = None) -> ir.Emission | None:
     """An emissions expression must be a mass of CO2e, or for a gas key, a mass of that gas."""
     co2e = parse_unit("kgCO2e").dimension
     own = parse_unit(f"kg{gas}").dimension
@@ -594,12 +649,12 @@ def _emission(ck: Checker, gas: str, node: ir.Node) -> ir.Emission | None:
     if gas != "CO2e" and node.type.kind == "quantity" and node.type.dimension == own:
         return ir.Emission(gas, rescale(node, Fraction(1)), False, span=node.span)
     wanted = "a mass of CO2e (e.g. kgCO2e)" if gas == "CO2e" else f"a mass of {gas} or of CO2e"
+    text = ck.text(node.span)
+    example = f"{text} * {a_factor}" if text and a_factor and " " not in text else "quantity * factor"
     ck.error(
         "E506",
         f"emissions must be {wanted}, but this is {_describe(node)}",
         node.span,
-        suggestion="multiply the activity by an emission factor (e.g. quantity * factor)"
-        if node.type.kind == "quantity"
-        else None,
+        suggestion=f"multiply the activity by an emission factor, e.g. {example}" if node.type.kind == "quantity" else None,
     )
     return None

@@ -69,6 +69,9 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return "did you mean " + ", ".join(f"'{m}'" for m in matches[:-1]) + f" or '{matches[-1]}'?"
 
 
+_VISIBLE = {c: 0x2400 + c for c in range(32) if c != 9} | {127: 0x2421}
+
+
 def _caret_block(source: SourceFile | None, span: Span, label: str = "") -> list[str]:
     if source is None:
         return []
@@ -82,7 +85,10 @@ def _caret_block(source: SourceFile | None, span: Span, label: str = "") -> list
         else max(1, len(text) - span.column + 1)
     )
     pad = " " * len(gutter)
-    marker = " " * (span.column - 1) + "^" * width
+    # tabs stay tabs under the line so the caret lines up; other control characters
+    # (NUL, ...) are shown as visible symbols (U+2400 block), one column each
+    text = text.translate(_VISIBLE)
+    marker = "".join("\t" if ch == "\t" else " " for ch in text[: span.column - 1].ljust(span.column - 1)) + "^" * width
     return [f" {pad} |", f" {gutter} | {text}", f" {pad} | {marker}{(' ' + label) if label else ''}"]
 
 

@@ -19,6 +19,15 @@ IDENT = r"^[a-z][a-z0-9_]*$"
 DOTTED_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_]*)*$"
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$"
 
+class Problem(ValueError):
+    """A validator's complaint, with a suggestion and the key (under the model) it is about."""
+
+    def __init__(self, message: str, suggestion: str | None = None, at: str | None = None):
+        super().__init__(message)
+        self.suggestion = suggestion
+        self.at = at
+
+
 Expression = Annotated[str, Field(min_length=1, description="an expression in the ccf expression language")]
 
 CALCULATION_METHODS = (
@@ -59,9 +68,17 @@ class GhgProtocol(Strict):
     @model_validator(mode="after")
     def _category_only_in_scope3(self) -> "GhgProtocol":
         if self.scope == 3 and self.category is None:
-            raise ValueError("a Scope 3 methodology must name its category (1-15)")
+            raise Problem(
+                "a Scope 3 methodology must name its category (1-15)",
+                "add 'category: <1-15>' under 'ghg_protocol', e.g. category: 6 for business travel",
+                at="scope",
+            )
         if self.scope != 3 and self.category is not None:
-            raise ValueError("only Scope 3 methodologies have a category")
+            raise Problem(
+                f"only Scope 3 methodologies have a category; this one is Scope {self.scope}",
+                "remove 'category', or set 'scope: 3' if this is a Scope 3 methodology",
+                at="category",
+            )
         return self
 
 
@@ -76,7 +93,10 @@ class FactorLookupSpec(Strict):
     @model_validator(mode="after")
     def _something_selected(self) -> "FactorLookupSpec":
         if not self.select and not self.match:
-            raise ValueError("a factor lookup needs 'select' or 'match' (or both)")
+            raise Problem(
+                "a factor lookup needs 'select' or 'match' (or both)",
+                "name the factor with 'select: {attribute: text}', or 'match: {attribute: expression}' per row",
+            )
         return self
 
 
@@ -96,10 +116,19 @@ class RuleSpec(Strict):
 
     @model_validator(mode="after")
     def _one_outcome(self) -> "RuleSpec":
-        if (self.emissions is None) == (self.exclude is None):
-            raise ValueError("a rule has exactly one of 'emissions' or 'exclude'")
+        if self.emissions is not None and self.exclude is not None:
+            raise Problem(
+                "this rule has both 'emissions' and 'exclude'",
+                "a rule either calculates emissions or excludes rows: keep one, or split it into two rules",
+                at="exclude",
+            )
+        if self.emissions is None and self.exclude is None:
+            raise Problem(
+                "this rule has neither 'emissions' nor 'exclude'",
+                "add 'emissions: <expression>' to calculate, or 'exclude: <reason>' to leave matching rows out",
+            )
         if isinstance(self.emissions, dict) and not self.emissions:
-            raise ValueError("'emissions' lists no gas")
+            raise Problem("'emissions' lists no gas", "give at least one of co2e, co2, ch4, n2o", at="emissions")
         return self
 
 
@@ -173,19 +202,86 @@ class ActivityTypeFile(Strict):
 STANDARD_FIELDS = {"activity_id": "text", "entity": "text", "period_start": "date", "period_end": "date"}
 
 
-def _message(err: dict[str, Any]) -> str:
-    msg = err["msg"]
-    msg = msg.removeprefix("Value error, ")
+_PATTERNS = {
+    IDENT: ("must be lower_snake_case: small letters, digits and '_', starting with a letter", "e.g. {example}"),
+    DOTTED_ID: (
+        "must be small letters, digits and '_' in parts separated by dots",
+        "e.g. scope2.electricity.location_based",
+    ),
+    SEMVER: ("must be a version of three numbers separated by dots", "e.g. {example}"),
+}
+_TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping of 'key: value' lines",
+    "model_type": "a mapping of 'key: value' lines",
+    "model_attributes_type": "a mapping of 'key: value' lines",
+    "list_type": "a list of '- ' items",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    return repr(value)
+
+
+def _pattern_example(pattern: str, value: Any) -> str:
+    text = str(value)
+    if pattern == SEMVER:
+        nums = (re.findall(r"\d+", text) + ["0", "0", "0"])[:3]
+        return ".".join(str(int(n)) for n in nums)
+    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "my_name"
+
+
+def _message(err: dict[str, Any]) -> tuple[str, str | None]:
+    """A pydantic error in the author's words, and a suggestion."""
+    msg = err["msg"].removeprefix("Value error, ")
     kind = err["type"]
+    name = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str) and "[" not in p and p not in _UNION_TAGS), "")
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
     if kind == "missing":
-        return f"'{err['loc'][-1]}' is required here"
+        return f"'{name}' is missing", None
     if kind == "extra_forbidden":
-        return f"unknown key '{err['loc'][-1]}'"
-    if kind == "string_pattern_mismatch":
-        return f"{msg.lower()} (got {err['input']!r})"
+        return f"unknown key '{name}'", None
+    if kind == "value_error" and isinstance(ctx.get("error"), Problem):
+        return str(ctx["error"]), ctx["error"].suggestion
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERNS:
+        words, example = _PATTERNS[ctx["pattern"]]
+        return f"'{name}' {words} (got {value!r})", example.format(example=_pattern_example(ctx["pattern"], value))
     if kind in ("literal_error", "enum"):
-        return f"{msg} (got {err['input']!r})"
-    return msg[0].lower() + msg[1:] if msg else kind
+        allowed = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        if "[key]" in err["loc"]:
+            return f"'{value}' is not allowed here; use {ctx.get('expected')}", did_you_mean(str(value), allowed)
+        return f"'{name}' must be {ctx.get('expected')}, not {_kind_of(value)}", did_you_mean(str(value), allowed)
+    if kind == "union_type":
+        kinds = ctx["kinds"]
+        return f"'{name}' must be {', '.join(kinds[:-1])} or {kinds[-1]}, not {_kind_of(value)}", None
+    if kind in _TYPE_WORDS:
+        return f"'{name}' must be {_TYPE_WORDS[kind]}, not {_kind_of(value)}", None
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return f"'{name}' needs at least one item", None
+    if msg.startswith("Input should be") and name:
+        return f"'{name}' should be{msg.removeprefix('Input should be')} (got {_kind_of(value)})", None
+    return (msg[0].lower() + msg[1:] if msg else kind), None
+
+
+def _field_description(model: type[Strict], loc: tuple) -> str | None:
+    current: Any = _model_at(model, loc[:-1])
+    field = getattr(current, "model_fields", {}).get(loc[-1]) if loc else None
+    return field.description if field is not None else None
 
 
 def validate_document(doc: YamlDocument, model: type[Strict]) -> Any:
@@ -197,25 +293,75 @@ def validate_document(doc: YamlDocument, model: type[Strict]) -> Any:
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        diags = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
-            suggestion = None
-            if err["type"] == "extra_forbidden":
-                span = doc.key_span(loc)
-                allowed = _allowed_keys(model, loc[:-1], doc)
-                suggestion = did_you_mean(str(loc[-1]), allowed)
-            elif err["type"] == "missing":
-                span = doc.key_span(loc[:-1]) if loc[:-1] else doc.span(())
-                if not loc[:-1]:
-                    span = type(span)(span.path, 1, 1, 1, 1)
-            else:
-                span = doc.span(loc)
-            diags.append(Diagnostic("E202", _message(err), span, suggestion=suggestion))
-        raise DiagnosticError(_drop_union_noise(diags)) from None
+        errors = exc.errors()
+    cleaned = [
+        (err, tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))))
+        for err in errors
+    ]
+    missing = {loc for err, loc in cleaned if err["type"] == "missing"}
+    misspelt: dict[tuple, str] = {}  # unknown key -> the missing key next to it that it resembles
+    for err, loc in cleaned:
+        if err["type"] == "extra_forbidden":
+            near = did_you_mean(str(loc[-1]), [str(m[-1]) for m in missing if m[:-1] == loc[:-1]])
+            if near:
+                misspelt[loc] = near
+    claimed = {m for m in missing for loc, near in misspelt.items() if m[:-1] == loc[:-1] and f"'{m[-1]}'" in near}
+    diags = []
+    for err, loc in _prefer_specific(cleaned):
+        message, suggestion = _message(err)
+        if err["type"] == "extra_forbidden":
+            span = doc.key_span(loc)
+            suggestion = misspelt.get(loc) or did_you_mean(str(loc[-1]), _allowed_keys(model, loc[:-1], doc))
+        elif err["type"] == "missing":
+            if loc in claimed:
+                continue
+            span = doc.key_span(loc[:-1]) if loc[:-1] else doc.span(())
+            if not loc[:-1]:
+                span = type(span)(span.path, 1, 1, 1, 1)
+            about = _field_description(model, loc)
+            suggestion = f"add '{loc[-1]}: …'" + (f" ({about})" if about else "")
+        elif err["type"] == "value_error" and isinstance((err.get("ctx") or {}).get("error"), Problem):
+            at = err["ctx"]["error"].at
+            span = _key_and_value(doc, loc + (at,)) if at else doc.key_span(loc)
+        elif "[key]" in err["loc"]:
+            span = doc.key_span(loc)
+        else:
+            span = doc.span(loc)
+        diags.append(Diagnostic("E202", message, span, suggestion=suggestion))
+    raise DiagnosticError(_drop_union_noise(diags)) from None
 
 
-_UNION_TAGS = {"str", "dict[str,str]", "FieldSpec", "int", "float", "function-after[_one_outcome(), RuleSpec]"}
+def _key_and_value(doc: YamlDocument, path: tuple) -> Any:
+    """From the start of a key to the end of its value when both are on one line."""
+    key, value = doc.key_spans.get(path), doc.value_spans.get(path)
+    if key is None or value is None:
+        return doc.key_span(path)
+    if value.end_line != key.line:
+        return key
+    return type(key)(key.path, key.line, key.column, value.end_line, value.end_column)
+
+
+_UNION_TAGS = {
+    "str", "constrained-str", "dict[str,str]", "FieldSpec", "int", "float", "function-after[_one_outcome(), RuleSpec]"
+}
+
+
+def _prefer_specific(cleaned: list[tuple[dict, tuple]]) -> list[tuple[dict, tuple]]:
+    """Each member of a union reports; where one says more than 'wrong type', keep that."""
+    specific = {loc[: len(loc) - 1] if "[key]" in err["loc"] else loc for err, loc in cleaned if err["type"] not in _TYPE_WORDS}
+    out, seen_type = [], set()
+    for err, loc in cleaned:
+        if err["type"] in _TYPE_WORDS:
+            if any(loc == s[: len(loc)] for s in specific) or loc in seen_type:
+                continue
+            seen_type.add(loc)
+            kinds = {_TYPE_WORDS[e["type"]] for e, l in cleaned if l == loc and e["type"] in _TYPE_WORDS}
+            if "a number" in kinds:
+                kinds.discard("a whole number")
+            if len(kinds) > 1:
+                err = dict(err, type="union_type", ctx={"kinds": sorted(kinds, key=len)})
+        out.append((err, loc))
+    return out
 
 
 def _drop_union_noise(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -229,15 +375,19 @@ def _drop_union_noise(diags: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _allowed_keys(model: type[Strict], loc: tuple, doc: YamlDocument) -> list[str]:
+def _model_at(model: type[Strict], loc: tuple) -> Any:
+    """The model class that describes the mapping at loc (None when there is none)."""
     current: Any = model
+    keyed = False  # the previous field is a dict: the next part is one of its keys
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
-            return []
+            return None
         ann = field.annotation
+        keyed = getattr(ann, "__origin__", None) is dict
         args = getattr(ann, "__args__", ())
         candidates = [ann, *args]
         for c in candidates:
@@ -246,4 +396,8 @@ def _allowed_keys(model: type[Strict], loc: tuple, doc: YamlDocument) -> list[st
                 if isinstance(cc, type) and issubclass(cc, BaseModel):
                     current = cc
                     break
-    return list(getattr(current, "model_fields", {}))
+    return current
+
+
+def _allowed_keys(model: type[Strict], loc: tuple, doc: YamlDocument) -> list[str]:
+    return list(getattr(_model_at(model, loc), "model_fields", {}))

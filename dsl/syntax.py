@@ -166,26 +166,29 @@ _TERMINAL_WORDS = {
     "COMMA": "','",
     "DOT": "'.'",
     "MINUS": "'-'",
-    "QMARK": "'??'",
     "__ANON_0": "'??'",
 }
+# tokens that can start a value, and tokens after which a value must follow
+_VALUE_START = {"NAME", "NUMBER", "QUANTITY", "STRING", "LPAR", "MINUS", "NOT", "IF", "TRUE", "FALSE", "NULL"}
+_NEEDS_VALUE = {"COMPARE", "ADD", "MUL", "MINUS", "AND", "OR", "NOT", "IN", "__ANON_0", "COMMA", "IF", "THEN", "ELSE", "LPAR", "DOT"}
+_CLOSERS = (("THEN", "'then'"), ("ELSE", "'else'"), ("COMMA", "','"), ("RPAR", "')'"), ("$END", "the end of the expression"))
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _words(expected: set[str]) -> str:
-    names = []
-    for t in sorted(expected):
-        if t.startswith("__ANON") or t in ("WS_INLINE", "NEWLINE"):
-            continue
-        word = _TERMINAL_WORDS.get(t)
-        if word is None:
-            word = f"'{t.lower()}'" if t.isupper() and len(t) <= 6 and t.isalpha() else t
-        names.append(word)
-    names = sorted(set(names))
-    if not names:
-        return "something else"
-    if len(names) > 4:
-        return "an operator, ')' or the end of the expression"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    """What the parser expected, in the author's words."""
+    exp = {t for t in expected if t not in ("WS_INLINE", "NEWLINE")}
+    if exp & {"NAME", "NUMBER", "STRING"}:
+        return "a value (a name, a number or a text in quotes)"
+    closers = [word for t, word in _CLOSERS if t in exp]
+    ops = sorted(exp - {t for t, _ in _CLOSERS})
+    if len(ops) > 2:
+        return _join(["an operator", *closers])
+    words = [_TERMINAL_WORDS.get(t) or f"'{t.lower()}'" for t in ops] + closers
+    return _join(words) if words else "something else"
 
 
 def _found(tok: Token) -> str:
@@ -194,18 +197,69 @@ def _found(tok: Token) -> str:
     return f"'{tok}'"
 
 
+def _tokens(text: str) -> list[Token]:
+    try:
+        return list(_parser().lex(text))
+    except UnexpectedInput:
+        return []
+
+
+def _early_end(text: str, origin: ExprOrigin) -> Diagnostic:
+    """The expression stopped before it was complete: say what is missing, and where."""
+    toks = _tokens(text)
+    tspan = lambda t: origin.span(t.line, t.column, t.end_line, t.end_column)  # noqa: E731
+    open_parens: list[Token] = []
+    for t in toks:
+        if t.type == "LPAR":
+            open_parens.append(t)
+        elif t.type == "RPAR" and open_parens:
+            open_parens.pop()
+    if open_parens:
+        return Diagnostic("E302", "this '(' is never closed", tspan(open_parens[-1]), suggestion="add the matching ')'")
+    if toks and toks[-1].type in _NEEDS_VALUE:
+        last = toks[-1]
+        hint = "add the gas after '.', e.g. .co2" if last.type == "DOT" else f"add the value that follows '{last}'"
+        return Diagnostic("E302", f"'{last}' needs a value after it, but the expression ends here", tspan(last), suggestion=hint)
+    open_ifs: list[list] = []  # [if token, has its 'then']
+    for t in toks:
+        if t.type == "IF":
+            open_ifs.append([t, False])
+        elif t.type == "THEN":
+            for entry in reversed(open_ifs):
+                if not entry[1]:
+                    entry[1] = True
+                    break
+        elif t.type == "ELSE":
+            for i in range(len(open_ifs) - 1, -1, -1):
+                if open_ifs[i][1]:
+                    del open_ifs[i]
+                    break
+    if open_ifs:
+        tok, has_then = open_ifs[-1]
+        if not has_then:
+            return Diagnostic(
+                "E302", "this 'if' has no 'then'", tspan(tok), suggestion="write if <condition> then <value> else <value>"
+            )
+        return Diagnostic(
+            "E302",
+            "this 'if' has no 'else'",
+            tspan(tok),
+            suggestion="add 'else' and the value to use when the condition does not hold: if … then … else …",
+        )
+    lines = text.splitlines() or [""]
+    line, col = len(lines), len(lines[-1]) + 1
+    return Diagnostic(
+        "E302",
+        "the expression ends too early",
+        origin.span(line, col, line, col + 1),
+        suggestion="complete it (an operand, a closing ')' or the 'else' of an if?)",
+    )
+
+
 def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagnostic:
     line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        lines = text.splitlines() or [""]
-        line, col = len(lines), len(lines[-1]) + 1
-        span = origin.span(line, col, line, col + 1)
-        return Diagnostic(
-            "E302",
-            "the expression ends too early",
-            span,
-            suggestion="complete it (an operand, a closing ')' or the 'else' of an if?)",
-        )
+        return _early_end(text, origin)
     span = origin.span(line, col, line, col + 1)
     if isinstance(exc, UnexpectedCharacters):
         ch = text.splitlines()[line - 1][col - 1] if text else ""
@@ -225,10 +279,31 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
     tok = exc.token
     end = tok.end_column if tok.end_line == tok.line else col + 1
     span = origin.span(line, col, line, end or col + 1)
-    expected = _words(set(exc.expected))
-    if tok.type == "NAME" and str(tok) in ("if", "then", "else"):
-        return Diagnostic("E301", f"unexpected '{tok}'", span, suggestion="an if needs all three parts: if … then … else …")
-    return Diagnostic("E301", f"expected {expected}, found {_found(tok)}", span)
+    expected = set(exc.expected)
+    before = [t for t in _tokens(text) if (t.line, t.column) < (tok.line, tok.column)]
+    previous = before[-1] if before else None
+    if tok.type in ("THEN", "ELSE") and not any(t.type == "IF" for t in before):
+        return Diagnostic("E301", f"'{tok}' without an 'if'", span, suggestion="write if <condition> then <value> else <value>")
+    if tok.type in _VALUE_START and not expected & {"NAME", "NUMBER", "STRING"} and tok.type != "LPAR" or (
+        tok.type == "LPAR" and "LPAR" not in expected and previous is not None and previous.type != "NAME"
+    ):
+        if previous is not None and previous.type in ("NUMBER", "QUANTITY", "NAME", "STRING", "RPAR", "TRUE", "FALSE", "NULL"):
+            return Diagnostic(
+                "E301",
+                f"two values in a row: an operator is missing before {_found(tok)}",
+                span,
+                suggestion="put an operator such as *, +, == or 'and' between them",
+            )
+    if tok.type == "RPAR" and "RPAR" not in expected and previous is not None and previous.type not in _NEEDS_VALUE:
+        return Diagnostic("E301", "this ')' has no matching '('", span, suggestion="remove it, or add the missing '('")
+    if previous is not None and previous.type == "IN" and "LPAR" in expected:
+        return Diagnostic(
+            "E301", f"expected '(' after 'in', found {_found(tok)}", span,
+            suggestion="write the list in brackets, e.g. country in (\"GB\", \"IE\")",
+        )
+    after = f" after '{previous}'" if previous is not None and previous.type in _NEEDS_VALUE else ""
+    hint = "an if needs all three parts: if … then … else …" if expected & {"THEN", "ELSE"} else None
+    return Diagnostic("E301", f"expected {_words(expected)}{after}, found {_found(tok)}", span, suggestion=hint)
 
 
 def parse_expression(text: str, origin: ExprOrigin) -> ast.Expr:

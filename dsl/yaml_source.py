@@ -97,6 +97,46 @@ class _Builder:
         return self._constructor.construct_object(node)
 
 
+def _position(source: SourceFile, index: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    before = source.text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    """PyYAML's complaint in the author's words, at the place the author has to fix."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = (exc.problem or exc.context or "malformed YAML").strip()
+    context = (exc.context or "").strip()
+    message, suggestion = f"this is not valid YAML: {problem}", "check the indentation and that ':' is followed by a space"
+    if problem.startswith("found character '\\t'"):
+        message, suggestion = "a tab character is not allowed here", "YAML is indented with spaces only: replace the tab with spaces"
+    elif problem.startswith("found character") and "cannot start any token" in problem:
+        ch = problem.split("'")[1]
+        message, suggestion = f"a value cannot start with '{ch}'", "put the value in quotes"
+    elif problem.startswith("found unknown escape character"):
+        message = "a backslash '\\' in \"double quotes\" starts an escape such as \\n; this one is unknown"
+        suggestion = "use 'single quotes' around the text, or write \\\\ for a backslash"
+    elif context == "while scanning a quoted scalar" and "end of stream" in problem and exc.context_mark is not None:
+        mark = exc.context_mark
+        quote = source.line(mark.line + 1)[mark.column : mark.column + 1] or '"'
+        message, suggestion = "this quoted text is never closed", f"add the closing {quote} at the end of the text"
+    elif context == "while scanning a simple key" and exc.context_mark is not None:
+        mark = exc.context_mark
+        message, suggestion = "expected 'key: value' here", "a key is followed by ':' and a space; a long text must be indented under its key"
+    elif problem == "mapping values are not allowed here":
+        message = "a ':' is not allowed here"
+        suggestion = (
+            "if this line starts a new key, indent it exactly like the keys above it; "
+            "if the ':' is part of a text, put the whole text in quotes"
+        )
+    elif problem.startswith("expected <block end>"):
+        message = "this line is not indented like the lines above it"
+        suggestion = "keys of one mapping, and the '-' items of one list, must start in the same column"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Diagnostic("E101", message, Span(source.path, line, col, line, col + 1), suggestion=suggestion)
+
+
 def load_yaml(source: SourceFile) -> YamlDocument:
     """Parse one YAML document strictly; raise DiagnosticError on any problem."""
     if "\ufffd" in source.text:
@@ -104,26 +144,46 @@ def load_yaml(source: SourceFile) -> YamlDocument:
     try:
         nodes = list(yaml.compose_all(source.text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = (exc.problem or exc.context or "malformed YAML").strip()
+        raise DiagnosticError([_yaml_error(source, exc)]) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _position(source, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise DiagnosticError(
             [
                 Diagnostic(
                     "E101",
-                    f"this is not valid YAML: {problem}",
+                    f"the file contains a control character (#x{code:04x}) that YAML does not allow",
                     Span(source.path, line, col, line, col + 1),
-                    suggestion="check the indentation and that ':' is followed by a space",
+                    suggestion="remove it (a stray character from copying and pasting?)",
                 )
             ]
         ) from None
     except yaml.YAMLError as exc:
         raise DiagnosticError([Diagnostic("E101", f"this is not valid YAML: {exc}", Span.unknown(source.path))]) from None
-    if not nodes or nodes[0] is None:
-        raise DiagnosticError([Diagnostic("E104", "the file is empty", Span(source.path, 1, 1, 1, 1))])
-    if len(nodes) > 1:
+    if not nodes or (len(nodes) == 1 and nodes[0].tag.endswith(":null") and not nodes[0].value):
         raise DiagnosticError(
-            [Diagnostic("E105", "a file holds exactly one document; found a second '---'", _span(source, nodes[1]))]
+            [
+                Diagnostic(
+                    "E104", "the file is empty", Span(source.path, 1, 1, 1, 1),
+                    suggestion="a methodology starts with 'methodology: <id>' and 'version: <x.y.z>'",
+                )
+            ]
+        )
+    if len(nodes) > 1:
+        starts = [e.start_mark for e in yaml.parse(source.text, Loader=yaml.SafeLoader) if isinstance(e, yaml.DocumentStartEvent)]
+        span = _span(source, nodes[1])
+        if len(starts) > 1:
+            m = starts[1]
+            span = Span(source.path, m.line + 1, m.column + 1, m.line + 1, m.column + 4)
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    "E105",
+                    "a second YAML document starts here; a file holds exactly one methodology",
+                    span,
+                    suggestion="remove the '---' line, or put the second one in a file of its own",
+                )
+            ]
         )
     builder = _Builder(source)
     try:

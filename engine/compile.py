@@ -281,6 +281,8 @@ def _joined_cte(m: ir.Methodology) -> exp.Select:
         for gas in lk.gases:
             for suffix, src in (("", gas.lower()), ("_id", f"{gas.lower()}_id"), ("_n", f"{gas.lower()}_n")):
                 q = q.select(exp.alias_(column(src, alias), _lookup_col(lk.name, gas, suffix)))
+        for name, node in lk.match:  # the row's keys, kept to explain a missing factor
+            q = q.select(exp.alias_(row(node), _lookup_col(lk.name, "key", f"_{name}")))
         on: exp.Expression = exp.true()
         if lk.match:
             on = exp.and_(*[exp.EQ(this=row(node), expression=column(f"key_{name}", alias)) for name, node in lk.match])
@@ -365,6 +367,8 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     for lk in m.lookups:
         for gas in lk.gases:
             select.append(column(_lookup_col(lk.name, gas, "_n"), "r"))
+        for name, _ in lk.match:
+            select.append(column(_lookup_col(lk.name, "key", f"_{name}"), "r"))
     for gas in gases:
         g = gas.lower()
 
@@ -516,14 +520,17 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
     }
     lookup_ifs = []
     for lk in m.lookups:
-        keys = ", ".join(f"{a} = {v!r}" for a, v in lk.select) or ""
-        matched = ", ".join(f"{a} from the row" for a, _ in lk.match)
-        detail = "; ".join(p for p in (keys, matched) if p)
+        fixed = ", ".join(f"{a} = '{v}'" for a, v in lk.select)
         for kind, template in reasons.items():
+            parts: list[exp.Expression] = [text(template.format(lk.name) + f" in {m.factor_set} per {lk.per} ({fixed}")]
+            for name, _ in lk.match:  # the row's own key values, as the lookup saw them
+                key = column(_lookup_col(lk.name, "key", f"_{name}"), "e")
+                parts += [text(f", {name} = "), exp.Coalesce(this=exp.DPipe(this=exp.DPipe(this=text("'"), expression=key), expression=text("'")), expressions=[text("(empty)")])]
+            parts.append(text(")"))
             lookup_ifs.append(
                 exp.If(
                     this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")),
-                    true=text(template.format(lk.name) + f" in {m.factor_set} per {lk.per} ({detail})"),
+                    true=exp.Concat(expressions=parts),
                 )
             )
     reason = exp.Case(

@@ -1,0 +1,783 @@
+"""Load activity CSV files into PostgreSQL, typed and validated; nothing is ever lost.
+
+CSV contract: UTF-8 (a leading byte-order mark is dropped), comma-separated, header row
+first. Columns, in any order: ``activity_id``, ``entity``, ``period_start``, ``period_end``,
+every field of the activity type, and ``<field>_unit`` for each quantity whose unit is given
+per row. Optional fields may be left out of the header (a field and its unit column go
+together). Fully blank lines carry no data and are skipped; every other record is either
+loaded into ``ccf."activity_<type>"`` or written to ``ccf.rejected`` with a plain reason.
+
+How a load runs (one transaction, so a failure leaves nothing behind):
+
+1. Python streams the file once: UTF-8 per physical line (a bad byte is a whole-file
+   ``LoadError`` naming the line), ``csv`` for quoting, records keep the line they start on.
+   Only checks that need no types happen here: field count and NUL characters (which
+   PostgreSQL text cannot hold). Every record, good or bad, is COPYed as text into a
+   temporary staging table.
+2. A fixed number of set-based statements, independent of the row count, classify and
+   move the rows: unknown units are collected (for did-you-mean hints), one CREATE TABLE AS
+   gives every row its first failing check, then one INSERT each fills ``ccf.activity_load``,
+   ``ccf.rejected`` and the activity table, with casts that the checks have made safe.
+
+Dates are validated in SQL without raising: a ``YYYY-MM-DD`` regex first, then (inside a
+CASE, so the casts only see matching text) year >= 1, month 1-12 and the day within that
+month's length, leap years included. Numbers must match a plain decimal regex (optional sign,
+digits, optional point, optional exponent) and are stored as NUMERIC from their text, exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import reduce
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import CcfError, did_you_mean
+from ccf.dsl.units import format_dimension
+from ccf.engine.sql import Executor, func, ident, number, param, text
+
+STANDARD_FIELDS = ("activity_id", "entity", "period_start", "period_end")
+BOOKKEEPING = ("dataset", "load_id", "line_no")
+REASONS = (
+    "field_count", "missing_value", "not_a_number", "negative_quantity", "unknown_unit",
+    "bad_date", "bad_boolean", "period_order", "duplicate_activity_id", "bad_text",
+)
+PROGRESS_EVERY = 100_000
+STAGING = "ccf_load_staging"
+CHECKED = "ccf_load_checked"
+NUL_MARK = "\u2400"  # '␀' stands in for NUL in rejected records: neither text nor JSONB can hold NUL
+CELL_PREFIX = "csv_"  # staging column of CSV column <name>: csv_<name>
+MAX_NUMBER_CHARS = 1000  # far beyond real data; keeps NUMERIC input well inside its limits
+
+# Internal staging columns start with '_' so they can never clash with a field (lower_snake_case).
+_LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD = "_line_no", "_pre_category", "_pre_reason", "_pre_record"
+_CHECK, _CATEGORY, _REASON = "_check", "_category", "_reason"
+_FIRST_LINE, _PRIOR_LOAD, _PRIOR_LINE = "_first_line", "_prior_load", "_prior_line"
+
+_NUMBER_RE = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,4})?$"
+_DATE_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0")
+_JSON_PAIRS = 50  # jsonb_build_object takes at most 100 arguments
+
+
+class LoadError(CcfError):
+    """A whole file cannot be loaded (nothing was); located by file and line where known."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one load did: every row read was either loaded or rejected."""
+
+    load_id: int
+    dataset: str
+    activity_type: str
+    source_file: str
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    reasons: tuple[tuple[str, int], ...]  # rejection category -> count, sorted by category
+
+
+# --- columns ----------------------------------------------------------------------------
+
+
+def has_unit_column(f: ir.Field) -> bool:
+    """True for a quantity whose unit each row names in ``<field>_unit``."""
+    return f.type.kind == "quantity" and bool(f.conversions)
+
+
+def _is_quantity(f: ir.Field) -> bool:
+    """A measured quantity (never negative), as opposed to a plain number."""
+    return f.type.kind == "quantity" and (bool(f.conversions) or f.fixed_factor is not None)
+
+
+def csv_columns(at: ir.ActivityType) -> list[tuple[str, ir.Field]]:
+    """Every column a CSV of this activity type may have, with the field it belongs to."""
+    cols: list[tuple[str, ir.Field]] = []
+    for f in at.fields:
+        cols.append((f.name, f))
+        if has_unit_column(f):
+            cols.append((f.name + "_unit", f))
+    return cols
+
+
+def _sql_type(f: ir.Field) -> str:
+    return {"text": "TEXT", "quantity": "NUMERIC", "date": "DATE", "boolean": "BOOLEAN"}[f.type.kind]
+
+
+def _table_columns(at: ir.ActivityType) -> list[tuple[str, str, bool]]:
+    """(name, SQL type, required) of every activity table column, in table order."""
+    cols = [("dataset", "TEXT", True), ("load_id", "BIGINT", True), ("line_no", "BIGINT", True)]
+    for name, f in csv_columns(at):
+        is_unit = name != f.name
+        required = f.name in STANDARD_FIELDS or f.required
+        cols.append((name, "TEXT" if is_unit else _sql_type(f), required))
+    return cols
+
+
+def _fid(name: str) -> exp.Identifier:
+    """A field-derived identifier, always quoted: a field may be called e.g. 'end' or 'limit'."""
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str, alias: str | None = None) -> exp.Column:
+    return exp.Column(this=_fid(name), table=ident(alias) if alias else None)
+
+
+def _cell(name: str, alias: str | None = None) -> exp.Column:
+    """The staging column holding a CSV column's raw text.
+
+    Prefixed so it can never be an SQL keyword: ``Executor.copy_rows`` names COPY columns
+    through ``sql.ident``, which quotes only a few reserved words (a field may be called 'end').
+    """
+    return exp.Column(this=ident(CELL_PREFIX + name), table=ident(alias) if alias else None)
+
+
+def _icol(name: str, alias: str | None = None) -> exp.Column:
+    """An internal (bookkeeping or staging) column."""
+    return exp.Column(this=ident(name), table=ident(alias) if alias else None)
+
+
+def activity_table(at: ir.ActivityType) -> exp.Table:
+    """ccf."activity_<id>": one table per activity type, shared by all datasets."""
+    return exp.Table(this=_fid(f"activity_{at.id}"), db=ident("ccf"))
+
+
+def _temp(name: str) -> exp.Table:
+    return exp.Table(this=ident(name))
+
+
+# --- the activity table -----------------------------------------------------------------
+
+
+def _check_names(at: ir.ActivityType) -> None:
+    """Refuse activity types whose columns PostgreSQL could not keep apart."""
+    clash = [f.name for f in at.fields if f.name in BOOKKEEPING]
+    if clash:
+        raise LoadError(f"activity type '{at.id}': field name(s) {', '.join(clash)} are reserved for load bookkeeping")
+    if len(f"activity_{at.id}") > 63:
+        raise LoadError(f"activity type id '{at.id}' is too long for a table name (at most 54 characters)")
+
+
+def _column_def(name: str, sql_type: str, not_null: bool) -> exp.ColumnDef:
+    constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
+    return exp.ColumnDef(this=_fid(name), kind=exp.DataType.build(sql_type), constraints=constraints)
+
+
+def _create_table(at: ir.ActivityType) -> exp.Create:
+    """CREATE TABLE IF NOT EXISTS: bookkeeping and standard columns NOT NULL, fields nullable.
+
+    Field columns stay nullable so that a field may later become optional; the loader
+    enforces required values itself.
+    """
+    defs: list[exp.Expression] = [
+        _column_def(name, sql_type, name in BOOKKEEPING or name in STANDARD_FIELDS)
+        for name, sql_type, _ in _table_columns(at)
+    ]
+    defs.append(exp.PrimaryKey(expressions=[_fid("dataset"), _fid("activity_id")]))
+    return exp.Create(this=exp.Schema(this=activity_table(at), expressions=defs), kind="TABLE", exists=True)
+
+
+def _existing_columns(ex: Executor, at: ir.ActivityType) -> dict[str, str]:
+    """Column name -> information_schema data_type of the activity table as it is."""
+    info = exp.Table(this=ident("columns"), db=ident("information_schema"))
+    query = (
+        exp.select(_icol("column_name"), _icol("data_type"))
+        .from_(info)
+        .where(exp.and_(
+            exp.EQ(this=_icol("table_schema"), expression=text("ccf")),
+            exp.EQ(this=_icol("table_name"), expression=param("table")),
+        ))
+    )
+    return {name: dtype for name, dtype in ex.rows(query, {"table": f"activity_{at.id}"})}
+
+
+def ensure_activity_table(ex: Executor, at: ir.ActivityType) -> None:
+    """Create the activity table, or add columns for optional fields it lacks."""
+    _check_names(at)
+    ex.execute(_create_table(at))
+    existing = _existing_columns(ex, at)
+    missing = [(n, t, req) for n, t, req in _table_columns(at) if n not in existing]
+    _check_types(at, existing)
+    required = [n for n, _, req in missing if req]
+    if required:
+        raise LoadError(
+            f"table ccf.activity_{at.id} has no column(s) {', '.join(required)}, which activity type "
+            f"'{at.id}' requires; rows loaded earlier have no value for them, so the table must be "
+            "migrated by hand (or the field made optional)"
+        )
+    if missing:
+        actions = [_column_def(n, t, False) for n, t, _ in missing]
+        ex.execute(exp.Alter(this=activity_table(at), kind="TABLE", actions=actions))
+
+
+def _check_types(at: ir.ActivityType, existing: dict[str, str]) -> None:
+    """Refuse a table whose columns have other types than the activity type now says."""
+    wrong = [
+        f"{n} is {existing[n]}, expected {t.lower()}"
+        for n, t, _ in _table_columns(at)
+        if n in existing and existing[n] != t.lower()
+    ]
+    if wrong:
+        raise LoadError(f"table ccf.activity_{at.id} does not match activity type '{at.id}': {'; '.join(wrong)}")
+
+
+# --- reading the file -------------------------------------------------------------------
+
+
+class _Source:
+    """One pass over a CSV file: decoded lines, records with their first line, the file's sha256."""
+
+    def __init__(self, path: Path, stream: BinaryIO):
+        self.path = path
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def lines(self) -> Iterator[str]:
+        """Physical lines as text; hashes the bytes as they pass."""
+        for n, raw in enumerate(self.stream, 1):
+            self.digest.update(raw)
+            self.size += len(raw)
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise LoadError(f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)", self.path, n) from None
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line the record starts on, cells); fully blank lines are skipped."""
+        reader = csv.reader(self.lines())
+        start = 1
+        try:
+            for row in reader:
+                if row:
+                    yield start, row
+                start = reader.line_num + 1
+        except csv.Error as e:
+            raise LoadError(f"cannot read CSV: {e}", self.path, reader.line_num) from None
+
+
+def check_header(row: Sequence[str], at: ir.ActivityType, path: Path) -> list[str]:
+    """The header's column names, or a LoadError naming every missing and unknown column."""
+    names = [h.strip() for h in row]
+    if "" in names:
+        raise LoadError(f"column {names.index('') + 1} of the header has no name", path, 1)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise LoadError(f"repeated column(s): {', '.join(repeated)}", path, 1)
+    columns = csv_columns(at)
+    known = [c for c, _ in columns]
+    present_fields = {f.name for c, f in columns if c in names}
+    missing = [c for c, f in columns if c not in names and (f.required or f.name in present_fields)]
+    unknown = [n for n in names if n not in known]
+    problems = []
+    if missing:
+        problems.append(f"missing column(s): {', '.join(missing)}")
+    if unknown:
+        absent = [c for c in known if c not in names]  # only suggest columns the header lacks
+        problems.append("unknown column(s): " + ", ".join(_with_hint(n, absent) for n in unknown))
+    if problems:
+        raise LoadError("; ".join(problems) + f" (activity type '{at.id}')", path, 1)
+    return names
+
+
+def _with_hint(name: str, candidates: Iterable[str]) -> str:
+    hint = did_you_mean(name, candidates)
+    return f"{name} ({hint})" if hint else name
+
+
+def _clean(cell: str) -> str:
+    return cell.replace("\x00", NUL_MARK)
+
+
+def _stage(line: int, cells: list[str], names: list[str]) -> tuple:
+    """The staging row of one record: line, any Python-side rejection, then the cells."""
+    n = len(names)
+    if len(cells) != n:
+        record: dict[str, object] = {k: _clean(v) for k, v in zip(names, cells)}
+        if len(cells) > n:
+            record["_extra_fields"] = [_clean(c) for c in cells[n:]]
+        reason = f"row has {len(cells)} fields but the header has {n}"
+        padded = [_clean(c) for c in cells[:n]] + [None] * (n - len(cells))
+        return (line, "field_count", reason, json.dumps(record, ensure_ascii=False), *padded)
+    if any("\x00" in c for c in cells):
+        bad = next(k for k, c in zip(names, cells) if "\x00" in c)
+        reason = f"{bad} contains a NUL character (shown as {NUL_MARK} in the record)"
+        return (line, "bad_text", reason, None, *[_clean(c) for c in cells])
+    return (line, None, None, None, *cells)
+
+
+def _staged(
+    records: Iterator[tuple[int, list[str]]], names: list[str], progress: Callable[[int], None] | None
+) -> Iterator[tuple]:
+    count = 0
+    for line, cells in records:
+        yield _stage(line, cells, names)
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+
+
+# --- SQL building blocks ----------------------------------------------------------------
+
+
+def _not(e: exp.Expression) -> exp.Expression:
+    """NOT (e): sqlglot does not parenthesise a compound operand by itself."""
+    return exp.Not(this=exp.Paren(this=e))
+
+
+def _concat(*parts: str | exp.Expression) -> exp.Expression:
+    """a || b || …; plain strings become literals."""
+    nodes = [text(p) if isinstance(p, str) else p for p in parts]
+    return reduce(lambda a, b: exp.DPipe(this=a, expression=b), nodes)
+
+
+def _cast(e: exp.Expression, sql_type: str) -> exp.Cast:
+    return exp.Cast(this=e, to=exp.DataType.build(sql_type))
+
+
+def _trim(e: exp.Expression) -> exp.Expression:
+    return exp.Trim(this=e)
+
+
+def _blank(e: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=_trim(e), expression=text(""))
+
+
+def _filled(e: exp.Expression) -> exp.Expression:
+    return exp.NEQ(this=_trim(e), expression=text(""))
+
+
+def _nullif_blank(e: exp.Expression) -> exp.Expression:
+    return exp.Nullif(this=_trim(e), expression=text(""))
+
+
+def _in(e: exp.Expression, values: Iterable[str]) -> exp.Expression:
+    return exp.In(this=e, expressions=[text(v) for v in values])
+
+
+def _int_part(t: exp.Expression, start: int, length: int) -> exp.Expression:
+    return _cast(exp.Substring(this=t, start=number(start), length=number(length)), "INT")
+
+
+def _mod(e: exp.Expression, n: int) -> exp.Expression:
+    # MOD(), not the % operator: a bare % would be read as a bound-parameter marker.
+    return func("MOD", e, number(n))
+
+
+def _days_in_month(y: exp.Expression, m: exp.Expression) -> exp.Expression:
+    leap = exp.and_(
+        exp.EQ(this=_mod(y, 4), expression=number(0)),
+        exp.or_(exp.NEQ(this=_mod(y, 100), expression=number(0)), exp.EQ(this=_mod(y, 400), expression=number(0))),
+    )
+    feb = exp.Case().when(leap, number(29)).else_(number(28))
+    return exp.Case().when(exp.EQ(this=m, expression=number(2)), feb).when(_in_ints(m, (4, 6, 9, 11)), number(30)).else_(number(31))
+
+
+def _in_ints(e: exp.Expression, values: Iterable[int]) -> exp.Expression:
+    return exp.In(this=e, expressions=[number(v) for v in values])
+
+
+def _valid_date(t: exp.Expression) -> exp.Expression:
+    """A real YYYY-MM-DD date; the CASE keeps the integer casts away from non-matching text."""
+    y, m, d = _int_part(t, 1, 4), _int_part(t, 6, 2), _int_part(t, 9, 2)
+    parts_ok = exp.and_(
+        exp.GTE(this=y, expression=number(1)),
+        exp.Between(this=m, low=number(1), high=number(12)),
+        exp.Between(this=d, low=number(1), high=_days_in_month(y, m)),
+    )
+    return exp.Case().when(exp.RegexpLike(this=t, expression=text(_DATE_RE)), parts_ok).else_(exp.false())
+
+
+def _valid_number(t: exp.Expression) -> exp.Expression:
+    return exp.and_(
+        exp.RegexpLike(this=t, expression=text(_NUMBER_RE)),
+        exp.LTE(this=exp.Length(this=t), expression=number(MAX_NUMBER_CHARS)),
+    )
+
+
+# --- row checks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One way a row can fail; only reached when every earlier check passed."""
+
+    when: exp.Expression
+    category: str
+    reason: exp.Expression
+
+
+def _unit_label(f: ir.Field) -> str:
+    dim = format_dimension(f.type.dimension) or "dimensionless"
+    return ("an " if dim[0] in "aeiou" else "a ") + dim
+
+
+def _unit_checks(f: ir.Field) -> list[_Check]:
+    name = f.name + "_unit"
+    u, t = _cell(name), _trim(_cell(name))
+    units = [c.unit for c in f.conversions]
+    hint = exp.Coalesce(
+        this=func("jsonb_extract_path_text", _cast(param("unit_hints"), "JSONB"), text(f.name), t),
+        expressions=[text("use one of " + ", ".join(units))],
+    )
+    return [
+        _Check(exp.and_(_filled(_cell(f.name)), _blank(u)), "missing_value", text(f"{name} is required but empty")),
+        _Check(
+            exp.and_(_filled(u), _not(_in(t, units))),
+            "unknown_unit",
+            _concat(f"{name} '", u, f"' is not {_unit_label(f)} unit (", hint, ")"),
+        ),
+    ]
+
+
+def _value_checks(f: ir.Field) -> list[_Check]:
+    """Checks of a non-empty value's form, by field kind."""
+    v = _cell(f.name)
+    t = _trim(v)
+    kind = f.type.kind
+    if kind == "quantity":
+        checks = [_Check(exp.and_(_filled(v), _not(_valid_number(t))), "not_a_number",
+                         _concat(f"{f.name} '", v, "' is not a number"))]
+        if _is_quantity(f):
+            negative = exp.LT(this=_cast(_nullif_blank(v), "NUMERIC"), expression=number(0))
+            checks.append(_Check(negative, "negative_quantity",
+                                 _concat(f"{f.name} '", v, "' is negative; a quantity cannot be less than zero")))
+        return checks + (_unit_checks(f) if has_unit_column(f) else [])
+    if kind == "date":
+        return [_Check(exp.and_(_filled(v), _not(_valid_date(t))), "bad_date",
+                       _concat(f"{f.name} '", v, "' is not a valid date (expected YYYY-MM-DD)"))]
+    if kind == "boolean":
+        return [_Check(exp.and_(_filled(v), _not(_in(exp.Lower(this=t), _TRUE + _FALSE))), "bad_boolean",
+                       _concat(f"{f.name} '", v, "' is not true or false (use true/false, yes/no or 1/0)"))]
+    return []
+
+
+def _field_checks(f: ir.Field) -> list[_Check]:
+    required = [_Check(_blank(_cell(f.name)), "missing_value", text(f"{f.name} is required but empty"))]
+    return (required if f.required else []) + _value_checks(f)
+
+
+def _row_checks() -> list[_Check]:
+    """Checks across fields and rows, once each field is known to be well formed."""
+    ps, pe = _trim(_cell("period_start")), _trim(_cell("period_end"))
+    aid = _cell("activity_id")
+    return [
+        _Check(exp.LT(this=_cast(pe, "DATE"), expression=_cast(ps, "DATE")), "period_order",
+               _concat("period_end ", pe, " is before period_start ", ps)),
+        _Check(_not(exp.Is(this=_icol(_PRIOR_LOAD), expression=exp.null())), "duplicate_activity_id",
+               _concat("activity_id '", aid, "' is already in dataset '", _cast(param("dataset"), "TEXT"),
+                       "' (load ", _cast(_icol(_PRIOR_LOAD), "TEXT"), ", line ", _cast(_icol(_PRIOR_LINE), "TEXT"), ")")),
+        _Check(exp.GT(this=_icol(_LINE), expression=_icol(_FIRST_LINE)), "duplicate_activity_id",
+               _concat("activity_id '", aid, "' appears more than once (also line ", _cast(_icol(_FIRST_LINE), "TEXT"), ")")),
+    ]
+
+
+def _checks(at: ir.ActivityType, names: list[str]) -> list[_Check]:
+    """Every check, in the order a row's first failure is reported."""
+    fields = [f for f in at.fields if f.name in names]
+    return [c for f in fields for c in _field_checks(f)] + _row_checks()
+
+
+# --- statements -------------------------------------------------------------------------
+
+
+def _lock() -> exp.Expression:
+    """Serialise loads of one activity type: table DDL and duplicate checks must not race."""
+    key = func("hashtextextended", param("lock_key"), number(0))
+    return exp.select(func("pg_advisory_xact_lock", key))
+
+
+def _create_staging(names: list[str]) -> exp.Create:
+    cols = [
+        exp.ColumnDef(this=ident(_LINE), kind=exp.DataType.build("BIGINT")),
+        *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT")) for n in (_PRE_CATEGORY, _PRE_REASON, _PRE_RECORD)],
+        *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
+    ]
+    return exp.Create(
+        this=exp.Schema(this=_temp(STAGING), expressions=cols),
+        kind="TABLE",
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def _unit_columns(at: ir.ActivityType, names: list[str]) -> list[ir.Field]:
+    return [f for f in at.fields if has_unit_column(f) and f.name + "_unit" in names]
+
+
+def _unknown_units(fields: list[ir.Field]) -> exp.Expression:
+    """Distinct (field, unit) pairs whose unit is not one the field accepts."""
+    selects = []
+    for f in fields:
+        t = _trim(_cell(f.name + "_unit"))
+        selects.append(
+            exp.select(exp.alias_(text(f.name), "field"), exp.alias_(t, "unit"))
+            .distinct()
+            .from_(_temp(STAGING))
+            .where(exp.and_(
+                exp.Is(this=_icol(_PRE_CATEGORY), expression=exp.null()),
+                exp.NEQ(this=t, expression=text("")),
+                _not(_in(t, [c.unit for c in f.conversions])),
+            ))
+        )
+    return reduce(lambda a, b: exp.union(a, b, distinct=True), selects)
+
+
+def _unit_hint(unit: str, units: list[str]) -> str | None:
+    """'did you mean …?' naming the one closest unit, ignoring case first (KWH -> kWh)."""
+    same = [u for u in units if u.lower() == unit.lower()]
+    best = same[:1] or difflib.get_close_matches(unit, units, n=1, cutoff=0.6)
+    return f"did you mean '{best[0]}'?" if best else None
+
+
+def _hints(ex: Executor, at: ir.ActivityType, names: list[str]) -> str:
+    """JSON {field: {unit: hint}} for every unknown unit that resembles a known one."""
+    fields = _unit_columns(at, names)
+    out: dict[str, dict[str, str]] = {}
+    if not fields:
+        return "{}"
+    for field_name, unit in ex.rows(_unknown_units(fields)):
+        f = at.field(field_name)
+        hint = _unit_hint(unit, [c.unit for c in f.conversions]) if f else None
+        if hint:
+            out.setdefault(field_name, {})[unit] = hint
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _annotated(at: ir.ActivityType) -> exp.Select:
+    """Staging rows with the first line of their activity_id and any earlier load of it."""
+    first = exp.Window(
+        this=exp.Min(this=_icol(_LINE, "s")),
+        partition_by=[_cell("activity_id", "s"), exp.Paren(this=exp.Is(this=_icol(_PRE_CATEGORY, "s"), expression=exp.null()))],
+    )
+    on = exp.and_(
+        exp.EQ(this=_icol("dataset", "a"), expression=param("dataset")),
+        exp.EQ(this=_col("activity_id", "a"), expression=_cell("activity_id", "s")),
+    )
+    return (
+        exp.select(
+            exp.Column(this=exp.Star(), table=ident("s")),
+            exp.alias_(first, _FIRST_LINE),
+            exp.alias_(_icol("load_id", "a"), _PRIOR_LOAD),
+            exp.alias_(_icol("line_no", "a"), _PRIOR_LINE),
+        )
+        .from_(exp.alias_(_temp(STAGING), "s", table=True))
+        .join(exp.alias_(activity_table(at), "a", table=True), on=on, join_type="LEFT")
+    )
+
+
+def _create_checked(at: ir.ActivityType, names: list[str]) -> exp.Create:
+    """CREATE TEMP TABLE … AS: each row with the index, category and reason of its first failed check."""
+    checks = _checks(at, names)
+    which = exp.Case().when(_not(exp.Is(this=_icol(_PRE_CATEGORY), expression=exp.null())), number(0))
+    category = exp.Case(this=_icol(_CHECK)).when(number(0), _icol(_PRE_CATEGORY))
+    reason = exp.Case(this=_icol(_CHECK)).when(number(0), _icol(_PRE_REASON))
+    for i, c in enumerate(checks, 1):
+        which = which.when(c.when, number(i))
+        category = category.when(number(i), text(c.category))
+        reason = reason.when(number(i), c.reason)
+    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, _CHECK)).from_(
+        exp.alias_(exp.Subquery(this=_annotated(at)), "d", table=True)
+    )
+    query = exp.select(
+        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, _CATEGORY), exp.alias_(reason, _REASON)
+    ).from_(exp.alias_(exp.Subquery(this=numbered), "w", table=True))
+    return exp.Create(
+        this=_temp(CHECKED), kind="TABLE", expression=query,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def _failed() -> exp.Expression:
+    return _not(exp.Is(this=_icol(_CATEGORY), expression=exp.null()))
+
+
+def _passed() -> exp.Expression:
+    return exp.Is(this=_icol(_CATEGORY), expression=exp.null())
+
+
+def _count_where(cond: exp.Expression) -> exp.Expression:
+    return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond))
+
+
+def _insert_load() -> exp.Insert:
+    """One ccf.activity_load row; loaded and rejected counts come from the classified rows."""
+    cols = ["dataset", "activity_type", "activity_type_hash", "source_file", "sha256",
+            "rows_read", "rows_loaded", "rows_rejected"]
+    values = [param(c) for c in cols[:6]] + [_count_where(_passed()), _count_where(_failed())]
+    select = exp.select(*values).from_(_temp(CHECKED))
+    insert = exp.insert(select, exp.Schema(this=exp.Table(this=ident("activity_load"), db=ident("ccf")),
+                                           expressions=[ident(c) for c in cols]))
+    insert.set("returning", exp.Returning(expressions=[_icol("load_id"), _icol("rows_loaded"), _icol("rows_rejected")]))
+    return insert
+
+
+def _record(names: list[str]) -> exp.Expression:
+    """The raw values as a JSONB object by column name (in chunks: functions take ≤ 100 args)."""
+    chunks = []
+    for i in range(0, len(names), _JSON_PAIRS):
+        args = [a for n in names[i:i + _JSON_PAIRS] for a in (text(n), _cell(n))]
+        chunks.append(func("jsonb_build_object", *args))
+    built = reduce(lambda a, b: exp.DPipe(this=a, expression=b), chunks)
+    return exp.Coalesce(this=_cast(_icol(_PRE_RECORD), "JSONB"), expressions=[built])
+
+
+def _insert_rejected(names: list[str]) -> exp.Insert:
+    cols = ["load_id", "dataset", "activity_type", "line_no", "activity_id", "record", "reason"]
+    select = (
+        exp.select(
+            param("load_id"), param("dataset"), param("activity_type"), _icol(_LINE),
+            _text_or_null(_cell("activity_id")),
+            _record(names), _icol(_REASON),
+        )
+        .from_(_temp(CHECKED))
+        .where(_failed())
+        .order_by(_icol(_LINE))
+    )
+    return exp.insert(select, exp.Schema(this=exp.Table(this=ident("rejected"), db=ident("ccf")),
+                                         expressions=[ident(c) for c in cols]))
+
+
+def _typed(name: str, f: ir.Field) -> exp.Expression:
+    """The stored value of a validated cell: blanks become NULL, the rest cast from text."""
+    v = _cell(name)
+    if name != f.name:  # the unit column: validated against the field's unit list
+        return _nullif_blank(v)
+    kind = f.type.kind
+    if kind == "quantity":
+        return _cast(_nullif_blank(v), "NUMERIC")
+    if kind == "date":
+        return _cast(_nullif_blank(v), "DATE")
+    if kind == "boolean":
+        return exp.Case().when(_blank(v), exp.null()).when(_in(exp.Lower(this=_trim(v)), _TRUE), exp.true()).else_(exp.false())
+    return _text_or_null(v)
+
+
+def _text_or_null(v: exp.Expression) -> exp.Expression:
+    """Text exactly as written, or NULL when blank."""
+    return exp.Case().when(_blank(v), exp.null()).else_(v)
+
+
+def _insert_activity(at: ir.ActivityType, names: list[str]) -> exp.Insert:
+    present = [(n, f) for n, f in csv_columns(at) if n in names]
+    target = ["dataset", "load_id", "line_no"] + [n for n, _ in present]
+    values = [param("dataset"), param("load_id"), _icol(_LINE)] + [_typed(n, f) for n, f in present]
+    select = exp.select(*values).from_(_temp(CHECKED)).where(_passed())
+    schema = exp.Schema(this=activity_table(at), expressions=[_fid(c) for c in target])
+    return exp.insert(select, schema)
+
+
+def _reason_counts() -> exp.Select:
+    return (
+        exp.select(_icol(_CATEGORY), exp.Count(this=exp.Star()))
+        .from_(_temp(CHECKED))
+        .where(_failed())
+        .group_by(_icol(_CATEGORY))
+        .order_by(_icol(_CATEGORY))
+    )
+
+
+def _drop_temps() -> exp.Drop:
+    # Dropped explicitly: the caller may hold an outer transaction and load again in it.
+    return exp.Drop(kind="TABLE", exists=True, tables=[_temp(STAGING), _temp(CHECKED)])
+
+
+# --- the load ---------------------------------------------------------------------------
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as e:
+        raise LoadError(f"cannot read file: {e.strerror}", path) from None
+
+
+def load_csv(
+    conn: psycopg.Connection,
+    dataset: str,
+    at: ir.ActivityType,
+    path: Path,
+    progress: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Load one CSV into ``dataset`` in one transaction; every row is loaded or rejected."""
+    path = Path(path)
+    if "\x00" in dataset or not dataset.strip():
+        raise LoadError(f"invalid dataset name {dataset!r}")
+    with _open(path) as stream:
+        source = _Source(path, stream)
+        records = source.records()
+        header = next(records, None)
+        if header is None:
+            raise LoadError("empty file: expected a header row", path, 1 if source.size else None)
+        names = check_header(header[1], at, path)
+        ex = Executor(conn)
+        with conn.transaction():
+            return _load(ex, dataset, at, source, names, _staged(records, names, progress))
+
+
+def _load(ex: Executor, dataset: str, at: ir.ActivityType, source: _Source, names: list[str],
+          rows: Iterator[tuple]) -> LoadReport:
+    """The statements of one load, inside the caller's transaction."""
+    ex.execute(_lock(), {"lock_key": f"ccf.load:{at.id}"})
+    ensure_activity_table(ex, at)
+    rows_read = _stage_rows(ex, names, rows)
+    params: dict[str, object] = {
+        "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,
+        "source_file": str(source.path), "sha256": source.digest.hexdigest(), "rows_read": rows_read,
+        "unit_hints": _hints(ex, at, names),
+    }
+    ex.execute(_create_checked(at, names), params)
+    row = ex.one(_insert_load(), params)
+    assert row is not None  # INSERT … RETURNING of one row
+    load_id, loaded, rejected = row
+    params["load_id"] = load_id
+    rejected_rows = ex.execute(_insert_rejected(names), params).rowcount
+    loaded_rows = ex.execute(_insert_activity(at, names), params).rowcount
+    reasons = tuple((category, int(n)) for category, n in ex.rows(_reason_counts()))
+    ex.execute(_drop_temps())
+    _reconcile(source.path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
+    return LoadReport(load_id, dataset, at.id, str(source.path), source.digest.hexdigest(),
+                      rows_read, loaded, rejected, reasons)
+
+
+def _stage_rows(ex: Executor, names: list[str], rows: Iterator[tuple]) -> int:
+    """COPY every record into a fresh staging table; the number of records."""
+    ex.execute(_create_staging(names))
+    columns = [_LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD, *(CELL_PREFIX + n for n in names)]
+    n = ex.copy_rows(_temp(STAGING), columns, rows)
+    ex.execute(exp.Analyze(tables=[_temp(STAGING)]))  # temp tables get no autovacuum statistics
+    return n
+
+
+def _reconcile(path: Path, read: int, loaded: int, rejected: int, loaded_rows: int, rejected_rows: int) -> None:
+    """Refuse to commit unless every row read is accounted for exactly once."""
+    if read != loaded + rejected or (loaded, rejected) != (loaded_rows, rejected_rows):
+        raise LoadError(
+            f"internal error: rows do not reconcile (read {read}, loaded {loaded_rows} of {loaded}, "
+            f"rejected {rejected_rows} of {rejected}); nothing was loaded",
+            path,
+        )
+
+
+__all__ = [
+    "LoadError", "LoadReport", "activity_table", "check_header", "csv_columns", "ensure_activity_table", "load_csv",
+]
