@@ -169,12 +169,18 @@ class Checker:
         return self.doc.source.line(span.line)[span.column - 1 : span.end_column - 1] or None
 
     # -- positions
-    def origin(self, path: Path) -> ExprOrigin:
+    def origin(self, path: Path, text: str | None = None) -> ExprOrigin:
         scalar = self.doc.scalars.get(path)
         if scalar is None:
             span = self.doc.span(path)
             return ExprOrigin(span.path, span.line, span.column)
         s = scalar.span
+        positions = self.doc.char_positions(path)
+        raw = _value_at(self.doc.data, path)
+        if positions is not None and text is not None and isinstance(raw, str):
+            lead = len(raw) - len(raw.lstrip())  # the model strips surrounding whitespace
+            if raw.strip() == text:
+                return ExprOrigin(s.path, s.line, s.column, positions=tuple(positions[lead:]), text=text)
         if scalar.style in ("'", '"'):
             return ExprOrigin(s.path, s.line, s.column + 1)
         if scalar.style in ("|", ">"):
@@ -189,7 +195,7 @@ class Checker:
 
     def parse(self, text: str, path: Path) -> ast.Expr | None:
         try:
-            return parse_expression(str(text), self.origin(path))
+            return parse_expression(str(text), self.origin(path, str(text)))
         except DiagnosticError as exc:
             self.diags.extend(exc.diagnostics)
             return None
@@ -368,6 +374,8 @@ class Checker:
             hint = did_you_mean(e.func, FUNCTIONS)
             if e.func == "factor":
                 hint = "declare the factor under 'factors:' and use its name"
+                if e.args and isinstance(e.args[0], ast.String) and e.args[0].value in scope.lookups:
+                    hint = f"write the factor's name on its own: {e.args[0].value}"
             raise self.error(
                 "E402", f"unknown function '{e.func}'", e.span,
                 suggestion=hint or "the functions are " + ", ".join(FUNCTIONS[:-1]) + " and " + FUNCTIONS[-1],
@@ -418,6 +426,15 @@ class Checker:
             raise self.error("E503", f"{e.func}() needs numbers, quantities or dates", e.span)
         scale = out[-1].scale
         return ir.Func(e.func, tuple(rescale(o, scale) for o in out), out[-1].type, scale, span=e.span)
+
+
+def _value_at(data: object, path: Path) -> object:
+    for part in path:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def rescale(node: ir.Node, target: Fraction) -> ir.Node:

@@ -27,8 +27,16 @@ class ExprOrigin:
     line: int
     column: int
     block_indent: int | None = None  # for '|' block scalars: column of every line's text
+    # exact (line, column) in the file of each character of the text and of its end, when
+    # YAML rewrote the text (folded lines, quote escapes); see YamlDocument.char_positions
+    positions: tuple[tuple[int, int], ...] | None = None
+    text: str | None = None
 
     def at(self, line: int, column: int) -> tuple[int, int]:
+        if self.positions is not None and self.text is not None:
+            offset = _offset(self.text, line, column)
+            if 0 <= offset < len(self.positions):
+                return self.positions[offset]
         if line == 1 and self.block_indent is None:
             return self.line, self.column + column - 1
         if self.block_indent is not None:
@@ -39,6 +47,17 @@ class ExprOrigin:
         l1, c1 = self.at(line, column)
         l2, c2 = self.at(end_line, end_column)
         return Span(self.path, l1, c1, l2, c2)
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """Character offset of a 1-based line/column in text (lines split at '\\n', as Lark counts)."""
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            return -1
+        start = nl + 1
+    return start + column - 1
 
 
 @cache

@@ -8,6 +8,7 @@ validation, expression parsing) can point at the author's text.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,75 @@ class YamlDocument:
 
     def key_span(self, path: Path) -> Span:
         return self.key_spans.get(path) or self.span(path)
+
+    def char_positions(self, path: Path) -> list[tuple[int, int]] | None:
+        """(line, column) in the file of every character of the scalar's value, and of its end.
+
+        YAML rewrites a scalar's text: it folds line breaks, drops indentation, and resolves
+        quote escapes (\\" and ''). Walking the value and the file text side by side recovers,
+        for each character of the value, where the author wrote it. None if they don't align.
+        """
+        scalar = self.scalars.get(path)
+        value: Any = self.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if scalar is None or not isinstance(value, str):
+            return None
+        return _align(self.source.text, scalar, value)
+
+
+_ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
+
+
+def _align(text: str, scalar: ScalarText, value: str) -> list[tuple[int, int]] | None:
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    if not 1 <= scalar.span.line <= len(starts):
+        return None
+    i = starts[scalar.span.line - 1] + scalar.span.column - 1
+    if scalar.style in ("'", '"'):
+        i += 1  # past the opening quote
+    elif scalar.style in ("|", ">"):
+        if scalar.span.line >= len(starts):
+            return None
+        i = starts[scalar.span.line]  # the text starts on the line after the indicator
+    end = starts[scalar.span.end_line - 1] + scalar.span.end_column - 1 if scalar.span.end_line <= len(starts) else len(text)
+    offsets: list[int] = []
+    for ch in value:
+        if i > end:
+            return None
+        if ch in " \n":  # folded or kept whitespace: the next run of spaces and line breaks
+            offsets.append(i)
+            while i < end and (text[i] in " \t\r\n" or (scalar.style == '"' and text[i : i + 2] == "\\\n")):
+                i += 2 if text[i] == "\\" else 1
+            continue
+        if i < len(text) and text[i] == ch and not (scalar.style == '"' and ch == "\\"):
+            offsets.append(i)
+            i += 2 if scalar.style == "'" and ch == "'" and text[i : i + 2] == "''" else 1
+        elif scalar.style == '"' and i < len(text) and text[i] == "\\":
+            offsets.append(i)
+            i += _ESCAPE_LENGTH.get(text[i + 1 : i + 2], 2)
+        else:
+            found = text.find(ch, i, end)
+            if found < 0:
+                return None
+            offsets.append(found)
+            i = found + 1
+    offsets.append(i)
+    out = []
+    for off in offsets:
+        line = _bisect(starts, off)
+        out.append((line + 1, off - starts[line] + 1))
+    return out
+
+
+def _bisect(starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(starts, offset) - 1
 
 
 def _span(source: SourceFile, node: Node) -> Span:

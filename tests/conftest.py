@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,12 @@ def _admin_url() -> str:
     from ccf.engine.database import database_url
 
     return database_url()
+
+
+def _admin(template: str, *names: str) -> sql.Composed:
+    """Test-harness database administration (sqlglot has no grammar for CREATE DATABASE …
+    TEMPLATE); identifiers are quoted by psycopg, never formatted into the text."""
+    return sql.SQL(template).format(*[sql.Identifier(n) for n in names])
 
 
 def _with_db(url: str, dbname: str) -> str:
@@ -45,8 +52,8 @@ def template_url(pg_admin_url: str) -> str:
     from ccf.engine.migrate import migrate
 
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')  # test-only admin SQL, fixed names
-        admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", TEMPLATE))
+        admin.execute(_admin("CREATE DATABASE {}", TEMPLATE))
     url = _with_db(pg_admin_url, TEMPLATE)
     with connect(url) as conn:
         migrate(conn)
@@ -68,10 +75,10 @@ def _seed(conn: psycopg.Connection) -> None:
 def db_url(pg_admin_url: str, template_url: str) -> str:
     name = f"ccf_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {}", name, TEMPLATE))
     yield _with_db(pg_admin_url, name)
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
 
 
 @pytest.fixture()

@@ -1,0 +1,56 @@
+"""Helpers shared by the integration tests (real PostgreSQL via the ``db`` fixture)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl.library import Library
+from ccf.engine.api import factor_signatures, library
+from ccf.engine.load import load_csv
+from ccf.engine.sql import Executor, column, param, table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_csv(path: Path, header: str, *rows: str) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def load(conn: psycopg.Connection, lib: Library, dataset: str, activity_type: str, path: Path):
+    return load_csv(conn, dataset, lib.activity_types[activity_type], path)
+
+
+def results(conn: psycopg.Connection, run_id: int) -> list[dict]:
+    """Every result row of a run with its provenance, ordered."""
+    ex = Executor(conn)
+    cur = ex.execute(
+        exp.select(exp.Star())
+        .from_(table("result_provenance"))
+        .where(exp.EQ(this=column("run_id"), expression=param("run_id")))
+        .order_by(column("methodology_id"), column("activity_id"), column("gas")),
+        {"run_id": run_id},
+    )
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def rows_of(conn: psycopg.Connection, name: str, run_id: int) -> list[dict]:
+    ex = Executor(conn)
+    cur = ex.execute(
+        exp.select(exp.Star()).from_(table(name)).where(exp.EQ(this=column("run_id"), expression=param("run_id"))).order_by(column("activity_id")),
+        {"run_id": run_id},
+    )
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def total(rows: list[dict]) -> Decimal:
+    return sum((r["co2e_kg"] for r in rows), Decimal(0))
+
+
+__all__ = ["ROOT", "write_csv", "load", "results", "rows_of", "total", "library", "factor_signatures"]
