@@ -200,6 +200,20 @@ def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
             "if this line starts a new key, indent it exactly like the keys above it; "
             "if the ':' is part of a text, put the whole text in quotes"
         )
+    elif problem == "sequence entries are not allowed here":
+        message = "a value cannot start with '- ' here: YAML reads it as a list item"
+        suggestion = "write a minus sign without a space after it (-x), or put the whole value in quotes"
+    elif context == "while parsing a flow mapping" or context == "while parsing a flow sequence":
+        got = problem.rsplit("but got ", 1)[-1] if "but got " in problem else None
+        message = (
+            f"{got} cannot be used inside {{ … }} or [ … ] without quotes"
+            if got and got.startswith("'")
+            else f"this {{ … }} or [ … ] is not well formed: {problem}"
+        )
+        suggestion = (
+            "inside { } and [ ], the characters , : ? # [ ] { } need the value in quotes; "
+            "or write the entries as indented 'key: value' lines"
+        )
     elif problem.startswith("expected <block end>"):
         message = "this line is not indented like the lines above it"
         suggestion = "keys of one mapping, and the '-' items of one list, must start in the same column"
