@@ -139,10 +139,10 @@ class _Builder:
             out: dict[Any, Any] = {}
             first: dict[Any, Span] = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
+                if not isinstance(key_node, ScalarNode) or key_node.tag.endswith(":merge"):
                     self.errors.append(Diagnostic("E102", "a key must be a plain name", _span(self.source, key_node)))
                     continue
-                key = self._constructor.construct_object(key_node)
+                key = self._scalar(key_node)
                 key_span = _span(self.source, key_node)
                 if key in first:
                     self.errors.append(
@@ -164,7 +164,21 @@ class _Builder:
         self.scalars[path] = ScalarText(_span(self.source, node), node.style)
         if node.tag.endswith(":float"):
             return node.value  # decimals stay text: they become Decimals, never floats
-        return self._constructor.construct_object(node)
+        return self._scalar(node)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self._constructor.construct_object(node)
+        except (ValueError, TypeError, OverflowError):  # '!!int x', or a date such as 2024-02-30
+            kind = node.tag.rsplit(":", 1)[-1]
+            kind = {"timestamp": "date", "int": "whole number", "bool": "true/false"}.get(kind, kind)
+            self.errors.append(
+                Diagnostic(
+                    "E101", f"'{node.value}' cannot be read as a {kind}", _span(self.source, node),
+                    suggestion="check the value, or put it in quotes to keep it as text",
+                )
+            )
+            return node.value
 
 
 def _position(source: SourceFile, index: int) -> tuple[int, int]:
@@ -184,6 +198,17 @@ def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
     elif problem.startswith("found character") and "cannot start any token" in problem:
         ch = problem.split("'")[1]
         message, suggestion = f"a value cannot start with '{ch}'", "put the value in quotes"
+    elif problem.startswith("found undefined alias"):
+        message, suggestion = "a value cannot start with '*' (YAML reads it as a reference)", "put the value in quotes"
+    elif problem.startswith("could not determine a constructor for the tag '!"):
+        message = "a value cannot start with '!' (YAML reads it as a type tag)"
+        suggestion = "put the value in quotes; to negate a condition, write 'not'"
+    elif problem.startswith("expected <block end>") and problem.endswith("found '<scalar>'"):
+        message = "unexpected text after a quoted value"
+        suggestion = (
+            "when a value starts with a quote, YAML takes only the text up to the closing quote: "
+            "put the whole value in quotes of the other kind, or reorder it (country == \"GB\")"
+        )
     elif problem.startswith("found unknown escape character"):
         message = "a backslash '\\' in \"double quotes\" starts an escape such as \\n; this one is unknown"
         suggestion = "use 'single quotes' around the text, or write \\\\ for a backslash"
@@ -203,7 +228,14 @@ def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
     elif problem == "sequence entries are not allowed here":
         message = "a value cannot start with '- ' here: YAML reads it as a list item"
         suggestion = "write a minus sign without a space after it (-x), or put the whole value in quotes"
-    elif context == "while parsing a flow mapping" or context == "while parsing a flow sequence":
+    elif context in ("while parsing a flow mapping", "while parsing a flow sequence") and exc.context_mark is not None and (
+        exc.problem_mark is None or exc.problem_mark.line > exc.context_mark.line
+    ):
+        mark = exc.context_mark
+        bracket = source.line(mark.line + 1)[mark.column : mark.column + 1] or "{"
+        message = f"this '{bracket}' is never closed"
+        suggestion = f"close it with '{ {'{': '}', '[': ']'}.get(bracket, '}') }' on the same line"
+    elif context in ("while parsing a flow mapping", "while parsing a flow sequence"):
         got = problem.rsplit("but got ", 1)[-1] if "but got " in problem else None
         message = (
             f"{got} cannot be used inside {{ … }} or [ … ] without quotes"
@@ -214,6 +246,9 @@ def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
             "inside { } and [ ], the characters , : ? # [ ] { } need the value in quotes; "
             "or write the entries as indented 'key: value' lines"
         )
+    elif problem.startswith("expected <block end>") and problem.endswith(("found ']'", "found '}'")):
+        message = f"this '{problem[-2]}' has no matching opening bracket"
+        suggestion = "remove it, or add the missing opening bracket"
     elif problem.startswith("expected <block end>"):
         message = "this line is not indented like the lines above it"
         suggestion = "keys of one mapping, and the '-' items of one list, must start in the same column"
@@ -269,9 +304,25 @@ def load_yaml(source: SourceFile) -> YamlDocument:
                 )
             ]
         )
+    aliases = [e for e in yaml.parse(source.text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)]
+    if aliases:
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    "E106",
+                    "references to other values ('*' with '&') are not supported in these files",
+                    Span(source.path, m.line + 1, m.column + 1, m.line + 1, m.column + 1 + len(e.anchor or "") + 1),
+                    suggestion="write the value out in full",
+                )
+                for e in aliases
+                for m in [e.start_mark]
+            ]
+        )
     builder = _Builder(source)
     try:
         data = builder.build(nodes[0], ())
+    except yaml.MarkedYAMLError as exc:
+        raise DiagnosticError([_yaml_error(source, exc)]) from None
     except yaml.YAMLError as exc:
         raise DiagnosticError([Diagnostic("E101", f"this is not valid YAML: {exc}", _span(source, nodes[0]))]) from None
     if builder.errors:

@@ -172,6 +172,17 @@ def _print_run(report, as_json: bool) -> None:
         print_run(report)
 
 
+def cmd_lock(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+    from ccf.engine.lock import record_new
+
+    lib = api.require_clean(api.library())
+    published = [m for m in lib.versions() if m.status == "published"]
+    added = record_new(api.project_root(), api.methodologies_dir(), published)
+    _out("\n".join(f"locked {ref}" for ref in added) or "nothing new to lock")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
@@ -223,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("methodologies", nargs="*", help="ID@VERSION or ID (default: every latest published version)")
     s.add_argument("--json", action="store_true", help="machine-readable summary")
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
+    s.set_defaults(func=cmd_lock)
 
     s = sub.add_parser("demo", help="load the sample company group and compute its inventory")
     s.add_argument("--json", action="store_true", help="machine-readable summary")

@@ -71,14 +71,25 @@ def _seed(conn: psycopg.Connection) -> None:
     install_shipped(conn)
 
 
-@pytest.fixture()
-def db_url(pg_admin_url: str, template_url: str) -> str:
+def _fresh_database(pg_admin_url: str):
     name = f"ccf_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(_admin("CREATE DATABASE {} TEMPLATE {}", name, TEMPLATE))
     yield _with_db(pg_admin_url, name)
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
+
+
+@pytest.fixture()
+def db_url(pg_admin_url: str, template_url: str) -> str:
+    """A fresh migrated database with the shipped factor sets, for one test."""
+    yield from _fresh_database(pg_admin_url)
+
+
+@pytest.fixture(scope="module")
+def module_db_url(pg_admin_url: str, template_url: str) -> str:
+    """A fresh migrated database shared by the tests of one module."""
+    yield from _fresh_database(pg_admin_url)
 
 
 @pytest.fixture()

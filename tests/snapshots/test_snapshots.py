@@ -1,0 +1,110 @@
+"""Snapshots pin the compiled SQL and the reported numbers of every methodology version.
+
+One readable file per version: snapshots/sql/<id>@<version>.sql and
+snapshots/totals/<id>@<version>.json (totals on the Northwind sample dataset). Review changes
+to them like code: `pytest --snapshot-update` rewrites them, and test_published_lock then
+fails for a published version until it has a new version number.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from ccf.engine.api import demo_dir, library, methodologies_dir
+from ccf.engine.compile import compile_methodology
+from ccf.engine.database import connect
+from ccf.engine.load import load_csv
+from ccf.engine.lock import entry, read_lock
+from ccf.engine.run import run
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+LIB = library()
+VERSIONS = [m.ref for m in LIB.versions()]
+
+
+def _param(test_location) -> str:
+    name = test_location.testname
+    return name[name.index("[") + 1 : -1]
+
+
+class _VersionFile(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    folder = ""
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        return str(ROOT / "snapshots" / cls.folder)
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:
+        return _param(test_location)
+
+
+class SqlFile(_VersionFile):
+    file_extension = "sql"
+    folder = "sql"
+
+
+class TotalsFile(_VersionFile):
+    file_extension = "json"
+    folder = "totals"
+
+
+@pytest.mark.parametrize("ref", VERSIONS)
+def test_compiled_sql(ref, snapshot):
+    assert compile_methodology(LIB.resolve(ref)).sql() == snapshot(extension_class=SqlFile)
+
+
+@pytest.fixture(scope="module")
+def northwind(module_db_url):
+    conn = connect(module_db_url)
+    for csv in sorted(demo_dir().glob("*.csv")):
+        load_csv(conn, "northwind", LIB.activity_types[csv.stem], csv)
+    yield conn
+    conn.close()
+
+
+def _dec(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d != 0 else "0"
+
+
+@pytest.mark.parametrize("ref", VERSIONS)
+def test_totals_on_sample_data(ref, northwind, snapshot):
+    m = LIB.resolve(ref)
+    report = run(northwind, "northwind", [m])
+    (outcome,) = report.methodologies
+    rows = northwind.execute(
+        "SELECT rule_id, gas, sum(co2e_kg) FROM ccf.result WHERE run_id = %s GROUP BY rule_id, gas ORDER BY 1, 2",
+        (report.run_id,),
+    ).fetchall()
+    pinned = {
+        "methodology": ref,
+        "content_sha256": m.content_hash,
+        "co2e_kg": _dec(outcome.co2e_kg),
+        "by_gas": {g: _dec(v) for g, v in outcome.by_gas},
+        "by_rule_and_gas": {f"{rule}/{gas}": _dec(v) for rule, gas, v in rows},
+        "reconciliation": {
+            "rows_in": outcome.reconciliation.rows_in,
+            "results": outcome.reconciliation.rows_result,
+            "excluded": outcome.reconciliation.rows_excluded,
+            "unmatched": outcome.reconciliation.rows_unmatched,
+            "rejected": outcome.reconciliation.rows_rejected,
+        },
+    }
+    assert json.dumps(pinned, indent=2) + "\n" == snapshot(extension_class=TotalsFile)
+
+
+@pytest.mark.parametrize("ref", [m.ref for m in LIB.versions() if m.status == "published"])
+def test_published_lock(ref):
+    """A published version's file, SQL and numbers never change: bump the version instead."""
+    lock = read_lock(methodologies_dir())
+    assert ref in lock, f"{ref} is published but not in methodologies/published.lock (run `ccf lock`)"
+    assert entry(ROOT, LIB.resolve(ref)) == lock[ref], (
+        f"{ref} is published, yet its file or snapshots changed. Published versions are immutable: "
+        "restore them and publish the change as a new version."
+    )
