@@ -78,14 +78,14 @@ class Library:
         self.sources[src.path] = src
         return src
 
-    def add(self, path: Path) -> ir.Methodology | None:
+    def add(self, path: Path, enforce_layout: bool = True) -> ir.Methodology | None:
         src = self._read(path)
         try:
             m = read_methodology(src, self.activity_types, self.factor_sets)
         except DiagnosticError as exc:
             self.diagnostics.extend(exc.diagnostics)
             return None
-        if (m.id, m.version) != (path.parent.name, path.stem):
+        if enforce_layout and (m.id, m.version) != (path.parent.name, path.stem):
             self.diagnostics.append(
                 Diagnostic(
                     "E205",

@@ -325,18 +325,48 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
     return Diagnostic("E301", f"expected {_words(expected)}{after}, found {_found(tok)}", span, suggestion=hint)
 
 
+MAX_DEPTH = 200
+
+
+def _depth(node: ast.Expr) -> int:
+    """Nesting depth of a tree, without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        for value in vars(n).values():
+            for child in value if isinstance(value, tuple) else (value,):
+                if isinstance(child, ast.Expr):
+                    stack.append((child, d + 1))
+    return deepest
+
+
 def parse_expression(text: str, origin: ExprOrigin) -> ast.Expr:
     """Parse one expression; raise DiagnosticError with a positioned message on bad syntax."""
     if not text.strip():
         raise DiagnosticError([Diagnostic("E305", "the expression is empty", origin.span(1, 1, 1, 2))])
+    too_deep = Diagnostic(
+        "E307",
+        "this expression is too long or too deeply nested",
+        origin.span(1, 1, 1, 2),
+        suggestion=f"split it up with parameters or several rules (at most {MAX_DEPTH} levels)",
+    )
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise DiagnosticError([_syntax_error(text, origin, exc)]) from None
+    except RecursionError:
+        raise DiagnosticError([too_deep]) from None
     try:
         result = _ToAst(origin).transform(tree)
     except VisitError as exc:  # unwrap: the original error is the useful one
+        if isinstance(exc.orig_exc, RecursionError):
+            raise DiagnosticError([too_deep]) from None
         raise exc.orig_exc from None
+    except RecursionError:
+        raise DiagnosticError([too_deep]) from None
+    if _depth(result) > MAX_DEPTH:  # later stages recurse over the tree
+        raise DiagnosticError([too_deep])
     if isinstance(result, Tree):  # pragma: no cover - grammar guarantees a node
         raise DiagnosticError([Diagnostic("E301", "not an expression", origin.span(1, 1, 1, 2))])
     return result

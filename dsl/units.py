@@ -47,7 +47,7 @@ def format_dimension(d: Dimension) -> str:
     """Human form of a dimension, in the words authors use where one exists."""
     for name, dim in named_dimensions().items():
         if dim == d and name != "length":
-            return name
+            return "emissions (a mass of CO2e)" if name == "emissions" else name
     if not d:
         return "a plain number"
     num = [f"{b}" + (f"^{e}" if e != 1 else "") for b, e in d if e > 0]

@@ -54,7 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in files:
             if f.parent.name == "activity_types":
                 continue
-            extra.add(f)
+            extra.add(f, enforce_layout=p.is_dir())
             checked += 1
     if extra.diagnostics:
         sys.stderr.write(render(extra.diagnostics, extra.sources) + "\n")

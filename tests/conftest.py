@@ -7,6 +7,7 @@ for ``db`` gets ``CREATE DATABASE … TEMPLATE`` of it (fast) and it is dropped 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = "ccf_test_template"
+TEMPLATE = f"ccf_test_template_{os.getpid()}"  # one per test session: sessions may overlap
 
 
 def _admin_url() -> str:
@@ -40,9 +41,11 @@ def _with_db(url: str, dbname: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_admin_url() -> str:
     if not os.environ.get("CCF_DATABASE_URL"):
-        os.environ.setdefault("CCF_HOME", str(tmp_path_factory.getbasetemp().parent / "ccf-test-home"))
+        # Not under pytest's basetemp: pytest resets that folder to mode 0700 at each session
+        # start, which locks out the embedded server (it runs as its own system user under root).
+        os.environ.setdefault("CCF_HOME", str(Path(tempfile.gettempdir()) / "ccf-tests"))
     return _admin_url()
 
 
@@ -59,7 +62,9 @@ def template_url(pg_admin_url: str) -> str:
         migrate(conn)
         _seed(conn)
         conn.commit()
-    return url
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", TEMPLATE))
 
 
 def _seed(conn: psycopg.Connection) -> None:
