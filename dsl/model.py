@@ -17,6 +17,8 @@ from ccf.dsl.yaml_source import YamlDocument
 
 IDENT = r"^[a-z][a-z0-9_]*$"
 DOTTED_ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_]*)*$"
+NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a name in the expression language (grammar.lark NAME)
+KEYWORDS = frozenset({"and", "or", "not", "in", "if", "then", "else", "true", "false", "null"})
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$"
 
 class Problem(ValueError):
@@ -152,6 +154,23 @@ class MethodologyFile(Strict):
     factors: dict[str, FactorLookupSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(min_length=1)
 
+    @field_validator("parameters", "factors")
+    @classmethod
+    def _names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        """Expressions refer to parameters and factors by name, so each must be a usable name."""
+        for name in v:
+            if name in KEYWORDS:
+                raise Problem(f"'{name}' is a word of the expression language", "choose another name", at=name)
+            if not re.match(NAME, str(name)):
+                example = re.sub(r"[^A-Za-z0-9_]+", "_", str(name)).strip("_")
+                example = example if re.match(NAME, example) else "grid_loss"
+                raise Problem(
+                    f"'{name}' cannot be used as a name in expressions",
+                    f"use letters, digits and '_', starting with a letter, e.g. {example}",
+                    at=name,
+                )
+        return v
+
 
 FieldKind = Literal["text", "number", "date", "boolean", "quantity"]
 
@@ -194,12 +213,14 @@ class ActivityTypeFile(Strict):
         for name in v:
             if not re.match(IDENT, name) or len(name) > 50:
                 raise ValueError(f"field name '{name}' must be lower_snake_case (at most 50 characters)")
-            if name in STANDARD_FIELDS or name.endswith("_unit"):
+            if name in STANDARD_FIELDS or name in RESERVED_COLUMNS or name.endswith("_unit") or "__" in name:
                 raise ValueError(f"'{name}' is a reserved column name")
         return v
 
 
 STANDARD_FIELDS = {"activity_id": "text", "entity": "text", "period_start": "date", "period_end": "date"}
+# bookkeeping columns of activity tables and compiled queries; fields may not take these names
+RESERVED_COLUMNS = frozenset({"dataset", "load_id", "line_no", "unit_conversion", "rule_no", "rule_id"})
 
 
 _PATTERNS = {
@@ -265,6 +286,9 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
         allowed = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         if "[key]" in err["loc"]:
             return f"'{value}' is not allowed here; use {ctx.get('expected')}", did_you_mean(str(value), allowed)
+        if len(allowed) > 6:  # a long list: the suggestion carries it
+            hint = did_you_mean(str(value), allowed) or f"use one of {ctx.get('expected')}"
+            return f"'{name}' cannot be {_kind_of(value)}", hint
         return f"'{name}' must be {ctx.get('expected')}, not {_kind_of(value)}", did_you_mean(str(value), allowed)
     if kind == "union_type":
         kinds = ctx["kinds"]

@@ -7,6 +7,7 @@ author's file. Lark's own messages never reach the author: they are translated h
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,6 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ccf.dsl import ast
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError
 from ccf.dsl.source import Span
+from ccf.dsl.units import UnitError, parse_unit
 
 
 @dataclass(frozen=True)
@@ -281,16 +283,25 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
         return _early_end(text, origin)
     span = origin.span(line, col, line, col + 1)
     if isinstance(exc, UnexpectedCharacters):
-        ch = text.splitlines()[line - 1][col - 1] if text else ""
+        row = text.splitlines()[line - 1] if text else ""
+        ch = row[col - 1 : col]
+        op = row[col - 1 : col + 1] if row[col : col + 1] == ch else ch  # '&&', '||'
+        if op != ch:
+            span = origin.span(line, col, line, col + 2)
         hints = {
             "=": ("E303", "'=' is not an operator here", "use '==' to compare"),
-            "&": ("E303", f"'{ch}' is not an operator", "use 'and'"),
-            "|": ("E303", f"'{ch}' is not an operator", "use 'or'"),
+            "&": ("E303", f"'{op}' is not an operator", "use 'and'"),
+            "|": ("E303", f"'{op}' is not an operator", "use 'or'"),
             "!": ("E303", "'!' is not an operator", "use 'not', or '!=' for 'is not equal to'"),
             "%": ("E303", "'%' is not an operator", "write a percentage as a number, e.g. 0.05 or 5 percent"),
             "^": ("E303", "'^' is only used inside units (m^2)", "multiply instead"),
         }
-        code, msg, help_ = hints.get(ch, ("E301", f"unexpected character '{ch}'", None))
+        shown = ch if ch.isprintable() else f"U+{ord(ch):04X}" if ch else "?"
+        code, msg, help_ = hints.get(ch, ("E301", f"unexpected character '{shown}'", None))
+        swapped = {"=>": ">=", "=<": "<="}.get(row[col - 1 : col + 1])
+        if swapped:
+            code, msg, help_ = "E303", f"'{row[col - 1 : col + 1]}' is not an operator", f"write '{swapped}'"
+            span = origin.span(line, col, line, col + 2)
         if ch in ('"', "'"):
             code, msg, help_ = "E304", "this text is missing its closing quote", f"end it with {ch}"
         return Diagnostic(code, msg, span, suggestion=help_)
@@ -311,9 +322,18 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
                 "E301",
                 f"two values in a row: an operator is missing before {_found(tok)}",
                 span,
-                suggestion="put an operator such as *, +, == or 'and' between them",
+                suggestion=_spaced_unit(text, previous) or "put an operator such as *, +, == or 'and' between them",
             )
-    if tok.type == "RPAR" and "RPAR" not in expected and previous is not None and previous.type not in _NEEDS_VALUE:
+    if (
+        tok.type == "COMPARE" and previous is not None and previous.type == "COMPARE"
+        and (previous.end_line, previous.end_column) == (tok.line, tok.column)
+    ):
+        return Diagnostic(
+            "E301", f"'{previous}{tok}' is not an operator", origin.span(line, previous.column, line, end),
+            suggestion="compare with one of ==, !=, <, <=, >, >=",
+        )
+    depth = sum({"LPAR": 1, "RPAR": -1}.get(t.type, 0) for t in before)
+    if tok.type == "RPAR" and depth <= 0 and (previous is None or previous.type not in _NEEDS_VALUE):
         return Diagnostic("E301", "this ')' has no matching '('", span, suggestion="remove it, or add the missing '('")
     if previous is not None and previous.type == "IN" and "LPAR" in expected:
         return Diagnostic(
@@ -323,6 +343,21 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
     after = f" after '{previous}'" if previous is not None and previous.type in _NEEDS_VALUE else ""
     hint = "an if needs all three parts: if … then … else …" if expected & {"THEN", "ELSE"} else None
     return Diagnostic("E301", f"expected {_words(expected)}{after}, found {_found(tok)}", span, suggestion=hint)
+
+
+def _spaced_unit(text: str, quantity: Token) -> str | None:
+    """'0.2 kg CO2e/kWh': a unit written with spaces in it; the literal as it should be written."""
+    if quantity.type not in ("NUMBER", "QUANTITY") or quantity.start_pos is None:
+        return None
+    m = re.match(r"(\S+)\s+([A-Za-z0-9_µ²³^./*· ]+)", text[quantity.start_pos :])
+    if not m:
+        return None
+    unit = m.group(2).replace(" ", "").rstrip("./*·")
+    try:
+        parse_unit(unit)
+    except UnitError:
+        return None
+    return f"write the unit without spaces: {m.group(1)} {unit}"
 
 
 MAX_DEPTH = 200

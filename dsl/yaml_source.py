@@ -169,7 +169,9 @@ class _Builder:
     def _scalar(self, node: ScalarNode) -> Any:
         try:
             return self._constructor.construct_object(node)
-        except (ValueError, TypeError, OverflowError):  # '!!int x', or a date such as 2024-02-30
+        except yaml.YAMLError:
+            raise
+        except Exception:  # a standard tag's conversion failed: '!!int x', '!!int', a date 2024-02-30
             kind = node.tag.rsplit(":", 1)[-1]
             kind = {"timestamp": "date", "int": "whole number", "bool": "true/false"}.get(kind, kind)
             self.errors.append(

@@ -19,10 +19,12 @@ How a load runs (one transaction, so a failure leaves nothing behind):
    gives every row its first failing check, then one INSERT each fills ``ccf.activity_load``,
    ``ccf.rejected`` and the activity table, with casts that the checks have made safe.
 
-Dates are validated in SQL without raising: a ``YYYY-MM-DD`` regex first, then (inside a
-CASE, so the casts only see matching text) year >= 1, month 1-12 and the day within that
-month's length, leap years included. Numbers must match a plain decimal regex (optional sign,
-digits, optional point, optional exponent) and are stored as NUMERIC from their text, exactly.
+Every value is validated in SQL without raising, so one bad row never aborts the load: each
+row's checks form one CASE, in order, and a cast only runs in a branch its checks made safe.
+Dates: a ``YYYY-MM-DD`` regex admitting months 01-12 and days 01-31, then year 0000 and days
+past the end of their month (Feb 29 only in leap years) are refused. Numbers must match a plain
+decimal regex (optional sign, digits, optional point, optional exponent) and are stored as
+NUMERIC cast from their text, so exactly. A row reports its first failing check only.
 """
 
 from __future__ import annotations
@@ -262,7 +264,8 @@ class _Source:
             try:
                 yield raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise LoadError(f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)", self.path, n) from None
+                message = f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)"
+                raise LoadError(message, self.path, n) from None
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(line the record starts on, cells); fully blank lines are skipped."""
@@ -346,6 +349,14 @@ def _not(e: exp.Expression) -> exp.Expression:
     return exp.Not(this=exp.Paren(this=e))
 
 
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.null())
+
+
+def _is_not_null(e: exp.Expression) -> exp.Expression:
+    return _not(_is_null(e))
+
+
 def _concat(*parts: str | exp.Expression) -> exp.Expression:
     """a || b || …; plain strings become literals."""
     nodes = [text(p) if isinstance(p, str) else p for p in parts]
@@ -384,10 +395,8 @@ def _leap_year(year_text: exp.Expression) -> exp.Expression:
     # MOD(), not the % operator: a bare % would be read as a bound-parameter marker.
     y = _cast(year_text, "INT")
     mod = lambda n: func("MOD", y, number(n))  # noqa: E731
-    return exp.and_(
-        exp.EQ(this=mod(4), expression=number(0)),
-        exp.Paren(this=exp.or_(exp.NEQ(this=mod(100), expression=number(0)), exp.EQ(this=mod(400), expression=number(0)))),
-    )
+    century_ok = exp.or_(exp.NEQ(this=mod(100), expression=number(0)), exp.EQ(this=mod(400), expression=number(0)))
+    return exp.and_(exp.EQ(this=mod(4), expression=number(0)), exp.Paren(this=century_ok))
 
 
 def _valid_date(t: exp.Expression) -> exp.Expression:
@@ -481,14 +490,17 @@ def _row_checks() -> list[_Check]:
     """Checks across fields and rows, once each field is known to be well formed."""
     ps, pe = _trim(_cell("period_start")), _trim(_cell("period_end"))
     aid = _cell("activity_id")
+    prior_load, prior_line = _cast(_icol(_PRIOR_LOAD), "TEXT"), _cast(_icol(_PRIOR_LINE), "TEXT")
+    dataset = _cast(param("dataset"), "TEXT")
     return [
         _Check(exp.LT(this=_cast(pe, "DATE"), expression=_cast(ps, "DATE")), "period_order",
                _concat("period_end ", pe, " is before period_start ", ps)),
-        _Check(_not(exp.Is(this=_icol(_PRIOR_LOAD), expression=exp.null())), "duplicate_activity_id",
-               _concat("activity_id '", aid, "' is already in dataset '", _cast(param("dataset"), "TEXT"),
-                       "' (load ", _cast(_icol(_PRIOR_LOAD), "TEXT"), ", line ", _cast(_icol(_PRIOR_LINE), "TEXT"), ")")),
+        _Check(_is_not_null(_icol(_PRIOR_LOAD)), "duplicate_activity_id",
+               _concat("activity_id '", aid, "' is already in dataset '", dataset,
+                       "' (load ", prior_load, ", line ", prior_line, ")")),
         _Check(exp.GT(this=_icol(_LINE), expression=_icol(_FIRST_LINE)), "duplicate_activity_id",
-               _concat("activity_id '", aid, "' appears more than once (also line ", _cast(_icol(_FIRST_LINE), "TEXT"), ")")),
+               _concat("activity_id '", aid, "' appears more than once (also line ",
+                       _cast(_icol(_FIRST_LINE), "TEXT"), ")")),
     ]
 
 
@@ -510,7 +522,8 @@ def _lock() -> exp.Expression:
 def _create_staging(names: list[str]) -> exp.Create:
     cols = [
         exp.ColumnDef(this=ident(_LINE), kind=exp.DataType.build("BIGINT")),
-        *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT")) for n in (_PRE_CATEGORY, _PRE_REASON, _PRE_RECORD)],
+        *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT"))
+          for n in (_PRE_CATEGORY, _PRE_REASON, _PRE_RECORD)],
         *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
     ]
     return exp.Create(
@@ -534,7 +547,7 @@ def _unknown_units(fields: list[ir.Field]) -> exp.Expression:
             .distinct()
             .from_(_temp(STAGING))
             .where(exp.and_(
-                exp.Is(this=_icol(_PRE_CATEGORY), expression=exp.null()),
+                _is_null(_icol(_PRE_CATEGORY)),
                 exp.NEQ(this=t, expression=text("")),
                 _not(_in(t, [c.unit for c in f.conversions])),
             ))
@@ -567,7 +580,7 @@ def _annotated(at: ir.ActivityType) -> exp.Select:
     """Staging rows with the first line of their activity_id and any earlier load of it."""
     first = exp.Window(
         this=exp.Min(this=_icol(_LINE, "s")),
-        partition_by=[_cell("activity_id", "s"), exp.Paren(this=exp.Is(this=_icol(_PRE_CATEGORY, "s"), expression=exp.null()))],
+        partition_by=[_cell("activity_id", "s"), exp.Paren(this=_is_null(_icol(_PRE_CATEGORY, "s")))],
     )
     on = exp.and_(
         exp.EQ(this=_icol("dataset", "a"), expression=param("dataset")),
@@ -588,7 +601,7 @@ def _annotated(at: ir.ActivityType) -> exp.Select:
 def _create_checked(at: ir.ActivityType, names: list[str]) -> exp.Create:
     """CREATE TEMP TABLE … AS: each row with the index, category and reason of its first failed check."""
     checks = _checks(at, names)
-    which = exp.Case().when(_not(exp.Is(this=_icol(_PRE_CATEGORY), expression=exp.null())), number(0))
+    which = exp.Case().when(_is_not_null(_icol(_PRE_CATEGORY)), number(0))
     category = exp.Case(this=_icol(_CHECK)).when(number(0), _icol(_PRE_CATEGORY))
     reason = exp.Case(this=_icol(_CHECK)).when(number(0), _icol(_PRE_REASON))
     for i, c in enumerate(checks, 1):
@@ -610,11 +623,11 @@ def _create_checked(at: ir.ActivityType, names: list[str]) -> exp.Create:
 
 
 def _failed() -> exp.Expression:
-    return _not(exp.Is(this=_icol(_CATEGORY), expression=exp.null()))
+    return _is_not_null(_icol(_CATEGORY))
 
 
 def _passed() -> exp.Expression:
-    return exp.Is(this=_icol(_CATEGORY), expression=exp.null())
+    return _is_null(_icol(_CATEGORY))
 
 
 def _count_where(cond: exp.Expression) -> exp.Expression:
@@ -670,7 +683,8 @@ def _typed(name: str, f: ir.Field) -> exp.Expression:
     if kind == "date":
         return _cast(_nullif_blank(v), "DATE")
     if kind == "boolean":
-        return exp.Case().when(_blank(v), exp.null()).when(_in(exp.Lower(this=_trim(v)), _TRUE), exp.true()).else_(exp.false())
+        is_true = _in(exp.Lower(this=_trim(v)), _TRUE)
+        return exp.Case().when(_blank(v), exp.null()).when(is_true, exp.true()).else_(exp.false())
     return _text_or_null(v)
 
 

@@ -9,6 +9,7 @@ Static SQL (migrations) is parsed into trees with ``parse`` before it may run.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterator, Mapping, Sequence
@@ -68,10 +69,24 @@ def param(name: str) -> exp.Placeholder:
 
 
 def ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=not name.isidentifier() or not name.islower() or name in _RESERVED)
+    """An identifier, quoted when PostgreSQL would not read it back unquoted as the same name."""
+    plain = _PLAIN.fullmatch(name) is not None and name not in _RESERVED
+    return exp.to_identifier(name, quoted=not plain)
 
 
-_RESERVED = {"user", "order", "group", "select", "from", "where", "table", "default", "check", "year", "unit", "value"}
+_PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
+# PostgreSQL's reserved key words (Appendix C), plus names sqlglot reads as functions or types.
+_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast check
+    collate collation column concurrently constraint create cross current_catalog current_date
+    current_role current_schema current_time current_timestamp current_user default deferrable desc
+    distinct do else end except false fetch for foreign freeze from full grant group having ilike in
+    initially inner intersect into is isnull join lateral leading left like limit localtime
+    localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+    references returning right select session_user similar some symmetric system_user table
+    tablesample then to trailing true union unique user using variadic verbose when where window with
+    year unit value date time timestamp interval""".split()
+)
 
 
 def table(name: str, schema: str = "ccf", alias: str | None = None) -> exp.Table:
