@@ -444,7 +444,8 @@ def rescale(node: ir.Node, target: Fraction) -> ir.Node:
     if isinstance(node, ir.Const) and is_terminating(node.scale / target):
         from ccf.dsl.units import fraction_to_decimal
 
-        return ir.Const(node.value * fraction_to_decimal(node.scale / target), node.type, target, span=node.span)
+        exact = fraction_to_decimal(Fraction(node.value) * (node.scale / target))  # Decimal '*' rounds
+        return ir.Const(exact, node.type, target, span=node.span)
     return ir.Rescale(node, node.scale / target, node.type, target, span=node.span)
 
 
@@ -559,7 +560,7 @@ def check_methodology(
         params.append(ir.Parameter(name, node, span=doc.key_span(path)))
 
     # factor lookups
-    lookups: list[tuple[str, tuple, tuple, str, Span]] = []
+    lookups: list[tuple[str, tuple, tuple, str, Span, dict]] = []
     not_in_match = {
         n: (f"a factor's 'match' cannot use the factor '{n}'", "match keys are built from activity fields, e.g. country")
         for n in spec.factors
@@ -600,9 +601,26 @@ def check_methodology(
                 ck.error("E503", f"a match key is compared with factor text, but this is {node.type}", node.span)
                 continue
             match_nodes.append((attr, node))
+        fallback: dict[str, ir.Node | None] = {"region": None, "year": None}
+        for key, want in (("region", "text"), ("year", "quantity")):
+            text = getattr(lk, key)
+            tree = ck.parse(text, path + (key,)) if text is not None else None
+            if tree is None:
+                continue
+            try:
+                node = ck.expr(tree, _Scope(scope.fields, dict(scope.params), {}, allow_lookups=False))
+            except _Failed:
+                continue
+            if node.type.kind not in (want, "null") or (want == "quantity" and node.type.dimension):
+                wanted = "text (a region code)" if key == "region" else "a plain number (a year)"
+                ck.error("E503", f"a lookup's {key} must be {wanted}, but this is {node.type}", node.span)
+                continue
+            fallback[key] = node
         gas_units = dict(fset.gas_units) if fset is not None else {g: "kgCO2e" for g in GASES}
         scope.lookups[name] = _Lookup(name, ir.quantity(per.dimension), per.scale, gas_units)
-        lookups.append((name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, doc.key_span(path)))
+        lookups.append(
+            (name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, doc.key_span(path), fallback)
+        )
 
     # rules
     rules: list[ir.Rule] = []
@@ -646,8 +664,11 @@ def check_methodology(
     if ck.diags:
         raise DiagnosticError(ck.diags)
     ir_lookups = tuple(
-        ir.FactorLookup(name, select, match, per, tuple(sorted(scope.lookups[name].used)), span=lspan)
-        for name, select, match, per, lspan in lookups
+        ir.FactorLookup(
+            name, select, match, per, tuple(sorted(scope.lookups[name].used)),
+            region=fb["region"], year=fb["year"], span=lspan,
+        )
+        for name, select, match, per, lspan, fb in lookups
     )
     g = spec.ghg_protocol
     return ir.Methodology(

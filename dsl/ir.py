@@ -249,13 +249,21 @@ class ActivityType(Spanned):
 @dataclass(frozen=True)
 class FactorLookup(Spanned):
     """Rows find a factor where every ``select`` attribute equals its text and every
-    ``match`` attribute equals the row's key expression; values are per ``per``."""
+    ``match`` attribute equals the row's key expression; values are converted to per ``per``
+    from any unit of its dimension.
+
+    Fallback order when several factors qualify: the row's own ``region``, then its parents up
+    to WORLD (nearest first); the row's ``year``, then the latest earlier year; a factor stated
+    per ``per`` itself before one stated in another unit. The level that matched is recorded.
+    """
 
     name: str
     select: tuple[tuple[str, str], ...]
     match: tuple[tuple[str, Node], ...]
     per: str
     gases: tuple[str, ...]  # gases referenced by the rules
+    region: Node | None = None
+    year: Node | None = None
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,13 @@ class FactorLookupSpec(Strict):
 
     select: dict[str, str] = Field(default_factory=dict, description="factor attribute = fixed text")
     match: dict[str, Expression] = Field(default_factory=dict, description="factor attribute = expression over fields")
-    per: str = Field(description="unit the factor is stated per, e.g. kWh, passenger.km, t")
+    per: str = Field(description="unit the methodology uses the factor per, e.g. kWh, passenger.km, t")
+    region: Expression | None = Field(
+        None, description="the row's region (e.g. grid_region ?? country); falls back to parent regions, then WORLD"
+    )
+    year: Expression | None = Field(
+        None, description="the row's year (e.g. year(period_start)); falls back to the latest earlier factor year"
+    )
     description: str | None = None
 
     @model_validator(mode="after")
@@ -266,11 +272,11 @@ def _pattern_example(pattern: str, value: Any) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "my_name"
 
 
-def _message(err: dict[str, Any]) -> tuple[str, str | None]:
+def _message(err: dict[str, Any], loc: tuple = ()) -> tuple[str, str | None]:
     """A pydantic error in the author's words, and a suggestion."""
     msg = err["msg"].removeprefix("Value error, ")
     kind = err["type"]
-    name = next((str(p) for p in reversed(err["loc"]) if isinstance(p, str) and "[" not in p and p not in _UNION_TAGS), "")
+    name = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
     ctx = err.get("ctx") or {}
     value = err.get("input")
     if kind == "missing":
@@ -319,7 +325,7 @@ def validate_document(doc: YamlDocument, model: type[Strict]) -> Any:
     except ValidationError as exc:
         errors = exc.errors()
     cleaned = [
-        (err, tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))))
+        (err, _data_loc(doc.data, err["loc"], keep_last=err["type"] == "missing"))
         for err in errors
     ]
     missing = {loc for err, loc in cleaned if err["type"] == "missing"}
@@ -332,7 +338,7 @@ def validate_document(doc: YamlDocument, model: type[Strict]) -> Any:
     claimed = {m for m in missing for loc, near in misspelt.items() if m[:-1] == loc[:-1] and f"'{m[-1]}'" in near}
     diags = []
     for err, loc in _prefer_specific(cleaned):
-        message, suggestion = _message(err)
+        message, suggestion = _message(err, loc)
         if err["type"] == "extra_forbidden":
             span = doc.key_span(loc)
             suggestion = misspelt.get(loc) or did_you_mean(str(loc[-1]), _allowed_keys(model, loc[:-1], doc))
@@ -355,6 +361,27 @@ def validate_document(doc: YamlDocument, model: type[Strict]) -> Any:
     raise DiagnosticError(_drop_union_noise(diags)) from None
 
 
+def _data_loc(data: Any, loc: tuple, keep_last: bool) -> tuple:
+    """The parts of a pydantic location that are keys and indices in the data.
+
+    Pydantic adds the names of union members ('constrained-str', 'function-after[…]', '[key]')
+    to locations; an author's key may contain any character, so keep exactly the parts that
+    are found in the data (and a missing key's name, which by definition is not).
+    """
+    out: list = []
+    for i, part in enumerate(loc):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        elif keep_last and i == len(loc) - 1:
+            pass
+        else:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
 def _key_and_value(doc: YamlDocument, path: tuple) -> Any:
     """From the start of a key to the end of its value when both are on one line."""
     key, value = doc.key_spans.get(path), doc.value_spans.get(path)
@@ -363,11 +390,6 @@ def _key_and_value(doc: YamlDocument, path: tuple) -> Any:
     if value.end_line != key.line:
         return key
     return type(key)(key.path, key.line, key.column, value.end_line, value.end_column)
-
-
-_UNION_TAGS = {
-    "str", "constrained-str", "dict[str,str]", "FieldSpec", "int", "float", "function-after[_one_outcome(), RuleSpec]"
-}
 
 
 def _prefer_specific(cleaned: list[tuple[dict, tuple]]) -> list[tuple[dict, tuple]]:

@@ -169,6 +169,11 @@ def parse_unit(text: str) -> Unit:
     return Unit(text, result.scale, result.dimension)
 
 
+def dimension_key(dimension: Dimension) -> str:
+    """Stable text form of a dimension, as stored with units in the database ('' = number)."""
+    return "·".join(f"{base}^{exp}" for base, exp in dimension)
+
+
 def gas_of(dimension: Dimension) -> str | None:
     """The gas whose mass this dimension is, or None."""
     if len(dimension) == 1 and dimension[0][1] == 1 and dimension[0][0] in GASES:
@@ -199,4 +204,5 @@ def fraction_to_decimal(f: Fraction) -> Decimal:
         else:
             n, d = n * 2, d // 5
         k += 1
-    return Decimal(n).scaleb(-k)
+    sign, digits, exponent = Decimal(n).as_tuple()
+    return Decimal((sign, digits, exponent - k))  # exact: scaleb() would round to 28 digits

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -65,17 +66,17 @@ class YamlDocument:
                 return None
         if scalar is None or not isinstance(value, str):
             return None
-        return _align(self.source.text, scalar, value)
+        return _align(self.source.text, self._line_starts, scalar, value)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [i + 1 for i, ch in enumerate(self.source.text) if ch == "\n"]
 
 
 _ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
 
 
-def _align(text: str, scalar: ScalarText, value: str) -> list[tuple[int, int]] | None:
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
+def _align(text: str, starts: list[int], scalar: ScalarText, value: str) -> list[tuple[int, int]] | None:
     if not 1 <= scalar.span.line <= len(starts):
         return None
     i = starts[scalar.span.line - 1] + scalar.span.column - 1

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 from sqlglot import exp
 
 from ccf.dsl import ir
-from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit
+from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine import sql
 from ccf.engine.sql import column, func, ident, number, param, render, table, text
 
@@ -249,28 +249,175 @@ def _conversion_note(field: str, unit: str, ratio: Fraction, display: str) -> st
     return f"{field} {unit}→{display} ×{shown}"
 
 
-def _lookup_cte(lk: ir.FactorLookup) -> exp.Select:
-    """One row per distinct match key: each gas's value, factor id and candidate count."""
-    f = "f"
+def _key_columns(lk: ir.FactorLookup) -> list[tuple[str, ir.Node]]:
+    """The row-dependent keys of a lookup: match attributes, then region and year."""
+    cols = [(f"key_{name}", node) for name, node in lk.match]
+    if lk.region is not None:
+        cols.append(("key_region", lk.region))
+    if lk.year is not None:
+        cols.append(("key_year", lk.year))
+    return cols
+
+
+def _lookup_ctes(lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
+    """Resolve a lookup once per distinct key of the dataset, never per activity row.
+
+    ``factor_<name>_keys``    the distinct keys the rows carry;
+    ``factor_<name>_ranked``  every qualifying factor per key and gas, ranked by fallback level
+                              (nearest region, latest year not after the row's, own unit first);
+    ``factor_<name>``         the best rank per key: value, factor id, level and candidate count
+                              (more than one at the best rank is ambiguous).
+    """
+    f, k = "f", "k"
+    per = parse_unit(lk.per)
+    keys = _key_columns(lk)
     attr = lambda name: exp.JSONExtractScalar(this=column("attributes", f), expression=text(name))  # noqa: E731
-    keys = [exp.alias_(attr(name), f"key_{name}") for name, _ in lk.match]
-    cols: list[exp.Expression] = list(keys)
-    for gas in lk.gases:
-        is_gas = exp.EQ(this=column("gas", f), expression=text(gas))
-        cols += [
-            exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=is_gas)), f"{gas.lower()}_n"),
-            exp.alias_(exp.Filter(this=exp.Min(this=column("value", f)), expression=exp.Where(this=is_gas.copy())), gas.lower()),
-            exp.alias_(exp.Filter(this=exp.Min(this=column("factor_id", f)), expression=exp.Where(this=is_gas.copy())), f"{gas.lower()}_id"),
-        ]
+    ctes: list[tuple[str, exp.Expression]] = []
+    if keys:
+        row = ExpressionCompiler("a")
+        distinct = exp.select(*[exp.alias_(row(node), col) for col, node in keys]).distinct()
+        ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))))
+
     conds: list[exp.Expression] = [
         exp.EQ(this=column("factor_set_id", f), expression=param("factor_set_id")),
-        exp.EQ(this=column("unit", f), expression=text(lk.per)),
+        exp.EQ(this=column("dimension", "fu"), expression=text(dimension_key(per.dimension))),
+        exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
     ]
     conds += [exp.EQ(this=attr(name), expression=text(value)) for name, value in lk.select]
-    q = exp.select(*cols).from_(table("factor", alias=f)).where(exp.and_(*conds))
+    conds += [exp.EQ(this=attr(name), expression=column(f"key_{name}", k)) for name, _ in lk.match]
+    if lk.region is not None:
+        conds.append(
+            exp.EQ(
+                this=exp.Coalesce(this=column("region", f), expressions=[text(WORLD)]),
+                expression=column("ancestor", "ra"),
+            )
+        )
+    if lk.year is not None:
+        conds.append(
+            exp.Or(
+                this=exp.LTE(this=column("factor_year", f), expression=column("key_year", k)),
+                expression=exp.Is(this=column("factor_year", f), expression=exp.Null()),
+            )
+        )
+    own_unit = exp.EQ(this=column("unit", f), expression=text(lk.per))
+    value = exp.Case(
+        ifs=[exp.If(this=own_unit.copy(), true=column("value", f))],
+        default=func("div", exp.Mul(this=column("value", f), expression=number(fraction_to_decimal(per.scale))), column("scale", "fu"), schema="ccf"),
+    )
+    order: list[exp.Expression] = []
+    if lk.region is not None:
+        order.append(column("depth", "ra"))
+    if lk.year is not None:
+        order.append(exp.Ordered(this=column("factor_year", f), desc=True, nulls_first=False))
+    order.append(exp.NEQ(this=column("unit", f), expression=text(lk.per)))
+    rank = exp.Window(
+        this=exp.Anonymous(this="RANK"),
+        partition_by=[column(col, k) for col, _ in keys] + [column("gas", f)],
+        order=exp.Order(expressions=order),
+    )
+    ranked = exp.select(
+        *[column(col, k) for col, _ in keys],
+        column("gas", f),
+        column("factor_id", f),
+        exp.alias_(value, "value"),
+        exp.alias_(_match_level(lk), "match_level"),
+        exp.alias_(rank, "fallback_rank"),
+    )
     if keys:
-        q = q.group_by(*[attr(name) for name, _ in lk.match])
-    return q
+        ranked = ranked.from_(exp.Table(this=ident(f"factor_{lk.name}_keys"), alias=exp.TableAlias(this=ident(k))))
+        if lk.region is not None:
+            ranked = ranked.join(_region_chain(), join_type="cross")
+        ranked = ranked.join(table("factor", alias=f), on=exp.true())
+    else:
+        ranked = ranked.from_(table("factor", alias=f))
+    ranked = ranked.join(table("unit", alias="fu"), on=exp.EQ(this=column("name", "fu"), expression=column("unit", f)))
+    ranked = ranked.where(exp.and_(*conds))
+    ctes.append((f"factor_{lk.name}_ranked", ranked))
+
+    cols: list[exp.Expression] = [column(col) for col, _ in keys]
+    for gas in lk.gases:
+        is_gas = lambda: exp.Where(this=exp.EQ(this=column("gas"), expression=text(gas)))  # noqa: E731
+        cols += [
+            exp.alias_(exp.Filter(this=exp.Count(this=exp.Star()), expression=is_gas()), f"{gas.lower()}_n"),
+            exp.alias_(exp.Filter(this=exp.Min(this=column("value")), expression=is_gas()), gas.lower()),
+            exp.alias_(exp.Filter(this=exp.Min(this=column("factor_id")), expression=is_gas()), f"{gas.lower()}_id"),
+            exp.alias_(exp.Filter(this=exp.Min(this=column("match_level")), expression=is_gas()), f"{gas.lower()}_level"),
+        ]
+    best = (
+        exp.select(*cols)
+        .from_(exp.Table(this=ident(f"factor_{lk.name}_ranked")))
+        .where(exp.EQ(this=column("fallback_rank"), expression=exp.Literal.number(1)))
+    )
+    if keys:
+        best = best.group_by(*[column(col) for col, _ in keys])
+    ctes.append((f"factor_{lk.name}", best))
+    return ctes
+
+
+WORLD = "WORLD"
+
+
+def _region_chain() -> exp.Expression:
+    """The row region's ancestors with their distance: from ccf.region_ancestor, or for a region
+    the hierarchy does not list, the region itself (0) and WORLD (1)."""
+    unknown = exp.Not(
+        this=exp.Exists(
+            this=exp.select(exp.Literal.number(1))
+            .from_(table("region", alias="r"))
+            .where(exp.EQ(this=column("code", "r"), expression=column("key_region", "k")))
+        )
+    )
+    listed = (
+        exp.select(column("ancestor", "x"), column("depth", "x"))
+        .from_(table("region_ancestor", alias="x"))
+        .where(exp.EQ(this=column("region", "x"), expression=column("key_region", "k")))
+    )
+    itself = exp.select(column("key_region", "k"), exp.Literal.number(0)).where(unknown)
+    world = exp.select(text(WORLD), exp.Literal.number(1)).where(unknown.copy())
+    chain = exp.union(exp.union(listed, itself, distinct=False), world, distinct=False)
+    return exp.Lateral(
+        this=exp.Subquery(this=chain),
+        alias=exp.TableAlias(this=ident("ra"), columns=[ident("ancestor"), ident("depth")]),
+    )
+
+
+def _match_level(lk: ir.FactorLookup) -> exp.Expression:
+    """'exact', or the fallbacks taken: 'region US for SRSO; year 2023 for 2024; stated per MWh'."""
+    parts: list[exp.Expression] = []
+    if lk.region is not None:
+        parts.append(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.GT(this=column("depth", "ra"), expression=exp.Literal.number(0)),
+                        true=exp.Concat(expressions=[text("region "), column("ancestor", "ra"), text(" for "), column("key_region", "k")]),
+                    )
+                ]
+            )
+        )
+    if lk.year is not None:
+        parts.append(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.LT(this=column("factor_year", "f"), expression=column("key_year", "k")),
+                        true=exp.Concat(expressions=[text("year "), column("factor_year", "f"), text(" for "), column("key_year", "k")]),
+                    )
+                ]
+            )
+        )
+    parts.append(
+        exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.NEQ(this=column("unit", "f"), expression=text(lk.per)),
+                    true=exp.Concat(expressions=[text("stated per "), column("unit", "f")]),
+                )
+            ]
+        )
+    )
+    joined = exp.Anonymous(this="CONCAT_WS", expressions=[text("; "), *parts])
+    return exp.Coalesce(this=exp.Nullif(this=joined, expression=text("")), expressions=[text("exact")])
 
 
 def _joined_cte(m: ir.Methodology) -> exp.Select:
@@ -279,13 +426,14 @@ def _joined_cte(m: ir.Methodology) -> exp.Select:
     for lk in m.lookups:
         alias = f"f_{lk.name}"
         for gas in lk.gases:
-            for suffix, src in (("", gas.lower()), ("_id", f"{gas.lower()}_id"), ("_n", f"{gas.lower()}_n")):
+            for suffix, src in (("", gas.lower()), ("_id", f"{gas.lower()}_id"), ("_n", f"{gas.lower()}_n"), ("_level", f"{gas.lower()}_level")):
                 q = q.select(exp.alias_(column(src, alias), _lookup_col(lk.name, gas, suffix)))
-        for name, node in lk.match:  # the row's keys, kept to explain a missing factor
-            q = q.select(exp.alias_(row(node), _lookup_col(lk.name, "key", f"_{name}")))
+        keys = _key_columns(lk)
+        for col, node in keys:  # the row's keys, kept to explain a missing factor
+            q = q.select(exp.alias_(row(node), _lookup_col(lk.name, "key", f"_{col[4:]}")))
         on: exp.Expression = exp.true()
-        if lk.match:
-            on = exp.and_(*[exp.EQ(this=row(node), expression=column(f"key_{name}", alias)) for name, node in lk.match])
+        if keys:
+            on = exp.and_(*[exp.EQ(this=row(node), expression=column(col, alias)) for col, node in keys])
         q = q.join(exp.Table(this=ident(f"factor_{lk.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left")
     return q
 
@@ -367,8 +515,8 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     for lk in m.lookups:
         for gas in lk.gases:
             select.append(column(_lookup_col(lk.name, gas, "_n"), "r"))
-        for name, _ in lk.match:
-            select.append(column(_lookup_col(lk.name, "key", f"_{name}"), "r"))
+        for col, _ in _key_columns(lk):
+            select.append(column(_lookup_col(lk.name, "key", f"_{col[4:]}"), "r"))
     for gas in gases:
         g = gas.lower()
 
@@ -393,6 +541,21 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
             em = next((e for e in rule.emissions if e.gas == gas), None)
             return column(f"gwp_{gas.lower()}", "gwp") if em is not None and not em.co2e_basis else None
 
+        def level(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            if em is None:
+                return None
+            refs = list(dict.fromkeys((r.lookup, r.gas) for r in factor_refs(em.value)))
+            if not refs:
+                return text("no factor")
+            if len(refs) == 1:
+                return column(_lookup_col(refs[0][0], refs[0][1], "_level"), "r")
+            return exp.Anonymous(
+                this="CONCAT_WS",
+                expressions=[text(" | ")]
+                + [exp.Concat(expressions=[text(f"{lk}: "), column(_lookup_col(lk, g2, "_level"), "r")]) for lk, g2 in refs],
+            )
+
         def ids(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
             em = next((e for e in rule.emissions if e.gas == gas), None)
             if em is None:
@@ -405,6 +568,7 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
             exp.alias_(_by_rule(m, gwp, default=_typed_null("NUMERIC")), f"{g}_gwp"),
             exp.alias_(_by_rule(m, co2e, default=_typed_null("NUMERIC")), f"{g}_co2e_kg"),
             exp.alias_(_by_rule(m, ids, default=_typed_null("TEXT[]")), f"{g}_factor_ids"),
+            exp.alias_(_by_rule(m, level, default=_typed_null("TEXT")), f"{g}_match_level"),
         ]
         del value
     outcome = exp.Case(
@@ -425,7 +589,7 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     if need_gwp:
         evaluated = evaluated.join(exp.Table(this=ident("gwp")), join_type="cross")
     ctes: list[tuple[str, exp.Expression]] = [("activity", _activity_cte(m))]
-    ctes += [(f"factor_{lk.name}", _lookup_cte(lk)) for lk in m.lookups]
+    ctes += [cte for lk in m.lookups for cte in _lookup_ctes(lk)]
     if need_gwp:
         ctes.append(("gwp", _gwp_cte(m)))
     ctes += [("joined", _joined_cte(m)), ("ruled", _ruled_cte(m)), ("evaluated", evaluated), ("checked", checked)]
@@ -465,11 +629,12 @@ def _results(m: ir.Methodology) -> exp.Expression:
                     column(f"{gas.lower()}_gwp", "e"),
                     column(f"{gas.lower()}_co2e_kg", "e"),
                     column(f"{gas.lower()}_factor_ids", "e"),
+                    column(f"{gas.lower()}_match_level", "e"),
                 ]
             )
             for gas in gases
         ],
-        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids")]),
+        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level")]),
     )
     target_cols = [
         "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
@@ -479,7 +644,7 @@ def _results(m: ir.Methodology) -> exp.Expression:
         exp.select(
             param("run_id"), text(m.id), column("activity_id", "e"), column("entity", "e"), column("period_start", "e"),
             column("rule_id", "e"), column("gas", "g"), column("gas_kg", "g"), column("gwp", "g"), column("co2e_kg", "g"),
-            column("factor_ids", "g"), text("exact"), column("unit_conversion", "e"),
+            column("factor_ids", "g"), column("match_level", "g"), column("unit_conversion", "e"),
         )
         .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
         .join(exp.Lateral(this=exp.Paren(this=rows) if False else rows), join_type="cross")
@@ -523,9 +688,12 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
         fixed = ", ".join(f"{a} = '{v}'" for a, v in lk.select)
         for kind, template in reasons.items():
             parts: list[exp.Expression] = [text(template.format(lk.name) + f" in {m.factor_set} per {lk.per} ({fixed}")]
-            for name, _ in lk.match:  # the row's own key values, as the lookup saw them
+            for col, _ in _key_columns(lk):  # the row's own key values, as the lookup saw them
+                name = col[4:]
                 key = column(_lookup_col(lk.name, "key", f"_{name}"), "e")
-                parts += [text(f", {name} = "), exp.Coalesce(this=exp.DPipe(this=exp.DPipe(this=text("'"), expression=key), expression=text("'")), expressions=[text("(empty)")])]
+                shown = exp.DPipe(this=exp.DPipe(this=text("'"), expression=key), expression=text("'"))
+                label = {"region": "region (or a parent region)", "year": "year (or an earlier year)"}.get(name, name)
+                parts += [text(f", {label} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
             parts.append(text(")"))
             lookup_ifs.append(
                 exp.If(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import ccf.engine
 from ccf.engine.factors.desnz import load_desnz
+from ccf.engine.factors.egrid import load_egrid
 from ccf.engine.factors.epa_hub import load_epa_hub
 from ccf.engine.factors.gwp import load_gwp
 from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition, GwpRecord, file_sha256
@@ -38,6 +39,7 @@ _EDITIONS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
     "desnz-2024": (DESNZ_2024, partial(load_desnz, id="desnz-2024", edition="2024 v1.1", published=None)),
     "desnz-2025": (DESNZ_2025, partial(load_desnz, id="desnz-2025", edition="2025 v1", published=None)),
     "epa-hub-2025": (EPA_HUB_2025, partial(load_epa_hub, id="epa-hub-2025")),
+    "egrid-2023": (EPA_HUB_2025, partial(load_egrid, id="egrid-2023")),  # Hub Table 6
     "useeio-1.3": (USEEIO_1_3, partial(load_useeio, id="useeio-1.3")),
 }
 

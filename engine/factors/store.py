@@ -13,6 +13,7 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.units import dimension_key, fraction_to_decimal, parse_unit
 from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord
 from ccf.engine.sql import Executor, column, ident, param, table
 
@@ -87,7 +88,20 @@ def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records
             for r in records
         )
         ex.copy_rows(table("factor"), _FACTOR_COLS, rows)
+        install_units(ex, {r.unit for r in records})
     return True
+
+
+def install_units(ex: Executor, names: set[str]) -> None:
+    """Record the exact scale and dimension of factor units, so lookups can convert between
+    units of one dimension (a factor per GJ used per kWh)."""
+    have = {r[0] for r in ex.rows(exp.select(column("name")).from_(table("unit")))}
+    new = []
+    for name in sorted(names - have):
+        unit = parse_unit(name)
+        new.append((name, fraction_to_decimal(unit.scale), dimension_key(unit.dimension)))
+    if new:
+        ex.copy_rows(table("unit"), ("name", "scale", "dimension"), iter(new))
 
 
 def install_gwp(conn: psycopg.Connection, records: list[GwpRecord]) -> int:

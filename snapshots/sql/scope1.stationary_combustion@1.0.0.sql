@@ -147,161 +147,304 @@ WITH activity AS (
   FROM ccf.activity_stationary_fuel AS a
   WHERE
     a.dataset = %(dataset)s
-), factor_per_kwh AS (
+), factor_per_kwh_keys AS (
+  SELECT DISTINCT
+    a.fuel AS key_level3
+  FROM activity AS a
+), factor_per_kwh_ranked AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
-    COUNT(*) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CH4') AS ch4,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_id,
-    COUNT(*) FILTER(WHERE
-      f.gas = 'CO2') AS co2_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2') AS co2,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2') AS co2_id,
-    COUNT(*) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'N2O') AS n2o,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_id
-  FROM ccf.factor AS f
+    k.key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_per_kwh_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
   WHERE
     f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'kWh'
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'Fuels'
+    AND f.attributes ->> 'level3' = k.key_level3
+), factor_per_kwh AS (
+  SELECT
+    key_level3,
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_kwh_ranked
+  WHERE
+    fallback_rank = 1
   GROUP BY
-    f.attributes ->> 'level3'
+    key_level3
+), factor_per_litre_keys AS (
+  SELECT DISTINCT
+    a.fuel AS key_level3
+  FROM activity AS a
+), factor_per_litre_ranked AS (
+  SELECT
+    k.key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'L'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 0.001, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM factor_per_litre_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'm^3'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'level1' = 'Fuels'
+    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_litre AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
+    key_level3,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CH4') AS ch4,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_id,
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CO2') AS co2_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2') AS co2,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2') AS co2_id,
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'N2O') AS n2o,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_id
-  FROM ccf.factor AS f
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_litre_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), factor_per_m3_keys AS (
+  SELECT DISTINCT
+    a.fuel AS key_level3
+  FROM activity AS a
+), factor_per_m3_ranked AS (
+  SELECT
+    k.key_level3,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 'm3' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'm3' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'm3') AS fallback_rank
+  FROM factor_per_m3_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
   WHERE
     f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'L'
+    AND fu.dimension = 'm^3'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Fuels'
-  GROUP BY
-    f.attributes ->> 'level3'
+    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_m3 AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
+    key_level3,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CH4') AS ch4,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_id,
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CO2') AS co2_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2') AS co2,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2') AS co2_id,
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'N2O') AS n2o,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_id
-  FROM ccf.factor AS f
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_m3_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), factor_per_tonne_keys AS (
+  SELECT DISTINCT
+    a.fuel AS key_level3
+  FROM activity AS a
+), factor_per_tonne_ranked AS (
+  SELECT
+    k.key_level3,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM factor_per_tonne_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
   WHERE
     f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'm3'
+    AND fu.dimension = 'kg^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Fuels'
-  GROUP BY
-    f.attributes ->> 'level3'
+    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_tonne AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
+    key_level3,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CH4') AS ch4,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_id,
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CO2') AS co2_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2') AS co2,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2') AS co2_id,
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'N2O') AS n2o,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_id
-  FROM ccf.factor AS f
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_tonne_ranked
   WHERE
-    f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 't'
-    AND f.attributes ->> 'level1' = 'Fuels'
+    fallback_rank = 1
   GROUP BY
-    f.attributes ->> 'level3'
+    key_level3
 ), joined AS (
   SELECT
     a.*,
     f_per_kwh.ch4 AS per_kwh__ch4,
     f_per_kwh.ch4_id AS per_kwh__ch4_id,
     f_per_kwh.ch4_n AS per_kwh__ch4_n,
+    f_per_kwh.ch4_level AS per_kwh__ch4_level,
     f_per_kwh.co2 AS per_kwh__co2,
     f_per_kwh.co2_id AS per_kwh__co2_id,
     f_per_kwh.co2_n AS per_kwh__co2_n,
+    f_per_kwh.co2_level AS per_kwh__co2_level,
     f_per_kwh.n2o AS per_kwh__n2o,
     f_per_kwh.n2o_id AS per_kwh__n2o_id,
     f_per_kwh.n2o_n AS per_kwh__n2o_n,
+    f_per_kwh.n2o_level AS per_kwh__n2o_level,
     a.fuel AS per_kwh__key_level3,
     f_per_litre.ch4 AS per_litre__ch4,
     f_per_litre.ch4_id AS per_litre__ch4_id,
     f_per_litre.ch4_n AS per_litre__ch4_n,
+    f_per_litre.ch4_level AS per_litre__ch4_level,
     f_per_litre.co2 AS per_litre__co2,
     f_per_litre.co2_id AS per_litre__co2_id,
     f_per_litre.co2_n AS per_litre__co2_n,
+    f_per_litre.co2_level AS per_litre__co2_level,
     f_per_litre.n2o AS per_litre__n2o,
     f_per_litre.n2o_id AS per_litre__n2o_id,
     f_per_litre.n2o_n AS per_litre__n2o_n,
+    f_per_litre.n2o_level AS per_litre__n2o_level,
     a.fuel AS per_litre__key_level3,
     f_per_m3.ch4 AS per_m3__ch4,
     f_per_m3.ch4_id AS per_m3__ch4_id,
     f_per_m3.ch4_n AS per_m3__ch4_n,
+    f_per_m3.ch4_level AS per_m3__ch4_level,
     f_per_m3.co2 AS per_m3__co2,
     f_per_m3.co2_id AS per_m3__co2_id,
     f_per_m3.co2_n AS per_m3__co2_n,
+    f_per_m3.co2_level AS per_m3__co2_level,
     f_per_m3.n2o AS per_m3__n2o,
     f_per_m3.n2o_id AS per_m3__n2o_id,
     f_per_m3.n2o_n AS per_m3__n2o_n,
+    f_per_m3.n2o_level AS per_m3__n2o_level,
     a.fuel AS per_m3__key_level3,
     f_per_tonne.ch4 AS per_tonne__ch4,
     f_per_tonne.ch4_id AS per_tonne__ch4_id,
     f_per_tonne.ch4_n AS per_tonne__ch4_n,
+    f_per_tonne.ch4_level AS per_tonne__ch4_level,
     f_per_tonne.co2 AS per_tonne__co2,
     f_per_tonne.co2_id AS per_tonne__co2_id,
     f_per_tonne.co2_n AS per_tonne__co2_n,
+    f_per_tonne.co2_level AS per_tonne__co2_level,
     f_per_tonne.n2o AS per_tonne__n2o,
     f_per_tonne.n2o_id AS per_tonne__n2o_id,
     f_per_tonne.n2o_n AS per_tonne__n2o_n,
+    f_per_tonne.n2o_level AS per_tonne__n2o_level,
     a.fuel AS per_tonne__key_level3
   FROM activity AS a
   LEFT JOIN factor_per_kwh AS f_per_kwh
@@ -404,6 +547,17 @@ WITH activity AS (
       THEN ARRAY[r.per_tonne__co2_id]
       ELSE CAST(NULL AS TEXT[])
     END AS co2_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.per_kwh__co2_level
+      WHEN 3
+      THEN r.per_m3__co2_level
+      WHEN 4
+      THEN r.per_litre__co2_level
+      WHEN 5
+      THEN r.per_tonne__co2_level
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_match_level,
     CAST(NULL AS DECIMAL) AS ch4_kg,
     CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
@@ -432,6 +586,17 @@ WITH activity AS (
       THEN ARRAY[r.per_tonne__ch4_id]
       ELSE CAST(NULL AS TEXT[])
     END AS ch4_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.per_kwh__ch4_level
+      WHEN 3
+      THEN r.per_m3__ch4_level
+      WHEN 4
+      THEN r.per_litre__ch4_level
+      WHEN 5
+      THEN r.per_tonne__ch4_level
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_match_level,
     CAST(NULL AS DECIMAL) AS n2o_kg,
     CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
@@ -459,7 +624,18 @@ WITH activity AS (
       WHEN 5
       THEN ARRAY[r.per_tonne__n2o_id]
       ELSE CAST(NULL AS TEXT[])
-    END AS n2o_factor_ids
+    END AS n2o_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.per_kwh__n2o_level
+      WHEN 3
+      THEN r.per_m3__n2o_level
+      WHEN 4
+      THEN r.per_litre__n2o_level
+      WHEN 5
+      THEN r.per_tonne__n2o_level
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_match_level
   FROM ruled AS r
 ), checked AS (
   SELECT
@@ -577,13 +753,13 @@ SELECT
   g.gwp,
   g.co2e_kg,
   g.factor_ids,
-  'exact',
+  g.match_level,
   e.unit_conversion
 FROM ccf_eval AS e
 CROSS JOIN LATERAL (VALUES
-  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids),
-  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids),
-  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids)
+  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids, e.co2_match_level),
+  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids, e.ch4_match_level),
+  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids, e.n2o_match_level)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
   e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
 

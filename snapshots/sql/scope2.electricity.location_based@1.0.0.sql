@@ -77,44 +77,76 @@ WITH activity AS (
   FROM ccf.activity_electricity AS a
   WHERE
     a.dataset = %(dataset)s
+), factor_uk_grid_ranked AS (
+  SELECT
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'level1' = 'UK electricity'
+    AND f.attributes ->> 'level3' = 'Electricity: UK'
 ), factor_uk_grid AS (
   SELECT
     COUNT(*) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CH4') AS ch4,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CH4') AS ch4_id,
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CO2') AS co2_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2') AS co2,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2') AS co2_id,
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
     COUNT(*) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'N2O') AS n2o,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'N2O') AS n2o_id
-  FROM ccf.factor AS f
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_uk_grid_ranked
   WHERE
-    f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'kWh'
-    AND f.attributes ->> 'level1' = 'UK electricity'
-    AND f.attributes ->> 'level3' = 'Electricity: UK'
+    fallback_rank = 1
 ), joined AS (
   SELECT
     a.*,
     f_uk_grid.ch4 AS uk_grid__ch4,
     f_uk_grid.ch4_id AS uk_grid__ch4_id,
     f_uk_grid.ch4_n AS uk_grid__ch4_n,
+    f_uk_grid.ch4_level AS uk_grid__ch4_level,
     f_uk_grid.co2 AS uk_grid__co2,
     f_uk_grid.co2_id AS uk_grid__co2_id,
     f_uk_grid.co2_n AS uk_grid__co2_n,
+    f_uk_grid.co2_level AS uk_grid__co2_level,
     f_uk_grid.n2o AS uk_grid__n2o,
     f_uk_grid.n2o_id AS uk_grid__n2o_id,
-    f_uk_grid.n2o_n AS uk_grid__n2o_n
+    f_uk_grid.n2o_n AS uk_grid__n2o_n,
+    f_uk_grid.n2o_level AS uk_grid__n2o_level
   FROM activity AS a
   LEFT JOIN factor_uk_grid AS f_uk_grid
     ON TRUE
@@ -149,6 +181,7 @@ WITH activity AS (
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__co2_id] ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CAST(NULL AS DECIMAL) AS ch4_kg,
     CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
@@ -157,6 +190,7 @@ WITH activity AS (
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__ch4_id] ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CAST(NULL AS DECIMAL) AS n2o_kg,
     CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
@@ -164,7 +198,8 @@ WITH activity AS (
       THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
-    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids
+    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
 ), checked AS (
   SELECT
@@ -231,13 +266,13 @@ SELECT
   g.gwp,
   g.co2e_kg,
   g.factor_ids,
-  'exact',
+  g.match_level,
   e.unit_conversion
 FROM ccf_eval AS e
 CROSS JOIN LATERAL (VALUES
-  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids),
-  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids),
-  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids)
+  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids, e.co2_match_level),
+  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids, e.ch4_match_level),
+  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids, e.n2o_match_level)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
   e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
 

@@ -51,91 +51,241 @@ WITH activity AS (
   FROM ccf.activity_business_travel AS a
   WHERE
     a.dataset = %(dataset)s
-), factor_flight AS (
+), factor_flight_keys AS (
+  SELECT DISTINCT
+    a.service AS key_level3,
+    COALESCE(a.cabin_class, 'Average passenger') AS key_level4
+  FROM activity AS a
+), factor_flight_ranked AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
-    f.attributes ->> 'level4' AS key_level4,
-    COUNT(*) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2e') AS co2e,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_id
-  FROM ccf.factor AS f
+    k.key_level3,
+    k.key_level4,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'passenger.km'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 1000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'passenger.km' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (
+      PARTITION BY k.key_level3, k.key_level4, f.gas
+      ORDER BY f."unit" <> 'passenger.km'
+    ) AS fallback_rank
+  FROM factor_flight_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
   WHERE
     f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'passenger.km'
+    AND fu.dimension = 'm^1'
+    AND f.gas IN ('CO2e')
     AND f.attributes ->> 'column_text' = 'Without RF'
     AND f.attributes ->> 'level1' = 'Business travel- air'
     AND f.attributes ->> 'level2' = 'Flights'
+    AND f.attributes ->> 'level3' = k.key_level3
+    AND f.attributes ->> 'level4' = k.key_level4
+), factor_flight AS (
+  SELECT
+    key_level3,
+    key_level4,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_flight_ranked
+  WHERE
+    fallback_rank = 1
   GROUP BY
-    f.attributes ->> 'level3',
-    f.attributes ->> 'level4'
+    key_level3,
+    key_level4
+), factor_land_passenger_keys AS (
+  SELECT DISTINCT
+    CASE
+      WHEN a.mode = 'rail'
+      THEN 'Rail'
+      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
+    END AS key_level2,
+    a.service AS key_level3
+  FROM activity AS a
+), factor_land_passenger_ranked AS (
+  SELECT
+    k.key_level2,
+    k.key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'passenger.km'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 1000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'passenger.km' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (
+      PARTITION BY k.key_level2, k.key_level3, f.gas
+      ORDER BY f."unit" <> 'passenger.km'
+    ) AS fallback_rank
+  FROM factor_land_passenger_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'm^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'Business travel- land'
+    AND f.attributes ->> 'level2' = k.key_level2
+    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_land_passenger AS (
   SELECT
-    f.attributes ->> 'level2' AS key_level2,
-    f.attributes ->> 'level3' AS key_level3,
+    key_level2,
+    key_level3,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2e') AS co2e,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_id
-  FROM ccf.factor AS f
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_land_passenger_ranked
   WHERE
-    f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'passenger.km'
-    AND f.attributes ->> 'level1' = 'Business travel- land'
+    fallback_rank = 1
   GROUP BY
-    f.attributes ->> 'level2',
-    f.attributes ->> 'level3'
-), factor_ferry AS (
+    key_level2,
+    key_level3
+), factor_ferry_keys AS (
+  SELECT DISTINCT
+    COALESCE(a.service, 'Average (all passenger)') AS key_level3
+  FROM activity AS a
+), factor_ferry_ranked AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
-    COUNT(*) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2e') AS co2e,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_id
-  FROM ccf.factor AS f
+    k.key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'passenger.km'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 1000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'passenger.km' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'passenger.km') AS fallback_rank
+  FROM factor_ferry_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
   WHERE
     f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'passenger.km'
+    AND fu.dimension = 'm^1'
+    AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- sea'
     AND f.attributes ->> 'level2' = 'Ferry'
-  GROUP BY
-    f.attributes ->> 'level3'
-), factor_car AS (
+    AND f.attributes ->> 'level3' = k.key_level3
+), factor_ferry AS (
   SELECT
-    f.attributes ->> 'level3' AS key_level3,
-    f.attributes ->> 'column_text' AS key_column_text,
+    key_level3,
     COUNT(*) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_n,
-    MIN(f."value") FILTER(WHERE
-      f.gas = 'CO2e') AS co2e,
-    MIN(f.factor_id) FILTER(WHERE
-      f.gas = 'CO2e') AS co2e_id
-  FROM ccf.factor AS f
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_ferry_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), factor_car_keys AS (
+  SELECT DISTINCT
+    COALESCE(a.service, 'Average car') AS key_level3,
+    COALESCE(a.fuel, 'Unknown') AS key_column_text
+  FROM activity AS a
+), factor_car_ranked AS (
+  SELECT
+    k.key_level3,
+    k.key_column_text,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'km'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 1000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'km' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, k.key_column_text, f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
+  FROM factor_car_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
   WHERE
     f.factor_set_id = %(factor_set_id)s
-    AND f."unit" = 'km'
+    AND fu.dimension = 'm^1'
+    AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = 'Cars (by size)'
+    AND f.attributes ->> 'level3' = k.key_level3
+    AND f.attributes ->> 'column_text' = k.key_column_text
+), factor_car AS (
+  SELECT
+    key_level3,
+    key_column_text,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_car_ranked
+  WHERE
+    fallback_rank = 1
   GROUP BY
-    f.attributes ->> 'level3',
-    f.attributes ->> 'column_text'
+    key_level3,
+    key_column_text
 ), joined AS (
   SELECT
     a.*,
     f_flight.co2e AS flight__co2e,
     f_flight.co2e_id AS flight__co2e_id,
     f_flight.co2e_n AS flight__co2e_n,
+    f_flight.co2e_level AS flight__co2e_level,
     a.service AS flight__key_level3,
     COALESCE(a.cabin_class, 'Average passenger') AS flight__key_level4,
     f_land_passenger.co2e AS land_passenger__co2e,
     f_land_passenger.co2e_id AS land_passenger__co2e_id,
     f_land_passenger.co2e_n AS land_passenger__co2e_n,
+    f_land_passenger.co2e_level AS land_passenger__co2e_level,
     CASE
       WHEN a.mode = 'rail'
       THEN 'Rail'
@@ -145,10 +295,12 @@ WITH activity AS (
     f_ferry.co2e AS ferry__co2e,
     f_ferry.co2e_id AS ferry__co2e_id,
     f_ferry.co2e_n AS ferry__co2e_n,
+    f_ferry.co2e_level AS ferry__co2e_level,
     COALESCE(a.service, 'Average (all passenger)') AS ferry__key_level3,
     f_car.co2e AS car__co2e,
     f_car.co2e_id AS car__co2e_id,
     f_car.co2e_n AS car__co2e_n,
+    f_car.co2e_level AS car__co2e_level,
     COALESCE(a.service, 'Average car') AS car__key_level3,
     COALESCE(a.fuel, 'Unknown') AS car__key_column_text
   FROM activity AS a
@@ -255,7 +407,18 @@ WITH activity AS (
       WHEN 5
       THEN ARRAY[r.car__co2e_id]
       ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.flight__co2e_level
+      WHEN 3
+      THEN r.land_passenger__co2e_level
+      WHEN 4
+      THEN r.ferry__co2e_level
+      WHEN 5
+      THEN r.car__co2e_level
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
   FROM ruled AS r
 ), checked AS (
   SELECT
@@ -341,11 +504,18 @@ SELECT
   g.gwp,
   g.co2e_kg,
   g.factor_ids,
-  'exact',
+  g.match_level,
   e.unit_conversion
 FROM ccf_eval AS e
 CROSS JOIN LATERAL (VALUES
-  ('CO2e', e.co2e_kg, e.co2e_gwp, e.co2e_co2e_kg, e.co2e_factor_ids)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids)
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
   e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
 
