@@ -646,6 +646,13 @@ def check_methodology(
         emissions: list[ir.Emission] = []
         if rule.emissions is not None:
             items = rule.emissions.items() if isinstance(rule.emissions, dict) else [("co2e", rule.emissions)]
+            if isinstance(rule.emissions, dict) and "co2e" in rule.emissions and len(rule.emissions) > 1:
+                ck.error(
+                    "E508",
+                    "a rule gives either co2e or the separate gases, not both: the total would count them twice",
+                    doc.key_span(path + ("emissions", "co2e")),
+                    suggestion="remove 'co2e' (it is the sum of the gases) or remove the gases",
+                )
             epath = path + ("emissions",)
             for key, text in items:
                 gpath = epath + (key,) if isinstance(rule.emissions, dict) else epath

@@ -23,7 +23,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(conn: psycopg.Connection) -> list[str]:
-    """Apply pending migrations in one transaction each; return the names applied."""
+    """Apply pending migrations, in order, in one transaction; return the names applied."""
     ex = Executor(conn)
     applied: list[str] = []
     with conn.transaction():

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from rich.console import Console
 from rich.table import Table
 
+from ccf.dsl.numeric import exact_sum
 from ccf.engine.run import RunReport
 
 DISPLAY_PLACES = Decimal("0.001")
@@ -29,9 +30,7 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
             str(r.rows_in), str(r.rows_result), str(r.rows_excluded), str(r.rows_unmatched), str(r.rows_rejected),
         )
     console.print(t)
-    by_scope: dict[int, Decimal] = {}
-    for m in report.methodologies:
-        by_scope[m.scope] = by_scope.get(m.scope, Decimal(0)) + m.co2e_kg
+    by_scope = {s: exact_sum(m.co2e_kg for m in report.methodologies if m.scope == s) for s in {m.scope for m in report.methodologies}}
     for scope, total in sorted(by_scope.items()):
         console.print(f"Scope {scope}: {display_kg(total)} kg CO2e")
     console.print(f"Total: {display_kg(report.co2e_kg)} kg CO2e  (unrounded: {report.co2e_kg.normalize():f})")

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology
 from ccf.engine.factors.store import installed
@@ -70,7 +71,7 @@ class RunReport:
 
     @property
     def co2e_kg(self) -> Decimal:
-        return sum((m.co2e_kg for m in self.methodologies), Decimal(0))
+        return exact_sum(m.co2e_kg for m in self.methodologies)
 
     def to_json(self) -> dict:
         """Machine-readable summary; every number is a decimal string."""
@@ -78,9 +79,10 @@ class RunReport:
         def scope_key(m: MethodologyOutcome) -> str:
             return f"scope{m.scope}" + (f".category{m.category}" if m.category else "")
 
-        by_scope: dict[str, Decimal] = {}
-        for m in self.methodologies:
-            by_scope[scope_key(m)] = by_scope.get(scope_key(m), Decimal(0)) + m.co2e_kg
+        by_scope = {
+            key: exact_sum(m.co2e_kg for m in self.methodologies if scope_key(m) == key)
+            for key in {scope_key(m) for m in self.methodologies}
+        }
         return {
             "run_id": self.run_id,
             "dataset": self.dataset,
@@ -160,7 +162,10 @@ def run(
 def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> MethodologyOutcome:
     fs = installed(ex, m.factor_set)
     if fs is None:
-        raise RunError(f"{m.ref} uses factor set {m.factor_set}, which is not installed (ccf factors install {m.factor_set})")
+        raise RunError(
+            f"{m.ref} uses factor set {m.factor_set}, which is not installed in this database "
+            "(shipped sets are installed automatically; see 'ccf factors list')"
+        )
     ensure_activity_table(ex, m.activity)
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
@@ -185,7 +190,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> Meth
         .order_by(column("gas")),
         params,
     )
-    total = sum((v for _, v in by_gas), Decimal(0))
+    total = exact_sum(v for _, v in by_gas)
     cols = {
         "run_id": param("run_id"), "methodology_id": text(m.id), "version": text(m.version),
         "content_hash": text(m.content_hash), "status": text(m.status), "scope": exp.Literal.number(m.scope),

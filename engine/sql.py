@@ -2,7 +2,8 @@
 
 SQL exists only as sqlglot trees. ``render`` turns a tree into pretty, deterministic PostgreSQL
 text; ``Executor`` runs trees with bound parameters (never string-formatted values), keeps the
-text of every statement it ran (for ``ccf compile``/``--explain`` and logs) and counts them.
+text of every statement it ran (for logs and statement counts). ``ccf compile`` renders the
+same trees with ``render`` without executing them.
 Static SQL (migrations) is parsed into trees with ``parse`` before it may run.
 """
 

@@ -1,0 +1,89 @@
+"""eGRID2023 subregion output emission rates (EPA GHG Emission Factors Hub 2025, Table 6)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ccf.dsl.units import gas_of, parse_unit
+from ccf.engine.factors.catalog import EPA_HUB_2025, SHA256, factors_dir, shipped_editions
+from ccf.engine.factors.egrid import read_egrid
+from ccf.engine.factors.model import FactorFileError, FactorRecord
+
+
+def egrid() -> dict[str, FactorRecord]:
+    _, records = shipped_editions()["egrid-2023"]()
+    return {r.factor_id: r for r in records}
+
+
+def test_edition() -> None:
+    edition, records = shipped_editions()["egrid-2023"]()
+    assert (edition.publisher, edition.year, edition.region) == ("US EPA", 2023, "US")
+    assert edition.title == "eGRID2023 subregion output emission rates (via EPA GHG Emission Factors Hub 2025, Table 6)"
+    assert edition.gas_units == (("CO2", "lbCO2"), ("CH4", "lbCH4"), ("N2O", "lbN2O"))
+    assert edition.source_file == EPA_HUB_2025 and edition.sha256 == SHA256[EPA_HUB_2025]
+    assert set(edition.attributes) == {"subregion", "subregion_name", "basis"}
+    # 27 subregions + US average, x 3 gases x 2 bases (total output, non-baseload)
+    assert len(records) == 28 * 3 * 2
+    assert Counter(r.attribute("basis") for r in records) == {"total output": 84, "non-baseload": 84}
+    assert len({r.factor_id for r in records}) == len(records)
+
+
+@pytest.mark.parametrize("factor_id,value", [
+    ("SRSO:total output:CO2/MWh", "840.893"),
+    ("SRSO:total output:CH4/MWh", "0.055"),
+    ("SRSO:total output:N2O/MWh", "0.008"),
+    ("US:total output:CO2/MWh", "771.523"),
+    ("US:total output:CH4/MWh", "0.057"),
+    ("US:total output:N2O/MWh", "0.008"),
+    ("US:non-baseload:CO2/MWh", "1393.7"),
+    ("AKGD:non-baseload:CO2/MWh", "1077.11"),
+    ("NYUP:total output:N2O/MWh", "0.001"),
+    ("PRMS:total output:CO2/MWh", "1542.952"),
+])
+def test_values(factor_id: str, value: str) -> None:
+    r = egrid()[factor_id]
+    assert r.value == Decimal(value) and str(r.value) == value  # exact, as published
+
+
+def test_records() -> None:
+    r = egrid()["SRSO:total output:CO2/MWh"]
+    assert (r.unit, r.gas, r.region, r.year, r.source_line) == ("MWh", "CO2", "SRSO", 2023, 378)
+    assert dict(r.attributes) == {"subregion": "SRSO", "subregion_name": "SERC South", "basis": "total output"}
+    us = egrid()["US:total output:CO2/MWh"]
+    assert us.region == "US" and us.attribute("subregion_name") == "US Average"
+
+
+def test_regions() -> None:
+    read = read_egrid(factors_dir() / EPA_HUB_2025)
+    assert len(read.subregions) == 28 and read.subregions[-1].region == "US"
+    regions = {r.region for r in read.records}
+    assert len(regions - {"US"}) == 27 and "SRSO" in regions and "CAMX" in regions
+
+
+def test_every_unit_parses() -> None:
+    edition, records = shipped_editions()["egrid-2023"]()
+    for r in records:
+        per = parse_unit(r.unit)
+        value_unit = parse_unit(f"{edition.gas_unit(r.gas)}/{r.unit}")
+        assert gas_of(parse_unit(edition.gas_unit(r.gas)).dimension) == r.gas
+        assert value_unit.dimension == (parse_unit(edition.gas_unit(r.gas)) / per).dimension
+    # 1 lb CO2 / MWh = 0.45359237 kg CO2 / MWh, exactly
+    assert parse_unit("lbCO2/MWh").ratio_to(parse_unit("kgCO2/MWh")) == Decimal("0.45359237")
+
+
+def test_changed_layout_is_an_error(tmp_path: Path) -> None:
+    text = (factors_dir() / EPA_HUB_2025).read_text(encoding="utf-8-sig")
+    bad = tmp_path / "hub.csv"
+    bad.write_text(text.replace("(lb CO2 / MWh)", "(kg CO2 / MWh)", 1), encoding="utf-8")
+    with pytest.raises(FactorFileError, match="units row"):
+        read_egrid(bad)
+    bad.write_text(text.replace("SRSO,SERC South,840.893", "SRSO,SERC South,n/a", 1), encoding="utf-8")
+    with pytest.raises(FactorFileError, match="not a number"):
+        read_egrid(bad)
+    bad.write_text(text.replace(",,AKMS,", ",,AKGD,", 1), encoding="utf-8")
+    with pytest.raises(FactorFileError, match="repeated"):
+        read_egrid(bad)
