@@ -278,7 +278,8 @@ class Checker:
             self.want_bool(operand, "'not'")
             return ir.Not(operand, span=e.span)
         if operand.type.kind not in ("quantity", "null"):
-            raise self.error("E503", f"cannot negate {operand.type}", e.span)
+            hint = "to turn a condition around, use 'not'" if operand.type.kind == "boolean" else None
+            raise self.error("E503", f"cannot negate {operand.type}", e.span, suggestion=hint)
         return ir.Neg(operand, operand.type, operand.scale, span=e.span)
 
     def want_bool(self, node: ir.Node, where: str) -> None:
@@ -475,7 +476,7 @@ def _describe(node: ir.Node) -> str:
         return str(node.type)
     # a written unit is worth repeating; a field's base-unit scale is an internal detail
     unit = _unit_name(node) if isinstance(node, (ir.Const, ir.FactorRef, ir.Rescale)) else None
-    return f"{node.type} ({unit})" if unit else str(node.type)
+    return f"{node.type} ({unit})" if unit and unit != str(node.type) else str(node.type)
 
 
 def _unit_name(node: ir.Node) -> str | None:

@@ -50,12 +50,21 @@ def format_dimension(d: Dimension) -> str:
             return "emissions (a mass of CO2e)" if name == "emissions" else name
     if not d:
         return "a plain number"
-    num = [f"{b}" + (f"^{e}" if e != 1 else "") for b, e in d if e > 0]
-    den = [f"{b}" + (f"^{-e}" if e != -1 else "") for b, e in d if e < 0]
-    text = "·".join(num) or "1"
+    # in words: 'CO2e per energy' (an emission factor), 'mass × distance' (t.km)
+    num = [_base_words(b, e) for b, e in d if e > 0]
+    den = [_base_words(b, -e) for b, e in d if e < 0]
+    text = " × ".join(num) or "1"
     if den:
-        text += "/" + "·".join(den)
+        text += " per " + " × ".join(den)
     return text
+
+
+_BASE_WORDS = {("m", 1): "distance", ("m", 2): "area", ("m", 3): "volume", ("kg", 1): "mass", ("s", 1): "time",
+               ("J", 1): "energy"}
+
+
+def _base_words(base: str, exp: int) -> str:
+    return _BASE_WORDS.get((base, exp)) or (base if exp == 1 else f"{base}^{exp}")
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _out(json.dumps({"loads": [_load_json(r) for r in result.loads], "run": result.report.to_json()}, indent=2))
         return 0
     _out("ccf demo — Northwind Group, fictional company group, reporting year 2024")
-    _out("factors: UK DESNZ GHG conversion factors 2024 (v1.1), IPCC AR5 GWP-100")
+    sets = sorted({(m.factor_set, m.gwp) for m in result.report.methodologies})
+    _out("factor sets: " + ", ".join(f"{s} (GWP {g})" for s, g in sets) + " — published values, see factors/README.md")
     for r in result.loads:
         _out(f"loaded {Path(r.source_file).name}: {r.rows_loaded} rows, {r.rows_rejected} rejected")
     _print_run(result.report, False)

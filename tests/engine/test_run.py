@@ -161,3 +161,30 @@ def test_a_methodology_twice_in_one_run_is_refused(db, lib):
     m = lib.resolve("scope2.electricity.location_based@1.0.0")
     with pytest.raises(RunError, match="given twice"):
         run(db, "t", [m, m])
+
+
+def test_factor_set_upgrade_changes_numbers_only_by_the_published_factor_changes(db, lib, tmp_path):
+    """scope2 location-based 1.0.0 (DESNZ 2024) → 1.1.0 (DESNZ 2025): per row and gas, the
+    difference is exactly quantity × (factor 2025 − factor 2024); nothing else moves."""
+    from ccf.engine.factors.catalog import load_shipped
+
+    rows = [f"E{i},A,2024-01-01,2024-01-31,{i * 37}.{i},kWh,GB,," for i in range(1, 30)] + ["Z,A,2024-01-01,2024-01-31,0,kWh,GB,,"]
+    load(db, lib, "t", "electricity", _elec(tmp_path, *rows))
+    old = run(db, "t", [lib.resolve("scope2.electricity.location_based@1.0.0")])
+    new = run(db, "t", [lib.resolve("scope2.electricity.location_based@1.1.0")])
+
+    def factor(set_id: str) -> dict[str, Decimal]:
+        _, records = load_shipped(set_id)
+        uk = [r for r in records if r.attribute("level3") == "Electricity: UK" and r.attribute("level1") == "UK electricity" and r.unit == "kWh"]
+        return {r.gas: r.value for r in uk}
+
+    f24, f25 = factor("desnz-2024"), factor("desnz-2025")
+    assert f24["CO2e"] == Decimal("0.20705") and f25["CO2e"] == Decimal("0.177")
+    before = {(r["activity_id"], r["gas"]): r for r in results(db, old.run_id)}
+    after = {(r["activity_id"], r["gas"]): r for r in results(db, new.run_id)}
+    assert before.keys() == after.keys()
+    for (activity, gas), r in after.items():
+        kwh = Decimal(next(x.split(",")[4] for x in rows if x.startswith(activity + ",")))
+        assert r["co2e_kg"] - before[(activity, gas)]["co2e_kg"] == kwh * (f25[gas] - f24[gas])
+        assert r["rule_id"] == before[(activity, gas)]["rule_id"]
+    assert [m.reconciliation for m in old.methodologies] == [m.reconciliation for m in new.methodologies]

@@ -1,0 +1,387 @@
+-- ccf compiled SQL for scope2.electricity.location_based@1.1.0 (published)
+-- Scope 2 purchased electricity, location-based
+-- content hash sha256:6fb037104e8c2eb30899e70a6f683c0859d230e44049f69846dec6a81eee3a24
+-- activity type electricity; factor set desnz-2025; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.grid_region,
+    a.supplier,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_electricity AS a
+  WHERE
+    a.dataset = %(dataset)s
+), factor_uk_grid_ranked AS (
+  SELECT
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'level1' = 'UK electricity'
+    AND f.attributes ->> 'level3' = 'Electricity: UK'
+), factor_uk_grid AS (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_uk_grid_ranked
+  WHERE
+    fallback_rank = 1
+), joined AS (
+  SELECT
+    a.*,
+    f_uk_grid.ch4 AS uk_grid__ch4,
+    f_uk_grid.ch4_id AS uk_grid__ch4_id,
+    f_uk_grid.ch4_n AS uk_grid__ch4_n,
+    f_uk_grid.ch4_level AS uk_grid__ch4_level,
+    f_uk_grid.co2 AS uk_grid__co2,
+    f_uk_grid.co2_id AS uk_grid__co2_id,
+    f_uk_grid.co2_n AS uk_grid__co2_n,
+    f_uk_grid.co2_level AS uk_grid__co2_level,
+    f_uk_grid.n2o AS uk_grid__n2o,
+    f_uk_grid.n2o_id AS uk_grid__n2o_id,
+    f_uk_grid.n2o_n AS uk_grid__n2o_n,
+    f_uk_grid.n2o_level AS uk_grid__n2o_level
+  FROM activity AS a
+  LEFT JOIN factor_uk_grid AS f_uk_grid
+    ON TRUE
+), ruled AS (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.quantity = 0
+      THEN 1 /* rule zero_consumption */
+      WHEN j.country = 'GB'
+      THEN 2 /* rule uk_grid */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+), evaluated AS (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no WHEN 1 THEN 'zero_consumption' WHEN 2 THEN 'uk_grid' END AS rule_id,
+    CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.uk_grid__ch4_n,
+    r.uk_grid__co2_n,
+    r.uk_grid__n2o_n,
+    CAST(NULL AS DECIMAL) AS co2_kg,
+    CAST(NULL AS DECIMAL) AS co2_gwp,
+    CASE r.rule_no
+      WHEN 2
+      THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_co2e_kg,
+    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__co2_id] ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
+    CAST(NULL AS DECIMAL) AS ch4_kg,
+    CAST(NULL AS DECIMAL) AS ch4_gwp,
+    CASE r.rule_no
+      WHEN 2
+      THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_co2e_kg,
+    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__ch4_id] ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
+    CAST(NULL AS DECIMAL) AS n2o_kg,
+    CAST(NULL AS DECIMAL) AS n2o_gwp,
+    CASE r.rule_no
+      WHEN 2
+      THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_co2e_kg,
+    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
+  FROM ruled AS r
+), checked AS (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 2
+      THEN CASE
+        WHEN COALESCE(e.uk_grid__ch4_n, 0) = 0
+        THEN 'no_factor:uk_grid'
+        WHEN e.uk_grid__ch4_n > 1
+        THEN 'ambiguous_factor:uk_grid'
+        WHEN COALESCE(e.uk_grid__co2_n, 0) = 0
+        THEN 'no_factor:uk_grid'
+        WHEN e.uk_grid__co2_n > 1
+        THEN 'ambiguous_factor:uk_grid'
+        WHEN COALESCE(e.uk_grid__n2o_n, 0) = 0
+        THEN 'no_factor:uk_grid'
+        WHEN e.uk_grid__n2o_n > 1
+        THEN 'ambiguous_factor:uk_grid'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.location_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids, e.co2_match_level),
+  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids, e.ch4_match_level),
+  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids, e.n2o_match_level)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.location_based',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.location_based',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:uk_grid'
+    THEN 'no emission factor found for lookup ''uk_grid'' in desnz-2025 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
+    WHEN e.problem = 'ambiguous_factor:uk_grid'
+    THEN 'more than one emission factor matches lookup ''uk_grid'' in desnz-2025 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_electricity
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS eval_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'excluded'
+  ) AS eval_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'unmatched'
+  ) AS eval_unmatched,
+  (
+    SELECT
+      COUNT(DISTINCT activity_id)
+    FROM ccf.result
+    WHERE
+      run_id = %(run_id)s AND methodology_id = 'scope2.electricity.location_based'
+  ) AS rows_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.excluded
+    WHERE
+      run_id = %(run_id)s AND methodology_id = 'scope2.electricity.location_based'
+  ) AS rows_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.unmatched
+    WHERE
+      run_id = %(run_id)s AND methodology_id = 'scope2.electricity.location_based'
+  ) AS rows_unmatched,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'electricity'
+  ) AS rows_rejected;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;
