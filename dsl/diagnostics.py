@@ -65,6 +65,9 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
     if not matches:
         return None
+    # only the near-best: 'quantiy' suggests 'quantity', not also 'entity'
+    score = {m: difflib.SequenceMatcher(None, name, m).ratio() for m in matches}
+    matches = [m for m in matches if score[m] >= score[matches[0]] - 0.1]
     if len(matches) == 1:
         return f"did you mean '{matches[0]}'?"
     return "did you mean " + ", ".join(f"'{m}'" for m in matches[:-1]) + f" or '{matches[-1]}'?"

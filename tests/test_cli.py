@@ -140,10 +140,22 @@ def test_load_and_run_commands(cli_db, tmp_path, capsys):
     assert main(["load", "--dataset", "acme", "--type", "electricity", str(csv)]) == 0
     out = capsys.readouterr().out
     assert "2 rows read, 1 loaded, 1 rejected" in out
-    assert main(["run", "--dataset", "acme", "scope2.electricity.location_based", "--json"]) == 0
+    assert main(["run", "--dataset", "acme", "scope2.electricity.location_based@1.0.0", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["total_co2e_kg"] == "207.05"
     assert summary["by_scope_category"] == {"scope2": "207.05"}
     assert summary["methodologies"][0]["reconciliation"]["rows_rejected"] == 1
     assert main(["load", "--dataset", "acme", "--type", "electrcity", str(csv)]) == 1
     assert "did you mean 'electricity'" in capsys.readouterr().err
+
+
+def test_run_without_version_takes_the_latest_published(cli_db, tmp_path, capsys):
+    csv = tmp_path / "e.csv"
+    csv.write_text("activity_id,entity,period_start,period_end,quantity,quantity_unit,country\ne1,A,2025-01-01,2025-12-31,1000,kWh,GB\n", "utf-8")
+    assert main(["load", "--dataset", "acme", "--type", "electricity", str(csv)]) == 0
+    assert main(["run", "--dataset", "acme", "scope2.electricity.location_based", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert summary["methodologies"][0]["version"] == "1.1.0"
+    # per gas, DESNZ 2025 gives 0.17489 + 0.0009 + 0.00122 = 0.17701 kg CO2e/kWh (its rounded
+    # total row says 0.177): a per-gas methodology reports the sum of the published gas rows
+    assert summary["total_co2e_kg"] == "177.01"

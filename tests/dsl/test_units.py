@@ -109,7 +109,9 @@ def test_format_dimension_in_words() -> None:
     assert format_dimension(parse_unit("km").dimension) == "distance"
     assert format_dimension(DIMENSIONLESS) in ("number", "a plain number")
     assert "CO2e" in format_dimension(parse_unit("kgCO2e").dimension)
-    assert format_dimension(parse_unit("kgCO2e/kWh").dimension) == "CO2e/J"
+    assert format_dimension(parse_unit("kgCO2e/kWh").dimension) == "CO2e per energy"  # an emission factor
+    assert format_dimension(parse_unit("t.km").dimension) == "mass × distance"
+    assert format_dimension(parse_unit("kWh/km").dimension) == "energy per distance"
 
 
 @pytest.mark.parametrize(
