@@ -166,10 +166,14 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def call(self, meta, c):
+        if str(c[0]) in _KEYWORDS:  # 'a + not (b)': the parser took 'not' for a function name
+            raise DiagnosticError([_misplaced_keyword(c[0], self.origin)])
         args = tuple(c[1].children) if c[1] is not None else ()
         return ast.Call(str(c[0]), args, span=self._span(meta))
 
     def name(self, c):
+        if str(c[0]) in _KEYWORDS:  # 'a + in'
+            raise DiagnosticError([_misplaced_keyword(c[0], self.origin)])
         return ast.Name(str(c[0]), span=self._tok_span(c[0]))
 
 
@@ -312,11 +316,28 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
     expected = set(exc.expected)
     before = [t for t in _tokens(text) if (t.line, t.column) < (tok.line, tok.column)]
     previous = before[-1] if before else None
+    if (
+        previous is not None and str(previous) in _KEYWORDS and tok.type in _VALUE_START
+        and expected & {"ADD", "MUL", "COMPARE"} and not expected & {"NAME", "NUMBER", "STRING"}
+    ):  # the parser took the keyword for a name (it now wants an operator): it stands where it cannot
+        if str(previous) == "not" and len(before) > 1 and str(before[-2]) == "==":
+            d = _misplaced_keyword(previous, origin)
+            return Diagnostic(d.code, d.message, d.span, suggestion="to say 'is not equal to', write '!='")
+        return _misplaced_keyword(previous, origin)
     if tok.type in ("THEN", "ELSE") and not any(t.type == "IF" for t in before):
         return Diagnostic("E301", f"'{tok}' without an 'if'", span, suggestion="write if <condition> then <value> else <value>")
     if tok.type in _VALUE_START and not expected & {"NAME", "NUMBER", "STRING"} and tok.type != "LPAR" or (
         tok.type == "LPAR" and "LPAR" not in expected and previous is not None and previous.type != "NAME"
     ):
+        kinds = [t.type for t in before]
+        missing = "then" if kinds.count("IF") > kinds.count("THEN") else "else" if kinds.count("IF") > kinds.count("ELSE") else None
+        last_if = max((i for i, k in enumerate(kinds) if k == "IF"), default=-1)
+        nested = sum({"LPAR": 1, "RPAR": -1}.get(k, 0) for k in kinds[last_if + 1 :]) > 0
+        if missing and missing.upper() in expected and not nested:
+            return Diagnostic(
+                "E301", f"expected '{missing}', found {_found(tok)}", span,
+                suggestion="an if needs all three parts: if … then … else …",
+            )
         if previous is not None and previous.type in ("NUMBER", "QUANTITY", "NAME", "STRING", "RPAR", "TRUE", "FALSE", "NULL"):
             return Diagnostic(
                 "E301",
@@ -341,8 +362,21 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
             suggestion="write the list in brackets, e.g. country in (\"GB\", \"IE\")",
         )
     after = f" after '{previous}'" if previous is not None and previous.type in _NEEDS_VALUE else ""
-    hint = "an if needs all three parts: if … then … else …" if expected & {"THEN", "ELSE"} else None
+    in_if = expected & {"THEN", "ELSE"} and any(t.type == "IF" for t in before)
+    hint = "an if needs all three parts: if … then … else …" if in_if else None
     return Diagnostic("E301", f"expected {_words(expected)}{after}, found {_found(tok)}", span, suggestion=hint)
+
+
+_KEYWORDS = frozenset({"and", "or", "not", "in", "if", "then", "else"})
+
+
+def _misplaced_keyword(tok: Token, origin: ExprOrigin) -> Diagnostic:
+    span = origin.span(tok.line, tok.column, tok.end_line, tok.end_column)
+    if str(tok) in ("not", "if"):
+        hint = f"put brackets around the part that starts with '{tok}', e.g. a + ({tok} …)"
+    else:
+        hint = f"is a value missing before '{tok}', or is '{tok}' written twice?"
+    return Diagnostic("E301", f"'{tok}' cannot be used here", span, suggestion=hint)
 
 
 def _spaced_unit(text: str, quantity: Token) -> str | None:

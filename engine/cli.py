@@ -236,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable summary")
     s.set_defaults(func=cmd_run)
 
+    from ccf.engine.factors.commands import add_parser as add_factors_parser
+
+    add_factors_parser(sub)
+
     s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
     s.set_defaults(func=cmd_lock)
 

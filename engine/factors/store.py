@@ -15,6 +15,7 @@ from sqlglot import exp
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.units import dimension_key, fraction_to_decimal, parse_unit
 from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord
+from ccf.engine.factors.regions import Region, closure
 from ccf.engine.sql import Executor, column, ident, param, table
 
 
@@ -118,6 +119,7 @@ def install_gwp(conn: psycopg.Connection, records: list[GwpRecord]) -> int:
 def install_shipped(conn: psycopg.Connection, only: set[str] | None = None) -> list[str]:
     """Install every shipped edition (or those named) and the GWP table; returns those added."""
     from ccf.engine.factors.catalog import shipped_editions, shipped_gwp
+    from ccf.engine.factors.regions import shipped_regions
 
     added = []
     for set_id, load in shipped_editions().items():
@@ -131,4 +133,25 @@ def install_shipped(conn: psycopg.Connection, only: set[str] | None = None) -> l
         if install_edition(conn, edition, records):
             added.append(set_id)
     install_gwp(conn, shipped_gwp())
+    install_regions(conn, shipped_regions())
     return added
+
+
+def install_regions(conn: psycopg.Connection, regions: list[Region]) -> int:
+    """Add regions (and their ancestor chains) not yet known; a known region never changes."""
+    ex = Executor(conn)
+    with conn.transaction():
+        have = {r[0]: r[1] for r in ex.rows(exp.select(column("code"), column("parent")).from_(table("region")))}
+        for r in regions:
+            if r.code in have and have[r.code] != r.parent:
+                raise CcfError(f"region {r.code} is already installed with parent {have[r.code]}, not {r.parent}")
+        new = [r for r in regions if r.code not in have]
+        if not new:
+            return 0
+        ex.copy_rows(table("region"), ("code", "parent", "name", "kind"), iter((r.code, r.parent, r.name, r.kind) for r in new))
+        fresh = {r.code for r in new}
+        ex.copy_rows(
+            table("region_ancestor"), ("region", "ancestor", "depth"),
+            iter(row for row in closure(regions) if row[0] in fresh),
+        )
+    return len(new)
