@@ -96,3 +96,21 @@ def test_two_factors_at_the_best_level_are_ambiguous_not_guessed(grid):
     _, unmatched = grid("ny,E,2023-03-01,2023-03-31,1000,kWh,US,NYUP")
     assert unmatched["ny"]["reason_code"] == "ambiguous_factor"
     assert unmatched["ny"]["reason"].startswith("more than one emission factor matches lookup 'grid'")
+
+
+def test_per_gas_masses_are_weighted_with_the_methodologys_gwp_set(db, tmp_path):
+    """EPA Hub 2025 natural gas: 53.06 kg CO2, 1 g CH4, 0.1 g N2O per mmBtu; AR5 GWPs 28 and 265.
+    Both the mass of each gas and its CO2e are stored."""
+    lib = Library.load(HERE / "library", {**factor_signatures(), "grid-test": load_custom(HERE / "grid_test.csv", "grid-test", "test", publisher="test")[0]})
+    assert lib.diagnostics == []
+    header = "activity_id,entity,period_start,period_end,fuel,energy,energy_unit,volume,volume_unit,mass,mass_unit"
+    load(db, lib, "epa", "stationary_fuel", write_csv(tmp_path / "f.csv", header, "g,E,2024-01-01,2024-12-31,Natural Gas,1000,mmBtu,,,,"))
+    report = run(db, "epa", [lib.resolve("test.epa_stationary@1.0.0")])
+    by_gas = {r["gas"]: r for r in results(db, report.run_id)}
+    assert {g: (r["gas_kg"], r["gwp"], r["co2e_kg"]) for g, r in by_gas.items()} == {
+        "CO2": (Decimal("53060"), Decimal("1"), Decimal("53060")),
+        "CH4": (Decimal("1"), Decimal("28"), Decimal("28")),
+        "N2O": (Decimal("0.1"), Decimal("265"), Decimal("26.5")),
+    }
+    assert report.co2e_kg == Decimal("53114.5")
+    assert by_gas["CH4"]["gwp_set"] == "AR5"
