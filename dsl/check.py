@@ -471,8 +471,8 @@ def _zero_adapts(node: ir.Node, other: ir.Node) -> ir.Node:
 
 
 def _describe(node: ir.Node) -> str:
-    """The type in words, with the unit where the author wrote one (a literal or parameter)."""
-    if node.type.kind != "quantity" or not node.type.dimension or not isinstance(node, (ir.Const, ir.ParamRef)):
+    """The type in words, with the unit where it is meaningful to the author (not a field's base unit)."""
+    if node.type.kind != "quantity" or not node.type.dimension:
         return str(node.type)
     # a written unit is worth repeating; a field's base-unit scale is an internal detail
     unit = _unit_name(node) if isinstance(node, (ir.Const, ir.FactorRef, ir.Rescale)) else None

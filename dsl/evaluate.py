@@ -41,10 +41,11 @@ from decimal import (
     Underflow,
 )
 from fractions import Fraction
+from functools import cache
 from typing import Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence
 
 from ccf.dsl import ir
-from ccf.dsl.units import fraction_to_decimal, is_terminating
+from ccf.dsl.units import Dimension, fraction_to_decimal, is_terminating, parse_unit
 
 Value = Decimal | str | bool | date | None
 
@@ -86,7 +87,7 @@ def div(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     sign = _sign(a) * _sign(b)
     if sign == 0:
         return Decimal(0).scaleb(-DIV_PLACES, EXACT)
-    fa, fb = Fraction(abs(a)), Fraction(abs(b))
+    fa, fb = Fraction(a.copy_abs()), Fraction(b.copy_abs())  # abs() would round to the default context
     magnitude = (2 * fa * 10**DIV_PLACES + fb) // (2 * fb)  # floor: both operands positive
     return Decimal(sign * magnitude).scaleb(-DIV_PLACES, EXACT)
 
@@ -140,86 +141,197 @@ _COMPARE: dict[str, Callable[[object, object], bool]] = {
 
 # --- factors ----------------------------------------------------------------------------
 
+WORLD = "WORLD"  # the root of the region hierarchy; a factor without a region applies here
+
 
 @dataclass(frozen=True)
 class GasFactor:
     """One gas of a resolved lookup: what the compiled SQL's ``factor_<lookup>`` row holds."""
 
-    value: Decimal | None  # MIN(value) over the candidates
-    factor_id: str | None  # MIN(factor_id) over the candidates
-    candidates: int  # how many factor rows matched; 1 is the only usable count
+    value: Decimal | None  # MIN(value) at the best fallback rank, per the lookup's own unit
+    factor_id: str | None  # MIN(factor_id) at the best rank
+    candidates: int  # factors at the best rank; 1 is the only usable count
+    match_level: str | None = None  # 'exact', or the fallbacks taken ('region US for SRMW; stated per GJ')
 
 
-NO_FACTOR = GasFactor(None, None, 0)
+NO_FACTOR = GasFactor(None, None, 0, None)
 
 
 @dataclass(frozen=True)
 class ResolvedFactor:
-    """What one factor lookup found for one row: each gas, and how it was matched."""
+    """What one factor lookup found for one row, gas by gas."""
 
     gases: tuple[tuple[str, GasFactor], ...]
-    match_level: str = "exact"
 
     def gas(self, gas: str) -> GasFactor:
         return dict(self.gases).get(gas, NO_FACTOR)
 
 
-class FactorResolver(Protocol):
-    """Finds the factors of a lookup for a row's key values (None: no candidate at all)."""
+@dataclass(frozen=True)
+class LookupKeys:
+    """A row's keys for one lookup: each ``match`` attribute's value, and the row's region and
+    year when the lookup falls back along them (``compile._key_columns``)."""
 
-    def resolve(self, lookup: ir.FactorLookup, keys: dict[str, str | None]) -> ResolvedFactor | None: ...
+    match: tuple[tuple[str, str | None], ...] = ()
+    region: str | None = None
+    year: Decimal | None = None
+
+
+class FactorResolver(Protocol):
+    """Finds the factors of a lookup for a row's keys (None: no candidate at all)."""
+
+    def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None: ...
 
 
 class FactorRecordLike(Protocol):
-    """The fields of a factor record the lookup reads (``engine.factors.model.FactorRecord``)."""
+    """The fields of a factor record a lookup reads (``engine.factors.model.FactorRecord``)."""
 
     factor_id: str
     unit: str
     gas: str
     value: Decimal
     attributes: Iterable[tuple[str, str]]
+    region: str | None
+    year: int | None
+
+
+@cache
+def _unit(name: str) -> tuple[Dimension, Decimal]:
+    """A factor unit's dimension and exact scale (what ``ccf.unit`` holds for it)."""
+    u = parse_unit(name)
+    return u.dimension, fraction_to_decimal(u.scale)
+
+
+def numeric_text(d: Decimal) -> str:
+    """PostgreSQL's text of a NUMERIC: plain notation, with its scale."""
+    text = format(d, "f")
+    return text[1:] if text.startswith("-") and d == 0 else text
 
 
 def resolve_factor(
-    lookup: ir.FactorLookup, keys: Mapping[str, str | None], records: Iterable[FactorRecordLike]
+    lookup: ir.FactorLookup,
+    keys: LookupKeys,
+    records: Iterable[FactorRecordLike],
+    *,
+    default_region: str | None = None,
+    default_year: int | None = None,
+    ancestors: Callable[[str], Sequence[tuple[str, int]]] | None = None,
 ) -> ResolvedFactor | None:
-    """Today's lookup, as ``compile._lookup_cte`` and ``_joined_cte`` do it.
+    """The lookup as ``compile._lookup_ctes`` does it, for one row's keys.
 
-    Candidates are the records stated per ``lookup.per`` whose every ``select`` attribute equals
-    its text and every ``match`` attribute equals the row's key. A missing (NULL) key matches
-    nothing, and neither does a record without the attribute. Per gas: the number of candidates,
-    the smallest value and the smallest factor id (SQL ``MIN``, each taken on its own).
-    This is the one place resolution happens; fallback levels belong here.
+    Candidates: factors of a gas the rules use, stated per any unit of ``per``'s dimension,
+    whose every ``select`` attribute equals its text and every ``match`` attribute the row's
+    key (a missing key matches nothing); with ``region``, the factor's region (its own, else
+    the set's, else WORLD) is the row's region or an ancestor of it; with ``year``, the
+    factor's year (its own, else the set's) is absent or not after the row's. A factor stated
+    in another unit is converted: ``ccf.div(value × scale(per), scale(unit))``.
+    Per gas, the best candidates rank first by region distance, then latest year (no year
+    last), then own unit before another; the gas gets their count, smallest value, smallest
+    factor id and smallest match level (SQL ``RANK() = 1``, then ``MIN``s taken one by one).
+    This is the one place resolution happens.
     """
-    if any(keys.get(name) is None for name, _ in lookup.match):
+    match = dict(keys.match)
+    if any(match.get(name) is None for name, _ in lookup.match):
         return None
-    wanted = [*lookup.select, *((name, keys[name]) for name, _ in lookup.match)]
-    by_gas: dict[str, list[FactorRecordLike]] = {}
+    if (lookup.region is not None and keys.region is None) or (lookup.year is not None and keys.year is None):
+        return None
+    per = parse_unit(lookup.per)
+    per_scale = fraction_to_decimal(per.scale)
+    wanted = [*lookup.select, *((name, match[name]) for name, _ in lookup.match)]
+    chain: dict[str, int] = {}
+    if lookup.region is not None:
+        assert keys.region is not None
+        chain = {a: d for a, d in (ancestors or _itself_and_world)(keys.region)}
+    ranked: dict[str, list[tuple[tuple, Decimal | None, str, str]]] = {}
     for r in records:
-        if r.unit != lookup.per:
+        if r.gas not in lookup.gases:
+            continue
+        dimension, unit_scale = _unit(r.unit)
+        if dimension != per.dimension:
             continue
         attrs = dict(r.attributes)
-        if all(attrs.get(name) == value for name, value in wanted):
-            by_gas.setdefault(r.gas, []).append(r)
-    if not by_gas:
+        if not all(attrs.get(name) == value for name, value in wanted):
+            continue
+        rank: list[object] = []
+        level: list[str] = []
+        if lookup.region is not None:
+            region = r.region if r.region is not None else default_region
+            region = region if region is not None else WORLD
+            if region not in chain:
+                continue
+            rank.append(chain[region])
+            if chain[region] > 0:
+                level.append(f"region {region} for {keys.region}")
+        if lookup.year is not None:
+            assert keys.year is not None
+            year = r.year if r.year is not None else default_year
+            if year is not None and not year <= keys.year:
+                continue
+            rank.append((1, 0) if year is None else (0, -year))  # DESC NULLS LAST
+            if year is not None and year < keys.year:
+                level.append(f"year {year} for {numeric_text(keys.year)}")
+        own = r.unit == lookup.per
+        rank.append(not own)
+        if not own:
+            level.append(f"stated per {r.unit}")
+        value = r.value if own else div(EXACT.multiply(r.value, per_scale), unit_scale)
+        ranked.setdefault(r.gas, []).append((tuple(rank), value, r.factor_id, "; ".join(level) or "exact"))
+    if not ranked:
         return None
-    gases = tuple(
-        (gas, GasFactor(min(r.value for r in rs), min(r.factor_id for r in rs), len(rs)))
-        for gas, rs in sorted(by_gas.items())
-    )
-    return ResolvedFactor(gases, "exact")
+    gases = []
+    for gas, candidates in sorted(ranked.items()):
+        best = min(c[0] for c in candidates)
+        top = [c for c in candidates if c[0] == best]
+        values = [c[1] for c in top if c[1] is not None]
+        gases.append(
+            (gas, GasFactor(min(values) if values else None, min(c[2] for c in top), len(top), min(c[3] for c in top)))
+        )
+    return ResolvedFactor(tuple(gases))
+
+
+def _itself_and_world(code: str) -> list[tuple[str, int]]:
+    """The ancestors of a region the hierarchy does not list: itself, then WORLD."""
+    return [(code, 0)] if code == WORLD else [(code, 0), (WORLD, 1)]
 
 
 class RecordsResolver:
-    """A ``FactorResolver`` over the records of one factor set (duck-typed ``FactorRecord``s)."""
+    """A ``FactorResolver`` over the records of one factor set (duck-typed ``FactorRecord``s).
 
-    def __init__(self, records: Iterable[FactorRecordLike]):
-        self._by_unit: dict[str, list[FactorRecordLike]] = {}
-        for r in records:
-            self._by_unit.setdefault(r.unit, []).append(r)
+    ``region`` and ``year`` are the set's defaults for records without their own (as the
+    factor store writes them); ``regions`` is the hierarchy as (region, ancestor, depth)
+    rows (``engine.factors.regions.closure``); a region it does not list has only itself and
+    WORLD above it.
+    """
 
-    def resolve(self, lookup: ir.FactorLookup, keys: dict[str, str | None]) -> ResolvedFactor | None:
-        return resolve_factor(lookup, keys, self._by_unit.get(lookup.per, ()))
+    def __init__(
+        self,
+        records: Iterable[FactorRecordLike],
+        *,
+        region: str | None = None,
+        year: int | None = None,
+        regions: Iterable[tuple[str, str, int]] = (),
+    ):
+        self._records = tuple(records)
+        self._region, self._year = region, year
+        self._memo: dict[tuple[int, LookupKeys], ResolvedFactor | None] = {}
+        self._lookups: dict[int, ir.FactorLookup] = {}  # keeps memoised lookups alive
+        self._chains: dict[str, list[tuple[str, int]]] = {}
+        for code, ancestor, depth in regions:
+            self._chains.setdefault(code, []).append((ancestor, depth))
+
+    def ancestors(self, code: str) -> Sequence[tuple[str, int]]:
+        return self._chains.get(code) or _itself_and_world(code)
+
+    def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None:
+        # resolved once per distinct key, as the SQL does (factor_<lookup>_keys)
+        memo = (id(lookup), keys)
+        if memo not in self._memo:
+            self._lookups[id(lookup)] = lookup
+            self._memo[memo] = resolve_factor(
+                lookup, keys, self._records,
+                default_region=self._region, default_year=self._year, ancestors=self.ancestors,
+            )
+        return self._memo[memo]
 
 
 # --- expressions ------------------------------------------------------------------------
@@ -433,30 +545,41 @@ class Unmatched:
 RowOutcome = Result | Excluded | Unmatched
 
 
-def _row_factors(
-    m: ir.Methodology, row: Mapping[str, object], resolver: FactorResolver
-) -> tuple[dict[tuple[str, str], GasFactor], dict[str, str]]:
-    """Each lookup's gases for this row (``joined`` CTE), and each lookup's match level."""
+def lookup_keys(lookup: ir.FactorLookup, ev: "Evaluator") -> LookupKeys:
+    """A row's keys for one lookup (the key columns of ``compile._key_columns``)."""
+    match = []
+    for name, node in lookup.match:
+        k = ev(node)
+        if k is not None and not isinstance(k, str):
+            raise EvaluationError(f"match key {lookup.name}.{name} gave {k!r}, not text")
+        match.append((name, k))
+    region = ev(lookup.region) if lookup.region is not None else None
+    year = ev(lookup.year) if lookup.year is not None else None
+    if region is not None and not isinstance(region, str):
+        raise EvaluationError(f"region key of {lookup.name} gave {region!r}, not text")
+    if year is not None and not isinstance(year, Decimal):
+        raise EvaluationError(f"year key of {lookup.name} gave {year!r}, not a number")
+    return LookupKeys(tuple(match), region, year)
+
+
+def _row_factors(m: ir.Methodology, row: Mapping[str, object], resolver: FactorResolver) -> dict[tuple[str, str], GasFactor]:
+    """Each lookup's gases for this row (the ``joined`` CTE)."""
     keyer = Evaluator(row)
     found: dict[tuple[str, str], GasFactor] = {}
-    levels: dict[str, str] = {}
     for lk in m.lookups:
-        keys: dict[str, str | None] = {}
-        for name, node in lk.match:
-            k = keyer(node)
-            if k is not None and not isinstance(k, str):
-                raise EvaluationError(f"match key {lk.name}.{name} gave {k!r}, not text")
-            keys[name] = k
-        resolved = resolver.resolve(lk, keys)
+        resolved = resolver.resolve(lk, lookup_keys(lk, keyer))
         for gas in lk.gases:
             found[(lk.name, gas)] = resolved.gas(gas) if resolved is not None else NO_FACTOR
-        levels[lk.name] = resolved.match_level if resolved is not None else "exact"
-    return found, levels
+    return found
 
 
-def _emission_level(refs: Sequence[tuple[str, str]], levels: Mapping[str, str]) -> str:
-    """The match level of one gas's result: the first non-exact level among its lookups."""
-    return next((levels[lk] for lk, _ in refs if levels.get(lk, "exact") != "exact"), "exact")
+def _match_level(refs: Sequence[tuple[str, str]], values: Mapping[tuple[str, str], GasFactor]) -> str:
+    """A result's match level: 'no factor', the one factor's level, or 'lookup: level | …'."""
+    if not refs:
+        return "no factor"
+    if len(refs) == 1:
+        return values[refs[0]].match_level or ""
+    return " | ".join(f"{lk}: {values[(lk, gas)].match_level or ''}" for lk, gas in refs)
 
 
 def evaluate_row(
@@ -475,7 +598,7 @@ def evaluate_row(
     ``ambiguous_factor``; then any gas whose kg CO2e is null is ``no_value``.
     """
     activity_id = str(row.get("activity_id"))
-    values, levels = _row_factors(m, row, factors)
+    values = _row_factors(m, row, factors)
     ev = Evaluator(row, values)
     rule = next((r for r in m.rules if r.where is None or ev(r.where) is True), None)
     if rule is None:
@@ -494,7 +617,7 @@ def evaluate_row(
             continue
         ids = tuple(values[ref].factor_id for ref in refs)
         gases.append(
-            GasResult(em.gas, None if em.co2e_basis else v, g, co2e, ids, _emission_level(refs, levels))  # type: ignore[arg-type]
+            GasResult(em.gas, None if em.co2e_basis else v, g, co2e, ids, _match_level(refs, values))  # type: ignore[arg-type]
         )
     for lookup, gas in sorted({(r.lookup, r.gas) for em in rule.emissions for r in factor_refs(em.value)}):
         n = values.get((lookup, gas), NO_FACTOR).candidates
@@ -543,6 +666,7 @@ def evaluate_rows(
 
 __all__ = [
     "EXACT", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
-    "GasFactor", "GasResult", "RecordsResolver", "ResolvedFactor", "Result", "RowOutcome", "Unmatched",
-    "div", "evaluate", "evaluate_row", "evaluate_rows", "factor_refs", "resolve_factor", "round_half_away", "scale",
+    "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result", "RowOutcome", "Unmatched",
+    "div", "evaluate", "evaluate_row", "evaluate_rows", "factor_refs", "lookup_keys", "numeric_text", "resolve_factor",
+    "round_half_away", "scale",
 ]

@@ -235,11 +235,17 @@ def _activity_cte(m: ir.Methodology) -> exp.Select:
         cols.append(exp.alias_(value, f.name) if not isinstance(value, exp.Column) else value)
     note = exp.Anonymous(this="CONCAT_WS", expressions=[text("; "), *notes]) if notes else exp.Null()
     cols.append(exp.alias_(note, "unit_conversion"))
-    return (
+    return _once(
         exp.select(*cols)
         .from_(table(activity_table_name(m.activity.id), alias="a"))
         .where(exp.EQ(this=column("dataset", "a"), expression=param("dataset")))
     )
+
+
+def _once(q: exp.Select) -> exp.Select:
+    """Compute this step's columns once per row: OFFSET 0 stops PostgreSQL from inlining the
+    subquery into its consumers, which would repeat every expression at each use."""
+    return q.offset(0)
 
 
 def _conversion_note(field: str, unit: str, ratio: Fraction, display: str) -> str:
@@ -447,8 +453,10 @@ def _ruled_cte(m: ir.Methodology) -> exp.Select:
         then.add_comments([f" rule {rule.id} "])
         ifs.append(exp.If(this=cond, true=then))
     rule_no = exp.Case(ifs=ifs, default=exp.Literal.number(0))
-    return exp.select(exp.Column(this=exp.Star(), table=ident("j")), exp.alias_(rule_no, "rule_no")).from_(
-        exp.Table(this=ident("joined"), alias=exp.TableAlias(this=ident("j")))
+    return _once(
+        exp.select(exp.Column(this=exp.Star(), table=ident("j")), exp.alias_(rule_no, "rule_no")).from_(
+            exp.Table(this=ident("joined"), alias=exp.TableAlias(this=ident("j")))
+        )
     )
 
 
@@ -586,6 +594,7 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
         exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e")))
     )
     evaluated = exp.select(*select).from_(exp.Table(this=ident("ruled"), alias=exp.TableAlias(this=ident("r"))))
+    evaluated = _once(evaluated)
     if need_gwp:
         evaluated = evaluated.join(exp.Table(this=ident("gwp")), join_type="cross")
     ctes: list[tuple[str, exp.Expression]] = [("activity", _activity_cte(m))]

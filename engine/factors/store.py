@@ -134,6 +134,9 @@ def install_shipped(conn: psycopg.Connection, only: set[str] | None = None) -> l
             added.append(set_id)
     install_gwp(conn, shipped_gwp())
     install_regions(conn, shipped_regions())
+    with conn.transaction():  # editions installed before the units table existed
+        ex = Executor(conn)
+        install_units(ex, {r[0] for r in ex.rows(exp.select(column("unit")).distinct().from_(table("factor")))})
     return added
 
 

@@ -147,6 +147,7 @@ WITH activity AS (
   FROM ccf.activity_stationary_fuel AS a
   WHERE
     a.dataset = %(dataset)s
+  OFFSET 0
 ), factor_per_kwh_keys AS (
   SELECT DISTINCT
     a.fuel AS key_level3
@@ -483,6 +484,7 @@ WITH activity AS (
       ELSE 0
     END AS rule_no
   FROM joined AS j
+  OFFSET 0
 ), evaluated AS (
   SELECT
     r.activity_id,
@@ -637,6 +639,7 @@ WITH activity AS (
       ELSE CAST(NULL AS TEXT)
     END AS n2o_match_level
   FROM ruled AS r
+  OFFSET 0
 ), checked AS (
   SELECT
     e.*,

@@ -77,6 +77,7 @@ WITH activity AS (
   FROM ccf.activity_electricity AS a
   WHERE
     a.dataset = %(dataset)s
+  OFFSET 0
 ), factor_uk_grid_ranked AS (
   SELECT
     f.gas,
@@ -161,6 +162,7 @@ WITH activity AS (
       ELSE 0
     END AS rule_no
   FROM joined AS j
+  OFFSET 0
 ), evaluated AS (
   SELECT
     r.activity_id,
@@ -201,6 +203,7 @@ WITH activity AS (
     CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
+  OFFSET 0
 ), checked AS (
   SELECT
     e.*,

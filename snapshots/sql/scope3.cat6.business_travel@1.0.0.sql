@@ -51,6 +51,7 @@ WITH activity AS (
   FROM ccf.activity_business_travel AS a
   WHERE
     a.dataset = %(dataset)s
+  OFFSET 0
 ), factor_flight_keys AS (
   SELECT DISTINCT
     a.service AS key_level3,
@@ -336,6 +337,7 @@ WITH activity AS (
       ELSE 0
     END AS rule_no
   FROM joined AS j
+  OFFSET 0
 ), evaluated AS (
   SELECT
     r.activity_id,
@@ -420,6 +422,7 @@ WITH activity AS (
       ELSE CAST(NULL AS TEXT)
     END AS co2e_match_level
   FROM ruled AS r
+  OFFSET 0
 ), checked AS (
   SELECT
     e.*,

@@ -11,7 +11,6 @@ from typing import Mapping
 import pytest
 
 from ccf.dsl import ir
-from ccf.dsl.diagnostics import DiagnosticError, render
 from ccf.dsl.library import read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
 
@@ -59,21 +58,6 @@ def check(activity_types, factor_sets):
     def run(source: str | SourceFile, path: str = "test.yaml") -> ir.Methodology:
         src = source if isinstance(source, SourceFile) else SourceFile(path, source)
         return read_methodology(src, activity_types, factor_sets)
-
-    return run
-
-
-@pytest.fixture()
-def diagnose(check):
-    """diagnose(text) -> (diagnostics, rendered text); fails the test if the file checks cleanly."""
-
-    def run(source: str | SourceFile, path: str = "test.yaml"):
-        src = source if isinstance(source, SourceFile) else SourceFile(path, source)
-        try:
-            check(src)
-        except DiagnosticError as exc:
-            return exc.diagnostics, render(exc.diagnostics, {src.path: src})
-        pytest.fail("expected diagnostics, but the file checked cleanly")
 
     return run
 

@@ -218,6 +218,10 @@ def _functions(m: ir.Methodology) -> None:
     assert all(r.scale == parse_unit("kWh").scale for r in rounds)  # rounded in the display unit
     assert ir.DateConst("2024-01-01") in list(walk(rule(m, "measured").where))
     assert lookup(m, "fuel").gases == ("CO2e",)
+    ci = param(m, "ceiling_intensity")  # 0.5 kgCO2e/kWh: CO2e per energy, 1/3 600 000 kg per J
+    assert ci == ir.Const(Decimal("0.5"), ir.quantity(dim("kgCO2e/J")), Fraction(1, 3_600_000))
+    capped = next(n for n in walk(rule(m, "rounded")) if isinstance(n, ir.Func) and n.name == "min")
+    assert isinstance(capped.args[0], ir.FactorRef) and capped.args[1].name == "ceiling_intensity"
     fi = param(m, "fuel_intensity")
     assert fi.type == ir.quantity(dim("J/m")) and fi.scale == Fraction(3600, 1)
 

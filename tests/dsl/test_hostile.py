@@ -7,8 +7,10 @@ Nothing else may escape the front end: only DiagnosticError.
 
 from __future__ import annotations
 
-import yaml
+from pathlib import Path
+
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -214,6 +216,7 @@ def test_fuzz_expression_in_a_methodology(check, base, text: str, slot: str) -> 
         doc = base.replace("rules:", f"parameters:\n  p: {q(text)}\nrules:")
     else:
         doc = base.replace("    per: kWh", f"    match: {{level4: {q(text)}}}\n    per: kWh")
+    assert doc != base
     src = SourceFile("fuzz.yaml", doc)
     assert_only_diagnostics(lambda: check(src))
 
@@ -249,3 +252,48 @@ def test_fuzz_mutated_methodology(check, base, edits: list[tuple[int, int, str]]
             raise
 
     assert_only_diagnostics(go)
+
+
+# well-formed expressions of every shape over the test_shipment activity type: they reach the
+# type and unit checker (random text mostly stops at the parser)
+SHIPMENT = (Path(__file__).parent / "good" / "functions.yaml").read_text("utf-8")
+ATOMS = st.sampled_from(
+    ["distance", "mass", "fuel_energy", "mode", "country", "trips", "shipped_on", "refrigerated", "spend", "fuel",
+     "fuel.co2e", "fuel.co2", "fuel_intensity", "cap", "0", "1", "2.5", "100 km", "3 t.km", "0.5 kgCO2e/kWh", "1 GJ",
+     "5 miles", "10 GBP", '"GB"', "'x'", "true", "false", "null", 'date("2024-01-01")', "1 percent", "2 kgCO2", "3 gCH4"]
+)
+
+
+def _combine(children):
+    ops = ["+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "and", "or", "??"]
+    return st.one_of(
+        st.tuples(children, st.sampled_from(ops), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        children.map(lambda c: f"-({c})"),
+        children.map(lambda c: f"not ({c})"),
+        st.tuples(children, children, children).map(lambda t: f"(if {t[0]} then {t[1]} else {t[2]})"),
+        st.tuples(st.sampled_from(["min", "max", "abs", "round", "year"]), st.lists(children, min_size=1, max_size=3)).map(
+            lambda t: f"{t[0]}({', '.join(t[1])})"
+        ),
+        st.tuples(children, st.lists(children, min_size=1, max_size=3), st.booleans()).map(
+            lambda t: f"({t[0]} {'not in' if t[2] else 'in'} ({', '.join(t[1])}))"
+        ),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.recursive(ATOMS, _combine, max_leaves=10), st.sampled_from(["where", "emissions"]))
+def test_fuzz_well_formed_expressions_through_the_checker(check, expr: str, slot: str) -> None:
+    if slot == "where":
+        text = SHIPMENT.replace("    where: (fuel_energy ?? 0) == 0", f"    where: {q(expr)}")
+    else:
+        text = SHIPMENT.replace("    emissions: round(distance * fuel_intensity) * min(fuel, ceiling_intensity)", f"    emissions: {q(expr)}")
+    assert text != SHIPMENT
+    src = SourceFile("fuzz.yaml", text)
+    try:
+        m = check(src)
+    except DiagnosticError as exc:
+        assert_clean(exc.diagnostics, src)
+    else:
+        for r in m.rules:  # accepted: every emission is a mass of CO2e at scale 1
+            for e in r.emissions:
+                assert e.value.scale == 1 and e.value.type.kind == "quantity"

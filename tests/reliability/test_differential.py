@@ -1,0 +1,415 @@
+"""Differential tests: the compiled SQL and the reference evaluator (dsl/evaluate.py) agree.
+
+For every shipped methodology (and the factor-matching test library, for region, year and unit
+fallback) hypothesis draws activity rows — edge values such as 0, 1e15 and 21 decimals, every
+unit of each quantity's dimension, missing optional values, keys that do and do not find a
+factor — writes them as CSV, loads and runs them on PostgreSQL, and compares every result,
+exclusion and unmatched row with the reference evaluator: Decimals must be equal, not close.
+
+Then generated methodologies: random well-typed expressions over every kind of field, parameter,
+literal unit and factor are checked, compiled and run, and compared the same way. Finally the
+same data gives the same results with parallel query forced on, and with its rows shuffled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reliability._support import (
+    MATCHING,
+    NIGHTLY,
+    ROOT,
+    DataChooser,
+    RandomChooser,
+    RowSpec,
+    assert_same,
+    custom_factors,
+    nightly,
+    reference,
+    region_codes,
+    shipped_factors,
+    sql_outcomes,
+    typed_row,
+    unique,
+    write_rows,
+)
+from ccf.dsl import ir
+from ccf.dsl.evaluate import evaluate
+from ccf.dsl.library import Library, read_activity_type, read_methodology
+from ccf.dsl.source import SourceFile
+from ccf.engine.api import factor_signatures
+from ccf.engine.database import connect
+from ccf.engine.factors.store import install_edition
+from ccf.engine.load import load_csv
+from ccf.engine.run import run
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = 200 if NIGHTLY else 12
+GENERATED_EXAMPLES = 400 if NIGHTLY else 40
+MAX_ROWS = 40 if NIGHTLY else 10
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+SHIPPED = sorted(f"{p.parent.name}@{p.stem}" for p in (ROOT / "methodologies").glob("*/*.yaml") if p.parent.name != "activity_types")
+MATCHING_REFS = sorted(f"{p.parent.name}@{p.stem}" for p in (MATCHING / "library").glob("*/*.yaml") if p.parent.name != "activity_types")
+
+
+@dataclass
+class Subject:
+    """A methodology under test, with the factor data the reference evaluator uses."""
+
+    m: ir.Methodology
+    spec: RowSpec
+    data: object
+
+    def __repr__(self) -> str:
+        return f"Subject({self.m.ref})"
+
+
+class Subjects(dict):
+    def __repr__(self) -> str:  # hypothesis prints fixture arguments of failing examples
+        return f"Subjects({', '.join(self)})"
+
+
+@pytest.fixture(scope="module")
+def conn(module_db_url):
+    c = connect(module_db_url)
+    edition, _ = custom_factors(MATCHING / "grid_test.csv", "grid-test")
+    install_edition(c, edition, list(custom_factors(MATCHING / "grid_test.csv", "grid-test")[1].records))
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def subjects() -> Subjects:
+    grid_edition, grid_data = custom_factors(MATCHING / "grid_test.csv", "grid-test")
+    shipped = Library.load(ROOT / "methodologies", factor_signatures())
+    matching = Library.load(MATCHING / "library", {**factor_signatures(), "grid-test": grid_edition})
+    assert shipped.diagnostics == [] and matching.diagnostics == []
+    out = Subjects()
+    for lib in (shipped, matching):
+        for m in lib.versions():
+            data = grid_data if m.factor_set == "grid-test" else shipped_factors(m.factor_set)
+            out[m.ref] = Subject(m, RowSpec.build(m, data.records, region_codes()), data)
+    return out
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("differential")
+
+
+def run_and_compare(conn, folder: Path, subject: Subject, cells: list[dict[str, str]]) -> None:
+    """Load the rows, run the methodology, and hold every outcome against the reference."""
+    m = subject.m
+    dataset = unique()
+    path = write_rows(folder / f"{dataset}.csv", m.activity, cells)
+    loaded = load_csv(conn, dataset, m.activity, path)
+    assert loaded.rows_rejected == 0, f"generated rows were rejected: {loaded.reasons}"
+    report = run(conn, dataset, [m])
+    typed = {c["activity_id"]: typed_row(m.activity, c) for c in cells}
+    sql = sql_outcomes(conn, report.run_id, m.id)
+    conn.rollback()
+    assert_same(m, report, sql, reference(m, typed.values(), subject.data), typed)
+
+
+# --- shipped methodologies ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", SHIPPED + MATCHING_REFS)
+@settings(max_examples=EXAMPLES, **SETTINGS)
+@given(data=st.data())
+def test_methodology_matches_reference(ref, data, conn, subjects, folder):
+    subject = subjects[ref]
+    ch = DataChooser(data)
+    cells = [subject.spec.cells(ch, f"R{i}") for i in range(ch.integer(1, MAX_ROWS))]
+    run_and_compare(conn, folder, subject, cells)
+
+
+def test_every_shipped_methodology_is_covered(subjects):
+    assert set(SHIPPED) <= set(subjects) and SHIPPED
+
+
+# --- generated methodologies ----------------------------------------------------------------
+
+NUMBERS = ["0", "1", "2", "0.5", "3", "7", "1e3", "2.5", "9", "12.75", "0.123456789012345678901",
+           "1000000000000000", "5 percent"]
+ENERGIES = ["5 kWh", "2.5 GJ", "0.001 MWh", "3 therm", "7 Btu", "0 kWh", "1e15 J", "0.123456789012345678901 kWh",
+            "1 mmBtu", "2 therm_US", "1 TJ", "36 MJ"]
+MASSES = ["1 t", "2.5 lb", "500 g", "3 kg", "1 short_ton", "1 long_ton", "0 kg"]
+TEXTS = ['"GB"', '"Natural gas"', '"Diesel (average biofuel blend)"', "\"it's\"", "'say \"hi\"'",
+         "\"x'; DROP TABLE ccf.result; --\"", '"/* c */ -- d"', '"back\\\\slash"', '"é 电"', '""']
+DATES = ['date("2024-02-29")', 'date("2023-12-31")', 'date("2024-01-01")']
+COMPARE = ["==", "!=", "<", "<=", ">", ">="]
+ROUND_DIGITS = ["0", "1", "2", "5", "20"]
+DEPTH = 4 if NIGHTLY else 3
+
+
+def _p(*parts: str) -> str:
+    return "(" + "".join(parts) + ")"
+
+
+def _strategies():
+    """Strategies of expression text by type: num, energy, mass, bool, text, date."""
+    memo: dict[tuple[str, int], st.SearchStrategy[str]] = {}
+
+    def e(kind: str, depth: int) -> st.SearchStrategy[str]:
+        key = (kind, depth)
+        if key not in memo:
+            memo[key] = st.deferred(lambda: build(kind, depth))
+        return memo[key]
+
+    def leaves(kind: str) -> st.SearchStrategy[str]:
+        return {
+            "num": st.sampled_from(NUMBERS + ["n1", "n2", "p_num"]),
+            "energy": st.sampled_from(ENERGIES + ["energy", "energy", "p_energy"]),
+            "mass": st.sampled_from(MASSES + ["mass", "mass"]),
+            "bool": st.sampled_from(["flag", "true", "false", "(flag == true)", "(n1 == null)", "(energy != null)"]),
+            "text": st.sampled_from(TEXTS + ["label", "label"]),
+            "date": st.sampled_from(DATES + ["day", "day", "period_start"]),
+        }[kind]
+
+    def maybe_null(s: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(s, s, s, st.just("null"))
+
+    def build(kind: str, depth: int) -> st.SearchStrategy[str]:
+        leaf = leaves(kind)
+        if depth == 0:
+            return leaf
+        d = depth - 1
+        same = e(kind, d)
+        common = [
+            st.builds(lambda c, a, b: _p("if ", c, " then ", a, " else ", b), e("bool", d), same, maybe_null(same)),
+            st.builds(lambda a, b: _p(a, " ?? ", b), same, maybe_null(same)),
+        ]
+        if kind in ("num", "energy", "mass"):
+            n = e("num", d)
+            common += [
+                st.builds(lambda a, op, b: _p(a, op, b), same, st.sampled_from([" + ", " - "]), same),
+                st.builds(lambda a: _p("-", a), same),
+                st.builds(lambda a: f"abs({a})", same),
+                st.builds(lambda a, k: f"round({a}, {k})", same, st.sampled_from(ROUND_DIGITS)),
+                st.builds(lambda a, b: f"min({a}, {b})", same, same),
+                st.builds(lambda a, b, c: f"max({a}, {b}, {c})", same, same, same),
+            ]
+        if kind == "num":
+            common += [
+                st.builds(lambda a, op, b: _p(a, op, b), same, st.sampled_from([" * ", " / "]), same),
+                st.builds(lambda a, b: _p(a, " / ", b), e("energy", d), e("energy", d)),
+                st.builds(lambda a, b: _p(a, " / ", b), e("mass", d), e("mass", d)),
+                st.builds(lambda a: f"year({a})", e("date", d)),
+            ]
+        if kind in ("energy", "mass"):
+            common += [
+                st.builds(lambda a, b: _p(a, " * ", b), n, same),
+                st.builds(lambda a, b: _p(a, " * ", b), same, n),
+                st.builds(lambda a, b: _p(a, " / ", b), same, n),
+            ]
+        if kind == "bool":
+            common = [
+                st.builds(lambda a, op, b: _p(a, f" {op} ", b), e(k, d), st.sampled_from(COMPARE), e(k, d))
+                for k in ("num", "energy", "mass", "date")
+            ] + [
+                st.builds(lambda a, op, b: _p(a, f" {op} ", b), e("text", d), st.sampled_from(["==", "!="]), e("text", d)),
+                st.builds(lambda a, neg, xs: _p(a, neg, " in (", ", ".join(xs), ")"), e("text", d),
+                          st.sampled_from(["", " not"]), st.lists(maybe_null(e("text", d)), min_size=1, max_size=3)),
+                st.builds(lambda a, neg, xs: _p(a, neg, " in (", ", ".join(xs), ")"), e("num", d),
+                          st.sampled_from(["", " not"]), st.lists(maybe_null(e("num", d)), min_size=1, max_size=3)),
+                st.builds(lambda a, op: _p(a, f" {op} null"), st.one_of(*(e(k, d) for k in ("num", "energy", "text", "date"))),
+                          st.sampled_from(["==", "!="])),
+                st.builds(lambda a, op, b: _p(a, f" {op} ", b), same, st.sampled_from(["and", "or"]), same),
+                st.builds(lambda a: _p("not ", a), same),
+                st.builds(lambda c, a, b: _p("if ", c, " then ", a, " else ", b), same, same, same),
+            ]
+        if kind == "date":
+            common += [st.builds(lambda a, b: f"min({a}, {b})", same, same), st.builds(lambda a, b: f"max({a}, {b})", same, same)]
+        return st.one_of(leaf, leaf, *common)
+
+    return e
+
+
+EXPR = _strategies()
+
+
+def q(text: str) -> str:
+    """text as a YAML double-quoted scalar."""
+    return yaml.safe_dump(text, default_style='"', allow_unicode=True, width=10**9).strip()
+
+
+@st.composite
+def generated_methodology(draw) -> str:
+    """A methodology over the rel_gen activity type with generated conditions and emissions."""
+    x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
+    return f"""\
+methodology: rel.generated
+version: 1.0.0
+status: draft
+title: Generated
+ghg_protocol:
+  scope: 1
+  source: generated
+  method: fuel-based
+  references: [reliability tests]
+factor_set: desnz-2024
+gwp: AR5
+activity: rel_gen
+parameters:
+  p_num: {q(draw(EXPR("num", 1)).replace("n1", "2").replace("n2", "3").replace("p_num", "4"))}
+  p_energy: {q(draw(st.sampled_from(ENERGIES)))}
+factors:
+  grid:
+    select: {{level1: UK electricity, level3: "Electricity: UK"}}
+    per: kWh
+  fuel:
+    select: {{level1: Fuels, cv_basis: Gross CV}}
+    match: {{level3: {q(x("text"))}}}
+    per: kWh
+rules:
+  - id: excluded
+    where: {q(x("bool"))}
+    exclude: {q(draw(st.sampled_from(["excluded: it's ; -- /* */", "plain reason", "é 电 🇬🇧"])))}
+  - id: total
+    where: {q(x("bool"))}
+    emissions: {q(_p(x("energy"), " * grid + ", x("mass"), " * 0.5 kgCO2e/t + ", x("num"), " * 2 kgCO2e"))}
+  - id: per_gas
+    where: {q(x("bool"))}
+    emissions:
+      co2: {q(_p(x("energy"), " * grid.co2"))}
+      ch4: {q(_p(x("mass"), " * 0.001 kgCH4/kg"))}
+      n2o: {q(_p(x("num"), " * 1 gN2O"))}
+  - id: by_fuel
+    where: {q(x("bool"))}
+    emissions: {q(_p(x("energy"), " * fuel"))}
+"""
+
+
+@pytest.fixture(scope="module")
+def rel_gen() -> ir.ActivityType:
+    return read_activity_type(SourceFile.read(HERE / "library" / "activity_types" / "rel_gen.yaml"))
+
+
+@pytest.fixture(scope="module")
+def rel_gen_spec(rel_gen) -> RowSpec:
+    data = shipped_factors("desnz-2024")
+    fuels = sorted({dict(r.attributes).get("level3", "") for r in data.records if dict(r.attributes).get("level1") == "Fuels"})
+    words = [yaml.safe_load(t) if not t.startswith("'") else t[1:-1] for t in TEXTS] + fuels[:40] + ["", " GB", "\t"]
+    return RowSpec(rel_gen, words, pools={"label": words})
+
+
+@settings(max_examples=GENERATED_EXAMPLES, **SETTINGS)
+@given(text=generated_methodology(), data=st.data())
+def test_generated_methodology_matches_reference(text, data, conn, rel_gen, rel_gen_spec, folder):
+    path = folder / f"{unique('m')}.yaml"
+    path.write_text(text, encoding="utf-8")
+    m = read_methodology(SourceFile(str(path), text), {"rel_gen": rel_gen}, factor_signatures())
+    ch = DataChooser(data)
+    cells = [rel_gen_spec.cells(ch, f"G{i}") for i in range(ch.integer(1, MAX_ROWS))]
+    run_and_compare(conn, folder, Subject(m, rel_gen_spec, shipped_factors("desnz-2024")), cells)
+
+
+def test_generated_activity_type_covers_every_field_kind(rel_gen):
+    kinds = {f.type.kind for f in rel_gen.fields}
+    assert kinds == {"quantity", "text", "date", "boolean"}
+
+
+# --- same data, same results: parallel query and row order ----------------------------------
+
+BULK_ROWS = 20_000 if NIGHTLY else 3_000
+
+
+def _bulk(subjects, folder: Path, ref: str, seed: int) -> tuple[Subject, list[dict[str, str]]]:
+    subject = subjects[ref]
+    ch = RandomChooser(seed)
+    return subject, [subject.spec.cells(ch, f"B{i}") for i in range(BULK_ROWS)]
+
+
+PARALLEL_ON = {
+    "max_parallel_workers_per_gather": "4",
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0",
+    "min_parallel_table_scan_size": "0",
+    "min_parallel_index_scan_size": "0",
+    "debug_parallel_query": "on",
+}
+PARALLEL_OFF = {"max_parallel_workers_per_gather": "0", "debug_parallel_query": "off"}
+
+
+def _set(conn, settings: dict[str, str]) -> None:
+    for name, value in settings.items():
+        conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+    conn.commit()
+
+
+@pytest.mark.parametrize("ref", ["scope1.stationary_combustion@1.0.0", "scope3.cat6.business_travel@1.0.0", "test.grid_fallback@1.0.0"])
+def test_parallel_query_and_row_order_do_not_change_results(ref, conn, subjects, folder):
+    subject, cells = _bulk(subjects, folder, ref, seed=hash(ref) % 1000)
+    m = subject.m
+    in_order, shuffled = unique("ordered"), unique("shuffled")
+    load_csv(conn, in_order, m.activity, write_rows(folder / f"{in_order}.csv", m.activity, cells))
+    mixed = list(cells)
+    RandomChooser(7).rng.shuffle(mixed)
+    load_csv(conn, shuffled, m.activity, write_rows(folder / f"{shuffled}.csv", m.activity, mixed))
+
+    outcomes = {}
+    try:
+        for name, dataset, settings in (
+            ("serial", in_order, PARALLEL_OFF),
+            ("parallel", in_order, PARALLEL_ON),
+            ("shuffled", shuffled, PARALLEL_OFF),
+            ("shuffled parallel", shuffled, PARALLEL_ON),
+        ):
+            _set(conn, settings)
+            report = run(conn, dataset, [m])
+            outcomes[name] = (sql_outcomes(conn, report.run_id, m.id), report.methodologies[0].by_gas)
+            conn.rollback()
+    finally:
+        _set(conn, {"max_parallel_workers_per_gather": "2", "debug_parallel_query": "off"})
+    first = outcomes["serial"]
+    for name, got in outcomes.items():
+        assert got == first, f"{name} run differs from the serial run"
+    typed = [typed_row(m.activity, c) for c in cells]
+    ref_eval = reference(m, typed, subject.data)
+    assert dict(first[1]) == dict(ref_eval.by_gas)
+    assert first[0] == {o.activity_id: o for o in ref_eval.outcomes}
+
+
+def test_parallel_plan_is_actually_used(conn, subjects, folder):
+    """The forced settings do give a parallel plan for the evaluate query (else the test above
+    would prove nothing)."""
+    from ccf.engine.compile import compile_methodology
+    from ccf.engine.factors.store import installed
+    from ccf.engine.sql import Executor, render
+
+    m = subjects["scope1.stationary_combustion@1.0.0"].m
+    select = compile_methodology(m).evaluate.expression
+    fs = installed(Executor(conn), m.factor_set)
+    try:
+        _set(conn, PARALLEL_ON)
+        plan = conn.execute(
+            "EXPLAIN " + render(select), {"run_id": 0, "dataset": "none", "factor_set_id": fs.factor_set_id}
+        ).fetchall()
+    finally:
+        conn.rollback()
+        _set(conn, {"max_parallel_workers_per_gather": "2", "debug_parallel_query": "off"})
+    assert any("Gather" in line for (line,) in plan), "\n".join(line for (line,) in plan)
+
+
+# --- the evaluator on its own ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+@nightly
+@settings(max_examples=2000, **SETTINGS)
+@given(text=generated_methodology())
+def test_generated_methodologies_check_and_evaluate_without_rows(text, rel_gen):
+    """Nightly: many more generated methodologies through the checker and the evaluator alone."""
+    m = read_methodology(SourceFile("gen.yaml", text), {"rel_gen": rel_gen}, factor_signatures())
+    for rule in m.rules:
+        if rule.where is not None:
+            evaluate(rule.where, {})
+
