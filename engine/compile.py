@@ -734,24 +734,37 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
 
 
 def _reconcile(m: ir.Methodology) -> exp.Expression:
-    def count(src: exp.Expression, cond: exp.Expression, distinct: str | None = None) -> exp.Expression:
-        agg = exp.Count(this=exp.Distinct(expressions=[column(distinct)]) if distinct else exp.Star())
-        return exp.Subquery(this=exp.select(agg).from_(src).where(cond))
+    """Counts that must balance: activity rows in = evaluated rows by outcome, and the number
+    of result rows each outcome must have produced (one per gas with a value)."""
 
-    in_run = lambda: exp.and_(  # noqa: E731
-        exp.EQ(this=column("run_id"), expression=param("run_id")),
-        exp.EQ(this=column("methodology_id"), expression=text(m.id)),
-    )
+    def count(src: exp.Expression, cond: exp.Expression) -> exp.Expression:
+        return exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(src).where(cond))
+
     outcome = lambda o: exp.EQ(this=column("outcome"), expression=text(o))  # noqa: E731
     ev = lambda: exp.Table(this=ident(EVAL))  # noqa: E731
+    gas_rows = exp.Add(
+        this=exp.Literal.number(0),
+        expression=exp.Paren(
+            this=_sum_of(
+                [
+                    exp.Case(
+                        ifs=[exp.If(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null()), true=exp.Literal.number(0))],
+                        default=exp.Literal.number(1),
+                    )
+                    for g in _gases(m)
+                ]
+            )
+        ),
+    )
+    expected = exp.Subquery(
+        this=exp.select(exp.Coalesce(this=exp.Sum(this=gas_rows), expressions=[exp.Literal.number(0)])).from_(ev()).where(outcome("result"))
+    )
     return exp.select(
         exp.alias_(count(table(activity_table_name(m.activity.id)), exp.EQ(this=column("dataset"), expression=param("dataset"))), "rows_in"),
-        exp.alias_(count(ev(), outcome("result")), "eval_result"),
-        exp.alias_(count(ev(), outcome("excluded")), "eval_excluded"),
-        exp.alias_(count(ev(), outcome("unmatched")), "eval_unmatched"),
-        exp.alias_(count(table("result"), in_run(), distinct="activity_id"), "rows_result"),
-        exp.alias_(count(table("excluded"), in_run()), "rows_excluded"),
-        exp.alias_(count(table("unmatched"), in_run()), "rows_unmatched"),
+        exp.alias_(count(ev(), outcome("result")), "rows_result"),
+        exp.alias_(count(ev(), outcome("excluded")), "rows_excluded"),
+        exp.alias_(count(ev(), outcome("unmatched")), "rows_unmatched"),
+        exp.alias_(expected, "result_rows"),
         exp.alias_(
             count(
                 table("rejected"),
@@ -763,6 +776,13 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
             "rows_rejected",
         ),
     )
+
+
+def _sum_of(terms: list[exp.Expression]) -> exp.Expression:
+    out = terms[0] if terms else exp.Literal.number(0)
+    for t in terms[1:]:
+        out = exp.Add(this=out, expression=t)
+    return out
 
 
 def compile_methodology(m: ir.Methodology) -> CompiledMethodology:

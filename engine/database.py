@@ -61,4 +61,16 @@ def connect(url: str | None = None) -> psycopg.Connection:
     if conn.info.server_version < MIN_SERVER_VERSION:
         conn.close()
         raise DatabaseError(f"PostgreSQL {conn.info.server_version // 10000} is too old; ccf needs 15 or newer")
+    _tune_session(conn)
     return conn
+
+
+def _tune_session(conn: psycopg.Connection) -> None:
+    """Session settings for large set-based runs. temp_buffers can only be set before the
+    session first touches a temporary table, i.e. here."""
+    from sqlglot import exp
+
+    from ccf.engine.sql import Executor
+
+    Executor(conn).execute(exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.column("temp_buffers"), expression=exp.Literal.string("256MB")))]))
+    conn.commit()

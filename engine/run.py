@@ -169,18 +169,22 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> Meth
     ensure_activity_table(ex, m.activity)
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
-    counts = None
+    counts, written = None, {}
     for name, tree in compiled.statements():
         cur = ex.execute(tree, params)
+        if name in ("results", "excluded", "unmatched"):
+            written[name] = cur.rowcount
         if name == "reconcile":
             counts = cur.fetchone()
     assert counts is not None
-    rows_in, ev_res, ev_exc, ev_unm, rows_result, rows_excluded, rows_unmatched, rows_rejected = counts
+    rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected = counts
     rec = Reconciliation(rows_in, rows_result, rows_excluded, rows_unmatched, rows_rejected)
-    if not rec.balanced or (ev_res, ev_exc, ev_unm) != (rows_result, rows_excluded, rows_unmatched):
+    if not rec.balanced or (written["results"], written["excluded"], written["unmatched"]) != (
+        result_rows, rows_excluded, rows_unmatched
+    ):
         raise RunError(
             f"{m.ref} does not reconcile: {rows_in} activity rows but {rows_result} results + "
-            f"{rows_excluded} excluded + {rows_unmatched} unmatched; nothing was written"
+            f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written}); nothing was written"
         )
     by_gas = ex.rows(
         exp.select(column("gas"), exp.Sum(this=column("co2e_kg")))

@@ -841,42 +841,35 @@ SELECT
     FROM ccf_eval
     WHERE
       outcome = 'result'
-  ) AS eval_result,
+  ) AS rows_result,
   (
     SELECT
       COUNT(*)
     FROM ccf_eval
     WHERE
       outcome = 'excluded'
-  ) AS eval_excluded,
+  ) AS rows_excluded,
   (
     SELECT
       COUNT(*)
     FROM ccf_eval
     WHERE
       outcome = 'unmatched'
-  ) AS eval_unmatched,
-  (
-    SELECT
-      COUNT(DISTINCT activity_id)
-    FROM ccf.result
-    WHERE
-      run_id = %(run_id)s AND methodology_id = 'scope1.stationary_combustion'
-  ) AS rows_result,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf.excluded
-    WHERE
-      run_id = %(run_id)s AND methodology_id = 'scope1.stationary_combustion'
-  ) AS rows_excluded,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf.unmatched
-    WHERE
-      run_id = %(run_id)s AND methodology_id = 'scope1.stationary_combustion'
   ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(
+        SUM(
+          0 + (
+            CASE WHEN co2_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN ch4_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN n2o_co2e_kg IS NULL THEN 0 ELSE 1 END
+          )
+        ),
+        0
+      )
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
   (
     SELECT
       COUNT(*)

@@ -597,42 +597,30 @@ SELECT
     FROM ccf_eval
     WHERE
       outcome = 'result'
-  ) AS eval_result,
+  ) AS rows_result,
   (
     SELECT
       COUNT(*)
     FROM ccf_eval
     WHERE
       outcome = 'excluded'
-  ) AS eval_excluded,
+  ) AS rows_excluded,
   (
     SELECT
       COUNT(*)
     FROM ccf_eval
     WHERE
       outcome = 'unmatched'
-  ) AS eval_unmatched,
-  (
-    SELECT
-      COUNT(DISTINCT activity_id)
-    FROM ccf.result
-    WHERE
-      run_id = %(run_id)s AND methodology_id = 'scope3.cat6.business_travel'
-  ) AS rows_result,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf.excluded
-    WHERE
-      run_id = %(run_id)s AND methodology_id = 'scope3.cat6.business_travel'
-  ) AS rows_excluded,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf.unmatched
-    WHERE
-      run_id = %(run_id)s AND methodology_id = 'scope3.cat6.business_travel'
   ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )), 0)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
   (
     SELECT
       COUNT(*)
