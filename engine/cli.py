@@ -172,6 +172,17 @@ def _print_run(report, as_json: bool) -> None:
         print_run(report)
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from ccf.dsl.diff import diff_methodologies
+    from ccf.engine import api
+
+    lib = api.require_clean(api.library())
+    a, b = api.resolve(lib, [args.a, args.b])
+    d = diff_methodologies(a, b)
+    _out(json.dumps(d.to_json(), indent=2) if args.json else d.render())
+    return 0
+
+
 def cmd_lock(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.lock import record_new
@@ -239,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ccf.engine.factors.commands import add_parser as add_factors_parser
 
     add_factors_parser(sub)
+
+    s = sub.add_parser("diff", help="semantic diff of two methodology versions")
+    s.add_argument("a", help="ID@VERSION")
+    s.add_argument("b", help="ID@VERSION")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
     s.set_defaults(func=cmd_lock)

@@ -114,3 +114,40 @@ def test_DESNZ_2024_electricity_UK_location_based(db, tmp_path, kwh, expected):
     load(db, lib, "uk", "electricity", csv)
     report = run(db, "uk", [lib.resolve("scope2.electricity.location_based@1.0.0")])
     assert report.co2e_kg == Decimal(expected)
+
+
+def test_DESNZ_RF_domestic_flight_radiative_forcing_uplift():
+    """DESNZ 2024 flat file: 'with RF' = 1.7 × the CO2 component + CH4 + N2O of 'without RF'.
+    Published: without RF CO2 0.15942, CH4 0.00022, N2O 0.00134; with RF CO2 0.27101, total
+    0.27257 kg CO2e/pkm. The published values are the rule's result rounded to 5 decimals."""
+    from ccf.engine.factors.catalog import desnz_2024
+
+    _, records = desnz_2024()
+
+    def factor(column_text: str, gas: str) -> Decimal:
+        (r,) = [
+            r for r in records
+            if r.attribute("level2") == "Flights" and r.attribute("level3") == "Domestic, to/from UK"
+            and r.attribute("level4") == "Average passenger" and r.attribute("column_text") == column_text
+            and r.gas == gas and r.unit == "passenger.km"
+        ]
+        return r.value
+
+    co2, ch4, n2o = (factor("Without RF", g) for g in ("CO2", "CH4", "N2O"))
+    assert (co2, ch4, n2o) == (Decimal("0.15942"), Decimal("0.00022"), Decimal("0.00134"))
+    assert _printed(Decimal("1.7") * co2, "0.00001") == factor("With RF", "CO2") == Decimal("0.27101")
+    assert _printed(Decimal("1.7") * co2 + ch4 + n2o, "0.00001") == factor("With RF", "CO2e") == Decimal("0.27257")
+
+
+def test_DESNZ_RF_business_travel_2_0_0_applies_the_uplift(db, tmp_path):
+    """scope3.cat6.business_travel 2.0.0 uses the with-RF factor: 1000 pkm domestic → 272.57 kg."""
+    from ccf.engine.api import library
+
+    lib = library()
+    header = "activity_id,entity,period_start,period_end,mode,service,cabin_class,fuel,distance,distance_unit,travellers"
+    csv = write_csv(tmp_path / "bt.csv", header, 'f1,EX,2024-03-01,2024-03-01,air,"Domestic, to/from UK",,,500,km,2')
+    load(db, lib, "rf", "business_travel", csv)
+    without = run(db, "rf", [lib.resolve("scope3.cat6.business_travel@1.0.0")])
+    with_rf = run(db, "rf", [lib.resolve("scope3.cat6.business_travel@2.0.0")])
+    assert without.co2e_kg == Decimal("160.98")  # 1000 pkm × 0.16098 (without RF)
+    assert with_rf.co2e_kg == Decimal("272.57")  # 1000 pkm × 0.27257 (with RF)

@@ -121,7 +121,7 @@ def number_text(ch: Chooser, negative: bool = False) -> str:
         places = ch.integer(0, 25)
         text = f"{whole}.{str(ch.integer(0, 10**places - 1)).zfill(places)}" if places else str(whole)
     if negative and ch.chance(30):
-        text = "-" + text.strip()
+        text = "-" + text.strip().lstrip("+")
     return text
 
 

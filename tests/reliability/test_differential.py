@@ -142,7 +142,7 @@ NUMBERS = ["0", "1", "2", "0.5", "3", "7", "1e3", "2.5", "9", "12.75", "0.123456
 ENERGIES = ["5 kWh", "2.5 GJ", "0.001 MWh", "3 therm", "7 Btu", "0 kWh", "1e15 J", "0.123456789012345678901 kWh",
             "1 mmBtu", "2 therm_US", "1 TJ", "36 MJ"]
 MASSES = ["1 t", "2.5 lb", "500 g", "3 kg", "1 short_ton", "1 long_ton", "0 kg"]
-TEXTS = ['"GB"', '"Natural gas"', '"Diesel (average biofuel blend)"', "\"it's\"", "'say \"hi\"'",
+TEXTS = ['"GB"', '"Natural gas"', '"Natural Gas"', '"Propane"', '"Diesel (average biofuel blend)"', "\"it's\"", "'say \"hi\"'",
          "\"x'; DROP TABLE ccf.result; --\"", '"/* c */ -- d"', '"back\\\\slash"', '"é 电"', '""']
 DATES = ['date("2024-02-29")', 'date("2023-12-31")', 'date("2024-01-01")']
 COMPARE = ["==", "!=", "<", "<=", ">", ">="]
@@ -234,6 +234,12 @@ def _strategies():
 
 
 EXPR = _strategies()
+# a parameter is a constant: literals and arithmetic on them
+PARAMETER = st.one_of(
+    st.sampled_from(NUMBERS),
+    st.builds(lambda a, op, b: _p(a, op, b), st.sampled_from(NUMBERS), st.sampled_from([" + ", " - ", " * ", " / "]),
+              st.sampled_from(NUMBERS)),
+)
 
 
 def q(text: str) -> str:
@@ -241,11 +247,7 @@ def q(text: str) -> str:
     return yaml.safe_dump(text, default_style='"', allow_unicode=True, width=10**9).strip()
 
 
-@st.composite
-def generated_methodology(draw) -> str:
-    """A methodology over the rel_gen activity type with generated conditions and emissions."""
-    x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
-    return f"""\
+HEADER = """\
 methodology: rel.generated
 version: 1.0.0
 status: draft
@@ -255,12 +257,34 @@ ghg_protocol:
   source: generated
   method: fuel-based
   references: [reliability tests]
-factor_set: desnz-2024
-gwp: AR5
 activity: rel_gen
+"""
+
+
+@st.composite
+def generated_methodology(draw) -> str:
+    """A methodology over the rel_gen activity type with generated conditions and emissions.
+
+    Two shapes: DESNZ 2024 (gases stated in kg CO2e; a lookup without and one with a match key)
+    and EPA Hub 2025 (masses of CO2, CH4 and N2O weighted by GWP; lookups per kWh and per t,
+    so factors stated per mmBtu or short ton are converted). Every emission uses a factor
+    (an emission without one hits a known compiler bug, see test_known_bug_*).
+    """
+    x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
+    common = f"""\
+gwp: {draw(st.sampled_from(["AR5", "AR6", "AR4"]))}
 parameters:
-  p_num: {q(draw(EXPR("num", 1)).replace("n1", "2").replace("n2", "3").replace("p_num", "4"))}
+  p_num: {q(draw(PARAMETER))}
   p_energy: {q(draw(st.sampled_from(ENERGIES)))}
+"""
+    exclude = f"""\
+  - id: excluded
+    where: {q(x("bool"))}
+    exclude: {q(draw(st.sampled_from(["excluded: it's ; -- /* */", "plain reason", "é 电 🇬🇧"])))}
+"""
+    if draw(st.booleans()):
+        return HEADER + common + f"""\
+factor_set: desnz-2024
 factors:
   grid:
     select: {{level1: UK electricity, level3: "Electricity: UK"}}
@@ -268,23 +292,39 @@ factors:
   fuel:
     select: {{level1: Fuels, cv_basis: Gross CV}}
     match: {{level3: {q(x("text"))}}}
-    per: kWh
+    per: {draw(st.sampled_from(["kWh", "MJ", "therm"]))}
 rules:
-  - id: excluded
-    where: {q(x("bool"))}
-    exclude: {q(draw(st.sampled_from(["excluded: it's ; -- /* */", "plain reason", "é 电 🇬🇧"])))}
-  - id: total
+{exclude}  - id: total
     where: {q(x("bool"))}
     emissions: {q(_p(x("energy"), " * grid + ", x("mass"), " * 0.5 kgCO2e/t + ", x("num"), " * 2 kgCO2e"))}
   - id: per_gas
     where: {q(x("bool"))}
     emissions:
       co2: {q(_p(x("energy"), " * grid.co2"))}
-      ch4: {q(_p(x("mass"), " * 0.001 kgCH4/kg"))}
-      n2o: {q(_p(x("num"), " * 1 gN2O"))}
+      ch4: {q(_p(x("energy"), " * grid.ch4 + ", x("num"), " * 1 gCO2e"))}
+      n2o: {q(_p(x("energy"), " * grid.n2o"))}
   - id: by_fuel
     where: {q(x("bool"))}
     emissions: {q(_p(x("energy"), " * fuel"))}
+"""
+    return HEADER + common + f"""\
+factor_set: epa-hub-2025
+factors:
+  by_energy:
+    select: {{table: "1"}}
+    match: {{fuel_type: {q(x("text"))}}}
+    per: {draw(st.sampled_from(["kWh", "mmBtu", "GJ"]))}
+  by_mass:
+    select: {{table: "1"}}
+    match: {{fuel_type: label}}
+    per: {draw(st.sampled_from(["t", "short_ton", "lb"]))}
+rules:
+{exclude}  - id: per_gas
+    where: {q(x("bool"))}
+    emissions:
+      co2: {q(_p(x("energy"), " * by_energy.co2 + ", x("mass"), " * by_mass.co2"))}
+      ch4: {q(_p(x("energy"), " * by_energy.ch4 + ", x("num"), " * 1 gCH4"))}
+      n2o: {q(_p(x("mass"), " * by_mass.n2o"))}
 """
 
 
@@ -295,9 +335,10 @@ def rel_gen() -> ir.ActivityType:
 
 @pytest.fixture(scope="module")
 def rel_gen_spec(rel_gen) -> RowSpec:
-    data = shipped_factors("desnz-2024")
-    fuels = sorted({dict(r.attributes).get("level3", "") for r in data.records if dict(r.attributes).get("level1") == "Fuels"})
-    words = [yaml.safe_load(t) if not t.startswith("'") else t[1:-1] for t in TEXTS] + fuels[:40] + ["", " GB", "\t"]
+    desnz, epa = shipped_factors("desnz-2024").records, shipped_factors("epa-hub-2025").records
+    fuels = {dict(r.attributes).get("level3", "") for r in desnz if dict(r.attributes).get("level1") == "Fuels"}
+    fuels |= {dict(r.attributes).get("fuel_type", "") for r in epa if dict(r.attributes).get("table") == "1"}
+    words = [yaml.safe_load(t) if not t.startswith("'") else t[1:-1] for t in TEXTS] + sorted(fuels) + ["", " GB", "\t"]
     return RowSpec(rel_gen, words, pools={"label": words})
 
 
@@ -309,7 +350,7 @@ def test_generated_methodology_matches_reference(text, data, conn, rel_gen, rel_
     m = read_methodology(SourceFile(str(path), text), {"rel_gen": rel_gen}, factor_signatures())
     ch = DataChooser(data)
     cells = [rel_gen_spec.cells(ch, f"G{i}") for i in range(ch.integer(1, MAX_ROWS))]
-    run_and_compare(conn, folder, Subject(m, rel_gen_spec, shipped_factors("desnz-2024")), cells)
+    run_and_compare(conn, folder, Subject(m, rel_gen_spec, shipped_factors(m.factor_set)), cells)
 
 
 def test_generated_activity_type_covers_every_field_kind(rel_gen):
