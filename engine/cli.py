@@ -183,6 +183,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+    from ccf.engine.verify import verify
+
+    lib = api.require_clean(api.library())
+    with api.open_database() as conn:
+        v = verify(conn, args.run, lib)
+    if args.json:
+        _out(json.dumps({"run_id": v.run_id, "identical": v.identical, "rows_compared": v.checked, "differences": v.problems}, indent=2))
+    elif v.identical:
+        counts = ", ".join(f"{n} {name} rows" for name, n in v.checked.items())
+        _out(f"run {v.run_id} verified: recomputed from its recorded inputs, identical ({counts})")
+    else:
+        _out(f"run {v.run_id} could not be verified:")
+        for p in v.problems:
+            _out(f"  - {p}")
+    return 0 if v.identical else 1
+
+
 def cmd_lock(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.lock import record_new
@@ -256,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("b", help="ID@VERSION")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_diff)
+
+    s = sub.add_parser("verify", help="recompute a past run from its recorded inputs and compare")
+    s.add_argument("run", type=int, help="run id")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
     s.set_defaults(func=cmd_lock)

@@ -68,6 +68,7 @@ class RunReport:
     finished_at: datetime
     methodologies: tuple[MethodologyOutcome, ...]
     statements: int = field(default=0)
+    loads: tuple[int, ...] = ()  # the dataset's loads the run read (for verification)
 
     @property
     def co2e_kg(self) -> Decimal:
@@ -89,6 +90,7 @@ class RunReport:
             "engine_version": self.engine_version,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
+            "loads": list(self.loads),
             "total_co2e_kg": _dec(self.co2e_kg),
             "by_scope_category": {k: _dec(v) for k, v in sorted(by_scope.items())},
             "methodologies": [
@@ -147,7 +149,14 @@ def run(
                 progress(m.ref)
             outcomes.append(_run_one(ex, run_id, dataset, m))
         finished = datetime.now(timezone.utc)
-        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 1)
+        loads = tuple(
+            r[0] for r in ex.rows(
+                exp.select(column("load_id")).from_(table("activity_load"))
+                .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
+                {"dataset": dataset},
+            )
+        )
+        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, loads)
         ex.execute(
             exp.update(
                 table("run"),

@@ -13,12 +13,13 @@ same data gives the same results with parallel query forced on, and with its row
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reliability._support import (
@@ -40,7 +41,8 @@ from reliability._support import (
     write_rows,
 )
 from ccf.dsl import ir
-from ccf.dsl.evaluate import evaluate
+from ccf.dsl.evaluate import evaluate, factor_refs
+from ccf.dsl.units import is_terminating
 from ccf.dsl.library import Library, read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
 from ccf.engine.api import factor_signatures
@@ -342,12 +344,55 @@ def rel_gen_spec(rel_gen) -> RowSpec:
     return RowSpec(rel_gen, words, pools={"label": words})
 
 
+# --- known compiler bugs ----------------------------------------------------------------------
+# Each is reproduced by a strict xfail test below (test_known_bug_*). The generated-methodology
+# test steps around methodologies that contain one, so that it keeps finding new differences;
+# when a bug is fixed its xfail test passes, fails as XPASS, and its entry here must go.
+# CCF_KEEP_KNOWN_BUGS=1 turns the filter off.
+
+
+def _nodes(node: object):
+    if isinstance(node, ir.Node):
+        yield node
+        for v in vars(node).values():
+            for child in v if isinstance(v, tuple) else (v,):
+                yield from _nodes(child)
+
+
+def _rescale_of_sum(m: ir.Methodology) -> bool:
+    """compile.visit_Rescale/scale_sql: ccf.div(x * p, q) does not parenthesise x, so for
+    x = a + b it computes a + (b * p)."""
+    roots = [r.where for r in m.rules if r.where is not None] + [em.value for r in m.rules for em in r.emissions]
+    roots += [node for lk in m.lookups for _, node in lk.match] + [p.value for p in m.parameters]
+    return any(
+        isinstance(n, ir.Rescale) and not is_terminating(n.ratio) and n.ratio.numerator != 1
+        and isinstance(n.operand, ir.Arith) and n.operand.op in "+-"
+        for root in roots for n in _nodes(root)
+    )
+
+
+def _emission_without_factor(m: ir.Methodology) -> bool:
+    """compile._evaluate ids(): an emission without a factor gives ARRAY[] (untyped), which
+    PostgreSQL refuses: 'cannot determine type of empty array'."""
+    return any(not list(factor_refs(em.value)) for r in m.rules for em in r.emissions)
+
+
+KNOWN_BUGS = {"rescale_of_sum": _rescale_of_sum, "emission_without_factor": _emission_without_factor}
+
+
+def known_bugs(m: ir.Methodology) -> list[str]:
+    if os.environ.get("CCF_KEEP_KNOWN_BUGS") == "1":
+        return []
+    return [name for name, has in KNOWN_BUGS.items() if has(m)]
+
+
 @settings(max_examples=GENERATED_EXAMPLES, **SETTINGS)
 @given(text=generated_methodology(), data=st.data())
 def test_generated_methodology_matches_reference(text, data, conn, rel_gen, rel_gen_spec, folder):
     path = folder / f"{unique('m')}.yaml"
     path.write_text(text, encoding="utf-8")
     m = read_methodology(SourceFile(str(path), text), {"rel_gen": rel_gen}, factor_signatures())
+    assume(not known_bugs(m))
     ch = DataChooser(data)
     cells = [rel_gen_spec.cells(ch, f"G{i}") for i in range(ch.integer(1, MAX_ROWS))]
     run_and_compare(conn, folder, Subject(m, rel_gen_spec, shipped_factors(m.factor_set)), cells)
