@@ -221,6 +221,8 @@ class Checker:
         return ir.Const(value, ir.quantity(unit.dimension), unit.scale, span=e.span)
 
     def visit_String(self, e: ast.String, scope: _Scope) -> ir.Node:
+        if "\x00" in e.value:
+            raise self.error("E309", "a text cannot contain the NUL character (\\0)", e.span)
         return ir.TextConst(e.value, span=e.span)
 
     def visit_Bool(self, e: ast.Bool, scope: _Scope) -> ir.Node:

@@ -165,7 +165,10 @@ class _Builder:
         self.scalars[path] = ScalarText(_span(self.source, node), node.style)
         if node.tag.endswith(":float"):
             return node.value  # decimals stay text: they become Decimals, never floats
-        return self._scalar(node)
+        value = self._scalar(node)
+        if isinstance(value, str) and "\x00" in value:  # a "\0" escape: no database can store it
+            self.errors.append(Diagnostic("E107", "a text cannot contain the NUL character (\\0)", _span(self.source, node)))
+        return value
 
     def _scalar(self, node: ScalarNode) -> Any:
         try:

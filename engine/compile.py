@@ -569,6 +569,8 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
             if em is None:
                 return None
             refs = list(dict.fromkeys((r.lookup, r.gas) for r in factor_refs(em.value)))
+            if not refs:  # a factor the organisation supplies in its activity data
+                return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("TEXT[]", dialect="postgres"))
             return exp.Array(expressions=[column(_lookup_col(lk, g2, "_id"), "r") for lk, g2 in refs])
 
         select += [

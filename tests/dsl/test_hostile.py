@@ -88,6 +88,9 @@ def test_string_literal_survives_exactly(check, base, s: str) -> None:
     if "\r" in s:  # '\r' has no escape in the language: the raw character is kept in the literal
         assert m is None or s in text_consts(m)
         return
+    if "\x00" in s:  # refused with a diagnostic: PostgreSQL text cannot hold NUL
+        assert m is None
+        return
     assert m is not None
     assert s in text_consts(m)
 
@@ -95,6 +98,9 @@ def test_string_literal_survives_exactly(check, base, s: str) -> None:
 @pytest.mark.parametrize("s", HOSTILE, ids=IDS)
 def test_exclusion_reason_survives_exactly(check, base, s: str) -> None:
     m = run(check, base + f"  - id: excluded\n    exclude: {q(s)}\n")
+    if "\x00" in s:  # refused with a diagnostic: PostgreSQL text cannot hold NUL
+        assert m is None
+        return
     assert m is not None
     assert m.rules[-1].exclude == s
 
@@ -104,6 +110,9 @@ def test_title_description_and_factor_selection_survive_exactly(check, base, s: 
     text = base.replace("title: Test electricity", f"title: {q(s)}\ndescription: {q(s)}")
     text = text.replace('level3: "Electricity: UK"', f"level3: {q(s)}")
     m = run(check, text)
+    if "\x00" in s:  # refused with a diagnostic: PostgreSQL text cannot hold NUL
+        assert m is None
+        return
     assert m is not None
     assert m.title == s
     assert dict(m.lookups[0].select)["level3"] == s

@@ -377,7 +377,49 @@ def _emission_without_factor(m: ir.Methodology) -> bool:
     return any(not list(factor_refs(em.value)) for r in m.rules for em in r.emissions)
 
 
-KNOWN_BUGS = {"rescale_of_sum": _rescale_of_sum, "emission_without_factor": _emission_without_factor}
+def _sql_integer(n: ir.Node) -> bool:
+    """Whether PostgreSQL types the compiled expression as an integer (a literal without a
+    decimal point, and arithmetic on such)."""
+    if isinstance(n, ir.Const):
+        return n.value.as_tuple().exponent >= 0  # type: ignore[operator]
+    if isinstance(n, ir.ParamRef):
+        return _sql_integer(n.value)
+    if isinstance(n, ir.Neg):
+        return _sql_integer(n.operand)
+    if isinstance(n, ir.Arith):
+        both_const = isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const)  # cast to NUMERIC
+        return n.op != "/" and not both_const and _sql_integer(n.left) and _sql_integer(n.right)
+    if isinstance(n, ir.Rescale):
+        return is_terminating(n.ratio) and n.ratio.denominator == 1 and _sql_integer(n.operand)
+    if isinstance(n, (ir.Coalesce, ir.IfThen)):
+        sides = (n.left, n.right) if isinstance(n, ir.Coalesce) else (n.then, n.otherwise)
+        return all(_sql_integer(x) or isinstance(x, ir.NullConst) for x in sides)
+    if isinstance(n, ir.Func) and n.name in ("abs", "min", "max"):
+        return all(_sql_integer(a) for a in n.args)
+    return False
+
+
+def _integer_arithmetic(m: ir.Methodology) -> bool:
+    """compile.visit_Arith casts only a Const-Const operation to NUMERIC: parameters, negated
+    literals and unit ratios multiply as PostgreSQL integers and overflow ('integer out of
+    range') where NUMERIC would not."""
+    roots = [r.where for r in m.rules if r.where is not None] + [em.value for r in m.rules for em in r.emissions]
+    roots += [node for lk in m.lookups for _, node in lk.match]
+    for root in roots:
+        for n in _nodes(root):
+            if isinstance(n, ir.Arith) and n.op != "/" and _sql_integer(n.left) and _sql_integer(n.right):
+                if not (isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const)):
+                    return True
+            if isinstance(n, ir.Rescale) and not is_terminating(n.ratio) and n.ratio.numerator != 1 and _sql_integer(n.operand):
+                return True
+    return False
+
+
+KNOWN_BUGS = {
+    "rescale_of_sum": _rescale_of_sum,
+    "emission_without_factor": _emission_without_factor,
+    "integer_arithmetic": _integer_arithmetic,
+}
 
 
 def known_bugs(m: ir.Methodology) -> list[str]:
