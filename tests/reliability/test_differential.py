@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -377,41 +378,87 @@ def _emission_without_factor(m: ir.Methodology) -> bool:
     return any(not list(factor_refs(em.value)) for r in m.rules for em in r.emissions)
 
 
-def _sql_integer(n: ir.Node) -> bool:
-    """Whether PostgreSQL types the compiled expression as an integer (a literal without a
-    decimal point, and arithmetic on such)."""
+_INT_MAX = {4: 2**31 - 1, 8: 2**63 - 1}
+
+
+def _int_type(v: Decimal) -> int | None:
+    """PostgreSQL's type of a literal without a decimal point: int4, int8, else NUMERIC (None)."""
+    return next((t for t, top in _INT_MAX.items() if abs(v) <= top), None)
+
+
+class _Overflow(Exception):
+    pass
+
+
+def _integers(n: ir.Node) -> tuple[int, set] | None:
+    """(int4/int8, possible values) when PostgreSQL types the compiled expression as an
+    integer — a literal without a decimal point, or arithmetic on such that compile.py does not
+    cast — else None; raises _Overflow where that integer arithmetic leaves its type's range."""
+
+    def combine(op, a, b):
+        if a is None or b is None:
+            return None
+        t = max(a[0], b[0])
+        out = set()
+        for x in a[1]:
+            for y in b[1]:
+                r = None if x is None or y is None else op(x, y)
+                if r is not None and abs(r) > _INT_MAX[t]:
+                    raise _Overflow()
+                out.add(r)
+        return t, out
+
+    ops = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}
     if isinstance(n, ir.Const):
-        return n.value.as_tuple().exponent >= 0  # type: ignore[operator]
+        t = _int_type(n.value) if n.value.as_tuple().exponent >= 0 else None  # type: ignore[operator]
+        return (t, {n.value}) if t else None
+    if isinstance(n, ir.NullConst):
+        return 4, {None}
     if isinstance(n, ir.ParamRef):
-        return _sql_integer(n.value)
+        return _integers(n.value)
     if isinstance(n, ir.Neg):
-        return _sql_integer(n.operand)
+        x = _integers(n.operand)
+        return None if x is None else (x[0], {None if v is None else -v for v in x[1]})
     if isinstance(n, ir.Arith):
-        both_const = isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const)  # cast to NUMERIC
-        return n.op != "/" and not both_const and _sql_integer(n.left) and _sql_integer(n.right)
+        if n.op == "/" or (isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const)):
+            _integers(n.left), _integers(n.right)
+            return None
+        return combine(ops[n.op], _integers(n.left), _integers(n.right))
     if isinstance(n, ir.Rescale):
-        return is_terminating(n.ratio) and n.ratio.denominator == 1 and _sql_integer(n.operand)
-    if isinstance(n, (ir.Coalesce, ir.IfThen)):
-        sides = (n.left, n.right) if isinstance(n, ir.Coalesce) else (n.then, n.otherwise)
-        return all(_sql_integer(x) or isinstance(x, ir.NullConst) for x in sides)
-    if isinstance(n, ir.Func) and n.name in ("abs", "min", "max"):
-        return all(_sql_integer(a) for a in n.args)
-    return False
+        x = _integers(n.operand)
+        factor = n.ratio.numerator if not is_terminating(n.ratio) else (n.ratio.numerator if n.ratio.denominator == 1 else None)
+        if factor is None or factor == 1 or _int_type(Decimal(factor)) is None:
+            return None
+        product = combine(ops["*"], x, (_int_type(Decimal(factor)), {Decimal(factor)}))
+        return product if is_terminating(n.ratio) else None
+    if isinstance(n, (ir.Coalesce, ir.IfThen, ir.Func)):
+        if isinstance(n, ir.IfThen):
+            _integers(n.cond)
+        sides = [n.left, n.right] if isinstance(n, ir.Coalesce) else [n.then, n.otherwise] if isinstance(n, ir.IfThen) else list(n.args)
+        if isinstance(n, ir.Func) and n.name not in ("abs", "min", "max"):
+            for a in sides:
+                _integers(a)
+            return None
+        parts = [_integers(x) for x in sides]
+        if any(p is None for p in parts):
+            return None
+        return max(p[0] for p in parts), set().union(*(p[1] for p in parts))  # type: ignore[index]
+    for child in (c for v in vars(n).values() for c in (v if isinstance(v, tuple) else (v,)) if isinstance(c, ir.Node)):
+        _integers(child)
+    return None
 
 
 def _integer_arithmetic(m: ir.Methodology) -> bool:
     """compile.visit_Arith casts only a Const-Const operation to NUMERIC: parameters, negated
-    literals and unit ratios multiply as PostgreSQL integers and overflow ('integer out of
-    range') where NUMERIC would not."""
+    literals and unit ratios otherwise multiply as PostgreSQL integers, and overflow ('integer
+    out of range') where NUMERIC would not."""
     roots = [r.where for r in m.rules if r.where is not None] + [em.value for r in m.rules for em in r.emissions]
     roots += [node for lk in m.lookups for _, node in lk.match]
-    for root in roots:
-        for n in _nodes(root):
-            if isinstance(n, ir.Arith) and n.op != "/" and _sql_integer(n.left) and _sql_integer(n.right):
-                if not (isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const)):
-                    return True
-            if isinstance(n, ir.Rescale) and not is_terminating(n.ratio) and n.ratio.numerator != 1 and _sql_integer(n.operand):
-                return True
+    try:
+        for root in roots:
+            _integers(root)
+    except _Overflow:
+        return True
     return False
 
 
