@@ -183,6 +183,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ccf.engine import api
+    from ccf.engine.explain import explain
+
+    lib = api.require_clean(api.library())
+    with api.open_database() as conn:
+        e = explain(conn, args.run, args.activity_id, lib)
+    _out(json.dumps(e.to_json(), indent=2) if args.json else e.render())
+    return 0 if all(p.reproduces_stored for p in e.parts) else 1
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.verify import verify
@@ -275,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("b", help="ID@VERSION")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_diff)
+
+    s = sub.add_parser("explain", help="the derivation of one activity row's result in a run")
+    s.add_argument("run", type=int, help="run id")
+    s.add_argument("activity_id", help="activity id")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_explain)
 
     s = sub.add_parser("verify", help="recompute a past run from its recorded inputs and compare")
     s.add_argument("run", type=int, help="run id")

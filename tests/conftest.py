@@ -45,7 +45,9 @@ def pg_admin_url() -> str:
     if not os.environ.get("CCF_DATABASE_URL"):
         # Not under pytest's basetemp: pytest resets that folder to mode 0700 at each session
         # start, which locks out the embedded server (it runs as its own system user under root).
-        os.environ.setdefault("CCF_HOME", str(Path(tempfile.gettempdir()) / "ccf-tests"))
+        # In CI every run starts from an empty data directory; locally the server is reused.
+        home = tempfile.mkdtemp(prefix="ccf-ci-") if os.environ.get("CI") else str(Path(tempfile.gettempdir()) / "ccf-tests")
+        os.environ.setdefault("CCF_HOME", home)
     return _admin_url()
 
 

@@ -1,0 +1,281 @@
+"""Explain one activity row of a run: the derivation of its result, re-computed and checked.
+
+The explanation is computed by the reference evaluator (dsl/evaluate.py) from the same inputs
+the run used — the activity row as loaded, the methodology version, the installed factor set,
+the GWP set and the region hierarchy — and is checked against the rows the run stored: the
+explanation's arithmetic must reproduce them exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import evaluate as ev
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.diff import source_text
+from ccf.dsl.library import Library
+from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
+from ccf.engine.compile import activity_table_name
+from ccf.engine.sql import Executor, column, param, table, text
+
+
+@dataclass(frozen=True)
+class _Factor:
+    factor_id: str
+    unit: str
+    gas: str
+    value: Decimal
+    attributes: tuple[tuple[str, str], ...]
+    region: str | None
+    year: int | None
+
+
+@dataclass
+class MethodologyExplanation:
+    ref: str
+    lines: list[str] = field(default_factory=list)
+    outcome: str = ""
+    reproduces_stored: bool = False
+    stored: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    run_id: int
+    activity_id: str
+    dataset: str
+    parts: list[MethodologyExplanation] = field(default_factory=list)
+
+    def render(self) -> str:
+        out = [f"run {self.run_id} · dataset {self.dataset} · activity {self.activity_id}"]
+        for p in self.parts:
+            out.append("")
+            out.append(f"{p.ref}: {p.outcome}")
+            out += [f"  {line}" for line in p.lines]
+            out.append(
+                "  check: the derivation reproduces the stored rows exactly"
+                if p.reproduces_stored else "  check: THE DERIVATION DOES NOT MATCH THE STORED ROWS"
+            )
+        return "\n".join(out)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "activity_id": self.activity_id, "dataset": self.dataset,
+            "methodologies": [
+                {"methodology": p.ref, "outcome": p.outcome, "derivation": p.lines, "reproduces_stored": p.reproduces_stored}
+                for p in self.parts
+            ],
+        }
+
+
+def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Library) -> Explanation:
+    ex = Executor(conn)
+    head = ex.one(exp.select(column("dataset")).from_(table("run")).where(_eq("run_id")), {"run_id": run_id})
+    if head is None:
+        raise CcfError(f"there is no run {run_id}")
+    dataset = head[0]
+    out = Explanation(run_id, activity_id, dataset)
+    recorded = ex.rows(
+        exp.select(column("methodology_id"), column("version"), column("content_hash"))
+        .from_(table("run_methodology")).where(_eq("run_id")).order_by(column("methodology_id")),
+        {"run_id": run_id},
+    )
+    for mid, version, content_hash in recorded:
+        m = lib.methodologies.get((mid, version))
+        if m is None or m.content_hash != content_hash:
+            raise CcfError(f"{mid}@{version} is not in the library as the run used it (see 'ccf verify {run_id}')")
+        row = _activity_row(ex, m, dataset, activity_id)
+        if row is None:
+            continue
+        out.parts.append(_explain_one(ex, run_id, m, row))
+    if not out.parts:
+        raise CcfError(f"activity {activity_id!r} is not in dataset {dataset!r} for any methodology of run {run_id}")
+    return out
+
+
+def _eq(col: str) -> exp.Expression:
+    return exp.EQ(this=column(col), expression=param(col))
+
+
+def _activity_row(ex: Executor, m: ir.Methodology, dataset: str, activity_id: str) -> dict[str, Any] | None:
+    cur = ex.execute(
+        exp.select(exp.Star()).from_(table(activity_table_name(m.activity.id)))
+        .where(exp.and_(_eq("dataset"), _eq("activity_id"))),
+        {"dataset": dataset, "activity_id": activity_id},
+    )
+    got = cur.fetchone()
+    return None if got is None else dict(zip([d.name for d in cur.description], got))
+
+
+_RESOLVERS: dict[tuple[str, str], ev.RecordsResolver] = {}
+
+
+def _resolver(ex: Executor, m: ir.Methodology) -> ev.RecordsResolver:
+    """A resolver over the installed edition's factors; an installed edition never changes, so
+    it is read once per process and edition checksum."""
+    fs = ex.one(
+        exp.select(column("factor_set_id"), column("sha256")).from_(table("factor_set"))
+        .where(exp.EQ(this=column("set_id"), expression=text(m.factor_set)))
+    )
+    if fs is None:
+        raise CcfError(f"factor set {m.factor_set} is not installed")
+    key = (m.factor_set, fs[1])
+    if key not in _RESOLVERS:
+        rows = ex.rows(
+            exp.select(*[column(c) for c in ("factor_id", "unit", "gas", "value", "attributes", "region", "factor_year")])
+            .from_(table("factor")).where(exp.EQ(this=column("factor_set_id"), expression=param("fs"))),
+            {"fs": fs[0]},
+        )
+        records = [_Factor(fid, unit, gas, value, tuple(sorted(attrs.items())), region, year) for fid, unit, gas, value, attrs, region, year in rows]
+        chain = ex.rows(exp.select(column("region"), column("ancestor"), column("depth")).from_(table("region_ancestor")))
+        _RESOLVERS[key] = ev.RecordsResolver(records, regions=[tuple(r) for r in chain])
+    return _RESOLVERS[key]
+
+
+def _gwp(ex: Executor, m: ir.Methodology) -> dict[str, Decimal]:
+    rows = ex.rows(exp.select(column("gas"), column("value")).from_(table("gwp")).where(exp.EQ(this=column("gwp_set"), expression=text(m.gwp))))
+    return {g: v for g, v in rows}
+
+
+def _shown(value: Decimal | None, scale: Fraction, unit: str) -> str:
+    if value is None:
+        return "(empty)"
+    return f"{_plain(value)} {unit}".strip()
+
+
+def _plain(d: Decimal) -> str:
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _display_unit(node: ir.Node) -> tuple[str, Fraction]:
+    """The unit to show a quantity in: the dimension's display unit, else its own scale."""
+    for _, (dim, display) in registry().dimensions.items():
+        if dim == node.type.dimension:
+            return display, parse_unit(display).scale
+    for name, u in registry().units.items():
+        if u.dimension == node.type.dimension and u.scale == node.scale:
+            return name, u.scale
+    return "", Fraction(1)
+
+
+def _leaves(node: ir.Node) -> list[ir.Node]:
+    """Fields, parameters and factors an expression reads, in order, once each."""
+    if isinstance(node, (ir.FieldRef, ir.ParamRef, ir.FactorRef)):
+        return [node]
+    out: list[ir.Node] = []
+    for value in vars(node).values():
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, ir.Node):
+                for leaf in _leaves(child):
+                    if leaf not in out:
+                        out.append(leaf)
+    return out
+
+
+def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any]) -> MethodologyExplanation:
+    resolver, gwp = _resolver(ex, m), _gwp(ex, m)
+    meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
+    gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
+    outcome = ev.evaluate_row(m, row, resolver, gwp)
+    values = ev._row_factors(m, row, resolver)  # what each lookup found for this row
+    e = ev.Evaluator(row, values)
+    p = MethodologyExplanation(m.ref)
+    lines = p.lines
+    lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")
+    lines.append("activity data:")
+    for f in m.activity.fields:
+        if f.name in row and f.name not in ("activity_id",):
+            unit = row.get(f"{f.name}_unit")
+            lines.append(f"  {f.name} = {row[f.name] if row[f.name] is not None else '(empty)'}{(' ' + unit) if unit else ''}")
+    lines.append("rules, in order (the first whose condition is true decides):")
+    chosen = getattr(outcome, "rule_id", None)
+    for r in m.rules:
+        cond = "always" if r.where is None else f"{source_text(r.where.span)} → {_truth(e(r.where))}"
+        lines.append(f"  {r.id}: {cond}")
+        if r.id == chosen:
+            break
+    for lk in m.lookups:
+        for gas in lk.gases:
+            got = values.get((lk.name, gas))
+            if got is None or got.candidates == 0:
+                continue
+            lines.append(
+                f"factor {lk.name}.{gas.lower()}: {m.factor_set} factor {got.factor_id}, match level {got.match_level}"
+            )
+    if isinstance(outcome, ev.Excluded):
+        p.outcome = f"excluded by rule {outcome.rule_id}: {outcome.reason}"
+    elif isinstance(outcome, ev.Unmatched):
+        p.outcome = f"unmatched ({outcome.reason_code}{': ' + outcome.lookup if outcome.lookup else ''})"
+    else:
+        p.outcome = f"result by rule {outcome.rule_id}: {_plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))} kg CO2e"
+        rule = next(r for r in m.rules if r.id == outcome.rule_id)
+        for em in rule.emissions:
+            lines.append(f"{em.gas}: {source_text(em.value.span)}")
+            for leaf in _leaves(em.value):
+                v = e.number(leaf)
+                if isinstance(leaf, ir.FactorRef):  # as published: numerator unit of the set, per the lookup's unit
+                    per = next(lk.per for lk in m.lookups if lk.name == leaf.lookup)
+                    unit = f"{gas_units.get(leaf.gas, '')}/{per}"
+                    lines.append(f"  {leaf.lookup}.{leaf.gas.lower()} = {_shown(v, Fraction(1), unit)}")
+                    continue
+                unit, shown_scale = _display_unit(leaf)
+                shown = None if v is None else _scaled(v, leaf.scale / shown_scale)
+                raw_unit = row.get(f"{leaf.name}_unit") if isinstance(leaf, ir.FieldRef) else None
+                conversion = ""
+                if raw_unit and raw_unit != unit and row.get(leaf.name) is not None:
+                    ratio = parse_unit(raw_unit).scale / shown_scale
+                    shown_ratio = _plain(fraction_to_decimal(ratio)) if is_terminating(ratio) else f"{ratio.numerator}/{ratio.denominator}"
+                    conversion = f"{_plain(row[leaf.name])} {raw_unit} × {shown_ratio} = "
+                lines.append(f"  {leaf.name} = {conversion}{_shown(shown, shown_scale, unit)}")
+            g = next((x for x in outcome.gases if x.gas == em.gas), None)
+            if g is None:
+                continue
+            if g.gwp is not None:
+                lines.append(f"  = {_plain(g.gas_kg)} kg {em.gas} × GWP {_plain(g.gwp)} ({m.gwp}) = {_plain(g.co2e_kg)} kg CO2e")
+            else:
+                lines.append(f"  = {_plain(g.co2e_kg)} kg CO2e")
+    p.stored = _stored(ex, run_id, m, row["activity_id"])
+    p.reproduces_stored = _same(outcome, p.stored)
+    return p
+
+
+def _truth(v: object) -> str:
+    return {True: "true", False: "false", None: "null (not true)"}.get(v, str(v))  # type: ignore[arg-type]
+
+
+def _scaled(v: Decimal, ratio: Fraction) -> Decimal:
+    """v × ratio for display; exact when the ratio terminates, else to 20 places like ccf.div."""
+    if is_terminating(ratio):
+        return ev.EXACT.multiply(v, fraction_to_decimal(ratio))
+    return ev.div(ev.EXACT.multiply(v, Decimal(ratio.numerator)), Decimal(ratio.denominator)) or Decimal(0)
+
+
+def _stored(ex: Executor, run_id: int, m: ir.Methodology, activity_id: str) -> list[dict[str, Any]]:
+    cur = ex.execute(
+        exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"))
+        .from_(table("result"))
+        .where(exp.and_(_eq("run_id"), exp.EQ(this=column("methodology_id"), expression=text(m.id)), _eq("activity_id")))
+        .order_by(column("gas")),
+        {"run_id": run_id, "activity_id": activity_id},
+    )
+    return [dict(zip([d.name for d in cur.description], r)) for r in cur.fetchall()]
+
+
+def _same(outcome: ev.RowOutcome, stored: list[dict[str, Any]]) -> bool:
+    if not isinstance(outcome, ev.Result):
+        return stored == []
+    mine = sorted(
+        (g.gas, g.gas_kg, g.gwp, g.co2e_kg, list(g.factor_ids), g.match_level, outcome.rule_id) for g in outcome.gases
+    )
+    theirs = sorted(
+        (s["gas"], s["gas_kg"], s["gwp"], s["co2e_kg"], list(s["factor_ids"]), s["match_level"], s["rule_id"]) for s in stored
+    )
+    return mine == theirs
