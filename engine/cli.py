@@ -281,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_factors_parser(sub)
 
+    from ccf.engine.inventory.commands import add_parser as add_inventory_parser
+
+    add_inventory_parser(sub)
+
     s = sub.add_parser("diff", help="semantic diff of two methodology versions")
     s.add_argument("a", help="ID@VERSION")
     s.add_argument("b", help="ID@VERSION")

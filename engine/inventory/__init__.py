@@ -1,0 +1,13 @@
+"""GHG inventory reports: the organisational boundary and consolidation over finished runs.
+
+The path a report takes (docs/reporting.md)::
+
+    entity CSV --entities.py--> ccf.entity_set, ccf.entity      (validated, immutable)
+    runs + entity set + approach
+        --consolidation.py--> sqlglot trees: recursive ownership CTE, consolidated facts,
+                              GROUPING SETS of every breakdown            (SQL, exact NUMERIC)
+        --inventory.py-----> Inventory: exact kg per section, row and Scope 2 basis;
+                              coverage; base-year comparison              (Decimal, no rounding)
+        --presentation.py--> the report document: every displayed figure, rounded once
+        --formats.py-------> terminal table, CSV, JSON          --html.py--> HTML with SVG charts
+"""

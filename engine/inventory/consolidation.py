@@ -1,0 +1,291 @@
+"""Consolidation as sqlglot trees: the ownership hierarchy and every breakdown, set-based.
+
+GHG Protocol Corporate Standard, chapter 3 (docs/reporting.md#consolidation). The share of an
+entity's emissions the reporting company accounts for is a product along the chain of links
+from the root down to the entity, one factor per link:
+
+=====================  ====================================================================
+approach               factor of one link (parent -> entity)
+=====================  ====================================================================
+equity share           the parent's equity share in the entity
+financial control      1 under financial control; the equity share under joint financial
+                       control; 0 otherwise
+operational control    1 under operational control; 0 otherwise
+=====================  ====================================================================
+
+One recursive CTE (``ownership``) walks the hierarchy once and carries all three products; the
+approach only chooses which column multiplies ``ccf.result.co2e_kg``. Nothing here loops over
+entities or rows in Python, and nothing is rounded: NUMERIC products of exact decimals.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ccf.engine.sql import column, ident, number, param, table
+
+APPROACHES = ("equity-share", "financial-control", "operational-control")
+SHARE_COLUMN = {
+    "equity-share": "equity_share",
+    "financial-control": "financial_share",
+    "operational-control": "operational_share",
+}
+OWNERSHIP_COLUMNS = (
+    "entity", "name", "parent", "country", "depth", "path", "equity_share", "financial_share", "operational_share",
+)
+# Groupings of the consolidated facts, one per breakdown of the report; () is the total.
+GROUPINGS = {
+    "total": (),
+    "scope": ("scope",),
+    "category": ("scope", "category"),
+    "gas": ("gas",),
+    "period_year": ("period_year",),
+    "method": ("method",),
+    "match_level": ("match_level",),
+}
+_DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level")
+BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported outside the scopes
+
+
+def _eq(a: exp.Expression, b: exp.Expression) -> exp.EQ:
+    return exp.EQ(this=a, expression=b)
+
+
+def _numeric(value: int) -> exp.Cast:
+    return exp.Cast(this=number(value), to=exp.DataType.build("NUMERIC"))
+
+
+def _case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression) -> exp.Case:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in whens], default=default)
+
+
+def ownership_cte() -> exp.CTE:
+    """WITH RECURSIVE ownership: every entity of %(entity_set)s reachable from the root, with
+    its depth, its path from the root (as file line numbers, so ORDER BY path lists the tree
+    depth first in the author's order), and its effective share under each approach."""
+    anchor = (
+        exp.select(
+            column("entity", "e"), column("name", "e"), column("parent", "e"), column("country", "e"),
+            exp.alias_(number(0), "depth"),
+            exp.alias_(exp.Array(expressions=[column("line_no", "e")]), "path"),
+            exp.alias_(_numeric(1), "equity_share"),
+            exp.alias_(_numeric(1), "financial_share"),
+            exp.alias_(_numeric(1), "operational_share"),
+        )
+        .from_(table("entity", alias="e"))
+        .where(exp.and_(_eq(column("entity_set", "e"), param("entity_set")), exp.Is(this=column("parent", "e"), expression=exp.Null())))
+    )
+    link_financial = _case(
+        (column("financial_control", "c"), number(1)),
+        (column("joint_financial_control", "c"), column("equity_share", "c")),
+        default=number(0),
+    )
+    link_operational = _case((column("operational_control", "c"), number(1)), default=number(0))
+    step = (
+        exp.select(
+            column("entity", "c"), column("name", "c"), column("parent", "c"), column("country", "c"),
+            exp.Add(this=column("depth", "o"), expression=number(1)),
+            exp.DPipe(this=column("path", "o"), expression=column("line_no", "c")),
+            exp.Mul(this=column("equity_share", "o"), expression=column("equity_share", "c")),
+            exp.Mul(this=column("financial_share", "o"), expression=exp.Paren(this=link_financial)),
+            exp.Mul(this=column("operational_share", "o"), expression=exp.Paren(this=link_operational)),
+        )
+        .from_(table("entity", alias="c"))
+        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
+              on=_eq(column("parent", "c"), column("entity", "o")))
+        .where(_eq(column("entity_set", "c"), param("entity_set")))
+    )
+    return exp.CTE(
+        this=exp.union(anchor, step, distinct=False),
+        alias=exp.TableAlias(this=ident("ownership"), columns=[ident(c) for c in OWNERSHIP_COLUMNS]),
+    )
+
+
+def bases_cte() -> exp.CTE:
+    """bases(basis): the Scope 2 methods reported side by side, from %(bases)s."""
+    unnest = exp.Unnest(
+        expressions=[exp.Cast(this=param("bases"), to=exp.DataType.build("TEXT[]", dialect="postgres"))],
+        alias=exp.TableAlias(this=ident("b"), columns=[ident("basis")]),
+    )
+    return exp.CTE(this=exp.select(column("basis", "b")).from_(unnest), alias=exp.TableAlias(this=ident("bases")))
+
+
+def facts_cte(approach: str) -> exp.CTE:
+    """facts: one row per result row of the runs %(runs)s and Scope 2 basis, consolidated.
+
+    Scope 1 and 3 rows belong to every basis; a Scope 2 row to the basis of its method. An
+    entity outside the entity set keeps its gross amount and has no consolidated one (NULL).
+    """
+    share = column(SHARE_COLUMN[approach], "o")
+    select = (
+        exp.select(
+            column("basis", "b"), column("run_id", "r"), column("methodology_id", "r"), column("activity_id", "r"),
+            column("dataset", "u"), column("activity_type", "m"),
+            column("scope", "m"), column("category", "m"), column("method", "m"),
+            column("gas", "r"), column("match_level", "r"), column("entity", "r"),
+            exp.alias_(exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "r")),
+                                to=exp.DataType.build("INT")), "period_year"),
+            exp.alias_(exp.not_(exp.Is(this=column("entity", "o"), expression=exp.Null())), "known"),
+            exp.alias_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
+                exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)), "outside_scopes"),
+            exp.alias_(column("co2e_kg", "r"), "gross_kg"),
+            exp.alias_(exp.Mul(this=column("co2e_kg", "r"), expression=share.copy()), "co2e_kg"),
+            exp.alias_(exp.Mul(this=column("gas_kg", "r"), expression=share.copy()), "gas_kg"),
+        )
+        .from_(table("result", alias="r"))
+        .join(table("run_methodology", alias="m"), on=exp.and_(
+            _eq(column("run_id", "m"), column("run_id", "r")),
+            _eq(column("methodology_id", "m"), column("methodology_id", "r")),
+        ))
+        .join(table("run", alias="u"), on=_eq(column("run_id", "u"), column("run_id", "r")))
+        .join(exp.Table(this=ident("bases"), alias=exp.TableAlias(this=ident("b"))), on=exp.or_(
+            exp.NEQ(this=column("scope", "m"), expression=number(2)),
+            _eq(column("method", "m"), column("basis", "b")),
+        ))
+        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
+              on=_eq(column("entity", "o"), column("entity", "r")), join_type="left")
+        .where(_eq(column("run_id", "r"), _any_run()))
+    )
+    return exp.CTE(this=select, alias=exp.TableAlias(this=ident("facts")))
+
+
+def _any_run() -> exp.Expression:
+    return exp.Any(this=exp.Paren(this=param("runs")))
+
+
+def _with(select: exp.Select, *ctes: exp.CTE) -> exp.Select:
+    select.set("with_", exp.With(expressions=list(ctes), recursive=True))
+    return select
+
+
+def sections_query(approach: str) -> exp.Select:
+    """Every breakdown at once: GROUP BY basis, outside_scopes, GROUPING SETS (one per breakdown).
+
+    ``grouping`` (GROUPING() of the dimensions) tells which breakdown a row belongs to; see
+    :func:`grouping_id`. Only entities of the set count; unknown entities are coverage.
+    """
+    dims = [column(d, "f") for d in _DIMENSIONS]
+    sets = exp.GroupingSets(expressions=[
+        exp.Tuple(expressions=[column(d, "f") for d in g]) for g in GROUPINGS.values()
+    ])
+    select = (
+        exp.select(
+            column("basis", "f"), column("outside_scopes", "f"),
+            exp.alias_(exp.Anonymous(this="GROUPING", expressions=[d.copy() for d in dims]), "grouping"),
+            *[d.copy() for d in dims],
+            exp.alias_(exp.Sum(this=column("co2e_kg", "f")), "co2e_kg"),
+            exp.alias_(exp.Sum(this=column("gas_kg", "f")), "gas_kg"),
+            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
+                exp.not_(exp.Is(this=column("gas_kg", "f"), expression=exp.Null()))]), "gas_kg_complete"),
+        )
+        .from_(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))))
+        .where(column("known", "f"))
+        .group_by(column("basis", "f"), column("outside_scopes", "f"), sets)
+        .order_by(exp.column("grouping"), column("basis", "f"), *[d.copy() for d in dims])
+    )
+    return _with(select, ownership_cte(), bases_cte(), facts_cte(approach))
+
+
+def grouping_id(names: tuple[str, ...]) -> int:
+    """The value of GROUPING(scope, …, match_level) for the rows of one grouping set."""
+    return sum(1 << (len(_DIMENSIONS) - 1 - i) for i, d in enumerate(_DIMENSIONS) if d not in names)
+
+
+def entities_query(approach: str) -> exp.Select:
+    """Every entity of the set (also those without activity rows) per basis: shares, sums, and
+    the number of its activity rows with results (dataset, activity type and id: each counted
+    once, whatever the basis and however many methodologies computed it)."""
+    f_on = exp.and_(
+        _eq(column("entity", "f"), column("entity", "o")),
+        _eq(column("basis", "f"), column("basis", "b")),
+        exp.not_(column("outside_scopes", "f")),
+    )
+    counts = (
+        exp.select(
+            column("entity", "f"),
+            # one activity row may have results under several methodologies (location- and
+            # market-based electricity): count it once
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[exp.Tuple(expressions=[
+                column("dataset", "f"), column("activity_type", "f"), column("activity_id", "f")])])), "activity_rows"),
+        )
+        .from_(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))))
+        .group_by(column("entity", "f"))
+    )
+    activity_rows = exp.Coalesce(this=column("activity_rows", "n"), expressions=[number(0)])
+    select = (
+        exp.select(
+            column("basis", "b"),
+            *[column(c, "o") for c in OWNERSHIP_COLUMNS],
+            exp.alias_(exp.Coalesce(this=exp.Sum(this=column("co2e_kg", "f")), expressions=[number(0)]), "co2e_kg"),
+            exp.alias_(exp.Coalesce(this=exp.Sum(this=column("gross_kg", "f")), expressions=[number(0)]), "gross_kg"),
+            exp.alias_(activity_rows.copy(), "activity_rows"),
+        )
+        .from_(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))))
+        .join(exp.Table(this=ident("bases"), alias=exp.TableAlias(this=ident("b"))), join_type="cross")
+        .join(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))), on=f_on, join_type="left")
+        .join(exp.Subquery(this=counts, alias=exp.TableAlias(this=ident("n"))),
+              on=_eq(column("entity", "n"), column("entity", "o")), join_type="left")
+        .group_by(column("basis", "b"), *[column(c, "o") for c in OWNERSHIP_COLUMNS], column("activity_rows", "n"))
+        .order_by(column("path", "o"), column("basis", "b"))
+    )
+    return _with(select, ownership_cte(), bases_cte(), facts_cte(approach))
+
+
+def unknown_entities_query() -> exp.Select:
+    """Result rows of %(runs)s whose entity is not in the set: activity rows and gross kg,
+    per run, methodology and entity (they are reported as coverage, never silently dropped)."""
+    select = (
+        exp.select(
+            column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])), "activity_rows"),
+            exp.alias_(exp.Sum(this=column("co2e_kg", "r")), "gross_kg"),
+        )
+        .from_(table("result", alias="r"))
+        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
+              on=_eq(column("entity", "o"), column("entity", "r")), join_type="left")
+        .where(exp.and_(
+            _eq(column("run_id", "r"), _any_run()),
+            exp.Is(this=column("entity", "o"), expression=exp.Null()),
+        ))
+        .group_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
+        .order_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
+    )
+    return _with(select, ownership_cte())
+
+
+def ownership_query() -> exp.Select:
+    """The entity set as a tree (depth-first by path) with the link's own columns and the
+    effective share under every approach (``ccf entities show``)."""
+    link_cols = ("equity_share", "financial_control", "joint_financial_control", "operational_control", "line_no")
+    select = (
+        exp.select(
+            *[column(c, "o") for c in OWNERSHIP_COLUMNS if c != "path"],
+            *[exp.alias_(column(c, "e"), f"link_{c}") for c in link_cols],
+        )
+        .from_(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))))
+        .join(table("entity", alias="e"), on=exp.and_(
+            _eq(column("entity_set", "e"), param("entity_set")), _eq(column("entity", "e"), column("entity", "o"))))
+        .order_by(column("path", "o"))
+    )
+    return _with(select, ownership_cte())
+
+
+def runs_query() -> exp.Select:
+    """The methodologies of the runs %(runs)s with their reconciliation counts."""
+    cols = ("methodology_id", "version", "content_hash", "scope", "category", "method", "factor_set", "gwp_set",
+            "rows_in", "rows_result", "rows_excluded", "rows_unmatched", "rows_rejected")
+    return (
+        exp.select(column("run_id", "r"), column("dataset", "r"), *[column(c, "m") for c in cols])
+        .from_(table("run", alias="r"))
+        .join(table("run_methodology", alias="m"), on=_eq(column("run_id", "m"), column("run_id", "r")))
+        .where(_eq(column("run_id", "r"), _any_run()))
+        .order_by(column("run_id", "r"), column("scope", "m"), column("category", "m"), column("methodology_id", "m"))
+    )
+
+
+def known_runs_query() -> exp.Select:
+    """Which of the run ids %(runs)s exist."""
+    return (
+        exp.select(column("run_id")).from_(table("run"))
+        .where(_eq(column("run_id"), _any_run()))
+    )

@@ -1,0 +1,224 @@
+"""Terminal table, CSV and JSON renderings of the report document (HTML: ``html.py``).
+
+None of these computes or rounds anything: they lay out the figures of
+``presentation.report_document``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Iterator
+
+from rich.console import Console
+from rich.table import Table
+
+from ccf.engine.inventory.presentation import APPROACH_TITLES, basis_label, to_json
+from ccf.engine.inventory.rounding import grouped
+
+FORMATS = ("table", "csv", "json", "html")
+CSV_COLUMNS = ("section", "row", "label", "basis", "measure", "value")
+
+
+def render(doc: dict, fmt: str) -> str:
+    """The document in one of FORMATS, as text."""
+    if fmt == "json":
+        return to_json(doc) + "\n"
+    if fmt == "csv":
+        return to_csv(doc)
+    if fmt == "html":
+        from ccf.engine.inventory.html import to_html
+
+        return to_html(doc)
+    if fmt == "table":
+        console = Console(width=160, file=io.StringIO(), highlight=False, color_system=None)
+        print_table(doc, console)
+        return console.file.getvalue()  # type: ignore[attr-defined]
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+# --- CSV: one line per value, long format -----------------------------------------------
+
+
+def csv_rows(doc: dict) -> Iterator[tuple[str, str, str, str, str, Any]]:
+    """(section, row, label, basis, measure, value) for every value of the document."""
+    for name in ("report", "consolidation_approach", "engine_version", "unit", "rounding_rule"):
+        yield "report", name, "", "", "value", doc[name]
+    yield "report", "entity_set", doc["entity_set"]["name"], "", "sha256", doc["entity_set"]["sha256"]
+    for name in ("runs", "datasets", "years", "bases"):
+        yield "report", name, "", "", "value", " ".join(map(str, doc[name]))
+    for basis, values in doc["totals"].items():
+        for measure, v in values.items():
+            yield "total", "total", "Total", basis, measure, v
+    for section in [*doc["sections"], doc["outside_scopes"]]:
+        sid = section["id"]
+        for row in section["rows"]:
+            for attr in ("parent", "country", "share_percent", "activity_rows"):
+                if attr in row:
+                    yield sid, row["key"], row["label"], "", attr, row[attr]
+            for basis, values in row["values"].items():
+                for measure, v in values.items():
+                    yield sid, row["key"], row["label"], basis, measure, v
+        for which, label in (("total", "Total"), ("rounding", "Rounding difference")):
+            for basis, values in section[which].items():
+                for measure, v in values.items():
+                    yield sid, which, label, basis, measure, v
+    cov = doc["coverage"]
+    for row in [*cov["methodologies"], {**cov["total"], "key": "total", "methodology": "Total"}]:
+        for measure, v in row.items():
+            if measure not in ("key", "methodology"):
+                yield "coverage", row["key"], row["methodology"], "", measure, v
+    for row in cov["unknown_entities"]:
+        for measure, v in row.items():
+            if measure not in ("key", "entity"):
+                yield "unknown_entities", row["key"], row["entity"], "", measure, v
+    by = doc["base_year"]
+    if by:
+        for name in ("runs", "recomputed_runs", "datasets", "years"):
+            yield "base_year", name, "", "", "value", " ".join(map(str, by[name]))
+        for name in ("methodology_versions", "significance_percent", "significant", "compared_with"):
+            yield "base_year", name, "", "", "value", by[name]
+        for basis, values in by["recalculation"].items():
+            for measure, v in values.items():
+                yield "base_year_recalculation", "total", "Total", basis, measure, v
+        for row in by["comparison"]["rows"]:
+            for basis, values in row["values"].items():
+                for measure, v in values.items():
+                    yield "base_year", row["key"], row["label"], basis, measure, v
+
+
+def to_csv(doc: dict) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for row in csv_rows(doc):
+        value = row[-1]
+        w.writerow([*row[:-1], "" if value is None else (str(value).lower() if isinstance(value, bool) else value)])
+    return out.getvalue()
+
+
+# --- terminal --------------------------------------------------------------------------
+
+
+def _t(text: str | None) -> str:
+    return grouped(text)
+
+
+def _pct(text: str | None) -> str:
+    return "—" if text is None else f"{text}%"
+
+
+def print_table(doc: dict, console: Console | None = None) -> None:
+    """The report as rich tables (the same figures as the JSON and HTML)."""
+    console = console or Console(width=160, highlight=False)
+    bases = doc["bases"]
+    console.print(f"GHG inventory — {APPROACH_TITLES[doc['consolidation_approach']]}, entity set "
+                  f"{doc['entity_set']['name']}, runs {', '.join(map(str, doc['runs']))} "
+                  f"(dataset {', '.join(doc['datasets'])}; {', '.join(map(str, doc['years'])) or 'no results'})")
+    for b in bases:
+        console.print(f"Total ({basis_label(b)}): {_t(doc['totals'][b]['co2e_t'])}")
+    for section in doc["sections"]:
+        _print_section(console, section, bases)
+    _print_section(console, doc["outside_scopes"], bases)
+    _print_coverage(console, doc["coverage"])
+    if doc["base_year"]:
+        _print_base_year(console, doc["base_year"], bases)
+    console.print(f"Rounding: {doc['rounding_rule']}")
+
+
+def _print_section(console: Console, section: dict, bases: list[str]) -> None:
+    t = Table(title=section["title"], title_justify="left")
+    entity = section["id"] == "entity"
+    has_gas = any("gas_t" in v for r in section["rows"] for v in r["values"].values())
+    has_pct = any("percent" in v for v in section["total"].values())
+    if entity:
+        for col in ("entity", "name", "share", "activity rows"):
+            t.add_column(col, justify="right" if col in ("share", "activity rows") else "left")
+    else:
+        t.add_column("")
+    for b in bases:
+        if entity:
+            t.add_column(f"gross at 100% ({b})" if len(bases) > 1 else "gross at 100%", justify="right")
+        if has_gas:
+            t.add_column(f"t gas ({b})" if len(bases) > 1 else "t gas", justify="right")
+        t.add_column(basis_label(b), justify="right")
+        if has_pct:
+            t.add_column("%" if len(bases) == 1 else f"% ({b})", justify="right")
+
+    def cells(values: dict[str, dict], row: dict | None) -> list[str]:
+        out = []
+        for b in bases:
+            v = values[b]
+            if entity:
+                out.append(_t(v.get("gross_t")) if row is not None else "")
+            if has_gas:
+                out.append(_t(v.get("gas_t")) if row is not None else "")
+            out.append(_t(v.get("co2e_t")) if "co2e_t" in v else "")
+            if has_pct:
+                out.append(_pct(v.get("percent")))
+        return out
+
+    for row in section["rows"]:
+        lead = (["  " * row["depth"] + row["key"], row["label"], f"{row['share_percent']}%", str(row["activity_rows"])]
+                if entity else [row["label"]])
+        t.add_row(*lead, *cells(row["values"], row))
+    pad = ["", "", ""] if entity else []
+    if any(v.get("co2e_t") not in (None, "0.000") or (v.get("percent") not in (None, "0.0")) for v in section["rounding"].values()):
+        t.add_row("Rounding", *pad, *cells(section["rounding"], None))
+    t.add_row("Total", *pad, *cells(section["total"], None), style="bold")
+    console.print(t)
+
+
+def _print_coverage(console: Console, cov: dict) -> None:
+    t = Table(title="Coverage: activity rows per methodology (unknown = entity not in the entity set)", title_justify="left")
+    t.add_column("run", justify="right")
+    t.add_column("methodology", overflow="fold", min_width=24)  # ids are long; never cut them
+    for col in ("rows", "results", "excluded", "unmatched", "rejected", "unknown", "unmatched %", "rejected %",
+                "unknown %", "unknown t CO2e"):
+        t.add_column(col, justify="right")
+    for r in [*cov["methodologies"], {**cov["total"], "run_id": "", "methodology": "Total", "version": None}]:
+        name = r["methodology"] + (f"@{r['version']}" if r["version"] else "")
+        t.add_row(str(r["run_id"]), name, str(r["activity_rows"]), str(r["rows_result"]),
+                  str(r["rows_excluded"]), str(r["rows_unmatched"]), str(r["rows_rejected"]),
+                  str(r["rows_unknown_entity"]), _pct(r["unmatched_percent"]), _pct(r["rejected_percent"]),
+                  _pct(r["unknown_entity_percent"]), _t(r["unknown_entity_t"]))
+    console.print(t)
+    if cov["unknown_entities"]:
+        u = Table(title="Unknown entities: result rows whose entity is not in the entity set (not in any total)",
+                  title_justify="left")
+        for col in ("run", "methodology", "entity", "activity rows", "t CO2e at 100%"):
+            u.add_column(col, justify="right" if col in ("activity rows", "t CO2e at 100%") else "left")
+        for r in cov["unknown_entities"]:
+            u.add_row(str(r["run_id"]), r["methodology"], r["entity"], str(r["activity_rows"]), _t(r["gross_t"]))
+        console.print(u)
+
+
+def _print_base_year(console: Console, by: dict, bases: list[str]) -> None:
+    years = ", ".join(map(str, by["years"]))
+    console.print(f"Base year: runs {', '.join(map(str, by['runs']))} ({years}); methodology versions {by['methodology_versions']}")
+    for c in by["version_changes"]:
+        console.print(f"  {c['methodology']}: {c['base_year']} in the base year, {c['reporting']} in the reporting year")
+    if by["recalculation"]:
+        for b, r in by["recalculation"].items():
+            console.print(
+                f"  recalculation ({b}): original {_t(r['original_t'])} t, recomputed with the reporting versions "
+                f"{_t(r['recomputed_t'])} t, change {_t(r['recalculation_t'])} t ({_pct(r['recalculation_percent'])}); "
+                f"threshold {by['significance_percent']}%")
+        console.print("  significant: the base year is recalculated" if by["significant"]
+                      else "  below the threshold: the original base year is kept")
+    for name in ("only_in_reporting", "only_in_base_year"):
+        if by[name]:
+            console.print(f"  methodologies {name.replace('_', ' ')}: {', '.join(by[name])}")
+    t = Table(title=f"Reporting year against the {by['compared_with']} base year", title_justify="left")
+    t.add_column("")
+    for b in bases:
+        suffix = "" if len(bases) == 1 else f" ({b})"
+        for col in ("base year t", "reporting t", "change t", "change %"):
+            t.add_column(col + suffix, justify="right")
+    for row in by["comparison"]["rows"]:
+        cells = []
+        for b in bases:
+            v = row["values"][b]
+            cells += [_t(v["base_t"]), _t(v["reporting_t"]), _t(v["change_t"]), _pct(v["change_percent"])]
+        t.add_row(row["label"], *cells, style="bold" if row["key"] == "total" else None)
+    console.print(t)

@@ -1,0 +1,299 @@
+"""The report document as one self-contained HTML file: inline CSS, inline SVG charts, no script.
+
+Nothing is fetched: a Content-Security-Policy allows only the inline styles, so the file renders
+the same offline, in any browser, years later. Every displayed figure (in tables and in chart
+labels) carries ``data-figure``: its path in the JSON document (``presentation.figures``), so a
+test can read the rendered page and compare each figure with the JSON report.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from fractions import Fraction
+from html import escape
+from typing import Any, Sequence
+
+from ccf.engine.inventory.presentation import APPROACH_TITLES, basis_label
+from ccf.engine.inventory.rounding import grouped, round_fraction
+
+PALETTE = ("#2f6f8f", "#d08c2c", "#5b8c3a", "#8c4a6b")
+CSS = """
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2329; margin: 2rem auto;
+       max-width: 1100px; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d5dbe0; }
+.meta { color: #4b5761; margin: .1rem 0; }
+.totals { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
+.total { border: 1px solid #d5dbe0; border-radius: 6px; padding: .6rem 1rem; min-width: 14rem; }
+.total .value { font-size: 1.5rem; font-weight: 600; } .total .unit { color: #4b5761; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; min-width: 50%; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
+th { background: #f3f5f7; font-weight: 600; }
+td.code, td:first-child { white-space: nowrap; } .wide { overflow-x: auto; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 600; border-top: 2px solid #9aa5ae; }
+tr.rounding td { color: #6b7780; font-style: italic; }
+.note { color: #4b5761; font-size: .92rem; max-width: 60rem; }
+svg { display: block; margin: .5rem 0 1rem; } svg text { font: 12px system-ui, sans-serif; fill: #1d2329; }
+.legend span { display: inline-block; margin-right: 1rem; } .swatch { display: inline-block; width: .8rem; height: .8rem;
+  margin-right: .3rem; vertical-align: -1px; }
+"""
+
+
+def _fig(path: Sequence[str]) -> str:
+    return escape(json.dumps(list(path), ensure_ascii=False), quote=True)
+
+
+def _num(path: Sequence[str], text: str | None, suffix: str = "") -> str:
+    shown = grouped(text) + (suffix if text is not None else "")
+    return f'<td class="num" data-figure="{_fig(path)}">{escape(shown)}</td>'
+
+
+def _count(path: Sequence[str], value: int) -> str:
+    return f'<td class="num" data-figure="{_fig(path)}">{value}</td>'
+
+
+def _text(value: Any) -> str:
+    return f"<td>{escape('' if value is None else str(value))}</td>"
+
+
+def _head(*cols: tuple[str, bool]) -> str:
+    return "<tr>" + "".join(f'<th class="num">{escape(c)}</th>' if num else f"<th>{escape(c)}</th>" for c, num in cols) + "</tr>"
+
+
+# --- charts ------------------------------------------------------------------------------
+
+BarValue = tuple[str | None, tuple[str, ...]]  # (displayed text, figure path)
+
+
+def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[BarValue]]]) -> str:
+    """A horizontal bar chart as inline SVG: one group per label, one bar per series.
+
+    Bar lengths are proportional to the displayed figures, computed with exact fractions and
+    rounded to 0.1 px (no floating point anywhere)."""
+    label_w, bar_w, value_w, bar_h, gap = 300, 520, 110, 14, 10
+    group_h = bar_h * len(series) + gap
+    height = 24 + group_h * len(labels) + 8
+    width = label_w + bar_w + value_w
+    values = [Decimal(text) for _, bars in series for text, _ in bars if text is not None]
+    top = max((abs(v) for v in values), default=Decimal(0)) or Decimal(1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>']
+    for gi, label in enumerate(labels):
+        y0 = 24 + gi * group_h
+        parts.append(f'<text x="{label_w - 8}" y="{y0 + bar_h * len(series) // 2 + 4}" text-anchor="end">{escape(label)}</text>')
+        for si, (_, bars) in enumerate(series):
+            text, path = bars[gi]
+            y = y0 + si * bar_h
+            if text is None:
+                continue
+            length = round_fraction(Fraction(abs(Decimal(text))) / Fraction(top) * bar_w, Decimal("0.1"))
+            colour = PALETTE[si % len(PALETTE)]
+            faded = ' fill-opacity="0.5"' if Decimal(text) < 0 else ""  # a negative amount: same length, faded
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{length}" height="{bar_h - 2}" fill="{colour}"{faded}/>')
+            parts.append(f'<text x="{label_w + length + 4}" y="{y + bar_h - 4}" data-figure="{_fig(path)}">'
+                         f"{escape(grouped(text))}</text>")
+    parts.append("</svg>")
+    legend = "".join(f'<span><i class="swatch" style="background:{PALETTE[i % len(PALETTE)]}"></i>{escape(name)}</span>'
+                     for i, (name, _) in enumerate(series))
+    return f'<figure><figcaption>{escape(title)}</figcaption>{"".join(parts)}<div class="legend">{legend}</div></figure>'
+
+
+def _section_chart(section: dict, bases: list[str], title: str) -> str:
+    sid = section["id"]
+    labels = [r["key"] if sid == "entity" else r["label"] for r in section["rows"]]  # entity names are long
+    series = [
+        (basis_label(b), [(r["values"][b]["co2e_t"], ("sections", sid, "rows", r["key"], "values", b, "co2e_t"))
+                          for r in section["rows"]])
+        for b in bases
+    ]
+    return bar_chart(title, labels, series)
+
+
+def _yoy_chart(by: dict, bases: list[str]) -> str:
+    rows = by["comparison"]["rows"]
+    series = []
+    for b in bases:
+        suffix = "" if len(bases) == 1 else f", Scope 2 {b}"
+        for which, name in (("base_t", "base year"), ("reporting_t", "reporting year")):
+            series.append((name + suffix, [(r["values"][b][which], ("base_year", "comparison", "rows", r["key"], "values", b, which))
+                                           for r in rows]))
+    return bar_chart("Year over year, t CO2e", [r["label"] for r in rows], series)
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def _section_table(section: dict, bases: list[str], root: tuple[str, ...]) -> str:
+    sid = section["id"]
+    entity = sid == "entity"
+    pct = any("percent" in v for v in section["total"].values())
+    gas = any("gas_t" in v for r in section["rows"] for v in r["values"].values())
+    multi = len(bases) > 1
+    cols: list[tuple[str, bool]] = [("entity", False), ("name", False), ("parent", False), ("effective share", True),
+                                    ("activity rows", True)] if entity else [("", False)]
+    for b in bases:
+        sfx = f" ({b})" if multi else ""
+        if entity:
+            cols.append(("gross at 100%, t CO2e" + sfx, True))
+        if gas:
+            cols.append(("t of the gas" + sfx, True))
+        cols.append((basis_label(b), True))
+        if pct:
+            cols.append(("share" + sfx, True))
+    out = [f"<h2>{escape(section['title'])}</h2><table>", _head(*cols)]
+
+    def cells(values: dict, path: tuple[str, ...], full: bool) -> str:
+        html = []
+        for b in bases:
+            v = values[b]
+            if entity:
+                html.append(_num((*path, b, "gross_t"), v["gross_t"]) if full else "<td></td>")
+            if gas:
+                html.append(_num((*path, b, "gas_t"), v.get("gas_t")) if full else "<td></td>")
+            html.append(_num((*path, b, "co2e_t"), v["co2e_t"]))
+            if pct:
+                html.append(_num((*path, b, "percent"), v.get("percent"), "%"))
+        return "".join(html)
+
+    for r in section["rows"]:
+        path = (*root, "rows", r["key"], "values")
+        if entity:
+            share_path = (*root, "rows", r["key"], "share_percent")
+            lead = (f'<td class="code" style="padding-left:{6 + 12 * r["depth"]}px">{escape(r["key"])}</td>'
+                    + _text(r["label"]) + _text(r["parent"])
+                    + _num(share_path, r["share_percent"], "%")
+                    + _count((*root, "rows", r["key"], "activity_rows"), r["activity_rows"]))
+        else:
+            lead = _text(r["label"])
+        out.append(f"<tr>{lead}{cells(r['values'], path, True)}</tr>")
+    pad = "<td></td>" * (4 if entity else 0)
+    shown = any(v.get("co2e_t") != "0.000" or v.get("percent") not in (None, "0.0") for v in section["rounding"].values())
+    if shown:
+        out.append(f'<tr class="rounding"><td>Rounding</td>{pad}{cells(section["rounding"], (*root, "rounding"), False)}</tr>')
+    out.append(f'<tr class="total"><td>Total</td>{pad}{cells(section["total"], (*root, "total"), False)}</tr>')
+    out.append("</table>")
+    return "".join(out)
+
+
+def _coverage(cov: dict) -> str:
+    cols = [("run", True), ("dataset", False), ("methodology", False), ("version", False), ("activity rows", True),
+            ("results", True), ("excluded", True), ("unmatched", True), ("rejected", True), ("unknown entity", True),
+            ("unmatched", True), ("rejected", True), ("unknown entity", True), ("unknown entity, t CO2e", True)]
+    out = ["<h2>Coverage: activity rows per methodology</h2>",
+           '<p class="note">Activity rows are the rows of the activity files: those loaded plus those rejected at load. '
+           "Rows whose entity is not in the entity set are not in any total; they are listed here.</p><table>", _head(*cols)]
+    for r in [*cov["methodologies"], {**cov["total"], "key": None}]:
+        path = ("coverage", "methodologies", r["key"]) if r["key"] else ("coverage", "total")
+        lead = (_text(r["run_id"]) + _text(r["dataset"]) + _text(r["methodology"]) + _text(r["version"])) if r["key"] \
+            else '<td>Total</td><td></td><td></td><td></td>'
+        nums = "".join(_count((*path, k), r[k]) for k in (
+            "activity_rows", "rows_result", "rows_excluded", "rows_unmatched", "rows_rejected", "rows_unknown_entity"))
+        pcts = "".join(_num((*path, k), r[k], "%") for k in ("unmatched_percent", "rejected_percent", "unknown_entity_percent"))
+        cls = ' class="total"' if not r["key"] else ""
+        out.append(f"<tr{cls}>{lead}{nums}{pcts}{_num((*path, 'unknown_entity_t'), r['unknown_entity_t'])}</tr>")
+    out.append("</table>")
+    if cov["unknown_entities"]:
+        out.append("<h2>Unknown entities (not in the entity set; not in any total)</h2><table>")
+        out.append(_head(("run", True), ("methodology", False), ("entity", False), ("activity rows", True), ("t CO2e at 100%", True)))
+        for r in cov["unknown_entities"]:
+            path = ("coverage", "unknown_entities", r["key"])
+            out.append(f"<tr>{_text(r['run_id'])}{_text(r['methodology'])}{_text(r['entity'])}"
+                       f"{_count((*path, 'activity_rows'), r['activity_rows'])}{_num((*path, 'gross_t'), r['gross_t'])}</tr>")
+        out.append("</table>")
+    return "".join(out)
+
+
+def _base_year(by: dict, bases: list[str]) -> str:
+    out = ["<h2>Base year</h2>",
+           f'<p class="meta">Base-year runs {escape(", ".join(map(str, by["runs"])))} '
+           f'(dataset {escape(", ".join(by["datasets"]))}; {escape(", ".join(map(str, by["years"])))}); '
+           f'methodology versions: {escape(by["methodology_versions"])}.</p>']
+    if by["version_changes"]:
+        out.append("<ul>" + "".join(f"<li>{escape(c['methodology'])}: {escape(c['base_year'])} in the base year, "
+                                    f"{escape(c['reporting'])} in the reporting year</li>" for c in by["version_changes"]) + "</ul>")
+    threshold = f'<span data-figure="{_fig(("base_year", "significance_percent"))}">{escape(by["significance_percent"])}</span>%'
+    if not by["recalculation"]:
+        out.append(f'<p class="meta">Significance threshold for a base-year recalculation: {threshold} '
+                   "(not needed: the same methodology versions).</p>")
+    else:
+        out.append(f'<p class="meta">Base year recomputed with the reporting year\'s versions: runs '
+                   f'{escape(", ".join(map(str, by["recomputed_runs"])))}. Significance threshold {threshold}: '
+                   + ("significant, the base year is recalculated." if by["significant"] else
+                      "below the threshold, the original base year is kept.") + "</p><table>")
+        out.append(_head(("", False), ("original, t CO2e", True), ("recomputed, t CO2e", True), ("change, t CO2e", True), ("change", True)))
+        for b, r in by["recalculation"].items():
+            path = ("base_year", "recalculation", b)
+            out.append(f"<tr>{_text(basis_label(b))}{_num((*path, 'original_t'), r['original_t'])}"
+                       f"{_num((*path, 'recomputed_t'), r['recomputed_t'])}{_num((*path, 'recalculation_t'), r['recalculation_t'])}"
+                       f"{_num((*path, 'recalculation_percent'), r['recalculation_percent'], '%')}</tr>")
+        out.append("</table>")
+    for name in ("only_in_reporting", "only_in_base_year"):
+        if by[name]:
+            out.append(f'<p class="meta">Methodologies {escape(name.replace("_", " "))}: {escape(", ".join(by[name]))}</p>')
+    out.append(f"<p class=\"meta\">Reporting year against the {escape(by['compared_with'])} base year.</p><table>")
+    cols: list[tuple[str, bool]] = [("", False)]
+    for b in bases:
+        sfx = "" if len(bases) == 1 else f" ({b})"
+        cols += [(f"base year, t CO2e{sfx}", True), (f"reporting year, t CO2e{sfx}", True), (f"change, t CO2e{sfx}", True), (f"change{sfx}", True)]
+    out.append(_head(*cols))
+    for r in by["comparison"]["rows"]:
+        path = ("base_year", "comparison", "rows", r["key"], "values")
+        cells = "".join(
+            _num((*path, b, "base_t"), r["values"][b]["base_t"]) + _num((*path, b, "reporting_t"), r["values"][b]["reporting_t"])
+            + _num((*path, b, "change_t"), r["values"][b]["change_t"]) + _num((*path, b, "change_percent"), r["values"][b]["change_percent"], "%")
+            for b in bases)
+        cls = ' class="total"' if r["key"] == "total" else ""
+        out.append(f"<tr{cls}>{_text(r['label'])}{cells}</tr>")
+    out.append("</table>")
+    out.append(_yoy_chart(by, bases))
+    return "".join(out)
+
+
+def to_html(doc: dict) -> str:
+    """The whole report as one HTML document (UTF-8 text)."""
+    bases = doc["bases"]
+    approach = APPROACH_TITLES[doc["consolidation_approach"]]
+    title = f"GHG inventory — {approach}"
+    sections = {s["id"]: s for s in doc["sections"]}
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">Entity set <b>{escape(doc["entity_set"]["name"])}</b> '
+        f'(sha256 {escape(doc["entity_set"]["sha256"][:12])}…) · runs {escape(", ".join(map(str, doc["runs"])))} · '
+        f'dataset {escape(", ".join(doc["datasets"]))} · period {escape(", ".join(map(str, doc["years"])) or "—")}</p>',
+        f'<p class="meta">GHG Protocol Corporate Standard; organisational boundary: {escape(approach)}. '
+        f"Generated by ccf {escape(doc['engine_version'])}. Unit: {escape(doc['unit'])}.</p>",
+        '<div class="totals">',
+    ]
+    for b in bases:
+        body.append(f'<div class="total"><div class="unit">Total, {escape(basis_label(b))}</div>'
+                    f'<div class="value" data-figure="{_fig(("totals", b, "co2e_t"))}">{escape(grouped(doc["totals"][b]["co2e_t"]))}</div></div>')
+    body.append("</div>")
+    body.append(_section_chart(sections["category"], bases, "By scope and category, t CO2e"))
+    for s in doc["sections"]:
+        body.append(_section_table(s, bases, ("sections", s["id"])))
+        if s["id"] == "entity":
+            body.append(_section_chart(s, bases, "By entity (consolidated), t CO2e"))
+    body.append(_section_table(doc["outside_scopes"], bases, ("outside_scopes",)))
+    if not doc["outside_scopes"]["rows"]:
+        body.append('<p class="note">No result row of these runs is labelled biogenic.</p>')
+    body.append(_coverage(doc["coverage"]))
+    if doc["base_year"]:
+        body.append(_base_year(doc["base_year"], bases))
+    body.append("<h2>Methodologies</h2><table>" + _head(("run", True), ("dataset", False), ("methodology", False), ("version", False),
+                ("scope", True), ("category", True), ("method", False), ("factor set", False), ("GWP", False)))
+    for m in doc["methodologies"]:
+        body.append("<tr>" + "".join(_text(m[k]) for k in ("run_id", "dataset", "methodology", "version", "scope", "category",
+                                                            "method", "factor_set", "gwp")) + "</tr>")
+    body.append("</table>")
+    body.append(f'<h2>Rounding</h2><p class="note">{escape(doc["rounding_rule"])}</p>')
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>\n"
+        # wide tables scroll sideways instead of squeezing their label column
+        + "\n".join(body).replace("<table>", '<div class="wide"><table>').replace("</table>", "</table></div>")
+        + "\n</body></html>\n"
+    )

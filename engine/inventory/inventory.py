@@ -1,0 +1,384 @@
+"""The inventory of finished runs under one consolidation approach: exact kg, nothing rounded.
+
+``build_inventory`` checks the runs (they exist; no methodology counted twice over one
+dataset), runs the set-based queries of ``consolidation.py`` and arranges their rows into
+sections. Every amount is a ``Decimal`` straight from a NUMERIC sum; rounding for people
+happens later, once, in ``presentation.py``. ``compare_base_year`` applies the base-year rule
+(docs/reporting.md#base-year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Mapping, Sequence
+
+import psycopg
+
+from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.numeric import EXACT, exact_sum
+from ccf.engine.inventory import consolidation as q
+from ccf.engine.inventory.entities import resolve_entity_set
+from ccf.engine.sql import Executor
+
+ALL = "all"  # the one basis of runs without Scope 2
+SCOPE2_ORDER = ("location-based", "market-based")
+KYOTO_ORDER = ("CO2", "CH4", "N2O", "HFCs", "PFCs", "SF6", "NF3")
+SCOPE3_CATEGORIES = MappingProxyType({
+    1: "Purchased goods and services", 2: "Capital goods",
+    3: "Fuel- and energy-related activities (not included in Scope 1 or Scope 2)",
+    4: "Upstream transportation and distribution", 5: "Waste generated in operations", 6: "Business travel",
+    7: "Employee commuting", 8: "Upstream leased assets", 9: "Downstream transportation and distribution",
+    10: "Processing of sold products", 11: "Use of sold products", 12: "End-of-life treatment of sold products",
+    13: "Downstream leased assets", 14: "Franchises", 15: "Investments",
+})
+SECTION_TITLES = MappingProxyType({
+    "scope": "Emissions by scope",
+    "category": "Emissions by scope and Scope 3 category",
+    "gas": "Emissions by greenhouse gas",
+    "entity": "Emissions by entity",
+    "period_year": "Emissions by period (year of period_start)",
+    "method": "Data quality: share of CO2e by calculation method",
+    "match_level": "Data quality: share of CO2e by emission-factor match level",
+    "outside_scopes": "Outside the scopes: biogenic CO2",
+})
+
+
+class ReportError(CcfError):
+    """Runs that cannot be reported together, or a base year that cannot be compared."""
+
+
+@dataclass(frozen=True)
+class MethodologyRun:
+    """One methodology of one run, with its reconciliation counts and unknown-entity rows."""
+
+    run_id: int
+    dataset: str
+    methodology_id: str
+    version: str
+    content_hash: str
+    scope: int
+    category: int | None
+    method: str
+    factor_set: str
+    gwp: str
+    rows_in: int
+    rows_result: int
+    rows_excluded: int
+    rows_unmatched: int
+    rows_rejected: int
+    rows_unknown_entity: int = 0  # activity rows with results whose entity is not in the set
+    unknown_entity_kg: Decimal = Decimal(0)  # their gross kg CO2e, not in any total
+
+    @property
+    def activity_rows(self) -> int:
+        """Rows of the activity file(s): those that reached the activity table plus rejected ones."""
+        return self.rows_in + self.rows_rejected
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a section: exact consolidated kg CO2e per basis, plus section-specific data."""
+
+    key: str
+    label: str
+    co2e_kg: Mapping[str, Decimal]
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    rows: tuple[Row, ...]
+    percent: bool = False  # also show each row's share of the total
+
+
+@dataclass(frozen=True)
+class UnknownEntity:
+    run_id: int
+    methodology_id: str
+    entity: str
+    activity_rows: int
+    gross_kg: Decimal
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """One GHG inventory: consolidated, exact, per Scope 2 basis."""
+
+    approach: str
+    entity_set: Mapping[str, object]
+    runs: tuple[int, ...]
+    methodologies: tuple[MethodologyRun, ...]
+    bases: tuple[str, ...]
+    totals: Mapping[str, Decimal]
+    sections: tuple[Section, ...]
+    outside_scopes: Section
+    unknown_entities: tuple[UnknownEntity, ...]
+
+    def section(self, id: str) -> Section:
+        return next(s for s in self.sections if s.id == id)
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(int(r.key) for r in self.section("period_year").rows)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(sorted({m.dataset for m in self.methodologies}))
+
+    def versions(self) -> dict[str, frozenset[tuple[str, str]]]:
+        """methodology id -> the (version, content hash) pairs the runs used."""
+        out: dict[str, set[tuple[str, str]]] = {}
+        for m in self.methodologies:
+            out.setdefault(m.methodology_id, set()).add((m.version, m.content_hash))
+        return {k: frozenset(v) for k, v in sorted(out.items())}
+
+
+# --- building --------------------------------------------------------------------------
+
+
+def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str, entity_set: str | None = None) -> Inventory:
+    """The consolidated inventory of the given runs under one approach and entity set."""
+    if approach not in q.APPROACHES:
+        raise ReportError(f"unknown consolidation approach {approach!r}; use one of {', '.join(q.APPROACHES)}")
+    ex = Executor(conn)
+    with conn.transaction():
+        eset = resolve_entity_set(conn, entity_set)
+        run_ids = _check_runs(ex, runs)
+        params = {"runs": list(run_ids), "entity_set": eset["name"]}
+        unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
+        methodologies = _methodologies(ex, params, unknown)
+        bases = _bases(methodologies)
+        params["bases"] = list(bases)
+        grouped = ex.rows(q.sections_query(approach), params)
+        entities = ex.rows(q.entities_query(approach), params)
+    totals, sections, outside = _sections(grouped, bases)
+    sections.insert(3, _entity_section(entities, bases, approach))
+    return Inventory(
+        approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
+        bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
+        unknown_entities=unknown,
+    )
+
+
+def _check_runs(ex: Executor, runs: Sequence[int]) -> tuple[int, ...]:
+    if not runs:
+        raise ReportError("no run to report: give one or more run ids (see 'ccf run')")
+    repeated = sorted({r for r in runs if list(runs).count(r) > 1})
+    if repeated:
+        raise ReportError(f"run {', '.join(map(str, repeated))} given more than once")
+    found = {r[0] for r in ex.rows(q.known_runs_query(), {"runs": list(runs)})}
+    missing = [r for r in runs if r not in found]
+    if missing:
+        raise ReportError(f"no run {', '.join(map(str, missing))} in this database")
+    return tuple(runs)
+
+
+def _methodologies(ex: Executor, params: dict, unknown: tuple[UnknownEntity, ...]) -> tuple[MethodologyRun, ...]:
+    rows = [MethodologyRun(*r) for r in ex.rows(q.runs_query(), params)]
+    seen: dict[tuple[str, str], int] = {}
+    for m in rows:
+        key = (m.dataset, m.methodology_id)
+        if key in seen:
+            raise ReportError(
+                f"runs {seen[key]} and {m.run_id} both computed {m.methodology_id} over dataset {m.dataset!r}: "
+                "reporting both would count the same activity rows twice; give only one of them"
+            )
+        seen[key] = m.run_id
+    out = []
+    for m in rows:
+        mine = [u for u in unknown if (u.run_id, u.methodology_id) == (m.run_id, m.methodology_id)]
+        out.append(replace(m, rows_unknown_entity=sum(u.activity_rows for u in mine),
+                           unknown_entity_kg=exact_sum(u.gross_kg for u in mine)))
+    return tuple(out)
+
+
+def _bases(methodologies: Sequence[MethodologyRun]) -> tuple[str, ...]:
+    """The Scope 2 methods present, location-based first; ('all',) when there is no Scope 2."""
+    methods = {m.method for m in methodologies if m.scope == 2}
+    if not methods:
+        return (ALL,)
+    return tuple(sorted(methods, key=lambda s: (SCOPE2_ORDER.index(s) if s in SCOPE2_ORDER else len(SCOPE2_ORDER), s)))
+
+
+def _key_label(section: str, row: dict) -> tuple[str, str, tuple]:
+    """Stable key, label and sort key of one grouped row."""
+    if section == "scope":
+        return f"scope{row['scope']}", f"Scope {row['scope']}", (row["scope"],)
+    if section == "category":
+        s, c = row["scope"], row["category"]
+        if c is None:
+            return f"scope{s}", f"Scope {s}", (s, 0)
+        name = SCOPE3_CATEGORIES.get(c, "")
+        return f"scope{s}.category{c}", f"Scope {s}, category {c}" + (f": {name}" if name else ""), (s, c)
+    if section == "gas":
+        g = row["gas"]
+        label = "CO2e (not separated by gas)" if g == "CO2e" else g
+        order = KYOTO_ORDER.index(g) if g in KYOTO_ORDER else (len(KYOTO_ORDER) + (2 if g == "CO2e" else 1))
+        return g, label, (order, g)
+    value = row[section]
+    return str(value), str(value), (value,)
+
+
+def _sections(grouped: list[tuple], bases: tuple[str, ...]) -> tuple[dict, list[Section], Section]:
+    by_id = {q.grouping_id(names): name for name, names in q.GROUPINGS.items()}
+    names = ("basis", "outside_scopes", "grouping", "scope", "category", "gas", "period_year", "method", "match_level",
+             "co2e_kg", "gas_kg", "gas_kg_complete")
+    totals = {b: Decimal(0) for b in bases}
+    collected: dict[tuple[bool, str], dict[str, dict]] = {}
+    for values in grouped:
+        row = dict(zip(names, values, strict=True))
+        section = by_id[row["grouping"]]
+        if section == "total":
+            if not row["outside_scopes"]:
+                totals[row["basis"]] = row["co2e_kg"]
+            continue
+        if row["outside_scopes"] and section != "gas":
+            continue
+        key, label, order = _key_label(section, row)
+        slot = collected.setdefault((row["outside_scopes"], section), {}).setdefault(
+            key, {"label": label, "order": order, "co2e_kg": {}, "gas_kg": {}})
+        slot["co2e_kg"][row["basis"]] = row["co2e_kg"]
+        slot["gas_kg"][row["basis"]] = row["gas_kg"] if row["gas_kg_complete"] else None
+
+    def section_of(outside: bool, sid: str, title_id: str | None = None) -> Section:
+        items = sorted(collected.get((outside, sid), {}).items(), key=lambda kv: kv[1]["order"])
+        rows = []
+        for key, slot in items:
+            extra: dict[str, object] = {}
+            if sid == "gas":
+                extra["gas_kg"] = MappingProxyType({b: slot["gas_kg"].get(b) for b in bases})
+            rows.append(Row(key, slot["label"], MappingProxyType({b: slot["co2e_kg"].get(b, Decimal(0)) for b in bases}),
+                            MappingProxyType(extra)))
+        sid_out = title_id or sid
+        return Section(sid_out, SECTION_TITLES[sid_out], tuple(rows), percent=sid in ("method", "match_level"))
+
+    sections = [section_of(False, s) for s in ("scope", "category", "gas", "period_year", "method", "match_level")]
+    return totals, sections, section_of(True, "gas", "outside_scopes")
+
+
+def _entity_section(rows: list[tuple], bases: tuple[str, ...], approach: str) -> Section:
+    names = ("basis", *q.OWNERSHIP_COLUMNS, "co2e_kg", "gross_kg", "activity_rows")
+    entities: dict[str, dict] = {}
+    for values in rows:
+        r = dict(zip(names, values, strict=True))
+        e = entities.setdefault(r["entity"], {"r": r, "co2e_kg": {}, "gross_kg": {}})
+        e["co2e_kg"][r["basis"]] = r["co2e_kg"]
+        e["gross_kg"][r["basis"]] = r["gross_kg"]
+    out = []
+    for code, e in entities.items():  # already in tree order (ORDER BY path)
+        r = e["r"]
+        out.append(Row(code, r["name"], MappingProxyType(e["co2e_kg"]), MappingProxyType({
+            "parent": r["parent"], "country": r["country"], "depth": r["depth"],
+            "share": r[q.SHARE_COLUMN[approach]],
+            "shares": MappingProxyType({a: r[q.SHARE_COLUMN[a]] for a in q.APPROACHES}),
+            "gross_kg": MappingProxyType(e["gross_kg"]),
+            "activity_rows": r["activity_rows"],
+        })))
+    return Section("entity", SECTION_TITLES["entity"], tuple(out))
+
+
+# --- base year -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaseYear:
+    """The base-year comparison (GHG Protocol Corporate Standard, chapter 5)."""
+
+    original: Inventory
+    recomputed: Inventory | None
+    version_changes: tuple[tuple[str, str, str], ...]  # (methodology, base-year versions, reporting versions)
+    only_in_reporting: tuple[str, ...]
+    only_in_base_year: tuple[str, ...]
+    significance_percent: Decimal
+    recalculation_kg: Mapping[str, Decimal | None]  # recomputed - original, per basis
+    recalculation_percent: Mapping[str, Fraction | None]
+    significant: bool
+
+    @property
+    def compared(self) -> Inventory:
+        """The base year the reporting year is compared with."""
+        return self.recomputed if (self.recomputed is not None and self.significant) else self.original
+
+
+def _versions_text(pairs: frozenset[tuple[str, str]]) -> str:
+    return ", ".join(sorted(v for v, _ in pairs))
+
+
+def compare_base_year(
+    conn: psycopg.Connection, reporting: Inventory, base_runs: Sequence[int],
+    recomputed_runs: Sequence[int] = (), significance_percent: Decimal = Decimal(5),
+) -> BaseYear:
+    """Compare the reporting year with its base year under the same approach and entity set.
+
+    Same methodology versions: compared directly. Different versions: the base year must also
+    be given recomputed with the reporting year's versions (a run of the base-year datasets
+    with those versions); the recalculation is significant when it changes the base-year total
+    by at least ``significance_percent`` percent under any basis, and then the reporting year is
+    compared with the recomputed base year, otherwise with the original.
+    """
+    if significance_percent < 0:
+        raise ReportError("the significance threshold is a percentage, 0 or more")
+    overlap = sorted(set(base_runs) & set(reporting.runs)) or sorted(set(recomputed_runs) & set(reporting.runs))
+    if overlap:
+        raise ReportError(f"run {', '.join(map(str, overlap))} is both in the reporting year and in the base year")
+    name = str(reporting.entity_set["name"])
+    original = build_inventory(conn, base_runs, reporting.approach, name)
+    rep, base = reporting.versions(), original.versions()
+    common = sorted(set(rep) & set(base))
+    changes = tuple((m, _versions_text(base[m]), _versions_text(rep[m])) for m in common if rep[m] != base[m])
+    recomputed = None
+    if changes and not recomputed_runs:
+        listing = "; ".join(f"{m} {b} -> {r}" for m, b, r in changes)
+        refs = " ".join(f"{m}@{sorted(rep[m])[0][0]}" for m in common)
+        if len(original.datasets) == 1:
+            how = f"'ccf run --dataset {original.datasets[0]} {refs}'"
+        else:
+            how = f"'ccf run --dataset DATASET {refs}' for each of {', '.join(original.datasets)}"
+        raise ReportError(
+            f"the base year used other methodology versions ({listing}); recompute it with the reporting year's "
+            f"versions ({how}) and pass that run with --recomputed-base-year-run, so that the recalculation is "
+            "shown against the significance threshold"
+        )
+    if recomputed_runs and not changes:
+        raise ReportError("the base year already used the reporting year's methodology versions: "
+                          "--recomputed-base-year-run is only needed when they differ")
+    recalc_kg: dict[str, Decimal | None] = {}
+    recalc_pct: dict[str, Fraction | None] = {}
+    significant = False
+    if changes:
+        recomputed = build_inventory(conn, recomputed_runs, reporting.approach, name)
+        if recomputed.datasets != original.datasets:
+            raise ReportError(f"the recomputed base year covers dataset(s) {', '.join(recomputed.datasets)}, "
+                              f"the base year {', '.join(original.datasets)}: recompute the same data")
+        again = recomputed.versions()
+        wrong = [m for m in common if again.get(m) != rep[m]]
+        if wrong:
+            raise ReportError("the recomputed base year does not use the reporting year's versions of "
+                              + ", ".join(f"{m} ({_versions_text(again[m]) if m in again else 'missing'}, "
+                                          f"expected {_versions_text(rep[m])})" for m in wrong))
+        threshold = Fraction(significance_percent)
+        for b in original.bases:
+            if b not in recomputed.totals:
+                recalc_kg[b], recalc_pct[b] = None, None
+                continue
+            with localcontext(EXACT):
+                diff = recomputed.totals[b] - original.totals[b]
+            recalc_kg[b] = diff
+            if original.totals[b] == 0:
+                recalc_pct[b] = None
+                significant = significant or diff != 0
+                continue
+            pct = Fraction(diff) / Fraction(original.totals[b]) * 100
+            recalc_pct[b] = pct
+            significant = significant or abs(pct) >= threshold
+    return BaseYear(
+        original=original, recomputed=recomputed, version_changes=changes,
+        only_in_reporting=tuple(sorted(set(rep) - set(base))), only_in_base_year=tuple(sorted(set(base) - set(rep))),
+        significance_percent=significance_percent, recalculation_kg=MappingProxyType(recalc_kg),
+        recalculation_percent=MappingProxyType(recalc_pct), significant=significant,
+    )

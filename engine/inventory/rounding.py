@@ -1,0 +1,90 @@
+"""Display rounding for inventory reports: the only place their figures are rounded.
+
+The rule (docs/reporting.md#rounding):
+
+- Emissions are shown in tonnes CO2e with three decimals (to the whole kg), rounded half away
+  from zero: 1.2345 t -> 1.235 t, -1.2345 t -> -1.235 t.
+- Shares are shown in percent with one decimal, rounded half away from zero, from the exact
+  ratio (a ``Fraction``), never from rounded figures.
+- Every figure is the rounding of its own exact value. A table's total is the rounding of the
+  exact total, so the displayed rows may not add up to it; the difference is shown as an
+  explicit "rounding" line (total minus the sum of the displayed rows), so every column adds up
+  as printed.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from fractions import Fraction
+from typing import Iterable
+
+from ccf.dsl.numeric import EXACT
+
+T_PLACES = Decimal("0.001")  # tonnes to three decimals: the whole kg
+PERCENT_PLACES = Decimal("0.1")
+# Decimal's ROUND_HALF_UP rounds ties away from zero (-0.0005 -> -0.001). Precision far beyond
+# any figure, and only invalid operations trap: rounding here is intended.
+_DISPLAY = Context(prec=100_000, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+
+
+def tonnes(kg: Decimal) -> Decimal:
+    """kg CO2e as displayed tonnes: exact kg / 1000, half away from zero to 0.001 t."""
+    with localcontext(_DISPLAY):
+        t = kg.scaleb(-3).quantize(T_PLACES)
+    return t.copy_abs() if t == 0 else t  # never '-0.000'
+
+
+def percent(part: Decimal | Fraction, whole: Decimal | Fraction) -> Decimal | None:
+    """part / whole in percent to one decimal, half away from zero; None when whole is 0."""
+    if whole == 0:
+        return None
+    return round_fraction(Fraction(part) / Fraction(whole) * 100, PERCENT_PLACES)
+
+
+def round_fraction(x: Fraction, places: Decimal) -> Decimal:
+    """An exact rational rounded half away from zero to a decimal quantum such as 0.1."""
+    exponent = places.as_tuple().exponent
+    assert isinstance(exponent, int)
+    scaled = abs(x) * Fraction(10) ** -exponent
+    units = int(scaled + Fraction(1, 2))  # floor(|x|·10^k + ½): half away from zero
+    value = Decimal(units).scaleb(exponent)
+    with localcontext(_DISPLAY):
+        return (-value if x < 0 and units else value).quantize(places)
+
+
+def rounding_line(total: Decimal, parts: Iterable[Decimal]) -> Decimal:
+    """Displayed total minus the sum of the displayed parts (0 when they add up)."""
+    with localcontext(EXACT):
+        out = total
+        for p in parts:
+            out -= p
+        return out
+
+
+def exact_difference(a: Decimal, b: Decimal) -> Decimal:
+    """a - b, exactly (Python's default context would round at 28 digits)."""
+    with localcontext(EXACT):
+        return a - b
+
+
+def fixed(d: Decimal | None) -> str | None:
+    """A displayed figure as JSON/CSV text: fixed decimals, no separators; None stays None."""
+    return None if d is None else format(d, "f")
+
+
+def plain(d: Decimal) -> str:
+    """An exact value as text without exponent or trailing zeros (as ``ccf run --json``)."""
+    if d == 0:
+        return "0"
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grouped(text: str | None) -> str:
+    """A figure's text with thousands separators for people: '1118346.119' -> '1,118,346.119'."""
+    if text is None:
+        return "—"
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    whole = f"{int(whole):,}"
+    return sign + whole + (f".{frac}" if frac else "")

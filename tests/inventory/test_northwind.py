@@ -1,0 +1,86 @@
+"""The Northwind sample group end to end: the demo run, the shipped entity set, three approaches."""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import pytest
+from helpers import results
+
+from ccf.dsl.numeric import EXACT
+from ccf.engine.api import demo
+from ccf.engine.inventory.entities import load_entity_set
+from ccf.engine.inventory.inventory import build_inventory
+from ccf.engine.inventory.presentation import report_document
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTITIES = ROOT / "methodologies" / "sample_data" / "northwind" / "entities" / "northwind-2024.csv"
+# The shares the sample file states (docs/reporting.md#the-northwind-group): NW-UK-LOG is 60 % owned and
+# controlled; NW-DE is a 40 % joint venture that Northwind operates while the partner has financial control.
+SHARES = {
+    "equity-share": {"NW-HOLD": "1", "NW-UK-MFG": "1", "NW-UK-LOG": "0.6", "NW-DE": "0.4"},
+    "financial-control": {"NW-HOLD": "1", "NW-UK-MFG": "1", "NW-UK-LOG": "1", "NW-DE": "0"},
+    "operational-control": {"NW-HOLD": "1", "NW-UK-MFG": "1", "NW-UK-LOG": "1", "NW-DE": "1"},
+}
+
+
+@pytest.fixture(scope="module")
+def northwind(module_db_url):
+    from ccf.engine.database import connect
+
+    conn = connect(module_db_url)
+    report = demo(conn).report
+    load_entity_set(conn, "northwind-2024", ENTITIES)
+    yield conn, report.run_id, report
+    conn.close()
+
+
+@pytest.mark.parametrize("approach", list(SHARES))
+def test_each_approach_is_the_sum_of_result_rows_times_the_entity_share(northwind, approach):
+    conn, run_id, report = northwind
+    rows = results(conn, run_id)
+    assert {r["entity"] for r in rows} <= set(SHARES[approach]), "a sample file uses an entity the entity set lacks"
+    with localcontext(EXACT):
+        expected = sum((r["co2e_kg"] * Decimal(SHARES[approach][r["entity"]]) for r in rows), Decimal(0))
+        by_entity = {
+            e: sum((r["co2e_kg"] * Decimal(s) for r in rows if r["entity"] == e), Decimal(0))
+            for e, s in SHARES[approach].items()
+        }
+    inv = build_inventory(conn, [run_id], approach, "northwind-2024")
+    assert inv.bases == ("location-based",)
+    assert inv.totals["location-based"] == expected
+    got = {r.key: r.co2e_kg["location-based"] for r in inv.section("entity").rows}
+    assert got == {**by_entity, "NW-GROUP": 0, "NW-LOG-IE": 0}
+    assert inv.unknown_entities == ()
+
+
+def test_the_three_approaches_give_three_inventories(northwind):
+    conn, run_id, report = northwind
+    totals = {a: report_document(build_inventory(conn, [run_id], a, "northwind-2024"))["totals"]["location-based"]["co2e_t"]
+              for a in SHARES}
+    assert len(set(totals.values())) == 3
+    # operational control takes every entity at 100 %, the other approaches take less of NW-UK-LOG or NW-DE
+    assert Decimal(totals["operational-control"]) > max(Decimal(totals["equity-share"]), Decimal(totals["financial-control"]))
+
+
+def test_entities_without_rows_and_coverage_are_reported(northwind):
+    conn, run_id, report = northwind
+    doc = report_document(build_inventory(conn, [run_id], "financial-control", "northwind-2024"))
+    entities = {r["key"]: r for r in next(s for s in doc["sections"] if s["id"] == "entity")["rows"]}
+    assert list(entities) == ["NW-GROUP", "NW-HOLD", "NW-UK-MFG", "NW-UK-LOG", "NW-LOG-IE", "NW-DE"]
+    assert entities["NW-LOG-IE"]["activity_rows"] == 0 and entities["NW-LOG-IE"]["share_percent"] == "50"
+    de = entities["NW-DE"]
+    assert de["share_percent"] == "0" and de["values"]["location-based"]["co2e_t"] == "0.000"
+    assert de["values"]["location-based"]["gross_t"] != "0.000"  # reported at 100 %, consolidated at 0 %
+    # coverage repeats the run's reconciliation, methodology by methodology (the sample data grows,
+    # so the counts are taken from the run rather than written here)
+    cov = {c["methodology"]: c for c in doc["coverage"]["methodologies"]}
+    assert set(cov) == {m.methodology_id for m in report.methodologies}
+    for m in report.methodologies:
+        r, c = m.reconciliation, cov[m.methodology_id]
+        assert (c["activity_rows"], c["rows_result"], c["rows_excluded"], c["rows_unmatched"], c["rows_rejected"]) == (
+            r.rows_in + r.rows_rejected, r.rows_result, r.rows_excluded, r.rows_unmatched, r.rows_rejected)
+    electricity = cov["scope2.electricity.location_based"]  # 26 rows in the file: 4 unmatched (German), 3 rejected
+    assert (electricity["unmatched_percent"], electricity["rejected_percent"]) == ("15.4", "11.5")
+    assert doc["coverage"]["total"]["rows_unknown_entity"] == 0
