@@ -1,0 +1,364 @@
+-- ccf compiled SQL for scope1.process_emissions.user_supplied_factor@1.0.0 (published)
+-- Scope 1 process emissions, organisation-supplied emission factors, per gas
+-- content hash sha256:0facccc47625473298b164aacbf8b9b9a3493ddb79a7b313cdc17a95e30d8b10
+-- activity type process_emissions; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.process,
+    a.amount * CASE a.amount_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS amount,
+    a.co2_factor * 0.001 AS co2_factor,
+    a.ch4_factor * 0.001 AS ch4_factor,
+    a.n2o_factor * 0.001 AS n2o_factor,
+    a.co2e_factor * 0.001 AS co2e_factor,
+    a.factor_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.amount_unit
+        WHEN 'g'
+        THEN 'amount g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'amount in kg'
+        WHEN 'lb'
+        THEN 'amount lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'amount long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'amount short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'amount t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'amount tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'amount tonnes→kg ×1000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_process_emissions AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), gwp AS (
+  SELECT
+    MIN(g."value") FILTER(WHERE
+      g.gas = 'CH4') AS gwp_ch4,
+    MIN(g."value") FILTER(WHERE
+      g.gas = 'CO2') AS gwp_co2,
+    MIN(g."value") FILTER(WHERE
+      g.gas = 'N2O') AS gwp_n2o
+  FROM ccf.gwp AS g
+  WHERE
+    g.gwp_set = 'AR5'
+), joined AS (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.amount = 0
+      THEN 1 /* rule nothing_produced */
+      WHEN (
+        NOT j.co2e_factor IS NULL
+      )
+      AND (
+        (
+          (
+            NOT j.co2_factor IS NULL
+          ) OR (
+            NOT j.ch4_factor IS NULL
+          )
+        )
+        OR (
+          NOT j.n2o_factor IS NULL
+        )
+      )
+      THEN 2 /* rule both_kinds_of_factor */
+      WHEN (
+        (
+          NOT j.co2_factor IS NULL
+        ) OR (
+          NOT j.ch4_factor IS NULL
+        )
+      )
+      OR (
+        NOT j.n2o_factor IS NULL
+      )
+      THEN 3 /* rule per_gas_factors */
+      WHEN NOT j.co2e_factor IS NULL
+      THEN 4 /* rule co2e_factor */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'nothing_produced'
+      WHEN 2
+      THEN 'both_kinds_of_factor'
+      WHEN 3
+      THEN 'per_gas_factors'
+      WHEN 4
+      THEN 'co2e_factor'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'no production or material use in the period'
+      WHEN 2
+      THEN 'the row gives both per-gas factors and a CO2e factor; give one kind only, or the same emissions would be counted twice'
+    END AS exclude_reason,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no WHEN 4 THEN r.amount * r.co2e_factor ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
+    CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 4 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2e_match_level,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.amount * COALESCE(r.co2_factor, 0)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_kg,
+    CASE r.rule_no WHEN 3 THEN gwp.gwp_co2 ELSE CAST(NULL AS DECIMAL) END AS co2_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        r.amount * COALESCE(r.co2_factor, 0)
+      ) * gwp.gwp_co2
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_co2e_kg,
+    CASE r.rule_no WHEN 3 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 3 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2_match_level,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.amount * COALESCE(r.ch4_factor, 0)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_kg,
+    CASE r.rule_no WHEN 3 THEN gwp.gwp_ch4 ELSE CAST(NULL AS DECIMAL) END AS ch4_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        r.amount * COALESCE(r.ch4_factor, 0)
+      ) * gwp.gwp_ch4
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_co2e_kg,
+    CASE r.rule_no WHEN 3 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 3 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.amount * COALESCE(r.n2o_factor, 0)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_kg,
+    CASE r.rule_no WHEN 3 THEN gwp.gwp_n2o ELSE CAST(NULL AS DECIMAL) END AS n2o_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        r.amount * COALESCE(r.n2o_factor, 0)
+      ) * gwp.gwp_n2o
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_co2e_kg,
+    CASE r.rule_no WHEN 3 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 3 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS n2o_match_level
+  FROM ruled AS r
+  CROSS JOIN gwp
+  OFFSET 0
+), checked AS (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope1.process_emissions.user_supplied_factor',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  ),
+  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids, e.co2_match_level),
+  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids, e.ch4_match_level),
+  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids, e.n2o_match_level)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope1.process_emissions.user_supplied_factor',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope1.process_emissions.user_supplied_factor',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_process_emissions
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS rows_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'excluded'
+  ) AS rows_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'unmatched'
+  ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(
+        SUM(
+          0 + (
+            CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN co2_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN ch4_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN n2o_co2e_kg IS NULL THEN 0 ELSE 1 END
+          )
+        ),
+        0
+      )
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'process_emissions'
+  ) AS rows_rejected;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,294 @@
+-- ccf compiled SQL for scope3.cat15.investments.pcaf@1.0.0 (published)
+-- Scope 3 category 15 investments, financed emissions with PCAF attribution
+-- content hash sha256:8fb5b64d6714bd1d14ba8d1a4fe35e06226596530a25030be8a584baf4c11966
+-- activity type financed_emissions; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.investee,
+    a.asset_class,
+    a.reported_item,
+    a.investee_amount * CASE a.investee_amount_unit
+      WHEN 'gCO2e'
+      THEN 0.001
+      WHEN 'kgCO2e'
+      THEN 1
+      WHEN 'tCO2e'
+      THEN 1000
+    END AS investee_amount,
+    a.attribution_factor * 0.01 AS attribution_factor,
+    a.outstanding_amount,
+    a.evic,
+    a.equity_plus_debt,
+    a.currency,
+    CONCAT_WS(
+      '; ',
+      CASE a.investee_amount_unit
+        WHEN 'gCO2e'
+        THEN 'investee_amount gCO2e→kgCO2e ×0.001'
+        WHEN 'kgCO2e'
+        THEN 'investee_amount in kgCO2e'
+        WHEN 'tCO2e'
+        THEN 'investee_amount tCO2e→kgCO2e ×1000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_financed_emissions AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), joined AS (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.reported_item = 'removals'
+      THEN 1 /* rule removals */
+      WHEN j.reported_item IN ('credits_retired', 'credits_generated')
+      THEN 2 /* rule carbon_credits */
+      WHEN j.reported_item = 'scope1'
+      THEN 3 /* rule investee_scope1 */
+      WHEN j.reported_item = 'scope2'
+      THEN 4 /* rule investee_scope2 */
+      WHEN j.reported_item = 'scope3'
+      THEN 5 /* rule investee_scope3 */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'removals'
+      WHEN 2
+      THEN 'carbon_credits'
+      WHEN 3
+      THEN 'investee_scope1'
+      WHEN 4
+      THEN 'investee_scope2'
+      WHEN 5
+      THEN 'investee_scope3'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'emission removals are reported separately from financed emissions, never netted (PCAF)'
+      WHEN 2
+      THEN 'carbon credits are reported separately from financed emissions, never netted (PCAF)'
+    END AS exclude_reason,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.investee_amount * COALESCE(
+        r.attribution_factor,
+        ccf.div(r.outstanding_amount, COALESCE(r.evic, r.equity_plus_debt))
+      )
+      WHEN 4
+      THEN r.investee_amount * COALESCE(
+        r.attribution_factor,
+        ccf.div(r.outstanding_amount, COALESCE(r.evic, r.equity_plus_debt))
+      )
+      WHEN 5
+      THEN r.investee_amount * COALESCE(
+        r.attribution_factor,
+        ccf.div(r.outstanding_amount, COALESCE(r.evic, r.equity_plus_debt))
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 4
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 5
+      THEN CAST(ARRAY[] AS TEXT[])
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'no factor'
+      WHEN 4
+      THEN 'no factor'
+      WHEN 5
+      THEN 'no factor'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 5
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_financed_emissions
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS rows_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'excluded'
+  ) AS rows_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'unmatched'
+  ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )), 0)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'financed_emissions'
+  ) AS rows_rejected;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,293 @@
+-- ccf compiled SQL for scope3.cat2.capital_goods.spend_based@1.0.0 (published)
+-- Scope 3 category 2 capital goods, spend-based method (USEEIO)
+-- content hash sha256:75bbf7c774682b94dcb3e9fde21e1c59e55ab300dbf0c596595e5397f6546967
+-- activity type purchased_spend; factor set useeio-1.3; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.category,
+    a.naics,
+    a.description,
+    a.supplier,
+    a.spend,
+    NULL AS unit_conversion
+  FROM ccf.activity_purchased_spend AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), factor_industry_keys AS (
+  SELECT DISTINCT
+    a.naics AS key_naics
+  FROM activity AS a
+), factor_industry_ranked AS (
+  SELECT
+    k.key_naics,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 'USD' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'USD' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_naics, f.gas ORDER BY f."unit" <> 'USD') AS fallback_rank
+  FROM factor_industry_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'USD^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'margins' = 'with'
+    AND f.attributes ->> 'naics' = k.key_naics
+), factor_industry AS (
+  SELECT
+    key_naics,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_industry_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_naics
+), joined AS (
+  SELECT
+    a.*,
+    f_industry.co2e AS industry__co2e,
+    f_industry.co2e_id AS industry__co2e_id,
+    f_industry.co2e_n AS industry__co2e_n,
+    f_industry.co2e_level AS industry__co2e_level,
+    a.naics AS industry__key_naics
+  FROM activity AS a
+  LEFT JOIN factor_industry AS f_industry
+    ON a.naics = f_industry.key_naics
+), ruled AS (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.category <> 2
+      THEN 1 /* rule other_category */
+      WHEN j.spend = 0
+      THEN 2 /* rule nothing_spent */
+      WHEN TRUE
+      THEN 3 /* rule by_spend */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'other_category'
+      WHEN 2
+      THEN 'nothing_spent'
+      WHEN 3
+      THEN 'by_spend'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'not a category 2 ledger line (reported under its own Scope 3 category)'
+      WHEN 2
+      THEN 'zero spend'
+    END AS exclude_reason,
+    r.industry__co2e_n,
+    r.industry__key_naics,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no WHEN 3 THEN r.spend * r.industry__co2e ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
+    CASE r.rule_no WHEN 3 THEN ARRAY[r.industry__co2e_id] ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 3 THEN r.industry__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE
+        WHEN COALESCE(e.industry__co2e_n, 0) = 0
+        THEN 'no_factor:industry'
+        WHEN e.industry__co2e_n > 1
+        THEN 'ambiguous_factor:industry'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.spend_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.spend_based',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.spend_based',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:industry'
+    THEN 'no emission factor found for lookup ''industry'' in useeio-1.3 per USD (margins = ''with''' || ', naics = ' || COALESCE('''' || e.industry__key_naics || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:industry'
+    THEN 'more than one emission factor matches lookup ''industry'' in useeio-1.3 per USD (margins = ''with''' || ', naics = ' || COALESCE('''' || e.industry__key_naics || '''', '(empty)') || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_purchased_spend
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS rows_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'excluded'
+  ) AS rows_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'unmatched'
+  ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )), 0)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'purchased_spend'
+  ) AS rows_rejected;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,304 @@
+-- ccf compiled SQL for scope3.cat2.capital_goods.supplier_specific@1.0.0 (published)
+-- Scope 3 category 2 capital goods, supplier-specific method
+-- content hash sha256:6b7bbe09d48dc0582274420638dad8fee1323b13ed4ead3f4a2811a644c07e7f
+-- activity type supplier_product_footprints; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.category,
+    a.product,
+    a.supplier,
+    a.mass * CASE a.mass_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS mass,
+    a.items,
+    a.factor_per_kg,
+    a.factor_per_item,
+    a.factor_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.mass_unit
+        WHEN 'g'
+        THEN 'mass g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'mass in kg'
+        WHEN 'lb'
+        THEN 'mass lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'mass long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'mass short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'mass t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'mass tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'mass tonnes→kg ×1000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_supplier_product_footprints AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), joined AS (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.category <> 2
+      THEN 1 /* rule other_category */
+      WHEN (
+        j.mass = 0
+      ) OR (
+        j.items = 0
+      )
+      THEN 2 /* rule nothing_bought */
+      WHEN (
+        NOT j.mass IS NULL
+      ) AND (
+        NOT j.factor_per_kg IS NULL
+      )
+      THEN 3 /* rule per_kg */
+      WHEN (
+        NOT j.items IS NULL
+      ) AND (
+        NOT j.factor_per_item IS NULL
+      )
+      THEN 4 /* rule per_item */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'other_category'
+      WHEN 2
+      THEN 'nothing_bought'
+      WHEN 3
+      THEN 'per_kg'
+      WHEN 4
+      THEN 'per_item'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'not a category 2 purchase (purchases that are not capital goods are category 1)'
+      WHEN 2
+      THEN 'zero quantity bought in the period'
+    END AS exclude_reason,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.mass * r.factor_per_kg
+      WHEN 4
+      THEN r.items * r.factor_per_item
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 4
+      THEN CAST(ARRAY[] AS TEXT[])
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'no factor'
+      WHEN 4
+      THEN 'no factor'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.supplier_specific',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.supplier_specific',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.supplier_specific',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_supplier_product_footprints
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS rows_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'excluded'
+  ) AS rows_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'unmatched'
+  ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )), 0)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'supplier_product_footprints'
+  ) AS rows_rejected;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

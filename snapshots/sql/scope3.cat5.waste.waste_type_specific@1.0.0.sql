@@ -1,0 +1,440 @@
+-- ccf compiled SQL for scope3.cat5.waste.waste_type_specific@1.0.0 (published)
+-- Scope 3 category 5 waste generated in operations, waste-type-specific method
+-- content hash sha256:4fd07bf940d13fcef5ac097aa455fe7697f45ebb5839c4026723a77a8852418e
+-- activity type waste; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.waste_type,
+    a.treatment,
+    a.mass * CASE a.mass_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS mass,
+    a.volume * CASE a.volume_unit
+      WHEN 'L'
+      THEN 0.001
+      WHEN 'gal_UK'
+      THEN 0.00454609
+      WHEN 'gal_US'
+      THEN 0.003785411784
+      WHEN 'litre'
+      THEN 0.001
+      WHEN 'litres'
+      THEN 0.001
+      WHEN 'm3'
+      THEN 1
+      WHEN 'megalitre'
+      THEN 1000
+      WHEN 'scf'
+      THEN 0.028316846592
+    END AS volume,
+    a.contractor,
+    CONCAT_WS(
+      '; ',
+      CASE a.mass_unit
+        WHEN 'g'
+        THEN 'mass g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'mass in kg'
+        WHEN 'lb'
+        THEN 'mass lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'mass long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'mass short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'mass t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'mass tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'mass tonnes→kg ×1000'
+      END,
+      CASE a.volume_unit
+        WHEN 'L'
+        THEN 'volume in L'
+        WHEN 'gal_UK'
+        THEN 'volume gal_UK→L ×4.54609'
+        WHEN 'gal_US'
+        THEN 'volume gal_US→L ×3.785411784'
+        WHEN 'litre'
+        THEN 'volume in litre'
+        WHEN 'litres'
+        THEN 'volume in litres'
+        WHEN 'm3'
+        THEN 'volume m3→L ×1000'
+        WHEN 'megalitre'
+        THEN 'volume megalitre→L ×1000000'
+        WHEN 'scf'
+        THEN 'volume scf→L ×28.316846592'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_waste AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), factor_disposal_keys AS (
+  SELECT DISTINCT
+    a.waste_type AS key_level3,
+    a.treatment AS key_column_text
+  FROM activity AS a
+), factor_disposal_ranked AS (
+  SELECT
+    k.key_level3,
+    k.key_column_text,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_level3, k.key_column_text, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM factor_disposal_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'kg^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'Waste disposal'
+    AND f.attributes ->> 'level3' = k.key_level3
+    AND f.attributes ->> 'column_text' = k.key_column_text
+), factor_disposal AS (
+  SELECT
+    key_level3,
+    key_column_text,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_disposal_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3,
+    key_column_text
+), factor_wastewater_ranked AS (
+  SELECT
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 'm3' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'm3' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.gas ORDER BY f."unit" <> 'm3') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'm^3'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'Water treatment'
+    AND f.attributes ->> 'level2' = 'Water treatment'
+), factor_wastewater AS (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_wastewater_ranked
+  WHERE
+    fallback_rank = 1
+), joined AS (
+  SELECT
+    a.*,
+    f_disposal.co2e AS disposal__co2e,
+    f_disposal.co2e_id AS disposal__co2e_id,
+    f_disposal.co2e_n AS disposal__co2e_n,
+    f_disposal.co2e_level AS disposal__co2e_level,
+    a.waste_type AS disposal__key_level3,
+    a.treatment AS disposal__key_column_text,
+    f_wastewater.co2e AS wastewater__co2e,
+    f_wastewater.co2e_id AS wastewater__co2e_id,
+    f_wastewater.co2e_n AS wastewater__co2e_n,
+    f_wastewater.co2e_level AS wastewater__co2e_level
+  FROM activity AS a
+  LEFT JOIN factor_disposal AS f_disposal
+    ON a.waste_type = f_disposal.key_level3 AND a.treatment = f_disposal.key_column_text
+  LEFT JOIN factor_wastewater AS f_wastewater
+    ON TRUE
+), ruled AS (
+  SELECT
+    j.*,
+    CASE
+      WHEN (
+        j.mass = 0
+      ) OR (
+        j.volume = 0
+      )
+      THEN 1 /* rule nothing_disposed */
+      WHEN j.waste_type = 'Wastewater'
+      THEN 2 /* rule wastewater */
+      WHEN NOT j.mass IS NULL
+      THEN 3 /* rule by_mass */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'nothing_disposed'
+      WHEN 2
+      THEN 'wastewater'
+      WHEN 3
+      THEN 'by_mass'
+    END AS rule_id,
+    CASE r.rule_no WHEN 1 THEN 'no waste in the period' END AS exclude_reason,
+    r.disposal__co2e_n,
+    r.disposal__key_level3,
+    r.disposal__key_column_text,
+    r.wastewater__co2e_n,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.volume * r.wastewater__co2e
+      WHEN 3
+      THEN (
+        r.mass * r.disposal__co2e
+      ) * 0.001
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 2
+      THEN ARRAY[r.wastewater__co2e_id]
+      WHEN 3
+      THEN ARRAY[r.disposal__co2e_id]
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.wastewater__co2e_level
+      WHEN 3
+      THEN r.disposal__co2e_level
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 2
+      THEN CASE
+        WHEN COALESCE(e.wastewater__co2e_n, 0) = 0
+        THEN 'no_factor:wastewater'
+        WHEN e.wastewater__co2e_n > 1
+        THEN 'ambiguous_factor:wastewater'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 3
+      THEN CASE
+        WHEN COALESCE(e.disposal__co2e_n, 0) = 0
+        THEN 'no_factor:disposal'
+        WHEN e.disposal__co2e_n > 1
+        THEN 'ambiguous_factor:disposal'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat5.waste.waste_type_specific',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat5.waste.waste_type_specific',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat5.waste.waste_type_specific',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:disposal'
+    THEN 'no emission factor found for lookup ''disposal'' in desnz-2024 per t (level1 = ''Waste disposal''' || ', level3 = ' || COALESCE('''' || e.disposal__key_level3 || '''', '(empty)') || ', column_text = ' || COALESCE('''' || e.disposal__key_column_text || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:disposal'
+    THEN 'more than one emission factor matches lookup ''disposal'' in desnz-2024 per t (level1 = ''Waste disposal''' || ', level3 = ' || COALESCE('''' || e.disposal__key_level3 || '''', '(empty)') || ', column_text = ' || COALESCE('''' || e.disposal__key_column_text || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:wastewater'
+    THEN 'no emission factor found for lookup ''wastewater'' in desnz-2024 per m3 (level1 = ''Water treatment'', level2 = ''Water treatment''' || ')'
+    WHEN e.problem = 'ambiguous_factor:wastewater'
+    THEN 'more than one emission factor matches lookup ''wastewater'' in desnz-2024 per m3 (level1 = ''Water treatment'', level2 = ''Water treatment''' || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_waste
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS rows_result,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'excluded'
+  ) AS rows_excluded,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf_eval
+    WHERE
+      outcome = 'unmatched'
+  ) AS rows_unmatched,
+  (
+    SELECT
+      COALESCE(SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )), 0)
+    FROM ccf_eval
+    WHERE
+      outcome = 'result'
+  ) AS result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'waste'
+  ) AS rows_rejected;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;
