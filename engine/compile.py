@@ -604,8 +604,11 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     if need_gwp:
         ctes.append(("gwp", _gwp_cte(m)))
     ctes += [("joined", _joined_cte(m)), ("ruled", _ruled_cte(m)), ("evaluated", evaluated), ("checked", checked)]
+    resolved = {f"factor_{lk.name}" for lk in m.lookups}
     for name, q in ctes:
-        final = final.with_(name, as_=q)
+        # a resolved lookup (one row per distinct key) is computed once and kept, whatever
+        # plan the statistics suggest: inlined, it can be re-run per activity row
+        final = final.with_(name, as_=q, materialized=name in resolved)
     return exp.Create(
         this=exp.Table(this=ident(EVAL)),
         kind="TABLE",

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -344,11 +344,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_kyoto_gwp_keys AS (
+), factor_kyoto_gwp_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.refrigerant AS key_level3
   FROM activity AS a
-), factor_kyoto_gwp_ranked AS (
+), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -371,7 +371,7 @@ WITH activity AS (
     AND f.attributes ->> 'column_text' = 'Emissions including only Kyoto products'
     AND f.attributes ->> 'level1' = 'Refrigerant & other'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_kyoto_gwp AS (
+), factor_kyoto_gwp AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -387,11 +387,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_any_gwp_keys AS (
+), factor_any_gwp_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.refrigerant AS key_level3
   FROM activity AS a
-), factor_any_gwp_ranked AS (
+), factor_any_gwp_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -414,7 +414,7 @@ WITH activity AS (
     AND f.attributes ->> 'column_text' = 'Total emissions including non-Kyoto products'
     AND f.attributes ->> 'level1' = 'Refrigerant & other'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_any_gwp AS (
+), factor_any_gwp AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -430,7 +430,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_kyoto_gwp.co2e AS kyoto_gwp__co2e,
@@ -448,7 +448,7 @@ WITH activity AS (
     ON a.refrigerant = f_kyoto_gwp.key_level3
   LEFT JOIN factor_any_gwp AS f_any_gwp
     ON a.refrigerant = f_any_gwp.key_level3
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -537,7 +537,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -613,7 +613,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -61,11 +61,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_kyoto_gwp_keys AS (
+), factor_kyoto_gwp_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.refrigerant AS key_level3
   FROM activity AS a
-), factor_kyoto_gwp_ranked AS (
+), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -88,7 +88,7 @@ WITH activity AS (
     AND f.attributes ->> 'column_text' = 'Emissions including only Kyoto products'
     AND f.attributes ->> 'level1' = 'Refrigerant & other'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_kyoto_gwp AS (
+), factor_kyoto_gwp AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -104,11 +104,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_any_gwp_keys AS (
+), factor_any_gwp_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.refrigerant AS key_level3
   FROM activity AS a
-), factor_any_gwp_ranked AS (
+), factor_any_gwp_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -131,7 +131,7 @@ WITH activity AS (
     AND f.attributes ->> 'column_text' = 'Total emissions including non-Kyoto products'
     AND f.attributes ->> 'level1' = 'Refrigerant & other'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_any_gwp AS (
+), factor_any_gwp AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -147,7 +147,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_kyoto_gwp.co2e AS kyoto_gwp__co2e,
@@ -165,7 +165,7 @@ WITH activity AS (
     ON a.refrigerant = f_kyoto_gwp.key_level3
   LEFT JOIN factor_any_gwp AS f_any_gwp
     ON a.refrigerant = f_any_gwp.key_level3
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -208,7 +208,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -386,7 +386,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -52,7 +52,7 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_car_keys AS (
+), factor_car_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     CASE
       WHEN a.vehicle_class IN (
@@ -72,7 +72,7 @@ WITH activity AS (
     COALESCE(a.vehicle_class, 'Average car') AS key_level3,
     COALESCE(a.fuel, 'Unknown') AS key_column_text
   FROM activity AS a
-), factor_car_ranked AS (
+), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
     k.key_level3,
@@ -105,7 +105,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = k.key_level2
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_car AS (
+), factor_car AS MATERIALIZED (
   SELECT
     key_level2,
     key_level3,
@@ -141,11 +141,11 @@ WITH activity AS (
     key_level2,
     key_level3,
     key_column_text
-), factor_motorbike_keys AS (
+), factor_motorbike_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.vehicle_class, 'Average') AS key_level3
   FROM activity AS a
-), factor_motorbike_ranked AS (
+), factor_motorbike_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -172,7 +172,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Passenger vehicles'
     AND f.attributes ->> 'level2' = 'Motorbike'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_motorbike AS (
+), factor_motorbike AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -204,12 +204,12 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_van_keys AS (
+), factor_van_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.vehicle_class, 'Average (up to 3.5 tonnes)') AS key_level3,
     COALESCE(a.fuel, 'Unknown') AS key_column_text
   FROM activity AS a
-), factor_van_ranked AS (
+), factor_van_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_column_text,
@@ -238,7 +238,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = 'Vans'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_van AS (
+), factor_van AS MATERIALIZED (
   SELECT
     key_level3,
     key_column_text,
@@ -272,7 +272,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_column_text
-), factor_hgv_keys AS (
+), factor_hgv_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     CASE
       WHEN a.vehicle = 'hgv_refrigerated'
@@ -282,7 +282,7 @@ WITH activity AS (
     COALESCE(a.vehicle_class, 'All HGVs') AS key_level3,
     COALESCE(a.laden, 'Average laden') AS key_column_text
   FROM activity AS a
-), factor_hgv_ranked AS (
+), factor_hgv_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
     k.key_level3,
@@ -315,7 +315,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = k.key_level2
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_hgv AS (
+), factor_hgv AS MATERIALIZED (
   SELECT
     key_level2,
     key_level3,
@@ -351,7 +351,7 @@ WITH activity AS (
     key_level2,
     key_level3,
     key_column_text
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_car.ch4 AS car__ch4,
@@ -461,7 +461,7 @@ WITH activity AS (
     END = f_hgv.key_level2
     AND COALESCE(a.vehicle_class, 'All HGVs') = f_hgv.key_level3
     AND COALESCE(a.laden, 'Average laden') = f_hgv.key_column_text
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -479,7 +479,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -651,7 +651,7 @@ WITH activity AS (
     END AS n2o_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

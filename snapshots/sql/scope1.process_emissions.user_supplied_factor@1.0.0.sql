@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -61,7 +61,7 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), gwp AS (
+), gwp AS NOT MATERIALIZED (
   SELECT
     MIN(g."value") FILTER(WHERE
       g.gas = 'CH4') AS gwp_ch4,
@@ -72,11 +72,11 @@ WITH activity AS (
   FROM ccf.gwp AS g
   WHERE
     g.gwp_set = 'AR5'
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*
   FROM activity AS a
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -115,7 +115,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -191,7 +191,7 @@ WITH activity AS (
   FROM ruled AS r
   CROSS JOIN gwp
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -78,7 +78,7 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_uk_grid_ranked AS (
+), factor_uk_grid_ranked AS NOT MATERIALIZED (
   SELECT
     f.gas,
     f.factor_id,
@@ -104,7 +104,7 @@ WITH activity AS (
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'UK electricity'
     AND f.attributes ->> 'level3' = 'Electricity: UK'
-), factor_uk_grid AS (
+), factor_uk_grid AS MATERIALIZED (
   SELECT
     COUNT(*) FILTER(WHERE
       gas = 'CH4') AS ch4_n,
@@ -133,7 +133,7 @@ WITH activity AS (
   FROM factor_uk_grid_ranked
   WHERE
     fallback_rank = 1
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_uk_grid.ch4 AS uk_grid__ch4,
@@ -151,7 +151,7 @@ WITH activity AS (
   FROM activity AS a
   LEFT JOIN factor_uk_grid AS f_uk_grid
     ON TRUE
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -163,7 +163,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -204,7 +204,7 @@ WITH activity AS (
     CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

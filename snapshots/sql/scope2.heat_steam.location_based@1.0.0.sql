@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -78,12 +78,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_heat_keys AS (
+), factor_heat_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.supply, 'District heat and steam') AS key_level3,
     a.country AS key_region
   FROM activity AS a
-), factor_heat_ranked AS (
+), factor_heat_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_region,
@@ -153,7 +153,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Heat and steam'
     AND f.attributes ->> 'level3' = k.key_level3
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_heat AS (
+), factor_heat AS MATERIALIZED (
   SELECT
     key_level3,
     key_region,
@@ -187,7 +187,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_region
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_heat.ch4 AS heat__ch4,
@@ -208,7 +208,7 @@ WITH activity AS (
   LEFT JOIN factor_heat AS f_heat
     ON COALESCE(a.supply, 'District heat and steam') = f_heat.key_level3
     AND a.country = f_heat.key_region
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -220,7 +220,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -263,7 +263,7 @@ WITH activity AS (
     CASE r.rule_no WHEN 2 THEN r.heat__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -59,12 +59,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_material_factor_keys AS (
+), factor_material_factor_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.material AS key_level3,
     COALESCE(a.source, 'Primary material production') AS key_column_text
   FROM activity AS a
-), factor_material_factor_ranked AS (
+), factor_material_factor_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_column_text,
@@ -88,7 +88,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Material use'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_material_factor AS (
+), factor_material_factor AS MATERIALIZED (
   SELECT
     key_level3,
     key_column_text,
@@ -106,7 +106,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_column_text
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_material_factor.co2e AS material_factor__co2e,
@@ -119,7 +119,7 @@ WITH activity AS (
   LEFT JOIN factor_material_factor AS f_material_factor
     ON a.material = f_material_factor.key_level3
     AND COALESCE(a.source, 'Primary material production') = f_material_factor.key_column_text
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -133,7 +133,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -174,7 +174,7 @@ WITH activity AS (
     CASE r.rule_no WHEN 3 THEN r.material_factor__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -116,11 +116,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_grid_keys AS (
+), factor_grid_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_grid_ranked AS (
+), factor_grid_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -186,7 +186,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'UK electricity'
     AND f.attributes ->> 'level3' = 'Electricity: UK'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_grid AS (
+), factor_grid AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -202,11 +202,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), factor_fuel_per_litre_keys AS (
+), factor_fuel_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_fuel_per_litre_ranked AS (
+), factor_fuel_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -232,7 +232,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_fuel_per_litre AS (
+), factor_fuel_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -248,7 +248,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_grid.co2e AS grid__co2e,
@@ -266,7 +266,7 @@ WITH activity AS (
     ON a.country = f_grid.key_region
   LEFT JOIN factor_fuel_per_litre AS f_fuel_per_litre
     ON a.fuel = f_fuel_per_litre.key_level3
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -284,7 +284,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -342,7 +342,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

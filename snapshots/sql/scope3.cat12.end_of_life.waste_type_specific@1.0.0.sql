@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -59,12 +59,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_disposal_keys AS (
+), factor_disposal_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.waste_type AS key_level3,
     a.treatment AS key_column_text
   FROM activity AS a
-), factor_disposal_ranked AS (
+), factor_disposal_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_column_text,
@@ -88,7 +88,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Waste disposal'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_disposal AS (
+), factor_disposal AS MATERIALIZED (
   SELECT
     key_level3,
     key_column_text,
@@ -106,7 +106,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_column_text
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_disposal.co2e AS disposal__co2e,
@@ -118,7 +118,7 @@ WITH activity AS (
   FROM activity AS a
   LEFT JOIN factor_disposal AS f_disposal
     ON a.waste_type = f_disposal.key_level3 AND a.treatment = f_disposal.key_column_text
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -134,7 +134,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -161,7 +161,7 @@ WITH activity AS (
     CASE r.rule_no WHEN 2 THEN r.disposal__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

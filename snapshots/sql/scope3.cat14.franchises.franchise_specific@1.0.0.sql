@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -152,11 +152,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_grid_keys AS (
+), factor_grid_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_grid_ranked AS (
+), factor_grid_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -222,7 +222,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'UK electricity'
     AND f.attributes ->> 'level3' = 'Electricity: UK'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_grid AS (
+), factor_grid AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -238,11 +238,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), factor_fuel_per_kwh_keys AS (
+), factor_fuel_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.carrier AS key_level3
   FROM activity AS a
-), factor_fuel_per_kwh_ranked AS (
+), factor_fuel_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -272,7 +272,7 @@ WITH activity AS (
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'Fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_fuel_per_kwh AS (
+), factor_fuel_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -288,11 +288,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_fuel_per_m3_keys AS (
+), factor_fuel_per_m3_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.carrier AS key_level3
   FROM activity AS a
-), factor_fuel_per_m3_ranked AS (
+), factor_fuel_per_m3_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -314,7 +314,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_fuel_per_m3 AS (
+), factor_fuel_per_m3 AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -330,11 +330,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_fuel_per_litre_keys AS (
+), factor_fuel_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.carrier AS key_level3
   FROM activity AS a
-), factor_fuel_per_litre_ranked AS (
+), factor_fuel_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -360,7 +360,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_fuel_per_litre AS (
+), factor_fuel_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -376,11 +376,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_fuel_per_tonne_keys AS (
+), factor_fuel_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.carrier AS key_level3
   FROM activity AS a
-), factor_fuel_per_tonne_ranked AS (
+), factor_fuel_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -402,7 +402,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_fuel_per_tonne AS (
+), factor_fuel_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -418,7 +418,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_grid.co2e AS grid__co2e,
@@ -457,7 +457,7 @@ WITH activity AS (
     ON a.carrier = f_fuel_per_litre.key_level3
   LEFT JOIN factor_fuel_per_tonne AS f_fuel_per_tonne
     ON a.carrier = f_fuel_per_tonne.key_level3
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -492,7 +492,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -582,7 +582,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -39,11 +39,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*
   FROM activity AS a
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -63,7 +63,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -127,7 +127,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

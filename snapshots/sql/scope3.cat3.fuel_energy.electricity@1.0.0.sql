@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -78,11 +78,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_wtt_generation_keys AS (
+), factor_wtt_generation_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_wtt_generation_ranked AS (
+), factor_wtt_generation_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -148,7 +148,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'WTT- UK electricity'
     AND f.attributes ->> 'level2' = 'WTT- UK electricity (generation)'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_wtt_generation AS (
+), factor_wtt_generation AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -164,11 +164,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), factor_td_losses_keys AS (
+), factor_td_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_td_losses_ranked AS (
+), factor_td_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -234,7 +234,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Transmission and distribution'
     AND f.attributes ->> 'level2' = 'T&D- UK electricity'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_td_losses AS (
+), factor_td_losses AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -250,11 +250,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), factor_wtt_td_losses_keys AS (
+), factor_wtt_td_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_wtt_td_losses_ranked AS (
+), factor_wtt_td_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -320,7 +320,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'WTT- UK electricity'
     AND f.attributes ->> 'level2' = 'WTT- UK electricity (T&D)'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_wtt_td_losses AS (
+), factor_wtt_td_losses AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -336,7 +336,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_wtt_generation.co2e AS wtt_generation__co2e,
@@ -361,7 +361,7 @@ WITH activity AS (
     ON a.country = f_td_losses.key_region
   LEFT JOIN factor_wtt_td_losses AS f_wtt_td_losses
     ON a.country = f_wtt_td_losses.key_region
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -373,7 +373,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -419,7 +419,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -78,12 +78,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_wtt_heat_keys AS (
+), factor_wtt_heat_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.supply, 'District heat and steam') AS key_level3,
     a.country AS key_region
   FROM activity AS a
-), factor_wtt_heat_ranked AS (
+), factor_wtt_heat_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_region,
@@ -154,7 +154,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = 'WTT- heat and steam'
     AND f.attributes ->> 'level3' = k.key_level3
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_wtt_heat AS (
+), factor_wtt_heat AS MATERIALIZED (
   SELECT
     key_level3,
     key_region,
@@ -172,11 +172,11 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_region
-), factor_distribution_losses_keys AS (
+), factor_distribution_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_distribution_losses_ranked AS (
+), factor_distribution_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -242,7 +242,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Transmission and distribution'
     AND f.attributes ->> 'level2' = 'Distribution - district heat & steam'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_distribution_losses AS (
+), factor_distribution_losses AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -258,11 +258,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), factor_wtt_distribution_losses_keys AS (
+), factor_wtt_distribution_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.country AS key_region
   FROM activity AS a
-), factor_wtt_distribution_losses_ranked AS (
+), factor_wtt_distribution_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
     f.gas,
@@ -328,7 +328,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'WTT- heat and steam'
     AND f.attributes ->> 'level2' = 'WTT- district heat & steam distribution'
     AND COALESCE(f.region, 'WORLD') = ra.ancestor
-), factor_wtt_distribution_losses AS (
+), factor_wtt_distribution_losses AS MATERIALIZED (
   SELECT
     key_region,
     COUNT(*) FILTER(WHERE
@@ -344,7 +344,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_region
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_wtt_heat.co2e AS wtt_heat__co2e,
@@ -371,7 +371,7 @@ WITH activity AS (
     ON a.country = f_distribution_losses.key_region
   LEFT JOIN factor_wtt_distribution_losses AS f_wtt_distribution_losses
     ON a.country = f_wtt_distribution_losses.key_region
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -385,7 +385,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -449,7 +449,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

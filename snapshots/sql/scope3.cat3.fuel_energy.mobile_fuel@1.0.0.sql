@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -149,11 +149,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_wtt_per_litre_keys AS (
+), factor_wtt_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_litre_ranked AS (
+), factor_wtt_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -179,7 +179,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_litre AS (
+), factor_wtt_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -195,11 +195,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_tonne_keys AS (
+), factor_wtt_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_tonne_ranked AS (
+), factor_wtt_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -221,7 +221,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_tonne AS (
+), factor_wtt_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -237,11 +237,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_kwh_keys AS (
+), factor_wtt_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_kwh_ranked AS (
+), factor_wtt_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -271,7 +271,7 @@ WITH activity AS (
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_kwh AS (
+), factor_wtt_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -287,7 +287,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_wtt_per_litre.co2e AS wtt_per_litre__co2e,
@@ -312,7 +312,7 @@ WITH activity AS (
     ON a.fuel = f_wtt_per_tonne.key_level3
   LEFT JOIN factor_wtt_per_kwh AS f_wtt_per_kwh
     ON a.fuel = f_wtt_per_kwh.key_level3
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -336,7 +336,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -395,7 +395,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -148,11 +148,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_wtt_per_kwh_keys AS (
+), factor_wtt_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_kwh_ranked AS (
+), factor_wtt_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -182,7 +182,7 @@ WITH activity AS (
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_kwh AS (
+), factor_wtt_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -198,11 +198,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_litre_keys AS (
+), factor_wtt_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_litre_ranked AS (
+), factor_wtt_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -228,7 +228,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_litre AS (
+), factor_wtt_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -244,11 +244,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_m3_keys AS (
+), factor_wtt_per_m3_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_m3_ranked AS (
+), factor_wtt_per_m3_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -270,7 +270,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_m3 AS (
+), factor_wtt_per_m3 AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -286,11 +286,11 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_tonne_keys AS (
+), factor_wtt_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.fuel AS key_level3
   FROM activity AS a
-), factor_wtt_per_tonne_ranked AS (
+), factor_wtt_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -312,7 +312,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_wtt_per_tonne AS (
+), factor_wtt_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -328,7 +328,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_wtt_per_kwh.co2e AS wtt_per_kwh__co2e,
@@ -360,7 +360,7 @@ WITH activity AS (
     ON a.fuel = f_wtt_per_m3.key_level3
   LEFT JOIN factor_wtt_per_tonne AS f_wtt_per_tonne
     ON a.fuel = f_wtt_per_tonne.key_level3
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -389,7 +389,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -458,7 +458,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

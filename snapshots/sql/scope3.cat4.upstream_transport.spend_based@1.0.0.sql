@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -22,11 +22,11 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_industry_keys AS (
+), factor_industry_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.naics AS key_naics
   FROM activity AS a
-), factor_industry_ranked AS (
+), factor_industry_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_naics,
     f.gas,
@@ -51,7 +51,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'margins' = 'with'
     AND f.attributes ->> 'naics' = k.key_naics
-), factor_industry AS (
+), factor_industry AS MATERIALIZED (
   SELECT
     key_naics,
     COUNT(*) FILTER(WHERE
@@ -67,7 +67,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_naics
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_industry.co2e AS industry__co2e,
@@ -78,7 +78,7 @@ WITH activity AS (
   FROM activity AS a
   LEFT JOIN factor_industry AS f_industry
     ON a.naics = f_industry.key_naics
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -92,7 +92,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -122,7 +122,7 @@ WITH activity AS (
     CASE r.rule_no WHEN 3 THEN r.industry__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

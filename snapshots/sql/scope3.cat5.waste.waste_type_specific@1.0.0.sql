@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -94,12 +94,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_disposal_keys AS (
+), factor_disposal_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.waste_type AS key_level3,
     a.treatment AS key_column_text
   FROM activity AS a
-), factor_disposal_ranked AS (
+), factor_disposal_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_column_text,
@@ -123,7 +123,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Waste disposal'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_disposal AS (
+), factor_disposal AS MATERIALIZED (
   SELECT
     key_level3,
     key_column_text,
@@ -141,7 +141,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_column_text
-), factor_wastewater_ranked AS (
+), factor_wastewater_ranked AS NOT MATERIALIZED (
   SELECT
     f.gas,
     f.factor_id,
@@ -160,7 +160,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Water treatment'
     AND f.attributes ->> 'level2' = 'Water treatment'
-), factor_wastewater AS (
+), factor_wastewater AS MATERIALIZED (
   SELECT
     COUNT(*) FILTER(WHERE
       gas = 'CO2e') AS co2e_n,
@@ -173,7 +173,7 @@ WITH activity AS (
   FROM factor_wastewater_ranked
   WHERE
     fallback_rank = 1
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_disposal.co2e AS disposal__co2e,
@@ -191,7 +191,7 @@ WITH activity AS (
     ON a.waste_type = f_disposal.key_level3 AND a.treatment = f_disposal.key_column_text
   LEFT JOIN factor_wastewater AS f_wastewater
     ON TRUE
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -209,7 +209,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -256,7 +256,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -52,12 +52,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_flight_keys AS (
+), factor_flight_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.service AS key_level3,
     COALESCE(a.cabin_class, 'Average passenger') AS key_level4
   FROM activity AS a
-), factor_flight_ranked AS (
+), factor_flight_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_level4,
@@ -93,7 +93,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = 'Flights'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'level4' = k.key_level4
-), factor_flight AS (
+), factor_flight AS MATERIALIZED (
   SELECT
     key_level3,
     key_level4,
@@ -111,7 +111,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_level4
-), factor_land_passenger_keys AS (
+), factor_land_passenger_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     CASE
       WHEN a.mode = 'rail'
@@ -120,7 +120,7 @@ WITH activity AS (
     END AS key_level2,
     a.service AS key_level3
   FROM activity AS a
-), factor_land_passenger_ranked AS (
+), factor_land_passenger_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
     k.key_level3,
@@ -154,7 +154,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = k.key_level2
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_land_passenger AS (
+), factor_land_passenger AS MATERIALIZED (
   SELECT
     key_level2,
     key_level3,
@@ -172,11 +172,11 @@ WITH activity AS (
   GROUP BY
     key_level2,
     key_level3
-), factor_ferry_keys AS (
+), factor_ferry_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.service, 'Average (all passenger)') AS key_level3
   FROM activity AS a
-), factor_ferry_ranked AS (
+), factor_ferry_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -206,7 +206,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Business travel- sea'
     AND f.attributes ->> 'level2' = 'Ferry'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_ferry AS (
+), factor_ferry AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -222,12 +222,12 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_car_keys AS (
+), factor_car_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.service, 'Average car') AS key_level3,
     COALESCE(a.fuel, 'Unknown') AS key_column_text
   FROM activity AS a
-), factor_car_ranked AS (
+), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_column_text,
@@ -256,7 +256,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = 'Cars (by size)'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_car AS (
+), factor_car AS MATERIALIZED (
   SELECT
     key_level3,
     key_column_text,
@@ -274,7 +274,7 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_column_text
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_flight.co2e AS flight__co2e,
@@ -320,7 +320,7 @@ WITH activity AS (
   LEFT JOIN factor_car AS f_car
     ON COALESCE(a.service, 'Average car') = f_car.key_level3
     AND COALESCE(a.fuel, 'Unknown') = f_car.key_column_text
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -338,7 +338,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -423,7 +423,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

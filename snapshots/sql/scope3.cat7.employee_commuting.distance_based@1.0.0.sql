@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -107,12 +107,12 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_car_keys AS (
+), factor_car_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.service, 'Average car') AS key_level3,
     COALESCE(a.fuel, 'Unknown') AS key_column_text
   FROM activity AS a
-), factor_car_ranked AS (
+), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     k.key_column_text,
@@ -141,7 +141,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = 'Cars (by size)'
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_car AS (
+), factor_car AS MATERIALIZED (
   SELECT
     key_level3,
     key_column_text,
@@ -159,11 +159,11 @@ WITH activity AS (
   GROUP BY
     key_level3,
     key_column_text
-), factor_motorbike_keys AS (
+), factor_motorbike_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.service, 'Average') AS key_level3
   FROM activity AS a
-), factor_motorbike_ranked AS (
+), factor_motorbike_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -190,7 +190,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = 'Motorbike'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_motorbike AS (
+), factor_motorbike AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -206,7 +206,7 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_public_transport_keys AS (
+), factor_public_transport_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     CASE
       WHEN a.mode = 'rail'
@@ -215,7 +215,7 @@ WITH activity AS (
     END AS key_level2,
     a.service AS key_level3
   FROM activity AS a
-), factor_public_transport_ranked AS (
+), factor_public_transport_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
     k.key_level3,
@@ -249,7 +249,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = k.key_level2
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_public_transport AS (
+), factor_public_transport AS MATERIALIZED (
   SELECT
     key_level2,
     key_level3,
@@ -267,7 +267,7 @@ WITH activity AS (
   GROUP BY
     key_level2,
     key_level3
-), factor_homeworking_ranked AS (
+), factor_homeworking_ranked AS NOT MATERIALIZED (
   SELECT
     f.gas,
     f.factor_id,
@@ -293,7 +293,7 @@ WITH activity AS (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Homeworking'
     AND f.attributes ->> 'level2' = 'Homeworking (office equipment + heating)'
-), factor_homeworking AS (
+), factor_homeworking AS MATERIALIZED (
   SELECT
     COUNT(*) FILTER(WHERE
       gas = 'CO2e') AS co2e_n,
@@ -306,7 +306,7 @@ WITH activity AS (
   FROM factor_homeworking_ranked
   WHERE
     fallback_rank = 1
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_car.co2e AS car__co2e,
@@ -349,7 +349,7 @@ WITH activity AS (
     AND a.service = f_public_transport.key_level3
   LEFT JOIN factor_homeworking AS f_homeworking
     ON TRUE
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -383,7 +383,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -495,7 +495,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no

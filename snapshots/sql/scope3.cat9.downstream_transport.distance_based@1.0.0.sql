@@ -6,7 +6,7 @@
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
-WITH activity AS (
+WITH activity AS NOT MATERIALIZED (
   SELECT
     a.activity_id,
     a.entity,
@@ -91,7 +91,7 @@ WITH activity AS (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_road_keys AS (
+), factor_road_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.vehicle, 'HGV (all diesel)') AS key_level2,
     COALESCE(
@@ -100,7 +100,7 @@ WITH activity AS (
     ) AS key_level3,
     COALESCE(a.load, CASE WHEN a.vehicle = 'Vans' THEN 'Unknown' ELSE 'Average laden' END) AS key_column_text
   FROM activity AS a
-), factor_road_ranked AS (
+), factor_road_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
     k.key_level3,
@@ -136,7 +136,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = k.key_level2
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'column_text' = k.key_column_text
-), factor_road AS (
+), factor_road AS MATERIALIZED (
   SELECT
     key_level2,
     key_level3,
@@ -156,7 +156,7 @@ WITH activity AS (
     key_level2,
     key_level3,
     key_column_text
-), factor_rail_ranked AS (
+), factor_rail_ranked AS NOT MATERIALIZED (
   SELECT
     f.gas,
     f.factor_id,
@@ -183,7 +183,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Freighting goods'
     AND f.attributes ->> 'level2' = 'Rail'
     AND f.attributes ->> 'level3' = 'Freight train'
-), factor_rail AS (
+), factor_rail AS MATERIALIZED (
   SELECT
     COUNT(*) FILTER(WHERE
       gas = 'CO2e') AS co2e_n,
@@ -196,11 +196,11 @@ WITH activity AS (
   FROM factor_rail_ranked
   WHERE
     fallback_rank = 1
-), factor_air_keys AS (
+), factor_air_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     a.vehicle_class AS key_level3
   FROM activity AS a
-), factor_air_ranked AS (
+), factor_air_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
     f.gas,
@@ -231,7 +231,7 @@ WITH activity AS (
     AND f.attributes ->> 'level1' = 'Freighting goods'
     AND f.attributes ->> 'level2' = 'Freight flights'
     AND f.attributes ->> 'level3' = k.key_level3
-), factor_air AS (
+), factor_air AS MATERIALIZED (
   SELECT
     key_level3,
     COUNT(*) FILTER(WHERE
@@ -247,13 +247,13 @@ WITH activity AS (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_sea_keys AS (
+), factor_sea_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
     COALESCE(a.vehicle, 'Cargo ship') AS key_level2,
     a.vehicle_class AS key_level3,
     COALESCE(a.size, 'Average') AS key_level4
   FROM activity AS a
-), factor_sea_ranked AS (
+), factor_sea_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
     k.key_level3,
@@ -289,7 +289,7 @@ WITH activity AS (
     AND f.attributes ->> 'level2' = k.key_level2
     AND f.attributes ->> 'level3' = k.key_level3
     AND f.attributes ->> 'level4' = k.key_level4
-), factor_sea AS (
+), factor_sea AS MATERIALIZED (
   SELECT
     key_level2,
     key_level3,
@@ -309,7 +309,7 @@ WITH activity AS (
     key_level2,
     key_level3,
     key_level4
-), joined AS (
+), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
     f_road.co2e AS road__co2e,
@@ -354,7 +354,7 @@ WITH activity AS (
     ON COALESCE(a.vehicle, 'Cargo ship') = f_sea.key_level2
     AND a.vehicle_class = f_sea.key_level3
     AND COALESCE(a.size, 'Average') = f_sea.key_level4
-), ruled AS (
+), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
@@ -386,7 +386,7 @@ WITH activity AS (
     END AS rule_no
   FROM joined AS j
   OFFSET 0
-), evaluated AS (
+), evaluated AS NOT MATERIALIZED (
   SELECT
     r.activity_id,
     r.entity,
@@ -481,7 +481,7 @@ WITH activity AS (
     END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
-), checked AS (
+), checked AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no
