@@ -9,6 +9,7 @@ the run fails and rolls back.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -144,10 +145,11 @@ def run(
             ),
             {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started},
         )[0]  # type: ignore[index]
+        role = _run_role(ex)  # run role (reliability): see _switch_role
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, dataset, m))
+            outcomes.append(_run_one(ex, run_id, dataset, m, role))
         finished = datetime.now(timezone.utc)
         loads = tuple(
             r[0] for r in ex.rows(
@@ -168,7 +170,7 @@ def run(
     return report
 
 
-def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> MethodologyOutcome:
+def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: str | None = None) -> MethodologyOutcome:
     fs = installed(ex, m.factor_set)
     if fs is None:
         raise RunError(
@@ -176,6 +178,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> Meth
             "(shipped sets are installed automatically; see 'ccf factors list')"
         )
     ensure_activity_table(ex, m.activity)
+    _switch_role(ex, role)  # run role (reliability): the statements below run as ccf_runner
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
     counts, written = None, {}
@@ -218,7 +221,39 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology) -> Meth
         exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
         {**params, "compiled_sql": compiled.sql()},
     )
+    _switch_role(ex, None)  # run role (reliability): back to the connecting user
     return MethodologyOutcome(
         m.id, m.version, m.content_hash, m.scope, m.category, m.method, m.factor_set, m.gwp, rec, total,
         tuple((g, v) for g, v in by_gas),
     )
+
+
+# --- run role (reliability, docs/reliability.md#the-run-role) -------------------------------
+# A methodology's compiled statements run as ccf_runner (engine/migrations/0002_run_role.sql),
+# which may read and append but not change the schema or existing results. The role switch is
+# SET LOCAL: it ends with the transaction, and is undone explicitly before DDL (activity
+# tables) and when a methodology is done, in case the caller's transaction outlives the run.
+
+RUN_ROLE = "ccf_runner"
+log = logging.getLogger("ccf.run")
+
+
+def _run_role(ex: Executor) -> str | None:
+    """ccf_runner if this session may switch to it; None (run as the connecting user) when the
+    role was never created, for want of the CREATEROLE privilege."""
+    member = exp.Anonymous(this="pg_has_role", expressions=[exp.CurrentUser(), column("oid", "r"), text("MEMBER")])
+    row = ex.one(
+        exp.select(member).from_(exp.Table(this=ident("pg_roles"), alias=exp.TableAlias(this=ident("r"))))
+        .where(exp.EQ(this=column("rolname", "r"), expression=param("role"))),
+        {"role": RUN_ROLE},
+    )
+    if row is None or not row[0]:
+        log.warning("role %s is not available to this user; the run executes as the connecting user", RUN_ROLE)
+        return None
+    return RUN_ROLE
+
+
+def _switch_role(ex: Executor, role: str | None) -> None:
+    """SET LOCAL ROLE role, or back to the connecting user (None)."""
+    ex.execute(exp.select(exp.Anonymous(this="set_config", expressions=[text("role"), param("role"), exp.true()])),
+               {"role": role or "none"})

@@ -104,6 +104,17 @@ def func(name: str, *args: exp.Expression, schema: str | None = None) -> exp.Exp
     return exp.Dot(this=exp.to_identifier(schema), expression=call) if schema else call
 
 
+def _escape_percent(tree: exp.Expression) -> exp.Expression:
+    def esc(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Literal) and node.is_string and "%" in node.this:
+            return exp.Literal.string(node.this.replace("%", "%%"))
+        return node
+
+    return tree.transform(esc) if any(
+        isinstance(n, exp.Literal) and n.is_string and "%" in n.this for n in tree.walk()
+    ) else tree
+
+
 @dataclass
 class Executor:
     """Runs trees on one connection; records what ran."""
@@ -115,7 +126,13 @@ class Executor:
         sql = render(tree)
         self.statements.append(sql)
         log.debug("%s", sql)
-        return self.conn.execute(sql.encode("utf-8").decode("utf-8"), params or None, prepare=False)  # type: ignore[arg-type]
+        # psycopg reads '%' as the start of a placeholder: a '%' inside a string literal is
+        # doubled in the tree (never in the recorded text), and a parameter mapping is then
+        # always given, so psycopg turns '%%' back into '%'.
+        escaped = _escape_percent(tree)
+        if params is None and escaped is tree:  # no placeholders, no '%' to protect: sent as is
+            return self.conn.execute(sql, None, prepare=False)  # type: ignore[arg-type]
+        return self.conn.execute(render(escaped), dict(params or {}), prepare=False)  # type: ignore[arg-type]
 
     def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return self.execute(tree, params).fetchall()

@@ -34,7 +34,6 @@ from ccf.dsl.evaluate import (
     RowOutcome,
     Unmatched,
     evaluate_rows,
-    factor_refs,
 )
 from ccf.engine.load import csv_columns, has_unit_column
 from ccf.engine.run import RunReport
@@ -404,10 +403,6 @@ def assert_same(m: ir.Methodology, report: RunReport, sql: Mapping[str, RowOutco
     )
     assert dict(mo.by_gas) == dict(ref.by_gas)
     assert mo.co2e_kg == ref.co2e_kg
-
-
-def uses_factor(m: ir.Methodology) -> bool:
-    return any(True for rule in m.rules for em in rule.emissions for _ in factor_refs(em.value))
 
 
 __all__ = [

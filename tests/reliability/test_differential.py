@@ -14,10 +14,12 @@ same data gives the same results with parallel query forced on, and with its row
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
@@ -42,10 +44,10 @@ from reliability._support import (
     write_rows,
 )
 from ccf.dsl import ir
-from ccf.dsl.evaluate import evaluate, factor_refs
-from ccf.dsl.units import is_terminating
+from ccf.dsl.evaluate import evaluate
 from ccf.dsl.library import Library, read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
+from ccf.dsl.units import is_terminating
 from ccf.engine.api import factor_signatures
 from ccf.engine.database import connect
 from ccf.engine.factors.store import install_edition
@@ -53,9 +55,9 @@ from ccf.engine.load import load_csv
 from ccf.engine.run import run
 
 HERE = Path(__file__).resolve().parent
-EXAMPLES = 200 if NIGHTLY else 12
-GENERATED_EXAMPLES = 400 if NIGHTLY else 40
-MAX_ROWS = 40 if NIGHTLY else 10
+EXAMPLES = 100 if NIGHTLY else 3
+GENERATED_EXAMPLES = 400 if NIGHTLY else 30
+MAX_ROWS = 60 if NIGHTLY else 25
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 SHIPPED = sorted(f"{p.parent.name}@{p.stem}" for p in (ROOT / "methodologies").glob("*/*.yaml") if p.parent.name != "activity_types")
@@ -93,7 +95,6 @@ def subjects() -> Subjects:
     grid_edition, grid_data = custom_factors(MATCHING / "grid_test.csv", "grid-test")
     shipped = Library.load(ROOT / "methodologies", factor_signatures())
     matching = Library.load(MATCHING / "library", {**factor_signatures(), "grid-test": grid_edition})
-    assert shipped.diagnostics == [] and matching.diagnostics == []
     out = Subjects()
     for lib in (shipped, matching):
         for m in lib.versions():
@@ -128,6 +129,8 @@ def run_and_compare(conn, folder: Path, subject: Subject, cells: list[dict[str, 
 @settings(max_examples=EXAMPLES, **SETTINGS)
 @given(data=st.data())
 def test_methodology_matches_reference(ref, data, conn, subjects, folder):
+    if ref not in subjects:
+        pytest.fail(f"{ref} does not check cleanly")
     subject = subjects[ref]
     ch = DataChooser(data)
     cells = [subject.spec.cells(ch, f"R{i}") for i in range(ch.integer(1, MAX_ROWS))]
@@ -270,8 +273,7 @@ def generated_methodology(draw) -> str:
 
     Two shapes: DESNZ 2024 (gases stated in kg CO2e; a lookup without and one with a match key)
     and EPA Hub 2025 (masses of CO2, CH4 and N2O weighted by GWP; lookups per kWh and per t,
-    so factors stated per mmBtu or short ton are converted). Every emission uses a factor
-    (an emission without one hits a known compiler bug, see test_known_bug_*).
+    so factors stated per mmBtu or short ton are converted); some emissions use no factor.
     """
     x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
     common = f"""\
@@ -327,7 +329,7 @@ rules:
     emissions:
       co2: {q(_p(x("energy"), " * by_energy.co2 + ", x("mass"), " * by_mass.co2"))}
       ch4: {q(_p(x("energy"), " * by_energy.ch4 + ", x("num"), " * 1 gCH4"))}
-      n2o: {q(_p(x("mass"), " * by_mass.n2o"))}
+      n2o: {q(draw(st.sampled_from([_p(x("mass"), " * by_mass.n2o"), _p(x("mass"), " * 0.01 gN2O/kg")])))}
 """
 
 
@@ -370,12 +372,6 @@ def _rescale_of_sum(m: ir.Methodology) -> bool:
         and isinstance(n.operand, ir.Arith) and n.operand.op in "+-"
         for root in roots for n in _nodes(root)
     )
-
-
-def _emission_without_factor(m: ir.Methodology) -> bool:
-    """compile._evaluate ids(): an emission without a factor gives ARRAY[] (untyped), which
-    PostgreSQL refuses: 'cannot determine type of empty array'."""
-    return any(not list(factor_refs(em.value)) for r in m.rules for em in r.emissions)
 
 
 _INT_MAX = {4: 2**31 - 1, 8: 2**63 - 1}
@@ -464,7 +460,6 @@ def _integer_arithmetic(m: ir.Methodology) -> bool:
 
 KNOWN_BUGS = {
     "rescale_of_sum": _rescale_of_sum,
-    "emission_without_factor": _emission_without_factor,
     "integer_arithmetic": _integer_arithmetic,
 }
 
@@ -516,19 +511,26 @@ PARALLEL_OFF = {"max_parallel_workers_per_gather": "0", "debug_parallel_query": 
 
 def _set(conn, settings: dict[str, str]) -> None:
     for name, value in settings.items():
+        if name == "debug_parallel_query" and conn.info.server_version < 160000:
+            name = "force_parallel_mode"  # its name before PostgreSQL 16
         conn.execute("SELECT set_config(%s, %s, false)", (name, value))
     conn.commit()
 
 
 @pytest.mark.parametrize("ref", ["scope1.stationary_combustion@1.0.0", "scope3.cat6.business_travel@1.0.0", "test.grid_fallback@1.0.0"])
 def test_parallel_query_and_row_order_do_not_change_results(ref, conn, subjects, folder):
-    subject, cells = _bulk(subjects, folder, ref, seed=hash(ref) % 1000)
+    subject, cells = _bulk(subjects, folder, ref, seed=zlib.crc32(ref.encode()))
     m = subject.m
     in_order, shuffled = unique("ordered"), unique("shuffled")
     load_csv(conn, in_order, m.activity, write_rows(folder / f"{in_order}.csv", m.activity, cells))
     mixed = list(cells)
     RandomChooser(7).rng.shuffle(mixed)
     load_csv(conn, shuffled, m.activity, write_rows(folder / f"{shuffled}.csv", m.activity, mixed))
+    # Fresh statistics: with the ones left by the small datasets above, the planner re-runs every
+    # factor lookup once per activity row (a known performance problem, see
+    # test_lookups_are_resolved_once_whatever_the_statistics) and this test takes minutes.
+    conn.execute(f'ANALYZE ccf."activity_{m.activity.id}"')
+    conn.commit()
 
     outcomes = {}
     try:
@@ -588,3 +590,139 @@ def test_generated_methodologies_check_and_evaluate_without_rows(text, rel_gen):
         if rule.where is not None:
             evaluate(rule.where, {})
 
+
+
+# --- known bugs, reproduced minimally (strict xfail: a fix makes them fail as XPASS) ----------
+
+GRID = """\
+gwp: AR5
+factor_set: desnz-2024
+factors:
+  grid:
+    select: {level1: UK electricity, level3: "Electricity: UK"}
+    per: kWh
+"""
+ONE_ROW = [{"energy": "10", "energy_unit": "kWh", "n1": "1", "flag": "true"}]
+
+
+def run_text(conn, folder: Path, rel_gen, body: str, rows: list[dict[str, str]]) -> None:
+    """Check a methodology over rel_gen, run it on the rows, compare with the reference."""
+    m = read_methodology(SourceFile("known_bug.yaml", HEADER + body), {"rel_gen": rel_gen}, factor_signatures())
+    base = {"entity": "A", "period_start": "2024-01-01", "period_end": "2024-01-01"}
+    cells = [{**base, "activity_id": f"K{i}", **r} for i, r in enumerate(rows)]
+    spec = RowSpec(rel_gen, [])
+    try:
+        run_and_compare(conn, folder, Subject(m, spec, shipped_factors(m.factor_set)), cells)
+    finally:
+        conn.rollback()
+
+
+@pytest.mark.xfail(strict=True, reason="compile.scale_sql: ccf.div(a + b * 2500, 9) — the sum is not parenthesised")
+def test_known_bug_conversion_of_a_sum_is_not_parenthesised(conn, folder, rel_gen):
+    """2 GJ of standby load at the UK grid factor plus a fixed 0.5 kg: 115.5278 kg CO2e.
+    The SQL computes ccf.div(2 * grid + 0.5 * 0.0036 * 2500, 9) and reports 0.546 kg."""
+    run_text(conn, folder, rel_gen, GRID + """\
+parameters:
+  standby: 2 GJ
+rules:
+  - id: r
+    emissions: standby * grid + 0.5 kgCO2e
+""", ONE_ROW)
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.NumericValueOutOfRange,
+                   reason="compile.visit_Arith: parameters multiply as PostgreSQL integers (integer out of range)")
+def test_known_bug_integer_parameters_overflow(conn, folder, rel_gen):
+    run_text(conn, folder, rel_gen, GRID + """\
+parameters:
+  days: 365
+  seconds: days * 86400
+  milliseconds: seconds * 1000
+rules:
+  - id: r
+    emissions: energy * grid * milliseconds / 1000000000000
+""", ONE_ROW)
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.NumericValueOutOfRange,
+                   reason="compile.visit_Arith: (-50000) * 50000 is integer arithmetic (integer out of range)")
+def test_known_bug_negated_literal_multiplies_as_integer(conn, folder, rel_gen):
+    run_text(conn, folder, rel_gen, GRID + """\
+rules:
+  - id: r
+    where: n1 > -50000 * 50000
+    emissions: energy * grid
+""", ONE_ROW)
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.AmbiguousFunction,
+                   reason="check.visit_Unary accepts -null; PostgreSQL: operator is not unique: - unknown")
+def test_known_bug_negated_null_is_accepted_but_cannot_run(conn, folder, rel_gen):
+    run_text(conn, folder, rel_gen, GRID + """\
+rules:
+  - id: r
+    where: -null == null
+    emissions: energy * grid
+""", ONE_ROW)
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.SyntaxError,
+                   reason="compile._lookup_ctes: a lookup no rule uses has no gases: f.gas IN ()")
+def test_known_bug_unused_factor_lookup_breaks_the_run(conn, folder, rel_gen):
+    run_text(conn, folder, rel_gen, GRID + """\
+  spare:
+    select: {level1: Fuels}
+    per: kWh
+rules:
+  - id: r
+    emissions: energy * grid
+""", ONE_ROW)
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.NumericValueOutOfRange,
+                   reason="check.visit_Number limits digits, not the exponent: 1e999999 reaches SQL as 1,000,000 digits")
+def test_known_bug_huge_exponent_literal_passes_the_checker(conn, folder, rel_gen):
+    run_text(conn, folder, rel_gen, GRID + """\
+rules:
+  - id: r
+    where: n1 < 1e999999
+    emissions: energy * grid
+""", ONE_ROW)
+
+
+@pytest.mark.xfail(strict=True, raises=psycopg.errors.SyntaxError,
+                   reason="compile._results: no rule has emissions, so VALUES has no rows: '() AS g(gas, …)'")
+def test_known_bug_methodology_that_only_excludes_breaks_the_run(conn, folder, rel_gen):
+    run_text(conn, folder, rel_gen, """\
+gwp: AR5
+factor_set: desnz-2024
+rules:
+  - id: everything
+    exclude: out of scope
+""", ONE_ROW)
+
+
+def test_lookups_are_resolved_once_whatever_the_statistics(conn, subjects, folder):
+    """compile.py resolves each lookup once per distinct key, and the resolved lookup is a
+    MATERIALIZED CTE so PostgreSQL cannot re-run it per activity row (before that, after
+    ANALYZE on a small dataset a 3000-row run re-executed it 3000 times)."""
+    from ccf.engine.compile import compile_methodology
+    from ccf.engine.factors.store import installed
+    from ccf.engine.sql import Executor, render
+
+    subject = subjects["scope1.stationary_combustion@1.0.0"]
+    m = subject.m
+    small, big = unique("small"), unique("big")
+    ch = RandomChooser(3)
+    load_csv(conn, small, m.activity, write_rows(folder / f"{small}.csv", m.activity, [subject.spec.cells(ch, f"S{i}") for i in range(5)]))
+    conn.execute(f'ANALYZE ccf."activity_{m.activity.id}"')
+    conn.commit()
+    load_csv(conn, big, m.activity, write_rows(folder / f"{big}.csv", m.activity, [subject.spec.cells(ch, f"B{i}") for i in range(3000)]))
+    fs = installed(Executor(conn), m.factor_set)
+    plan = conn.execute(
+        "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) " + render(compile_methodology(m).evaluate.expression),
+        {"run_id": 0, "dataset": big, "factor_set_id": fs.factor_set_id},
+    ).fetchall()
+    conn.rollback()
+    loops = [int(line.split("loops=")[1].rstrip(")")) for (line,) in plan if "_ranked" in line and "loops=" in line]
+    assert loops and max(loops) == 1, "\n".join(line for (line,) in plan)
