@@ -126,8 +126,11 @@ class ExpressionCompiler:
 
     def visit_Arith(self, n: ir.Arith) -> exp.Expression:
         left, right = self.operand(n.left), self.operand(n.right)
-        if isinstance(n.left, ir.Const) and isinstance(n.right, ir.Const):
-            left = exp.Cast(this=left, to=exp.DataType.build("NUMERIC"))  # never integer arithmetic
+        # never integer arithmetic: PostgreSQL types a whole-number literal as integer
+        if _integral(n.left):
+            left = exp.Cast(this=left, to=exp.DataType.build("NUMERIC"))
+        if _integral(n.right):
+            right = exp.Cast(this=right, to=exp.DataType.build("NUMERIC"))
         if n.op == "/":
             return func("div", self(n.left), self(n.right), schema="ccf")
         return {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[n.op](this=left, expression=right)
@@ -180,13 +183,23 @@ class ExpressionCompiler:
         raise NotImplementedError(n.name)
 
 
+def _integral(node: ir.Node) -> bool:
+    """A whole-number constant (possibly a parameter or negated), which SQL would type integer."""
+    if isinstance(node, ir.ParamRef):
+        return _integral(node.value)
+    if isinstance(node, ir.Neg):
+        return _integral(node.operand)
+    return isinstance(node, ir.Const) and "." not in format(node.value, "f")
+
+
 def scale_sql(e: exp.Expression, ratio: Fraction) -> exp.Expression:
     """e × ratio, exactly: a multiplication when the ratio is a finite decimal, else ccf.div."""
     if ratio == 1:
         return e
     if is_terminating(ratio):
         return exp.Mul(this=e, expression=number(fraction_to_decimal(ratio)))
-    num = e if ratio.numerator == 1 else exp.Mul(this=e, expression=number(ratio.numerator))
+    inner = exp.Paren(this=e) if isinstance(e, (exp.Binary, exp.Neg)) else e  # a + b, not a + (b × p)
+    num = e if ratio.numerator == 1 else exp.Mul(this=inner, expression=number(ratio.numerator))
     return func("div", num, number(ratio.denominator), schema="ccf")
 
 

@@ -276,7 +276,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 15 /* parameter leak_stand_alone_commercial */
+            ) * CAST(15 /* parameter leak_stand_alone_commercial */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01
@@ -286,7 +286,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 35 /* parameter leak_medium_large_commercial */
+            ) * CAST(35 /* parameter leak_medium_large_commercial */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01
@@ -296,7 +296,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 50 /* parameter leak_transport_refrigeration */
+            ) * CAST(50 /* parameter leak_transport_refrigeration */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01
@@ -306,7 +306,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 25 /* parameter leak_industrial_refrigeration */
+            ) * CAST(25 /* parameter leak_industrial_refrigeration */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01
@@ -316,7 +316,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 15 /* parameter leak_chillers */
+            ) * CAST(15 /* parameter leak_chillers */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01
@@ -326,7 +326,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 10 /* parameter leak_residential_commercial_ac */
+            ) * CAST(10 /* parameter leak_residential_commercial_ac */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01
@@ -336,7 +336,7 @@ WITH activity AS NOT MATERIALIZED (
           (
             (
               r.charge * COALESCE(r.units, 1 /* parameter default_units */)
-            ) * 20 /* parameter leak_mobile_ac */
+            ) * CAST(20 /* parameter leak_mobile_ac */ AS DECIMAL)
           ) * COALESCE(r.years_in_service, 1 /* parameter default_years_in_service */)
         ) * r.kyoto_gwp__co2e
       ) * 0.01

@@ -436,7 +436,7 @@ WITH activity AS NOT MATERIALIZED (
             r.annual_distance,
             (
               (
-                r.one_way_distance * 2 /* parameter trips_per_day */
+                r.one_way_distance * CAST(2 /* parameter trips_per_day */ AS DECIMAL)
               ) * r.days_per_week
             ) * r.weeks
           ) * COALESCE(r.employees, 1 /* parameter default_employees */),
@@ -450,7 +450,7 @@ WITH activity AS NOT MATERIALIZED (
             r.annual_distance,
             (
               (
-                r.one_way_distance * 2 /* parameter trips_per_day */
+                r.one_way_distance * CAST(2 /* parameter trips_per_day */ AS DECIMAL)
               ) * r.days_per_week
             ) * r.weeks
           ) * COALESCE(r.employees, 1 /* parameter default_employees */)
@@ -463,7 +463,7 @@ WITH activity AS NOT MATERIALIZED (
             r.annual_distance,
             (
               (
-                r.one_way_distance * 2 /* parameter trips_per_day */
+                r.one_way_distance * CAST(2 /* parameter trips_per_day */ AS DECIMAL)
               ) * r.days_per_week
             ) * r.weeks
           ) * COALESCE(r.employees, 1 /* parameter default_employees */)
