@@ -707,7 +707,7 @@ rules:
 """, ONE_ROW)
 
 
-def test_lookups_are_resolved_once_whatever_the_statistics(conn, subjects, folder):
+def test_lookups_are_resolved_once_whatever_the_statistics(db, subjects, folder):
     """compile.py resolves each lookup once per distinct key, and the resolved lookup is a
     MATERIALIZED CTE so PostgreSQL cannot re-run it per activity row (before that, after
     ANALYZE on a small dataset a 3000-row run re-executed it 3000 times)."""
@@ -719,19 +719,19 @@ def test_lookups_are_resolved_once_whatever_the_statistics(conn, subjects, folde
     m = subject.m
     small, big = unique("small"), unique("big")
     ch = RandomChooser(3)
-    load_csv(conn, small, m.activity, write_rows(folder / f"{small}.csv", m.activity, [subject.spec.cells(ch, f"S{i}") for i in range(5)]))
-    conn.execute(f'ANALYZE ccf."activity_{m.activity.id}"')
-    conn.commit()
-    load_csv(conn, big, m.activity, write_rows(folder / f"{big}.csv", m.activity, [subject.spec.cells(ch, f"B{i}") for i in range(3000)]))
-    fs = installed(Executor(conn), m.factor_set)
+    load_csv(db, small, m.activity, write_rows(folder / f"{small}.csv", m.activity, [subject.spec.cells(ch, f"S{i}") for i in range(5)]))
+    db.execute(f'ANALYZE ccf."activity_{m.activity.id}"')
+    db.commit()
+    load_csv(db, big, m.activity, write_rows(folder / f"{big}.csv", m.activity, [subject.spec.cells(ch, f"B{i}") for i in range(3000)]))
+    fs = installed(Executor(db), m.factor_set)
     # Serial, and bounded: with parallel query each per-row re-run of a lookup also starts
     # parallel workers, and this statement takes many minutes.
-    conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-    conn.execute("SET LOCAL statement_timeout = '120s'")
-    plan = conn.execute(
+    db.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    db.execute("SET LOCAL statement_timeout = '120s'")
+    plan = db.execute(
         "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) " + render(compile_methodology(m).evaluate.expression),
         {"run_id": 0, "dataset": big, "factor_set_id": fs.factor_set_id},
     ).fetchall()
-    conn.rollback()
+    db.rollback()
     loops = [int(line.split("loops=")[1].rstrip(")")) for (line,) in plan if "_ranked" in line and "loops=" in line]
     assert loops and max(loops) == 1, "\n".join(line for (line,) in plan)
