@@ -33,7 +33,9 @@ from ccf.dsl.units import (
 from ccf.dsl.yaml_source import Path, YamlDocument
 
 FUNCTIONS = ("min", "max", "abs", "round", "year", "date")
+INSTRUMENT, instrument_column = ir.INSTRUMENT, ir.instrument_column
 GAS_KEYS = {"co2e": "CO2e", "co2": "CO2", "ch4": "CH4", "n2o": "N2O"}
+EMISSION_KEYS = {**GAS_KEYS, "co2_biogenic": "CO2_biogenic"}  # biogenic CO2: reported outside the scopes
 MAX_LITERAL_DIGITS = 60
 
 
@@ -143,6 +145,8 @@ class _Scope:
     lookups: dict[str, "_Lookup"] = field(default_factory=dict)
     allow_lookups: bool = True
     hidden: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name -> (why not here, what to do)
+    instrument: Mapping[str, ir.Field] = field(default_factory=dict)  # instrument.<field> in rules
+    conversions: dict[str, ir.Type] = field(default_factory=dict)  # currency conversions (dsl/currency.py)
 
 
 @dataclass
@@ -210,8 +214,15 @@ class Checker:
             value = Decimal(e.text)
         except InvalidOperation:
             raise self.error("E306", f"'{e.text}' is not a number", e.span) from None
-        if not value.is_finite() or len(value.as_tuple().digits) > MAX_LITERAL_DIGITS:
-            raise self.error("E306", f"'{e.text}' has too many digits", e.span)
+        if not value.is_finite():
+            raise self.error("E306", f"'{e.text}' is not a number", e.span)
+        written = _digits_written_out(value)
+        if written > MAX_LITERAL_DIGITS:
+            how = f"{written} digits when written out in full" if "e" in e.text.lower() else f"{written} digits"
+            raise self.error(
+                "E306", f"'{e.text}' has too many digits ({how}; at most {MAX_LITERAL_DIGITS})", e.span,
+                suggestion="write the number in a larger or smaller unit (2.5 GJ rather than 2500000000 J)",
+            )
         if e.unit is None:
             return ir.Const(value, ir.NUMBER, Fraction(1), span=e.span)
         try:
@@ -240,6 +251,8 @@ class Checker:
             return ir.ParamRef(e.name, p, p.type, p.scale, span=e.span)
         if e.name in scope.lookups and scope.allow_lookups:
             return self._factor(scope.lookups[e.name], "co2e", e.span, e.span)
+        if e.name in scope.conversions and scope.allow_lookups:
+            return ir.ConversionRef(e.name, scope.conversions[e.name], span=e.span)
         if e.name in self.failed:  # its definition is wrong and already reported
             raise _Failed()
         if e.name in scope.hidden:
@@ -271,6 +284,20 @@ class Checker:
     def visit_Attribute(self, e: ast.Attribute, scope: _Scope) -> ir.Node:
         if isinstance(e.obj, ast.Name) and e.obj.name in scope.lookups and scope.allow_lookups:
             return self._factor(scope.lookups[e.obj.name], e.name, e.span, e.span)
+        if isinstance(e.obj, ast.Name) and e.obj.name == INSTRUMENT and scope.instrument and INSTRUMENT not in scope.fields:
+            f = scope.instrument.get(e.name)
+            if f is None:
+                raise self.error(
+                    "E401", f"the instruments have no field '{e.name}'", e.span,
+                    suggestion=did_you_mean(e.name, scope.instrument) or "fields: " + ", ".join(scope.instrument),
+                )
+            return ir.FieldRef(instrument_column(e.name), f.type, f.conversions, f.fixed_factor, span=e.span)
+        if (isinstance(e.obj, ast.Name) and e.obj.name == INSTRUMENT and INSTRUMENT not in scope.fields
+                and INSTRUMENT not in self.failed and scope.allow_lookups):
+            raise self.error(
+                "E401", f"'instrument.{e.name}' needs an 'instruments' section: no instruments are allocated to the rows",
+                e.span, suggestion="add 'instruments:' naming the instruments' activity type, or use a field of the row",
+            )
         base = self.expr(e.obj, scope)
         raise self.error("E404", f"'.{e.name}' applies to factor lookups only; this is {base.type}", e.span)
 
@@ -282,7 +309,17 @@ class Checker:
         if operand.type.kind not in ("quantity", "null"):
             hint = "to turn a condition around, use 'not'" if operand.type.kind == "boolean" else None
             raise self.error("E503", f"cannot negate {operand.type}", e.span, suggestion=hint)
+        self.refuse_null_only(e, "'-' of null", operand)
         return ir.Neg(operand, operand.type, operand.scale, span=e.span)
+
+    def refuse_null_only(self, e: ast.Expr, what: str, *operands: ir.Node) -> None:
+        """An operation on nothing but null is null whatever the row: almost certainly a slip,
+        and PostgreSQL cannot even type it (it has no number to resolve '-', '+' or CASE by)."""
+        if all(o.type.kind == "null" for o in operands):
+            raise self.error(
+                "E503", f"{what} is always null: there is no value to compute with", e.span,
+                suggestion="write null itself, or use a field or parameter whose value may be missing",
+            )
 
     def want_bool(self, node: ir.Node, where: str) -> None:
         if node.type.kind not in ("boolean", "null"):
@@ -304,6 +341,7 @@ class Checker:
             for side in (left, right):
                 if side.type.kind not in ("quantity", "null"):
                     raise self.error("E503", f"cannot {'multiply' if e.op == '*' else 'divide'} {side.type}", side.span)
+            self.refuse_null_only(e, f"'{e.op}' between nulls", left, right)
             from ccf.dsl.units import dim_mul
 
             sign = 1 if e.op == "*" else -1
@@ -312,11 +350,13 @@ class Checker:
             return ir.Arith(e.op, left, right, ir.quantity(dim), scale, span=e.span)
         if e.op in ("+", "-"):
             left, right, t, scale = self.unify(left, right, e, "add" if e.op == "+" else "subtract")
+            self.refuse_null_only(e, f"'{e.op}' between nulls", left, right)
             if t.kind not in ("quantity", "null"):
                 raise self.error("E503", f"cannot {'add' if e.op == '+' else 'subtract'} {t}", e.span)
             return ir.Arith(e.op, left, right, t, scale, span=e.span)
         if e.op == "??":
             left, right, t, scale = self.unify(left, right, e, "use '??' with")
+            self.refuse_null_only(e, "'??' between nulls", left, right)
             return ir.Coalesce(left, right, t, scale, span=e.span)
         # comparisons; '== null' asks whether a value is missing
         if isinstance(right, ir.NullConst) or isinstance(left, ir.NullConst):
@@ -370,6 +410,7 @@ class Checker:
         cond = self.expr(e.cond, scope)
         self.want_bool(cond, "'if'")
         then, otherwise, t, scale = self.unify(self.expr(e.then, scope), self.expr(e.otherwise, scope), e, "choose between")
+        self.refuse_null_only(e, "an 'if' whose branches are both null", then, otherwise)
         return ir.IfThen(cond, then, otherwise, t, scale, span=e.span)
 
     def visit_Call(self, e: ast.Call, scope: _Scope) -> ir.Node:
@@ -429,6 +470,14 @@ class Checker:
             raise self.error("E503", f"{e.func}() needs numbers, quantities or dates", e.span)
         scale = out[-1].scale
         return ir.Func(e.func, tuple(rescale(o, scale) for o in out), out[-1].type, scale, span=e.span)
+
+
+def _digits_written_out(value: Decimal) -> int:
+    """Digits of a literal as SQL receives it, a plain decimal: 1e5 is 100000 (6), 1e-5 is
+    0.00001 (5 after the point). An exponent must not turn a short literal into a huge one."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    return len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent)
 
 
 def _value_at(data: object, path: Path) -> object:
@@ -625,6 +674,15 @@ def check_methodology(
             (name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, doc.key_span(path), fallback)
         )
 
+    instruments = _instruments(ck, doc, spec, activity, activity_types)
+    if instruments is not None:
+        scope.instrument = {f.name: f for f in instruments.activity.fields}
+    elif spec.instruments is not None:  # already reported: say nothing of instrument.<field>
+        ck.failed.add(INSTRUMENT)
+    from ccf.dsl.currency import check_conversions  # spend in any currency (lazy: it uses Checker)
+
+    conversions = check_conversions(ck, doc, spec, scope)
+
     # rules
     rules: list[ir.Rule] = []
     seen_ids: dict[str, Span] = {}
@@ -649,7 +707,9 @@ def check_methodology(
         emissions: list[ir.Emission] = []
         if rule.emissions is not None:
             items = rule.emissions.items() if isinstance(rule.emissions, dict) else [("co2e", rule.emissions)]
-            if isinstance(rule.emissions, dict) and "co2e" in rule.emissions and len(rule.emissions) > 1:
+            in_scopes = [k for k in (rule.emissions if isinstance(rule.emissions, dict) else ())
+                         if EMISSION_KEYS[k] not in ir.OUTSIDE_SCOPES]
+            if "co2e" in in_scopes and len(in_scopes) > 1:
                 ck.error(
                     "E508",
                     "a rule gives either co2e or the separate gases, not both: the total would count them twice",
@@ -666,7 +726,7 @@ def check_methodology(
                     node = ck.expr(tree, scope)
                 except _Failed:
                     continue
-                em = _emission(ck, GAS_KEYS[key], node, next(iter(scope.lookups), None))
+                em = _emission(ck, EMISSION_KEYS[key], node, next(iter(scope.lookups), None))
                 if em is not None:
                     emissions.append(em)
         rules.append(ir.Rule(rule.id, where, tuple(emissions), rule.exclude, rule.description, span=rspan))
@@ -685,17 +745,80 @@ def check_methodology(
         spec.methodology, spec.version, spec.status, spec.title, g.scope, g.category, g.source, g.method,
         tuple(g.references), spec.factor_set, spec.gwp, activity, tuple(params), ir_lookups, tuple(rules),
         hashlib.sha256(doc.source.text.encode("utf-8")).hexdigest(), doc.source.path, span=span,
+        instruments=instruments,
+        conversions=conversions,
     )
+
+
+def _instruments(
+    ck: Checker, doc: YamlDocument, spec: MethodologyFile, activity: ir.ActivityType,
+    activity_types: Mapping[str, ir.ActivityType],
+) -> ir.Instruments | None:
+    """The 'instruments' section: its activity type and the fields allocation pairs up."""
+    it = spec.instruments
+    if it is None:
+        return None
+    path = ("instruments",)
+    instruments = activity_types.get(it.activity)
+    if instruments is None:
+        ck.error(
+            "E405", f"unknown activity type '{it.activity}'", doc.span(path + ("activity",)),
+            suggestion=did_you_mean(it.activity, activity_types) or "activity types: " + ", ".join(sorted(activity_types)),
+        )
+        return None
+    ok = True
+
+    def both(name: str, at: tuple, want: str) -> None:
+        nonlocal ok
+        for side in (activity, instruments):
+            f = side.field(name)
+            if f is None:
+                ck.error(
+                    "E401", f"activity type '{side.id}' has no field '{name}'", doc.span(at),
+                    suggestion=did_you_mean(name, [x.name for x in side.fields]),
+                )
+                ok = False
+                return
+        a, b = activity.field(name).type, instruments.field(name).type  # type: ignore[union-attr]
+        if a != b or (want == "quantity") != (a.kind == "quantity"):
+            ck.error(
+                "E503", f"'{name}' must be {want} of the same kind in '{activity.id}' and '{instruments.id}', "
+                f"but it is {a} and {b}", doc.span(at),
+            )
+            ok = False
+
+    both(it.allocate, path + ("allocate",), "quantity")
+    for i, name in enumerate(it.match):
+        both(name, path + ("match", i), "a value")
+    vintage = instruments.field(it.vintage)
+    if vintage is None:
+        ck.error(
+            "E401", f"activity type '{instruments.id}' has no field '{it.vintage}'", doc.span(path + ("vintage",)),
+            suggestion=did_you_mean(it.vintage, [x.name for x in instruments.fields]),
+        )
+        ok = False
+    elif vintage.type != ir.NUMBER:
+        ck.error("E503", f"the vintage must be a plain number (a year), but '{it.vintage}' is {vintage.type}",
+                 doc.span(path + ("vintage",)))
+        ok = False
+    if not ok:
+        return None
+    return ir.Instruments(instruments, it.allocate, tuple(it.match), it.vintage, span=doc.key_span(path))
 
 
 def _emission(ck: Checker, gas: str, node: ir.Node, a_factor: str | None = None) -> ir.Emission | None:
     """An emissions expression must be a mass of CO2e, or for a gas key, a mass of that gas."""
     co2e = parse_unit("kgCO2e").dimension
-    own = parse_unit(f"kg{gas}").dimension
+    own = parse_unit(f"kg{ir.gwp_gas(gas)}").dimension
     if node.type.kind == "quantity" and node.type.dimension == co2e:
         return ir.Emission(gas, rescale(node, Fraction(1)), True, span=node.span)
     if gas != "CO2e" and node.type.kind == "quantity" and node.type.dimension == own:
         return ir.Emission(gas, rescale(node, Fraction(1)), False, span=node.span)
+    from ccf.dsl.currency import mismatch_hint
+
+    if node.type.kind == "quantity" and (currency := mismatch_hint(node)) is not None:
+        ck.error("E509", currency[0], node.span, suggestion=currency[1])
+        return None
     wanted = "a mass of CO2e (e.g. kgCO2e)" if gas == "CO2e" else f"a mass of {gas} or of CO2e"
     text = ck.text(node.span)
     example = f"{text} * {a_factor}" if text and a_factor and " " not in text else "quantity * factor"

@@ -80,7 +80,7 @@ def _caret_block(source: SourceFile | None, span: Span, label: str = "") -> list
     if source is None:
         return []
     text = source.line(span.line)
-    if not text and span.line > len(source.text.splitlines()):
+    if not text and span.line > source.line_count:
         return []
     gutter = str(span.line)
     width = (

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ccf.dsl import ir
-from ccf.dsl.source import Span
+from ccf.dsl.source import SourceFile, Span
 
 META_FIELDS = (
     ("status", "status"),
@@ -89,7 +89,8 @@ def source_text(span: Span | None) -> str | None:
     path = Path(span.path)
     if not path.exists():
         return None
-    lines = path.read_text("utf-8").splitlines()
+    src = SourceFile.read(path)
+    lines = [src.line(n) for n in range(1, src.line_count + 1)]  # counted as spans count them
     if span.line == span.end_line and 1 <= span.line <= len(lines):
         return lines[span.line - 1][span.column - 1 : span.end_column - 1]
     if 1 <= span.line <= len(lines):
@@ -123,8 +124,23 @@ def diff_methodologies(a: ir.Methodology, b: ir.Methodology) -> MethodologyDiff:
         lambda p: [("value", p.value)],
     )
     changes += _lookups(a, b)
+    changes += _conversions(a, b)
     changes += _rules(a, b)
     return MethodologyDiff(a.ref, b.ref, tuple(changes))
+
+
+def _conversions(a: ir.Methodology, b: ir.Methodology) -> list[Change]:
+    """Spend-based currency conversions: added, removed, their expressions, target and rate tables."""
+    ca, cb = {c.name: c for c in a.conversions}, {c.name: c for c in b.conversions}
+    out = _named("currency conversion", ca, cb, lambda c: [("amount", c.amount), ("currency", c.currency), ("price year", c.price_year)])
+    for name in [n for n in ca if n in cb]:
+        x, y = ca[name], cb[name]
+        tx, ty = (f"{x.to_currency} {x.to_year}", x.exchange_rates, x.price_index or "no price index"), (
+            f"{y.to_currency} {y.to_year}", y.exchange_rates, y.price_index or "no price index")
+        if tx != ty:
+            out.append(Change("currency conversion changed", f"currency conversion {name}: target and rate tables",
+                              _value(tx, x.span), _value(ty, y.span)))
+    return out
 
 
 def _activity(a: ir.ActivityType, b: ir.ActivityType) -> list[Change]:

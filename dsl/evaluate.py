@@ -45,11 +45,12 @@ from functools import cache
 from typing import Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence
 
 from ccf.dsl import ir
+from ccf.dsl.currency import RateTableValues, conversion_refs, convert
 from ccf.dsl.units import Dimension, fraction_to_decimal, is_terminating, parse_unit
 
 Value = Decimal | str | bool | date | None
 
-GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O")  # the order result rows are produced in (compile.GAS_ORDER)
+GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")  # the order result rows are produced in (compile.GAS_ORDER)
 DIV_PLACES = 20  # ccf.div rounds to 20 decimal places
 PRECISION = 100_000  # digits; far beyond any value a methodology produces, well inside NUMERIC
 
@@ -345,9 +346,11 @@ class Evaluator:
     ``factors`` maps (lookup, gas) to what the lookup found for this row.
     """
 
-    def __init__(self, row: Mapping[str, object], factors: Mapping[tuple[str, str], GasFactor] | None = None):
+    def __init__(self, row: Mapping[str, object], factors: Mapping[tuple[str, str], GasFactor] | None = None,
+                 conversions: Mapping[str, Decimal | None] | None = None):
         self.row = row
         self.factors = factors or {}
+        self.conversions = conversions or {}  # currency conversion -> the row's converted amount
 
     def __call__(self, node: ir.Node) -> Value:
         visit = getattr(self, "visit_" + type(node).__name__, None)
@@ -393,6 +396,9 @@ class Evaluator:
 
     def visit_FactorRef(self, n: ir.FactorRef) -> Value:
         return self.factors.get((n.lookup, n.gas), NO_FACTOR).value
+
+    def visit_ConversionRef(self, n: ir.ConversionRef) -> Value:
+        return self.conversions.get(n.conversion)
 
     def visit_Arith(self, n: ir.Arith) -> Value:
         a, b = self.number(n.left), self.number(n.right)
@@ -521,6 +527,7 @@ class Result:
     rule_id: str
     gases: tuple[GasResult, ...]
     outcome: Literal["result"] = "result"
+    instrument_id: str | None = None  # the contractual instrument of this part of the row, if any
 
 
 @dataclass(frozen=True)
@@ -537,8 +544,9 @@ class Unmatched:
 
     activity_id: str
     rule_id: str | None
-    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "no_value"]
+    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "no_value", "no_rate"]
     lookup: str | None = None  # the lookup at fault, for no_factor and ambiguous_factor
+    reason: str | None = None  # for no_rate: which currency, year and rate table (as ccf.unmatched.reason)
     outcome: Literal["unmatched"] = "unmatched"
 
 
@@ -567,6 +575,8 @@ def _row_factors(m: ir.Methodology, row: Mapping[str, object], resolver: FactorR
     keyer = Evaluator(row)
     found: dict[tuple[str, str], GasFactor] = {}
     for lk in m.lookups:
+        if not lk.gases:  # no expression refers to it; the compiler leaves it out too
+            continue
         resolved = resolver.resolve(lk, lookup_keys(lk, keyer))
         for gas in lk.gases:
             found[(lk.name, gas)] = resolved.gas(gas) if resolved is not None else NO_FACTOR
@@ -587,6 +597,7 @@ def evaluate_row(
     row: Mapping[str, object],
     factors: FactorResolver,
     gwp: Mapping[str, Decimal] | None = None,
+    rates: Mapping[str, "RateTableValues"] | None = None,
 ) -> RowOutcome:
     """The outcome of one activity row, as the compiled SQL decides it.
 
@@ -599,7 +610,11 @@ def evaluate_row(
     """
     activity_id = str(row.get("activity_id"))
     values = _row_factors(m, row, factors)
-    ev = Evaluator(row, values)
+    keyer, converted, no_rate = Evaluator(row), {}, {}
+    for cv in m.conversions:  # spend-based: amounts in the factor's currency and price year
+        amount = keyer.number(cv.amount)
+        converted[cv.name], no_rate[cv.name] = convert(cv, amount, keyer(cv.currency), keyer(cv.price_year), rates or {})
+    ev = Evaluator(row, values, converted)
     rule = next((r for r in m.rules if r.where is None or ev(r.where) is True), None)
     if rule is None:
         return Unmatched(activity_id, None, "no_rule")
@@ -609,7 +624,7 @@ def evaluate_row(
     missing_value = False
     for em in sorted(rule.emissions, key=lambda e: GAS_ORDER.index(e.gas)):
         v = ev.number(em.value)
-        g = None if em.co2e_basis else (gwp or {}).get(em.gas)
+        g = None if em.co2e_basis else (gwp or {}).get(ir.gwp_gas(em.gas))
         co2e = v if em.co2e_basis else (None if v is None or g is None else EXACT.multiply(v, g))
         refs = list(dict.fromkeys((r.lookup, r.gas) for r in factor_refs(em.value)))
         if co2e is None:
@@ -619,6 +634,9 @@ def evaluate_row(
         gases.append(
             GasResult(em.gas, None if em.co2e_basis else v, g, co2e, ids, _match_level(refs, values))  # type: ignore[arg-type]
         )
+    for cv in dict.fromkeys(c for em in rule.emissions for c in conversion_refs(em.value)):
+        if no_rate[cv] is not None:
+            return Unmatched(activity_id, rule.id, "no_rate", None, no_rate[cv])
     for lookup, gas in sorted({(r.lookup, r.gas) for em in rule.emissions for r in factor_refs(em.value)}):
         n = values.get((lookup, gas), NO_FACTOR).candidates
         if n == 0:
@@ -636,16 +654,20 @@ class Evaluation:
 
     outcomes: tuple[RowOutcome, ...]
     by_gas: tuple[tuple[str, Decimal], ...]  # kg CO2e per gas, sorted by gas (as run.py's by_gas)
+    instruments: tuple["InstrumentUse", ...] = ()  # with instruments: what each gave (dsl/allocate.py)
 
     @property
     def co2e_kg(self) -> Decimal:
+        """The total in the scopes (biogenic CO2 is reported beside it, outside the scopes)."""
         total = Decimal(0)
-        for _, v in self.by_gas:
-            total = EXACT.add(total, v)
+        for gas, v in self.by_gas:
+            if gas not in ir.OUTSIDE_SCOPES:
+                total = EXACT.add(total, v)
         return total
 
     def count(self, outcome: str) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == outcome)
+        """Activity rows with this outcome (a row allocated to instruments has a result per part)."""
+        return len({o.activity_id for o in self.outcomes if o.outcome == outcome})
 
 
 def evaluate_rows(
@@ -653,15 +675,25 @@ def evaluate_rows(
     rows: Iterable[Mapping[str, object]],
     factors: FactorResolver,
     gwp: Mapping[str, Decimal] | None = None,
+    rates: Mapping[str, "RateTableValues"] | None = None,
+    instruments: Iterable[Mapping[str, object]] = (),
 ) -> Evaluation:
-    """Every row's outcome, and the kg CO2e per gas summed exactly."""
-    outcomes = tuple(evaluate_row(m, row, factors, gwp) for row in rows)
+    """Every row's outcome, and the kg CO2e per gas summed exactly; with ``m.instruments``, the
+    instruments' rows are allocated first (dsl/allocate.py)."""
+    uses: tuple = ()
+    if m.instruments is not None:
+        from ccf.dsl.allocate import evaluate_allocated
+
+        parts, used = evaluate_allocated(m, rows, instruments, lambda row: evaluate_row(m, row, factors, gwp, rates))
+        outcomes, uses = tuple(parts), tuple(used)
+    else:
+        outcomes = tuple(evaluate_row(m, row, factors, gwp, rates) for row in rows)
     sums: dict[str, Decimal] = {}
     for o in outcomes:
         if isinstance(o, Result):
             for g in o.gases:
                 sums[g.gas] = EXACT.add(sums.get(g.gas, Decimal(0)), g.co2e_kg)
-    return Evaluation(outcomes, tuple(sorted(sums.items())))
+    return Evaluation(outcomes, tuple(sorted(sums.items())), uses)
 
 
 __all__ = [

@@ -267,6 +267,33 @@ class FactorLookup(Spanned):
 
 
 @dataclass(frozen=True)
+class CurrencyConversion(Spanned):
+    """Spend-based: a row's ``amount`` in its ``currency`` at ``price_year`` prices, converted to
+    ``to_currency`` at ``to_year`` prices: first by the exchange rate of the price year
+    (``exchange_rates``), then deflated by the ``to_currency`` economy's ``price_index``
+    (docs/methodologies.md#currency-and-inflation). Rates are resolved once per distinct
+    (currency, year); a row without a rate is unmatched (reason code ``no_rate``)."""
+
+    name: str
+    amount: Node
+    currency: Node
+    price_year: Node
+    to_currency: str
+    to_year: int
+    exchange_rates: str
+    price_index: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversionRef(Node):
+    """The row's amount after a currency conversion: units of its ``to_currency``."""
+
+    conversion: str
+    type: Type
+    scale: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
 class Emission(Spanned):
     """One gas of a rule's emissions; ``value`` is in kg of ``gas`` (or kg CO2e when
     ``co2e_basis``), already rescaled to scale 1."""
@@ -292,6 +319,42 @@ class Parameter(Spanned):
 
 
 @dataclass(frozen=True)
+class Instruments(Spanned):
+    """Contractual instruments allocated to the activity rows before the rules run.
+
+    Rows and instruments are pooled by the ``match`` fields and by year (the row's
+    ``period_start`` year = the instrument's ``vintage``); within a pool both are laid end to
+    end in a fixed order (rows by period_start, activity_id; instruments by activity_id) and
+    each row receives the overlap of its interval with each instrument's. A row becomes one
+    part per instrument it received and a remainder part; in the rules ``allocate`` is the
+    part's quantity and ``instrument.<field>`` the instrument's fields (null in the remainder).
+    """
+
+    activity: ActivityType
+    allocate: str
+    match: tuple[str, ...]
+    vintage: str
+
+
+INSTRUMENT = "instrument"  # the name rules use for the allocated instrument: instrument.<field>
+
+# Gases reported outside the scopes (never in a Scope 1-3 total), e.g. biogenic CO2 from burning
+# biomass or biofuels (GHG Protocol Corporate Standard ch. 9; DESNZ "outside of scopes" factors),
+# with the gas whose GWP and unit they take.
+OUTSIDE_SCOPES = {"CO2_biogenic": "CO2"}
+
+
+def gwp_gas(gas: str) -> str:
+    """The gas whose GWP weights this one (biogenic CO2 is CO2)."""
+    return OUTSIDE_SCOPES.get(gas, gas)
+
+
+def instrument_column(field: str) -> str:
+    """The row column holding an instrument field (``__`` is reserved: no activity field has it)."""
+    return f"{INSTRUMENT}__{field}"
+
+
+@dataclass(frozen=True)
 class Methodology(Spanned):
     """A checked methodology version, ready to lower to SQL or evaluate in Python."""
 
@@ -312,6 +375,8 @@ class Methodology(Spanned):
     rules: tuple[Rule, ...]
     content_hash: str
     path: str
+    instruments: Instruments | None = None
+    conversions: tuple[CurrencyConversion, ...] = ()  # spend-based currency conversions
 
     @property
     def ref(self) -> str:

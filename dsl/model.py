@@ -108,7 +108,39 @@ class FactorLookupSpec(Strict):
         return self
 
 
-GasKey = Literal["co2e", "co2", "ch4", "n2o"]
+class InstrumentsSpec(Strict):
+    """Contractual instruments (energy attribute certificates) allocated to the activity rows
+    before the rules run (GHG Protocol Scope 2 Guidance, ch. 7: market-based method)."""
+
+    activity: str = Field(pattern=IDENT, description="activity type of the instruments, e.g. energy_attribute_certificates")
+    allocate: str = Field(pattern=IDENT, description="quantity field allocated, the same name in both activity types")
+    match: list[str] = Field(
+        min_length=1, description="fields that must be equal on both sides: the market boundary (country, grid region), the entity"
+    )
+    vintage: str = Field(
+        pattern=IDENT, description="the instruments' vintage-year field; eligible for consumption whose period starts in that year"
+    )
+    description: str | None = None
+
+
+class CurrencyConversionSpec(Strict):
+    """Spend in any currency and price year, brought to the factor's currency and price year."""
+
+    amount: Expression = Field(description="the amount in the row's own currency, e.g. spend")
+    currency: Expression = Field(description="the row's ISO 4217 currency code, e.g. currency")
+    price_year: Expression | None = Field(
+        None, description="the year of the row's prices, e.g. price_year ?? year(period_start); default year(period_start)"
+    )
+    to_currency: str = Field(pattern=r"^[A-Z]{3}$", description="the factor's currency, e.g. USD")
+    to_year: int = Field(ge=1900, le=2200, description="the factor's price year, e.g. 2022")
+    exchange_rates: str = Field(description="exchange-rate table edition, e.g. frb-g5a-2024")
+    price_index: str | None = Field(
+        None, description="price-index table edition of the to_currency economy; without one only rows priced in to_year convert"
+    )
+    description: str | None = None
+
+
+GasKey = Literal["co2e", "co2", "ch4", "n2o", "co2_biogenic"]  # co2_biogenic: outside the scopes
 
 
 class RuleSpec(Strict):
@@ -158,9 +190,15 @@ class MethodologyFile(Strict):
     activity: str = Field(pattern=IDENT, description="activity type this methodology consumes")
     parameters: dict[str, Expression | int | float] = Field(default_factory=dict)
     factors: dict[str, FactorLookupSpec] = Field(default_factory=dict)
+    instruments: InstrumentsSpec | None = Field(
+        None, description="contractual instruments allocated to the rows first; rules see them as instrument.<field>"
+    )
+    currency_conversions: dict[str, CurrencyConversionSpec] = Field(
+        default_factory=dict, description="spend-based: amounts converted to the factor's currency and price year"
+    )
     rules: list[RuleSpec] = Field(min_length=1)
 
-    @field_validator("parameters", "factors")
+    @field_validator("parameters", "factors", "currency_conversions")
     @classmethod
     def _names(cls, v: dict[str, Any]) -> dict[str, Any]:
         """Expressions refer to parameters and factors by name, so each must be a usable name."""

@@ -271,7 +271,9 @@ def _early_end(text: str, origin: ExprOrigin) -> Diagnostic:
             tspan(tok),
             suggestion="add 'else' and the value to use when the condition does not hold: if … then … else …",
         )
-    lines = text.splitlines() or [""]
+    lines = text.split("\n")  # as Lark counts lines (str.splitlines would also split at \r, \x85, …)
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()
     line, col = len(lines), len(lines[-1]) + 1
     return Diagnostic(
         "E302",
@@ -287,7 +289,7 @@ def _syntax_error(text: str, origin: ExprOrigin, exc: UnexpectedInput) -> Diagno
         return _early_end(text, origin)
     span = origin.span(line, col, line, col + 1)
     if isinstance(exc, UnexpectedCharacters):
-        row = text.splitlines()[line - 1] if text else ""
+        row = text.split("\n")[line - 1] if text else ""  # Lark counts lines at '\n'
         ch = row[col - 1 : col]
         op = row[col - 1 : col + 1] if row[col : col + 1] == ch else ch  # '&&', '||'
         if op != ch:

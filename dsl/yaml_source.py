@@ -70,7 +70,7 @@ class YamlDocument:
 
     @cached_property
     def _line_starts(self) -> list[int]:
-        return [0] + [i + 1 for i, ch in enumerate(self.source.text) if ch == "\n"]
+        return list(self.source.line_starts)
 
 
 _ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
@@ -93,7 +93,7 @@ def _align(text: str, starts: list[int], scalar: ScalarText, value: str) -> list
             return None
         if ch in " \n":  # folded or kept whitespace: the next run of spaces and line breaks
             offsets.append(i)
-            while i < end and (text[i] in " \t\r\n" or (scalar.style == '"' and text[i : i + 2] == "\\\n")):
+            while i < end and (text[i] in " \t\r\n\x85\u2028\u2029" or (scalar.style == '"' and text[i : i + 2] == "\\\n")):
                 i += 2 if text[i] == "\\" else 1
             continue
         if i < len(text) and text[i] == ch and not (scalar.style == '"' and ch == "\\"):
@@ -187,12 +187,6 @@ class _Builder:
             return node.value
 
 
-def _position(source: SourceFile, index: int) -> tuple[int, int]:
-    """1-based line and column of a character offset."""
-    before = source.text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
-
-
 def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
     """PyYAML's complaint in the author's words, at the place the author has to fix."""
     mark = exc.problem_mark or exc.context_mark
@@ -271,7 +265,7 @@ def load_yaml(source: SourceFile) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         raise DiagnosticError([_yaml_error(source, exc)]) from None
     except yaml.reader.ReaderError as exc:
-        line, col = _position(source, exc.position)
+        line, col = source.position(exc.position)
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise DiagnosticError(
             [

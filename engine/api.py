@@ -18,7 +18,7 @@ from ccf.engine.database import connect
 from ccf.engine.factors.catalog import shipped_editions
 from ccf.engine.factors.model import FactorSetEdition
 from ccf.engine.factors.store import install_shipped
-from ccf.engine.load import LoadReport, load_csv
+from ccf.engine.load import LoadReport, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate
 from ccf.engine.run import RunReport, run
 
@@ -92,7 +92,7 @@ def demo_dir() -> Path:
 
 def load_files(
     conn: psycopg.Connection, dataset: str, activity_type: str, files: Sequence[Path], lib: Library,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, *, period: str | None = None, entity_set: str | None = None,
 ) -> list[LoadReport]:
     at = lib.activity_types.get(activity_type)
     if at is None:
@@ -100,7 +100,8 @@ def load_files(
 
         hint = did_you_mean(activity_type, lib.activity_types)
         raise CcfError(f"unknown activity type {activity_type!r}" + (f"; {hint}" if hint else ""))
-    return [load_csv(conn, dataset, at, Path(f), progress) for f in files]
+    reporting = ReportingPeriod.parse(period) if period is not None else None
+    return [load_csv(conn, dataset, at, Path(f), progress, period=reporting, entity_set=entity_set) for f in files]
 
 
 def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
@@ -111,9 +112,23 @@ def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
         activity_type = csv.stem.split(".")[0]
         if _already_loaded(conn, dataset, activity_type, csv):
             continue
-        loads += load_files(conn, dataset, activity_type, [csv], lib)
+        # the sample data is the reporting year 2024; a demo dataset created before datasets had
+        # periods keeps having none (a dataset's period is fixed when it is created)
+        period = DEMO_PERIOD if _new_dataset(conn, dataset) else None
+        loads += load_files(conn, dataset, activity_type, [csv], lib, period=period)
     methodologies = [m for m in lib.latest_published()]
     return DemoResult(tuple(loads), run(conn, dataset, methodologies))
+
+
+DEMO_PERIOD = "2024"
+
+
+def _new_dataset(conn: psycopg.Connection, dataset: str) -> bool:
+    from ccf.engine.load import dataset_info
+    from ccf.engine.sql import Executor
+
+    with conn.transaction():
+        return dataset_info(Executor(conn), dataset) is None
 
 
 def _already_loaded(conn: psycopg.Connection, dataset: str, activity_type: str, csv: Path) -> bool:

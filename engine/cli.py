@@ -117,21 +117,23 @@ def cmd_load(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
     lib = api.require_clean(api.library())
+    bound = {"period": args.period, "entity_set": args.entities}
     with api.open_database() as conn:
         reports = []
         for f in args.files:
             bar = _progress_bar(args)
             if bar is None:
-                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib)
+                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, **bound)
                 continue
             with bar:
                 task = bar.add_task(f"loading {Path(f).name}", total=None)
-                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, lambda n: bar.update(task, completed=n))
+                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, lambda n: bar.update(task, completed=n), **bound)
     if args.json:
         _out(json.dumps([_load_json(r) for r in reports], indent=2))
         return 0
     for r in reports:
-        _out(f"{r.source_file}: {r.rows_read} rows read, {r.rows_loaded} loaded, {r.rows_rejected} rejected (load {r.load_id}, dataset {r.dataset})")
+        bound_to = "".join([f", period {r.period}" if r.period else "", f", entity set {r.entity_set}" if r.entity_set else ""])
+        _out(f"{r.source_file}: {r.rows_read} rows read, {r.rows_loaded} loaded, {r.rows_rejected} rejected (load {r.load_id}, dataset {r.dataset}{bound_to})")
         for reason, n in r.reasons:
             _out(f"  rejected {n} × {reason}")
     return 0
@@ -142,6 +144,7 @@ def _load_json(r) -> dict:
         "load_id": r.load_id, "dataset": r.dataset, "activity_type": r.activity_type, "file": r.source_file,
         "sha256": r.sha256, "rows_read": r.rows_read, "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
         "rejected_by_reason": dict(r.reasons),
+        "period": str(r.period) if r.period else None, "entity_set": r.entity_set,
     }
 
 
@@ -176,10 +179,29 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from ccf.dsl.diff import diff_methodologies
     from ccf.engine import api
 
+    if args.dataset is None and (args.html or args.rerun):
+        sys.stderr.write("ccf diff: error: --html and --rerun need --dataset\n")
+        return 2
     lib = api.require_clean(api.library())
     a, b = api.resolve(lib, [args.a, args.b])
+    if args.dataset is not None:
+        return _diff_dataset(args, a, b)
     d = diff_methodologies(a, b)
     _out(json.dumps(d.to_json(), indent=2) if args.json else d.render())
+    return 0
+
+
+def _diff_dataset(args: argparse.Namespace, a, b) -> int:
+    """ccf diff A B --dataset D: the change in the dataset's totals, attributed to causes."""
+    from ccf.engine import api
+    from ccf.engine.attribution import attribute
+    from ccf.engine.attribution_html import to_html
+
+    with api.open_database() as conn:
+        att = attribute(conn, args.dataset, a, b, reuse=not args.rerun)
+    if args.html:
+        Path(args.html).write_text(to_html(att.to_json()), "utf-8")
+    _out(json.dumps(att.to_json(), indent=2) if args.json else att.render())
     return 0
 
 
@@ -267,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("load", help="load activity data CSV files into a dataset")
     s.add_argument("--dataset", required=True, help="dataset name (created on first load)")
     s.add_argument("--type", required=True, help="activity type of the files (see methodologies/activity_types)")
+    s.add_argument("--period", metavar="YYYY|START..END",
+                   help="the dataset's reporting period, set by its first load: rows outside it are rejected")
+    s.add_argument("--entities", metavar="SET",
+                   help="bind the dataset to an entity set on its first load: rows of other entities are rejected")
     s.add_argument("files", nargs="+", help="CSV files")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_load)
@@ -281,14 +307,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_factors_parser(sub)
 
+    from ccf.engine.factors.rate_commands import add_parser as add_rates_parser
+
+    add_rates_parser(sub)
+
     from ccf.engine.inventory.commands import add_parser as add_inventory_parser
 
     add_inventory_parser(sub)
+
+    from ccf.engine.bench.commands import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
 
     s = sub.add_parser("diff", help="semantic diff of two methodology versions")
     s.add_argument("a", help="ID@VERSION")
     s.add_argument("b", help="ID@VERSION")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--dataset", help="also run both versions on this dataset and attribute the change in totals to causes")
+    s.add_argument("--html", metavar="FILE", help="with --dataset: write a self-contained HTML page with a waterfall chart")
+    s.add_argument("--rerun", action="store_true", help="with --dataset: run both versions even if runs of them exist")
     s.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("explain", help="the derivation of one activity row's result in a run")

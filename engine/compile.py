@@ -17,7 +17,7 @@ Bound parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Iterator
 
@@ -25,11 +25,11 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
-from ccf.engine import sql
+from ccf.engine import allocation, currency, sql
 from ccf.engine.sql import column, func, ident, number, param, render, table, text
 
 EVAL = "ccf_eval"
-GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O")
+GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")  # biogenic CO2: outside the scopes (ir.OUTSIDE_SCOPES)
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class CompiledMethodology:
     unmatched: exp.Expression
     reconcile: exp.Expression
     cleanup: exp.Expression
+    instruments: exp.Expression | None = None  # only for a methodology with instruments
 
     def statements(self) -> list[tuple[str, exp.Expression]]:
         return [
@@ -50,6 +51,7 @@ class CompiledMethodology:
             ("results", self.results),
             ("excluded", self.excluded),
             ("unmatched", self.unmatched),
+            *([("instruments", self.instruments)] if self.instruments is not None else []),
             ("reconcile", self.reconcile),
             ("cleanup", self.cleanup),
         ]
@@ -123,6 +125,9 @@ class ExpressionCompiler:
 
     def visit_FactorRef(self, n: ir.FactorRef) -> exp.Expression:
         return column(_lookup_col(n.lookup, n.gas), self.row)
+
+    def visit_ConversionRef(self, n: ir.ConversionRef) -> exp.Expression:
+        return column(currency.value_col(n.conversion), self.row)  # converted in `joined`
 
     def visit_Arith(self, n: ir.Arith) -> exp.Expression:
         left, right = self.operand(n.left), self.operand(n.right)
@@ -454,6 +459,8 @@ def _joined_cte(m: ir.Methodology) -> exp.Select:
         if keys:
             on = exp.and_(*[exp.EQ(this=row(node), expression=column(col, alias)) for col, node in keys])
         q = q.join(exp.Table(this=ident(f"factor_{lk.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left")
+    for cv in m.conversions:
+        q = currency.join_conversion(q, cv, row)
     return q
 
 
@@ -506,6 +513,9 @@ def _problem(m: ir.Methodology) -> exp.Expression:
         if rule.exclude is not None:
             return None
         ifs = []
+        for cv in dict.fromkeys(c for em in rule.emissions for c in currency.conversion_refs(em.value)):
+            missing = exp.Not(this=exp.Is(this=column(currency.missing_col(cv), "e"), expression=exp.Null()))
+            ifs.append(exp.If(this=missing, true=text(f"no_rate:{cv}")))
         refs = {(r.lookup, r.gas) for em in rule.emissions for r in factor_refs(em.value)}
         for lookup, gas in sorted(refs):
             n = column(_lookup_col(lookup, gas, "_n"), "e")
@@ -526,12 +536,18 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     select: list[exp.Expression] = [
         column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")
     ]
+    if m.conversions:  # a currency conversion's note joins the row's unit-conversion note
+        select = [exp.alias_(_with_conversion_notes(m), "unit_conversion") if c.name == "unit_conversion" else c for c in select]
     select.append(
         exp.alias_(_by_rule(m, lambda i, rule: text(rule.id)), "rule_id")
     )
     select.append(
         exp.alias_(_by_rule(m, lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason")
     )
+    for cv in m.conversions:  # why a conversion has no rate, for the unmatched reason
+        select.append(column(currency.missing_col(cv.name), "r"))
+    if m.instruments is not None:  # the part of the activity row and the instrument it used
+        select += allocation.part_columns(m, "r")
     # carry the lookups' candidate counts so the next step can say why a factor is missing
     for lk in m.lookups:
         for gas in lk.gases:
@@ -612,12 +628,18 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     evaluated = _once(evaluated)
     if need_gwp:
         evaluated = evaluated.join(exp.Table(this=ident("gwp")), join_type="cross")
-    ctes: list[tuple[str, exp.Expression]] = [("activity", _activity_cte(m))]
+    ctes: list[tuple[str, exp.Expression]] = (
+        allocation.allocation_ctes(m) if m.instruments is not None else [("activity", _activity_cte(m))]
+    )
     ctes += [cte for lk in m.lookups for cte in _lookup_ctes(lk)]
+    ctes += [cte for cv in m.conversions for cte in currency.conversion_ctes(cv, ExpressionCompiler("a"))]
     if need_gwp:
         ctes.append(("gwp", _gwp_cte(m)))
     ctes += [("joined", _joined_cte(m)), ("ruled", _ruled_cte(m)), ("evaluated", evaluated), ("checked", checked)]
-    resolved = {f"factor_{lk.name}" for lk in m.lookups}
+    if m.instruments is not None:  # one outcome per activity row, decided from its parts
+        parts, final = allocation.row_outcome_ctes(outcome.copy())
+        ctes += parts
+    resolved = {f"factor_{lk.name}" for lk in m.lookups} | {f"conversion_{cv.name}" for cv in m.conversions}
     for name, q in ctes:
         # a resolved lookup (one row per distinct key) is computed once and kept, whatever
         # plan the statistics suggest: inlined, it can be re-run per activity row
@@ -630,13 +652,26 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     )
 
 
+def _with_conversion_notes(m: ir.Methodology) -> exp.Expression:
+    """The unit-conversion note, then the note of each currency conversion the row's rule used."""
+
+    def notes(i: int, rule: ir.Rule) -> exp.Expression | None:
+        used = list(dict.fromkeys(c for em in rule.emissions for c in currency.conversion_refs(em.value)))
+        if not used:
+            return None
+        return exp.Anonymous(this="CONCAT_WS", expressions=[text("; "), *[column(currency.note_col(c), "r") for c in used]])
+
+    joined = exp.Anonymous(this="CONCAT_WS", expressions=[text("; "), column("unit_conversion", "r"), _by_rule(m, notes)])
+    return exp.Nullif(this=joined, expression=text(""))
+
+
 def _gwp_cte(m: ir.Methodology) -> exp.Select:
     gases = sorted({em.gas for rule in m.rules for em in rule.emissions if not em.co2e_basis})
     cols = [
         exp.alias_(
             exp.Filter(
                 this=exp.Min(this=column("value", "g")),
-                expression=exp.Where(this=exp.EQ(this=column("gas", "g"), expression=text(gas))),
+                expression=exp.Where(this=exp.EQ(this=column("gas", "g"), expression=text(ir.gwp_gas(gas)))),
             ),
             f"gwp_{gas.lower()}",
         )
@@ -647,6 +682,9 @@ def _gwp_cte(m: ir.Methodology) -> exp.Select:
 
 def _results(m: ir.Methodology) -> exp.Expression:
     gases = _gases(m)
+    # with no gas (every rule excludes) one row of typed nulls, which the co2e_kg filter drops:
+    # VALUES cannot be empty, and no row can have the outcome 'result' anyway
+    no_gas = exp.Tuple(expressions=[_typed_null(t) for t in ("TEXT", "NUMERIC", "NUMERIC", "NUMERIC", "TEXT[]", "TEXT")])
     rows = exp.Values(
         expressions=[
             exp.Tuple(
@@ -660,7 +698,7 @@ def _results(m: ir.Methodology) -> exp.Expression:
                 ]
             )
             for gas in gases
-        ],
+        ] or [no_gas],
         alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level")]),
     )
     target_cols = [
@@ -682,6 +720,9 @@ def _results(m: ir.Methodology) -> exp.Expression:
             )
         )
     )
+    if m.instruments is not None:  # each part names the instrument it used
+        target_cols.append("instrument_id")
+        q = q.select(column("instrument_id", "e"))
     return _insert("result", target_cols, q)
 
 
@@ -739,6 +780,13 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
                 true=text("the rule's emissions have no value (an empty field, or a division by zero)"),
             ),
             *lookup_ifs,
+            *[
+                exp.If(
+                    this=exp.EQ(this=problem.copy(), expression=text(f"no_rate:{cv.name}")),
+                    true=column(currency.missing_col(cv.name), "e"),
+                )
+                for cv in m.conversions
+            ],
         ],
         default=problem.copy(),
     )
@@ -758,8 +806,11 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
     def count(src: exp.Expression, cond: exp.Expression) -> exp.Expression:
         return exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(src).where(cond))
 
-    outcome = lambda o: exp.EQ(this=column("outcome"), expression=text(o))  # noqa: E731
-    ev = lambda: exp.Table(this=ident(EVAL))  # noqa: E731
+    outcome = lambda o: exp.Where(this=exp.EQ(this=column("outcome"), expression=text(o)))  # noqa: E731
+    rows = lambda: (  # noqa: E731
+        exp.Count(this=exp.Distinct(expressions=[column("activity_id")])) if m.instruments is not None
+        else exp.Count(this=exp.Star())
+    )
     gas_rows = exp.Add(
         this=exp.Literal.number(0),
         expression=exp.Paren(
@@ -774,15 +825,23 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
             )
         ),
     )
-    expected = exp.Subquery(
-        this=exp.select(exp.Coalesce(this=exp.Sum(this=gas_rows), expressions=[exp.Literal.number(0)])).from_(ev()).where(outcome("result"))
-    )
+    # one pass over the evaluated rows: each scan of the wide ccf_eval costs as much as the next
+    # (docs/performance.md: 1.5 s -> 0.6 s per 380k electricity rows)
+    by_outcome = exp.select(
+        exp.alias_(exp.Filter(this=rows(), expression=outcome("result")), "rows_result"),
+        exp.alias_(exp.Filter(this=rows(), expression=outcome("excluded")), "rows_excluded"),
+        exp.alias_(exp.Filter(this=rows(), expression=outcome("unmatched")), "rows_unmatched"),
+        exp.alias_(
+            exp.Coalesce(this=exp.Filter(this=exp.Sum(this=gas_rows), expression=outcome("result")), expressions=[exp.Literal.number(0)]),
+            "result_rows",
+        ),
+    ).from_(exp.Table(this=ident(EVAL)))
     return exp.select(
         exp.alias_(count(table(activity_table_name(m.activity.id)), exp.EQ(this=column("dataset"), expression=param("dataset"))), "rows_in"),
-        exp.alias_(count(ev(), outcome("result")), "rows_result"),
-        exp.alias_(count(ev(), outcome("excluded")), "rows_excluded"),
-        exp.alias_(count(ev(), outcome("unmatched")), "rows_unmatched"),
-        exp.alias_(expected, "result_rows"),
+        column("rows_result", "e"),
+        column("rows_excluded", "e"),
+        column("rows_unmatched", "e"),
+        column("result_rows", "e"),
         exp.alias_(
             count(
                 table("rejected"),
@@ -793,7 +852,7 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
             ),
             "rows_rejected",
         ),
-    )
+    ).from_(exp.Subquery(this=by_outcome, alias=exp.TableAlias(this=ident("e"))))
 
 
 def _sum_of(terms: list[exp.Expression]) -> exp.Expression:
@@ -803,16 +862,24 @@ def _sum_of(terms: list[exp.Expression]) -> exp.Expression:
     return out
 
 
+def _without_unused_lookups(m: ir.Methodology) -> ir.Methodology:
+    """A factor lookup no expression refers to has no gas to resolve: it is not compiled (its
+    candidates would be resolved for nothing, and its gas filter would be empty)."""
+    return replace(m, lookups=tuple(lk for lk in m.lookups if lk.gases))
+
+
 def compile_methodology(m: ir.Methodology) -> CompiledMethodology:
     """The fixed statement list of one methodology."""
+    used = _without_unused_lookups(m)
     return CompiledMethodology(
         m,
-        evaluate=_evaluate(m),
-        results=_results(m),
-        excluded=_excluded(m),
-        unmatched=_unmatched(m),
-        reconcile=_reconcile(m),
+        evaluate=_evaluate(used),
+        results=_results(used),
+        excluded=_excluded(used),
+        unmatched=_unmatched(used),
+        reconcile=_reconcile(used),
         cleanup=exp.Drop(tables=[exp.Table(this=ident(EVAL))], kind="TABLE", exists=True),
+        instruments=allocation.allocation_statement(m, EVAL) if m.instruments is not None else None,
     )
 
 

@@ -22,6 +22,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
+from ccf.engine import currency
 from ccf.engine.compile import activity_table_name
 from ccf.engine.sql import Executor, column, param, table, text
 
@@ -181,12 +182,16 @@ def _leaves(node: ir.Node) -> list[ir.Node]:
 
 
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any]) -> MethodologyExplanation:
+    if m.instruments is not None:
+        return _explain_allocated(ex, run_id, m, row)
     resolver, gwp = _resolver(ex, m), _gwp(ex, m)
     meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
     gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
-    outcome = ev.evaluate_row(m, row, resolver, gwp)
+    tables = currency.rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
+    outcome = ev.evaluate_row(m, row, resolver, gwp, tables)
     values = ev._row_factors(m, row, resolver)  # what each lookup found for this row
-    e = ev.Evaluator(row, values)
+    converted, conversion_lines = currency.explain_conversions(m, row, tables)
+    e = ev.Evaluator(row, values, converted)
     p = MethodologyExplanation(m.ref)
     lines = p.lines
     lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")
@@ -210,10 +215,11 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
             lines.append(
                 f"factor {lk.name}.{gas.lower()}: {m.factor_set} factor {got.factor_id}, match level {got.match_level}"
             )
+    lines += conversion_lines
     if isinstance(outcome, ev.Excluded):
         p.outcome = f"excluded by rule {outcome.rule_id}: {outcome.reason}"
     elif isinstance(outcome, ev.Unmatched):
-        p.outcome = f"unmatched ({outcome.reason_code}{': ' + outcome.lookup if outcome.lookup else ''})"
+        p.outcome = f"unmatched ({outcome.reason_code}{': ' + outcome.lookup if outcome.lookup else ''}{': ' + outcome.reason if outcome.reason else ''})"
     else:
         p.outcome = f"result by rule {outcome.rule_id}: {_plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))} kg CO2e"
         rule = next(r for r in m.rules if r.id == outcome.rule_id)
@@ -247,6 +253,63 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     return p
 
 
+def _rows_of(ex: Executor, activity_type: str, dataset: str) -> list[dict[str, Any]]:
+    cur = ex.execute(
+        exp.select(exp.Star()).from_(table(activity_table_name(activity_type))).where(_eq("dataset")),
+        {"dataset": dataset},
+    )
+    return [dict(zip([d.name for d in cur.description], r)) for r in cur.fetchall()]
+
+
+def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any]) -> MethodologyExplanation:
+    """A row of a methodology with instruments: its allocation (which needs every row and
+    instrument of the dataset, dsl/allocate.py), then each part's rule and value."""
+    from ccf.dsl.allocate import allocate, combine, part_row
+
+    ins = m.instruments
+    assert ins is not None
+    resolver, gwp = _resolver(ex, m), _gwp(ex, m)
+    tables = currency.rate_tables(ex, m)
+    rows = _rows_of(ex, m.activity.id, row["dataset"])
+    instruments = {str(i["activity_id"]): i for i in _rows_of(ex, ins.activity.id, row["dataset"])}
+    parts, _ = allocate(ins, m.activity, rows, list(instruments.values()))
+    p = MethodologyExplanation(m.ref)
+    p.lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")
+    p.lines.append(f"instruments ({ins.activity.id}) allocated first: same {', '.join(ins.match)}, vintage = year of "
+                   f"period_start; rows by period_start, activity_id; instruments by activity_id")
+    unit, scale = ("MWh", parse_unit("MWh").scale)
+    evaluated = []
+    for part in parts[str(row["activity_id"])]:
+        inst = instruments.get(part.instrument_id) if part.instrument_id else None
+        outcome = ev.evaluate_row(m, part_row(ins, m.activity, row, part, inst), resolver, gwp, tables)
+        evaluated.append((part, outcome))
+        amount = "(empty)" if part.quantity is None else f"{_plain(_scaled(part.quantity, 1 / scale))} {unit}"
+        source = (f"from instrument {part.instrument_id} ({inst.get('instrument_type', '')}, vintage {inst.get(ins.vintage)}, "
+                  f"{', '.join(f'{k} {inst.get(k)}' for k in ins.match)})" if inst else "not covered by an instrument")
+        if isinstance(outcome, ev.Result):
+            kg = _plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))
+            told = f"rule {outcome.rule_id}: {kg} kg CO2e"
+        elif isinstance(outcome, ev.Excluded):
+            told = f"excluded by rule {outcome.rule_id}"
+        else:
+            told = f"unmatched ({outcome.reason_code})"
+        p.lines.append(f"  part {part.part_no}: {amount} {source} → {told}")
+    final = combine(evaluated)
+    if len(final) == 1 and not isinstance(final[0], ev.Result):
+        o = final[0]
+        p.outcome = (f"excluded by rule {o.rule_id}: {o.reason}" if isinstance(o, ev.Excluded)
+                     else f"unmatched ({o.reason_code}) in part of the row: the row has no result")
+    else:
+        total = sum((g.co2e_kg for o in final if isinstance(o, ev.Result) for g in o.gases), Decimal(0))
+        p.outcome = f"result in {len(final)} part(s): {_plain(total)} kg CO2e"
+    stored = _stored(ex, run_id, m, row["activity_id"])
+    p.stored = stored
+    mine = sorted((g.gas, g.co2e_kg, o.rule_id, o.instrument_id) for o in final if isinstance(o, ev.Result) for g in o.gases)
+    theirs = sorted((s["gas"], s["co2e_kg"], s["rule_id"], s["instrument_id"]) for s in stored)
+    p.reproduces_stored = mine == theirs
+    return p
+
+
 def _truth(v: object) -> str:
     return {True: "true", False: "false", None: "null (not true)"}.get(v, str(v))  # type: ignore[arg-type]
 
@@ -260,7 +323,8 @@ def _scaled(v: Decimal, ratio: Fraction) -> Decimal:
 
 def _stored(ex: Executor, run_id: int, m: ir.Methodology, activity_id: str) -> list[dict[str, Any]]:
     cur = ex.execute(
-        exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"))
+        exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"),
+                   column("instrument_id"))
         .from_(table("result"))
         .where(exp.and_(_eq("run_id"), exp.EQ(this=column("methodology_id"), expression=text(m.id)), _eq("activity_id")))
         .order_by(column("gas")),

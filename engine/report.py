@@ -30,10 +30,24 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
             str(r.rows_in), str(r.rows_result), str(r.rows_excluded), str(r.rows_unmatched), str(r.rows_rejected),
         )
     console.print(t)
+    bases = report.scope2_by_basis()  # dual reporting: side by side, never added
     by_scope = {s: exact_sum(m.co2e_kg for m in report.methodologies if m.scope == s) for s in {m.scope for m in report.methodologies}}
     for scope, total in sorted(by_scope.items()):
+        if scope == 2 and bases:
+            for basis, kg in bases.items():
+                console.print(f"Scope 2 ({basis}): {display_kg(kg)} kg CO2e")
+            continue
         console.print(f"Scope {scope}: {display_kg(total)} kg CO2e")
-    console.print(f"Total: {display_kg(report.co2e_kg)} kg CO2e  (unrounded: {report.co2e_kg.normalize():f})")
+    console.print(f"Total: {display_kg(report.co2e_kg)} kg CO2e  (unrounded: {report.co2e_kg.normalize():f})"
+                  + ("  — Scope 2 location-based; the market-based figure is shown beside it" if bases else ""))
+    if report.outside_scopes_kg:
+        console.print(f"Outside the scopes (biogenic CO2, not in any total): {display_kg(report.outside_scopes_kg)} kg CO2e")
+    for m in report.methodologies:
+        if m.instruments is not None and m.instruments.unallocated:
+            i = m.instruments
+            reasons = ", ".join(f"{r.replace('_', ' ')} {v.normalize():f}" for r, v in i.unallocated_by_reason)
+            console.print(f"{m.methodology_id}: {i.allocated.normalize():f} of {i.quantity.normalize():f} {i.unit} of "
+                          f"contractual instruments allocated; unallocated {i.unallocated.normalize():f} {i.unit} ({reasons})")
     balanced = all(m.reconciliation.balanced for m in report.methodologies)
     console.print(
         "Reconciliation: every activity row is a result, an exclusion or an unmatched record"

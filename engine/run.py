@@ -28,6 +28,9 @@ from ccf.engine.load import ensure_activity_table
 from ccf.engine.sql import Executor, column, ident, param, table, text
 
 
+MARKET = "market-based"
+
+
 class RunError(CcfError):
     """A run that cannot start or does not reconcile (nothing was written)."""
 
@@ -58,6 +61,26 @@ class MethodologyOutcome:
     reconciliation: Reconciliation
     co2e_kg: Decimal
     by_gas: tuple[tuple[str, Decimal], ...]
+    instruments: "InstrumentTotals | None" = None  # only for a methodology with instruments
+    activity_type: str | None = None
+
+
+@dataclass(frozen=True)
+class InstrumentTotals:
+    """Contractual instrument volume of a run (ccf.instrument_allocation), in ``unit``."""
+
+    unit: str
+    quantity: Decimal
+    allocated: Decimal
+    unallocated: Decimal
+    unallocated_by_reason: tuple[tuple[str, Decimal], ...]
+
+    def to_json(self) -> dict:
+        return {
+            "unit": self.unit, "quantity": _dec(self.quantity), "allocated": _dec(self.allocated),
+            "unallocated": _dec(self.unallocated),
+            "unallocated_by_reason": {r: _dec(v) for r, v in self.unallocated_by_reason},
+        }
 
 
 @dataclass(frozen=True)
@@ -71,9 +94,33 @@ class RunReport:
     statements: int = field(default=0)
     loads: tuple[int, ...] = ()  # the dataset's loads the run read (for verification)
 
+    def _beside(self, m: MethodologyOutcome) -> bool:
+        """A market-based Scope 2 methodology reported beside location-based ones, not added."""
+        return m.scope == 2 and m.method == MARKET and any(
+            o.scope == 2 and o.method != MARKET for o in self.methodologies)
+
     @property
     def co2e_kg(self) -> Decimal:
-        return exact_sum(m.co2e_kg for m in self.methodologies)
+        """The total, with Scope 2 location-based where the run has both bases (dual reporting)."""
+        return exact_sum(m.co2e_kg for m in self.methodologies if not self._beside(m))
+
+    @property
+    def outside_scopes_kg(self) -> Decimal:
+        """Biogenic CO2 (kg CO2e), reported beside the scopes and never in a total."""
+        return exact_sum(v for m in self.methodologies for g, v in m.by_gas if g in ir.OUTSIDE_SCOPES)
+
+    def scope2_by_basis(self) -> dict[str, Decimal]:
+        """Scope 2 per basis, side by side (Scope 2 Guidance: dual reporting). Under the
+        market-based basis a location-based methodology counts where no market-based one covers
+        its activity type (the location-based figure is the hierarchy's last fallback)."""
+        scope2 = [m for m in self.methodologies if m.scope == 2]
+        covered = {m.activity_type for m in scope2 if m.method == MARKET}
+        if not covered:
+            return {}
+        return {
+            "location-based": exact_sum(m.co2e_kg for m in scope2 if m.method != MARKET),
+            MARKET: exact_sum(m.co2e_kg for m in scope2 if m.method == MARKET or m.activity_type not in covered),
+        }
 
     def to_json(self) -> dict:
         """Machine-readable summary; every number is a decimal string."""
@@ -82,9 +129,10 @@ class RunReport:
             return f"scope{m.scope}" + (f".category{m.category}" if m.category else "")
 
         by_scope = {
-            key: exact_sum(m.co2e_kg for m in self.methodologies if scope_key(m) == key)
-            for key in {scope_key(m) for m in self.methodologies}
+            key: exact_sum(m.co2e_kg for m in self.methodologies if scope_key(m) == key and not self._beside(m))
+            for key in {scope_key(m) for m in self.methodologies if not self._beside(m)}
         }
+        by_basis = self.scope2_by_basis()
         return {
             "run_id": self.run_id,
             "dataset": self.dataset,
@@ -94,6 +142,8 @@ class RunReport:
             "loads": list(self.loads),
             "total_co2e_kg": _dec(self.co2e_kg),
             "by_scope_category": {k: _dec(v) for k, v in sorted(by_scope.items())},
+            **({"scope2_by_basis": {k: _dec(v) for k, v in by_basis.items()}} if by_basis else {}),
+            **({"outside_scopes_co2e_kg": _dec(self.outside_scopes_kg)} if self.outside_scopes_kg else {}),
             "methodologies": [
                 {
                     "methodology": m.methodology_id,
@@ -107,6 +157,7 @@ class RunReport:
                     "co2e_kg": _dec(m.co2e_kg),
                     "by_gas": {g: _dec(v) for g, v in m.by_gas},
                     "reconciliation": {**asdict(m.reconciliation), "balanced": m.reconciliation.balanced},
+                    **({"instruments": m.instruments.to_json()} if m.instruments is not None else {}),
                 }
                 for m in self.methodologies
             ],
@@ -178,6 +229,8 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
             "(shipped sets are installed automatically; see 'ccf factors list')"
         )
     ensure_activity_table(ex, m.activity)
+    if m.instruments is not None:
+        ensure_activity_table(ex, m.instruments.activity)
     _switch_role(ex, role)  # run role (reliability): the statements below run as ccf_runner
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
@@ -206,7 +259,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
         .order_by(column("gas")),
         params,
     )
-    total = exact_sum(v for _, v in by_gas)
+    total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)  # biogenic CO2: beside, not in
     cols = {
         "run_id": param("run_id"), "methodology_id": text(m.id), "version": text(m.version),
         "content_hash": text(m.content_hash), "status": text(m.status), "scope": exp.Literal.number(m.scope),
@@ -224,7 +277,30 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
     _switch_role(ex, None)  # run role (reliability): back to the connecting user
     return MethodologyOutcome(
         m.id, m.version, m.content_hash, m.scope, m.category, m.method, m.factor_set, m.gwp, rec, total,
-        tuple((g, v) for g, v in by_gas),
+        tuple((g, v) for g, v in by_gas), _instrument_totals(ex, params, m) if m.instruments is not None else None,
+        m.activity.id,
+    )
+
+
+def _instrument_totals(ex: Executor, params: dict, m: ir.Methodology) -> InstrumentTotals:
+    """The run's instrument volume: held, allocated, and unallocated by reason."""
+    this_run = exp.and_(
+        exp.EQ(this=column("run_id"), expression=param("run_id")),
+        exp.EQ(this=column("methodology_id"), expression=text(m.id)),
+    )
+    rows = ex.rows(
+        exp.select(column("unit"), column("reason_code"), exp.Sum(this=column("quantity")),
+                   exp.Sum(this=column("allocated")), exp.Sum(this=column("unallocated")))
+        .from_(table("instrument_allocation")).where(this_run)
+        .group_by(column("unit"), column("reason_code")).order_by(column("reason_code")),
+        params,
+    )
+    return InstrumentTotals(
+        unit=rows[0][0] if rows else "MWh",
+        quantity=exact_sum(r[2] for r in rows),
+        allocated=exact_sum(r[3] for r in rows),
+        unallocated=exact_sum(r[4] for r in rows),
+        unallocated_by_reason=tuple((r[1], r[4]) for r in rows if r[4] != 0),
     )
 
 

@@ -140,6 +140,15 @@ class Executor:
     def one(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> tuple | None:
         return self.execute(tree, params).fetchone()
 
+    def explain_analyze(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[str]:
+        """The plan of a tree as PostgreSQL ran it: ``EXPLAIN (ANALYZE, BUFFERS)`` (the statement
+        executes; callers roll back). sqlglot has no tree for EXPLAIN, so the prefix is added to
+        the rendered statement here, the one place SQL becomes text."""
+        sql = "EXPLAIN (ANALYZE, BUFFERS) " + render(tree)
+        self.statements.append(sql)
+        text = "EXPLAIN (ANALYZE, BUFFERS) " + render(_escape_percent(tree))
+        return [r[0] for r in self.conn.execute(text, dict(params or {}), prepare=False).fetchall()]  # type: ignore[arg-type]
+
     def copy_rows(self, target: exp.Table, columns: Sequence[str], rows: Iterator[Sequence[Any]]) -> int:
         """COPY rows into a table (text format, values sent as data, never as SQL)."""
         stmt = exp.Copy(

@@ -120,6 +120,7 @@ def install_shipped(conn: psycopg.Connection, only: set[str] | None = None) -> l
     """Install every shipped edition (or those named) and the GWP table; returns those added."""
     from ccf.engine.factors.catalog import shipped_editions, shipped_gwp
     from ccf.engine.factors.regions import shipped_regions
+    from ccf.engine.factors.rates import install_shipped_rates
 
     added = []
     for set_id, load in shipped_editions().items():
@@ -134,6 +135,7 @@ def install_shipped(conn: psycopg.Connection, only: set[str] | None = None) -> l
             added.append(set_id)
     install_gwp(conn, shipped_gwp())
     install_regions(conn, shipped_regions())
+    install_shipped_rates(conn)  # exchange rates and price indices for spend-based methods
     with conn.transaction():  # editions installed before the units table existed
         ex = Executor(conn)
         install_units(ex, {r[0] for r in ex.rows(exp.select(column("unit")).distinct().from_(table("factor")))})

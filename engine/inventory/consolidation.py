@@ -141,12 +141,31 @@ def facts_cte(approach: str) -> exp.CTE:
         .join(exp.Table(this=ident("bases"), alias=exp.TableAlias(this=ident("b"))), on=exp.or_(
             exp.NEQ(this=column("scope", "m"), expression=number(2)),
             _eq(column("method", "m"), column("basis", "b")),
+            _location_fallback(),
         ))
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
               on=_eq(column("entity", "o"), column("entity", "r")), join_type="left")
         .where(_eq(column("run_id", "r"), _any_run()))
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("facts")))
+
+
+def _location_fallback() -> exp.Expression:
+    """A location-based Scope 2 row also counts under the market-based basis when no
+    market-based methodology of the runs covers its activity type (heat and steam without
+    contractual instruments): the Scope 2 Guidance reports such operations' location-based
+    emissions in the market-based total too."""
+    market = exp.Literal.string("market-based")
+    covered = exp.Exists(this=exp.select(number(1)).from_(table("run_methodology", alias="mm")).where(exp.and_(
+        _eq(column("run_id", "mm"), _any_run()),
+        _eq(column("method", "mm"), market.copy()),
+        _eq(column("activity_type", "mm"), column("activity_type", "m")),
+    )))
+    return exp.and_(
+        _eq(column("basis", "b"), market),
+        _eq(column("method", "m"), exp.Literal.string("location-based")),
+        exp.not_(covered),
+    )
 
 
 def _any_run() -> exp.Expression:
@@ -280,6 +299,17 @@ def runs_query() -> exp.Select:
         .join(table("run_methodology", alias="m"), on=_eq(column("run_id", "m"), column("run_id", "r")))
         .where(_eq(column("run_id", "r"), _any_run()))
         .order_by(column("run_id", "r"), column("scope", "m"), column("category", "m"), column("methodology_id", "m"))
+    )
+
+
+def unallocated_instruments_query() -> exp.Select:
+    """Contractual instrument volume the runs %(runs)s could not allocate (market-based Scope 2)."""
+    cols = ("run_id", "methodology_id", "instrument_id", "entity", "unit", "quantity", "unallocated", "reason_code", "reason")
+    return (
+        exp.select(*[column(c, "u") for c in cols])
+        .from_(table("unallocated_instrument", alias="u"))
+        .where(_eq(column("run_id", "u"), _any_run()))
+        .order_by(column("run_id", "u"), column("methodology_id", "u"), column("instrument_id", "u"))
     )
 
 

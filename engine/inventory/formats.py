@@ -121,6 +121,7 @@ def print_table(doc: dict, console: Console | None = None) -> None:
         _print_section(console, section, bases)
     _print_section(console, doc["outside_scopes"], bases)
     _print_coverage(console, doc["coverage"])
+    _print_unallocated(console, doc.get("unallocated_instruments") or [])
     if doc["base_year"]:
         _print_base_year(console, doc["base_year"], bases)
     console.print(f"Rounding: {doc['rounding_rule']}")
@@ -191,6 +192,19 @@ def _print_coverage(console: Console, cov: dict) -> None:
         for r in cov["unknown_entities"]:
             u.add_row(str(r["run_id"]), r["methodology"], r["entity"], str(r["activity_rows"]), _t(r["gross_t"]))
         console.print(u)
+
+
+def _print_unallocated(console: Console, rows: list[dict]) -> None:
+    """Market-based Scope 2: contractual instrument volume not allocated to consumption."""
+    if not rows:
+        return
+    t = Table(title="Contractual instruments not allocated to consumption (not in any total)", title_justify="left")
+    for col in ("run", "methodology", "instrument", "entity", "quantity", "unallocated", "unit", "reason"):
+        t.add_column(col, justify="right" if col in ("run", "quantity", "unallocated") else "left")
+    for r in rows:
+        t.add_row(str(r["run_id"]), r["methodology"], r["instrument"], r["entity"], r["quantity"], r["unallocated"],
+                  r["unit"], r["reason"])
+    console.print(t)
 
 
 def _print_base_year(console: Console, by: dict, bases: list[str]) -> None:

@@ -106,6 +106,21 @@ class UnknownEntity:
 
 
 @dataclass(frozen=True)
+class UnallocatedInstrument:
+    """Contractual instrument volume a run could not allocate to consumption, and why."""
+
+    run_id: int
+    methodology_id: str
+    instrument_id: str
+    entity: str
+    unit: str
+    quantity: Decimal
+    unallocated: Decimal
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Inventory:
     """One GHG inventory: consolidated, exact, per Scope 2 basis."""
 
@@ -118,6 +133,7 @@ class Inventory:
     sections: tuple[Section, ...]
     outside_scopes: Section
     unknown_entities: tuple[UnknownEntity, ...]
+    unallocated_instruments: tuple[UnallocatedInstrument, ...] = ()
 
     def section(self, id: str) -> Section:
         return next(s for s in self.sections if s.id == id)
@@ -156,12 +172,13 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         params["bases"] = list(bases)
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
+        unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
     return Inventory(
         approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
-        unknown_entities=unknown,
+        unknown_entities=unknown, unallocated_instruments=unallocated,
     )
 
 
@@ -217,7 +234,7 @@ def _key_label(section: str, row: dict) -> tuple[str, str, tuple]:
         return f"scope{s}.category{c}", f"Scope {s}, category {c}" + (f": {name}" if name else ""), (s, c)
     if section == "gas":
         g = row["gas"]
-        label = "CO2e (not separated by gas)" if g == "CO2e" else g
+        label = {"CO2e": "CO2e (not separated by gas)", "CO2_biogenic": "CO2 (biogenic)"}.get(g, g)
         order = KYOTO_ORDER.index(g) if g in KYOTO_ORDER else (len(KYOTO_ORDER) + (2 if g == "CO2e" else 1))
         return g, label, (order, g)
     value = row[section]

@@ -227,8 +227,19 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
         "sections": sections,
         "outside_scopes": _section(inv.outside_scopes, inv.bases, outside_totals),
         "coverage": _coverage(inv),
+        "unallocated_instruments": [  # exact quantities (not rounded figures): instrument volume, e.g. MWh
+            {"key": f"{u.run_id}:{u.methodology_id}:{u.instrument_id}", "run_id": u.run_id, "methodology": u.methodology_id,
+             "instrument": u.instrument_id, "entity": u.entity, "unit": u.unit, "quantity": _exact(u.quantity),
+             "unallocated": _exact(u.unallocated), "reason_code": u.reason_code, "reason": u.reason}
+            for u in inv.unallocated_instruments
+        ],
         "base_year": _base_year(inv, base_year) if base_year else None,
     }
+
+
+def _exact(d: Decimal) -> str:
+    """An exact amount as plain decimal text, without trailing zeros."""
+    return "0" if d == 0 else format(d.normalize(), "f")
 
 
 def to_json(doc: dict) -> str:

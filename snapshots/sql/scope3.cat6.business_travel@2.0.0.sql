@@ -591,43 +591,34 @@ SELECT
     WHERE
       dataset = %(dataset)s
   ) AS rows_in,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf_eval
-    WHERE
-      outcome = 'result'
-  ) AS rows_result,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf_eval
-    WHERE
-      outcome = 'excluded'
-  ) AS rows_excluded,
-  (
-    SELECT
-      COUNT(*)
-    FROM ccf_eval
-    WHERE
-      outcome = 'unmatched'
-  ) AS rows_unmatched,
-  (
-    SELECT
-      COALESCE(SUM(0 + (
-        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
-      )), 0)
-    FROM ccf_eval
-    WHERE
-      outcome = 'result'
-  ) AS result_rows,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
   (
     SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'business_travel'
-  ) AS rows_rejected;
+  ) AS rows_rejected
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows
+  FROM ccf_eval
+) AS e;
 
 -- [6] cleanup
 DROP TABLE IF EXISTS ccf_eval;

@@ -41,17 +41,23 @@ def test_each_approach_is_the_sum_of_result_rows_times_the_entity_share(northwin
     conn, run_id, report = northwind
     rows = results(conn, run_id)
     assert {r["entity"] for r in rows} <= set(SHARES[approach]), "a sample file uses an entity the entity set lacks"
-    with localcontext(EXACT):
-        expected = sum((r["co2e_kg"] * Decimal(SHARES[approach][r["entity"]]) for r in rows), Decimal(0))
-        by_entity = {
-            e: sum((r["co2e_kg"] * Decimal(s) for r in rows if r["entity"] == e), Decimal(0))
-            for e, s in SHARES[approach].items()
-        }
+    rows = [r for r in rows if "biogenic" not in r["gas"].lower()]  # outside the scopes: in no total
+    # Scope 2 side by side: electricity location-based or market-based; heat and steam (location-
+    # based only, no market-based methodology for it) in both
+    bases = {"location-based": [r for r in rows if r["methodology_id"] != "scope2.electricity.market_based"],
+             "market-based": [r for r in rows if r["methodology_id"] != "scope2.electricity.location_based"]}
     inv = build_inventory(conn, [run_id], approach, "northwind-2024")
-    assert inv.bases == ("location-based",)
-    assert inv.totals["location-based"] == expected
-    got = {r.key: r.co2e_kg["location-based"] for r in inv.section("entity").rows}
-    assert got == {**by_entity, "NW-GROUP": 0, "NW-LOG-IE": 0}
+    assert inv.bases == ("location-based", "market-based")
+    for basis, mine in bases.items():
+        with localcontext(EXACT):
+            expected = sum((r["co2e_kg"] * Decimal(SHARES[approach][r["entity"]]) for r in mine), Decimal(0))
+            by_entity = {
+                e: sum((r["co2e_kg"] * Decimal(s) for r in mine if r["entity"] == e), Decimal(0))
+                for e, s in SHARES[approach].items()
+            }
+        assert inv.totals[basis] == expected
+        got = {r.key: r.co2e_kg[basis] for r in inv.section("entity").rows}
+        assert got == {**by_entity, "NW-GROUP": 0, "NW-LOG-IE": 0}
     assert inv.unknown_entities == ()
 
 

@@ -24,6 +24,7 @@ import pytest
 from sqlglot import exp
 
 from ccf.dsl import ir
+from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import (
     GAS_ORDER,
     Evaluation,
@@ -234,6 +235,9 @@ class RowSpec:
                         target.setdefault(f, c["@region"])
                 if target:
                     spec.targets.append(target)
+        for cv in m.conversions:  # currencies with and without rates in the shipped tables
+            for f in {n.name for n in _field_refs(cv.currency)}:
+                spec.pools.setdefault(f, []).extend(["EUR", "GBP", "USD", "AUD", "NZD", "JPY"])
         for f, pool in spec.pools.items():
             spec.pools[f] = sorted(set(pool)) + junk
         return spec
@@ -335,7 +339,18 @@ def reference(m: ir.Methodology, rows: Iterable[Mapping[str, object]], data: Fac
     """The reference evaluation, under a default decimal context that traps any rounding: the
     evaluator must never fall back on Python's 28-digit default context."""
     with localcontext(Context(prec=1, traps=[Inexact, Rounded, InvalidOperation])):
-        return evaluate_rows(m, rows, resolver_for(data), gwp_table(m.gwp))
+        return evaluate_rows(m, rows, resolver_for(data), gwp_table(m.gwp), shipped_rates())
+
+
+@cache
+def shipped_rates() -> dict[str, RateTableValues]:
+    """The shipped exchange-rate and price-index tables, as the reference evaluator reads them."""
+    from ccf.engine.factors.rates import shipped_rate_tables
+
+    return {
+        id: RateTableValues({(r.currency, r.year): r.value for r in records}, rt.reference_currency)
+        for id, (rt, records) in shipped_rate_tables().items()
+    }
 
 
 # --- SQL outcomes in the evaluator's terms ------------------------------------------------
@@ -379,7 +394,8 @@ def sql_outcomes(conn: psycopg.Connection, run_id: int, methodology_id: str) -> 
         if r["reason_code"] in ("no_factor", "ambiguous_factor"):
             found = _LOOKUP.search(r["reason"])
             lookup = found.group(1) if found else "?"
-        out[r["activity_id"]] = Unmatched(r["activity_id"], r["rule_id"], r["reason_code"], lookup)
+        reason = r["reason"] if r["reason_code"] == "no_rate" else None  # which currency, year, rate table
+        out[r["activity_id"]] = Unmatched(r["activity_id"], r["rule_id"], r["reason_code"], lookup, reason)
     return out
 
 

@@ -6,13 +6,15 @@ Front-end mistakes reuse the golden files of tests/dsl/bad (their exact renderin
 by tests/dsl/test_golden.py; here only the code and first line). Loader rejections are asserted
 in detail by tests/engine/test_load.py; here each is followed by a run.
 
-Two items of the catalogue have nothing to test against yet (docs/reliability.md, gaps): a
-dataset has no reporting period, so "dates outside the period" is tested as a period that ends
-before it starts; and unknown entities are not checked against any entity register at load.
+Dates outside the period: a dataset may have a reporting period (set by its first load); rows
+outside it, or straddling one of its ends, are rejected. Unknown entities: a dataset may be bound
+to an entity set (by its first load); rows of other entities are rejected. Without either, the
+report lists rows of entities not in its entity set and keeps them out of every total.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -23,8 +25,11 @@ from ccf.dsl.diagnostics import DiagnosticError, render
 from ccf.dsl.library import read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
 from ccf.engine.api import factor_signatures, library
+from ccf.engine.cli import main
 from ccf.engine.database import connect
-from ccf.engine.load import LoadError, load_csv
+from ccf.engine.inventory.entities import load_entity_set
+from ccf.engine.inventory.inventory import build_inventory
+from ccf.engine.load import LoadError, ReportingPeriod, load_csv
 from ccf.engine.run import run
 
 BAD = ROOT / "tests" / "dsl" / "bad"
@@ -246,26 +251,223 @@ def test_run_of_an_empty_dataset_balances(conn, lib):
 
 
 def test_period_end_before_period_start(conn, lib, dataset, tmp_path):
-    """There is no reporting period per dataset yet (docs/reliability.md, gaps); the one date
-    check across fields is a period that ends before it starts."""
     load(conn, lib, dataset, write(tmp_path / "x.csv", HEADER, "X1,A,2024-02-01,2024-01-01,1,kWh,GB,,"))
     assert rejected(conn, dataset) == [(2, "period_end 2024-01-01 is before period_start 2024-02-01")]
     assert_run_balances(conn, lib, dataset, rows_rejected=1)
 
 
-def test_dates_far_outside_any_reporting_year_are_accepted(conn, lib, dataset, tmp_path):
-    """Documents the gap: a 1900 or 2999 activity is loaded and calculated like any other."""
+# --- the reporting period of a dataset -------------------------------------------------------
+
+YEAR_2024 = ReportingPeriod.parse("2024")
+
+
+def test_dates_outside_the_reporting_period_are_rejected_with_the_reason(conn, lib, tmp_path):
+    name = unique("period")
+    report = load_csv(conn, name, lib.activity_types["electricity"], write(
+        tmp_path / "x.csv", HEADER, *GOOD_ROWS,
+        "P1,ACME,2024-12-31,2024-12-31,1,kWh,GB,,",   # the last day: inside
+        "P2,ACME,1900-01-01,1900-01-31,1,kWh,GB,,",   # long before
+        "P3,ACME,2999-01-01,2999-12-31,1,kWh,GB,,",   # long after
+        "P4,ACME,2023-12-01,2024-01-31,1,kWh,GB,,",   # straddles the start
+        "P5,ACME,2024-12-01,2025-01-31,1,kWh,GB,,",   # straddles the end
+        "P6,ACME,2025-02-01,2025-01-01,1,kWh,GB,,",   # ends before it starts: that reason first
+    ), period=YEAR_2024)
+    assert (report.rows_loaded, report.rows_rejected, report.period) == (4, 5, YEAR_2024)
+    assert dict(report.reasons) == {"outside_period": 4, "period_order": 1}
+    of = f"the reporting period 2024-01-01..2024-12-31 of dataset '{name}'"
+    assert rejected(conn, name) == [
+        (6, f"period 1900-01-01..1900-01-31 is outside {of}"),
+        (7, f"period 2999-01-01..2999-12-31 is outside {of}"),
+        (8, f"period 2023-12-01..2024-01-31 starts before {of}; split the row at 2024-01-01"),
+        (9, f"period 2024-12-01..2025-01-31 ends after {of}; split the row after 2024-12-31"),
+        (10, "period_end 2025-01-01 is before period_start 2025-02-01"),
+    ]
+    assert_run_balances(conn, lib, name, rows_in=4, rows_rejected=5)
+
+
+def test_a_dataset_keeps_the_period_it_was_created_with(conn, lib, tmp_path):
+    at = lib.activity_types["electricity"]
+    name = unique("period")
+    load_csv(conn, name, at, write(tmp_path / "a.csv", HEADER, *GOOD_ROWS), period=YEAR_2024)
+    with pytest.raises(LoadError) as err:
+        load_csv(conn, name, at, write(tmp_path / "b.csv", HEADER, "B1,ACME,2025-01-01,2025-01-31,1,kWh,GB,,"),
+                 period=ReportingPeriod.parse("2025"))
+    assert err.value.message == (
+        f"dataset '{name}' has the reporting period 2024-01-01..2024-12-31, not 2025-01-01..2025-12-31: a dataset "
+        "keeps the period it was created with (leave --period out, or load into a new dataset)")
+    conn.rollback()
+    # without --period a later load is checked against the stored period
+    report = load_csv(conn, name, at, write(tmp_path / "c.csv", HEADER, "C1,ACME,2025-01-01,2025-01-31,1,kWh,GB,,",
+                                            "C2,ACME,2024-03-01,2024-03-31,1,kWh,GB,,"))
+    assert (report.period, report.rows_loaded, dict(report.reasons)) == (YEAR_2024, 1, {"outside_period": 1})
+    assert_run_balances(conn, lib, name, rows_in=4, rows_rejected=1)
+
+
+def test_a_dataset_created_without_a_period_cannot_get_one_later(conn, lib, dataset, tmp_path):
+    with pytest.raises(LoadError) as err:
+        load_csv(conn, dataset, lib.activity_types["electricity"], write(tmp_path / "x.csv", HEADER, *GOOD_ROWS[:1]),
+                 period=YEAR_2024)
+    assert err.value.message == (
+        f"dataset '{dataset}' was created without a reporting period, so its rows were not checked against one; "
+        "load into a new dataset to use the period 2024-01-01..2024-12-31")
+    conn.rollback()
+    assert_run_balances(conn, lib, dataset)
+
+
+def test_datasets_loaded_before_datasets_had_periods_have_none(conn, lib, dataset, tmp_path):
+    """Migration 0007 records every dataset already loaded, without a period or entity set, so
+    such a dataset cannot be given a period its rows were never checked against."""
+    from ccf.engine.migrate import migrations
+    from ccf.engine.sql import Executor, parse
+
+    conn.execute("DELETE FROM ccf.dataset WHERE dataset = %s", (dataset,))  # as before 0007
+    (sql,) = [sql for version, _, sql in migrations() if version == 7]
+    for tree in parse(sql, allow_commands=True):  # idempotent: the table exists, others are kept
+        Executor(conn).execute(tree)
+    conn.commit()
+    assert conn.execute("SELECT period_start, period_end, entity_set FROM ccf.dataset WHERE dataset = %s",
+                        (dataset,)).fetchall() == [(None, None, None)]
+    conn.rollback()
+    with pytest.raises(LoadError, match="was created without a reporting period"):
+        load_csv(conn, dataset, lib.activity_types["electricity"], write(tmp_path / "x.csv", HEADER, *GOOD_ROWS[:1]),
+                 period=YEAR_2024)
+    conn.rollback()
+    assert_run_balances(conn, lib, dataset)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2024-01-01..2023-12-31", "reporting period '2024-01-01..2023-12-31' ends before it starts"),
+    ("2024-02-30..2024-12-31", "reporting period '2024-02-30..2024-12-31': day is out of range for month"),
+    ("FY2024", "reporting period 'FY2024' is not YYYY (a calendar year) or YYYY-MM-DD..YYYY-MM-DD "
+               "(first and last day, e.g. 2024-04-01..2025-03-31)"),
+])
+def test_a_malformed_reporting_period_is_refused(text, message):
+    with pytest.raises(LoadError) as err:
+        ReportingPeriod.parse(text)
+    assert err.value.message == message
+
+
+def test_a_dataset_without_a_period_accepts_any_dates(conn, lib, dataset, tmp_path):
+    """Datasets loaded without --period (and those loaded before datasets had periods) work as
+    before: a 1900 or 2999 activity is loaded and calculated like any other."""
     load(conn, lib, dataset, write(tmp_path / "x.csv", HEADER, "X1,A,1900-01-01,1900-01-31,1,kWh,GB,,",
                                    "X2,A,2999-01-01,2999-12-31,1,kWh,GB,,"))
     assert rejected(conn, dataset) == []
     assert_run_balances(conn, lib, dataset, rows_in=5)
 
 
-def test_unknown_entity_is_not_checked(conn, lib, dataset, tmp_path):
-    """Documents the gap: no entity register is consulted when loading or running."""
-    load(conn, lib, dataset, write(tmp_path / "x.csv", HEADER, "X1,No Such Entity Ltd,2024-01-01,2024-01-31,1,kWh,GB,,"))
+def test_the_demo_dataset_has_the_reporting_period_2024(conn):
+    """ccf demo creates its dataset with the Northwind sample's reporting year."""
+    from ccf.engine.api import demo
+    from ccf.engine.load import Dataset, dataset_info
+    from ccf.engine.sql import Executor
+
+    name = unique("demo")
+    result = demo(conn, dataset=name)
+    assert dataset_info(Executor(conn), name) == Dataset(name, YEAR_2024, None)
+    conn.rollback()
+    assert result.loads and all(load.period == YEAR_2024 for load in result.loads)
+    assert all(m.reconciliation.balanced for m in result.report.methodologies)
+
+
+# --- entities of the organisation ------------------------------------------------------------
+
+ENTITIES = ["entity,name,parent,equity_share,financial_control,operational_control",
+            "ROOT,Acme Group,,,,", "ACME,Acme Ltd,ROOT,1,true,true", "ACME-DE,Acme GmbH,ROOT,0.5,false,true"]
+
+
+@pytest.fixture()
+def entity_set(conn, tmp_path) -> str:
+    name = unique("ents").replace("_", "-")
+    load_entity_set(conn, name, write(tmp_path / "entities.csv", *ENTITIES))
+    conn.commit()
+    return name
+
+
+def test_unknown_entities_are_rejected_when_the_dataset_has_an_entity_set(conn, lib, tmp_path, entity_set):
+    name = unique("ents")
+    report = load_csv(conn, name, lib.activity_types["electricity"], write(
+        tmp_path / "x.csv", HEADER, *GOOD_ROWS,
+        "E1,ACME-DE,2024-01-01,2024-01-31,1,kWh,GB,,",
+        "E2,No Such Entity Ltd,2024-01-01,2024-01-31,1,kWh,GB,,",
+        "E3,ACME-D,2024-01-01,2024-01-31,1,kWh,GB,,",
+        "E4, ACME,2024-01-01,2024-01-31,1,kWh,GB,,",
+        "E5,acme,2024-01-01,2024-01-31,1,kWh,GB,,",
+    ), entity_set=entity_set)
+    assert (report.rows_loaded, report.rows_rejected, report.entity_set) == (4, 4, entity_set)
+    assert dict(report.reasons) == {"unknown_entity": 4}
+    of = f"is not an entity of entity set '{entity_set}' bound to dataset '{name}'"
+    assert rejected(conn, name) == [
+        (6, f"entity 'No Such Entity Ltd' {of} (see 'ccf entities show {entity_set}')"),
+        (7, f"entity 'ACME-D' {of} (did you mean 'ACME-DE'?)"),
+        (8, f"entity ' ACME' {of} (did you mean 'ACME'?)"),
+        (9, f"entity 'acme' {of} (did you mean 'ACME'?)"),
+    ]
+    assert_run_balances(conn, lib, name, rows_in=4, rows_rejected=4)
+    # a later load without --entities is checked against the same set
+    again = load_csv(conn, name, lib.activity_types["electricity"],
+                     write(tmp_path / "y.csv", HEADER, "E6,Elsewhere,2024-01-01,2024-01-31,1,kWh,GB,,"))
+    assert (again.entity_set, dict(again.reasons)) == (entity_set, {"unknown_entity": 1})
+    assert_run_balances(conn, lib, name, rows_in=4, rows_rejected=5)
+
+
+def test_an_entity_set_binding_is_checked(conn, lib, tmp_path, entity_set, dataset):
+    at = lib.activity_types["electricity"]
+    path = write(tmp_path / "x.csv", HEADER, *GOOD_ROWS[:1])
+    with pytest.raises(LoadError) as err:
+        load_csv(conn, unique("ents"), at, path, entity_set="no-such-set")
+    assert err.value.message == ("no entity set 'no-such-set': load it first with "
+                                 "'ccf entities load FILE --set no-such-set' (see 'ccf entities list')")
+    conn.rollback()
+    with pytest.raises(LoadError) as err:
+        load_csv(conn, dataset, at, path, entity_set=entity_set)
+    assert err.value.message == (
+        f"dataset '{dataset}' was created without an entity set, so its rows' entities were not checked; "
+        f"load into a new dataset to bind it to entity set '{entity_set}'")
+    conn.rollback()
+    assert_run_balances(conn, lib, dataset)
+
+
+def test_load_command_with_a_period_and_an_entity_set(module_db_url, conn, lib, monkeypatch, tmp_path, capsys, entity_set):
+    monkeypatch.setenv("CCF_DATABASE_URL", module_db_url)
+    name = unique("cli")
+    csv = write(tmp_path / "e.csv", HEADER, *GOOD_ROWS, "P1,ACME,2023-01-01,2023-01-31,1,kWh,GB,,",
+                "E1,ACME-DEE,2024-01-01,2024-01-31,1,kWh,GB,,")
+    command = ["load", "--dataset", name, "--type", "electricity", str(csv)]
+    assert main([*command[:5], "--period", "2024", "--entities", entity_set, *command[5:]]) == 0
+    out = capsys.readouterr().out.splitlines()
+    tail = f", dataset {name}, period 2024-01-01..2024-12-31, entity set {entity_set})"
+    assert re.fullmatch(re.escape(f"{csv}: 5 rows read, 3 loaded, 2 rejected (load ") + r"\d+" + re.escape(tail), out[0])
+    assert out[1:] == ["  rejected 1 × outside_period", "  rejected 1 × unknown_entity"]
+    assert main([*command[:5], "--period", "2025", *command[5:]]) == 1
+    assert capsys.readouterr().err.strip().endswith(
+        f"dataset '{name}' has the reporting period 2024-01-01..2024-12-31, not 2025-01-01..2025-12-31: a dataset "
+        "keeps the period it was created with (leave --period out, or load into a new dataset)")
+    assert main([*command[:5], "--period", "FY24", *command[5:]]) == 1
+    assert "reporting period 'FY24' is not YYYY" in capsys.readouterr().err
+    assert_run_balances(conn, lib, name, rows_in=3, rows_rejected=2)
+
+
+def test_unknown_entities_of_an_unbound_dataset_are_reported_and_in_no_total(conn, lib, tmp_path, dataset, entity_set):
+    """A dataset without an entity set loads any entity; the report (which always has an entity
+    set) lists the unknown ones with their emissions and keeps them out of every total: the
+    consolidated total plus the unknown-entity emissions is the run's gross total."""
+    load(conn, lib, dataset, write(tmp_path / "x.csv", HEADER, "X1,No Such Entity Ltd,2024-01-01,2024-01-31,1000,kWh,GB,,"))
     assert rejected(conn, dataset) == []
-    assert_run_balances(conn, lib, dataset, rows_in=4)
+    report = run(conn, dataset, [lib.resolve(ELECTRICITY)])
+    rec = report.methodologies[0].reconciliation
+    assert rec.balanced and rec.rows_in == 4
+    conn.commit()
+    gross = dict(conn.execute("SELECT entity, SUM(co2e_kg) FROM ccf.result WHERE run_id = %s GROUP BY entity",
+                              (report.run_id,)).fetchall())
+    conn.rollback()
+    assert set(gross) == {"ACME", "No Such Entity Ltd"} and all(v > 0 for v in gross.values())
+    inv = build_inventory(conn, [report.run_id], "operational-control", entity_set)
+    assert [(u.entity, u.activity_rows, u.gross_kg) for u in inv.unknown_entities] == [
+        ("No Such Entity Ltd", 1, gross["No Such Entity Ltd"])]
+    (m,) = inv.methodologies
+    assert (m.rows_unknown_entity, m.unknown_entity_kg) == (1, gross["No Such Entity Ltd"])
+    assert set(inv.totals.values()) == {gross["ACME"]}  # ACME at 100 %; the unknown entity in no total
 
 
 def test_file_that_is_not_utf8(conn, lib, dataset, tmp_path):

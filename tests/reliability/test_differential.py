@@ -45,6 +45,7 @@ from reliability._support import (
     write_rows,
 )
 from ccf.dsl import ir
+from ccf.dsl.diagnostics import Diagnostic, DiagnosticError
 from ccf.dsl.evaluate import evaluate
 from ccf.dsl.library import Library, read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
@@ -274,7 +275,8 @@ def generated_methodology(draw) -> str:
 
     Two shapes: DESNZ 2024 (gases stated in kg CO2e; a lookup without and one with a match key)
     and EPA Hub 2025 (masses of CO2, CH4 and N2O weighted by GWP; lookups per kWh and per t,
-    so factors stated per mmBtu or short ton are converted); some emissions use no factor.
+    so factors stated per mmBtu or short ton are converted); some emissions use no factor. Now
+    and then a third: rules that only exclude, and a lookup that nothing uses.
     """
     x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
     common = f"""\
@@ -287,6 +289,19 @@ parameters:
   - id: excluded
     where: {q(x("bool"))}
     exclude: {q(draw(st.sampled_from(["excluded: it's ; -- /* */", "plain reason", "é 电 🇬🇧"])))}
+"""
+    if draw(st.integers(0, 7)) == 0:
+        return HEADER + common + f"""\
+factor_set: desnz-2024
+factors:
+  spare:
+    select: {{level1: Fuels, cv_basis: Gross CV}}
+    match: {{level3: {q(x("text"))}}}
+    per: kWh
+rules:
+{exclude}  - id: rest
+    where: {q(x("bool"))}
+    exclude: not relevant
 """
     if draw(st.booleans()):
         return HEADER + common + f"""\
@@ -349,10 +364,11 @@ def rel_gen_spec(rel_gen) -> RowSpec:
 
 
 # --- known compiler bugs ----------------------------------------------------------------------
-# Each is reproduced by a strict xfail test below (test_known_bug_*). The generated-methodology
-# test steps around methodologies that contain one, so that it keeps finding new differences;
-# when a bug is fixed its xfail test passes, fails as XPASS, and its entry here must go.
-# CCF_KEEP_KNOWN_BUGS=1 turns the filter off.
+# None at present. When a new one is found, reproduce it by a strict xfail test and add a
+# predicate to KNOWN_BUGS: the generated-methodology test then steps around methodologies that
+# contain it, so that it keeps finding new differences; when the bug is fixed its xfail test
+# fails as XPASS, and the xfail and the entry here must go. CCF_KEEP_KNOWN_BUGS=1 turns the
+# filter off.
 
 
 def _nodes(node: object):
@@ -460,8 +476,10 @@ def _integer_arithmetic(m: ir.Methodology) -> bool:
 
 
 KNOWN_BUGS: dict = {
-    # "rescale_of_sum" and "integer_arithmetic" were fixed in engine/compile.py (scale_sql
-    # parenthesises a sum; whole-number constants are cast to NUMERIC in arithmetic)
+    # fixed, each with its test below: "rescale_of_sum" and "integer_arithmetic" (engine/compile.py:
+    # scale_sql parenthesises a sum; whole-number constants are NUMERIC in arithmetic); an unused
+    # lookup and an exclude-only methodology (compile.py compiles both); arithmetic on null alone
+    # and literals too long when written out (dsl/check.py refuses them, E503 and E306)
 }
 
 
@@ -602,7 +620,7 @@ def test_generated_methodologies_check_and_evaluate_without_rows(text, rel_gen):
 
 
 
-# --- known bugs, reproduced minimally (strict xfail: a fix makes them fail as XPASS) ----------
+# --- bugs these tests found, reproduced minimally, now fixed ------------------------------
 
 GRID = """\
 gwp: AR5
@@ -660,51 +678,131 @@ rules:
 """, ONE_ROW)
 
 
-@pytest.mark.xfail(strict=True, raises=psycopg.errors.AmbiguousFunction,
-                   reason="check.visit_Unary accepts -null; PostgreSQL: operator is not unique: - unknown")
-def test_known_bug_negated_null_is_accepted_but_cannot_run(conn, folder, rel_gen):
-    run_text(conn, folder, rel_gen, GRID + """\
+def check_text(rel_gen, body: str) -> ir.Methodology:
+    return read_methodology(SourceFile("fixed_bug.yaml", HEADER + body), {"rel_gen": rel_gen}, factor_signatures())
+
+
+def refused(rel_gen, body: str) -> tuple[Diagnostic, str]:
+    """The one diagnostic of a methodology, and the author's text under its span."""
+    src = SourceFile("fixed_bug.yaml", HEADER + body)
+    with pytest.raises(DiagnosticError) as info:
+        read_methodology(src, {"rel_gen": rel_gen}, factor_signatures())
+    (d,) = info.value.diagnostics
+    assert d.span.line == d.span.end_line
+    return d, src.line(d.span.line)[d.span.column - 1 : d.span.end_column - 1]
+
+
+# Formerly: '-null' passed the checker and the run failed in PostgreSQL ("operator is not
+# unique: - unknown"). An operation on nothing but null is now refused where it is written.
+@pytest.mark.parametrize("expr, what", [
+    ("-null", "'-' of null"),
+    ("null + null", "'+' between nulls"),
+    ("null - null", "'-' between nulls"),
+    ("null * null", "'*' between nulls"),
+    ("null / null", "'/' between nulls"),
+    ("null ?? null", "'??' between nulls"),
+    ("if flag then null else null", "an 'if' whose branches are both null"),
+    ("-nothing", "'-' of null"),
+    ("nothing + null", "'+' between nulls"),
+])
+def test_arithmetic_on_null_alone_is_refused_where_it_is_written(rel_gen, expr, what):
+    d, written = refused(rel_gen, GRID + f"""\
+parameters:
+  nothing: "null"
 rules:
   - id: r
-    where: -null == null
+    where: ({expr}) == null
     emissions: energy * grid
-""", ONE_ROW)
+""")
+    assert (d.code, d.message) == ("E503", f"{what} is always null: there is no value to compute with")
+    assert written == expr
+    assert d.suggestion == "write null itself, or use a field or parameter whose value may be missing"
 
 
-@pytest.mark.xfail(strict=True, raises=psycopg.errors.SyntaxError,
-                   reason="compile._lookup_ctes: a lookup no rule uses has no gases: f.gas IN ()")
-def test_known_bug_unused_factor_lookup_breaks_the_run(conn, folder, rel_gen):
-    run_text(conn, folder, rel_gen, GRID + """\
+# What PostgreSQL can type — null beside a value, null tested or replaced — still runs and
+# agrees with the reference evaluator (each row once with values and once without).
+NULL_ROWS = ONE_ROW + [{"energy": "10", "energy_unit": "kWh", "n1": "", "flag": ""}]
+
+
+@pytest.mark.parametrize("where", [
+    "n1 * null == null",
+    "null * 2 == null",
+    "-n1 + null == null",
+    "(n1 ?? null) > 0",
+    "(null ?? n1) > 0",
+    "(if flag then n1 else null) > 0",
+    "(if flag then null else n1) == null",
+    "n1 in (null, 1)",
+    "null == null",
+    "not (null != null)",
+    "(null or flag) == null",
+    "max(n1, null) > 0",
+])
+def test_null_beside_a_value_runs_and_matches_the_reference(conn, folder, rel_gen, where):
+    run_text(conn, folder, rel_gen, GRID + f"""\
+rules:
+  - id: r
+    where: {where}
+    emissions: energy * grid
+""", NULL_ROWS)
+
+
+# Formerly: a lookup no rule used compiled to 'f.gas IN ()', a syntax error. It is valid (a
+# draft may declare a factor before using it); the compiler now leaves it out.
+def test_unused_factor_lookup_is_left_out_and_the_run_matches_the_reference(conn, folder, rel_gen):
+    body = GRID + """\
   spare:
     select: {level1: Fuels}
     per: kWh
 rules:
   - id: r
     emissions: energy * grid
-""", ONE_ROW)
+"""
+    m = check_text(rel_gen, body)
+    assert [lk.name for lk in m.lookups] == ["grid", "spare"] and not m.lookups[1].gases
+    from ccf.engine.compile import compile_methodology
+
+    sql = compile_methodology(m).sql()
+    assert "factor_grid" in sql and "spare" not in sql
+    run_text(conn, folder, rel_gen, body, NULL_ROWS)
 
 
-@pytest.mark.xfail(strict=True, raises=psycopg.errors.NumericValueOutOfRange,
-                   reason="check.visit_Number limits digits, not the exponent: 1e999999 reaches SQL as 1,000,000 digits")
-def test_known_bug_huge_exponent_literal_passes_the_checker(conn, folder, rel_gen):
+# Formerly: E306 counted significant digits only, so 1e999999 reached SQL as a million digits.
+@pytest.mark.parametrize("literal, digits", [("1e999999", 1000000), ("1e60", 61), ("1e-61", 61), ("0e999", 1000)])
+def test_literal_too_long_when_written_out_is_refused(rel_gen, literal, digits):
+    d, written = refused(rel_gen, GRID + f"""\
+rules:
+  - id: r
+    where: n1 < {literal}
+    emissions: energy * grid
+""")
+    assert d.code == "E306"
+    assert d.message == f"'{literal}' has too many digits ({digits} digits when written out in full; at most 60)"
+    assert written == literal
+
+
+def test_literals_of_up_to_60_digits_written_out_run(conn, folder, rel_gen):
     run_text(conn, folder, rel_gen, GRID + """\
 rules:
   - id: r
-    where: n1 < 1e999999
+    where: n1 < 1e59 and n1 > -1e59 and n1 != 1e-60 and n1 != 0.000000000000000000000000000000000000000000000000000000000001
     emissions: energy * grid
-""", ONE_ROW)
+""", NULL_ROWS + [{"energy": "1", "energy_unit": "kWh", "n1": "1e-60", "flag": ""}])
 
 
-@pytest.mark.xfail(strict=True, raises=psycopg.errors.SyntaxError,
-                   reason="compile._results: no rule has emissions, so VALUES has no rows: '() AS g(gas, …)'")
-def test_known_bug_methodology_that_only_excludes_breaks_the_run(conn, folder, rel_gen):
+# Formerly: with no rule giving emissions, the results statement had an empty VALUES, a
+# syntax error. A methodology that only excludes (a category declared not relevant) is valid.
+def test_methodology_that_only_excludes_runs_and_reconciles(conn, folder, rel_gen):
     run_text(conn, folder, rel_gen, """\
 gwp: AR5
 factor_set: desnz-2024
 rules:
+  - id: none
+    where: flag == false
+    exclude: not relevant to this company
   - id: everything
     exclude: out of scope
-""", ONE_ROW)
+""", NULL_ROWS + [{"energy": "3", "energy_unit": "kWh", "n1": "2", "flag": "false"}])
 
 
 def test_lookups_are_resolved_once_whatever_the_statistics(db, subjects, folder):

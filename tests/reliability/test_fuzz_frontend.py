@@ -56,21 +56,13 @@ def factor_sets():
     return factor_signatures()
 
 
-ODD_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
-def odd_line_breaks(text: str) -> bool:
-    """Characters str.splitlines() (SourceFile.line) breaks lines at but '\n'-counting
-    (yaml_source._position) does not: a known bug, test_known_bug_lone_carriage_return_*."""
-    return ODD_BREAKS.search(text) is not None
-
-
 def check_clean(src: SourceFile, activity_types, factor_sets) -> None:
     """The file checks, or every diagnostic is a DiagnosticError positioned inside it."""
     try:
         read_methodology(src, activity_types, factor_sets)
     except DiagnosticError as exc:
-        lines = src.text.splitlines() or [""]
+        # lines as the caret renderer reads them (SourceFile: YAML's line breaks, also lone \r)
+        count = max(src.line_count, 1)
         assert exc.diagnostics, "a DiagnosticError without diagnostics"
         for d in exc.diagnostics:
             for span in (d.span, *(r.span for r in d.related)):
@@ -78,10 +70,8 @@ def check_clean(src: SourceFile, activity_types, factor_sets) -> None:
                     continue
                 where = f"{d.code} {d.message!r} at {span.line}:{span.column}"
                 assert span.line >= 1 and span.column >= 1, where
-                if odd_line_breaks(src.text):
-                    continue
-                assert span.line <= len(lines), f"{where}: the file has {len(lines)} lines"
-                assert span.column <= len(lines[span.line - 1]) + 1, f"{where}: line is {lines[span.line - 1]!r}"
+                assert span.line <= count, f"{where}: the file has {count} lines"
+                assert span.column <= len(src.line(span.line)) + 1, f"{where}: line is {src.line(span.line)!r}"
                 assert span.end_line >= span.line, where
         text = render(exc.diagnostics, {src.path: src})
         assert "Traceback" not in text
@@ -192,12 +182,37 @@ def test_empty_and_whitespace_files(activity_types, factor_sets):
         check_clean(SourceFile("empty.yaml", text), activity_types, factor_sets)
 
 
-@pytest.mark.xfail(strict=True, reason="yaml_source._position counts only '\\n'; SourceFile.line splits at '\\r' too")
-def test_known_bug_lone_carriage_return_misplaces_the_diagnostic(activity_types, factor_sets):
-    """A file starting with a lone CR and a control character: the diagnostic says 1:2, but
-    line 1 of the file (as the caret renderer reads it) is empty."""
+def test_lone_carriage_return_is_a_line_break_for_every_position(activity_types, factor_sets):
+    """Formerly the diagnostic said 1:2 (yaml_source counted only '\\n') while the caret
+    renderer's line 1 was empty. Now every stage counts lines as YAML does."""
     src = SourceFile("cr.yaml", "\r\x1fstatus: published\n")
     with pytest.raises(DiagnosticError) as info:
         read_methodology(src, activity_types, factor_sets)
     (d,) = info.value.diagnostics
-    assert d.span.column <= len(src.line(d.span.line)) + 1
+    assert (d.code, d.span.line, d.span.column) == ("E101", 2, 1)
+    assert src.line(2) == "\x1fstatus: published"
+    assert " 2 | \u241fstatus: published" in render([d], {src.path: src})
+
+
+GOOD = "tests/dsl/good/arithmetic.yaml"
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\x85", "\u2028", "\u2029"], ids=repr)
+@pytest.mark.parametrize("old, new, code, at", [
+    ("mass * distance * uplifted_road_factor", "mass * distance * uplifted_road_fator", "E401", "uplifted_road_fator"),
+    ("  whole: 2\n", "  whole: 2\n  extra:\n    key: 1\n", "E202", "key"),
+    ("  half: .5\n", "  half: .5\n  half: 1\n", "E103", "half"),
+])
+def test_every_yaml_line_break_gives_the_same_positions(activity_types, factor_sets, brk, old, new, code, at):
+    """An error in a file whose lines end in any of YAML's line breaks: the span has the line
+    and column it has with '\\n', and the renderer's line shows the author's text there."""
+    text = TEXTS[GOOD]
+    assert old in text
+    broken = text.replace(old, new, 1)
+    src = SourceFile("breaks.yaml", broken.replace("\n", brk))
+    with pytest.raises(DiagnosticError) as info:
+        read_methodology(src, activity_types, factor_sets)
+    (d,) = [d for d in info.value.diagnostics if d.code == code]
+    line_with_at = next(i for i, line in enumerate(broken.split("\n"), 1) if at in line and (code != "E103" or i > 16))
+    assert d.span.line == line_with_at
+    assert src.line(d.span.line)[d.span.column - 1 :].startswith(at)

@@ -1,0 +1,594 @@
+"""Impact attribution: what a methodology version change did to a dataset's totals, row by row.
+
+``ccf diff ID@A ID@B --dataset D`` runs both versions on the same data (or reuses completed runs
+of exactly those content hashes over the same loads), pairs the two runs' outcomes per activity
+row and gas with one full outer join, and gives every pair's change to causes — set-based, in
+SQL, in one statement; Python only pivots the aggregates.
+
+The decomposition of one (activity row, gas) pair, A's stored value ``a`` to B's ``b``
+(docs/auditing.md#how-a-change-is-attributed):
+
+1. The GWP step, by substitution with the values the results store: when both sides give the gas
+   as a mass (``co2e_kg = gas_kg × gwp``), ``gas_kg_A × (gwp_B − gwp_A)`` is "GWP set changed".
+2. The rest, ``b − a − GWP step``, goes to exactly one cause, the first that applies:
+   no result on A's side: newly included (A excluded it), newly matched (A had it unmatched), or
+   formula changed (A's rule gave no value for this gas); no result on B's side: newly excluded,
+   newly unmatched, or formula changed; another rule chosen, or the chosen rule's emission
+   expression for the gas differs (IR equality: parameters, units, constants): formula changed;
+   other factor ids: a different factor matched; same factor ids whose published values differ
+   between the two factor-set editions: factor value changed; nothing differs and the rest is
+   zero: unchanged; anything else: other (empty for every shipped pair, by test).
+
+The parts sum exactly (NUMERIC) to ``b − a`` by construction, hence to the total change. For
+breakdowns by rule, scope, entity and gas, each pair is two legs: ``−a`` in A's rule and scope,
+``a + rest`` (and the GWP step) in B's, so every breakdown row also adds up from A's figure to B's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.numeric import exact_sum
+from ccf.engine.run import run
+from ccf.engine.sql import Executor, column, ident, number, param, table, text
+
+# (cause, label), in the order reports list them
+CAUSES: tuple[tuple[str, str], ...] = (
+    ("factor_value_changed", "factor value changed (same factor, new value)"),
+    ("factor_changed", "a different factor matched"),
+    ("formula_changed", "formula changed (rule expression or rule choice)"),
+    ("gwp_set_changed", "GWP set changed"),
+    ("newly_matched", "newly matched"),
+    ("newly_unmatched", "newly unmatched"),
+    ("newly_included", "newly included (no longer excluded)"),
+    ("newly_excluded", "newly excluded"),
+    ("other", "other (not explained by the above)"),
+)
+CAUSE_LABELS = dict(CAUSES)
+UNCHANGED = "unchanged"
+
+# breakdown dimension -> GROUPING(scope, category, gas, entity, rule_id) of its grouping set
+DIMENSIONS: tuple[tuple[str, int], ...] = (("scope", 0b00111), ("gas", 0b11011), ("entity", 0b11101), ("rule", 0b11110))
+TOTAL_SET = 0b11111
+WORK = "ccf_attribution"  # the per-pair temporary table
+
+
+class AttributionError(CcfError):
+    """Two versions whose results cannot be paired row by row."""
+
+
+@dataclass(frozen=True)
+class SideRun:
+    """The run that stands for one version: its id, whether it existed before, its manifest."""
+
+    ref: str
+    run_id: int
+    reused: bool
+    content_hash: str
+    factor_set: str
+    gwp_set: str
+    scope: int
+    category: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"methodology": self.ref, "run_id": self.run_id, "reused": self.reused, "content_hash": self.content_hash,
+                "factor_set": self.factor_set, "gwp_set": self.gwp_set}
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One row of a breakdown: A's figure, B's figure and the change by cause (non-zero only)."""
+
+    key: str
+    before: Decimal
+    after: Decimal
+    causes: tuple[tuple[str, Decimal], ...]
+
+    @property
+    def change(self) -> Decimal:
+        return exact_sum([self.after, -self.before])
+
+
+@dataclass(frozen=True)
+class ChangedRow:
+    activity_id: str
+    gas: str
+    outcome_a: str
+    outcome_b: str
+    rule_a: str | None
+    rule_b: str | None
+    before: Decimal | None
+    after: Decimal | None
+    cause: str
+    parts: tuple[tuple[str, Decimal], ...]
+
+    @property
+    def change(self) -> Decimal:
+        return exact_sum([self.after or Decimal(0), -(self.before or Decimal(0))])
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The change in a dataset's totals from version A to version B, attributed to causes."""
+
+    dataset: str
+    a: SideRun
+    b: SideRun
+    total_a: Decimal
+    total_b: Decimal
+    causes: tuple[tuple[str, Decimal, int], ...]  # cause, kg CO2e, (activity row, gas) pairs
+    by: dict[str, tuple[Breakdown, ...]] = field(default_factory=dict)
+    outcomes: tuple[tuple[str, str, int], ...] = ()  # A's outcome, B's outcome, activity rows
+    largest: tuple[ChangedRow, ...] = ()
+
+    @property
+    def change(self) -> Decimal:
+        return exact_sum([self.total_b, -self.total_a])
+
+    def amount(self, cause: str) -> Decimal:
+        return next((v for c, v, _ in self.causes if c == cause), Decimal(0))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.a.ref, "to": self.b.ref, "dataset": self.dataset,
+            "runs": {"from": self.a.to_json(), "to": self.b.to_json()},
+            "total_co2e_kg": {"from": decimal_text(self.total_a), "to": decimal_text(self.total_b), "change": decimal_text(self.change)},
+            "causes": [{"cause": c, "label": CAUSE_LABELS[c], "co2e_kg": decimal_text(v), "rows": n} for c, v, n in self.causes],
+            "by": {
+                dim: [
+                    {"key": r.key, "from": decimal_text(r.before), "to": decimal_text(r.after), "change": decimal_text(r.change),
+                     "causes": {c: decimal_text(v) for c, v in r.causes}}
+                    for r in rows
+                ]
+                for dim, rows in self.by.items()
+            },
+            "outcomes": [{"from": oa, "to": ob, "rows": n} for oa, ob, n in self.outcomes],
+            "largest_changes": [
+                {"activity_id": r.activity_id, "gas": r.gas, "outcome": {"from": r.outcome_a, "to": r.outcome_b},
+                 "rule": {"from": r.rule_a, "to": r.rule_b}, "from": _opt(r.before), "to": _opt(r.after),
+                 "change": decimal_text(r.change), "cause": r.cause, "parts": {c: decimal_text(v) for c, v in r.parts}}
+                for r in self.largest
+            ],
+        }
+
+    def render(self) -> str:
+        from ccf.engine.report import display_kg
+
+        def used(s: SideRun) -> str:
+            return f"run {s.run_id} ({'reused' if s.reused else 'new'}; factor set {s.factor_set}, GWP {s.gwp_set})"
+
+        lines = [
+            f"{self.a.ref} → {self.b.ref} on dataset {self.dataset}",
+            f"  {self.a.ref}: {used(self.a)}",
+            f"  {self.b.ref}: {used(self.b)}",
+            "",
+            f"total: {display_kg(self.total_a)} → {display_kg(self.total_b)} kg CO2e, change {display_kg(self.change)}"
+            f" (unrounded {decimal_text(self.change)})",
+            "",
+            "change by cause (kg CO2e; activity row × gas pairs):",
+        ]
+        width = max(len(label) for _, label in CAUSES)
+        for c, v, n in self.causes:
+            lines.append(f"  {CAUSE_LABELS[c]:<{width}}  {display_kg(v):>18}  {n:>7}")
+        lines.append(f"  {'total':<{width}}  {display_kg(self.change):>18}")
+        for dim, rows in self.by.items():
+            lines += ["", f"by {dim}:"]
+            for r in rows:
+                parts = ", ".join(f"{c} {display_kg(v)}" for c, v in r.causes) or "no change"
+                lines.append(f"  {r.key}: {display_kg(r.before)} → {display_kg(r.after)} ({display_kg(r.change)}: {parts})")
+        lines += ["", "activity rows by outcome (from → to):"]
+        lines += [f"  {oa} → {ob}: {n}" for oa, ob, n in self.outcomes]
+        if self.largest:
+            lines += ["", f"largest changes (why a row is what it is: ccf explain {self.b.run_id} ACTIVITY_ID for {self.b.ref}, "
+                          f"ccf explain {self.a.run_id} ACTIVITY_ID for {self.a.ref}):"]
+            for r in self.largest:
+                parts = ", ".join(f"{c} {display_kg(v)}" for c, v in r.parts)
+                lines.append(
+                    f"  {r.activity_id} {r.gas}: {_shown(r.before, r.outcome_a)} → {_shown(r.after, r.outcome_b)}"
+                    f" ({display_kg(r.change)}: {parts})"
+                )
+        return "\n".join(lines)
+
+
+def decimal_text(d: Decimal) -> str:
+    """Plain decimal text without exponent or trailing zeros ('0' for zero)."""
+    if d == 0:
+        return "0"
+    t = format(d, "f")
+    return t.rstrip("0").rstrip(".") if "." in t else t
+
+
+def _opt(d: Decimal | None) -> str | None:
+    return None if d is None else decimal_text(d)
+
+
+def _shown(d: Decimal | None, outcome: str) -> str:
+    from ccf.engine.report import display_kg
+
+    return display_kg(d) if d is not None else outcome
+
+
+# --- runs --------------------------------------------------------------------------------
+
+
+def find_run(ex: Executor, dataset: str, m: ir.Methodology) -> int | None:
+    """The latest completed run of exactly this methodology content on the dataset as it is now
+    (the same loads, the same activity type), or None."""
+    r, rm = "r", "rm"
+    q = (
+        exp.select(exp.Max(this=column("run_id", r)))
+        .from_(table("run", alias=r))
+        .join(table("run_methodology", alias=rm), on=exp.EQ(this=column("run_id", rm), expression=column("run_id", r)))
+        .where(
+            exp.and_(
+                exp.EQ(this=column("dataset", r), expression=param("dataset")),
+                exp.Not(this=exp.Is(this=column("finished_at", r), expression=exp.Null())),
+                exp.EQ(this=column("methodology_id", rm), expression=param("methodology_id")),
+                exp.EQ(this=column("content_hash", rm), expression=param("content_hash")),
+                exp.EQ(this=column("activity_type_hash", rm), expression=param("activity_type_hash")),
+                exp.EQ(
+                    this=exp.JSONExtract(this=column("summary", r), expression=text("loads")),
+                    expression=exp.Cast(this=param("loads"), to=exp.DataType.build("JSONB")),
+                ),
+            )
+        )
+    )
+    loads = [row[0] for row in ex.rows(
+        exp.select(column("load_id")).from_(table("activity_load"))
+        .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
+        {"dataset": dataset},
+    )]
+    row = ex.one(q, {"dataset": dataset, "methodology_id": m.id, "content_hash": m.content_hash,
+                     "activity_type_hash": m.activity.content_hash, "loads": json.dumps(loads)})
+    return row[0] if row else None
+
+
+def _side(ex: Executor, ref: str, run_id: int, reused: bool, methodology_id: str) -> SideRun:
+    row = ex.one(
+        exp.select(*[column(c) for c in ("content_hash", "factor_set", "gwp_set", "scope", "category")])
+        .from_(table("run_methodology"))
+        .where(exp.and_(exp.EQ(this=column("run_id"), expression=param("run_id")),
+                        exp.EQ(this=column("methodology_id"), expression=param("methodology_id")))),
+        {"run_id": run_id, "methodology_id": methodology_id},
+    )
+    assert row is not None
+    return SideRun(ref, run_id, reused, *row)
+
+
+def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, reuse: bool = True) -> tuple[SideRun, SideRun]:
+    """A run of each version on the dataset: reused when one of exactly that content over the
+    same loads exists, else run now (each in its own committed transaction)."""
+    ex = Executor(conn)
+    ids: dict[str, tuple[int, bool]] = {}
+    for m in (a, b):
+        if m.content_hash in ids:
+            continue
+        found = find_run(ex, dataset, m) if reuse else None
+        conn.commit()
+        ids[m.content_hash] = (found, True) if found is not None else (run(conn, dataset, [m]).run_id, False)
+    return (_side(ex, a.ref, *ids[a.content_hash], a.id), _side(ex, b.ref, *ids[b.content_hash], b.id))
+
+
+# --- what the IR says is the same --------------------------------------------------------
+
+
+def same_formulas(a: ir.Methodology, b: ir.Methodology) -> list[tuple[str, str]]:
+    """(rule id, gas) whose emission expression is the same in both versions (IR equality:
+    spans ignored; parameters, constants, units and factor references compared)."""
+    ra = {r.id: {e.gas: e for e in r.emissions} for r in a.rules}
+    out = []
+    for rule in b.rules:
+        for e in rule.emissions:
+            other = ra.get(rule.id, {}).get(e.gas)
+            if other is not None and other.value == e.value and other.co2e_basis == e.co2e_basis:
+                out.append((rule.id, e.gas))
+    return out
+
+
+# --- SQL ---------------------------------------------------------------------------------
+
+
+def _eq(left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=left, expression=right)
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def _of_run(alias: str, side: str) -> exp.Expression:
+    return exp.and_(_eq(column("run_id", alias), param(f"run_{side}")), _eq(column("methodology_id", alias), param(f"methodology_{side}")))
+
+
+def _outcomes(side: str) -> exp.Expression:
+    """Each activity row's outcome in one run: result, excluded or unmatched, with its rule."""
+    o = "o"
+    results = (
+        exp.select(column("activity_id", o), exp.alias_(text("result"), "outcome"), exp.alias_(exp.Min(this=column("rule_id", o)), "rule_id"))
+        .from_(table("result", alias=o)).where(_of_run(o, side)).group_by(column("activity_id", o))
+    )
+    parts: list[exp.Expression] = [results]
+    for name in ("excluded", "unmatched"):
+        parts.append(
+            exp.select(column("activity_id", o), exp.alias_(text(name), "outcome"), column("rule_id", o))
+            .from_(table(name, alias=o)).where(_of_run(o, side))
+        )
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.union(out, p, distinct=False)
+    return out
+
+
+def _results(side: str) -> exp.Select:
+    o = "o"
+    cols = ("activity_id", "gas", "entity", "rule_id", "gas_kg", "gwp", "co2e_kg", "factor_ids")
+    return exp.select(*[column(c, o) for c in cols]).from_(table("result", alias=o)).where(_of_run(o, side))
+
+
+def _changed_factors() -> exp.Expression:
+    """Factor ids whose published row (unit, gas, value) differs between the two editions."""
+
+    def edition(p: str) -> exp.Select:
+        return (
+            exp.select(column("factor_id", "f"), column("unit", "f"), column("gas", "f"), column("value", "f"))
+            .from_(table("factor", alias="f"))
+            .join(table("factor_set", alias="s"), on=_eq(column("factor_set_id", "s"), column("factor_set_id", "f")))
+            .where(_eq(column("set_id", "s"), param(p)))
+        )
+
+    one_way = lambda x, y: exp.select(column("factor_id", "d")).from_(  # noqa: E731
+        exp.Subquery(this=exp.except_(edition(x), edition(y), distinct=True), alias=exp.TableAlias(this=ident("d")))
+    )
+    return exp.union(one_way("factor_set_a", "factor_set_b"), one_way("factor_set_b", "factor_set_a"), distinct=True)
+
+
+def _same_formula(pairs: list[tuple[str, str]]) -> exp.Expression:
+    if not pairs:  # typed, empty
+        return exp.select(exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("TEXT")), "rule_id"),
+                          exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("TEXT")), "gas")).where(exp.false())
+    return exp.select(column("rule_id", "v"), column("gas", "v")).from_(
+        exp.Values(
+            expressions=[exp.Tuple(expressions=[text(r), text(g)]) for r, g in pairs],
+            alias=exp.TableAlias(this=ident("v"), columns=[ident("rule_id"), ident("gas")]),
+        )
+    )
+
+
+def _cte_table(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
+
+
+def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
+    """CREATE TEMPORARY TABLE ccf_attribution: one row per (activity row, gas) with a result on
+    either side, both sides' values, the GWP step and the cause of the rest."""
+    ra, rb, oa, ob = "ra", "rb", "oa", "ob"
+    a_missing, b_missing = _is_null(column("activity_id", ra)), _is_null(column("activity_id", rb))
+    both_gwp = exp.and_(exp.Not(this=_is_null(column("gwp", ra))), exp.Not(this=_is_null(column("gwp", rb))))
+    gwp_step = exp.Case(
+        ifs=[exp.If(this=both_gwp, true=exp.Mul(this=column("gas_kg", ra), expression=exp.Paren(this=exp.Sub(this=column("gwp", rb), expression=column("gwp", ra)))))],
+        default=number(0),
+    )
+    a_value = exp.Coalesce(this=column("co2e_kg", ra), expressions=[number(0)])
+    b_value = exp.Coalesce(this=column("co2e_kg", rb), expressions=[number(0)])
+    rest = exp.Sub(this=exp.Sub(this=b_value, expression=a_value), expression=exp.Paren(this=gwp_step.copy()))
+
+    def by_outcome(o: str, excluded: str, unmatched: str) -> exp.Expression:
+        return exp.Case(
+            this=column("outcome", o),
+            ifs=[
+                exp.If(this=text("excluded"), true=text(excluded)),
+                exp.If(this=text("unmatched"), true=text(unmatched)),
+                exp.If(this=text("result"), true=text("formula_changed")),  # the rule gives no value for this gas
+            ],
+            default=text("other"),  # no outcome on that side: the runs did not read the same rows
+        )
+
+    formula_same = exp.Exists(
+        this=exp.select(exp.Literal.number(1)).from_(_cte_table("same_formula", "s")).where(
+            exp.and_(_eq(column("rule_id", "s"), column("rule_id", rb)), _eq(column("gas", "s"), column("gas", rb)))
+        )
+    )
+    factor_value_changed = exp.Exists(
+        this=exp.select(exp.Literal.number(1))
+        .from_(exp.Unnest(expressions=[column("factor_ids", ra)], alias=exp.TableAlias(this=ident("u"), columns=[ident("factor_id")])))
+        .join(_cte_table("changed_factor", "c"), on=_eq(column("factor_id", "c"), column("factor_id", "u")))
+    )
+    cause = exp.Case(
+        ifs=[
+            exp.If(this=a_missing, true=by_outcome(oa, "newly_included", "newly_matched")),
+            exp.If(this=b_missing, true=by_outcome(ob, "newly_excluded", "newly_unmatched")),
+            exp.If(this=exp.NEQ(this=column("rule_id", ra), expression=column("rule_id", rb)), true=text("formula_changed")),
+            exp.If(this=exp.Not(this=formula_same), true=text("formula_changed")),
+            exp.If(this=exp.NEQ(this=column("factor_ids", ra), expression=column("factor_ids", rb)), true=text("factor_changed")),
+            exp.If(this=factor_value_changed, true=text("factor_value_changed")),
+            exp.If(this=_eq(rest.copy(), number(0)), true=text(UNCHANGED)),
+        ],
+        default=text("other"),
+    )
+    activity = exp.Coalesce(this=column("activity_id", ra), expressions=[column("activity_id", rb)])
+    select = exp.select(
+        exp.alias_(activity, "activity_id"),
+        exp.alias_(exp.Coalesce(this=column("gas", ra), expressions=[column("gas", rb)]), "gas"),
+        exp.alias_(exp.Coalesce(this=column("entity", rb), expressions=[column("entity", ra)]), "entity"),
+        exp.alias_(column("outcome", oa), "outcome_a"), exp.alias_(column("outcome", ob), "outcome_b"),
+        exp.alias_(column("rule_id", ra), "rule_a"), exp.alias_(column("rule_id", rb), "rule_b"),
+        exp.alias_(column("co2e_kg", ra), "co2e_a"), exp.alias_(column("co2e_kg", rb), "co2e_b"),
+        exp.alias_(gwp_step, "gwp_step"), exp.alias_(rest, "rest"), exp.alias_(cause, "cause"),
+    ).from_(_cte_table("result_a", ra)).join(
+        _cte_table("result_b", rb),
+        on=exp.and_(_eq(column("activity_id", rb), column("activity_id", ra)), _eq(column("gas", rb), column("gas", ra))),
+        join_type="full",
+    ).join(_cte_table("outcome_a", oa), on=_eq(column("activity_id", oa), activity.copy()), join_type="left").join(
+        _cte_table("outcome_b", ob), on=_eq(column("activity_id", ob), activity.copy()), join_type="left"
+    )
+    ctes = [
+        ("outcome_a", _outcomes("a"), False), ("outcome_b", _outcomes("b"), False),
+        ("result_a", _results("a"), False), ("result_b", _results("b"), False),
+        ("changed_factor", _changed_factors(), True), ("same_formula", _same_formula(same), False),
+    ]
+    for name, q, materialized in ctes:
+        select = select.with_(name, as_=q, materialized=materialized or None)
+    return exp.Create(
+        this=exp.Table(this=ident(WORK)), kind="TABLE", expression=select,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def _legs_query() -> exp.Expression:
+    """The aggregates: per cause, and per cause and scope / gas / entity / rule, each pair split
+    into A's leg (−a, A's rule) and B's leg (a + rest, B's rule; A's when B has no result) and
+    the GWP step (B's rule)."""
+    t = "t"
+    zero = number(0)
+    a = exp.Coalesce(this=column("co2e_a", t), expressions=[number(0)])
+    b = exp.Coalesce(this=column("co2e_b", t), expressions=[number(0)])
+    b_missing = _is_null(column("co2e_b", t))
+
+    def integer(name: str) -> exp.Expression:
+        return exp.Cast(this=param(name), to=exp.DataType.build("INT"))
+
+    def dims(which: str) -> list[exp.Expression]:
+        if which == "a":
+            return [integer("scope_a"), integer("category_a"), column("rule_a", t)]
+        pick = lambda x, y: exp.Case(ifs=[exp.If(this=b_missing.copy(), true=x)], default=y)  # noqa: E731
+        return [pick(integer("scope_a"), integer("scope_b")), pick(integer("category_a"), integer("category_b")),
+                exp.Coalesce(this=column("rule_b", t), expressions=[column("rule_a", t)])]
+
+    nonzero = lambda e: exp.Case(ifs=[exp.If(this=exp.NEQ(this=e, expression=number(0)), true=exp.Literal.number(1))], default=exp.Literal.number(0))  # noqa: E731
+    legs = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[column("cause", t), exp.Neg(this=a.copy()), a.copy(), zero.copy(), exp.Literal.number(0), *dims("a")]),
+            exp.Tuple(expressions=[column("cause", t), exp.Add(this=a.copy(), expression=column("rest", t)), zero.copy(), b.copy(),
+                                   nonzero(column("rest", t)), *dims("b")]),
+            exp.Tuple(expressions=[text("gwp_set_changed"), column("gwp_step", t), zero.copy(), zero.copy(), nonzero(column("gwp_step", t)), *dims("b")]),
+        ],
+    )
+    legs_alias = exp.TableAlias(this=ident("l"), columns=[ident(c) for c in ("cause", "amount", "before", "after", "n", "scope", "category", "rule_id")])
+    l = "l"  # noqa: E741
+    grouped = [column("scope", l), column("category", l), column("gas", t), column("entity", t), column("rule_id", l)]
+    sets = exp.GroupingSets(expressions=[
+        exp.Paren(this=column("cause", l)),
+        exp.Tuple(expressions=[column("cause", l), column("scope", l), column("category", l)]),
+        exp.Tuple(expressions=[column("cause", l), column("gas", t)]),
+        exp.Tuple(expressions=[column("cause", l), column("entity", t)]),
+        exp.Tuple(expressions=[column("cause", l), column("rule_id", l)]),
+    ])
+    kept = exp.or_(*[exp.NEQ(this=column(c, l), expression=number(0)) for c in ("amount", "before", "after", "n")])
+    return (
+        exp.select(
+            exp.alias_(exp.Grouping(expressions=[g.copy() for g in grouped]), "grouping_set"),
+            column("cause", l), *[g.copy() for g in grouped],
+            *[exp.alias_(exp.Sum(this=column(c, l)), c) for c in ("amount", "before", "after", "n")],
+        )
+        .from_(_cte_table(WORK, t))
+        .join(exp.Lateral(this=exp.Subquery(this=legs), alias=legs_alias), join_type="cross")
+        .where(kept)
+        .group_by(sets)
+        .order_by(exp.Literal.number(1), *[exp.Literal.number(i) for i in range(2, 8)])
+    )
+
+
+def _outcomes_query() -> exp.Expression:
+    """Activity rows by (A's outcome, B's outcome), rows with no outcome on a side as 'absent'."""
+    oa, ob = "oa", "ob"
+    pair = [exp.Coalesce(this=column("outcome", oa), expressions=[text("absent")]),
+            exp.Coalesce(this=column("outcome", ob), expressions=[text("absent")])]
+    return (
+        exp.select(*pair, exp.Count(this=exp.Star()))
+        .with_("outcome_a", as_=_outcomes("a")).with_("outcome_b", as_=_outcomes("b"))
+        .from_(_cte_table("outcome_a", oa))
+        .join(_cte_table("outcome_b", ob), on=_eq(column("activity_id", ob), column("activity_id", oa)), join_type="full")
+        .group_by(*[p.copy() for p in pair])
+        .order_by(exp.Literal.number(1), exp.Literal.number(2))
+    )
+
+
+def _largest_query() -> exp.Expression:
+    t = "t"
+    change = exp.Sub(this=exp.Coalesce(this=column("co2e_b", t), expressions=[number(0)]),
+                     expression=exp.Coalesce(this=column("co2e_a", t), expressions=[number(0)]))
+    cols = ("activity_id", "gas", "outcome_a", "outcome_b", "rule_a", "rule_b", "co2e_a", "co2e_b", "cause", "rest", "gwp_step")
+    return (
+        exp.select(*[column(c, t) for c in cols])
+        .from_(_cte_table(WORK, t))
+        .where(exp.NEQ(this=change, expression=number(0)))
+        .order_by(exp.Ordered(this=exp.Abs(this=change.copy()), desc=True), column("activity_id", t), column("gas", t))
+        .limit(param("limit"))
+    )
+
+
+# --- the whole --------------------------------------------------------------------------
+
+
+def attribute(
+    conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, *, reuse: bool = True, largest: int = 20,
+) -> Attribution:
+    """Run (or reuse runs of) both versions on the dataset and attribute the change in totals."""
+    if a.activity.id != b.activity.id:
+        raise AttributionError(
+            f"{a.ref} reads activity type {a.activity.id} and {b.ref} reads {b.activity.id}: their results cannot be paired row by row"
+        )
+    side_a, side_b = runs_for(conn, dataset, a, b, reuse)
+    ex = Executor(conn)
+    params = {
+        "run_a": side_a.run_id, "run_b": side_b.run_id, "methodology_a": a.id, "methodology_b": b.id,
+        "factor_set_a": side_a.factor_set, "factor_set_b": side_b.factor_set,
+        "scope_a": side_a.scope, "scope_b": side_b.scope, "category_a": side_a.category, "category_b": side_b.category,
+        "limit": largest,
+    }
+    conn.commit()  # the runs are committed; what follows only reads (and a temporary table)
+    with conn.transaction():
+        ex.execute(exp.Drop(tables=[exp.Table(this=ident(WORK))], kind="TABLE", exists=True))
+        ex.execute(_pairs_statement(same_formulas(a, b)), params)
+        legs = ex.rows(_legs_query(), params)
+        outcomes = tuple((oa, ob, n) for oa, ob, n in ex.rows(_outcomes_query(), params))
+        top = ex.rows(_largest_query(), params)
+        ex.execute(exp.Drop(tables=[exp.Table(this=ident(WORK))], kind="TABLE", exists=True))
+    return _assemble(dataset, side_a, side_b, legs, outcomes, top)
+
+
+def _assemble(dataset: str, side_a: SideRun, side_b: SideRun, legs: list[tuple], outcomes: tuple, top: list[tuple]) -> Attribution:
+    """Pivot the SQL aggregates (one row per grouping set, cause and key) into the report."""
+    totals = [r for r in legs if r[0] == TOTAL_SET]
+    amount = {r[1]: (r[7], r[10]) for r in totals}
+    causes = tuple((c, amount.get(c, (Decimal(0), 0))[0], int(amount.get(c, (Decimal(0), 0))[1])) for c, _ in CAUSES)
+    unknown = set(amount) - set(CAUSE_LABELS) - {UNCHANGED}
+    assert not unknown, unknown
+    total_a = exact_sum(r[8] for r in totals)
+    total_b = exact_sum(r[9] for r in totals)
+    by: dict[str, tuple[Breakdown, ...]] = {}
+    for dim, grouping in DIMENSIONS:
+        keyed: dict[str, list[tuple]] = {}
+        for r in legs:
+            if r[0] != grouping:
+                continue
+            _, cause, scope, category, gas, entity, rule_id = r[:7]
+            key = {
+                "scope": f"scope {scope}" + (f", category {category}" if category is not None else ""),
+                "gas": gas, "entity": entity, "rule": rule_id if rule_id is not None else "(no rule)",
+            }[dim]
+            keyed.setdefault(key, []).append(r)
+        rows = []
+        for key, rs in sorted(keyed.items()):
+            parts = tuple((c, exact_sum(r[7] for r in rs if r[1] == c)) for c, _ in CAUSES)
+            rows.append(Breakdown(key, exact_sum(r[8] for r in rs), exact_sum(r[9] for r in rs), tuple(p for p in parts if p[1] != 0)))
+        by[dim] = tuple(rows)
+    largest = tuple(
+        ChangedRow(
+            activity_id, gas, oa, ob, rule_a, rule_b, before, after, cause,
+            tuple((c, v) for c, v in ((cause, rest), ("gwp_set_changed", gwp_step)) if v != 0),
+        )
+        for activity_id, gas, oa, ob, rule_a, rule_b, before, after, cause, rest, gwp_step in top
+    )
+    return Attribution(dataset, side_a, side_b, total_a, total_b, causes, by, outcomes, largest)
+
+
+__all__ = ["Attribution", "AttributionError", "CAUSES", "attribute", "find_run", "runs_for", "same_formulas"]

@@ -1,0 +1,445 @@
+"""``ccf bench``: a run measured side by side with hand-written SQL and a row-by-row baseline.
+
+One invocation, one database, one synthetic dataset (bench/dataset.py):
+
+1. ingest   the generated CSV files through the real load path (``api.load_files``: COPY);
+2. compile  each methodology (IR -> sqlglot trees);
+3. matching the factor-matching part of each compiled evaluate statement alone (distinct keys,
+            resolution, join; rolled back), for the matching-speed target of issue 3;
+4. run      ``engine.run.run``: every methodology in one transaction, results with provenance;
+5. report   the inventory report of that run (``build_inventory`` + ``report_document``);
+6. hand-written SQL (bench/handwritten/<ref>.sql, parsed with sqlglot, run through sql.py)
+            writing the same result rows into ccf.result under a run that is rolled back;
+7. row by row: fetch a row, one query per factor lookup, the reference evaluator, one INSERT
+            per result row (rolled back); on a sample when N is large, extrapolated and labelled.
+
+The totals of 4 and 6 must be identical to the last digit, and the row-by-row total of the
+sample identical to ccf's total over the same activity ids (Decimal, never float). Timings are
+wall-clock (``time.perf_counter``); memory is this process's peak resident set size.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.library import Library
+from ccf.engine import __version__ as ENGINE_VERSION
+from ccf.engine.bench.dataset import SCENARIOS, Scenario, generate
+from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
+from ccf.engine.compile import CompiledMethodology, compile_methodology
+from ccf.engine.sql import Executor, column, ident, param, parse, table, text
+
+HANDWRITTEN_DIR = Path(__file__).resolve().parent / "handwritten"
+DEFAULT_SAMPLE = 2000
+ENTITY_SET = "northwind-2024"  # the sample company's structure (methodologies/sample_data/northwind/entities)
+
+
+@dataclass
+class MethodologyBench:
+    ref: str
+    activity_type: str
+    rows_generated: int
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    ingest_s: float = 0.0
+    compile_s: float = 0.0
+    matching_s: float | None = None
+    run_s: float = 0.0
+    handwritten_s: float = 0.0
+    row_by_row_sample_s: float = 0.0
+    row_by_row_sample_rows: int = 0
+    ccf_total: Decimal = Decimal(0)
+    handwritten_total: Decimal = Decimal(0)
+    ccf_sample_total: Decimal = Decimal(0)
+    row_by_row_sample_total: Decimal = Decimal(0)
+    ccf_counts: tuple[int, int] = (0, 0)  # excluded, unmatched activity rows
+    handwritten_counts: tuple[int, int] = (0, 0)
+
+    @property
+    def row_by_row_s(self) -> float:
+        """Row-by-row time for all loaded rows (extrapolated when a sample was timed)."""
+        if not self.row_by_row_sample_rows:
+            return 0.0
+        return self.row_by_row_sample_s * self.rows_loaded / self.row_by_row_sample_rows
+
+    @property
+    def identical(self) -> bool:
+        return (
+            self.ccf_total == self.handwritten_total
+            and self.ccf_sample_total == self.row_by_row_sample_total
+            and self.ccf_counts == self.handwritten_counts
+        )
+
+
+@dataclass
+class BenchReport:
+    rows: int
+    seed: int
+    dataset: str
+    run_id: int | None
+    kept: bool
+    methodologies: list[MethodologyBench]
+    report_s: float = 0.0
+    run_s: float = 0.0
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    server_version: str = ""
+    matching_only: bool = False  # --matching-only: no run, report or baselines, nothing compared
+
+    def _sum(self, name: str) -> float:
+        return sum(getattr(m, name) or 0.0 for m in self.methodologies)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(m.rows_loaded for m in self.methodologies)
+
+    @property
+    def sampled(self) -> bool:
+        return any(m.row_by_row_sample_rows < m.rows_loaded for m in self.methodologies)
+
+    @property
+    def row_by_row_label(self) -> str:
+        k = sum(m.row_by_row_sample_rows for m in self.methodologies)
+        return f"extrapolated from a sample of {k} rows" if self.sampled else f"measured on all {k} rows"
+
+    @property
+    def totals_identical(self) -> bool | None:
+        return None if self.matching_only else all(m.identical for m in self.methodologies)
+
+    def to_json(self) -> dict:
+        ingest, handwritten, row_by_row = self._sum("ingest_s"), self._sum("handwritten_s"), self._sum("row_by_row_s")
+        matching = [m.matching_s for m in self.methodologies if m.matching_s is not None]
+        n = self.rows_loaded
+        return {
+            "rows": self.rows,
+            "seed": self.seed,
+            "dataset": self.dataset,
+            "run_id": self.run_id,
+            "kept": self.kept,
+            "server_version": self.server_version,
+            "rows_loaded": n,
+            "rows_rejected": sum(m.rows_rejected for m in self.methodologies),
+            "ingest_s": round(ingest, 3),
+            "ingest_rows_per_s": _rate(self.rows, ingest),
+            "compile_s": round(self._sum("compile_s"), 4),
+            "run_s": round(self.run_s, 3),
+            "run_rows_per_s": _rate(n, self.run_s),
+            "report_s": round(self.report_s, 3),
+            "handwritten_s": round(handwritten, 3),
+            "ratio_vs_handwritten": round(self.run_s / handwritten, 3) if handwritten else None,
+            "row_by_row_s": round(row_by_row, 3),
+            "row_by_row": None if self.matching_only else self.row_by_row_label,
+            "speedup_vs_row_by_row": round(row_by_row / self.run_s, 1) if self.run_s else None,
+            "matching_s": round(sum(matching), 3) if matching else None,
+            "matching_rows_per_s": _rate(n, sum(matching)) if matching else None,
+            "peak_rss_mb": self.peak_rss_mb,
+            "total_co2e_kg": str(sum((m.ccf_total for m in self.methodologies), Decimal(0))),
+            "totals_identical": self.totals_identical,
+            "methodologies": [
+                {
+                    **{k: v for k, v in asdict(m).items() if not k.endswith("_total") and not k.endswith("_counts")},
+                    "run_rows_per_s": _rate(m.rows_loaded, m.run_s),
+                    "matching_rows_per_s": _rate(m.rows_loaded, m.matching_s) if m.matching_s else None,
+                    "ratio_vs_handwritten": round(m.run_s / m.handwritten_s, 3) if m.handwritten_s else None,
+                    "row_by_row_s": round(m.row_by_row_s, 3),
+                    "co2e_kg": {
+                        "ccf": str(m.ccf_total), "handwritten": str(m.handwritten_total),
+                        "ccf_on_sample": str(m.ccf_sample_total), "row_by_row_on_sample": str(m.row_by_row_sample_total),
+                    },
+                    "excluded_unmatched": {"ccf": list(m.ccf_counts), "handwritten": list(m.handwritten_counts)},
+                    "identical": None if self.matching_only else m.identical,
+                }
+                for m in self.methodologies
+            ],
+        }
+
+
+def _rate(rows: int, seconds: float | None) -> int | None:
+    return int(rows / seconds) if seconds else None
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def _eq(name: str, value: exp.Expression | None = None, alias: str | None = None) -> exp.EQ:
+    return exp.EQ(this=column(name, alias), expression=value if value is not None else param(name))
+
+
+def run_bench(
+    conn: psycopg.Connection, lib: Library, rows: int, seed: int = 0, sample: int = DEFAULT_SAMPLE, keep: bool = False,
+    say: Callable[[str], None] = lambda _: None, explain: Path | None = None, matching_only: bool = False,
+) -> BenchReport:
+    """Generate, load, compile, match, run, report, and the two baselines; see the module docstring."""
+    from ccf.engine import api
+    from ccf.engine.run import run
+
+    if rows < len(SCENARIOS):
+        raise ValueError(f"--rows must be at least {len(SCENARIOS)}")
+    ex = Executor(conn)
+    methodologies = api.resolve(lib, [s.ref for s in SCENARIOS])
+    dataset = f"bench-{rows}-{seed}-{uuid.uuid4().hex[:8]}"
+    report = BenchReport(rows, seed, dataset, None, keep, [], matching_only=matching_only)
+    report.server_version = str(conn.info.server_version)
+
+    with tempfile.TemporaryDirectory(prefix="ccf-bench-") as folder:
+        say(f"generating {rows} rows (seed {seed})")
+        files = generate(Path(folder), rows, seed, api.demo_dir(), _naics_codes(ex))
+        conn.commit()
+        for scenario, path, n in files:
+            say(f"loading {n} {scenario.activity_type} rows")
+            b = MethodologyBench(scenario.ref, scenario.activity_type, n)
+            t = time.perf_counter()
+            (load,) = api.load_files(conn, dataset, scenario.activity_type, [path], lib)
+            b.ingest_s = time.perf_counter() - t
+            b.rows_loaded, b.rows_rejected = load.rows_loaded, load.rows_rejected
+            report.methodologies.append(b)
+    report.peak_rss_mb["after_ingest"] = _peak_rss_mb()
+
+    compiled: list[CompiledMethodology] = []
+    for b, m in zip(report.methodologies, methodologies):
+        t = time.perf_counter()
+        compiled.append(compile_methodology(m))
+        b.compile_s = time.perf_counter() - t
+
+    say("matching")
+    for b, m, c in zip(report.methodologies, methodologies, compiled):
+        b.matching_s = _time_matching(conn, ex, m, c, dataset)
+    if matching_only:
+        report.peak_rss_mb["peak"] = _peak_rss_mb()
+        if not keep:
+            _cleanup(conn, ex, dataset, None)
+        return report
+
+    say("running ccf")
+    marks: list[tuple[str, float]] = []
+    t = time.perf_counter()
+    outcome = run(conn, dataset, methodologies, lambda ref: marks.append((ref, time.perf_counter())))
+    report.run_s = time.perf_counter() - t
+    report.run_id = outcome.run_id
+    ends = [s for _, s in marks[1:]] + [t + report.run_s]
+    for b, (_, start), end, o in zip(report.methodologies, marks, ends, outcome.methodologies):
+        b.run_s = end - start
+        b.ccf_total = o.co2e_kg
+        b.ccf_counts = (o.reconciliation.rows_excluded, o.reconciliation.rows_unmatched)
+    report.peak_rss_mb["after_run"] = _peak_rss_mb()
+
+    say("report")
+    report.report_s = _time_report(conn, outcome.run_id)
+
+    say("hand-written SQL")
+    _handwritten(conn, ex, dataset, methodologies, report.methodologies)
+
+    say("row by row")
+    _row_by_row(conn, ex, dataset, methodologies, report, sample)
+    report.peak_rss_mb["peak"] = _peak_rss_mb()
+
+    if explain is not None:
+        say(f"EXPLAIN (ANALYZE, BUFFERS) of each statement -> {explain}")
+        explain.write_text(explain_plans(conn, ex, dataset, methodologies, compiled), "utf-8")
+
+    if not keep:
+        say("cleaning up")
+        _cleanup(conn, ex, dataset, outcome.run_id)
+    return report
+
+
+def _naics_codes(ex: Executor) -> list[str]:
+    """Every NAICS code the installed USEEIO set has (keys for the spend rows)."""
+    naics = exp.JSONExtractScalar(this=column("attributes", "f"), expression=text("naics"))
+    rows = ex.rows(
+        exp.select(naics).distinct()
+        .from_(table("factor", alias="f"))
+        .join(table("factor_set", alias="s"), on=exp.EQ(this=column("factor_set_id", "s"), expression=column("factor_set_id", "f")))
+        .where(exp.and_(_eq("set_id", text("useeio-1.3"), "s"), exp.Not(this=exp.Is(this=naics, expression=exp.Null())))),
+    )
+    return [r[0] for r in rows]
+
+
+def _factor_set(ex: Executor, set_id: str) -> tuple[int, str | None, int | None]:
+    row = ex.one(
+        exp.select(column("factor_set_id"), column("region"), column("factor_year"))
+        .from_(table("factor_set")).where(_eq("set_id")),
+        {"set_id": set_id},
+    )
+    if row is None:
+        raise ValueError(f"factor set {set_id} is not installed")
+    return row[0], row[1], row[2]
+
+
+def _bench_run(ex: Executor, dataset: str, what: str) -> int:
+    """A run row for a baseline's result rows (its transaction is rolled back afterwards)."""
+    return ex.one(
+        exp.insert(
+            exp.select(param("dataset"), param("engine_version"), param("started_at")),
+            exp.Schema(this=table("run"), expressions=[ident("dataset"), ident("engine_version"), ident("started_at")]),
+            returning="run_id",
+        ),
+        {"dataset": dataset, "engine_version": f"{ENGINE_VERSION} bench {what}", "started_at": datetime.now(timezone.utc)},
+    )[0]  # type: ignore[index]
+
+
+def matching_query(c: CompiledMethodology) -> exp.Select | None:
+    """The factor-matching part of the evaluate statement: its CTEs up to ``joined`` (unit
+    conversion, distinct keys, ranked and best factors, the join), counted. None if the
+    statement has no ``joined`` step."""
+    query = c.evaluate.expression
+    with_ = query.args.get("with_") if isinstance(query, exp.Select) else None
+    if with_ is None:
+        return None
+    ctes = []
+    for cte in with_.expressions:
+        ctes.append(cte.copy())
+        if cte.alias_or_name == "joined":
+            select = exp.select(exp.Count(this=exp.Star())).from_(exp.to_table("joined"))
+            select.set("with_", exp.With(expressions=ctes))
+            return select
+    return None
+
+
+def _time_matching(conn: psycopg.Connection, ex: Executor, m: ir.Methodology, c: CompiledMethodology, dataset: str) -> float | None:
+    query = matching_query(c)
+    if query is None:
+        return None
+    factor_set_id, _, _ = _factor_set(ex, m.factor_set)
+    conn.commit()
+    t = time.perf_counter()
+    ex.one(query, {"dataset": dataset, "factor_set_id": factor_set_id, "run_id": 0})
+    elapsed = time.perf_counter() - t
+    conn.rollback()
+    return elapsed
+
+
+def _time_report(conn: psycopg.Connection, run_id: int) -> float:
+    """The inventory report of the run, consolidated over the sample company's structure (the
+    generated rows keep its entities); the entity set is loaded once, like 'ccf entities load'."""
+    from ccf.engine import api
+    from ccf.engine.inventory.entities import load_entity_set
+    from ccf.engine.inventory.inventory import build_inventory
+    from ccf.engine.inventory.presentation import report_document
+
+    load_entity_set(conn, ENTITY_SET, api.demo_dir() / "entities" / f"{ENTITY_SET}.csv")
+    conn.commit()
+    t = time.perf_counter()
+    report_document(build_inventory(conn, [run_id], "operational-control", ENTITY_SET))
+    elapsed = time.perf_counter() - t
+    conn.rollback()
+    return elapsed
+
+
+def _sum_co2e(ex: Executor, run_id: int, methodology_id: str, ids: list[str] | None = None) -> Decimal:
+    where = exp.and_(_eq("run_id"), _eq("methodology_id"))
+    if ids is not None:
+        where = exp.and_(where, exp.EQ(this=column("activity_id"), expression=exp.Any(this=exp.Paren(this=param("ids")))))
+    row = ex.one(
+        exp.select(exp.Coalesce(this=exp.Sum(this=column("co2e_kg")), expressions=[exp.Literal.number(0)]))
+        .from_(table("result")).where(where),
+        {"run_id": run_id, "methodology_id": methodology_id, "ids": ids},
+    )
+    return Decimal(row[0]) if row else Decimal(0)  # type: ignore[index]
+
+
+def handwritten_statements(ref: str) -> list[exp.Expression]:
+    path = HANDWRITTEN_DIR / f"{ref}.sql"
+    return parse(path.read_text("utf-8"))
+
+
+def _handwritten(conn: psycopg.Connection, ex: Executor, dataset: str, methodologies: list[ir.Methodology],
+                 benches: list[MethodologyBench]) -> None:
+    conn.commit()
+    run_id = _bench_run(ex, dataset, "hand-written SQL")
+    for b, m in zip(benches, methodologies):
+        factor_set_id, _, _ = _factor_set(ex, m.factor_set)
+        params = {"run_id": run_id, "dataset": dataset, "factor_set_id": factor_set_id}
+        statements = handwritten_statements(m.ref)
+        t = time.perf_counter()
+        counts = [ex.execute(tree, params).rowcount for tree in statements]
+        b.handwritten_s = time.perf_counter() - t
+        b.handwritten_counts = (counts[1], counts[2])
+        b.handwritten_total = _sum_co2e(ex, run_id, m.id)
+    conn.rollback()
+
+
+def _row_by_row(conn: psycopg.Connection, ex: Executor, dataset: str, methodologies: list[ir.Methodology],
+                report: BenchReport, sample: int) -> None:
+    from ccf.engine.load import activity_table
+
+    conn.commit()
+    run_id = _bench_run(ex, dataset, "row by row")
+    loaded = report.rows_loaded
+    for b, m in zip(report.methodologies, methodologies):
+        k = min(b.rows_loaded, max(1, sample * b.rows_loaded // max(loaded, 1)))
+        ids = [r[0] for r in ex.rows(
+            exp.select(column("activity_id")).from_(activity_table(m.activity)).where(_eq("dataset"))
+            .order_by(column("activity_id")).limit(k),
+            {"dataset": dataset},
+        )]
+        factor_set_id, region, year = _factor_set(ex, m.factor_set)
+        gwp = {g: v for g, v in ex.rows(
+            exp.select(column("gas"), column("value")).from_(table("gwp")).where(_eq("gwp_set")), {"gwp_set": m.gwp},
+        )}
+        resolver = QueryPerRowResolver(ex, factor_set_id, region, year)
+        t = time.perf_counter()
+        b.row_by_row_sample_total = evaluate_one_by_one(ex, m, dataset, ids, resolver, gwp, run_id)
+        b.row_by_row_sample_s = time.perf_counter() - t
+        b.row_by_row_sample_rows = len(ids)
+        assert report.run_id is not None
+        b.ccf_sample_total = _sum_co2e(ex, report.run_id, m.id, ids)
+    conn.rollback()
+
+
+def explain_plans(conn: psycopg.Connection, ex: Executor, dataset: str, methodologies: list[ir.Methodology],
+                  compiled: list[CompiledMethodology]) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of a run, of the matching part and of the
+    hand-written SQL, on the benchmark's data, as Markdown (executed again, then rolled back)."""
+    from ccf.engine.load import ensure_activity_table
+
+    out = [f"# ccf bench: EXPLAIN (ANALYZE, BUFFERS), dataset {dataset}", ""]
+
+    def block(title: str, tree: exp.Expression, params: dict) -> None:
+        out.extend([f"### {title}", "", "```", *ex.explain_analyze(tree, params), "```", ""])
+
+    conn.commit()
+    run_id = _bench_run(ex, dataset, "explain")
+    for m, c in zip(methodologies, compiled):
+        ensure_activity_table(ex, m.activity)
+        factor_set_id, _, _ = _factor_set(ex, m.factor_set)
+        params = {"run_id": run_id, "dataset": dataset, "factor_set_id": factor_set_id}
+        out.extend([f"## {m.ref}", ""])
+        query = matching_query(c)
+        if query is not None:
+            block("matching (the evaluate statement's CTEs up to `joined`, counted)", query, params)
+        for name, tree in c.statements():
+            if name == "cleanup":
+                ex.execute(tree, params)
+            else:
+                block(f"ccf: {name}", tree, params)
+        for i, tree in enumerate(handwritten_statements(m.ref)):
+            block(f"hand-written: {('results', 'excluded', 'unmatched')[i]}", tree, params)
+    conn.rollback()
+    return "\n".join(out)
+
+
+def _cleanup(conn: psycopg.Connection, ex: Executor, dataset: str, run_id: int | None) -> None:
+    """Remove the benchmark's dataset and run (they exist only to be measured)."""
+    for name in ("result", "excluded", "unmatched", "run_methodology", "run") if run_id is not None else ():
+        ex.execute(exp.delete(table(name), where=_eq("run_id")), {"run_id": run_id})
+    for scenario in SCENARIOS:
+        ex.execute(exp.delete(table(f"activity_{scenario.activity_type}"), where=_eq("dataset")), {"dataset": dataset})
+    for name in ("rejected", "activity_load"):
+        ex.execute(exp.delete(table(name), where=_eq("dataset")), {"dataset": dataset})
+    conn.commit()
+
+
+__all__ = ["BenchReport", "MethodologyBench", "Scenario", "SCENARIOS", "matching_query", "run_bench"]

@@ -1,0 +1,55 @@
+-- Hand-written SQL for scope2.electricity.location_based@1.1.0, as an expert would write it for
+-- the same computation: `ccf bench` runs it beside the compiled SQL and compares totals.
+-- Same numeric semantics (docs/numeric-semantics.md): energy in joules, one ccf.div to kWh.
+-- Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
+
+-- results: UK rows × the three per-gas grid factors (kg CO2e per kWh)
+INSERT INTO ccf.result (
+  run_id, methodology_id, activity_id, entity, period_start, rule_id, gas, gas_kg, gwp, co2e_kg,
+  factor_ids, match_level, unit_conversion
+)
+WITH energy_unit (unit, joules, note) AS (
+  VALUES
+    ('Btu', 1055.05585262, 'quantity Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000'),
+    ('J', 1, 'quantity J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'quantity MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001'),
+    ('kJ', 1000, 'quantity kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'quantity in kWh'),
+    ('mmBtu', 1055055852.62, 'quantity mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000')
+), grid AS (
+  SELECT f.gas, f.factor_id, f.value
+  FROM ccf.factor AS f
+  WHERE f.factor_set_id = %(factor_set_id)s
+    AND f.unit = 'kWh'
+    AND f.gas IN ('CO2', 'CH4', 'N2O')
+    AND f.attributes ->> 'level1' = 'UK electricity'
+    AND f.attributes ->> 'level3' = 'Electricity: UK'
+)
+SELECT
+  %(run_id)s, 'scope2.electricity.location_based', a.activity_id, a.entity, a.period_start, 'uk_grid',
+  g.gas, NULL, NULL, ccf.div(a.quantity * u.joules * g.value, 3600000), ARRAY[g.factor_id], 'exact', u.note
+FROM ccf.activity_electricity AS a
+JOIN energy_unit AS u ON u.unit = a.quantity_unit
+CROSS JOIN grid AS g
+WHERE a.dataset = %(dataset)s AND a.quantity <> 0 AND a.country = 'GB';
+
+-- excluded: nothing consumed
+INSERT INTO ccf.excluded (run_id, methodology_id, activity_id, rule_id, reason)
+SELECT %(run_id)s, 'scope2.electricity.location_based', a.activity_id, 'zero_consumption',
+  'no electricity consumed in the period'
+FROM ccf.activity_electricity AS a
+WHERE a.dataset = %(dataset)s AND a.quantity = 0;
+
+-- unmatched: every other row (outside the UK grid: no rule applies)
+INSERT INTO ccf.unmatched (run_id, methodology_id, activity_id, rule_id, reason_code, reason)
+SELECT %(run_id)s, 'scope2.electricity.location_based', a.activity_id, NULL, 'no_rule',
+  'no rule applies to this row'
+FROM ccf.activity_electricity AS a
+WHERE a.dataset = %(dataset)s AND a.quantity <> 0 AND a.country IS DISTINCT FROM 'GB';

@@ -1,0 +1,405 @@
+-- ccf compiled SQL for scope3.cat2.capital_goods.spend_based@1.1.0 (draft)
+-- Scope 3 category 2 capital goods, spend-based method (USEEIO), spend in any currency
+-- content hash sha256:c4bfc686336425426c628329733591965ef8739ed313284881e16511bf8716ef
+-- activity type purchased_spend_any_currency; factor set useeio-1.3; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.category,
+    a.naics,
+    a.description,
+    a.supplier,
+    a.spend,
+    a.currency,
+    a.price_year,
+    NULL AS unit_conversion
+  FROM ccf.activity_purchased_spend_any_currency AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), factor_industry_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    a.naics AS key_naics
+  FROM activity AS a
+), factor_industry_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_naics,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 'USD' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'USD' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_naics, f.gas ORDER BY f."unit" <> 'USD') AS fallback_rank
+  FROM factor_industry_keys AS k
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'USD^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'margins' = 'with'
+    AND f.attributes ->> 'naics' = k.key_naics
+), factor_industry AS MATERIALIZED (
+  SELECT
+    key_naics,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_industry_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_naics
+), conversion_spend_usd_2022_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    a.currency AS key_currency,
+    COALESCE(a.price_year, EXTRACT(YEAR FROM a.period_start)) AS key_year
+  FROM activity AS a
+), conversion_spend_usd_2022 AS MATERIALIZED (
+  SELECT
+    k.key_currency,
+    k.key_year,
+    CASE
+      WHEN k.key_currency = 'USD' OR k.key_currency = xt.reference_currency
+      THEN 1
+      ELSE xc."value"
+    END * CASE WHEN k.key_year = 2022 THEN 1 ELSE pt."value" END AS numerator,
+    CASE
+      WHEN k.key_currency = 'USD' OR 'USD' = xt.reference_currency
+      THEN 1
+      ELSE xtgt."value"
+    END * CASE WHEN k.key_year = 2022 THEN 1 ELSE py."value" END AS denominator,
+    CASE
+      WHEN k.key_currency IS NULL
+      THEN 'the row has no currency for ''spend_usd_2022'''
+      WHEN k.key_year IS NULL
+      THEN 'the row has no price year for ''spend_usd_2022'''
+      WHEN CASE
+        WHEN k.key_currency = 'USD' OR k.key_currency = xt.reference_currency
+        THEN 1
+        ELSE xc."value"
+      END IS NULL
+      THEN 'no exchange rate for ' || k.key_currency || ' in ' || CAST(k.key_year AS TEXT) || ' in rate table frb-g5a-2024'
+      WHEN CASE
+        WHEN k.key_currency = 'USD' OR 'USD' = xt.reference_currency
+        THEN 1
+        ELSE xtgt."value"
+      END IS NULL
+      THEN 'no exchange rate for ' || 'USD' || ' in ' || CAST(k.key_year AS TEXT) || ' in rate table frb-g5a-2024'
+      WHEN CASE WHEN k.key_year = 2022 THEN 1 ELSE py."value" END IS NULL
+      THEN 'no price index for ' || 'USD' || ' in ' || CAST(k.key_year AS TEXT) || ' in rate table org-us-price-index'
+      WHEN CASE WHEN k.key_year = 2022 THEN 1 ELSE pt."value" END IS NULL
+      THEN 'no price index for ' || 'USD' || ' in ' || CAST(2022 AS TEXT) || ' in rate table org-us-price-index'
+    END AS missing,
+    'spend_usd_2022: ' || k.key_currency || ' ' || CAST(k.key_year AS TEXT) || ' → USD 2022' || COALESCE(
+      ': ' || NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE
+            WHEN k.key_currency = 'USD'
+            THEN NULL
+            ELSE 'exchange rate ' || CAST(CASE
+              WHEN k.key_currency = 'USD' OR k.key_currency = xt.reference_currency
+              THEN 1
+              ELSE xc."value"
+            END AS TEXT) || ' ' || xt.reference_currency || ' per ' || k.key_currency || CASE
+              WHEN 'USD' <> xt.reference_currency
+              THEN ', ÷ ' || CAST(CASE
+                WHEN k.key_currency = 'USD' OR 'USD' = xt.reference_currency
+                THEN 1
+                ELSE xtgt."value"
+              END AS TEXT) || ' ' || xt.reference_currency || ' per USD'
+              ELSE ''
+            END || ' (frb-g5a-2024, ' || CAST(k.key_year AS TEXT) || ')'
+          END,
+          CASE
+            WHEN k.key_year = 2022
+            THEN NULL
+            ELSE 'price index USD 2022 ' || CAST(CASE WHEN k.key_year = 2022 THEN 1 ELSE pt."value" END AS TEXT) || ' ÷ ' || CAST(k.key_year AS TEXT) || ' ' || CAST(CASE WHEN k.key_year = 2022 THEN 1 ELSE py."value" END AS TEXT) || ' (org-us-price-index)'
+          END
+        ),
+        ''
+      ),
+      ' (no conversion needed)'
+    ) AS note
+  FROM conversion_spend_usd_2022_keys AS k
+  LEFT JOIN ccf.rate_table AS xt
+    ON xt.table_id = 'frb-g5a-2024' AND xt.kind = 'exchange_rate'
+  LEFT JOIN ccf.rate AS xc
+    ON xc.rate_table_id = xt.rate_table_id
+    AND xc.currency = k.key_currency
+    AND xc."year" = k.key_year
+  LEFT JOIN ccf.rate AS xtgt
+    ON xtgt.rate_table_id = xt.rate_table_id
+    AND xtgt.currency = 'USD'
+    AND xtgt."year" = k.key_year
+  LEFT JOIN ccf.rate_table AS pit
+    ON pit.table_id = 'org-us-price-index' AND pit.kind = 'price_index'
+  LEFT JOIN ccf.rate AS py
+    ON py.rate_table_id = pit.rate_table_id
+    AND py.currency = 'USD'
+    AND py."year" = k.key_year
+  LEFT JOIN ccf.rate AS pt
+    ON pt.rate_table_id = pit.rate_table_id AND pt.currency = 'USD' AND pt."year" = 2022
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_industry.co2e AS industry__co2e,
+    f_industry.co2e_id AS industry__co2e_id,
+    f_industry.co2e_n AS industry__co2e_n,
+    f_industry.co2e_level AS industry__co2e_level,
+    a.naics AS industry__key_naics,
+    ccf.div((
+      a.spend
+    ) * cv_spend_usd_2022.numerator, cv_spend_usd_2022.denominator) AS spend_usd_2022__value,
+    CASE
+      WHEN cv_spend_usd_2022.key_currency IS NULL
+      THEN 'the row has no currency or no price year for ''spend_usd_2022'''
+      ELSE cv_spend_usd_2022.missing
+    END AS spend_usd_2022__missing,
+    cv_spend_usd_2022.note AS spend_usd_2022__note
+  FROM activity AS a
+  LEFT JOIN factor_industry AS f_industry
+    ON a.naics = f_industry.key_naics
+  LEFT JOIN conversion_spend_usd_2022 AS cv_spend_usd_2022
+    ON a.currency = cv_spend_usd_2022.key_currency
+    AND COALESCE(a.price_year, EXTRACT(YEAR FROM a.period_start)) = cv_spend_usd_2022.key_year
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.category <> 2
+      THEN 1 /* rule other_category */
+      WHEN j.spend = 0
+      THEN 2 /* rule nothing_spent */
+      WHEN TRUE
+      THEN 3 /* rule by_spend */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    NULLIF(
+      CONCAT_WS(
+        '; ',
+        r.unit_conversion,
+        CASE r.rule_no WHEN 3 THEN CONCAT_WS('; ', r.spend_usd_2022__note) END
+      ),
+      ''
+    ) AS unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'other_category'
+      WHEN 2
+      THEN 'nothing_spent'
+      WHEN 3
+      THEN 'by_spend'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'not a category 2 ledger line (reported under its own Scope 3 category)'
+      WHEN 2
+      THEN 'zero spend'
+    END AS exclude_reason,
+    r.spend_usd_2022__missing,
+    r.industry__co2e_n,
+    r.industry__key_naics,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.spend_usd_2022__value * r.industry__co2e
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no WHEN 3 THEN ARRAY[r.industry__co2e_id] ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 3 THEN r.industry__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE
+        WHEN NOT e.spend_usd_2022__missing IS NULL
+        THEN 'no_rate:spend_usd_2022'
+        WHEN COALESCE(e.industry__co2e_n, 0) = 0
+        THEN 'no_factor:industry'
+        WHEN e.industry__co2e_n > 1
+        THEN 'ambiguous_factor:industry'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.*,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.spend_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.spend_based',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat2.capital_goods.spend_based',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:industry'
+    THEN 'no emission factor found for lookup ''industry'' in useeio-1.3 per USD (margins = ''with''' || ', naics = ' || COALESCE('''' || e.industry__key_naics || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:industry'
+    THEN 'more than one emission factor matches lookup ''industry'' in useeio-1.3 per USD (margins = ''with''' || ', naics = ' || COALESCE('''' || e.industry__key_naics || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_rate:spend_usd_2022'
+    THEN e.spend_usd_2022__missing
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_purchased_spend_any_currency
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'purchased_spend_any_currency'
+  ) AS rows_rejected
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

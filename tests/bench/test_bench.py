@@ -1,0 +1,90 @@
+"""`ccf bench` smoke test: a small size against the test database. Timings are not asserted
+(benchmarks are not timed tests); the three computations must agree to the last digit."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from ccf.engine.bench.dataset import SCENARIOS, generate, split_rows
+from ccf.engine.cli import main
+
+KEYS = ("ingest_rows_per_s", "run_rows_per_s", "ratio_vs_handwritten", "speedup_vs_row_by_row", "totals_identical",
+        "matching_rows_per_s")
+
+
+def test_generated_dataset_is_deterministic(tmp_path):
+    from ccf.engine.api import demo_dir
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    codes = ["111110", "111120", "325510"]
+    first = generate(a, 1000, 7, demo_dir(), codes)
+    second = generate(b, 1000, 7, demo_dir(), codes)
+    assert [n for _, _, n in first] == split_rows(1000) and sum(split_rows(1000)) == 1000
+    for (_, p, _), (_, q, _) in zip(first, second):
+        assert p.read_bytes() == q.read_bytes()
+    other = generate(tmp_path, 1000, 8, demo_dir(), codes)
+    assert any(p.read_bytes() != q.read_bytes() for (_, p, _), (_, q, _) in zip(first, other))
+
+
+def test_bench_smoke(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    assert main(["bench", "--rows", "2000", "--sample", "200", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in KEYS:
+        assert key in out, key
+    assert out["totals_identical"] is True
+    assert out["row_by_row"].startswith("extrapolated from a sample of ")
+    assert out["rows_loaded"] + out["rows_rejected"] == 2000
+    assert out["rows_rejected"] > 0  # the generator makes some rows the loader rejects
+    per = {m["ref"]: m for m in out["methodologies"]}
+    assert set(per) == {s.ref for s in SCENARIOS}
+    for m in per.values():
+        assert m["identical"] is True
+        totals = m["co2e_kg"]
+        assert Decimal(totals["ccf"]) == Decimal(totals["handwritten"]) > 0
+        assert Decimal(totals["ccf_on_sample"]) == Decimal(totals["row_by_row_on_sample"])
+        assert 0 < m["row_by_row_sample_rows"] < m["rows_loaded"]
+        excluded, unmatched = m["excluded_unmatched"]["ccf"]
+        assert m["excluded_unmatched"]["handwritten"] == [excluded, unmatched]
+        assert unmatched > 0  # some rows match no factor or rule
+    assert Decimal(out["total_co2e_kg"]) == sum(Decimal(m["co2e_kg"]["ccf"]) for m in per.values())
+
+
+def test_bench_cleans_up(db_url, monkeypatch, capsys):
+    import psycopg
+
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    assert main(["bench", "--rows", "40", "--json"]) == 0
+    capsys.readouterr()
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
+        assert conn.execute("SELECT COUNT(*) FROM ccf.result").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("ref", [s.ref for s in SCENARIOS])
+def test_handwritten_sql_parses_to_three_inserts(ref):
+    from sqlglot import exp
+
+    from ccf.engine.bench import handwritten_statements
+
+    statements = handwritten_statements(ref)
+    assert [type(s) for s in statements] == [exp.Insert] * 3
+    assert [s.this.this.name for s in statements] == ["result", "excluded", "unmatched"]
+
+
+def test_bench_matching_only(db_url, monkeypatch, capsys):
+    import psycopg
+
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    assert main(["bench", "--rows", "400", "--matching-only", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["totals_identical"] is None and out["run_s"] == 0 and out["row_by_row"] is None
+    assert out["rows_loaded"] > 0 and out["matching_s"] > 0
+    assert all(m["matching_s"] is not None for m in out["methodologies"])
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
+        assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)
