@@ -781,15 +781,16 @@ def _instruments(
                 return
         a, b = activity.field(name).type, instruments.field(name).type  # type: ignore[union-attr]
         if a != b or (want == "quantity") != (a.kind == "quantity"):
+            what = "a quantity of the same dimension" if want == "quantity" else "a value of the same type (not a quantity)"
             ck.error(
-                "E503", f"'{name}' must be {want} of the same kind in '{activity.id}' and '{instruments.id}', "
-                f"but it is {a} and {b}", doc.span(at),
+                "E503", f"'{name}' must be {what} in '{activity.id}' and '{instruments.id}', but it is {a} and {b}",
+                doc.span(at),
             )
             ok = False
 
     both(it.allocate, path + ("allocate",), "quantity")
     for i, name in enumerate(it.match):
-        both(name, path + ("match", i), "a value")
+        both(name, path + ("match", i), "value")
     vintage = instruments.field(it.vintage)
     if vintage is None:
         ck.error(

@@ -2,8 +2,9 @@
 
 ``ccf diff ID@A ID@B --dataset D`` runs both versions on the same data (or reuses completed runs
 of exactly those content hashes over the same loads), pairs the two runs' outcomes per activity
-row and gas with one full outer join, and gives every pair's change to causes — set-based, in
-SQL, in one statement; Python only pivots the aggregates.
+row and gas — a full outer join written as grouping one tagged stream of both runs' rows, so
+that it is planned by sorting or hashing, never as a nested loop — and gives every pair's change
+to causes: set-based, in SQL, in one statement; Python only pivots the aggregates.
 
 The decomposition of one (activity row, gas) pair, A's stored value ``a`` to B's ``b``
 (docs/auditing.md#how-a-change-is-attributed):
@@ -308,29 +309,67 @@ def _of_run(alias: str, side: str) -> exp.Expression:
     return exp.and_(_eq(column("run_id", alias), param(f"run_{side}")), _eq(column("methodology_id", alias), param(f"methodology_{side}")))
 
 
-def _outcomes(side: str) -> exp.Expression:
-    """Each activity row's outcome in one run: result, excluded or unmatched, with its rule."""
+def _typed_null(sql_type: str) -> exp.Expression:
+    return exp.Cast(this=exp.Null(), to=exp.DataType.build(sql_type, dialect="postgres"))
+
+
+STREAM_COLUMNS = ("side", "activity_id", "gas", "entity", "rule_id", "gas_kg", "gwp", "co2e_kg", "factor_ids", "outcome")
+
+
+def _stream() -> exp.Expression:
+    """Both runs' outcomes as one stream of rows tagged with their side: result rows (one per
+    gas), excluded and unmatched rows (no gas). Pairing is then grouping and windowing, which
+    PostgreSQL does by sorting or hashing whatever its statistics say: a join of the two runs
+    on a freshly written result table was planned as a nested loop, quadratic in the rows."""
     o = "o"
-    results = (
-        exp.select(column("activity_id", o), exp.alias_(text("result"), "outcome"), exp.alias_(exp.Min(this=column("rule_id", o)), "rule_id"))
-        .from_(table("result", alias=o)).where(_of_run(o, side)).group_by(column("activity_id", o))
-    )
-    parts: list[exp.Expression] = [results]
-    for name in ("excluded", "unmatched"):
+    parts: list[exp.Expression] = []
+    for side in ("a", "b"):
         parts.append(
-            exp.select(column("activity_id", o), exp.alias_(text(name), "outcome"), column("rule_id", o))
-            .from_(table(name, alias=o)).where(_of_run(o, side))
+            exp.select(exp.alias_(text(side), "side"), *[column(c, o) for c in STREAM_COLUMNS[1:-1]], exp.alias_(text("result"), "outcome"))
+            .from_(table("result", alias=o)).where(_of_run(o, side))
         )
+        for name in ("excluded", "unmatched"):
+            nulls = {"gas": "TEXT", "entity": "TEXT", "gas_kg": "NUMERIC", "gwp": "NUMERIC", "co2e_kg": "NUMERIC", "factor_ids": "TEXT[]"}
+            cols = [exp.alias_(text(side), "side"), column("activity_id", o)]
+            cols += [column(c, o) if c not in nulls else exp.alias_(_typed_null(nulls[c]), c) for c in STREAM_COLUMNS[2:-1]]
+            parts.append(exp.select(*cols, exp.alias_(text(name), "outcome")).from_(table(name, alias=o)).where(_of_run(o, side)))
     out = parts[0]
-    for p in parts[1:]:
-        out = exp.union(out, p, distinct=False)
+    for q in parts[1:]:
+        out = exp.union(out, q, distinct=False)
     return out
 
 
-def _results(side: str) -> exp.Select:
-    o = "o"
-    cols = ("activity_id", "gas", "entity", "rule_id", "gas_kg", "gwp", "co2e_kg", "factor_ids")
-    return exp.select(*[column(c, o) for c in cols]).from_(table("result", alias=o)).where(_of_run(o, side))
+def _on_side(side: str, e: exp.Expression) -> exp.Expression:
+    """e, for the stream rows of one side only (an aggregate's FILTER)."""
+    return exp.Filter(this=e, expression=exp.Where(this=_eq(column("side"), text(side))))
+
+
+def _tagged() -> exp.Select:
+    """The stream with each activity row's outcome on both sides (a window per activity row)."""
+    window = lambda side: exp.Window(  # noqa: E731
+        this=exp.Max(this=exp.Case(ifs=[exp.If(this=_eq(column("side"), text(side)), true=column("outcome"))])),
+        partition_by=[column("activity_id")],
+    )
+    return exp.select(exp.Star(), exp.alias_(window("a"), "outcome_a"), exp.alias_(window("b"), "outcome_b")).from_(
+        exp.Table(this=ident("stream"))
+    )
+
+
+def _paired() -> exp.Select:
+    """One row per (activity row, gas) with a result on either side: both sides' stored values."""
+    cols: list[exp.Expression] = [column("activity_id"), column("gas"), exp.alias_(exp.Max(this=column("entity")), "entity"),
+                                  exp.alias_(exp.Max(this=column("outcome_a")), "outcome_a"),
+                                  exp.alias_(exp.Max(this=column("outcome_b")), "outcome_b")]
+    for side in ("a", "b"):
+        cols.append(exp.alias_(_on_side(side, exp.Count(this=exp.Star())), f"has_{side}"))
+        for c in ("rule_id", "gas_kg", "gwp", "co2e_kg", "factor_ids"):
+            name = "rule" if c == "rule_id" else c.removesuffix("_kg") if c == "co2e_kg" else c
+            cols.append(exp.alias_(_on_side(side, exp.Max(this=column(c))), f"{name}_{side}"))
+    return (
+        exp.select(*cols).from_(exp.Table(this=ident("tagged")))
+        .where(exp.Not(this=_is_null(column("gas"))))
+        .group_by(column("activity_id"), column("gas"))
+    )
 
 
 def _changed_factors() -> exp.Expression:
@@ -350,10 +389,28 @@ def _changed_factors() -> exp.Expression:
     return exp.union(one_way("factor_set_a", "factor_set_b"), one_way("factor_set_b", "factor_set_a"), distinct=True)
 
 
+def _used_factors() -> exp.Select:
+    """The distinct factor ids A's results used (few, however many rows)."""
+    return (
+        exp.select(column("factor_id", "u")).distinct()
+        .from_(table("result", alias="o"))
+        .join(exp.Lateral(this=exp.Unnest(expressions=[column("factor_ids", "o")]),
+                          alias=exp.TableAlias(this=ident("u"), columns=[ident("factor_id")])), join_type="cross")
+        .where(_of_run("o", "a"))
+    )
+
+
+def _changed_used() -> exp.Select:
+    """The changed factors that A's results used, as one array: computed once, so each pair
+    tests its factor ids against a handful of ids, not against the whole factor set."""
+    return exp.select(exp.alias_(exp.ArrayAgg(this=column("factor_id", "c")), "ids")).from_(_cte_table("changed_factor", "c")).where(
+        exp.In(this=column("factor_id", "c"), query=exp.Subquery(this=exp.select(column("factor_id")).from_(exp.Table(this=ident("used_factor")))))
+    )
+
+
 def _same_formula(pairs: list[tuple[str, str]]) -> exp.Expression:
     if not pairs:  # typed, empty
-        return exp.select(exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("TEXT")), "rule_id"),
-                          exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("TEXT")), "gas")).where(exp.false())
+        return exp.select(exp.alias_(_typed_null("TEXT"), "rule_id"), exp.alias_(_typed_null("TEXT"), "gas")).where(exp.false())
     return exp.select(column("rule_id", "v"), column("gas", "v")).from_(
         exp.Values(
             expressions=[exp.Tuple(expressions=[text(r), text(g)]) for r, g in pairs],
@@ -369,20 +426,21 @@ def _cte_table(name: str, alias: str) -> exp.Table:
 def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
     """CREATE TEMPORARY TABLE ccf_attribution: one row per (activity row, gas) with a result on
     either side, both sides' values, the GWP step and the cause of the rest."""
-    ra, rb, oa, ob = "ra", "rb", "oa", "ob"
-    a_missing, b_missing = _is_null(column("activity_id", ra)), _is_null(column("activity_id", rb))
-    both_gwp = exp.and_(exp.Not(this=_is_null(column("gwp", ra))), exp.Not(this=_is_null(column("gwp", rb))))
+    p = "p"
+    a_missing = _eq(column("has_a", p), exp.Literal.number(0))
+    b_missing = _eq(column("has_b", p), exp.Literal.number(0))
+    both_gwp = exp.and_(exp.Not(this=_is_null(column("gwp_a", p))), exp.Not(this=_is_null(column("gwp_b", p))))
     gwp_step = exp.Case(
-        ifs=[exp.If(this=both_gwp, true=exp.Mul(this=column("gas_kg", ra), expression=exp.Paren(this=exp.Sub(this=column("gwp", rb), expression=column("gwp", ra)))))],
+        ifs=[exp.If(this=both_gwp, true=exp.Mul(this=column("gas_kg_a", p), expression=exp.Paren(this=exp.Sub(this=column("gwp_b", p), expression=column("gwp_a", p)))))],
         default=number(0),
     )
-    a_value = exp.Coalesce(this=column("co2e_kg", ra), expressions=[number(0)])
-    b_value = exp.Coalesce(this=column("co2e_kg", rb), expressions=[number(0)])
+    a_value = exp.Coalesce(this=column("co2e_a", p), expressions=[number(0)])
+    b_value = exp.Coalesce(this=column("co2e_b", p), expressions=[number(0)])
     rest = exp.Sub(this=exp.Sub(this=b_value, expression=a_value), expression=exp.Paren(this=gwp_step.copy()))
 
     def by_outcome(o: str, excluded: str, unmatched: str) -> exp.Expression:
         return exp.Case(
-            this=column("outcome", o),
+            this=column(o, p),
             ifs=[
                 exp.If(this=text("excluded"), true=text(excluded)),
                 exp.If(this=text("unmatched"), true=text(unmatched)),
@@ -393,46 +451,30 @@ def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
 
     formula_same = exp.Exists(
         this=exp.select(exp.Literal.number(1)).from_(_cte_table("same_formula", "s")).where(
-            exp.and_(_eq(column("rule_id", "s"), column("rule_id", rb)), _eq(column("gas", "s"), column("gas", rb)))
+            exp.and_(_eq(column("rule_id", "s"), column("rule_b", p)), _eq(column("gas", "s"), column("gas", p)))
         )
     )
-    factor_value_changed = exp.Exists(
-        this=exp.select(exp.Literal.number(1))
-        .from_(exp.Unnest(expressions=[column("factor_ids", ra)], alias=exp.TableAlias(this=ident("u"), columns=[ident("factor_id")])))
-        .join(_cte_table("changed_factor", "c"), on=_eq(column("factor_id", "c"), column("factor_id", "u")))
-    )
+    changed_ids = exp.Subquery(this=exp.select(column("ids")).from_(exp.Table(this=ident("changed_used"))))
     cause = exp.Case(
         ifs=[
-            exp.If(this=a_missing, true=by_outcome(oa, "newly_included", "newly_matched")),
-            exp.If(this=b_missing, true=by_outcome(ob, "newly_excluded", "newly_unmatched")),
-            exp.If(this=exp.NEQ(this=column("rule_id", ra), expression=column("rule_id", rb)), true=text("formula_changed")),
+            exp.If(this=a_missing, true=by_outcome("outcome_a", "newly_included", "newly_matched")),
+            exp.If(this=b_missing, true=by_outcome("outcome_b", "newly_excluded", "newly_unmatched")),
+            exp.If(this=exp.NEQ(this=column("rule_a", p), expression=column("rule_b", p)), true=text("formula_changed")),
             exp.If(this=exp.Not(this=formula_same), true=text("formula_changed")),
-            exp.If(this=exp.NEQ(this=column("factor_ids", ra), expression=column("factor_ids", rb)), true=text("factor_changed")),
-            exp.If(this=factor_value_changed, true=text("factor_value_changed")),
+            exp.If(this=exp.NEQ(this=column("factor_ids_a", p), expression=column("factor_ids_b", p)), true=text("factor_changed")),
+            exp.If(this=exp.ArrayOverlaps(this=column("factor_ids_a", p), expression=changed_ids), true=text("factor_value_changed")),
             exp.If(this=_eq(rest.copy(), number(0)), true=text(UNCHANGED)),
         ],
         default=text("other"),
     )
-    activity = exp.Coalesce(this=column("activity_id", ra), expressions=[column("activity_id", rb)])
     select = exp.select(
-        exp.alias_(activity, "activity_id"),
-        exp.alias_(exp.Coalesce(this=column("gas", ra), expressions=[column("gas", rb)]), "gas"),
-        exp.alias_(exp.Coalesce(this=column("entity", rb), expressions=[column("entity", ra)]), "entity"),
-        exp.alias_(column("outcome", oa), "outcome_a"), exp.alias_(column("outcome", ob), "outcome_b"),
-        exp.alias_(column("rule_id", ra), "rule_a"), exp.alias_(column("rule_id", rb), "rule_b"),
-        exp.alias_(column("co2e_kg", ra), "co2e_a"), exp.alias_(column("co2e_kg", rb), "co2e_b"),
+        *[column(c, p) for c in ("activity_id", "gas", "entity", "outcome_a", "outcome_b", "rule_a", "rule_b", "co2e_a", "co2e_b")],
         exp.alias_(gwp_step, "gwp_step"), exp.alias_(rest, "rest"), exp.alias_(cause, "cause"),
-    ).from_(_cte_table("result_a", ra)).join(
-        _cte_table("result_b", rb),
-        on=exp.and_(_eq(column("activity_id", rb), column("activity_id", ra)), _eq(column("gas", rb), column("gas", ra))),
-        join_type="full",
-    ).join(_cte_table("outcome_a", oa), on=_eq(column("activity_id", oa), activity.copy()), join_type="left").join(
-        _cte_table("outcome_b", ob), on=_eq(column("activity_id", ob), activity.copy()), join_type="left"
-    )
+    ).from_(_cte_table("paired", p))
     ctes = [
-        ("outcome_a", _outcomes("a"), False), ("outcome_b", _outcomes("b"), False),
-        ("result_a", _results("a"), False), ("result_b", _results("b"), False),
-        ("changed_factor", _changed_factors(), True), ("same_formula", _same_formula(same), False),
+        ("changed_factor", _changed_factors(), True), ("used_factor", _used_factors(), True), ("changed_used", _changed_used(), True),
+        ("same_formula", _same_formula(same), False),
+        ("stream", _stream(), False), ("tagged", _tagged(), False), ("paired", _paired(), False),
     ]
     for name, q, materialized in ctes:
         select = select.with_(name, as_=q, materialized=materialized or None)
@@ -497,16 +539,18 @@ def _legs_query() -> exp.Expression:
 
 
 def _outcomes_query() -> exp.Expression:
-    """Activity rows by (A's outcome, B's outcome), rows with no outcome on a side as 'absent'."""
-    oa, ob = "oa", "ob"
-    pair = [exp.Coalesce(this=column("outcome", oa), expressions=[text("absent")]),
-            exp.Coalesce(this=column("outcome", ob), expressions=[text("absent")])]
+    """Activity rows by (A's outcome, B's outcome); a side without the row is 'absent'."""
+    per_row = (
+        exp.select(*[exp.alias_(exp.Coalesce(this=_on_side(side, exp.Max(this=column("outcome"))), expressions=[text("absent")]), f"outcome_{side}")
+                     for side in ("a", "b")])
+        .from_(exp.Table(this=ident("stream")))
+        .group_by(column("activity_id"))
+    )
     return (
-        exp.select(*pair, exp.Count(this=exp.Star()))
-        .with_("outcome_a", as_=_outcomes("a")).with_("outcome_b", as_=_outcomes("b"))
-        .from_(_cte_table("outcome_a", oa))
-        .join(_cte_table("outcome_b", ob), on=_eq(column("activity_id", ob), column("activity_id", oa)), join_type="full")
-        .group_by(*[p.copy() for p in pair])
+        exp.select(column("outcome_a"), column("outcome_b"), exp.Count(this=exp.Star()))
+        .with_("stream", as_=_stream())
+        .from_(exp.Subquery(this=per_row, alias=exp.TableAlias(this=ident("o"))))
+        .group_by(column("outcome_a"), column("outcome_b"))
         .order_by(exp.Literal.number(1), exp.Literal.number(2))
     )
 
@@ -536,8 +580,9 @@ def attribute(
         raise AttributionError(
             f"{a.ref} reads activity type {a.activity.id} and {b.ref} reads {b.activity.id}: their results cannot be paired row by row"
         )
-    side_a, side_b = runs_for(conn, dataset, a, b, reuse)
     ex = Executor(conn)
+    _require_data(ex, dataset, a.activity.id)
+    side_a, side_b = runs_for(conn, dataset, a, b, reuse)
     params = {
         "run_a": side_a.run_id, "run_b": side_b.run_id, "methodology_a": a.id, "methodology_b": b.id,
         "factor_set_a": side_a.factor_set, "factor_set_b": side_b.factor_set,
@@ -553,6 +598,22 @@ def attribute(
         top = ex.rows(_largest_query(), params)
         ex.execute(exp.Drop(tables=[exp.Table(this=ident(WORK))], kind="TABLE", exists=True))
     return _assemble(dataset, side_a, side_b, legs, outcomes, top)
+
+
+def _require_data(ex: Executor, dataset: str, activity_type: str) -> None:
+    """A dataset with no rows of the activity type is a mistake (a misspelt name, say), not a
+    comparison of two zeros."""
+    datasets = [r[0] for r in ex.rows(
+        exp.select(column("dataset")).distinct().from_(table("activity_load"))
+        .where(_eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
+        {"activity_type": activity_type},
+    )]
+    if dataset not in datasets:
+        from ccf.dsl.diagnostics import did_you_mean
+
+        hint = did_you_mean(dataset, datasets)
+        known = f"datasets with {activity_type} data: {', '.join(datasets)}" if datasets else "load some with 'ccf load'"
+        raise AttributionError(f"dataset {dataset!r} has no {activity_type} activity data; " + (hint or known))
 
 
 def _assemble(dataset: str, side_a: SideRun, side_b: SideRun, legs: list[tuple], outcomes: tuple, top: list[tuple]) -> Attribution:

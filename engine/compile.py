@@ -283,10 +283,25 @@ def _key_columns(lk: ir.FactorLookup) -> list[tuple[str, ir.Node]]:
     return cols
 
 
-def _lookup_ctes(lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
+SHARED_KEYS = "lookup_keys"
+
+
+def _shared_keys_cte(m: ir.Methodology) -> list[tuple[str, exp.Expression]]:
+    """With several keyed lookups, every lookup's keys from ONE scan of the activity rows
+    (``lookup_keys``, materialised): each ``factor_<name>_keys`` then reads this small set
+    instead of scanning the activity rows again (docs/performance.md, matching)."""
+    keyed = [lk for lk in m.lookups if _key_columns(lk)]
+    if len(keyed) < 2:
+        return []
+    row = ExpressionCompiler("a")
+    cols = [exp.alias_(row(node), f"{lk.name}__{col}") for lk in keyed for col, node in _key_columns(lk)]
+    return [(SHARED_KEYS, exp.select(*cols).distinct().from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a")))))]
+
+
+def _lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, exp.Expression]]:
     """Resolve a lookup once per distinct key of the dataset, never per activity row.
 
-    ``factor_<name>_keys``    the distinct keys the rows carry;
+    ``factor_<name>_keys``    the distinct keys the rows carry (from ``lookup_keys`` if shared);
     ``factor_<name>_ranked``  every qualifying factor per key and gas, ranked by fallback level
                               (nearest region, latest year not after the row's, own unit first);
     ``factor_<name>``         the best rank per key: value, factor id, level and candidate count
@@ -297,7 +312,10 @@ def _lookup_ctes(lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
     keys = _key_columns(lk)
     attr = lambda name: exp.JSONExtractScalar(this=column("attributes", f), expression=text(name))  # noqa: E731
     ctes: list[tuple[str, exp.Expression]] = []
-    if keys:
+    if keys and shared:
+        distinct = exp.select(*[exp.alias_(column(f"{lk.name}__{col}", "s"), col) for col, _ in keys]).distinct()
+        ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident(SHARED_KEYS), alias=exp.TableAlias(this=ident("s"))))))
+    elif keys:
         row = ExpressionCompiler("a")
         distinct = exp.select(*[exp.alias_(row(node), col) for col, node in keys]).distinct()
         ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))))
@@ -631,7 +649,9 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     ctes: list[tuple[str, exp.Expression]] = (
         allocation.allocation_ctes(m) if m.instruments is not None else [("activity", _activity_cte(m))]
     )
-    ctes += [cte for lk in m.lookups for cte in _lookup_ctes(lk)]
+    shared = _shared_keys_cte(m)
+    ctes += shared
+    ctes += [cte for lk in m.lookups for cte in _lookup_ctes(lk, shared=bool(shared))]
     ctes += [cte for cv in m.conversions for cte in currency.conversion_ctes(cv, ExpressionCompiler("a"))]
     if need_gwp:
         ctes.append(("gwp", _gwp_cte(m)))
@@ -640,6 +660,7 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
         parts, final = allocation.row_outcome_ctes(outcome.copy())
         ctes += parts
     resolved = {f"factor_{lk.name}" for lk in m.lookups} | {f"conversion_{cv.name}" for cv in m.conversions}
+    resolved |= {name for name, _ in shared}
     for name, q in ctes:
         # a resolved lookup (one row per distinct key) is computed once and kept, whatever
         # plan the statistics suggest: inlined, it can be re-run per activity row

@@ -344,10 +344,15 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.refrigerant AS kyoto_gwp__key_level3,
+    a.refrigerant AS any_gwp__key_level3
+  FROM activity AS a
 ), factor_kyoto_gwp_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.refrigerant AS key_level3
-  FROM activity AS a
+    s.kyoto_gwp__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -389,8 +394,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_any_gwp_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.refrigerant AS key_level3
-  FROM activity AS a
+    s.any_gwp__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_any_gwp_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

@@ -149,10 +149,16 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.fuel AS per_litre__key_level3,
+    a.fuel AS per_tonne__key_level3,
+    a.fuel AS per_kwh__key_level3
+  FROM activity AS a
 ), factor_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.per_litre__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -213,8 +219,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.per_tonne__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -271,8 +277,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.per_kwh__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

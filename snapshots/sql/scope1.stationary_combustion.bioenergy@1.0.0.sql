@@ -148,10 +148,19 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.fuel AS per_kwh__key_level3,
+    a.fuel AS per_litre__key_level3,
+    a.fuel AS per_tonne__key_level3,
+    a.fuel AS biogenic_per_kwh__key_level3,
+    a.fuel AS biogenic_per_litre__key_level3,
+    a.fuel AS biogenic_per_tonne__key_level3
+  FROM activity AS a
 ), factor_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.per_kwh__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -199,8 +208,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.per_litre__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -245,8 +254,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.per_tonne__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -287,8 +296,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_biogenic_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.biogenic_per_kwh__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_biogenic_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -336,8 +345,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_biogenic_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.biogenic_per_litre__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_biogenic_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -382,8 +391,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_biogenic_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.biogenic_per_tonne__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_biogenic_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

@@ -840,7 +840,7 @@ LEFT JOIN (
 SELECT
   (
     SELECT
-      COUNT(DISTINCT activity_id)
+      COUNT(*)
     FROM ccf.activity_electricity
     WHERE
       dataset = %(dataset)s
@@ -851,7 +851,7 @@ SELECT
   e.result_rows,
   (
     SELECT
-      COUNT(DISTINCT activity_id)
+      COUNT(*)
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'electricity'

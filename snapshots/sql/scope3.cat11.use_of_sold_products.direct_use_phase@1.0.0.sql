@@ -116,10 +116,15 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.country AS grid__key_region,
+    a.fuel AS fuel_per_litre__key_level3
+  FROM activity AS a
 ), factor_grid_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.grid__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_grid_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
@@ -204,8 +209,8 @@ WITH activity AS NOT MATERIALIZED (
     key_region
 ), factor_fuel_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.fuel_per_litre__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_fuel_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

@@ -80,10 +80,16 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.country AS wtt_generation__key_region,
+    a.country AS td_losses__key_region,
+    a.country AS wtt_td_losses__key_region
+  FROM activity AS a
 ), factor_wtt_generation_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.wtt_generation__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_wtt_generation_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
@@ -168,8 +174,8 @@ WITH activity AS NOT MATERIALIZED (
     key_region
 ), factor_td_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.td_losses__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_td_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
@@ -254,8 +260,8 @@ WITH activity AS NOT MATERIALIZED (
     key_region
 ), factor_wtt_td_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.wtt_td_losses__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_wtt_td_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,

@@ -52,7 +52,7 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_car_keys AS NOT MATERIALIZED (
+), lookup_keys AS MATERIALIZED (
   SELECT DISTINCT
     CASE
       WHEN a.vehicle_class IN (
@@ -68,10 +68,26 @@ WITH activity AS NOT MATERIALIZED (
       )
       THEN 'WTT- cars (by market segment)'
       ELSE 'WTT- cars (by size)'
-    END AS key_level2,
-    COALESCE(a.vehicle_class, 'Average car') AS key_level3,
-    COALESCE(a.fuel, 'Unknown') AS key_column_text
+    END AS car__key_level2,
+    COALESCE(a.vehicle_class, 'Average car') AS car__key_level3,
+    COALESCE(a.fuel, 'Unknown') AS car__key_column_text,
+    COALESCE(a.vehicle_class, 'Average') AS motorbike__key_level3,
+    COALESCE(a.vehicle_class, 'Average (up to 3.5 tonnes)') AS van__key_level3,
+    COALESCE(a.fuel, 'Unknown') AS van__key_column_text,
+    CASE
+      WHEN a.vehicle = 'hgv_refrigerated'
+      THEN 'WTT- HGV refrigerated (all diesel)'
+      ELSE 'WTT- HGV (all diesel)'
+    END AS hgv__key_level2,
+    COALESCE(a.vehicle_class, 'All HGVs') AS hgv__key_level3,
+    COALESCE(a.laden, 'Average laden') AS hgv__key_column_text
   FROM activity AS a
+), factor_car_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.car__key_level2 AS key_level2,
+    s.car__key_level3 AS key_level3,
+    s.car__key_column_text AS key_column_text
+  FROM lookup_keys AS s
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
@@ -127,8 +143,8 @@ WITH activity AS NOT MATERIALIZED (
     key_column_text
 ), factor_motorbike_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.vehicle_class, 'Average') AS key_level3
-  FROM activity AS a
+    s.motorbike__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_motorbike_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -174,9 +190,9 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_van_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.vehicle_class, 'Average (up to 3.5 tonnes)') AS key_level3,
-    COALESCE(a.fuel, 'Unknown') AS key_column_text
-  FROM activity AS a
+    s.van__key_level3 AS key_level3,
+    s.van__key_column_text AS key_column_text
+  FROM lookup_keys AS s
 ), factor_van_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -226,14 +242,10 @@ WITH activity AS NOT MATERIALIZED (
     key_column_text
 ), factor_hgv_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    CASE
-      WHEN a.vehicle = 'hgv_refrigerated'
-      THEN 'WTT- HGV refrigerated (all diesel)'
-      ELSE 'WTT- HGV (all diesel)'
-    END AS key_level2,
-    COALESCE(a.vehicle_class, 'All HGVs') AS key_level3,
-    COALESCE(a.laden, 'Average laden') AS key_column_text
-  FROM activity AS a
+    s.hgv__key_level2 AS key_level2,
+    s.hgv__key_level3 AS key_level3,
+    s.hgv__key_column_text AS key_column_text
+  FROM lookup_keys AS s
 ), factor_hgv_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,

@@ -78,11 +78,18 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    COALESCE(a.supply, 'District heat and steam') AS wtt_heat__key_level3,
+    a.country AS wtt_heat__key_region,
+    a.country AS distribution_losses__key_region,
+    a.country AS wtt_distribution_losses__key_region
+  FROM activity AS a
 ), factor_wtt_heat_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.supply, 'District heat and steam') AS key_level3,
-    a.country AS key_region
-  FROM activity AS a
+    s.wtt_heat__key_level3 AS key_level3,
+    s.wtt_heat__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_wtt_heat_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -174,8 +181,8 @@ WITH activity AS NOT MATERIALIZED (
     key_region
 ), factor_distribution_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.distribution_losses__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_distribution_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
@@ -260,8 +267,8 @@ WITH activity AS NOT MATERIALIZED (
     key_region
 ), factor_wtt_distribution_losses_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.wtt_distribution_losses__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_wtt_distribution_losses_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,

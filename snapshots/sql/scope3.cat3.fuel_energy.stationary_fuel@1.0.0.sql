@@ -148,10 +148,17 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.fuel AS wtt_per_kwh__key_level3,
+    a.fuel AS wtt_per_litre__key_level3,
+    a.fuel AS wtt_per_m3__key_level3,
+    a.fuel AS wtt_per_tonne__key_level3
+  FROM activity AS a
 ), factor_wtt_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.wtt_per_kwh__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_wtt_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -200,8 +207,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_wtt_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.wtt_per_litre__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_wtt_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -246,8 +253,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_wtt_per_m3_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.wtt_per_m3__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_wtt_per_m3_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -288,8 +295,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_wtt_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.fuel AS key_level3
-  FROM activity AS a
+    s.wtt_per_tonne__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_wtt_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

@@ -264,3 +264,37 @@ def test_the_hand_made_pair_diffed_with_itself(db, hand_made):
     att = attribute(db, "h", m, m)
     assert att.change == 0 and all(v == 0 and n == 0 for _, v, n in att.causes)
     assert_adds_up(db, att)
+
+
+def test_each_run_is_read_once_whatever_the_statistics(db, tmp_path):
+    """The pairing is grouping, not a join: on results written a moment ago (no statistics),
+    a join of the two runs was planned as a nested loop that re-read one run per row of the
+    other (9 minutes for 20 000 rows). The plan's work — rows produced by every node, times its
+    loops — must stay linear in the activity rows, and each run's rows be scanned once."""
+    from ccf.engine.attribution import _pairs_statement, same_formulas
+    from ccf.engine.sql import render
+
+    a = LIB.resolve("scope2.electricity.location_based@1.0.0")
+    b = LIB.resolve("scope2.electricity.location_based@1.1.0")
+    header = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
+    rows = [f"E{i},A,2024-01-01,2024-01-31,{i % 97},kWh,{'GB' if i % 5 else 'FR'},," for i in range(3000)]
+    load(db, LIB, "big", "electricity", write_csv(tmp_path / "e.csv", header, *rows))
+    att = attribute(db, "big", a, b)
+    assert_adds_up(db, att)
+    params = {"run_a": att.a.run_id, "run_b": att.b.run_id, "methodology_a": a.id, "methodology_b": b.id,
+              "factor_set_a": att.a.factor_set, "factor_set_b": att.b.factor_set}
+    select = _pairs_statement(same_formulas(a, b)).expression
+    (plan,) = db.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + render(select), params).fetchone()[0]
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    every = list(nodes(plan["Plan"]))
+    scans = [(n["Relation Name"], n["Actual Loops"]) for n in every if n.get("Relation Name") in ("result", "excluded", "unmatched")]
+    assert len(scans) >= 6 and all(loops == 1 for _, loops in scans), scans
+    work = sum(n["Actual Rows"] * n["Actual Loops"] for n in every)
+    # linear: a few rows per node per activity row, plus the two factor sets compared once;
+    # a nested loop over the runs would be about len(rows) ** 2 = 9 000 000
+    assert work < 200 * len(rows), work

@@ -55,6 +55,10 @@ def test_usage_and_input_errors(cli_db, capsys):
     assert main(["diff", A, "scope2.electricity.location_based@1.0.0", "--dataset", "nw"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "cannot be paired row by row" in err and "Traceback" not in err
+    assert main(["diff", A, B, "--dataset", "nww"]) == 1
+    assert capsys.readouterr().err == "error: dataset 'nww' has no business_travel activity data; did you mean 'nw'?\n"
+    assert main(["diff", A, B, "--dataset", "elsewhere"]) == 1
+    assert "datasets with business_travel data: nw" in capsys.readouterr().err
 
 
 def test_the_html_page_is_self_contained_and_shows_the_json_figures(cli_db, tmp_path, capsys):

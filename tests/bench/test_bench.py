@@ -32,12 +32,12 @@ def test_generated_dataset_is_deterministic(tmp_path):
 
 def test_bench_smoke(db_url, monkeypatch, capsys):
     monkeypatch.setenv("CCF_DATABASE_URL", db_url)
-    assert main(["bench", "--rows", "2000", "--sample", "200", "--json"]) == 0
+    assert main(["bench", "--rows", "2000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in KEYS:
         assert key in out, key
     assert out["totals_identical"] is True
-    assert out["row_by_row"].startswith("extrapolated from a sample of ")
+    assert out["row_by_row"] == f"measured on all {out['rows_loaded']} rows"  # the default sample covers 2,000 rows
     assert out["rows_loaded"] + out["rows_rejected"] == 2000
     assert out["rows_rejected"] > 0  # the generator makes some rows the loader rejects
     per = {m["ref"]: m for m in out["methodologies"]}
@@ -46,20 +46,24 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
         assert m["identical"] is True
         totals = m["co2e_kg"]
         assert Decimal(totals["ccf"]) == Decimal(totals["handwritten"]) > 0
-        assert Decimal(totals["ccf_on_sample"]) == Decimal(totals["row_by_row_on_sample"])
-        assert 0 < m["row_by_row_sample_rows"] < m["rows_loaded"]
+        assert Decimal(totals["ccf_on_sample"]) == Decimal(totals["row_by_row_on_sample"]) == Decimal(totals["ccf"])
         excluded, unmatched = m["excluded_unmatched"]["ccf"]
         assert m["excluded_unmatched"]["handwritten"] == [excluded, unmatched]
         assert unmatched > 0  # some rows match no factor or rule
     assert Decimal(out["total_co2e_kg"]) == sum(Decimal(m["co2e_kg"]["ccf"]) for m in per.values())
 
 
-def test_bench_cleans_up(db_url, monkeypatch, capsys):
+def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
     import psycopg
 
     monkeypatch.setenv("CCF_DATABASE_URL", db_url)
-    assert main(["bench", "--rows", "40", "--json"]) == 0
-    capsys.readouterr()
+    assert main(["bench", "--rows", "400", "--sample", "40", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["totals_identical"] is True
+    sampled = sum(m["row_by_row_sample_rows"] for m in out["methodologies"])
+    assert out["row_by_row"] == f"extrapolated from a sample of {sampled} rows" and 0 < sampled < out["rows_loaded"]
+    for m in out["methodologies"]:
+        assert Decimal(m["co2e_kg"]["ccf_on_sample"]) == Decimal(m["co2e_kg"]["row_by_row_on_sample"])
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
         assert conn.execute("SELECT COUNT(*) FROM ccf.result").fetchone() == (0,)

@@ -265,3 +265,22 @@ def test_northwind_ledger_in_eur_gbp_usd_chf(db, lib):
         "PSC-UK-PAINT-2023": "no price index for USD in 2023 in rate table org-us-price-index",
     }
     assert report.co2e_kg == Decimal("7710.26376")
+
+
+def test_rates_commands_list_show_and_load_an_organisation_table(db_url, monkeypatch, capsys):
+    from ccf.engine.cli import main
+
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    args = ["rates", "load", str(TEST_INDEX), "--id", "org-us-price-index", "--kind", "price_index",
+            "--publisher", "TEST fixture, not published data", "--title", "test", "--edition", "test",
+            "--basis", "annual", "--licence", "test only", "--index-base", "2022=100"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("installed org-us-price-index: 3 rates, sha256 ")
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("already installed org-us-price-index")
+    assert main(["rates", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "frb-g5a-2024" in listed and "org-us-price-index" in listed
+    assert main(["rates", "show", "frb-g5a-2024"]) == 0
+    assert "  EUR 2023  1.0817   (line 9)" in capsys.readouterr().out
+    assert main(["rates", "show", "nope"]) == 1

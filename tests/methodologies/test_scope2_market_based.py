@@ -257,3 +257,15 @@ def test_explain_and_verify_a_market_based_run(db, market):
     v = verify(db, rep.run_id, LIB)
     assert v.identical, v.problems
     assert v.checked["instrument_allocation"] == 6
+
+
+def test_dual_reporting_never_adds_the_two_bases(db, tmp_path):
+    """A run with both methods: the total is Scope 2 location-based; market-based is beside it."""
+    dataset, _ = _run(db, tmp_path)
+    both = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0"), LIB.resolve(REF)])
+    loc, mb = (next(m for m in both.methodologies if m.method == k) for k in ("location-based", "market-based"))
+    assert both.co2e_kg == loc.co2e_kg
+    assert both.scope2_by_basis() == {"location-based": loc.co2e_kg, "market-based": mb.co2e_kg}
+    summary = both.to_json()
+    assert summary["by_scope_category"] == {"scope2": summary["total_co2e_kg"]}
+    assert set(summary["scope2_by_basis"]) == {"location-based", "market-based"}
