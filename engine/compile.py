@@ -144,9 +144,10 @@ class ExpressionCompiler:
         return exp.Neg(this=self.operand(n.operand))
 
     def visit_Rescale(self, n: ir.Rescale) -> exp.Expression:
-        if is_terminating(n.ratio):
-            return scale_sql(self.operand(n.operand), n.ratio)
-        return scale_sql(self(n.operand), n.ratio)
+        operand = self.operand(n.operand) if is_terminating(n.ratio) else self(n.operand)
+        if _integral(n.operand):  # e.g. min(1e3, 1e3) in a unit: never integer multiplication
+            operand = exp.Cast(this=operand, to=exp.DataType.build("NUMERIC"))
+        return scale_sql(operand, n.ratio)
 
     def visit_Compare(self, n: ir.Compare) -> exp.Expression:
         cls = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[n.op]
@@ -194,6 +195,12 @@ def _integral(node: ir.Node) -> bool:
         return _integral(node.value)
     if isinstance(node, ir.Neg):
         return _integral(node.operand)
+    if isinstance(node, ir.Func) and node.name in ("min", "max", "abs"):
+        return all(_integral(a) for a in node.args)  # LEAST/GREATEST/ABS of integers are integers
+    if isinstance(node, ir.Coalesce):
+        return _integral(node.left) and _integral(node.right)
+    if isinstance(node, ir.IfThen):
+        return _integral(node.then) and _integral(node.otherwise)
     return isinstance(node, ir.Const) and "." not in format(node.value, "f")
 
 

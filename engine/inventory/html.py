@@ -205,6 +205,20 @@ def _coverage(cov: dict) -> str:
     return "".join(out)
 
 
+def _unallocated(rows: list[dict]) -> str:
+    """Market-based Scope 2: contractual instrument volume not allocated (exact, not rounded)."""
+    if not rows:
+        return ""
+    out = ["<h2>Contractual instruments not allocated to consumption (not in any total)</h2><table>",
+           _head(("run", True), ("methodology", False), ("instrument", False), ("entity", False), ("quantity", True),
+                 ("unallocated", True), ("unit", False), ("reason", False))]
+    for r in rows:
+        out.append("<tr>" + "".join(_text(r[k]) for k in ("run_id", "methodology", "instrument", "entity", "quantity",
+                                                          "unallocated", "unit", "reason")) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
 def _base_year(by: dict, bases: list[str]) -> str:
     out = ["<h2>Base year</h2>",
            f'<p class="meta">Base-year runs {escape(", ".join(map(str, by["runs"])))} '
@@ -279,6 +293,7 @@ def to_html(doc: dict) -> str:
     if not doc["outside_scopes"]["rows"]:
         body.append('<p class="note">No result row of these runs is labelled biogenic.</p>')
     body.append(_coverage(doc["coverage"]))
+    body.append(_unallocated(doc.get("unallocated_instruments") or []))
     if doc["base_year"]:
         body.append(_base_year(doc["base_year"], bases))
     body.append("<h2>Methodologies</h2><table>" + _head(("run", True), ("dataset", False), ("methodology", False), ("version", False),

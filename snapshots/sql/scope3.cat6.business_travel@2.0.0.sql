@@ -52,11 +52,25 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.service AS flight__key_level3,
+    COALESCE(a.cabin_class, 'Average passenger') AS flight__key_level4,
+    CASE
+      WHEN a.mode = 'rail'
+      THEN 'Rail'
+      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
+    END AS land_passenger__key_level2,
+    a.service AS land_passenger__key_level3,
+    COALESCE(a.service, 'Average (all passenger)') AS ferry__key_level3,
+    COALESCE(a.service, 'Average car') AS car__key_level3,
+    COALESCE(a.fuel, 'Unknown') AS car__key_column_text
+  FROM activity AS a
 ), factor_flight_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.service AS key_level3,
-    COALESCE(a.cabin_class, 'Average passenger') AS key_level4
-  FROM activity AS a
+    s.flight__key_level3 AS key_level3,
+    s.flight__key_level4 AS key_level4
+  FROM lookup_keys AS s
 ), factor_flight_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -113,13 +127,9 @@ WITH activity AS NOT MATERIALIZED (
     key_level4
 ), factor_land_passenger_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    CASE
-      WHEN a.mode = 'rail'
-      THEN 'Rail'
-      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
-    END AS key_level2,
-    a.service AS key_level3
-  FROM activity AS a
+    s.land_passenger__key_level2 AS key_level2,
+    s.land_passenger__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_land_passenger_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
@@ -174,8 +184,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_ferry_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.service, 'Average (all passenger)') AS key_level3
-  FROM activity AS a
+    s.ferry__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_ferry_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -224,9 +234,9 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_car_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.service, 'Average car') AS key_level3,
-    COALESCE(a.fuel, 'Unknown') AS key_column_text
-  FROM activity AS a
+    s.car__key_level3 AS key_level3,
+    s.car__key_column_text AS key_column_text
+  FROM lookup_keys AS s
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

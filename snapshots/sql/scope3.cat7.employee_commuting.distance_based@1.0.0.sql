@@ -107,11 +107,23 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    COALESCE(a.service, 'Average car') AS car__key_level3,
+    COALESCE(a.fuel, 'Unknown') AS car__key_column_text,
+    COALESCE(a.service, 'Average') AS motorbike__key_level3,
+    CASE
+      WHEN a.mode = 'rail'
+      THEN 'Rail'
+      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
+    END AS public_transport__key_level2,
+    a.service AS public_transport__key_level3
+  FROM activity AS a
 ), factor_car_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.service, 'Average car') AS key_level3,
-    COALESCE(a.fuel, 'Unknown') AS key_column_text
-  FROM activity AS a
+    s.car__key_level3 AS key_level3,
+    s.car__key_column_text AS key_column_text
+  FROM lookup_keys AS s
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -161,8 +173,8 @@ WITH activity AS NOT MATERIALIZED (
     key_column_text
 ), factor_motorbike_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.service, 'Average') AS key_level3
-  FROM activity AS a
+    s.motorbike__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_motorbike_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -208,13 +220,9 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_public_transport_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    CASE
-      WHEN a.mode = 'rail'
-      THEN 'Rail'
-      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
-    END AS key_level2,
-    a.service AS key_level3
-  FROM activity AS a
+    s.public_transport__key_level2 AS key_level2,
+    s.public_transport__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_public_transport_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,

@@ -152,10 +152,18 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.country AS grid__key_region,
+    a.carrier AS fuel_per_kwh__key_level3,
+    a.carrier AS fuel_per_m3__key_level3,
+    a.carrier AS fuel_per_litre__key_level3,
+    a.carrier AS fuel_per_tonne__key_level3
+  FROM activity AS a
 ), factor_grid_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.country AS key_region
-  FROM activity AS a
+    s.grid__key_region AS key_region
+  FROM lookup_keys AS s
 ), factor_grid_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_region,
@@ -240,8 +248,8 @@ WITH activity AS NOT MATERIALIZED (
     key_region
 ), factor_fuel_per_kwh_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.carrier AS key_level3
-  FROM activity AS a
+    s.fuel_per_kwh__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_fuel_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -290,8 +298,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_fuel_per_m3_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.carrier AS key_level3
-  FROM activity AS a
+    s.fuel_per_m3__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_fuel_per_m3_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -332,8 +340,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_fuel_per_litre_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.carrier AS key_level3
-  FROM activity AS a
+    s.fuel_per_litre__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_fuel_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -378,8 +386,8 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_fuel_per_tonne_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.carrier AS key_level3
-  FROM activity AS a
+    s.fuel_per_tonne__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_fuel_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,

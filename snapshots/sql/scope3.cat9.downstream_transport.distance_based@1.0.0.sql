@@ -91,15 +91,25 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_road_keys AS NOT MATERIALIZED (
+), lookup_keys AS MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.vehicle, 'HGV (all diesel)') AS key_level2,
+    COALESCE(a.vehicle, 'HGV (all diesel)') AS road__key_level2,
     COALESCE(
       a.vehicle_class,
       CASE WHEN a.vehicle = 'Vans' THEN 'Average (up to 3.5 tonnes)' ELSE 'All HGVs' END
-    ) AS key_level3,
-    COALESCE(a.load, CASE WHEN a.vehicle = 'Vans' THEN 'Unknown' ELSE 'Average laden' END) AS key_column_text
+    ) AS road__key_level3,
+    COALESCE(a.load, CASE WHEN a.vehicle = 'Vans' THEN 'Unknown' ELSE 'Average laden' END) AS road__key_column_text,
+    a.vehicle_class AS air__key_level3,
+    COALESCE(a.vehicle, 'Cargo ship') AS sea__key_level2,
+    a.vehicle_class AS sea__key_level3,
+    COALESCE(a.size, 'Average') AS sea__key_level4
   FROM activity AS a
+), factor_road_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.road__key_level2 AS key_level2,
+    s.road__key_level3 AS key_level3,
+    s.road__key_column_text AS key_column_text
+  FROM lookup_keys AS s
 ), factor_road_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,
@@ -198,8 +208,8 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
 ), factor_air_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    a.vehicle_class AS key_level3
-  FROM activity AS a
+    s.air__key_level3 AS key_level3
+  FROM lookup_keys AS s
 ), factor_air_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level3,
@@ -249,10 +259,10 @@ WITH activity AS NOT MATERIALIZED (
     key_level3
 ), factor_sea_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
-    COALESCE(a.vehicle, 'Cargo ship') AS key_level2,
-    a.vehicle_class AS key_level3,
-    COALESCE(a.size, 'Average') AS key_level4
-  FROM activity AS a
+    s.sea__key_level2 AS key_level2,
+    s.sea__key_level3 AS key_level3,
+    s.sea__key_level4 AS key_level4
+  FROM lookup_keys AS s
 ), factor_sea_ranked AS NOT MATERIALIZED (
   SELECT
     k.key_level2,

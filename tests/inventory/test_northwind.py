@@ -90,3 +90,21 @@ def test_entities_without_rows_and_coverage_are_reported(northwind):
     electricity = cov["scope2.electricity.location_based"]  # 26 rows in the file: 4 unmatched (German), 3 rejected
     assert (electricity["unmatched_percent"], electricity["rejected_percent"]) == ("15.4", "11.5")
     assert doc["coverage"]["total"]["rows_unknown_entity"] == 0
+
+
+def test_market_based_instruments_and_biogenic_co2_in_the_report(northwind):
+    """The sample's real market-based run beside location-based, its unallocated certificates,
+    and the bioenergy methodology's biogenic CO2 outside the scopes."""
+    conn, run_id, report = northwind
+    doc = report_document(build_inventory(conn, [run_id], "operational-control", "northwind-2024"))
+    assert doc["bases"] == ["location-based", "market-based"]
+    assert Decimal(doc["totals"]["market-based"]["co2e_kg"]) < Decimal(doc["totals"]["location-based"]["co2e_kg"])
+    unallocated = {r["instrument"]: (r["unallocated"], r["unit"], r["reason_code"]) for r in doc["unallocated_instruments"]}
+    assert unallocated == {
+        "GO-NW-DE-2024-B": ("17.07", "MWh", "surplus"),  # 250 MWh of GOs, 232.93 MWh consumed in Berlin
+        "GO-NW-DE-2024-NL": ("50", "MWh", "market_boundary"),
+        "REGO-NW-MFG-2022-OLD": ("200", "MWh", "vintage"),
+    }
+    (biogenic,) = doc["outside_scopes"]["rows"]
+    assert biogenic["label"] == "CO2 (biogenic)"
+    assert biogenic["values"]["location-based"]["co2e_t"] == "82.610"  # 71,280.15 + 7,648 + 3,681.87 kg

@@ -669,6 +669,22 @@ rules:
 """, ONE_ROW)
 
 
+def test_fixed_unit_conversion_of_an_integer_function_is_numeric(conn, folder, rel_gen):
+    """Found by the generated-methodology test: min(1e3, 1e3) compared with 3 therm / 7 Btu was
+    rescaled as LEAST(1000, 1000) * 45359237, an integer product that overflowed."""
+    run_text(conn, folder, rel_gen, GRID + """\
+rules:
+  - id: odd
+    where: min(1e3, 1e3) == (3 therm / 7 Btu)
+    exclude: never true
+  - id: r
+    where: max(2, abs(-3)) * 1 GJ > 1000000 kWh
+    exclude: never true either
+  - id: rest
+    emissions: energy * grid
+""", ONE_ROW)
+
+
 def test_fixed_negated_literal_multiplies_as_numeric(conn, folder, rel_gen):
     run_text(conn, folder, rel_gen, GRID + """\
 rules:
