@@ -10,13 +10,13 @@ geometry is computed with exact fractions and rounded to 0.1 px (no floating poi
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from fractions import Fraction
 from html import escape
 from typing import Any, Iterator, Sequence
 
 from ccf.engine.attribution import CAUSE_LABELS, CAUSES
+from ccf.engine.html_table import count_cell as _count, data_figure as _fig, header_row as _head, text_cell as _text
 from ccf.engine.inventory.rounding import round_fraction
 from ccf.engine.report import display_kg
 
@@ -44,28 +44,12 @@ code { font-size: .9em; } svg { display: block; margin: .5rem 0 1rem; } svg text
 """
 
 
-def _fig(path: Sequence[Any]) -> str:
-    return escape(json.dumps(list(path), ensure_ascii=False), quote=True)
-
-
 def _kg(text: str | None) -> str:
     return "" if text is None else display_kg(Decimal(text))
 
 
 def _num(path: Sequence[Any], text: str | None) -> str:
     return f'<td class="num" data-figure="{_fig(path)}">{escape(_kg(text))}</td>'
-
-
-def _count(path: Sequence[Any], n: int) -> str:
-    return f'<td class="num" data-figure="{_fig(path)}">{n}</td>'
-
-
-def _text(value: Any) -> str:
-    return f"<td>{escape('' if value is None else str(value))}</td>"
-
-
-def _head(*cols: tuple[str, bool]) -> str:
-    return "<tr>" + "".join(f'<th class="num">{escape(c)}</th>' if n else f"<th>{escape(c)}</th>" for c, n in cols) + "</tr>"
 
 
 def figures(doc: dict) -> Iterator[tuple[tuple[Any, ...], str]]:

@@ -8,12 +8,12 @@ test can read the rendered page and compare each figure with the JSON report.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from fractions import Fraction
 from html import escape
-from typing import Any, Sequence
+from typing import Sequence
 
+from ccf.engine.html_table import count_cell as _count, data_figure as _fig, header_row as _head, text_cell as _text
 from ccf.engine.inventory.presentation import APPROACH_TITLES, basis_label
 from ccf.engine.inventory.rounding import grouped, round_fraction
 
@@ -41,25 +41,9 @@ svg { display: block; margin: .5rem 0 1rem; } svg text { font: 12px system-ui, s
 """
 
 
-def _fig(path: Sequence[str]) -> str:
-    return escape(json.dumps(list(path), ensure_ascii=False), quote=True)
-
-
 def _num(path: Sequence[str], text: str | None, suffix: str = "") -> str:
     shown = grouped(text) + (suffix if text is not None else "")
     return f'<td class="num" data-figure="{_fig(path)}">{escape(shown)}</td>'
-
-
-def _count(path: Sequence[str], value: int) -> str:
-    return f'<td class="num" data-figure="{_fig(path)}">{value}</td>'
-
-
-def _text(value: Any) -> str:
-    return f"<td>{escape('' if value is None else str(value))}</td>"
-
-
-def _head(*cols: tuple[str, bool]) -> str:
-    return "<tr>" + "".join(f'<th class="num">{escape(c)}</th>' if num else f"<th>{escape(c)}</th>" for c, num in cols) + "</tr>"
 
 
 # --- charts ------------------------------------------------------------------------------
