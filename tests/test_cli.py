@@ -123,6 +123,8 @@ def test_demo_json_on_a_real_database(cli_db, capsys):
     assert all(m["reconciliation"]["balanced"] for m in run["methodologies"])
     assert all(isinstance(m["co2e_kg"], str) for m in run["methodologies"])
     assert sum(l["rows_rejected"] for l in out["loads"]) == 5
+    # the demo dataset is created with the Northwind sample's reporting year
+    assert {l["period"] for l in out["loads"]} == {"2024-01-01..2024-12-31"}
     # a second demo reuses the loaded data and computes the same numbers
     assert main(["demo", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)

@@ -356,20 +356,6 @@ def test_a_dataset_without_a_period_accepts_any_dates(conn, lib, dataset, tmp_pa
     assert_run_balances(conn, lib, dataset, rows_in=5)
 
 
-def test_the_demo_dataset_has_the_reporting_period_2024(conn):
-    """ccf demo creates its dataset with the Northwind sample's reporting year."""
-    from ccf.engine.api import demo
-    from ccf.engine.load import Dataset, dataset_info
-    from ccf.engine.sql import Executor
-
-    name = unique("demo")
-    result = demo(conn, dataset=name)
-    assert dataset_info(Executor(conn), name) == Dataset(name, YEAR_2024, None)
-    conn.rollback()
-    assert result.loads and all(load.period == YEAR_2024 for load in result.loads)
-    assert all(m.reconciliation.balanced for m in result.report.methodologies)
-
-
 # --- entities of the organisation ------------------------------------------------------------
 
 ENTITIES = ["entity,name,parent,equity_share,financial_control,operational_control",
