@@ -631,13 +631,23 @@ def check_methodology(
             ck.error("E501", str(exc), doc.span(path + ("per",)), suggestion=_unit_hint(exc))
             ck.failed.add(name)
             continue
-        if fset is not None:
-            known = set(fset.attributes)
+        lset = fset
+        if lk.factor_set is not None:  # this lookup reads another set (e.g. the organisation's residual mix)
+            lset = factor_sets.get(lk.factor_set)
+            if lset is None:
+                ck.error(
+                    "E601", f"unknown factor set '{lk.factor_set}' in factor '{name}'", doc.span(path + ("factor_set",)),
+                    suggestion=did_you_mean(lk.factor_set, factor_sets) or "factor sets: " + ", ".join(sorted(factor_sets)),
+                )
+                ck.failed.add(name)
+                continue
+        if lset is not None:
+            known = set(lset.attributes)
             for attr in [*lk.select, *lk.match]:
                 if attr not in known:
                     sub = "select" if attr in lk.select else "match"
                     ck.error(
-                        "E602", f"factor set '{fset.id}' has no attribute '{attr}'", doc.key_span(path + (sub, attr)),
+                        "E602", f"factor set '{lset.id}' has no attribute '{attr}'", doc.key_span(path + (sub, attr)),
                         suggestion=did_you_mean(attr, known) or "attributes: " + ", ".join(sorted(known)),
                     )
         match_nodes = []
@@ -653,7 +663,7 @@ def check_methodology(
                 ck.error("E503", f"a match key is compared with factor text, but this is {node.type}", node.span)
                 continue
             match_nodes.append((attr, node))
-        fallback: dict[str, ir.Node | None] = {"region": None, "year": None}
+        fallback: dict[str, ir.Node | str | None] = {"region": None, "year": None}
         for key, want in (("region", "text"), ("year", "quantity")):
             text = getattr(lk, key)
             tree = ck.parse(text, path + (key,)) if text is not None else None
@@ -668,8 +678,9 @@ def check_methodology(
                 ck.error("E503", f"a lookup's {key} must be {wanted}, but this is {node.type}", node.span)
                 continue
             fallback[key] = node
-        gas_units = dict(fset.gas_units) if fset is not None else {g: "kgCO2e" for g in GASES}
+        gas_units = dict(lset.gas_units) if lset is not None else {g: "kgCO2e" for g in GASES}
         scope.lookups[name] = _Lookup(name, ir.quantity(per.dimension), per.scale, gas_units)
+        fallback["factor_set"] = lk.factor_set
         lookups.append(
             (name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, doc.key_span(path), fallback)
         )
@@ -736,7 +747,7 @@ def check_methodology(
     ir_lookups = tuple(
         ir.FactorLookup(
             name, select, match, per, tuple(sorted(scope.lookups[name].used)),
-            region=fb["region"], year=fb["year"], span=lspan,
+            region=fb["region"], year=fb["year"], factor_set=fb["factor_set"], span=lspan,
         )
         for name, select, match, per, lspan, fb in lookups
     )

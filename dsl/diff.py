@@ -197,6 +197,10 @@ def _lookups(a: ir.Methodology, b: ir.Methodology) -> list[Change]:
         for attr in ("region", "year"):
             if getattr(x, attr) != getattr(y, attr):
                 out.append(Change("fallback changed", f"{subject}: {attr}", _expr(getattr(x, attr)), _expr(getattr(y, attr))))
+        if x.factor_set != y.factor_set:  # None: the methodology's own factor set
+            out.append(Change("factor set of lookup changed", f"{subject}: factor set",
+                              Side(x.factor_set or f"{a.factor_set} (the methodology's)", x.span),
+                              Side(y.factor_set or f"{b.factor_set} (the methodology's)", y.span)))
     return out
 
 

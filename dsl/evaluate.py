@@ -301,7 +301,9 @@ class RecordsResolver:
     ``region`` and ``year`` are the set's defaults for records without their own (as the
     factor store writes them); ``regions`` is the hierarchy as (region, ancestor, depth)
     rows (``engine.factors.regions.closure``); a region it does not list has only itself and
-    WORLD above it.
+    WORLD above it. It answers the lookups of the methodology's own set; a lookup that names
+    another set (``factor_set:``) finds nothing here, as in a database without that set
+    (``FactorSetsResolver`` answers several sets).
     """
 
     def __init__(
@@ -324,6 +326,8 @@ class RecordsResolver:
         return self._chains.get(code) or _itself_and_world(code)
 
     def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None:
+        if lookup.factor_set is not None:  # another set, which these records are not
+            return None
         # resolved once per distinct key, as the SQL does (factor_<lookup>_keys)
         memo = (id(lookup), keys)
         if memo not in self._memo:
@@ -333,6 +337,26 @@ class RecordsResolver:
                 default_region=self._region, default_year=self._year, ancestors=self.ancestors,
             )
         return self._memo[memo]
+
+
+class FactorSetsResolver:
+    """A ``FactorResolver`` over several factor sets: a lookup's own ``factor_set`` is answered
+    by that set's resolver (an absent set finds nothing, as when it is not installed), every
+    other lookup by the methodology's set (``default``)."""
+
+    def __init__(self, default: FactorResolver, others: Mapping[str, FactorResolver]):
+        self._default, self._others = default, dict(others)
+        self._plain: dict[int, tuple[ir.FactorLookup, ir.FactorLookup]] = {}  # the lookup as its own set sees it
+
+    def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None:
+        if lookup.factor_set is None:
+            return self._default.resolve(lookup, keys)
+        other = self._others.get(lookup.factor_set)
+        if other is None:
+            return None
+        if id(lookup) not in self._plain:  # one object per lookup: resolvers memoise by identity
+            self._plain[id(lookup)] = (lookup, dataclasses.replace(lookup, factor_set=None))
+        return other.resolve(self._plain[id(lookup)][1], keys)
 
 
 # --- expressions ------------------------------------------------------------------------
@@ -698,7 +722,7 @@ def evaluate_rows(
 
 __all__ = [
     "EXACT", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
-    "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result", "RowOutcome", "Unmatched",
+    "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result", "RowOutcome", "Unmatched",
     "div", "evaluate", "evaluate_row", "evaluate_rows", "factor_refs", "lookup_keys", "numeric_text", "resolve_factor",
     "round_half_away", "scale",
 ]

@@ -264,6 +264,9 @@ class FactorLookup(Spanned):
     gases: tuple[str, ...]  # gases referenced by the rules
     region: Node | None = None
     year: Node | None = None
+    # another factor set than the methodology's (e.g. the organisation's residual mix); None:
+    # the methodology's own ``factor_set``
+    factor_set: str | None = None
 
 
 @dataclass(frozen=True)

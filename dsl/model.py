@@ -96,6 +96,11 @@ class FactorLookupSpec(Strict):
     year: Expression | None = Field(
         None, description="the row's year (e.g. year(period_start)); falls back to the latest earlier factor year"
     )
+    factor_set: str | None = Field(
+        None,
+        description="read this lookup's factors from another factor set than the methodology's (e.g. the "
+        "organisation's residual mix, org-residual-mix); a set that is not installed finds no factor",
+    )
     description: str | None = None
 
     @model_validator(mode="after")

@@ -11,12 +11,12 @@ from typing import Callable, Sequence
 import psycopg
 
 from ccf.dsl import ir
+from ccf.dsl.check import FactorSetSignature
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.library import Library
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.database import connect
 from ccf.engine.factors.catalog import shipped_editions
-from ccf.engine.factors.model import FactorSetEdition
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import LoadReport, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate
@@ -34,9 +34,12 @@ def methodologies_dir() -> Path:
 
 
 @cache
-def factor_signatures() -> dict[str, FactorSetEdition]:
-    """What the checker needs of each shipped factor-set edition (parsed once per process)."""
-    return {set_id: load()[0] for set_id, load in shipped_editions().items()}
+def factor_signatures() -> dict[str, FactorSetSignature]:
+    """What the checker needs of each shipped factor-set edition (parsed once per process), and
+    of the sets an organisation supplies under a fixed id (``org-residual-mix``)."""
+    from ccf.engine.factors.residual_mix import organisation_signatures
+
+    return {**organisation_signatures(), **{set_id: load()[0] for set_id, load in shipped_editions().items()}}
 
 
 def library(root: Path | None = None) -> Library:

@@ -12,7 +12,8 @@ A methodology always compiles to the same six statements, whatever the row count
 5. ``reconcile`` SELECT the counts that must balance.
 6. ``cleanup``   DROP TABLE ccf_eval.
 
-Bound parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
+Bound parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s, and %(factor_set_id__<lookup>)s for
+a lookup that reads another factor set (``lookup_set_params``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class CompiledMethodology:
             f"-- {m.title}",
             f"-- content hash sha256:{m.content_hash}",
             f"-- activity type {m.activity.id}; factor set {m.factor_set}; GWP {m.gwp}",
-            "-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s",
+            "-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s"
+            + "".join(f", %({p})s ({s})" for p, s in lookup_set_params(m).items()),
         ]
         body = [f"\n-- [{i}] {name}\n{render(tree)};" for i, (name, tree) in enumerate(self.statements(), 1)]
         return "\n".join(head) + "\n" + "\n".join(body) + "\n"
@@ -75,6 +77,22 @@ def activity_table_name(activity_type: str) -> str:
 
 def _lookup_col(lookup: str, gas: str, suffix: str = "") -> str:
     return f"{lookup}__{gas.lower()}{suffix}"
+
+
+def _set_param(lk: ir.FactorLookup) -> str:
+    """The bound parameter holding the ccf.factor_set key of the set a lookup reads."""
+    return "factor_set_id" if lk.factor_set is None else f"factor_set_id__{lk.name}"
+
+
+def lookup_set_params(m: ir.Methodology) -> dict[str, str]:
+    """Bound parameter -> factor-set id, for each used lookup that reads another factor set than
+    the methodology's (``factor_set:`` on the lookup); the run binds each to the installed
+    edition's key, or to NULL when the set is not installed (the lookup then finds nothing)."""
+    return {_set_param(lk): lk.factor_set for lk in m.lookups if lk.factor_set is not None and lk.gases}
+
+
+def _reads_other_sets(m: ir.Methodology) -> bool:
+    return any(lk.factor_set is not None and lk.gases for lk in m.lookups)
 
 
 # --- expressions ------------------------------------------------------------------------
@@ -328,7 +346,7 @@ def _lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, e
         ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))))
 
     conds: list[exp.Expression] = [
-        exp.EQ(this=column("factor_set_id", f), expression=param("factor_set_id")),
+        exp.EQ(this=column("factor_set_id", f), expression=param(_set_param(lk))),
         exp.EQ(this=column("dimension", "fu"), expression=text(dimension_key(per.dimension))),
         exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
     ]
@@ -627,6 +645,14 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
                 return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("TEXT[]", dialect="postgres"))
             return exp.Array(expressions=[column(_lookup_col(lk, g2, "_id"), "r") for lk, g2 in refs])
 
+        def factor_set(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
+            em = next((e for e in rule.emissions if e.gas == gas), None)
+            sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
+            used = list(dict.fromkeys(sets[r.lookup] for r in factor_refs(em.value))) if em is not None else []
+            return text(" | ".join(used)) if used and used != [m.factor_set] else None
+
+        if _reads_other_sets(m):  # provenance: the set of this gas's factors, when not the methodology's
+            select.append(exp.alias_(_by_rule(m, factor_set, default=_typed_null("TEXT")), f"{g}_factor_set"))
         select += [
             exp.alias_(_by_rule(m, gas_kg, default=_typed_null("NUMERIC")), f"{g}_kg"),
             exp.alias_(_by_rule(m, gwp, default=_typed_null("NUMERIC")), f"{g}_gwp"),
@@ -712,7 +738,9 @@ def _results(m: ir.Methodology) -> exp.Expression:
     gases = _gases(m)
     # with no gas (every rule excludes) one row of typed nulls, which the co2e_kg filter drops:
     # VALUES cannot be empty, and no row can have the outcome 'result' anyway
-    no_gas = exp.Tuple(expressions=[_typed_null(t) for t in ("TEXT", "NUMERIC", "NUMERIC", "NUMERIC", "TEXT[]", "TEXT")])
+    other_sets = _reads_other_sets(m)  # a lookup reads another factor set: each row names its set
+    value_cols = ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", *(("factor_set",) if other_sets else ()))
+    no_gas = exp.Tuple(expressions=[_typed_null(t) for t in ("TEXT", "NUMERIC", "NUMERIC", "NUMERIC", "TEXT[]", "TEXT", "TEXT")[: len(value_cols)]])
     rows = exp.Values(
         expressions=[
             exp.Tuple(
@@ -723,11 +751,12 @@ def _results(m: ir.Methodology) -> exp.Expression:
                     column(f"{gas.lower()}_co2e_kg", "e"),
                     column(f"{gas.lower()}_factor_ids", "e"),
                     column(f"{gas.lower()}_match_level", "e"),
+                    *([column(f"{gas.lower()}_factor_set", "e")] if other_sets else []),
                 ]
             )
             for gas in gases
         ] or [no_gas],
-        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level")]),
+        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in value_cols]),
     )
     target_cols = [
         "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
@@ -751,6 +780,9 @@ def _results(m: ir.Methodology) -> exp.Expression:
     if m.instruments is not None:  # each part names the instrument it used
         target_cols.append("instrument_id")
         q = q.select(column("instrument_id", "e"))
+    if other_sets:  # NULL: the methodology's own factor set (ccf.result_provenance)
+        target_cols.append("factor_set")
+        q = q.select(column("factor_set", "g"))
     return _insert("result", target_cols, q)
 
 
@@ -783,7 +815,9 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
     for lk in m.lookups:
         fixed = ", ".join(f"{a} = '{v}'" for a, v in lk.select)
         for kind, template in reasons.items():
-            parts: list[exp.Expression] = [text(template.format(lk.name) + f" in {m.factor_set} per {lk.per} ({fixed}")]
+            parts: list[exp.Expression] = [
+                text(template.format(lk.name) + f" in {lk.factor_set or m.factor_set} per {lk.per} ({fixed}")
+            ]
             for col, _ in _key_columns(lk):  # the row's own key values, as the lookup saw them
                 name = col[4:]
                 key = column(_lookup_col(lk.name, "key", f"_{name}"), "e")

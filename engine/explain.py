@@ -118,16 +118,29 @@ def _activity_row(ex: Executor, m: ir.Methodology, dataset: str, activity_id: st
 _RESOLVERS: dict[tuple[str, str], ev.RecordsResolver] = {}
 
 
-def _resolver(ex: Executor, m: ir.Methodology) -> ev.RecordsResolver:
-    """A resolver over the installed edition's factors; an installed edition never changes, so
-    it is read once per process and edition checksum."""
+def _resolver(ex: Executor, m: ir.Methodology) -> ev.FactorResolver:
+    """A resolver over the installed edition's factors, and over each other set a lookup reads
+    (``factor_set:`` on the lookup; a set that is not installed finds nothing, as in the run)."""
+    default = _set_resolver(ex, m.factor_set)
+    if default is None:
+        raise CcfError(f"factor set {m.factor_set} is not installed")
+    others = {lk.factor_set for lk in m.lookups if lk.factor_set is not None}
+    if not others:
+        return default
+    found = {s: r for s in sorted(others) if (r := _set_resolver(ex, s)) is not None}
+    return ev.FactorSetsResolver(default, found)
+
+
+def _set_resolver(ex: Executor, set_id: str) -> ev.RecordsResolver | None:
+    """A resolver over one installed edition's factors (None: not installed); an installed
+    edition never changes, so it is read once per process and edition checksum."""
     fs = ex.one(
         exp.select(column("factor_set_id"), column("sha256")).from_(table("factor_set"))
-        .where(exp.EQ(this=column("set_id"), expression=text(m.factor_set)))
+        .where(exp.EQ(this=column("set_id"), expression=text(set_id)))
     )
     if fs is None:
-        raise CcfError(f"factor set {m.factor_set} is not installed")
-    key = (m.factor_set, fs[1])
+        return None
+    key = (set_id, fs[1])
     if key not in _RESOLVERS:
         rows = ex.rows(
             exp.select(*[column(c) for c in ("factor_id", "unit", "gas", "value", "attributes", "region", "factor_year")])
@@ -213,7 +226,7 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
             if got is None or got.candidates == 0:
                 continue
             lines.append(
-                f"factor {lk.name}.{gas.lower()}: {m.factor_set} factor {got.factor_id}, match level {got.match_level}"
+                f"factor {lk.name}.{gas.lower()}: {lk.factor_set or m.factor_set} factor {got.factor_id}, match level {got.match_level}"
             )
     lines += conversion_lines
     if isinstance(outcome, ev.Excluded):
@@ -288,7 +301,7 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
                   f"{', '.join(f'{k} {inst.get(k)}' for k in ins.match)})" if inst else "not covered by an instrument")
         if isinstance(outcome, ev.Result):
             kg = _plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))
-            told = f"rule {outcome.rule_id}: {kg} kg CO2e"
+            told = f"rule {outcome.rule_id}: {kg} kg CO2e{_factors_told(m, outcome)}"
         elif isinstance(outcome, ev.Excluded):
             told = f"excluded by rule {outcome.rule_id}"
         else:
@@ -308,6 +321,19 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
     theirs = sorted((s["gas"], s["co2e_kg"], s["rule_id"], s["instrument_id"]) for s in stored)
     p.reproduces_stored = mine == theirs
     return p
+
+
+def _factors_told(m: ir.Methodology, outcome: ev.Result) -> str:
+    """' (<set> factor <id>, match level <level>; …)': the factors of a result part, each with
+    the factor set it came from (a lookup may read another set than the methodology's)."""
+    rule = next(r for r in m.rules if r.id == outcome.rule_id)
+    sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
+    told = []
+    for em, g in zip(sorted(rule.emissions, key=lambda e: ev.GAS_ORDER.index(e.gas)), outcome.gases):
+        refs = list(dict.fromkeys(r.lookup for r in ev.factor_refs(em.value)))
+        for lookup, factor_id in zip(refs, g.factor_ids):
+            told.append(f"{g.gas} {sets[lookup]} factor {factor_id}, match level {g.match_level}")
+    return f" ({'; '.join(dict.fromkeys(told))})" if told else ""
 
 
 def _truth(v: object) -> str:

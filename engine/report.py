@@ -43,6 +43,8 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
     if report.outside_scopes_kg:
         console.print(f"Outside the scopes (biogenic CO2, not in any total): {display_kg(report.outside_scopes_kg)} kg CO2e")
     for m in report.methodologies:
+        if m.by_rule:  # market-based Scope 2: which tier of the hierarchy gave how much
+            console.print(f"{m.methodology_id} by tier: " + ", ".join(f"{r} {display_kg(v)}" for r, v in m.by_rule) + " kg CO2e")
         if m.instruments is not None and m.instruments.unallocated:
             i = m.instruments
             reasons = ", ".join(f"{r.replace('_', ' ')} {v.normalize():f}" for r, v in i.unallocated_by_reason)

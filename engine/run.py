@@ -22,8 +22,8 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
-from ccf.engine.compile import compile_methodology
-from ccf.engine.factors.store import installed
+from ccf.engine.compile import compile_methodology, lookup_set_params
+from ccf.engine.factors.store import InstalledSet, installed
 from ccf.engine.load import ensure_activity_table
 from ccf.engine.sql import Executor, column, ident, param, table, text
 
@@ -63,6 +63,9 @@ class MethodologyOutcome:
     by_gas: tuple[tuple[str, Decimal], ...]
     instruments: "InstrumentTotals | None" = None  # only for a methodology with instruments
     activity_type: str | None = None
+    # market-based Scope 2: kg CO2e per rule, i.e. per tier of the hierarchy (certificate,
+    # supplier_specific, residual_mix, grid_average_fallback), in rule order
+    by_rule: tuple[tuple[str, Decimal], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ class RunReport:
                     "by_gas": {g: _dec(v) for g, v in m.by_gas},
                     "reconciliation": {**asdict(m.reconciliation), "balanced": m.reconciliation.balanced},
                     **({"instruments": m.instruments.to_json()} if m.instruments is not None else {}),
+                    **({"by_rule": {r: _dec(v) for r, v in m.by_rule}} if m.by_rule is not None else {}),
                 }
                 for m in self.methodologies
             ],
@@ -234,6 +238,9 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
     _switch_role(ex, role)  # run role (reliability): the statements below run as ccf_runner
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
+    other_sets = {set_id: installed(ex, set_id) for set_id in sorted(set(lookup_set_params(m).values()))}
+    for p, set_id in lookup_set_params(m).items():  # a set that is not installed: NULL, the lookup finds nothing
+        params[p] = other_sets[set_id].factor_set_id if other_sets[set_id] is not None else None
     counts, written = None, {}
     for name, tree in compiled.statements():
         cur = ex.execute(tree, params)
@@ -274,12 +281,46 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
         exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
         {**params, "compiled_sql": compiled.sql()},
     )
+    _record_other_sets(ex, params, m, other_sets)
     _switch_role(ex, None)  # run role (reliability): back to the connecting user
     return MethodologyOutcome(
         m.id, m.version, m.content_hash, m.scope, m.category, m.method, m.factor_set, m.gwp, rec, total,
         tuple((g, v) for g, v in by_gas), _instrument_totals(ex, params, m) if m.instruments is not None else None,
-        m.activity.id,
+        m.activity.id, _by_rule(ex, params, m) if m.method == MARKET else None,
     )
+
+
+def _by_rule(ex: Executor, params: dict, m: ir.Methodology) -> tuple[tuple[str, Decimal], ...]:
+    """kg CO2e in the scopes per rule that gave results (the tier of a market-based hierarchy), in rule order."""
+    rows = ex.rows(
+        exp.select(column("rule_id"), exp.Sum(this=column("co2e_kg")))
+        .from_(table("result"))
+        .where(exp.and_(
+            exp.EQ(this=column("run_id"), expression=param("run_id")),
+            exp.EQ(this=column("methodology_id"), expression=text(m.id)),
+            exp.Not(this=exp.In(this=column("gas"), expressions=[text(g) for g in sorted(ir.OUTSIDE_SCOPES)])),
+        ))
+        .group_by(column("rule_id")),
+        params,
+    )
+    got = dict(rows)
+    return tuple((r.id, got[r.id]) for r in m.rules if r.id in got)
+
+
+def _record_other_sets(ex: Executor, params: dict, m: ir.Methodology, sets: dict[str, InstalledSet | None]) -> None:
+    """ccf.run_factor_set: each other factor set the methodology's lookups read, with the
+    installed edition's sha256 (NULL when it is not installed: those lookups found nothing)."""
+    for set_id, fs in sets.items():
+        lookups = [lk.name for lk in m.lookups if lk.factor_set == set_id and lk.gases]
+        cols = {
+            "run_id": param("run_id"), "methodology_id": text(m.id), "set_id": text(set_id),
+            "lookups": exp.Array(expressions=[text(name) for name in lookups]),
+            "sha256": text(fs.sha256) if fs is not None else exp.Null(),
+        }
+        ex.execute(
+            exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_factor_set"), expressions=[ident(c) for c in cols])),
+            params,
+        )
 
 
 def _instrument_totals(ex: Executor, params: dict, m: ir.Methodology) -> InstrumentTotals:

@@ -22,7 +22,7 @@ from ccf.engine.sql import Executor, column, param, table
 # what must be identical between the original and the recomputed run, per output table
 COMPARED = {
     "result": ("methodology_id", "activity_id", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level",
-               "unit_conversion", "instrument_id"),
+               "unit_conversion", "instrument_id", "factor_set"),
     "excluded": ("methodology_id", "activity_id", "rule_id", "reason"),
     "unmatched": ("methodology_id", "activity_id", "rule_id", "reason_code", "reason"),
     "instrument_allocation": ("methodology_id", "instrument_id", "quantity", "allocated", "unallocated", "allocated_rows",
@@ -67,6 +67,15 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
         fs = installed(ex, factor_set)
         if fs is None or fs.sha256 != fs_sha:
             v.problems.append(f"factor set {factor_set} is not the edition the run used (sha256 {fs_sha[:12]}…)")
+        for set_id, sha in ex.rows(  # sets a lookup read besides the methodology's (ccf.run_factor_set)
+            exp.select(column("set_id"), column("sha256")).from_(table("run_factor_set"))
+            .where(exp.and_(_is_run(), exp.EQ(this=column("methodology_id"), expression=param("mid")))).order_by(column("set_id")),
+            {"run_id": run_id, "mid": mid},
+        ):
+            now = installed(ex, set_id)
+            if (now.sha256 if now is not None else None) != sha:
+                then = f"sha256 {sha[:12]}…" if sha else "not installed"
+                v.problems.append(f"factor set {set_id} is not what the run read ({then})")
         methodologies.append(m)
     loads_then = sorted((summary or {}).get("loads", []))
     loads_now = _loads(ex, dataset)

@@ -82,6 +82,16 @@ def test_rules_added_removed_and_reordered(tmp_path):
     assert ("rule added", "rule nothing_used") in kinds
 
 
+def test_a_lookup_reading_another_factor_set_is_reported(tmp_path):
+    text = SCOPE2.read_text("utf-8")
+    other = text.replace("    per: kWh", "    per: kWh\n    factor_set: desnz-2024", 1)
+    m = LIB.resolve("scope2.electricity.location_based@1.0.0")
+    d = diff_methodologies(m, _variant(tmp_path, other))
+    (change,) = [c for c in d.changes if c.kind == "factor set of lookup changed"]
+    assert change.subject == "factor lookup uk_grid: factor set"
+    assert (change.before.text, change.after.text) == (f"{m.factor_set} (the methodology's)", "desnz-2024")
+
+
 class DiffFile(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
     file_extension = "json"

@@ -150,12 +150,34 @@ def factors_search(conn: psycopg.Connection, text: str, set_id: str | None = Non
     ]
 
 
+def factors_add(
+    conn: psycopg.Connection, path: str, set_id: str, edition: str, *, publisher: str, title: str | None = None,
+    licence: str = "proprietary",
+) -> dict[str, Any]:
+    """Install an organisation's factor CSV under ``set_id``; ``org-residual-mix`` is checked
+    against its template first. Installing the same file again is a no-op."""
+    from pathlib import Path
+
+    from ccf.engine.factors.custom import load_custom
+    from ccf.engine.factors.residual_mix import RESIDUAL_MIX_SET, load_residual_mix
+    from ccf.engine.factors.store import install_edition
+
+    if not Path(path).is_file():
+        raise CcfError(f"no file {path!r}")
+    if set_id == RESIDUAL_MIX_SET:
+        meta, records = load_residual_mix(path, edition, publisher=publisher, title=title, licence=licence)
+    else:
+        meta, records = load_custom(path, set_id, edition, publisher=publisher, title=title, licence=licence)
+    new = install_edition(conn, meta, records)
+    return {"id": meta.id, "edition": meta.edition, "factor_count": len(records), "sha256": meta.sha256, "installed": new}
+
+
 # --- command line --------------------------------------------------------------------------
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``factors list|show SET|search TEXT [--set S] [--limit N]`` (each with --json)."""
-    p = subparsers.add_parser("factors", help="list, show and search the installed factor sets")
+    """Register ``factors list|show SET|search TEXT [--set S] [--limit N]|add FILE --id …`` (each with --json)."""
+    p = subparsers.add_parser("factors", help="list, show and search the installed factor sets; add your own")
     sub = p.add_subparsers(dest="factors_command", required=True, metavar="SUBCOMMAND")
 
     s = sub.add_parser("list", help="list the installed factor-set editions")
@@ -171,6 +193,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     s.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most N factors (default {DEFAULT_LIMIT})")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
+    s = sub.add_parser("add", help="install an organisation's own factor CSV as a factor set (e.g. org-residual-mix)")
+    s.add_argument("file", help="the CSV (engine/factors/custom.py; for org-residual-mix see docs/data.md#residual-mix)")
+    s.add_argument("--id", required=True, dest="set_id", help="factor-set id, e.g. org-residual-mix")
+    s.add_argument("--edition", required=True, help="edition name, e.g. 2024")
+    s.add_argument("--publisher", required=True, help="who publishes the values (your organisation, or the source)")
+    s.add_argument("--title", help="title (default: the file name)")
+    s.add_argument("--licence", default="proprietary", help="licence of the values (default: proprietary)")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+
     p.set_defaults(func=run)
     return p
 
@@ -183,6 +214,10 @@ def run(args: argparse.Namespace) -> int:
         if args.factors_command == "list":
             data: Any = factors_list(conn)
             printer = _print_list
+        elif args.factors_command == "add":
+            data = factors_add(conn, args.file, args.set_id, args.edition, publisher=args.publisher, title=args.title,
+                               licence=args.licence)
+            printer = _print_added
         elif args.factors_command == "show":
             data = factors_show(conn, args.set)
             printer = _print_show
@@ -200,6 +235,12 @@ def _console():
     from rich.console import Console
 
     return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _print_added(d: dict[str, Any]) -> None:
+    what = "installed" if d["installed"] else "already installed from the same file"
+    sys.stdout.write(f"factor set {d['id']} (edition {d['edition']}, {d['factor_count']} factors, "
+                     f"sha256 {d['sha256'][:12]}…): {what}\n")
 
 
 def _print_list(rows: list[dict[str, Any]]) -> None:

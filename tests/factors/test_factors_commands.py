@@ -116,3 +116,26 @@ def test_cli_tables(cli, capsys) -> None:
 def test_cli_unknown_set(cli) -> None:
     with pytest.raises(CcfError, match="did you mean"):
         cli("factors", "show", "desnz2024")
+
+
+def test_cli_add_installs_a_residual_mix_once(cli, capsys) -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "methodologies" / "data" / "TEST_ONLY_residual_mix.csv"
+    argv = ("factors", "add", str(path), "--id", "org-residual-mix", "--edition", "test", "--publisher", "ccf tests (TEST ONLY)")
+    assert cli(*argv, "--json") == 0
+    added = json.loads(capsys.readouterr().out)
+    assert (added["id"], added["edition"], added["factor_count"], added["installed"]) == ("org-residual-mix", "test", 3, True)
+    assert cli(*argv) == 0
+    assert "already installed from the same file" in capsys.readouterr().out
+    assert cli("factors", "show", "org-residual-mix", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["attributes"] == ["energy", "source"]
+
+
+def test_cli_add_checks_a_residual_mix_against_its_template(cli, tmp_path) -> None:
+    bad = tmp_path / "rm.csv"
+    bad.write_text("factor_id,name,unit,gas,value,region,year\nx,TEST,kWh,CO2e,0.1,DE,2024\n", encoding="utf-8")
+    with pytest.raises(CcfError, match="needs the column"):
+        cli("factors", "add", str(bad), "--id", "org-residual-mix", "--edition", "x", "--publisher", "x")
+    with pytest.raises(CcfError, match="no file"):
+        cli("factors", "add", str(tmp_path / "missing.csv"), "--id", "org-residual-mix", "--edition", "x", "--publisher", "x")

@@ -1,0 +1,1045 @@
+-- ccf compiled SQL for scope2.electricity.market_based@1.1.0 (published)
+-- Scope 2 purchased electricity, market-based
+-- content hash sha256:faf9f5c0d5ef732edb5a5ada1c18c018d6a2c7c2fb89f57b4969da5faf18e5ab
+-- activity type electricity; factor set desnz-2025; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s, %(factor_set_id__residual_mix)s (org-residual-mix)
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH consumption AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.grid_region,
+    a.supplier,
+    a.supplier_rate,
+    a.supplier_rate_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_electricity AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), instrument AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.instrument_type,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.grid_region,
+    a.vintage,
+    a.emission_rate,
+    a.registry,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_energy_attribute_certificates AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), consumption_laid AS NOT MATERIALIZED (
+  SELECT
+    s.activity_id,
+    s.entity,
+    s.country,
+    EXTRACT(YEAR FROM s.period_start) AS pool_year,
+    s.quantity AS total,
+    SUM(s.quantity) OVER (
+      PARTITION BY s.entity, s.country, EXTRACT(YEAR FROM s.period_start)
+      ORDER BY s.period_start, s.activity_id COLLATE "C"
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS upto
+  FROM consumption AS s
+), instrument_laid AS NOT MATERIALIZED (
+  SELECT
+    s.activity_id,
+    s.entity,
+    s.country,
+    s.vintage AS pool_year,
+    s.quantity AS total,
+    SUM(s.quantity) OVER (
+      PARTITION BY s.entity, s.country, s.vintage
+      ORDER BY s.activity_id COLLATE "C"
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS upto
+  FROM instrument AS s
+), allocation AS NOT MATERIALIZED (
+  SELECT
+    c.activity_id AS activity_id,
+    i.activity_id AS instrument_id,
+    LEAST(c.upto, i.upto) - GREATEST((
+      c.upto - c.total
+    ), (
+      i.upto - i.total
+    )) AS allocated,
+    ROW_NUMBER() OVER (PARTITION BY c.activity_id ORDER BY i.upto) AS part_no
+  FROM consumption_laid AS c
+  JOIN instrument_laid AS i
+    ON c.entity IS NOT DISTINCT FROM i.entity
+    AND c.country IS NOT DISTINCT FROM i.country
+    AND c.pool_year = i.pool_year
+    AND c.total > 0
+    AND i.total > 0
+    AND (
+      c.upto - c.total
+    ) < i.upto
+    AND (
+      i.upto - i.total
+    ) < c.upto
+), activity AS NOT MATERIALIZED (
+  SELECT
+    c.activity_id,
+    c.entity,
+    c.period_start,
+    c.period_end,
+    al.allocated AS quantity,
+    c.country,
+    c.grid_region,
+    c.supplier,
+    c.supplier_rate,
+    c.supplier_rate_source,
+    c.unit_conversion,
+    i.activity_id AS instrument__activity_id,
+    i.entity AS instrument__entity,
+    i.period_start AS instrument__period_start,
+    i.period_end AS instrument__period_end,
+    i.instrument_type AS instrument__instrument_type,
+    i.quantity AS instrument__quantity,
+    i.country AS instrument__country,
+    i.grid_region AS instrument__grid_region,
+    i.vintage AS instrument__vintage,
+    i.emission_rate AS instrument__emission_rate,
+    i.registry AS instrument__registry,
+    al.part_no
+  FROM consumption AS c
+  JOIN allocation AS al
+    ON al.activity_id = c.activity_id
+  JOIN instrument AS i
+    ON i.activity_id = al.instrument_id
+  UNION ALL
+  SELECT
+    c.activity_id,
+    c.entity,
+    c.period_start,
+    c.period_end,
+    c.quantity - COALESCE(s.allocated, 0) AS quantity,
+    c.country,
+    c.grid_region,
+    c.supplier,
+    c.supplier_rate,
+    c.supplier_rate_source,
+    c.unit_conversion,
+    NULL AS instrument__activity_id,
+    NULL AS instrument__entity,
+    NULL AS instrument__period_start,
+    NULL AS instrument__period_end,
+    NULL AS instrument__instrument_type,
+    NULL AS instrument__quantity,
+    NULL AS instrument__country,
+    NULL AS instrument__grid_region,
+    NULL AS instrument__vintage,
+    NULL AS instrument__emission_rate,
+    NULL AS instrument__registry,
+    COALESCE(s.parts, 0) + 1 AS part_no
+  FROM consumption AS c
+  LEFT JOIN (
+    SELECT
+      activity_id,
+      SUM(allocated) AS allocated,
+      COUNT(*) AS parts
+    FROM allocation
+    GROUP BY
+      activity_id
+  ) AS s
+    ON s.activity_id = c.activity_id
+  WHERE
+    s.activity_id IS NULL OR c.quantity > s.allocated
+), factor_residual_mix_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    a.country AS key_region,
+    EXTRACT(YEAR FROM a.period_start) AS key_year
+  FROM activity AS a
+), factor_residual_mix_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    k.key_year,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE
+            WHEN f.factor_year < k.key_year
+            THEN 'year ' || f.factor_year || ' for ' || k.key_year
+          END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (
+      PARTITION BY k.key_region, k.key_year, f.gas
+      ORDER BY ra.depth, f.factor_year DESC NULLS LAST, f."unit" <> 'kWh'
+    ) AS fallback_rank
+  FROM factor_residual_mix_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id__residual_mix)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'energy' = 'electricity'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+    AND (
+      f.factor_year <= k.key_year OR f.factor_year IS NULL
+    )
+), factor_residual_mix AS MATERIALIZED (
+  SELECT
+    key_region,
+    key_year,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_residual_mix_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region,
+    key_year
+), factor_uk_grid_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'level1' = 'UK electricity'
+    AND f.attributes ->> 'level3' = 'Electricity: UK'
+), factor_uk_grid AS MATERIALIZED (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_uk_grid_ranked
+  WHERE
+    fallback_rank = 1
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_residual_mix.co2e AS residual_mix__co2e,
+    f_residual_mix.co2e_id AS residual_mix__co2e_id,
+    f_residual_mix.co2e_n AS residual_mix__co2e_n,
+    f_residual_mix.co2e_level AS residual_mix__co2e_level,
+    a.country AS residual_mix__key_region,
+    EXTRACT(YEAR FROM a.period_start) AS residual_mix__key_year,
+    f_uk_grid.ch4 AS uk_grid__ch4,
+    f_uk_grid.ch4_id AS uk_grid__ch4_id,
+    f_uk_grid.ch4_n AS uk_grid__ch4_n,
+    f_uk_grid.ch4_level AS uk_grid__ch4_level,
+    f_uk_grid.co2 AS uk_grid__co2,
+    f_uk_grid.co2_id AS uk_grid__co2_id,
+    f_uk_grid.co2_n AS uk_grid__co2_n,
+    f_uk_grid.co2_level AS uk_grid__co2_level,
+    f_uk_grid.n2o AS uk_grid__n2o,
+    f_uk_grid.n2o_id AS uk_grid__n2o_id,
+    f_uk_grid.n2o_n AS uk_grid__n2o_n,
+    f_uk_grid.n2o_level AS uk_grid__n2o_level
+  FROM activity AS a
+  LEFT JOIN factor_residual_mix AS f_residual_mix
+    ON a.country = f_residual_mix.key_region
+    AND EXTRACT(YEAR FROM a.period_start) = f_residual_mix.key_year
+  LEFT JOIN factor_uk_grid AS f_uk_grid
+    ON TRUE
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.quantity = 0
+      THEN 1 /* rule zero_consumption */
+      WHEN NOT j.instrument__activity_id IS NULL
+      THEN 2 /* rule certificate */
+      WHEN NOT j.supplier_rate IS NULL
+      THEN 3 /* rule supplier_specific */
+      WHEN NOT j.residual_mix__co2e IS NULL
+      THEN 4 /* rule residual_mix */
+      WHEN j.country = 'GB'
+      THEN 5 /* rule grid_average_fallback */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'zero_consumption'
+      WHEN 2
+      THEN 'certificate'
+      WHEN 3
+      THEN 'supplier_specific'
+      WHEN 4
+      THEN 'residual_mix'
+      WHEN 5
+      THEN 'grid_average_fallback'
+    END AS rule_id,
+    CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.part_no,
+    r.instrument__activity_id AS instrument_id,
+    r.quantity AS part_quantity,
+    r.residual_mix__co2e_n,
+    r.residual_mix__key_region,
+    r.residual_mix__key_year,
+    r.uk_grid__ch4_n,
+    r.uk_grid__co2_n,
+    r.uk_grid__n2o_n,
+    CASE r.rule_no WHEN 4 THEN 'org-residual-mix' ELSE CAST(NULL AS TEXT) END AS co2e_factor_set,
+    CAST(NULL AS DECIMAL) AS co2e_kg,
+    CAST(NULL AS DECIMAL) AS co2e_gwp,
+    CASE r.rule_no
+      WHEN 2
+      THEN ccf.div((
+        r.quantity * r.instrument__emission_rate
+      ) * CAST(1 AS DECIMAL), 3600000)
+      WHEN 3
+      THEN ccf.div((
+        r.quantity * r.supplier_rate
+      ) * CAST(1 AS DECIMAL), 3600000)
+      WHEN 4
+      THEN ccf.div(r.quantity * r.residual_mix__co2e, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 2
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 3
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 4
+      THEN ARRAY[r.residual_mix__co2e_id]
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN 'no factor'
+      WHEN 3
+      THEN 'no factor'
+      WHEN 4
+      THEN r.residual_mix__co2e_level
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level,
+    CAST(NULL AS TEXT) AS co2_factor_set,
+    CAST(NULL AS DECIMAL) AS co2_kg,
+    CAST(NULL AS DECIMAL) AS co2_gwp,
+    CASE r.rule_no
+      WHEN 5
+      THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_co2e_kg,
+    CASE r.rule_no WHEN 5 THEN ARRAY[r.uk_grid__co2_id] ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 5 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
+    CAST(NULL AS TEXT) AS ch4_factor_set,
+    CAST(NULL AS DECIMAL) AS ch4_kg,
+    CAST(NULL AS DECIMAL) AS ch4_gwp,
+    CASE r.rule_no
+      WHEN 5
+      THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_co2e_kg,
+    CASE r.rule_no WHEN 5 THEN ARRAY[r.uk_grid__ch4_id] ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 5 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
+    CAST(NULL AS TEXT) AS n2o_factor_set,
+    CAST(NULL AS DECIMAL) AS n2o_kg,
+    CAST(NULL AS DECIMAL) AS n2o_gwp,
+    CASE r.rule_no
+      WHEN 5
+      THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_co2e_kg,
+    CASE r.rule_no WHEN 5 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 5 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 2
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 3
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 4
+      THEN CASE
+        WHEN COALESCE(e.residual_mix__co2e_n, 0) = 0
+        THEN 'no_factor:residual_mix'
+        WHEN e.residual_mix__co2e_n > 1
+        THEN 'ambiguous_factor:residual_mix'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 5
+      THEN CASE
+        WHEN COALESCE(e.uk_grid__ch4_n, 0) = 0
+        THEN 'no_factor:uk_grid'
+        WHEN e.uk_grid__ch4_n > 1
+        THEN 'ambiguous_factor:uk_grid'
+        WHEN COALESCE(e.uk_grid__co2_n, 0) = 0
+        THEN 'no_factor:uk_grid'
+        WHEN e.uk_grid__co2_n > 1
+        THEN 'ambiguous_factor:uk_grid'
+        WHEN COALESCE(e.uk_grid__n2o_n, 0) = 0
+        THEN 'no_factor:uk_grid'
+        WHEN e.uk_grid__n2o_n > 1
+        THEN 'ambiguous_factor:uk_grid'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+), parted AS NOT MATERIALIZED (
+  SELECT
+    c.*,
+    CASE
+      WHEN c.rule_no = 0
+      THEN 'unmatched'
+      WHEN NOT c.exclude_reason IS NULL
+      THEN 'excluded'
+      WHEN NOT c.problem IS NULL
+      THEN 'unmatched'
+      ELSE 'result'
+    END AS part_outcome
+  FROM checked AS c
+), rowed AS NOT MATERIALIZED (
+  SELECT
+    p.*,
+    CASE
+      WHEN BOOL_OR(p.part_outcome = 'unmatched') OVER (PARTITION BY p.activity_id)
+      THEN 'unmatched'
+      WHEN BOOL_OR(p.part_outcome = 'excluded') OVER (PARTITION BY p.activity_id)
+      THEN 'excluded'
+      ELSE 'result'
+    END AS row_outcome
+  FROM parted AS p
+)
+SELECT
+  r.*,
+  CASE
+    WHEN r.row_outcome = 'result'
+    THEN 'result'
+    WHEN ROW_NUMBER() OVER (PARTITION BY r.activity_id ORDER BY r.part_outcome <> r.row_outcome, r.part_no) = 1
+    THEN r.row_outcome
+    ELSE 'part'
+  END AS outcome
+FROM rowed AS r;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion,
+  instrument_id,
+  factor_set
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  g.gas,
+  g.gas_kg,
+  g.gwp,
+  g.co2e_kg,
+  g.factor_ids,
+  g.match_level,
+  e.unit_conversion,
+  e.instrument_id,
+  g.factor_set
+FROM ccf_eval AS e
+CROSS JOIN LATERAL (VALUES
+  (
+    'CO2e',
+    e.co2e_kg,
+    e.co2e_gwp,
+    e.co2e_co2e_kg,
+    e.co2e_factor_ids,
+    e.co2e_match_level,
+    e.co2e_factor_set
+  ),
+  (
+    'CO2',
+    e.co2_kg,
+    e.co2_gwp,
+    e.co2_co2e_kg,
+    e.co2_factor_ids,
+    e.co2_match_level,
+    e.co2_factor_set
+  ),
+  (
+    'CH4',
+    e.ch4_kg,
+    e.ch4_gwp,
+    e.ch4_co2e_kg,
+    e.ch4_factor_ids,
+    e.ch4_match_level,
+    e.ch4_factor_set
+  ),
+  (
+    'N2O',
+    e.n2o_kg,
+    e.n2o_gwp,
+    e.n2o_co2e_kg,
+    e.n2o_factor_ids,
+    e.n2o_match_level,
+    e.n2o_factor_set
+  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level, factor_set)
+WHERE
+  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:residual_mix'
+    THEN 'no emission factor found for lookup ''residual_mix'' in org-residual-mix per kWh (energy = ''electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.residual_mix__key_region || '''', '(empty)') || ', year (or an earlier year) = ' || COALESCE('''' || e.residual_mix__key_year || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:residual_mix'
+    THEN 'more than one emission factor matches lookup ''residual_mix'' in org-residual-mix per kWh (energy = ''electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.residual_mix__key_region || '''', '(empty)') || ', year (or an earlier year) = ' || COALESCE('''' || e.residual_mix__key_year || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:uk_grid'
+    THEN 'no emission factor found for lookup ''uk_grid'' in desnz-2025 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
+    WHEN e.problem = 'ambiguous_factor:uk_grid'
+    THEN 'more than one emission factor matches lookup ''uk_grid'' in desnz-2025 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] instruments
+INSERT INTO ccf.instrument_allocation (
+  run_id,
+  methodology_id,
+  instrument_id,
+  entity,
+  "unit",
+  quantity,
+  allocated,
+  unallocated,
+  allocated_rows,
+  reason_code,
+  reason
+)
+WITH consumption AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.grid_region,
+    a.supplier,
+    a.supplier_rate,
+    a.supplier_rate_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_electricity AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+), instrument AS (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.instrument_type,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.grid_region,
+    a.vintage,
+    a.emission_rate,
+    a.registry,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_energy_attribute_certificates AS a
+  WHERE
+    a.dataset = %(dataset)s
+  OFFSET 0
+)
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  i.activity_id,
+  i.entity,
+  'MWh',
+  ccf.div(i.quantity, 3600000000),
+  ccf.div(COALESCE(u.allocated, 0), 3600000000),
+  ccf.div(i.quantity - COALESCE(u.allocated, 0), 3600000000),
+  COALESCE(u.allocated_rows, 0),
+  CASE
+    WHEN i.quantity - COALESCE(u.allocated, 0) = 0
+    THEN 'allocated'
+    WHEN NOT EXISTS(
+      SELECT
+        1
+      FROM consumption AS c
+      WHERE
+        c.entity IS NOT DISTINCT FROM i.entity
+        AND c.country IS NOT DISTINCT FROM i.country
+    )
+    THEN 'market_boundary'
+    WHEN NOT EXISTS(
+      SELECT
+        1
+      FROM consumption AS c
+      WHERE
+        c.entity IS NOT DISTINCT FROM i.entity
+        AND c.country IS NOT DISTINCT FROM i.country
+        AND EXTRACT(YEAR FROM c.period_start) = i.vintage
+    )
+    THEN 'vintage'
+    ELSE 'surplus'
+  END,
+  CASE
+    WHEN i.quantity - COALESCE(u.allocated, 0) = 0
+    THEN 'fully allocated'
+    WHEN NOT EXISTS(
+      SELECT
+        1
+      FROM consumption AS c
+      WHERE
+        c.entity IS NOT DISTINCT FROM i.entity
+        AND c.country IS NOT DISTINCT FROM i.country
+    )
+    THEN 'no consumption in the instrument''s market boundary (entity, country)'
+    WHEN NOT EXISTS(
+      SELECT
+        1
+      FROM consumption AS c
+      WHERE
+        c.entity IS NOT DISTINCT FROM i.entity
+        AND c.country IS NOT DISTINCT FROM i.country
+        AND EXTRACT(YEAR FROM c.period_start) = i.vintage
+    )
+    THEN 'no consumption in its market boundary (entity, country) in its vintage year'
+    ELSE 'more instrument volume than consumption in its market boundary (entity, country) and vintage year'
+  END
+FROM instrument AS i
+LEFT JOIN (
+  SELECT
+    e.instrument_id,
+    SUM(e.part_quantity) AS allocated,
+    COUNT(DISTINCT e.activity_id) AS allocated_rows
+  FROM ccf_eval AS e
+  WHERE
+    NOT e.instrument_id IS NULL
+  GROUP BY
+    e.instrument_id
+) AS u
+  ON u.instrument_id = i.activity_id;
+
+-- [6] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_electricity
+    WHERE
+      dataset = %(dataset)s
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      dataset = %(dataset)s AND activity_type = 'electricity'
+  ) AS rows_rejected
+FROM (
+  SELECT
+    COUNT(DISTINCT activity_id) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(DISTINCT activity_id) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(DISTINCT activity_id) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(
+        0 + (
+          CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN co2_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN ch4_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN n2o_co2e_kg IS NULL THEN 0 ELSE 1 END
+        )
+      ) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows
+  FROM ccf_eval
+) AS e;
+
+-- [7] cleanup
+DROP TABLE IF EXISTS ccf_eval;
