@@ -9,11 +9,15 @@ loaded into ``ccf."activity_<type>"`` or written to ``ccf.rejected`` with a plai
 
 How a load runs (one transaction, so a failure leaves nothing behind):
 
-1. Python streams the file once: UTF-8 per physical line (a bad byte is a whole-file
-   ``LoadError`` naming the line), ``csv`` for quoting, records keep the line they start on.
-   Only checks that need no types happen here: field count and NUL characters (which
-   PostgreSQL text cannot hold). Every record, good or bad, is COPYed as text into a
-   temporary staging table.
+1. A plain CSV file (every record one line with the header's field count, every quote in a
+   well-formed quoted cell, no NUL; ``_stage_plain``) is staged by one ``COPY … (FORMAT CSV)``
+   of its bytes: PostgreSQL parses it, reading exactly what step 1' would (tests/engine/
+   test_load_plain.py compares both on the database), with no per-record Python work.
+   1'. Any other file, or one PostgreSQL refuses (a wrong field count, bad UTF-8), is staged by
+   Python record by record: UTF-8 per physical line (a bad byte is a whole-file ``LoadError``
+   naming the line), ``csv`` for quoting, records keep the line they start on. Only checks
+   that need no types happen here: field count and NUL characters (which PostgreSQL text
+   cannot hold). Every record, good or bad, is COPYed as text into a temporary staging table.
 2. A fixed number of set-based statements, independent of the row count, classify and
    move the rows: unknown units are collected (for did-you-mean hints), one CREATE TABLE AS
    gives every row its first failing check, then one INSERT each fills ``ccf.activity_load``,
@@ -605,9 +609,11 @@ def _lock() -> exp.Expression:
     return exp.select(func("pg_advisory_xact_lock", key))
 
 
-def _create_staging(names: list[str]) -> exp.Create:
+def _create_staging(names: list[str], numbered: bool = False) -> exp.Create:
+    """The staging table; ``numbered``: its line numbers count up from 2 by themselves."""
+    identity = exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False, start=number(2)))
     cols = [
-        exp.ColumnDef(this=ident(_LINE), kind=exp.DataType.build("BIGINT")),
+        exp.ColumnDef(this=ident(_LINE), kind=exp.DataType.build("BIGINT"), constraints=[identity] if numbered else []),
         *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT"))
           for n in (_PRE_CATEGORY, _PRE_REASON, _PRE_RECORD)],
         *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
@@ -877,7 +883,7 @@ def load_csv(
         ex = Executor(conn)
         with conn.transaction():
             ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
-            return _load(ex, ds, at, source, names, _staged(records, names, progress))
+            return _load(ex, ds, at, source, names, _staged(records, names, progress), progress)
 
 
 # --- datasets ---------------------------------------------------------------------------
@@ -942,15 +948,18 @@ def bind_dataset(ex: Executor, wanted: Dataset) -> Dataset:
 
 
 def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names: list[str],
-          rows: Iterator[tuple]) -> LoadReport:
+          rows: Iterator[tuple], progress: Callable[[int], None] | None = None) -> LoadReport:
     """The statements of one load, inside the caller's transaction."""
     dataset = ds.name
     ex.execute(_lock(), {"lock_key": f"ccf.load:{at.id}"})
     ensure_activity_table(ex, at)
-    rows_read = _stage_rows(ex, names, rows)
+    # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
+    # by record through Python, which finds and rejects each bad record
+    staged = _stage_plain(ex, names, source.path, progress)
+    rows_read, sha256 = staged if staged is not None else (_stage_rows(ex, names, rows), source.digest.hexdigest())
     params: dict[str, object] = {
         "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,
-        "source_file": str(source.path), "sha256": source.digest.hexdigest(), "rows_read": rows_read,
+        "source_file": str(source.path), "sha256": sha256, "rows_read": rows_read,
         "unit_hints": _hints(ex, at, names),
     }
     if ds.period is not None:
@@ -971,8 +980,88 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names
     reasons = tuple((category, int(n)) for category, n in ex.rows(_reason_counts()))
     ex.execute(_drop_temps())
     _reconcile(source.path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
-    return LoadReport(load_id, dataset, at.id, str(source.path), source.digest.hexdigest(),
+    return LoadReport(load_id, dataset, at.id, str(source.path), sha256,
                       rows_read, loaded, rejected, reasons, ds.period, ds.entity_set)
+
+
+# --- staging a plain CSV file: PostgreSQL parses it ---------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+_BLOCK = 1 << 20
+# A well-formed quoted cell: it starts a field, doubles its quotes, has no line break and ends
+# a field. A line whose every '"' lies in such a cell reads the same in Python's csv module and
+# PostgreSQL's CSV COPY; any other quote (e.g. a '"' inside an unquoted cell, which Python keeps
+# and PostgreSQL takes as the start of quoting) sends the file through Python.
+_QUOTED_CELL = re.compile(rb'(?<![^,\n])"(?:[^"\r\n]|"")*"(?=[,\r\n]|\Z)')
+
+
+class _NotPlain(Exception):
+    """The file is not plain CSV (``_plain_blocks``): it is staged record by record in Python."""
+
+
+def _check_plain(block: bytes) -> None:
+    """Raise _NotPlain unless PostgreSQL reads these whole lines exactly as ``_Source`` would:
+    no NUL, CR only in CRLF, every quote in a well-formed quoted cell, no line longer than the
+    csv module's field limit (which it refuses and PostgreSQL would not)."""
+    if b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+        raise _NotPlain
+    if b'"' in block and b'"' in _QUOTED_CELL.sub(b"", block):
+        raise _NotPlain
+    if len(block) > csv.field_size_limit() and max(map(len, block.split(b"\n"))) > csv.field_size_limit():
+        raise _NotPlain
+
+
+def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
+                  progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines (a leading BOM dropped), each checked by
+    ``_check_plain`` and hashed as it passes; appends the number of physical lines to ``lines``."""
+    tail, count, reported, first, last = b"", 0, 0, True, b"\n"
+    while True:
+        raw = stream.read(_BLOCK)
+        digest.update(raw)
+        if first and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        first = False
+        data = tail + raw
+        cut = data.rfind(b"\n") + 1 if raw else len(data)
+        data, tail = data[:cut], data[cut:]
+        if data:
+            _check_plain(data)
+            count += data.count(b"\n")
+            last = data[-1:]
+            while progress is not None and count - 1 >= reported + PROGRESS_EVERY:  # records read (the header is no record)
+                reported += PROGRESS_EVERY
+                progress(reported)
+            yield data
+        if not raw:
+            break
+    lines.append(count + (0 if last == b"\n" else 1))
+
+
+def _stage_plain(ex: Executor, names: list[str], path: Path,
+                 progress: Callable[[int], None] | None) -> tuple[int, str] | None:
+    """Stage the whole file with one COPY … (FORMAT CSV) of its bytes: (records, sha256), or
+    None (nothing staged) when it is not plain CSV, so that ``_stage_rows`` reads it record by
+    record and rejects bad records with their reasons. Plain means every record is one line
+    (records + header = physical lines: no blank lines, no line breaks inside cells) and passes
+    ``_check_plain``; PostgreSQL refuses anything else it reads differently (a wrong field count,
+    bad UTF-8), which also sends the file through Python. Lines are numbered by the staging
+    table's identity column in COPY order, from 2 (the header is line 1)."""
+    if ex.conn.info.encoding != "utf-8":
+        return None
+    digest, lines = hashlib.sha256(), []
+    try:
+        with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged
+            ex.execute(_create_staging(names, numbered=True))
+            with _open(path) as stream:
+                n = ex.copy_csv(_temp(STAGING), [CELL_PREFIX + c for c in names],
+                                _plain_blocks(stream, digest, lines, progress))
+            if lines != [n + 1]:
+                raise _NotPlain
+            ex.execute(exp.Analyze(tables=[_temp(STAGING)]))  # temp tables get no autovacuum statistics
+    except (_NotPlain, psycopg.errors.DataError):
+        return None
+    return n, digest.hexdigest()
 
 
 def _stage_rows(ex: Executor, names: list[str], rows: Iterator[tuple]) -> int:

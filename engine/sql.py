@@ -164,3 +164,25 @@ class Executor:
                 cp.write_row(row)
                 n += 1
         return n
+
+    def copy_csv(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes],
+                 force_not_null: bool = True) -> int:
+        """COPY … FROM STDIN (FORMAT CSV, HEADER): PostgreSQL parses the CSV bytes of ``chunks``
+        (a header line first); empty cells are '' (FORCE_NOT_NULL), never NULL. The rows copied."""
+        cols = [ident(c) for c in columns]
+        params = [
+            exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("CSV")),
+            exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true()),
+        ]
+        if force_not_null:
+            params.append(exp.CopyParameter(this=exp.var("FORCE_NOT_NULL"),
+                                            expression=exp.Tuple(expressions=[c.copy() for c in cols])))
+        stmt = exp.Copy(this=exp.Schema(this=target, expressions=cols), kind=True,
+                        files=[exp.Var(this="STDIN")], params=params)
+        sql = render(stmt, pretty=False)
+        self.statements.append(sql)
+        cur = self.conn.cursor()
+        with cur.copy(sql) as cp:  # type: ignore[arg-type]
+            for chunk in chunks:
+                cp.write(chunk)
+        return cur.rowcount

@@ -182,16 +182,19 @@ def sections_query(approach: str) -> exp.Select:
 
     ``grouping`` (GROUPING() of the dimensions) tells which breakdown a row belongs to; see
     :func:`grouping_id`. Only entities of the set count; unknown entities are coverage.
+
+    The facts are first summed per combination of all dimensions (one pass, one hash table);
+    the grouping sets then add up those few partial sums, exactly (NUMERIC), instead of
+    aggregating every result row once per grouping set (docs/performance.md).
     """
     dims = [column(d, "f") for d in _DIMENSIONS]
     sets = exp.GroupingSets(expressions=[
         exp.Tuple(expressions=[column(d, "f") for d in g]) for g in GROUPINGS.values()
     ])
-    select = (
+    keys = [column("basis", "f"), column("outside_scopes", "f"), *[d.copy() for d in dims]]
+    partial = (
         exp.select(
-            column("basis", "f"), column("outside_scopes", "f"),
-            exp.alias_(exp.Anonymous(this="GROUPING", expressions=[d.copy() for d in dims]), "grouping"),
-            *[d.copy() for d in dims],
+            *[k.copy() for k in keys],
             exp.alias_(exp.Sum(this=column("co2e_kg", "f")), "co2e_kg"),
             exp.alias_(exp.Sum(this=column("gas_kg", "f")), "gas_kg"),
             exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
@@ -199,6 +202,18 @@ def sections_query(approach: str) -> exp.Select:
         )
         .from_(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))))
         .where(column("known", "f"))
+        .group_by(*[k.copy() for k in keys])
+    )
+    select = (
+        exp.select(
+            column("basis", "f"), column("outside_scopes", "f"),
+            exp.alias_(exp.Anonymous(this="GROUPING", expressions=[d.copy() for d in dims]), "grouping"),
+            *[d.copy() for d in dims],
+            exp.alias_(exp.Sum(this=column("co2e_kg", "f")), "co2e_kg"),
+            exp.alias_(exp.Sum(this=column("gas_kg", "f")), "gas_kg"),
+            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[column("gas_kg_complete", "f")]), "gas_kg_complete"),
+        )
+        .from_(exp.Subquery(this=partial, alias=exp.TableAlias(this=ident("f"))))
         .group_by(column("basis", "f"), column("outside_scopes", "f"), sets)
         .order_by(exp.column("grouping"), column("basis", "f"), *[d.copy() for d in dims])
     )
@@ -213,41 +228,54 @@ def grouping_id(names: tuple[str, ...]) -> int:
 def entities_query(approach: str) -> exp.Select:
     """Every entity of the set (also those without activity rows) per basis: shares, sums, and
     the number of its activity rows with results (dataset, activity type and id: each counted
-    once, whatever the basis and however many methodologies computed it)."""
-    f_on = exp.and_(
-        _eq(column("entity", "f"), column("entity", "o")),
-        _eq(column("basis", "f"), column("basis", "b")),
-        exp.not_(column("outside_scopes", "f")),
+    once, whatever the basis and however many methodologies computed it).
+
+    The facts are aggregated per entity (and basis) before they meet the handful of ownership
+    rows: grouping the joined rows by every ownership column sorted all result rows twice
+    (measured: 5.8 s of a 7.8 s report at 200,000 activity rows, docs/performance.md)."""
+    facts = exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f")))
+    sums = (
+        exp.select(
+            column("entity", "f"), column("basis", "f"),
+            exp.alias_(exp.Sum(this=column("co2e_kg", "f")), "co2e_kg"),
+            exp.alias_(exp.Sum(this=column("gross_kg", "f")), "gross_kg"),
+        )
+        .from_(facts.copy())
+        .where(exp.not_(column("outside_scopes", "f")))
+        .group_by(column("entity", "f"), column("basis", "f"))
+    )
+    # one activity row may have results under several methodologies (location- and market-based
+    # electricity) and bases: count it once
+    activity_rows_of = (
+        exp.select(column("entity", "f"), column("dataset", "f"), column("activity_type", "f"), column("activity_id", "f"))
+        .distinct()
+        .from_(facts.copy())
     )
     counts = (
-        exp.select(
-            column("entity", "f"),
-            # one activity row may have results under several methodologies (location- and
-            # market-based electricity): count it once
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[exp.Tuple(expressions=[
-                column("dataset", "f"), column("activity_type", "f"), column("activity_id", "f")])])), "activity_rows"),
-        )
-        .from_(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))))
-        .group_by(column("entity", "f"))
+        exp.select(column("entity", "d"), exp.alias_(exp.Count(this=exp.Star()), "activity_rows"))
+        .from_(exp.Subquery(this=activity_rows_of, alias=exp.TableAlias(this=ident("d"))))
+        .group_by(column("entity", "d"))
     )
-    activity_rows = exp.Coalesce(this=column("activity_rows", "n"), expressions=[number(0)])
+    s_on = exp.and_(_eq(column("entity", "s"), column("entity", "o")), _eq(column("basis", "s"), column("basis", "b")))
     select = (
         exp.select(
             column("basis", "b"),
             *[column(c, "o") for c in OWNERSHIP_COLUMNS],
-            exp.alias_(exp.Coalesce(this=exp.Sum(this=column("co2e_kg", "f")), expressions=[number(0)]), "co2e_kg"),
-            exp.alias_(exp.Coalesce(this=exp.Sum(this=column("gross_kg", "f")), expressions=[number(0)]), "gross_kg"),
-            exp.alias_(activity_rows.copy(), "activity_rows"),
+            exp.alias_(exp.Coalesce(this=column("co2e_kg", "s"), expressions=[number(0)]), "co2e_kg"),
+            exp.alias_(exp.Coalesce(this=column("gross_kg", "s"), expressions=[number(0)]), "gross_kg"),
+            exp.alias_(exp.Coalesce(this=column("activity_rows", "n"), expressions=[number(0)]), "activity_rows"),
         )
         .from_(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))))
         .join(exp.Table(this=ident("bases"), alias=exp.TableAlias(this=ident("b"))), join_type="cross")
-        .join(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))), on=f_on, join_type="left")
+        .join(exp.Subquery(this=sums, alias=exp.TableAlias(this=ident("s"))), on=s_on, join_type="left")
         .join(exp.Subquery(this=counts, alias=exp.TableAlias(this=ident("n"))),
               on=_eq(column("entity", "n"), column("entity", "o")), join_type="left")
-        .group_by(column("basis", "b"), *[column(c, "o") for c in OWNERSHIP_COLUMNS], column("activity_rows", "n"))
         .order_by(column("path", "o"), column("basis", "b"))
     )
-    return _with(select, ownership_cte(), bases_cte(), facts_cte(approach))
+    # each of its two uses reads the result rows itself: cheaper than writing them all once more
+    facts = facts_cte(approach)
+    facts.set("materialized", False)
+    return _with(select, ownership_cte(), bases_cte(), facts)
 
 
 def unknown_entities_query() -> exp.Select:
@@ -310,6 +338,20 @@ def unallocated_instruments_query() -> exp.Select:
         .from_(table("unallocated_instrument", alias="u"))
         .where(_eq(column("run_id", "u"), _any_run()))
         .order_by(column("run_id", "u"), column("methodology_id", "u"), column("instrument_id", "u"))
+    )
+
+
+# Memory for the report's sorts and hashes: with the server default (4MB) the entity breakdown's
+# distinct activity rows (1.7M result rows at 1M activity rows) sorted on disk (docs/performance.md).
+REPORT_WORK_MEM = "64MB"
+
+
+def set_work_mem_query() -> exp.Select:
+    """work_mem as it was, and set to %(work_mem)s until the end of the transaction (like SET
+    LOCAL; a rolled-back savepoint undoes it too)."""
+    return exp.select(
+        exp.Anonymous(this="current_setting", expressions=[exp.Literal.string("work_mem")]),
+        exp.Anonymous(this="set_config", expressions=[exp.Literal.string("work_mem"), param("work_mem"), exp.true()]),
     )
 
 

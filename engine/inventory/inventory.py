@@ -170,9 +170,11 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         methodologies = _methodologies(ex, params, unknown)
         bases = _bases(methodologies)
         params["bases"] = list(bases)
+        (work_mem, _), = ex.rows(q.set_work_mem_query(), {"work_mem": q.REPORT_WORK_MEM})
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
+        ex.rows(q.set_work_mem_query(), {"work_mem": work_mem})  # as it was for the caller's transaction
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
     return Inventory(
