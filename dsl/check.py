@@ -85,6 +85,16 @@ def check_activity_type(doc: YamlDocument, spec: ActivityTypeFile) -> ir.Activit
             except UnitError as exc:
                 diags.append(Diagnostic("E501", str(exc), span, suggestion=_unit_hint(exc)))
                 continue
+            if not is_terminating(unit.scale):
+                diags.append(Diagnostic(
+                    "E510",
+                    f"a field in {fs.unit} cannot be stored exactly: 1 {fs.unit} is {unit.scale} in base units,"
+                    " which has no finite decimal expansion",
+                    span,
+                    suggestion=f"declare the field as a plain number and give it its unit in the rule,"
+                    f" e.g. '{name} * 1 {fs.unit}' (the rule's arithmetic is exact)",
+                ))
+                continue
             fields.append(
                 ir.Field(
                     name, ir.quantity(unit.dimension), fs.required,
