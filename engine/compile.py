@@ -311,11 +311,25 @@ def _key_columns(lk: ir.FactorLookup) -> list[tuple[str, ir.Node]]:
 SHARED_KEYS = "lookup_keys"
 
 
+def _keys_from_rows(lk: ir.FactorLookup) -> bool:
+    """Whether a lookup is resolved per distinct key of the activity rows (True) or per distinct
+    key of the factor set (False).
+
+    A lookup whose keys are only match attributes (``attribute = row value``) has one answer per
+    attribute value the factor set holds: it is resolved for every such value, from the factor
+    rows alone, and the activity rows are joined to it once (a row whose value the set does not
+    hold finds no row: unmatched, as before). This saves a scan of the activity rows for their
+    distinct keys (docs/performance.md, matching). A region or year key is resolved through a
+    fallback chain that depends on the row's own value (its ancestors; the latest year not after
+    it), so those lookups are resolved per distinct key of the rows."""
+    return lk.region is not None or lk.year is not None
+
+
 def _shared_keys_cte(m: ir.Methodology) -> list[tuple[str, exp.Expression]]:
-    """With several keyed lookups, every lookup's keys from ONE scan of the activity rows
-    (``lookup_keys``, materialised): each ``factor_<name>_keys`` then reads this small set
-    instead of scanning the activity rows again (docs/performance.md, matching)."""
-    keyed = [lk for lk in m.lookups if _key_columns(lk)]
+    """With several lookups resolved per row key, every such lookup's keys from ONE scan of the
+    activity rows (``lookup_keys``, materialised): each ``factor_<name>_keys`` then reads this
+    small set instead of scanning the activity rows again (docs/performance.md, matching)."""
+    keyed = [lk for lk in m.lookups if _key_columns(lk) and _keys_from_rows(lk)]
     if len(keyed) < 2:
         return []
     row = ExpressionCompiler("a")
@@ -324,9 +338,12 @@ def _shared_keys_cte(m: ir.Methodology) -> list[tuple[str, exp.Expression]]:
 
 
 def _lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, exp.Expression]]:
-    """Resolve a lookup once per distinct key of the dataset, never per activity row.
+    """Resolve a lookup once per distinct key, never per activity row: per key of the dataset
+    when the lookup falls back by region or year, else per key of the factor set
+    (``_keys_from_rows``).
 
-    ``factor_<name>_keys``    the distinct keys the rows carry (from ``lookup_keys`` if shared);
+    ``factor_<name>_keys``    the distinct keys the rows carry (from ``lookup_keys`` if shared;
+                              only for a lookup resolved per key of the rows);
     ``factor_<name>_ranked``  every qualifying factor per key and gas, ranked by fallback level
                               (nearest region, latest year not after the row's, own unit first);
     ``factor_<name>``         the best rank per key: value, factor id, level and candidate count
@@ -337,10 +354,11 @@ def _lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, e
     keys = _key_columns(lk)
     attr = lambda name: exp.JSONExtractScalar(this=column("attributes", f), expression=text(name))  # noqa: E731
     ctes: list[tuple[str, exp.Expression]] = []
-    if keys and shared:
+    from_rows = _keys_from_rows(lk)  # else every key the factor set holds (_keys_from_rows)
+    if keys and from_rows and shared:
         distinct = exp.select(*[exp.alias_(column(f"{lk.name}__{col}", "s"), col) for col, _ in keys]).distinct()
         ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident(SHARED_KEYS), alias=exp.TableAlias(this=ident("s"))))))
-    elif keys:
+    elif keys and from_rows:
         row = ExpressionCompiler("a")
         distinct = exp.select(*[exp.alias_(row(node), col) for col, node in keys]).distinct()
         ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))))
@@ -351,7 +369,8 @@ def _lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, e
         exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
     ]
     conds += [exp.EQ(this=attr(name), expression=text(value)) for name, value in lk.select]
-    conds += [exp.EQ(this=attr(name), expression=column(f"key_{name}", k)) for name, _ in lk.match]
+    if from_rows:
+        conds += [exp.EQ(this=attr(name), expression=column(f"key_{name}", k)) for name, _ in lk.match]
     if lk.region is not None:
         conds.append(
             exp.EQ(
@@ -377,20 +396,22 @@ def _lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, e
     if lk.year is not None:
         order.append(exp.Ordered(this=column("factor_year", f), desc=True, nulls_first=False))
     order.append(exp.NEQ(this=column("unit", f), expression=text(lk.per)))
+    # the key columns: the row keys' values, or (resolved from the factor set) the attributes
+    key_values = [column(col, k) for col, _ in keys] if from_rows else [attr(name) for name, _ in lk.match]
     rank = exp.Window(
         this=exp.Anonymous(this="RANK"),
-        partition_by=[column(col, k) for col, _ in keys] + [column("gas", f)],
+        partition_by=[v.copy() for v in key_values] + [column("gas", f)],
         order=exp.Order(expressions=order),
     )
     ranked = exp.select(
-        *[column(col, k) for col, _ in keys],
+        *[v if from_rows else exp.alias_(v, col) for v, (col, _) in zip(key_values, keys)],
         column("gas", f),
         column("factor_id", f),
         exp.alias_(value, "value"),
         exp.alias_(_match_level(lk), "match_level"),
         exp.alias_(rank, "fallback_rank"),
     )
-    if keys:
+    if keys and from_rows:
         ranked = ranked.from_(exp.Table(this=ident(f"factor_{lk.name}_keys"), alias=exp.TableAlias(this=ident(k))))
         if lk.region is not None:
             ranked = ranked.join(_region_chain(), join_type="cross")
@@ -544,7 +565,8 @@ def _typed_null(sql_type: str) -> exp.Expression:
     return exp.Cast(this=exp.Null(), to=exp.DataType.build(sql_type, dialect="postgres"))
 
 
-def _gases(m: ir.Methodology) -> list[str]:
+def gases(m: ir.Methodology) -> list[str]:
+    """The gases the methodology's rules emit, in ``GAS_ORDER``."""
     used = {em.gas for rule in m.rules for em in rule.emissions}
     return [g for g in GAS_ORDER if g in used]
 
@@ -574,7 +596,7 @@ def _problem(m: ir.Methodology) -> exp.Expression:
 
 def _evaluate(m: ir.Methodology) -> exp.Expression:
     row = ExpressionCompiler("r")
-    gases = _gases(m)
+    emitted = gases(m)
     need_gwp = any(not em.co2e_basis for rule in m.rules for em in rule.emissions)
     select: list[exp.Expression] = [
         column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")
@@ -597,7 +619,7 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
             select.append(column(_lookup_col(lk.name, gas, "_n"), "r"))
         for col, _ in _key_columns(lk):
             select.append(column(_lookup_col(lk.name, "key", f"_{col[4:]}"), "r"))
-    for gas in gases:
+    for gas in emitted:
         g = gas.lower()
 
         def value(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
@@ -720,7 +742,7 @@ def _with_conversion_notes(m: ir.Methodology) -> exp.Expression:
 
 
 def _gwp_cte(m: ir.Methodology) -> exp.Select:
-    gases = sorted({em.gas for rule in m.rules for em in rule.emissions if not em.co2e_basis})
+    by_mass = sorted({em.gas for rule in m.rules for em in rule.emissions if not em.co2e_basis})
     cols = [
         exp.alias_(
             exp.Filter(
@@ -729,64 +751,59 @@ def _gwp_cte(m: ir.Methodology) -> exp.Select:
             ),
             f"gwp_{gas.lower()}",
         )
-        for gas in gases
+        for gas in by_mass
     ]
     return exp.select(*cols).from_(table("gwp", alias="g")).where(exp.EQ(this=column("gwp_set", "g"), expression=text(m.gwp)))
 
 
 def _results(m: ir.Methodology) -> exp.Expression:
-    gases = _gases(m)
-    # with no gas (every rule excludes) one row of typed nulls, which the co2e_kg filter drops:
-    # VALUES cannot be empty, and no row can have the outcome 'result' anyway
+    """One result row per gas with a value, for each row whose outcome is 'result'.
+
+    One SELECT per gas over ``ccf_eval``, joined by UNION ALL: three plain scans of the
+    evaluated rows are cheaper than one scan with a per-row ``LATERAL (VALUES …)`` unpivot
+    (docs/performance.md). With no gas (every rule excludes) one SELECT of typed NULLs that
+    no row passes, so the statement keeps its shape."""
+    emitted = gases(m)
     other_sets = _reads_other_sets(m)  # a lookup reads another factor set: each row names its set
-    value_cols = ("gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", *(("factor_set",) if other_sets else ()))
-    no_gas = exp.Tuple(expressions=[_typed_null(t) for t in ("TEXT", "NUMERIC", "NUMERIC", "NUMERIC", "TEXT[]", "TEXT", "TEXT")[: len(value_cols)]])
-    rows = exp.Values(
-        expressions=[
-            exp.Tuple(
-                expressions=[
-                    text(gas),
-                    column(f"{gas.lower()}_kg", "e"),
-                    column(f"{gas.lower()}_gwp", "e"),
-                    column(f"{gas.lower()}_co2e_kg", "e"),
-                    column(f"{gas.lower()}_factor_ids", "e"),
-                    column(f"{gas.lower()}_match_level", "e"),
-                    *([column(f"{gas.lower()}_factor_set", "e")] if other_sets else []),
-                ]
-            )
-            for gas in gases
-        ] or [no_gas],
-        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in value_cols]),
-    )
     target_cols = [
         "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
         "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion",
     ]
-    q = (
-        exp.select(
-            param("run_id"), text(m.id), column("activity_id", "e"), column("entity", "e"), column("period_start", "e"),
-            column("rule_id", "e"), column("gas", "g"), column("gas_kg", "g"), column("gwp", "g"), column("co2e_kg", "g"),
-            column("factor_ids", "g"), column("match_level", "g"), column("unit_conversion", "e"),
-        )
-        .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
-        .join(exp.Lateral(this=exp.Paren(this=rows) if False else rows), join_type="cross")
-        .where(
-            exp.and_(
-                exp.EQ(this=column("outcome", "e"), expression=text("result")),
-                exp.Not(this=exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())),
-            )
-        )
-    )
     if m.instruments is not None:  # each part names the instrument it used
         target_cols.append("instrument_id")
-        q = q.select(column("instrument_id", "e"))
     if other_sets:  # NULL: the methodology's own factor set (ccf.result_provenance)
         target_cols.append("factor_set")
-        q = q.select(column("factor_set", "g"))
+    e = lambda name: column(name, "e")  # noqa: E731
+
+    def per_gas(gas: str | None) -> exp.Select:
+        g = gas.lower() if gas is not None else None
+        value = (lambda suffix, sql_type: e(f"{g}_{suffix}")) if g is not None else (lambda suffix, sql_type: _typed_null(sql_type))
+        cols: list[exp.Expression] = [
+            param("run_id"), text(m.id), e("activity_id"), e("entity"), e("period_start"), e("rule_id"),
+            text(gas) if gas is not None else _typed_null("TEXT"), value("kg", "NUMERIC"), value("gwp", "NUMERIC"),
+            value("co2e_kg", "NUMERIC"), value("factor_ids", "TEXT[]"), value("match_level", "TEXT"), e("unit_conversion"),
+        ]
+        if m.instruments is not None:
+            cols.append(e("instrument_id"))
+        if other_sets:
+            cols.append(value("factor_set", "TEXT"))
+        has_value = (
+            exp.Not(this=exp.Is(this=e(f"{g}_co2e_kg"), expression=exp.Null())) if g is not None else exp.false()
+        )
+        return (
+            exp.select(*cols)
+            .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
+            .where(exp.and_(exp.EQ(this=e("outcome"), expression=text("result")), has_value))
+        )
+
+    selects = [per_gas(gas) for gas in emitted] or [per_gas(None)]
+    q: exp.Query = selects[0]
+    for other in selects[1:]:
+        q = exp.union(q, other, distinct=False)
     return _insert("result", target_cols, q)
 
 
-def _insert(target: str, cols: list[str], q: exp.Select) -> exp.Expression:
+def _insert(target: str, cols: list[str], q: exp.Query) -> exp.Expression:
     return exp.insert(q, exp.Schema(this=table(target), expressions=[ident(c) for c in cols]))
 
 
@@ -863,7 +880,8 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
 
 def _reconcile(m: ir.Methodology) -> exp.Expression:
     """Counts that must balance: activity rows in = evaluated rows by outcome, and the number
-    of result rows each outcome must have produced (one per gas with a value)."""
+    of result rows each outcome must have produced (one per gas with a value); then the kg CO2e
+    per gas of the result rows (``GAS_ORDER``; NULL for a gas with no result row)."""
 
     def count(src: exp.Expression, cond: exp.Expression) -> exp.Expression:
         return exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(src).where(cond))
@@ -882,7 +900,7 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
                         ifs=[exp.If(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null()), true=exp.Literal.number(0))],
                         default=exp.Literal.number(1),
                     )
-                    for g in _gases(m)
+                    for g in gases(m)
                 ]
             )
         ),
@@ -897,6 +915,13 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
             exp.Coalesce(this=exp.Filter(this=exp.Sum(this=gas_rows), expression=outcome("result")), expressions=[exp.Literal.number(0)]),
             "result_rows",
         ),
+    )
+    # the run's totals per gas, from the values the results statement wrote (it takes each
+    # gas's kg CO2e of the 'result' rows where it is not NULL, exactly as SUM counts them): in
+    # this one pass, not by reading the result rows back (docs/performance.md: 13% of a run)
+    by_outcome = by_outcome.select(
+        *[exp.alias_(exp.Filter(this=exp.Sum(this=column(f"{g.lower()}_co2e_kg")), expression=outcome("result")), f"{g.lower()}_co2e_kg")
+          for g in gases(m)]
     ).from_(exp.Table(this=ident(EVAL)))
     return exp.select(
         exp.alias_(count(table(activity_table_name(m.activity.id)), exp.EQ(this=column("dataset"), expression=param("dataset"))), "rows_in"),
@@ -914,6 +939,7 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
             ),
             "rows_rejected",
         ),
+        *[column(f"{g.lower()}_co2e_kg", "e") for g in gases(m)],
     ).from_(exp.Subquery(this=by_outcome, alias=exp.TableAlias(this=ident("e"))))
 
 
@@ -945,4 +971,4 @@ def compile_methodology(m: ir.Methodology) -> CompiledMethodology:
     )
 
 
-__all__ = ["CompiledMethodology", "compile_methodology", "activity_table_name", "scale_sql", "sql"]
+__all__ = ["CompiledMethodology", "gases", "compile_methodology", "activity_table_name", "scale_sql", "sql"]

@@ -12,7 +12,7 @@ publisher's own label of the row, kept for traceability). ``currency`` is an ISO
 - exchange rates: ``value`` is units of the table's reference currency per one unit of
   ``currency`` in ``year`` (e.g. 1.0817 USD per EUR, 2023 annual average);
 - price indices: ``value`` is the index of the economy whose currency is ``currency``, in
-  ``year`` (e.g. a GDP deflator, 2017 = 100).
+  ``year`` (e.g. the CPI-U annual average, 1967 = 100).
 """
 
 from __future__ import annotations
@@ -124,7 +124,11 @@ def load_rate_file(path: Path, meta: RateTableMeta) -> tuple[RateTable, list[Rat
 # --- shipped tables ----------------------------------------------------------------------------
 
 FRB_G5A_2024 = "frb_g5a_2024_usd_per_unit.csv"
-SHA256 = {FRB_G5A_2024: "883817392cd18753b7ccb77a62b60ec6ce4ed37ad91ea86d9693942cccd365f8"}
+BLS_CPI_U_1967 = "bls_cpi_u_1967_annual_average.csv"
+SHA256 = {
+    FRB_G5A_2024: "883817392cd18753b7ccb77a62b60ec6ce4ed37ad91ea86d9693942cccd365f8",
+    BLS_CPI_U_1967: "3aae0b3a89a8428e74f44903b6c6447fe0ff3a3324d9870532678b8de54fbd50",
+}
 
 _SHIPPED: dict[str, tuple[str, RateTableMeta]] = {
     "frb-g5a-2024": (
@@ -140,6 +144,25 @@ _SHIPPED: dict[str, tuple[str, RateTableMeta]] = {
             licence="US Government work, public domain",
             source_url="https://www.federalreserve.gov/releases/g5a/20240201/",
             reference_currency="USD",
+        ),
+    ),
+    # CPI-U annual averages on the 1967=100 base, each copied from the Secretary of Labor's notice
+    # in the Federal Register (factors/README.md#rate-tables quotes the sentences). Only the years
+    # whose notice could be retrieved and quoted are in the file: 2020 and 2022, not 2021 or 2023.
+    "bls-cpi-u-1967": (
+        BLS_CPI_U_1967,
+        RateTableMeta(
+            id="bls-cpi-u-1967",
+            kind="price_index",
+            publisher="U.S. Bureau of Labor Statistics (certified by the U.S. Department of Labor in the Federal Register)",
+            title="All Items Consumer Price Index for All Urban Consumers; United States City Average (CPI-U, 1967=100)",
+            edition="Federal Register notices of 2021-10-13 (86 FR 56986, FR Doc. 2021-22201) and 2023-07-06 "
+            "(88 FR 43146, FR Doc. 2023-14212) (annual averages 2020, 2022)",
+            basis="annual average, U.S. city average, all items, all urban consumers (CPI-U), as certified by the "
+            "Secretary of Labor to the Federal Election Commission (52 U.S.C. 30116(c))",
+            licence="U.S. federal government work, public domain",
+            source_url="https://lexbuild.dev/fr/2023/07/2023-14212",
+            index_base="1967=100",
         ),
     ),
 }

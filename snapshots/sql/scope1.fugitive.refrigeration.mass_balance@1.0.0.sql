@@ -344,18 +344,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    a.refrigerant AS kyoto_gwp__key_level3,
-    a.refrigerant AS any_gwp__key_level3
-  FROM activity AS a
-), factor_kyoto_gwp_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.kyoto_gwp__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 'kg' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
@@ -363,10 +354,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'kg' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kg') AS fallback_rank
-  FROM factor_kyoto_gwp_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kg') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -375,7 +364,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'column_text' = 'Emissions including only Kyoto products'
     AND f.attributes ->> 'level1' = 'Refrigerant & other'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_kyoto_gwp AS MATERIALIZED (
   SELECT
     key_level3,
@@ -392,13 +380,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_any_gwp_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.any_gwp__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_any_gwp_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 'kg' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
@@ -406,10 +390,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'kg' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kg') AS fallback_rank
-  FROM factor_any_gwp_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kg') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -418,7 +400,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'column_text' = 'Total emissions including non-Kyoto products'
     AND f.attributes ->> 'level1' = 'Refrigerant & other'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_any_gwp AS MATERIALIZED (
   SELECT
     key_level3,
@@ -679,25 +660,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -770,7 +742,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'refrigerant_mass_balance'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -785,7 +758,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -52,47 +52,11 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    CASE
-      WHEN a.vehicle_class IN (
-        'Mini',
-        'Supermini',
-        'Lower medium',
-        'Upper medium',
-        'Executive',
-        'Luxury',
-        'Sports',
-        'Dual purpose 4X4',
-        'MPV'
-      )
-      THEN 'Cars (by market segment)'
-      ELSE 'Cars (by size)'
-    END AS car__key_level2,
-    COALESCE(a.vehicle_class, 'Average car') AS car__key_level3,
-    COALESCE(a.fuel, 'Unknown') AS car__key_column_text,
-    COALESCE(a.vehicle_class, 'Average') AS motorbike__key_level3,
-    COALESCE(a.vehicle_class, 'Average (up to 3.5 tonnes)') AS van__key_level3,
-    COALESCE(a.fuel, 'Unknown') AS van__key_column_text,
-    CASE
-      WHEN a.vehicle = 'hgv_refrigerated'
-      THEN 'HGVs refrigerated (all diesel)'
-      ELSE 'HGV (all diesel)'
-    END AS hgv__key_level2,
-    COALESCE(a.vehicle_class, 'All HGVs') AS hgv__key_level3,
-    COALESCE(a.laden, 'Average laden') AS hgv__key_column_text
-  FROM activity AS a
-), factor_car_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.car__key_level2 AS key_level2,
-    s.car__key_level3 AS key_level3,
-    s.car__key_column_text AS key_column_text
-  FROM lookup_keys AS s
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level2,
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level2' AS key_level2,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE
@@ -105,12 +69,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level2, k.key_level3, k.key_column_text, f.gas
+      PARTITION BY f.attributes ->> 'level2', f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
       ORDER BY f."unit" <> 'km'
     ) AS fallback_rank
-  FROM factor_car_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -118,9 +80,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^1'
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Passenger vehicles'
-    AND f.attributes ->> 'level2' = k.key_level2
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_car AS MATERIALIZED (
   SELECT
     key_level2,
@@ -157,13 +116,9 @@ WITH activity AS NOT MATERIALIZED (
     key_level2,
     key_level3,
     key_column_text
-), factor_motorbike_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.motorbike__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_motorbike_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -175,10 +130,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'km' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
-  FROM factor_motorbike_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -187,7 +140,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Passenger vehicles'
     AND f.attributes ->> 'level2' = 'Motorbike'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_motorbike AS MATERIALIZED (
   SELECT
     key_level3,
@@ -220,15 +172,10 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_van_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.van__key_level3 AS key_level3,
-    s.van__key_column_text AS key_column_text
-  FROM lookup_keys AS s
 ), factor_van_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE
@@ -240,10 +187,11 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'km' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, k.key_column_text, f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
-  FROM factor_van_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (
+      PARTITION BY f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
+      ORDER BY f."unit" <> 'km'
+    ) AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -252,8 +200,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Delivery vehicles'
     AND f.attributes ->> 'level2' = 'Vans'
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_van AS MATERIALIZED (
   SELECT
     key_level3,
@@ -288,17 +234,11 @@ WITH activity AS NOT MATERIALIZED (
   GROUP BY
     key_level3,
     key_column_text
-), factor_hgv_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.hgv__key_level2 AS key_level2,
-    s.hgv__key_level3 AS key_level3,
-    s.hgv__key_column_text AS key_column_text
-  FROM lookup_keys AS s
 ), factor_hgv_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level2,
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level2' AS key_level2,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE
@@ -311,12 +251,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level2, k.key_level3, k.key_column_text, f.gas
+      PARTITION BY f.attributes ->> 'level2', f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
       ORDER BY f."unit" <> 'km'
     ) AS fallback_rank
-  FROM factor_hgv_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -324,9 +262,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^1'
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Delivery vehicles'
-    AND f.attributes ->> 'level2' = k.key_level2
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_hgv AS MATERIALIZED (
   SELECT
     key_level2,
@@ -774,20 +709,52 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2',
+  e.co2_kg,
+  e.co2_gwp,
+  e.co2_co2e_kg,
+  e.co2_factor_ids,
+  e.co2_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids, e.co2_match_level),
-  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids, e.ch4_match_level),
-  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids, e.n2o_match_level)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope1.mobile_combustion.distance_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CH4',
+  e.ch4_kg,
+  e.ch4_gwp,
+  e.ch4_co2e_kg,
+  e.ch4_factor_ids,
+  e.ch4_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope1.mobile_combustion.distance_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'N2O',
+  e.n2o_kg,
+  e.n2o_gwp,
+  e.n2o_co2e_kg,
+  e.n2o_factor_ids,
+  e.n2o_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -868,7 +835,10 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'fleet_distance'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2_co2e_kg,
+  e.ch4_co2e_kg,
+  e.n2o_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -885,7 +855,13 @@ FROM (
       ) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS n2o_co2e_kg
   FROM ccf_eval
 ) AS e;
 

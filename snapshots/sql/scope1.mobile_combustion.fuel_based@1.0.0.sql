@@ -149,19 +149,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    a.fuel AS per_litre__key_level3,
-    a.fuel AS per_tonne__key_level3,
-    a.fuel AS per_kwh__key_level3
-  FROM activity AS a
-), factor_per_litre_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.per_litre__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -173,10 +163,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
-  FROM factor_per_litre_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -184,7 +172,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^3'
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
@@ -217,13 +204,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_per_tonne_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.per_tonne__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
@@ -231,10 +214,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
-  FROM factor_per_tonne_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -242,7 +223,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1'
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'level1' = 'Fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
@@ -275,13 +255,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_per_kwh_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.per_kwh__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -296,10 +272,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
-  FROM factor_per_kwh_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -308,7 +282,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CH4', 'CO2', 'N2O')
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'Fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
@@ -639,20 +612,52 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2',
+  e.co2_kg,
+  e.co2_gwp,
+  e.co2_co2e_kg,
+  e.co2_factor_ids,
+  e.co2_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  ('CO2', e.co2_kg, e.co2_gwp, e.co2_co2e_kg, e.co2_factor_ids, e.co2_match_level),
-  ('CH4', e.ch4_kg, e.ch4_gwp, e.ch4_co2e_kg, e.ch4_factor_ids, e.ch4_match_level),
-  ('N2O', e.n2o_kg, e.n2o_gwp, e.n2o_co2e_kg, e.n2o_factor_ids, e.n2o_match_level)) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope1.mobile_combustion.fuel_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CH4',
+  e.ch4_kg,
+  e.ch4_gwp,
+  e.ch4_co2e_kg,
+  e.ch4_factor_ids,
+  e.ch4_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope1.mobile_combustion.fuel_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'N2O',
+  e.n2o_kg,
+  e.n2o_gwp,
+  e.n2o_co2e_kg,
+  e.n2o_factor_ids,
+  e.n2o_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -729,7 +734,10 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'mobile_fuel'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2_co2e_kg,
+  e.ch4_co2e_kg,
+  e.n2o_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -746,7 +754,13 @@ FROM (
       ) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS n2o_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -148,22 +148,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    a.fuel AS per_kwh__key_level3,
-    a.fuel AS per_litre__key_level3,
-    a.fuel AS per_tonne__key_level3,
-    a.fuel AS biogenic_per_kwh__key_level3,
-    a.fuel AS biogenic_per_litre__key_level3,
-    a.fuel AS biogenic_per_tonne__key_level3
-  FROM activity AS a
-), factor_per_kwh_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.per_kwh__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -178,10 +165,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
-  FROM factor_per_kwh_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -189,7 +174,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'J^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Bioenergy'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
@@ -206,13 +190,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_per_litre_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.per_litre__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -224,10 +204,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
-  FROM factor_per_litre_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -235,7 +213,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^3'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Bioenergy'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
@@ -252,13 +229,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_per_tonne_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.per_tonne__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
@@ -266,10 +239,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
-  FROM factor_per_tonne_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -277,7 +248,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Bioenergy'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
@@ -294,13 +264,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_biogenic_per_kwh_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.biogenic_per_kwh__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_biogenic_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -315,10 +281,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
-  FROM factor_biogenic_per_kwh_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -326,7 +290,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'J^1'
     AND f.gas IN ('CO2')
     AND f.attributes ->> 'level1' = 'Outside of scopes'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_biogenic_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
@@ -343,13 +306,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_biogenic_per_litre_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.biogenic_per_litre__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_biogenic_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -361,10 +320,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
-  FROM factor_biogenic_per_litre_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -372,7 +329,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^3'
     AND f.gas IN ('CO2')
     AND f.attributes ->> 'level1' = 'Outside of scopes'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_biogenic_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
@@ -389,13 +345,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_biogenic_per_tonne_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.biogenic_per_tonne__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_biogenic_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
@@ -403,10 +355,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
-  FROM factor_biogenic_per_tonne_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -414,7 +364,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1'
     AND f.gas IN ('CO2')
     AND f.attributes ->> 'level1' = 'Outside of scopes'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_biogenic_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
@@ -681,33 +630,34 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  ),
-  (
-    'CO2_biogenic',
-    e.co2_biogenic_kg,
-    e.co2_biogenic_gwp,
-    e.co2_biogenic_co2e_kg,
-    e.co2_biogenic_factor_ids,
-    e.co2_biogenic_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope1.stationary_combustion.bioenergy',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2_biogenic',
+  e.co2_biogenic_kg,
+  e.co2_biogenic_gwp,
+  e.co2_biogenic_co2e_kg,
+  e.co2_biogenic_factor_ids,
+  e.co2_biogenic_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2_biogenic_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -796,7 +746,9 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'bioenergy_fuel'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg,
+  e.co2_biogenic_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -813,7 +765,11 @@ FROM (
       ) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg,
+    SUM(co2_biogenic_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2_biogenic_co2e_kg
   FROM ccf_eval
 ) AS e;
 

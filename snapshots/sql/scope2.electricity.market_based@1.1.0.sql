@@ -663,55 +663,78 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion,
   e.instrument_id,
-  g.factor_set
+  e.co2e_factor_set
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level,
-    e.co2e_factor_set
-  ),
-  (
-    'CO2',
-    e.co2_kg,
-    e.co2_gwp,
-    e.co2_co2e_kg,
-    e.co2_factor_ids,
-    e.co2_match_level,
-    e.co2_factor_set
-  ),
-  (
-    'CH4',
-    e.ch4_kg,
-    e.ch4_gwp,
-    e.ch4_co2e_kg,
-    e.ch4_factor_ids,
-    e.ch4_match_level,
-    e.ch4_factor_set
-  ),
-  (
-    'N2O',
-    e.n2o_kg,
-    e.n2o_gwp,
-    e.n2o_co2e_kg,
-    e.n2o_factor_ids,
-    e.n2o_match_level,
-    e.n2o_factor_set
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level, factor_set)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2',
+  e.co2_kg,
+  e.co2_gwp,
+  e.co2_co2e_kg,
+  e.co2_factor_ids,
+  e.co2_match_level,
+  e.unit_conversion,
+  e.instrument_id,
+  e.co2_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CH4',
+  e.ch4_kg,
+  e.ch4_gwp,
+  e.ch4_co2e_kg,
+  e.ch4_factor_ids,
+  e.ch4_match_level,
+  e.unit_conversion,
+  e.instrument_id,
+  e.ch4_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope2.electricity.market_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'N2O',
+  e.n2o_kg,
+  e.n2o_gwp,
+  e.n2o_co2e_kg,
+  e.n2o_factor_ids,
+  e.n2o_match_level,
+  e.unit_conversion,
+  e.instrument_id,
+  e.n2o_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -1020,7 +1043,11 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'electricity'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg,
+  e.co2_co2e_kg,
+  e.ch4_co2e_kg,
+  e.n2o_co2e_kg
 FROM (
   SELECT
     COUNT(DISTINCT activity_id) FILTER(WHERE
@@ -1037,7 +1064,15 @@ FROM (
       ) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg,
+    SUM(co2_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS n2o_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -22,13 +22,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_industry_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    a.naics AS key_naics
-  FROM activity AS a
 ), factor_industry_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_naics,
+    f.attributes ->> 'naics' AS key_naics,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 'USD' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
@@ -39,10 +35,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_naics, f.gas ORDER BY f."unit" <> 'USD') AS fallback_rank
-  FROM factor_industry_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'naics', f.gas ORDER BY f."unit" <> 'USD') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -50,7 +44,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'USD^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'margins' = 'with'
-    AND f.attributes ->> 'naics' = k.key_naics
 ), factor_industry AS MATERIALIZED (
   SELECT
     key_naics,
@@ -174,25 +167,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -261,7 +245,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'purchased_spend'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -276,7 +261,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

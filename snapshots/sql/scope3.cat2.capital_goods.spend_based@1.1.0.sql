@@ -1,6 +1,6 @@
 -- ccf compiled SQL for scope3.cat2.capital_goods.spend_based@1.1.0 (draft)
 -- Scope 3 category 2 capital goods, spend-based method (USEEIO), spend in any currency
--- content hash sha256:c4bfc686336425426c628329733591965ef8739ed313284881e16511bf8716ef
+-- content hash sha256:7daf303f253864de894fad13bbcc695e9296d62ce0f070d3829a041b184052eb
 -- activity type purchased_spend_any_currency; factor set useeio-1.3; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
 
@@ -24,13 +24,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_industry_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    a.naics AS key_naics
-  FROM activity AS a
 ), factor_industry_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_naics,
+    f.attributes ->> 'naics' AS key_naics,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 'USD' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
@@ -41,10 +37,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_naics, f.gas ORDER BY f."unit" <> 'USD') AS fallback_rank
-  FROM factor_industry_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'naics', f.gas ORDER BY f."unit" <> 'USD') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -52,7 +46,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'USD^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'margins' = 'with'
-    AND f.attributes ->> 'naics' = k.key_naics
 ), factor_industry AS MATERIALIZED (
   SELECT
     key_naics,
@@ -106,9 +99,9 @@ WITH activity AS NOT MATERIALIZED (
       END IS NULL
       THEN 'no exchange rate for ' || 'USD' || ' in ' || CAST(k.key_year AS TEXT) || ' in rate table frb-g5a-2024'
       WHEN CASE WHEN k.key_year = 2022 THEN 1 ELSE py."value" END IS NULL
-      THEN 'no price index for ' || 'USD' || ' in ' || CAST(k.key_year AS TEXT) || ' in rate table org-us-price-index'
+      THEN 'no price index for ' || 'USD' || ' in ' || CAST(k.key_year AS TEXT) || ' in rate table bls-cpi-u-1967'
       WHEN CASE WHEN k.key_year = 2022 THEN 1 ELSE pt."value" END IS NULL
-      THEN 'no price index for ' || 'USD' || ' in ' || CAST(2022 AS TEXT) || ' in rate table org-us-price-index'
+      THEN 'no price index for ' || 'USD' || ' in ' || CAST(2022 AS TEXT) || ' in rate table bls-cpi-u-1967'
     END AS missing,
     'spend_usd_2022: ' || k.key_currency || ' ' || CAST(k.key_year AS TEXT) || ' → USD 2022' || COALESCE(
       ': ' || NULLIF(
@@ -134,7 +127,7 @@ WITH activity AS NOT MATERIALIZED (
           CASE
             WHEN k.key_year = 2022
             THEN NULL
-            ELSE 'price index USD 2022 ' || CAST(CASE WHEN k.key_year = 2022 THEN 1 ELSE pt."value" END AS TEXT) || ' ÷ ' || CAST(k.key_year AS TEXT) || ' ' || CAST(CASE WHEN k.key_year = 2022 THEN 1 ELSE py."value" END AS TEXT) || ' (org-us-price-index)'
+            ELSE 'price index USD 2022 ' || CAST(CASE WHEN k.key_year = 2022 THEN 1 ELSE pt."value" END AS TEXT) || ' ÷ ' || CAST(k.key_year AS TEXT) || ' ' || CAST(CASE WHEN k.key_year = 2022 THEN 1 ELSE py."value" END AS TEXT) || ' (bls-cpi-u-1967)'
           END
         ),
         ''
@@ -153,7 +146,7 @@ WITH activity AS NOT MATERIALIZED (
     AND xtgt.currency = 'USD'
     AND xtgt."year" = k.key_year
   LEFT JOIN ccf.rate_table AS pit
-    ON pit.table_id = 'org-us-price-index' AND pit.kind = 'price_index'
+    ON pit.table_id = 'bls-cpi-u-1967' AND pit.kind = 'price_index'
   LEFT JOIN ccf.rate AS py
     ON py.rate_table_id = pit.rate_table_id
     AND py.currency = 'USD'
@@ -293,25 +286,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -382,7 +366,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'purchased_spend_any_currency'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -397,7 +382,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

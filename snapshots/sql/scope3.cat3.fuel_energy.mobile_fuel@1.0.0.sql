@@ -149,19 +149,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    a.fuel AS wtt_per_litre__key_level3,
-    a.fuel AS wtt_per_tonne__key_level3,
-    a.fuel AS wtt_per_kwh__key_level3
-  FROM activity AS a
-), factor_wtt_per_litre_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_litre__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -173,10 +163,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
-  FROM factor_wtt_per_litre_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -184,7 +172,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^3'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
@@ -201,13 +188,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_tonne_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_tonne__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
@@ -215,10 +198,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
-  FROM factor_wtt_per_tonne_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -226,7 +207,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
@@ -243,13 +223,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_kwh_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_kwh__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -264,10 +240,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
-  FROM factor_wtt_per_kwh_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -276,7 +250,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
@@ -471,25 +444,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -566,7 +530,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'mobile_fuel'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -581,7 +546,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -148,20 +148,9 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    a.fuel AS wtt_per_kwh__key_level3,
-    a.fuel AS wtt_per_litre__key_level3,
-    a.fuel AS wtt_per_m3__key_level3,
-    a.fuel AS wtt_per_tonne__key_level3
-  FROM activity AS a
-), factor_wtt_per_kwh_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_kwh__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -176,10 +165,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
-  FROM factor_wtt_per_kwh_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -188,7 +175,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'cv_basis' = 'Gross CV'
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_kwh AS MATERIALIZED (
   SELECT
     key_level3,
@@ -205,13 +191,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_litre_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_litre__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -223,10 +205,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
-  FROM factor_wtt_per_litre_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -234,7 +214,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^3'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_litre AS MATERIALIZED (
   SELECT
     key_level3,
@@ -251,13 +230,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_m3_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_m3__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_m3_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 'm3' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
@@ -265,10 +240,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'm3' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'm3') AS fallback_rank
-  FROM factor_wtt_per_m3_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'm3') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -276,7 +249,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^3'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_m3 AS MATERIALIZED (
   SELECT
     key_level3,
@@ -293,13 +265,9 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_wtt_per_tonne_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.wtt_per_tonne__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_wtt_per_tonne_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
@@ -307,10 +275,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
-  FROM factor_wtt_per_tonne_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -318,7 +284,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'WTT- fuels'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_wtt_per_tonne AS MATERIALIZED (
   SELECT
     key_level3,
@@ -544,25 +509,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -643,7 +599,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'stationary_fuel'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -658,7 +615,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -94,15 +94,10 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), factor_disposal_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    a.waste_type AS key_level3,
-    a.treatment AS key_column_text
-  FROM activity AS a
 ), factor_disposal_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
@@ -110,10 +105,11 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, k.key_column_text, f.gas ORDER BY f."unit" <> 't') AS fallback_rank
-  FROM factor_disposal_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (
+      PARTITION BY f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
+      ORDER BY f."unit" <> 't'
+    ) AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -121,8 +117,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Waste disposal'
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_disposal AS MATERIALIZED (
   SELECT
     key_level3,
@@ -317,25 +311,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -408,7 +393,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'waste'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -423,7 +409,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -52,29 +52,10 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    a.service AS flight__key_level3,
-    COALESCE(a.cabin_class, 'Average passenger') AS flight__key_level4,
-    CASE
-      WHEN a.mode = 'rail'
-      THEN 'Rail'
-      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
-    END AS land_passenger__key_level2,
-    a.service AS land_passenger__key_level3,
-    COALESCE(a.service, 'Average (all passenger)') AS ferry__key_level3,
-    COALESCE(a.service, 'Average car') AS car__key_level3,
-    COALESCE(a.fuel, 'Unknown') AS car__key_column_text
-  FROM activity AS a
-), factor_flight_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.flight__key_level3 AS key_level3,
-    s.flight__key_level4 AS key_level4
-  FROM lookup_keys AS s
 ), factor_flight_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
-    k.key_level4,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'level4' AS key_level4,
     f.gas,
     f.factor_id,
     CASE
@@ -90,12 +71,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level3, k.key_level4, f.gas
+      PARTITION BY f.attributes ->> 'level3', f.attributes ->> 'level4', f.gas
       ORDER BY f."unit" <> 'passenger.km'
     ) AS fallback_rank
-  FROM factor_flight_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -105,8 +84,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.attributes ->> 'column_text' = 'Without RF'
     AND f.attributes ->> 'level1' = 'Business travel- air'
     AND f.attributes ->> 'level2' = 'Flights'
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'level4' = k.key_level4
 ), factor_flight AS MATERIALIZED (
   SELECT
     key_level3,
@@ -125,15 +102,10 @@ WITH activity AS NOT MATERIALIZED (
   GROUP BY
     key_level3,
     key_level4
-), factor_land_passenger_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.land_passenger__key_level2 AS key_level2,
-    s.land_passenger__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_land_passenger_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level2,
-    k.key_level3,
+    f.attributes ->> 'level2' AS key_level2,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -149,12 +121,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level2, k.key_level3, f.gas
+      PARTITION BY f.attributes ->> 'level2', f.attributes ->> 'level3', f.gas
       ORDER BY f."unit" <> 'passenger.km'
     ) AS fallback_rank
-  FROM factor_land_passenger_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -162,8 +132,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- land'
-    AND f.attributes ->> 'level2' = k.key_level2
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_land_passenger AS MATERIALIZED (
   SELECT
     key_level2,
@@ -182,13 +150,9 @@ WITH activity AS NOT MATERIALIZED (
   GROUP BY
     key_level2,
     key_level3
-), factor_ferry_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.ferry__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_ferry_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -203,10 +167,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'passenger.km') AS fallback_rank
-  FROM factor_ferry_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'passenger.km') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -215,7 +177,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- sea'
     AND f.attributes ->> 'level2' = 'Ferry'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_ferry AS MATERIALIZED (
   SELECT
     key_level3,
@@ -232,15 +193,10 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_car_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.car__key_level3 AS key_level3,
-    s.car__key_column_text AS key_column_text
-  FROM lookup_keys AS s
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE
@@ -252,10 +208,11 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'km' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, k.key_column_text, f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
-  FROM factor_car_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (
+      PARTITION BY f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
+      ORDER BY f."unit" <> 'km'
+    ) AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -264,8 +221,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = 'Cars (by size)'
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_car AS MATERIALIZED (
   SELECT
     key_level3,
@@ -512,25 +467,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -611,7 +557,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'business_travel'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -626,7 +573,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

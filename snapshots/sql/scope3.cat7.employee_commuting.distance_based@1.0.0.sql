@@ -107,27 +107,10 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    COALESCE(a.service, 'Average car') AS car__key_level3,
-    COALESCE(a.fuel, 'Unknown') AS car__key_column_text,
-    COALESCE(a.service, 'Average') AS motorbike__key_level3,
-    CASE
-      WHEN a.mode = 'rail'
-      THEN 'Rail'
-      ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
-    END AS public_transport__key_level2,
-    a.service AS public_transport__key_level3
-  FROM activity AS a
-), factor_car_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.car__key_level3 AS key_level3,
-    s.car__key_column_text AS key_column_text
-  FROM lookup_keys AS s
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE
@@ -139,10 +122,11 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'km' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, k.key_column_text, f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
-  FROM factor_car_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (
+      PARTITION BY f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
+      ORDER BY f."unit" <> 'km'
+    ) AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -151,8 +135,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = 'Cars (by size)'
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_car AS MATERIALIZED (
   SELECT
     key_level3,
@@ -171,13 +153,9 @@ WITH activity AS NOT MATERIALIZED (
   GROUP BY
     key_level3,
     key_column_text
-), factor_motorbike_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.motorbike__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_motorbike_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -189,10 +167,8 @@ WITH activity AS NOT MATERIALIZED (
       NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'km' THEN 'stated per ' || f."unit" END), ''),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
-  FROM factor_motorbike_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'km') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -201,7 +177,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- land'
     AND f.attributes ->> 'level2' = 'Motorbike'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_motorbike AS MATERIALIZED (
   SELECT
     key_level3,
@@ -218,15 +193,10 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_public_transport_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.public_transport__key_level2 AS key_level2,
-    s.public_transport__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_public_transport_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level2,
-    k.key_level3,
+    f.attributes ->> 'level2' AS key_level2,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -242,12 +212,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level2, k.key_level3, f.gas
+      PARTITION BY f.attributes ->> 'level2', f.attributes ->> 'level3', f.gas
       ORDER BY f."unit" <> 'passenger.km'
     ) AS fallback_rank
-  FROM factor_public_transport_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -255,8 +223,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'm^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Business travel- land'
-    AND f.attributes ->> 'level2' = k.key_level2
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_public_transport AS MATERIALIZED (
   SELECT
     key_level2,
@@ -582,25 +548,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -681,7 +638,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'commuting'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -696,7 +654,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -91,30 +91,11 @@ WITH activity AS NOT MATERIALIZED (
   WHERE
     a.dataset = %(dataset)s
   OFFSET 0
-), lookup_keys AS MATERIALIZED (
-  SELECT DISTINCT
-    COALESCE(a.vehicle, 'HGV (all diesel)') AS road__key_level2,
-    COALESCE(
-      a.vehicle_class,
-      CASE WHEN a.vehicle = 'Vans' THEN 'Average (up to 3.5 tonnes)' ELSE 'All HGVs' END
-    ) AS road__key_level3,
-    COALESCE(a.load, CASE WHEN a.vehicle = 'Vans' THEN 'Unknown' ELSE 'Average laden' END) AS road__key_column_text,
-    a.vehicle_class AS air__key_level3,
-    COALESCE(a.vehicle, 'Cargo ship') AS sea__key_level2,
-    a.vehicle_class AS sea__key_level3,
-    COALESCE(a.size, 'Average') AS sea__key_level4
-  FROM activity AS a
-), factor_road_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.road__key_level2 AS key_level2,
-    s.road__key_level3 AS key_level3,
-    s.road__key_column_text AS key_column_text
-  FROM lookup_keys AS s
 ), factor_road_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level2,
-    k.key_level3,
-    k.key_column_text,
+    f.attributes ->> 'level2' AS key_level2,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'column_text' AS key_column_text,
     f.gas,
     f.factor_id,
     CASE
@@ -130,12 +111,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level2, k.key_level3, k.key_column_text, f.gas
+      PARTITION BY f.attributes ->> 'level2', f.attributes ->> 'level3', f.attributes ->> 'column_text', f.gas
       ORDER BY f."unit" <> 't.km'
     ) AS fallback_rank
-  FROM factor_road_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -143,9 +122,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1·m^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Freighting goods'
-    AND f.attributes ->> 'level2' = k.key_level2
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'column_text' = k.key_column_text
 ), factor_road AS MATERIALIZED (
   SELECT
     key_level2,
@@ -206,13 +182,9 @@ WITH activity AS NOT MATERIALIZED (
   FROM factor_rail_ranked
   WHERE
     fallback_rank = 1
-), factor_air_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.air__key_level3 AS key_level3
-  FROM lookup_keys AS s
 ), factor_air_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level3,
+    f.attributes ->> 'level3' AS key_level3,
     f.gas,
     f.factor_id,
     CASE
@@ -227,10 +199,8 @@ WITH activity AS NOT MATERIALIZED (
       ),
       'exact'
     ) AS match_level,
-    RANK() OVER (PARTITION BY k.key_level3, f.gas ORDER BY f."unit" <> 't.km') AS fallback_rank
-  FROM factor_air_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't.km') AS fallback_rank
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -240,7 +210,6 @@ WITH activity AS NOT MATERIALIZED (
     AND f.attributes ->> 'column_text' = 'With RF'
     AND f.attributes ->> 'level1' = 'Freighting goods'
     AND f.attributes ->> 'level2' = 'Freight flights'
-    AND f.attributes ->> 'level3' = k.key_level3
 ), factor_air AS MATERIALIZED (
   SELECT
     key_level3,
@@ -257,17 +226,11 @@ WITH activity AS NOT MATERIALIZED (
     fallback_rank = 1
   GROUP BY
     key_level3
-), factor_sea_keys AS NOT MATERIALIZED (
-  SELECT DISTINCT
-    s.sea__key_level2 AS key_level2,
-    s.sea__key_level3 AS key_level3,
-    s.sea__key_level4 AS key_level4
-  FROM lookup_keys AS s
 ), factor_sea_ranked AS NOT MATERIALIZED (
   SELECT
-    k.key_level2,
-    k.key_level3,
-    k.key_level4,
+    f.attributes ->> 'level2' AS key_level2,
+    f.attributes ->> 'level3' AS key_level3,
+    f.attributes ->> 'level4' AS key_level4,
     f.gas,
     f.factor_id,
     CASE
@@ -283,12 +246,10 @@ WITH activity AS NOT MATERIALIZED (
       'exact'
     ) AS match_level,
     RANK() OVER (
-      PARTITION BY k.key_level2, k.key_level3, k.key_level4, f.gas
+      PARTITION BY f.attributes ->> 'level2', f.attributes ->> 'level3', f.attributes ->> 'level4', f.gas
       ORDER BY f."unit" <> 't.km'
     ) AS fallback_rank
-  FROM factor_sea_keys AS k
-  JOIN ccf.factor AS f
-    ON TRUE
+  FROM ccf.factor AS f
   JOIN ccf."unit" AS fu
     ON fu.name = f."unit"
   WHERE
@@ -296,9 +257,6 @@ WITH activity AS NOT MATERIALIZED (
     AND fu.dimension = 'kg^1·m^1'
     AND f.gas IN ('CO2e')
     AND f.attributes ->> 'level1' = 'Freighting goods'
-    AND f.attributes ->> 'level2' = k.key_level2
-    AND f.attributes ->> 'level3' = k.key_level3
-    AND f.attributes ->> 'level4' = k.key_level4
 ), factor_sea AS MATERIALIZED (
   SELECT
     key_level2,
@@ -570,25 +528,16 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  g.gas,
-  g.gas_kg,
-  g.gwp,
-  g.co2e_kg,
-  g.factor_ids,
-  g.match_level,
+  'CO2e',
+  e.co2e_kg,
+  e.co2e_gwp,
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
-CROSS JOIN LATERAL (VALUES
-  (
-    'CO2e',
-    e.co2e_kg,
-    e.co2e_gwp,
-    e.co2e_co2e_kg,
-    e.co2e_factor_ids,
-    e.co2e_match_level
-  )) AS g(gas, gas_kg, gwp, co2e_kg, factor_ids, match_level)
 WHERE
-  e.outcome = 'result' AND NOT g.co2e_kg IS NULL;
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -669,7 +618,8 @@ SELECT
     FROM ccf.rejected
     WHERE
       dataset = %(dataset)s AND activity_type = 'freight'
-  ) AS rows_rejected
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
 FROM (
   SELECT
     COUNT(*) FILTER(WHERE
@@ -684,7 +634,9 @@ FROM (
       )) FILTER(WHERE
         outcome = 'result'),
       0
-    ) AS result_rows
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
   FROM ccf_eval
 ) AS e;
 

@@ -4,6 +4,11 @@ evaluator, on a real PostgreSQL.
 Expected values are hand-computed from the published Federal Reserve G.5A annual averages
 (factors/rates/frb_g5a_2024_usd_per_unit.csv) and a TEST price index that is not published data
 (tests/engine/rates/test-rates-not-published.csv: USD 2021 = 95, 2022 = 100, 2023 = 104).
+
+The shipped 1.1.0 versions name the shipped CPI-U table ``bls-cpi-u-1967`` (tested with its
+published values in test_price_index.py). The tests here that use the TEST index run the same
+methodology file with ``price_index: org-us-price-index`` instead: the documented way for an
+organisation to deflate with its own table (docs/data.md#rate-tables).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import load, results, rows_of, write_csv
+from helpers import ROOT, load, results, rows_of, write_csv
 
 from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import RecordsResolver, Result, Unmatched, evaluate_rows
@@ -45,6 +50,23 @@ INDEX_META = RateTableMeta(
 @pytest.fixture(scope="module")
 def lib():
     return library()
+
+
+@pytest.fixture(scope="module")
+def org_lib(tmp_path_factory):
+    """The shipped activity types and cat 1 1.1.0, its price index replaced by the organisation's
+    own table 'org-us-price-index' (here: the TEST index)."""
+    root = tmp_path_factory.mktemp("org-methodologies")
+    src = ROOT / "methodologies"
+    (root / "activity_types").mkdir()
+    for f in (src / "activity_types").glob("*.yaml"):
+        (root / "activity_types" / f.name).write_bytes(f.read_bytes())
+    name = CAT1.split("@")[0]
+    text = (src / name / "1.1.0.yaml").read_text(encoding="utf-8")
+    assert text.count("price_index: bls-cpi-u-1967\n") == 1
+    (root / name).mkdir()
+    (root / name / "1.1.0.yaml").write_text(text.replace("price_index: bls-cpi-u-1967\n", "price_index: org-us-price-index\n"), encoding="utf-8")
+    return library(root)
 
 
 def _install_test_index(conn) -> None:
@@ -176,7 +198,8 @@ def test_factor_values_used_below_are_the_published_useeio_ones():
         assert r.value == value
 
 
-def test_spend_in_any_currency_is_converted_then_deflated(db, lib, tmp_path):
+def test_spend_in_any_currency_is_converted_then_deflated(db, org_lib, tmp_path):
+    lib = org_lib
     _install_test_index(db)
     load(db, lib, "t", "purchased_spend_any_currency", write_csv(tmp_path / "spend.csv", HEADER, *ROWS))
     report = run(db, "t", [lib.resolve(CAT1)])
@@ -199,8 +222,9 @@ def test_spend_in_any_currency_is_converted_then_deflated(db, lib, tmp_path):
     assert (r.rows_in, r.rows_result, r.rows_excluded, r.rows_unmatched) == (len(ROWS), 4, 1, 3)
 
 
-def test_reference_evaluator_converts_exactly_as_the_sql(db, lib, tmp_path):
+def test_reference_evaluator_converts_exactly_as_the_sql(db, org_lib, tmp_path):
     """The differential law on this methodology: same outcome, same Decimal, same reason."""
+    lib = org_lib
     _install_test_index(db)
     load(db, lib, "t", "purchased_spend_any_currency", write_csv(tmp_path / "spend.csv", HEADER, *ROWS))
     m = lib.resolve(CAT1)
@@ -228,9 +252,10 @@ def test_reference_evaluator_converts_exactly_as_the_sql(db, lib, tmp_path):
     assert reasons == UNMATCHED
 
 
-def test_explain_shows_the_conversion_steps_with_values(db, lib, tmp_path):
+def test_explain_shows_the_conversion_steps_with_values(db, org_lib, tmp_path):
     from ccf.engine.explain import explain
 
+    lib = org_lib
     _install_test_index(db)
     load(db, lib, "t", "purchased_spend_any_currency", write_csv(tmp_path / "spend.csv", HEADER, *ROWS))
     report = run(db, "t", [lib.resolve(CAT1)])
@@ -245,7 +270,7 @@ def test_explain_shows_the_conversion_steps_with_values(db, lib, tmp_path):
 
 
 def test_northwind_ledger_in_eur_gbp_usd_chf(db, lib):
-    """The sample ledger with the shipped tables only (no price index installed), by hand:
+    """The sample ledger with the shipped tables only (the shipped CPI-U has no 2023), by hand:
     12600 EUR × 1.0534 = 13272.84 USD × 0.214; 20000 GBP × 1.2371 = 24742 USD × 0.078;
     35000 USD × 0.084."""
     from ccf.engine.api import demo_dir
@@ -262,7 +287,7 @@ def test_northwind_ledger_in_eur_gbp_usd_chf(db, lib):
     assert unmatched == {
         "PSC-DE-IT-2024": "no exchange rate for EUR in 2024 in rate table frb-g5a-2024",
         "PSC-DE-CHF-2023": "no exchange rate for CHF in 2023 in rate table frb-g5a-2024",
-        "PSC-UK-PAINT-2023": "no price index for USD in 2023 in rate table org-us-price-index",
+        "PSC-UK-PAINT-2023": "no price index for USD in 2023 in rate table bls-cpi-u-1967",
     }
     assert report.co2e_kg == Decimal("7710.26376")
 
@@ -280,7 +305,7 @@ def test_rates_commands_list_show_and_load_an_organisation_table(db_url, monkeyp
     assert capsys.readouterr().out.startswith("already installed org-us-price-index")
     assert main(["rates", "list"]) == 0
     listed = capsys.readouterr().out
-    assert "frb-g5a-2024" in listed and "org-us-price-index" in listed
+    assert "frb-g5a-2024" in listed and "org-us-price-index" in listed and "bls-cpi-u-1967" in listed
     assert main(["rates", "show", "frb-g5a-2024"]) == 0
     assert "  EUR 2023  1.0817   (line 9)" in capsys.readouterr().out
     assert main(["rates", "show", "nope"]) == 1

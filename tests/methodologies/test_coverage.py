@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from helpers import ROOT
@@ -77,3 +78,22 @@ def test_methodology_catalogue_lists_every_version():
     text = (ROOT / "docs" / "methodologies.md").read_text("utf-8")
     for m in LIB.versions():
         assert re.search(rf"\|\s*`{re.escape(m.id)}`\s*\|\s*{re.escape(m.version)}\s*\|\s*{m.status}\s*\|", text), m.ref
+
+
+def test_run_totals_are_the_sums_of_the_result_rows_written(northwind):
+    """The run's per-gas and per-methodology totals come from the reconcile pass over the
+    evaluated rows, not from reading ccf.result back: they must equal SUM(co2e_kg) of the rows
+    actually written, for every published methodology (market-based, biogenic CO2 included)."""
+    conn, result = northwind
+    report = result.report
+    stored = {}
+    for mid, gas, kg in conn.execute(
+        "SELECT methodology_id, gas, SUM(co2e_kg) FROM ccf.result WHERE run_id = %s GROUP BY 1, 2", (report.run_id,)
+    ).fetchall():
+        stored.setdefault(mid, {})[gas] = kg
+    assert {o.methodology_id: dict(o.by_gas) for o in report.methodologies if o.by_gas} == stored
+    for o in report.methodologies:
+        in_scopes = [kg for gas, kg in stored.get(o.methodology_id, {}).items() if gas != "CO2_biogenic"]
+        assert o.co2e_kg == sum(in_scopes, Decimal(0)), o.methodology_id
+        if o.by_rule is not None:
+            assert sum((kg for _, kg in o.by_rule), Decimal(0)) == o.co2e_kg, o.methodology_id
