@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from ccf.dsl import ir
 from ccf.dsl.evaluate import EXACT, Evaluator, Result, RowOutcome, scale
@@ -74,9 +74,13 @@ def _laid(items: Sequence[tuple[tuple, Decimal, str]]) -> dict[str, tuple[tuple,
 
 def allocate(
     ins: ir.Instruments, activity: ir.ActivityType, rows: Sequence[Mapping[str, object]],
-    instruments: Sequence[Mapping[str, object]],
+    instruments: Sequence[Mapping[str, object]], reported: Callable[[str], bool] = lambda rid: True,
 ) -> tuple[dict[str, list[Part]], list[InstrumentUse]]:
-    """Each row's parts (by activity_id), and what each instrument gave and kept."""
+    """Each row's parts (by activity_id), and what each instrument gave and kept.
+
+    ``reported(activity_id)``: whether the row's outcome is a result. Volume laid against a row
+    that is unmatched or excluded as a whole was applied to no reported emission: it counts as
+    unallocated, with the reason ``unreported_row``, never as allocated."""
     fa, fi = activity.field(ins.allocate), ins.activity.field(ins.allocate)
     assert fa is not None and fi is not None
     q_row = {str(r["activity_id"]): _base(fa, r, ins.allocate) for r in rows}
@@ -110,13 +114,16 @@ def allocate(
     uses = []
     for i in instruments:
         iid = str(i["activity_id"])
-        allocated = sum((p.quantity for ps in parts.values() for p in ps if p.instrument_id == iid), ZERO)
-        rows_given = sum(1 for ps in parts.values() if any(p.instrument_id == iid for p in ps))
+        allocated = sum((p.quantity for rid, ps in parts.items() if reported(rid) for p in ps if p.instrument_id == iid), ZERO)
+        unreported = sum((p.quantity for rid, ps in parts.items() if not reported(rid) for p in ps if p.instrument_id == iid), ZERO)
+        rows_given = sum(1 for rid, ps in parts.items() if reported(rid) and any(p.instrument_id == iid for p in ps))
         q = q_ins[iid] or ZERO
         left = EXACT.subtract(q, allocated)
         same = [r for r in rows if all(r.get(f) == i.get(f) for f in ins.match)]
         if left == 0:
             code = "allocated"
+        elif unreported > 0:
+            code = "unreported_row"
         elif not same:
             code = "market_boundary"
         elif not any(Decimal(r["period_start"].year) == i.get(ins.vintage) for r in same):  # type: ignore[union-attr]
@@ -157,15 +164,22 @@ def evaluate_allocated(
     ins = m.instruments
     assert ins is not None
     rows, instruments = list(rows), list(instruments)
-    parts, uses = allocate(ins, m.activity, rows, instruments)
+    parts, _ = allocate(ins, m.activity, rows, instruments)
     by_id = {str(i["activity_id"]): i for i in instruments}
     outcomes: list[RowOutcome] = []
+    reported: set[str] = set()
     for r in rows:
         evaluated = [
             (p, evaluate_part(part_row(ins, m.activity, r, p, by_id.get(p.instrument_id) if p.instrument_id else None)))
             for p in parts[str(r["activity_id"])]
         ]
-        outcomes += combine(evaluated)
+        combined = combine(evaluated)
+        if all(isinstance(o, Result) for o in combined):
+            reported.add(str(r["activity_id"]))
+        outcomes += combined
+    # what each instrument gave, counting only rows with results (an unmatched or excluded row's
+    # share is unallocated, reason unreported_row)
+    _, uses = allocate(ins, m.activity, rows, instruments, reported.__contains__)
     return outcomes, uses
 
 

@@ -256,11 +256,19 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     assert ins is not None
     unit, scale = _unit(ins)
     to_unit = lambda e: scale_sql(e, 1 / scale)  # noqa: E731
+    # only parts of rows with results count as allocated: volume laid against a row that is
+    # unmatched or excluded as a whole was applied to no reported emission (reason unreported_row)
+    reported = exp.Where(this=exp.EQ(this=column("row_outcome", "e"), expression=text("result")))
+    unreported = exp.Where(this=exp.NEQ(this=column("row_outcome", "e"), expression=text("result")))
     used = (
         exp.select(
             column("instrument_id", "e"),
-            exp.alias_(exp.Sum(this=column("part_quantity", "e")), "allocated"),
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[column("activity_id", "e")])), "allocated_rows"),
+            exp.alias_(exp.Filter(this=exp.Sum(this=column("part_quantity", "e")), expression=reported), "allocated"),
+            exp.alias_(exp.Filter(this=exp.Sum(this=column("part_quantity", "e")), expression=unreported), "unreported"),
+            exp.alias_(
+                exp.Filter(this=exp.Count(this=exp.Distinct(expressions=[column("activity_id", "e")])), expression=reported.copy()),
+                "allocated_rows",
+            ),
         )
         .from_(_ref(evaluated, "e"))
         .where(exp.Not(this=exp.Is(this=column("instrument_id", "e"), expression=exp.Null())))
@@ -276,9 +284,11 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     )
     boundary = ", ".join(ins.match)
     left = exp.Sub(this=column(ins.allocate, "i"), expression=exp.Coalesce(this=column("allocated", "u"), expressions=[exp.Literal.number(0)]))
+    to_unreported = exp.GT(this=exp.Coalesce(this=column("unreported", "u"), expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
     code = exp.Case(
         ifs=[
             exp.If(this=exp.EQ(this=left.copy(), expression=exp.Literal.number(0)), true=text("allocated")),
+            exp.If(this=to_unreported, true=text("unreported_row")),
             exp.If(this=exp.Not(this=consumption_exists([])), true=text("market_boundary")),
             exp.If(this=exp.Not(this=consumption_exists([in_year])), true=text("vintage")),
         ],
@@ -287,6 +297,11 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     reason = exp.Case(
         ifs=[
             exp.If(this=exp.EQ(this=left.copy(), expression=exp.Literal.number(0)), true=text("fully allocated")),
+            exp.If(
+                this=to_unreported.copy(),
+                true=text("allocated to consumption rows that are unmatched or excluded as a whole (see ccf.unmatched), "
+                          "so applied to no reported emission"),
+            ),
             exp.If(
                 this=exp.Not(this=consumption_exists([])),
                 true=text(f"no consumption in the instrument's market boundary ({boundary})"),

@@ -104,16 +104,19 @@ def test_unallocated_certificates_with_reasons(db, market):
         "k3": (10, 0, 10, 0, "vintage"),  # 2023 vintage, consumption only in 2024
         "k4": (20, 0, 20, 0, "market_boundary"),  # FR certificate, E consumes only in GB
         "k5": (25, 10, 15, 1, "surplus"),
-        "k6": (4, 4, 0, 1, "allocated"),  # allocated to c6, which is unmatched as a whole
+        # laid against c6, which is unmatched as a whole: applied to no reported emission, so
+        # unallocated (it is not laid against another row either: the pools are laid end to end once)
+        "k6": (4, 0, 4, 0, "unreported_row"),
     }
     assert {r["unit"] for r in alloc.values()} == {"MWh"}
     view = db.execute(
         "SELECT instrument_id, unallocated FROM ccf.unallocated_instrument WHERE run_id = %s ORDER BY 1", (rep.run_id,)
     ).fetchall()
-    assert view == [("k3", 10), ("k4", 20), ("k5", 15)]
+    assert view == [("k3", 10), ("k4", 20), ("k5", 15), ("k6", 4)]
     summary = rep.to_json()["methodologies"][0]["instruments"]
-    assert summary == {"unit": "MWh", "quantity": "239", "allocated": "194", "unallocated": "45",
-                       "unallocated_by_reason": {"market_boundary": "20", "surplus": "15", "vintage": "10"}}
+    assert summary == {"unit": "MWh", "quantity": "239", "allocated": "190", "unallocated": "49",
+                       "unallocated_by_reason": {"market_boundary": "20", "surplus": "15", "unreported_row": "4",
+                                                 "vintage": "10"}}
 
 
 def rows_of_instruments(db, run_id):
