@@ -490,15 +490,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.car__co2_id]
+      THEN r.car__co2_id
       WHEN 3
-      THEN ARRAY[r.motorbike__co2_id]
+      THEN r.motorbike__co2_id
       WHEN 4
-      THEN ARRAY[r.van__co2_id]
+      THEN r.van__co2_id
       WHEN 5
-      THEN ARRAY[r.hgv__co2_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2_factor_ids,
+      THEN r.hgv__co2_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.car__co2_level
@@ -533,15 +533,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.car__ch4_id]
+      THEN r.car__ch4_id
       WHEN 3
-      THEN ARRAY[r.motorbike__ch4_id]
+      THEN r.motorbike__ch4_id
       WHEN 4
-      THEN ARRAY[r.van__ch4_id]
+      THEN r.van__ch4_id
       WHEN 5
-      THEN ARRAY[r.hgv__ch4_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS ch4_factor_ids,
+      THEN r.hgv__ch4_id
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.car__ch4_level
@@ -576,15 +576,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.car__n2o_id]
+      THEN r.car__n2o_id
       WHEN 3
-      THEN ARRAY[r.motorbike__n2o_id]
+      THEN r.motorbike__n2o_id
       WHEN 4
-      THEN ARRAY[r.van__n2o_id]
+      THEN r.van__n2o_id
       WHEN 5
-      THEN ARRAY[r.hgv__n2o_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS n2o_factor_ids,
+      THEN r.hgv__n2o_id
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.car__n2o_level
@@ -674,7 +674,38 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.car__key_level2,
+  c.car__key_level3,
+  c.car__key_column_text,
+  c.motorbike__key_level3,
+  c.van__key_level3,
+  c.van__key_column_text,
+  c.hgv__key_level2,
+  c.hgv__key_level3,
+  c.hgv__key_column_text,
+  c.co2_kg,
+  c.co2_gwp,
+  c.co2_co2e_kg,
+  c.co2_factor_id,
+  c.co2_match_level,
+  c.ch4_kg,
+  c.ch4_gwp,
+  c.ch4_co2e_kg,
+  c.ch4_factor_id,
+  c.ch4_match_level,
+  c.n2o_kg,
+  c.n2o_gwp,
+  c.n2o_co2e_kg,
+  c.n2o_factor_id,
+  c.n2o_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -713,7 +744,7 @@ SELECT
   e.co2_kg,
   e.co2_gwp,
   e.co2_co2e_kg,
-  e.co2_factor_ids,
+  ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -731,7 +762,7 @@ SELECT
   e.ch4_kg,
   e.ch4_gwp,
   e.ch4_co2e_kg,
-  e.ch4_factor_ids,
+  ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -749,7 +780,7 @@ SELECT
   e.n2o_kg,
   e.n2o_gwp,
   e.n2o_co2e_kg,
-  e.n2o_factor_ids,
+  ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

@@ -206,7 +206,34 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.co2_kg,
+  c.co2_gwp,
+  c.co2_co2e_kg,
+  c.co2_factor_ids,
+  c.co2_match_level,
+  c.ch4_kg,
+  c.ch4_gwp,
+  c.ch4_co2e_kg,
+  c.ch4_factor_ids,
+  c.ch4_match_level,
+  c.n2o_kg,
+  c.n2o_gwp,
+  c.n2o_co2e_kg,
+  c.n2o_factor_ids,
+  c.n2o_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'

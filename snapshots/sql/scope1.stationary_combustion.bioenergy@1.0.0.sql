@@ -497,13 +497,13 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.per_kwh__co2e_id]
+      THEN r.per_kwh__co2e_id
       WHEN 3
-      THEN ARRAY[r.per_litre__co2e_id]
+      THEN r.per_litre__co2e_id
       WHEN 4
-      THEN ARRAY[r.per_tonne__co2e_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids,
+      THEN r.per_tonne__co2e_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.per_kwh__co2e_level
@@ -530,13 +530,13 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_biogenic_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.biogenic_per_kwh__co2_id]
+      THEN r.biogenic_per_kwh__co2_id
       WHEN 3
-      THEN ARRAY[r.biogenic_per_litre__co2_id]
+      THEN r.biogenic_per_litre__co2_id
       WHEN 4
-      THEN ARRAY[r.biogenic_per_tonne__co2_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2_biogenic_factor_ids,
+      THEN r.biogenic_per_tonne__co2_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_biogenic_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.biogenic_per_kwh__co2_level
@@ -595,7 +595,30 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.per_kwh__key_level3,
+  c.per_litre__key_level3,
+  c.per_tonne__key_level3,
+  c.biogenic_per_kwh__key_level3,
+  c.biogenic_per_litre__key_level3,
+  c.biogenic_per_tonne__key_level3,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.co2_biogenic_kg,
+  c.co2_biogenic_gwp,
+  c.co2_biogenic_co2e_kg,
+  c.co2_biogenic_factor_id,
+  c.co2_biogenic_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -634,7 +657,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -652,7 +675,7 @@ SELECT
   e.co2_biogenic_kg,
   e.co2_biogenic_gwp,
   e.co2_biogenic_co2e_kg,
-  e.co2_biogenic_factor_ids,
+  ARRAY[e.co2_biogenic_factor_id],
   e.co2_biogenic_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

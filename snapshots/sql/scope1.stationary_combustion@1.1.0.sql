@@ -512,15 +512,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.per_kwh__co2_id]
+      THEN r.per_kwh__co2_id
       WHEN 3
-      THEN ARRAY[r.per_m3__co2_id]
+      THEN r.per_m3__co2_id
       WHEN 4
-      THEN ARRAY[r.per_litre__co2_id]
+      THEN r.per_litre__co2_id
       WHEN 5
-      THEN ARRAY[r.per_tonne__co2_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2_factor_ids,
+      THEN r.per_tonne__co2_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.per_kwh__co2_level
@@ -551,15 +551,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.per_kwh__ch4_id]
+      THEN r.per_kwh__ch4_id
       WHEN 3
-      THEN ARRAY[r.per_m3__ch4_id]
+      THEN r.per_m3__ch4_id
       WHEN 4
-      THEN ARRAY[r.per_litre__ch4_id]
+      THEN r.per_litre__ch4_id
       WHEN 5
-      THEN ARRAY[r.per_tonne__ch4_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS ch4_factor_ids,
+      THEN r.per_tonne__ch4_id
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.per_kwh__ch4_level
@@ -590,15 +590,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.per_kwh__n2o_id]
+      THEN r.per_kwh__n2o_id
       WHEN 3
-      THEN ARRAY[r.per_m3__n2o_id]
+      THEN r.per_m3__n2o_id
       WHEN 4
-      THEN ARRAY[r.per_litre__n2o_id]
+      THEN r.per_litre__n2o_id
       WHEN 5
-      THEN ARRAY[r.per_tonne__n2o_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS n2o_factor_ids,
+      THEN r.per_tonne__n2o_id
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.per_kwh__n2o_level
@@ -688,7 +688,33 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.per_kwh__key_level3,
+  c.per_litre__key_level3,
+  c.per_m3__key_level3,
+  c.per_tonne__key_level3,
+  c.co2_kg,
+  c.co2_gwp,
+  c.co2_co2e_kg,
+  c.co2_factor_id,
+  c.co2_match_level,
+  c.ch4_kg,
+  c.ch4_gwp,
+  c.ch4_co2e_kg,
+  c.ch4_factor_id,
+  c.ch4_match_level,
+  c.n2o_kg,
+  c.n2o_gwp,
+  c.n2o_co2e_kg,
+  c.n2o_factor_id,
+  c.n2o_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -727,7 +753,7 @@ SELECT
   e.co2_kg,
   e.co2_gwp,
   e.co2_co2e_kg,
-  e.co2_factor_ids,
+  ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -745,7 +771,7 @@ SELECT
   e.ch4_kg,
   e.ch4_gwp,
   e.ch4_co2e_kg,
-  e.ch4_factor_ids,
+  ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -763,7 +789,7 @@ SELECT
   e.n2o_kg,
   e.n2o_gwp,
   e.n2o_co2e_kg,
-  e.n2o_factor_ids,
+  ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

@@ -184,7 +184,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
-    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__co2_id] ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CAST(NULL AS DECIMAL) AS ch4_kg,
     CAST(NULL AS DECIMAL) AS ch4_gwp,
@@ -193,7 +193,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
-    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__ch4_id] ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CAST(NULL AS DECIMAL) AS n2o_kg,
     CAST(NULL AS DECIMAL) AS n2o_gwp,
@@ -202,7 +202,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
-    CASE r.rule_no WHEN 2 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_id ELSE CAST(NULL AS TEXT) END AS n2o_factor_id,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
   OFFSET 0
@@ -231,7 +231,29 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.co2_kg,
+  c.co2_gwp,
+  c.co2_co2e_kg,
+  c.co2_factor_id,
+  c.co2_match_level,
+  c.ch4_kg,
+  c.ch4_gwp,
+  c.ch4_co2e_kg,
+  c.ch4_factor_id,
+  c.ch4_match_level,
+  c.n2o_kg,
+  c.n2o_gwp,
+  c.n2o_co2e_kg,
+  c.n2o_factor_id,
+  c.n2o_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -270,7 +292,7 @@ SELECT
   e.co2_kg,
   e.co2_gwp,
   e.co2_co2e_kg,
-  e.co2_factor_ids,
+  ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -288,7 +310,7 @@ SELECT
   e.ch4_kg,
   e.ch4_gwp,
   e.ch4_co2e_kg,
-  e.ch4_factor_ids,
+  ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
@@ -306,7 +328,7 @@ SELECT
   e.n2o_kg,
   e.n2o_gwp,
   e.n2o_co2e_kg,
-  e.n2o_factor_ids,
+  ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

@@ -419,7 +419,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
-    CASE r.rule_no WHEN 4 THEN ARRAY[r.uk_grid__co2_id] ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 4 THEN r.uk_grid__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CAST(NULL AS DECIMAL) AS ch4_kg,
     CAST(NULL AS DECIMAL) AS ch4_gwp,
@@ -428,7 +428,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
-    CASE r.rule_no WHEN 4 THEN ARRAY[r.uk_grid__ch4_id] ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 4 THEN r.uk_grid__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CAST(NULL AS DECIMAL) AS n2o_kg,
     CAST(NULL AS DECIMAL) AS n2o_gwp,
@@ -437,7 +437,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
-    CASE r.rule_no WHEN 4 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 4 THEN r.uk_grid__n2o_id ELSE CAST(NULL AS TEXT) END AS n2o_factor_id,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
   OFFSET 0
@@ -551,7 +551,7 @@ SELECT
   e.co2_kg,
   e.co2_gwp,
   e.co2_co2e_kg,
-  e.co2_factor_ids,
+  ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
   e.instrument_id
@@ -570,7 +570,7 @@ SELECT
   e.ch4_kg,
   e.ch4_gwp,
   e.ch4_co2e_kg,
-  e.ch4_factor_ids,
+  ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
   e.instrument_id
@@ -589,7 +589,7 @@ SELECT
   e.n2o_kg,
   e.n2o_gwp,
   e.n2o_co2e_kg,
-  e.n2o_factor_ids,
+  ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
   e.instrument_id
@@ -822,6 +822,8 @@ SELECT
   CASE
     WHEN i.quantity - COALESCE(u.allocated, 0) = 0
     THEN 'allocated'
+    WHEN COALESCE(u.unreported, 0) > 0
+    THEN 'unreported_row'
     WHEN NOT EXISTS(
       SELECT
         1
@@ -846,6 +848,8 @@ SELECT
   CASE
     WHEN i.quantity - COALESCE(u.allocated, 0) = 0
     THEN 'fully allocated'
+    WHEN COALESCE(u.unreported, 0) > 0
+    THEN 'allocated to consumption rows that are unmatched or excluded as a whole (see ccf.unmatched), so applied to no reported emission'
     WHEN NOT EXISTS(
       SELECT
         1
@@ -871,8 +875,12 @@ FROM instrument AS i
 LEFT JOIN (
   SELECT
     e.instrument_id,
-    SUM(e.part_quantity) AS allocated,
-    COUNT(DISTINCT e.activity_id) AS allocated_rows
+    SUM(e.part_quantity) FILTER(WHERE
+      e.row_outcome = 'result') AS allocated,
+    SUM(e.part_quantity) FILTER(WHERE
+      e.row_outcome <> 'result') AS unreported,
+    COUNT(DISTINCT e.activity_id) FILTER(WHERE
+      e.row_outcome = 'result') AS allocated_rows
   FROM ccf_eval AS e
   WHERE
     NOT e.instrument_id IS NULL

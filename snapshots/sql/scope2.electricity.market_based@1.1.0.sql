@@ -542,7 +542,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
-    CASE r.rule_no WHEN 5 THEN ARRAY[r.uk_grid__co2_id] ELSE CAST(NULL AS TEXT[]) END AS co2_factor_ids,
+    CASE r.rule_no WHEN 5 THEN r.uk_grid__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 5 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CAST(NULL AS TEXT) AS ch4_factor_set,
     CAST(NULL AS DECIMAL) AS ch4_kg,
@@ -552,7 +552,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
-    CASE r.rule_no WHEN 5 THEN ARRAY[r.uk_grid__ch4_id] ELSE CAST(NULL AS TEXT[]) END AS ch4_factor_ids,
+    CASE r.rule_no WHEN 5 THEN r.uk_grid__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 5 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CAST(NULL AS TEXT) AS n2o_factor_set,
     CAST(NULL AS DECIMAL) AS n2o_kg,
@@ -562,7 +562,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
-    CASE r.rule_no WHEN 5 THEN ARRAY[r.uk_grid__n2o_id] ELSE CAST(NULL AS TEXT[]) END AS n2o_factor_ids,
+    CASE r.rule_no WHEN 5 THEN r.uk_grid__n2o_id ELSE CAST(NULL AS TEXT) END AS n2o_factor_id,
     CASE r.rule_no WHEN 5 THEN r.uk_grid__n2o_level ELSE CAST(NULL AS TEXT) END AS n2o_match_level
   FROM ruled AS r
   OFFSET 0
@@ -687,7 +687,7 @@ SELECT
   e.co2_kg,
   e.co2_gwp,
   e.co2_co2e_kg,
-  e.co2_factor_ids,
+  ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
   e.instrument_id,
@@ -707,7 +707,7 @@ SELECT
   e.ch4_kg,
   e.ch4_gwp,
   e.ch4_co2e_kg,
-  e.ch4_factor_ids,
+  ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
   e.instrument_id,
@@ -727,7 +727,7 @@ SELECT
   e.n2o_kg,
   e.n2o_gwp,
   e.n2o_co2e_kg,
-  e.n2o_factor_ids,
+  ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
   e.instrument_id,
@@ -965,6 +965,8 @@ SELECT
   CASE
     WHEN i.quantity - COALESCE(u.allocated, 0) = 0
     THEN 'allocated'
+    WHEN COALESCE(u.unreported, 0) > 0
+    THEN 'unreported_row'
     WHEN NOT EXISTS(
       SELECT
         1
@@ -989,6 +991,8 @@ SELECT
   CASE
     WHEN i.quantity - COALESCE(u.allocated, 0) = 0
     THEN 'fully allocated'
+    WHEN COALESCE(u.unreported, 0) > 0
+    THEN 'allocated to consumption rows that are unmatched or excluded as a whole (see ccf.unmatched), so applied to no reported emission'
     WHEN NOT EXISTS(
       SELECT
         1
@@ -1014,8 +1018,12 @@ FROM instrument AS i
 LEFT JOIN (
   SELECT
     e.instrument_id,
-    SUM(e.part_quantity) AS allocated,
-    COUNT(DISTINCT e.activity_id) AS allocated_rows
+    SUM(e.part_quantity) FILTER(WHERE
+      e.row_outcome = 'result') AS allocated,
+    SUM(e.part_quantity) FILTER(WHERE
+      e.row_outcome <> 'result') AS unreported,
+    COUNT(DISTINCT e.activity_id) FILTER(WHERE
+      e.row_outcome = 'result') AS allocated_rows
   FROM ccf_eval AS e
   WHERE
     NOT e.instrument_id IS NULL

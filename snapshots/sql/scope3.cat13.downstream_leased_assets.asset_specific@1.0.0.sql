@@ -528,17 +528,17 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_co2e_kg,
     CASE r.rule_no
       WHEN 4
-      THEN ARRAY[r.grid__co2e_id]
+      THEN r.grid__co2e_id
       WHEN 5
-      THEN ARRAY[r.fuel_per_kwh__co2e_id]
+      THEN r.fuel_per_kwh__co2e_id
       WHEN 6
-      THEN ARRAY[r.fuel_per_m3__co2e_id]
+      THEN r.fuel_per_m3__co2e_id
       WHEN 7
-      THEN ARRAY[r.fuel_per_litre__co2e_id]
+      THEN r.fuel_per_litre__co2e_id
       WHEN 8
-      THEN ARRAY[r.fuel_per_tonne__co2e_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids,
+      THEN r.fuel_per_tonne__co2e_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_id,
     CASE r.rule_no
       WHEN 4
       THEN r.grid__co2e_level
@@ -607,7 +607,24 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.grid__key_region,
+  c.fuel_per_kwh__key_level3,
+  c.fuel_per_m3__key_level3,
+  c.fuel_per_litre__key_level3,
+  c.fuel_per_tonne__key_level3,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -646,7 +663,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

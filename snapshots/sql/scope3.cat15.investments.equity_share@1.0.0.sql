@@ -143,7 +143,19 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'

@@ -160,11 +160,7 @@ WITH activity AS NOT MATERIALIZED (
       ) * 0.001
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
-    CASE r.rule_no
-      WHEN 3
-      THEN ARRAY[r.material_factor__co2e_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 3 THEN r.material_factor__co2e_id ELSE CAST(NULL AS TEXT) END AS co2e_factor_id,
     CASE r.rule_no WHEN 3 THEN r.material_factor__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
@@ -185,7 +181,21 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.material_factor__key_level3,
+  c.material_factor__key_column_text,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -224,7 +234,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

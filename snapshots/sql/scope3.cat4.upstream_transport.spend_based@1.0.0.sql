@@ -111,7 +111,7 @@ WITH activity AS NOT MATERIALIZED (
     CAST(NULL AS DECIMAL) AS co2e_kg,
     CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no WHEN 3 THEN r.spend * r.industry__co2e ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
-    CASE r.rule_no WHEN 3 THEN ARRAY[r.industry__co2e_id] ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 3 THEN r.industry__co2e_id ELSE CAST(NULL AS TEXT) END AS co2e_factor_id,
     CASE r.rule_no WHEN 3 THEN r.industry__co2e_level ELSE CAST(NULL AS TEXT) END AS co2e_match_level
   FROM ruled AS r
   OFFSET 0
@@ -132,7 +132,20 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.industry__key_naics,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -171,7 +184,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

@@ -366,15 +366,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_co2e_kg,
     CASE r.rule_no
       WHEN 2
-      THEN ARRAY[r.flight__co2e_id]
+      THEN r.flight__co2e_id
       WHEN 3
-      THEN ARRAY[r.land_passenger__co2e_id]
+      THEN r.land_passenger__co2e_id
       WHEN 4
-      THEN ARRAY[r.ferry__co2e_id]
+      THEN r.ferry__co2e_id
       WHEN 5
-      THEN ARRAY[r.car__co2e_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids,
+      THEN r.car__co2e_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_id,
     CASE r.rule_no
       WHEN 2
       THEN r.flight__co2e_level
@@ -432,7 +432,26 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.flight__key_level3,
+  c.flight__key_level4,
+  c.land_passenger__key_level2,
+  c.land_passenger__key_level3,
+  c.ferry__key_level3,
+  c.car__key_level3,
+  c.car__key_column_text,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -471,7 +490,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

@@ -447,15 +447,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_co2e_kg,
     CASE r.rule_no
       WHEN 1
-      THEN ARRAY[r.homeworking__co2e_id]
+      THEN r.homeworking__co2e_id
       WHEN 4
-      THEN ARRAY[r.car__co2e_id]
+      THEN r.car__co2e_id
       WHEN 5
-      THEN ARRAY[r.motorbike__co2e_id]
+      THEN r.motorbike__co2e_id
       WHEN 6
-      THEN ARRAY[r.public_transport__co2e_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids,
+      THEN r.public_transport__co2e_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_id,
     CASE r.rule_no
       WHEN 1
       THEN r.homeworking__co2e_level
@@ -513,7 +513,24 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.car__key_level3,
+  c.car__key_column_text,
+  c.motorbike__key_level3,
+  c.public_transport__key_level2,
+  c.public_transport__key_level3,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -552,7 +569,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e

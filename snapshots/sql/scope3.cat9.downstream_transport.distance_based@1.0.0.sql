@@ -427,15 +427,15 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_co2e_kg,
     CASE r.rule_no
       WHEN 4
-      THEN ARRAY[r.road__co2e_id]
+      THEN r.road__co2e_id
       WHEN 5
-      THEN ARRAY[r.rail__co2e_id]
+      THEN r.rail__co2e_id
       WHEN 6
-      THEN ARRAY[r.air__co2e_id]
+      THEN r.air__co2e_id
       WHEN 7
-      THEN ARRAY[r.sea__co2e_id]
-      ELSE CAST(NULL AS TEXT[])
-    END AS co2e_factor_ids,
+      THEN r.sea__co2e_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_id,
     CASE r.rule_no
       WHEN 4
       THEN r.road__co2e_level
@@ -493,7 +493,26 @@ WITH activity AS NOT MATERIALIZED (
   FROM evaluated AS e
 )
 SELECT
-  c.*,
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.road__key_level2,
+  c.road__key_level3,
+  c.road__key_column_text,
+  c.air__key_level3,
+  c.sea__key_level2,
+  c.sea__key_level3,
+  c.sea__key_level4,
+  c.co2e_kg,
+  c.co2e_gwp,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
   CASE
     WHEN c.rule_no = 0
     THEN 'unmatched'
@@ -532,7 +551,7 @@ SELECT
   e.co2e_kg,
   e.co2e_gwp,
   e.co2e_co2e_kg,
-  e.co2e_factor_ids,
+  ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion
 FROM ccf_eval AS e
