@@ -73,6 +73,8 @@ def _print(d: dict) -> None:
     c.print(f"ccf / hand-written = {d['ratio_vs_handwritten']}; ccf is {d['speedup_vs_row_by_row']}× row by row; "
             f"totals identical: {_yes(d['totals_identical'])} (total {d['total_co2e_kg']} kg CO2e)")
     c.print(f"peak memory of this process: {d['peak_rss_mb']['peak']} MB")
+    if d["settle_s"]:
+        c.print("waited for autovacuum before timing: " + ", ".join(f"{k} {v} s" for k, v in d["settle_s"].items()))
 
 
 def _yes(flag: bool | None) -> str:

@@ -51,6 +51,9 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
         assert m["excluded_unmatched"]["handwritten"] == [excluded, unmatched]
         assert unmatched > 0  # some rows match no factor or rule
     assert Decimal(out["total_co2e_kg"]) == sum(Decimal(m["co2e_kg"]["ccf"]) for m in per.values())
+    # both timed phases waited for background vacuum (bounded: bench.SETTLE_TIMEOUT_S)
+    assert set(out["settle_s"]) == {"run", "handwritten"}
+    assert all(0 <= v <= 61 for v in out["settle_s"].values())
 
 
 def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
