@@ -266,9 +266,10 @@ def _settle(conn: psycopg.Connection, ex: Executor) -> float:
     """Wait (at most SETTLE_TIMEOUT_S) until no autovacuum worker is busy in this database, and
     return the seconds waited. Called before the ccf run and before the hand-written SQL, so that
     neither is timed against the background vacuum of the rows written before it (the load's
-    rows, an earlier invocation's cleanup, the ccf run's results): measured, that vacuum made the
-    same ccf run 9.2 s in one invocation and 11.3 s in the next, with the hand-written SQL at
-    7.9 s in both."""
+    rows, an earlier invocation's cleanup, the ccf run's results). A precaution: two consecutive
+    invocations measured the same ccf run at 9.2 s and 11.3 s with the hand-written SQL at 7.9 s
+    in both, and a vacuum running during one of them is a cause this rules out (the waits are
+    reported; in the invocations since, they were 0 s)."""
     busy = (
         exp.select(exp.Count(this=exp.Star()))
         .from_(exp.Table(this=ident("pg_stat_activity")))
