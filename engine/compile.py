@@ -794,22 +794,24 @@ def _results(m: ir.Methodology) -> exp.Expression:
     e = lambda name: column(name, "e")  # noqa: E731
 
     def per_gas(gas: str | None) -> exp.Select:
-        g = gas.lower() if gas is not None else None
-        value = (lambda suffix, sql_type: e(f"{g}_{suffix}")) if g is not None else (lambda suffix, sql_type: _typed_null(sql_type))
+        """The result rows of one gas; ``None``: typed NULLs and a false filter (no gas)."""
+
+        def value(suffix: str, sql_type: str) -> exp.Expression:
+            return e(f"{gas.lower()}_{suffix}") if gas is not None else _typed_null(sql_type)
+
+        factor_ids = (
+            exp.Array(expressions=[value("factor_id", "TEXT")]) if gas in one_factor else value("factor_ids", "TEXT[]")
+        )
         cols: list[exp.Expression] = [
             param("run_id"), text(m.id), e("activity_id"), e("entity"), e("period_start"), e("rule_id"),
             text(gas) if gas is not None else _typed_null("TEXT"), value("kg", "NUMERIC"), value("gwp", "NUMERIC"),
-            value("co2e_kg", "NUMERIC"),
-            exp.Array(expressions=[e(f"{g}_factor_id")]) if gas in one_factor else value("factor_ids", "TEXT[]"),
-            value("match_level", "TEXT"), e("unit_conversion"),
+            value("co2e_kg", "NUMERIC"), factor_ids, value("match_level", "TEXT"), e("unit_conversion"),
         ]
         if m.instruments is not None:
             cols.append(e("instrument_id"))
         if other_sets:
             cols.append(value("factor_set", "TEXT"))
-        has_value = (
-            exp.Not(this=exp.Is(this=e(f"{g}_co2e_kg"), expression=exp.Null())) if g is not None else exp.false()
-        )
+        has_value = exp.Not(this=exp.Is(this=value("co2e_kg", "NUMERIC"), expression=exp.Null())) if gas is not None else exp.false()
         return (
             exp.select(*cols)
             .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
