@@ -110,8 +110,38 @@ def bases_cte() -> exp.CTE:
     return exp.CTE(this=exp.select(column("basis", "b")).from_(unnest), alias=exp.TableAlias(this=ident("bases")))
 
 
+def result_groups_cte() -> exp.CTE:
+    """result_groups: the result rows of the runs %(runs)s summed per run, methodology, entity,
+    gas, match level and year — every attribute a report groups or consolidates by.
+
+    A report never needs a single result row's amount, only sums: summing once here, in one
+    pass over the result rows (a hash aggregate into a few hundred groups), lets the joins that
+    follow (Scope 2 bases, ownership shares) and the report's groupings work on those groups
+    instead of every result row twice over (once per basis). Exact: NUMERIC addition and
+    multiplication do not round, so share × Σ amount = Σ (share × amount), scale included
+    (docs/numeric-semantics.md)."""
+    keys = [
+        column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"), column("gas", "r"),
+        column("match_level", "r"),
+        exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "r")), to=exp.DataType.build("INT")),
+    ]
+    select = (
+        exp.select(
+            *[k.copy() for k in keys[:-1]], exp.alias_(keys[-1].copy(), "period_year"),
+            exp.alias_(exp.Sum(this=column("co2e_kg", "r")), "co2e_kg"),
+            exp.alias_(exp.Sum(this=column("gas_kg", "r")), "gas_kg"),
+            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
+                exp.not_(exp.Is(this=column("gas_kg", "r"), expression=exp.Null()))]), "gas_kg_complete"),
+        )
+        .from_(table("result", alias="r"))
+        .where(_eq(column("run_id", "r"), _any_run()))
+        .group_by(*[k.copy() for k in keys])
+    )
+    return exp.CTE(this=select, alias=exp.TableAlias(this=ident("result_groups")), materialized=True)
+
+
 def facts_cte(approach: str) -> exp.CTE:
-    """facts: one row per result row of the runs %(runs)s and Scope 2 basis, consolidated.
+    """facts: one row per result group (:func:`result_groups_cte`) and Scope 2 basis, consolidated.
 
     Scope 1 and 3 rows belong to every basis; a Scope 2 row to the basis of its method. An
     entity outside the entity set keeps its gross amount and has no consolidated one (NULL).
@@ -119,20 +149,19 @@ def facts_cte(approach: str) -> exp.CTE:
     share = column(SHARE_COLUMN[approach], "o")
     select = (
         exp.select(
-            column("basis", "b"), column("run_id", "r"), column("methodology_id", "r"), column("activity_id", "r"),
+            column("basis", "b"), column("run_id", "r"), column("methodology_id", "r"),
             column("dataset", "u"), column("activity_type", "m"),
             column("scope", "m"), column("category", "m"), column("method", "m"),
-            column("gas", "r"), column("match_level", "r"), column("entity", "r"),
-            exp.alias_(exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "r")),
-                                to=exp.DataType.build("INT")), "period_year"),
+            column("gas", "r"), column("match_level", "r"), column("entity", "r"), column("period_year", "r"),
             exp.alias_(exp.not_(exp.Is(this=column("entity", "o"), expression=exp.Null())), "known"),
             exp.alias_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
                 exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)), "outside_scopes"),
             exp.alias_(column("co2e_kg", "r"), "gross_kg"),
             exp.alias_(exp.Mul(this=column("co2e_kg", "r"), expression=share.copy()), "co2e_kg"),
             exp.alias_(exp.Mul(this=column("gas_kg", "r"), expression=share.copy()), "gas_kg"),
+            column("gas_kg_complete", "r"),
         )
-        .from_(table("result", alias="r"))
+        .from_(exp.Table(this=ident("result_groups"), alias=exp.TableAlias(this=ident("r"))))
         .join(table("run_methodology", alias="m"), on=exp.and_(
             _eq(column("run_id", "m"), column("run_id", "r")),
             _eq(column("methodology_id", "m"), column("methodology_id", "r")),
@@ -145,7 +174,6 @@ def facts_cte(approach: str) -> exp.CTE:
         ))
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
               on=_eq(column("entity", "o"), column("entity", "r")), join_type="left")
-        .where(_eq(column("run_id", "r"), _any_run()))
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("facts")))
 
@@ -197,8 +225,7 @@ def sections_query(approach: str) -> exp.Select:
             *[k.copy() for k in keys],
             exp.alias_(exp.Sum(this=column("co2e_kg", "f")), "co2e_kg"),
             exp.alias_(exp.Sum(this=column("gas_kg", "f")), "gas_kg"),
-            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
-                exp.not_(exp.Is(this=column("gas_kg", "f"), expression=exp.Null()))]), "gas_kg_complete"),
+            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[column("gas_kg_complete", "f")]), "gas_kg_complete"),
         )
         .from_(exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f"))))
         .where(column("known", "f"))
@@ -217,7 +244,7 @@ def sections_query(approach: str) -> exp.Select:
         .group_by(column("basis", "f"), column("outside_scopes", "f"), sets)
         .order_by(exp.column("grouping"), column("basis", "f"), *[d.copy() for d in dims])
     )
-    return _with(select, ownership_cte(), bases_cte(), facts_cte(approach))
+    return _with(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
 
 
 def grouping_id(names: tuple[str, ...]) -> int:
@@ -230,9 +257,10 @@ def entities_query(approach: str) -> exp.Select:
     the number of its activity rows with results (dataset, activity type and id: each counted
     once, whatever the basis and however many methodologies computed it).
 
-    The facts are aggregated per entity (and basis) before they meet the handful of ownership
-    rows: grouping the joined rows by every ownership column sorted all result rows twice
-    (measured: 5.8 s of a 7.8 s report at 200,000 activity rows, docs/performance.md)."""
+    The sums come from the result groups (:func:`facts_cte`). The activity rows are counted from
+    the result rows themselves, without the bases (every result row belongs to at least one
+    basis: :func:`ccf.engine.inventory.inventory._bases` takes them from the methodologies of
+    the runs), so each row is read once."""
     facts = exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f")))
     sums = (
         exp.select(
@@ -245,11 +273,17 @@ def entities_query(approach: str) -> exp.Select:
         .group_by(column("entity", "f"), column("basis", "f"))
     )
     # one activity row may have results under several methodologies (location- and market-based
-    # electricity) and bases: count it once
+    # electricity) and gases: count it once
     activity_rows_of = (
-        exp.select(column("entity", "f"), column("dataset", "f"), column("activity_type", "f"), column("activity_id", "f"))
+        exp.select(column("entity", "r"), column("dataset", "u"), column("activity_type", "m"), column("activity_id", "r"))
         .distinct()
-        .from_(facts.copy())
+        .from_(table("result", alias="r"))
+        .join(table("run_methodology", alias="m"), on=exp.and_(
+            _eq(column("run_id", "m"), column("run_id", "r")),
+            _eq(column("methodology_id", "m"), column("methodology_id", "r")),
+        ))
+        .join(table("run", alias="u"), on=_eq(column("run_id", "u"), column("run_id", "r")))
+        .where(_eq(column("run_id", "r"), _any_run()))
     )
     counts = (
         exp.select(column("entity", "d"), exp.alias_(exp.Count(this=exp.Star()), "activity_rows"))
@@ -272,10 +306,7 @@ def entities_query(approach: str) -> exp.Select:
               on=_eq(column("entity", "n"), column("entity", "o")), join_type="left")
         .order_by(column("path", "o"), column("basis", "b"))
     )
-    # each of its two uses reads the result rows itself: cheaper than writing them all once more
-    facts = facts_cte(approach)
-    facts.set("materialized", False)
-    return _with(select, ownership_cte(), bases_cte(), facts)
+    return _with(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
 
 
 def unknown_entities_query() -> exp.Select:
@@ -341,18 +372,25 @@ def unallocated_instruments_query() -> exp.Select:
     )
 
 
-# Memory for the report's sorts and hashes: with the server default (4MB) the entity breakdown's
-# distinct activity rows (1.7M result rows at 1M activity rows) sorted on disk (docs/performance.md).
-REPORT_WORK_MEM = "64MB"
+# Planner settings for the report's queries, for the length of its transaction:
+# - work_mem: with the server default (4MB) the distinct activity rows of the entity breakdown
+#   (1.7M result rows at 1M activity rows) spilled to disk;
+# - enable_sort off: the planner misjudges how many result rows a run has after the joins and
+#   picks sort-based DISTINCT and grouping; sorting text under the database's collation is the
+#   slow part (the entity breakdown's 1.7M distinct keys: 6.6 s sorted, 2.0 s hashed at 1M
+#   activity rows, docs/performance.md). A sort the query needs (ORDER BY) still happens.
+REPORT_SETTINGS = {"work_mem": "64MB", "enable_sort": "off"}
 
 
-def set_work_mem_query() -> exp.Select:
-    """work_mem as it was, and set to %(work_mem)s until the end of the transaction (like SET
+def set_settings_query(names: tuple[str, ...]) -> exp.Select:
+    """Each setting as it was, and set to %(<name>)s until the end of the transaction (like SET
     LOCAL; a rolled-back savepoint undoes it too)."""
-    return exp.select(
-        exp.Anonymous(this="current_setting", expressions=[exp.Literal.string("work_mem")]),
-        exp.Anonymous(this="set_config", expressions=[exp.Literal.string("work_mem"), param("work_mem"), exp.true()]),
-    )
+    return exp.select(*[
+        e for n in names for e in (
+            exp.Anonymous(this="current_setting", expressions=[exp.Literal.string(n)]),
+            exp.Anonymous(this="set_config", expressions=[exp.Literal.string(n), param(n), exp.true()]),
+        )
+    ])
 
 
 def known_runs_query() -> exp.Select:

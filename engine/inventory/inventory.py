@@ -170,11 +170,12 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         methodologies = _methodologies(ex, params, unknown)
         bases = _bases(methodologies)
         params["bases"] = list(bases)
-        (work_mem, _), = ex.rows(q.set_work_mem_query(), {"work_mem": q.REPORT_WORK_MEM})
+        names = tuple(q.REPORT_SETTINGS)
+        (before,) = ex.rows(q.set_settings_query(names), q.REPORT_SETTINGS)
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
-        ex.rows(q.set_work_mem_query(), {"work_mem": work_mem})  # as it was for the caller's transaction
+        ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
     return Inventory(
