@@ -13,6 +13,11 @@ One invocation, one database, one synthetic dataset (bench/dataset.py):
 7. row by row: fetch a row, one query per factor lookup, the reference evaluator, one INSERT
             per result row (rolled back); on a sample when N is large, extrapolated and labelled.
 
+With ``--repeat R`` (R > 1), steps 4 and 6 are timed R times, alternating (ccf, hand-written,
+ccf, …; the repetitions rolled back): the times reported are the medians, the ratio is the
+median of the R ratios measured side by side, and every repetition's totals must equal the
+first's.
+
 The totals of 4 and 6 must be identical to the last digit, and the row-by-row total of the
 sample identical to ccf's total over the same activity ids (Decimal, never float). Timings are
 wall-clock (``time.perf_counter``); memory is this process's peak resident set size.
@@ -21,6 +26,7 @@ wall-clock (``time.perf_counter``); memory is this process's peak resident set s
 from __future__ import annotations
 
 import resource
+import statistics
 import tempfile
 import time
 import uuid
@@ -39,7 +45,7 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.bench.dataset import SCENARIOS, Scenario, generate
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
-from ccf.engine.sql import Executor, column, ident, param, parse, table, text
+from ccf.engine.sql import Executor, column, ident, param, parse, render, table, text
 
 HANDWRITTEN_DIR = Path(__file__).resolve().parent / "handwritten"
 DEFAULT_SAMPLE = 2000
@@ -66,6 +72,20 @@ class MethodologyBench:
     row_by_row_sample_total: Decimal = Decimal(0)
     ccf_counts: tuple[int, int] = (0, 0)  # excluded, unmatched activity rows
     handwritten_counts: tuple[int, int] = (0, 0)
+    run_samples: list[float] = field(default_factory=list)  # one per repetition (--repeat)
+    handwritten_samples: list[float] = field(default_factory=list)
+    repeats_identical: bool = True  # every repetition's totals and counts equal the first's
+
+    def settle_medians(self) -> None:
+        """run_s and handwritten_s: the medians of the repetitions."""
+        self.run_s = statistics.median(self.run_samples)
+        self.handwritten_s = statistics.median(self.handwritten_samples) if self.handwritten_samples else 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        """ccf / hand-written: the median of the ratios of the repetitions, each pair timed side by side."""
+        pairs = list(zip(self.run_samples, self.handwritten_samples))
+        return statistics.median(r / h for r, h in pairs) if pairs and all(h for _, h in pairs) else None
 
     @property
     def row_by_row_s(self) -> float:
@@ -80,6 +100,7 @@ class MethodologyBench:
             self.ccf_total == self.handwritten_total
             and self.ccf_sample_total == self.row_by_row_sample_total
             and self.ccf_counts == self.handwritten_counts
+            and self.repeats_identical
         )
 
 
@@ -97,6 +118,14 @@ class BenchReport:
     server_version: str = ""
     matching_only: bool = False  # --matching-only: no run, report or baselines, nothing compared
     settle_s: dict[str, float] = field(default_factory=dict)  # waits for autovacuum before run / hand-written
+    run_samples: list[float] = field(default_factory=list)  # the whole run, one per repetition
+    vacuum_s: float | None = None  # VACUUM of the loaded activity tables, after the load, before any timed query
+    handwritten_samples: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        pairs = list(zip(self.run_samples, self.handwritten_samples))
+        return statistics.median(r / h for r, h in pairs) if pairs and all(h for _, h in pairs) else None
 
     def _sum(self, name: str) -> float:
         return sum(getattr(m, name) or 0.0 for m in self.methodologies)
@@ -119,7 +148,8 @@ class BenchReport:
         return None if self.matching_only else all(m.identical for m in self.methodologies)
 
     def to_json(self) -> dict:
-        ingest, handwritten, row_by_row = self._sum("ingest_s"), self._sum("handwritten_s"), self._sum("row_by_row_s")
+        ingest, row_by_row = self._sum("ingest_s"), self._sum("row_by_row_s")
+        handwritten = statistics.median(self.handwritten_samples) if self.handwritten_samples else 0.0
         matching = [m.matching_s for m in self.methodologies if m.matching_s is not None]
         n = self.rows_loaded
         return {
@@ -138,7 +168,10 @@ class BenchReport:
             "run_rows_per_s": _rate(n, self.run_s),
             "report_s": round(self.report_s, 3),
             "handwritten_s": round(handwritten, 3),
-            "ratio_vs_handwritten": round(self.run_s / handwritten, 3) if handwritten else None,
+            "ratio_vs_handwritten": None if self.ratio is None else round(self.ratio, 3),
+            "repeat": len(self.run_samples),
+            "samples_s": {"run": [round(x, 3) for x in self.run_samples],
+                          "handwritten": [round(x, 3) for x in self.handwritten_samples]},
             "row_by_row_s": round(row_by_row, 3),
             "row_by_row": None if self.matching_only else self.row_by_row_label,
             "speedup_vs_row_by_row": round(row_by_row / self.run_s, 1) if self.run_s else None,
@@ -146,14 +179,18 @@ class BenchReport:
             "matching_rows_per_s": _rate(n, sum(matching)) if matching else None,
             "peak_rss_mb": self.peak_rss_mb,
             "settle_s": self.settle_s,
+            "vacuum_s": None if self.vacuum_s is None else round(self.vacuum_s, 3),
             "total_co2e_kg": str(sum((m.ccf_total for m in self.methodologies), Decimal(0))),
             "totals_identical": self.totals_identical,
             "methodologies": [
                 {
-                    **{k: v for k, v in asdict(m).items() if not k.endswith("_total") and not k.endswith("_counts")},
+                    **{k: v for k, v in asdict(m).items()
+                       if not k.endswith(("_total", "_counts", "_samples")) and k != "repeats_identical"},
+                    "samples_s": {"run": [round(x, 3) for x in m.run_samples],
+                                  "handwritten": [round(x, 3) for x in m.handwritten_samples]},
                     "run_rows_per_s": _rate(m.rows_loaded, m.run_s),
                     "matching_rows_per_s": _rate(m.rows_loaded, m.matching_s) if m.matching_s else None,
-                    "ratio_vs_handwritten": round(m.run_s / m.handwritten_s, 3) if m.handwritten_s else None,
+                    "ratio_vs_handwritten": None if m.ratio is None else round(m.ratio, 3),
                     "row_by_row_s": round(m.row_by_row_s, 3),
                     "co2e_kg": {
                         "ccf": str(m.ccf_total), "handwritten": str(m.handwritten_total),
@@ -182,13 +219,15 @@ def _eq(name: str, value: exp.Expression | None = None, alias: str | None = None
 def run_bench(
     conn: psycopg.Connection, lib: Library, rows: int, seed: int = 0, sample: int = DEFAULT_SAMPLE, keep: bool = False,
     say: Callable[[str], None] = lambda _: None, explain: Path | None = None, matching_only: bool = False,
+    repeat: int = 1,
 ) -> BenchReport:
     """Generate, load, compile, match, run, report, and the two baselines; see the module docstring."""
     from ccf.engine import api
-    from ccf.engine.run import run
 
     if rows < len(SCENARIOS):
         raise ValueError(f"--rows must be at least {len(SCENARIOS)}")
+    if repeat < 1:
+        raise ValueError("--repeat must be at least 1")
     ex = Executor(conn)
     methodologies = api.resolve(lib, [s.ref for s in SCENARIOS])
     dataset = f"bench-{rows}-{seed}-{uuid.uuid4().hex[:8]}"
@@ -208,6 +247,8 @@ def run_bench(
             b.rows_loaded, b.rows_rejected = load.rows_loaded, load.rows_rejected
             report.methodologies.append(b)
     report.peak_rss_mb["after_ingest"] = _peak_rss_mb()
+    say("vacuum of the loaded activity tables")
+    report.vacuum_s = _vacuum(conn, [s.activity_type for s in SCENARIOS], lib)
 
     compiled: list[CompiledMethodology] = []
     for b, m in zip(report.methodologies, methodologies):
@@ -226,14 +267,9 @@ def run_bench(
 
     say("running ccf")
     report.settle_s["run"] = _settle(conn, ex)
-    marks: list[tuple[str, float]] = []
-    t = time.perf_counter()
-    outcome = run(conn, dataset, methodologies, lambda ref: marks.append((ref, time.perf_counter())))
-    report.run_s = time.perf_counter() - t
+    outcome = _timed_run(conn, dataset, methodologies, report)
     report.run_id = outcome.run_id
-    ends = [s for _, s in marks[1:]] + [t + report.run_s]
-    for b, (_, start), end, o in zip(report.methodologies, marks, ends, outcome.methodologies):
-        b.run_s = end - start
+    for b, o in zip(report.methodologies, outcome.methodologies):
         b.ccf_total = o.co2e_kg
         b.ccf_counts = (o.reconciliation.rows_excluded, o.reconciliation.rows_unmatched)
     report.peak_rss_mb["after_run"] = _peak_rss_mb()
@@ -243,7 +279,21 @@ def run_bench(
 
     say("hand-written SQL")
     report.settle_s["handwritten"] = _settle(conn, ex)
-    _handwritten(conn, ex, dataset, methodologies, report.methodologies)
+    _handwritten(conn, ex, dataset, methodologies, report)
+
+    for i in range(2, repeat + 1):
+        say(f"repetition {i} of {repeat}: ccf, then hand-written SQL (rolled back)")
+        _settle(conn, ex)
+        with conn.transaction(force_rollback=True):
+            again = _timed_run(conn, dataset, methodologies, report)
+        for b, o in zip(report.methodologies, again.methodologies):
+            same = (o.co2e_kg, (o.reconciliation.rows_excluded, o.reconciliation.rows_unmatched)) == (b.ccf_total, b.ccf_counts)
+            b.repeats_identical = b.repeats_identical and same
+        _settle(conn, ex)
+        _handwritten(conn, ex, dataset, methodologies, report)
+    for b in report.methodologies:
+        b.settle_medians()
+    report.run_s = statistics.median(report.run_samples)
 
     say("row by row")
     _row_by_row(conn, ex, dataset, methodologies, report, sample)
@@ -257,6 +307,42 @@ def run_bench(
         say("cleaning up")
         _cleanup(conn, ex, dataset, outcome.run_id)
     return report
+
+
+def _timed_run(conn: psycopg.Connection, dataset: str, methodologies: list[ir.Methodology], report: BenchReport):
+    """``engine.run.run`` over the methodologies, timed as a whole and per methodology (from its
+    progress callback; the last methodology's time also carries the run's final update and commit)."""
+    from ccf.engine.run import run
+
+    marks: list[float] = []
+    t = time.perf_counter()
+    outcome = run(conn, dataset, methodologies, lambda ref: marks.append(time.perf_counter()))
+    elapsed = time.perf_counter() - t
+    report.run_samples.append(elapsed)
+    for b, start, end in zip(report.methodologies, marks, marks[1:] + [t + elapsed]):
+        b.run_samples.append(end - start)
+    return outcome
+
+
+def _vacuum(conn: psycopg.Connection, activity_types: list[str], lib: Library) -> float:
+    """VACUUM the activity tables just loaded, and return the seconds it took (not counted as
+    ingest: it is the work autovacuum does in the background after a load). A precaution, like
+    _settle: the first statement to read freshly inserted rows sets their hint bits, and ccf's
+    run comes before the hand-written SQL; here both read rows in the same state. In one
+    invocation without it the first ccf run took 12.9 s and the two repetitions 9.7 s (the
+    hand-written SQL 8.0-9.3 s); with it, 9.4-10.0 s in all three (docs/performance.md), but
+    the cause was not isolated: a scratch table's first and second scans took the same time."""
+    from ccf.engine.load import activity_table
+
+    conn.commit()
+    conn.autocommit = True  # VACUUM cannot run inside a transaction block
+    try:
+        t = time.perf_counter()
+        for at in activity_types:
+            Executor(conn).execute(exp.Command(this="VACUUM", expression=exp.Literal.string(render(activity_table(lib.activity_types[at])))))
+        return time.perf_counter() - t
+    finally:
+        conn.autocommit = False
 
 
 SETTLE_TIMEOUT_S = 60.0
@@ -389,18 +475,27 @@ def handwritten_statements(ref: str) -> list[exp.Expression]:
 
 
 def _handwritten(conn: psycopg.Connection, ex: Executor, dataset: str, methodologies: list[ir.Methodology],
-                 benches: list[MethodologyBench]) -> None:
+                 report: BenchReport) -> None:
+    """One timed execution of the hand-written SQL of every methodology, rolled back. The first
+    one's totals and counts are compared with ccf's; a repetition's must equal the first's."""
     conn.commit()
     run_id = _bench_run(ex, dataset, "hand-written SQL")
-    for b, m in zip(benches, methodologies):
+    whole = 0.0
+    for b, m in zip(report.methodologies, methodologies):
         factor_set_id, _, _ = _factor_set(ex, m.factor_set)
         params = {"run_id": run_id, "dataset": dataset, "factor_set_id": factor_set_id}
         statements = handwritten_statements(m.ref)
         t = time.perf_counter()
         counts = [ex.execute(tree, params).rowcount for tree in statements]
-        b.handwritten_s = time.perf_counter() - t
-        b.handwritten_counts = (counts[1], counts[2])
-        b.handwritten_total = _sum_co2e(ex, run_id, m.id)
+        elapsed = time.perf_counter() - t
+        whole += elapsed
+        total, got = _sum_co2e(ex, run_id, m.id), (counts[1], counts[2])
+        if not b.handwritten_samples:
+            b.handwritten_total, b.handwritten_counts = total, got
+        else:
+            b.repeats_identical = b.repeats_identical and (total, got) == (b.handwritten_total, b.handwritten_counts)
+        b.handwritten_samples.append(elapsed)
+    report.handwritten_samples.append(whole)
     conn.rollback()
 
 

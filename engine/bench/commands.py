@@ -23,6 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="also write EXPLAIN (ANALYZE, BUFFERS) of every statement to FILE (Markdown)")
     s.add_argument("--matching-only", action="store_true",
                    help="only generate, load, compile and time factor matching (e.g. at 5M rows, issue 3)")
+    s.add_argument("--repeat", type=int, default=1,
+                   help="time the ccf run and the hand-written SQL this many times, alternating; report the medians "
+                        "and the median ratio (default 1)")
     s.add_argument("--json", action="store_true", help="one JSON object")
     s.set_defaults(func=run_command)
 
@@ -31,12 +34,13 @@ def run_command(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.bench import run_bench
 
-    if args.rows < 4 or args.sample < 1:
-        raise CcfError("--rows must be at least 4 and --sample at least 1")
+    if args.rows < 4 or args.sample < 1 or args.repeat < 1:
+        raise CcfError("--rows must be at least 4, --sample and --repeat at least 1")
     lib = api.require_clean(api.library())
     say = (lambda msg: None) if args.json else (lambda msg: sys.stderr.write(f"bench: {msg}\n"))
     with api.open_database() as conn:
-        report = run_bench(conn, lib, args.rows, args.seed, args.sample, args.keep, say, args.explain, args.matching_only)
+        report = run_bench(conn, lib, args.rows, args.seed, args.sample, args.keep, say, args.explain, args.matching_only,
+                           args.repeat)
     data = report.to_json()
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
@@ -70,6 +74,9 @@ def _print(d: dict) -> None:
     c.print(f"ingest {rate(d['ingest_rows_per_s'])} rows/s ({d['rows_rejected']:,} rejected); "
             f"run {rate(d['run_rows_per_s'])} rows/s; matching {rate(d['matching_rows_per_s'])} rows/s; "
             f"report {secs(d['report_s'])} s")
+    if d["repeat"] > 1:
+        c.print(f"run and hand-written timed {d['repeat']} times, alternating: medians shown; ratio = median of the "
+                f"ratios; run s {d['samples_s']['run']}, hand-written s {d['samples_s']['handwritten']}")
     c.print(f"ccf / hand-written = {d['ratio_vs_handwritten']}; ccf is {d['speedup_vs_row_by_row']}× row by row; "
             f"totals identical: {_yes(d['totals_identical'])} (total {d['total_co2e_kg']} kg CO2e)")
     c.print(f"peak memory of this process: {d['peak_rss_mb']['peak']} MB")

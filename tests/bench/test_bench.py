@@ -54,6 +54,8 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
     # both timed phases waited for background vacuum (bounded: bench.SETTLE_TIMEOUT_S)
     assert set(out["settle_s"]) == {"run", "handwritten"}
     assert all(0 <= v <= 61 for v in out["settle_s"].values())
+    assert out["vacuum_s"] >= 0 and out["repeat"] == 1  # the loaded tables were vacuumed before any timed query
+    assert out["samples_s"]["run"] == [out["run_s"]] and out["samples_s"]["handwritten"] == [out["handwritten_s"]]
 
 
 def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
@@ -70,6 +72,41 @@ def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
         assert conn.execute("SELECT COUNT(*) FROM ccf.result").fetchone() == (0,)
+
+
+def test_bench_repeat_reports_medians_of_alternating_runs(db_url, monkeypatch, capsys):
+    import statistics
+
+    import psycopg
+
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    assert main(["bench", "--rows", "400", "--sample", "40", "--repeat", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["repeat"] == 3 and out["totals_identical"] is True
+    run, hand = out["samples_s"]["run"], out["samples_s"]["handwritten"]
+    assert len(run) == len(hand) == 3 and all(x > 0 for x in run + hand)
+    assert out["run_s"] == round(statistics.median(run), 3) or abs(out["run_s"] - statistics.median(run)) < 0.002
+    ratios = sorted(r / h for r, h in zip(run, hand))
+    assert ratios[0] - 0.01 <= out["ratio_vs_handwritten"] <= ratios[-1] + 0.01
+    for m in out["methodologies"]:
+        assert len(m["samples_s"]["run"]) == len(m["samples_s"]["handwritten"]) == 3
+        assert m["identical"] is True
+    with psycopg.connect(db_url) as conn:  # the repetitions were rolled back, the kept run cleaned up
+        assert conn.execute("SELECT COUNT(*) FROM ccf.result").fetchone() == (0,)  # noqa: test reads only
+        assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)  # noqa: test reads only
+
+
+def test_a_repetition_with_other_totals_is_not_identical():
+    from ccf.engine.bench import MethodologyBench
+
+    b = MethodologyBench("x@1.0.0", "x", 10, ccf_total=Decimal(5), handwritten_total=Decimal(5))
+    assert b.identical
+    b.repeats_identical = False
+    assert not b.identical
+
+
+def test_bench_rejects_a_repeat_below_one(capsys):
+    assert main(["bench", "--rows", "400", "--repeat", "0"]) != 0
 
 
 @pytest.mark.parametrize("ref", [s.ref for s in SCENARIOS])
