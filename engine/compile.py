@@ -509,20 +509,23 @@ def _match_level(lk: ir.FactorLookup) -> exp.Expression:
 
 
 def _joined_cte(m: ir.Methodology) -> exp.Select:
+    # q is built here and nowhere else: the builders extend it in place (copy=False) instead of
+    # copying the growing SELECT once per column
     q = exp.select(exp.Column(this=exp.Star(), table=ident("a"))).from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))
     row = ExpressionCompiler("a")
     for lk in m.lookups:
         alias = f"f_{lk.name}"
         for gas in lk.gases:
             for suffix, src in (("", gas.lower()), ("_id", f"{gas.lower()}_id"), ("_n", f"{gas.lower()}_n"), ("_level", f"{gas.lower()}_level")):
-                q = q.select(exp.alias_(column(src, alias), _lookup_col(lk.name, gas, suffix)))
+                q = q.select(exp.alias_(column(src, alias), _lookup_col(lk.name, gas, suffix)), copy=False)
         keys = _key_columns(lk)
         for col, node in keys:  # the row's keys, kept to explain a missing factor
-            q = q.select(exp.alias_(row(node), _lookup_col(lk.name, "key", f"_{col[4:]}")))
+            q = q.select(exp.alias_(row(node), _lookup_col(lk.name, "key", f"_{col[4:]}")), copy=False)
         on: exp.Expression = exp.true()
         if keys:
             on = exp.and_(*[exp.EQ(this=row(node), expression=column(col, alias)) for col, node in keys])
-        q = q.join(exp.Table(this=ident(f"factor_{lk.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left")
+        q = q.join(exp.Table(this=ident(f"factor_{lk.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left",
+                   copy=False)
     for cv in m.conversions:
         q = currency.join_conversion(q, cv, row)
     return q
@@ -735,8 +738,10 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     resolved |= {name for name, _ in shared}
     for name, q in ctes:
         # a resolved lookup (one row per distinct key) is computed once and kept, whatever
-        # plan the statistics suggest: inlined, it can be re-run per activity row
-        final = final.with_(name, as_=q, materialized=name in resolved)
+        # plan the statistics suggest: inlined, it can be re-run per activity row.
+        # copy=False: each CTE's tree is built for this statement alone, and copying the
+        # growing statement once per CTE was most of a methodology's compile time
+        final = final.with_(name, as_=q, materialized=name in resolved, copy=False)
     return exp.Create(
         this=exp.Table(this=ident(EVAL)),
         kind="TABLE",

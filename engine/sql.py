@@ -132,7 +132,8 @@ class Executor:
         escaped = _escape_percent(tree)
         if params is None and escaped is tree:  # no placeholders, no '%' to protect: sent as is
             return self.conn.execute(sql, None, prepare=False)  # type: ignore[arg-type]
-        return self.conn.execute(render(escaped), dict(params or {}), prepare=False)  # type: ignore[arg-type]
+        text = sql if escaped is tree else render(escaped)  # rendered once when nothing needed escaping
+        return self.conn.execute(text, dict(params or {}), prepare=False)  # type: ignore[arg-type]
 
     def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return self.execute(tree, params).fetchall()
