@@ -223,6 +223,7 @@ def run_bench(
 ) -> BenchReport:
     """Generate, load, compile, match, run, report, and the two baselines; see the module docstring."""
     from ccf.engine import api
+    from ccf.engine.load import activity_table
 
     if rows < len(SCENARIOS):
         raise ValueError(f"--rows must be at least {len(SCENARIOS)}")
@@ -248,7 +249,7 @@ def run_bench(
             report.methodologies.append(b)
     report.peak_rss_mb["after_ingest"] = _peak_rss_mb()
     say("vacuum of the loaded activity tables")
-    report.vacuum_s = _vacuum(conn, [s.activity_type for s in SCENARIOS], lib)
+    report.vacuum_s = _vacuum(conn, [activity_table(lib.activity_types[s.activity_type]) for s in SCENARIOS])
 
     compiled: list[CompiledMethodology] = []
     for b, m in zip(report.methodologies, methodologies):
@@ -301,7 +302,7 @@ def run_bench(
 
     if explain is not None:
         say(f"EXPLAIN (ANALYZE, BUFFERS) of each statement -> {explain}")
-        explain.write_text(explain_plans(conn, ex, dataset, methodologies, compiled), "utf-8")
+        explain.write_text(explain_plans(conn, ex, dataset, methodologies, compiled, outcome.run_id), "utf-8")
 
     if not keep:
         say("cleaning up")
@@ -324,38 +325,39 @@ def _timed_run(conn: psycopg.Connection, dataset: str, methodologies: list[ir.Me
     return outcome
 
 
-def _vacuum(conn: psycopg.Connection, activity_types: list[str], lib: Library) -> float:
-    """VACUUM the activity tables just loaded, and return the seconds it took (not counted as
-    ingest: it is the work autovacuum does in the background after a load). A precaution, like
-    _settle: the first statement to read freshly inserted rows sets their hint bits, and ccf's
-    run comes before the hand-written SQL; here both read rows in the same state. In one
-    invocation without it the first ccf run took 12.9 s and the two repetitions 9.7 s (the
-    hand-written SQL 8.0-9.3 s); with it, 9.4-10.0 s in all three (docs/performance.md), but
-    the cause was not isolated: a scratch table's first and second scans took the same time."""
-    from ccf.engine.load import activity_table
-
+def _vacuum(conn: psycopg.Connection, tables: list[exp.Table]) -> float:
+    """VACUUM the tables and return the seconds it took. After the load (the activity tables;
+    ``vacuum_s``, not counted as ingest: it is the work autovacuum does in the background after
+    a load): the first statement to read freshly inserted rows sets their hint bits, and ccf's
+    run comes before the hand-written SQL; here both read rows in the same state. Before each
+    timed phase (the result tables, in _settle): see there."""
     conn.commit()
     conn.autocommit = True  # VACUUM cannot run inside a transaction block
     try:
         t = time.perf_counter()
-        for at in activity_types:
-            Executor(conn).execute(exp.Command(this="VACUUM", expression=exp.Literal.string(render(activity_table(lib.activity_types[at])))))
+        for tbl in tables:
+            Executor(conn).execute(exp.Command(this="VACUUM", expression=exp.Literal.string(render(tbl))))
         return time.perf_counter() - t
     finally:
         conn.autocommit = False
 
 
+RESULT_TABLES = ("result", "excluded", "unmatched")  # what a timed phase writes
 SETTLE_TIMEOUT_S = 60.0
 
 
 def _settle(conn: psycopg.Connection, ex: Executor) -> float:
-    """Wait (at most SETTLE_TIMEOUT_S) until no autovacuum worker is busy in this database, and
-    return the seconds waited. Called before the ccf run and before the hand-written SQL, so that
-    neither is timed against the background vacuum of the rows written before it (the load's
-    rows, an earlier invocation's cleanup, the ccf run's results). A precaution: two consecutive
-    invocations measured the same ccf run at 9.2 s and 11.3 s with the hand-written SQL at 7.9 s
-    in both, and a vacuum running during one of them is a cause this rules out (the waits are
-    reported; in the invocations since, they were 0 s)."""
+    """Before each timed phase (a ccf run, the hand-written SQL): VACUUM the result tables, then
+    wait (at most SETTLE_TIMEOUT_S) until no autovacuum worker is busy in this database; return
+    the seconds both took. Each phase writes ≈ 1.7M result rows at 1M activity rows, and the
+    repetitions and the hand-written SQL roll theirs back: left to autovacuum, the vacuum of the
+    previous phase's dead rows started during the next phase and ran beside it. It was biased:
+    the wait before the hand-written SQL absorbed the vacuum that had started during ccf's run
+    (in one invocation the waits were 42 s before the run and 23 s before the hand-written SQL,
+    and ccf was slower in every methodology and every pair: ratio 1.33-1.44, docs/performance.md).
+    Vacuumed here, the dead rows leave autovacuum nothing to start during a timed phase."""
+    t = time.perf_counter()
+    _vacuum(conn, [table(name) for name in RESULT_TABLES])
     busy = (
         exp.select(exp.Count(this=exp.Star()))
         .from_(exp.Table(this=ident("pg_stat_activity")))
@@ -364,8 +366,8 @@ def _settle(conn: psycopg.Connection, ex: Executor) -> float:
             exp.EQ(this=column("datname"), expression=exp.Anonymous(this="current_database")),
         ))
     )
-    t = time.perf_counter()
-    while time.perf_counter() - t < SETTLE_TIMEOUT_S:
+    waited = time.perf_counter()
+    while time.perf_counter() - waited < SETTLE_TIMEOUT_S:
         (n,) = ex.one(busy)  # type: ignore[misc]
         conn.rollback()  # a new transaction sees the activity as it is now, not a cached snapshot
         if n == 0:
@@ -528,9 +530,11 @@ def _row_by_row(conn: psycopg.Connection, ex: Executor, dataset: str, methodolog
 
 
 def explain_plans(conn: psycopg.Connection, ex: Executor, dataset: str, methodologies: list[ir.Methodology],
-                  compiled: list[CompiledMethodology]) -> str:
+                  compiled: list[CompiledMethodology], report_run: int | None = None) -> str:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of a run, of the matching part and of the
-    hand-written SQL, on the benchmark's data, as Markdown (executed again, then rolled back)."""
+    hand-written SQL, on the benchmark's data, and of the report's queries over ``report_run``,
+    as Markdown (executed again, then rolled back)."""
+    from ccf.engine.inventory.inventory import explain_report
     from ccf.engine.load import ensure_activity_table
 
     out = [f"# ccf bench: EXPLAIN (ANALYZE, BUFFERS), dataset {dataset}", ""]
@@ -556,6 +560,10 @@ def explain_plans(conn: psycopg.Connection, ex: Executor, dataset: str, methodol
         for i, tree in enumerate(handwritten_statements(m.ref)):
             block(f"hand-written: {('results', 'excluded', 'unmatched')[i]}", tree, params)
     conn.rollback()
+    if report_run is not None:
+        out.extend([f"## report of run {report_run} (operational control, entity set {ENTITY_SET})", ""])
+        for title, plan in explain_report(conn, [report_run], "operational-control", ENTITY_SET):
+            out.extend([f"### {title}", "", "```", *plan, "```", ""])
     return "\n".join(out)
 
 

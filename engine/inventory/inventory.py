@@ -163,13 +163,8 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         raise ReportError(f"unknown consolidation approach {approach!r}; use one of {', '.join(q.APPROACHES)}")
     ex = Executor(conn)
     with conn.transaction():
-        eset = resolve_entity_set(conn, entity_set)
-        run_ids = _check_runs(ex, runs)
-        params = {"runs": list(run_ids), "entity_set": eset["name"]}
-        unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
-        methodologies = _methodologies(ex, params, unknown)
-        bases = _bases(methodologies)
-        params["bases"] = list(bases)
+        eset, run_ids, params, unknown, methodologies = _inputs(conn, ex, runs, entity_set)
+        bases = tuple(params["bases"])
         names = tuple(q.REPORT_SETTINGS)
         (before,) = ex.rows(q.set_settings_query(names), q.REPORT_SETTINGS)
         grouped = ex.rows(q.sections_query(approach), params)
@@ -183,6 +178,34 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
         unknown_entities=unknown, unallocated_instruments=unallocated,
     )
+
+
+def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_set: str | None) -> tuple:
+    """The entity set, the run ids, the queries' parameters (runs, entity set, Scope 2 bases),
+    the unknown entities and the methodologies of the runs."""
+    eset = resolve_entity_set(conn, entity_set)
+    run_ids = _check_runs(ex, runs)
+    params: dict = {"runs": list(run_ids), "entity_set": eset["name"]}
+    unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
+    methodologies = _methodologies(ex, params, unknown)
+    params["bases"] = list(_bases(methodologies))
+    return eset, run_ids, params, unknown, methodologies
+
+
+def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str, entity_set: str | None = None) -> list[tuple[str, list[str]]]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the report's queries over the runs, under the report's
+    settings, rolled back (``ccf bench --explain``)."""
+    ex = Executor(conn)
+    with conn.transaction(force_rollback=True):
+        _, _, params, _, _ = _inputs(conn, ex, runs, entity_set)
+        ex.rows(q.set_settings_query(tuple(q.REPORT_SETTINGS)), q.REPORT_SETTINGS)
+        return [
+            (name, ex.explain_analyze(tree, params)) for name, tree in (
+                ("coverage: result rows of entities outside the set", q.unknown_entities_query()),
+                ("breakdowns (every grouping set)", q.sections_query(approach)),
+                ("entities", q.entities_query(approach)),
+            )
+        ]
 
 
 def _check_runs(ex: Executor, runs: Sequence[int]) -> tuple[int, ...]:

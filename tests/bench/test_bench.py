@@ -97,6 +97,21 @@ def test_bench_repeat_reports_medians_of_alternating_runs(db_url, monkeypatch, c
         assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)  # noqa: test reads only
 
 
+def test_bench_explain_writes_the_plan_of_every_hot_statement(db_url, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    plans = tmp_path / "plans.md"
+    assert main(["bench", "--rows", "400", "--sample", "20", "--repeat", "1", "--explain", str(plans), "--json"]) == 0
+    text = plans.read_text("utf-8")
+    for s in SCENARIOS:
+        section = text.split(f"## {s.ref}", 1)[1].split("\n## ", 1)[0]
+        for title in ("ccf: evaluate", "ccf: results", "ccf: reconcile", "hand-written: results"):
+            assert f"### {title}" in section, (s.ref, title)
+    report = text.split("## report of run", 1)[1]
+    for title in ("coverage", "breakdowns", "entities"):
+        assert f"### {title}" in report
+    assert report.count("Execution Time:") == 3  # executed under EXPLAIN ANALYZE, not just planned
+
+
 def test_a_repetition_with_other_totals_is_not_identical():
     from ccf.engine.bench import MethodologyBench
 
