@@ -83,9 +83,7 @@ class MethodologyBench:
 
     @property
     def ratio(self) -> float | None:
-        """ccf / hand-written: the median of the ratios of the repetitions, each pair timed side by side."""
-        pairs = list(zip(self.run_samples, self.handwritten_samples))
-        return statistics.median(r / h for r, h in pairs) if pairs and all(h for _, h in pairs) else None
+        return _median_ratio(self.run_samples, self.handwritten_samples)
 
     @property
     def row_by_row_s(self) -> float:
@@ -118,14 +116,13 @@ class BenchReport:
     server_version: str = ""
     matching_only: bool = False  # --matching-only: no run, report or baselines, nothing compared
     settle_s: dict[str, float] = field(default_factory=dict)  # waits for autovacuum before run / hand-written
-    run_samples: list[float] = field(default_factory=list)  # the whole run, one per repetition
     vacuum_s: float | None = None  # VACUUM of the loaded activity tables, after the load, before any timed query
+    run_samples: list[float] = field(default_factory=list)  # the whole run, one per repetition
     handwritten_samples: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
-        pairs = list(zip(self.run_samples, self.handwritten_samples))
-        return statistics.median(r / h for r, h in pairs) if pairs and all(h for _, h in pairs) else None
+        return _median_ratio(self.run_samples, self.handwritten_samples)
 
     def _sum(self, name: str) -> float:
         return sum(getattr(m, name) or 0.0 for m in self.methodologies)
@@ -202,6 +199,12 @@ class BenchReport:
                 for m in self.methodologies
             ],
         }
+
+
+def _median_ratio(runs: list[float], handwritten: list[float]) -> float | None:
+    """ccf / hand-written: the median of the repetitions' ratios, each pair timed back to back."""
+    pairs = list(zip(runs, handwritten))
+    return statistics.median(r / h for r, h in pairs) if pairs and all(h for _, h in pairs) else None
 
 
 def _rate(rows: int, seconds: float | None) -> int | None:
@@ -326,11 +329,11 @@ def _timed_run(conn: psycopg.Connection, dataset: str, methodologies: list[ir.Me
 
 
 def _vacuum(conn: psycopg.Connection, tables: list[exp.Table]) -> float:
-    """VACUUM the tables and return the seconds it took. After the load (the activity tables;
-    ``vacuum_s``, not counted as ingest: it is the work autovacuum does in the background after
-    a load): the first statement to read freshly inserted rows sets their hint bits, and ccf's
-    run comes before the hand-written SQL; here both read rows in the same state. Before each
-    timed phase (the result tables, in _settle): see there."""
+    """VACUUM the tables and return the seconds it took. After the load, the activity tables
+    (``vacuum_s``, not counted as ingest: it is what autovacuum does in the background after a
+    load), so that ccf's run, which reads the fresh rows first (and sets their hint bits), and
+    the hand-written SQL after it read rows in the same state; before each timed phase, the
+    result tables (_settle). Precautions: see docs/performance.md for what they changed."""
     conn.commit()
     conn.autocommit = True  # VACUUM cannot run inside a transaction block
     try:
@@ -350,12 +353,10 @@ def _settle(conn: psycopg.Connection, ex: Executor) -> float:
     """Before each timed phase (a ccf run, the hand-written SQL): VACUUM the result tables, then
     wait (at most SETTLE_TIMEOUT_S) until no autovacuum worker is busy in this database; return
     the seconds both took. Each phase writes ≈ 1.7M result rows at 1M activity rows, and the
-    repetitions and the hand-written SQL roll theirs back: left to autovacuum, the vacuum of the
-    previous phase's dead rows started during the next phase and ran beside it. It was biased:
-    the wait before the hand-written SQL absorbed the vacuum that had started during ccf's run
-    (in one invocation the waits were 42 s before the run and 23 s before the hand-written SQL,
-    and ccf was slower in every methodology and every pair: ratio 1.33-1.44, docs/performance.md).
-    Vacuumed here, the dead rows leave autovacuum nothing to start during a timed phase."""
+    repetitions and the hand-written SQL roll theirs back. Left to autovacuum, their vacuum was
+    still running at the next phase boundary (waits of 42 s and 23 s in one invocation, whose
+    ratio was 1.42), so it most likely ran during timed phases too; vacuumed here, nothing is
+    left for autovacuum to start during a timed phase (docs/performance.md)."""
     t = time.perf_counter()
     _vacuum(conn, [table(name) for name in RESULT_TABLES])
     busy = (
