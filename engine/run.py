@@ -210,7 +210,7 @@ def run(
         # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
         # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows
         # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
-        _analyze_results(ex)
+        ex.analyze_sample(table("result"), ("run_id", "methodology_id"))
         finished = datetime.now(timezone.utc)
         loads = tuple(
             r[0] for r in ex.rows(
@@ -290,20 +290,6 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
         tuple((g, v) for g, v in by_gas), _instrument_totals(ex, params, m) if m.instruments is not None else None,
         m.activity.id, _by_rule(ex, params, m) if m.method == MARKET else None,
     )
-
-
-ANALYZE_TARGET = "10"  # statistics target of the end-of-run ANALYZE: a 3,000-row sample
-
-
-def _analyze_results(ex: Executor) -> None:
-    """ANALYZE the columns of ccf.result that select a run's rows, with a small sample; the
-    session's statistics target is restored afterwards (autovacuum's later ANALYZE uses the
-    server's own target)."""
-    setting = lambda value: exp.Anonymous(this="set_config", expressions=[text("default_statistics_target"), value, exp.true()])  # noqa: E731
-    current = exp.Anonymous(this="current_setting", expressions=[text("default_statistics_target")])
-    (before, _) = ex.one(exp.select(current, setting(text(ANALYZE_TARGET))))  # type: ignore[misc]
-    ex.execute(exp.Analyze(tables=[exp.Schema(this=table("result"), expressions=[ident("run_id"), ident("methodology_id")])]))
-    ex.execute(exp.select(setting(param("before"))), {"before": before})
 
 
 def _by_rule(ex: Executor, params: dict, m: ir.Methodology) -> tuple[tuple[str, Decimal], ...]:

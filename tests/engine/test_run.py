@@ -188,3 +188,19 @@ def test_factor_set_upgrade_changes_numbers_only_by_the_published_factor_changes
         assert r["co2e_kg"] - before[(activity, gas)]["co2e_kg"] == kwh * (f25[gas] - f24[gas])
         assert r["rule_id"] == before[(activity, gas)]["rule_id"]
     assert [m.reconciliation for m in old.methodologies] == [m.reconciliation for m in new.methodologies]
+
+
+def test_load_and_run_leave_fresh_statistics_and_the_session_target_as_it_was(db, lib, tmp_path):
+    """`ccf load` analyses the activity table and `ccf run` the result rows' run columns, each
+    from a small sample (Executor.analyze_sample); the session's statistics target is restored."""
+    db.execute("SET default_statistics_target = 77")
+    load(db, lib, "stats", "electricity", _elec(tmp_path, "S1,ACME,2024-01-01,2024-01-31,1000,kWh,GB,,",
+                                                 "S2,ACME,2024-02-01,2024-02-29,2000,kWh,GB,,"))
+    run(db, "stats", [lib.resolve("scope2.electricity.location_based@1.0.0")])
+    (target,) = db.execute("SELECT current_setting('default_statistics_target')").fetchone()
+    assert target == "77"
+    analysed = dict(db.execute(  # noqa: test reads only
+        "SELECT tablename, array_agg(attname::text ORDER BY attname) FROM pg_stats WHERE schemaname = 'ccf' "
+        "AND tablename IN ('activity_electricity', 'result') GROUP BY tablename").fetchall())
+    assert {"activity_id", "quantity", "country"} <= set(analysed["activity_electricity"])
+    assert {"run_id", "methodology_id"} <= set(analysed["result"])
