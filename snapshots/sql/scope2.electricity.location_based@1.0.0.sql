@@ -138,21 +138,67 @@ WITH activity AS NOT MATERIALIZED (
 ), joined AS NOT MATERIALIZED (
   SELECT
     a.*,
-    f_uk_grid.ch4 AS uk_grid__ch4,
-    f_uk_grid.ch4_id AS uk_grid__ch4_id,
-    f_uk_grid.ch4_n AS uk_grid__ch4_n,
-    f_uk_grid.ch4_level AS uk_grid__ch4_level,
-    f_uk_grid.co2 AS uk_grid__co2,
-    f_uk_grid.co2_id AS uk_grid__co2_id,
-    f_uk_grid.co2_n AS uk_grid__co2_n,
-    f_uk_grid.co2_level AS uk_grid__co2_level,
-    f_uk_grid.n2o AS uk_grid__n2o,
-    f_uk_grid.n2o_id AS uk_grid__n2o_id,
-    f_uk_grid.n2o_n AS uk_grid__n2o_n,
-    f_uk_grid.n2o_level AS uk_grid__n2o_level
+    (
+      SELECT
+        ch4
+      FROM factor_uk_grid
+    ) AS uk_grid__ch4,
+    (
+      SELECT
+        ch4_id
+      FROM factor_uk_grid
+    ) AS uk_grid__ch4_id,
+    (
+      SELECT
+        ch4_n
+      FROM factor_uk_grid
+    ) AS uk_grid__ch4_n,
+    (
+      SELECT
+        ch4_level
+      FROM factor_uk_grid
+    ) AS uk_grid__ch4_level,
+    (
+      SELECT
+        co2
+      FROM factor_uk_grid
+    ) AS uk_grid__co2,
+    (
+      SELECT
+        co2_id
+      FROM factor_uk_grid
+    ) AS uk_grid__co2_id,
+    (
+      SELECT
+        co2_n
+      FROM factor_uk_grid
+    ) AS uk_grid__co2_n,
+    (
+      SELECT
+        co2_level
+      FROM factor_uk_grid
+    ) AS uk_grid__co2_level,
+    (
+      SELECT
+        n2o
+      FROM factor_uk_grid
+    ) AS uk_grid__n2o,
+    (
+      SELECT
+        n2o_id
+      FROM factor_uk_grid
+    ) AS uk_grid__n2o_id,
+    (
+      SELECT
+        n2o_n
+      FROM factor_uk_grid
+    ) AS uk_grid__n2o_n,
+    (
+      SELECT
+        n2o_level
+      FROM factor_uk_grid
+    ) AS uk_grid__n2o_level
   FROM activity AS a
-  LEFT JOIN factor_uk_grid AS f_uk_grid
-    ON TRUE
 ), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,

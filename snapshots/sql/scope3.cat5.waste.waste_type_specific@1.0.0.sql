@@ -176,15 +176,29 @@ WITH activity AS NOT MATERIALIZED (
     f_disposal.co2e_level AS disposal__co2e_level,
     a.waste_type AS disposal__key_level3,
     a.treatment AS disposal__key_column_text,
-    f_wastewater.co2e AS wastewater__co2e,
-    f_wastewater.co2e_id AS wastewater__co2e_id,
-    f_wastewater.co2e_n AS wastewater__co2e_n,
-    f_wastewater.co2e_level AS wastewater__co2e_level
+    (
+      SELECT
+        co2e
+      FROM factor_wastewater
+    ) AS wastewater__co2e,
+    (
+      SELECT
+        co2e_id
+      FROM factor_wastewater
+    ) AS wastewater__co2e_id,
+    (
+      SELECT
+        co2e_n
+      FROM factor_wastewater
+    ) AS wastewater__co2e_n,
+    (
+      SELECT
+        co2e_level
+      FROM factor_wastewater
+    ) AS wastewater__co2e_level
   FROM activity AS a
   LEFT JOIN factor_disposal AS f_disposal
     ON a.waste_type = f_disposal.key_level3 AND a.treatment = f_disposal.key_column_text
-  LEFT JOIN factor_wastewater AS f_wastewater
-    ON TRUE
 ), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,

@@ -304,10 +304,26 @@ WITH activity AS NOT MATERIALIZED (
       ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
     END AS public_transport__key_level2,
     a.service AS public_transport__key_level3,
-    f_homeworking.co2e AS homeworking__co2e,
-    f_homeworking.co2e_id AS homeworking__co2e_id,
-    f_homeworking.co2e_n AS homeworking__co2e_n,
-    f_homeworking.co2e_level AS homeworking__co2e_level
+    (
+      SELECT
+        co2e
+      FROM factor_homeworking
+    ) AS homeworking__co2e,
+    (
+      SELECT
+        co2e_id
+      FROM factor_homeworking
+    ) AS homeworking__co2e_id,
+    (
+      SELECT
+        co2e_n
+      FROM factor_homeworking
+    ) AS homeworking__co2e_n,
+    (
+      SELECT
+        co2e_level
+      FROM factor_homeworking
+    ) AS homeworking__co2e_level
   FROM activity AS a
   LEFT JOIN factor_car AS f_car
     ON COALESCE(a.service, 'Average car') = f_car.key_level3
@@ -321,8 +337,6 @@ WITH activity AS NOT MATERIALIZED (
       ELSE CASE WHEN a.mode = 'bus' THEN 'Bus' ELSE 'Taxis' END
     END = f_public_transport.key_level2
     AND a.service = f_public_transport.key_level3
-  LEFT JOIN factor_homeworking AS f_homeworking
-    ON TRUE
 ), ruled AS NOT MATERIALIZED (
   SELECT
     j.*,

@@ -290,10 +290,26 @@ WITH activity AS NOT MATERIALIZED (
       CASE WHEN a.vehicle = 'Vans' THEN 'Average (up to 3.5 tonnes)' ELSE 'All HGVs' END
     ) AS road__key_level3,
     COALESCE(a.load, CASE WHEN a.vehicle = 'Vans' THEN 'Unknown' ELSE 'Average laden' END) AS road__key_column_text,
-    f_rail.co2e AS rail__co2e,
-    f_rail.co2e_id AS rail__co2e_id,
-    f_rail.co2e_n AS rail__co2e_n,
-    f_rail.co2e_level AS rail__co2e_level,
+    (
+      SELECT
+        co2e
+      FROM factor_rail
+    ) AS rail__co2e,
+    (
+      SELECT
+        co2e_id
+      FROM factor_rail
+    ) AS rail__co2e_id,
+    (
+      SELECT
+        co2e_n
+      FROM factor_rail
+    ) AS rail__co2e_n,
+    (
+      SELECT
+        co2e_level
+      FROM factor_rail
+    ) AS rail__co2e_level,
     f_air.co2e AS air__co2e,
     f_air.co2e_id AS air__co2e_id,
     f_air.co2e_n AS air__co2e_n,
@@ -314,8 +330,6 @@ WITH activity AS NOT MATERIALIZED (
       CASE WHEN a.vehicle = 'Vans' THEN 'Average (up to 3.5 tonnes)' ELSE 'All HGVs' END
     ) = f_road.key_level3
     AND COALESCE(a.load, CASE WHEN a.vehicle = 'Vans' THEN 'Unknown' ELSE 'Average laden' END) = f_road.key_column_text
-  LEFT JOIN factor_rail AS f_rail
-    ON TRUE
   LEFT JOIN factor_air AS f_air
     ON a.vehicle_class = f_air.key_level3
   LEFT JOIN factor_sea AS f_sea
