@@ -8,6 +8,8 @@ One invocation, one database, one synthetic dataset (bench/dataset.py):
             resolution, join; rolled back), for the matching-speed target of issue 3;
 4. run      ``engine.run.run``: every methodology in one transaction, results with provenance;
 5. report   the inventory report of that run (``build_inventory`` + ``report_document``);
+   ceilings the least work a load (one COPY of the files into text columns) and a run (matching,
+            and the run's own output rows copied) can do here (bench/ceilings.py);
 6. hand-written SQL (bench/handwritten/<ref>.sql, parsed with sqlglot, run through sql.py)
             writing the same result rows into ccf.result under a run that is rolled back;
 7. row by row: fetch a row, one query per factor lookup, the reference evaluator, one INSERT
@@ -42,6 +44,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.library import Library
 from ccf.engine import __version__ as ENGINE_VERSION
+from ccf.engine.bench.ceilings import Ceiling, copy_ceiling, output_ceiling
 from ccf.engine.bench.dataset import SCENARIOS, Scenario, generate
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
@@ -119,10 +122,24 @@ class BenchReport:
     vacuum_s: float | None = None  # VACUUM of the loaded activity tables, after the load, before any timed query
     run_samples: list[float] = field(default_factory=list)  # the whole run, one per repetition
     handwritten_samples: list[float] = field(default_factory=list)
+    copy_ceiling: Ceiling | None = None  # bench/ceilings.py
+    output_ceiling: Ceiling | None = None
 
     @property
     def ratio(self) -> float | None:
         return _median_ratio(self.run_samples, self.handwritten_samples)
+
+    def ceilings(self, matching: float | None) -> dict | None:
+        """The least a load and a run of these rows can take here (bench/ceilings.py)."""
+        if self.copy_ceiling is None:
+            return None
+        out: dict = {"copy_s": round(self.copy_ceiling.seconds, 3), "copy_rows": self.copy_ceiling.rows,
+                     "copy_rows_per_s": _rate(self.copy_ceiling.rows, self.copy_ceiling.seconds)}
+        if self.output_ceiling is not None and matching is not None:
+            floor = matching + self.output_ceiling.seconds
+            out |= {"output_s": round(self.output_ceiling.seconds, 3), "output_rows": self.output_ceiling.rows,
+                    "run_floor_s": round(floor, 3), "run_ceiling_rows_per_s": _rate(self.rows_loaded, floor)}
+        return out
 
     def _sum(self, name: str) -> float:
         return sum(getattr(m, name) or 0.0 for m in self.methodologies)
@@ -177,6 +194,7 @@ class BenchReport:
             "peak_rss_mb": self.peak_rss_mb,
             "settle_s": self.settle_s,
             "vacuum_s": None if self.vacuum_s is None else round(self.vacuum_s, 3),
+            "ceilings": self.ceilings(sum(matching) if matching else None),
             "total_co2e_kg": str(sum((m.ccf_total for m in self.methodologies), Decimal(0))),
             "totals_identical": self.totals_identical,
             "methodologies": [
@@ -250,7 +268,9 @@ def run_bench(
             b.ingest_s = time.perf_counter() - t
             b.rows_loaded, b.rows_rejected = load.rows_loaded, load.rows_rejected
             report.methodologies.append(b)
-    report.peak_rss_mb["after_ingest"] = _peak_rss_mb()
+        report.peak_rss_mb["after_ingest"] = _peak_rss_mb()
+        say("ceiling: one COPY of the same files into text columns")
+        report.copy_ceiling = copy_ceiling(conn, [path for _, path, _ in files])
     say("vacuum of the loaded activity tables")
     report.vacuum_s = _vacuum(conn, [activity_table(lib.activity_types[s.activity_type]) for s in SCENARIOS])
 
@@ -280,6 +300,8 @@ def run_bench(
 
     say("report")
     report.report_s = _time_report(conn, outcome.run_id)
+    say("ceiling: the run's output rows copied")
+    report.output_ceiling = output_ceiling(conn, outcome.run_id)
 
     say("hand-written SQL")
     report.settle_s["handwritten"] = _settle(conn, ex)

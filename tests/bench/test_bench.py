@@ -56,6 +56,14 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
     assert all(0 <= v <= 61 for v in out["settle_s"].values())
     assert out["vacuum_s"] >= 0  # the loaded tables were vacuumed before any timed query
     assert out["repeat"] == 3 and len(out["samples_s"]["run"]) == len(out["samples_s"]["handwritten"]) == 3  # the default
+    # ceilings: every generated line COPYed once, every output row of the committed run copied once
+    ceil = out["ceilings"]
+    assert ceil["copy_rows"] == 2000 and ceil["copy_rows_per_s"] > 0
+    written = sum(sum(m["excluded_unmatched"]["ccf"]) for m in per.values())
+    assert ceil["output_rows"] > written  # excluded + unmatched rows, and at least one result row per other row
+    assert ceil["output_rows"] >= out["rows_loaded"]
+    assert ceil["run_floor_s"] == pytest.approx(out["matching_s"] + ceil["output_s"], abs=0.002)
+    assert ceil["run_ceiling_rows_per_s"] == pytest.approx(out["rows_loaded"] / ceil["run_floor_s"], rel=0.05)
 
 
 def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
@@ -145,6 +153,7 @@ def test_bench_matching_only(db_url, monkeypatch, capsys):
     assert out["totals_identical"] is None and out["run_s"] == 0 and out["row_by_row"] is None
     assert out["rows_loaded"] > 0 and out["matching_s"] > 0
     assert all(m["matching_s"] is not None for m in out["methodologies"])
+    assert out["ceilings"]["copy_rows"] == 400 and "run_floor_s" not in out["ceilings"]  # no run: no run floor
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
         assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)
