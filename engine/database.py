@@ -2,12 +2,18 @@
 
 The embedded server (pgserver, PostgreSQL 16) lives in a per-user data directory
 (``$CCF_HOME/pgdata``, default ``~/.ccf/pgdata``). The first start initialises it (seconds);
-later commands find it running and connect through its Unix socket.
+later commands find it running and connect through its Unix socket. After an unclean stop
+(a killed process, a reboot) PostgreSQL first replays its write-ahead log, which can take longer
+than pgserver's 10-second wait: ccf then waits for the server to say it is ready
+(``START_TIMEOUT_S``) instead of failing.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
+import time
 import warnings
 from pathlib import Path
 
@@ -16,6 +22,8 @@ import psycopg
 from ccf.dsl.diagnostics import CcfError
 
 MIN_SERVER_VERSION = 150000
+START_TIMEOUT_S = 600.0  # crash recovery of a large embedded database can take minutes
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(CcfError):
@@ -42,13 +50,45 @@ def _embedded_url() -> str:
         raise DatabaseError("pgserver is not installed; set CCF_DATABASE_URL") from exc
     data = ccf_home() / "pgdata"
     data.mkdir(parents=True, exist_ok=True)
-    try:
+
+    def start(again: bool = False):
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
-            server = pgserver.get_server(str(data), cleanup_mode=None)
+            if again:  # a new handle: get_server would return the one whose start timed out
+                return pgserver.PostgresServer(data.resolve(), cleanup_mode=None)
+            return pgserver.get_server(str(data), cleanup_mode=None)
+
+    try:
+        try:
+            server = start()
+        except subprocess.TimeoutExpired:  # pg_ctl gave up after 10 s; the server may be recovering
+            log.warning("the embedded PostgreSQL in %s is still starting (recovery?); waiting up to %d s",
+                        data, START_TIMEOUT_S)
+            if not wait_until_ready(data, START_TIMEOUT_S):
+                raise
+            server = start(again=True)  # finds it running now
     except Exception as exc:  # pgserver raises plain exceptions with the server log
         raise DatabaseError(f"could not start the embedded PostgreSQL in {data}: {exc}") from exc
     return server.get_uri()
+
+
+def wait_until_ready(data: Path, timeout_s: float, poll_s: float = 0.5) -> bool:
+    """Wait until the server of a data directory is up and accepting connections: its
+    ``postmaster.pid`` names a live process and its status line (the 8th) says ``ready``. False
+    at once when there is no such process (the start failed), or when ``timeout_s`` runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            lines = (data / "postmaster.pid").read_text().splitlines()
+            pid = int(lines[0])
+            os.kill(pid, 0)  # signal 0: does the process exist?
+        except (OSError, ValueError, IndexError):
+            return False
+        if len(lines) > 7 and lines[7].strip() == "ready":
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
 
 
 def connect(url: str | None = None) -> psycopg.Connection:

@@ -278,3 +278,68 @@ def test_many_runs_at_once(module_db_url, big, lib):
         t.join(1800)
     assert len(set(results)) == 1 and isinstance(results[0], Decimal), results
 
+
+
+# --- the embedded server killed (a crash, a reboot) --------------------------------------------
+
+# Rows written before the kill. Nightly: ≈ 3.5 GB of WAL, whose replay takes longer (≈ 17 s here)
+# than pgserver waits for a start (10 s), so ccf's own wait (database.wait_until_ready) is what
+# lets the next command connect; in CI the replay is short and the same path runs without it.
+CRASH_ROWS = 36_000_000 if NIGHTLY else 200_000
+_WRITE = f"""
+import sys
+from ccf.engine.database import connect
+c = connect(); c.autocommit = True
+c.execute("ALTER SYSTEM SET max_wal_size = '32GB'")  # no checkpoint: the rows are replayed from WAL
+c.execute("ALTER SYSTEM SET checkpoint_timeout = '1h'")
+c.execute("SELECT pg_reload_conf()")
+c.execute("CHECKPOINT")
+c.execute("CREATE TABLE crash AS SELECT g, md5(g::text) || md5((g + 1)::text) AS t FROM generate_series(1, {CRASH_ROWS}) g")
+"""
+_READ = """
+from ccf.engine.database import connect
+print(connect().execute("SELECT count(*) FROM crash").fetchone()[0])
+"""
+
+
+def _ccf_process(code: str, home: str) -> subprocess.CompletedProcess:
+    """A new process, as each ccf command is (pgserver keeps one handle per process)."""
+    env = {k: v for k, v in os.environ.items() if k != "CCF_DATABASE_URL"} | {"CCF_HOME": home}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.skipif(bool(os.environ.get("CCF_DATABASE_URL")), reason="the embedded server only")
+def test_killed_embedded_server_recovers_at_the_next_command():
+    import shutil
+    import tempfile
+
+    import psutil
+
+    home = tempfile.mkdtemp(prefix="ccf-crash-")  # not under pytest's 0700 basetemp: the server runs as its own user
+    try:
+        written = _ccf_process(_WRITE, home)
+        assert written.returncode == 0, written.stderr
+        pgdata = Path(home) / "pgdata"
+        postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
+        processes = [postmaster, *postmaster.children(recursive=True)]
+        for p in processes:
+            p.send_signal(signal.SIGKILL)  # no shutdown checkpoint: the next start must replay WAL
+        gone, alive = psutil.wait_procs(processes, timeout=30)
+        assert not alive
+        assert (pgdata / "postmaster.pid").exists()  # left behind, as after a crash
+
+        read = _ccf_process(_READ, home)
+        assert read.returncode == 0, read.stderr
+        assert int(read.stdout) == CRASH_ROWS
+        log = (pgdata / "log").read_text()
+        assert "database system was interrupted" in log or "not properly shut down" in log  # it did recover
+    finally:
+        info = Path(home) / "pgdata" / "postmaster.pid"
+        if info.exists():
+            try:
+                server = psutil.Process(int(info.read_text().split()[0]))
+                server.send_signal(signal.SIGINT)  # fast shutdown
+                server.wait(60)
+            except (psutil.Error, ValueError):
+                pass
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,0 +1,58 @@
+"""The embedded server's start: after an unclean stop, PostgreSQL replays its WAL before it
+accepts connections, which can outlast pgserver's 10-second wait; ccf then waits for the
+status line of ``postmaster.pid`` (PostgreSQL's own file format) to say ``ready``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ccf.engine.database import wait_until_ready
+
+
+def _pid_file(folder, pid: int, status: str | None) -> None:
+    lines = [str(pid), str(folder), "1764000000", "5432", str(folder), "", "  5432001     32768"]
+    if status is not None:
+        lines.append(status.ljust(8))
+    (folder / "postmaster.pid").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def process():
+    """A live process to stand for the postmaster (its pid is what the file names)."""
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield p
+    p.kill()
+    p.wait()
+
+
+def test_ready_server_is_ready(tmp_path, process):
+    _pid_file(tmp_path, process.pid, "ready")
+    assert wait_until_ready(tmp_path, timeout_s=5) is True
+
+
+def test_recovering_server_is_waited_for_until_ready(tmp_path, process):
+    _pid_file(tmp_path, process.pid, "starting")
+    t = time.monotonic()
+    assert wait_until_ready(tmp_path, timeout_s=0.3, poll_s=0.05) is False  # still starting when time ran out
+    assert time.monotonic() - t >= 0.3
+    # recovery ends while ccf waits
+    import threading
+
+    threading.Timer(0.3, _pid_file, (tmp_path, process.pid, "ready")).start()
+    assert wait_until_ready(tmp_path, timeout_s=10, poll_s=0.05) is True
+
+
+def test_no_server_is_not_waited_for(tmp_path, process):
+    t = time.monotonic()
+    assert wait_until_ready(tmp_path, timeout_s=10) is False  # no postmaster.pid: the start failed
+    _pid_file(tmp_path, process.pid, None)
+    process.kill()
+    process.wait()
+    assert wait_until_ready(tmp_path, timeout_s=10) is False  # the named process is gone
+    (tmp_path / "postmaster.pid").write_text("not a pid\n")
+    assert wait_until_ready(tmp_path, timeout_s=10) is False
+    assert time.monotonic() - t < 5  # none of these waited for the timeout
