@@ -176,13 +176,17 @@ def _dec(d: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+FINISHING = "(finishing the run)"  # the last progress call: statistics, summary, commit follow
+
+
 def run(
     conn: psycopg.Connection,
     dataset: str,
     methodologies: Sequence[ir.Methodology],
     progress: Callable[[str], None] | None = None,
 ) -> RunReport:
-    """Execute methodologies over a dataset in one transaction and reconcile every row."""
+    """Execute methodologies over a dataset in one transaction and reconcile every row.
+    ``progress`` is called with each methodology's ref before it runs, then with FINISHING."""
     if not methodologies:
         raise RunError("no methodology to run")
     ids = [m.id for m in methodologies]
@@ -205,6 +209,8 @@ def run(
             if progress:
                 progress(m.ref)
             outcomes.append(_run_one(ex, run_id, dataset, m, role))
+        if progress:
+            progress(FINISHING)
         # Fresh statistics of the columns that select a run's result rows, for the report that
         # follows (autovacuum may not have run yet): without them the planner expects one result
         # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s

@@ -122,6 +122,7 @@ class BenchReport:
     vacuum_s: float | None = None  # VACUUM of the loaded activity tables, after the load, before any timed query
     run_samples: list[float] = field(default_factory=list)  # the whole run, one per repetition
     handwritten_samples: list[float] = field(default_factory=list)
+    run_end_samples: list[float] = field(default_factory=list)  # the run's end: statistics, summary, commit
     copy_ceiling: Ceiling | None = None  # bench/ceilings.py
     output_ceiling: Ceiling | None = None
 
@@ -180,6 +181,7 @@ class BenchReport:
             "compile_s": round(self._sum("compile_s"), 4),
             "run_s": round(self.run_s, 3),
             "run_rows_per_s": _rate(n, self.run_s),
+            "run_end_s": round(statistics.median(self.run_end_samples), 3) if self.run_end_samples else None,
             "report_s": round(self.report_s, 3),
             "handwritten_s": round(handwritten, 3),
             "ratio_vs_handwritten": None if self.ratio is None else round(self.ratio, 3),
@@ -336,8 +338,9 @@ def run_bench(
 
 
 def _timed_run(conn: psycopg.Connection, dataset: str, methodologies: list[ir.Methodology], report: BenchReport):
-    """``engine.run.run`` over the methodologies, timed as a whole and per methodology (from its
-    progress callback; the last methodology's time also carries the run's final update and commit)."""
+    """``engine.run.run`` over the methodologies, timed as a whole, per methodology and for the
+    run's end (the end-of-run statistics, summary and commit: ``run_end_s``), from its progress
+    callback, which marks the start of each methodology and of the end."""
     from ccf.engine.run import run
 
     marks: list[float] = []
@@ -345,7 +348,8 @@ def _timed_run(conn: psycopg.Connection, dataset: str, methodologies: list[ir.Me
     outcome = run(conn, dataset, methodologies, lambda ref: marks.append(time.perf_counter()))
     elapsed = time.perf_counter() - t
     report.run_samples.append(elapsed)
-    for b, start, end in zip(report.methodologies, marks, marks[1:] + [t + elapsed]):
+    report.run_end_samples.append(t + elapsed - marks[-1])
+    for b, start, end in zip(report.methodologies, marks, marks[1:]):
         b.run_samples.append(end - start)
     return outcome
 

@@ -75,7 +75,7 @@ def _print(d: dict) -> None:
     c.print(f"* row by row: {d['row_by_row'] or 'not run'}")
     c.print(f"ingest {rate(d['ingest_rows_per_s'])} rows/s ({d['rows_rejected']:,} rejected); "
             f"run {rate(d['run_rows_per_s'])} rows/s; matching {rate(d['matching_rows_per_s'])} rows/s; "
-            f"report {secs(d['report_s'])} s")
+            f"report {secs(d['report_s'])} s; the run's end (statistics, summary, commit) {secs(d['run_end_s'])} s")
     if d["repeat"] > 1:
         c.print(f"run and hand-written timed {d['repeat']} times, alternating: medians shown; ratio = median of the "
                 f"ratios; run s {d['samples_s']['run']}, hand-written s {d['samples_s']['handwritten']}")

@@ -74,6 +74,9 @@ def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["totals_identical"] is True and out["repeat"] == 1
     assert out["samples_s"]["run"] == [out["run_s"]] and out["samples_s"]["handwritten"] == [out["handwritten_s"]]
+    # one repetition: the methodologies and the run's end are disjoint parts of the run's time
+    parts = sum(m["run_s"] for m in out["methodologies"]) + out["run_end_s"]
+    assert 0 < out["run_end_s"] < parts <= out["run_s"] + 0.002
     sampled = sum(m["row_by_row_sample_rows"] for m in out["methodologies"])
     assert out["row_by_row"] == f"extrapolated from a sample of {sampled} rows" and 0 < sampled < out["rows_loaded"]
     for m in out["methodologies"]:
