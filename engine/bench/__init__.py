@@ -46,6 +46,7 @@ from ccf.dsl.library import Library
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.bench.ceilings import Ceiling, copy_ceiling, output_ceiling
 from ccf.engine.bench.dataset import SCENARIOS, Scenario, generate
+from ccf.engine.bench.targets import judge
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.sql import Executor, column, ident, param, parse, render, table, text
@@ -163,6 +164,10 @@ class BenchReport:
         return None if self.matching_only else all(m.identical for m in self.methodologies)
 
     def to_json(self) -> dict:
+        data = self._measurements()
+        return {**data, "targets": judge(data)}
+
+    def _measurements(self) -> dict:
         ingest, row_by_row = self._sum("ingest_s"), self._sum("row_by_row_s")
         handwritten = statistics.median(self.handwritten_samples) if self.handwritten_samples else 0.0
         matching = [m.matching_s for m in self.methodologies if m.matching_s is not None]

@@ -89,6 +89,15 @@ def _print(d: dict) -> None:
                                       f"(bounds the run)" if "run_floor_s" in ceil else ""))
     if d["settle_s"]:
         c.print("waited for autovacuum before timing: " + ", ".join(f"{k} {v} s" for k, v in d["settle_s"].items()))
+    targets = Table("target", "measured", "met", "ceiling on this machine", "reachable here",
+                    title="targets (issues 3 and 6)",
+                    caption="stated for millions of rows (--rows 1000000 and more; a small run measures fixed costs); "
+                            "memory: compare invocations at several --rows")
+    for g in d["targets"]:
+        aim = f" (aim {g['aim']:,})" if g["aim"] is not None else ""
+        targets.add_row(f"{g['key']} {g['target']}{aim}", "-" if g["measured"] is None else f"{g['measured']:,}",
+                        _yes(g["met"]), "-" if g["ceiling"] is None else f"{g['ceiling']:,}", _yes(g["reachable_here"]))
+    c.print(targets)
 
 
 def _yes(flag: bool | None) -> str:

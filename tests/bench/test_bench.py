@@ -64,6 +64,18 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
     assert ceil["output_rows"] >= out["rows_loaded"]
     assert ceil["run_floor_s"] == pytest.approx(out["matching_s"] + ceil["output_s"], abs=0.002)
     assert ceil["run_ceiling_rows_per_s"] == pytest.approx(out["rows_loaded"] / ceil["run_floor_s"], rel=0.05)
+    # the targets, judged from these very numbers
+    targets = {t["key"]: t for t in out["targets"]}
+    assert set(targets) == {"ingest_rows_per_s", "run_rows_per_s", "matching_rows_per_s", "ratio_vs_handwritten",
+                            "speedup_vs_row_by_row"}
+    for key, t in targets.items():
+        assert t["measured"] == out[key]
+    assert targets["run_rows_per_s"]["met"] == (out["run_rows_per_s"] >= 1_000_000)
+    assert targets["ratio_vs_handwritten"]["met"] == (out["ratio_vs_handwritten"] <= 1.25)
+    assert targets["ingest_rows_per_s"]["ceiling"] == ceil["copy_rows_per_s"]
+    assert targets["ingest_rows_per_s"]["reachable_here"] == (ceil["copy_rows_per_s"] >= 1_000_000)
+    assert targets["run_rows_per_s"]["ceiling"] == ceil["run_ceiling_rows_per_s"]
+    assert targets["ratio_vs_handwritten"]["ceiling"] is None and targets["ratio_vs_handwritten"]["reachable_here"] is None
 
 
 def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
@@ -160,3 +172,19 @@ def test_bench_matching_only(db_url, monkeypatch, capsys):
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
         assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)
+
+
+def test_targets_are_judged_against_measurements_and_ceilings():
+    from ccf.engine.bench.targets import judge
+
+    report = {"ingest_rows_per_s": 120_000, "run_rows_per_s": 1_200_000, "matching_rows_per_s": None,
+              "ratio_vs_handwritten": 1.3, "speedup_vs_row_by_row": 100.0,
+              "ceilings": {"copy_rows_per_s": 900_000, "run_ceiling_rows_per_s": 2_000_000}}
+    got = {t["key"]: t for t in judge(report)}
+    assert (got["ingest_rows_per_s"]["met"], got["ingest_rows_per_s"]["reachable_here"]) == (False, False)
+    assert (got["run_rows_per_s"]["met"], got["run_rows_per_s"]["reachable_here"]) == (True, True)
+    assert got["run_rows_per_s"]["aim"] == 1_500_000
+    assert got["matching_rows_per_s"]["met"] is None  # not measured
+    assert got["ratio_vs_handwritten"]["met"] is False  # at most 1.25
+    assert got["speedup_vs_row_by_row"]["met"] is True  # at least 100: the bound itself meets it
+    assert judge({**report, "ceilings": None})[0]["reachable_here"] is None
