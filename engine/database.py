@@ -58,6 +58,9 @@ def _embedded_url() -> str:
                 return pgserver.PostgresServer(data.resolve(), cleanup_mode=None)
             return pgserver.get_server(str(data), cleanup_mode=None)
 
+    quiet = logging.getLogger("pgserver")  # it logs the whole server log on a failed start: ccf reports instead
+    propagate, quiet.propagate = quiet.propagate, False
+    quiet.addHandler(silent := logging.NullHandler())
     try:
         try:
             server = start()
@@ -67,9 +70,21 @@ def _embedded_url() -> str:
             if not wait_until_ready(data, START_TIMEOUT_S):
                 raise
             server = start(again=True)  # finds it running now
-    except Exception as exc:  # pgserver raises plain exceptions with the server log
-        raise DatabaseError(f"could not start the embedded PostgreSQL in {data}: {exc}") from exc
+    except Exception as exc:  # pgserver raises plain exceptions (a command line, a time-out)
+        raise DatabaseError(f"could not start the embedded PostgreSQL in {data}: {exc}{_log_tail(data)}") from exc
+    finally:
+        quiet.removeHandler(silent)
+        quiet.propagate = propagate
     return server.get_uri()
+
+
+def _log_tail(data: Path, lines: int = 15) -> str:
+    """The end of the embedded server's log, for an error message ('' when there is none)."""
+    try:
+        tail = (data / "log").read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "\nthe end of its log (" + str(data / "log") + "):\n" + "\n".join(tail) if tail else ""
 
 
 def wait_until_ready(data: Path, timeout_s: float, poll_s: float = 0.5) -> bool:

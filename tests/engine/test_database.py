@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,27 @@ def test_no_server_is_not_waited_for(tmp_path, process):
     (tmp_path / "postmaster.pid").write_text("not a pid\n")
     assert wait_until_ready(tmp_path, timeout_s=10) is False
     assert time.monotonic() - t < 5  # none of these waited for the timeout
+
+
+def test_a_failed_start_reports_the_end_of_the_server_log(tmp_path, monkeypatch):
+    """A data directory PostgreSQL refuses (here: a PG_VERSION of a release that does not exist)
+    fails with ccf's error naming the directory and quoting the server's own log, not a traceback."""
+    import tempfile
+
+    from ccf.engine.database import DatabaseError, _embedded_url
+
+    home = Path(tempfile.mkdtemp(prefix="ccf-badstart-"))  # not under pytest's 0700 basetemp
+    try:
+        data = home / "pgdata"
+        data.mkdir()
+        (data / "PG_VERSION").write_text("99\n")  # pgserver skips initdb; postgres refuses the directory
+        monkeypatch.setenv("CCF_HOME", str(home))
+        with pytest.raises(DatabaseError) as err:
+            _embedded_url()
+        message = str(err.value)
+        assert f"could not start the embedded PostgreSQL in {data}" in message
+        assert "the end of its log" in message
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
