@@ -8,8 +8,9 @@ One invocation, one database, one synthetic dataset (bench/dataset.py):
             resolution, join; rolled back), for the matching-speed target of issue 3;
 4. run      ``engine.run.run``: every methodology in one transaction, results with provenance;
 5. report   the inventory report of that run (``build_inventory`` + ``report_document``);
-   ceilings the least work a load (one COPY of the files into text columns) and a run (matching,
-            and the run's own output rows copied) can do here (bench/ceilings.py);
+   ceilings the least work a load (the files COPYed into text columns, and typed, on both
+            cores) and a run (matching, and the run's own output rows copied) can do here
+            (bench/ceilings.py);
 6. hand-written SQL (bench/handwritten/<ref>.sql, parsed with sqlglot, run through sql.py)
             writing the same result rows into ccf.result under a run that is rolled back;
 7. row by row: fetch a row, one query per factor lookup, the reference evaluator, one INSERT
@@ -44,7 +45,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.library import Library
 from ccf.engine import __version__ as ENGINE_VERSION
-from ccf.engine.bench.ceilings import Ceiling, copy_ceiling, output_ceiling
+from ccf.engine.bench.ceilings import Ceiling, LoadCeilings, load_ceilings, output_ceiling
 from ccf.engine.bench.dataset import SCENARIOS, Scenario, generate
 from ccf.engine.bench.targets import judge
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
@@ -124,7 +125,7 @@ class BenchReport:
     run_samples: list[float] = field(default_factory=list)  # the whole run, one per repetition
     handwritten_samples: list[float] = field(default_factory=list)
     run_end_samples: list[float] = field(default_factory=list)  # the run's end: statistics, summary, commit
-    copy_ceiling: Ceiling | None = None  # bench/ceilings.py
+    load_ceilings: LoadCeilings | None = None  # bench/ceilings.py
     output_ceiling: Ceiling | None = None
 
     @property
@@ -133,10 +134,12 @@ class BenchReport:
 
     def ceilings(self, matching: float | None) -> dict | None:
         """The least a load and a run of these rows can take here (bench/ceilings.py)."""
-        if self.copy_ceiling is None:
+        if self.load_ceilings is None:
             return None
-        out: dict = {"copy_s": round(self.copy_ceiling.seconds, 3), "copy_rows": self.copy_ceiling.rows,
-                     "copy_rows_per_s": _rate(self.copy_ceiling.rows, self.copy_ceiling.seconds)}
+        out: dict = {}
+        for name, c in (("copy", self.load_ceilings.copy), ("copy_both_cores", self.load_ceilings.copy_both_cores),
+                        ("typed_both_cores", self.load_ceilings.typed_both_cores)):
+            out |= {f"{name}_s": round(c.seconds, 3), f"{name}_rows": c.rows, f"{name}_rows_per_s": _rate(c.rows, c.seconds)}
         if self.output_ceiling is not None and matching is not None:
             floor = matching + self.output_ceiling.seconds
             out |= {"output_s": round(self.output_ceiling.seconds, 3), "output_rows": self.output_ceiling.rows,
@@ -247,10 +250,15 @@ def _eq(name: str, value: exp.Expression | None = None, alias: str | None = None
 def run_bench(
     conn: psycopg.Connection, lib: Library, rows: int, seed: int = 0, sample: int = DEFAULT_SAMPLE, keep: bool = False,
     say: Callable[[str], None] = lambda _: None, explain: Path | None = None, matching_only: bool = False,
-    repeat: int = 1,
+    repeat: int = 1, connect_again: Callable[[], psycopg.Connection] | None = None,
 ) -> BenchReport:
-    """Generate, load, compile, match, run, report, and the two baselines; see the module docstring."""
+    """Generate, load, compile, match, run, report, and the two baselines; see the module docstring.
+    ``connect_again`` opens a second connection to the same database (the ceilings' second core;
+    default: ``database.connect()``, i.e. CCF_DATABASE_URL or the embedded server)."""
     from ccf.engine import api
+    from ccf.engine.database import connect
+
+    connect_again = connect_again or connect
     from ccf.engine.load import activity_table
 
     if rows < len(SCENARIOS):
@@ -276,8 +284,9 @@ def run_bench(
             b.rows_loaded, b.rows_rejected = load.rows_loaded, load.rows_rejected
             report.methodologies.append(b)
         report.peak_rss_mb["after_ingest"] = _peak_rss_mb()
-        say("ceiling: one COPY of the same files into text columns")
-        report.copy_ceiling = copy_ceiling(conn, [path for _, path, _ in files])
+        say("ceilings: the same files COPYed into text columns (one stream, two), and typed (two)")
+        report.load_ceilings = load_ceilings(
+            conn, connect_again, [(lib.activity_types[scenario.activity_type], path) for scenario, path, _ in files])
     say("vacuum of the loaded activity tables")
     report.vacuum_s = _vacuum(conn, [activity_table(lib.activity_types[s.activity_type]) for s in SCENARIOS])
 

@@ -4,31 +4,43 @@ machine allows at all (docs/performance.md, "Ceilings").
 
 copy    the generated CSV files COPYed (PostgreSQL's CSV parser, FORCE_NOT_NULL as the load's
         COPY) into temporary tables of text columns: no types, no checks, no key, no rejects,
-        no WAL. No load of these files can be faster than this one COPY stream;
-        ``copy_rows_per_s`` bounds ``ingest_rows_per_s``.
+        no WAL. Once in one stream (``copy_rows_per_s``: one load's COPY), then split over two
+        connections, one per core (``copy_both_cores_rows_per_s``).
+typed   the same two streams, each file then typed: every cell cast to its type where its own
+        check passes as written (``load.checked_cell``), into a temporary table: no row
+        checks, no key, no rejects, no WAL. A load must at least parse and type its rows, so no
+        load of these files can beat ``typed_both_cores_rows_per_s`` here: it bounds
+        ``ingest_rows_per_s``.
 output  the committed run's own output rows (``ccf.result``, ``ccf.excluded``,
         ``ccf.unmatched``), already computed, copied into temporary tables without an index:
         the least that writing them can cost. A run must also read and match the activity rows
         (``matching_s``), so ``run_floor_s`` = matching + output is a floor for the run, and
         ``run_ceiling_rows_per_s`` the rate no run writing these rows can beat here (an estimate:
-        copying also reads the stored rows, and a run also computes them).
+        copying also reads the stored rows, and a run also computes them). A run is one
+        transaction, and PostgreSQL writes a statement's rows in one process: one core.
 
-Both are rolled back. Only the COPY or the ``CREATE TABLE … AS`` is timed.
+All are rolled back. Each is timed as a whole: its statements, and the creation of its
+temporary tables (milliseconds).
 """
 
 from __future__ import annotations
 
 import csv
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import psycopg
 from sqlglot import exp
 
+from ccf.dsl import ir
+from ccf.engine.load import CELL_PREFIX, checked_cell, csv_columns
 from ccf.engine.sql import Executor, column, ident, param, table
 
 _COPY_PREFIX = "ccf_bench_copy_"  # temporary tables; a session's own, dropped at rollback
+_TYPED_PREFIX = "ccf_bench_typed_"
 _OUTPUT_PREFIX = "ccf_bench_output_"
 OUTPUT_TABLES = ("result", "excluded", "unmatched")
 
@@ -39,29 +51,92 @@ class Ceiling:
     seconds: float
 
 
+@dataclass(frozen=True)
+class LoadCeilings:
+    copy: Ceiling  # one stream
+    copy_both_cores: Ceiling
+    typed_both_cores: Ceiling
+
+
 def _chunks(path: Path, size: int = 1 << 20):
     with path.open("rb") as f:
         while block := f.read(size):
             yield block
 
 
-def copy_ceiling(conn: psycopg.Connection, paths: list[Path]) -> Ceiling:
-    """Each file COPYed as it is into a temporary table of text columns (one per header cell)."""
-    ex, rows, seconds = Executor(conn), 0, 0.0
+def _temporary(name: str, columns: list[str] | None = None, query: exp.Expression | None = None) -> exp.Create:
+    target: exp.Expression = exp.to_table(name)
+    if columns is not None:
+        target = exp.Schema(this=target, expressions=[
+            exp.ColumnDef(this=ident(c), kind=exp.DataType.build("TEXT")) for c in columns])
+    return exp.Create(this=target, kind="TABLE", expression=query,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+
+
+def _stream(conn: psycopg.Connection, files: list[tuple[int, ir.ActivityType, Path]], typed: bool) -> int:
+    """COPY each file into text columns (and type it), in one rolled-back transaction; the rows."""
+    ex, rows = Executor(conn), 0
     with conn.transaction(force_rollback=True):
-        for i, path in enumerate(paths):
+        for i, at, path in files:
             with path.open(newline="", encoding="utf-8") as f:
                 header = next(csv.reader(f))
-            names = [f"c{j}" for j in range(len(header))]
-            target = exp.to_table(f"{_COPY_PREFIX}{i}")
-            ex.execute(exp.Create(
-                this=exp.Schema(this=target, expressions=[
-                    exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT")) for n in names]),
-                kind="TABLE", properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
-            t = time.perf_counter()
-            rows += ex.copy_csv(target, names, _chunks(path))
-            seconds += time.perf_counter() - t
-    return Ceiling(rows, seconds)
+            staged = f"{_COPY_PREFIX}{i}"
+            names = [CELL_PREFIX + h for h in header]
+            ex.execute(_temporary(staged, names))
+            rows += ex.copy_csv(exp.to_table(staged), names, _chunks(path))
+            if typed:
+                fields = dict(csv_columns(at))
+                cells = [exp.alias_(checked_cell(h, fields[h]), exp.to_identifier(h, quoted=True)) if h in fields
+                         else exp.Column(this=ident(CELL_PREFIX + h)) for h in header]
+                ex.execute(_temporary(f"{_TYPED_PREFIX}{i}", query=exp.select(*cells).from_(staged)))
+    return rows
+
+
+def _split(files: list[tuple[int, ir.ActivityType, Path]]) -> tuple[list, list]:
+    """Two streams of about equal bytes (largest file first, each to the lighter stream)."""
+    a: list = []
+    b: list = []
+    for item in sorted(files, key=lambda f: -f[2].stat().st_size):
+        (a if sum(f[2].stat().st_size for f in a) <= sum(f[2].stat().st_size for f in b) else b).append(item)
+    return a, b
+
+
+def _both_cores(conn: psycopg.Connection, other: psycopg.Connection,
+                files: list[tuple[int, ir.ActivityType, Path]], typed: bool) -> Ceiling:
+    a, b = _split(files)
+    rows = [0, 0]
+    errors: list[BaseException] = []
+
+    def go(k: int, c: psycopg.Connection, part: list) -> None:
+        try:
+            rows[k] = _stream(c, part, typed)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go, args=(0, conn, a)), threading.Thread(target=go, args=(1, other, b))]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - t
+    if errors:
+        raise errors[0]
+    return Ceiling(sum(rows), seconds)
+
+
+def load_ceilings(conn: psycopg.Connection, connect_again: Callable[[], psycopg.Connection],
+                  files: list[tuple[ir.ActivityType, Path]]) -> LoadCeilings:
+    """One COPY stream, then two (COPY alone; COPY and typing), on a second connection for the
+    second core."""
+    numbered = [(i, at, path) for i, (at, path) in enumerate(files)]
+    t = time.perf_counter()
+    one = _stream(conn, numbered, typed=False)
+    copy = Ceiling(one, time.perf_counter() - t)
+    with connect_again() as other:
+        both = _both_cores(conn, other, numbered, typed=False)
+        typed = _both_cores(conn, other, numbered, typed=True)
+    return LoadCeilings(copy, both, typed)
 
 
 def output_ceiling(conn: psycopg.Connection, run_id: int) -> Ceiling:
@@ -71,9 +146,7 @@ def output_ceiling(conn: psycopg.Connection, run_id: int) -> Ceiling:
         for name in OUTPUT_TABLES:
             query = exp.select(exp.Star()).from_(table(name)).where(
                 exp.EQ(this=column("run_id"), expression=param("run_id")))
-            create = exp.Create(this=exp.to_table(f"{_OUTPUT_PREFIX}{name}"), kind="TABLE", expression=query,
-                                properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
             t = time.perf_counter()
-            rows += ex.execute(create, {"run_id": run_id}).rowcount
+            rows += ex.execute(_temporary(f"{_OUTPUT_PREFIX}{name}", query=query), {"run_id": run_id}).rowcount
             seconds += time.perf_counter() - t
     return Ceiling(rows, seconds)

@@ -83,8 +83,10 @@ def _print(d: dict) -> None:
             f"totals identical: {_yes(d['totals_identical'])} (total {d['total_co2e_kg']} kg CO2e)")
     c.print(f"peak memory of this process: {d['peak_rss_mb']['peak']} MB")
     if (ceil := d["ceilings"]) is not None:
-        c.print(f"ceilings on this machine: one COPY of the files into text columns {rate(ceil['copy_rows_per_s'])} rows/s "
-                f"(bounds ingest)" + (f"; matching + writing the run's {ceil['output_rows']:,} output rows "
+        c.print(f"ceilings on this machine: the files COPYed into text columns {rate(ceil['copy_rows_per_s'])} rows/s, "
+                f"on both cores {rate(ceil['copy_both_cores_rows_per_s'])}; COPYed and typed on both cores "
+                f"{rate(ceil['typed_both_cores_rows_per_s'])} rows/s (bounds ingest)"
+                + (f"; matching + writing the run's {ceil['output_rows']:,} output rows "
                                       f"{secs(ceil['run_floor_s'])} s = {rate(ceil['run_ceiling_rows_per_s'])} rows/s "
                                       f"(bounds the run)" if "run_floor_s" in ceil else ""))
     if d["settle_s"]:
