@@ -835,18 +835,6 @@ def _typed(name: str, f: ir.Field) -> exp.Expression:
     return _text_or_null(v)
 
 
-def checked_cell(name: str, f: ir.Field) -> exp.Expression:
-    """A staged cell's stored value when its own check passes as written, else NULL; never
-    raises. The least typing a row of a file needs (``ccf bench``'s typed ceiling); a load also
-    checks the row as a whole, keys it and rejects it with a reason."""
-    v = _cell(name)
-    if name == f.name and f.type.kind == "quantity":
-        return exp.Case().when(_number_fast(v, False), _cast(v.copy(), "NUMERIC"))
-    if name == f.name and f.type.kind == "date":
-        return exp.Case().when(_valid_date(v), _cast(v.copy(), "DATE"))
-    return _typed(name, f)
-
-
 def _text_or_null(v: exp.Expression) -> exp.Expression:
     """Text exactly as written, or NULL when blank."""
     return exp.Case().when(_blank(v), exp.null()).else_(v)

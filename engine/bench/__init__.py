@@ -139,7 +139,8 @@ class BenchReport:
         out: dict = {}
         for name, c in (("copy", self.load_ceilings.copy), ("copy_both_cores", self.load_ceilings.copy_both_cores),
                         ("typed_both_cores", self.load_ceilings.typed_both_cores)):
-            out |= {f"{name}_s": round(c.seconds, 3), f"{name}_rows": c.rows, f"{name}_rows_per_s": _rate(c.rows, c.seconds)}
+            out |= ({f"{name}_s": round(c.seconds, 3), f"{name}_rows": c.rows, f"{name}_rows_per_s": _rate(c.rows, c.seconds)}
+                    if c is not None else {f"{name}_s": None, f"{name}_rows": None, f"{name}_rows_per_s": None})
         if self.output_ceiling is not None and matching is not None:
             floor = matching + self.output_ceiling.seconds
             out |= {"output_s": round(self.output_ceiling.seconds, 3), "output_rows": self.output_ceiling.rows,
