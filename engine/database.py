@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import time
 import warnings
@@ -104,6 +105,22 @@ def wait_until_ready(data: Path, timeout_s: float, poll_s: float = 0.5) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(poll_s)
+
+
+def stop_embedded(data: Path | None = None, timeout_s: float = 60.0) -> bool:
+    """Stop the embedded server of a data directory (default ``$CCF_HOME/pgdata``) with a fast
+    shutdown (SIGINT: open transactions roll back, nothing committed is lost) and wait until its
+    ``postmaster.pid`` is gone. False when no server was running there."""
+    data = data or ccf_home() / "pgdata"
+    try:
+        pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGINT)
+    except (OSError, ValueError, IndexError):
+        return False
+    deadline = time.monotonic() + timeout_s
+    while (data / "postmaster.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
 
 
 def connect(url: str | None = None) -> psycopg.Connection:

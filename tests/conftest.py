@@ -7,6 +7,7 @@ for ``db`` gets ``CREATE DATABASE … TEMPLATE`` of it (fast) and it is dropped 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -42,13 +43,29 @@ def _with_db(url: str, dbname: str) -> str:
 
 @pytest.fixture(scope="session")
 def pg_admin_url() -> str:
-    if not os.environ.get("CCF_DATABASE_URL"):
-        # Not under pytest's basetemp: pytest resets that folder to mode 0700 at each session
-        # start, which locks out the embedded server (it runs as its own system user under root).
-        # In CI every run starts from an empty data directory; locally the server is reused.
-        home = tempfile.mkdtemp(prefix="ccf-ci-") if os.environ.get("CI") else str(Path(tempfile.gettempdir()) / "ccf-tests")
-        os.environ.setdefault("CCF_HOME", home)
-    return _admin_url()
+    """The server the tests use: CCF_DATABASE_URL, or an embedded server of this test run's own.
+
+    The embedded one lives in a new temporary directory (so two test runs on one machine never
+    share a server), is stopped and its directory removed when the session ends. Not under
+    pytest's basetemp: pytest resets that folder to mode 0700 at each session start, which locks
+    out the embedded server (it runs as its own system user under root)."""
+    if os.environ.get("CCF_DATABASE_URL"):
+        yield os.environ["CCF_DATABASE_URL"]
+        return
+    from ccf.engine.database import stop_embedded
+
+    home = Path(tempfile.mkdtemp(prefix="ccf-tests-"))
+    previous = os.environ.get("CCF_HOME")
+    os.environ["CCF_HOME"] = str(home)
+    try:
+        yield _admin_url()
+    finally:
+        stop_embedded(home / "pgdata")
+        shutil.rmtree(home, ignore_errors=True)
+        if previous is None:
+            os.environ.pop("CCF_HOME", None)
+        else:
+            os.environ["CCF_HOME"] = previous
 
 
 @pytest.fixture(scope="session")
