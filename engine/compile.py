@@ -27,7 +27,8 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine import allocation, currency, sql
-from ccf.engine.sql import column, func, ident, number, param, render, table, text
+from ccf.engine.database import SESSION_SETTINGS
+from ccf.engine.sql import column, comment, func, ident, number, param, render, table, text
 
 EVAL = "ccf_eval"
 GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")  # biogenic CO2: outside the scopes (ir.OUTSIDE_SCOPES)
@@ -60,15 +61,18 @@ class CompiledMethodology:
     def sql(self) -> str:
         m = self.methodology
         head = [
-            f"-- ccf compiled SQL for {m.ref} ({m.status})",
-            f"-- {m.title}",
-            f"-- content hash sha256:{m.content_hash}",
-            f"-- activity type {m.activity.id}; factor set {m.factor_set}; GWP {m.gwp}",
-            "-- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s"
+            f"ccf compiled SQL for {m.ref} ({m.status})",
+            m.title,
+            f"content hash sha256:{m.content_hash}",
+            f"activity type {m.activity.id}; factor set {m.factor_set}; GWP {m.gwp}",
+            "parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s"
             + "".join(f", %({p})s ({s})" for p, s in lookup_set_params(m).items()),
+            # the text below means what the methodology says under these (a literal's backslash, say)
+            "assumes the session settings ccf pins on each connection:",
+            "  " + " ".join(f"{k}={v}" if " " not in v else f"{k}='{v}'" for k, v in SESSION_SETTINGS.items()),
         ]
-        body = [f"\n-- [{i}] {name}\n{render(tree)};" for i, (name, tree) in enumerate(self.statements(), 1)]
-        return "\n".join(head) + "\n" + "\n".join(body) + "\n"
+        body = [f"\n{comment(f'[{i}] {name}')}\n{render(tree)};" for i, (name, tree) in enumerate(self.statements(), 1)]
+        return "\n".join(comment(line) for line in head) + "\n" + "\n".join(body) + "\n"
 
 
 def activity_table_name(activity_type: str) -> str:

@@ -123,11 +123,52 @@ def stop_embedded(data: Path | None = None, timeout_s: float = 60.0) -> bool:
     return True
 
 
+# The session settings ccf's SQL depends on, pinned on every connection it opens: with these
+# values a rendered statement means the same whatever the server, the database, the role or the
+# client environment (PGOPTIONS, PGCLIENTENCODING, PGTZ, ...) sets. Written as
+# ``current_setting`` reports them: ``connect`` checks each after connecting.
+SESSION_SETTINGS: dict[str, str] = {
+    # String literals are rendered '...' with quotes doubled and backslashes as written; with
+    # this off a backslash escapes the next character and a literal can end early, turning
+    # methodology text into SQL.
+    "standard_conforming_strings": "on",
+    # Built-in functions and operators (=, round, coalesce, jsonb ->>) are written unqualified:
+    # nothing a user creates may shadow them. ccf's own objects are always schema-qualified;
+    # its temporary tables are found first in any search path.
+    "search_path": "pg_catalog",
+    # Dates cast to text (the loader's reasons) read YYYY-MM-DD, and date text is read as ISO.
+    "DateStyle": "ISO, MDY",
+    # Intervals cast to text: none are today; pinned so a new one cannot vary by server.
+    "IntervalStyle": "postgres",
+    # Timestamps (a run's start and end) are read and cast in UTC.
+    "TimeZone": "UTC",
+    # Every text value (methodology literals, CSV cells, reasons) crosses the wire as UTF-8;
+    # another encoding fails or mangles text outside its repertoire.
+    "client_encoding": "UTF8",
+    # Float text, should a statement ever produce one: the shortest exact form.
+    "extra_float_digits": "1",
+    # `x = NULL` is NULL, as SQL says, never rewritten to `x IS NULL`.
+    "transform_null_equals": "off",
+    # A run is one transaction of long set-based statements: no server-wide time limit cancels
+    # it halfway, or ends its session while it computes between statements.
+    "statement_timeout": "0",
+    "lock_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+}
+# Tuning, not meaning: given before the user's own options, so these can be changed there.
+# temp_buffers can only be set before the session first touches a temporary table.
+SESSION_TUNING: dict[str, str] = {"temp_buffers": "256MB"}
+
+
 def connect(url: str | None = None) -> psycopg.Connection:
-    """A new connection (autocommit off); checks the server is PostgreSQL 15 or newer."""
+    """A new connection (autocommit off) with ``SESSION_SETTINGS`` pinned; checks the server
+    is PostgreSQL 15 or newer."""
     target = url or database_url()
     try:
-        conn = psycopg.connect(target, autocommit=False)
+        # libpq sends client_encoding (the keyword, or PGCLIENTENCODING) as a startup parameter
+        # of its own, applied after `options`: it is pinned there too.
+        conn = psycopg.connect(target, autocommit=False, options=_options(target),
+                               client_encoding=SESSION_SETTINGS["client_encoding"])
     except psycopg.OperationalError as exc:
         raise DatabaseError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from None
     if conn.info.server_version < MIN_SERVER_VERSION:
@@ -137,12 +178,42 @@ def connect(url: str | None = None) -> psycopg.Connection:
     return conn
 
 
+def _options(target: str) -> str:
+    """libpq's ``options`` for a connection: ``SESSION_TUNING``, then the user's own options
+    (the URL's, else PGOPTIONS, which libpq ignores once ``options`` is given), then
+    ``SESSION_SETTINGS``. The server applies ``-c`` switches in order, so the pinned values win
+    over the user's; as startup options they also win over ALTER DATABASE/ROLE ... SET and
+    become the session's reset values (RESET ALL keeps them)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        given = conninfo_to_dict(target).get("options")
+    except psycopg.ProgrammingError as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL: {exc}") from None
+    own = str(given) if given is not None else os.environ.get("PGOPTIONS", "")
+
+    def switches(settings: dict[str, str]) -> str:
+        # in `options` a space separates switches and a backslash escapes the next character
+        escape = lambda text: text.replace("\\", "\\\\").replace(" ", "\\ ")  # noqa: E731
+        return " ".join(f"-c {name}={escape(value)}" for name, value in settings.items())
+
+    return " ".join(part for part in (switches(SESSION_TUNING), own.strip(), switches(SESSION_SETTINGS)) if part)
+
+
 def _tune_session(conn: psycopg.Connection) -> None:
-    """Session settings for large set-based runs. temp_buffers can only be set before the
-    session first touches a temporary table, i.e. here."""
+    """Check that the session holds ``SESSION_SETTINGS``: a connection pooler or proxy may drop
+    startup options, and then ccf refuses to run rather than mean something else."""
     from sqlglot import exp
 
     from ccf.engine.sql import Executor
 
-    Executor(conn).execute(exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.column("temp_buffers"), expression=exp.Literal.string("256MB")))]))
+    names = list(SESSION_SETTINGS)
+    current = [exp.Anonymous(this="current_setting", expressions=[exp.Literal.string(n)]) for n in names]
+    row = Executor(conn).one(exp.select(*current))
     conn.commit()
+    wrong = [f"{n} is {v!r} (ccf needs {SESSION_SETTINGS[n]!r})"
+             for n, v in zip(names, row or ()) if v != SESSION_SETTINGS[n]]
+    if wrong:
+        conn.close()
+        raise DatabaseError("the session did not take ccf's settings (does a connection pooler drop startup "
+                            "options?): " + "; ".join(wrong))

@@ -64,6 +64,15 @@ def text(value: str) -> exp.Expression:
     return exp.Literal.string(value)
 
 
+def comment(text: str) -> str:
+    """A ``--`` comment holding any text: one comment line per line of it. PostgreSQL ends a
+    ``--`` comment at a newline or carriage return, so a line break in the text (a title's, say)
+    would otherwise leave the rest of the text as SQL; the other line breaks an editor shows
+    (``str.splitlines``) start a comment line of their own too, so what a reader sees as a line
+    is one. sqlglot's own ``/* */`` comments are safe: it breaks up ``*/`` and ``/*``."""
+    return "\n".join("-- " + line for line in text.splitlines() or [""])
+
+
 def param(name: str) -> exp.Placeholder:
     """A bound parameter %(name)s."""
     return exp.Placeholder(this=name)
