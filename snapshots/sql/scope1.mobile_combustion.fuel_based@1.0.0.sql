@@ -3,6 +3,8 @@
 -- content hash sha256:dfac533a713346d6a40a5e161b9c510b4d15d972d7ea93d05f8476ec5b4f973e
 -- activity type mobile_fuel; factor set desnz-2024; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS

@@ -3,6 +3,8 @@
 -- content hash sha256:c4f32d512a594563d6b0dbc90aff363ee220ff0a5c51f2ec28116f0b3fec4c2f
 -- activity type stationary_fuel; factor set desnz-2025; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS

@@ -3,6 +3,8 @@
 -- content hash sha256:6fb037104e8c2eb30899e70a6f683c0859d230e44049f69846dec6a81eee3a24
 -- activity type electricity; factor set desnz-2025; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS

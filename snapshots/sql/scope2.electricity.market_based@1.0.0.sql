@@ -3,6 +3,8 @@
 -- content hash sha256:6571b0b79074947eaead5692c27f9ccffbd0d79528d58af924be96cacad4bf84
 -- activity type electricity; factor set desnz-2025; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS

@@ -3,6 +3,8 @@
 -- content hash sha256:faf9f5c0d5ef732edb5a5ada1c18c018d6a2c7c2fb89f57b4969da5faf18e5ab
 -- activity type electricity; factor set desnz-2025; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s, %(factor_set_id__residual_mix)s (org-residual-mix)
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS

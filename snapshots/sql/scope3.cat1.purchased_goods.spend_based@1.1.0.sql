@@ -3,6 +3,8 @@
 -- content hash sha256:de21b56abf4337605faa47c27771b69bc8836985d44fe668dc100325f66129ae
 -- activity type purchased_spend_any_currency; factor set useeio-1.3; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS

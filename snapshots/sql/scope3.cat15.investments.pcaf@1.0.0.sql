@@ -3,6 +3,8 @@
 -- content hash sha256:8fb5b64d6714bd1d14ba8d1a4fe35e06226596530a25030be8a584baf4c11966
 -- activity type financed_emissions; factor set desnz-2024; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
