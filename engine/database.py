@@ -6,6 +6,10 @@ later commands find it running and connect through its Unix socket. After an unc
 (a killed process, a reboot) PostgreSQL first replays its write-ahead log, which can take longer
 than pgserver's 10-second wait: ccf then waits for the server to say it is ready
 (``START_TIMEOUT_S``) instead of failing.
+
+Every connection pins the session settings ccf's SQL depends on (``SESSION_SETTINGS``) as
+startup options, whatever the server, database, role or environment sets, and is refused when
+they did not take: a statement means the same on every server.
 """
 
 from __future__ import annotations
@@ -140,7 +144,8 @@ SESSION_SETTINGS: dict[str, str] = {
     "DateStyle": "ISO, MDY",
     # Intervals cast to text: none are today; pinned so a new one cannot vary by server.
     "IntervalStyle": "postgres",
-    # Timestamps (a run's start and end) are read and cast in UTC.
+    # Timestamps (a run's start and end) read in UTC, and a timestamp cast to a date or to
+    # text does not depend on where the server or the user is.
     "TimeZone": "UTC",
     # Every text value (methodology literals, CSV cells, reasons) crosses the wire as UTF-8;
     # another encoding fails or mangles text outside its repertoire.
@@ -174,7 +179,7 @@ def connect(url: str | None = None) -> psycopg.Connection:
     if conn.info.server_version < MIN_SERVER_VERSION:
         conn.close()
         raise DatabaseError(f"PostgreSQL {conn.info.server_version // 10000} is too old; ccf needs 15 or newer")
-    _tune_session(conn)
+    _check_session(conn)
     return conn
 
 
@@ -190,7 +195,7 @@ def _options(target: str) -> str:
         given = conninfo_to_dict(target).get("options")
     except psycopg.ProgrammingError as exc:
         raise DatabaseError(f"cannot connect to PostgreSQL: {exc}") from None
-    own = str(given) if given is not None else os.environ.get("PGOPTIONS", "")
+    own = given if given is not None else os.environ.get("PGOPTIONS", "")
 
     def switches(settings: dict[str, str]) -> str:
         # in `options` a space separates switches and a backslash escapes the next character
@@ -200,7 +205,7 @@ def _options(target: str) -> str:
     return " ".join(part for part in (switches(SESSION_TUNING), own.strip(), switches(SESSION_SETTINGS)) if part)
 
 
-def _tune_session(conn: psycopg.Connection) -> None:
+def _check_session(conn: psycopg.Connection) -> None:
     """Check that the session holds ``SESSION_SETTINGS``: a connection pooler or proxy may drop
     startup options, and then ccf refuses to run rather than mean something else."""
     from sqlglot import exp

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 import yaml
 from psycopg import sql as pgsql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from reliability._support import (
     HOSTILE,
@@ -232,7 +232,8 @@ def test_database_settings_do_not_change_a_run(name, value, admin_db, hostile_m,
 
 
 def _switch(name: str, value: str) -> str:
-    return "-c " + f"{name}={value}".replace("\\", "\\\\").replace(" ", "\\ ")
+    """A PGOPTIONS switch (a space in the value escaped by a backslash)."""
+    return "-c " + f"{name}={value}".replace(" ", "\\ ")
 
 
 ALL_AT_ONCE = [[(n, vs[0]) for n, vs in HOSTILE_SETTINGS.items()]]
@@ -242,8 +243,9 @@ ONE_BY_ONE = [[case] for case in CASES] if NIGHTLY else []
 @pytest.mark.parametrize("settings", ALL_AT_ONCE + ONE_BY_ONE,
                          ids=["all"] + [f"{s[0][0]}={s[0][1]}" for s in ONE_BY_ONE])
 def test_client_settings_do_not_change_a_command_line_run(settings, admin_db, hostile_m, defaults, tmp_path):
-    """ccf load and ccf run with every hostile value in PGOPTIONS (a new process each, as a user
-    runs them; each setting on its own as well in the nightly run), and PGCLIENTENCODING."""
+    """ccf load, ccf run and ccf verify with every hostile value in PGOPTIONS (a new process
+    each, as a user runs them; each setting on its own as well in the nightly run), and
+    PGCLIENTENCODING."""
     lib = tmp_path / "lib"
     (lib / "activity_types").mkdir(parents=True)
     (lib / "activity_types" / "rel_gen.yaml").write_text(REL_GEN.read_text("utf-8"), "utf-8")
@@ -262,6 +264,7 @@ def test_client_settings_do_not_change_a_command_line_run(settings, admin_db, ho
 
     loaded = ccf("load", "--dataset", dataset, "--type", "rel_gen", "--period", "2024", "--json", str(data))
     ran = ccf("run", "--dataset", dataset, "rel.settings@1.0.0", "--json")
+    assert ccf("verify", str(ran["run_id"]), "--json")["identical"] is True
     conn = connect(admin_db)
     try:
         assert_as_reference(conn, ran["run_id"], hostile_m)
@@ -283,9 +286,7 @@ def test_user_options_are_kept_and_pinned_ones_win(admin_db, monkeypatch):
     finally:
         conn.close()
     monkeypatch.delenv("PGOPTIONS")
-    url = admin_db + ("&" if "?" in admin_db else "?") + "options=" + "-c%20temp_buffers%3D32MB%20-c%20DateStyle%3DGerman" \
-        if "://" in admin_db else admin_db + " options='-c temp_buffers=32MB -c DateStyle=German'"
-    conn = connect(url)
+    conn = connect(make_conninfo(admin_db, options="-c temp_buffers=32MB -c DateStyle=German"))
     try:
         assert conn.execute("SELECT current_setting('temp_buffers'), current_setting('DateStyle')").fetchone() == ("32MB", "ISO, MDY")
     finally:
@@ -296,7 +297,6 @@ def test_a_session_without_the_pinned_settings_is_refused(admin_db, monkeypatch)
     """What a pooler that drops startup options would give: the check after connecting refuses."""
     from ccf.engine import database
 
-    monkeypatch.setitem(database.SESSION_SETTINGS, "TimeZone", "UTC")
     monkeypatch.setattr(database, "_options", lambda target: "-c TimeZone=Asia/Tokyo")
     with pytest.raises(DatabaseError, match="TimeZone is 'Asia/Tokyo'"):
         connect(admin_db)
