@@ -294,11 +294,11 @@ c.execute("ALTER SYSTEM SET max_wal_size = '32GB'")  # no checkpoint: the rows a
 c.execute("ALTER SYSTEM SET checkpoint_timeout = '1h'")
 c.execute("SELECT pg_reload_conf()")
 c.execute("CHECKPOINT")
-c.execute("CREATE TABLE crash AS SELECT g, md5(g::text) || md5((g + 1)::text) AS t FROM generate_series(1, {CRASH_ROWS}) g")
+c.execute("CREATE TABLE public.crash AS SELECT g, md5(g::text) || md5((g + 1)::text) AS t FROM generate_series(1, {CRASH_ROWS}) g")
 """
 _READ = """
 from ccf.engine.database import connect
-print(connect().execute("SELECT count(*) FROM crash").fetchone()[0])
+print(connect().execute("SELECT count(*) FROM public.crash").fetchone()[0])
 """
 
 
