@@ -30,7 +30,7 @@ from ccf.engine import api, database
 from ccf.engine import run as run_module
 from ccf.engine import sql as sql_module
 from ccf.engine.api import factor_signatures
-from ccf.engine.database import OWNER, RUNNER, connect
+from ccf.engine.database import OWNER, RUNNER, connect, runner_conninfo
 from ccf.engine.load import load_csv
 from ccf.engine.migrate import migrate
 from ccf.engine.run import run
@@ -122,7 +122,7 @@ def _outcome(c: psycopg.Connection, statement: str) -> str:
     return "ok"
 
 
-def _hostile(superuser: str, finished_run: int, owner_pid: int, extension: str | None) -> dict[str, str]:
+def _hostile(superuser: str, finished_run: int, running: int, owner_pid: int, extension: str | None) -> dict[str, str]:
     """Statement -> the error PostgreSQL must refuse it with."""
     denied = "InsufficientPrivilege"
     regain = {  # each is followed by a statement that needs the privilege it tries to regain
@@ -150,6 +150,17 @@ def _hostile(superuser: str, finished_run: int, owner_pid: int, extension: str |
         "UPDATE ccf.result SET co2e_kg = 0": denied,
         "TRUNCATE ccf.result": denied,
         f"UPDATE ccf.run SET summary = '{{}}' WHERE run_id = {finished_run}": denied,  # the finished-run trigger
+        # rows added to another run: a finished one, or one another session is running
+        **{f"INSERT INTO ccf.{t} SELECT * FROM ccf.{t} WHERE run_id = {finished_run} LIMIT 1": denied
+           for t in ("result", "run_methodology")},
+        f"INSERT INTO ccf.excluded VALUES ({finished_run}, 'm', 'a', 'r', 'x')": denied,
+        f"INSERT INTO ccf.unmatched VALUES ({finished_run}, 'm', 'a', 'r', 'no_rule', 'x')": denied,
+        f"INSERT INTO ccf.run_factor_set VALUES ({finished_run}, 'm', 's', '{{}}', NULL)": denied,
+        f"INSERT INTO ccf.instrument_allocation VALUES ({finished_run}, 'm', 'i', 'e', 'MWh', 1, 1, 0, 1, 'r', 'x')": denied,
+        f"INSERT INTO ccf.excluded VALUES ({running}, 'm', 'a', 'r', 'x')": denied,
+        f"INSERT INTO ccf.result SELECT {running}, methodology_id, activity_id, entity, period_start, rule_id,"
+        f" gas, gas_kg, gwp, co2e_kg, factor_ids, match_level, unit_conversion, instrument_id, factor_set"
+        f" FROM ccf.result WHERE run_id = {finished_run} LIMIT 1": denied,
         # the schema: drop, alter, create, replace — in ccf, in public, a schema of its own
         "DROP TABLE ccf.result": denied,
         "DROP TABLE ccf.factor": denied,
@@ -191,7 +202,9 @@ def test_a_methodologys_statements_cannot_regain_privileges_or_reach_outside_the
     with conn.transaction():  # a table outside what runs need, owned by ccf's login
         conn.execute("CREATE SCHEMA IF NOT EXISTS ccf_private")
         conn.execute("CREATE TABLE IF NOT EXISTS ccf_private.secret (x TEXT)")
-    hostile = _hostile(_superuser(pg_admin_url), finished.run_id, conn.info.backend_pid, _trusted_extension(conn))
+    other = connect(runner_conninfo(conn))  # another run in progress, not committed
+    running = other.execute("INSERT INTO ccf.run (dataset, engine_version, started_at) VALUES ('other', 'x', now()) RETURNING run_id").fetchone()[0]
+    hostile = _hostile(_superuser(pg_admin_url), finished.run_id, running, conn.info.backend_pid, _trusted_extension(conn))
     before = _fingerprint(conn, finished.run_id)
     outcomes: dict[str, str] = {}
 
@@ -201,7 +214,10 @@ def test_a_methodologys_statements_cannot_regain_privileges_or_reach_outside_the
         for statement, _ in hostile.items():
             outcomes[statement] = _outcome(c, statement)
 
-    report = _during_a_run(conn, dataset, methodology, monkeypatch, attack)
+    try:
+        report = _during_a_run(conn, dataset, methodology, monkeypatch, attack)
+    finally:
+        other.close()
     allowed = {s: o for s, o in outcomes.items() if o != hostile[s]}
     assert not allowed, f"a run's SQL could do this (statement: outcome): {allowed}"
     assert report.methodologies[0].reconciliation.balanced  # the run itself went on and committed
@@ -235,6 +251,15 @@ def _fingerprint(conn, run_id: int) -> tuple:
     ).fetchone()
     conn.rollback()
     return row
+
+
+def test_no_run_is_committed_unfinished(conn):
+    """A run that stayed unfinished would stay open to appends (the run tables' policies):
+    ccf.run refuses, at commit, a run row without its finished_at."""
+    with connect(runner_conninfo(conn)) as runner:
+        runner.execute("INSERT INTO ccf.run (dataset, engine_version, started_at) VALUES ('open', 'x', now())")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="would be committed unfinished"):
+            runner.commit()
 
 
 def test_a_run_logs_in_as_the_runner_and_the_caller_stays_the_owner(conn, rel_gen, methodology, tmp_path, monkeypatch):
