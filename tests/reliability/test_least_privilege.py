@@ -122,7 +122,7 @@ def _outcome(c: psycopg.Connection, statement: str) -> str:
     return "ok"
 
 
-def _hostile(superuser: str, finished_run: int, running: int, owner_pid: int, extension: str | None) -> dict[str, str]:
+def _hostile(owner: str, superuser: str, finished_run: int, running: int, owner_pid: int, extension: str | None) -> dict[str, str]:
     """Statement -> the error PostgreSQL must refuse it with."""
     denied = "InsufficientPrivilege"
     regain = {  # each is followed by a statement that needs the privilege it tries to regain
@@ -130,7 +130,7 @@ def _hostile(superuser: str, finished_run: int, running: int, owner_pid: int, ex
         "SELECT set_config('role', 'none', false)": denied,
         "SELECT set_config('role', 'none', true)": denied,
         "SET ROLE NONE": denied,
-        f"SET ROLE {OWNER}": denied,
+        f'SET ROLE "{owner}"': denied,
         f'SET ROLE "{superuser}"': denied,
         f'SET SESSION AUTHORIZATION "{superuser}"': denied,
         "RESET SESSION AUTHORIZATION": denied,
@@ -174,7 +174,7 @@ def _hostile(superuser: str, finished_run: int, running: int, owner_pid: int, ex
         "CREATE TABLE public.intruder (x INT)": denied,
         "CREATE SCHEMA intruder": denied,
         # roles and the server
-        f"GRANT {OWNER} TO {RUNNER}": denied,
+        f'GRANT "{owner}" TO {RUNNER}': denied,
         f"ALTER ROLE {RUNNER} SUPERUSER": denied,
         f"ALTER ROLE {RUNNER} BYPASSRLS": denied,
         "CREATE ROLE intruder": denied,
@@ -204,7 +204,7 @@ def test_a_methodologys_statements_cannot_regain_privileges_or_reach_outside_the
         conn.execute("CREATE TABLE IF NOT EXISTS ccf_private.secret (x TEXT)")
     other = connect(runner_conninfo(conn))  # another run in progress, not committed
     running = other.execute("INSERT INTO ccf.run (dataset, engine_version, started_at) VALUES ('other', 'x', now()) RETURNING run_id").fetchone()[0]
-    hostile = _hostile(_superuser(pg_admin_url), finished.run_id, running, conn.info.backend_pid, _trusted_extension(conn))
+    hostile = _hostile(conn.info.user, _superuser(pg_admin_url), finished.run_id, running, conn.info.backend_pid, _trusted_extension(conn))
     before = _fingerprint(conn, finished.run_id)
     outcomes: dict[str, str] = {}
 
