@@ -10,6 +10,13 @@ than pgserver's 10-second wait: ccf then waits for the server to say it is ready
 Every connection pins the session settings ccf's SQL depends on (``SESSION_SETTINGS``) as
 startup options, whatever the server, database, role or environment sets, and is refused when
 they did not take: a statement means the same on every server.
+
+Roles (docs/reliability.md, "Least privilege that holds"): the embedded cluster's superuser only
+initialises it. At each start ``embedded_roles.sql`` makes, idempotently, the login ``ccf`` that
+owns the database and the ccf schema (every command connects as it) and the login
+``ccf_runner`` that runs execute as (``runner_conninfo``), and hands an older ccf's schema,
+made by the superuser, to ``ccf``. With ``CCF_DATABASE_URL`` a DBA makes the roles; ccf warns
+when it connects as a superuser.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ import warnings
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ccf.dsl.diagnostics import CcfError
 
 MIN_SERVER_VERSION = 150000
+OWNER = "ccf"  # the embedded server's login that owns ccf's schema
+RUNNER = "ccf_runner"  # the login a run executes as (engine/run.py)
 START_TIMEOUT_S = 600.0  # crash recovery of a large embedded database can take minutes
 log = logging.getLogger(__name__)
 
@@ -40,10 +50,52 @@ def ccf_home() -> Path:
 
 
 def database_url() -> str:
+    """CCF_DATABASE_URL, or the embedded server's URL for its owner login ``ccf``."""
     url = os.environ.get("CCF_DATABASE_URL")
     if url:
         return url
-    return _embedded_url()
+    return as_user(embedded_superuser_url(), OWNER)
+
+
+def as_user(url: str, user: str, password: str | None = None) -> str:
+    """The same server and database, logged in as another user (without the URL's password)."""
+    params = {k: v for k, v in conninfo_to_dict(url).items() if k != "password"}
+    params["user"] = user
+    if password is not None:
+        params["password"] = password
+    return make_conninfo(**params)
+
+
+def runner_conninfo(conn: psycopg.Connection, user: str = RUNNER) -> str:
+    """Where a run logs in as ``ccf_runner``: the server and database of ``conn`` (and its
+    application name), with the password ``CCF_RUNNER_PASSWORD`` if set (else libpq's own
+    means: ``~/.pgpass``, or none on the embedded server, whose Unix socket trusts every login)."""
+    return as_user(conn.info.dsn, user, os.environ.get("CCF_RUNNER_PASSWORD"))
+
+
+def embedded_superuser_url() -> str:
+    """Start (or find) the embedded server, make its roles, and return its superuser's URL:
+    for setting the cluster up (and the test harness's CREATE DATABASE), never for a command."""
+    url = _embedded_url()
+    _make_embedded_roles(url)
+    return url
+
+
+def _make_embedded_roles(superuser_url: str) -> None:
+    """embedded_roles.sql, as the superuser (idempotent; concurrent starts serialise on its lock)."""
+    from importlib import resources
+
+    from ccf.engine.sql import Executor, parse
+
+    script = resources.files("ccf.engine").joinpath("embedded_roles.sql").read_text("utf-8")
+    try:
+        with psycopg.connect(superuser_url, autocommit=False) as conn:
+            ex = Executor(conn)
+            with conn.transaction():
+                for tree in parse(script, allow_commands=True):
+                    ex.execute(tree)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"could not set up the embedded PostgreSQL's roles: {str(exc).strip()}") from None
 
 
 def _embedded_url() -> str:
@@ -179,8 +231,24 @@ def connect(url: str | None = None) -> psycopg.Connection:
     if conn.info.server_version < MIN_SERVER_VERSION:
         conn.close()
         raise DatabaseError(f"PostgreSQL {conn.info.server_version // 10000} is too old; ccf needs 15 or newer")
+    _warn_if_superuser(conn)
     _check_session(conn)
     return conn
+
+
+_warned_superuser = False
+
+
+def _warn_if_superuser(conn: psycopg.Connection) -> None:
+    """Warn once per process (stderr, through logging) when ccf is connected as a superuser:
+    then nothing that ccf's roles guarantee holds for what this connection does."""
+    global _warned_superuser
+    if conn.info.parameter_status("is_superuser") == "on" and not _warned_superuser:
+        _warned_superuser = True
+        log.warning(
+            "ccf is connected to PostgreSQL as the superuser %r; connect as a non-superuser that owns the "
+            "ccf schema (docs/reliability.md, 'Least privilege that holds')", conn.info.user,
+        )
 
 
 def _options(target: str) -> str:

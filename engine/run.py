@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlglot import exp
 
 from ccf.dsl import ir
@@ -23,6 +25,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
+from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
 from ccf.engine.factors.store import InstalledSet, installed
 from ccf.engine.load import ensure_activity_table
 from ccf.engine.sql import Executor, column, ident, param, table, text
@@ -184,14 +187,48 @@ def run(
     dataset: str,
     methodologies: Sequence[ir.Methodology],
     progress: Callable[[str], None] | None = None,
+    *,
+    inspect: Callable[[Executor, RunReport], None] | None = None,
 ) -> RunReport:
     """Execute methodologies over a dataset in one transaction and reconcile every row.
-    ``progress`` is called with each methodology's ref before it runs, then with FINISHING."""
+    ``progress`` is called with each methodology's ref before it runs, then with FINISHING.
+
+    ``conn`` is the schema owner's connection: it creates or extends the activity tables
+    (committed before the run starts). The run itself executes on its own connection, logged in
+    as ccf_runner (see "run role" below), and commits there; ``conn`` must then have no
+    transaction open, since the run reads only what is committed. With ``inspect`` the run is a
+    recomputation (ccf verify): ``inspect(executor, report)`` is called inside the run's
+    transaction, on the run's connection, which is then rolled back."""
     if not methodologies:
         raise RunError("no methodology to run")
     ids = [m.id for m in methodologies]
     if len(set(ids)) != len(ids):
         raise RunError("a run takes one version of each methodology; " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})) + " given twice")
+    with _run_connection(conn) as (rconn, role):
+        with conn.transaction():  # DDL as the owner, committed before the runner reads the tables
+            for m in methodologies:
+                ensure_activity_table(Executor(conn), m.activity)
+                if m.instruments is not None:
+                    ensure_activity_table(Executor(conn), m.instruments.activity)
+        report = _run_all(rconn, dataset, methodologies, progress, role, inspect)
+    if inspect is None:
+        # Fresh statistics of the columns that select a run's result rows, for the report that
+        # follows (autovacuum may not have run yet): without them the planner expects one result
+        # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
+        # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows
+        # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
+        # As the owner, after the run's commit: ANALYZE is the table owner's.
+        with conn.transaction():
+            Executor(conn).analyze_sample(table("result"), ("run_id", "methodology_id"))
+    return report
+
+
+def _run_all(
+    conn: psycopg.Connection, dataset: str, methodologies: Sequence[ir.Methodology],
+    progress: Callable[[str], None] | None, role: str | None,
+    inspect: Callable[[Executor, RunReport], None] | None,
+) -> RunReport:
+    """The run's transaction, on the run's connection."""
     ex = Executor(conn)
     started = datetime.now(timezone.utc)
     outcomes = []
@@ -204,19 +241,12 @@ def run(
             ),
             {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started},
         )[0]  # type: ignore[index]
-        role = _run_role(ex)  # run role (reliability): see _switch_role
         for m in methodologies:
             if progress:
                 progress(m.ref)
             outcomes.append(_run_one(ex, run_id, dataset, m, role))
         if progress:
             progress(FINISHING)
-        # Fresh statistics of the columns that select a run's result rows, for the report that
-        # follows (autovacuum may not have run yet): without them the planner expects one result
-        # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
-        # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows
-        # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
-        ex.analyze_sample(table("result"), ("run_id", "methodology_id"))
         finished = datetime.now(timezone.utc)
         loads = tuple(
             r[0] for r in ex.rows(
@@ -234,6 +264,9 @@ def run(
             ),
             {"finished_at": finished, "summary": json.dumps(report.to_json()), "run_id": run_id},
         )
+        if inspect is not None:
+            inspect(ex, report)
+            raise psycopg.Rollback()
     return report
 
 
@@ -244,10 +277,8 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
             f"{m.ref} uses factor set {m.factor_set}, which is not installed in this database "
             "(shipped sets are installed automatically; see 'ccf factors list')"
         )
-    ensure_activity_table(ex, m.activity)
-    if m.instruments is not None:
-        ensure_activity_table(ex, m.instruments.activity)
-    _switch_role(ex, role)  # run role (reliability): the statements below run as ccf_runner
+    if role is not None:
+        _switch_role(ex, role)  # run role, fallback only: the statements below run as ccf_runner
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
     other_sets = {set_id: installed(ex, set_id) for set_id in sorted(set(lookup_set_params(m).values()))}
@@ -290,7 +321,8 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
         {**params, "compiled_sql": compiled.sql()},
     )
     _record_other_sets(ex, params, m, other_sets)
-    _switch_role(ex, None)  # run role (reliability): back to the connecting user
+    if role is not None:
+        _switch_role(ex, None)  # run role, fallback only: back to the connecting user
     return MethodologyOutcome(
         m.id, m.version, m.content_hash, m.scope, m.category, m.method, m.factor_set, m.gwp, rec, total,
         tuple((g, v) for g, v in by_gas), _instrument_totals(ex, params, m) if m.instruments is not None else None,
@@ -353,14 +385,37 @@ def _instrument_totals(ex: Executor, params: dict, m: ir.Methodology) -> Instrum
     )
 
 
-# --- run role (reliability, docs/reliability.md#the-run-role) -------------------------------
-# A methodology's compiled statements run as ccf_runner (engine/migrations/0002_run_role.sql),
-# which may read and append but not change the schema or existing results. The role switch is
-# SET LOCAL: it ends with the transaction, and is undone explicitly before DDL (activity
-# tables) and when a methodology is done, in case the caller's transaction outlives the run.
+# --- run role (reliability, docs/reliability.md "Least privilege that holds") -------------------
+# A run executes on its own connection, logged in as ccf_runner (database.runner_conninfo), whose
+# grants (engine/migrations/0002_run_role.sql) let it read and append but not change the schema,
+# reference data or existing results. Being its login, not a role switched to, nothing its
+# statements do can regain another role's privileges. Where that login is refused (a server whose
+# DBA did not make ccf_runner a login), the run falls back to the connecting user's connection
+# with SET LOCAL ROLE ccf_runner — which a statement could undo, so ccf warns.
 
-RUN_ROLE = "ccf_runner"
+RUN_ROLE = RUNNER
 log = logging.getLogger("ccf.run")
+
+
+@contextmanager
+def _run_connection(conn: psycopg.Connection) -> Iterator[tuple[psycopg.Connection, str | None]]:
+    """The connection a run executes on, and the role to SET on it (None: none)."""
+    try:
+        runner = connect(runner_conninfo(conn, RUN_ROLE))
+    except DatabaseError as exc:
+        log.warning(
+            "cannot log in as %s (%s); the run executes on this connection with SET ROLE, which the "
+            "run's SQL could undo (docs/reliability.md, 'Least privilege that holds')", RUN_ROLE, exc,
+        )
+        yield conn, _run_role(Executor(conn))
+        return
+    with runner:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            raise RunError(
+                "a run needs a connection without an open transaction: it executes on its own "
+                f"connection as {RUN_ROLE} and reads only what is committed (commit or roll back first)"
+            )
+        yield runner, None
 
 
 def _run_role(ex: Executor) -> str | None:

@@ -83,19 +83,19 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
         v.problems.append(f"dataset {dataset} held loads {loads_then} at the run and holds {loads_now} now")
     if v.problems or not methodologies:
         return v
-    try:
-        with conn.transaction():
-            again = run(conn, dataset, methodologies)
-            for name, cols in COMPARED.items():
-                if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
-                    continue  # only market-based Scope 2 allocates instruments
-                v.checked[name] = _count(ex, name, run_id)
-                for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
-                    for row in _except(ex, name, cols, a, b):
-                        v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
-            raise psycopg.Rollback()
-    finally:
-        conn.rollback()
+    conn.rollback()  # the checks above only read; the recomputation reads what is committed
+
+    def compare(rex: Executor, again) -> None:
+        """On the recomputation's connection, inside its transaction (its rows are visible only there)."""
+        for name, cols in COMPARED.items():
+            if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
+                continue  # only market-based Scope 2 allocates instruments
+            v.checked[name] = _count(rex, name, run_id)
+            for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
+                for row in _except(rex, name, cols, a, b):
+                    v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
+
+    run(conn, dataset, methodologies, inspect=compare)  # rolled back: nothing is left behind
     return v
 
 

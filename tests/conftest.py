@@ -2,6 +2,9 @@
 
 A template database with the migrations applied is built once per session; each test that asks
 for ``db`` gets ``CREATE DATABASE … TEMPLATE`` of it (fast) and it is dropped afterwards.
+Databases are made by an admin login (the embedded server's superuser, or CCF_DATABASE_URL),
+owned by the login ccf uses (``ccf`` on the embedded server), and tests connect as that login,
+as every ccf command does; runs log in as ``ccf_runner``.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ TEMPLATE = f"ccf_test_template_{os.getpid()}"  # one per test session: sessions 
 def _admin_url() -> str:
     if os.environ.get("CCF_DATABASE_URL"):
         return os.environ["CCF_DATABASE_URL"]
-    from ccf.engine.database import database_url
+    from ccf.engine.database import embedded_superuser_url
 
-    return database_url()
+    return embedded_superuser_url()
 
 
 def _admin(template: str, *names: str) -> sql.Composed:
@@ -69,18 +72,33 @@ def pg_admin_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def template_url(pg_admin_url: str) -> str:
+def pg_owner_url(pg_admin_url: str) -> str:
+    """The login ccf connects as: CCF_DATABASE_URL's user, or the embedded server's owner ``ccf``."""
+    if os.environ.get("CCF_DATABASE_URL"):
+        return pg_admin_url
+    from ccf.engine.database import OWNER, as_user
+
+    return as_user(pg_admin_url, OWNER)
+
+
+def _owner(url: str) -> str:
+    return conninfo_to_dict(url)["user"]
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_admin_url: str, pg_owner_url: str) -> str:
     from ccf.engine.database import connect
     from ccf.engine.migrate import migrate
 
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", TEMPLATE))
-        admin.execute(_admin("CREATE DATABASE {}", TEMPLATE))
-    url = _with_db(pg_admin_url, TEMPLATE)
+        admin.execute(_admin("CREATE DATABASE {} OWNER {}", TEMPLATE, _owner(pg_owner_url)))
+    url = _with_db(pg_owner_url, TEMPLATE)
     with connect(url) as conn:
         migrate(conn)
         _seed(conn)
         conn.commit()
+    _runner_login(pg_admin_url)
     yield url
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", TEMPLATE))
@@ -95,25 +113,39 @@ def _seed(conn: psycopg.Connection) -> None:
     install_shipped(conn)
 
 
-def _fresh_database(pg_admin_url: str):
+def _runner_login(pg_admin_url: str) -> None:
+    """On a server given by CCF_DATABASE_URL, do what docs/reliability.md asks of its DBA: make
+    ccf_runner a login (with a password of this session's, for servers that ask for one). The
+    embedded server's roles are made by ccf itself (engine/embedded_roles.sql)."""
+    if not os.environ.get("CCF_DATABASE_URL") or os.environ.get("CCF_RUNNER_PASSWORD"):
+        return
+    password = uuid.uuid4().hex
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        if admin.info.parameter_status("is_superuser") != "on":
+            return  # a DBA's setup, not ours to change
+        admin.execute(sql.SQL("ALTER ROLE ccf_runner LOGIN NOINHERIT PASSWORD {}").format(sql.Literal(password)))
+    os.environ["CCF_RUNNER_PASSWORD"] = password
+
+
+def _fresh_database(pg_admin_url: str, owner_url: str):
     name = f"ccf_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {}", name, TEMPLATE))
-    yield _with_db(pg_admin_url, name)
+        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {} OWNER {}", name, TEMPLATE, _owner(owner_url)))
+    yield _with_db(owner_url, name)
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
 
 
 @pytest.fixture()
-def db_url(pg_admin_url: str, template_url: str) -> str:
+def db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
     """A fresh migrated database with the shipped factor sets, for one test."""
-    yield from _fresh_database(pg_admin_url)
+    yield from _fresh_database(pg_admin_url, pg_owner_url)
 
 
 @pytest.fixture(scope="module")
-def module_db_url(pg_admin_url: str, template_url: str) -> str:
+def module_db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
     """A fresh migrated database shared by the tests of one module."""
-    yield from _fresh_database(pg_admin_url)
+    yield from _fresh_database(pg_admin_url, pg_owner_url)
 
 
 @pytest.fixture()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from reliability._support import NIGHTLY, nightly, unique
 from ccf.engine.api import library
@@ -81,6 +82,13 @@ def orphans(url: str) -> int:
         ).fetchone()[0]
 
 
+@pytest.fixture(scope="module")
+def watcher_url(pg_admin_url, module_db_url) -> str:
+    """The admin login on the module's database: it sees and may end the runner's backends
+    (a run executes on its own connection, logged in as ccf_runner)."""
+    return make_conninfo(pg_admin_url, dbname=conninfo_to_dict(module_db_url)["dbname"])
+
+
 def wait_for_query(url: str, pid_or_app: int | str, like: str, timeout: float = 60) -> int:
     """The pid of the backend once it is executing a statement that starts with ``like``."""
     column = "pid" if isinstance(pid_or_app, int) else "application_name"
@@ -104,11 +112,11 @@ def rerun_reconciles(url: str, dataset: str, m) -> Decimal:
         return report.co2e_kg
 
 
-def test_terminated_backend_leaves_nothing_and_the_run_can_be_rerun(module_db_url, big, lib):
+def test_terminated_backend_leaves_nothing_and_the_run_can_be_rerun(module_db_url, watcher_url, big, lib):
     m = lib.resolve(ELECTRICITY)
     before = counts(module_db_url, big)
-    victim = connect(module_db_url)
-    pid = victim.info.backend_pid
+    app = unique("victim")
+    victim = connect(module_db_url + " application_name=" + app)  # the run's own connection takes the name too
     outcome: dict[str, BaseException] = {}
 
     def go():
@@ -119,8 +127,8 @@ def test_terminated_backend_leaves_nothing_and_the_run_can_be_rerun(module_db_ur
 
     thread = threading.Thread(target=go)
     thread.start()
-    wait_for_query(module_db_url, pid, "CREATE TEMPORARY TABLE ccf_eval")
-    with psycopg.connect(module_db_url, autocommit=True) as admin:
+    pid = wait_for_query(watcher_url, app, "CREATE TEMPORARY TABLE ccf_eval")
+    with psycopg.connect(watcher_url, autocommit=True) as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
     thread.join(120)
     assert isinstance(outcome.get("error"), psycopg.OperationalError), outcome
@@ -131,7 +139,7 @@ def test_terminated_backend_leaves_nothing_and_the_run_can_be_rerun(module_db_ur
     assert rerun_reconciles(module_db_url, big, m) > 0
 
 
-def test_killed_client_leaves_nothing(module_db_url, big, lib):
+def test_killed_client_leaves_nothing(module_db_url, watcher_url, big, lib):
     """The client process dies (SIGKILL) while its run executes; the server rolls back."""
     m = lib.resolve(ELECTRICITY)
     before = counts(module_db_url, big)
@@ -147,7 +155,7 @@ def test_killed_client_leaves_nothing(module_db_url, big, lib):
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_for_query(module_db_url, app, "CREATE TEMPORARY TABLE ccf_eval")
+        wait_for_query(watcher_url, app, "CREATE TEMPORARY TABLE ccf_eval")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -156,7 +164,7 @@ def test_killed_client_leaves_nothing(module_db_url, big, lib):
     assert proc.returncode == -signal.SIGKILL
     # the backend notices its client is gone when it next talks to it, and rolls back
     deadline = time.monotonic() + 120
-    with psycopg.connect(module_db_url, autocommit=True) as c:
+    with psycopg.connect(watcher_url, autocommit=True) as c:
         while c.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (app,)).fetchone()[0]:
             assert time.monotonic() < deadline, "the killed client's backend is still there"
             time.sleep(0.1)
@@ -288,13 +296,14 @@ def test_many_runs_at_once(module_db_url, big, lib):
 CRASH_ROWS = 36_000_000 if NIGHTLY else 200_000
 _WRITE = f"""
 import sys
-from ccf.engine.database import connect
-c = connect(); c.autocommit = True
+from ccf.engine.database import OWNER, connect, embedded_superuser_url
+c = connect(embedded_superuser_url()); c.autocommit = True  # ALTER SYSTEM is the superuser's
 c.execute("ALTER SYSTEM SET max_wal_size = '32GB'")  # no checkpoint: the rows are replayed from WAL
 c.execute("ALTER SYSTEM SET checkpoint_timeout = '1h'")
 c.execute("SELECT pg_reload_conf()")
 c.execute("CHECKPOINT")
 c.execute("CREATE TABLE public.crash AS SELECT g, md5(g::text) || md5((g + 1)::text) AS t FROM generate_series(1, {CRASH_ROWS}) g")
+c.execute("ALTER TABLE public.crash OWNER TO " + OWNER)  # read back by the next command, as ccf
 """
 _READ = """
 from ccf.engine.database import connect

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 import yaml
 from psycopg import sql as pgsql
+from psycopg.conninfo import make_conninfo
 
 from reliability._support import HOSTILE, typed_row, unique, write_rows
 from ccf.dsl import ir
@@ -27,10 +28,10 @@ from ccf.dsl.library import read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
 from ccf.engine import run as run_module
 from ccf.engine.api import factor_signatures
-from ccf.engine.database import connect
+from ccf.engine.database import connect, runner_conninfo
 from ccf.engine.load import load_csv
 from ccf.engine.migrate import migrate, migrations
-from ccf.engine.run import run
+from ccf.engine.run import RunError, run
 from ccf.engine.sql import number, parse, render, text
 
 HERE = Path(__file__).resolve().parent
@@ -271,29 +272,35 @@ PRIVILEGED = [
 ]
 
 
+@pytest.fixture()
+def runner(conn):
+    """A connection logged in as ccf_runner, as a run's own (engine/run.py)."""
+    c = connect(runner_conninfo(conn))
+    yield c
+    c.close()
+
+
 @pytest.mark.parametrize("statement,what", PRIVILEGED, ids=[w for _, w in PRIVILEGED])
-def test_run_role_cannot(statement, what, conn):
-    with conn.transaction():
-        conn.execute("SET LOCAL ROLE ccf_runner")
+def test_run_role_cannot(statement, what, runner):
+    with runner.transaction():
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with conn.transaction():
-                conn.execute(statement)
+            with runner.transaction():
+                runner.execute(statement)
         raise psycopg.Rollback()
 
 
-def test_run_role_can_do_what_a_run_needs(conn):
-    with conn.transaction():
-        conn.execute("SET LOCAL ROLE ccf_runner")
-        conn.execute("SELECT count(*) FROM ccf.factor").fetchone()
-        conn.execute("CREATE TEMPORARY TABLE ccf_role_probe AS SELECT ccf.div(1, 3) AS x")
-        run_id = conn.execute(
+def test_run_role_can_do_what_a_run_needs(runner):
+    with runner.transaction():
+        runner.execute("SELECT count(*) FROM ccf.factor").fetchone()
+        runner.execute("CREATE TEMPORARY TABLE ccf_role_probe AS SELECT ccf.div(1, 3) AS x")
+        run_id = runner.execute(
             "INSERT INTO ccf.run (dataset, engine_version, started_at) VALUES ('probe', 'x', now()) RETURNING run_id"
         ).fetchone()[0]
-        conn.execute("UPDATE ccf.run SET finished_at = now(), summary = '{}' WHERE run_id = %s", (run_id,))
+        runner.execute("UPDATE ccf.run SET finished_at = now(), summary = '{}' WHERE run_id = %s", (run_id,))
         raise psycopg.Rollback()
 
 
-def test_a_finished_run_cannot_be_changed_even_by_its_owner(conn, rel_gen, tmp_path):
+def test_a_finished_run_cannot_be_changed_even_by_its_owner(conn, runner, rel_gen, tmp_path):
     """The column grant lets the role set finished_at and summary; the trigger makes that a
     once-only write, so no run can rewrite another's summary."""
     dataset = unique("finished")
@@ -301,13 +308,11 @@ def test_a_finished_run_cannot_be_changed_even_by_its_owner(conn, rel_gen, tmp_p
         {"activity_id": "F1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-01", "label": "plain"},
     ]))
     report = run(conn, dataset, [methodology("x", rel_gen)])
-    for who in ("ccf_runner", None):
-        with conn.transaction():
-            if who:
-                conn.execute("SET LOCAL ROLE ccf_runner")
+    for who in (runner, conn):
+        with who.transaction():
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="is finished"):
-                with conn.transaction():
-                    conn.execute("UPDATE ccf.run SET summary = '{}' WHERE run_id = %s", (report.run_id,))
+                with who.transaction():
+                    who.execute("UPDATE ccf.run SET summary = '{}' WHERE run_id = %s", (report.run_id,))
             raise psycopg.Rollback()
 
 
@@ -340,19 +345,23 @@ def test_compiled_statements_run_as_the_run_role(conn, rel_gen, tmp_path, monkey
         by_statement.setdefault(statement, set()).add(role)
     assert by_statement["CREATE TEMPORARY TABLE"] == {"ccf_runner"}
     assert by_statement["INSERT INTO ccf.result"] == {"ccf_runner"}
-    assert by_statement["INSERT INTO ccf.run"] == {user}  # the run row, before the switch
-    assert by_statement["CREATE TABLE IF"] == {user}  # activity-table DDL needs the user's rights
+    assert by_statement["INSERT INTO ccf.run"] == {"ccf_runner"}  # the whole run is the runner's
+    assert by_statement["CREATE TABLE IF"] == {user}  # activity-table DDL needs the owner's rights
 
 
-def test_after_a_run_the_session_is_the_connecting_user_again(conn, rel_gen, tmp_path):
+def test_a_run_refuses_a_connection_with_an_open_transaction(conn, rel_gen, tmp_path):
+    """The run executes on its own connection, which sees only what is committed: a caller's
+    open transaction (uncommitted rows, or DDL whose locks the run would wait on) is refused."""
     dataset = unique("after")
     load_csv(conn, dataset, rel_gen, write_rows(tmp_path / "a.csv", rel_gen, [
         {"activity_id": "A1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-01", "label": "plain"},
     ]))
     with conn.transaction():  # a caller's own transaction around the run
-        run(conn, dataset, [methodology("x", rel_gen)])
+        with pytest.raises(RunError, match="without an open transaction"):
+            run(conn, dataset, [methodology("x", rel_gen)])
         assert conn.execute("SELECT current_user = session_user").fetchone() == (True,)
     conn.rollback()
+    assert run(conn, dataset, [methodology("x", rel_gen)]).methodologies[0].reconciliation.balanced
 
 
 def test_without_the_role_runs_execute_as_the_connecting_user(conn, rel_gen, tmp_path, monkeypatch, caplog):
@@ -365,6 +374,7 @@ def test_without_the_role_runs_execute_as_the_connecting_user(conn, rel_gen, tmp
     with caplog.at_level(logging.WARNING, logger="ccf.run"):
         report = run(conn, dataset, [methodology("x", rel_gen)])
     assert report.methodologies[0].reconciliation.balanced
+    assert "cannot log in as ccf_no_such_role" in caplog.text  # the fallback says what it loses
     assert "ccf_no_such_role is not available" in caplog.text
 
 
@@ -378,18 +388,20 @@ def test_migration_without_createrole_privilege_skips_the_role(pg_admin_url, con
     weak = f"ccf_weak_{uuid.uuid4().hex[:8]}"
     statement = render(block).replace("ccf_runner", fresh)
     notices: list[str] = []
-    conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+    admin = psycopg.connect(make_conninfo(pg_admin_url, dbname=conn.info.dbname))  # roles are the admin's to make
+    admin.add_notice_handler(lambda d: notices.append(d.message_primary))
     try:
-        conn.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(weak)))
-        conn.commit()
-        with conn.transaction():
-            conn.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(weak)))
-            conn.execute(statement)
+        admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(weak)))
+        admin.commit()
+        with admin.transaction():
+            admin.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(weak)))
+            admin.execute(statement)
             raise psycopg.Rollback()
-        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (fresh,)).fetchone() == (0,)
+        assert admin.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", (fresh,)).fetchone() == (0,)
         assert any("no CREATEROLE privilege" in n for n in notices), notices
     finally:
-        conn.rollback()
-        conn.execute(pgsql.SQL("DROP ROLE IF EXISTS {}").format(pgsql.Identifier(weak)))
-        conn.execute(pgsql.SQL("DROP ROLE IF EXISTS {}").format(pgsql.Identifier(fresh)))
-        conn.commit()
+        admin.rollback()
+        admin.execute(pgsql.SQL("DROP ROLE IF EXISTS {}").format(pgsql.Identifier(weak)))
+        admin.execute(pgsql.SQL("DROP ROLE IF EXISTS {}").format(pgsql.Identifier(fresh)))
+        admin.commit()
+        admin.close()
