@@ -51,6 +51,15 @@ def within_input_limits(d: Decimal) -> bool:
     return s.scale <= MAX_INPUT_DIGITS and s.digits <= MAX_INPUT_DIGITS
 
 
+def plain(d: Decimal) -> str:
+    """A decimal as plain text without exponent or trailing zeros ('0' for zero), every digit
+    kept (``Decimal.normalize`` would round to the context's 28 digits)."""
+    if d == 0:
+        return "0"
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of decimals (no rounding, whatever their number of digits)."""
     with localcontext(EXACT):

@@ -28,6 +28,7 @@ from ccf.dsl import evaluate as ev
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
+from ccf.dsl.numeric import plain
 from ccf.engine import currency
 from ccf.engine.explain import activity_rows, gwp_values, resolver_for
 from ccf.engine.factors.store import installed
@@ -206,12 +207,7 @@ def _compare_with_reference(ex: Executor, run_id: int, dataset: str, m: ir.Metho
 
 def _canon(d: Decimal | None) -> str | None:
     """A decimal's value as text, without trailing zeros: 107.8 for NUMERIC 107.80000000000000000000."""
-    if d is None:
-        return None
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return None if d is None else plain(d)
 
 
 def _reference_rows(o: ev.RowOutcome) -> list[tuple]:

@@ -174,3 +174,26 @@ def test_factor_values_and_gwps_out_of_range_are_refused_at_install(db, value):
     with pytest.raises(CcfError, match="GWP table: CH4 in AR9 has the value .*, out of range"):
         install_gwp(db, [GwpRecord("AR9", "CH4", Decimal(value))])
     assert install_edition(db, _edition("fine"), [FactorRecord("F1", "f", "kWh", "CO2e", Decimal("1e-2000"), (), None, None, 2)])
+
+
+def test_the_reports_unrounded_total_keeps_every_digit(db, tmp_path):
+    """The terminal report's 'unrounded' total was Decimal.normalize()d, which rounds to 28
+    significant digits: 123,456,789,012 kWh in the UK gives a total of 32 digits."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ccf.engine.report import print_run
+
+    lib = library()
+    path = tmp_path / "e.csv"
+    path.write_text("activity_id,entity,period_start,period_end,quantity,quantity_unit,country\n"
+                    "e1,A,2024-01-01,2024-01-31,123456789012.3,GJ,GB\n", encoding="utf-8")
+    load_csv(db, "big", lib.activity_types["electricity"], path)
+    report = run(db, "big", [lib.resolve("scope2.electricity.location_based@1.0.0")])
+    (stored,) = db.execute("SELECT SUM(co2e_kg) FROM ccf.result WHERE run_id = %s", (report.run_id,)).fetchone()
+    assert report.co2e_kg == stored and len(stored.as_tuple().digits) > 28
+    out = StringIO()
+    print_run(report, Console(file=out, width=200))
+    shown = out.getvalue().split("(unrounded: ")[1].split(")")[0]
+    assert Decimal(shown) == stored
