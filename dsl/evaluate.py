@@ -48,9 +48,8 @@ from fractions import Fraction
 from functools import cache
 from typing import Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence
 
-from ccf.dsl import exactness, ir
+from ccf.dsl import exactness, ir, numeric
 from ccf.dsl.currency import RateTableValues, conversion_refs, convert
-from ccf.dsl import numeric
 from ccf.dsl.units import Dimension, fraction_to_decimal, is_terminating, parse_unit
 
 Value = Decimal | str | bool | date | None
