@@ -112,15 +112,16 @@ def test_a_product_past_postgresql_digits_is_unmatched_inexact(conn, tmp_path, r
 
 
 def test_the_process_emissions_case_is_refused_at_load(db, tmp_path):
-    """The issue's case: 1e-9999 t × 3.4e-10000 kgCO2e/t = 3.4e-19999 kg, stored as 0 before.
-    Both numbers are out of ccf's range now (an exponent of more than three digits), and so is
-    a huge magnitude (9e9999): the rows are rejected with the reason, never computed."""
+    """The issue's case: 1e-9999 t × 3.4e-9999 kgCO2e/t = 3.4e-19998 kg (20,001 decimal places),
+    which was loaded and stored as 0. Both numbers are out of ccf's range now (an exponent of
+    more than three digits), and so is a huge magnitude (9e9999): the rows are rejected with the
+    reason, never computed."""
     lib = library()
     at = lib.activity_types["process_emissions"]
     path = tmp_path / "p.csv"
     path.write_text(
         "activity_id,entity,period_start,period_end,process,amount,amount_unit,co2e_factor,factor_source\n"
-        "P1,A,2024-01-01,2024-12-31,kiln,1e-9999,t,3.4e-10000,own\n"
+        "P1,A,2024-01-01,2024-12-31,kiln,1e-9999,t,3.4e-9999,own\n"
         "P2,A,2024-01-01,2024-12-31,kiln,9e9999,t,1,own\n"
         "P3,A,2024-01-01,2024-12-31,kiln,1e-999,t,3.4e-999,own\n",
         encoding="utf-8",
