@@ -7,7 +7,11 @@ independently, so that property tests can hold the two against each other
 Python's defaults:
 
 - ``+ - *`` are exact: a decimal context with ample precision that traps ``Inexact`` and
-  ``Rounded``, so nothing ever rounds silently (an operation that would is an error);
+  ``Rounded``, so nothing ever rounds silently (an operation that would is an error); a product
+  or sum PostgreSQL could not hold exactly (more than 16,383 decimal places, or too many digits)
+  is an error too: ``dsl/exactness.py`` must have kept such a row from being computed;
+- a rule that ``exactness.plan`` guards is computed only for a row whose inputs are within its
+  threshold; any other row is unmatched, ``inexact``, as in the SQL;
 - ``/`` is ``ccf.div`` (``engine/migrations/0001_core.sql``): the quotient rounded half away from
   zero to 20 decimal places, computed with integers; ``None`` (NULL) when dividing by zero;
 - a ``Rescale`` by a finite-decimal ratio is a multiplication, otherwise
@@ -44,7 +48,7 @@ from fractions import Fraction
 from functools import cache
 from typing import Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence
 
-from ccf.dsl import ir
+from ccf.dsl import exactness, ir, numeric
 from ccf.dsl.currency import RateTableValues, conversion_refs, convert
 from ccf.dsl.units import Dimension, fraction_to_decimal, is_terminating, parse_unit
 
@@ -52,7 +56,7 @@ Value = Decimal | str | bool | date | None
 
 GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")  # the order result rows are produced in (compile.GAS_ORDER)
 DIV_PLACES = 20  # ccf.div rounds to 20 decimal places
-PRECISION = 100_000  # digits; far beyond any value a methodology produces, well inside NUMERIC
+PRECISION = numeric.PRECISION  # digits; more than any NUMERIC within ccf's limits holds
 
 # Every operation is exact or fails loudly: Inexact and Rounded are traps, not flags.
 EXACT = Context(
@@ -71,6 +75,22 @@ class EvaluationError(Exception):
 
 
 # --- numeric primitives -----------------------------------------------------------------
+
+
+def _held(d: Decimal) -> Decimal:
+    """``d``, which PostgreSQL must hold exactly as computed: within 16,383 decimal places and
+    ``numeric.PG_MAX_DIGITS`` digits. Past them PostgreSQL rounds (or fails) where this evaluator
+    would not; the exactness plan exists to keep every such row from being computed, so reaching
+    one is a bug in the plan, never a data problem."""
+    s = numeric.size(d)
+    if s.scale > numeric.PG_MAX_SCALE or s.digits > numeric.PG_MAX_DIGITS:
+        raise EvaluationError(f"a value of {s.scale} decimal places and {s.digits} digits, which PostgreSQL does not hold exactly")
+    return d
+
+
+def multiply(a: Decimal, b: Decimal) -> Decimal:
+    """a × b exactly, as PostgreSQL computes it within its range (``_held``)."""
+    return _held(EXACT.multiply(a, b))
 
 
 def _sign(d: Decimal) -> int:
@@ -99,8 +119,8 @@ def scale(x: Decimal | None, ratio: Fraction) -> Decimal | None:
     if x is None or ratio == 1:
         return x
     if is_terminating(ratio):
-        return EXACT.multiply(x, fraction_to_decimal(ratio))
-    return div(EXACT.multiply(x, Decimal(ratio.numerator)), Decimal(ratio.denominator))
+        return multiply(x, fraction_to_decimal(ratio))
+    return div(multiply(x, Decimal(ratio.numerator)), Decimal(ratio.denominator))
 
 
 def round_half_away(x: Decimal | None, digits: int) -> Decimal | None:
@@ -410,9 +430,9 @@ class Evaluator:
         assert isinstance(v, Decimal)
         if n.conversions:  # CASE <field>_unit WHEN 'kWh' THEN 3600000 … END, NULL for any other
             factor = {c.unit: c.factor for c in n.conversions}.get(self.row.get(n.name + "_unit"))  # type: ignore[arg-type]
-            return None if factor is None else EXACT.multiply(v, factor)
+            return None if factor is None else multiply(v, factor)
         if n.fixed_factor is not None and n.fixed_factor != 1:
-            return EXACT.multiply(v, n.fixed_factor)
+            return multiply(v, n.fixed_factor)
         return v
 
     def visit_ParamRef(self, n: ir.ParamRef) -> Value:
@@ -430,7 +450,7 @@ class Evaluator:
             return div(a, b)
         if a is None or b is None:
             return None
-        return {"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply}[n.op](a, b)
+        return _held({"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply}[n.op](a, b))
 
     def visit_Neg(self, n: ir.Neg) -> Value:
         x = self.number(n.operand)
@@ -568,9 +588,10 @@ class Unmatched:
 
     activity_id: str
     rule_id: str | None
-    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "no_value", "no_rate"]
+    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "inexact", "no_value", "no_rate"]
     lookup: str | None = None  # the lookup at fault, for no_factor and ambiguous_factor
-    reason: str | None = None  # for no_rate: which currency, year and rate table (as ccf.unmatched.reason)
+    # for no_rate: which currency, year and rate table; for inexact: the threshold (as ccf.unmatched.reason)
+    reason: str | None = None
     outcome: Literal["unmatched"] = "unmatched"
 
 
@@ -630,7 +651,9 @@ def evaluate_row(
     Order of decisions (``compile._evaluate``): the first rule whose ``where`` is true (none:
     ``no_rule``); an ``exclude`` rule excludes; then, over the factor references of the rule's
     emissions sorted by (lookup, gas), no candidate is ``no_factor`` and several are
-    ``ambiguous_factor``; then any gas whose kg CO2e is null is ``no_value``.
+    ``ambiguous_factor``; then, for a rule the exactness plan guards, an input beyond its
+    threshold is ``inexact`` (its emissions are not computed); then any gas whose kg CO2e is null
+    is ``no_value``.
     """
     activity_id = str(row.get("activity_id"))
     values = _row_factors(m, row, factors)
@@ -644,12 +667,14 @@ def evaluate_row(
         return Unmatched(activity_id, None, "no_rule")
     if rule.exclude is not None:
         return Excluded(activity_id, rule.id, rule.exclude)
+    plan = exactness.plan(m)
+    inexact = plan.guards(rule) and not _within_plan(rule, ev, gwp or {}, plan.threshold)  # type: ignore[arg-type]
     gases: list[GasResult] = []
     missing_value = False
-    for em in sorted(rule.emissions, key=lambda e: GAS_ORDER.index(e.gas)):
+    for em in sorted(rule.emissions, key=lambda e: GAS_ORDER.index(e.gas)) if not inexact else ():
         v = ev.number(em.value)
         g = None if em.co2e_basis else (gwp or {}).get(ir.gwp_gas(em.gas))
-        co2e = v if em.co2e_basis else (None if v is None or g is None else EXACT.multiply(v, g))
+        co2e = v if em.co2e_basis else (None if v is None or g is None else multiply(v, g))
         refs = list(dict.fromkeys((r.lookup, r.gas) for r in factor_refs(em.value)))
         if co2e is None:
             missing_value = True
@@ -667,9 +692,18 @@ def evaluate_row(
             return Unmatched(activity_id, rule.id, "no_factor", lookup)
         if n > 1:
             return Unmatched(activity_id, rule.id, "ambiguous_factor", lookup)
+    if inexact:
+        return Unmatched(activity_id, rule.id, "inexact", None, exactness.reason(plan.threshold))  # type: ignore[arg-type]
     if missing_value:
         return Unmatched(activity_id, rule.id, "no_value")
     return Result(activity_id, rule.id, tuple(gases))
+
+
+def _within_plan(rule: ir.Rule, ev: "Evaluator", gwp: Mapping[str, Decimal], threshold: int) -> bool:
+    """Whether every input of a guarded rule's emissions is within the plan's threshold."""
+    leaves, by_mass = exactness.inputs(rule)
+    values = [ev.number(leaf) for leaf in leaves] + [gwp.get(ir.gwp_gas(gas)) for gas in by_mass]
+    return all(exactness.within(v, threshold) for v in values)
 
 
 @dataclass(frozen=True)

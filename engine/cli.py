@@ -218,16 +218,28 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ccf.engine import api
-    from ccf.engine.verify import verify
+    from ccf.engine.verify import Sample, verify, verify_reference
 
+    if args.sample is not None and not args.reference:
+        sys.stderr.write("ccf verify: error: --sample needs --reference\n")
+        return 2
     lib = api.require_clean(api.library())
     with api.open_database() as conn:
-        v = verify(conn, args.run, lib)
+        if args.reference:
+            v = verify_reference(conn, args.run, lib, args.sample or Sample())
+        else:
+            v = verify(conn, args.run, lib)
+    how = " by the reference evaluator" if args.reference else ""
     if args.json:
-        _out(json.dumps({"run_id": v.run_id, "identical": v.identical, "rows_compared": v.checked, "differences": v.problems}, indent=2))
+        out = {"run_id": v.run_id, "identical": v.identical, "recomputed_by": "reference" if args.reference else "sql",
+               "rows_compared": v.checked, "differences": v.problems}
+        if args.reference:
+            out["sample"] = v.sample
+        _out(json.dumps(out, indent=2))
     elif v.identical:
         counts = ", ".join(f"{n} {name} rows" for name, n in v.checked.items())
-        _out(f"run {v.run_id} verified: recomputed from its recorded inputs, identical ({counts})")
+        sampled = f"; {v.sample}" if v.sample else ""
+        _out(f"run {v.run_id} verified: recomputed{how} from its recorded inputs, identical ({counts}{sampled})")
     else:
         _out(f"run {v.run_id} could not be verified:")
         for p in v.problems:
@@ -264,6 +276,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --- parser -----------------------------------------------------------------------------
+
+
+def _sample(text: str):
+    from ccf.engine.verify import Sample
+
+    try:
+        return Sample.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -336,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("verify", help="recompute a past run from its recorded inputs and compare")
     s.add_argument("run", type=int, help="run id")
+    s.add_argument("--reference", action="store_true",
+                   help="recompute with the reference evaluator (Python) instead of the run's SQL, row by row")
+    s.add_argument("--sample", type=_sample, metavar="N|P%",
+                   help="with --reference: only N activity rows, or P percent of them, per methodology "
+                        "(the same rows each time: smallest SHA-256 of '<run id>:<activity id>')")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_verify)
 

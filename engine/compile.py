@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 from sqlglot import exp
 
-from ccf.dsl import ir
+from ccf.dsl import exactness, ir
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine import allocation, currency, sql
 from ccf.engine.database import SESSION_SETTINGS
@@ -235,6 +235,25 @@ def scale_sql(e: exp.Expression, ratio: Fraction) -> exp.Expression:
     inner = exp.Paren(this=e) if isinstance(e, (exp.Binary, exp.Neg)) else e  # a + b, not a + (b × p)
     num = e if ratio.numerator == 1 else exp.Mul(this=inner, expression=number(ratio.numerator))
     return func("div", num, number(ratio.denominator), schema="ccf")
+
+
+def _exact_inputs(rule: ir.Rule, threshold: int, row: "ExpressionCompiler") -> exp.Expression:
+    """TRUE when every input of a guarded rule's emissions is within the exactness plan's
+    threshold (``exactness.within``): NULL, or ``SCALE(x) <= t AND ABS(x) < 1Et``."""
+    leaves, by_mass = exactness.inputs(rule)
+    values = [row(leaf) for leaf in leaves] + [column(f"gwp_{gas.lower()}", "gwp") for gas in by_mass]
+    bound = exp.Literal.number(f"1E{threshold}")  # 10^t, exact: a NUMERIC constant, folded once
+    tests = [
+        exp.or_(
+            exp.Is(this=v, expression=exp.Null()),
+            exp.and_(
+                exp.LTE(this=func("SCALE", v.copy()), expression=exp.Literal.number(threshold)),
+                exp.LT(this=exp.Abs(this=v.copy()), expression=bound.copy()),
+            ),
+        )
+        for v in values
+    ]
+    return exp.and_(*tests) if tests else exp.true()
 
 
 def factor_refs(node: ir.Node) -> Iterator[ir.FactorRef]:
@@ -585,7 +604,9 @@ def gases(m: ir.Methodology) -> list[str]:
 
 
 def _problem(m: ir.Methodology) -> exp.Expression:
-    """Why a row that reached a rule still has no result: no_factor, ambiguous_factor, no_value."""
+    """Why a row that reached a rule still has no result: no_rate, no_factor, ambiguous_factor,
+    inexact (a guarded rule's inputs beyond the exactness plan's threshold), no_value."""
+    plan = exactness.plan(m)
 
     def pick(i: int, rule: ir.Rule) -> exp.Expression | None:
         if rule.exclude is not None:
@@ -600,6 +621,8 @@ def _problem(m: ir.Methodology) -> exp.Expression:
             none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
             ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
             ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+        if plan.guards(rule):
+            ifs.append(exp.If(this=exp.Not(this=column("exact_inputs", "e")), true=text("inexact")))
         nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
         ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
         return exp.Case(ifs=ifs)
@@ -618,6 +641,17 @@ def _one_factor_gases(m: ir.Methodology) -> set[str]:
 
 def _evaluate(m: ir.Methodology) -> exp.Expression:
     row = ExpressionCompiler("r")
+    plan = exactness.plan(m)
+
+    def emission(rule: ir.Rule, em: ir.Emission) -> exp.Expression:
+        """An emission's value; for a rule the exactness plan guards, computed only for a row
+        whose inputs are within its threshold (else NULL, and the row is unmatched: inexact)."""
+        v = row(em.value)
+        if not plan.guards(rule):
+            return v
+        assert plan.threshold is not None
+        return exp.Case(ifs=[exp.If(this=_exact_inputs(rule, plan.threshold, row), true=v)])
+
     one_factor = _one_factor_gases(m)
     emitted = gases(m)
     need_gwp = any(not em.co2e_basis for rule in m.rules for em in rule.emissions)
@@ -634,6 +668,10 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     )
     for cv in m.conversions:  # why a conversion has no rate, for the unmatched reason
         select.append(column(currency.missing_col(cv.name), "r"))
+    if plan.guarded:  # whether a guarded rule's inputs are within the plan (exactness.plan)
+        assert plan.threshold is not None
+        within = lambda i, rule: _exact_inputs(rule, plan.threshold, row) if plan.guards(rule) else None  # noqa: E731
+        select.append(exp.alias_(_by_rule(m, within), "exact_inputs"))
     if m.instruments is not None:  # the part of the activity row and the instrument it used
         select += allocation.part_columns(m, "r")
     # carry the lookups' candidate counts so the next step can say why a factor is missing
@@ -645,19 +683,15 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
     for gas in emitted:
         g = gas.lower()
 
-        def value(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
-            em = next((e for e in rule.emissions if e.gas == gas), None)
-            return row(em.value) if em is not None else None
-
         def gas_kg(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
             em = next((e for e in rule.emissions if e.gas == gas), None)
-            return row(em.value) if em is not None and not em.co2e_basis else None
+            return emission(rule, em) if em is not None and not em.co2e_basis else None
 
         def co2e(i: int, rule: ir.Rule, gas: str = gas) -> exp.Expression | None:
             em = next((e for e in rule.emissions if e.gas == gas), None)
             if em is None:
                 return None
-            v = row(em.value)
+            v = emission(rule, em)
             if em.co2e_basis:
                 return v
             return exp.Mul(this=exp.Paren(this=v), expression=column(f"gwp_{gas.lower()}", "gwp"))
@@ -708,7 +742,6 @@ def _evaluate(m: ir.Methodology) -> exp.Expression:
                        f"{g}_factor_id" if gas in one_factor else f"{g}_factor_ids"),
             exp.alias_(_by_rule(m, level, default=_typed_null("TEXT")), f"{g}_match_level"),
         ]
-        del value
     outcome = exp.Case(
         ifs=[
             exp.If(this=exp.EQ(this=column("rule_no", "c"), expression=exp.Literal.number(0)), true=text("unmatched")),
@@ -896,6 +929,10 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
                 true=text("the rule's emissions have no value (an empty field, or a division by zero)"),
             ),
             *lookup_ifs,
+            *[
+                exp.If(this=exp.EQ(this=problem.copy(), expression=text("inexact")), true=text(exactness.reason(threshold)))
+                for threshold in [exactness.plan(m).threshold] if threshold is not None
+            ],
             *[
                 exp.If(
                     this=exp.EQ(this=problem.copy(), expression=text(f"no_rate:{cv.name}")),

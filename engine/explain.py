@@ -118,7 +118,7 @@ def _activity_row(ex: Executor, m: ir.Methodology, dataset: str, activity_id: st
 _RESOLVERS: dict[tuple[str, str], ev.RecordsResolver] = {}
 
 
-def _resolver(ex: Executor, m: ir.Methodology) -> ev.FactorResolver:
+def resolver_for(ex: Executor, m: ir.Methodology) -> ev.FactorResolver:
     """A resolver over the installed edition's factors, and over each other set a lookup reads
     (``factor_set:`` on the lookup; a set that is not installed finds nothing, as in the run)."""
     default = _set_resolver(ex, m.factor_set)
@@ -153,7 +153,7 @@ def _set_resolver(ex: Executor, set_id: str) -> ev.RecordsResolver | None:
     return _RESOLVERS[key]
 
 
-def _gwp(ex: Executor, m: ir.Methodology) -> dict[str, Decimal]:
+def gwp_values(ex: Executor, m: ir.Methodology) -> dict[str, Decimal]:
     rows = ex.rows(exp.select(column("gas"), column("value")).from_(table("gwp")).where(exp.EQ(this=column("gwp_set"), expression=text(m.gwp))))
     return {g: v for g, v in rows}
 
@@ -197,7 +197,7 @@ def _leaves(node: ir.Node) -> list[ir.Node]:
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any]) -> MethodologyExplanation:
     if m.instruments is not None:
         return _explain_allocated(ex, run_id, m, row)
-    resolver, gwp = _resolver(ex, m), _gwp(ex, m)
+    resolver, gwp = resolver_for(ex, m), gwp_values(ex, m)
     meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
     gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
     tables = currency.rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
@@ -266,7 +266,7 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     return p
 
 
-def _rows_of(ex: Executor, activity_type: str, dataset: str) -> list[dict[str, Any]]:
+def activity_rows(ex: Executor, activity_type: str, dataset: str) -> list[dict[str, Any]]:
     cur = ex.execute(
         exp.select(exp.Star()).from_(table(activity_table_name(activity_type))).where(_eq("dataset")),
         {"dataset": dataset},
@@ -281,10 +281,10 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
 
     ins = m.instruments
     assert ins is not None
-    resolver, gwp = _resolver(ex, m), _gwp(ex, m)
+    resolver, gwp = resolver_for(ex, m), gwp_values(ex, m)
     tables = currency.rate_tables(ex, m)
-    rows = _rows_of(ex, m.activity.id, row["dataset"])
-    instruments = {str(i["activity_id"]): i for i in _rows_of(ex, ins.activity.id, row["dataset"])}
+    rows = activity_rows(ex, m.activity.id, row["dataset"])
+    instruments = {str(i["activity_id"]): i for i in activity_rows(ex, ins.activity.id, row["dataset"])}
     parts, _ = allocate(ins, m.activity, rows, list(instruments.values()))
     p = MethodologyExplanation(m.ref)
     p.lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")

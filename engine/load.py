@@ -39,7 +39,10 @@ fast test only casts what it has matched against the same regexes and lists).
 Dates: a ``YYYY-MM-DD`` regex admitting months 01-12 and days 01-31, then year 0000 and days
 past the end of their month (Feb 29 only in leap years) are refused. Numbers must match a plain
 decimal regex (optional sign, digits, optional point, optional exponent) and are stored as
-NUMERIC cast from their text, so exactly. A row reports its first failing check only.
+NUMERIC cast from their text, so exactly; a number of more than 1000 characters or with an
+exponent of more than three digits is out of ccf's range (``numeric.MAX_INPUT_DIGITS``, which
+keeps PostgreSQL's arithmetic on it exact: dsl/exactness.py). A row reports its first failing
+check only.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ from ccf.engine.sql import Executor, func, ident, number, param, text
 STANDARD_FIELDS = ("activity_id", "entity", "period_start", "period_end")
 BOOKKEEPING = ("dataset", "load_id", "line_no")
 REASONS = (
-    "field_count", "missing_value", "not_a_number", "negative_quantity", "unknown_unit",
+    "field_count", "missing_value", "not_a_number", "number_out_of_range", "negative_quantity", "unknown_unit",
     "bad_date", "bad_boolean", "period_order", "outside_period", "unknown_entity", "duplicate_activity_id",
     "bad_text",
 )
@@ -79,7 +82,10 @@ REPEATED = "ccf_load_repeated"  # hashes of the activity ids staged more than on
 CHECKED = "ccf_load_checked"
 NUL_MARK = "\u2400"  # '␀' stands in for NUL in rejected records: neither text nor JSONB can hold NUL
 CELL_PREFIX = "csv_"  # staging column of CSV column <name>: csv_<name>
-MAX_NUMBER_CHARS = 1000  # far beyond real data; keeps NUMERIC input well inside its limits
+# Far beyond real data: a number within both has fewer than 2000 digits before and after the
+# point (numeric.MAX_INPUT_DIGITS), which dsl/exactness.py relies on.
+MAX_NUMBER_CHARS = 1000
+MAX_EXPONENT_DIGITS = 3
 
 # Internal staging columns start with '_' so they can never clash with a field (lower_snake_case).
 _LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD = "_line_no", "_pre_category", "_pre_reason", "_pre_record"
@@ -87,7 +93,8 @@ _CHECK, _CATEGORY, _REASON = "_check", "_category", "_reason"
 _FIRST_LINE, _PRIOR_LOAD, _PRIOR_LINE = "_first_line", "_prior_load", "_prior_line"
 _KNOWN_ENTITY = "_known_entity"
 
-_NUMBER_RE = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,4})?$"
+_NUMBER_RE = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_IN_RANGE_RE = _NUMBER_RE.replace("[0-9]+)?$", f"[0-9]{{1,{MAX_EXPONENT_DIGITS}}})?$")  # exponent of at most 3 digits
 _DATE_RE = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 _PAST_MONTH_END = ("02-30", "02-31", "04-31", "06-31", "09-31", "11-31")
 _TRUE = ("true", "yes", "1")
@@ -483,9 +490,14 @@ def _valid_date(t: exp.Expression) -> exp.Expression:
 
 
 def _valid_number(t: exp.Expression) -> exp.Expression:
+    return exp.RegexpLike(this=t, expression=text(_NUMBER_RE))
+
+
+def _in_range(t: exp.Expression) -> exp.Expression:
+    """A valid number within ccf's range: at most 1000 characters, an exponent of at most 3 digits."""
     return exp.and_(
-        exp.RegexpLike(this=t, expression=text(_NUMBER_RE)),
-        exp.LTE(this=exp.Length(this=t), expression=number(MAX_NUMBER_CHARS)),
+        exp.RegexpLike(this=t, expression=text(_IN_RANGE_RE)),
+        exp.LTE(this=exp.Length(this=t.copy()), expression=number(MAX_NUMBER_CHARS)),
     )
 
 
@@ -530,8 +542,13 @@ def _value_checks(f: ir.Field) -> list[_Check]:
     t = _trim(v)
     kind = f.type.kind
     if kind == "quantity":
-        checks = [_Check(exp.and_(_filled(v), _not(_valid_number(t))), "not_a_number",
-                         _concat(f"{f.name} '", v, "' is not a number"))]
+        checks = [
+            _Check(exp.and_(_filled(v), _not(_valid_number(t))), "not_a_number", _concat(f"{f.name} '", v, "' is not a number")),
+            _Check(exp.and_(_filled(v), _not(_in_range(t.copy()))), "number_out_of_range",
+                   _concat(f"{f.name} '", v.copy(),
+                           f"' is out of range (at most {MAX_NUMBER_CHARS} characters and an exponent of at most "
+                           f"{MAX_EXPONENT_DIGITS} digits, which keeps the arithmetic on it exact)")),
+        ]
         if _is_quantity(f):
             negative = exp.LT(this=_cast(_nullif_blank(v), "NUMERIC"), expression=number(0))
             checks.append(_Check(negative, "negative_quantity",
@@ -938,9 +955,8 @@ def _text_fast(v: exp.Expression) -> exp.Expression:
 
 
 def _number_fast(v: exp.Expression, non_negative: bool) -> exp.Expression:
-    """A number ``_valid_number`` accepts as written (no spaces), not negative when asked."""
-    ok = exp.and_(exp.RegexpLike(this=v, expression=text(_NUMBER_RE)),
-                  exp.LTE(this=exp.Length(this=v.copy()), expression=number(MAX_NUMBER_CHARS)))
+    """A number ``_valid_number`` and ``_in_range`` accept as written (no spaces), not negative when asked."""
+    ok = _in_range(v)
     return exp.and_(ok, _not(exp.Like(this=v.copy(), expression=text("-%")))) if non_negative else ok
 
 

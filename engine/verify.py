@@ -2,19 +2,35 @@
 
 The run's manifest (ccf.run, ccf.run_methodology) records each methodology version's content
 hash, the factor set's source checksum, the activity type's hash and the loads the dataset
-held. Verification checks those inputs are still the same, recomputes the run inside a
-transaction that is rolled back, and compares every result, exclusion and unmatched record.
+held. Verification checks those inputs are still the same, then recomputes in one of two ways:
+
+- ``verify``: the run's SQL again, inside a transaction that is rolled back, comparing every
+  result, exclusion and unmatched record. It finds changed inputs and stored rows changed since,
+  but not what the SQL itself gets wrong, since it runs the same SQL on the same server.
+- ``verify_reference`` (``ccf verify --reference``): every activity row (or a stated sample of
+  them) through the reference evaluator (dsl/evaluate.py, Python, written from the semantics and
+  not from the SQL) and compared with what the run stored for it, row by row.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import psycopg
 from sqlglot import exp
 
+from ccf.dsl import evaluate as ev
+from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
+from ccf.dsl.numeric import plain
+from ccf.engine import currency
+from ccf.engine.explain import activity_rows, gwp_values, resolver_for
 from ccf.engine.factors.store import installed
 from ccf.engine.run import run
 from ccf.engine.sql import Executor, column, param, table
@@ -35,6 +51,7 @@ class Verification:
     run_id: int
     checked: dict[str, int] = field(default_factory=dict)  # rows compared per table
     problems: list[str] = field(default_factory=list)
+    sample: str | None = None  # verify_reference: which activity rows were recomputed
 
     @property
     def identical(self) -> bool:
@@ -44,6 +61,27 @@ class Verification:
 def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
     ex = Executor(conn)
     v = Verification(run_id)
+    dataset, methodologies = _recorded_inputs(ex, run_id, lib, v)
+    if v.problems or not methodologies:
+        return v
+    conn.rollback()  # the checks above only read; the recomputation reads what is committed
+
+    def compare(rex: Executor, again) -> None:
+        """On the recomputation's connection, inside its transaction (its rows are visible only there)."""
+        for name, cols in COMPARED.items():
+            if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
+                continue  # only market-based Scope 2 allocates instruments
+            v.checked[name] = _count(rex, name, run_id)
+            for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
+                for row in _except(rex, name, cols, a, b):
+                    v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
+
+    run(conn, dataset, methodologies, inspect=compare)  # rolled back: nothing is left behind
+    return v
+
+
+def _recorded_inputs(ex: Executor, run_id: int, lib: Library, v: Verification) -> tuple[str, list[ir.Methodology]]:
+    """The run's dataset and methodologies; what is no longer as the run read it goes to ``v.problems``."""
     head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(_is_run()), {"run_id": run_id})
     if head is None:
         raise CcfError(f"there is no run {run_id}")
@@ -81,22 +119,147 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
     loads_now = _loads(ex, dataset)
     if loads_then != loads_now:
         v.problems.append(f"dataset {dataset} held loads {loads_then} at the run and holds {loads_now} now")
-    if v.problems or not methodologies:
+    return dataset, methodologies
+
+
+# --- the reference evaluator ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Which activity rows ``verify_reference`` recomputes: every row (neither set), ``rows`` of
+    them, or ``percent`` of them (rounded up). The rows are the same at every verification of a
+    run: those whose SHA-256 of '<run id>:<activity id>' is smallest (its hex digest, then the
+    id), so a sample is reproducible by anyone holding the run, and differs from run to run."""
+
+    rows: int | None = None
+    percent: Decimal | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Sample":
+        """``N`` (a positive whole number of rows) or ``P%`` (0 < P <= 100); ValueError otherwise."""
+        if re.fullmatch(r"[0-9]+", text) and int(text) > 0:
+            return cls(rows=int(text))
+        if re.fullmatch(r"([0-9]+([.][0-9]*)?|[.][0-9]+)%", text) and 0 < Decimal(text[:-1]) <= 100:
+            return cls(percent=Decimal(text[:-1]))
+        raise ValueError(f"'{text}' is neither a number of rows (e.g. 500) nor a percentage (e.g. 5%)")
+
+    def pick(self, run_id: int, activity_ids: list[str]) -> list[str]:
+        if self.rows is None and self.percent is None:
+            return list(activity_ids)
+        n = self.rows if self.rows is not None else math.ceil(len(activity_ids) * self.percent / 100)  # type: ignore[operator]
+        key = lambda aid: (hashlib.sha256(f"{run_id}:{aid}".encode()).hexdigest(), aid)  # noqa: E731
+        return sorted(activity_ids, key=key)[:n]
+
+    def __str__(self) -> str:
+        if self.rows is not None:
+            return f"a sample of {self.rows} activity rows per methodology"
+        if self.percent is not None:
+            return f"a sample of {self.percent}% of the activity rows per methodology"
+        return "every activity row"
+
+
+_LOOKUP = re.compile(r"lookup '([^']*)'")
+
+
+def verify_reference(conn: psycopg.Connection, run_id: int, lib: Library, sample: Sample = Sample()) -> Verification:
+    """The run's inputs as recorded, then each sampled activity row of each methodology
+    recomputed by the reference evaluator and compared with every row the run stored for it
+    (its results gas by gas, its exclusion, or its unmatched reason). Nothing is written."""
+    ex = Executor(conn)
+    v = Verification(run_id, sample=str(sample))
+    dataset, methodologies = _recorded_inputs(ex, run_id, lib, v)
+    if v.problems:
         return v
-    conn.rollback()  # the checks above only read; the recomputation reads what is committed
-
-    def compare(rex: Executor, again) -> None:
-        """On the recomputation's connection, inside its transaction (its rows are visible only there)."""
-        for name, cols in COMPARED.items():
-            if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
-                continue  # only market-based Scope 2 allocates instruments
-            v.checked[name] = _count(rex, name, run_id)
-            for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
-                for row in _except(rex, name, cols, a, b):
-                    v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
-
-    run(conn, dataset, methodologies, inspect=compare)  # rolled back: nothing is left behind
+    try:
+        for m in methodologies:
+            _compare_with_reference(ex, run_id, dataset, m, sample, v)
+    finally:
+        conn.rollback()
     return v
+
+
+def _compare_with_reference(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, sample: Sample, v: Verification) -> None:
+    rows = activity_rows(ex, m.activity.id, dataset)
+    every_id = [str(r["activity_id"]) for r in rows]
+    chosen = set(sample.pick(run_id, every_id))
+    instruments: list[dict[str, Any]] = []
+    if m.instruments is not None:  # allocation pools every row of the dataset: all are evaluated
+        instruments = activity_rows(ex, m.instruments.activity.id, dataset)
+    else:
+        rows = [r for r in rows if str(r["activity_id"]) in chosen]
+    evaluation = ev.evaluate_rows(m, rows, resolver_for(ex, m), gwp_values(ex, m), currency.rate_tables(ex, m), instruments)
+    expected: dict[str, list[tuple]] = {}
+    for o in evaluation.outcomes:
+        if o.activity_id in chosen:
+            expected.setdefault(o.activity_id, []).extend(_reference_rows(o))
+    stored = _stored_rows(ex, run_id, m)
+    for name in ("result", "excluded", "unmatched"):
+        v.checked[name] = v.checked.get(name, 0) + sum(1 for aid, rs in stored.items() if aid in chosen for r in rs if r[0] == name)
+    # every row: also what the run stored for an activity the dataset does not hold
+    differ = sorted(aid for aid in chosen | (set(stored) if len(chosen) == len(every_id) else set())
+                    if sorted(expected.get(aid, []), key=_order) != sorted(stored.get(aid, []), key=_order))
+    for aid in differ:
+        then = "; ".join(_shown(r) for r in sorted(stored.get(aid, []), key=_order)) or "nothing"
+        now = "; ".join(_shown(r) for r in sorted(expected.get(aid, []), key=_order)) or "no such activity row"
+        v.problems.append(f"{m.id} activity {aid}: the run stored {then}; the reference evaluator gives {now}")
+
+
+def _canon(d: Decimal | None) -> str | None:
+    """A decimal's value as text, without trailing zeros: 107.8 for NUMERIC 107.80000000000000000000."""
+    return None if d is None else plain(d)
+
+
+def _reference_rows(o: ev.RowOutcome) -> list[tuple]:
+    """What the run should have stored for one outcome, in ``_stored_rows``' terms."""
+    if isinstance(o, ev.Result):
+        return [("result", o.rule_id, g.gas, _canon(g.gas_kg), _canon(g.gwp), _canon(g.co2e_kg), tuple(g.factor_ids),
+                 g.match_level, o.instrument_id) for g in o.gases]
+    if isinstance(o, ev.Excluded):
+        return [("excluded", o.rule_id, o.reason)]
+    detail = o.lookup if o.reason_code in ("no_factor", "ambiguous_factor") else o.reason
+    return [("unmatched", o.rule_id, o.reason_code, detail)]
+
+
+def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list[tuple]]:
+    """Every row the run stored for a methodology, by activity id: results gas by gas, exclusions
+    and unmatched rows (the reason of those only where the evaluator gives it: the lookup at
+    fault, the missing rate, the exactness threshold)."""
+    def select(name: str, *cols: str) -> list[tuple]:
+        q = exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name)).where(
+            exp.and_(_is_run(), exp.EQ(this=column("methodology_id"), expression=param("mid"))))
+        return ex.rows(q, {"run_id": run_id, "mid": m.id})
+
+    out: dict[str, list[tuple]] = {}
+    for aid, rule, gas, kg, gwp, co2e, ids, level, instrument in select(
+            "result", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "instrument_id"):
+        out.setdefault(aid, []).append(("result", rule, gas, _canon(kg), _canon(gwp), _canon(co2e), tuple(ids), level, instrument))
+    for aid, rule, reason in select("excluded", "rule_id", "reason"):
+        out.setdefault(aid, []).append(("excluded", rule, reason))
+    for aid, rule, code, reason in select("unmatched", "rule_id", "reason_code", "reason"):
+        if code in ("no_factor", "ambiguous_factor"):
+            found = _LOOKUP.search(reason)
+            detail = found.group(1) if found else reason
+        else:
+            detail = reason if code in ("no_rate", "inexact") else None
+        out.setdefault(aid, []).append(("unmatched", rule, code, detail))
+    return out
+
+
+def _order(row: tuple) -> tuple:
+    return tuple("" if x is None else str(x) for x in row)
+
+
+def _shown(row: tuple) -> str:
+    if row[0] == "result":
+        _, rule, gas, kg, gwp, co2e, ids, level, instrument = row
+        mass = f" = {kg} kg × GWP {gwp}" if kg is not None else ""
+        part = f", instrument {instrument}" if instrument else ""
+        return f"result by rule {rule}: {gas} {co2e} kg CO2e{mass} (factors {', '.join(ids) or 'none'}, {level}{part})"
+    if row[0] == "excluded":
+        return f"excluded by rule {row[1]} ({row[2]})"
+    _, rule, code, detail = row
+    return f"unmatched ({code}{': ' + detail if detail else ''}){' in rule ' + rule if rule else ''}"
 
 
 def _is_run() -> exp.Expression:

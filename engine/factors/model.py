@@ -17,6 +17,7 @@ from pathlib import Path
 from collections.abc import Iterable, Iterator
 
 from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.numeric import MAX_INPUT_DIGITS, within_input_limits
 
 # A plain decimal numeral: optional sign, digits with an optional point, optional exponent.
 # Stricter than Decimal() itself, which also accepts 'NaN', 'Infinity' and '1_000'.
@@ -91,6 +92,18 @@ def parse_decimal(text: str) -> Decimal | None:
     """The exact Decimal of a published numeral, or None if the text is not one."""
     text = text.strip()
     return Decimal(text) if _DECIMAL.fullmatch(text) else None
+
+
+def require_in_range(values: Iterable[tuple[str, Decimal]], what: str) -> None:
+    """Refuse to install values past ccf's limits on numbers (``numeric.MAX_INPUT_DIGITS`` digits
+    before and after the point), which keep PostgreSQL's arithmetic on them exact
+    (dsl/exactness.py); ``values`` are (label, value) pairs, ``what`` names the set or table."""
+    for label, value in values:
+        if not within_input_limits(value):
+            raise CcfError(
+                f"{what}: {label} has the value {value}, out of range: ccf computes exactly with numbers of at most "
+                f"{MAX_INPUT_DIGITS} digits before and after the decimal point"
+            )
 
 
 def sorted_attributes(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -28,7 +28,7 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
-from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_text
+from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_text, require_in_range
 from ccf.engine.sql import Executor, column, ident, param, table
 
 Kind = Literal["exchange_rate", "price_index"]
@@ -220,6 +220,7 @@ def install_rate_table(conn: psycopg.Connection, rt: RateTable, records: list[Ra
                     f"{rt.source_file} has {rt.sha256[:12]}…. A changed table is a new edition: give it a new id."
                 )
             return False
+        require_in_range(((f"{r.currency} {r.year}", r.value) for r in records), f"rate table {rt.id}")
         values = {
             "table_id": rt.id, "kind": rt.kind, "publisher": rt.publisher, "title": rt.title, "edition": rt.edition,
             "basis": rt.basis, "reference_currency": rt.reference_currency, "index_base": rt.index_base,

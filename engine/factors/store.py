@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.units import dimension_key, fraction_to_decimal, parse_unit
-from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord
+from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord, require_in_range
 from ccf.engine.factors.regions import Region, closure
 from ccf.engine.sql import Executor, column, ident, param, table
 
@@ -67,6 +67,7 @@ def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records
                     f"{edition.source_file} has {edition.sha256[:12]}…. A changed file is a new edition: give it a new id."
                 )
             return False
+        require_in_range(((f"factor {r.factor_id} ({r.gas})", r.value) for r in records), f"factor set {edition.id}")
         meta = {"gases": [list(p) for p in edition.gas_units], "attributes": list(edition.attributes)}
         values = {
             "set_id": edition.id, "publisher": edition.publisher, "title": edition.title, "edition": edition.edition,
@@ -107,6 +108,7 @@ def install_units(ex: Executor, names: set[str]) -> None:
 
 def install_gwp(conn: psycopg.Connection, records: list[GwpRecord]) -> int:
     """Insert GWP values that are not there yet (the published table never changes)."""
+    require_in_range(((f"{r.gas} in {r.gwp_set}", r.value) for r in records), "GWP table")
     ex = Executor(conn)
     with conn.transaction():
         have = {(s, g) for s, g in ex.rows(exp.select(column("gwp_set"), column("gas")).from_(table("gwp")))}

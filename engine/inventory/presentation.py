@@ -29,7 +29,7 @@ from ccf.engine.inventory.rounding import (
     rounding_line,
     tonnes,
 )
-from ccf.dsl.numeric import exact_sum
+from ccf.dsl.numeric import exact_sum, plain
 
 UNIT = "t CO2e"
 ROUNDING_RULE = (
@@ -239,7 +239,7 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
 
 def _exact(d: Decimal) -> str:
     """An exact amount as plain decimal text, without trailing zeros."""
-    return "0" if d == 0 else format(d.normalize(), "f")
+    return plain(d)
 
 
 def to_json(doc: dict) -> str:

@@ -18,13 +18,13 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcont
 from fractions import Fraction
 from typing import Iterable
 
-from ccf.dsl.numeric import EXACT
+from ccf.dsl.numeric import EXACT, PRECISION
 
 T_PLACES = Decimal("0.001")  # tonnes to three decimals: the whole kg
 PERCENT_PLACES = Decimal("0.1")
 # Decimal's ROUND_HALF_UP rounds ties away from zero (-0.0005 -> -0.001). Precision far beyond
 # any figure, and only invalid operations trap: rounding here is intended.
-_DISPLAY = Context(prec=100_000, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+_DISPLAY = Context(prec=PRECISION, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
 
 def tonnes(kg: Decimal) -> Decimal:

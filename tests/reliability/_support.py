@@ -394,7 +394,8 @@ def sql_outcomes(conn: psycopg.Connection, run_id: int, methodology_id: str) -> 
         if r["reason_code"] in ("no_factor", "ambiguous_factor"):
             found = _LOOKUP.search(r["reason"])
             lookup = found.group(1) if found else "?"
-        reason = r["reason"] if r["reason_code"] == "no_rate" else None  # which currency, year, rate table
+        # which currency, year and rate table; the exactness threshold
+        reason = r["reason"] if r["reason_code"] in ("no_rate", "inexact") else None
         out[r["activity_id"]] = Unmatched(r["activity_id"], r["rule_id"], r["reason_code"], lookup, reason)
     return out
 
