@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from ccf.dsl import resources
+from ccf.dsl.diagnostics import CcfError
 from ccf.engine import __version__
 from ccf.engine.database import stop_embedded
 from ccf.engine.factors.catalog import SHA256
@@ -72,6 +74,29 @@ def test_the_wheel_carries_every_file_of_the_package_folders(wheel: Path):
         in_wheel = {n[len(where) + 1:] for n in names if n.startswith(where + "/")}
         assert in_wheel == _shipped(folder), folder
     assert wheel.name == f"ccf-{__version__}-py3-none-any.whl"
+
+
+def test_a_package_imported_from_a_zip_is_refused_with_a_message(tmp_path, monkeypatch):
+    """Python can import a package from a zip; its files are then no paths on disk, which the
+    loaders need: ccf says so instead of failing somewhere inside a loader. (ccf itself cannot be
+    imported from a zip, as ccf is a namespace package; a regular package stands in for it.)"""
+    archive = tmp_path / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("ccf_zipped_probe/__init__.py", "")
+        z.writestr("ccf_zipped_probe/data.csv", "a,b\n")
+    monkeypatch.syspath_prepend(str(archive))
+    try:
+        with pytest.raises(CcfError, match="ccf_zipped_probe is not installed as files on disk"):
+            resources.directory("ccf_zipped_probe")
+    finally:
+        sys.modules.pop("ccf_zipped_probe", None)
+
+
+def test_an_editable_install_reads_the_checkout():
+    """The README's install (pip install -e .) reads and writes the checkout's own folders."""
+    assert (resources.methodologies(), resources.factors()) == (ROOT / "methodologies", ROOT / "factors")
+    assert resources.bench_sql("x@1.0.0") == ROOT / "engine" / "bench" / "handwritten" / "x@1.0.0.sql"
+    assert resources.checkout() == ROOT
 
 
 @pytest.fixture(scope="module")
