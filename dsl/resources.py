@@ -23,8 +23,9 @@ def directory(package: str) -> Path:
     """The directory of one of ccf's packages.
 
     pip unpacks a wheel into site-packages and an editable install reads the checkout, so this is
-    a directory on disk: the factor loaders, the library and COPY read real files, which a
-    zipped installation could not give them; it is refused rather than half working."""
+    a directory on disk: the factor loaders, the library and the sample data's loads open real
+    files, which a package imported from a zip could not give them; that is refused with a
+    message rather than half working."""
     where = resources.files(package)
     if not isinstance(where, Path) or not where.is_dir():
         raise CcfError(f"{package} is not installed as files on disk ({where}); install ccf with pip")

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -36,11 +37,22 @@ def _pip(*args: str, cwd: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def work() -> Path:
+    """A new temporary directory for the source copy, the wheel, the venv and the CCF_HOME,
+    removed at the end. Not under pytest's basetemp, for the reason tests/conftest.py gives: the
+    embedded server runs as its own system user under root, and a test session starting meanwhile
+    resets that folder to mode 0700, which would lock it out of the venv's PostgreSQL binaries."""
+    work = Path(tempfile.mkdtemp(prefix="ccf-wheel-"))
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def wheel(work: Path) -> Path:
     """The wheel, built from a copy of the checkout without what .gitignore ignores: pip builds in
     the source tree, and a build/ folder left there by an earlier build would put stale files into
     the wheel, hiding a packaging mistake that a clean clone shows."""
-    tmp = tmp_path_factory.mktemp("wheel")
+    tmp = work / "wheel"
     source = tmp / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis"))
@@ -50,9 +62,9 @@ def wheel(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory) -> Path:
+def installed(wheel: Path, work: Path) -> Path:
     """A fresh virtual environment with the wheel and its dependencies installed; its directory."""
-    venv = tmp_path_factory.mktemp("venv")
+    venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     _pip("--python", str(venv / "bin" / "python"), "install", "--quiet", str(wheel), cwd=venv)
     return venv
@@ -100,12 +112,13 @@ def test_an_editable_install_reads_the_checkout():
 
 
 @pytest.fixture(scope="module")
-def run_ccf(installed: Path, tmp_path_factory):
+def run_ccf(installed: Path, work: Path):
     """Run the installed ccf from a folder outside the checkout, with an embedded server in a
     CCF_HOME of its own (stopped at the end) and nothing of the test run's environment that
     would point it back at the checkout or at another database."""
-    home = tmp_path_factory.mktemp("home")
-    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    home = work / "home"
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCF_", "PYTHON", "VIRTUAL_ENV"))}
     env["CCF_HOME"] = str(home)
 
