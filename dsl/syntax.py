@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from ccf.dsl import ast
+from ccf.dsl import ast, resources
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError
 from ccf.dsl.source import Span
 from ccf.dsl.units import UnitError, parse_unit
@@ -64,7 +63,7 @@ def _offset(text: str, line: int, column: int) -> int:
 
 @cache
 def _parser() -> Lark:
-    grammar = resources.files("ccf.dsl").joinpath("grammar.lark").read_text("utf-8")
+    grammar = resources.dsl_file("grammar.lark").read_text("utf-8")
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Mapping
+
+from ccf.dsl import resources
 
 Dimension = tuple[tuple[str, int], ...]
 DIMENSIONLESS: Dimension = ()
@@ -108,7 +109,7 @@ class Registry:
 
 @cache
 def registry() -> Registry:
-    data = tomllib.loads(resources.files("ccf.dsl").joinpath("units.toml").read_text("utf-8"))
+    data = tomllib.loads(resources.dsl_file("units.toml").read_text("utf-8"))
     units: dict[str, Unit] = {}
     for name, (factor, base) in data["units"].items():
         _, dim = _parse_base(base.replace("^3", "^3"))

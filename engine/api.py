@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import psycopg
 
-from ccf.dsl import ir
+from ccf.dsl import ir, resources
 from ccf.dsl.check import FactorSetSignature
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.library import Library
@@ -23,14 +23,9 @@ from ccf.engine.migrate import migrate
 from ccf.engine.run import RunReport, run
 
 
-def project_root() -> Path:
-    import ccf.engine
-
-    return Path(ccf.engine.__file__).resolve().parent.parent
-
-
 def methodologies_dir() -> Path:
-    return Path(os.environ.get("CCF_METHODOLOGIES") or project_root() / "methodologies")
+    """The methodology library: CCF_METHODOLOGIES, or the one shipped with ccf."""
+    return Path(os.environ.get("CCF_METHODOLOGIES") or resources.methodologies())
 
 
 @cache
@@ -90,7 +85,7 @@ class DemoResult:
 
 
 def demo_dir() -> Path:
-    return project_root() / "methodologies" / "sample_data" / "northwind"
+    return resources.sample_company()
 
 
 def load_files(

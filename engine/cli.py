@@ -248,12 +248,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
+    from ccf.dsl import resources
     from ccf.engine import api
     from ccf.engine.lock import record_new
 
+    root = resources.checkout()
+    if root is None:
+        raise CcfError("ccf lock records published versions in a checkout of ccf's sources, installed with "
+                       "'pip install -e .'; this ccf is an installed package")
     lib = api.require_clean(api.library())
     published = [m for m in lib.versions() if m.status == "published"]
-    added = record_new(api.project_root(), api.methodologies_dir(), published)
+    added = record_new(root, api.methodologies_dir(), published)
     _out("\n".join(f"locked {ref}" for ref in added) or "nothing new to lock")
     return 0
 
@@ -289,7 +294,10 @@ def _sample(text: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ccf.engine import __version__
+
     p = argparse.ArgumentParser(prog="ccf", description="Corporate carbon footprint engine (GHG Protocol).")
+    p.add_argument("--version", action="version", version=f"ccf {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("check", help="check methodology files; print positioned errors")

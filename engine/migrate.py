@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import psycopg
 from sqlglot import exp
 
+from ccf.dsl import resources
 from ccf.engine.sql import Executor, column, param, parse, table
 
 _LOCK_KEY = 0x0CCF  # advisory lock id: serialises concurrent migrators
@@ -15,7 +14,7 @@ _LOCK_KEY = 0x0CCF  # advisory lock id: serialises concurrent migrators
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every migration shipped, in order."""
     out = []
-    for f in resources.files("ccf.engine").joinpath("migrations").iterdir():
+    for f in resources.migrations().iterdir():
         if f.name.endswith(".sql"):
             version = int(f.name.split("_", 1)[0])
             out.append((version, f.name, f.read_text("utf-8")))

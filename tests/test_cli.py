@@ -162,3 +162,12 @@ def test_run_without_version_takes_the_latest_published(cli_db, tmp_path, capsys
     # per gas, DESNZ 2025 gives 0.17489 + 0.0009 + 0.00122 = 0.17701 kg CO2e/kWh (its rounded
     # total row says 0.177): a per-gas methodology reports the sum of the published gas rows
     assert summary["total_co2e_kg"] == "177.01"
+
+
+def test_version_prints_the_package_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out == f"ccf {version('ccf')}\n"

@@ -42,7 +42,7 @@ from typing import Callable
 import psycopg
 from sqlglot import exp
 
-from ccf.dsl import ir
+from ccf.dsl import ir, resources
 from ccf.dsl.library import Library
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.bench.ceilings import Ceiling, LoadCeilings, load_ceilings, output_ceiling
@@ -52,7 +52,6 @@ from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.sql import Executor, column, ident, param, parse, render, table, text
 
-HANDWRITTEN_DIR = Path(__file__).resolve().parent / "handwritten"
 DEFAULT_SAMPLE = 2000
 ENTITY_SET = "northwind-2024"  # the sample company's structure (methodologies/sample_data/northwind/entities)
 
@@ -514,8 +513,7 @@ def _sum_co2e(ex: Executor, run_id: int, methodology_id: str, ids: list[str] | N
 
 
 def handwritten_statements(ref: str) -> list[exp.Expression]:
-    path = HANDWRITTEN_DIR / f"{ref}.sql"
-    return parse(path.read_text("utf-8"))
+    return parse(resources.bench_sql(ref).read_text("utf-8"))
 
 
 def _handwritten(conn: psycopg.Connection, ex: Executor, dataset: str, methodologies: list[ir.Methodology],

@@ -10,7 +10,7 @@ from functools import cache, partial
 from pathlib import Path
 from collections.abc import Callable
 
-import ccf.engine
+from ccf.dsl import resources
 from ccf.engine.factors.desnz import load_desnz
 from ccf.engine.factors.egrid import load_egrid
 from ccf.engine.factors.epa_hub import load_epa_hub
@@ -44,22 +44,17 @@ _EDITIONS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
 }
 
 
-def factors_dir() -> Path:
-    """The project's directory of published factor files."""
-    return Path(ccf.engine.__file__).resolve().parent.parent / "factors"
-
-
 def _verify(file: str, sha256: str) -> None:
     """Raise unless a shipped file's sha256 is that of its registered published bytes."""
     if sha256 != SHA256[file]:
-        raise FactorFileError(f"sha256 {sha256} is not the published file's {SHA256[file]}", factors_dir() / file)
+        raise FactorFileError(f"sha256 {sha256} is not the published file's {SHA256[file]}", resources.factors() / file)
 
 
 @cache
 def _parsed(id: str) -> tuple[FactorSetEdition, tuple[FactorRecord, ...]]:
     """A shipped edition, parsed once and checked against its registered sha256."""
     file, load = _EDITIONS[id]
-    edition, records = load(factors_dir() / file)
+    edition, records = load(resources.factors() / file)
     _verify(file, edition.sha256)
     return edition, tuple(records)
 
@@ -88,7 +83,7 @@ def desnz_2025() -> Loaded:
 @cache
 def _gwp() -> tuple[GwpRecord, ...]:
     """The shipped GWP table, parsed once."""
-    path = factors_dir() / IPCC_GWP
+    path = resources.factors() / IPCC_GWP
     _verify(IPCC_GWP, file_sha256(path.read_bytes()))
     return tuple(load_gwp(path))
 

@@ -27,6 +27,7 @@ from typing import Literal
 import psycopg
 from sqlglot import exp
 
+from ccf.dsl import resources
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_text, require_in_range
 from ccf.engine.sql import Executor, column, ident, param, table
@@ -169,9 +170,7 @@ _SHIPPED: dict[str, tuple[str, RateTableMeta]] = {
 
 
 def rates_dir() -> Path:
-    from ccf.engine.factors.catalog import factors_dir
-
-    return factors_dir() / "rates"
+    return resources.factors() / "rates"
 
 
 @cache

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ccf.dsl import resources
 from ccf.engine.factors.model import FactorFileError, csv_rows, read_text
 
 WORLD = "WORLD"
@@ -102,9 +103,7 @@ def ancestors(regions: list[Region], code: str) -> list[tuple[str, int]]:
 
 
 def regions_file() -> Path:
-    from ccf.engine.factors.catalog import factors_dir
-
-    return factors_dir() / "regions.csv"
+    return resources.factors() / "regions.csv"
 
 
 @cache

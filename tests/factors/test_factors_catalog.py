@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import time
 
-from ccf.engine.factors.catalog import SHA256, factors_dir, shipped_editions, shipped_gwp
+from ccf.dsl import resources
+from ccf.engine.factors.catalog import SHA256, shipped_editions, shipped_gwp
 
 
 def test_shipped_files_are_the_published_bytes() -> None:
-    readme = (factors_dir() / "README.md").read_text()
+    readme = (resources.factors() / "README.md").read_text()
     for file, sha in SHA256.items():
-        assert hashlib.sha256((factors_dir() / file).read_bytes()).hexdigest() == sha
+        assert hashlib.sha256((resources.factors() / file).read_bytes()).hexdigest() == sha
         assert sha in readme and file in readme
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ccf.dsl import resources
 from ccf.dsl.units import parse_unit
-from ccf.engine.factors.catalog import desnz_2024, desnz_2025, factors_dir
+from ccf.engine.factors.catalog import desnz_2024, desnz_2025
 from ccf.engine.factors.desnz import GHG_UNIT_GASES, UOM_UNITS, read_desnz
 from ccf.engine.factors.model import FactorFileError, FactorRecord, select
 
@@ -73,7 +74,7 @@ def test_counts(year: str) -> None:
 @pytest.mark.parametrize("year,file", [("2024", "desnz_ghg_conversion_factors_2024_flat_v1_1.csv"),
                                        ("2025", "desnz_ghg_conversion_factors_2025_flat_v1.csv")])
 def test_skipped_rows_are_exactly_the_blank_values(year: str, file: str) -> None:
-    read = read_desnz(factors_dir() / file)
+    read = read_desnz(resources.factors() / file)
     assert len(read.records) + len(read.blank_value_lines) == 8740  # every data row but the END marker
     assert len(read.blank_value_lines) == 1711
     assert read.non_numeric == ()
@@ -141,7 +142,7 @@ def test_edition_metadata(year: str, file: str) -> None:
     edition, _ = EDITIONS[year]()
     assert edition.id == f"desnz-{year}"
     assert edition.source_file == file
-    assert edition.sha256 == hashlib.sha256((factors_dir() / file).read_bytes()).hexdigest()
+    assert edition.sha256 == hashlib.sha256((resources.factors() / file).read_bytes()).hexdigest()
     assert edition.region == "GB" and edition.publisher == "UK DESNZ / Defra"
     assert edition.licence == "Open Government Licence v3.0"
     assert dict(edition.gas_units) == {"CO2e": "kgCO2e", "CO2": "kgCO2e", "CH4": "kgCO2e", "N2O": "kgCO2e",

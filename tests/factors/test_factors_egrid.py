@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ccf.dsl import resources
 from ccf.dsl.units import gas_of, parse_unit
-from ccf.engine.factors.catalog import EPA_HUB_2025, SHA256, factors_dir, shipped_editions
+from ccf.engine.factors.catalog import EPA_HUB_2025, SHA256, shipped_editions
 from ccf.engine.factors.egrid import read_egrid
 from ccf.engine.factors.model import FactorFileError, FactorRecord
 
@@ -58,7 +59,7 @@ def test_records() -> None:
 
 
 def test_regions() -> None:
-    read = read_egrid(factors_dir() / EPA_HUB_2025)
+    read = read_egrid(resources.factors() / EPA_HUB_2025)
     assert len(read.subregions) == 28 and read.subregions[-1].region == "US"
     regions = {r.region for r in read.records}
     assert len(regions - {"US"}) == 27 and "SRSO" in regions and "CAMX" in regions
@@ -76,7 +77,7 @@ def test_every_unit_parses() -> None:
 
 
 def test_changed_layout_is_an_error(tmp_path: Path) -> None:
-    text = (factors_dir() / EPA_HUB_2025).read_text(encoding="utf-8-sig")
+    text = (resources.factors() / EPA_HUB_2025).read_text(encoding="utf-8-sig")
     bad = tmp_path / "hub.csv"
     bad.write_text(text.replace("(lb CO2 / MWh)", "(kg CO2 / MWh)", 1), encoding="utf-8")
     with pytest.raises(FactorFileError, match="units row"):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ccf.dsl import resources
 from ccf.dsl.units import parse_unit
-from ccf.engine.factors.catalog import EPA_HUB_2025, factors_dir, shipped_editions
+from ccf.engine.factors.catalog import EPA_HUB_2025, shipped_editions
 from ccf.engine.factors.epa_hub import TABLES_NOT_READ, read_epa_hub
 from ccf.engine.factors.model import FactorFileError, FactorRecord
 from ccf.engine.factors.useeio import read_useeio
@@ -68,7 +69,7 @@ def test_hub_counts_and_units() -> None:
 
 
 def test_hub_skips_are_declared() -> None:
-    read = read_epa_hub(factors_dir() / EPA_HUB_2025)
+    read = read_epa_hub(resources.factors() / EPA_HUB_2025)
     assert read.tables == tuple(str(n) for n in range(1, 13))
     assert set(TABLES_NOT_READ) == {"6", "11", "12"}
     assert len(read.not_applicable) == 183  # Table 9 cells published as 'NA'

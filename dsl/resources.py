@@ -1,0 +1,70 @@
+"""Where ccf's shipped files are: the one locator of every file ccf reads from its installation.
+
+The grammar and the unit registry (``ccf.dsl``), the methodology library with its activity types
+and sample data (``ccf.methodologies``, the checkout's ``methodologies/``), the published factor
+files (``ccf.factors``, from ``factors/``), the schema migrations and the hand-written bench SQL
+(``ccf.engine``) are package data: pyproject.toml maps each top-level folder into the ``ccf``
+package, so a wheel carries them, and importlib.resources finds them in an installed wheel and in
+an editable install of a checkout alike. No module derives a path from its own ``__file__``.
+
+The engine's locations are named here as package names, not imported: the language layer imports
+nothing of the engine (tests/test_layering.py), and only engine code asks for them.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ccf.dsl.diagnostics import CcfError
+
+
+def directory(package: str) -> Path:
+    """The directory of one of ccf's packages.
+
+    pip unpacks a wheel into site-packages and an editable install reads the checkout, so this is
+    a directory on disk: the factor loaders, the library and the sample data's loads open real
+    files, which a package imported from a zip could not give them; that is refused with a
+    message rather than half working."""
+    where = resources.files(package)
+    if not isinstance(where, Path) or not where.is_dir():
+        raise CcfError(f"{package} is not installed as files on disk ({where}); install ccf with pip")
+    return where
+
+
+def dsl_file(name: str) -> Path:
+    """A data file of the language itself (``grammar.lark``, ``units.toml``)."""
+    return directory("ccf.dsl") / name
+
+
+def methodologies() -> Path:
+    """The shipped methodology library: activity types, methodology versions, published.lock."""
+    return directory("ccf.methodologies")
+
+
+def sample_company(name: str = "northwind") -> Path:
+    """The activity data and entity sets of a fictional sample company (``ccf demo``, ``ccf bench``)."""
+    return methodologies() / "sample_data" / name
+
+
+def factors() -> Path:
+    """The published factor and rate files, byte-identical to their publishers' releases."""
+    return directory("ccf.factors")
+
+
+def migrations() -> Path:
+    """The engine's schema migrations (``NNNN_name.sql``)."""
+    return directory("ccf.engine") / "migrations"
+
+
+def bench_sql(ref: str) -> Path:
+    """The hand-written SQL ``ccf bench`` times a methodology version against."""
+    return directory("ccf.engine") / "bench" / "handwritten" / f"{ref}.sql"
+
+
+def checkout() -> Path | None:
+    """The source checkout this ccf runs from, when it is an editable install (its
+    ``methodologies/`` is the library above); None for an installed wheel, which carries neither
+    the snapshots nor a place to record new published versions (``ccf lock``)."""
+    root = methodologies().parent
+    return root if (root / "pyproject.toml").is_file() and (root / "snapshots").is_dir() else None

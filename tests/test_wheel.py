@@ -1,0 +1,167 @@
+"""The package is the product: the built wheel, installed into a fresh virtual environment, runs
+from a folder outside the checkout and carries every shipped file, byte for byte.
+
+This runs with the README's test command (it takes about a minute): the wheel is built from a copy
+of the checkout, installed with its dependencies by pip as this machine's pip is configured (no
+reuse of the test environment's site-packages), and its ``ccf`` is run with a CCF_HOME of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ccf.dsl import resources
+from ccf.dsl.diagnostics import CcfError
+from ccf.engine import __version__
+from ccf.engine.database import stop_embedded
+from ccf.engine.factors.catalog import SHA256
+
+ROOT = Path(__file__).resolve().parent.parent
+# checkout folder -> where the wheel puts it (pyproject.toml's package-dir)
+PARTS = {"dsl": "ccf/dsl", "engine": "ccf/engine", "methodologies": "ccf/methodologies", "factors": "ccf/factors"}
+
+
+def _pip(*args: str, cwd: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "pip", *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def work() -> Path:
+    """A new temporary directory for the source copy, the wheel, the venv and the CCF_HOME,
+    removed at the end. Not under pytest's basetemp, for the reason tests/conftest.py gives: the
+    embedded server runs as its own system user under root, and a test session starting meanwhile
+    resets that folder to mode 0700, which would lock it out of the venv's PostgreSQL binaries."""
+    work = Path(tempfile.mkdtemp(prefix="ccf-wheel-"))
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def wheel(work: Path) -> Path:
+    """The wheel, built from a copy of the checkout without what .gitignore ignores: pip builds in
+    the source tree, and a build/ folder left there by an earlier build would put stale files into
+    the wheel, hiding a packaging mistake that a clean clone shows."""
+    tmp = work / "wheel"
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis"))
+    _pip("wheel", "--no-deps", "--quiet", str(source), "-w", str(tmp / "dist"), cwd=tmp)
+    (built,) = (tmp / "dist").glob("ccf-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, work: Path) -> Path:
+    """A fresh virtual environment with the wheel and its dependencies installed; its directory."""
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    _pip("--python", str(venv / "bin" / "python"), "install", "--quiet", str(wheel), cwd=venv)
+    return venv
+
+
+def _shipped(folder: str) -> set[str]:
+    """Every file of a checkout folder the wheel must carry (not Python's byte-code caches)."""
+    base = ROOT / folder
+    return {
+        p.relative_to(base).as_posix()
+        for p in base.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+
+
+def test_the_wheel_carries_every_file_of_the_package_folders(wheel: Path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for folder, where in PARTS.items():
+        in_wheel = {n[len(where) + 1:] for n in names if n.startswith(where + "/")}
+        assert in_wheel == _shipped(folder), folder
+    assert wheel.name == f"ccf-{__version__}-py3-none-any.whl"
+
+
+def test_a_package_imported_from_a_zip_is_refused_with_a_message(tmp_path, monkeypatch):
+    """Python can import a package from a zip; its files are then no paths on disk, which the
+    loaders need: ccf says so instead of failing somewhere inside a loader. (ccf itself cannot be
+    imported from a zip, as ccf is a namespace package; a regular package stands in for it.)"""
+    archive = tmp_path / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("ccf_zipped_probe/__init__.py", "")
+        z.writestr("ccf_zipped_probe/data.csv", "a,b\n")
+    monkeypatch.syspath_prepend(str(archive))
+    try:
+        with pytest.raises(CcfError, match="ccf_zipped_probe is not installed as files on disk"):
+            resources.directory("ccf_zipped_probe")
+    finally:
+        sys.modules.pop("ccf_zipped_probe", None)
+
+
+def test_an_editable_install_reads_the_checkout():
+    """The README's install (pip install -e .) reads and writes the checkout's own folders."""
+    assert (resources.methodologies(), resources.factors()) == (ROOT / "methodologies", ROOT / "factors")
+    assert resources.bench_sql("x@1.0.0") == ROOT / "engine" / "bench" / "handwritten" / "x@1.0.0.sql"
+    assert resources.checkout() == ROOT
+
+
+@pytest.fixture(scope="module")
+def run_ccf(installed: Path, work: Path):
+    """Run the installed ccf from a folder outside the checkout, with an embedded server in a
+    CCF_HOME of its own (stopped at the end) and nothing of the test run's environment that
+    would point it back at the checkout or at another database."""
+    home = work / "home"
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCF_", "PYTHON", "VIRTUAL_ENV"))}
+    env["CCF_HOME"] = str(home)
+
+    def ccf(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(installed / "bin" / "ccf"), *args], cwd=elsewhere, env=env,
+                              capture_output=True, text=True, timeout=600)
+
+    yield ccf
+    stop_embedded(home / "pgdata")
+
+
+def test_the_installed_wheel_runs_outside_the_checkout(installed: Path, run_ccf):
+    done = run_ccf("--version")
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"ccf {__version__}\n", "")
+
+    where = subprocess.run([str(installed / "bin" / "python"), "-c", "import ccf.engine; print(ccf.engine.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=installed)
+    assert Path(where.stdout.strip()).is_relative_to(installed)
+
+    done = run_ccf("list", "--json")
+    assert done.returncode == 0, done.stderr
+    listed = {f"{m['id']}@{m['version']}" for m in json.loads(done.stdout)}
+    assert listed == {p.stem for p in (ROOT / "snapshots" / "totals").glob("*.json")}
+
+    # the demo of the installed wheel computes the numbers the checkout pins for the same versions
+    done = run_ccf("demo", "--json")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)["run"]
+    assert run["engine_version"] == __version__
+    for m in run["methodologies"]:
+        pinned = json.loads((ROOT / "snapshots" / "totals" / f"{m['methodology']}@{m['version']}.json").read_text("utf-8"))
+        assert (m["content_hash"], m["co2e_kg"], m["by_gas"]) == (pinned["content_sha256"], pinned["co2e_kg"], pinned["by_gas"])
+        assert m["reconciliation"]["balanced"]
+    assert len(run["methodologies"]) >= 30
+
+    # a maintainer's command that writes into a checkout says so instead of writing into site-packages
+    done = run_ccf("lock")
+    assert done.returncode == 1 and "checkout" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_installed_factor_files_are_the_published_bytes(installed: Path):
+    (factors,) = installed.glob("lib/python3*/site-packages/ccf/factors")
+    for file, sha in SHA256.items():
+        assert hashlib.sha256((factors / file).read_bytes()).hexdigest() == sha
+    for path in (ROOT / "factors").rglob("*.csv"):
+        assert (factors / path.relative_to(ROOT / "factors")).read_bytes() == path.read_bytes()
