@@ -57,6 +57,11 @@ def migrations() -> Path:
     return directory("ccf.engine") / "migrations"
 
 
+def embedded_roles() -> Path:
+    """The script the embedded server's superuser runs to make ccf's logins (``ccf``, ``ccf_runner``)."""
+    return directory("ccf.engine") / "embedded_roles.sql"
+
+
 def bench_sql(ref: str) -> Path:
     """The hand-written SQL ``ccf bench`` times a methodology version against."""
     return directory("ccf.engine") / "bench" / "handwritten" / f"{ref}.sql"

@@ -83,11 +83,10 @@ def embedded_superuser_url() -> str:
 
 def _make_embedded_roles(superuser_url: str) -> None:
     """embedded_roles.sql, as the superuser (idempotent; concurrent starts serialise on its lock)."""
-    from importlib import resources
-
+    from ccf.dsl import resources
     from ccf.engine.sql import Executor, parse
 
-    script = resources.files("ccf.engine").joinpath("embedded_roles.sql").read_text("utf-8")
+    script = resources.embedded_roles().read_text("utf-8")
     try:
         with psycopg.connect(superuser_url, autocommit=False) as conn:
             ex = Executor(conn)
