@@ -409,7 +409,8 @@ class _Source:
         except csv.Error as e:
             opened = unclosed_quote(record, start)  # e.g. a field past the size limit: quoted text never closed?
             if opened is not None:
-                raise LoadError(f"cannot read CSV: {e}, in a quoted cell that opens on this line", self.path, opened) from None
+                message = f"cannot read CSV: {e}, in a quoted cell that opens on this line"
+                raise LoadError(message, self.path, opened) from None
             raise LoadError(f"cannot read CSV: {e}", self.path, reader.line_num) from None
 
 

@@ -197,7 +197,8 @@ def test_true_is_not_a_number(old, new, lib):
     with pytest.raises(DiagnosticError) as info:
         read_methodology(SourceFile("m.yaml", source), lib.activity_types, factor_signatures())
     (d,) = info.value.diagnostics
-    assert d.code == "E202" and d.message.endswith("not true") and d.span.line == 1 + source[: source.index("true")].count("\n")
+    assert d.code == "E202" and d.message.endswith("not true")
+    assert d.span.line == 1 + source[: source.index("true")].count("\n")
 
 
 # --- files nested too deep ------------------------------------------------------------------------
@@ -298,7 +299,8 @@ def test_max_rejects_counts_rows_or_a_share_of_the_rows_read(option, bad, refuse
     rows += [g.replace("G", f"G{i}", 1) for i in range(2) for g in GOOD][: 6 - bad]
     path = write(tmp_path / "mixed.csv", "\n".join([HEADER, *rows]) + "\n")
     name = unique("limit")
-    args = ["load", "--dataset", name, "--type", "electricity", str(path)] + (["--max-rejects", option] if option else [])
+    args = ["load", "--dataset", name, "--type", "electricity", str(path)]
+    args += ["--max-rejects", option] if option else []
     assert main(args) == (1 if refused else 0)
     out, err = capsys.readouterr()
     if refused:
