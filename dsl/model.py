@@ -55,7 +55,7 @@ Method = Literal[CALCULATION_METHODS]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class GhgProtocol(Strict):
@@ -66,6 +66,13 @@ class GhgProtocol(Strict):
     source: str | None = Field(None, description="Scope 1/2 source category, e.g. 'stationary combustion'")
     method: Method = Field(description="calculation method as named by the GHG Protocol")
     references: list[str] = Field(min_length=1, description="guidance sections this methodology implements")
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope_is_a_number(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # Literal[1, 2, 3] takes true for 1 (True == 1), even in strict mode
+            raise Problem(f"'scope' must be 1, 2 or 3, not {str(v).lower()}", at="scope")
+        return v
 
     @model_validator(mode="after")
     def _category_only_in_scope3(self) -> "GhgProtocol":
@@ -181,7 +188,7 @@ class MethodologyFile(Strict):
     """A versioned GHG Protocol calculation methodology."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, title="ccf methodology"
+        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, title="ccf methodology"
     )
 
     methodology: str = Field(pattern=DOTTED_ID, description="id, e.g. scope2.electricity.location_based")
@@ -246,7 +253,7 @@ class ActivityTypeFile(Strict):
     """The columns of one kind of activity data (the CSV contract)."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, title="ccf activity type"
+        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, title="ccf activity type"
     )
 
     activity_type: str = Field(pattern=IDENT)

@@ -4,11 +4,20 @@ PyYAML silently keeps the last of two equal keys; here the second one is a diagn
 its line. The result is the data (dicts, lists, strings, ints, ...) and a table from each
 path (tuple of keys/indices) to the span of the value at that path, so later stages (pydantic
 validation, expression parsing) can point at the author's text.
+
+Values are read with the YAML 1.2 core schema, not PyYAML's YAML 1.1 one, which changes
+numbers silently (``010`` is 8, ``1:30`` is 90, ``yes`` is true). A plain value that YAML 1.1
+reads as a number or true/false and YAML 1.2 reads otherwise, a whole number in another form
+than plain decimal (``010``, ``0x10``, ``0o10``) and infinity or not-a-number are refused with
+their position, never guessed: a file means the same to every YAML tool its author may use
+(docs/authoring.md). Decimals stay text, so that they become Decimals exactly as written.
+Files nest at most ``MAX_DEPTH`` levels (checked before anything recurses).
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -20,6 +29,100 @@ from ccf.dsl.diagnostics import Diagnostic, DiagnosticError
 from ccf.dsl.source import SourceFile, Span
 
 Path = tuple[str | int, ...]
+
+MAX_DEPTH = 64  # levels of mappings and lists; the shipped files use at most 6
+
+_TAG = "tag:yaml.org,2002:"
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """The YAML 1.2 core schema's plain-scalar types (YAML 1.2.2, section 10.3.2), and the merge
+    key '<<', which the builder refuses by its tag."""
+
+
+_NULL, _TRUE, _FALSE = ("~", "null", "Null", "NULL", ""), ("true", "True", "TRUE"), ("false", "False", "FALSE")
+
+for _tag, _pattern, _first in [
+    ("null", "|".join(map(re.escape, _NULL)), ["~", "n", "N", ""]),
+    ("bool", "|".join(_TRUE + _FALSE), list("tTfF")),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", list("-+0123456789")),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+     list("-+.0123456789")),
+    ("merge", r"<<", ["<"]),
+]:
+    _CoreResolver.add_implicit_resolver(_TAG + _tag, re.compile(f"^(?:{_pattern})$"), _first)
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+              yaml.constructor.SafeConstructor, _CoreResolver):
+    """PyYAML's safe loader with YAML 1.2 core types; marks each plain scalar whose type was read
+    from its text (no explicit tag), whose reading YAML 1.1 may not share."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _CoreResolver.__init__(self)
+
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        implicit = self.peek_event().implicit[0]
+        node = super().compose_scalar_node(anchor)
+        node.ccf_plain = implicit  # type: ignore[attr-defined]
+        return node
+
+
+_YAML_1_2 = _CoreResolver()
+_YAML_1_1 = yaml.resolver.Resolver()  # PyYAML's own YAML 1.1 types, only to find the values it reads otherwise
+
+
+def _yaml_1_1(text: str, tag: str) -> tuple[str, Any]:
+    """What YAML 1.1 (PyYAML's constructor) reads a plain value of this YAML 1.1 type as."""
+    try:
+        return tag, yaml.SafeLoader("").construct_object(ScalarNode(_TAG + tag, text))
+    except (ValueError, yaml.YAMLError):  # e.g. a date 2024-02-30: no value, but still not a text
+        return tag, text
+
+
+def _as_read(tag: str, value: Any) -> str:
+    if tag == "bool":
+        return str(value).lower()
+    if tag in ("int", "float"):
+        return f"the number {value}"
+    return "a date" if tag == "timestamp" else f"the text '{value}'"
+
+
+def _ambiguous(text: str) -> tuple[str, str] | None:
+    """(message, suggestion) for a plain value that is not read by the YAML 1.2 core schema alone:
+    infinity or not-a-number, a whole number in another form than plain decimal, or a value YAML
+    1.1 reads as a number, true/false or a date and YAML 1.2 reads otherwise."""
+    tag = _YAML_1_2.resolve(ScalarNode, text, (True, False)).removeprefix(_TAG)
+    quotes = f"put it in quotes ('{text}') if it is a text"
+    if tag == "float" and text.lstrip("+-").lower() in (".inf", ".nan"):
+        what = "infinity" if "inf" in text.lower() else "not-a-number"
+        return f"'{text}' is {what} in YAML, not a number a calculation can use", f"write a number, or {quotes}"
+    if tag == "int" and text[:2] in ("0o", "0x"):
+        value = int(text[2:], 8 if text[1] == "o" else 16)
+        return (f"'{text}' is a whole number in {'octal' if text[1] == 'o' else 'hexadecimal'} ({value})",
+                f"write {value}, or {quotes}")
+    old_tag = _YAML_1_1.resolve(ScalarNode, text, (True, False)).removeprefix(_TAG)
+    leading_zero = tag == "int" and not _DECIMAL_INT.fullmatch(text)
+    if not leading_zero and (old_tag == tag or old_tag not in ("int", "float", "bool", "timestamp")):
+        return None  # read alike (decimals stay text both ways), or a number to YAML 1.2 only (1e3)
+    old_tag, old = _yaml_1_1(text, old_tag)
+    if leading_zero:
+        message = f"'{text}' is a whole number written with a leading zero"
+        if (old_tag, old) != ("int", int(text)):
+            message += f": YAML 1.1 reads it as {_as_read(old_tag, old)}, YAML 1.2 as {int(text)}"
+        return message, f"write {int(text)} for the number, or put it in quotes ('{text}') if it is a code"
+    message = f"'{text}' is {_as_read(old_tag, old)} in YAML 1.1 but {_as_read(tag, text)} in YAML 1.2"
+    if old_tag == "bool":
+        return message, f"write {str(old).lower()} for a yes/no setting, or {quotes} (a country code?)"
+    if old_tag == "timestamp":
+        return message, f"put it in quotes ('{text}'): a methodology holds no date values, only texts and expressions"
+    return message, f"write {old} for the number, or {quotes}"
 
 
 @dataclass(frozen=True)
@@ -163,16 +266,21 @@ class _Builder:
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
         self.scalars[path] = ScalarText(_span(self.source, node), node.style)
-        if node.tag.endswith(":float"):
-            return node.value  # decimals stay text: they become Decimals, never floats
         value = self._scalar(node)
         if isinstance(value, str) and "\x00" in value:  # a "\0" escape: no database can store it
             self.errors.append(Diagnostic("E107", "a text cannot contain the NUL character (\\0)", _span(self.source, node)))
         return value
 
     def _scalar(self, node: ScalarNode) -> Any:
+        """A key's or value's data; a value that is not read alike by YAML 1.1 and 1.2 is an error."""
+        if node.style is None and getattr(node, "ccf_plain", False) and (problem := _ambiguous(node.value)):
+            message, suggestion = problem
+            self.errors.append(Diagnostic("E108", message, _span(self.source, node), suggestion=suggestion))
+            return node.value
+        if node.tag.endswith(":float"):
+            return node.value  # decimals stay text: they become Decimals, never floats
         try:
-            return self._constructor.construct_object(node)
+            return self._core(node)
         except yaml.YAMLError:
             raise
         except Exception:  # a standard tag's conversion failed: '!!int x', '!!int', a date 2024-02-30
@@ -185,6 +293,38 @@ class _Builder:
                 )
             )
             return node.value
+
+    def _core(self, node: ScalarNode) -> Any:
+        """The value of a scalar by its tag; null, true/false and whole numbers as the YAML 1.2
+        core schema writes them (also under an explicit tag: '!!int 0x10' is refused too)."""
+        kind, text = node.tag.removeprefix(_TAG), node.value
+        if kind == "null" and text in _NULL:
+            return None
+        if kind == "bool" and text in _TRUE + _FALSE:
+            return text in _TRUE
+        if kind == "int" and _DECIMAL_INT.fullmatch(text):
+            return int(text)
+        if kind in ("null", "bool", "int"):
+            raise ValueError(text)
+        return self._constructor.construct_object(node)
+
+
+def _check_depth(source: SourceFile, events: list[yaml.Event]) -> None:
+    """Refuse a file nested deeper than MAX_DEPTH, at the mapping or list that goes too deep
+    (composing and checking a file recurse once per level)."""
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                m = event.start_mark
+                raise DiagnosticError([Diagnostic(
+                    "E109", f"the file nests mappings and lists more than {MAX_DEPTH} levels deep",
+                    Span(source.path, m.line + 1, m.column + 1, m.line + 1, m.column + 2),
+                    suggestion="a methodology needs a few levels; check the indentation and brackets here",
+                )])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
@@ -261,7 +401,9 @@ def load_yaml(source: SourceFile) -> YamlDocument:
     if "\ufffd" in source.text:
         raise DiagnosticError([Diagnostic("E100", "the file is not valid UTF-8 text", Span(source.path, 1, 1, 1, 2))])
     try:
-        nodes = list(yaml.compose_all(source.text, Loader=yaml.SafeLoader))
+        events = list(yaml.parse(source.text, Loader=_Loader))
+        _check_depth(source, events)
+        nodes = list(yaml.compose_all(source.text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         raise DiagnosticError([_yaml_error(source, exc)]) from None
     except yaml.reader.ReaderError as exc:
@@ -289,7 +431,7 @@ def load_yaml(source: SourceFile) -> YamlDocument:
             ]
         )
     if len(nodes) > 1:
-        starts = [e.start_mark for e in yaml.parse(source.text, Loader=yaml.SafeLoader) if isinstance(e, yaml.DocumentStartEvent)]
+        starts = [e.start_mark for e in events if isinstance(e, yaml.DocumentStartEvent)]
         span = _span(source, nodes[1])
         if len(starts) > 1:
             m = starts[1]
@@ -304,7 +446,7 @@ def load_yaml(source: SourceFile) -> YamlDocument:
                 )
             ]
         )
-    aliases = [e for e in yaml.parse(source.text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)]
+    aliases = [e for e in events if isinstance(e, yaml.AliasEvent)]
     if aliases:
         raise DiagnosticError(
             [

@@ -117,7 +117,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
     lib = api.require_clean(api.library())
-    bound = {"period": args.period, "entity_set": args.entities}
+    bound = {"period": args.period, "entity_set": args.entities, "max_rejects": args.max_rejects}
     with api.open_database() as conn:
         reports = []
         for f in args.files:
@@ -323,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the dataset's reporting period, set by its first load: rows outside it are rejected")
     s.add_argument("--entities", metavar="SET",
                    help="bind the dataset to an entity set on its first load: rows of other entities are rejected")
+    s.add_argument("--max-rejects", metavar="N|P%",
+                   help="fail a file (nothing of it loaded) with more rejected rows than N, or than P%% of its "
+                        "rows (default: fail a file every row of which is rejected)")
     s.add_argument("files", nargs="+", help="CSV files")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_load)

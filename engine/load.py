@@ -15,9 +15,11 @@ How a load runs (one transaction, so a failure leaves nothing behind):
    test_load_plain.py compares both on the database), with no per-record Python work.
    1'. Any other file, or one PostgreSQL refuses (a wrong field count, bad UTF-8), is staged by
    Python record by record: UTF-8 per physical line (a bad byte is a whole-file ``LoadError``
-   naming the line), ``csv`` for quoting, records keep the line they start on. Only checks
-   that need no types happen here: field count and NUL characters (which PostgreSQL text
-   cannot hold). Every record, good or bad, is COPYed as text into a temporary staging table.
+   naming the line), ``csv`` for quoting, records keep the line they start on. A file that ends
+   inside a quoted cell (a truncated export; never plain, so always read here) is a whole-file
+   ``LoadError`` naming the line the quote opens on. Only checks that need no types happen
+   here: field count and NUL characters (which PostgreSQL text cannot hold). Every record, good
+   or bad, is COPYed as text into a temporary staging table.
 2. A fixed number of set-based statements, independent of the row count, classify and
    move the rows. A fast test (section "the fast path") picks the rows that pass every check:
    its per-row part is computed by the staging table as the rows are copied in, dates are
@@ -27,6 +29,9 @@ How a load runs (one transaction, so a failure leaves nothing behind):
    one CREATE TABLE AS gives each of those rows its first failing check, then one INSERT each
    fills ``ccf.activity_load``, ``ccf.rejected`` and the activity table, with casts that the
    checks have made safe.
+
+A load with more rejected rows than its ``RejectLimit`` allows (``--max-rejects``; by default, one
+that rejects every row) is a ``LoadError`` raised before the commit, so nothing of it is kept.
 
 The first load of a dataset records it in ``ccf.dataset``, with a reporting period and an entity
 set when given (``bind_dataset``); later loads are checked against those. Rows outside the period
@@ -54,6 +59,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, localcontext
 from functools import reduce
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
@@ -63,6 +69,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError, did_you_mean
+from ccf.dsl.numeric import EXACT
 from ccf.dsl.units import format_dimension
 from ccf.engine.sql import Executor, func, ident, number, param, text
 
@@ -142,6 +149,44 @@ class ReportingPeriod:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
+class RejectLimit:
+    """How many rejected rows a load may have and still be committed (``ccf load --max-rejects``):
+    at most ``rows`` rows, or at most ``percent`` % of the rows read. By default (neither) any
+    number short of all of them: a file none of whose rows could be loaded is an error, however
+    each row was checked (a wrong activity type, a wrong period), never a load of nothing."""
+
+    rows: int | None = None
+    percent: Decimal | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "RejectLimit":
+        """``N`` (rows) or ``P%`` (of the rows read, 0 to 100); LoadError otherwise."""
+        t = text.strip()
+        if re.fullmatch(r"[0-9]+", t):
+            return cls(rows=int(t))
+        m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%", t)
+        if m and Decimal(m[1]) <= 100:
+            return cls(percent=Decimal(m[1]))
+        raise LoadError(f"--max-rejects {text!r} is neither a number of rows (e.g. 10) "
+                        "nor a percentage of the rows read (e.g. 0.5%, at most 100%)")
+
+    def exceeded(self, read: int, rejected: int) -> bool:
+        if self.rows is not None:
+            return rejected > self.rows
+        if self.percent is not None:
+            with localcontext(EXACT):  # never a rounded comparison at the limit
+                return rejected * 100 > self.percent * read
+        return rejected > 0 and rejected == read
+
+    def __str__(self) -> str:
+        if self.rows is not None:
+            return f"at most {self.rows} row{'s' if self.rows != 1 else ''}"
+        if self.percent is not None:
+            return f"at most {self.percent}% of the rows read"
+        return "fewer than all rows (the default)"
 
 
 @dataclass(frozen=True)
@@ -340,16 +385,61 @@ class _Source:
                 raise LoadError(message, self.path, n) from None
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
-        """(line the record starts on, cells); fully blank lines are skipped."""
-        reader = csv.reader(self.lines())
+        """(line the record starts on, cells); fully blank lines are skipped.
+
+        A file that ends inside a quoted cell (a truncated export) is a whole-file LoadError
+        naming the line the cell opened on: the csv module would return the rest of the file
+        as that one cell."""
+        record: list[str] = []  # the lines of the record being read
+        ended = False
+
+        def lines() -> Iterator[str]:
+            nonlocal ended
+            for line in self.lines():
+                record.append(line)
+                yield line
+            ended = True
+
+        reader = csv.reader(lines())
         start = 1
         try:
             for row in reader:
+                # the csv module returns a record cut off by the end of the file only after it has
+                # asked for a line past the last one; a complete last record is read before that
+                if ended and (opened := unclosed_quote(record, start)) is not None:
+                    raise LoadError("the file ends inside a quoted cell that opens on this line (a truncated "
+                                    "file, or a missing closing '\"'); nothing was loaded", self.path, opened)
                 if row:
                     yield start, row
                 start = reader.line_num + 1
+                record.clear()
         except csv.Error as e:
+            opened = unclosed_quote(record, start)  # e.g. a field past the size limit: quoted text never closed?
+            if opened is not None:
+                message = f"cannot read CSV: {e}, in a quoted cell that opens on this line"
+                raise LoadError(message, self.path, opened) from None
             raise LoadError(f"cannot read CSV: {e}", self.path, reader.line_num) from None
+
+
+def unclosed_quote(lines: Sequence[str], first_line: int) -> int | None:
+    """The line on which a quoted cell that these lines never close opens (lines numbered from
+    ``first_line``), or None: the csv module's default dialect (a quote opens a quoted cell only at
+    the start of a cell; inside it, '""' is a quote and a lone '"' closes it)."""
+    quoted, at_start, opened = False, True, None
+    for n, line in enumerate(lines, first_line):
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if quoted:
+                if c == '"' and line[i + 1 : i + 2] == '"':
+                    i += 1
+                elif c == '"':
+                    quoted = False
+            elif c == '"' and at_start:
+                quoted, opened = True, n
+            at_start = not quoted and c in ",\r\n"
+            i += 1
+    return opened if quoted else None
 
 
 def check_header(row: Sequence[str], at: ir.ActivityType, path: Path) -> list[str]:
@@ -1155,11 +1245,13 @@ def load_csv(
     *,
     period: ReportingPeriod | None = None,
     entity_set: str | None = None,
+    max_rejects: RejectLimit = RejectLimit(),
 ) -> LoadReport:
     """Load one CSV into ``dataset`` in one transaction; every row is loaded or rejected.
 
     ``period`` and ``entity_set`` are stored on the dataset by its first load; a later load may
-    leave them out (the stored ones apply) but not give others (LoadError)."""
+    leave them out (the stored ones apply) but not give others (LoadError). More rejected rows
+    than ``max_rejects`` allows is a LoadError, and nothing is committed."""
     path = Path(path)
     if "\x00" in dataset or not dataset.strip():
         raise LoadError(f"invalid dataset name {dataset!r}")
@@ -1173,7 +1265,25 @@ def load_csv(
         ex = Executor(conn)
         with conn.transaction():
             ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
-            return _load(ex, ds, at, source, names, _staged(records, names, progress), progress)
+            report = _load(ex, ds, at, source, names, _staged(records, names, progress), progress)
+            if max_rejects.exceeded(report.rows_read, report.rows_rejected):
+                raise LoadError(_too_many_rejects(ex, report, max_rejects), path)
+            return report
+
+
+def _too_many_rejects(ex: Executor, report: LoadReport, limit: RejectLimit) -> str:
+    """The refusal of a load past its reject limit, with the reasons and the first rejected rows
+    (ccf.rejected will not keep them: the load is rolled back)."""
+    first = ex.rows(
+        exp.select(_icol("line_no"), _icol("reason")).from_(exp.Table(this=ident("rejected"), db=ident("ccf")))
+        .where(exp.EQ(this=_icol("load_id"), expression=param("load_id"))).order_by(_icol("line_no")).limit(3),
+        {"load_id": report.load_id},
+    )
+    counts = ", ".join(f"{n} × {reason}" for reason, n in report.reasons)
+    examples = "; ".join(f"line {line}: {reason}" for line, reason in first)
+    return (f"{report.rows_rejected} of {report.rows_read} rows rejected, more than --max-rejects allows "
+            f"({limit}); nothing was loaded. Rejected: {counts}; first: {examples}. Fix the file, or allow "
+            "rejected rows with --max-rejects N or P%")
 
 
 # --- datasets ---------------------------------------------------------------------------
@@ -1192,6 +1302,21 @@ def dataset_info(ex: Executor, name: str) -> Dataset | None:
         return None
     start, end, entity_set = row
     return Dataset(name, ReportingPeriod(start, end) if start is not None else None, entity_set)
+
+
+def require_dataset(ex: Executor, name: str) -> Dataset:
+    """The dataset as stored; CcfError when nothing was ever loaded into it (a misspelt name would
+    otherwise run over no rows and report zero emissions), naming the closest datasets that exist."""
+    found = dataset_info(ex, name)
+    if found is not None:
+        return found
+    names = [n for (n,) in ex.rows(exp.select(_icol("dataset")).from_(_DATASET).order_by(_icol("dataset")))]
+    if not names:
+        raise CcfError(f"no dataset {name!r}: nothing has been loaded yet (a dataset is created by its first "
+                       "'ccf load --dataset NAME')")
+    hint = did_you_mean(name, names)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    raise CcfError(f"no dataset {name!r}; " + (hint or f"the datasets are: {shown}"))
 
 
 def bind_dataset(ex: Executor, wanted: Dataset) -> Dataset:
@@ -1397,6 +1522,6 @@ def _reconcile(path: Path, read: int, loaded: int, rejected: int, loaded_rows: i
 
 
 __all__ = [
-    "Dataset", "LoadError", "LoadReport", "ReportingPeriod", "activity_table", "bind_dataset", "dataset_info",
-    "check_header", "csv_columns", "ensure_activity_table", "load_csv",
+    "Dataset", "LoadError", "LoadReport", "RejectLimit", "ReportingPeriod", "activity_table", "bind_dataset",
+    "dataset_info", "check_header", "csv_columns", "ensure_activity_table", "load_csv", "require_dataset",
 ]

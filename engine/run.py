@@ -27,7 +27,7 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
 from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
 from ccf.engine.factors.store import InstalledSet, installed
-from ccf.engine.load import ensure_activity_table
+from ccf.engine.load import ensure_activity_table, require_dataset
 from ccf.engine.sql import Executor, column, ident, param, table, text
 
 
@@ -233,6 +233,7 @@ def _run_all(
     started = datetime.now(timezone.utc)
     outcomes = []
     with conn.transaction():
+        require_dataset(ex, dataset)  # before anything is written: an unknown name is an error, not a run of zero rows
         run_id = ex.one(
             exp.insert(
                 exp.select(param("dataset"), param("engine_version"), param("started_at")),

@@ -13,8 +13,10 @@ from ccf.dsl import ir
 from ccf.dsl.library import read_activity_type
 from ccf.dsl.source import SourceFile
 from ccf.engine import load as load_module
-from ccf.engine.load import LoadError, activity_table, ensure_activity_table, load_csv
+from ccf.engine.load import LoadError, RejectLimit, activity_table, ensure_activity_table, load_csv
 from ccf.engine.sql import Executor, render
+
+ANY_REJECTS = RejectLimit.parse("100%")  # these tests load files of rejected rows on purpose
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country"
@@ -207,14 +209,14 @@ def test_valid_leap_day_and_extreme_dates_load(db, electricity, tmp_path):
     report = load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, *rows)))
     assert report.rows_loaded == 3, rejected(db)
     bad = "L4,E,1900-02-29,1900-03-01,1,kWh,GB"  # 1900 is not a leap year
-    load_csv(db, "d2", electricity, csv_file(tmp_path, lines(HEADER, bad), "b.csv"))
+    load_csv(db, "d2", electricity, csv_file(tmp_path, lines(HEADER, bad), "b.csv"), max_rejects=ANY_REJECTS)
     assert rejected(db) == [(2, "L4", "period_start '1900-02-29' is not a valid date (expected YYYY-MM-DD)")]
 
 
 def test_bad_boolean(db, survey, tmp_path):
     head = "activity_id,entity,period_start,period_end,flag,count,delivered,mass"
     path = csv_file(tmp_path, lines(head, "S1,E,2024-01-01,2024-12-31,maybe,1,2024-06-30,2"))
-    report = load_csv(db, "d", survey, path)
+    report = load_csv(db, "d", survey, path, max_rejects=ANY_REJECTS)
     assert report.reasons == (("bad_boolean", 1),)
     assert rejected(db) == [(2, "S1", "flag 'maybe' is not true or false (use true/false, yes/no or 1/0)")]
 
@@ -222,7 +224,7 @@ def test_bad_boolean(db, survey, tmp_path):
 def test_fixed_unit_quantity_is_never_negative_but_numbers_may_be(db, survey, tmp_path):
     head = "activity_id,entity,period_start,period_end,flag,count,delivered,mass"
     path = csv_file(tmp_path, lines(head, "S1,E,2024-01-01,2024-12-31,no,-1,2024-06-30,-2"))
-    load_csv(db, "d", survey, path)
+    load_csv(db, "d", survey, path, max_rejects=ANY_REJECTS)
     assert rejected(db) == [(2, "S1", "mass '-2' is negative; a quantity cannot be less than zero")]
 
 
@@ -252,14 +254,14 @@ def test_second_file_rejects_ids_already_in_dataset(db, electricity, tmp_path):
 
 def test_first_failing_check_is_reported_once(db, electricity, tmp_path):
     path = csv_file(tmp_path, lines(HEADER, ",,bad,2024-01-01,-1,xx,"))
-    report = load_csv(db, "d", electricity, path)
+    report = load_csv(db, "d", electricity, path, max_rejects=ANY_REJECTS)
     assert report.reasons == (("missing_value", 1),)
     assert rejected(db) == [(2, None, "activity_id is required but empty")]
 
 
 def test_rejected_record_holds_raw_values(db, electricity, tmp_path):
     path = csv_file(tmp_path, lines(HEADER + ",supplier", "A1,E,2024-01-01,2024-01-31, 1x ,kWh,GB,"))
-    load_csv(db, "d", electricity, path)
+    load_csv(db, "d", electricity, path, max_rejects=ANY_REJECTS)
     assert records(db) == [{"activity_id": "A1", "entity": "E", "period_start": "2024-01-01",
                             "period_end": "2024-01-31", "quantity": " 1x ", "quantity_unit": "kWh",
                             "country": "GB", "supplier": ""}]
@@ -267,7 +269,7 @@ def test_rejected_record_holds_raw_values(db, electricity, tmp_path):
 
 def test_field_count_record_keeps_every_cell(db, electricity, tmp_path):
     path = csv_file(tmp_path, lines(HEADER, "A1,E,2024-01-01,2024-01-31,1,kWh,GB,x,y", "A2,E"))
-    load_csv(db, "d", electricity, path)
+    load_csv(db, "d", electricity, path, max_rejects=ANY_REJECTS)
     assert records(db) == [
         {"activity_id": "A1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-31",
          "quantity": "1", "quantity_unit": "kWh", "country": "GB", "_extra_fields": ["x", "y"]},
@@ -278,7 +280,7 @@ def test_field_count_record_keeps_every_cell(db, electricity, tmp_path):
 
 def test_nul_is_rejected_and_shown(db, electricity, tmp_path):
     path = csv_file(tmp_path, lines(HEADER, "A1,E,2024-01-01,2024-01-31,1,kWh,G\x00B"))
-    load_csv(db, "d", electricity, path)
+    load_csv(db, "d", electricity, path, max_rejects=ANY_REJECTS)
     assert records(db)[0]["country"] == "G\u2400B"
 
 
@@ -364,7 +366,7 @@ def test_hostile_text_round_trips_exactly(db, electricity, tmp_path):
 
 def test_hostile_text_round_trips_in_rejected_records_and_line_numbers_follow_newlines(db, electricity, tmp_path):
     rows = [f"{_quote(v)},{_quote(v)},2024-01-01,2024-01-31,bad,kWh,GB" for v in HOSTILE]
-    load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, *rows)))
+    load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, *rows)), max_rejects=ANY_REJECTS)
     got = db.execute("SELECT line_no, activity_id, record->>'entity' FROM ccf.rejected ORDER BY line_no").fetchall()
     expected_lines = []
     line = 2
@@ -377,7 +379,7 @@ def test_hostile_text_round_trips_in_rejected_records_and_line_numbers_follow_ne
 def test_hostile_dataset_name_is_data(db, electricity, tmp_path):
     name = "x'; DROP TABLE ccf.activity_load; --"
     load_csv(db, name, electricity, csv_file(tmp_path, lines(HEADER, GOOD), "a.csv"))
-    load_csv(db, name, electricity, csv_file(tmp_path, lines(HEADER, GOOD), "b.csv"))
+    load_csv(db, name, electricity, csv_file(tmp_path, lines(HEADER, GOOD), "b.csv"), max_rejects=ANY_REJECTS)
     assert rejected(db)[0][2].startswith(f"activity_id 'A1' is already in dataset '{name}'")
 
 
@@ -524,7 +526,7 @@ def test_invalid_dataset_name(db, electricity, tmp_path):
 def test_two_loads_in_one_outer_transaction(db, electricity, tmp_path):
     with db.transaction():
         load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, GOOD), "a.csv"))
-        report = load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, GOOD), "b.csv"))
+        report = load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, GOOD), "b.csv"), max_rejects=ANY_REJECTS)
     assert report.reasons == (("duplicate_activity_id", 1),)
     assert db.execute("SELECT to_regclass('pg_temp.ccf_load_staging')").fetchone()[0] is None
 

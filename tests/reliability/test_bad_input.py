@@ -29,7 +29,7 @@ from ccf.engine.cli import main
 from ccf.engine.database import connect
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.inventory.inventory import build_inventory
-from ccf.engine.load import LoadError, ReportingPeriod, load_csv
+from ccf.engine.load import LoadError, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.run import run
 
 BAD = ROOT / "tests" / "dsl" / "bad"
@@ -144,7 +144,9 @@ def test_bad_methodology_in_a_library_does_not_hide_the_good_ones(tmp_path, conn
 
 
 def load(conn, lib, dataset, path, activity_type="electricity"):
-    return load_csv(conn, dataset, lib.activity_types[activity_type], path)
+    """Load a file of rejected rows on purpose (a load rejecting every row fails by default:
+    tests/reliability/test_wrong_input.py)."""
+    return load_csv(conn, dataset, lib.activity_types[activity_type], path, max_rejects=RejectLimit.parse("100%"))
 
 
 def test_missing_csv_column(conn, lib, dataset, tmp_path):
@@ -246,8 +248,10 @@ def test_empty_file(conn, lib, dataset, tmp_path):
     assert_run_balances(conn, lib, dataset)
 
 
-def test_run_of_an_empty_dataset_balances(conn, lib):
-    assert_run_balances(conn, lib, unique("nothing"), rows_in=0)
+def test_run_of_an_empty_dataset_balances(conn, lib, tmp_path):
+    name = unique("nothing")
+    load(conn, lib, name, write(tmp_path / "header.csv", HEADER))  # created by a load of no rows
+    assert_run_balances(conn, lib, name, rows_in=0)
 
 
 def test_period_end_before_period_start(conn, lib, dataset, tmp_path):
@@ -391,8 +395,7 @@ def test_unknown_entities_are_rejected_when_the_dataset_has_an_entity_set(conn, 
     ]
     assert_run_balances(conn, lib, name, rows_in=4, rows_rejected=4)
     # a later load without --entities is checked against the same set
-    again = load_csv(conn, name, lib.activity_types["electricity"],
-                     write(tmp_path / "y.csv", HEADER, "E6,Elsewhere,2024-01-01,2024-01-31,1,kWh,GB,,"))
+    again = load(conn, lib, name, write(tmp_path / "y.csv", HEADER, "E6,Elsewhere,2024-01-01,2024-01-31,1,kWh,GB,,"))
     assert (again.entity_set, dict(again.reasons)) == (entity_set, {"unknown_entity": 1})
     assert_run_balances(conn, lib, name, rows_in=4, rows_rejected=5)
 
