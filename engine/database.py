@@ -214,6 +214,7 @@ SESSION_SETTINGS: dict[str, str] = {
 # Tuning, not meaning: given before the user's own options, so these can be changed there.
 # temp_buffers can only be set before the session first touches a temporary table.
 SESSION_TUNING: dict[str, str] = {"temp_buffers": "256MB"}
+TRANSACTION_TIMEOUT_SINCE = 170000  # the server version that has transaction_timeout: pinned to 0 by SET
 
 
 def connect(url: str | None = None) -> psycopg.Connection:
@@ -279,9 +280,15 @@ def _check_session(conn: psycopg.Connection) -> None:
 
     from ccf.engine.sql import Executor
 
+    ex = Executor(conn)
+    if conn.info.server_version >= TRANSACTION_TIMEOUT_SINCE:
+        # PostgreSQL 17's transaction_timeout would cancel a long run like statement_timeout;
+        # not a startup option: on 15 and 16 an unknown setting there refuses the connection.
+        ex.execute(exp.Set(expressions=[exp.SetItem(this=exp.EQ(
+            this=exp.column("transaction_timeout"), expression=exp.Literal.string("0")))]))
     names = list(SESSION_SETTINGS)
     current = [exp.Anonymous(this="current_setting", expressions=[exp.Literal.string(n)]) for n in names]
-    row = Executor(conn).one(exp.select(*current))
+    row = ex.one(exp.select(*current))
     conn.commit()
     wrong = [f"{n} is {v!r} (ccf needs {SESSION_SETTINGS[n]!r})"
              for n, v in zip(names, row or ()) if v != SESSION_SETTINGS[n]]
