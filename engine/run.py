@@ -195,8 +195,8 @@ def run(
 
     ``conn`` is the schema owner's connection: it creates or extends the activity tables
     (committed before the run starts). The run itself executes on its own connection, logged in
-    as ccf_runner (see "run role" below), and commits there; ``conn`` must then have no
-    transaction open, since the run reads only what is committed. With ``inspect`` the run is a
+    as ccf_runner (see "run role" below), and commits there; since the run reads only what is
+    committed, a transaction open on ``conn`` is committed first, and a transaction block refused. With ``inspect`` the run is a
     recomputation (ccf verify): ``inspect(executor, report)`` is called inside the run's
     transaction, on the run's connection, which is then rolled back."""
     if not methodologies:
@@ -211,15 +211,14 @@ def run(
                 if m.instruments is not None:
                     ensure_activity_table(Executor(conn), m.instruments.activity)
         report = _run_all(rconn, dataset, methodologies, progress, role, inspect)
-    if inspect is None:
-        # Fresh statistics of the columns that select a run's result rows, for the report that
-        # follows (autovacuum may not have run yet): without them the planner expects one result
-        # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
-        # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows
-        # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
-        # As the owner, after the run's commit: ANALYZE is the table owner's.
-        with conn.transaction():
-            Executor(conn).analyze_sample(table("result"), ("run_id", "methodology_id"))
+    # Fresh statistics of the columns that select a run's result rows, for the report that
+    # follows (autovacuum may not have run yet): without them the planner expects one result
+    # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
+    # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows
+    # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
+    # As the owner, after the run's commit: ANALYZE is the table owner's.
+    with conn.transaction():
+        Executor(conn).analyze_sample(table("result"), ("run_id", "methodology_id"))
     return report
 
 
@@ -411,12 +410,27 @@ def _run_connection(conn: psycopg.Connection) -> Iterator[tuple[psycopg.Connecti
         yield conn, _run_role(Executor(conn))
         return
     with runner:
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            raise RunError(
-                "a run needs a connection without an open transaction: it executes on its own "
-                f"connection as {RUN_ROLE} and reads only what is committed (commit or roll back first)"
-            )
+        _commit_what_is_open(conn)
         yield runner, None
+
+
+def _commit_what_is_open(conn: psycopg.Connection) -> None:
+    """The run's own connection sees only what is committed, and would wait forever on locks of
+    DDL the caller has not committed: a transaction open on ``conn`` (psycopg opens one at the
+    first statement, e.g. a load's) is committed first. The caller's own transaction block
+    (``with conn.transaction()``), or a failed transaction, is not ours to end: refused."""
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        return
+    try:
+        if conn.info.transaction_status == TransactionStatus.INTRANS:
+            conn.commit()
+            return
+    except psycopg.ProgrammingError:  # inside the caller's transaction block
+        pass
+    raise RunError(
+        "a run cannot start inside a transaction block or a failed transaction: it executes on its "
+        f"own connection as {RUN_ROLE} and reads only what is committed (commit or roll back first)"
+    )
 
 
 def _run_role(ex: Executor) -> str | None:

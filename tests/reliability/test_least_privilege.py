@@ -281,7 +281,7 @@ def test_a_run_logs_in_as_the_runner_and_the_caller_stays_the_owner(conn, rel_ge
 
 
 @pytest.mark.skipif(not EMBEDDED, reason="the embedded server's roles; with CCF_DATABASE_URL a DBA makes them")
-def test_commands_connect_to_the_embedded_server_as_its_non_superuser_owner(pg_admin_url, tmp_path, monkeypatch, rel_gen):
+def test_commands_connect_to_the_embedded_server_as_its_non_superuser_owner(pg_admin_url, tmp_path, monkeypatch):
     """Through the command line: ccf load and ccf run on the embedded server (this test run's
     own) connect as ``ccf``, which is no superuser and owns the database and the ccf schema, and
     the run's statements execute as the ``ccf_runner`` login."""

@@ -349,19 +349,21 @@ def test_compiled_statements_run_as_the_run_role(conn, rel_gen, tmp_path, monkey
     assert by_statement["CREATE TABLE IF"] == {user}  # activity-table DDL needs the owner's rights
 
 
-def test_a_run_refuses_a_connection_with_an_open_transaction(conn, rel_gen, tmp_path):
-    """The run executes on its own connection, which sees only what is committed: a caller's
-    open transaction (uncommitted rows, or DDL whose locks the run would wait on) is refused."""
-    dataset = unique("after")
-    load_csv(conn, dataset, rel_gen, write_rows(tmp_path / "a.csv", rel_gen, [
-        {"activity_id": "A1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-01", "label": "plain"},
-    ]))
-    with conn.transaction():  # a caller's own transaction around the run
-        with pytest.raises(RunError, match="without an open transaction"):
-            run(conn, dataset, [methodology("x", rel_gen)])
+def test_a_run_commits_what_is_open_and_refuses_a_transaction_block(conn, rel_gen, tmp_path):
+    """The run executes on its own connection, which sees only what is committed: a transaction
+    psycopg opened on the caller's connection (here: a load, uncommitted) is committed first,
+    so the run sees its rows; the caller's own transaction block is not the run's to end."""
+    m = methodology("x", rel_gen)
+    row = {"activity_id": "A1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-01", "label": "plain"}
+    dataset = unique("open")
+    conn.execute("SELECT 1")  # psycopg opens a transaction; the load below is a savepoint in it
+    load_csv(conn, dataset, rel_gen, write_rows(tmp_path / "a.csv", rel_gen, [row]))
+    assert run(conn, dataset, [m]).methodologies[0].reconciliation.rows_in == 1
+    with conn.transaction():  # a caller's own transaction block around the run
+        with pytest.raises(RunError, match="inside a transaction block"):
+            run(conn, dataset, [m])
         assert conn.execute("SELECT current_user = session_user").fetchone() == (True,)
     conn.rollback()
-    assert run(conn, dataset, [methodology("x", rel_gen)]).methodologies[0].reconciliation.balanced
 
 
 def test_without_the_role_runs_execute_as_the_connecting_user(conn, rel_gen, tmp_path, monkeypatch, caplog):
