@@ -11,13 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reliability._support import RowSpec, assert_same, reference, shipped_factors, sql_outcomes, typed_row, unique, write_rows
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.evaluate import EvaluationError, Result, Unmatched, multiply
 from ccf.dsl import exactness
 from ccf.dsl.library import read_activity_type, read_methodology
-from ccf.dsl.numeric import PG_MAX_SCALE
+from ccf.dsl.numeric import PG_MAX_SCALE, size
 from ccf.dsl.source import SourceFile
 from ccf.engine.api import factor_signatures, library
 from ccf.engine.compile import compile_methodology
@@ -99,6 +101,21 @@ def test_a_product_past_postgresql_scale_is_unmatched_inexact(conn, tmp_path, re
     assert isinstance(sql["X1"], Result) and sql["X1"].gases[0].co2e_kg == Decimal("1e-16371")
     assert isinstance(sql["X2"], Result) and sql["X2"].gases[0].co2e_kg == 2**17
     assert sql["X3"].reason_code == "no_value"  # an empty field is within any threshold
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.builds(lambda mantissa, point, exponent: f"{mantissa[:point]}.{mantissa[point:]}e{exponent}",
+                                 st.from_regex(r"[1-9][0-9]{0,6}", fullmatch=True), st.integers(1, 7),
+                                 st.integers(-999, -930) | st.integers(930, 999)), min_size=1, max_size=6))
+def test_around_the_threshold_sql_and_reference_agree(conn, tmp_path, rel_gen, values):
+    """Values on both sides of the threshold (963 places or digits for n^17): the SQL and the
+    reference evaluator agree row by row, and the reference's own check (``_held``) never finds
+    a computed value PostgreSQL would not hold exactly: the proof is sound where it is tight."""
+    m = methodology(rel_gen, f"rules:\n  - id: power\n    emissions: \"{power(17)}\"\n")
+    sql = run_both(conn, tmp_path, m, values)
+    for i, v in enumerate(values):
+        s = size(Decimal(v))
+        assert (sql[f"X{i}"].outcome == "unmatched") == (s.scale > 963 or Decimal(v) >= Decimal("1e963")), v
 
 
 def test_a_product_past_postgresql_digits_is_unmatched_inexact(conn, tmp_path, rel_gen):
