@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Callable, Mapping, Protocol
 
-from ccf.dsl import ast, ir
+from ccf.dsl import ast, exactness, ir
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError, Related, did_you_mean
 from ccf.dsl.model import STANDARD_FIELDS, ActivityTypeFile, FieldSpec, MethodologyFile
 from ccf.dsl.source import Span
@@ -762,13 +762,18 @@ def check_methodology(
         for name, select, match, per, lspan, fb in lookups
     )
     g = spec.ghg_protocol
-    return ir.Methodology(
+    m = ir.Methodology(
         spec.methodology, spec.version, spec.status, spec.title, g.scope, g.category, g.source, g.method,
         tuple(g.references), spec.factor_set, spec.gwp, activity, tuple(params), ir_lookups, tuple(rules),
         hashlib.sha256(doc.source.text.encode("utf-8")).hexdigest(), doc.source.path, span=span,
         instruments=instruments,
         conversions=conversions,
     )
+    try:  # its arithmetic within PostgreSQL's exact range, or guarded (docs/numeric-semantics.md)
+        exactness.plan(m)
+    except exactness.InexactMethodology as e:
+        raise DiagnosticError([Diagnostic("E511", str(e).split(": ", 1)[1], e.span)]) from None
+    return m
 
 
 def _instruments(

@@ -22,7 +22,7 @@ class Diagnostic:
     """A positioned error in the author's words.
 
     Codes are stable (``E1xx`` file/YAML, ``E2xx`` structure, ``E3xx`` expression syntax,
-    ``E4xx`` names, ``E5xx`` types and units, ``E6xx`` factors). Problems in activity data are
+    ``E4xx`` names, ``E5xx`` types, units and numeric range, ``E6xx`` factors). Problems in activity data are
     not diagnostics: whole-file problems raise ``LoadError``, bad rows become rejected records.
     """
 

@@ -84,7 +84,8 @@ def _held(d: Decimal) -> Decimal:
     one is a bug in the plan, never a data problem."""
     s = numeric.size(d)
     if s.scale > numeric.PG_MAX_SCALE or s.digits > numeric.PG_MAX_DIGITS:
-        raise EvaluationError(f"a value of {s.scale} decimal places and {s.digits} digits, which PostgreSQL does not hold exactly")
+        raise EvaluationError(
+            f"a value with {s.scale} decimal places and {s.digits} digit(s) before the point, which PostgreSQL does not hold exactly")
     return d
 
 

@@ -25,7 +25,7 @@ operand), and every bound must stay within ``numeric.PG_MAX_SCALE`` and ``PG_MAX
 
 Expressions outside emissions (conditions, lookup keys, currency amounts) decide which rule and
 factor a row gets; they are not guarded, so they must be proven in step 1 or the methodology does
-not compile (``InexactMethodology``).
+not compile (``InexactMethodology``; ``ccf check`` reports it as E511).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from typing import Callable, Iterator
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import MAX_INPUT_DIGITS, PG_MAX_DIGITS, PG_MAX_SCALE, Size, size
+from ccf.dsl.source import Span
 from ccf.dsl.units import fraction_to_decimal, is_terminating, registry
 
 DIV_PLACES = 20  # ccf.div's quotient has 20 decimal places
@@ -48,7 +49,12 @@ ALLOCATION_DIGITS = 20  # an allocated part's quantity is built from running sum
 
 
 class InexactMethodology(CcfError):
-    """A methodology whose conditions or keys could exceed PostgreSQL's exact range."""
+    """A methodology whose conditions or keys could exceed PostgreSQL's exact range, or whose
+    emissions exceed it whatever the data; ``span`` is where (the checker reports it as E511)."""
+
+    def __init__(self, message: str, span: Span):
+        super().__init__(message)
+        self.span = span
 
 
 @dataclass(frozen=True)
@@ -239,9 +245,9 @@ def _emissions_fit(rule: ir.Rule, leaf: Callable[[ir.Node], Size], gwp: Size) ->
     return sizer.fits
 
 
-def _decisions_fit(m: ir.Methodology, leaf: Callable[[ir.Node], Size]) -> list[str]:
+def _decisions_fit(m: ir.Methodology, leaf: Callable[[ir.Node], Size]) -> list[tuple[str, ir.Node]]:
     """What decides a row's rule, factor and converted amount, where it cannot be proven exact."""
-    failed = []
+    failed: list[tuple[str, ir.Node]] = []
     named: list[tuple[str, ir.Node | None]] = [(f"the condition of rule {r.id}", r.where) for r in m.rules]
     for lk in m.lookups:
         named += [(f"the keys of factor lookup {lk.name}", node) for node in (*(n for _, n in lk.match), lk.region, lk.year)]
@@ -252,8 +258,8 @@ def _decisions_fit(m: ir.Methodology, leaf: Callable[[ir.Node], Size]) -> list[s
             continue
         sizer = _Sizer(leaf)
         sizer(node)
-        if not sizer.fits and what not in failed:
-            failed.append(what)
+        if not sizer.fits and what not in (w for w, _ in failed):
+            failed.append((what, node))
     return failed
 
 
@@ -270,8 +276,10 @@ def plan(m: ir.Methodology) -> Plan:
     failed = _decisions_fit(m, guaranteed)
     if failed:
         raise InexactMethodology(
-            f"{m.ref}: {', '.join(failed)} could need more than {PG_MAX_SCALE} decimal places or {PG_MAX_DIGITS} digits "
-            f"for inputs within ccf's limits ({MAX_INPUT_DIGITS} digits), which PostgreSQL does not compute exactly"
+            f"{m.ref}: {', '.join(w for w, _ in failed)} could need more than {PG_MAX_SCALE} decimal places or "
+            f"{PG_MAX_DIGITS} digits for inputs within ccf's limits ({MAX_INPUT_DIGITS} digits), which PostgreSQL "
+            f"does not compute exactly",
+            failed[0][1].span,
         )
     limit = Size(MAX_INPUT_DIGITS, MAX_INPUT_DIGITS)
     unproven = [r for r in m.rules if r.emissions and not _emissions_fit(r, guaranteed, limit)]
@@ -284,7 +292,8 @@ def plan(m: ir.Methodology) -> Plan:
         if not fits(0):
             raise InexactMethodology(
                 f"{m.ref}: the emissions of rule {unproven[0].id} need more than {PG_MAX_SCALE} decimal places "
-                f"or {PG_MAX_DIGITS} digits whatever the data, which PostgreSQL does not compute exactly"
+                f"or {PG_MAX_DIGITS} digits whatever the data, which PostgreSQL does not compute exactly",
+                unproven[0].span,
             )
         low, high = 0, MAX_INPUT_DIGITS  # fits(low) holds; find the largest t that fits
         while low < high:

@@ -188,7 +188,11 @@ def _compare_with_reference(ex: Executor, run_id: int, dataset: str, m: ir.Metho
         instruments = activity_rows(ex, m.instruments.activity.id, dataset)
     else:
         rows = [r for r in rows if str(r["activity_id"]) in chosen]
-    evaluation = ev.evaluate_rows(m, rows, resolver_for(ex, m), gwp_values(ex, m), currency.rate_tables(ex, m), instruments)
+    try:
+        evaluation = ev.evaluate_rows(m, rows, resolver_for(ex, m), gwp_values(ex, m), currency.rate_tables(ex, m), instruments)
+    except ev.EvaluationError as e:  # e.g. a value loaded before ccf's limits on numbers, past PostgreSQL's exact range
+        v.problems.append(f"{m.id}: the reference evaluator cannot recompute the run's rows: {e}")
+        return
     expected: dict[str, list[tuple]] = {}
     for o in evaluation.outcomes:
         if o.activity_id in chosen:

@@ -127,3 +127,22 @@ def test_cli_verify_reference_exit_codes(cli_db, db, tmp_path, capsys):
     assert exit_.value.code == 2
     assert main(["verify", "999999", "--reference"]) == 1
     assert "there is no run 999999" in capsys.readouterr().err
+
+
+def test_a_value_from_before_the_limits_is_reported_not_computed_silently(db, tmp_path):
+    """A row as an earlier ccf loaded it (1e-9999 t × 3.4e-9999 kgCO2e/t, past today's limits):
+    the run's SQL stores 0 kg (PostgreSQL rounds the product at 16,383 places) and plain verify,
+    running the same SQL, calls that identical; --reference reports the methodology."""
+    lib = library()
+    path = tmp_path / "p.csv"
+    path.write_text("activity_id,entity,period_start,period_end,process,amount,amount_unit,co2e_factor,factor_source\n"
+                    "P1,A,2024-01-01,2024-12-31,kiln,1,t,3.4,own\n", encoding="utf-8")
+    load(db, lib, "old", "process_emissions", path)
+    db.execute("UPDATE ccf.activity_process_emissions SET amount = 1e-9999, co2e_factor = 3.4e-9999 WHERE dataset = 'old'")
+    db.commit()
+    report = run(db, "old", [lib.resolve("scope1.process_emissions.user_supplied_factor@1.0.0")])
+    assert db.execute("SELECT co2e_kg FROM ccf.result WHERE run_id = %s", (report.run_id,)).fetchone() == (0,)
+    assert verify(db, report.run_id, lib).identical
+    (problem,) = verify_reference(db, report.run_id, lib).problems
+    assert problem.startswith("scope1.process_emissions.user_supplied_factor: the reference evaluator cannot recompute the run's rows: "
+                              "a value with 20002 decimal places")  # 1e-9999 × 1000 (t to kg) × 3.4e-9999 × 0.001
