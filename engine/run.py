@@ -4,18 +4,26 @@ A run commits whole or leaves nothing. Each methodology executes its fixed state
 (engine/compile.py); afterwards the counts must reconcile — every activity row of the dataset is
 a result, an exclusion or an unmatched record, and rejected rows are counted beside them — or
 the run fails and rolls back.
+
+A run reads one snapshot of the database (``one_snapshot``: REPEATABLE READ): a load or a
+factor set committed while it runs is seen by none of its statements. Its first statement reads
+the dataset's loads in that snapshot; they are recorded with the run, and every statement reads
+the activity and rejected rows of exactly those loads (``%(loads)s``), so that a verification
+can recompute the run with them after more loads were added (engine/verify.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlglot import exp
 
 from ccf.dsl import ir
@@ -24,8 +32,8 @@ from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
 from ccf.engine.factors.store import InstalledSet, installed
-from ccf.engine.load import ensure_activity_table
-from ccf.engine.sql import Executor, column, ident, param, table, text
+from ccf.engine.load import dataset_loads, ensure_activity_table
+from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
 MARKET = "market-based"
@@ -95,7 +103,7 @@ class RunReport:
     finished_at: datetime
     methodologies: tuple[MethodologyOutcome, ...]
     statements: int = field(default=0)
-    loads: tuple[int, ...] = ()  # the dataset's loads the run read (for verification)
+    loads: tuple[int, ...] = ()  # the dataset's loads the run read, exactly (for verification)
 
     def _beside(self, m: MethodologyOutcome) -> bool:
         """A market-based Scope 2 methodology reported beside location-based ones, not added."""
@@ -177,6 +185,30 @@ def _dec(d: Decimal) -> str:
 
 
 FINISHING = "(finishing the run)"  # the last progress call: statistics, summary, commit follow
+SNAPSHOT_LEVELS = ("repeatable read", "serializable")  # the isolation levels with one snapshot per transaction
+
+
+@contextmanager
+def one_snapshot(conn: psycopg.Connection) -> Iterator[Executor]:
+    """A transaction whose every statement reads one snapshot of the database, committed on
+    leaving and rolled back on an error. Its first statement sets REPEATABLE READ whatever the
+    server's default, and the snapshot is taken by the next one. Under READ COMMITTED each
+    statement would take its own, so a load committed meanwhile would reach some statements of
+    a run and not others. Inside a transaction already open it is a savepoint, and that
+    transaction must read one snapshot too (REPEATABLE READ or SERIALIZABLE)."""
+    ex = Executor(conn)
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        with conn.transaction():
+            level = exp.SetItem(kind="TRANSACTION", expressions=[exp.var("ISOLATION LEVEL REPEATABLE READ")])
+            ex.execute(exp.Set(expressions=[level]))
+            yield ex
+        return
+    (current,) = ex.one(exp.select(func("current_setting", text("transaction_isolation"))))  # type: ignore[misc]
+    if current not in SNAPSHOT_LEVELS:
+        raise RunError(f"a run reads one snapshot of the database, which a {current} transaction does not give: "
+                       "commit or roll back the open transaction first")
+    with conn.transaction():
+        yield ex
 
 
 def run(
@@ -184,18 +216,24 @@ def run(
     dataset: str,
     methodologies: Sequence[ir.Methodology],
     progress: Callable[[str], None] | None = None,
+    loads: Sequence[int] | None = None,
 ) -> RunReport:
-    """Execute methodologies over a dataset in one transaction and reconcile every row.
+    """Execute methodologies over a dataset in one transaction, reading one snapshot, and
+    reconcile every row. ``loads``: the dataset's loads to read (a verification's recorded
+    ones), each of which the snapshot must hold; by default every load it holds.
     ``progress`` is called with each methodology's ref before it runs, then with FINISHING."""
     if not methodologies:
         raise RunError("no methodology to run")
     ids = [m.id for m in methodologies]
     if len(set(ids)) != len(ids):
         raise RunError("a run takes one version of each methodology; " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})) + " given twice")
-    ex = Executor(conn)
     started = datetime.now(timezone.utc)
     outcomes = []
-    with conn.transaction():
+    with one_snapshot(conn) as ex:
+        held = dataset_loads(ex, dataset)  # the first read: it takes the snapshot
+        if loads is not None and (missing := sorted(set(loads) - set(held))):
+            raise RunError(f"dataset {dataset} holds no load {', '.join(map(str, missing))}")
+        read = tuple(held if loads is None else sorted(set(loads)))
         run_id = ex.one(
             exp.insert(
                 exp.select(param("dataset"), param("engine_version"), param("started_at")),
@@ -208,7 +246,7 @@ def run(
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, dataset, m, role))
+            outcomes.append(_run_one(ex, run_id, dataset, read, m, role))
         if progress:
             progress(FINISHING)
         # Fresh statistics of the columns that select a run's result rows, for the report that
@@ -218,14 +256,7 @@ def run(
         # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
         ex.analyze_sample(table("result"), ("run_id", "methodology_id"))
         finished = datetime.now(timezone.utc)
-        loads = tuple(
-            r[0] for r in ex.rows(
-                exp.select(column("load_id")).from_(table("activity_load"))
-                .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
-                {"dataset": dataset},
-            )
-        )
-        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, loads)
+        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, read)
         ex.execute(
             exp.update(
                 table("run"),
@@ -237,7 +268,8 @@ def run(
     return report
 
 
-def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: str | None = None) -> MethodologyOutcome:
+def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m: ir.Methodology,
+             role: str | None = None) -> MethodologyOutcome:
     fs = installed(ex, m.factor_set)
     if fs is None:
         raise RunError(
@@ -249,7 +281,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
         ensure_activity_table(ex, m.instruments.activity)
     _switch_role(ex, role)  # run role (reliability): the statements below run as ccf_runner
     compiled = compile_methodology(m)
-    params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
+    params = {"run_id": run_id, "dataset": dataset, "loads": list(loads), "factor_set_id": fs.factor_set_id}
     other_sets = {set_id: installed(ex, set_id) for set_id in sorted(set(lookup_set_params(m).values()))}
     for p, set_id in lookup_set_params(m).items():  # a set that is not installed: NULL, the lookup finds nothing
         params[p] = other_sets[set_id].factor_set_id if other_sets[set_id] is not None else None

@@ -1,9 +1,11 @@
 """Verify a past run: recompute it from its recorded inputs and compare, leaving nothing behind.
 
 The run's manifest (ccf.run, ccf.run_methodology) records each methodology version's content
-hash, the factor set's source checksum, the activity type's hash and the loads the dataset
-held. Verification checks those inputs are still the same, recomputes the run inside a
-transaction that is rolled back, and compares every result, exclusion and unmatched record.
+hash, the factor set's source checksum, the activity type's hash and the loads its snapshot
+held. Verification checks those inputs are still the same, recomputes the run over exactly the
+recorded loads (loads added since are not read) inside a transaction that is rolled back, and
+compares every result, exclusion and unmatched record. The checks and the recomputation read one
+snapshot (engine/run.py ``one_snapshot``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from sqlglot import exp
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
 from ccf.engine.factors.store import installed
-from ccf.engine.run import run
+from ccf.engine.load import dataset_loads
+from ccf.engine.run import one_snapshot, run
 from ccf.engine.sql import Executor, column, param, table
 
 # what must be identical between the original and the recomputed run, per output table
@@ -42,7 +45,16 @@ class Verification:
 
 
 def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
-    ex = Executor(conn)
+    try:
+        with one_snapshot(conn) as ex:
+            v = _verify(conn, ex, run_id, lib)
+            raise psycopg.Rollback()  # a verification leaves nothing behind
+    finally:
+        conn.rollback()
+    return v
+
+
+def _verify(conn: psycopg.Connection, ex: Executor, run_id: int, lib: Library) -> Verification:
     v = Verification(run_id)
     head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(_is_run()), {"run_id": run_id})
     if head is None:
@@ -77,39 +89,25 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
                 then = f"sha256 {sha[:12]}…" if sha else "not installed"
                 v.problems.append(f"factor set {set_id} is not what the run read ({then})")
         methodologies.append(m)
-    loads_then = sorted((summary or {}).get("loads", []))
-    loads_now = _loads(ex, dataset)
-    if loads_then != loads_now:
-        v.problems.append(f"dataset {dataset} held loads {loads_then} at the run and holds {loads_now} now")
+    loads = sorted((summary or {}).get("loads", []))
+    gone = sorted(set(loads) - set(dataset_loads(ex, dataset)))
+    if gone:
+        v.problems.append(f"dataset {dataset} no longer holds load(s) {', '.join(map(str, gone))} that the run read")
     if v.problems or not methodologies:
         return v
-    try:
-        with conn.transaction():
-            again = run(conn, dataset, methodologies)
-            for name, cols in COMPARED.items():
-                if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
-                    continue  # only market-based Scope 2 allocates instruments
-                v.checked[name] = _count(ex, name, run_id)
-                for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
-                    for row in _except(ex, name, cols, a, b):
-                        v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
-            raise psycopg.Rollback()
-    finally:
-        conn.rollback()
+    again = run(conn, dataset, methodologies, loads=loads)
+    for name, cols in COMPARED.items():
+        if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
+            continue  # only market-based Scope 2 allocates instruments
+        v.checked[name] = _count(ex, name, run_id)
+        for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
+            for row in _except(ex, name, cols, a, b):
+                v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
     return v
 
 
 def _is_run() -> exp.Expression:
     return exp.EQ(this=column("run_id"), expression=param("run_id"))
-
-
-def _loads(ex: Executor, dataset: str) -> list[int]:
-    rows = ex.rows(
-        exp.select(column("load_id")).from_(table("activity_load"))
-        .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
-        {"dataset": dataset},
-    )
-    return [r[0] for r in rows]
 
 
 def _count(ex: Executor, name: str, run_id: int) -> int:
