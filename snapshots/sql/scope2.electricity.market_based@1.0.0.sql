@@ -2,7 +2,7 @@
 -- Scope 2 purchased electricity, market-based
 -- content hash sha256:6571b0b79074947eaead5692c27f9ccffbd0d79528d58af924be96cacad4bf84
 -- activity type electricity; factor set desnz-2025; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
@@ -78,7 +78,9 @@ WITH consumption AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), instrument AS NOT MATERIALIZED (
   SELECT
@@ -153,7 +155,9 @@ WITH consumption AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), consumption_laid AS NOT MATERIALIZED (
   SELECT
@@ -777,7 +781,9 @@ WITH consumption AS (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), instrument AS (
   SELECT
@@ -852,7 +858,9 @@ WITH consumption AS (
     ) AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 )
 SELECT
@@ -942,7 +950,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_electricity
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -953,7 +963,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'electricity'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'electricity'
   ) AS rows_rejected,
   e.co2e_co2e_kg,
   e.co2_co2e_kg,

@@ -2,7 +2,7 @@
 -- Scope 3 category 6 business travel, distance-based
 -- content hash sha256:4ca911bfc19b1f0cb6e6a42d30f1a4ecd9ecb80dce3bc9f00d915bc8ffcb7adf
 -- activity type business_travel; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 
 -- [1] evaluate
 CREATE TEMPORARY TABLE ccf_eval AS
@@ -50,7 +50,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_business_travel AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_flight_ranked AS NOT MATERIALIZED (
   SELECT
@@ -564,7 +566,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_business_travel
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -575,7 +579,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'business_travel'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'business_travel'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -194,6 +194,7 @@ def test_load_and_run_leave_fresh_statistics_and_the_session_target_as_it_was(db
     """`ccf load` analyses the activity table and `ccf run` the result rows' run columns, each
     from a small sample (Executor.analyze_sample); the session's statistics target is restored."""
     db.execute("SET default_statistics_target = 77")
+    db.commit()  # the session keeps the setting; a run starts its own transaction (one snapshot)
     load(db, lib, "stats", "electricity", _elec(tmp_path, "S1,ACME,2024-01-01,2024-01-31,1000,kWh,GB,,",
                                                  "S2,ACME,2024-02-01,2024-02-29,2000,kWh,GB,,"))
     run(db, "stats", [lib.resolve("scope2.electricity.location_based@1.0.0")])
