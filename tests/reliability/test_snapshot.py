@@ -232,3 +232,22 @@ def test_verify_reports_a_recorded_load_the_dataset_no_longer_holds(db, lib, dat
     v = verify(db, report.run_id, lib)
     assert not v.identical
     assert any("no longer holds load" in p for p in v.problems), v.problems
+
+
+def test_both_versions_of_a_diff_read_the_same_loads(db, db_url, lib, dataset, tmp_path, monkeypatch):
+    """``ccf diff`` runs version A, then version B: a load committed between them reaches neither."""
+    from ccf.engine.attribution import runs_for
+
+    a, b = lib.resolve("scope2.electricity.location_based@1.0.0"), lib.resolve("scope2.electricity.location_based@1.1.0")
+    loader = Loader(db_url, lib, dataset, tmp_path)
+    hooked(monkeypatch, lambda ref, name: loader() if (ref, name) == (a.ref, "evaluate") and not loader.done else None)
+    try:
+        side_a, side_b = runs_for(db, dataset, a, b, reuse=False)
+    finally:
+        loader.close()
+    assert loader.done == 1
+    loads = dict(db.execute("SELECT run_id, summary->'loads' FROM ccf.run WHERE run_id IN (%s, %s)",
+                            (side_a.run_id, side_b.run_id)).fetchall())
+    db.commit()
+    assert loads[side_a.run_id] == loads[side_b.run_id]
+    assert len(loads[side_a.run_id]) == len(dataset_loads(Executor(db), dataset)) - 2
