@@ -189,16 +189,16 @@ SNAPSHOT_LEVELS = ("repeatable read", "serializable")  # the isolation levels wi
 
 
 @contextmanager
-def one_snapshot(conn: psycopg.Connection) -> Iterator[Executor]:
+def one_snapshot(conn: psycopg.Connection, rollback: bool = False) -> Iterator[Executor]:
     """A transaction whose every statement reads one snapshot of the database, committed on
-    leaving and rolled back on an error. Its first statement sets REPEATABLE READ whatever the
-    server's default, and the snapshot is taken by the next one. Under READ COMMITTED each
-    statement would take its own, so a load committed meanwhile would reach some statements of
-    a run and not others. Inside a transaction already open it is a savepoint, and that
-    transaction must read one snapshot too (REPEATABLE READ or SERIALIZABLE)."""
+    leaving (rolled back with ``rollback``, and on an error). Its first statement sets REPEATABLE
+    READ whatever the server's default, and the snapshot is taken by the next one. Under READ
+    COMMITTED each statement would take its own, so a load committed meanwhile would reach some
+    statements of a run and not others. Inside a transaction already open it is a savepoint, and
+    that transaction must read one snapshot too (REPEATABLE READ or SERIALIZABLE)."""
     ex = Executor(conn)
     if conn.info.transaction_status == TransactionStatus.IDLE:
-        with conn.transaction():
+        with conn.transaction(force_rollback=rollback):
             level = exp.SetItem(kind="TRANSACTION", expressions=[exp.var("ISOLATION LEVEL REPEATABLE READ")])
             ex.execute(exp.Set(expressions=[level]))
             yield ex
@@ -207,7 +207,7 @@ def one_snapshot(conn: psycopg.Connection) -> Iterator[Executor]:
     if current not in SNAPSHOT_LEVELS:
         raise RunError(f"a run reads one snapshot of the database, which a {current} transaction does not give: "
                        "commit or roll back the open transaction first")
-    with conn.transaction():
+    with conn.transaction(force_rollback=rollback):
         yield ex
 
 

@@ -45,13 +45,11 @@ class Verification:
 
 
 def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
-    try:
-        with one_snapshot(conn) as ex:
-            v = _verify(conn, ex, run_id, lib)
-            raise psycopg.Rollback()  # a verification leaves nothing behind
-    finally:
-        conn.rollback()
-    return v
+    # A verification leaves nothing behind: it ends the connection's open transaction, if any
+    # (it always rolled it back), and reads one snapshot in a transaction it rolls back.
+    conn.rollback()
+    with one_snapshot(conn, rollback=True) as ex:
+        return _verify(conn, ex, run_id, lib)
 
 
 def _verify(conn: psycopg.Connection, ex: Executor, run_id: int, lib: Library) -> Verification:

@@ -349,7 +349,8 @@ def test_after_a_run_the_session_is_the_connecting_user_again(conn, rel_gen, tmp
     load_csv(conn, dataset, rel_gen, write_rows(tmp_path / "a.csv", rel_gen, [
         {"activity_id": "A1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-01", "label": "plain"},
     ]))
-    with conn.transaction():  # a caller's own transaction around the run
+    with conn.transaction():  # a caller's own transaction around the run (one snapshot: engine/run.py)
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         run(conn, dataset, [methodology("x", rel_gen)])
         assert conn.execute("SELECT current_user = session_user").fetchone() == (True,)
     conn.rollback()
