@@ -251,3 +251,15 @@ def test_both_versions_of_a_diff_read_the_same_loads(db, db_url, lib, dataset, t
     db.commit()
     assert loads[side_a.run_id] == loads[side_b.run_id]
     assert len(loads[side_a.run_id]) == len(dataset_loads(Executor(db), dataset)) - 2
+
+
+@pytest.mark.parametrize("default", ["read committed", "serializable"])
+def test_a_run_is_repeatable_read_whatever_the_session_default(db, lib, dataset, monkeypatch, default):
+    db.execute(f"SET default_transaction_isolation = '{default}'")
+    db.commit()
+    seen: list[str] = []
+    hooked(monkeypatch, lambda ref, name: seen.append(db.execute("SHOW transaction_isolation").fetchone()[0])
+           if name == "evaluate" and not seen else None)
+    report = run(db, dataset, [lib.resolve(REFS[0])])
+    assert seen == ["repeatable read"]
+    assert_one_snapshot(db, lib, report)
