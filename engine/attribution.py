@@ -38,6 +38,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum
+from ccf.engine.load import dataset_loads
 from ccf.engine.run import run
 from ccf.engine.sql import Executor, column, ident, number, param, table, text
 
@@ -220,9 +221,9 @@ def _shown(d: Decimal | None, outcome: str) -> str:
 # --- runs --------------------------------------------------------------------------------
 
 
-def find_run(ex: Executor, dataset: str, m: ir.Methodology) -> int | None:
-    """The latest completed run of exactly this methodology content on the dataset as it is now
-    (the same loads, the same activity type), or None."""
+def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | None = None) -> int | None:
+    """The latest completed run of exactly this methodology content over ``loads`` (default: the
+    dataset's loads now) with the same activity type, or None."""
     r, rm = "r", "rm"
     q = (
         exp.select(exp.Max(this=column("run_id", r)))
@@ -242,13 +243,9 @@ def find_run(ex: Executor, dataset: str, m: ir.Methodology) -> int | None:
             )
         )
     )
-    loads = [row[0] for row in ex.rows(
-        exp.select(column("load_id")).from_(table("activity_load"))
-        .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
-        {"dataset": dataset},
-    )]
+    loads = dataset_loads(ex, dataset) if loads is None else loads
     row = ex.one(q, {"dataset": dataset, "methodology_id": m.id, "content_hash": m.content_hash,
-                     "activity_type_hash": m.activity.content_hash, "loads": json.dumps(loads)})
+                     "activity_type_hash": m.activity.content_hash, "loads": json.dumps(sorted(loads))})
     return row[0] if row else None
 
 
@@ -266,15 +263,17 @@ def _side(ex: Executor, ref: str, run_id: int, reused: bool, methodology_id: str
 
 def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, reuse: bool = True) -> tuple[SideRun, SideRun]:
     """A run of each version on the dataset: reused when one of exactly that content over the
-    same loads exists, else run now (each in its own committed transaction)."""
+    same loads exists, else run now (each in its own committed transaction). Both read the loads
+    the dataset holds at the start, even when another is committed between the two runs."""
     ex = Executor(conn)
+    loads = dataset_loads(ex, dataset)
     ids: dict[str, tuple[int, bool]] = {}
     for m in (a, b):
         if m.content_hash in ids:
             continue
-        found = find_run(ex, dataset, m) if reuse else None
+        found = find_run(ex, dataset, m, loads) if reuse else None
         conn.commit()
-        ids[m.content_hash] = (found, True) if found is not None else (run(conn, dataset, [m]).run_id, False)
+        ids[m.content_hash] = (found, True) if found is not None else (run(conn, dataset, [m], loads=loads).run_id, False)
     return (_side(ex, a.ref, *ids[a.content_hash], a.id), _side(ex, b.ref, *ids[b.content_hash], b.id))
 
 

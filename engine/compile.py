@@ -12,8 +12,9 @@ A methodology always compiles to the same six statements, whatever the row count
 5. ``reconcile`` SELECT the counts that must balance.
 6. ``cleanup``   DROP TABLE ccf_eval.
 
-Bound parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s, and %(factor_set_id__<lookup>)s for
-a lookup that reads another factor set (``lookup_set_params``).
+Bound parameters: %(run_id)s, %(dataset)s, %(loads)s (the dataset's loads the run reads, an array
+of load ids), %(factor_set_id)s, and %(factor_set_id__<lookup>)s for a lookup that reads another
+factor set (``lookup_set_params``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class CompiledMethodology:
             m.title,
             f"content hash sha256:{m.content_hash}",
             f"activity type {m.activity.id}; factor set {m.factor_set}; GWP {m.gwp}",
-            "parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s"
+            "parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s"
             + "".join(f", %({p})s ({s})" for p, s in lookup_set_params(m).items()),
             # the text below means what the methodology says under these (a literal's backslash, say)
             "assumes the session settings ccf pins on each connection:",
@@ -271,8 +272,18 @@ def factor_refs(node: ir.Node) -> Iterator[ir.FactorRef]:
 # --- statements -------------------------------------------------------------------------
 
 
+def of_run_loads(alias: str | None = None) -> exp.Expression:
+    """A row of the dataset's loads that the run reads (%(loads)s): the loads its snapshot held,
+    or those a verification recomputes with; a load committed later is never read."""
+    return exp.and_(
+        exp.EQ(this=column("dataset", alias), expression=param("dataset")),
+        exp.EQ(this=column("load_id", alias),
+               expression=exp.Any(this=exp.Paren(this=exp.Cast(this=param("loads"), to=exp.DataType.build("BIGINT[]"))))),
+    )
+
+
 def _activity_cte(m: ir.Methodology) -> exp.Select:
-    """Activity rows of the dataset, quantities brought to base units, with a conversion note."""
+    """Activity rows of the run's loads, quantities brought to base units, with a conversion note."""
     cols: list[exp.Expression] = [column(c, "a") for c in ("activity_id", "entity", "period_start", "period_end")]
     notes: list[exp.Expression] = []
     for f in m.activity.fields:
@@ -304,7 +315,7 @@ def _activity_cte(m: ir.Methodology) -> exp.Select:
     return _once(
         exp.select(*cols)
         .from_(table(activity_table_name(m.activity.id), alias="a"))
-        .where(exp.EQ(this=column("dataset", "a"), expression=param("dataset")))
+        .where(of_run_loads("a"))
     )
 
 
@@ -998,7 +1009,7 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
           for g in gases(m)]
     ).from_(exp.Table(this=ident(EVAL)))
     return exp.select(
-        exp.alias_(count(table(activity_table_name(m.activity.id)), exp.EQ(this=column("dataset"), expression=param("dataset"))), "rows_in"),
+        exp.alias_(count(table(activity_table_name(m.activity.id)), of_run_loads()), "rows_in"),
         column("rows_result", "e"),
         column("rows_excluded", "e"),
         column("rows_unmatched", "e"),
@@ -1006,10 +1017,7 @@ def _reconcile(m: ir.Methodology) -> exp.Expression:
         exp.alias_(
             count(
                 table("rejected"),
-                exp.and_(
-                    exp.EQ(this=column("dataset"), expression=param("dataset")),
-                    exp.EQ(this=column("activity_type"), expression=text(m.activity.id)),
-                ),
+                exp.and_(of_run_loads(), exp.EQ(this=column("activity_type"), expression=text(m.activity.id))),
             ),
             "rows_rejected",
         ),

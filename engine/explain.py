@@ -3,7 +3,8 @@
 The explanation is computed by the reference evaluator (dsl/evaluate.py) from the same inputs
 the run used — the activity row as loaded, the methodology version, the installed factor set,
 the GWP set and the region hierarchy — and is checked against the rows the run stored: the
-explanation's arithmetic must reproduce them exactly.
+explanation's arithmetic must reproduce them exactly. Activity rows are read from the loads the
+run recorded only: a row loaded after the run is not part of it (and would change an allocation).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine import currency
-from ccf.engine.compile import activity_table_name
+from ccf.engine.compile import activity_table_name, of_run_loads
 from ccf.engine.sql import Executor, column, param, table, text
 
 
@@ -78,10 +79,11 @@ class Explanation:
 
 def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Library) -> Explanation:
     ex = Executor(conn)
-    head = ex.one(exp.select(column("dataset")).from_(table("run")).where(_eq("run_id")), {"run_id": run_id})
+    head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(_eq("run_id")), {"run_id": run_id})
     if head is None:
         raise CcfError(f"there is no run {run_id}")
-    dataset = head[0]
+    dataset, summary = head
+    read = {"dataset": dataset, "loads": (summary or {}).get("loads", [])}  # the rows the run read (of_run_loads)
     out = Explanation(run_id, activity_id, dataset)
     recorded = ex.rows(
         exp.select(column("methodology_id"), column("version"), column("content_hash"))
@@ -92,12 +94,13 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
         m = lib.methodologies.get((mid, version))
         if m is None or m.content_hash != content_hash:
             raise CcfError(f"{mid}@{version} is not in the library as the run used it (see 'ccf verify {run_id}')")
-        row = _activity_row(ex, m, dataset, activity_id)
+        row = _activity_row(ex, m, read, activity_id)
         if row is None:
             continue
-        out.parts.append(_explain_one(ex, run_id, m, row))
+        out.parts.append(_explain_one(ex, run_id, m, row, read))
     if not out.parts:
-        raise CcfError(f"activity {activity_id!r} is not in dataset {dataset!r} for any methodology of run {run_id}")
+        raise CcfError(f"activity {activity_id!r} is not in dataset {dataset!r} for any methodology of run {run_id} "
+                       "(rows loaded after the run are not part of it)")
     return out
 
 
@@ -105,11 +108,11 @@ def _eq(col: str) -> exp.Expression:
     return exp.EQ(this=column(col), expression=param(col))
 
 
-def _activity_row(ex: Executor, m: ir.Methodology, dataset: str, activity_id: str) -> dict[str, Any] | None:
+def _activity_row(ex: Executor, m: ir.Methodology, read: dict[str, Any], activity_id: str) -> dict[str, Any] | None:
     cur = ex.execute(
         exp.select(exp.Star()).from_(table(activity_table_name(m.activity.id)))
-        .where(exp.and_(_eq("dataset"), _eq("activity_id"))),
-        {"dataset": dataset, "activity_id": activity_id},
+        .where(exp.and_(of_run_loads(), _eq("activity_id"))),
+        {**read, "activity_id": activity_id},
     )
     got = cur.fetchone()
     return None if got is None else dict(zip([d.name for d in cur.description], got))
@@ -194,9 +197,9 @@ def _leaves(node: ir.Node) -> list[ir.Node]:
     return out
 
 
-def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any]) -> MethodologyExplanation:
+def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> MethodologyExplanation:
     if m.instruments is not None:
-        return _explain_allocated(ex, run_id, m, row)
+        return _explain_allocated(ex, run_id, m, row, read)
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m)
     meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
     gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
@@ -266,25 +269,24 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     return p
 
 
-def activity_rows(ex: Executor, activity_type: str, dataset: str) -> list[dict[str, Any]]:
-    cur = ex.execute(
-        exp.select(exp.Star()).from_(table(activity_table_name(activity_type))).where(_eq("dataset")),
-        {"dataset": dataset},
-    )
+def activity_rows(ex: Executor, activity_type: str, read: dict[str, Any]) -> list[dict[str, Any]]:
+    """The activity rows a run read: ``read`` holds its dataset and loads (compile.of_run_loads)."""
+    cur = ex.execute(exp.select(exp.Star()).from_(table(activity_table_name(activity_type))).where(of_run_loads()), read)
     return [dict(zip([d.name for d in cur.description], r)) for r in cur.fetchall()]
 
 
-def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any]) -> MethodologyExplanation:
+def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any],
+                       read: dict[str, Any]) -> MethodologyExplanation:
     """A row of a methodology with instruments: its allocation (which needs every row and
-    instrument of the dataset, dsl/allocate.py), then each part's rule and value."""
+    instrument of the run's loads, dsl/allocate.py), then each part's rule and value."""
     from ccf.dsl.allocate import allocate, combine, part_row
 
     ins = m.instruments
     assert ins is not None
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m)
     tables = currency.rate_tables(ex, m)
-    rows = activity_rows(ex, m.activity.id, row["dataset"])
-    instruments = {str(i["activity_id"]): i for i in activity_rows(ex, ins.activity.id, row["dataset"])}
+    rows = activity_rows(ex, m.activity.id, read)
+    instruments = {str(i["activity_id"]): i for i in activity_rows(ex, ins.activity.id, read)}
     parts, _ = allocate(ins, m.activity, rows, list(instruments.values()))
     p = MethodologyExplanation(m.ref)
     p.lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")

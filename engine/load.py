@@ -1319,6 +1319,17 @@ def require_dataset(ex: Executor, name: str) -> Dataset:
     raise CcfError(f"no dataset {name!r}; " + (hint or f"the datasets are: {shown}"))
 
 
+def dataset_loads(ex: Executor, name: str) -> list[int]:
+    """The loads of a dataset that this transaction's snapshot holds, in order. Loads are only
+    ever added, each in one transaction with its rows, so these ids name exactly the rows read."""
+    rows = ex.rows(
+        exp.select(_icol("load_id")).from_(exp.Table(this=ident("activity_load"), db=ident("ccf")))
+        .where(exp.EQ(this=_icol("dataset"), expression=param("dataset"))).order_by(_icol("load_id")),
+        {"dataset": name},
+    )
+    return [r[0] for r in rows]
+
+
 def bind_dataset(ex: Executor, wanted: Dataset) -> Dataset:
     """Create the dataset with the period and entity set asked for, or check them against the
     ones it was created with (rows already loaded were checked against those)."""

@@ -4,6 +4,12 @@ A run commits whole or leaves nothing. Each methodology executes its fixed state
 (engine/compile.py); afterwards the counts must reconcile — every activity row of the dataset is
 a result, an exclusion or an unmatched record, and rejected rows are counted beside them — or
 the run fails and rolls back.
+
+A run reads one snapshot of the database (``one_snapshot``: REPEATABLE READ): a load or a
+factor set committed while it runs is seen by none of its statements. Its first statement reads
+the dataset's loads in that snapshot; they are recorded with the run, and every statement reads
+the activity and rejected rows of exactly those loads (``%(loads)s``), so that a verification
+can recompute the run with them after more loads were added (engine/verify.py).
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
 from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
 from ccf.engine.factors.store import InstalledSet, installed
-from ccf.engine.load import ensure_activity_table, require_dataset
-from ccf.engine.sql import Executor, column, ident, param, table, text
+from ccf.engine.load import dataset_loads, ensure_activity_table, require_dataset
+from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
 MARKET = "market-based"
@@ -98,7 +104,7 @@ class RunReport:
     finished_at: datetime
     methodologies: tuple[MethodologyOutcome, ...]
     statements: int = field(default=0)
-    loads: tuple[int, ...] = ()  # the dataset's loads the run read (for verification)
+    loads: tuple[int, ...] = ()  # the dataset's loads the run read, exactly (for verification)
 
     def _beside(self, m: MethodologyOutcome) -> bool:
         """A market-based Scope 2 methodology reported beside location-based ones, not added."""
@@ -180,6 +186,30 @@ def _dec(d: Decimal) -> str:
 
 
 FINISHING = "(finishing the run)"  # the last progress call: statistics, summary, commit follow
+SNAPSHOT_LEVELS = ("repeatable read", "serializable")  # the isolation levels with one snapshot per transaction
+
+
+@contextmanager
+def one_snapshot(conn: psycopg.Connection, rollback: bool = False) -> Iterator[Executor]:
+    """A transaction whose every statement reads one snapshot of the database, committed on
+    leaving (rolled back with ``rollback``, and on an error). Its first statement sets REPEATABLE
+    READ whatever the server's default, and the snapshot is taken by the next one. Under READ
+    COMMITTED each statement would take its own, so a load committed meanwhile would reach some
+    statements of a run and not others. Inside a transaction already open it is a savepoint, and
+    that transaction must read one snapshot too (REPEATABLE READ or SERIALIZABLE)."""
+    ex = Executor(conn)
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        with conn.transaction(force_rollback=rollback):
+            level = exp.SetItem(kind="TRANSACTION", expressions=[exp.var("ISOLATION LEVEL REPEATABLE READ")])
+            ex.execute(exp.Set(expressions=[level]))
+            yield ex
+        return
+    (current,) = ex.one(exp.select(func("current_setting", text("transaction_isolation"))))  # type: ignore[misc]
+    if current not in SNAPSHOT_LEVELS:
+        raise RunError(f"a run reads one snapshot of the database, which a {current} transaction does not give: "
+                       "commit or roll back the open transaction first")
+    with conn.transaction(force_rollback=rollback):
+        yield ex
 
 
 def run(
@@ -188,17 +218,20 @@ def run(
     methodologies: Sequence[ir.Methodology],
     progress: Callable[[str], None] | None = None,
     *,
+    loads: Sequence[int] | None = None,
     inspect: Callable[[Executor, RunReport], None] | None = None,
 ) -> RunReport:
-    """Execute methodologies over a dataset in one transaction and reconcile every row.
+    """Execute methodologies over a dataset in one transaction, reading one snapshot, and
+    reconcile every row. ``loads``: the dataset's loads to read (a verification's recorded
+    ones), each of which the snapshot must hold; by default every load it holds.
     ``progress`` is called with each methodology's ref before it runs, then with FINISHING.
 
     ``conn`` is the schema owner's connection: it creates or extends the activity tables
     (committed before the run starts). The run itself executes on its own connection, logged in
     as ccf_runner (see "run role" below), and commits there; since the run reads only what is
-    committed, a transaction open on ``conn`` is committed first, and a transaction block refused. With ``inspect`` the run is a
-    recomputation (ccf verify): ``inspect(executor, report)`` is called inside the run's
-    transaction, on the run's connection, which is then rolled back."""
+    committed, a transaction open on ``conn`` is committed first, and a transaction block refused.
+    With ``inspect`` the run is a recomputation (ccf verify): ``inspect(executor, report)`` is
+    called inside the run's transaction, on the run's connection, which is then rolled back."""
     if not methodologies:
         raise RunError("no methodology to run")
     ids = [m.id for m in methodologies]
@@ -210,7 +243,7 @@ def run(
                 ensure_activity_table(Executor(conn), m.activity)
                 if m.instruments is not None:
                     ensure_activity_table(Executor(conn), m.instruments.activity)
-        report = _run_all(rconn, dataset, methodologies, progress, role, inspect)
+        report = _run_all(rconn, dataset, methodologies, progress, role, loads, inspect)
     # Fresh statistics of the columns that select a run's result rows, for the report that
     # follows (autovacuum may not have run yet): without them the planner expects one result
     # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
@@ -224,15 +257,18 @@ def run(
 
 def _run_all(
     conn: psycopg.Connection, dataset: str, methodologies: Sequence[ir.Methodology],
-    progress: Callable[[str], None] | None, role: str | None,
+    progress: Callable[[str], None] | None, role: str | None, loads: Sequence[int] | None,
     inspect: Callable[[Executor, RunReport], None] | None,
 ) -> RunReport:
-    """The run's transaction, on the run's connection."""
-    ex = Executor(conn)
+    """The run's transaction, on the run's connection: one snapshot (rolled back with ``inspect``)."""
     started = datetime.now(timezone.utc)
     outcomes = []
-    with conn.transaction():
+    with one_snapshot(conn, rollback=inspect is not None) as ex:
         require_dataset(ex, dataset)  # before anything is written: an unknown name is an error, not a run of zero rows
+        held = dataset_loads(ex, dataset)  # in the snapshot the first read took
+        if loads is not None and (missing := sorted(set(loads) - set(held))):
+            raise RunError(f"dataset {dataset} holds no load {', '.join(map(str, missing))}")
+        read = tuple(held if loads is None else sorted(set(loads)))
         run_id = ex.one(
             exp.insert(
                 exp.select(param("dataset"), param("engine_version"), param("started_at")),
@@ -244,18 +280,11 @@ def _run_all(
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, dataset, m, role))
+            outcomes.append(_run_one(ex, run_id, dataset, read, m, role))
         if progress:
             progress(FINISHING)
         finished = datetime.now(timezone.utc)
-        loads = tuple(
-            r[0] for r in ex.rows(
-                exp.select(column("load_id")).from_(table("activity_load"))
-                .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
-                {"dataset": dataset},
-            )
-        )
-        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, loads)
+        report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, read)
         ex.execute(
             exp.update(
                 table("run"),
@@ -265,12 +294,12 @@ def _run_all(
             {"finished_at": finished, "summary": json.dumps(report.to_json()), "run_id": run_id},
         )
         if inspect is not None:
-            inspect(ex, report)
-            raise psycopg.Rollback()
+            inspect(ex, report)  # then one_snapshot rolls the recomputation back
     return report
 
 
-def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: str | None = None) -> MethodologyOutcome:
+def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m: ir.Methodology,
+             role: str | None = None) -> MethodologyOutcome:
     fs = installed(ex, m.factor_set)
     if fs is None:
         raise RunError(
@@ -280,7 +309,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
     if role is not None:
         _switch_role(ex, role)  # run role, fallback only: the statements below run as ccf_runner
     compiled = compile_methodology(m)
-    params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
+    params = {"run_id": run_id, "dataset": dataset, "loads": list(loads), "factor_set_id": fs.factor_set_id}
     other_sets = {set_id: installed(ex, set_id) for set_id in sorted(set(lookup_set_params(m).values()))}
     for p, set_id in lookup_set_params(m).items():  # a set that is not installed: NULL, the lookup finds nothing
         params[p] = other_sets[set_id].factor_set_id if other_sets[set_id] is not None else None

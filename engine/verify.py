@@ -1,15 +1,17 @@
 """Verify a past run: recompute it from its recorded inputs and compare, leaving nothing behind.
 
 The run's manifest (ccf.run, ccf.run_methodology) records each methodology version's content
-hash, the factor set's source checksum, the activity type's hash and the loads the dataset
-held. Verification checks those inputs are still the same, then recomputes in one of two ways:
+hash, the factor set's source checksum, the activity type's hash and the loads its snapshot
+held. Verification checks those inputs are still the same (in one snapshot), then recomputes in
+one of two ways:
 
-- ``verify``: the run's SQL again, inside a transaction that is rolled back, comparing every
-  result, exclusion and unmatched record. It finds changed inputs and stored rows changed since,
-  but not what the SQL itself gets wrong, since it runs the same SQL on the same server.
-- ``verify_reference`` (``ccf verify --reference``): every activity row (or a stated sample of
-  them) through the reference evaluator (dsl/evaluate.py, Python, written from the semantics and
-  not from the SQL) and compared with what the run stored for it, row by row.
+- ``verify``: the run's SQL again, over exactly the recorded loads (loads added since are not
+  read), in one snapshot inside a transaction that is rolled back, comparing every result,
+  exclusion and unmatched record. It finds changed inputs and stored rows changed since, but not
+  what the SQL itself gets wrong, since it runs the same SQL on the same server.
+- ``verify_reference`` (``ccf verify --reference``): every activity row of the recorded loads (or
+  a stated sample of them) through the reference evaluator (dsl/evaluate.py, Python, written from
+  the semantics and not from the SQL) and compared with what the run stored for it, row by row.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from ccf.dsl.numeric import plain
 from ccf.engine import currency
 from ccf.engine.explain import activity_rows, gwp_values, resolver_for
 from ccf.engine.factors.store import installed
-from ccf.engine.run import run
+from ccf.engine.load import dataset_loads
+from ccf.engine.run import one_snapshot, run
 from ccf.engine.sql import Executor, column, param, table
 
 # what must be identical between the original and the recomputed run, per output table
@@ -59,12 +62,14 @@ class Verification:
 
 
 def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
-    ex = Executor(conn)
+    # A verification leaves nothing behind: it ends the connection's open transaction, if any
+    # (it always rolled it back), and reads the recorded inputs in one snapshot it rolls back.
+    conn.rollback()
     v = Verification(run_id)
-    dataset, methodologies = _recorded_inputs(ex, run_id, lib, v)
+    with one_snapshot(conn, rollback=True) as ex:
+        dataset, methodologies, loads = _recorded_inputs(ex, run_id, lib, v)
     if v.problems or not methodologies:
         return v
-    conn.rollback()  # the checks above only read; the recomputation reads what is committed
 
     def compare(rex: Executor, again) -> None:
         """On the recomputation's connection, inside its transaction (its rows are visible only there)."""
@@ -76,12 +81,13 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
                 for row in _except(rex, name, cols, a, b):
                     v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
 
-    run(conn, dataset, methodologies, inspect=compare)  # rolled back: nothing is left behind
+    run(conn, dataset, methodologies, loads=loads, inspect=compare)  # rolled back: nothing is left behind
     return v
 
 
-def _recorded_inputs(ex: Executor, run_id: int, lib: Library, v: Verification) -> tuple[str, list[ir.Methodology]]:
-    """The run's dataset and methodologies; what is no longer as the run read it goes to ``v.problems``."""
+def _recorded_inputs(ex: Executor, run_id: int, lib: Library, v: Verification) -> tuple[str, list[ir.Methodology], list[int]]:
+    """The run's dataset, methodologies and loads; what is no longer as the run read it goes to
+    ``v.problems`` (loads added since are not: the run did not read them, nor does its verification)."""
     head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(_is_run()), {"run_id": run_id})
     if head is None:
         raise CcfError(f"there is no run {run_id}")
@@ -115,11 +121,11 @@ def _recorded_inputs(ex: Executor, run_id: int, lib: Library, v: Verification) -
                 then = f"sha256 {sha[:12]}…" if sha else "not installed"
                 v.problems.append(f"factor set {set_id} is not what the run read ({then})")
         methodologies.append(m)
-    loads_then = sorted((summary or {}).get("loads", []))
-    loads_now = _loads(ex, dataset)
-    if loads_then != loads_now:
-        v.problems.append(f"dataset {dataset} held loads {loads_then} at the run and holds {loads_now} now")
-    return dataset, methodologies
+    loads = sorted((summary or {}).get("loads", []))
+    gone = sorted(set(loads) - set(dataset_loads(ex, dataset)))
+    if gone:
+        v.problems.append(f"dataset {dataset} no longer holds load(s) {', '.join(map(str, gone))} that the run read")
+    return dataset, methodologies, loads
 
 
 # --- the reference evaluator ------------------------------------------------------------
@@ -166,26 +172,25 @@ def verify_reference(conn: psycopg.Connection, run_id: int, lib: Library, sample
     """The run's inputs as recorded, then each sampled activity row of each methodology
     recomputed by the reference evaluator and compared with every row the run stored for it
     (its results gas by gas, its exclusion, or its unmatched reason). Nothing is written."""
-    ex = Executor(conn)
+    conn.rollback()
     v = Verification(run_id, sample=str(sample))
-    dataset, methodologies = _recorded_inputs(ex, run_id, lib, v)
-    if v.problems:
-        return v
-    try:
-        for m in methodologies:
-            _compare_with_reference(ex, run_id, dataset, m, sample, v)
-    finally:
-        conn.rollback()
+    with one_snapshot(conn, rollback=True) as ex:
+        dataset, methodologies, loads = _recorded_inputs(ex, run_id, lib, v)
+        if not v.problems:
+            read = {"dataset": dataset, "loads": loads}  # the rows the run read (compile.of_run_loads)
+            for m in methodologies:
+                _compare_with_reference(ex, run_id, read, m, sample, v)
     return v
 
 
-def _compare_with_reference(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, sample: Sample, v: Verification) -> None:
-    rows = activity_rows(ex, m.activity.id, dataset)
+def _compare_with_reference(ex: Executor, run_id: int, read: dict[str, Any], m: ir.Methodology, sample: Sample,
+                            v: Verification) -> None:
+    rows = activity_rows(ex, m.activity.id, read)
     every_id = [str(r["activity_id"]) for r in rows]
     chosen = set(sample.pick(run_id, every_id))
     instruments: list[dict[str, Any]] = []
     if m.instruments is not None:  # allocation pools every row of the dataset: all are evaluated
-        instruments = activity_rows(ex, m.instruments.activity.id, dataset)
+        instruments = activity_rows(ex, m.instruments.activity.id, read)
     else:
         rows = [r for r in rows if str(r["activity_id"]) in chosen]
     try:
@@ -268,15 +273,6 @@ def _shown(row: tuple) -> str:
 
 def _is_run() -> exp.Expression:
     return exp.EQ(this=column("run_id"), expression=param("run_id"))
-
-
-def _loads(ex: Executor, dataset: str) -> list[int]:
-    rows = ex.rows(
-        exp.select(column("load_id")).from_(table("activity_load"))
-        .where(exp.EQ(this=column("dataset"), expression=param("dataset"))).order_by(column("load_id")),
-        {"dataset": dataset},
-    )
-    return [r[0] for r in rows]
 
 
 def _count(ex: Executor, name: str, run_id: int) -> int:

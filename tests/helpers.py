@@ -27,26 +27,24 @@ def load(conn: psycopg.Connection, lib: Library, dataset: str, activity_type: st
 
 def results(conn: psycopg.Connection, run_id: int) -> list[dict]:
     """Every result row of a run with its provenance, ordered."""
-    ex = Executor(conn)
-    cur = ex.execute(
-        exp.select(exp.Star())
-        .from_(table("result_provenance"))
-        .where(exp.EQ(this=column("run_id"), expression=param("run_id")))
-        .order_by(column("methodology_id"), column("activity_id"), column("gas")),
-        {"run_id": run_id},
-    )
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return _read(conn, exp.select(exp.Star())
+                 .from_(table("result_provenance"))
+                 .where(exp.EQ(this=column("run_id"), expression=param("run_id")))
+                 .order_by(column("methodology_id"), column("activity_id"), column("gas")), run_id)
 
 
 def rows_of(conn: psycopg.Connection, name: str, run_id: int) -> list[dict]:
-    ex = Executor(conn)
-    cur = ex.execute(
-        exp.select(exp.Star()).from_(table(name)).where(exp.EQ(this=column("run_id"), expression=param("run_id"))).order_by(column("activity_id")),
-        {"run_id": run_id},
-    )
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return _read(conn, exp.select(exp.Star()).from_(table(name))
+                 .where(exp.EQ(this=column("run_id"), expression=param("run_id"))).order_by(column("activity_id")), run_id)
+
+
+def _read(conn: psycopg.Connection, query: exp.Expression, run_id: int) -> list[dict]:
+    """Rows as dicts, read in a transaction of their own when none is open, so that a run can
+    follow (a run starts its own transaction, which reads one snapshot: engine/run.py)."""
+    with conn.transaction():
+        cur = Executor(conn).execute(query, {"run_id": run_id})
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def total(rows: list[dict]) -> Decimal:

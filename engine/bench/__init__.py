@@ -50,6 +50,7 @@ from ccf.engine.bench.dataset import SCENARIOS, Scenario, generate
 from ccf.engine.bench.targets import judge
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
+from ccf.engine.load import dataset_loads
 from ccf.engine.sql import Executor, column, ident, param, parse, render, table, text
 
 DEFAULT_SAMPLE = 2000
@@ -477,9 +478,10 @@ def _time_matching(conn: psycopg.Connection, ex: Executor, m: ir.Methodology, c:
     if query is None:
         return None
     factor_set_id, _, _ = _factor_set(ex, m.factor_set)
+    params = {"dataset": dataset, "loads": dataset_loads(ex, dataset), "factor_set_id": factor_set_id, "run_id": 0}
     conn.commit()
     t = time.perf_counter()
-    ex.one(query, {"dataset": dataset, "factor_set_id": factor_set_id, "run_id": 0})
+    ex.one(query, params)
     elapsed = time.perf_counter() - t
     conn.rollback()
     return elapsed
@@ -589,7 +591,7 @@ def explain_plans(conn: psycopg.Connection, ex: Executor, dataset: str, methodol
     for m, c in zip(methodologies, compiled):
         ensure_activity_table(ex, m.activity)
         factor_set_id, _, _ = _factor_set(ex, m.factor_set)
-        params = {"run_id": run_id, "dataset": dataset, "factor_set_id": factor_set_id}
+        params = {"run_id": run_id, "dataset": dataset, "loads": dataset_loads(ex, dataset), "factor_set_id": factor_set_id}
         out.extend([f"## {m.ref}", ""])
         query = matching_query(c)
         if query is not None:

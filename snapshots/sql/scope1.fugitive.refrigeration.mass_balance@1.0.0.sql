@@ -2,7 +2,7 @@
 -- Scope 1 fugitive emissions from refrigeration and air conditioning, mass balance
 -- content hash sha256:0403d68c4bd2648e46465267296511458dc32cea33f087f0540eb594c6f71737
 -- activity type refrigerant_mass_balance; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -344,7 +344,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_refrigerant_mass_balance AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
   SELECT
@@ -746,7 +748,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_refrigerant_mass_balance
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -757,7 +761,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'refrigerant_mass_balance'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'refrigerant_mass_balance'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

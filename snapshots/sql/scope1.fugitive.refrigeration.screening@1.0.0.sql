@@ -2,7 +2,7 @@
 -- Scope 1 fugitive emissions from refrigeration and air conditioning, screening method
 -- content hash sha256:72f0162b9c9f24e8357139a1fcf620520f7c365761506ccefe12bcffbc7f95cf
 -- activity type refrigeration_equipment; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -61,7 +61,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_refrigeration_equipment AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
   SELECT
@@ -582,7 +584,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_refrigeration_equipment
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -593,7 +597,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'refrigeration_equipment'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'refrigeration_equipment'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 1 stationary combustion of bioenergy, with biogenic CO2 outside the scopes
 -- content hash sha256:facb706af76bc6a6875164c3e41c7f2952149247028b2b2b7794fec49e418501
 -- activity type bioenergy_fuel; factor set desnz-2025; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -148,7 +148,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_bioenergy_fuel AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
@@ -759,7 +761,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_bioenergy_fuel
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -770,7 +774,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'bioenergy_fuel'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'bioenergy_fuel'
   ) AS rows_rejected,
   e.co2e_co2e_kg,
   e.co2_biogenic_co2e_kg

@@ -2,7 +2,7 @@
 -- Scope 1 stationary combustion, fuel-based, per gas
 -- content hash sha256:c4f32d512a594563d6b0dbc90aff363ee220ff0a5c51f2ec28116f0b3fec4c2f
 -- activity type stationary_fuel; factor set desnz-2025; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -148,7 +148,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_stationary_fuel AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
@@ -865,7 +867,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_stationary_fuel
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -876,7 +880,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'stationary_fuel'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'stationary_fuel'
   ) AS rows_rejected,
   e.co2_co2e_kg,
   e.ch4_co2e_kg,

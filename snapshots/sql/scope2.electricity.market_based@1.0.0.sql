@@ -2,7 +2,7 @@
 -- Scope 2 purchased electricity, market-based
 -- content hash sha256:6571b0b79074947eaead5692c27f9ccffbd0d79528d58af924be96cacad4bf84
 -- activity type electricity; factor set desnz-2025; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -80,7 +80,9 @@ WITH consumption AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), instrument AS NOT MATERIALIZED (
   SELECT
@@ -155,7 +157,9 @@ WITH consumption AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), consumption_laid AS NOT MATERIALIZED (
   SELECT
@@ -779,7 +783,9 @@ WITH consumption AS (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), instrument AS (
   SELECT
@@ -854,7 +860,9 @@ WITH consumption AS (
     ) AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 )
 SELECT
@@ -944,7 +952,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_electricity
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -955,7 +965,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'electricity'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'electricity'
   ) AS rows_rejected,
   e.co2e_co2e_kg,
   e.co2_co2e_kg,

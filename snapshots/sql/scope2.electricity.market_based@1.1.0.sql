@@ -2,7 +2,7 @@
 -- Scope 2 purchased electricity, market-based
 -- content hash sha256:faf9f5c0d5ef732edb5a5ada1c18c018d6a2c7c2fb89f57b4969da5faf18e5ab
 -- activity type electricity; factor set desnz-2025; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s, %(factor_set_id__residual_mix)s (org-residual-mix)
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s, %(factor_set_id__residual_mix)s (org-residual-mix)
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -80,7 +80,9 @@ WITH consumption AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), instrument AS NOT MATERIALIZED (
   SELECT
@@ -155,7 +157,9 @@ WITH consumption AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), consumption_laid AS NOT MATERIALIZED (
   SELECT
@@ -922,7 +926,9 @@ WITH consumption AS (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), instrument AS (
   SELECT
@@ -997,7 +1003,9 @@ WITH consumption AS (
     ) AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 )
 SELECT
@@ -1087,7 +1095,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_electricity
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -1098,7 +1108,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'electricity'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'electricity'
   ) AS rows_rejected,
   e.co2e_co2e_kg,
   e.co2_co2e_kg,

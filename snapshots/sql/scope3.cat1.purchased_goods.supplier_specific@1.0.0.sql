@@ -2,7 +2,7 @@
 -- Scope 3 category 1 purchased goods and services, supplier-specific method
 -- content hash sha256:0a04482ec6e79a65f84713df1526406962ee8ff2ecbdc8e9eaaa634d7b6853bf
 -- activity type supplier_product_footprints; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -62,7 +62,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_supplier_product_footprints AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), joined AS NOT MATERIALIZED (
   SELECT
@@ -265,7 +267,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_supplier_product_footprints
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -276,7 +280,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'supplier_product_footprints'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'supplier_product_footprints'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

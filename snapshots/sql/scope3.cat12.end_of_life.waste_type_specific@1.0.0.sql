@@ -2,7 +2,7 @@
 -- Scope 3 category 12 end-of-life treatment of sold products, waste-type-specific method
 -- content hash sha256:eb70fc495673582a32fbd9bd35d337075772e2935b0ae8eeba1d83506b078e8a
 -- activity type end_of_life; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -59,7 +59,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_end_of_life AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_disposal_ranked AS NOT MATERIALIZED (
   SELECT
@@ -289,7 +291,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_end_of_life
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -300,7 +304,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'end_of_life'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'end_of_life'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 13 downstream leased assets, asset-specific (energy use of each asset)
 -- content hash sha256:6ca10dfd2539e6ab8d6b3d61f5c4509fd9e2b77f50f57e5064b5177bfaf12c82
 -- activity type leased_asset_energy; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -152,7 +152,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_leased_asset_energy AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_grid_keys AS NOT MATERIALIZED (
   SELECT DISTINCT
@@ -743,7 +745,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_leased_asset_energy
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -754,7 +758,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'leased_asset_energy'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'leased_asset_energy'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

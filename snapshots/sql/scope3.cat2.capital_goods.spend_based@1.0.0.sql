@@ -2,7 +2,7 @@
 -- Scope 3 category 2 capital goods, spend-based method (USEEIO)
 -- content hash sha256:75bbf7c774682b94dcb3e9fde21e1c59e55ab300dbf0c596595e5397f6546967
 -- activity type purchased_spend; factor set useeio-1.3; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -22,7 +22,9 @@ WITH activity AS NOT MATERIALIZED (
     NULL AS unit_conversion
   FROM ccf.activity_purchased_spend AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_industry_ranked AS NOT MATERIALIZED (
   SELECT
@@ -248,7 +250,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_purchased_spend
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -259,7 +263,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'purchased_spend'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'purchased_spend'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 3 fuel- and energy-related activities, purchased electricity
 -- content hash sha256:b2d756e510c76e0123b4dc936e46d720239b5b4b4583f5b7bf6b03e8fab9eec4
 -- activity type electricity; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -80,7 +80,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_electricity AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), lookup_keys AS MATERIALIZED (
   SELECT DISTINCT
@@ -578,7 +580,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_electricity
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -589,7 +593,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'electricity'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'electricity'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 3 fuel- and energy-related activities, purchased heat and steam
 -- content hash sha256:6791883fcc2e5e06a44d25f67ae6f4bdbf8399086ffbf91ef0043543f56afb3a
 -- activity type purchased_heat; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -78,7 +78,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_purchased_heat AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), lookup_keys AS MATERIALIZED (
   SELECT DISTINCT
@@ -617,7 +619,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_purchased_heat
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -628,7 +632,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'purchased_heat'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'purchased_heat'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 3 fuel- and energy-related activities, fuel used in own vehicles
 -- content hash sha256:030a0ec13ce56ddeaf3d9d5f917d2f30883cf9575527f14d627c65fd2f98a59f
 -- activity type mobile_fuel; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -149,7 +149,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_mobile_fuel AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_wtt_per_litre_ranked AS NOT MATERIALIZED (
   SELECT
@@ -535,7 +537,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_mobile_fuel
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -546,7 +550,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'mobile_fuel'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'mobile_fuel'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 3 fuel- and energy-related activities, fuels burned in stationary equipment
 -- content hash sha256:57d2b1b141318bb838ff75abd416e8ff4d3686c074229e2bcc14b712755112d7
 -- activity type stationary_fuel; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -148,7 +148,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_stationary_fuel AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_wtt_per_kwh_ranked AS NOT MATERIALIZED (
   SELECT
@@ -605,7 +607,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_stationary_fuel
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -616,7 +620,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'stationary_fuel'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'stationary_fuel'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 4 upstream transportation and distribution, spend-based (USEEIO), spend in any currency
 -- content hash sha256:e0f68fd52bc02bf85c2b485867f8f5835f3d645d47aca2cf5b00d58182a456eb
 -- activity type purchased_spend_any_currency; factor set useeio-1.3; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -24,7 +24,9 @@ WITH activity AS NOT MATERIALIZED (
     NULL AS unit_conversion
   FROM ccf.activity_purchased_spend_any_currency AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_industry_ranked AS NOT MATERIALIZED (
   SELECT
@@ -370,7 +372,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_purchased_spend_any_currency
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -381,7 +385,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'purchased_spend_any_currency'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'purchased_spend_any_currency'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -2,7 +2,7 @@
 -- Scope 3 category 7 employee commuting, distance-based
 -- content hash sha256:664f074798d0d893d61f5f8251b9f6b313c8499b97322dad3dfb58a86f2617aa
 -- activity type commuting; factor set desnz-2024; GWP AR5
--- parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
 
@@ -107,7 +107,9 @@ WITH activity AS NOT MATERIALIZED (
     ) AS unit_conversion
   FROM ccf.activity_commuting AS a
   WHERE
-    a.dataset = %(dataset)s
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
   OFFSET 0
 ), factor_car_ranked AS NOT MATERIALIZED (
   SELECT
@@ -659,7 +661,9 @@ SELECT
       COUNT(*)
     FROM ccf.activity_commuting
     WHERE
-      dataset = %(dataset)s
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
   ) AS rows_in,
   e.rows_result,
   e.rows_excluded,
@@ -670,7 +674,12 @@ SELECT
       COUNT(*)
     FROM ccf.rejected
     WHERE
-      dataset = %(dataset)s AND activity_type = 'commuting'
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'commuting'
   ) AS rows_rejected,
   e.co2e_co2e_kg
 FROM (

@@ -53,7 +53,7 @@ from ccf.dsl.units import is_terminating
 from ccf.engine.api import factor_signatures
 from ccf.engine.database import connect
 from ccf.engine.factors.store import install_edition
-from ccf.engine.load import load_csv
+from ccf.engine.load import dataset_loads, load_csv
 from ccf.engine.run import run
 
 HERE = Path(__file__).resolve().parent
@@ -597,7 +597,7 @@ def test_parallel_plan_is_actually_used(conn, subjects, folder):
     try:
         _set(conn, PARALLEL_ON)
         plan = conn.execute(
-            "EXPLAIN " + render(select), {"run_id": 0, "dataset": "none", "factor_set_id": fs.factor_set_id}
+            "EXPLAIN " + render(select), {"run_id": 0, "dataset": "none", "loads": [], "factor_set_id": fs.factor_set_id}
         ).fetchall()
     finally:
         _reset(conn)
@@ -844,7 +844,7 @@ def test_lookups_are_resolved_once_whatever_the_statistics(db, subjects, folder)
     db.execute("SET LOCAL statement_timeout = '120s'")
     plan = db.execute(
         "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) " + render(compile_methodology(m).evaluate.expression),
-        {"run_id": 0, "dataset": big, "factor_set_id": fs.factor_set_id},
+        {"run_id": 0, "dataset": big, "loads": dataset_loads(Executor(db), big), "factor_set_id": fs.factor_set_id},
     ).fetchall()
     db.rollback()
     loops = [int(line.split("loops=")[1].rstrip(")")) for (line,) in plan if "_ranked" in line and "loops=" in line]
