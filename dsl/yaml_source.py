@@ -393,6 +393,9 @@ def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
         message = "this line is not indented like the lines above it"
         suggestion = "keys of one mapping, and the '-' items of one list, must start in the same column"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if line > max(source.line_count, 1):  # the end of the input, after its final line break: shown at its last line's end
+        line = max(source.line_count, 1)
+        col = len(source.line(line)) + 1
     return Diagnostic("E101", message, Span(source.path, line, col, line, col + 1), suggestion=suggestion)
 
 

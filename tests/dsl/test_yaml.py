@@ -173,3 +173,15 @@ def test_invalid_utf8(tmp_path: Path) -> None:
     with pytest.raises(DiagnosticError) as info:
         load_yaml(SourceFile.read(p))
     assert info.value.diagnostics[0].code == "E100"
+
+
+@pytest.mark.parametrize("text", ["a: {\n", "a:\n  b: {\n", "a: [\n\n"])
+def test_an_error_at_the_end_of_the_file_points_inside_it(text: str) -> None:
+    """PyYAML marks '<stream end>' after the final line break, a line the file does not have (found
+    by tests/reliability/test_fuzz_frontend.py): the caret goes to the end of the last line."""
+    src = SourceFile("f.yaml", text)
+    with pytest.raises(DiagnosticError) as err:
+        load_yaml(src)
+    span = err.value.diagnostics[0].span
+    assert 1 <= span.line <= src.line_count
+    assert span.column <= len(src.line(span.line)) + 1
