@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ccf.dsl.numeric import exact_sum
-from ccf.engine.inventory.rounding import grouped, round_half_away
+from ccf.engine.inventory.rounding import grouped, plain, round_half_away
 from ccf.engine.run import RunReport
 
 DISPLAY_PLACES = Decimal("0.001")
@@ -40,7 +40,7 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
                 console.print(f"Scope 2 ({basis}): {display_kg(kg)} kg CO2e")
             continue
         console.print(f"Scope {scope}: {display_kg(total)} kg CO2e")
-    console.print(f"Total: {display_kg(report.co2e_kg)} kg CO2e  (unrounded: {report.co2e_kg.normalize():f})"
+    console.print(f"Total: {display_kg(report.co2e_kg)} kg CO2e  (unrounded: {plain(report.co2e_kg)})"
                   + ("  — Scope 2 location-based; the market-based figure is shown beside it" if bases else ""))
     if report.outside_scopes_kg:
         console.print(f"Outside the scopes (biogenic CO2, not in any total): {display_kg(report.outside_scopes_kg)} kg CO2e")
@@ -49,9 +49,9 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
             console.print(f"{m.methodology_id} by tier: " + ", ".join(f"{r} {display_kg(v)}" for r, v in m.by_rule) + " kg CO2e")
         if m.instruments is not None and m.instruments.unallocated:
             i = m.instruments
-            reasons = ", ".join(f"{r.replace('_', ' ')} {v.normalize():f}" for r, v in i.unallocated_by_reason)
-            console.print(f"{m.methodology_id}: {i.allocated.normalize():f} of {i.quantity.normalize():f} {i.unit} of "
-                          f"contractual instruments allocated; unallocated {i.unallocated.normalize():f} {i.unit} ({reasons})")
+            reasons = ", ".join(f"{r.replace('_', ' ')} {plain(v)}" for r, v in i.unallocated_by_reason)
+            console.print(f"{m.methodology_id}: {plain(i.allocated)} of {plain(i.quantity)} {i.unit} of "
+                          f"contractual instruments allocated; unallocated {plain(i.unallocated)} {i.unit} ({reasons})")
     balanced = all(m.reconciliation.balanced for m in report.methodologies)
     console.print(
         "Reconciliation: every activity row is a result, an exclusion or an unmatched record"

@@ -24,7 +24,7 @@ from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
 from ccf.engine.factors.store import InstalledSet, installed
-from ccf.engine.load import ensure_activity_table
+from ccf.engine.load import prepare_activity_tables
 from ccf.engine.sql import Executor, column, ident, param, table, text
 
 
@@ -192,6 +192,9 @@ def run(
     ids = [m.id for m in methodologies]
     if len(set(ids)) != len(ids):
         raise RunError("a run takes one version of each methodology; " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})) + " given twice")
+    # the tables the run reads exist before its transaction starts, created under the load lock
+    prepare_activity_tables(conn, [at for m in methodologies for at in (m.activity, *(
+        [m.instruments.activity] if m.instruments is not None else []))])
     ex = Executor(conn)
     started = datetime.now(timezone.utc)
     outcomes = []
@@ -244,9 +247,6 @@ def _run_one(ex: Executor, run_id: int, dataset: str, m: ir.Methodology, role: s
             f"{m.ref} uses factor set {m.factor_set}, which is not installed in this database "
             "(shipped sets are installed automatically; see 'ccf factors list')"
         )
-    ensure_activity_table(ex, m.activity)
-    if m.instruments is not None:
-        ensure_activity_table(ex, m.instruments.activity)
     _switch_role(ex, role)  # run role (reliability): the statements below run as ccf_runner
     compiled = compile_methodology(m)
     params = {"run_id": run_id, "dataset": dataset, "factor_set_id": fs.factor_set_id}
@@ -356,8 +356,9 @@ def _instrument_totals(ex: Executor, params: dict, m: ir.Methodology) -> Instrum
 # --- run role (reliability, docs/reliability.md#the-run-role) -------------------------------
 # A methodology's compiled statements run as ccf_runner (engine/migrations/0002_run_role.sql),
 # which may read and append but not change the schema or existing results. The role switch is
-# SET LOCAL: it ends with the transaction, and is undone explicitly before DDL (activity
-# tables) and when a methodology is done, in case the caller's transaction outlives the run.
+# SET LOCAL: it ends with the transaction, and is undone explicitly when a methodology is
+# done, in case the caller's transaction outlives the run. (The run's activity tables are created
+# before its transaction: prepare_activity_tables.)
 
 RUN_ROLE = "ccf_runner"
 log = logging.getLogger("ccf.run")

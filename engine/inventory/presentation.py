@@ -238,8 +238,9 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
 
 
 def _exact(d: Decimal) -> str:
-    """An exact amount as plain decimal text, without trailing zeros."""
-    return "0" if d == 0 else format(d.normalize(), "f")
+    """An exact amount as plain decimal text, without trailing zeros (not ``normalize()``, which
+    rounds to the context's 28 digits)."""
+    return plain(d)
 
 
 def to_json(doc: dict) -> str:
