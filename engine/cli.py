@@ -114,10 +114,9 @@ def _progress_bar(args: argparse.Namespace):
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from ccf.engine import api
-
     import psycopg
 
+    from ccf.engine import api
     from ccf.engine.database import failure
 
     lib = api.require_clean(api.library())
