@@ -9,7 +9,7 @@ code, the message, and that no Python traceback (nor a password) reaches the out
 - the output of a committed run cannot be written (a full disk);
 - ``ccf load`` of /dev/zero, a FIFO, a folder;
 - the first ``ccf run`` and ``ccf load`` on a fresh database started at the same moment;
-- the embedded server killed while a run executes.
+- the server ending a load's connection, and the embedded server killed while a run executes.
 """
 
 from __future__ import annotations
@@ -195,6 +195,38 @@ def test_first_run_and_load_on_a_fresh_database_both_succeed(pg_admin_url, tmp_p
         finally:
             with psycopg.connect(pg_admin_url, autocommit=True) as admin:
                 admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# --- a connection ended by the server while a load executes --------------------------------
+
+
+def test_a_load_whose_connection_the_server_ends_is_a_message_that_nothing_was_loaded(db_url, tmp_path):
+    """pg_terminate_backend while the file is staged: what a fast shutdown of the server does."""
+    csv = electricity_csv(tmp_path / "el.csv", [(f"E{i}", str(i)) for i in range(300_000)])
+    app = f"ccf_load_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k != "CCF_DATABASE_URL"}
+    env["CCF_DATABASE_URL"] = make_conninfo(db_url, application_name=app)
+    proc = subprocess.Popen([sys.executable, "-m", "ccf.engine.cli", "load", "--dataset", "cut", "--type", "electricity",
+                             str(csv)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            while time.monotonic() < deadline and proc.poll() is None:
+                pid = admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND state = 'active' "
+                                    "AND query LIKE '%%ccf_load_%%'", (app,)).fetchone()
+                if pid:
+                    admin.execute("SELECT pg_terminate_backend(%s)", pid)
+                    break
+                time.sleep(0.01)
+            else:
+                raise AssertionError(f"the load never reached its staging table (exit code {proc.poll()})")
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert_message(subprocess.CompletedProcess(proc.args, proc.returncode, out, err), 1,
+                   f"PostgreSQL failed during the load of {csv}", "none of its rows were loaded")
+    with psycopg.connect(db_url) as c:
+        assert c.execute("SELECT count(*) FROM ccf.activity_load WHERE dataset = 'cut'").fetchone() == (0,)
 
 
 # --- the server killed while a run executes -------------------------------------------------
