@@ -19,7 +19,7 @@ from ccf.engine.database import connect
 from ccf.engine.factors.catalog import shipped_editions
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import LoadReport, RejectLimit, ReportingPeriod, load_csv
-from ccf.engine.migrate import migrate
+from ccf.engine.migrate import migrate, setup_lock
 from ccf.engine.run import RunReport, run
 
 
@@ -70,11 +70,17 @@ def compile_ref(ref: str, lib: Library | None = None) -> CompiledMethodology:
 
 
 def open_database(url: str | None = None) -> psycopg.Connection:
-    """A connection to a migrated database with the shipped factor sets installed."""
+    """A connection to a migrated database with the shipped factor sets installed (one process
+    at a time sets a database up: migrate.setup_lock)."""
     conn = connect(url)
-    migrate(conn)
-    install_shipped(conn)
-    conn.commit()
+    try:
+        with setup_lock(conn):
+            migrate(conn)
+            install_shipped(conn)
+            conn.commit()
+    except BaseException:
+        conn.close()  # also releases the setup lock
+        raise
     return conn
 
 

@@ -114,7 +114,10 @@ def _progress_bar(args: argparse.Namespace):
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    import psycopg
+
     from ccf.engine import api
+    from ccf.engine.database import failure
 
     lib = api.require_clean(api.library())
     bound = {"period": args.period, "entity_set": args.entities, "max_rejects": args.max_rejects}
@@ -122,12 +125,16 @@ def cmd_load(args: argparse.Namespace) -> int:
         reports = []
         for f in args.files:
             bar = _progress_bar(args)
-            if bar is None:
-                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, **bound)
-                continue
-            with bar:
-                task = bar.add_task(f"loading {Path(f).name}", total=None)
-                reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, lambda n: bar.update(task, completed=n), **bound)
+            try:
+                if bar is None:
+                    reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, **bound)
+                    continue
+                with bar:
+                    task = bar.add_task(f"loading {Path(f).name}", total=None)
+                    reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, lambda n: bar.update(task, completed=n), **bound)
+            except psycopg.OperationalError as exc:
+                done = f" ({len(reports)} earlier file(s) were loaded and stay loaded)" if reports else ""
+                raise failure(exc, f"the load of {f}", f"The load of that file was rolled back: none of its rows were loaded{done}.") from None
     if args.json:
         _out(json.dumps([_load_json(r) for r in reports], indent=2))
         return 0
@@ -149,30 +156,47 @@ def _load_json(r) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import psycopg
+
     from ccf.engine import api
+    from ccf.engine.database import failure
     from ccf.engine.run import run
 
     lib = api.require_clean(api.library())
     methodologies = api.resolve(lib, args.methodologies) if args.methodologies else lib.latest_published()
     with api.open_database() as conn:
         bar = _progress_bar(args)
-        if bar is None:
-            report = run(conn, args.dataset, methodologies)
-        else:
-            with bar:
-                task = bar.add_task("running", total=len(methodologies))
-                report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref))
+        try:
+            if bar is None:
+                report = run(conn, args.dataset, methodologies)
+            else:
+                with bar:
+                    task = bar.add_task("running", total=len(methodologies))
+                    report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref))
+        except psycopg.OperationalError as exc:
+            # the server rolls back the transaction of a connection it loses; only a break in the
+            # very moment of COMMIT leaves the outcome open (docs/reliability.md#never-a-traceback)
+            raise failure(exc, "the run", "A run commits whole or not at all: this one was rolled back and "
+                          "nothing of it was written.") from None
     _print_run(report, args.json)
     return 0
 
 
 def _print_run(report, as_json: bool) -> None:
+    """Print a committed run's summary. The formatting cannot fail (exact at any magnitude);
+    writing can (a closed pipe, a full disk), and is then reported with the run id."""
     from ccf.engine.report import print_run
 
-    if as_json:
-        _out(json.dumps(report.to_json(), indent=2))
-    else:
-        print_run(report)
+    try:
+        if as_json:
+            _out(json.dumps(report.to_json(), indent=2))
+        else:
+            print_run(report)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise CcfError(f"run {report.run_id} is committed, but its summary could not be written to standard "
+                       f"output ({exc.strerror or exc}); 'ccf report {report.run_id} --approach …' reads it "
+                       "from the database") from None
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -386,6 +410,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _environment_errors() -> tuple[type[BaseException], ...]:
+    """Failures of the database environment (server gone, disk full, connection broken)."""
+    import psycopg
+
+    return (psycopg.OperationalError,)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -402,6 +433,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except CcfError as exc:
         sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except _environment_errors() as exc:  # a last resort: each command names its own failures
+        from ccf.engine.database import failure
+
+        sys.stderr.write(f"error: {failure(exc, f'ccf {args.command}', 'What it had not committed was rolled back.')}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import time
@@ -221,19 +222,70 @@ def connect(url: str | None = None) -> psycopg.Connection:
     """A new connection (autocommit off) with ``SESSION_SETTINGS`` pinned; checks the server
     is PostgreSQL 15 or newer."""
     target = url or database_url()
+    _check_url(target)
     try:
         # libpq sends client_encoding (the keyword, or PGCLIENTENCODING) as a startup parameter
         # of its own, applied after `options`: it is pinned there too.
         conn = psycopg.connect(target, autocommit=False, options=_options(target),
                                client_encoding=SESSION_SETTINGS["client_encoding"])
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from None
+        raise DatabaseError(f"cannot connect to PostgreSQL: {mask_secrets(str(exc).strip(), target)}") from None
     if conn.info.server_version < MIN_SERVER_VERSION:
         conn.close()
         raise DatabaseError(f"PostgreSQL {conn.info.server_version // 10000} is too old; ccf needs 15 or newer")
     _warn_if_superuser(conn)
     _check_session(conn)
     return conn
+
+
+def _check_url(url: str) -> None:
+    """Refuse a URL libpq cannot parse, with its reason, before connecting."""
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        source = "CCF_DATABASE_URL" if url == os.environ.get("CCF_DATABASE_URL") else "the database URL"
+        raise DatabaseError(
+            f"{source} is not a valid PostgreSQL connection string: {mask_secrets(str(exc).strip(), url)}. "
+            "Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE (characters such as % @ / : in the "
+            "password percent-encoded: % as %25) or key=value pairs (host=… dbname=…)"
+        ) from None
+
+
+# Where a connection string keeps a password: the userinfo of a URI (libpq ends it at the
+# first '@' or '/'), a ``password`` query parameter, or a ``password=`` keyword, maybe quoted.
+_URI_PASSWORD = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:([^@/]*)@")
+_PARAM_PASSWORD = re.compile(r"[?&]password=([^&]*)")
+_KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def mask_secrets(text: str, url: str) -> str:
+    """``text`` (a message that may quote the URL or a libpq error about it) with the URL's
+    password replaced by ``***``, as written and as decoded. Every message that quotes a
+    connection string or a libpq error goes through here."""
+    from urllib.parse import unquote
+
+    secrets = set()
+    for pattern in (_URI_PASSWORD, _PARAM_PASSWORD, _KEYWORD_PASSWORD):
+        for found in pattern.findall(url):
+            secrets |= {found, unquote(found), found.strip("'"), re.sub(r"\\(.)", r"\1", found.strip("'"))}
+    try:
+        secrets.add(conninfo_to_dict(url).get("password") or "")
+    except psycopg.Error:
+        pass
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def failure(exc: psycopg.Error, what: str, undone: str) -> DatabaseError:
+    """One paragraph for a database failure in the middle of a command — the server stopped or
+    was killed, its disk filled, the connection broke: what failed, why (libpq's reason, with
+    any password masked), and that the transaction was rolled back (``undone``)."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DatabaseError(
+        f"PostgreSQL failed during {what}: {mask_secrets(reason, os.environ.get('CCF_DATABASE_URL', ''))}. "
+        f"{undone} Check that the server is running and has disk space, then run the command again."
+    )
 
 
 _warned_superuser = False

@@ -57,6 +57,7 @@ import difflib
 import hashlib
 import json
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -346,6 +347,18 @@ def ensure_activity_table(ex: Executor, at: ir.ActivityType) -> None:
     if missing:
         actions = [_column_def(n, t, False) for n, t, _ in missing]
         ex.execute(exp.Alter(this=activity_table(at), kind="TABLE", actions=actions))
+
+
+def prepare_activity_tables(conn: psycopg.Connection, types: Iterable[ir.ActivityType]) -> None:
+    """Create or complete the activity tables of these types in a committed transaction of their
+    own, each under its load lock. A run does this before its transaction starts: CREATE TABLE IF
+    NOT EXISTS in a run's long transaction and in a load's at once fails in one of them with a
+    duplicate key (pg_type), and taking the load lock for the whole run would stall loads."""
+    ex = Executor(conn)
+    with conn.transaction():
+        for at in sorted({at.id: at for at in types}.values(), key=lambda at: at.id):  # one lock order
+            ex.execute(_lock(), {"lock_key": _lock_key(at)})
+            ensure_activity_table(ex, at)
 
 
 def _check_types(at: ir.ActivityType, existing: dict[str, str]) -> None:
@@ -726,6 +739,10 @@ def _lock() -> exp.Expression:
     """Serialise loads of one activity type: table DDL and duplicate checks must not race."""
     key = func("hashtextextended", param("lock_key"), number(0))
     return exp.select(func("pg_advisory_xact_lock", key))
+
+
+def _lock_key(at: ir.ActivityType) -> str:
+    return f"ccf.load:{at.id}"
 
 
 def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
@@ -1230,7 +1247,17 @@ def _insert_fast(at: ir.ActivityType, fast: _FastPlan) -> exp.Insert:
 
 
 def _open(path: Path) -> BinaryIO:
+    """The file for reading; only a regular file. A device such as /dev/zero never ends, a FIFO
+    blocks until a writer comes, and the loader reads a file twice (``_stage_plain`` first,
+    ``_Source`` if it is not plain CSV): so those are refused, before opening (opening a FIFO
+    already blocks)."""
+    if str(path) == "-" and not path.exists():
+        raise LoadError("standard input cannot be loaded (a file is read twice): save the data to a CSV file first")
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+            raise LoadError(f"not a regular file ({kind}): ccf loads CSV files saved on disk", path)
         return path.open("rb")
     except OSError as e:
         raise LoadError(f"cannot read file: {e.strerror}", path) from None
@@ -1385,7 +1412,7 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names
           rows: Iterator[tuple], progress: Callable[[int], None] | None = None) -> LoadReport:
     """The statements of one load, inside the caller's transaction."""
     dataset = ds.name
-    ex.execute(_lock(), {"lock_key": f"ccf.load:{at.id}"})
+    ex.execute(_lock(), {"lock_key": _lock_key(at)})
     work_mem = _set_work_mem(ex, LOAD_WORK_MEM)
     ensure_activity_table(ex, at)
     # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
@@ -1534,5 +1561,6 @@ def _reconcile(path: Path, read: int, loaded: int, rejected: int, loaded_rows: i
 
 __all__ = [
     "Dataset", "LoadError", "LoadReport", "RejectLimit", "ReportingPeriod", "activity_table", "bind_dataset",
-    "dataset_info", "check_header", "csv_columns", "ensure_activity_table", "load_csv", "require_dataset",
+    "dataset_info", "check_header", "csv_columns", "ensure_activity_table", "load_csv", "prepare_activity_tables",
+    "require_dataset",
 ]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from rich.console import Console
 from rich.table import Table
 
 from ccf.dsl.numeric import exact_sum, plain
+from ccf.engine.inventory.rounding import grouped, round_half_away
 from ccf.engine.run import RunReport
 
 DISPLAY_PLACES = Decimal("0.001")
 
 
 def display_kg(d: Decimal) -> str:
-    """kg CO2e for display: half away from zero to 3 decimals, thousands separated."""
-    return f"{d.quantize(DISPLAY_PLACES, rounding=ROUND_HALF_UP):,}"
+    """kg CO2e for display: half away from zero to 3 decimals, thousands separated, at any
+    magnitude (it runs after a run has committed, so it must not fail)."""
+    return grouped(format(round_half_away(d, DISPLAY_PLACES), "f"))
 
 
 def print_run(report: RunReport, console: Console | None = None) -> None:

@@ -33,7 +33,7 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
 from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
 from ccf.engine.factors.store import InstalledSet, installed
-from ccf.engine.load import dataset_loads, ensure_activity_table, require_dataset
+from ccf.engine.load import dataset_loads, prepare_activity_tables, require_dataset
 from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
@@ -238,11 +238,9 @@ def run(
     if len(set(ids)) != len(ids):
         raise RunError("a run takes one version of each methodology; " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})) + " given twice")
     with _run_connection(conn) as (rconn, role):
-        with conn.transaction():  # DDL as the owner, committed before the runner reads the tables
-            for m in methodologies:
-                ensure_activity_table(Executor(conn), m.activity)
-                if m.instruments is not None:
-                    ensure_activity_table(Executor(conn), m.instruments.activity)
+        # DDL as the owner, committed before the runner reads the tables, under each type's load lock
+        prepare_activity_tables(conn, [at for m in methodologies for at in (m.activity, *(
+            [m.instruments.activity] if m.instruments is not None else []))])
         report = _run_all(rconn, dataset, methodologies, progress, role, loads, inspect)
     # Fresh statistics of the columns that select a run's result rows, for the report that
     # follows (autovacuum may not have run yet): without them the planner expects one result

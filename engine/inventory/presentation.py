@@ -24,7 +24,6 @@ from ccf.engine.inventory.rounding import (
     exact_difference,
     fixed,
     percent,
-    plain,
     round_fraction,
     rounding_line,
     tonnes,
@@ -238,7 +237,8 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
 
 
 def _exact(d: Decimal) -> str:
-    """An exact amount as plain decimal text, without trailing zeros."""
+    """An exact amount as plain decimal text, without trailing zeros (not ``normalize()``, which
+    rounds to the context's 28 digits)."""
     return plain(d)
 
 

@@ -14,24 +14,33 @@ The rule (docs/reporting.md#rounding):
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Iterable
 
-from ccf.dsl.numeric import EXACT, PRECISION
+from ccf.dsl.numeric import EXACT
 
 T_PLACES = Decimal("0.001")  # tonnes to three decimals: the whole kg
 PERCENT_PLACES = Decimal("0.1")
-# Decimal's ROUND_HALF_UP rounds ties away from zero (-0.0005 -> -0.001). Precision far beyond
-# any figure, and only invalid operations trap: rounding here is intended.
-_DISPLAY = Context(prec=PRECISION, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+# Decimal's ROUND_HALF_UP rounds ties away from zero (-0.0005 -> -0.001). Unbounded precision
+# and exponent range: a NUMERIC figure can have 131,072 digits, and a context of any fixed
+# precision would refuse to quantize one beyond it (Python's default, 28 digits, fails from
+# 1e25 kg at three decimals). Only invalid operations trap: rounding here is intended.
+_DISPLAY = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
 
 def tonnes(kg: Decimal) -> Decimal:
     """kg CO2e as displayed tonnes: exact kg / 1000, half away from zero to 0.001 t."""
     with localcontext(_DISPLAY):
-        t = kg.scaleb(-3).quantize(T_PLACES)
+        t = kg.scaleb(-3)
+    t = round_half_away(t, T_PLACES)
     return t.copy_abs() if t == 0 else t  # never '-0.000'
+
+
+def round_half_away(d: Decimal, places: Decimal) -> Decimal:
+    """d rounded half away from zero to a decimal quantum such as 0.001, at any magnitude."""
+    with localcontext(_DISPLAY):
+        return d.quantize(places)
 
 
 def percent(part: Decimal | Fraction, whole: Decimal | Fraction) -> Decimal | None:
@@ -47,8 +56,8 @@ def round_fraction(x: Fraction, places: Decimal) -> Decimal:
     assert isinstance(exponent, int)
     scaled = abs(x) * Fraction(10) ** -exponent
     units = int(scaled + Fraction(1, 2))  # floor(|x|·10^k + ½): half away from zero
-    value = Decimal(units).scaleb(exponent)
-    with localcontext(_DISPLAY):
+    with localcontext(_DISPLAY):  # scaleb under the default context would round to 28 digits
+        value = Decimal(units).scaleb(exponent)
         return (-value if x < 0 and units else value).quantize(places)
 
 
@@ -72,19 +81,13 @@ def fixed(d: Decimal | None) -> str | None:
     return None if d is None else format(d, "f")
 
 
-def plain(d: Decimal) -> str:
-    """An exact value as text without exponent or trailing zeros (as ``ccf run --json``)."""
-    if d == 0:
-        return "0"
-    text = format(d, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def grouped(text: str | None) -> str:
-    """A figure's text with thousands separators for people: '1118346.119' -> '1,118,346.119'."""
+    """A figure's text with thousands separators for people: '1118346.119' -> '1,118,346.119'.
+    Grouped as text: int() refuses more than 4,300 digits, and a figure may have more."""
     if text is None:
         return "—"
     sign = "-" if text.startswith("-") else ""
     whole, _, frac = text.lstrip("-").partition(".")
-    whole = f"{int(whole):,}"
+    head = len(whole) % 3 or 3
+    whole = ",".join([whole[:head], *(whole[i:i + 3] for i in range(head, len(whole), 3))])
     return sign + whole + (f".{frac}" if frac else "")
