@@ -81,3 +81,40 @@ def test_a_failed_start_reports_the_end_of_the_server_log(tmp_path, monkeypatch)
         import shutil
 
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_the_test_run_has_a_server_of_its_own(pg_admin_url):
+    """tests/conftest.py: the embedded server of a test run lives in a new temporary directory of
+    its own, so two test runs on one machine never share a server (or its databases)."""
+    import os
+    import tempfile
+
+    import psycopg
+
+    if os.environ.get("CCF_DATABASE_URL"):
+        pytest.skip("the tests use CCF_DATABASE_URL's server")
+    home = Path(os.environ["CCF_HOME"])
+    assert home.parent == Path(tempfile.gettempdir()) and home.name.startswith("ccf-tests-")
+    with psycopg.connect(pg_admin_url) as c:
+        (data,) = c.execute("SHOW data_directory").fetchone()
+    assert Path(data).resolve() == (home / "pgdata").resolve()
+
+
+def test_stop_embedded_stops_the_server_of_a_data_directory(monkeypatch):
+    """A fast shutdown, waited for: its postmaster.pid is gone; stopping it again says so."""
+    import shutil
+    import tempfile
+
+    from ccf.engine.database import _embedded_url, stop_embedded
+
+    home = Path(tempfile.mkdtemp(prefix="ccf-stop-"))  # not under pytest's 0700 basetemp
+    try:
+        monkeypatch.setenv("CCF_HOME", str(home))
+        _embedded_url()
+        assert (home / "pgdata" / "postmaster.pid").exists()
+        assert stop_embedded(home / "pgdata") is True
+        assert not (home / "pgdata" / "postmaster.pid").exists()
+        assert stop_embedded(home / "pgdata") is False
+    finally:
+        stop_embedded(home / "pgdata")
+        shutil.rmtree(home, ignore_errors=True)
