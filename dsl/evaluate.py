@@ -542,11 +542,8 @@ def factor_refs(node: ir.Node) -> Iterator[ir.FactorRef]:
     if isinstance(node, ir.FactorRef):
         yield node
         return
-    for f in dataclasses.fields(node):  # type: ignore[arg-type]
-        value = getattr(node, f.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, ir.Node):
-                yield from factor_refs(child)
+    for child in ir.children(node):
+        yield from factor_refs(child)
 
 
 # --- the methodology --------------------------------------------------------------------

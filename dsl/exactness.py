@@ -30,7 +30,6 @@ not compile (``InexactMethodology``; ``ccf check`` reports it as E511).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -100,11 +99,8 @@ def _leaves(node: ir.Node) -> Iterator[ir.Node]:
     if isinstance(node, (ir.FactorRef, ir.ConversionRef)) or (isinstance(node, ir.FieldRef) and node.type.kind == "quantity"):
         yield node
         return
-    for f in dataclasses.fields(node):  # type: ignore[arg-type]
-        value = getattr(node, f.name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, ir.Node):
-                yield from _leaves(child)
+    for child in ir.children(node):
+        yield from _leaves(child)
 
 
 # --- sizes ------------------------------------------------------------------------------
@@ -150,11 +146,8 @@ class _Sizer:
 
     def generic(self, node: ir.Node) -> Size | None:
         """A node that is not a number (a condition, text, a date): its operands still count."""
-        for f in dataclasses.fields(node):  # type: ignore[arg-type]
-            value = getattr(node, f.name)
-            for child in value if isinstance(value, tuple) else (value,):
-                if isinstance(child, ir.Node):
-                    self(child)
+        for child in ir.children(node):
+            self(child)
         return None
 
     def visit_Const(self, n: ir.Const) -> Size:

@@ -8,10 +8,10 @@ the Python reference evaluator both just follow the tree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Iterator, Literal
 
 from ccf.dsl.source import Spanned
 from ccf.dsl.units import DIMENSIONLESS, Dimension, format_dimension
@@ -46,6 +46,15 @@ class Node(Spanned):
 
     type: Type
     scale: Fraction
+
+
+def children(node: Node) -> Iterator[Node]:
+    """The operand nodes of an expression node, in field order (the one walk of IR trees)."""
+    for f in fields(node):  # type: ignore[arg-type]
+        value = getattr(node, f.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Node):
+                yield child
 
 
 @dataclass(frozen=True)

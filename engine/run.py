@@ -434,7 +434,10 @@ def _run_connection(conn: psycopg.Connection) -> Iterator[tuple[psycopg.Connecti
             "cannot log in as %s (%s); the run executes on this connection with SET ROLE, which the "
             "run's SQL could undo (docs/reliability.md, 'Least privilege that holds')", RUN_ROLE, exc,
         )
-        yield conn, _run_role(Executor(conn))
+        _commit_what_is_open(conn)
+        role = _run_role(Executor(conn))
+        conn.commit()  # that look-up opened a transaction: the run's own must be its first (one snapshot)
+        yield conn, role
         return
     with runner:
         _commit_what_is_open(conn)

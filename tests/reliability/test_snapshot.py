@@ -15,6 +15,7 @@ from typing import Callable
 
 import psycopg
 import pytest
+from psycopg import sql as pgsql
 from sqlglot import exp
 
 from reliability._support import unique
@@ -212,15 +213,28 @@ def test_explain_reads_only_the_loads_of_the_run(db, db_url, lib, dataset, tmp_p
         explain(db, report.run_id, "LATE-1-0", lib)
 
 
-def test_a_run_refuses_a_transaction_without_one_snapshot(db, lib, dataset):
-    db.execute("SELECT 1")  # a READ COMMITTED transaction is open: each statement would see its own snapshot
+def test_a_run_reads_one_snapshot_whatever_the_callers_open_transaction(db, lib, dataset):
+    """A READ COMMITTED transaction open on the caller's connection (psycopg opens one at the first
+    statement) is committed first; the run reads one snapshot on a connection of its own."""
+    db.execute("SELECT 1")
+    report = run(db, dataset, [lib.resolve(REFS[0])])
+    assert_one_snapshot(db, lib, report)
+
+
+def test_one_snapshot_refuses_a_transaction_without_one(db):
+    """Inside a transaction already open, ``one_snapshot`` is a savepoint of it, which must read one
+    snapshot itself (REPEATABLE READ or SERIALIZABLE)."""
+    from ccf.engine.run import one_snapshot
+
+    db.execute("SELECT 1")  # READ COMMITTED: each statement would see its own snapshot
     with pytest.raises(RunError, match="one snapshot"):
-        run(db, dataset, [lib.resolve(REFS[0])])
+        with one_snapshot(db):
+            pass
     db.rollback()
     db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-    report = run(db, dataset, [lib.resolve(REFS[0])])  # a savepoint of the caller's snapshot
-    db.commit()
-    assert_one_snapshot(db, lib, report)
+    with one_snapshot(db) as ex:
+        assert ex.one(exp.select(exp.func("current_setting", exp.Literal.string("transaction_isolation")))) == ("repeatable read",)
+    db.rollback()
 
 
 def test_verify_reports_a_recorded_load_the_dataset_no_longer_holds(db, lib, dataset):
@@ -254,12 +268,20 @@ def test_both_versions_of_a_diff_read_the_same_loads(db, db_url, lib, dataset, t
 
 
 @pytest.mark.parametrize("default", ["read committed", "serializable"])
-def test_a_run_is_repeatable_read_whatever_the_session_default(db, lib, dataset, monkeypatch, default):
-    db.execute(f"SET default_transaction_isolation = '{default}'")
+def test_a_run_is_repeatable_read_whatever_the_database_default(db, lib, dataset, monkeypatch, default):
+    """The run's own connection inherits the database's default isolation: its first statement
+    sets REPEATABLE READ whatever that is."""
+    db.execute(pgsql.SQL("ALTER DATABASE {} SET default_transaction_isolation = {}").format(
+        pgsql.Identifier(db.info.dbname), pgsql.Literal(default)))
     db.commit()
     seen: list[str] = []
-    hooked(monkeypatch, lambda ref, name: seen.append(db.execute("SHOW transaction_isolation").fetchone()[0])
-           if name == "evaluate" and not seen else None)
+
+    def spy(ex, *args, **kwargs):  # the run's first executor: its connection is the run's
+        seen.append(ex.one(exp.select(exp.func("current_setting", exp.Literal.string("transaction_isolation"))))[0])
+        return original(ex, *args, **kwargs)
+
+    original = run_module.require_dataset
+    monkeypatch.setattr(run_module, "require_dataset", spy)
     report = run(db, dataset, [lib.resolve(REFS[0])])
     assert seen == ["repeatable read"]
     assert_one_snapshot(db, lib, report)
