@@ -54,7 +54,6 @@ from ccf.dsl.units import Dimension, fraction_to_decimal, is_terminating, parse_
 
 Value = Decimal | str | bool | date | None
 
-GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")  # the order result rows are produced in (compile.GAS_ORDER)
 DIV_PLACES = 20  # ccf.div rounds to 20 decimal places
 PRECISION = numeric.PRECISION  # digits; more than any NUMERIC within ccf's limits holds
 
@@ -563,7 +562,7 @@ class GasResult:
 
 @dataclass(frozen=True)
 class Result:
-    """The row has emissions: one entry per gas, in the order GAS_ORDER."""
+    """The row has emissions: one entry per gas, in the order ir.GAS_ORDER."""
 
     activity_id: str
     rule_id: str
@@ -669,7 +668,7 @@ def evaluate_row(
     inexact = plan.guards(rule) and not _within_plan(rule, ev, gwp or {}, plan.threshold)  # type: ignore[arg-type]
     gases: list[GasResult] = []
     missing_value = False
-    for em in sorted(rule.emissions, key=lambda e: GAS_ORDER.index(e.gas)) if not inexact else ():
+    for em in sorted(rule.emissions, key=lambda e: ir.GAS_ORDER.index(e.gas)) if not inexact else ():
         v = ev.number(em.value)
         g = None if em.co2e_basis else (gwp or {}).get(ir.gwp_gas(em.gas))
         co2e = v if em.co2e_basis else (None if v is None or g is None else multiply(v, g))

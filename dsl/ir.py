@@ -354,6 +354,9 @@ INSTRUMENT = "instrument"  # the name rules use for the allocated instrument: in
 # biomass or biofuels (GHG Protocol Corporate Standard ch. 9; DESNZ "outside of scopes" factors),
 # with the gas whose GWP and unit they take.
 OUTSIDE_SCOPES = {"CO2_biogenic": "CO2"}
+# The order of a row's gases, wherever several are listed (result rows, reports, explanations);
+# biogenic CO2 last, outside the scopes.
+GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")
 
 
 def gwp_gas(gas: str) -> str:

@@ -40,7 +40,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.load import dataset_loads
 from ccf.engine.run import run
-from ccf.engine.sql import Executor, column, ident, number, param, table, text
+from ccf.engine.sql import Executor, column, eq, ident, number, param, table, text
 
 # (cause, label), in the order reports list them
 CAUSES: tuple[tuple[str, str], ...] = (
@@ -296,16 +296,12 @@ def same_formulas(a: ir.Methodology, b: ir.Methodology) -> list[tuple[str, str]]
 # --- SQL ---------------------------------------------------------------------------------
 
 
-def _eq(left: exp.Expression, right: exp.Expression) -> exp.Expression:
-    return exp.EQ(this=left, expression=right)
-
-
 def _is_null(e: exp.Expression) -> exp.Expression:
     return exp.Is(this=e, expression=exp.Null())
 
 
 def _of_run(alias: str, side: str) -> exp.Expression:
-    return exp.and_(_eq(column("run_id", alias), param(f"run_{side}")), _eq(column("methodology_id", alias), param(f"methodology_{side}")))
+    return exp.and_(eq(column("run_id", alias), param(f"run_{side}")), eq(column("methodology_id", alias), param(f"methodology_{side}")))
 
 
 def _typed_null(sql_type: str) -> exp.Expression:
@@ -340,13 +336,13 @@ def _stream() -> exp.Expression:
 
 def _on_side(side: str, e: exp.Expression) -> exp.Expression:
     """e, for the stream rows of one side only (an aggregate's FILTER)."""
-    return exp.Filter(this=e, expression=exp.Where(this=_eq(column("side"), text(side))))
+    return exp.Filter(this=e, expression=exp.Where(this=eq(column("side"), text(side))))
 
 
 def _tagged() -> exp.Select:
     """The stream with each activity row's outcome on both sides (a window per activity row)."""
     window = lambda side: exp.Window(  # noqa: E731
-        this=exp.Max(this=exp.Case(ifs=[exp.If(this=_eq(column("side"), text(side)), true=column("outcome"))])),
+        this=exp.Max(this=exp.Case(ifs=[exp.If(this=eq(column("side"), text(side)), true=column("outcome"))])),
         partition_by=[column("activity_id")],
     )
     return exp.select(exp.Star(), exp.alias_(window("a"), "outcome_a"), exp.alias_(window("b"), "outcome_b")).from_(
@@ -378,8 +374,8 @@ def _changed_factors() -> exp.Expression:
         return (
             exp.select(column("factor_id", "f"), column("unit", "f"), column("gas", "f"), column("value", "f"))
             .from_(table("factor", alias="f"))
-            .join(table("factor_set", alias="s"), on=_eq(column("factor_set_id", "s"), column("factor_set_id", "f")))
-            .where(_eq(column("set_id", "s"), param(p)))
+            .join(table("factor_set", alias="s"), on=eq(column("factor_set_id", "s"), column("factor_set_id", "f")))
+            .where(eq(column("set_id", "s"), param(p)))
         )
 
     one_way = lambda x, y: exp.select(column("factor_id", "d")).from_(  # noqa: E731
@@ -426,8 +422,8 @@ def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
     """CREATE TEMPORARY TABLE ccf_attribution: one row per (activity row, gas) with a result on
     either side, both sides' values, the GWP step and the cause of the rest."""
     p = "p"
-    a_missing = _eq(column("has_a", p), exp.Literal.number(0))
-    b_missing = _eq(column("has_b", p), exp.Literal.number(0))
+    a_missing = eq(column("has_a", p), exp.Literal.number(0))
+    b_missing = eq(column("has_b", p), exp.Literal.number(0))
     both_gwp = exp.and_(exp.Not(this=_is_null(column("gwp_a", p))), exp.Not(this=_is_null(column("gwp_b", p))))
     gwp_step = exp.Case(
         ifs=[exp.If(this=both_gwp, true=exp.Mul(this=column("gas_kg_a", p), expression=exp.Paren(this=exp.Sub(this=column("gwp_b", p), expression=column("gwp_a", p)))))],
@@ -450,7 +446,7 @@ def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
 
     formula_same = exp.Exists(
         this=exp.select(exp.Literal.number(1)).from_(_cte_table("same_formula", "s")).where(
-            exp.and_(_eq(column("rule_id", "s"), column("rule_b", p)), _eq(column("gas", "s"), column("gas", p)))
+            exp.and_(eq(column("rule_id", "s"), column("rule_b", p)), eq(column("gas", "s"), column("gas", p)))
         )
     )
     changed_ids = exp.Subquery(this=exp.select(column("ids")).from_(exp.Table(this=ident("changed_used"))))
@@ -462,7 +458,7 @@ def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
             exp.If(this=exp.Not(this=formula_same), true=text("formula_changed")),
             exp.If(this=exp.NEQ(this=column("factor_ids_a", p), expression=column("factor_ids_b", p)), true=text("factor_changed")),
             exp.If(this=exp.ArrayOverlaps(this=column("factor_ids_a", p), expression=changed_ids), true=text("factor_value_changed")),
-            exp.If(this=_eq(rest.copy(), number(0)), true=text(UNCHANGED)),
+            exp.If(this=eq(rest.copy(), number(0)), true=text(UNCHANGED)),
         ],
         default=text("other"),
     )
@@ -604,7 +600,7 @@ def _require_data(ex: Executor, dataset: str, activity_type: str) -> None:
     comparison of two zeros."""
     datasets = [r[0] for r in ex.rows(
         exp.select(column("dataset")).distinct().from_(table("activity_load"))
-        .where(_eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
+        .where(eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
         {"activity_type": activity_type},
     )]
     if dataset not in datasets:

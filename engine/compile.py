@@ -32,7 +32,6 @@ from ccf.engine.database import SESSION_SETTINGS
 from ccf.engine.sql import column, comment, func, ident, number, param, render, table, text
 
 EVAL = "ccf_eval"
-GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")  # biogenic CO2: outside the scopes (ir.OUTSIDE_SCOPES)
 
 
 @dataclass(frozen=True)
@@ -609,9 +608,9 @@ def _typed_null(sql_type: str) -> exp.Expression:
 
 
 def gases(m: ir.Methodology) -> list[str]:
-    """The gases the methodology's rules emit, in ``GAS_ORDER``."""
+    """The gases the methodology's rules emit, in ``ir.GAS_ORDER``."""
     used = {em.gas for rule in m.rules for em in rule.emissions}
-    return [g for g in GAS_ORDER if g in used]
+    return [g for g in ir.GAS_ORDER if g in used]
 
 
 def _problem(m: ir.Methodology) -> exp.Expression:
@@ -966,7 +965,7 @@ def _unmatched(m: ir.Methodology) -> exp.Expression:
 def _reconcile(m: ir.Methodology) -> exp.Expression:
     """Counts that must balance: activity rows in = evaluated rows by outcome, and the number
     of result rows each outcome must have produced (one per gas with a value); then the kg CO2e
-    per gas of the result rows (``GAS_ORDER``; NULL for a gas with no result row)."""
+    per gas of the result rows (``ir.GAS_ORDER``; NULL for a gas with no result row)."""
 
     def count(src: exp.Expression, cond: exp.Expression) -> exp.Expression:
         return exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(src).where(cond))

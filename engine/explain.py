@@ -25,7 +25,7 @@ from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine import currency
 from ccf.engine.compile import activity_table_name, of_run_loads
-from ccf.engine.sql import Executor, column, param, table, text
+from ccf.engine.sql import Executor, column, is_param, param, table, text
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Explanation:
 
 def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Library) -> Explanation:
     ex = Executor(conn)
-    head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(_eq("run_id")), {"run_id": run_id})
+    head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(is_param("run_id")), {"run_id": run_id})
     if head is None:
         raise CcfError(f"there is no run {run_id}")
     dataset, summary = head
@@ -87,7 +87,7 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
     out = Explanation(run_id, activity_id, dataset)
     recorded = ex.rows(
         exp.select(column("methodology_id"), column("version"), column("content_hash"))
-        .from_(table("run_methodology")).where(_eq("run_id")).order_by(column("methodology_id")),
+        .from_(table("run_methodology")).where(is_param("run_id")).order_by(column("methodology_id")),
         {"run_id": run_id},
     )
     for mid, version, content_hash in recorded:
@@ -104,14 +104,10 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
     return out
 
 
-def _eq(col: str) -> exp.Expression:
-    return exp.EQ(this=column(col), expression=param(col))
-
-
 def _activity_row(ex: Executor, m: ir.Methodology, read: dict[str, Any], activity_id: str) -> dict[str, Any] | None:
     cur = ex.execute(
         exp.select(exp.Star()).from_(table(activity_table_name(m.activity.id)))
-        .where(exp.and_(of_run_loads(), _eq("activity_id"))),
+        .where(exp.and_(of_run_loads(), is_param("activity_id"))),
         {**read, "activity_id": activity_id},
     )
     got = cur.fetchone()
@@ -331,7 +327,7 @@ def _factors_told(m: ir.Methodology, outcome: ev.Result) -> str:
     rule = next(r for r in m.rules if r.id == outcome.rule_id)
     sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
     told = []
-    for em, g in zip(sorted(rule.emissions, key=lambda e: ev.GAS_ORDER.index(e.gas)), outcome.gases):
+    for em, g in zip(sorted(rule.emissions, key=lambda e: ir.GAS_ORDER.index(e.gas)), outcome.gases):
         refs = list(dict.fromkeys(r.lookup for r in ev.factor_refs(em.value)))
         for lookup, factor_id in zip(refs, g.factor_ids):
             told.append(f"{g.gas} {sets[lookup]} factor {factor_id}, match level {g.match_level}")
@@ -354,7 +350,7 @@ def _stored(ex: Executor, run_id: int, m: ir.Methodology, activity_id: str) -> l
         exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"),
                    column("instrument_id"))
         .from_(table("result"))
-        .where(exp.and_(_eq("run_id"), exp.EQ(this=column("methodology_id"), expression=text(m.id)), _eq("activity_id")))
+        .where(exp.and_(is_param("run_id"), exp.EQ(this=column("methodology_id"), expression=text(m.id)), is_param("activity_id")))
         .order_by(column("gas")),
         {"run_id": run_id, "activity_id": activity_id},
     )

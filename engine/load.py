@@ -72,6 +72,7 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError, did_you_mean
 from ccf.dsl.numeric import EXACT
 from ccf.dsl.units import format_dimension
+from ccf.engine import locks
 from ccf.engine.sql import Executor, func, ident, number, param, text
 
 STANDARD_FIELDS = ("activity_id", "entity", "period_start", "period_end")
@@ -357,7 +358,7 @@ def prepare_activity_tables(conn: psycopg.Connection, types: Iterable[ir.Activit
     ex = Executor(conn)
     with conn.transaction():
         for at in sorted({at.id: at for at in types}.values(), key=lambda at: at.id):  # one lock order
-            ex.execute(_lock(), {"lock_key": _lock_key(at)})
+            ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
             ensure_activity_table(ex, at)
 
 
@@ -735,14 +736,6 @@ def _checks(at: ir.ActivityType, names: list[str], ds: Dataset) -> list[_Check]:
 # --- statements -------------------------------------------------------------------------
 
 
-def _lock() -> exp.Expression:
-    """Serialise loads of one activity type: table DDL and duplicate checks must not race."""
-    key = func("hashtextextended", param("lock_key"), number(0))
-    return exp.select(func("pg_advisory_xact_lock", key))
-
-
-def _lock_key(at: ir.ActivityType) -> str:
-    return f"ccf.load:{at.id}"
 
 
 def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
@@ -1412,7 +1405,7 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names
           rows: Iterator[tuple], progress: Callable[[int], None] | None = None) -> LoadReport:
     """The statements of one load, inside the caller's transaction."""
     dataset = ds.name
-    ex.execute(_lock(), {"lock_key": _lock_key(at)})
+    ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
     work_mem = _set_work_mem(ex, LOAD_WORK_MEM)
     ensure_activity_table(ex, at)
     # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record

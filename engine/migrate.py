@@ -9,30 +9,19 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl import resources
+from ccf.engine import locks
 from ccf.engine.sql import Executor, column, param, parse, table
-
-# The advisory lock of a database's setup: one process at a time migrates it and installs the
-# shipped reference data (api.open_database holds it across both, ``setup_lock``; ``migrate``
-# also takes it for its own transaction). Without it, the first two commands on a fresh database
-# (a run and a load started together) inserted the same rows and one failed on a duplicate key.
-# Other keys in use: 0x0CCF1 factor-set and rate-table installs, 0x0CCF6 entity-set loads, and
-# one per activity type for loads (hashtextextended of 'ccf.load:<type>').
-MIGRATION_LOCK = 0x0CCF
-
-
-def _advisory(function: str) -> exp.Select:
-    return exp.select(exp.Anonymous(this=function, expressions=[exp.Literal.number(MIGRATION_LOCK)]))
 
 
 @contextmanager
 def setup_lock(conn: psycopg.Connection) -> Iterator[None]:
-    """Hold the setup lock (session level: the setup spans several transactions) while the
+    """Hold ``locks.SETUP`` (session level: the setup spans several transactions) while the
     body runs. If the body fails, the lock is released when the connection closes."""
     ex = Executor(conn)
-    ex.execute(_advisory("pg_advisory_lock"))
+    ex.execute(locks.session_lock(locks.SETUP))
     conn.commit()
     yield
-    ex.execute(_advisory("pg_advisory_unlock"))
+    ex.execute(locks.session_unlock(locks.SETUP))
     conn.commit()
 
 
@@ -51,7 +40,7 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     ex = Executor(conn)
     applied: list[str] = []
     with conn.transaction():
-        ex.execute(_advisory("pg_advisory_xact_lock"))
+        ex.execute(locks.xact_lock(locks.SETUP))
         for tree in parse(
             "CREATE SCHEMA IF NOT EXISTS ccf;"
             "CREATE TABLE IF NOT EXISTS ccf.schema_migration (version INT PRIMARY KEY, name TEXT NOT NULL,"

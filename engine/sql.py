@@ -73,6 +73,16 @@ def comment(text: str) -> str:
     return "\n".join("-- " + line for line in text.splitlines() or [""])
 
 
+def eq(left: exp.Expression, right: exp.Expression) -> exp.EQ:
+    """left = right."""
+    return exp.EQ(this=left, expression=right)
+
+
+def is_param(name: str, alias: str | None = None) -> exp.EQ:
+    """The column ``name`` equals the bound parameter of the same name: ``name = %(name)s``."""
+    return eq(column(name, alias), param(name))
+
+
 def param(name: str) -> exp.Placeholder:
     """A bound parameter %(name)s."""
     return exp.Placeholder(this=name)

@@ -51,7 +51,7 @@ from ccf.engine.bench.targets import judge
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.load import dataset_loads
-from ccf.engine.sql import Executor, column, ident, param, parse, render, table, text
+from ccf.engine.sql import Executor, column, eq, ident, is_param, param, parse, render, table, text
 
 DEFAULT_SAMPLE = 2000
 ENTITY_SET = "northwind-2024"  # the sample company's structure (methodologies/sample_data/northwind/entities)
@@ -244,10 +244,6 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
-def _eq(name: str, value: exp.Expression | None = None, alias: str | None = None) -> exp.EQ:
-    return exp.EQ(this=column(name, alias), expression=value if value is not None else param(name))
-
-
 def run_bench(
     conn: psycopg.Connection, lib: Library, rows: int, seed: int = 0, sample: int = DEFAULT_SAMPLE, keep: bool = False,
     say: Callable[[str], None] = lambda _: None, explain: Path | None = None, matching_only: bool = False,
@@ -406,7 +402,7 @@ def _settle(conn: psycopg.Connection, ex: Executor) -> float:
         exp.select(exp.Count(this=exp.Star()))
         .from_(exp.Table(this=ident("pg_stat_activity")))
         .where(exp.and_(
-            _eq("backend_type", text("autovacuum worker")),
+            eq(column("backend_type"), text("autovacuum worker")),
             exp.EQ(this=column("datname"), expression=exp.Anonymous(this="current_database")),
         ))
     )
@@ -427,7 +423,7 @@ def _naics_codes(ex: Executor) -> list[str]:
         exp.select(naics).distinct()
         .from_(table("factor", alias="f"))
         .join(table("factor_set", alias="s"), on=exp.EQ(this=column("factor_set_id", "s"), expression=column("factor_set_id", "f")))
-        .where(exp.and_(_eq("set_id", text("useeio-1.3"), "s"), exp.Not(this=exp.Is(this=naics, expression=exp.Null())))),
+        .where(exp.and_(eq(column("set_id", "s"), text("useeio-1.3")), exp.Not(this=exp.Is(this=naics, expression=exp.Null())))),
     )
     return [r[0] for r in rows]
 
@@ -435,7 +431,7 @@ def _naics_codes(ex: Executor) -> list[str]:
 def _factor_set(ex: Executor, set_id: str) -> tuple[int, str | None, int | None]:
     row = ex.one(
         exp.select(column("factor_set_id"), column("region"), column("factor_year"))
-        .from_(table("factor_set")).where(_eq("set_id")),
+        .from_(table("factor_set")).where(is_param("set_id")),
         {"set_id": set_id},
     )
     if row is None:
@@ -505,7 +501,7 @@ def _time_report(conn: psycopg.Connection, run_id: int) -> float:
 
 
 def _sum_co2e(ex: Executor, run_id: int, methodology_id: str, ids: list[str] | None = None) -> Decimal:
-    where = exp.and_(_eq("run_id"), _eq("methodology_id"))
+    where = exp.and_(is_param("run_id"), is_param("methodology_id"))
     if ids is not None:
         where = exp.and_(where, exp.EQ(this=column("activity_id"), expression=exp.Any(this=exp.Paren(this=param("ids")))))
     row = ex.one(
@@ -555,13 +551,13 @@ def _row_by_row(conn: psycopg.Connection, ex: Executor, dataset: str, methodolog
     for b, m in zip(report.methodologies, methodologies):
         k = min(b.rows_loaded, max(1, sample * b.rows_loaded // max(loaded, 1)))
         ids = [r[0] for r in ex.rows(
-            exp.select(column("activity_id")).from_(activity_table(m.activity)).where(_eq("dataset"))
+            exp.select(column("activity_id")).from_(activity_table(m.activity)).where(is_param("dataset"))
             .order_by(column("activity_id")).limit(k),
             {"dataset": dataset},
         )]
         factor_set_id, region, year = _factor_set(ex, m.factor_set)
         gwp = {g: v for g, v in ex.rows(
-            exp.select(column("gas"), column("value")).from_(table("gwp")).where(_eq("gwp_set")), {"gwp_set": m.gwp},
+            exp.select(column("gas"), column("value")).from_(table("gwp")).where(is_param("gwp_set")), {"gwp_set": m.gwp},
         )}
         resolver = QueryPerRowResolver(ex, factor_set_id, region, year)
         t = time.perf_counter()
@@ -614,11 +610,11 @@ def explain_plans(conn: psycopg.Connection, ex: Executor, dataset: str, methodol
 def _cleanup(conn: psycopg.Connection, ex: Executor, dataset: str, run_id: int | None) -> None:
     """Remove the benchmark's dataset and run (they exist only to be measured)."""
     for name in ("result", "excluded", "unmatched", "run_methodology", "run") if run_id is not None else ():
-        ex.execute(exp.delete(table(name), where=_eq("run_id")), {"run_id": run_id})
+        ex.execute(exp.delete(table(name), where=is_param("run_id")), {"run_id": run_id})
     for scenario in SCENARIOS:
-        ex.execute(exp.delete(table(f"activity_{scenario.activity_type}"), where=_eq("dataset")), {"dataset": dataset})
+        ex.execute(exp.delete(table(f"activity_{scenario.activity_type}"), where=is_param("dataset")), {"dataset": dataset})
     for name in ("rejected", "activity_load"):
-        ex.execute(exp.delete(table(name), where=_eq("dataset")), {"dataset": dataset})
+        ex.execute(exp.delete(table(name), where=is_param("dataset")), {"dataset": dataset})
     conn.commit()
 
 

@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from ccf.dsl import resources
 from ccf.dsl.diagnostics import CcfError
+from ccf.engine import locks
 from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_text, require_in_range
 from ccf.engine.sql import Executor, column, ident, param, table
 
@@ -210,7 +211,7 @@ def install_rate_table(conn: psycopg.Connection, rt: RateTable, records: list[Ra
     """Install one edition; False if it was already installed from the same bytes."""
     ex = Executor(conn)
     with conn.transaction():
-        ex.execute(exp.select(exp.Anonymous(this="pg_advisory_xact_lock", expressions=[exp.Literal.number(0x0CCF1)])))
+        ex.execute(locks.xact_lock(locks.REFERENCE_DATA))
         have = installed_rate_table(ex, rt.id)
         if have is not None:
             if have[1] != rt.sha256:

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.units import dimension_key, fraction_to_decimal, parse_unit
+from ccf.engine import locks
 from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord, require_in_range
 from ccf.engine.factors.regions import Region, closure
 from ccf.engine.sql import Executor, column, ident, param, table
@@ -58,7 +59,7 @@ def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records
     """Install one edition; False if it was already installed from the same bytes."""
     ex = Executor(conn)
     with conn.transaction():
-        ex.execute(exp.select(exp.Anonymous(this="pg_advisory_xact_lock", expressions=[exp.Literal.number(0x0CCF1)])))
+        ex.execute(locks.xact_lock(locks.REFERENCE_DATA))
         have = installed(ex, edition.id)
         if have is not None:
             if have.sha256 != edition.sha256:

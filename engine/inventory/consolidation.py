@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ccf.engine.sql import column, ident, number, param, table
+from ccf.engine.sql import column, eq, ident, number, param, table
 
 APPROACHES = ("equity-share", "financial-control", "operational-control")
 SHARE_COLUMN = {
@@ -47,10 +47,6 @@ _DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level
 BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported outside the scopes
 
 
-def _eq(a: exp.Expression, b: exp.Expression) -> exp.EQ:
-    return exp.EQ(this=a, expression=b)
-
-
 def _numeric(value: int) -> exp.Cast:
     return exp.Cast(this=number(value), to=exp.DataType.build("NUMERIC"))
 
@@ -73,7 +69,7 @@ def ownership_cte() -> exp.CTE:
             exp.alias_(_numeric(1), "operational_share"),
         )
         .from_(table("entity", alias="e"))
-        .where(exp.and_(_eq(column("entity_set", "e"), param("entity_set")), exp.Is(this=column("parent", "e"), expression=exp.Null())))
+        .where(exp.and_(eq(column("entity_set", "e"), param("entity_set")), exp.Is(this=column("parent", "e"), expression=exp.Null())))
     )
     link_financial = _case(
         (column("financial_control", "c"), number(1)),
@@ -92,8 +88,8 @@ def ownership_cte() -> exp.CTE:
         )
         .from_(table("entity", alias="c"))
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-              on=_eq(column("parent", "c"), column("entity", "o")))
-        .where(_eq(column("entity_set", "c"), param("entity_set")))
+              on=eq(column("parent", "c"), column("entity", "o")))
+        .where(eq(column("entity_set", "c"), param("entity_set")))
     )
     return exp.CTE(
         this=exp.union(anchor, step, distinct=False),
@@ -134,7 +130,7 @@ def result_groups_cte() -> exp.CTE:
                 exp.not_(exp.Is(this=column("gas_kg", "r"), expression=exp.Null()))]), "gas_kg_complete"),
         )
         .from_(table("result", alias="r"))
-        .where(_eq(column("run_id", "r"), _any_run()))
+        .where(eq(column("run_id", "r"), _any_run()))
         .group_by(*[k.copy() for k in keys])
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("result_groups")), materialized=True)
@@ -163,17 +159,17 @@ def facts_cte(approach: str) -> exp.CTE:
         )
         .from_(exp.Table(this=ident("result_groups"), alias=exp.TableAlias(this=ident("r"))))
         .join(table("run_methodology", alias="m"), on=exp.and_(
-            _eq(column("run_id", "m"), column("run_id", "r")),
-            _eq(column("methodology_id", "m"), column("methodology_id", "r")),
+            eq(column("run_id", "m"), column("run_id", "r")),
+            eq(column("methodology_id", "m"), column("methodology_id", "r")),
         ))
-        .join(table("run", alias="u"), on=_eq(column("run_id", "u"), column("run_id", "r")))
+        .join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "r")))
         .join(exp.Table(this=ident("bases"), alias=exp.TableAlias(this=ident("b"))), on=exp.or_(
             exp.NEQ(this=column("scope", "m"), expression=number(2)),
-            _eq(column("method", "m"), column("basis", "b")),
+            eq(column("method", "m"), column("basis", "b")),
             _location_fallback(),
         ))
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-              on=_eq(column("entity", "o"), column("entity", "r")), join_type="left")
+              on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("facts")))
 
@@ -185,13 +181,13 @@ def _location_fallback() -> exp.Expression:
     emissions in the market-based total too."""
     market = exp.Literal.string("market-based")
     covered = exp.Exists(this=exp.select(number(1)).from_(table("run_methodology", alias="mm")).where(exp.and_(
-        _eq(column("run_id", "mm"), _any_run()),
-        _eq(column("method", "mm"), market.copy()),
-        _eq(column("activity_type", "mm"), column("activity_type", "m")),
+        eq(column("run_id", "mm"), _any_run()),
+        eq(column("method", "mm"), market.copy()),
+        eq(column("activity_type", "mm"), column("activity_type", "m")),
     )))
     return exp.and_(
-        _eq(column("basis", "b"), market),
-        _eq(column("method", "m"), exp.Literal.string("location-based")),
+        eq(column("basis", "b"), market),
+        eq(column("method", "m"), exp.Literal.string("location-based")),
         exp.not_(covered),
     )
 
@@ -279,18 +275,18 @@ def entities_query(approach: str) -> exp.Select:
         .distinct()
         .from_(table("result", alias="r"))
         .join(table("run_methodology", alias="m"), on=exp.and_(
-            _eq(column("run_id", "m"), column("run_id", "r")),
-            _eq(column("methodology_id", "m"), column("methodology_id", "r")),
+            eq(column("run_id", "m"), column("run_id", "r")),
+            eq(column("methodology_id", "m"), column("methodology_id", "r")),
         ))
-        .join(table("run", alias="u"), on=_eq(column("run_id", "u"), column("run_id", "r")))
-        .where(_eq(column("run_id", "r"), _any_run()))
+        .join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "r")))
+        .where(eq(column("run_id", "r"), _any_run()))
     )
     counts = (
         exp.select(column("entity", "d"), exp.alias_(exp.Count(this=exp.Star()), "activity_rows"))
         .from_(exp.Subquery(this=activity_rows_of, alias=exp.TableAlias(this=ident("d"))))
         .group_by(column("entity", "d"))
     )
-    s_on = exp.and_(_eq(column("entity", "s"), column("entity", "o")), _eq(column("basis", "s"), column("basis", "b")))
+    s_on = exp.and_(eq(column("entity", "s"), column("entity", "o")), eq(column("basis", "s"), column("basis", "b")))
     select = (
         exp.select(
             column("basis", "b"),
@@ -303,7 +299,7 @@ def entities_query(approach: str) -> exp.Select:
         .join(exp.Table(this=ident("bases"), alias=exp.TableAlias(this=ident("b"))), join_type="cross")
         .join(exp.Subquery(this=sums, alias=exp.TableAlias(this=ident("s"))), on=s_on, join_type="left")
         .join(exp.Subquery(this=counts, alias=exp.TableAlias(this=ident("n"))),
-              on=_eq(column("entity", "n"), column("entity", "o")), join_type="left")
+              on=eq(column("entity", "n"), column("entity", "o")), join_type="left")
         .order_by(column("path", "o"), column("basis", "b"))
     )
     return _with(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
@@ -320,9 +316,9 @@ def unknown_entities_query() -> exp.Select:
         )
         .from_(table("result", alias="r"))
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-              on=_eq(column("entity", "o"), column("entity", "r")), join_type="left")
+              on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
         .where(exp.and_(
-            _eq(column("run_id", "r"), _any_run()),
+            eq(column("run_id", "r"), _any_run()),
             exp.Is(this=column("entity", "o"), expression=exp.Null()),
         ))
         .group_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
@@ -342,7 +338,7 @@ def ownership_query() -> exp.Select:
         )
         .from_(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))))
         .join(table("entity", alias="e"), on=exp.and_(
-            _eq(column("entity_set", "e"), param("entity_set")), _eq(column("entity", "e"), column("entity", "o"))))
+            eq(column("entity_set", "e"), param("entity_set")), eq(column("entity", "e"), column("entity", "o"))))
         .order_by(column("path", "o"))
     )
     return _with(select, ownership_cte())
@@ -355,8 +351,8 @@ def runs_query() -> exp.Select:
     return (
         exp.select(column("run_id", "r"), column("dataset", "r"), *[column(c, "m") for c in cols])
         .from_(table("run", alias="r"))
-        .join(table("run_methodology", alias="m"), on=_eq(column("run_id", "m"), column("run_id", "r")))
-        .where(_eq(column("run_id", "r"), _any_run()))
+        .join(table("run_methodology", alias="m"), on=eq(column("run_id", "m"), column("run_id", "r")))
+        .where(eq(column("run_id", "r"), _any_run()))
         .order_by(column("run_id", "r"), column("scope", "m"), column("category", "m"), column("methodology_id", "m"))
     )
 
@@ -367,7 +363,7 @@ def unallocated_instruments_query() -> exp.Select:
     return (
         exp.select(*[column(c, "u") for c in cols])
         .from_(table("unallocated_instrument", alias="u"))
-        .where(_eq(column("run_id", "u"), _any_run()))
+        .where(eq(column("run_id", "u"), _any_run()))
         .order_by(column("run_id", "u"), column("methodology_id", "u"), column("instrument_id", "u"))
     )
 
@@ -397,5 +393,5 @@ def known_runs_query() -> exp.Select:
     """Which of the run ids %(runs)s exist."""
     return (
         exp.select(column("run_id")).from_(table("run"))
-        .where(_eq(column("run_id"), _any_run()))
+        .where(eq(column("run_id"), _any_run()))
     )

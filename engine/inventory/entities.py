@@ -37,6 +37,7 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError, did_you_mean
+from ccf.engine import locks
 from ccf.engine.sql import Executor, column, ident, param, table
 
 REQUIRED_COLUMNS = ("entity", "name", "parent", "equity_share", "financial_control", "operational_control")
@@ -44,7 +45,6 @@ OPTIONAL_COLUMNS = ("joint_financial_control", "country")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DECIMAL_RE = re.compile(r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
-_LOCK_KEY = 0x0CCF6  # advisory lock: serialises loads of entity sets
 _ENTITY_COLS = (
     "entity_set", "entity", "name", "parent", "equity_share", "financial_control", "joint_financial_control",
     "operational_control", "country", "line_no",
@@ -282,7 +282,7 @@ def load_entity_set(conn: psycopg.Connection, name: str, path: Path) -> EntitySe
     digest = hashlib.sha256(data).hexdigest()
     ex = Executor(conn)
     with conn.transaction():
-        ex.execute(exp.select(exp.Anonymous(this="pg_advisory_xact_lock", expressions=[exp.Literal.number(_LOCK_KEY)])))
+        ex.execute(locks.xact_lock(locks.ENTITY_SETS))
         have = ex.one(
             exp.select(column("sha256"), column("source_file")).from_(table("entity_set"))
             .where(exp.EQ(this=column("entity_set"), expression=param("name"))),

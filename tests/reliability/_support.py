@@ -26,7 +26,6 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import (
-    GAS_ORDER,
     Evaluation,
     Excluded,
     GasResult,
@@ -382,7 +381,7 @@ def sql_outcomes(conn: psycopg.Connection, run_id: int, methodology_id: str) -> 
         assert len({r["rule_id"] for r in rs}) == 1, rs
         results = tuple(
             GasResult(r["gas"], r["gas_kg"], r["gwp"], r["co2e_kg"], tuple(r["factor_ids"]), r["match_level"])
-            for r in sorted(rs, key=lambda r: GAS_ORDER.index(r["gas"]))
+            for r in sorted(rs, key=lambda r: ir.GAS_ORDER.index(r["gas"]))
         )
         out[aid] = Result(aid, rs[0]["rule_id"], results)
     for r in _select(conn, "excluded", run_id, methodology_id):

@@ -1,0 +1,49 @@
+"""The advisory locks ccf takes, each named once with what it keeps apart.
+
+PostgreSQL advisory locks are keyed by one bigint per database. Each lock below serialises one
+kind of writer against others of its kind; none is meant to exclude another, so their keys
+differ, and a process may hold several (a setup holds SETUP while it installs reference data,
+whose installs take REFERENCE_DATA).
+
+- ``SETUP`` (0x0CCF): migrating a database and installing the shipped reference data
+  (``api.open_database``, ``migrate.migrate``). Two first commands on a fresh database, started
+  together, inserted the same rows without it and one failed on a duplicate key.
+- ``REFERENCE_DATA`` (0x0CCF1): installing a factor-set edition or a rate table (its checksum
+  is compared with what is installed, then rows are written: two installers must not interleave).
+- ``ENTITY_SETS`` (0x0CCF6): loading an entity set (organisational structure).
+- ``load_lock(activity_type)``: one per activity type (``hashtextextended('ccf.load:<type>')``):
+  a load's table DDL and its duplicate checks against the rows already loaded; a run's table DDL.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ccf.engine.sql import func, number, param
+
+SETUP = 0x0CCF
+REFERENCE_DATA = 0x0CCF1
+ENTITY_SETS = 0x0CCF6
+
+
+def xact_lock(key: int) -> exp.Select:
+    """Take a lock until the end of the transaction."""
+    return exp.select(func("pg_advisory_xact_lock", number(key)))
+
+
+def session_lock(key: int) -> exp.Select:
+    """Take a lock until ``session_unlock`` (or the connection closes)."""
+    return exp.select(func("pg_advisory_lock", number(key)))
+
+
+def session_unlock(key: int) -> exp.Select:
+    return exp.select(func("pg_advisory_unlock", number(key)))
+
+
+def load_lock() -> exp.Select:
+    """The load lock of the activity type bound as ``%(lock_key)s`` (``load_lock_key``)."""
+    return exp.select(func("pg_advisory_xact_lock", func("hashtextextended", param("lock_key"), number(0))))
+
+
+def load_lock_key(activity_type: str) -> str:
+    return f"ccf.load:{activity_type}"
