@@ -25,18 +25,8 @@ from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine import currency
 from ccf.engine.compile import activity_table_name, of_run_loads
-from ccf.engine.sql import Executor, column, is_param, param, table, text
-
-
-@dataclass(frozen=True)
-class _Factor:
-    factor_id: str
-    unit: str
-    gas: str
-    value: Decimal
-    attributes: tuple[tuple[str, str], ...]
-    region: str | None
-    year: int | None
+from ccf.engine.factors.store import gwp_values, stored_factors
+from ccf.engine.sql import Executor, column, is_param, table, text
 
 
 @dataclass
@@ -141,20 +131,10 @@ def _set_resolver(ex: Executor, set_id: str) -> ev.RecordsResolver | None:
         return None
     key = (set_id, fs[1])
     if key not in _RESOLVERS:
-        rows = ex.rows(
-            exp.select(*[column(c) for c in ("factor_id", "unit", "gas", "value", "attributes", "region", "factor_year")])
-            .from_(table("factor")).where(exp.EQ(this=column("factor_set_id"), expression=param("fs"))),
-            {"fs": fs[0]},
-        )
-        records = [_Factor(fid, unit, gas, value, tuple(sorted(attrs.items())), region, year) for fid, unit, gas, value, attrs, region, year in rows]
+        records = stored_factors(ex, fs[0])
         chain = ex.rows(exp.select(column("region"), column("ancestor"), column("depth")).from_(table("region_ancestor")))
         _RESOLVERS[key] = ev.RecordsResolver(records, regions=[tuple(r) for r in chain])
     return _RESOLVERS[key]
-
-
-def gwp_values(ex: Executor, m: ir.Methodology) -> dict[str, Decimal]:
-    rows = ex.rows(exp.select(column("gas"), column("value")).from_(table("gwp")).where(exp.EQ(this=column("gwp_set"), expression=text(m.gwp))))
-    return {g: v for g, v in rows}
 
 
 def _shown(value: Decimal | None, scale: Fraction, unit: str) -> str:
@@ -196,7 +176,7 @@ def _leaves(node: ir.Node) -> list[ir.Node]:
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> MethodologyExplanation:
     if m.instruments is not None:
         return _explain_allocated(ex, run_id, m, row, read)
-    resolver, gwp = resolver_for(ex, m), gwp_values(ex, m)
+    resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
     meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
     gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
     tables = currency.rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
@@ -279,7 +259,7 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
 
     ins = m.instruments
     assert ins is not None
-    resolver, gwp = resolver_for(ex, m), gwp_values(ex, m)
+    resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
     tables = currency.rate_tables(ex, m)
     rows = activity_rows(ex, m.activity.id, read)
     instruments = {str(i["activity_id"]): i for i in activity_rows(ex, ins.activity.id, read)}

@@ -15,7 +15,7 @@ from ccf.engine.factors.desnz import load_desnz
 from ccf.engine.factors.egrid import load_egrid
 from ccf.engine.factors.epa_hub import load_epa_hub
 from ccf.engine.factors.gwp import load_gwp
-from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition, GwpRecord, file_sha256
+from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition, GwpRecord, file_sha256, read_file
 from ccf.engine.factors.useeio import load_useeio
 
 Loaded = tuple[FactorSetEdition, list[FactorRecord]]
@@ -84,7 +84,7 @@ def desnz_2025() -> Loaded:
 def _gwp() -> tuple[GwpRecord, ...]:
     """The shipped GWP table, parsed once."""
     path = resources.factors() / IPCC_GWP
-    _verify(IPCC_GWP, file_sha256(path.read_bytes()))
+    _verify(IPCC_GWP, file_sha256(read_file(path)))
     return tuple(load_gwp(path))
 
 

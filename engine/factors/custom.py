@@ -26,9 +26,11 @@ from ccf.engine.factors.model import (
     FactorFileError,
     FactorRecord,
     FactorSetEdition,
+    Publication,
     csv_rows,
     file_sha256,
     parse_decimal,
+    read_file,
     read_text,
     sorted_attributes,
 )
@@ -134,20 +136,9 @@ def load_custom(
 ) -> tuple[FactorSetEdition, list[FactorRecord]]:
     """Load an organisation's own factor CSV; region and year are the edition's defaults."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_file(path)
     names, records = parse_custom(data, path)
-    meta = FactorSetEdition(
-        id=id,
-        publisher=publisher,
-        title=title or path.stem,
-        edition=edition,
-        published=published,
-        licence=licence,
-        source_file=path.name,
-        sha256=file_sha256(data),
-        region=region,
-        year=year,
-        gas_units=tuple(GAS_UNITS.items()),
-        attributes=tuple(sorted(n for n in names if n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS)),
-    )
+    attributes = tuple(sorted(n for n in names if n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
+    publication = Publication(publisher, title or path.stem, licence, region, tuple(GAS_UNITS.items()), attributes)
+    meta = publication.edition(id, edition, published, path, file_sha256(data), year)
     return meta, records

@@ -22,9 +22,11 @@ from ccf.engine.factors.model import (
     FactorFileError,
     FactorRecord,
     FactorSetEdition,
+    Publication,
     csv_rows,
     file_sha256,
     parse_decimal,
+    read_file,
     read_text,
     sorted_attributes,
 )
@@ -77,6 +79,7 @@ LABEL_COLUMNS = (
     ("column_text", "Column Text"),
 )
 ATTRIBUTES = tuple(k for k, _ in LABEL_COLUMNS) + ("uom", "ghg_unit", "cv_basis")
+PUBLICATION = Publication(PUBLISHER, TITLE, LICENCE, REGION, GAS_UNITS, ATTRIBUTES)
 REQUIRED_COLUMNS = ("ID",) + tuple(c for _, c in LABEL_COLUMNS) + ("UOM", "GHG/Unit")
 _VALUE_COLUMN = re.compile(r"GHG Conversion Factor (\d{4})")
 
@@ -163,7 +166,7 @@ def _cells(line: int, row: list[str], index: dict[str, int], path: Path) -> dict
 def read_desnz(path: str | Path) -> DesnzFile:
     """Read a DESNZ flat CSV: its records and an account of every row it skipped."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_file(path)
     rows = csv_rows(read_text(data, path))
     try:
         _, header = next(rows)
@@ -216,18 +219,5 @@ def load_desnz(
     for what, items in (("UOM", read.unmapped_uoms), ("GHG/Unit", read.unmapped_ghg_units)):
         for text, count in items:
             log.warning("%s: %d rows with unmapped %s %r skipped", id, count, what, text)
-    meta = FactorSetEdition(
-        id=id,
-        publisher=PUBLISHER,
-        title=TITLE,
-        edition=edition,
-        published=published,
-        licence=LICENCE,
-        source_file=Path(path).name,
-        sha256=read.sha256,
-        region=REGION,
-        year=read.year,
-        gas_units=GAS_UNITS,
-        attributes=ATTRIBUTES,
-    )
+    meta = PUBLICATION.edition(id, edition, published, path, read.sha256, read.year)
     return meta, list(read.records)

@@ -25,8 +25,10 @@ from ccf.engine.factors.model import (
     FactorFileError,
     FactorRecord,
     FactorSetEdition,
+    Publication,
     file_sha256,
     parse_decimal,
+    read_file,
     read_text,
     sorted_attributes,
 )
@@ -39,6 +41,7 @@ YEAR = 2023
 UNIT = "MWh"
 GAS_UNITS = (("CO2", "lbCO2"), ("CH4", "lbCH4"), ("N2O", "lbN2O"))
 ATTRIBUTES = ("subregion", "subregion_name", "basis")
+PUBLICATION = Publication(PUBLISHER, TITLE, LICENCE, REGION, GAS_UNITS, ATTRIBUTES)
 TABLE = "6"
 TOTAL = "total output"
 NON_BASELOAD = "non-baseload"
@@ -84,7 +87,7 @@ def _expect(cells: list[str], expected: dict[int, str], what: str, path: Path, l
 def read_egrid(path: str | Path) -> EgridFile:
     """Read Table 6 of the Hub sheet: both emission-rate groups of every subregion row."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_file(path)
     table = next((t for t in _tables(read_text(data, path)) if t.number == TABLE), None)
     if table is None:
         raise FactorFileError(f"Table {TABLE} not found", path)
@@ -148,18 +151,5 @@ def load_egrid(path: str | Path, id: str = "egrid-2023", edition: str = "eGRID20
                ) -> tuple[FactorSetEdition, list[FactorRecord]]:
     """Load Table 6 as its own factor-set edition (lb of each gas per MWh)."""
     read = read_egrid(path)
-    meta = FactorSetEdition(
-        id=id,
-        publisher=PUBLISHER,
-        title=TITLE,
-        edition=edition,
-        published=published,
-        licence=LICENCE,
-        source_file=Path(path).name,
-        sha256=read.sha256,
-        region=REGION,
-        year=YEAR,
-        gas_units=GAS_UNITS,
-        attributes=ATTRIBUTES,
-    )
+    meta = PUBLICATION.edition(id, edition, published, path, read.sha256, YEAR)
     return meta, list(read.records)

@@ -23,9 +23,11 @@ from ccf.engine.factors.model import (
     FactorFileError,
     FactorRecord,
     FactorSetEdition,
+    Publication,
     csv_rows,
     file_sha256,
     parse_decimal,
+    read_file,
     read_text,
     sorted_attributes,
 )
@@ -37,6 +39,7 @@ REGION = "US"
 GAS_UNITS = (("CO2", "kgCO2"), ("CH4", "gCH4"), ("N2O", "gN2O"), ("CO2e", "tCO2e"), ("energy", "mmBtu"))
 ATTRIBUTES = ("table", "table_title", "category", "fuel_type", "vehicle_type", "model_year", "material",
               "method", "item")
+PUBLICATION = Publication(PUBLISHER, TITLE, LICENCE, REGION, GAS_UNITS, ATTRIBUTES)
 TABLES_READ = ("1", "2", "3", "4", "5", "7", "8", "9", "10")
 TABLES_NOT_READ = MappingProxyType({
     "6": "eGRID factors are lb per MWh; this edition's CO2/CH4/N2O numerators are kg/g",
@@ -251,7 +254,7 @@ def _waste_table(table: _Table, path: Path, na: list[tuple[int, str]]) -> list[F
 def read_epa_hub(path: str | Path) -> EpaHubFile:
     """Read the Hub sheet's emission-factor tables; 'NA' cells are skipped and listed."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_file(path)
     tables = _tables(read_text(data, path))
     found = {t.number: t for t in tables}
     missing = [n for n in TABLES_READ if n not in found]
@@ -289,18 +292,5 @@ def load_epa_hub(path: str | Path, id: str = "epa-hub-2025", edition: str = "202
                  ) -> tuple[FactorSetEdition, list[FactorRecord]]:
     """Load the Hub sheet as one factor-set edition and its records."""
     read = read_epa_hub(path)
-    meta = FactorSetEdition(
-        id=id,
-        publisher=PUBLISHER,
-        title=TITLE,
-        edition=edition,
-        published=published,
-        licence=LICENCE,
-        source_file=Path(path).name,
-        sha256=read.sha256,
-        region=REGION,
-        year=int(edition[:4]) if edition[:4].isdigit() else None,
-        gas_units=GAS_UNITS,
-        attributes=ATTRIBUTES,
-    )
+    meta = PUBLICATION.edition(id, edition, published, path, read.sha256, int(edition[:4]) if edition[:4].isdigit() else None)
     return meta, list(read.records)

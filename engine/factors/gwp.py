@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from ccf.engine.factors.model import FactorFileError, GwpRecord, csv_rows, parse_decimal, read_text
+from ccf.engine.factors.model import FactorFileError, GwpRecord, csv_rows, parse_decimal, read_file, read_text
 
 # Column name -> GWP set: AR5CCF is AR5 with climate-carbon feedbacks, kept apart from AR5.
 _GWP100_COLUMN = re.compile(r"(SAR|TAR|AR4|AR5|AR5CCF|AR6)GWP100")
@@ -47,7 +47,7 @@ def _species_records(line: int, row: list[str], columns: dict[int, str], path: P
 def load_gwp(path: str | Path) -> list[GwpRecord]:
     """All 100-year GWPs in the file, plus CO2 = 1 for each set, in file order."""
     path = Path(path)
-    text = read_text(path.read_bytes(), path)
+    text = read_text(read_file(path), path)
     rows = [(line, row) for line, row in csv_rows(text) if not row[0].lstrip().startswith("#")]
     if not rows:
         raise FactorFileError("no header row", path)

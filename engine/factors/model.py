@@ -58,8 +58,34 @@ class FactorSetEdition:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """What a factor-file reader knows of a set before it reads a file: its publisher, title and
+    licence, its default region, the unit of each gas's values and the attributes its factors
+    carry. Every reader makes its editions through :meth:`edition`, the one place a
+    :class:`FactorSetEdition` is built from a file."""
+
+    publisher: str
+    title: str
+    licence: str
+    region: str | None
+    gas_units: tuple[tuple[str, str], ...]
+    attributes: tuple[str, ...]
+
+    def edition(self, id: str, edition: str, published: datetime.date | None, path: str | Path, sha256: str,
+                year: int | None) -> FactorSetEdition:
+        """The edition ``id`` read from the file at ``path``, whose bytes have the checksum ``sha256``."""
+        return FactorSetEdition(
+            id=id, publisher=self.publisher, title=self.title, edition=edition, published=published,
+            licence=self.licence, source_file=Path(path).name, sha256=sha256, region=self.region, year=year,
+            gas_units=self.gas_units, attributes=self.attributes,
+        )
+
+
+@dataclass(frozen=True)
 class FactorRecord:
-    """One published factor value: ``value`` numerator-units of ``gas`` per ``unit``.
+    """One factor value: ``value`` numerator-units of ``gas`` per ``unit``, as a reader found it in
+    its published file or as the factor store holds it (``store.stored_factors``); the one factor
+    row of ccf, what the reference evaluator reads (``evaluate.FactorRecordLike``).
 
     ``region`` and ``year`` of None mean the edition's defaults apply.
     """
@@ -126,6 +152,15 @@ def select(records: Iterable[FactorRecord], *, name: str | None = None, unit: st
         and (gas is None or r.gas == gas)
         and all(r.attribute(k) == v for k, v in attributes.items())
     ]
+
+
+def read_file(path: str | Path) -> bytes:
+    """A factor file's bytes. A file that is missing or unreadable (a shipped file absent from a
+    damaged installation, a mistyped path) is a :class:`FactorFileError` naming it."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise FactorFileError(f"cannot be read: {e.strerror or e}", path) from None
 
 
 def read_text(data: bytes, path: str | Path) -> str:

@@ -30,7 +30,7 @@ from sqlglot import exp
 from ccf.dsl import resources
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
-from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_text, require_in_range
+from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_file, read_text, require_in_range
 from ccf.engine.sql import Executor, column, ident, param, table
 
 Kind = Literal["exchange_rate", "price_index"]
@@ -89,7 +89,7 @@ def load_rate_file(path: Path, meta: RateTableMeta) -> tuple[RateTable, list[Rat
         raise FactorFileError(f"rate table kind must be exchange_rate or price_index, not {meta.kind!r}", path)
     if meta.kind == "exchange_rate" and not (meta.reference_currency and _CURRENCY.fullmatch(meta.reference_currency)):
         raise FactorFileError("an exchange-rate table needs its reference currency (an ISO 4217 code, e.g. USD)", path)
-    data = path.read_bytes()
+    data = read_file(path)
     rows = csv_rows(read_text(data, path))
     first = next(rows, None)
     if first is None:

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from ccf.dsl import resources
-from ccf.engine.factors.model import FactorFileError, csv_rows, read_text
+from ccf.engine.factors.model import FactorFileError, csv_rows, read_file, read_text
 
 WORLD = "WORLD"
 COLUMNS = ("code", "parent", "name", "kind")
@@ -33,7 +33,7 @@ class Region:
 def load_regions(path: str | Path) -> list[Region]:
     """The regions of a hierarchy file, in file order, checked to form one tree rooted at WORLD."""
     path = Path(path)
-    rows = list(csv_rows(read_text(path.read_bytes(), path)))
+    rows = list(csv_rows(read_text(read_file(path), path)))
     if not rows:
         raise FactorFileError("empty file; expected a header row " + ",".join(COLUMNS), path)
     (hline, header), body = rows[0], rows[1:]

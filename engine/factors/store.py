@@ -1,4 +1,5 @@
-"""Factor sets in the database: installed once per edition, never modified afterwards.
+"""Factor sets and GWP tables in the database: installed once per edition, never modified
+afterwards, and read back here.
 
 Installing an edition that is already there with the same source checksum is a no-op; a
 different file claiming the same edition id is an error. Rows go in with COPY.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 
 import psycopg
 from sqlglot import exp
@@ -17,7 +19,7 @@ from ccf.dsl.units import dimension_key, fraction_to_decimal, parse_unit
 from ccf.engine import locks
 from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord, require_in_range
 from ccf.engine.factors.regions import Region, closure
-from ccf.engine.sql import Executor, column, ident, param, table
+from ccf.engine.sql import Executor, column, ident, is_param, param, table
 
 
 class FactorSetConflict(CcfError):
@@ -163,3 +165,29 @@ def install_regions(conn: psycopg.Connection, regions: list[Region]) -> int:
             iter(row for row in closure(regions) if row[0] in fresh),
         )
     return len(new)
+
+
+# What a stored factor row holds, in the order stored_factor reads it.
+FACTOR_ROW_COLUMNS = ("factor_id", "name", "unit", "gas", "value", "attributes", "region", "factor_year", "source_line")
+
+
+def stored_factor(row: tuple) -> FactorRecord:
+    """A ``ccf.factor`` row selected as ``FACTOR_ROW_COLUMNS``, as the record it was installed from,
+    with the edition's default region and year filled in (as install_edition stores them)."""
+    factor_id, name, unit, gas, value, attributes, region, year, source_line = row
+    return FactorRecord(factor_id, name, unit, gas, value, tuple(sorted(attributes.items())), region, year, source_line)
+
+
+def stored_factors(ex: Executor, factor_set_id: int) -> list[FactorRecord]:
+    """Every factor of one installed edition (``factor_set.factor_set_id``)."""
+    rows = ex.rows(
+        exp.select(*[column(c) for c in FACTOR_ROW_COLUMNS]).from_(table("factor")).where(is_param("factor_set_id")),
+        {"factor_set_id": factor_set_id},
+    )
+    return [stored_factor(r) for r in rows]
+
+
+def gwp_values(ex: Executor, gwp_set: str) -> dict[str, Decimal]:
+    """The GWP of each gas in one installed GWP set (e.g. 'AR5'); empty if the set is not installed."""
+    rows = ex.rows(exp.select(column("gas"), column("value")).from_(table("gwp")).where(is_param("gwp_set")), {"gwp_set": gwp_set})
+    return {gas: value for gas, value in rows}

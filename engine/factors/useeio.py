@@ -15,9 +15,11 @@ from ccf.engine.factors.model import (
     FactorFileError,
     FactorRecord,
     FactorSetEdition,
+    Publication,
     csv_rows,
     file_sha256,
     parse_decimal,
+    read_file,
     read_text,
     sorted_attributes,
 )
@@ -28,6 +30,7 @@ LICENCE = "US Government work, public domain"
 REGION = "US"
 GAS_UNITS = (("CO2e", "kgCO2e"),)
 ATTRIBUTES = ("naics", "naics_title", "ghg", "margins", "price_basis", "currency_year", "useeio_code")
+PUBLICATION = Publication(PUBLISHER, TITLE, LICENCE, REGION, GAS_UNITS, ATTRIBUTES)
 
 CODE, TITLE_COL, GHG, UNIT = "2017 NAICS Code", "2017 NAICS Title", "GHG", "Unit"
 WITHOUT = "Supply Chain Emission Factors without Margins"
@@ -78,7 +81,7 @@ def _row_records(line: int, cells: dict[str, str], path: Path) -> list[FactorRec
 def read_useeio(path: str | Path) -> tuple[str, list[FactorRecord]]:
     """The sha256 and records of a USEEIO supply-chain factor CSV."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_file(path)
     rows = csv_rows(read_text(data, path))
     first = next(rows, None)
     if first is None:
@@ -100,18 +103,5 @@ def load_useeio(path: str | Path, id: str = "useeio-1.3", edition: str = "v1.3.0
     """Load the USEEIO supply-chain factors as one factor-set edition and its records."""
     sha256, records = read_useeio(path)
     years = {r.year for r in records}
-    meta = FactorSetEdition(
-        id=id,
-        publisher=PUBLISHER,
-        title=TITLE,
-        edition=edition,
-        published=published,
-        licence=LICENCE,
-        source_file=Path(path).name,
-        sha256=sha256,
-        region=REGION,
-        year=years.pop() if len(years) == 1 else None,
-        gas_units=GAS_UNITS,
-        attributes=ATTRIBUTES,
-    )
+    meta = PUBLICATION.edition(id, edition, published, path, sha256, years.pop() if len(years) == 1 else None)
     return meta, records
