@@ -37,7 +37,9 @@ class Diagnostic:
 
 
 class CcfError(Exception):
-    """Root of every error ccf reports to a user (exit code 1, never a traceback)."""
+    """Root of every error ccf reports to a user (exit code 1, never a traceback): the command line
+    catches this one class. Errors of other kinds that ccf reports derive from it too (a unit that
+    does not parse is also a ``ValueError``, a report that does not add up also an ``AssertionError``)."""
 
 
 class DiagnosticError(CcfError):

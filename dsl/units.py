@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from ccf.dsl import resources
+from ccf.dsl.diagnostics import CcfError
 
 Dimension = tuple[tuple[str, int], ...]
 DIMENSIONLESS: Dimension = ()
@@ -25,8 +26,9 @@ DIMENSIONLESS: Dimension = ()
 GASES = ("CO2e", "CO2", "CH4", "N2O")
 
 
-class UnitError(ValueError):
-    """A unit string that does not parse or names an unknown unit."""
+class UnitError(CcfError, ValueError):
+    """A unit string that does not parse or names an unknown unit. A ``CcfError`` like every error
+    ccf reports; still a ``ValueError`` for callers that handle bad values as one."""
 
     def __init__(self, message: str, name: str | None = None):
         super().__init__(message)
@@ -109,7 +111,11 @@ class Registry:
 
 @cache
 def registry() -> Registry:
-    data = tomllib.loads(resources.dsl_file("units.toml").read_text("utf-8"))
+    path = resources.dsl_file("units.toml")
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as e:  # a damaged installation: said so, not a traceback
+        raise CcfError(f"{path}: ccf's unit registry cannot be read ({e.strerror or e}); reinstall ccf") from None
     units: dict[str, Unit] = {}
     for name, (factor, base) in data["units"].items():
         _, dim = _parse_base(base.replace("^3", "^3"))

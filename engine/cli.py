@@ -410,34 +410,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _environment_errors() -> tuple[type[BaseException], ...]:
-    """Failures of the database environment (server gone, disk full, connection broken)."""
+def _command(args: argparse.Namespace) -> int:
+    """Run the command. A failure of the database environment (server gone, disk full, connection
+    broken) that the command did not name itself becomes the ``CcfError`` that says so: a last
+    resort, each command names its own failures."""
     import psycopg
 
-    return (psycopg.OperationalError,)
+    try:
+        return args.func(args)
+    except psycopg.OperationalError as exc:
+        from ccf.engine.database import failure
+
+        raise failure(exc, f"ccf {args.command}", "What it had not committed was rolled back.") from None
+
+
+def _message(exc: CcfError) -> str:
+    """What the user reads of an error: diagnostics rendered with their source lines, else the message."""
+    if not isinstance(exc, DiagnosticError):
+        return f"error: {exc}"
+    from ccf.engine import api
+
+    sources = {}
+    try:
+        sources = api.library().sources
+    except CcfError:
+        pass
+    return render(exc.diagnostics, sources)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except DiagnosticError as exc:
-        from ccf.engine import api
-
-        sources = {}
-        try:
-            sources = api.library().sources
-        except CcfError:
-            pass
-        sys.stderr.write(render(exc.diagnostics, sources) + "\n")
-        return 1
-    except CcfError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-    except _environment_errors() as exc:  # a last resort: each command names its own failures
-        from ccf.engine.database import failure
-
-        sys.stderr.write(f"error: {failure(exc, f'ccf {args.command}', 'What it had not committed was rolled back.')}\n")
+        return _command(args)
+    except CcfError as exc:  # the one root of every error ccf reports
+        sys.stderr.write(_message(exc) + "\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -28,6 +28,7 @@ from ccf.engine.inventory.rounding import (
     rounding_line,
     tonnes,
 )
+from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum, plain
 
 UNIT = "t CO2e"
@@ -44,8 +45,10 @@ APPROACH_TITLES = {
 }
 
 
-class InvariantError(AssertionError):
-    """A report whose parts do not add up exactly (a bug, never a user error)."""
+class InvariantError(CcfError, AssertionError):
+    """A report whose parts do not add up exactly (a bug, never a user error): a ``CcfError``, so
+    the command line reports it with exit code 1 rather than a traceback; still an
+    ``AssertionError`` for what it asserts."""
 
 
 def basis_label(basis: str) -> str:
