@@ -23,8 +23,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
-from ccf.engine import currency
-from ccf.engine.compile import activity_table_name, of_run_loads
+from ccf.engine.compile import activity_table_name, currency, of_run_loads
 from ccf.engine.sql import Executor, column, is_param, param, table, text
 
 

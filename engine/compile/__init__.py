@@ -27,7 +27,8 @@ from sqlglot import exp
 
 from ccf.dsl import exactness, ir
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
-from ccf.engine import allocation, currency, sql
+from ccf.engine import sql
+from ccf.engine.compile import allocation, currency
 from ccf.engine.database import SESSION_SETTINGS
 from ccf.engine.sql import column, comment, func, ident, number, param, render, table, text
 
