@@ -19,6 +19,7 @@ from ccf.engine.sql import column, number, param, table, text
 
 
 def activity_table_name(activity_type: str) -> str:
+    """The table in the ccf schema that holds the loaded rows of one activity type."""
     return f"activity_{activity_type}"
 
 

@@ -33,7 +33,10 @@ def lookup_set_params(m: ir.Methodology) -> dict[str, str]:
 
 
 def reads_other_sets(m: ir.Methodology) -> bool:
+    """Whether a used lookup reads another factor set than the methodology's: its result rows
+    then name the set of their factors."""
     return any(lk.factor_set is not None and lk.gases for lk in m.lookups)
+
 
 def key_columns(lk: ir.FactorLookup) -> list[tuple[str, ir.Node]]:
     """The row-dependent keys of a lookup: match attributes, then region and year."""
