@@ -396,3 +396,28 @@ class Methodology(Spanned):
     @property
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
+
+
+# --- walks ------------------------------------------------------------------------------
+
+
+def factor_refs(node: Node) -> Iterator[FactorRef]:
+    """Every factor reference in an expression, in source order."""
+    if isinstance(node, FactorRef):
+        yield node
+        return
+    for child in children(node):
+        yield from factor_refs(child)
+
+
+def leaves(node: Node) -> list[Node]:
+    """The fields, parameters and factors an expression reads, in source order, once each (a
+    parameter is one leaf: its value is not walked)."""
+    if isinstance(node, (FieldRef, ParamRef, FactorRef)):
+        return [node]
+    out: list[Node] = []
+    for child in children(node):
+        for leaf in leaves(child):
+            if leaf not in out:
+                out.append(leaf)
+    return out

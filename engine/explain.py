@@ -23,8 +23,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
-from ccf.engine import currency
-from ccf.engine.compile import activity_table_name, of_run_loads
+from ccf.engine.compile import activity_table_name, currency, of_run_loads
 from ccf.engine.factors.store import gwp_values, stored_factors
 from ccf.engine.sql import Executor, column, is_param, table, text
 
@@ -159,20 +158,6 @@ def _display_unit(node: ir.Node) -> tuple[str, Fraction]:
     return "", Fraction(1)
 
 
-def _leaves(node: ir.Node) -> list[ir.Node]:
-    """Fields, parameters and factors an expression reads, in order, once each."""
-    if isinstance(node, (ir.FieldRef, ir.ParamRef, ir.FactorRef)):
-        return [node]
-    out: list[ir.Node] = []
-    for value in vars(node).values():
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, ir.Node):
-                for leaf in _leaves(child):
-                    if leaf not in out:
-                        out.append(leaf)
-    return out
-
-
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> MethodologyExplanation:
     if m.instruments is not None:
         return _explain_allocated(ex, run_id, m, row, read)
@@ -217,7 +202,7 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
         rule = next(r for r in m.rules if r.id == outcome.rule_id)
         for em in rule.emissions:
             lines.append(f"{em.gas}: {source_text(em.value.span)}")
-            for leaf in _leaves(em.value):
+            for leaf in ir.leaves(em.value):
                 v = e.number(leaf)
                 if isinstance(leaf, ir.FactorRef):  # as published: numerator unit of the set, per the lookup's unit
                     per = next(lk.per for lk in m.lookups if lk.name == leaf.lookup)

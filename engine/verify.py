@@ -31,7 +31,7 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
-from ccf.engine import currency
+from ccf.engine.compile import currency
 from ccf.engine.explain import activity_rows, resolver_for
 from ccf.engine.factors.store import gwp_values
 from ccf.engine.factors.store import installed

@@ -1,4 +1,4 @@
-"""Spend-based currency conversion lowered to SQL (part of stage [6], used by compile.py).
+"""Spend-based currency conversion lowered to SQL: the conversion steps of the evaluate statement.
 
 A conversion is resolved once per distinct (currency, price year) key of the dataset, never per
 activity row, like a factor lookup:

@@ -18,7 +18,7 @@ Quality Criteria (chapter 7.1) it can check from data:
 
 CTEs, in order:
 
-``consumption``       the activity rows in base units (compile's ``activity`` step);
+``consumption``       the activity rows in base units (the ``activity`` step, activity.py);
 ``instrument``        the instruments of the dataset, in base units;
 ``consumption_laid``, ``instrument_laid``  pool keys, quantity and running sum;
 ``allocation``        one row per (activity row, instrument) with a positive overlap;
@@ -40,6 +40,8 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.units import parse_unit
+from ccf.engine.compile.activity import activity_cte
+from ccf.engine.compile.expressions import scale_sql
 from ccf.engine.sql import column, ident, param, table, text
 
 STANDARD = ("activity_id", "entity", "period_start", "period_end")
@@ -51,7 +53,7 @@ def _ref(name: str, alias: str) -> exp.Table:
 
 
 def _columns(at: ir.ActivityType) -> list[str]:
-    """The columns of compile's activity step for an activity type, in order."""
+    """The columns of the ``activity`` step (activity.py) for an activity type, in order."""
     return [*STANDARD, *(f.name for f in at.fields if f.name not in STANDARD), "unit_conversion"]
 
 
@@ -83,13 +85,11 @@ def _start(alias: str) -> exp.Expression:
 
 
 def allocation_ctes(m: ir.Methodology) -> list[tuple[str, exp.Expression]]:
-    """The CTEs that replace compile's ``activity`` step for a methodology with instruments."""
-    from ccf.engine.compile import _activity_cte
-
+    """The CTEs that replace the ``activity`` step (activity.py) for a methodology with instruments."""
     ins = m.instruments
     assert ins is not None
-    consumption = _activity_cte(m)
-    instrument = _activity_cte(dataclasses.replace(m, activity=ins.activity))
+    consumption = activity_cte(m)
+    instrument = activity_cte(dataclasses.replace(m, activity=ins.activity))
     year = exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "s"))
     c_laid = _laid("consumption", ins, year, [column("period_start", "s"), _by_code_point(column("activity_id", "s"))])
     i_laid = _laid("instrument", ins, column(ins.vintage, "s"), [_by_code_point(column("activity_id", "s"))])
@@ -250,8 +250,6 @@ def _unit(ins: ir.Instruments) -> tuple[str, Fraction]:
 def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     """INSERT INTO ccf.instrument_allocation: every instrument of the dataset, what it gave and
     what is left, with the reason (``surplus``, ``market_boundary``, ``vintage``)."""
-    from ccf.engine.compile import _activity_cte, scale_sql
-
     ins = m.instruments
     assert ins is not None
     unit, scale = _unit(ins)
@@ -325,8 +323,8 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
         .from_(_ref("instrument", "i"))
         .join(exp.Subquery(this=used, alias=exp.TableAlias(this=ident("u"))),
               on=exp.EQ(this=column("instrument_id", "u"), expression=column("activity_id", "i")), join_type="left")
-        .with_("consumption", as_=_activity_cte(m))
-        .with_("instrument", as_=_activity_cte(dataclasses.replace(m, activity=ins.activity)))
+        .with_("consumption", as_=activity_cte(m))
+        .with_("instrument", as_=activity_cte(dataclasses.replace(m, activity=ins.activity)))
     )
     cols = ["run_id", "methodology_id", "instrument_id", "entity", "unit", "quantity", "allocated", "unallocated",
             "allocated_rows", "reason_code", "reason"]
