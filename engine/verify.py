@@ -33,8 +33,7 @@ from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
 from ccf.engine.compile import currency
 from ccf.engine.explain import activity_rows, resolver_for
-from ccf.engine.factors.store import gwp_values
-from ccf.engine.factors.store import installed
+from ccf.engine.factors.store import gwp_values, installed
 from ccf.engine.load import dataset_loads
 from ccf.engine.run import one_snapshot, run
 from ccf.engine.sql import Executor, column, param, table
