@@ -24,7 +24,6 @@ REPEATED = "ccf_load_repeated"  # hashes of the activity ids staged more than on
 CHECKED = "ccf_load_checked"
 CELL_PREFIX = "csv_"  # staging column of CSV column <name>: csv_<name>
 
-
 # Internal staging columns start with '_' so they can never clash with a field (lower_snake_case).
 _LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD = "_line_no", "_pre_category", "_pre_reason", "_pre_record"
 _CHECK, _CATEGORY, _REASON = "_check", "_category", "_reason"

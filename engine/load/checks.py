@@ -36,7 +36,6 @@ REASONS = (
 MAX_NUMBER_CHARS = 1000
 MAX_EXPONENT_DIGITS = 3
 
-
 _NUMBER_RE = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 _IN_RANGE_RE = _NUMBER_RE.replace("[0-9]+)?$", f"[0-9]{{1,{MAX_EXPONENT_DIGITS}}})?$")  # exponent of at most 3 digits
 _DATE_RE = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

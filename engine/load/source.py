@@ -26,7 +26,6 @@ from ccf.engine.sql import Executor, ident, number
 
 PROGRESS_EVERY = 100_000
 
-
 NUL_MARK = "\u2400"  # '␀' stands in for NUL in rejected records: neither text nor JSONB can hold NUL
 
 
