@@ -1,6 +1,6 @@
 """Reference allocation of contractual instruments to activity rows, in Python.
 
-The same allocation as ``engine/allocation.py`` computes in SQL, written independently so that
+The same allocation as ``engine/compile/allocation.py`` computes in SQL, written independently so that
 tests can hold the two against each other exactly: rows and instruments pooled by the ``match``
 fields and year (row ``period_start`` year = instrument ``vintage``), laid end to end in the same
 order (rows by period_start then activity_id, instruments by activity_id; text compared by code

@@ -1,7 +1,7 @@
 """Runs: one or more methodology versions over a dataset, in one transaction.
 
 A run commits whole or leaves nothing. Each methodology executes its fixed statement list
-(engine/compile.py); afterwards the counts must reconcile — every activity row of the dataset is
+(engine/compile/); afterwards the counts must reconcile — every activity row of the dataset is
 a result, an exclusion or an unmatched record, and rejected rows are counted beside them — or
 the run fails and rolls back.
 
@@ -328,7 +328,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m:
             f"{m.ref} does not reconcile: {rows_in} activity rows but {rows_result} results + "
             f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written}); nothing was written"
         )
-    # kg CO2e per gas of the result rows, summed by the reconcile pass (engine/compile.py
+    # kg CO2e per gas of the result rows, summed by the reconcile pass (engine/compile/statements.py
     # _reconcile) from the values the results statement wrote; a test checks them against
     # SUM(co2e_kg) of ccf.result (tests/engine/test_run.py)
     by_gas = sorted((g, v) for g, v in zip(gases(m), sums) if v is not None)

@@ -1,4 +1,4 @@
-"""engine/load.py against a real PostgreSQL: every row is loaded or rejected with its reason."""
+"""engine/load/ against a real PostgreSQL: every row is loaded or rejected with its reason."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from ccf.dsl import ir
 from ccf.dsl.library import read_activity_type
 from ccf.dsl.source import SourceFile
 from ccf.engine import load as load_module
-from ccf.engine.load import LoadError, RejectLimit, activity_table, ensure_activity_table, load_csv
+from ccf.engine.load import REASONS, LoadError, RejectLimit, activity_table, ensure_activity_table, load_csv
+from ccf.engine.load import source as staging
 from ccf.engine.sql import Executor, render
 
 ANY_REJECTS = RejectLimit.parse("100%")  # these tests load files of rejected rows on purpose
@@ -309,8 +310,17 @@ def test_mixed_file_reconciles(db, electricity, tmp_path):
     assert loaded(db, electricity) == [("A1",), ("A3",), ("A7",)]
 
 
+def test_rejection_reasons_are_the_ones_data_md_lists_in_its_order():
+    """checks.REASONS and the table of docs/data.md ("Rejected rows") name the same reasons, in
+    the same order: the table says what each means, the loader gives no other."""
+    text = (ROOT / "docs/data.md").read_text(encoding="utf-8")
+    table = text[text.index("| reason code | when |"):].split("\n\n")[0]
+    documented = [row.split("|")[1].strip().strip("`") for row in table.splitlines()[2:]]
+    assert documented == list(REASONS)
+
+
 def test_progress_is_reported(db, electricity, tmp_path, monkeypatch):
-    monkeypatch.setattr(load_module, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(staging, "PROGRESS_EVERY", 2)
     rows = [f"A{i},E,2024-01-01,2024-01-31,1,kWh,GB" for i in range(5)]
     seen: list[int] = []
     load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, *rows)), progress=seen.append)

@@ -2,7 +2,7 @@
 repeated ids by one aggregate, good rows inserted straight from staging) must load and reject
 exactly what the one-by-one checks do: the same rows loaded with the same typed values, the same
 rows rejected with the same lines, records and reasons, the same counts. Every file below is
-loaded twice on the real database — with the fast path, and with ``FAST_PATH`` off (every row
+loaded twice on the real database — with the fast path, and with ``load_csv(fast=False)`` (every row
 through the one-by-one checks, the reference) — each time in a transaction that is rolled back,
 and the outcomes compared."""
 
@@ -19,6 +19,7 @@ from ccf.dsl import ir
 from ccf.dsl.library import read_activity_type
 from ccf.dsl.source import SourceFile
 from ccf.engine import load as load_module
+from ccf.engine.load import source as staging
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.load import ReportingPeriod, activity_table, load_csv
 from ccf.engine.sql import Executor, render
@@ -93,14 +94,14 @@ def _write(tmp_path: Path, name: str, header: str, rows: list[str]) -> Path:
 
 
 def _outcome(db, at: ir.ActivityType, files: list[Path], *, period: str | None = None,
-             entity_set: str | None = None) -> list[tuple]:
+             entity_set: str | None = None, fast: bool = True) -> list[tuple]:
     """Load ``files`` one after the other into one dataset and return everything observable of
     each load (load ids numbered from 1: the identity does not roll back), then roll back."""
     table = render(activity_table(at), pretty=False)  # test-only read of the engine's own table name
     out: list[tuple] = []
     with db.transaction():
         reports = [load_csv(db, "d", at, f, period=ReportingPeriod.parse(period) if period else None,
-                            entity_set=entity_set) for f in files]
+                            entity_set=entity_set, fast=fast) for f in files]
         ids = {r.load_id: n for n, r in enumerate(reports, 1)}
         number = lambda text: re.sub(r"\(load (\d+),", lambda m: f"(load #{ids[int(m[1])]},", text)  # noqa: E731
         for r in reports:
@@ -119,9 +120,7 @@ def _outcome(db, at: ir.ActivityType, files: list[Path], *, period: str | None =
 
 def _both(db, monkeypatch, at, files, **kw) -> list[tuple]:
     fast = _outcome(db, at, files, **kw)
-    monkeypatch.setattr(load_module, "FAST_PATH", False)
-    reference = _outcome(db, at, files, **kw)
-    monkeypatch.setattr(load_module, "FAST_PATH", True)
+    reference = _outcome(db, at, files, fast=False, **kw)
     assert fast == reference
     return fast
 
@@ -163,8 +162,8 @@ def test_python_staged_file_same_as_one_by_one(db, electricity, tmp_path, monkey
         "A5,Plant,2024-01-01,2024-01-31,7,kWh,GB,,,"]
     path = _write(tmp_path, "e.csv", HEADER, rows)
     staged: list[bool] = []
-    stage_plain = load_module._stage_plain
-    monkeypatch.setattr(load_module, "_stage_plain", lambda *a: staged.append(True) or stage_plain(*a))
+    stage_plain = staging.stage_plain
+    monkeypatch.setattr(staging, "stage_plain", lambda *a: staged.append(True) or stage_plain(*a))
     outcome = _both(db, monkeypatch, electricity, [path])
     reasons = " ".join(str(o[-1]) for o in outcome if o[0] == "rejected")
     assert "fields but the header has" in reasons and "NUL character" in reasons
@@ -238,11 +237,28 @@ def test_clean_rows_take_the_fast_path(db, electricity, tmp_path, monkeypatch):
     assert db.execute("SELECT current_setting('work_mem')").fetchone()[0] != load_module.LOAD_WORK_MEM
 
 
+def test_without_the_fast_path_every_row_is_checked_one_by_one(db, electricity, tmp_path, monkeypatch):
+    """``load_csv(fast=False)``, the reference the tests above compare with, takes no row fast."""
+    ran: list[tuple[str, int]] = []
+
+    class Recording(Executor):
+        def execute(self, tree, params=None):
+            cur = super().execute(tree, params)
+            ran.append((self.statements[-1], cur.rowcount))
+            return cur
+
+    monkeypatch.setattr(load_module, "Executor", Recording)
+    rows = [f"C{i},Plant,2024-01-01,2024-01-31,{i}.5,kWh,GB,,," for i in range(20)]
+    report = load_csv(db, "d", electricity, _write(tmp_path, "e.csv", HEADER, rows), fast=False)
+    assert (report.rows_loaded, report.rows_rejected) == (20, 0)
+    assert [n for sql, n in ran if sql.startswith(f"CREATE TEMPORARY TABLE {load_module.SLOW}")] == [20]
+
+
 def test_quoted_cell_pattern_matches_the_former_one():
-    """``_QUOTED_CELL`` starts with the quote (fast); it must remove what the former pattern did."""
+    """``QUOTED_CELL`` starts with the quote (fast); it must remove what the former pattern did."""
     former = re.compile(rb'(?<![^,\n])"(?:[^"\r\n]|"")*"(?=[,\r\n]|\Z)')
     rnd = random.Random(9)
     alphabet = [b",", b"\n", b"\r", b'"', b"a", b" ", b'""', b"\r\n"]
     for _ in range(50_000):
         s = b"".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 16)))
-        assert load_module._QUOTED_CELL.sub(b"", s) == former.sub(b"", s), s
+        assert staging.QUOTED_CELL.sub(b"", s) == former.sub(b"", s), s

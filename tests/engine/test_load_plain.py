@@ -13,7 +13,7 @@ import pytest
 from ccf.dsl import ir
 from ccf.dsl.library import read_activity_type
 from ccf.dsl.source import SourceFile
-from ccf.engine import load as load_module
+from ccf.engine.load import source as staging
 from ccf.engine.load import LoadError, activity_table, load_csv
 from ccf.engine.sql import render
 
@@ -83,17 +83,17 @@ def test_plain_staging_matches_python(db, electricity, tmp_path, monkeypatch, na
     path = tmp_path / "data.csv"
     path.write_bytes(data)
     taken: list[bool] = []
-    stage_plain = load_module._stage_plain
+    stage_plain = staging.stage_plain
 
     def spy(*args):
         staged = stage_plain(*args)
         taken.append(staged is not None)
         return staged
 
-    monkeypatch.setattr(load_module, "_stage_plain", spy)
+    monkeypatch.setattr(staging, "stage_plain", spy)
     fast = _outcome(db, electricity, "fast", path)
     assert taken == [plain]
-    monkeypatch.setattr(load_module, "_stage_plain", lambda *args: None)
+    monkeypatch.setattr(staging, "stage_plain", lambda *args: None)
     slow = _outcome(db, electricity, "slow", path)
     assert fast == slow
     if fast[0][0] != "refused":
@@ -111,12 +111,12 @@ def test_bad_utf8_is_refused_the_same_way(db, electricity, tmp_path):
 
 def test_plain_staging_spans_blocks(db, electricity, tmp_path, monkeypatch):
     """Blocks end at line ends: a small block size cuts the file in many places, quoted cells too."""
-    monkeypatch.setattr(load_module, "_BLOCK", 37)
+    monkeypatch.setattr(staging, "BLOCK", 37)
     rows = [f'A{i},"Plant, {i}",2024-01-01,2024-01-31,{i}.5,kWh,GB' for i in range(200)]
     path = tmp_path / "data.csv"
     path.write_text("\n".join([HEADER, *rows, "A3,Plant,2024-01-01,2024-01-31,x,kWh,GB"]) + "\n", encoding="utf-8")
     seen: list[int] = []
-    monkeypatch.setattr(load_module, "PROGRESS_EVERY", 50)
+    monkeypatch.setattr(staging, "PROGRESS_EVERY", 50)
     report = load_csv(db, "d", electricity, path, progress=seen.append)
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (201, 200, 1)
     assert seen == [50, 100, 150, 200]

@@ -23,7 +23,8 @@ from ccf.dsl.yaml_source import MAX_DEPTH, load_yaml
 from ccf.engine.api import factor_signatures, library
 from ccf.engine.cli import main
 from ccf.engine.database import connect
-from ccf.engine.load import LoadError, RejectLimit, _check_plain, _NotPlain, load_csv, unclosed_quote
+from ccf.engine.load import LoadError, RejectLimit, load_csv, unclosed_quote
+from ccf.engine.load.source import NotPlain, check_plain
 from ccf.engine.run import run
 
 HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
@@ -91,9 +92,9 @@ TRUNCATED = {
 def test_a_file_ending_inside_a_quoted_cell_is_refused_naming_the_line_the_quote_opens(case, conn, lib, tmp_path):
     text, line = TRUNCATED[case]
     if case.startswith("plain"):  # but for its open quote, PostgreSQL's COPY would stage this file
-        _check_plain(text.replace('"', "").encode())
-    with pytest.raises(_NotPlain):  # the open quote sends every file through the csv module
-        _check_plain(text.encode())
+        check_plain(text.replace('"', "").encode())
+    with pytest.raises(NotPlain):  # the open quote sends every file through the csv module
+        check_plain(text.encode())
     name = unique("cut")
     with pytest.raises(LoadError) as info:
         load_csv(conn, name, lib.activity_types["electricity"], write(tmp_path / "cut.csv", text))

@@ -1,0 +1,273 @@
+"""Load activity CSV files into PostgreSQL, typed and validated; nothing is ever lost.
+
+CSV contract: UTF-8 (a leading byte-order mark is dropped), comma-separated, header row
+first. Columns, in any order: ``activity_id``, ``entity``, ``period_start``, ``period_end``,
+every field of the activity type, and ``<field>_unit`` for each quantity whose unit is given
+per row. Optional fields may be left out of the header (a field and its unit column go
+together). Fully blank lines carry no data and are skipped; every other record is either
+loaded into ``ccf."activity_<type>"`` or written to ``ccf.rejected`` with a plain reason.
+
+How a load runs (one transaction, so a failure leaves nothing behind), and where each step lives:
+the activity table (tables.py), the dataset (datasets.py), then
+
+1. A plain CSV file (every record one line with the header's field count, every quote in a
+   well-formed quoted cell, no NUL; source.py ``stage_plain``) is staged by one ``COPY … (FORMAT CSV)``
+   of its bytes: PostgreSQL parses it, reading exactly what step 1' would (tests/engine/
+   test_load_plain.py compares both on the database), with no per-record Python work.
+   1'. Any other file, or one PostgreSQL refuses (a wrong field count, bad UTF-8), is staged by
+   Python record by record: UTF-8 per physical line (a bad byte is a whole-file ``LoadError``
+   naming the line), ``csv`` for quoting, records keep the line they start on. A file that ends
+   inside a quoted cell (a truncated export; never plain, so always read here) is a whole-file
+   ``LoadError`` naming the line the quote opens on. Only checks that need no types happen
+   here: field count and NUL characters (which PostgreSQL text cannot hold). Every record, good
+   or bad, is COPYed as text into a temporary staging table.
+2. A fixed number of set-based statements, independent of the row count, classify and
+   move the rows. A fast test (fast.py) picks the rows that pass every check:
+   its per-row part is computed by the staging table as the rows are copied in, dates are
+   checked once per distinct value, repeated ids are found by one aggregate; those rows go
+   straight into the activity table, typed, in one INSERT. Every other row (few, usually) is
+   copied aside and checked one by one (slow.py, with the checks of checks.py): unknown units are collected (for did-you-mean hints),
+   one CREATE TABLE AS gives each of those rows its first failing check, then one INSERT each
+   fills ``ccf.activity_load``, ``ccf.rejected`` and the activity table, with casts that the
+   checks have made safe.
+
+A load with more rejected rows than its ``RejectLimit`` allows (``--max-rejects``; by default, one
+that rejects every row) is a ``LoadError`` raised before the commit, so nothing of it is kept.
+
+The first load of a dataset records it in ``ccf.dataset``, with a reporting period and an entity
+set when given (``bind_dataset``); later loads are checked against those. Rows outside the period
+(``outside_period``) and rows naming an entity the set does not have (``unknown_entity``) are
+rejected like any other failing check.
+
+Every value is validated in SQL without raising, so one bad row never aborts the load: each
+row's checks form one CASE, in order, and a cast only runs in a branch its checks made safe (the
+fast test only casts what it has matched against the same regexes and lists).
+Dates: a ``YYYY-MM-DD`` regex admitting months 01-12 and days 01-31, then year 0000 and days
+past the end of their month (Feb 29 only in leap years) are refused. Numbers must match a plain
+decimal regex (optional sign, digits, optional point, optional exponent) and are stored as
+NUMERIC cast from their text, so exactly; a number of more than 1000 characters or with an
+exponent of more than three digits is out of ccf's range (``numeric.MAX_INPUT_DIGITS``, which
+keeps PostgreSQL's arithmetic on it exact: dsl/exactness.py). A row reports its first failing
+check only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import Callable, Iterator
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.numeric import EXACT
+from ccf.engine import locks
+from ccf.engine.load import source as staging
+from ccf.engine.load.base import CELL_PREFIX, SLOW, LoadError, _icol
+from ccf.engine.load.checks import REASONS
+from ccf.engine.load.datasets import (
+    Dataset, ReportingPeriod, bind_dataset, dataset_info, dataset_loads, require_dataset,
+)
+from ccf.engine.load.fast import _create_slow, _fast_plan, _insert_fast, _row_test
+from ccf.engine.load.slow import (
+    _create_checked, _drop_temps, _entity_hints, _hints, _insert_activity, _insert_load, _insert_rejected,
+    _reason_counts,
+)
+from ccf.engine.load.source import _open, _Source, _staged, check_header, unclosed_quote
+from ccf.engine.load.tables import (
+    activity_table, activity_table_name, csv_columns, ensure_activity_table, has_unit_column,
+    prepare_activity_tables,
+)
+from ccf.engine.sql import Executor, func, ident, param, text
+
+
+# The repeated-id aggregate of a load hashes every activity id: room for ≈ 1M of them in memory
+LOAD_WORK_MEM = "64MB"
+
+
+@dataclass(frozen=True)
+class RejectLimit:
+    """How many rejected rows a load may have and still be committed (``ccf load --max-rejects``):
+    at most ``rows`` rows, or at most ``percent`` % of the rows read. By default (neither) any
+    number short of all of them: a file none of whose rows could be loaded is an error, however
+    each row was checked (a wrong activity type, a wrong period), never a load of nothing."""
+
+    rows: int | None = None
+    percent: Decimal | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "RejectLimit":
+        """``N`` (rows) or ``P%`` (of the rows read, 0 to 100); LoadError otherwise."""
+        t = text.strip()
+        if re.fullmatch(r"[0-9]+", t):
+            return cls(rows=int(t))
+        m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%", t)
+        if m and Decimal(m[1]) <= 100:
+            return cls(percent=Decimal(m[1]))
+        raise LoadError(f"--max-rejects {text!r} is neither a number of rows (e.g. 10) "
+                        "nor a percentage of the rows read (e.g. 0.5%, at most 100%)")
+
+    def exceeded(self, read: int, rejected: int) -> bool:
+        if self.rows is not None:
+            return rejected > self.rows
+        if self.percent is not None:
+            with localcontext(EXACT):  # never a rounded comparison at the limit
+                return rejected * 100 > self.percent * read
+        return rejected > 0 and rejected == read
+
+    def __str__(self) -> str:
+        if self.rows is not None:
+            return f"at most {self.rows} row{'s' if self.rows != 1 else ''}"
+        if self.percent is not None:
+            return f"at most {self.percent}% of the rows read"
+        return "fewer than all rows (the default)"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one load did: every row read was either loaded or rejected."""
+
+    load_id: int
+    dataset: str
+    activity_type: str
+    source_file: str
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    reasons: tuple[tuple[str, int], ...]  # rejection category -> count, sorted by category
+    period: ReportingPeriod | None = None  # the dataset's, which every loaded row lies inside
+    entity_set: str | None = None  # the dataset's, of which every loaded row's entity is one
+
+
+def load_csv(
+    conn: psycopg.Connection,
+    dataset: str,
+    at: ir.ActivityType,
+    path: Path,
+    progress: Callable[[int], None] | None = None,
+    *,
+    period: ReportingPeriod | None = None,
+    entity_set: str | None = None,
+    max_rejects: RejectLimit = RejectLimit(),
+    fast: bool = True,
+) -> LoadReport:
+    """Load one CSV into ``dataset`` in one transaction; every row is loaded or rejected.
+
+    ``period`` and ``entity_set`` are stored on the dataset by its first load; a later load may
+    leave them out (the stored ones apply) but not give others (LoadError). More rejected rows
+    than ``max_rejects`` allows is a LoadError, and nothing is committed. ``fast=False`` sends every
+    row through the one-by-one checks (the fast path is tested against them: same outcome)."""
+    path = Path(path)
+    if "\x00" in dataset or not dataset.strip():
+        raise LoadError(f"invalid dataset name {dataset!r}")
+    with _open(path) as stream:
+        source = _Source(path, stream)
+        records = source.records()
+        header = next(records, None)
+        if header is None:
+            raise LoadError("empty file: expected a header row", path, 1 if source.size else None)
+        names = check_header(header[1], at, path)
+        ex = Executor(conn)
+        with conn.transaction():
+            ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
+            report = _load(ex, ds, at, source, names, _staged(records, names, progress), progress, fast)
+            if max_rejects.exceeded(report.rows_read, report.rows_rejected):
+                raise LoadError(_too_many_rejects(ex, report, max_rejects), path)
+            return report
+
+
+def _too_many_rejects(ex: Executor, report: LoadReport, limit: RejectLimit) -> str:
+    """The refusal of a load past its reject limit, with the reasons and the first rejected rows
+    (ccf.rejected will not keep them: the load is rolled back)."""
+    first = ex.rows(
+        exp.select(_icol("line_no"), _icol("reason")).from_(exp.Table(this=ident("rejected"), db=ident("ccf")))
+        .where(exp.EQ(this=_icol("load_id"), expression=param("load_id"))).order_by(_icol("line_no")).limit(3),
+        {"load_id": report.load_id},
+    )
+    counts = ", ".join(f"{n} × {reason}" for reason, n in report.reasons)
+    examples = "; ".join(f"line {line}: {reason}" for line, reason in first)
+    return (f"{report.rows_rejected} of {report.rows_read} rows rejected, more than --max-rejects allows "
+            f"({limit}); nothing was loaded. Rejected: {counts}; first: {examples}. Fix the file, or allow "
+            "rejected rows with --max-rejects N or P%")
+
+
+def _set_work_mem(ex: Executor, value: str) -> str:
+    """Set work_mem for the rest of the transaction; the value it had."""
+    row = ex.one(exp.select(func("current_setting", text("work_mem")),
+                            func("set_config", text("work_mem"), param("work_mem"), exp.true())), {"work_mem": value})
+    assert row is not None
+    return row[0]
+
+
+def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names: list[str],
+          rows: Iterator[tuple], progress: Callable[[int], None] | None, fast_path: bool) -> LoadReport:
+    """The statements of one load, inside the caller's transaction."""
+    dataset = ds.name
+    ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
+    work_mem = _set_work_mem(ex, LOAD_WORK_MEM)
+    ensure_activity_table(ex, at)
+    # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
+    # by record through Python, which finds and rejects each bad record
+    row_test = _row_test(at, names, fast_path)
+    staged = staging.stage_plain(ex, names, row_test, source.path, progress)
+    if staged is None:
+        staged = staging.stage_rows(ex, names, row_test, rows), source.digest.hexdigest()
+    rows_read, sha256 = staged
+    params: dict[str, object] = {
+        "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,
+        "source_file": str(source.path), "sha256": sha256, "rows_read": rows_read,
+    }
+    if ds.period is not None:
+        params |= {"period_start": ds.period.start, "period_end": ds.period.end}
+    if ds.entity_set is not None:
+        params["entity_set"] = ds.entity_set
+    # The fast path (fast.py): rows that pass every check, decided cheaply, go straight to the
+    # activity table; every other row is checked one by one (slow.py).
+    fast = _fast_plan(ex, at, names, ds, params, fast_path)
+    slow = ex.execute(_create_slow(fast, names), params).rowcount
+    params["unit_hints"] = _hints(ex, at, names)
+    if ds.entity_set is not None:
+        params["entity_hints"] = _entity_hints(ex, ds.entity_set)
+    ex.execute(_create_checked(at, names, ds), params)
+    row = ex.one(_insert_load(), params)
+    assert row is not None  # INSERT … RETURNING of one row
+    load_id, loaded, rejected = row
+    params["load_id"] = load_id
+    rejected_rows = ex.execute(_insert_rejected(names), params).rowcount
+    # (when every row is a slow one, e.g. a file loaded twice, there is nothing to insert fast)
+    loaded_rows = ex.execute(_insert_fast(at, fast), params).rowcount if slow < rows_read else 0
+    loaded_rows += ex.execute(_insert_activity(at, names), params).rowcount
+    # Fresh statistics for the run that follows (autovacuum may not have run yet): without them
+    # the planner misjudges the keys of factor matching (measured: 25 s instead of 0.26 s for
+    # 200k spend rows, docs/performance.md). From a 3,000-row sample: matching and runs took
+    # the same time as with the default 30,000, and the ANALYZE 0.08-0.14 s instead of 0.8-3.5 s
+    # for the four 1M-row bench files.
+    ex.analyze_sample(activity_table(at))
+    reasons = tuple((category, int(n)) for category, n in ex.rows(_reason_counts()))
+    ex.execute(_drop_temps())
+    _set_work_mem(ex, work_mem)
+    _reconcile(source.path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
+    return LoadReport(load_id, dataset, at.id, str(source.path), sha256,
+                      rows_read, loaded, rejected, reasons, ds.period, ds.entity_set)
+
+
+def _reconcile(path: Path, read: int, loaded: int, rejected: int, loaded_rows: int, rejected_rows: int) -> None:
+    """Refuse to commit unless every row read is accounted for exactly once."""
+    if read != loaded + rejected or (loaded, rejected) != (loaded_rows, rejected_rows):
+        raise LoadError(
+            f"internal error: rows do not reconcile (read {read}, loaded {loaded_rows} of {loaded}, "
+            f"rejected {rejected_rows} of {rejected}); nothing was loaded",
+            path,
+        )
+
+
+__all__ = [
+    "CELL_PREFIX", "LOAD_WORK_MEM", "REASONS", "SLOW", "Dataset", "LoadError", "LoadReport", "RejectLimit",
+    "ReportingPeriod", "activity_table", "activity_table_name", "bind_dataset", "check_header", "csv_columns",
+    "dataset_info", "dataset_loads", "ensure_activity_table", "has_unit_column", "load_csv",
+    "prepare_activity_tables", "require_dataset", "unclosed_quote",
+]

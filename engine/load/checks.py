@@ -1,0 +1,210 @@
+"""The row checks: the specification of why a row is rejected. ``REASONS`` lists the rejection
+reasons in the order docs/data.md describes them; ``checks`` gives, in order, every check a row
+of an activity type meets, and a row reports the first that fails. Each check is an SQL condition
+over the staged text that never raises, so one bad row never aborts a load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.units import format_dimension
+from ccf.engine.load.base import (
+    _FIRST_LINE, _KNOWN_ENTITY, _LINE, _PRIOR_LINE, _PRIOR_LOAD, _blank, _cast, _cell, _concat, _filled, _icol,
+    _in, _is_not_null, _is_null, _not, _nullif_blank, _substring, _trim,
+)
+from ccf.engine.load.datasets import Dataset
+from ccf.engine.load.tables import _is_quantity, has_unit_column
+from ccf.engine.sql import func, number, param, text
+
+
+# Every reason a row can be rejected for, in the order of the table in docs/data.md ("Rejected
+# rows"), which says what each means (tests/engine/test_load.py holds the two to each other).
+# field_count and bad_text are decided while the file is staged (source.py, ``_stage``); the others
+# by the checks below, the first that fails in the order ``_checks`` gives.
+REASONS = (
+    "field_count", "missing_value", "not_a_number", "number_out_of_range", "negative_quantity", "unknown_unit",
+    "bad_date", "bad_boolean", "period_order", "outside_period", "unknown_entity", "duplicate_activity_id",
+    "bad_text",
+)
+
+
+# Far beyond real data: a number within both has fewer than 2000 digits before and after the
+# point (numeric.MAX_INPUT_DIGITS), which dsl/exactness.py relies on.
+MAX_NUMBER_CHARS = 1000
+MAX_EXPONENT_DIGITS = 3
+
+_NUMBER_RE = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_IN_RANGE_RE = _NUMBER_RE.replace("[0-9]+)?$", f"[0-9]{{1,{MAX_EXPONENT_DIGITS}}})?$")  # exponent of at most 3 digits
+_DATE_RE = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+_PAST_MONTH_END = ("02-30", "02-31", "04-31", "06-31", "09-31", "11-31")
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0")
+
+
+def _leap_year(year_text: exp.Expression) -> exp.Expression:
+    # MOD(), not the % operator: a bare % would be read as a bound-parameter marker.
+    y = _cast(year_text, "INT")
+    mod = lambda n: func("MOD", y, number(n))  # noqa: E731
+    century_ok = exp.or_(exp.NEQ(this=mod(100), expression=number(0)), exp.EQ(this=mod(400), expression=number(0)))
+    return exp.and_(exp.EQ(this=mod(4), expression=number(0)), exp.Paren(this=century_ok))
+
+
+def _valid_date(t: exp.Expression) -> exp.Expression:
+    """A real YYYY-MM-DD date, decided without raising.
+
+    The regex admits months 01-12 and days 01-31; what is left is year 0000 and days past
+    the end of their month. The CASE keeps the one integer cast (the leap-year test of
+    Feb 29) away from text the regex has not matched.
+    """
+    year, month_day = _substring(t, 1, 4), _substring(t, 6, 5)
+    real = (
+        exp.Case()
+        .when(exp.EQ(this=year, expression=text("0000")), exp.false())
+        .when(_in(month_day, _PAST_MONTH_END), exp.false())
+        .when(exp.EQ(this=month_day, expression=text("02-29")), _leap_year(year))
+        .else_(exp.true())
+    )
+    return exp.Case().when(exp.RegexpLike(this=t, expression=text(_DATE_RE)), real).else_(exp.false())
+
+
+def _valid_number(t: exp.Expression) -> exp.Expression:
+    return exp.RegexpLike(this=t, expression=text(_NUMBER_RE))
+
+
+def _in_range(t: exp.Expression) -> exp.Expression:
+    """A valid number within ccf's range: at most 1000 characters, an exponent of at most 3 digits."""
+    return exp.and_(
+        exp.RegexpLike(this=t, expression=text(_IN_RANGE_RE)),
+        exp.LTE(this=exp.Length(this=t.copy()), expression=number(MAX_NUMBER_CHARS)),
+    )
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One way a row can fail; only reached when every earlier check passed."""
+
+    when: exp.Expression
+    category: str  # one of REASONS
+    reason: exp.Expression
+
+    def __post_init__(self) -> None:
+        assert self.category in REASONS, self.category
+
+
+def _unit_label(f: ir.Field) -> str:
+    dim = format_dimension(f.type.dimension) or "dimensionless"
+    return ("an " if dim[0] in "aeiou" else "a ") + dim
+
+
+def _unit_checks(f: ir.Field) -> list[_Check]:
+    name = f.name + "_unit"
+    u, t = _cell(name), _trim(_cell(name))
+    units = [c.unit for c in f.conversions]
+    hint = exp.Coalesce(
+        this=func("jsonb_extract_path_text", _cast(param("unit_hints"), "JSONB"), text(f.name), t),
+        expressions=[text("use one of " + ", ".join(units))],
+    )
+    return [
+        _Check(exp.and_(_filled(_cell(f.name)), _blank(u)), "missing_value", text(f"{name} is required but empty")),
+        _Check(
+            exp.and_(_filled(u), _not(_in(t, units))),
+            "unknown_unit",
+            _concat(f"{name} '", u, f"' is not {_unit_label(f)} unit (", hint, ")"),
+        ),
+    ]
+
+
+def _value_checks(f: ir.Field) -> list[_Check]:
+    """Checks of a non-empty value's form, by field kind."""
+    v = _cell(f.name)
+    t = _trim(v)
+    kind = f.type.kind
+    if kind == "quantity":
+        checks = [
+            _Check(exp.and_(_filled(v), _not(_valid_number(t))), "not_a_number", _concat(f"{f.name} '", v, "' is not a number")),
+            _Check(exp.and_(_filled(v), _not(_in_range(t.copy()))), "number_out_of_range",
+                   _concat(f"{f.name} '", v.copy(),
+                           f"' is out of range (at most {MAX_NUMBER_CHARS} characters and an exponent of at most "
+                           f"{MAX_EXPONENT_DIGITS} digits, which keeps the arithmetic on it exact)")),
+        ]
+        if _is_quantity(f):
+            negative = exp.LT(this=_cast(_nullif_blank(v), "NUMERIC"), expression=number(0))
+            checks.append(_Check(negative, "negative_quantity",
+                                 _concat(f"{f.name} '", v, "' is negative; a quantity cannot be less than zero")))
+        return checks + (_unit_checks(f) if has_unit_column(f) else [])
+    if kind == "date":
+        return [_Check(exp.and_(_filled(v), _not(_valid_date(t))), "bad_date",
+                       _concat(f"{f.name} '", v, "' is not a valid date (expected YYYY-MM-DD)"))]
+    if kind == "boolean":
+        return [_Check(exp.and_(_filled(v), _not(_in(exp.Lower(this=t), _TRUE + _FALSE))), "bad_boolean",
+                       _concat(f"{f.name} '", v, "' is not true or false (use true/false, yes/no or 1/0)"))]
+    return []
+
+
+def _field_checks(f: ir.Field) -> list[_Check]:
+    required = [_Check(_blank(_cell(f.name)), "missing_value", text(f"{f.name} is required but empty"))]
+    return (required if f.required else []) + _value_checks(f)
+
+
+def _period_check(dataset: exp.Expression) -> _Check:
+    """The row's period lies inside the dataset's reporting period (both days included)."""
+    ps, pe = _trim(_cell("period_start")), _trim(_cell("period_end"))
+    first, last = _cast(param("period_start"), "DATE"), _cast(param("period_end"), "DATE")
+    row = _concat("period ", ps, "..", pe)
+    reporting = _concat(" the reporting period ", _cast(param("period_start"), "TEXT"), "..",
+                        _cast(param("period_end"), "TEXT"), " of dataset '", dataset, "'")
+    starts_before = exp.LT(this=_cast(ps, "DATE"), expression=first)
+    ends_after = exp.GT(this=_cast(pe, "DATE"), expression=last)
+    reason = (
+        exp.Case()
+        .when(exp.or_(exp.LT(this=_cast(pe, "DATE"), expression=first), exp.GT(this=_cast(ps, "DATE"), expression=last)),
+              _concat(row, " is outside", reporting))
+        .when(starts_before.copy(), _concat(row, " starts before", reporting,
+                                             "; split the row at ", _cast(param("period_start"), "TEXT")))
+        .else_(_concat(row, " ends after", reporting, "; split the row after ", _cast(param("period_end"), "TEXT")))
+    )
+    return _Check(exp.or_(starts_before, ends_after), "outside_period", reason)
+
+
+def _entity_check(dataset: exp.Expression) -> _Check:
+    """The row's entity is one of the dataset's entity set (joined in ``_annotated``)."""
+    entity = _cell("entity")
+    hint = exp.Coalesce(
+        this=func("jsonb_extract_path_text", _cast(param("entity_hints"), "JSONB"), entity),
+        expressions=[_concat("see 'ccf entities show ", _cast(param("entity_set"), "TEXT"), "'")],
+    )
+    return _Check(
+        _is_null(_icol(_KNOWN_ENTITY)), "unknown_entity",
+        _concat("entity '", entity, "' is not an entity of entity set '", _cast(param("entity_set"), "TEXT"),
+                "' bound to dataset '", dataset, "' (", hint, ")"),
+    )
+
+
+def _row_checks(ds: Dataset) -> list[_Check]:
+    """Checks across fields and rows, once each field is known to be well formed."""
+    ps, pe = _trim(_cell("period_start")), _trim(_cell("period_end"))
+    aid = _cell("activity_id")
+    prior_load, prior_line = _cast(_icol(_PRIOR_LOAD), "TEXT"), _cast(_icol(_PRIOR_LINE), "TEXT")
+    dataset = _cast(param("dataset"), "TEXT")
+    bound = ([_period_check(dataset)] if ds.period is not None else []) + (
+        [_entity_check(dataset)] if ds.entity_set is not None else [])
+    return [
+        _Check(exp.LT(this=_cast(pe, "DATE"), expression=_cast(ps, "DATE")), "period_order",
+               _concat("period_end ", pe, " is before period_start ", ps)),
+        *bound,
+        _Check(_is_not_null(_icol(_PRIOR_LOAD)), "duplicate_activity_id",
+               _concat("activity_id '", aid, "' is already in dataset '", dataset,
+                       "' (load ", prior_load, ", line ", prior_line, ")")),
+        _Check(exp.GT(this=_icol(_LINE), expression=_icol(_FIRST_LINE)), "duplicate_activity_id",
+               _concat("activity_id '", aid, "' appears more than once (also line ",
+                       _cast(_icol(_FIRST_LINE), "TEXT"), ")")),
+    ]
+
+
+def _checks(at: ir.ActivityType, names: list[str], ds: Dataset) -> list[_Check]:
+    """Every check, in the order a row's first failure is reported."""
+    fields = [f for f in at.fields if f.name in names]
+    return [c for f in fields for c in _field_checks(f)] + _row_checks(ds)

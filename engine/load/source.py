@@ -1,0 +1,293 @@
+"""Reading a CSV file and staging its records: PostgreSQL's COPY parses a plain file (one record a
+line, well-formed quotes); any other goes record by record through Python's csv module. Only the
+checks that need no types happen here (field count, NUL); every record is staged as text."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import stat
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import did_you_mean
+from ccf.engine.load.base import (
+    CELL_PREFIX, ROW_OK, STAGING, _LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD, LoadError, _temp,
+)
+from ccf.engine.load.tables import csv_columns
+from ccf.engine.sql import Executor, ident, number
+
+
+PROGRESS_EVERY = 100_000
+
+NUL_MARK = "\u2400"  # '␀' stands in for NUL in rejected records: neither text nor JSONB can hold NUL
+
+
+class _Source:
+    """One pass over a CSV file: decoded lines, records with their first line, the file's sha256."""
+
+    def __init__(self, path: Path, stream: BinaryIO):
+        self.path = path
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def lines(self) -> Iterator[str]:
+        """Physical lines as text; hashes the bytes as they pass."""
+        for n, raw in enumerate(self.stream, 1):
+            self.digest.update(raw)
+            self.size += len(raw)
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                message = f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)"
+                raise LoadError(message, self.path, n) from None
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line the record starts on, cells); fully blank lines are skipped.
+
+        A file that ends inside a quoted cell (a truncated export) is a whole-file LoadError
+        naming the line the cell opened on: the csv module would return the rest of the file
+        as that one cell."""
+        record: list[str] = []  # the lines of the record being read
+        ended = False
+
+        def lines() -> Iterator[str]:
+            nonlocal ended
+            for line in self.lines():
+                record.append(line)
+                yield line
+            ended = True
+
+        reader = csv.reader(lines())
+        start = 1
+        try:
+            for row in reader:
+                # the csv module returns a record cut off by the end of the file only after it has
+                # asked for a line past the last one; a complete last record is read before that
+                if ended and (opened := unclosed_quote(record, start)) is not None:
+                    raise LoadError("the file ends inside a quoted cell that opens on this line (a truncated "
+                                    "file, or a missing closing '\"'); nothing was loaded", self.path, opened)
+                if row:
+                    yield start, row
+                start = reader.line_num + 1
+                record.clear()
+        except csv.Error as e:
+            opened = unclosed_quote(record, start)  # e.g. a field past the size limit: quoted text never closed?
+            if opened is not None:
+                message = f"cannot read CSV: {e}, in a quoted cell that opens on this line"
+                raise LoadError(message, self.path, opened) from None
+            raise LoadError(f"cannot read CSV: {e}", self.path, reader.line_num) from None
+
+
+def unclosed_quote(lines: Sequence[str], first_line: int) -> int | None:
+    """The line on which a quoted cell that these lines never close opens (lines numbered from
+    ``first_line``), or None: the csv module's default dialect (a quote opens a quoted cell only at
+    the start of a cell; inside it, '""' is a quote and a lone '"' closes it)."""
+    quoted, at_start, opened = False, True, None
+    for n, line in enumerate(lines, first_line):
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if quoted:
+                if c == '"' and line[i + 1 : i + 2] == '"':
+                    i += 1
+                elif c == '"':
+                    quoted = False
+            elif c == '"' and at_start:
+                quoted, opened = True, n
+            at_start = not quoted and c in ",\r\n"
+            i += 1
+    return opened if quoted else None
+
+
+def check_header(row: Sequence[str], at: ir.ActivityType, path: Path) -> list[str]:
+    """The header's column names, or a LoadError naming every missing and unknown column."""
+    names = [h.strip() for h in row]
+    if "" in names:
+        raise LoadError(f"column {names.index('') + 1} of the header has no name", path, 1)
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise LoadError(f"repeated column(s): {', '.join(repeated)}", path, 1)
+    columns = csv_columns(at)
+    known = [c for c, _ in columns]
+    present_fields = {f.name for c, f in columns if c in names}
+    missing = [c for c, f in columns if c not in names and (f.required or f.name in present_fields)]
+    unknown = [n for n in names if n not in known]
+    problems = []
+    if missing:
+        problems.append(f"missing column(s): {', '.join(missing)}")
+    if unknown:
+        absent = [c for c in known if c not in names]  # only suggest columns the header lacks
+        problems.append("unknown column(s): " + ", ".join(_with_hint(n, absent) for n in unknown))
+    if problems:
+        raise LoadError("; ".join(problems) + f" (activity type '{at.id}')", path, 1)
+    return names
+
+
+def _with_hint(name: str, candidates: Iterable[str]) -> str:
+    hint = did_you_mean(name, candidates)
+    return f"{name} ({hint})" if hint else name
+
+
+def _clean(cell: str) -> str:
+    return cell.replace("\x00", NUL_MARK)
+
+
+def _stage(line: int, cells: list[str], names: list[str]) -> tuple:
+    """The staging row of one record: line, any Python-side rejection, then the cells."""
+    n = len(names)
+    if len(cells) != n:
+        record: dict[str, object] = {k: _clean(v) for k, v in zip(names, cells)}
+        if len(cells) > n:
+            record["_extra_fields"] = [_clean(c) for c in cells[n:]]
+        reason = f"row has {len(cells)} fields but the header has {n}"
+        padded = [_clean(c) for c in cells[:n]] + [None] * (n - len(cells))
+        return (line, "field_count", reason, json.dumps(record, ensure_ascii=False), *padded)
+    if any("\x00" in c for c in cells):
+        bad = next(k for k, c in zip(names, cells) if "\x00" in c)
+        reason = f"{bad} contains a NUL character (shown as {NUL_MARK} in the record)"
+        return (line, "bad_text", reason, None, *[_clean(c) for c in cells])
+    return (line, None, None, None, *cells)
+
+
+def _staged(
+    records: Iterator[tuple[int, list[str]]], names: list[str], progress: Callable[[int], None] | None
+) -> Iterator[tuple]:
+    count = 0
+    for line, cells in records:
+        yield _stage(line, cells, names)
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+
+
+def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
+    """The staging table; ``numbered``: its line numbers count up from 2 by themselves. ``row_test``
+    (``_row_test``) is computed into ROW_OK as each row comes in."""
+    identity = exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False, start=number(2)))
+    cols = [
+        exp.ColumnDef(this=ident(_LINE), kind=exp.DataType.build("BIGINT"), constraints=[identity] if numbered else []),
+        *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT"))
+          for n in (_PRE_CATEGORY, _PRE_REASON, _PRE_RECORD)],
+        *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
+        exp.ColumnDef(this=ident(ROW_OK), kind=exp.DataType.build("BOOLEAN"),
+                      constraints=[exp.ColumnConstraint(kind=exp.ComputedColumnConstraint(this=row_test))]),
+    ]
+    return exp.Create(
+        this=exp.Schema(this=_temp(STAGING), expressions=cols),
+        kind="TABLE",
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+    )
+
+
+def _open(path: Path) -> BinaryIO:
+    """The file for reading; only a regular file. A device such as /dev/zero never ends, a FIFO
+    blocks until a writer comes, and the loader reads a file twice (``stage_plain`` first,
+    ``_Source`` if it is not plain CSV): so those are refused, before opening (opening a FIFO
+    already blocks)."""
+    if str(path) == "-" and not path.exists():
+        raise LoadError("standard input cannot be loaded (a file is read twice): save the data to a CSV file first")
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+            raise LoadError(f"not a regular file ({kind}): ccf loads CSV files saved on disk", path)
+        return path.open("rb")
+    except OSError as e:
+        raise LoadError(f"cannot read file: {e.strerror}", path) from None
+
+
+_BOM = b"\xef\xbb\xbf"
+BLOCK = 1 << 20
+# A well-formed quoted cell: it starts a field, doubles its quotes, has no line break and ends
+# a field. A line whose every '"' lies in such a cell reads the same in Python's csv module and
+# PostgreSQL's CSV COPY; any other quote (e.g. a '"' inside an unquoted cell, which Python keeps
+# and PostgreSQL takes as the start of quoting) sends the file through Python.
+# The pattern starts with the quote itself (the field start is checked by the look-behind after
+# it): a literal first character lets the regex engine skip to each quote (4x faster than
+# ``(?<![^,\n])"…``, which it matched the same; tests/engine/test_load_fast.py compares them).
+QUOTED_CELL = re.compile(rb'"(?<![^,\n]")(?:[^"\r\n]|"")*"(?=[,\r\n]|\Z)')
+
+
+class NotPlain(Exception):
+    """The file is not plain CSV (``_plain_blocks``): it is staged record by record in Python."""
+
+
+def check_plain(block: bytes) -> None:
+    """Raise NotPlain unless PostgreSQL reads these whole lines exactly as ``_Source`` would:
+    no NUL, CR only in CRLF, every quote in a well-formed quoted cell, no line longer than the
+    csv module's field limit (which it refuses and PostgreSQL would not)."""
+    if b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+        raise NotPlain
+    if b'"' in block and b'"' in QUOTED_CELL.sub(b"", block):
+        raise NotPlain
+    if len(block) > csv.field_size_limit() and max(map(len, block.split(b"\n"))) > csv.field_size_limit():
+        raise NotPlain
+
+
+def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
+                  progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines (a leading BOM dropped), each checked by
+    ``check_plain`` and hashed as it passes; appends the number of physical lines to ``lines``."""
+    tail, count, reported, first, last = b"", 0, 0, True, b"\n"
+    while True:
+        raw = stream.read(BLOCK)
+        digest.update(raw)
+        if first and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        first = False
+        data = tail + raw
+        cut = data.rfind(b"\n") + 1 if raw else len(data)
+        data, tail = data[:cut], data[cut:]
+        if data:
+            check_plain(data)
+            count += data.count(b"\n")
+            last = data[-1:]
+            while progress is not None and count - 1 >= reported + PROGRESS_EVERY:  # records read (the header is no record)
+                reported += PROGRESS_EVERY
+                progress(reported)
+            yield data
+        if not raw:
+            break
+    lines.append(count + (0 if last == b"\n" else 1))
+
+
+def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: Path,
+                 progress: Callable[[int], None] | None) -> tuple[int, str] | None:
+    """Stage the whole file with one COPY … (FORMAT CSV) of its bytes: (records, sha256), or
+    None (nothing staged) when it is not plain CSV, so that ``stage_rows`` reads it record by
+    record and rejects bad records with their reasons. Plain means every record is one line
+    (records + header = physical lines: no blank lines, no line breaks inside cells) and passes
+    ``check_plain``; PostgreSQL refuses anything else it reads differently (a wrong field count,
+    bad UTF-8), which also sends the file through Python. Lines are numbered by the staging
+    table's identity column in COPY order, from 2 (the header is line 1)."""
+    if ex.conn.info.encoding != "utf-8":
+        return None
+    digest, lines = hashlib.sha256(), []
+    try:
+        with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged
+            ex.execute(_create_staging(names, row_test, numbered=True))
+            with _open(path) as stream:
+                n = ex.copy_csv(_temp(STAGING), [CELL_PREFIX + c for c in names],
+                                _plain_blocks(stream, digest, lines, progress))
+            if lines != [n + 1]:
+                raise NotPlain
+    except (NotPlain, psycopg.errors.DataError):
+        return None
+    return n, digest.hexdigest()
+
+
+def stage_rows(ex: Executor, names: list[str], row_test: exp.Expression, rows: Iterator[tuple]) -> int:
+    """COPY every record into a fresh staging table; the number of records."""
+    ex.execute(_create_staging(names, row_test))
+    columns = [_LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD, *(CELL_PREFIX + n for n in names)]
+    return ex.copy_rows(_temp(STAGING), columns, rows)

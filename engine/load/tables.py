@@ -1,0 +1,146 @@
+"""The activity tables: one ``ccf."activity_<type>"`` per activity type, its name, columns and
+DDL; created, or completed with the columns of optional fields, before rows go in."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.model import STANDARD_FIELDS
+from ccf.engine import locks
+from ccf.engine.load.base import LoadError, _fid, _icol
+from ccf.engine.sql import Executor, ident, param, text
+
+
+BOOKKEEPING = ("dataset", "load_id", "line_no")
+
+
+def has_unit_column(f: ir.Field) -> bool:
+    """True for a quantity whose unit each row names in ``<field>_unit``."""
+    return f.type.kind == "quantity" and bool(f.conversions)
+
+
+def _is_quantity(f: ir.Field) -> bool:
+    """A measured quantity (never negative), as opposed to a plain number."""
+    return f.type.kind == "quantity" and (bool(f.conversions) or f.fixed_factor is not None)
+
+
+def csv_columns(at: ir.ActivityType) -> list[tuple[str, ir.Field]]:
+    """Every column a CSV of this activity type may have, with the field it belongs to."""
+    cols: list[tuple[str, ir.Field]] = []
+    for f in at.fields:
+        cols.append((f.name, f))
+        if has_unit_column(f):
+            cols.append((f.name + "_unit", f))
+    return cols
+
+
+def _sql_type(f: ir.Field) -> str:
+    return {"text": "TEXT", "quantity": "NUMERIC", "date": "DATE", "boolean": "BOOLEAN"}[f.type.kind]
+
+
+def _table_columns(at: ir.ActivityType) -> list[tuple[str, str, bool]]:
+    """(name, SQL type, required) of every activity table column, in table order."""
+    cols = [("dataset", "TEXT", True), ("load_id", "BIGINT", True), ("line_no", "BIGINT", True)]
+    for name, f in csv_columns(at):
+        is_unit = name != f.name
+        required = f.name in STANDARD_FIELDS or f.required
+        cols.append((name, "TEXT" if is_unit else _sql_type(f), required))
+    return cols
+
+
+def activity_table_name(activity_type: str) -> str:
+    """The name of an activity type's table in schema ccf."""
+    return f"activity_{activity_type}"
+
+
+def activity_table(at: ir.ActivityType) -> exp.Table:
+    """ccf."activity_<id>": one table per activity type, shared by all datasets."""
+    return exp.Table(this=_fid(activity_table_name(at.id)), db=ident("ccf"))
+
+
+def _check_names(at: ir.ActivityType) -> None:
+    """Refuse activity types whose columns PostgreSQL could not keep apart."""
+    clash = [f.name for f in at.fields if f.name in BOOKKEEPING]
+    if clash:
+        raise LoadError(f"activity type '{at.id}': field name(s) {', '.join(clash)} are reserved for load bookkeeping")
+    if len(activity_table_name(at.id)) > 63:
+        raise LoadError(f"activity type id '{at.id}' is too long for a table name (at most 54 characters)")
+
+
+def _column_def(name: str, sql_type: str, not_null: bool) -> exp.ColumnDef:
+    constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
+    return exp.ColumnDef(this=_fid(name), kind=exp.DataType.build(sql_type), constraints=constraints)
+
+
+def _create_table(at: ir.ActivityType) -> exp.Create:
+    """CREATE TABLE IF NOT EXISTS: bookkeeping and standard columns NOT NULL, fields nullable.
+
+    Field columns stay nullable so that a field may later become optional; the loader
+    enforces required values itself.
+    """
+    defs: list[exp.Expression] = [
+        _column_def(name, sql_type, name in BOOKKEEPING or name in STANDARD_FIELDS)
+        for name, sql_type, _ in _table_columns(at)
+    ]
+    defs.append(exp.PrimaryKey(expressions=[_fid("dataset"), _fid("activity_id")]))
+    return exp.Create(this=exp.Schema(this=activity_table(at), expressions=defs), kind="TABLE", exists=True)
+
+
+def _existing_columns(ex: Executor, at: ir.ActivityType) -> dict[str, str]:
+    """Column name -> information_schema data_type of the activity table as it is."""
+    info = exp.Table(this=ident("columns"), db=ident("information_schema"))
+    query = (
+        exp.select(_icol("column_name"), _icol("data_type"))
+        .from_(info)
+        .where(exp.and_(
+            exp.EQ(this=_icol("table_schema"), expression=text("ccf")),
+            exp.EQ(this=_icol("table_name"), expression=param("table")),
+        ))
+    )
+    return {name: dtype for name, dtype in ex.rows(query, {"table": activity_table_name(at.id)})}
+
+
+def ensure_activity_table(ex: Executor, at: ir.ActivityType) -> None:
+    """Create the activity table, or add columns for optional fields it lacks."""
+    _check_names(at)
+    ex.execute(_create_table(at))
+    existing = _existing_columns(ex, at)
+    missing = [(n, t, req) for n, t, req in _table_columns(at) if n not in existing]
+    _check_types(at, existing)
+    required = [n for n, _, req in missing if req]
+    if required:
+        raise LoadError(
+            f"table ccf.activity_{at.id} has no column(s) {', '.join(required)}, which activity type "
+            f"'{at.id}' requires; rows loaded earlier have no value for them, so the table must be "
+            "migrated by hand (or the field made optional)"
+        )
+    if missing:
+        actions = [_column_def(n, t, False) for n, t, _ in missing]
+        ex.execute(exp.Alter(this=activity_table(at), kind="TABLE", actions=actions))
+
+
+def prepare_activity_tables(conn: psycopg.Connection, types: Iterable[ir.ActivityType]) -> None:
+    """Create or complete the activity tables of these types in a committed transaction of their
+    own, each under its load lock. A run does this before its transaction starts: CREATE TABLE IF
+    NOT EXISTS in a run's long transaction and in a load's at once fails in one of them with a
+    duplicate key (pg_type), and taking the load lock for the whole run would stall loads."""
+    ex = Executor(conn)
+    with conn.transaction():
+        for at in sorted({at.id: at for at in types}.values(), key=lambda at: at.id):  # one lock order
+            ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
+            ensure_activity_table(ex, at)
+
+
+def _check_types(at: ir.ActivityType, existing: dict[str, str]) -> None:
+    """Refuse a table whose columns have other types than the activity type now says."""
+    wrong = [
+        f"{n} is {existing[n]}, expected {t.lower()}"
+        for n, t, _ in _table_columns(at)
+        if n in existing and existing[n] != t.lower()
+    ]
+    if wrong:
+        raise LoadError(f"table ccf.activity_{at.id} does not match activity type '{at.id}': {'; '.join(wrong)}")
