@@ -329,7 +329,7 @@ def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m:
             f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written}); nothing was written"
         )
     # kg CO2e per gas of the result rows, summed by the reconcile pass (engine/compile/statements.py
-    # _reconcile) from the values the results statement wrote; a test checks them against
+    # reconcile) from the values the results statement wrote; a test checks them against
     # SUM(co2e_kg) of ccf.result (tests/engine/test_run.py)
     by_gas = sorted((g, v) for g, v in zip(gases(m), sums) if v is not None)
     total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)  # biogenic CO2: beside, not in

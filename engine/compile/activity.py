@@ -15,12 +15,8 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit
+from ccf.engine.load.tables import activity_table_name
 from ccf.engine.sql import column, number, param, table, text
-
-
-def activity_table_name(activity_type: str) -> str:
-    """The table in the ccf schema that holds the loaded rows of one activity type."""
-    return f"activity_{activity_type}"
 
 
 
