@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from ccf.dsl import exactness, ir
 from ccf.dsl.currency import RateTableValues, conversion_refs, convert
-from ccf.dsl.numeric import EXACT, EvaluationError, div, held, multiply, round_half_away, scale
+from ccf.dsl.numeric import EXACT, EvaluationError, div, held, multiply, numeric_text, round_half_away, scale
 from ccf.dsl.resolve import (
     NO_FACTOR,
     FactorRecordLike,
@@ -40,7 +40,6 @@ from ccf.dsl.resolve import (
     LookupKeys,
     RecordsResolver,
     ResolvedFactor,
-    numeric_text,
     resolve_factor,
 )
 

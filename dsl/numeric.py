@@ -96,6 +96,12 @@ def plain(d: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def numeric_text(d: Decimal) -> str:
+    """PostgreSQL's text of a NUMERIC: plain notation, with its scale (``-0`` is ``0``)."""
+    text = format(d, "f")
+    return text[1:] if text.startswith("-") and d == 0 else text
+
+
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of decimals (no rounding, whatever their number of digits)."""
     with localcontext(EXACT):

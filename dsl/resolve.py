@@ -16,7 +16,7 @@ from functools import cache
 from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from ccf.dsl import ir
-from ccf.dsl.numeric import EXACT, div
+from ccf.dsl.numeric import EXACT, div, numeric_text
 from ccf.dsl.units import Dimension, fraction_to_decimal, parse_unit
 
 WORLD = "WORLD"  # the root of the region hierarchy; a factor without a region applies here
@@ -78,12 +78,6 @@ def factor_unit(name: str) -> tuple[Dimension, Decimal]:
     """A factor unit's dimension and exact scale (what ``ccf.unit`` holds for it)."""
     u = parse_unit(name)
     return u.dimension, fraction_to_decimal(u.scale)
-
-
-def numeric_text(d: Decimal) -> str:
-    """PostgreSQL's text of a NUMERIC: plain notation, with its scale."""
-    text = format(d, "f")
-    return text[1:] if text.startswith("-") and d == 0 else text
 
 
 def resolve_factor(
@@ -238,5 +232,5 @@ class FactorSetsResolver:
 
 __all__ = [
     "NO_FACTOR", "WORLD", "FactorRecordLike", "FactorResolver", "FactorSetsResolver", "GasFactor", "LookupKeys",
-    "RecordsResolver", "ResolvedFactor", "factor_unit", "numeric_text", "resolve_factor",
+    "RecordsResolver", "ResolvedFactor", "factor_unit", "resolve_factor",
 ]
