@@ -1,4 +1,5 @@
-"""Spend-based methods: checking currency conversions (part of stage [4], called by check.py).
+"""Spend-based methods: checking currency conversions (part of stage [4], called by check.py),
+and converting one row's amount as the compiled SQL does (for the reference evaluator).
 
 A methodology's ``currency_conversions`` name amounts in any currency and price year brought
 to the factor's currency and price year (e.g. EUR at 2024 prices → USD at 2022 prices). Rules
