@@ -1,4 +1,5 @@
-"""Spend-based methods: checking currency conversions (part of stage [4], called by check.py).
+"""Spend-based methods: checking currency conversions (part of stage [4], called by check.py),
+and converting one row's amount as the compiled SQL does (for the reference evaluator).
 
 A methodology's ``currency_conversions`` name amounts in any currency and price year brought
 to the factor's currency and price year (e.g. EUR at 2024 prices → USD at 2022 prices). Rules
@@ -9,20 +10,17 @@ amount in one currency multiplied by a factor per another currency is error E509
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Mapping
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import did_you_mean
+from ccf.dsl.expressions import Checker, Failed, Scope
+from ccf.dsl.model import MethodologyFile
+from ccf.dsl.numeric import EXACT, div
 from ccf.dsl.units import UnitError, parse_unit, unit_names
-
-if TYPE_CHECKING:  # check.py imports this module lazily; no cycle at run time
-    from decimal import Decimal
-    from typing import Mapping
-
-    from ccf.dsl.check import Checker, _Scope
-    from ccf.dsl.model import MethodologyFile
-    from ccf.dsl.yaml_source import YamlDocument
+from ccf.dsl.yaml_source import YamlDocument
 
 _CURRENCY_BASE = re.compile(r"[A-Z]{3}")  # units.toml: one base per currency (USD, EUR, GBP)
 
@@ -32,10 +30,8 @@ def currencies(t: ir.Type) -> list[tuple[str, int]]:
     return [(b, e) for b, e in t.dimension if _CURRENCY_BASE.fullmatch(b) and e != 0]
 
 
-def check_conversions(ck: "Checker", doc: "YamlDocument", spec: "MethodologyFile", scope: "_Scope") -> tuple[ir.CurrencyConversion, ...]:
+def check_conversions(ck: Checker, doc: YamlDocument, spec: MethodologyFile, scope: Scope) -> tuple[ir.CurrencyConversion, ...]:
     """Check each currency conversion and make its name usable in rules."""
-    from ccf.dsl.check import _Failed, _Scope
-
     out: list[ir.CurrencyConversion] = []
     for name, cv in spec.currency_conversions.items():
         path = ("currency_conversions", name)
@@ -58,7 +54,7 @@ def check_conversions(ck: "Checker", doc: "YamlDocument", spec: "MethodologyFile
             )
             ck.failed.add(name)
             continue
-        row_scope = _Scope(scope.fields, dict(scope.params), {}, allow_lookups=False)
+        row_scope = Scope(scope.fields, dict(scope.params), {}, allow_lookups=False)
         nodes: dict[str, ir.Node] = {}
         wants = {
             "amount": ("quantity", "the amount must be a plain number (the row's currency is given by 'currency')"),
@@ -79,7 +75,7 @@ def check_conversions(ck: "Checker", doc: "YamlDocument", spec: "MethodologyFile
                 continue
             try:
                 node = ck.expr(tree, row_scope)
-            except _Failed:
+            except Failed:
                 continue
             if node.type.kind not in (kind, "null") or (kind == "quantity" and node.type.dimension):
                 ck.error("E503", f"{words}, but this is {node.type}", node.span)
@@ -143,23 +139,19 @@ def mismatch_hint(node: ir.Node) -> tuple[str, str] | None:
 class RateTableValues:
     """An installed rate table as the reference evaluator sees it: values by (currency, year)."""
 
-    def __init__(self, values: "Mapping[tuple[str, int], Decimal]", reference_currency: str | None = None):
+    def __init__(self, values: Mapping[tuple[str, int], Decimal], reference_currency: str | None = None):
         self.values = dict(values)
         self.reference_currency = reference_currency
 
 
 def convert(
-    cv: ir.CurrencyConversion, amount: "Decimal | None", currency: object, year: object,
-    tables: "Mapping[str, RateTableValues]",
-) -> "tuple[Decimal | None, str | None]":
+    cv: ir.CurrencyConversion, amount: Decimal | None, currency: object, year: object,
+    tables: Mapping[str, RateTableValues],
+) -> tuple[Decimal | None, str | None]:
     """(converted amount, None) or (None, why no rate): what engine/currency.py's SQL gives.
 
     amount × (R per C)[y] × index[to_year] ÷ ((R per T)[y] × index[y]), one ``ccf.div``.
     """
-    from decimal import Decimal
-
-    from ccf.dsl.evaluate import EXACT, div
-
     if currency is None or year is None:
         return None, f"the row has no currency or no price year for '{cv.name}'"
     assert isinstance(currency, str) and isinstance(year, Decimal)
@@ -197,6 +189,6 @@ def convert(
     return div(EXACT.multiply(amount, numerator), denominator), None
 
 
-def _year_text(year: "Decimal") -> str:
+def _year_text(year: Decimal) -> str:
     """A year as PostgreSQL's CAST(numeric AS TEXT) shows it."""
     return format(year, "f")

@@ -6,128 +6,47 @@ independently, so that property tests can hold the two against each other
 (``tests/reliability/test_differential.py``). It is written from the SQL's semantics, not from
 Python's defaults:
 
-- ``+ - *`` are exact: a decimal context with ample precision that traps ``Inexact`` and
-  ``Rounded``, so nothing ever rounds silently (an operation that would is an error); a product
-  or sum PostgreSQL could not hold exactly (more than 16,383 decimal places, or too many digits)
-  is an error too: ``dsl/exactness.py`` must have kept such a row from being computed;
+- ``+ - *`` are exact (``numeric.EXACT``): nothing ever rounds silently (an operation that
+  would is an error); a product or sum PostgreSQL could not hold exactly (more than 16,383
+  decimal places, or too many digits) is an error too (``numeric.held``): ``dsl/exactness.py``
+  must have kept such a row from being computed;
 - a rule that ``exactness.plan`` guards is computed only for a row whose inputs are within its
   threshold; any other row is unmatched, ``inexact``, as in the SQL;
-- ``/`` is ``ccf.div`` (``engine/migrations/0001_core.sql``): the quotient rounded half away from
-  zero to 20 decimal places, computed with integers; ``None`` (NULL) when dividing by zero;
-- a ``Rescale`` by a finite-decimal ratio is a multiplication, otherwise
-  ``ccf.div(x * numerator, denominator)`` (``compile.scale_sql``);
-- ``round`` rounds half away from zero (PostgreSQL ``ROUND(numeric, n)``; Python's default is
-  half-even); ``min``/``max`` ignore nulls (``LEAST``/``GREATEST``);
+- ``/`` is ``ccf.div`` (``numeric.div``), a ``Rescale`` is ``compile.scale_sql``
+  (``numeric.scale``) and ``round`` rounds half away from zero (``numeric.round_half_away``);
+  ``min``/``max`` ignore nulls (``LEAST``/``GREATEST``);
 - conditions use SQL's three-valued logic; ``None`` is NULL.
 
-Factors come through a ``FactorResolver`` (``RecordsResolver`` implements today's exact-match
-lookup over factor records); this module never touches the database.
+Factors come through a ``FactorResolver`` (``dsl/resolve.py``: which factor a lookup finds for
+a row); this module never touches the database.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date
-from decimal import (
-    MAX_EMAX,
-    MIN_EMIN,
-    ROUND_HALF_UP,
-    Clamped,
-    Context,
-    Decimal,
-    DivisionByZero,
-    Inexact,
-    InvalidOperation,
-    Overflow,
-    Rounded,
-    Subnormal,
-    Underflow,
-)
-from fractions import Fraction
-from functools import cache
-from typing import Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence
+from decimal import Decimal
+from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
-from ccf.dsl import exactness, ir, numeric
+from ccf.dsl import exactness, ir
 from ccf.dsl.currency import RateTableValues, conversion_refs, convert
-from ccf.dsl.units import Dimension, fraction_to_decimal, is_terminating, parse_unit
+from ccf.dsl.numeric import EXACT, EvaluationError, div, held, multiply, numeric_text, round_half_away, scale
+from ccf.dsl.resolve import (
+    NO_FACTOR,
+    FactorRecordLike,
+    FactorResolver,
+    FactorSetsResolver,
+    GasFactor,
+    LookupKeys,
+    RecordsResolver,
+    ResolvedFactor,
+    resolve_factor,
+)
 
 Value = Decimal | str | bool | date | None
 
-DIV_PLACES = 20  # ccf.div rounds to 20 decimal places
-PRECISION = numeric.PRECISION  # digits; more than any NUMERIC within ccf's limits holds
 
-# Every operation is exact or fails loudly: Inexact and Rounded are traps, not flags.
-EXACT = Context(
-    prec=PRECISION, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN,
-    traps=[Inexact, Rounded, InvalidOperation, DivisionByZero, Overflow, Underflow, Subnormal, Clamped],
-)
-# round() is the one operation that rounds on purpose: half away from zero, like PostgreSQL.
-ROUNDING = Context(
-    prec=PRECISION, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN,
-    traps=[InvalidOperation, DivisionByZero, Overflow],
-)
-
-
-class EvaluationError(Exception):
-    """A row or an IR node the evaluator cannot evaluate (a bug, never a data problem)."""
-
-
-# --- numeric primitives -----------------------------------------------------------------
-
-
-def _held(d: Decimal) -> Decimal:
-    """``d``, which PostgreSQL must hold exactly as computed: within 16,383 decimal places and
-    ``numeric.PG_MAX_DIGITS`` digits. Past them PostgreSQL rounds (or fails) where this evaluator
-    would not; the exactness plan exists to keep every such row from being computed, so reaching
-    one is a bug in the plan, never a data problem."""
-    s = numeric.size(d)
-    if s.scale > numeric.PG_MAX_SCALE or s.digits > numeric.PG_MAX_DIGITS:
-        raise EvaluationError(
-            f"a value with {s.scale} decimal places and {s.digits} digit(s) before the point, which PostgreSQL does not hold exactly")
-    return d
-
-
-def multiply(a: Decimal, b: Decimal) -> Decimal:
-    """a × b exactly, as PostgreSQL computes it within its range (``_held``)."""
-    return _held(EXACT.multiply(a, b))
-
-
-def _sign(d: Decimal) -> int:
-    return (d > 0) - (d < 0)
-
-
-def div(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    """``ccf.div(a, b)``: a ÷ b rounded half away from zero to 20 decimals; None if b is 0.
-
-    The SQL computes ``SIGN(a)·SIGN(b)·DIV(2|a|·10²⁰ + |b|, 2|b|)·10⁻²⁰`` with exact integer
-    division; here the same with Fractions, so no step can round.
-    """
-    if a is None or b is None or b == 0:
-        return None
-    sign = _sign(a) * _sign(b)
-    if sign == 0:
-        return Decimal(0).scaleb(-DIV_PLACES, EXACT)
-    fa, fb = Fraction(a.copy_abs()), Fraction(b.copy_abs())  # abs() would round to the default context
-    magnitude = (2 * fa * 10**DIV_PLACES + fb) // (2 * fb)  # floor: both operands positive
-    return Decimal(sign * magnitude).scaleb(-DIV_PLACES, EXACT)
-
-
-def scale(x: Decimal | None, ratio: Fraction) -> Decimal | None:
-    """x × ratio exactly as ``compile.scale_sql`` writes it: a multiplication by a finite
-    decimal, else ``ccf.div(x × numerator, denominator)``."""
-    if x is None or ratio == 1:
-        return x
-    if is_terminating(ratio):
-        return multiply(x, fraction_to_decimal(ratio))
-    return div(multiply(x, Decimal(ratio.numerator)), Decimal(ratio.denominator))
-
-
-def round_half_away(x: Decimal | None, digits: int) -> Decimal | None:
-    """PostgreSQL ``ROUND(x, digits)`` on NUMERIC: half away from zero."""
-    if x is None:
-        return None
-    return x.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=ROUNDING)
+# --- three-valued logic -----------------------------------------------------------------
 
 
 def _and(a: bool | None, b: bool | None) -> bool | None:
@@ -158,225 +77,6 @@ _COMPARE: dict[str, Callable[[object, object], bool]] = {
     ">": lambda a, b: a > b,  # type: ignore[operator]
     ">=": lambda a, b: a >= b,  # type: ignore[operator]
 }
-
-
-# --- factors ----------------------------------------------------------------------------
-
-WORLD = "WORLD"  # the root of the region hierarchy; a factor without a region applies here
-
-
-@dataclass(frozen=True)
-class GasFactor:
-    """One gas of a resolved lookup: what the compiled SQL's ``factor_<lookup>`` row holds."""
-
-    value: Decimal | None  # MIN(value) at the best fallback rank, per the lookup's own unit
-    factor_id: str | None  # MIN(factor_id) at the best rank
-    candidates: int  # factors at the best rank; 1 is the only usable count
-    match_level: str | None = None  # 'exact', or the fallbacks taken ('region US for SRMW; stated per GJ')
-
-
-NO_FACTOR = GasFactor(None, None, 0, None)
-
-
-@dataclass(frozen=True)
-class ResolvedFactor:
-    """What one factor lookup found for one row, gas by gas."""
-
-    gases: tuple[tuple[str, GasFactor], ...]
-
-    def gas(self, gas: str) -> GasFactor:
-        return dict(self.gases).get(gas, NO_FACTOR)
-
-
-@dataclass(frozen=True)
-class LookupKeys:
-    """A row's keys for one lookup: each ``match`` attribute's value, and the row's region and
-    year when the lookup falls back along them (``compile._key_columns``)."""
-
-    match: tuple[tuple[str, str | None], ...] = ()
-    region: str | None = None
-    year: Decimal | None = None
-
-
-class FactorResolver(Protocol):
-    """Finds the factors of a lookup for a row's keys (None: no candidate at all)."""
-
-    def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None: ...
-
-
-class FactorRecordLike(Protocol):
-    """The fields of a factor record a lookup reads (``engine.factors.model.FactorRecord``)."""
-
-    factor_id: str
-    unit: str
-    gas: str
-    value: Decimal
-    attributes: Iterable[tuple[str, str]]
-    region: str | None
-    year: int | None
-
-
-@cache
-def _unit(name: str) -> tuple[Dimension, Decimal]:
-    """A factor unit's dimension and exact scale (what ``ccf.unit`` holds for it)."""
-    u = parse_unit(name)
-    return u.dimension, fraction_to_decimal(u.scale)
-
-
-def numeric_text(d: Decimal) -> str:
-    """PostgreSQL's text of a NUMERIC: plain notation, with its scale."""
-    text = format(d, "f")
-    return text[1:] if text.startswith("-") and d == 0 else text
-
-
-def resolve_factor(
-    lookup: ir.FactorLookup,
-    keys: LookupKeys,
-    records: Iterable[FactorRecordLike],
-    *,
-    default_region: str | None = None,
-    default_year: int | None = None,
-    ancestors: Callable[[str], Sequence[tuple[str, int]]] | None = None,
-) -> ResolvedFactor | None:
-    """The lookup as ``compile._lookup_ctes`` does it, for one row's keys.
-
-    Candidates: factors of a gas the rules use, stated per any unit of ``per``'s dimension,
-    whose every ``select`` attribute equals its text and every ``match`` attribute the row's
-    key (a missing key matches nothing); with ``region``, the factor's region (its own, else
-    the set's, else WORLD) is the row's region or an ancestor of it; with ``year``, the
-    factor's year (its own, else the set's) is absent or not after the row's. A factor stated
-    in another unit is converted: ``ccf.div(value × scale(per), scale(unit))``.
-    Per gas, the best candidates rank first by region distance, then latest year (no year
-    last), then own unit before another; the gas gets their count, smallest value, smallest
-    factor id and smallest match level (SQL ``RANK() = 1``, then ``MIN``s taken one by one).
-    This is the one place resolution happens.
-    """
-    match = dict(keys.match)
-    if any(match.get(name) is None for name, _ in lookup.match):
-        return None
-    if (lookup.region is not None and keys.region is None) or (lookup.year is not None and keys.year is None):
-        return None
-    per = parse_unit(lookup.per)
-    per_scale = fraction_to_decimal(per.scale)
-    wanted = [*lookup.select, *((name, match[name]) for name, _ in lookup.match)]
-    chain: dict[str, int] = {}
-    if lookup.region is not None:
-        assert keys.region is not None
-        chain = {a: d for a, d in (ancestors or _itself_and_world)(keys.region)}
-    ranked: dict[str, list[tuple[tuple, Decimal | None, str, str]]] = {}
-    for r in records:
-        if r.gas not in lookup.gases:
-            continue
-        dimension, unit_scale = _unit(r.unit)
-        if dimension != per.dimension:
-            continue
-        attrs = dict(r.attributes)
-        if not all(attrs.get(name) == value for name, value in wanted):
-            continue
-        rank: list[object] = []
-        level: list[str] = []
-        if lookup.region is not None:
-            region = r.region if r.region is not None else default_region
-            region = region if region is not None else WORLD
-            if region not in chain:
-                continue
-            rank.append(chain[region])
-            if chain[region] > 0:
-                level.append(f"region {region} for {keys.region}")
-        if lookup.year is not None:
-            assert keys.year is not None
-            year = r.year if r.year is not None else default_year
-            if year is not None and not year <= keys.year:
-                continue
-            rank.append((1, 0) if year is None else (0, -year))  # DESC NULLS LAST
-            if year is not None and year < keys.year:
-                level.append(f"year {year} for {numeric_text(keys.year)}")
-        own = r.unit == lookup.per
-        rank.append(not own)
-        if not own:
-            level.append(f"stated per {r.unit}")
-        value = r.value if own else div(EXACT.multiply(r.value, per_scale), unit_scale)
-        ranked.setdefault(r.gas, []).append((tuple(rank), value, r.factor_id, "; ".join(level) or "exact"))
-    if not ranked:
-        return None
-    gases = []
-    for gas, candidates in sorted(ranked.items()):
-        best = min(c[0] for c in candidates)
-        top = [c for c in candidates if c[0] == best]
-        values = [c[1] for c in top if c[1] is not None]
-        gases.append(
-            (gas, GasFactor(min(values) if values else None, min(c[2] for c in top), len(top), min(c[3] for c in top)))
-        )
-    return ResolvedFactor(tuple(gases))
-
-
-def _itself_and_world(code: str) -> list[tuple[str, int]]:
-    """The ancestors of a region the hierarchy does not list: itself, then WORLD."""
-    return [(code, 0)] if code == WORLD else [(code, 0), (WORLD, 1)]
-
-
-class RecordsResolver:
-    """A ``FactorResolver`` over the records of one factor set (duck-typed ``FactorRecord``s).
-
-    ``region`` and ``year`` are the set's defaults for records without their own (as the
-    factor store writes them); ``regions`` is the hierarchy as (region, ancestor, depth)
-    rows (``engine.factors.regions.closure``); a region it does not list has only itself and
-    WORLD above it. It answers the lookups of the methodology's own set; a lookup that names
-    another set (``factor_set:``) finds nothing here, as in a database without that set
-    (``FactorSetsResolver`` answers several sets).
-    """
-
-    def __init__(
-        self,
-        records: Iterable[FactorRecordLike],
-        *,
-        region: str | None = None,
-        year: int | None = None,
-        regions: Iterable[tuple[str, str, int]] = (),
-    ):
-        self._records = tuple(records)
-        self._region, self._year = region, year
-        self._memo: dict[tuple[int, LookupKeys], ResolvedFactor | None] = {}
-        self._lookups: dict[int, ir.FactorLookup] = {}  # keeps memoised lookups alive
-        self._chains: dict[str, list[tuple[str, int]]] = {}
-        for code, ancestor, depth in regions:
-            self._chains.setdefault(code, []).append((ancestor, depth))
-
-    def ancestors(self, code: str) -> Sequence[tuple[str, int]]:
-        return self._chains.get(code) or _itself_and_world(code)
-
-    def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None:
-        if lookup.factor_set is not None:  # another set, which these records are not
-            return None
-        # resolved once per distinct key, as the SQL does (factor_<lookup>_keys)
-        memo = (id(lookup), keys)
-        if memo not in self._memo:
-            self._lookups[id(lookup)] = lookup
-            self._memo[memo] = resolve_factor(
-                lookup, keys, self._records,
-                default_region=self._region, default_year=self._year, ancestors=self.ancestors,
-            )
-        return self._memo[memo]
-
-
-class FactorSetsResolver:
-    """A ``FactorResolver`` over several factor sets: a lookup's own ``factor_set`` is answered
-    by that set's resolver (an absent set finds nothing, as when it is not installed), every
-    other lookup by the methodology's set (``default``)."""
-
-    def __init__(self, default: FactorResolver, others: Mapping[str, FactorResolver]):
-        self._default, self._others = default, dict(others)
-        self._plain: dict[int, tuple[ir.FactorLookup, ir.FactorLookup]] = {}  # the lookup as its own set sees it
-
-    def resolve(self, lookup: ir.FactorLookup, keys: LookupKeys) -> ResolvedFactor | None:
-        if lookup.factor_set is None:
-            return self._default.resolve(lookup, keys)
-        other = self._others.get(lookup.factor_set)
-        if other is None:
-            return None
-        if id(lookup) not in self._plain:  # one object per lookup: resolvers memoise by identity
-            self._plain[id(lookup)] = (lookup, dataclasses.replace(lookup, factor_set=None))
-        return other.resolve(self._plain[id(lookup)][1], keys)
 
 
 # --- expressions ------------------------------------------------------------------------
@@ -450,7 +150,7 @@ class Evaluator:
             return div(a, b)
         if a is None or b is None:
             return None
-        return _held({"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply}[n.op](a, b))
+        return held({"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply}[n.op](a, b))
 
     def visit_Neg(self, n: ir.Neg) -> Value:
         x = self.number(n.operand)
@@ -751,9 +451,9 @@ def evaluate_rows(
     return Evaluation(outcomes, tuple(sorted(sums.items())), uses)
 
 
-__all__ = [
-    "EXACT", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
-    "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result", "RowOutcome", "Unmatched",
-    "div", "evaluate", "evaluate_row", "evaluate_rows", "factor_refs", "lookup_keys", "numeric_text", "resolve_factor",
-    "round_half_away", "scale",
+__all__ = [  # the primitives and factor resolution are re-exported: engine/ imports them from here
+    "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
+    "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result",
+    "RowOutcome", "Unmatched", "div", "evaluate", "evaluate_row", "evaluate_rows", "factor_refs", "lookup_keys",
+    "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
 ]

@@ -198,7 +198,7 @@ class RowSpec:
 
     @classmethod
     def build(cls, m: ir.Methodology, records: Sequence[object], region_codes: Sequence[str] = ()) -> "RowSpec":
-        from ccf.dsl.evaluate import _unit
+        from ccf.dsl.resolve import factor_unit
         from ccf.dsl.units import parse_unit
 
         words: list[str] = []
@@ -216,7 +216,7 @@ class RowSpec:
             cands = [
                 dict(r.attributes) | {"@region": r.region or ""}  # type: ignore[attr-defined]
                 for r in records
-                if r.gas in lk.gases and _unit(r.unit)[0] == per  # type: ignore[attr-defined]
+                if r.gas in lk.gases and factor_unit(r.unit)[0] == per  # type: ignore[attr-defined]
                 and all(dict(r.attributes).get(k) == v for k, v in wanted.items())  # type: ignore[attr-defined]
             ]
             fields = {name: _field_of(node) for name, node in lk.match}

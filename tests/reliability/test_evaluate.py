@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccf.dsl import ir
+from ccf.dsl import ir, numeric
+from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.evaluate import (
     EXACT,
     Evaluator,
@@ -84,6 +85,18 @@ def test_exact_context_never_rounds():
         EXACT.divide(D(1), D(3))
     big = D("1" * 200)
     assert EXACT.multiply(big, big) == Decimal(int("1" * 200) ** 2)
+
+
+def test_one_exact_context_for_the_evaluator_and_every_python_side_sum():
+    # a second context could differ from the evaluator's in its traps or exponent range
+    assert EXACT is numeric.EXACT
+    assert numeric.exact_sum([D("1E-16383"), D("1" * 200)]) == EXACT.add(D("1E-16383"), D("1" * 200))
+
+
+def test_a_row_the_evaluator_cannot_evaluate_is_a_ccf_error():
+    # what ccf reports as a user-facing error (exit 1 and its message), never a traceback
+    with pytest.raises(CcfError, match="field q holds 'ten', which is not a number"):
+        Evaluator({"q": "ten"})(ir.FieldRef("q", ir.NUMBER))
 
 
 def n(v: str | None) -> ir.Node:
