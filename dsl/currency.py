@@ -148,7 +148,7 @@ def convert(
     cv: ir.CurrencyConversion, amount: Decimal | None, currency: object, year: object,
     tables: Mapping[str, RateTableValues],
 ) -> tuple[Decimal | None, str | None]:
-    """(converted amount, None) or (None, why no rate): what engine/currency.py's SQL gives.
+    """(converted amount, None) or (None, why no rate): what engine/compile/currency.py's SQL gives.
 
     amount × (R per C)[y] × index[to_year] ÷ ((R per T)[y] × index[y]), one ``ccf.div``.
     """

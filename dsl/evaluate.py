@@ -1,6 +1,6 @@
 """The reference evaluator: a checked methodology (IR) evaluated in Python, one row at a time.
 
-It follows the same tree as ``engine/compile.py`` and gives exactly what the compiled SQL gives —
+It follows the same tree as ``engine/compile/`` and gives exactly what the compiled SQL gives —
 the same rule, the same outcome, the same ``Decimal`` to the last digit — but computed
 independently, so that property tests can hold the two against each other
 (``tests/reliability/test_differential.py``). It is written from the SQL's semantics, not from
@@ -236,15 +236,6 @@ def evaluate(node: ir.Node, row: Mapping[str, object] | None = None,
     return Evaluator(row or {}, factors)(node)
 
 
-def factor_refs(node: ir.Node) -> Iterator[ir.FactorRef]:
-    """Every factor reference in an expression, in source order (as ``compile.factor_refs``)."""
-    if isinstance(node, ir.FactorRef):
-        yield node
-        return
-    for child in ir.children(node):
-        yield from factor_refs(child)
-
-
 # --- the methodology --------------------------------------------------------------------
 
 
@@ -296,7 +287,7 @@ RowOutcome = Result | Excluded | Unmatched
 
 
 def lookup_keys(lookup: ir.FactorLookup, ev: "Evaluator") -> LookupKeys:
-    """A row's keys for one lookup (the key columns of ``compile._key_columns``)."""
+    """A row's keys for one lookup (the key columns of ``compile.lookups.key_columns``)."""
     match = []
     for name, node in lookup.match:
         k = ev(node)
@@ -345,7 +336,7 @@ def evaluate_row(
 
     ``row`` holds ``activity_id`` and the activity fields as loaded; ``gwp`` maps each gas to
     its GWP in the methodology's GWP set (needed when a rule gives a mass of a gas).
-    Order of decisions (``compile._evaluate``): the first rule whose ``where`` is true (none:
+    Order of decisions (``compile.evaluate.statement``): the first rule whose ``where`` is true (none:
     ``no_rule``); an ``exclude`` rule excludes; then, over the factor references of the rule's
     emissions sorted by (lookup, gas), no candidate is ``no_factor`` and several are
     ``ambiguous_factor``; then, for a rule the exactness plan guards, an input beyond its
@@ -372,7 +363,7 @@ def evaluate_row(
         v = ev.number(em.value)
         g = None if em.co2e_basis else (gwp or {}).get(ir.gwp_gas(em.gas))
         co2e = v if em.co2e_basis else (None if v is None or g is None else multiply(v, g))
-        refs = list(dict.fromkeys((r.lookup, r.gas) for r in factor_refs(em.value)))
+        refs = list(dict.fromkeys((r.lookup, r.gas) for r in ir.factor_refs(em.value)))
         if co2e is None:
             missing_value = True
             continue
@@ -383,7 +374,7 @@ def evaluate_row(
     for cv in dict.fromkeys(c for em in rule.emissions for c in conversion_refs(em.value)):
         if no_rate[cv] is not None:
             return Unmatched(activity_id, rule.id, "no_rate", None, no_rate[cv])
-    for lookup, gas in sorted({(r.lookup, r.gas) for em in rule.emissions for r in factor_refs(em.value)}):
+    for lookup, gas in sorted({(r.lookup, r.gas) for em in rule.emissions for r in ir.factor_refs(em.value)}):
         n = values.get((lookup, gas), NO_FACTOR).candidates
         if n == 0:
             return Unmatched(activity_id, rule.id, "no_factor", lookup)
@@ -454,6 +445,6 @@ def evaluate_rows(
 __all__ = [  # the primitives and factor resolution are re-exported: engine/ imports them from here
     "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
     "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result",
-    "RowOutcome", "Unmatched", "div", "evaluate", "evaluate_row", "evaluate_rows", "factor_refs", "lookup_keys",
+    "RowOutcome", "Unmatched", "div", "evaluate", "evaluate_row", "evaluate_rows", "lookup_keys",
     "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
 ]

@@ -21,7 +21,7 @@ operand), and every bound must stay within ``numeric.PG_MAX_SCALE`` and ``PG_MAX
    threshold ``t``: the largest ``t`` that proves them. Those rules compute their emissions only
    for a row whose inputs (fields after unit conversion, factor values, converted amounts, GWPs)
    have at most ``t`` decimal places and ``t`` digits before the point; any other row is
-   unmatched with reason ``inexact`` (``compile._evaluate``, ``evaluate.evaluate_row``).
+   unmatched with reason ``inexact`` (``compile.evaluate.statement``, ``evaluate.evaluate_row``).
 
 Expressions outside emissions (conditions, lookup keys, currency amounts) decide which rule and
 factor a row gets; they are not guarded, so they must be proven in step 1 or the methodology does

@@ -43,7 +43,7 @@ PG_MAX_SCALE = 16_383  # decimal places of a NUMERIC (NUMERIC_DSCALE_MAX); a pro
 PG_MAX_DIGITS = 131_000
 # Every number ccf reads as input (activity data, factor values, GWPs, rates) has at most this
 # many decimal places and digits before the point. Activity data: at most 1000 characters and an
-# exponent of at most three digits (engine/load.py), so < 999 + 999 of either; the others are
+# exponent of at most three digits (engine/load/checks.py), so < 999 + 999 of either; the others are
 # checked where they are installed (engine/factors/store.py, rates.py).
 MAX_INPUT_DIGITS = 2_000
 PRECISION = 150_000  # significant digits: more than any NUMERIC within the limits above (131,000 + 16,383)

@@ -1,6 +1,6 @@
 """Factor resolution for the reference evaluator: which factor a lookup finds for one row's keys.
 
-``resolve_factor`` does for one row what ``compile._lookup_ctes`` does for all rows at once:
+``resolve_factor`` does for one row what ``compile.lookups.lookup_ctes`` does for all rows at once:
 the candidates a lookup's ``select`` and ``match`` admit, ranked by region distance, year and
 unit, the best rank's count, smallest value and factor id per gas. ``RecordsResolver`` and
 ``FactorSetsResolver`` answer lookups over in-memory factor records (``FactorResolver``); this
@@ -48,7 +48,7 @@ class ResolvedFactor:
 @dataclass(frozen=True)
 class LookupKeys:
     """A row's keys for one lookup: each ``match`` attribute's value, and the row's region and
-    year when the lookup falls back along them (``compile._key_columns``)."""
+    year when the lookup falls back along them (``compile.lookups.key_columns``)."""
 
     match: tuple[tuple[str, str | None], ...] = ()
     region: str | None = None
@@ -89,7 +89,7 @@ def resolve_factor(
     default_year: int | None = None,
     ancestors: Callable[[str], Sequence[tuple[str, int]]] | None = None,
 ) -> ResolvedFactor | None:
-    """The lookup as ``compile._lookup_ctes`` does it, for one row's keys.
+    """The lookup as ``compile.lookups.lookup_ctes`` does it, for one row's keys.
 
     Candidates: factors of a gas the rules use, stated per any unit of ``per``'s dimension,
     whose every ``select`` attribute equals its text and every ``match`` attribute the row's

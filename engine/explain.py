@@ -293,7 +293,7 @@ def _factors_told(m: ir.Methodology, outcome: ev.Result) -> str:
     sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
     told = []
     for em, g in zip(sorted(rule.emissions, key=lambda e: ir.GAS_ORDER.index(e.gas)), outcome.gases):
-        refs = list(dict.fromkeys(r.lookup for r in ev.factor_refs(em.value)))
+        refs = list(dict.fromkeys(r.lookup for r in ir.factor_refs(em.value)))
         for lookup, factor_id in zip(refs, g.factor_ids):
             told.append(f"{g.gas} {sets[lookup]} factor {factor_id}, match level {g.match_level}")
     return f" ({'; '.join(dict.fromkeys(told))})" if told else ""
