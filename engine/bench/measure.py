@@ -41,7 +41,7 @@ def run_bench(
     say: Callable[[str], None] = lambda _: None, explain: Path | None = None, matching_only: bool = False,
     repeat: int = 1, connect_again: Callable[[], psycopg.Connection] | None = None,
 ) -> BenchReport:
-    """Generate, load, compile, match, run, report, and the two baselines; see the module docstring.
+    """Generate, load, compile, match, run, report, and the two baselines; see the package's docstring.
     ``connect_again`` opens a second connection to the same database (the ceilings' second core;
     default: ``database.connect()``, i.e. CCF_DATABASE_URL or the embedded server)."""
     from ccf.engine import api
