@@ -23,7 +23,24 @@ DIMENSIONS: tuple[tuple[str, int], ...] = (("scope", 0b00111), ("gas", 0b11011),
 TOTAL_SET = 0b11111
 WORK = "ccf_attribution"  # the per-pair temporary table
 
-# --- runs --------------------------------------------------------------------------------
+
+# --- the data and the runs ---------------------------------------------------------------
+
+
+def require_data(ex: Executor, dataset: str, activity_type: str) -> None:
+    """A dataset with no rows of the activity type is a mistake (a misspelt name, say), not a
+    comparison of two zeros."""
+    datasets = [r[0] for r in ex.rows(
+        exp.select(column("dataset")).distinct().from_(table("activity_load"))
+        .where(eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
+        {"activity_type": activity_type},
+    )]
+    if dataset not in datasets:
+        from ccf.dsl.diagnostics import did_you_mean
+
+        hint = did_you_mean(dataset, datasets)
+        known = f"datasets with {activity_type} data: {', '.join(datasets)}" if datasets else "load some with 'ccf load'"
+        raise AttributionError(f"dataset {dataset!r} has no {activity_type} activity data; " + (hint or known))
 
 
 def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | None = None) -> int | None:
@@ -376,22 +393,6 @@ def largest_query() -> exp.Expression:
 
 
 # --- from the aggregates to the report ---------------------------------------------------
-
-
-def require_data(ex: Executor, dataset: str, activity_type: str) -> None:
-    """A dataset with no rows of the activity type is a mistake (a misspelt name, say), not a
-    comparison of two zeros."""
-    datasets = [r[0] for r in ex.rows(
-        exp.select(column("dataset")).distinct().from_(table("activity_load"))
-        .where(eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
-        {"activity_type": activity_type},
-    )]
-    if dataset not in datasets:
-        from ccf.dsl.diagnostics import did_you_mean
-
-        hint = did_you_mean(dataset, datasets)
-        known = f"datasets with {activity_type} data: {', '.join(datasets)}" if datasets else "load some with 'ccf load'"
-        raise AttributionError(f"dataset {dataset!r} has no {activity_type} activity data; " + (hint or known))
 
 
 def assemble(dataset: str, side_a: SideRun, side_b: SideRun, legs: list[tuple], outcomes: tuple, top: list[tuple]) -> Attribution:
