@@ -1,6 +1,6 @@
 """The impact attribution as one self-contained HTML page: a waterfall from version A's total to
-version B's with one bar per cause (inline SVG), and the breakdown tables. No script, nothing
-fetched (a Content-Security-Policy allows only the inline styles).
+version B's with one bar per cause (inline SVG), and the breakdown tables. Nothing is
+fetched (engine/html_page.py).
 
 Every displayed figure carries ``data-figure``: its path in the JSON document
 (``Attribution.to_json()``), so a test can compare the rendered page with the JSON.
@@ -15,7 +15,8 @@ from fractions import Fraction
 from html import escape
 from typing import Any, Iterator, Sequence
 
-from ccf.engine.attribution import CAUSE_LABELS, CAUSES
+from ccf.engine.attribution.model import CAUSE_LABELS, CAUSES
+from ccf.engine.html_page import page
 from ccf.engine.html_table import count_cell as _count, data_figure as _fig, header_row as _head, text_cell as _text
 from ccf.engine.inventory.rounding import round_fraction
 from ccf.engine.report import display_kg
@@ -26,21 +27,7 @@ SHORT = {
     "newly_included": "newly included", "newly_excluded": "newly excluded", "other": "other",
 }
 TOTAL, UP, DOWN = "#2f6f8f", "#b5523b", "#5b8c3a"
-CSS = """
-:root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2329; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; }
-h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d5dbe0; }
-.meta { color: #4b5761; margin: .1rem 0; } .note { color: #4b5761; font-size: .92rem; max-width: 60rem; }
-.totals { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
-.total { border: 1px solid #d5dbe0; border-radius: 6px; padding: .6rem 1rem; min-width: 14rem; }
-.total .value { font-size: 1.4rem; font-weight: 600; } .total .unit { color: #4b5761; }
-table { border-collapse: collapse; margin: .6rem 0 1rem; min-width: 50%; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
-th { background: #f3f5f7; font-weight: 600; } td:first-child { white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: 600; border-top: 2px solid #9aa5ae; } .wide { overflow-x: auto; }
-code { font-size: .9em; } svg { display: block; margin: .5rem 0 1rem; } svg text { font: 12px system-ui, sans-serif; fill: #1d2329; }
+CSS = """h1 { font-size: 1.5rem; } .total .value { font-size: 1.4rem; } code { font-size: .9em; }
 """
 
 
@@ -189,11 +176,4 @@ def to_html(doc: dict) -> str:
                         f"{_text(', '.join(SHORT[c] for c in r['parts']))}"
                         f"<td><code>ccf explain {side['run_id']} {escape(r['activity_id'])}</code></td></tr>")
         body.append("</table>")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>\n"
-        + "\n".join(body).replace("<table>", '<div class="wide"><table>').replace("</table>", "</table></div>")
-        + "\n</body></html>\n"
-    )
+    return page(title, body, CSS)

@@ -1,6 +1,7 @@
 """Table cells shared by ccf's self-contained HTML pages (the inventory report and the diff
-waterfall). Every figure a page shows carries ``data-figure``: its path in the JSON document the
-page was made from, so tests can check the page against the JSON figure by figure."""
+waterfall; the page around them: engine/html_page.py). Every figure a page shows carries
+``data-figure``: its path in the JSON document the page was made from, so tests can check the
+page against the JSON figure by figure."""
 
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.bench import run_bench
+    from ccf.engine.bench.presentation import print_table, report_json
 
     if args.rows < 4 or args.sample < 1 or args.repeat < 1:
         raise CcfError("--rows must be at least 4, --sample and --repeat at least 1")
@@ -43,64 +44,9 @@ def run_command(args: argparse.Namespace) -> int:
     with api.open_database() as conn:
         report = run_bench(conn, lib, args.rows, args.seed, args.sample, args.keep, say, args.explain, args.matching_only,
                            args.repeat)
-    data = report.to_json()
+    data = report_json(report)
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        _print(data)
+        print_table(data)
     return 1 if data["totals_identical"] is False else 0
-
-
-def _print(d: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    def rate(v: int | None) -> str:
-        return "-" if v is None else f"{v:,}"
-
-    def secs(v: float | None) -> str:
-        return "-" if v is None else f"{v:.3f}"
-
-    t = Table("methodology", "rows", "ingest s", "compile s", "matching s", "run s", "rows/s", "hand-written s",
-              "ratio", "row-by-row s*", "identical", title=f"ccf bench: {d['rows']:,} rows, seed {d['seed']}")
-    for m in d["methodologies"]:
-        t.add_row(m["ref"], f"{m['rows_loaded']:,}", secs(m["ingest_s"]), secs(m["compile_s"]), secs(m["matching_s"]),
-                  secs(m["run_s"]), rate(m["run_rows_per_s"]), secs(m["handwritten_s"]), str(m["ratio_vs_handwritten"]),
-                  secs(m["row_by_row_s"]), _yes(m["identical"]))
-    t.add_row("total", f"{d['rows_loaded']:,}", secs(d["ingest_s"]), secs(d["compile_s"]), secs(d["matching_s"]),
-              secs(d["run_s"]), rate(d["run_rows_per_s"]), secs(d["handwritten_s"]), str(d["ratio_vs_handwritten"]),
-              secs(d["row_by_row_s"]), _yes(d["totals_identical"]), style="bold")
-    c = Console(width=200)
-    c.print(t)
-    c.print(f"* row by row: {d['row_by_row'] or 'not run'}")
-    c.print(f"ingest {rate(d['ingest_rows_per_s'])} rows/s ({d['rows_rejected']:,} rejected); "
-            f"run {rate(d['run_rows_per_s'])} rows/s; matching {rate(d['matching_rows_per_s'])} rows/s; "
-            f"report {secs(d['report_s'])} s; the run's end (statistics, summary, commit) {secs(d['run_end_s'])} s")
-    if d["repeat"] > 1:
-        c.print(f"run and hand-written timed {d['repeat']} times, alternating: medians shown; ratio = median of the "
-                f"ratios; run s {d['samples_s']['run']}, hand-written s {d['samples_s']['handwritten']}")
-    c.print(f"ccf / hand-written = {d['ratio_vs_handwritten']}; ccf is {d['speedup_vs_row_by_row']}× row by row; "
-            f"totals identical: {_yes(d['totals_identical'])} (total {d['total_co2e_kg']} kg CO2e)")
-    c.print(f"peak memory of this process: {d['peak_rss_mb']['peak']} MB")
-    if (ceil := d["ceilings"]) is not None:
-        c.print(f"ceilings on this machine: the files COPYed into text columns {rate(ceil['copy_rows_per_s'])} rows/s, "
-                f"on both cores {rate(ceil['copy_both_cores_rows_per_s'])}; COPYed and typed on both cores "
-                f"{rate(ceil['typed_both_cores_rows_per_s'])} rows/s (bounds ingest)"
-                + (f"; matching + writing the run's {ceil['output_rows']:,} output rows "
-                                      f"{secs(ceil['run_floor_s'])} s = {rate(ceil['run_ceiling_rows_per_s'])} rows/s "
-                                      f"(bounds the run)" if "run_floor_s" in ceil else ""))
-    if d["settle_s"]:
-        c.print("waited for autovacuum before timing: " + ", ".join(f"{k} {v} s" for k, v in d["settle_s"].items()))
-    targets = Table("target", "measured", "met", "ceiling on this machine", "reachable here",
-                    title="targets (issues 3 and 6)",
-                    caption="stated for millions of rows (--rows 1000000 and more; a small run measures fixed costs); "
-                            "memory: compare invocations at several --rows")
-    for g in d["targets"]:
-        aim = f" (aim {g['aim']:,})" if g["aim"] is not None else ""
-        targets.add_row(f"{g['key']} {g['target']}{aim}", "-" if g["measured"] is None else f"{g['measured']:,}",
-                        _yes(g["met"]), "-" if g["ceiling"] is None else f"{g['ceiling']:,}", _yes(g["reachable_here"]))
-    c.print(targets)
-
-
-def _yes(flag: bool | None) -> str:
-    return "-" if flag is None else "yes" if flag else "NO"

@@ -1,7 +1,5 @@
-"""The report document as one self-contained HTML file: inline CSS, inline SVG charts, no script.
-
-Nothing is fetched: a Content-Security-Policy allows only the inline styles, so the file renders
-the same offline, in any browser, years later. Every displayed figure (in tables and in chart
+"""The report document as one self-contained HTML file: inline CSS, inline SVG charts, no script,
+nothing fetched (engine/html_page.py). Every displayed figure (in tables and in chart
 labels) carries ``data-figure``: its path in the JSON document (``presentation.figures``), so a
 test can read the rendered page and compare each figure with the JSON report.
 """
@@ -13,29 +11,14 @@ from fractions import Fraction
 from html import escape
 from typing import Sequence
 
+from ccf.engine.html_page import page
 from ccf.engine.html_table import count_cell as _count, data_figure as _fig, header_row as _head, text_cell as _text
 from ccf.engine.inventory.presentation import APPROACH_TITLES, basis_label
 from ccf.engine.inventory.rounding import grouped, round_fraction
 
 PALETTE = ("#2f6f8f", "#d08c2c", "#5b8c3a", "#8c4a6b")
-CSS = """
-:root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2329; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d5dbe0; }
-.meta { color: #4b5761; margin: .1rem 0; }
-.totals { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
-.total { border: 1px solid #d5dbe0; border-radius: 6px; padding: .6rem 1rem; min-width: 14rem; }
-.total .value { font-size: 1.5rem; font-weight: 600; } .total .unit { color: #4b5761; }
-table { border-collapse: collapse; margin: .6rem 0 1rem; min-width: 50%; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
-th { background: #f3f5f7; font-weight: 600; }
-td.code, td:first-child { white-space: nowrap; } .wide { overflow-x: auto; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: 600; border-top: 2px solid #9aa5ae; }
+CSS = """h1 { font-size: 1.6rem; } .total .value { font-size: 1.5rem; } td.code { white-space: nowrap; }
 tr.rounding td { color: #6b7780; font-style: italic; }
-.note { color: #4b5761; font-size: .92rem; max-width: 60rem; }
-svg { display: block; margin: .5rem 0 1rem; } svg text { font: 12px system-ui, sans-serif; fill: #1d2329; }
 .legend span { display: inline-block; margin-right: 1rem; } .swatch { display: inline-block; width: .8rem; height: .8rem;
   margin-right: .3rem; vertical-align: -1px; }
 """
@@ -287,12 +270,4 @@ def to_html(doc: dict) -> str:
                                                             "method", "factor_set", "gwp")) + "</tr>")
     body.append("</table>")
     body.append(f'<h2>Rounding</h2><p class="note">{escape(doc["rounding_rule"])}</p>')
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>\n"
-        # wide tables scroll sideways instead of squeezing their label column
-        + "\n".join(body).replace("<table>", '<div class="wide"><table>').replace("</table>", "</table></div>")
-        + "\n</body></html>\n"
-    )
+    return page(title, body, CSS)

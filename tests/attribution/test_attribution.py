@@ -278,7 +278,7 @@ def test_each_run_is_read_once_whatever_the_statistics(db, tmp_path):
     a join of the two runs was planned as a nested loop that re-read one run per row of the
     other (9 minutes for 20 000 rows). The plan's work — rows produced by every node, times its
     loops — must stay linear in the activity rows, and each run's rows be scanned once."""
-    from ccf.engine.attribution import _pairs_statement, same_formulas
+    from ccf.engine.attribution.queries import pairs_statement, same_formulas
     from ccf.engine.sql import render
 
     a = LIB.resolve("scope2.electricity.location_based@1.0.0")
@@ -290,7 +290,7 @@ def test_each_run_is_read_once_whatever_the_statistics(db, tmp_path):
     assert_adds_up(db, att)
     params = {"run_a": att.a.run_id, "run_b": att.b.run_id, "methodology_a": a.id, "methodology_b": b.id,
               "factor_set_a": att.a.factor_set, "factor_set_b": att.b.factor_set}
-    select = _pairs_statement(same_formulas(a, b)).expression
+    select = pairs_statement(same_formulas(a, b)).expression
     (plan,) = db.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + render(select), params).fetchone()[0]
 
     def nodes(node):

@@ -1,61 +1,22 @@
-"""Impact attribution: what a methodology version change did to a dataset's totals, row by row.
-
-``ccf diff ID@A ID@B --dataset D`` runs both versions on the same data (or reuses completed runs
-of exactly those content hashes over the same loads), pairs the two runs' outcomes per activity
-row and gas — a full outer join written as grouping one tagged stream of both runs' rows, so
-that it is planned by sorting or hashing, never as a nested loop — and gives every pair's change
-to causes: set-based, in SQL, in one statement; Python only pivots the aggregates.
-
-The decomposition of one (activity row, gas) pair, A's stored value ``a`` to B's ``b``
-(docs/auditing.md#how-a-change-is-attributed):
-
-1. The GWP step, by substitution with the values the results store: when both sides give the gas
-   as a mass (``co2e_kg = gas_kg × gwp``), ``gas_kg_A × (gwp_B − gwp_A)`` is "GWP set changed".
-2. The rest, ``b − a − GWP step``, goes to exactly one cause, the first that applies:
-   no result on A's side: newly included (A excluded it), newly matched (A had it unmatched), or
-   formula changed (A's rule gave no value for this gas); no result on B's side: newly excluded,
-   newly unmatched, or formula changed; another rule chosen, or the chosen rule's emission
-   expression for the gas differs (IR equality: parameters, units, constants): formula changed;
-   other factor ids: a different factor matched; same factor ids whose published values differ
-   between the two factor-set editions: factor value changed; nothing differs and the rest is
-   zero: unchanged; anything else: other (empty for every shipped pair, by test).
-
-The parts sum exactly (NUMERIC) to ``b − a`` by construction, hence to the total change. For
-breakdowns by rule, scope, entity and gas, each pair is two legs: ``−a`` in A's rule and scope,
-``a + rest`` (and the GWP step) in B's, so every breakdown row also adds up from A's figure to B's.
-"""
+"""The SQL of an impact attribution: the runs that stand for the two versions (found or made),
+the per-pair statement that pairs both runs' outcomes per activity row and gas and gives each
+pair's change to its cause (a temporary table), and the aggregates read from it, pivoted into an
+``Attribution`` (attribution/model.py). The decomposition is the package's docstring."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import psycopg
 from sqlglot import exp
 
 from ccf.dsl import ir
-from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum
+from ccf.engine.attribution.model import CAUSE_LABELS, CAUSES, UNCHANGED, Attribution, AttributionError, Breakdown, ChangedRow, SideRun
 from ccf.engine.load import dataset_loads
 from ccf.engine.run import run
 from ccf.engine.sql import Executor, column, eq, ident, number, param, table, text
-
-# (cause, label), in the order reports list them
-CAUSES: tuple[tuple[str, str], ...] = (
-    ("factor_value_changed", "factor value changed (same factor, new value)"),
-    ("factor_changed", "a different factor matched"),
-    ("formula_changed", "formula changed (rule expression or rule choice)"),
-    ("gwp_set_changed", "GWP set changed"),
-    ("newly_matched", "newly matched"),
-    ("newly_unmatched", "newly unmatched"),
-    ("newly_included", "newly included (no longer excluded)"),
-    ("newly_excluded", "newly excluded"),
-    ("other", "other (not explained by the above)"),
-)
-CAUSE_LABELS = dict(CAUSES)
-UNCHANGED = "unchanged"
 
 # breakdown dimension -> GROUPING(scope, category, gas, entity, rule_id) of its grouping set
 DIMENSIONS: tuple[tuple[str, int], ...] = (("scope", 0b00111), ("gas", 0b11011), ("entity", 0b11101), ("rule", 0b11110))
@@ -63,162 +24,23 @@ TOTAL_SET = 0b11111
 WORK = "ccf_attribution"  # the per-pair temporary table
 
 
-class AttributionError(CcfError):
-    """Two versions whose results cannot be paired row by row."""
+# --- the data and the runs ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SideRun:
-    """The run that stands for one version: its id, whether it existed before, its manifest."""
+def require_data(ex: Executor, dataset: str, activity_type: str) -> None:
+    """A dataset with no rows of the activity type is a mistake (a misspelt name, say), not a
+    comparison of two zeros."""
+    datasets = [r[0] for r in ex.rows(
+        exp.select(column("dataset")).distinct().from_(table("activity_load"))
+        .where(eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
+        {"activity_type": activity_type},
+    )]
+    if dataset not in datasets:
+        from ccf.dsl.diagnostics import did_you_mean
 
-    ref: str
-    run_id: int
-    reused: bool
-    content_hash: str
-    factor_set: str
-    gwp_set: str
-    scope: int
-    category: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"methodology": self.ref, "run_id": self.run_id, "reused": self.reused, "content_hash": self.content_hash,
-                "factor_set": self.factor_set, "gwp_set": self.gwp_set}
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """One row of a breakdown: A's figure, B's figure and the change by cause (non-zero only)."""
-
-    key: str
-    before: Decimal
-    after: Decimal
-    causes: tuple[tuple[str, Decimal], ...]
-
-    @property
-    def change(self) -> Decimal:
-        return exact_sum([self.after, -self.before])
-
-
-@dataclass(frozen=True)
-class ChangedRow:
-    activity_id: str
-    gas: str
-    outcome_a: str
-    outcome_b: str
-    rule_a: str | None
-    rule_b: str | None
-    before: Decimal | None
-    after: Decimal | None
-    cause: str
-    parts: tuple[tuple[str, Decimal], ...]
-
-    @property
-    def change(self) -> Decimal:
-        return exact_sum([self.after or Decimal(0), -(self.before or Decimal(0))])
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """The change in a dataset's totals from version A to version B, attributed to causes."""
-
-    dataset: str
-    a: SideRun
-    b: SideRun
-    total_a: Decimal
-    total_b: Decimal
-    causes: tuple[tuple[str, Decimal, int], ...]  # cause, kg CO2e, (activity row, gas) pairs
-    by: dict[str, tuple[Breakdown, ...]] = field(default_factory=dict)
-    outcomes: tuple[tuple[str, str, int], ...] = ()  # A's outcome, B's outcome, activity rows
-    largest: tuple[ChangedRow, ...] = ()
-
-    @property
-    def change(self) -> Decimal:
-        return exact_sum([self.total_b, -self.total_a])
-
-    def amount(self, cause: str) -> Decimal:
-        return next((v for c, v, _ in self.causes if c == cause), Decimal(0))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "from": self.a.ref, "to": self.b.ref, "dataset": self.dataset,
-            "runs": {"from": self.a.to_json(), "to": self.b.to_json()},
-            "total_co2e_kg": {"from": decimal_text(self.total_a), "to": decimal_text(self.total_b), "change": decimal_text(self.change)},
-            "causes": [{"cause": c, "label": CAUSE_LABELS[c], "co2e_kg": decimal_text(v), "rows": n} for c, v, n in self.causes],
-            "by": {
-                dim: [
-                    {"key": r.key, "from": decimal_text(r.before), "to": decimal_text(r.after), "change": decimal_text(r.change),
-                     "causes": {c: decimal_text(v) for c, v in r.causes}}
-                    for r in rows
-                ]
-                for dim, rows in self.by.items()
-            },
-            "outcomes": [{"from": oa, "to": ob, "rows": n} for oa, ob, n in self.outcomes],
-            "largest_changes": [
-                {"activity_id": r.activity_id, "gas": r.gas, "outcome": {"from": r.outcome_a, "to": r.outcome_b},
-                 "rule": {"from": r.rule_a, "to": r.rule_b}, "from": _opt(r.before), "to": _opt(r.after),
-                 "change": decimal_text(r.change), "cause": r.cause, "parts": {c: decimal_text(v) for c, v in r.parts}}
-                for r in self.largest
-            ],
-        }
-
-    def render(self) -> str:
-        from ccf.engine.report import display_kg
-
-        def used(s: SideRun) -> str:
-            return f"run {s.run_id} ({'reused' if s.reused else 'new'}; factor set {s.factor_set}, GWP {s.gwp_set})"
-
-        lines = [
-            f"{self.a.ref} → {self.b.ref} on dataset {self.dataset}",
-            f"  {self.a.ref}: {used(self.a)}",
-            f"  {self.b.ref}: {used(self.b)}",
-            "",
-            f"total: {display_kg(self.total_a)} → {display_kg(self.total_b)} kg CO2e, change {display_kg(self.change)}"
-            f" (unrounded {decimal_text(self.change)})",
-            "",
-            "change by cause (kg CO2e; activity row × gas pairs):",
-        ]
-        width = max(len(label) for _, label in CAUSES)
-        for c, v, n in self.causes:
-            lines.append(f"  {CAUSE_LABELS[c]:<{width}}  {display_kg(v):>18}  {n:>7}")
-        lines.append(f"  {'total':<{width}}  {display_kg(self.change):>18}")
-        for dim, rows in self.by.items():
-            lines += ["", f"by {dim}:"]
-            for r in rows:
-                parts = ", ".join(f"{c} {display_kg(v)}" for c, v in r.causes) or "no change"
-                lines.append(f"  {r.key}: {display_kg(r.before)} → {display_kg(r.after)} ({display_kg(r.change)}: {parts})")
-        lines += ["", "activity rows by outcome (from → to):"]
-        lines += [f"  {oa} → {ob}: {n}" for oa, ob, n in self.outcomes]
-        if self.largest:
-            lines += ["", f"largest changes (why a row is what it is: ccf explain {self.b.run_id} ACTIVITY_ID for {self.b.ref}, "
-                          f"ccf explain {self.a.run_id} ACTIVITY_ID for {self.a.ref}):"]
-            for r in self.largest:
-                parts = ", ".join(f"{c} {display_kg(v)}" for c, v in r.parts)
-                lines.append(
-                    f"  {r.activity_id} {r.gas}: {_shown(r.before, r.outcome_a)} → {_shown(r.after, r.outcome_b)}"
-                    f" ({display_kg(r.change)}: {parts})"
-                )
-        return "\n".join(lines)
-
-
-def decimal_text(d: Decimal) -> str:
-    """Plain decimal text without exponent or trailing zeros ('0' for zero)."""
-    if d == 0:
-        return "0"
-    t = format(d, "f")
-    return t.rstrip("0").rstrip(".") if "." in t else t
-
-
-def _opt(d: Decimal | None) -> str | None:
-    return None if d is None else decimal_text(d)
-
-
-def _shown(d: Decimal | None, outcome: str) -> str:
-    from ccf.engine.report import display_kg
-
-    return display_kg(d) if d is not None else outcome
-
-
-# --- runs --------------------------------------------------------------------------------
+        hint = did_you_mean(dataset, datasets)
+        known = f"datasets with {activity_type} data: {', '.join(datasets)}" if datasets else "load some with 'ccf load'"
+        raise AttributionError(f"dataset {dataset!r} has no {activity_type} activity data; " + (hint or known))
 
 
 def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | None = None) -> int | None:
@@ -249,7 +71,7 @@ def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | N
     return row[0] if row else None
 
 
-def _side(ex: Executor, ref: str, run_id: int, reused: bool, methodology_id: str) -> SideRun:
+def _side_run(ex: Executor, ref: str, run_id: int, reused: bool, methodology_id: str) -> SideRun:
     row = ex.one(
         exp.select(*[column(c) for c in ("content_hash", "factor_set", "gwp_set", "scope", "category")])
         .from_(table("run_methodology"))
@@ -274,7 +96,7 @@ def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Me
         found = find_run(ex, dataset, m, loads) if reuse else None
         conn.commit()
         ids[m.content_hash] = (found, True) if found is not None else (run(conn, dataset, [m], loads=loads).run_id, False)
-    return (_side(ex, a.ref, *ids[a.content_hash], a.id), _side(ex, b.ref, *ids[b.content_hash], b.id))
+    return (_side_run(ex, a.ref, *ids[a.content_hash], a.id), _side_run(ex, b.ref, *ids[b.content_hash], b.id))
 
 
 # --- what the IR says is the same --------------------------------------------------------
@@ -418,7 +240,7 @@ def _cte_table(name: str, alias: str) -> exp.Table:
     return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
 
 
-def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
+def pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
     """CREATE TEMPORARY TABLE ccf_attribution: one row per (activity row, gas) with a result on
     either side, both sides' values, the GWP step and the cause of the rest."""
     p = "p"
@@ -479,7 +301,13 @@ def _pairs_statement(same: list[tuple[str, str]]) -> exp.Expression:
     )
 
 
-def _legs_query() -> exp.Expression:
+def drop_pairs() -> exp.Drop:
+    """Drop the per-pair temporary table: before the attribution (one that failed in this session
+    may have left it) and after."""
+    return exp.Drop(tables=[exp.Table(this=ident(WORK))], kind="TABLE", exists=True)
+
+
+def legs_query() -> exp.Expression:
     """The aggregates: per cause, and per cause and scope / gas / entity / rule, each pair split
     into A's leg (−a, A's rule) and B's leg (a + rest, B's rule; A's when B has no result) and
     the GWP step (B's rule)."""
@@ -533,7 +361,7 @@ def _legs_query() -> exp.Expression:
     )
 
 
-def _outcomes_query() -> exp.Expression:
+def outcomes_query() -> exp.Expression:
     """Activity rows by (A's outcome, B's outcome); a side without the row is 'absent'."""
     per_row = (
         exp.select(*[exp.alias_(exp.Coalesce(this=_on_side(side, exp.Max(this=column("outcome"))), expressions=[text("absent")]), f"outcome_{side}")
@@ -550,7 +378,7 @@ def _outcomes_query() -> exp.Expression:
     )
 
 
-def _largest_query() -> exp.Expression:
+def largest_query() -> exp.Expression:
     t = "t"
     change = exp.Sub(this=exp.Coalesce(this=column("co2e_b", t), expressions=[number(0)]),
                      expression=exp.Coalesce(this=column("co2e_a", t), expressions=[number(0)]))
@@ -564,54 +392,10 @@ def _largest_query() -> exp.Expression:
     )
 
 
-# --- the whole --------------------------------------------------------------------------
+# --- from the aggregates to the report ---------------------------------------------------
 
 
-def attribute(
-    conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, *, reuse: bool = True, largest: int = 20,
-) -> Attribution:
-    """Run (or reuse runs of) both versions on the dataset and attribute the change in totals."""
-    if a.activity.id != b.activity.id:
-        raise AttributionError(
-            f"{a.ref} reads activity type {a.activity.id} and {b.ref} reads {b.activity.id}: their results cannot be paired row by row"
-        )
-    ex = Executor(conn)
-    _require_data(ex, dataset, a.activity.id)
-    side_a, side_b = runs_for(conn, dataset, a, b, reuse)
-    params = {
-        "run_a": side_a.run_id, "run_b": side_b.run_id, "methodology_a": a.id, "methodology_b": b.id,
-        "factor_set_a": side_a.factor_set, "factor_set_b": side_b.factor_set,
-        "scope_a": side_a.scope, "scope_b": side_b.scope, "category_a": side_a.category, "category_b": side_b.category,
-        "limit": largest,
-    }
-    conn.commit()  # the runs are committed; what follows only reads (and a temporary table)
-    with conn.transaction():
-        ex.execute(exp.Drop(tables=[exp.Table(this=ident(WORK))], kind="TABLE", exists=True))
-        ex.execute(_pairs_statement(same_formulas(a, b)), params)
-        legs = ex.rows(_legs_query(), params)
-        outcomes = tuple((oa, ob, n) for oa, ob, n in ex.rows(_outcomes_query(), params))
-        top = ex.rows(_largest_query(), params)
-        ex.execute(exp.Drop(tables=[exp.Table(this=ident(WORK))], kind="TABLE", exists=True))
-    return _assemble(dataset, side_a, side_b, legs, outcomes, top)
-
-
-def _require_data(ex: Executor, dataset: str, activity_type: str) -> None:
-    """A dataset with no rows of the activity type is a mistake (a misspelt name, say), not a
-    comparison of two zeros."""
-    datasets = [r[0] for r in ex.rows(
-        exp.select(column("dataset")).distinct().from_(table("activity_load"))
-        .where(eq(column("activity_type"), param("activity_type"))).order_by(column("dataset")),
-        {"activity_type": activity_type},
-    )]
-    if dataset not in datasets:
-        from ccf.dsl.diagnostics import did_you_mean
-
-        hint = did_you_mean(dataset, datasets)
-        known = f"datasets with {activity_type} data: {', '.join(datasets)}" if datasets else "load some with 'ccf load'"
-        raise AttributionError(f"dataset {dataset!r} has no {activity_type} activity data; " + (hint or known))
-
-
-def _assemble(dataset: str, side_a: SideRun, side_b: SideRun, legs: list[tuple], outcomes: tuple, top: list[tuple]) -> Attribution:
+def assemble(dataset: str, side_a: SideRun, side_b: SideRun, legs: list[tuple], outcomes: tuple, top: list[tuple]) -> Attribution:
     """Pivot the SQL aggregates (one row per grouping set, cause and key) into the report."""
     totals = [r for r in legs if r[0] == TOTAL_SET]
     amount = {r[1]: (r[7], r[10]) for r in totals}
@@ -645,6 +429,3 @@ def _assemble(dataset: str, side_a: SideRun, side_b: SideRun, legs: list[tuple],
         for activity_id, gas, oa, ob, rule_a, rule_b, before, after, cause, rest, gwp_step in top
     )
     return Attribution(dataset, side_a, side_b, total_a, total_b, causes, by, outcomes, largest)
-
-
-__all__ = ["Attribution", "AttributionError", "CAUSES", "attribute", "find_run", "runs_for", "same_formulas"]

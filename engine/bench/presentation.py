@@ -1,0 +1,154 @@
+"""What ``ccf bench`` prints: the report as one JSON object (the keys docs/performance.md
+describes, with the targets judged, bench/targets.py) and as tables for the terminal, drawn from
+that same object so the two never disagree."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict
+from decimal import Decimal
+
+from ccf.engine.bench.model import BenchReport
+from ccf.engine.bench.targets import judge
+
+
+def report_json(report: BenchReport) -> dict:
+    """The measurements, rounded for reading, and the targets judged against them."""
+    data = _measurements(report)
+    return {**data, "targets": judge(data)}
+
+
+def _ceilings(report: BenchReport, matching: float | None) -> dict | None:
+    """The least a load and a run of these rows can take here (bench/ceilings.py)."""
+    if report.load_ceilings is None:
+        return None
+    out: dict = {}
+    for name, c in (("copy", report.load_ceilings.copy), ("copy_both_cores", report.load_ceilings.copy_both_cores),
+                    ("typed_both_cores", report.load_ceilings.typed_both_cores)):
+        out |= ({f"{name}_s": round(c.seconds, 3), f"{name}_rows": c.rows, f"{name}_rows_per_s": _rate(c.rows, c.seconds)}
+                if c is not None else {f"{name}_s": None, f"{name}_rows": None, f"{name}_rows_per_s": None})
+    if report.output_ceiling is not None and matching is not None:
+        floor = matching + report.output_ceiling.seconds
+        out |= {"output_s": round(report.output_ceiling.seconds, 3), "output_rows": report.output_ceiling.rows,
+                "run_floor_s": round(floor, 3), "run_ceiling_rows_per_s": _rate(report.rows_loaded, floor)}
+    return out
+
+
+def _measurements(report: BenchReport) -> dict:
+    r = report
+    ingest, row_by_row = r.total("ingest_s"), r.total("row_by_row_s")
+    handwritten = statistics.median(r.handwritten_samples) if r.handwritten_samples else 0.0
+    matching = [m.matching_s for m in r.methodologies if m.matching_s is not None]
+    n = r.rows_loaded
+    return {
+        "rows": r.rows,
+        "seed": r.seed,
+        "dataset": r.dataset,
+        "run_id": r.run_id,
+        "kept": r.kept,
+        "server_version": r.server_version,
+        "rows_loaded": n,
+        "rows_rejected": sum(m.rows_rejected for m in r.methodologies),
+        "ingest_s": round(ingest, 3),
+        "ingest_rows_per_s": _rate(r.rows, ingest),
+        "compile_s": round(r.total("compile_s"), 4),
+        "run_s": round(r.run_s, 3),
+        "run_rows_per_s": _rate(n, r.run_s),
+        "run_end_s": round(statistics.median(r.run_end_samples), 3) if r.run_end_samples else None,
+        "report_s": round(r.report_s, 3),
+        "handwritten_s": round(handwritten, 3),
+        "ratio_vs_handwritten": None if r.ratio is None else round(r.ratio, 3),
+        "repeat": len(r.run_samples),
+        "samples_s": {"run": [round(x, 3) for x in r.run_samples],
+                      "handwritten": [round(x, 3) for x in r.handwritten_samples]},
+        "row_by_row_s": round(row_by_row, 3),
+        "row_by_row": None if r.matching_only else r.row_by_row_label,
+        "speedup_vs_row_by_row": round(row_by_row / r.run_s, 1) if r.run_s else None,
+        "matching_s": round(sum(matching), 3) if matching else None,
+        "matching_rows_per_s": _rate(n, sum(matching)) if matching else None,
+        "peak_rss_mb": r.peak_rss_mb,
+        "settle_s": r.settle_s,
+        "vacuum_s": None if r.vacuum_s is None else round(r.vacuum_s, 3),
+        "ceilings": _ceilings(r, sum(matching) if matching else None),
+        "total_co2e_kg": str(sum((m.ccf_total for m in r.methodologies), Decimal(0))),
+        "totals_identical": r.totals_identical,
+        "methodologies": [
+            {
+                **{k: v for k, v in asdict(m).items()
+                   if not k.endswith(("_total", "_counts", "_samples")) and k != "repeats_identical"},
+                "samples_s": {"run": [round(x, 3) for x in m.run_samples],
+                              "handwritten": [round(x, 3) for x in m.handwritten_samples]},
+                "run_rows_per_s": _rate(m.rows_loaded, m.run_s),
+                "matching_rows_per_s": _rate(m.rows_loaded, m.matching_s) if m.matching_s else None,
+                "ratio_vs_handwritten": None if m.ratio is None else round(m.ratio, 3),
+                "row_by_row_s": round(m.row_by_row_s, 3),
+                "co2e_kg": {
+                    "ccf": str(m.ccf_total), "handwritten": str(m.handwritten_total),
+                    "ccf_on_sample": str(m.ccf_sample_total), "row_by_row_on_sample": str(m.row_by_row_sample_total),
+                },
+                "excluded_unmatched": {"ccf": list(m.ccf_counts), "handwritten": list(m.handwritten_counts)},
+                "identical": None if r.matching_only else m.identical,
+            }
+            for m in r.methodologies
+        ],
+    }
+
+
+def _rate(rows: int, seconds: float | None) -> int | None:
+    return int(rows / seconds) if seconds else None
+
+
+def print_table(d: dict) -> None:
+    """The JSON object (``report_json``) as the terminal's tables: per methodology, the targets."""
+    from rich.console import Console
+    from rich.table import Table
+
+    def rate(v: int | None) -> str:
+        return "-" if v is None else f"{v:,}"
+
+    def secs(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    t = Table("methodology", "rows", "ingest s", "compile s", "matching s", "run s", "rows/s", "hand-written s",
+              "ratio", "row-by-row s*", "identical", title=f"ccf bench: {d['rows']:,} rows, seed {d['seed']}")
+    for m in d["methodologies"]:
+        t.add_row(m["ref"], f"{m['rows_loaded']:,}", secs(m["ingest_s"]), secs(m["compile_s"]), secs(m["matching_s"]),
+                  secs(m["run_s"]), rate(m["run_rows_per_s"]), secs(m["handwritten_s"]), str(m["ratio_vs_handwritten"]),
+                  secs(m["row_by_row_s"]), _yes(m["identical"]))
+    t.add_row("total", f"{d['rows_loaded']:,}", secs(d["ingest_s"]), secs(d["compile_s"]), secs(d["matching_s"]),
+              secs(d["run_s"]), rate(d["run_rows_per_s"]), secs(d["handwritten_s"]), str(d["ratio_vs_handwritten"]),
+              secs(d["row_by_row_s"]), _yes(d["totals_identical"]), style="bold")
+    c = Console(width=200)
+    c.print(t)
+    c.print(f"* row by row: {d['row_by_row'] or 'not run'}")
+    c.print(f"ingest {rate(d['ingest_rows_per_s'])} rows/s ({d['rows_rejected']:,} rejected); "
+            f"run {rate(d['run_rows_per_s'])} rows/s; matching {rate(d['matching_rows_per_s'])} rows/s; "
+            f"report {secs(d['report_s'])} s; the run's end (statistics, summary, commit) {secs(d['run_end_s'])} s")
+    if d["repeat"] > 1:
+        c.print(f"run and hand-written timed {d['repeat']} times, alternating: medians shown; ratio = median of the "
+                f"ratios; run s {d['samples_s']['run']}, hand-written s {d['samples_s']['handwritten']}")
+    c.print(f"ccf / hand-written = {d['ratio_vs_handwritten']}; ccf is {d['speedup_vs_row_by_row']}× row by row; "
+            f"totals identical: {_yes(d['totals_identical'])} (total {d['total_co2e_kg']} kg CO2e)")
+    c.print(f"peak memory of this process: {d['peak_rss_mb']['peak']} MB")
+    if (ceil := d["ceilings"]) is not None:
+        c.print(f"ceilings on this machine: the files COPYed into text columns {rate(ceil['copy_rows_per_s'])} rows/s, "
+                f"on both cores {rate(ceil['copy_both_cores_rows_per_s'])}; COPYed and typed on both cores "
+                f"{rate(ceil['typed_both_cores_rows_per_s'])} rows/s (bounds ingest)"
+                + (f"; matching + writing the run's {ceil['output_rows']:,} output rows "
+                                      f"{secs(ceil['run_floor_s'])} s = {rate(ceil['run_ceiling_rows_per_s'])} rows/s "
+                                      f"(bounds the run)" if "run_floor_s" in ceil else ""))
+    if d["settle_s"]:
+        c.print("waited for autovacuum before timing: " + ", ".join(f"{k} {v} s" for k, v in d["settle_s"].items()))
+    targets = Table("target", "measured", "met", "ceiling on this machine", "reachable here",
+                    title="targets (issues 3 and 6)",
+                    caption="stated for millions of rows (--rows 1000000 and more; a small run measures fixed costs); "
+                            "memory: compare invocations at several --rows")
+    for g in d["targets"]:
+        aim = f" (aim {g['aim']:,})" if g["aim"] is not None else ""
+        targets.add_row(f"{g['key']} {g['target']}{aim}", "-" if g["measured"] is None else f"{g['measured']:,}",
+                        _yes(g["met"]), "-" if g["ceiling"] is None else f"{g['ceiling']:,}", _yes(g["reachable_here"]))
+    c.print(targets)
+
+
+def _yes(flag: bool | None) -> str:
+    return "-" if flag is None else "yes" if flag else "NO"
