@@ -24,6 +24,7 @@ from ccf.engine.bench.dataset import SCENARIOS, generate
 from ccf.engine.bench.model import BenchReport, MethodologyBench
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
+from ccf.engine.factors.store import gwp_values
 from ccf.engine.load import activity_table, dataset_loads
 from ccf.engine.sql import Executor, table
 
@@ -266,7 +267,7 @@ def _row_by_row(conn: psycopg.Connection, ex: Executor, dataset: str, methodolog
         k = min(b.rows_loaded, max(1, sample * b.rows_loaded // max(loaded, 1)))
         ids = q.first_activity_ids(ex, m, dataset, k)
         factor_set_id, region, year = q.factor_set(ex, m.factor_set)
-        gwp = q.gwp_values(ex, m.gwp)
+        gwp = gwp_values(ex, m.gwp)
         resolver = QueryPerRowResolver(ex, factor_set_id, region, year)
         t = time.perf_counter()
         b.row_by_row_sample_total = evaluate_one_by_one(ex, m, dataset, ids, resolver, gwp, run_id)

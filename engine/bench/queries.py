@@ -14,7 +14,7 @@ from ccf.dsl import ir, resources
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.bench.dataset import SCENARIOS
 from ccf.engine.compile import CompiledMethodology
-from ccf.engine.load import activity_table
+from ccf.engine.load import activity_table, activity_table_name
 from ccf.engine.sql import Executor, column, eq, ident, is_param, param, parse, render, table, text
 
 RESULT_TABLES = ("result", "excluded", "unmatched")  # what a timed phase writes
@@ -42,13 +42,6 @@ def factor_set(ex: Executor, set_id: str) -> tuple[int, str | None, int | None]:
     if row is None:
         raise ValueError(f"factor set {set_id} is not installed")
     return row[0], row[1], row[2]
-
-
-def gwp_values(ex: Executor, gwp_set: str) -> dict[str, Decimal]:
-    """A GWP set's value per gas, read from ccf.gwp (for the row-by-row baseline's evaluator)."""
-    return {g: v for g, v in ex.rows(
-        exp.select(column("gas"), column("value")).from_(table("gwp")).where(is_param("gwp_set")), {"gwp_set": gwp_set},
-    )}
 
 
 def bench_run(ex: Executor, dataset: str, what: str) -> int:
@@ -129,6 +122,6 @@ def cleanup(ex: Executor, dataset: str, run_id: int | None) -> None:
     for name in ("result", "excluded", "unmatched", "run_methodology", "run") if run_id is not None else ():
         ex.execute(exp.delete(table(name), where=is_param("run_id")), {"run_id": run_id})
     for scenario in SCENARIOS:
-        ex.execute(exp.delete(table(f"activity_{scenario.activity_type}"), where=is_param("dataset")), {"dataset": dataset})
+        ex.execute(exp.delete(table(activity_table_name(scenario.activity_type)), where=is_param("dataset")), {"dataset": dataset})
     for name in ("rejected", "activity_load"):
         ex.execute(exp.delete(table(name), where=is_param("dataset")), {"dataset": dataset})
