@@ -32,9 +32,17 @@ def directory(package: str) -> Path:
     return where
 
 
+def _shipped(path: Path) -> Path:
+    """A file or folder ccf ships: a missing one is a damaged installation, said so (a CcfError,
+    never a FileNotFoundError's traceback)."""
+    if not path.exists():
+        raise CcfError(f"{path} is missing from ccf's installation; reinstall ccf")
+    return path
+
+
 def dsl_file(name: str) -> Path:
     """A data file of the language itself (``grammar.lark``, ``units.toml``)."""
-    return directory("ccf.dsl") / name
+    return _shipped(directory("ccf.dsl") / name)
 
 
 def methodologies() -> Path:
@@ -54,17 +62,17 @@ def factors() -> Path:
 
 def migrations() -> Path:
     """The engine's schema migrations (``NNNN_name.sql``)."""
-    return directory("ccf.engine") / "migrations"
+    return _shipped(directory("ccf.engine") / "migrations")
 
 
 def embedded_roles() -> Path:
     """The script the embedded server's superuser runs to make ccf's logins (``ccf``, ``ccf_runner``)."""
-    return directory("ccf.engine") / "embedded_roles.sql"
+    return _shipped(directory("ccf.engine") / "embedded_roles.sql")
 
 
 def bench_sql(ref: str) -> Path:
     """The hand-written SQL ``ccf bench`` times a methodology version against."""
-    return directory("ccf.engine") / "bench" / "handwritten" / f"{ref}.sql"
+    return _shipped(directory("ccf.engine") / "bench" / "handwritten" / f"{ref}.sql")
 
 
 def checkout() -> Path | None:

@@ -57,3 +57,25 @@ def test_the_command_line_reports_every_ccf_error_with_exit_code_1(monkeypatch, 
     assert cli.main(["check"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(message) and "Traceback" not in err
+
+
+@pytest.mark.parametrize("locate, missing", [
+    (lambda: resources.dsl_file("grammar.lark"), "grammar.lark"),
+    (resources.migrations, "migrations"),
+    (resources.embedded_roles, "embedded_roles.sql"),
+    (lambda: resources.bench_sql("scope2.electricity.location_based@1.1.0"), "location_based@1.1.0.sql"),
+])
+def test_a_shipped_file_missing_from_the_installation_is_a_ccf_error(tmp_path: Path, monkeypatch, locate, missing) -> None:
+    """The grammar, the migrations, the embedded roles script and the bench's SQL: a damaged
+    installation is said so, not a FileNotFoundError's traceback."""
+    for package in ("ccf.dsl", "ccf.engine"):
+        assert resources.directory(package).is_dir()
+    monkeypatch.setattr(resources, "directory", lambda package: tmp_path)
+    with pytest.raises(CcfError, match=rf"{missing} is missing from ccf's installation; reinstall ccf"):
+        locate()
+
+
+def test_the_shipped_files_are_found() -> None:
+    assert resources.dsl_file("grammar.lark").is_file()
+    assert any(resources.migrations().glob("0001_*.sql"))
+    assert resources.embedded_roles().is_file()

@@ -107,7 +107,8 @@ def test_a_package_imported_from_a_zip_is_refused_with_a_message(tmp_path, monke
 def test_an_editable_install_reads_the_checkout():
     """The README's install (pip install -e .) reads and writes the checkout's own folders."""
     assert (resources.methodologies(), resources.factors()) == (ROOT / "methodologies", ROOT / "factors")
-    assert resources.bench_sql("x@1.0.0") == ROOT / "engine" / "bench" / "handwritten" / "x@1.0.0.sql"
+    ref = "scope2.electricity.location_based@1.1.0"
+    assert resources.bench_sql(ref) == ROOT / "engine" / "bench" / "handwritten" / f"{ref}.sql"
     assert resources.checkout() == ROOT
 
 
