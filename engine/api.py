@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import psycopg
 
@@ -21,6 +22,8 @@ from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import LoadReport, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
 from ccf.engine.run import RunReport, run
+
+log = logging.getLogger("ccf")
 
 
 def methodologies_dir() -> Path:
@@ -43,15 +46,29 @@ def library(root: Path | None = None) -> Library:
 
 
 def require_clean(lib: Library) -> Library:
+    """The library, if no file of it has a problem: for commands that use all of it (``ccf lock``)."""
     if lib.diagnostics:
         raise DiagnosticError(lib.diagnostics)
     return lib
 
 
+# --- the files a command uses ---------------------------------------------------------------
+# A problem in a library file stops the commands that use the file, with its diagnostics, and
+# is a warning for every other command: one broken draft must not stop a load of electricity.
+# A broken file may be a version a command would pick (the latest published one of its id):
+# such a file counts as used unless it declares itself a draft.
+
+
 def resolve(lib: Library, refs: Sequence[str]) -> list[ir.Methodology]:
-    """Methodologies by 'id@version' or 'id' (its latest published version)."""
+    """Methodologies by 'id@version' or 'id' (its latest published version); a problem in one
+    of their files, or in a file that could be the version asked for, is a DiagnosticError."""
     out = []
     for ref in refs:
+        mid, _, version = ref.partition("@")
+        could_be = [p for p in _broken(lib)
+                    if _is_version_of(lib, p, mid, version or None) and (version or not _declares_draft(lib, p))]
+        if could_be:
+            raise DiagnosticError([d for p in could_be for d in _broken(lib)[p]])
         try:
             out.append(lib.resolve(ref))
         except KeyError:
@@ -60,7 +77,92 @@ def resolve(lib: Library, refs: Sequence[str]) -> list[ir.Methodology]:
             known = [m.ref for m in lib.versions()] + [m.id for m in lib.versions()]
             hint = did_you_mean(ref, known)
             raise CcfError(f"no methodology {ref!r}" + (f"; {hint}" if hint else "; see 'ccf list'")) from None
+    return usable(lib, out)
+
+
+def latest_published(lib: Library) -> list[ir.Methodology]:
+    """Every methodology's latest published version, as a run with no methodology named takes
+    them; a broken file that may be one of them (it does not declare ``status: draft``) stops it."""
+    could_be = [p for p in _broken(lib) if _is_version_of(lib, p, None, None) and not _declares_draft(lib, p)]
+    if could_be:
+        raise DiagnosticError([d for p in could_be for d in _broken(lib)[p]])
+    return usable(lib, lib.latest_published())
+
+
+def find_activity_type(lib: Library, name: str) -> ir.ActivityType:
+    """An activity type by name; a problem in its file is a DiagnosticError, an unknown name a
+    CcfError with did-you-mean. Problems in other files are a warning."""
+    path = str(lib.root / "activity_types" / f"{name}.yaml")
+    if path in _broken(lib):
+        raise DiagnosticError(_broken(lib)[path])
+    at = lib.activity_types.get(name)
+    if at is None:
+        from ccf.dsl.diagnostics import did_you_mean
+
+        hint = did_you_mean(name, lib.activity_types)
+        raise CcfError(f"unknown activity type {name!r}" + (f"; {hint}" if hint else ""))
+    _warn_unused(lib, {path})
+    return at
+
+
+def usable(lib: Library, methodologies: Sequence[ir.Methodology]) -> list[ir.Methodology]:
+    """The methodologies, if their files and their activity types' files have no problem
+    (else a DiagnosticError with those problems); problems elsewhere are logged as a warning."""
+    used = {m.path for m in methodologies}
+    for m in methodologies:
+        used |= {at.span.path for at in (m.activity, *([m.instruments.activity] if m.instruments else []))}
+    problems = [d for p in sorted(used & _broken(lib).keys()) for d in _broken(lib)[p]]
+    if problems:
+        raise DiagnosticError(problems)
+    _warn_unused(lib, used)
+    return list(methodologies)
+
+
+def _broken(lib: Library) -> dict[str, list]:
+    """The library's diagnostics by the file they are in."""
+    out: dict[str, list] = {}
+    for d in lib.diagnostics:
+        out.setdefault(d.span.path, []).append(d)
     return out
+
+
+def _is_version_of(lib: Library, path: str, mid: str | None, version: str | None) -> bool:
+    """True when a methodology file is stored where id ``mid`` (any, if None) at ``version``
+    (any, if None) would be: ``<root>/<id>/<version>.yaml``."""
+    p = Path(path)
+    if p.parent.parent != lib.root or p.parent.name == "activity_types" or p.suffix != ".yaml":
+        return False
+    return (mid is None or p.parent.name == mid) and (version is None or p.stem == version)
+
+
+def _declares_draft(lib: Library, path: str) -> bool:
+    """True when a file that does not check still reads as YAML saying ``status: draft``."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(lib.sources[path].text)
+    except (yaml.YAMLError, KeyError):
+        return False
+    return isinstance(doc, dict) and doc.get("status") == "draft"
+
+
+def warn_of_problems(lib: Library) -> Library:
+    """For a command that finds what it uses itself (explain and verify look up a run's recorded
+    versions, and name one that is not in the library): every problem is a warning."""
+    _warn_unused(lib, set())
+    return lib
+
+
+_warned: set[tuple[str, ...]] = set()
+
+
+def _warn_unused(lib: Library, used: set[str]) -> None:
+    """Warn (once per process for the same files) of the library's problems outside ``used``."""
+    others = tuple(sorted(_broken(lib).keys() - used))
+    if others and others not in _warned:
+        _warned.add(others)
+        log.warning("warning: %d file(s) of the methodology library have problems and were left out (this "
+                    "command does not use them; 'ccf check' shows the problems): %s", len(others), ", ".join(others))
 
 
 def compile_ref(ref: str, lib: Library | None = None) -> CompiledMethodology:
@@ -101,12 +203,7 @@ def load_files(
 ) -> list[LoadReport]:
     """Load each file in a transaction of its own; ``max_rejects`` is ``N`` or ``P%`` (default:
     any number of rejected rows short of all of a file's)."""
-    at = lib.activity_types.get(activity_type)
-    if at is None:
-        from ccf.dsl.diagnostics import did_you_mean
-
-        hint = did_you_mean(activity_type, lib.activity_types)
-        raise CcfError(f"unknown activity type {activity_type!r}" + (f"; {hint}" if hint else ""))
+    at = find_activity_type(lib, activity_type)
     reporting = ReportingPeriod.parse(period) if period is not None else None
     limit = RejectLimit.parse(max_rejects) if max_rejects is not None else RejectLimit()
     return [load_csv(conn, dataset, at, Path(f), progress, period=reporting, entity_set=entity_set, max_rejects=limit)
@@ -115,7 +212,8 @@ def load_files(
 
 def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
     """Load the sample company's activity data (once) and run every published methodology."""
-    lib = require_clean(library())
+    lib = library()
+    methodologies = latest_published(lib)
     loads = []
     for csv in sorted(demo_dir().glob("*.csv")):
         activity_type = csv.stem.split(".")[0]
@@ -125,7 +223,6 @@ def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
         # periods keeps having none (a dataset's period is fixed when it is created)
         period = DEMO_PERIOD if _new_dataset(conn, dataset) else None
         loads += load_files(conn, dataset, activity_type, [csv], lib, period=period)
-    methodologies = [m for m in lib.latest_published()]
     return DemoResult(tuple(loads), run(conn, dataset, methodologies))
 
 
@@ -162,3 +259,113 @@ def _already_loaded(conn: psycopg.Connection, dataset: str, activity_type: str, 
     )
     conn.commit()
     return bool(row and row[0])
+
+
+# --- the lifecycle of datasets and runs (engine/lifecycle/) ---------------------------------
+
+
+def _read(conn: psycopg.Connection, query: Callable[..., Any], *args: Any) -> Any:
+    """A read of the lifecycle modules in a transaction of its own (one snapshot of its statements)."""
+    from ccf.engine.run import one_snapshot
+
+    with one_snapshot(conn, rollback=True) as ex:
+        return query(ex, *args)
+
+
+def datasets(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every dataset: period, entity set, loads, rows loaded and rejected, activity types, runs."""
+    from ccf.engine.lifecycle.datasets import list_datasets
+
+    return _read(conn, list_datasets)
+
+
+def dataset(conn: psycopg.Connection, name: str) -> dict[str, Any]:
+    """One dataset with its loads and runs; an unknown name is a CcfError with did-you-mean."""
+    from ccf.engine.lifecycle.datasets import show_dataset
+
+    return _read(conn, show_dataset, name)
+
+
+def delete_dataset(conn: psycopg.Connection, name: str, cascade: bool = False):
+    """Delete a dataset with its loads and rows in one transaction; the runs over it stop the
+    delete (CcfError naming them) unless ``cascade``, which deletes them too."""
+    from ccf.engine.lifecycle.datasets import delete_dataset as delete
+
+    return delete(conn, name, cascade)
+
+
+def runs(conn: psycopg.Connection, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Every run (over one dataset, if given; an unknown dataset is a CcfError), oldest first."""
+    from ccf.engine.lifecycle.runs import list_runs
+    from ccf.engine.load import require_dataset
+
+    def query(ex, name):
+        if name is not None:
+            require_dataset(ex, name)
+        return list_runs(ex, name)
+
+    return _read(conn, query, dataset)
+
+
+def run_info(conn: psycopg.Connection, run_id: int) -> dict[str, Any]:
+    """One run: its totals by scope and each methodology's reconciliation."""
+    from ccf.engine.lifecycle.runs import show_run
+
+    return _read(conn, show_run, run_id)
+
+
+def delete_run(conn: psycopg.Connection, run_id: int):
+    """Delete a run and every row it wrote, in one transaction."""
+    from ccf.engine.lifecycle.runs import delete_run as delete
+
+    return delete(conn, run_id)
+
+
+def rejects(conn: psycopg.Connection, load_id: int | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
+    """The rows one load, or every load of a dataset, rejected: file, line, reason, record."""
+    from ccf.engine.lifecycle.rows import rejects as query
+
+    return _read(conn, query, load_id, dataset)
+
+
+def unmatched(conn: psycopg.Connection, run_id: int, methodology: str | None = None) -> list[dict[str, Any]]:
+    """The rows a run left unmatched: file, line, reason (naming the keys a lookup tried)."""
+    from ccf.engine.lifecycle.rows import unmatched as query
+
+    return _read(conn, query, run_id, methodology)
+
+
+def with_rows(conn: psycopg.Connection, dataset: str, methodologies: Sequence[ir.Methodology]
+              ) -> tuple[list[ir.Methodology], list[ir.Methodology]]:
+    """The methodologies whose activity type has rows loaded in the dataset, and the others
+    (which a run with no methodology named skips); an unknown dataset is a CcfError."""
+    from ccf.engine.lifecycle.datasets import activity_types_with_rows
+    from ccf.engine.load import require_dataset
+
+    def query(ex, name):
+        require_dataset(ex, name)
+        return activity_types_with_rows(ex, name)
+
+    present = _read(conn, query, dataset)
+    return [m for m in methodologies if m.activity.id in present], [m for m in methodologies if m.activity.id not in present]
+
+
+def db_status() -> dict[str, Any]:
+    """Where the database is; for the embedded server, whether it runs. Starts nothing."""
+    from ccf.engine.lifecycle.server import status
+
+    return status()
+
+
+def db_stop() -> dict[str, Any]:
+    """Stop the embedded server (CcfError with CCF_DATABASE_URL: not ccf's server)."""
+    from ccf.engine.lifecycle.server import stop
+
+    return stop()
+
+
+def db_url() -> str:
+    """The URL ccf connects with, any password masked."""
+    from ccf.engine.lifecycle.server import url
+
+    return url()

@@ -66,8 +66,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_compile(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
-    lib = api.require_clean(api.library())
-    _out(api.compile_ref(args.ref, lib).sql().rstrip())
+    _out(api.compile_ref(args.ref, api.library()).sql().rstrip())
     return 0
 
 
@@ -119,7 +118,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.database import failure
 
-    lib = api.require_clean(api.library())
+    lib = api.library()
     bound = {"period": args.period, "entity_set": args.entities, "max_rejects": args.max_rejects}
     with api.open_database() as conn:
         reports = []
@@ -162,9 +161,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ccf.engine.database import failure
     from ccf.engine.run import run
 
-    lib = api.require_clean(api.library())
-    methodologies = api.resolve(lib, args.methodologies) if args.methodologies else lib.latest_published()
+    lib = api.library()
+    skipped = []
     with api.open_database() as conn:
+        if args.methodologies:
+            methodologies = api.resolve(lib, args.methodologies)
+        else:
+            methodologies, skipped = api.with_rows(conn, args.dataset, api.latest_published(lib))
+            if not methodologies:
+                raise CcfError(f"dataset {args.dataset!r} has no rows of any published methodology's activity type "
+                               "(see 'ccf datasets show')")
+            if skipped and not args.json:
+                _out(f"skipped {len(skipped)} methodologies with no rows of their activity type in dataset "
+                     f"{args.dataset}: " + ", ".join(f"{m.ref} ({m.activity.id})" for m in skipped))
         bar = _progress_bar(args)
         try:
             if bar is None:
@@ -178,18 +187,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             # very moment of COMMIT leaves the outcome open (docs/reliability.md#never-a-traceback)
             raise failure(exc, "the run", "A run commits whole or not at all: this one was rolled back and "
                           "nothing of it was written.") from None
-    _print_run(report, args.json)
+    _print_run(report, args.json, skipped)
     return 0
 
 
-def _print_run(report, as_json: bool) -> None:
+def _print_run(report, as_json: bool, skipped=()) -> None:
     """Print a committed run's summary. The formatting cannot fail (exact at any magnitude);
     writing can (a closed pipe, a full disk), and is then reported with the run id."""
     from ccf.engine.report import print_run
 
     try:
         if as_json:
-            _out(json.dumps(report.to_json(), indent=2))
+            extra = {"skipped": [{"methodology": m.ref, "activity_type": m.activity.id} for m in skipped]} if skipped else {}
+            _out(json.dumps({**report.to_json(), **extra}, indent=2))
         else:
             print_run(report)
         sys.stdout.flush()
@@ -206,8 +216,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.dataset is None and (args.html or args.rerun):
         sys.stderr.write("ccf diff: error: --html and --rerun need --dataset\n")
         return 2
-    lib = api.require_clean(api.library())
-    a, b = api.resolve(lib, [args.a, args.b])
+    a, b = api.resolve(api.library(), [args.a, args.b])
     if args.dataset is not None:
         return _diff_dataset(args, a, b)
     d = diff_methodologies(a, b)
@@ -233,11 +242,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.explain import explain
 
-    lib = api.require_clean(api.library())
+    lib = api.library()
+    api.warn_of_problems(lib)
     with api.open_database() as conn:
         e = explain(conn, args.run, args.activity_id, lib)
     _out(json.dumps(e.to_json(), indent=2) if args.json else e.render())
-    return 0 if all(p.reproduces_stored for p in e.parts) else 1
+    return 0 if all(p.reproduces_stored for p in e.parts) else 1  # a rejected row has no parts: 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -247,7 +257,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.sample is not None and not args.reference:
         sys.stderr.write("ccf verify: error: --sample needs --reference\n")
         return 2
-    lib = api.require_clean(api.library())
+    lib = api.library()
+    api.warn_of_problems(lib)
     with api.open_database() as conn:
         if args.reference:
             v = verify_reference(conn, args.run, lib, args.sample or Sample())
@@ -371,6 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ccf.engine.inventory.commands import add_parser as add_inventory_parser
 
     add_inventory_parser(sub)
+
+    from ccf.engine.lifecycle.commands import add_parser as add_lifecycle_parser
+
+    add_lifecycle_parser(sub)
 
     from ccf.engine.bench.commands import add_parser as add_bench_parser
 

@@ -1,0 +1,84 @@
+"""The rows that did not become results, each with where it came from and why: the rows a load
+rejected (``ccf.rejected``: file, line, reason, the record as read) and the rows a run left
+unmatched (``ccf.unmatched``: the reason names the lookup and the keys it tried; the file and
+line are those of the activity row, among the loads the run read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from ccf.dsl.diagnostics import CcfError
+from ccf.engine.compile import activity_table_name, of_run_loads
+from ccf.engine.lifecycle.runs import no_run
+from ccf.engine.load import require_dataset
+from ccf.engine.sql import Executor, column, eq, param, table
+
+_REJECTED = ("load_id", "source_file", "line_no", "activity_id", "reason", "record")
+
+
+def _rejected(ex: Executor, where: exp.Expression, params: dict[str, Any]) -> list[dict[str, Any]]:
+    q = (
+        exp.select(column("load_id", "r"), column("source_file", "l"), column("line_no", "r"), column("activity_id", "r"),
+                   column("reason", "r"), column("record", "r"))
+        .from_(table("rejected", alias="r"))
+        .join(table("activity_load", alias="l"), on=eq(column("load_id", "l"), column("load_id", "r")))
+        .where(where).order_by(column("load_id", "r"), column("line_no", "r"))
+    )
+    return [dict(zip(_REJECTED, r)) for r in ex.rows(q, params)]
+
+
+def rejects(ex: Executor, load_id: int | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
+    """The rows one load (or every load of a dataset) rejected, in file and line order."""
+    if (load_id is None) == (dataset is None):
+        raise CcfError("name one load (its id) or one dataset (--dataset)")
+    if dataset is not None:
+        require_dataset(ex, dataset)
+        return _rejected(ex, eq(column("dataset", "r"), param("dataset")), {"dataset": dataset})
+    found = ex.one(exp.select(column("load_id")).from_(table("activity_load")).where(eq(column("load_id"), param("load_id"))),
+                   {"load_id": load_id})
+    if found is None:
+        raise CcfError(f"there is no load {load_id} (a dataset's loads: 'ccf datasets show DATASET')")
+    return _rejected(ex, eq(column("load_id", "r"), param("load_id")), {"load_id": load_id})
+
+
+def rejections_of(ex: Executor, dataset: str, loads: list[int], activity_id: str) -> list[dict[str, Any]]:
+    """The rejected rows with this activity id among the given loads of a dataset (a run's)."""
+    return _rejected(ex, exp.and_(of_run_loads("r"), eq(column("activity_id", "r"), param("activity_id"))),
+                     {"dataset": dataset, "loads": loads, "activity_id": activity_id})
+
+
+_UNMATCHED = ("methodology", "activity_id", "rule_id", "reason_code", "reason", "load_id", "source_file", "line_no")
+
+
+def unmatched(ex: Executor, run_id: int, methodology: str | None = None) -> list[dict[str, Any]]:
+    """The rows a run left unmatched (of one methodology, if given), in file and line order."""
+    head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(eq(column("run_id"), param("run_id"))),
+                  {"run_id": run_id})
+    if head is None:
+        raise no_run(ex, run_id)
+    dataset, summary = head
+    recorded = ex.rows(exp.select(column("methodology_id"), column("activity_type")).from_(table("run_methodology"))
+                       .where(eq(column("run_id"), param("run_id"))).order_by(column("methodology_id")), {"run_id": run_id})
+    if methodology is not None:
+        if methodology not in {m for m, _ in recorded}:
+            raise CcfError(f"run {run_id} has no methodology {methodology!r}; it ran: "
+                           + ", ".join(m for m, _ in recorded))
+        recorded = [(m, t) for m, t in recorded if m == methodology]
+    params = {"run_id": run_id, "dataset": dataset, "loads": (summary or {}).get("loads", [])}
+    out: list[dict[str, Any]] = []
+    for mid, activity_type in recorded:
+        q = (
+            exp.select(column("methodology_id", "u"), column("activity_id", "u"), column("rule_id", "u"),
+                       column("reason_code", "u"), column("reason", "u"), column("load_id", "a"),
+                       column("source_file", "l"), column("line_no", "a"))
+            .from_(table("unmatched", alias="u"))
+            .join(table(activity_table_name(activity_type), alias="a"), join_type="left",
+                  on=exp.and_(eq(column("activity_id", "a"), column("activity_id", "u")), of_run_loads("a")))
+            .join(table("activity_load", alias="l"), join_type="left", on=eq(column("load_id", "l"), column("load_id", "a")))
+            .where(exp.and_(eq(column("run_id", "u"), param("run_id")), eq(column("methodology_id", "u"), param("methodology_id"))))
+            .order_by(column("load_id", "a"), column("line_no", "a"), column("activity_id", "u"))
+        )
+        out += [dict(zip(_UNMATCHED, r)) for r in ex.rows(q, {**params, "methodology_id": mid})]
+    return out

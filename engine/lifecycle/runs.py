@@ -1,0 +1,120 @@
+"""Runs as records: list them, show one, delete one with every row it wrote.
+
+A run's rows are its own: nothing ccf stores refers to a run (``ccf verify`` and ``ccf diff
+--dataset`` read runs and store nothing; a report names its runs on the command line). A table a
+later migration adds with a foreign key to ``ccf.run`` is a record that depends on the run: the
+delete then fails on that key and says so, and nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import psycopg
+from sqlglot import exp
+
+from ccf.dsl.diagnostics import CcfError
+from ccf.engine.sql import Executor, column, eq, param, table
+
+# Every table holding a run's rows, the run's own row last (deleted in this order).
+RUN_TABLES = ("result", "excluded", "unmatched", "instrument_allocation", "run_factor_set", "run_methodology", "run")
+
+
+def _of_runs(alias: str | None = None) -> exp.Expression:
+    """``run_id = ANY(%(run_ids)s)``: the rows of the runs bound as ``run_ids``."""
+    return eq(column("run_id", alias), exp.Any(this=exp.Paren(this=exp.Cast(
+        this=param("run_ids"), to=exp.DataType.build("BIGINT[]")))))
+
+
+def list_runs(ex: Executor, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Every run (of one dataset, if given), oldest first, with its methodology versions and total."""
+    q = (exp.select(column("run_id"), column("dataset"), column("engine_version"), column("started_at"),
+                    column("finished_at"), column("summary")).from_(table("run")).order_by(column("run_id")))
+    if dataset is not None:
+        q = q.where(eq(column("dataset"), param("dataset")))
+    return [_run_row(r) for r in ex.rows(q, {"dataset": dataset})]
+
+
+def _run_row(r: Sequence[Any]) -> dict[str, Any]:
+    run_id, dataset, engine_version, started, finished, summary = r
+    summary = summary or {}
+    return {
+        "run_id": run_id, "dataset": dataset, "engine_version": engine_version,
+        "started_at": started.isoformat(), "finished_at": finished.isoformat() if finished else None,
+        "loads": summary.get("loads", []), "total_co2e_kg": summary.get("total_co2e_kg"),
+        "methodologies": [f"{m['methodology']}@{m['version']}" for m in summary.get("methodologies", [])],
+    }
+
+
+def show_run(ex: Executor, run_id: int) -> dict[str, Any]:
+    """One run: what ``list_runs`` gives, its summary (totals by scope) and per methodology the
+    reconciliation of its rows."""
+    row = ex.one(exp.select(column("run_id"), column("dataset"), column("engine_version"), column("started_at"),
+                            column("finished_at"), column("summary")).from_(table("run"))
+                 .where(eq(column("run_id"), param("run_id"))), {"run_id": run_id})
+    if row is None:
+        raise no_run(ex, run_id)
+    counts = ("rows_in", "rows_result", "rows_excluded", "rows_unmatched", "rows_rejected")
+    methodologies = ex.rows(
+        exp.select(column("methodology_id"), column("version"), column("activity_type"), column("factor_set"),
+                   column("gwp_set"), *[column(c) for c in counts])
+        .from_(table("run_methodology")).where(eq(column("run_id"), param("run_id"))).order_by(column("methodology_id")),
+        {"run_id": run_id},
+    )
+    summary = row[5] or {}
+    totals = {m["methodology"]: m["co2e_kg"] for m in summary.get("methodologies", [])}
+    return {
+        **_run_row(row),
+        "by_scope_category": summary.get("by_scope_category", {}),
+        "methodologies": [
+            {"methodology": m[0], "version": m[1], "activity_type": m[2], "factor_set": m[3], "gwp": m[4],
+             "co2e_kg": totals.get(m[0]), **dict(zip(counts, m[5:]))}
+            for m in methodologies
+        ],
+    }
+
+
+def no_run(ex: Executor, run_id: int) -> CcfError:
+    """The error for a run id that does not exist, naming the range that does."""
+    first, last = ex.one(exp.select(exp.Min(this=column("run_id")), exp.Max(this=column("run_id"))).from_(table("run"))) or (None, None)
+    if first is None:
+        return CcfError(f"there is no run {run_id}: no run has been made yet (see 'ccf run')")
+    return CcfError(f"there is no run {run_id}; the runs are numbered {first} to {last} (see 'ccf runs list')")
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a delete removed: rows per table."""
+
+    what: str
+    rows: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deleted": self.what, "rows": self.rows}
+
+
+def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
+    """Delete the runs' rows from every run table, in the caller's transaction (which a refused
+    delete rolls back whole); rows per table."""
+    out: dict[str, int] = {}
+    for name in RUN_TABLES:
+        try:
+            out[name] = ex.execute(exp.delete(table(name), where=_of_runs()), {"run_ids": list(run_ids)}).rowcount
+        except psycopg.errors.ForeignKeyViolation as exc:
+            detail = exc.diag.message_detail or str(exc)
+            raise CcfError(f"other records depend on run(s) {', '.join(map(str, run_ids))}: {detail} "
+                           "Nothing was deleted.") from None
+    return out
+
+
+def delete_run(conn: psycopg.Connection, run_id: int) -> Deleted:
+    """Delete a run and every row it wrote, in one transaction."""
+    ex = Executor(conn)
+    with conn.transaction():
+        found = ex.one(exp.select(column("run_id")).from_(table("run")).where(eq(column("run_id"), param("run_id")))
+                       .lock(), {"run_id": run_id})
+        if found is None:
+            raise no_run(ex, run_id)
+        rows = delete_runs(ex, [run_id])
+    return Deleted(f"run {run_id}", rows)
