@@ -25,6 +25,7 @@ from ccf.dsl.library import Library
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine.compile import activity_table_name, currency, of_run_loads
 from ccf.engine.factors.store import gwp_values, stored_factors
+from ccf.engine.lifecycle.rows import record_text, rejections_of
 from ccf.engine.sql import Executor, column, is_param, table, text
 
 
@@ -43,9 +44,15 @@ class Explanation:
     activity_id: str
     dataset: str
     parts: list[MethodologyExplanation] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # the row's rejections by the run's loads
 
     def render(self) -> str:
         out = [f"run {self.run_id} · dataset {self.dataset} · activity {self.activity_id}"]
+        for r in self.rejected:
+            out.append("")
+            out.append(f"rejected when loaded (load {r['load_id']}, {r['source_file']} line {r['line_no']}): {r['reason']}")
+            out.append(f"  record: {record_text(r['record'])}")
+            out.append("  a rejected row is in no methodology's result: 'ccf rejects LOAD' lists the load's rejected rows")
         for p in self.parts:
             out.append("")
             out.append(f"{p.ref}: {p.outcome}")
@@ -63,6 +70,7 @@ class Explanation:
                 {"methodology": p.ref, "outcome": p.outcome, "derivation": p.lines, "reproduces_stored": p.reproduces_stored}
                 for p in self.parts
             ],
+            **({"rejected": self.rejected} if self.rejected else {}),
         }
 
 
@@ -87,7 +95,8 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
         if row is None:
             continue
         out.parts.append(_explain_one(ex, run_id, m, row, read))
-    if not out.parts:
+    out.rejected = rejections_of(ex, dataset, read["loads"], activity_id)  # a repeated id: loaded once, rejected after
+    if not out.parts and not out.rejected:
         raise CcfError(f"activity {activity_id!r} is not in dataset {dataset!r} for any methodology of run {run_id} "
                        "(rows loaded after the run are not part of it)")
     return out

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine.factors.rates import RateTableMeta, install_rate_table, installed_rate_table, load_rate_file
+from ccf.engine.options import deprecated
 from ccf.engine.sql import Executor, column, param, table
 
 _COLS = ("table_id", "kind", "publisher", "title", "edition", "basis", "reference_currency", "index_base",
@@ -31,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("table_id")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=run)
-    s = rs.add_parser("load", help="install an organisation-supplied rate table (CSV: currency,year,value)")
+    # 'add', as 'ccf factors add' (docs/commands.md#conventions); 'load' is its deprecated alias
+    s = rs.add_parser("add", aliases=["load"], help="install an organisation-supplied rate table (CSV: currency,year,value)")
     s.add_argument("file", type=Path)
     s.add_argument("--id", required=True, help="edition id the methodology names, e.g. org-us-price-index")
     s.add_argument("--kind", required=True, choices=("exchange_rate", "price_index"))
@@ -43,6 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--source-url")
     s.add_argument("--reference-currency", help="exchange rates: value = units of this currency per currency unit")
     s.add_argument("--index-base", help="price indices: e.g. '2017=100'")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=run)
 
 
@@ -51,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
 
     with api.open_database() as conn:
         ex = Executor(conn)
-        if args.rates_command == "load":
+        if args.rates_command in ("add", "load"):
+            if args.rates_command == "load":
+                deprecated("ccf rates load", "ccf rates add")
             meta = RateTableMeta(
                 args.id, args.kind, args.publisher, args.title, args.edition, args.basis, args.licence,
                 args.source_url, args.reference_currency, args.index_base,
@@ -59,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
             rt, records = load_rate_file(args.file, meta)
             added = install_rate_table(conn, rt, records)
             conn.commit()
-            print(f"{'installed' if added else 'already installed'} {rt.id}: {len(records)} rates, sha256 {rt.sha256}")
+            if args.json:
+                print(json.dumps({"id": rt.id, "rate_count": len(records), "sha256": rt.sha256, "installed": added}, indent=2))
+            else:
+                print(f"{'installed' if added else 'already installed'} {rt.id}: {len(records)} rates, sha256 {rt.sha256}")
             return 0
         q = exp.select(*[column(c) for c in _COLS]).from_(table("rate_table")).order_by(column("table_id"))
         tables = [dict(zip(_COLS, r)) for r in ex.rows(q)]

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ccf.dsl.diagnostics import CcfError
+from ccf.engine.options import DeprecatedAlias
 
 DEFAULT_SIGNIFICANCE = Decimal(5)
 
@@ -41,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="entities_command", required=True, metavar="SUBCOMMAND")
     s = sub.add_parser("load", help="check an entity CSV and store it as a named, immutable entity set")
     s.add_argument("file", metavar="FILE", help="entity CSV: entity,name,parent,equity_share,financial_control,operational_control,…")
-    s.add_argument("--set", dest="set_name", metavar="NAME", help="name of the entity set (default: the file name without .csv)")
+    s.add_argument("--id", dest="set_name", metavar="NAME", help="name of the entity set (default: the file name without .csv)")
+    s.add_argument("--set", dest="set_name", action=DeprecatedAlias, new="--id", help=argparse.SUPPRESS)
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s = sub.add_parser("list", help="list the loaded entity sets")
     s.add_argument("--json", action="store_true", help="machine-readable output")
@@ -55,6 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--approach", required=True, choices=APPROACHES, help="consolidation approach (GHG Protocol ch. 3)")
     r.add_argument("--entities", metavar="SET", help="entity set (default: the only one loaded)")
     r.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    r.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
     r.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     r.add_argument("--base-year-run", type=_run_id, nargs="+", action="extend", default=[], metavar="RUN",
                    help="run ids of the base year, to compare with")

@@ -328,7 +328,7 @@ def resolve_entity_set(conn: psycopg.Connection, name: str | None) -> dict:
             return sets[0]
         if not sets:
             raise CcfError("no entity set is loaded: load the organisational structure first "
-                           "('ccf entities load FILE --set NAME'; see docs/reporting.md)")
+                           "('ccf entities load FILE --id NAME'; see docs/reporting.md)")
         raise CcfError(f"{len(sets)} entity sets are loaded ({', '.join(names)}): choose one with --entities NAME")
     for s in sets:
         if s["name"] == name:

@@ -9,54 +9,53 @@ import json
 import sys
 from typing import Any, Callable
 
-
-def _json_flag(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+from ccf.engine.lifecycle.rows import record_text
+from ccf.engine.options import json_flag
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("datasets", help="list, show and delete datasets")
     ds = p.add_subparsers(dest="datasets_command", required=True, metavar="SUBCOMMAND")
-    _json_flag(ds.add_parser("list", help="every dataset: period, entity set, loads, rows, runs"))
+    json_flag(ds.add_parser("list", help="every dataset: period, entity set, loads, rows, runs"))
     s = ds.add_parser("show", help="one dataset with its loads and runs")
     s.add_argument("dataset")
-    _json_flag(s)
+    json_flag(s)
     s = ds.add_parser("delete", help="delete a dataset, its loads and their rows (in one transaction)")
     s.add_argument("dataset")
     s.add_argument("--cascade", action="store_true", help="also delete the runs over it (without it, such runs stop the delete)")
-    _json_flag(s)
+    json_flag(s)
     p.set_defaults(func=run_datasets)
 
     p = sub.add_parser("runs", help="list, show and delete runs")
     rs = p.add_subparsers(dest="runs_command", required=True, metavar="SUBCOMMAND")
     s = rs.add_parser("list", help="every run (of one dataset): methodologies and total")
     s.add_argument("--dataset", help="only the runs over this dataset")
-    _json_flag(s)
+    json_flag(s)
     s = rs.add_parser("show", help="one run: totals by scope, each methodology's reconciliation")
     s.add_argument("run", type=int, help="run id")
-    _json_flag(s)
+    json_flag(s)
     s = rs.add_parser("delete", help="delete a run and every row it wrote (in one transaction)")
     s.add_argument("run", type=int, help="run id")
-    _json_flag(s)
+    json_flag(s)
     p.set_defaults(func=run_runs)
 
     s = sub.add_parser("rejects", help="the rows a load (or a dataset's loads) rejected: file, line, reason, record")
     s.add_argument("load", type=int, nargs="?", help="load id (see 'ccf datasets show')")
     s.add_argument("--dataset", help="every load of this dataset")
-    _json_flag(s)
+    json_flag(s)
     s.set_defaults(func=run_rejects)
 
     s = sub.add_parser("unmatched", help="the rows a run left unmatched: file, line, reason with the keys tried")
     s.add_argument("run", type=int, help="run id")
     s.add_argument("--methodology", help="only this methodology's rows (its id)")
-    _json_flag(s)
+    json_flag(s)
     s.set_defaults(func=run_unmatched)
 
     p = sub.add_parser("db", help="the database: status, stop (the embedded server), url")
     dbs = p.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
-    _json_flag(dbs.add_parser("status", help="where the database is; whether the embedded server runs"))
-    _json_flag(dbs.add_parser("stop", help="stop the embedded server (the next command starts it)"))
-    _json_flag(dbs.add_parser("url", help="the URL ccf connects with (any password masked)"))
+    json_flag(dbs.add_parser("status", help="where the database is; whether the embedded server runs"))
+    json_flag(dbs.add_parser("stop", help="stop the embedded server (the next command starts it)"))
+    json_flag(dbs.add_parser("url", help="the URL ccf connects with (any password masked)"))
     p.set_defaults(func=run_db)
 
 
@@ -169,7 +168,7 @@ def _rejects_text(rows: list[dict]) -> str:
         return "no rejected rows"
     return "\n".join(
         f"{r['source_file']}:{r['line_no']} (load {r['load_id']}, activity {r['activity_id'] or '-'}): {r['reason']}\n"
-        f"  record: " + ", ".join(f"{k}={v!r}" for k, v in r["record"].items())
+        f"  record: {record_text(r['record'])}"
         for r in rows
     )
 

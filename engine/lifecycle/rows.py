@@ -49,6 +49,11 @@ def rejections_of(ex: Executor, dataset: str, loads: list[int], activity_id: str
                      {"dataset": dataset, "loads": loads, "activity_id": activity_id})
 
 
+def record_text(record: dict[str, str]) -> str:
+    """A rejected record as read, one ``column='value'`` per cell."""
+    return ", ".join(f"{k}={v!r}" for k, v in record.items())
+
+
 _UNMATCHED = ("methodology", "activity_id", "rule_id", "reason_code", "reason", "load_id", "source_file", "line_no")
 
 

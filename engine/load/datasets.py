@@ -105,7 +105,7 @@ def bind_dataset(ex: Executor, wanted: Dataset) -> Dataset:
         )
         if found is None:
             raise LoadError(f"no entity set {wanted.entity_set!r}: load it first with "
-                            f"'ccf entities load FILE --set {wanted.entity_set}' (see 'ccf entities list')")
+                            f"'ccf entities load FILE --id {wanted.entity_set}' (see 'ccf entities list')")
     period = wanted.period
     cols = ["dataset", "period_start", "period_end", "entity_set"]
     params = {"dataset": wanted.name, "period_start": period.start if period else None,

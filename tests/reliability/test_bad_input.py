@@ -406,7 +406,7 @@ def test_an_entity_set_binding_is_checked(conn, lib, tmp_path, entity_set, datas
     with pytest.raises(LoadError) as err:
         load_csv(conn, unique("ents"), at, path, entity_set="no-such-set")
     assert err.value.message == ("no entity set 'no-such-set': load it first with "
-                                 "'ccf entities load FILE --set no-such-set' (see 'ccf entities list')")
+                                 "'ccf entities load FILE --id no-such-set' (see 'ccf entities list')")
     conn.rollback()
     with pytest.raises(LoadError) as err:
         load_csv(conn, dataset, at, path, entity_set=entity_set)
