@@ -294,6 +294,9 @@ def cmd_lock(args: argparse.Namespace) -> int:
     lib = api.require_clean(api.library())
     published = [m for m in lib.versions() if m.status == "published"]
     added = record_new(root, api.methodologies_dir(), published)
+    if args.json:
+        _out(json.dumps({"locked": list(added)}, indent=2))
+        return 0
     _out("\n".join(f"locked {ref}" for ref in added) or "nothing new to lock")
     return 0
 
@@ -417,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_lock)
 
     s = sub.add_parser("demo", help="load the sample company group and compute its inventory")
