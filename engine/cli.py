@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ccf.dsl.diagnostics import CcfError, DiagnosticError, render
+from ccf.engine.options import json_flag
 
 
 def _out(text: str = "") -> None:
@@ -66,7 +67,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_compile(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
-    _out(api.compile_ref(args.ref, api.library()).sql().rstrip())
+    compiled = api.compile_ref(args.ref, api.library())
+    _out(json.dumps({"methodology": compiled.methodology.ref, "sql": compiled.sql()}, indent=2) if args.json
+         else compiled.sql().rstrip())
     return 0
 
 
@@ -344,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("compile", help="print the SQL a methodology version compiles to")
     s.add_argument("ref", help="ID@VERSION, or ID for its latest published version")
+    s.add_argument("--json", action="store_true", help="machine-readable output: the version and its SQL")
     s.set_defaults(func=cmd_compile)
 
     s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type) files")
@@ -351,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("list", help="list every methodology version")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    json_flag(s)
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("load", help="load activity data CSV files into a dataset")
@@ -365,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fail a file (nothing of it loaded) with more rejected rows than N, or than P%% of its "
                         "rows (default: fail a file every row of which is rejected)")
     s.add_argument("files", nargs="+", help="CSV files")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    json_flag(s)
     s.set_defaults(func=cmd_load)
 
     s = sub.add_parser("run", help="run methodologies over a dataset in one transaction")
@@ -397,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("diff", help="semantic diff of two methodology versions")
     s.add_argument("a", help="ID@VERSION")
     s.add_argument("b", help="ID@VERSION")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    json_flag(s)
     s.add_argument("--dataset", help="also run both versions on this dataset and attribute the change in totals to causes")
     s.add_argument("--html", metavar="FILE", help="with --dataset: write a self-contained HTML page with a waterfall chart")
     s.add_argument("--rerun", action="store_true", help="with --dataset: run both versions even if runs of them exist")
@@ -406,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("explain", help="the derivation of one activity row's result in a run")
     s.add_argument("run", type=int, help="run id")
     s.add_argument("activity_id", help="activity id")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    json_flag(s)
     s.set_defaults(func=cmd_explain)
 
     s = sub.add_parser("verify", help="recompute a past run from its recorded inputs and compare")
@@ -416,11 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sample", type=_sample, metavar="N|P%",
                    help="with --reference: only N activity rows, or P percent of them, per methodology "
                         "(the same rows each time: smallest SHA-256 of '<run id>:<activity id>')")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    json_flag(s)
     s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
-    s.add_argument("--json", action="store_true", help="machine-readable output")
+    json_flag(s)
     s.set_defaults(func=cmd_lock)
 
     s = sub.add_parser("demo", help="load the sample company group and compute its inventory")
