@@ -136,14 +136,15 @@ def _is_version_of(lib: Library, path: str, mid: str | None, version: str | None
 
 
 def _declares_draft(lib: Library, path: str) -> bool:
-    """True when a file that does not check still reads as YAML saying ``status: draft``."""
-    import yaml
+    """True when a file that does not check still reads as YAML (ccf's strict reader, which
+    bounds the nesting of hostile files) saying ``status: draft``."""
+    from ccf.dsl.yaml_source import load_yaml
 
     try:
-        doc = yaml.safe_load(lib.sources[path].text)
-    except (yaml.YAMLError, KeyError):
+        data = load_yaml(lib.sources[path]).data
+    except (DiagnosticError, KeyError):
         return False
-    return isinstance(doc, dict) and doc.get("status") == "draft"
+    return isinstance(data, dict) and data.get("status") == "draft"
 
 
 def warn_of_problems(lib: Library) -> Library:
