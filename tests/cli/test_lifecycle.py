@@ -250,3 +250,10 @@ def test_old_spellings_are_deprecated_aliases(cli_db, capsys):
     assert "warning: '--set' is deprecated and will be removed; use '--id'" in err
     code, out, err = _run(capsys, "entities", "list", "--json")
     assert [s["name"] for s in json.loads(out)] == ["nw"] and err == ""
+    electricity = resources.sample_company() / "electricity.csv"
+    assert _run(capsys, "load", "--dataset", "nw", "--type", "electricity", str(electricity))[0] == 0
+    code, out, _ = _run(capsys, "run", "--dataset", "nw", LOCATION, "--json")
+    run_id = str(json.loads(out)["run_id"])
+    argv = ["report", run_id, "--approach", "operational-control", "--entities", "nw"]
+    code, as_json, _ = _run(capsys, *argv, "--json")
+    assert code == 0 and json.loads(as_json) == json.loads(_run(capsys, *argv, "--format", "json")[1])
