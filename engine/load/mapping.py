@@ -64,7 +64,7 @@ def read_mapping(path: Path, at: ir.ActivityType) -> Mapping:
     checker = _Checker(doc, at)
     mapping = checker.mapping()
     if checker.errors:
-        raise MappingError(checker.errors, source)
+        raise MappingError(sorted(checker.errors, key=lambda d: (d.span.line, d.span.column)), source)
     return mapping
 
 

@@ -157,12 +157,13 @@ def test_missing_csv_column(conn, lib, dataset, tmp_path):
     assert_run_balances(conn, lib, dataset)
 
 
-def test_extra_csv_column(conn, lib, dataset, tmp_path):
+def test_extra_csv_column_is_left_out_with_a_notice(conn, lib, dataset, tmp_path):
+    """One extra column of an export (issue #18) does not fail its file: its rows load without it."""
     path = write(tmp_path / "x.csv", HEADER + ",colour", "X1,A,2024-01-01,2024-01-31,1,kWh,GB,,,red")
-    with pytest.raises(LoadError, match=r"unknown column\(s\): colour"):
-        load(conn, lib, dataset, path)
-    conn.rollback()
-    assert_run_balances(conn, lib, dataset)
+    report = load(conn, lib, dataset, path)
+    assert (report.rows_loaded, report.rows_rejected) == (1, 0)
+    assert any("colour" in n and "not loaded" in n for n in report.notices)
+    assert_run_balances(conn, lib, dataset, rows_in=4)
 
 
 @pytest.mark.parametrize(
