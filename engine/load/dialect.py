@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from ccf.engine.load.base import LoadError
 
@@ -117,7 +118,7 @@ class Dialect:
             return t.replace(self.decimal, ".") if self.decimal != "." else t
         raise CellError("not_a_number", self._number_reason(field, cell, t))
 
-    @property
+    @cached_property
     def _number_re(self) -> re.Pattern:
         d = re.escape(self.decimal)
         exponent = "(?:[eE][+-]?[0-9]+)?"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ccf.dsl import ir
@@ -35,10 +36,22 @@ class Layout:
     identity: bool
     notices: list[str] = field(default_factory=list)
 
+    @cached_property
+    def _work(self) -> list[tuple[int, str | None, dict[str, str] | None]]:
+        """(column, how the dialect reads it, value map) of each column that may change."""
+        return [(j, kind, values) for j, (kind, values) in enumerate(zip(self.convert, self.values))
+                if values is not None or (kind == "number" and not self.dialect.plain_numbers)
+                or (kind == "date" and not self.dialect.plain_dates)]
+
+    @cached_property
+    def _dates(self) -> dict[str, str]:
+        """Dates read so far, by their text: a file repeats few distinct dates."""
+        return {}
+
     def stage(self, line: int, cells: list[str]) -> tuple:
         """The staging row of one record: line, any rejection found here, the record as read
         (when it differs from the staged cells), the staged cells."""
-        if self.identity and self.dialect.plain:
+        if self.identity and not self._work:
             return _stage(line, cells, self.names)
         if len(cells) != len(self.header) or any("\x00" in c for c in cells):
             first = _stage(line, cells, self.header)
@@ -46,21 +59,25 @@ class Layout:
             return (*first[:3], first[3] or self._record(cells), *cut)
         raw = [cells[i] for i in self.take] + self.constants
         out = list(raw)
+        dialect, dates = self.dialect, self._dates
         try:
-            for j, (kind, values) in enumerate(zip(self.convert, self.values)):
+            for j, kind, values in self._work:
                 cell = out[j]
                 if values is not None and (mapped := values.get(cell.strip())) is not None:
                     cell = mapped
                 elif isinstance(cell, Exact):
                     continue
                 if kind == "number":
-                    cell = self.dialect.number(self.names[j], cell)
+                    cell = dialect.number(self.names[j], cell)
                 elif kind == "date":
-                    cell = self.dialect.date(self.names[j], cell)
+                    if (known := dates.get(cell)) is None:
+                        known = dates[cell] = dialect.date(self.names[j], cell)
+                    cell = known
                 out[j] = cell
         except CellError as e:
             return (line, e.category, e.reason, self._record(cells), *raw)
-        record = None if self.identity and out == raw else self._record(cells)
+        # (no NUL here: those records were staged above)
+        record = None if self.identity and out == raw else json.dumps(dict(zip(self.header, cells)), ensure_ascii=False)
         return (line, None, None, record, *out)
 
     def _record(self, cells: list[str]) -> str:

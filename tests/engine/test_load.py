@@ -167,7 +167,7 @@ def test_other_field_kinds_are_typed(db, survey, tmp_path):
         ("A9,E,2024-01-01,2024-01-31,abc,kWh,GB", "not_a_number", "quantity 'abc' is not a number"),
         ("A9,E,2024-01-01,2024-01-31,1.2.3,kWh,GB", "not_a_number", "quantity '1.2.3' is not a number"),
         ("A9,E,2024-01-01,2024-01-31,NaN,kWh,GB", "not_a_number", "quantity 'NaN' is not a number"),
-        ("A9,E,2024-01-01,2024-01-31,\"1,000\",kWh,GB", "not_a_number", "quantity '1,000' is not a number"),
+        ("A9,E,2024-01-01,2024-01-31,\"1,000\",kWh,GB", "not_a_number", "quantity '1,000' is not a number; for a thousands comma give --thousands ,"),
         ("A9,E,2024-01-01,2024-01-31,1e99999,kWh,GB", "number_out_of_range",
          "quantity '1e99999' is out of range (at most 1000 characters and an exponent of at most 3 digits, which keeps the arithmetic on it exact)"),
         ("A9,E,2024-01-01,2024-01-31,-5,kWh,GB", "negative_quantity",
@@ -180,7 +180,8 @@ def test_other_field_kinds_are_typed(db, survey, tmp_path):
          "quantity_unit 'litre' is not an energy unit "
          "(use one of Btu, GJ, GWh, J, MJ, MWh, TJ, Wh, kJ, kWh, mmBtu, therm, therm_US)"),
         ("A9,E,01/02/2024,2024-01-31,5,kWh,GB", "bad_date",
-         "period_start '01/02/2024' is not a valid date (expected YYYY-MM-DD)"),
+         "period_start '01/02/2024' is not a valid date (expected YYYY-MM-DD; give --date-format DD/MM/YYYY or "
+         "MM/DD/YYYY, whichever the file uses)"),
         ("A9,E,2023-01-01,2023-02-29,5,kWh,GB", "bad_date",
          "period_end '2023-02-29' is not a valid date (expected YYYY-MM-DD)"),
         ("A9,E,2024-13-01,2024-12-31,5,kWh,GB", "bad_date",

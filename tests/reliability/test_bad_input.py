@@ -170,10 +170,11 @@ def test_extra_csv_column_is_left_out_with_a_notice(conn, lib, dataset, tmp_path
     "row,reason",
     [
         ("X1,A,2024-01-01,2024-01-31,abc,kWh,GB,,", "quantity 'abc' is not a number"),
-        ("X1,A,2024-01-01,2024-01-31,\"1,000\",kWh,GB,,", "quantity '1,000' is not a number"),
+        ("X1,A,2024-01-01,2024-01-31,\"1,000\",kWh,GB,,", "quantity '1,000' is not a number; for a thousands comma give --thousands ,"),
         ("X1,A,2024-01-01,2024-01-31,Infinity,kWh,GB,,", "quantity 'Infinity' is not a number"),
         ("X1,A,2024-01-01,2024-01-31,0x10,kWh,GB,,", "quantity '0x10' is not a number"),
-        ("X1,A,31/01/2024,2024-01-31,1,kWh,GB,,", "period_start '31/01/2024' is not a valid date (expected YYYY-MM-DD)"),
+        ("X1,A,31/01/2024,2024-01-31,1,kWh,GB,,", "period_start '31/01/2024' is not a valid date (expected YYYY-MM-DD; "
+         "give --date-format DD/MM/YYYY or MM/DD/YYYY, whichever the file uses)"),
         ("X1,A,2024-01-01,2024-01-31,1,kWh,GB,,,", "row has 10 fields but the header has 9"),
         ("X1,A,2024-01-01,2024-01-31,1,kWh", "row has 6 fields but the header has 9"),
     ],
