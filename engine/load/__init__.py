@@ -1,22 +1,28 @@
-"""Load activity CSV files into PostgreSQL, typed and validated; nothing is ever lost.
+"""Load activity files (CSV, XLSX, Parquet) into PostgreSQL, typed and validated; nothing is ever lost.
 
 CSV contract: UTF-8 (a leading byte-order mark is dropped), comma-separated, header row
 first. Columns, in any order: ``activity_id``, ``entity``, ``period_start``, ``period_end``,
 every field of the activity type, and ``<field>_unit`` for each quantity whose unit is given
 per row. Optional fields may be left out of the header (a field and its unit column go
-together). Fully blank lines carry no data and are skipped; every other record is either
+together); another column is left out with a notice, unless it looks like a misspelt one.
+Fully blank lines carry no data and are skipped; every other record is either
 loaded into ``ccf."activity_<type>"`` or written to ``ccf.rejected`` with a plain reason.
+Other files are read into the same records first: another CSV dialect (dialect.py), a column
+mapping (mapping.py), XLSX and Parquet (formats.py), each record turned into ccf's text by its
+layout (layout.py), where a cell the dialect cannot read rejects its row.
 
 How a load runs (one transaction, so a failure leaves nothing behind), and where each step lives:
 the activity table (tables.py), the dataset (datasets.py), then
 
-1. A plain CSV file (every record one line with the header's field count, every quote in a
-   well-formed quoted cell, no NUL; source.py ``stage_plain``) is staged by one ``COPY … (FORMAT CSV)``
+1. A plain CSV file (ccf's own dialect, no mapping, no column left out; every record one line
+   with the header's field count, every quote in a well-formed quoted cell, no NUL; source.py
+   ``stage_plain``) is staged by one ``COPY … (FORMAT CSV)``
    of its bytes: PostgreSQL parses it, reading exactly what step 1' would (tests/engine/
    test_load_plain.py compares both on the database), with no per-record Python work.
    1'. Any other file, or one PostgreSQL refuses (a wrong field count, bad UTF-8), is staged by
-   Python record by record: UTF-8 per physical line (a bad byte is a whole-file ``LoadError``
-   naming the line), ``csv`` for quoting, records keep the line they start on. A file that ends
+   Python record by record: its encoding per physical line (a bad byte is a whole-file ``LoadError``
+   naming the line), ``csv`` for quoting, records keep the line they start on (an XLSX or
+   Parquet record its row); each through its layout (layout.py). A file that ends
    inside a quoted cell (a truncated export; never plain, so always read here) is a whole-file
    ``LoadError`` naming the line the quote opens on. Only checks that need no types happen
    here: field count and NUL characters (which PostgreSQL text cannot hold). Every record, good

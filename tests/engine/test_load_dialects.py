@@ -289,3 +289,55 @@ def test_csv_options_are_refused_for_other_formats(db, electricity, tmp_path):
         load_csv(db, "d", electricity, write(tmp_path, b"", "x.parquet"), dialect=Dialect.of(delimiter=";"))
     with pytest.raises(LoadError, match="not an XLSX workbook"):
         load_csv(db, "d", electricity, write(tmp_path, b"not a zip", "x.xlsx"))
+
+
+# --- the command line -----------------------------------------------------------------------
+
+def test_ccf_load_options_notices_and_exit_codes(db_url, monkeypatch, tmp_path, capsys):
+    from ccf.engine.cli import main
+
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    path = write(tmp_path, ERP, "erp.csv")
+    mapping = write(tmp_path, MAPPING, "erp.yaml")
+    args = ["load", "--dataset", "erp", "--type", "electricity", "--mapping", str(mapping), "--max-rejects", "1"]
+    assert main(args + [str(path)]) == 1  # read as ccf's own dialect: every row rejected, nothing loaded
+    err = capsys.readouterr().err
+    assert "3 of 3 rows rejected" in err and "give --date-format DD.MM.YYYY" in err
+    assert main(args + ["--decimal", ",", "--thousands", ".", "--date-format", "dd.mm.yyyy", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()  # piped: the summary only, no progress bar
+    assert out[0].startswith(f"{path}: 3 rows read, 2 loaded, 1 rejected (load ")
+    assert out[1:] == [
+        "  rejected 1 × unknown_unit",
+        "  note: delimiter ';' found in the header line (give --delimiter to choose another)",
+        "  note: column(s) Bemerkung are not fields of activity type 'electricity' and were not loaded (list them "
+        "under 'ignore:' in a --mapping file to silence this)",
+    ]
+    assert main(args + ["--decimal", ";", str(path)]) == 1
+    assert capsys.readouterr().err.startswith("error: --decimal ';' is not one ccf reads")
+    write(tmp_path, "columns:\n  Menge: quantiy\n", "erp.yaml")
+    assert main(args + [str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E203] (1 of 1): 'quantiy' is not a field of activity type 'electricity'" in err
+    assert f"--> {mapping}:2:10" in err and "  Menge: quantiy" in err  # the mapping's own line, with a caret
+
+
+def test_progress_shows_rows_rate_and_time_left(monkeypatch):
+    import argparse
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ccf.engine import cli
+
+    assert cli._load_progress(argparse.Namespace(json=False)) is None  # piped (pytest captures stdout)
+    monkeypatch.setattr(cli, "_interactive", lambda args: True)
+    bar = cli._load_progress(argparse.Namespace(json=False))
+    clock = iter(range(0, 1000, 10))
+    bar.get_time = lambda: float(next(clock))  # a clock of our own: 10 s a tick
+    bar.live.console = Console(file=StringIO(), width=120)
+    task = bar.add_task("loading x.csv", total=1, rows=0)
+    for n in (1, 2, 3):
+        bar.update(task, rows=n * 100_000, completed=n / 4)
+    line = "".join(str(column(bar.tasks[0]) if callable(column) else "") for column in bar.columns)
+    assert "300,000 rows read, " in line and " rows/s" in line
+    assert bar.tasks[0].time_remaining is not None
