@@ -83,7 +83,7 @@ from ccf.engine.load.slow import (
     _reason_counts,
 )
 from ccf.engine.load.dialect import DATE_FORMATS, Dialect
-from ccf.engine.load.formats import open_reader
+from ccf.engine.load.formats import file_format, open_reader
 from ccf.engine.load.layout import layout
 from ccf.engine.load.mapping import Mapping, MappingError, read_mapping
 from ccf.engine.load.source import Progress, _staged, check_header, unclosed_quote
@@ -182,7 +182,9 @@ def load_csv(
     if "\x00" in dataset or not dataset.strip():
         raise LoadError(f"invalid dataset name {dataset!r}")
     columns = read_mapping(Path(mapping), at) if mapping is not None else None
-    reader = open_reader(path, dialect, sheet if sheet is not None else columns.sheet if columns else None)
+    if sheet is None and columns is not None and file_format(path) == "xlsx":
+        sheet = columns.sheet  # a mapping's sheet is for its workbooks, not for CSV exports of them
+    reader = open_reader(path, dialect, sheet)
     try:
         header = reader.header()
         if header is None:

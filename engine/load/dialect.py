@@ -31,6 +31,8 @@ DATE_FORMATS = {
 }
 
 _SEPARATOR_NAMES = {" ": "a space", "\t": "a tab"}
+# A space as thousands separator is often a no-break or narrow no-break space (French exports)
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
 class CellError(Exception):
@@ -111,6 +113,8 @@ class Dialect:
         t = cell.strip()
         if not t or self.plain_numbers:
             return cell
+        if self.thousands == " ":
+            t = t.translate(_SPACES)
         m = self._number_re.fullmatch(t)
         if m:
             if self.thousands:

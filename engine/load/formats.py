@@ -193,7 +193,8 @@ class ParquetReader:
         for f in schema:
             if pa.types.is_float64(f.type):
                 continue
-            if not any(test(f.type) for test in readable):
+            kind = f.type.value_type if pa.types.is_dictionary(f.type) else f.type  # e.g. pandas' categories
+            if not any(test(kind) for test in readable):
                 raise LoadError(f"column {f.name} has the Parquet type {f.type}, which ccf does not read: cast it to "
                                 "a decimal, integer, date, boolean or string column", path)
         self._names = list(schema.names)

@@ -134,6 +134,13 @@ def test_hostile_bom_mixed_line_endings_and_quoted_decimal_commas(db, electricit
     assert report.rows_read == 3
 
 
+def test_a_french_thousands_space_may_be_a_no_break_space(db, electricity, tmp_path):
+    rows = [f"A{i};P;2024-01-01;2024-01-31;1{space}234,5;kWh;FR" for i, space in enumerate((" ", "\u00a0", "\u202f"))]
+    load_csv(db, "d", electricity, write(tmp_path, "\n".join([";".join(FIELDS), *rows]) + "\n"),
+             dialect=Dialect.of(decimal=",", thousands="space"))
+    assert loaded(db, electricity) == [(f"A{i}", Decimal("1234.5")) for i in range(3)]
+
+
 def test_dialect_options_are_checked():
     with pytest.raises(LoadError, match="--decimal ';' is not one ccf reads"):
         Dialect.of(decimal=";")
@@ -216,6 +223,13 @@ def test_mapping_errors_are_positioned(db, electricity, tmp_path):
     assert str(path) in err.value.sources
 
 
+def test_a_mappings_sheet_is_for_workbooks_only(db, electricity, tmp_path):
+    mapping = write(tmp_path, MAPPING + "sheet: Energie\n", "erp.yaml")
+    report = load_csv(db, "d", electricity, write(tmp_path, ERP, "erp.csv"), mapping=mapping, max_rejects=ANY_REJECTS,
+                      dialect=Dialect.of(decimal=",", thousands=".", date_format="DD.MM.YYYY"))
+    assert report.rows_loaded == 2
+
+
 def test_a_mapped_column_missing_from_the_file_names_it(db, electricity, tmp_path):
     mapping = write(tmp_path, MAPPING.replace("Land:", "Staat:"), "erp.yaml")
     with pytest.raises(LoadError, match=r"column\(s\) Staat of the mapping .* are not in the file's header") as err:
@@ -272,6 +286,18 @@ def test_parquet_decimals_are_exact_and_floats_are_said(db, electricity, tmp_pat
         "Parquet column(s) supplier_rate hold binary floating-point numbers: each was read as the shortest decimal "
         "that is the same number (e.g. 0.1, not 0.1000000000000000055…); store exact decimals as text or as a "
         "DECIMAL column to avoid this",)
+
+
+def test_parquet_dictionary_strings_are_text(db, electricity, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "d.parquet"
+    values = {"activity_id": "D1", "entity": "E", "period_start": "2024-01-01", "period_end": "2024-01-31",
+              "quantity": "5", "quantity_unit": "kWh"}
+    pq.write_table(pa.table({k: [v] for k, v in values.items()}
+                            | {"country": pa.array(["GB"]).dictionary_encode()}), path)
+    load_csv(db, "d", electricity, path)
+    assert loaded(db, electricity, "activity_id, country") == [("D1", "GB")]
 
 
 def test_parquet_float32_is_refused(db, electricity, tmp_path):
