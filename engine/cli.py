@@ -118,7 +118,6 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     from ccf.engine import api
     from ccf.engine.database import failure
-
     from ccf.engine.load import Dialect
 
     lib = api.require_clean(api.library())

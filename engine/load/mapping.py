@@ -1,8 +1,8 @@
 """A column-mapping file (``ccf load --mapping FILE``): how an ERP export's columns become the
 fields of an activity type. It is read like a methodology file (strict YAML, dsl/yaml_source.py)
 and checked against the activity type before any row is read; every problem is a diagnostic at
-its file, line and column (E201 not a mapping, E202 a wrong key or value, E203 a field the
-activity type does not have). docs/data.md ("Column mapping") shows a whole file::
+its file, line and column, with the codes of a methodology file's keys and values (E201 not a
+mapping, E202 an unknown key or a wrong value, a field the activity type lacks among them). docs/data.md ("Column mapping") shows a whole file::
 
     columns:                 # column of the file: field (or <field>_unit)
       Beleg-Nr: activity_id
@@ -102,7 +102,7 @@ class _Checker:
         """Whether ``name`` is a column of the activity type (a diagnostic if not)."""
         if isinstance(name, str) and name in self.fields:
             return True
-        self.error("E203", f"'{name}' is not a field of activity type '{self.at.id}'", path, key,
+        self.error("E202", f"'{name}' is not a field of activity type '{self.at.id}'", path, key,
                    did_you_mean(str(name), self.fields) or "fields: " + ", ".join(self.fields))
         return False
 

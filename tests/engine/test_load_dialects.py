@@ -88,7 +88,8 @@ def test_thousands_comma_with_decimal_point_and_explicit_tab(db, electricity, tm
 
 
 @pytest.mark.parametrize("fmt,day,other", [("DD/MM/YYYY", "05/01/2024", "31/01/2024"),
-                                           ("MM/DD/YYYY", "01/05/2024", "01/31/2024")])
+                                           ("MM/DD/YYYY", "01/05/2024", "01/31/2024"),
+                                           ("DD-MM-YYYY", "5-1-2024", "31-01-2024")])
 def test_day_month_order_is_the_one_given(db, electricity, tmp_path, fmt, day, other):
     text = ",".join(FIELDS) + f"\nA1,P,{day},{other},1,kWh,GB\n"
     load_csv(db, "d", electricity, write(tmp_path, text), dialect=Dialect.of(date_format=fmt))
@@ -215,9 +216,9 @@ def test_mapping_errors_are_positioned(db, electricity, tmp_path):
     found = [(d.code, d.span.line, d.span.column, d.message) for d in err.value.diagnostics]
     assert found == [
         ("E202", 3, 7, "field 'activity_id' is already the column 'Beleg'"),
-        ("E203", 4, 10, "'quantiy' is not a field of activity type 'electricity'"),
+        ("E202", 4, 10, "'quantiy' is not a field of activity type 'electricity'"),
         ("E202", 5, 1, "unknown key 'constant'"),
-        ("E203", 8, 3, "'contry' is not a field of activity type 'electricity'"),
+        ("E202", 8, 3, "'contry' is not a field of activity type 'electricity'"),
     ]
     assert err.value.diagnostics[2].suggestion == "did you mean 'constants'?"
     assert str(path) in err.value.sources
@@ -343,7 +344,7 @@ def test_ccf_load_options_notices_and_exit_codes(db_url, monkeypatch, tmp_path, 
     write(tmp_path, "columns:\n  Menge: quantiy\n", "erp.yaml")
     assert main(args + [str(path)]) == 1
     err = capsys.readouterr().err
-    assert "error[E203] (1 of 1): 'quantiy' is not a field of activity type 'electricity'" in err
+    assert "error[E202] (1 of 1): 'quantiy' is not a field of activity type 'electricity'" in err
     assert f"--> {mapping}:2:10" in err and "  Menge: quantiy" in err  # the mapping's own line, with a caret
 
 
