@@ -19,7 +19,7 @@ from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.database import connect
 from ccf.engine.factors.catalog import shipped_editions
 from ccf.engine.factors.store import install_shipped
-from ccf.engine.load import LoadReport, RejectLimit, ReportingPeriod, load_csv
+from ccf.engine.load import Dialect, LoadReport, Progress, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
 from ccf.engine.run import RunReport, run
 
@@ -199,15 +199,17 @@ def demo_dir() -> Path:
 
 def load_files(
     conn: psycopg.Connection, dataset: str, activity_type: str, files: Sequence[Path], lib: Library,
-    progress: Callable[[int], None] | None = None, *, period: str | None = None, entity_set: str | None = None,
-    max_rejects: str | None = None,
+    progress: Progress | None = None, *, period: str | None = None, entity_set: str | None = None,
+    max_rejects: str | None = None, dialect: Dialect = Dialect(), mapping: Path | None = None, sheet: str | None = None,
 ) -> list[LoadReport]:
     """Load each file in a transaction of its own; ``max_rejects`` is ``N`` or ``P%`` (default:
-    any number of rejected rows short of all of a file's)."""
+    any number of rejected rows short of all of a file's); ``dialect``, ``mapping`` and ``sheet``
+    say how the files are written (``load_csv``)."""
     at = find_activity_type(lib, activity_type)
     reporting = ReportingPeriod.parse(period) if period is not None else None
     limit = RejectLimit.parse(max_rejects) if max_rejects is not None else RejectLimit()
-    return [load_csv(conn, dataset, at, Path(f), progress, period=reporting, entity_set=entity_set, max_rejects=limit)
+    return [load_csv(conn, dataset, at, Path(f), progress, period=reporting, entity_set=entity_set, max_rejects=limit,
+                     dialect=dialect, mapping=mapping, sheet=sheet)
             for f in files]
 
 

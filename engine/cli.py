@@ -120,20 +120,24 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     from ccf.engine import api
     from ccf.engine.database import failure
+    from ccf.engine.load import Dialect
 
     lib = api.library()
-    bound = {"period": args.period, "entity_set": args.entities, "max_rejects": args.max_rejects}
+    dialect = Dialect.of(args.delimiter, args.decimal, args.thousands, args.date_format, args.encoding)
+    bound = {"period": args.period, "entity_set": args.entities, "max_rejects": args.max_rejects,
+             "dialect": dialect, "mapping": args.mapping, "sheet": args.sheet}
     with api.open_database() as conn:
         reports = []
         for f in args.files:
-            bar = _progress_bar(args)
+            bar = _load_progress(args)
             try:
                 if bar is None:
                     reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, **bound)
                     continue
                 with bar:
-                    task = bar.add_task(f"loading {Path(f).name}", total=None)
-                    reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib, lambda n: bar.update(task, completed=n), **bound)
+                    task = bar.add_task(f"loading {Path(f).name}", total=1, rows=0)
+                    reports += api.load_files(conn, args.dataset, args.type, [Path(f)], lib,
+                                              lambda n, part: bar.update(task, rows=n, completed=part), **bound)
             except psycopg.OperationalError as exc:
                 done = f" ({len(reports)} earlier file(s) were loaded and stay loaded)" if reports else ""
                 raise failure(exc, f"the load of {f}", f"The load of that file was rolled back: none of its rows were loaded{done}.") from None
@@ -145,7 +149,25 @@ def cmd_load(args: argparse.Namespace) -> int:
         _out(f"{r.source_file}: {r.rows_read} rows read, {r.rows_loaded} loaded, {r.rows_rejected} rejected (load {r.load_id}, dataset {r.dataset}{bound_to})")
         for reason, n in r.reasons:
             _out(f"  rejected {n} × {reason}")
+        for notice in r.notices:
+            _out(f"  note: {notice}")
     return 0
+
+
+def _load_progress(args: argparse.Namespace):
+    """A load's progress on a terminal: rows read, rows/s and the time left (from the part of
+    the file read); None when output is piped or --json."""
+    if not _interactive(args):
+        return None
+    from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            rows, elapsed = task.fields.get("rows", 0), task.elapsed or 0
+            return Text(f"{rows:,} rows read" + (f", {rows / elapsed:,.0f} rows/s" if elapsed and rows else ""))
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), Rate(), TimeRemainingColumn(), transient=True)
 
 
 def _load_json(r) -> dict:
@@ -153,7 +175,7 @@ def _load_json(r) -> dict:
         "load_id": r.load_id, "dataset": r.dataset, "activity_type": r.activity_type, "file": r.source_file,
         "sha256": r.sha256, "rows_read": r.rows_read, "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
         "rejected_by_reason": dict(r.reasons),
-        "period": str(r.period) if r.period else None, "entity_set": r.entity_set,
+        "period": str(r.period) if r.period else None, "entity_set": r.entity_set, "notices": list(r.notices),
     }
 
 
@@ -358,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(s)
     s.set_defaults(func=cmd_list)
 
-    s = sub.add_parser("load", help="load activity data CSV files into a dataset")
+    s = sub.add_parser("load", help="load activity data files (CSV, XLSX, Parquet) into a dataset")
     s.add_argument("--dataset", required=True, help="dataset name (created on first load)")
     s.add_argument("--type", required=True, help="activity type of the files (see methodologies/activity_types)")
     s.add_argument("--period", metavar="YYYY|START..END",
@@ -368,8 +390,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-rejects", metavar="N|P%",
                    help="fail a file (nothing of it loaded) with more rejected rows than N, or than P%% of its "
                         "rows (default: fail a file every row of which is rejected)")
-    s.add_argument("files", nargs="+", help="CSV files")
+    s.add_argument("files", nargs="+", help="CSV, XLSX (.xlsx) or Parquet (.parquet) files")
     json_flag(s)
+    f = s.add_argument_group("how the files are written (docs/data.md, 'Input formats')")
+    f.add_argument("--delimiter", help="CSV delimiter: , ; tab | (default: found in the header line)")
+    f.add_argument("--decimal", help="decimal separator of numbers: . (default) or ,")
+    f.add_argument("--thousands", help="thousands separator of numbers: . , ' space _ (default: none)")
+    f.add_argument("--date-format", help="YYYY-MM-DD (default), DD/MM/YYYY, MM/DD/YYYY, DD.MM.YYYY or DD-MM-YYYY")
+    f.add_argument("--encoding", help="CSV text encoding: utf-8 (default), utf-8-sig, cp1252, latin-1")
+    f.add_argument("--mapping", type=Path, metavar="FILE", help="a column-mapping YAML file for an ERP export")
+    f.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
     s.set_defaults(func=cmd_load)
 
     s = sub.add_parser("run", help="run methodologies over a dataset in one transaction")
@@ -453,9 +483,9 @@ def _message(exc: CcfError) -> str:
         return f"error: {exc}"
     from ccf.engine import api
 
-    sources = {}
+    sources = dict(getattr(exc, "sources", {}))  # a file outside the library (a --mapping file) brings its own
     try:
-        sources = api.library().sources
+        sources.update(api.library().sources)
     except CcfError:
         pass
     return render(exc.diagnostics, sources)

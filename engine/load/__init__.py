@@ -1,22 +1,28 @@
-"""Load activity CSV files into PostgreSQL, typed and validated; nothing is ever lost.
+"""Load activity files (CSV, XLSX, Parquet) into PostgreSQL, typed and validated; nothing is ever lost.
 
 CSV contract: UTF-8 (a leading byte-order mark is dropped), comma-separated, header row
 first. Columns, in any order: ``activity_id``, ``entity``, ``period_start``, ``period_end``,
 every field of the activity type, and ``<field>_unit`` for each quantity whose unit is given
 per row. Optional fields may be left out of the header (a field and its unit column go
-together). Fully blank lines carry no data and are skipped; every other record is either
+together); another column is left out with a notice, unless it looks like a misspelt one.
+Fully blank lines carry no data and are skipped; every other record is either
 loaded into ``ccf."activity_<type>"`` or written to ``ccf.rejected`` with a plain reason.
+Other files are read into the same records first: another CSV dialect (dialect.py), a column
+mapping (mapping.py), XLSX and Parquet (formats.py), each record turned into ccf's text by its
+layout (layout.py), where a cell the dialect cannot read rejects its row.
 
 How a load runs (one transaction, so a failure leaves nothing behind), and where each step lives:
 the activity table (tables.py), the dataset (datasets.py), then
 
-1. A plain CSV file (every record one line with the header's field count, every quote in a
-   well-formed quoted cell, no NUL; source.py ``stage_plain``) is staged by one ``COPY … (FORMAT CSV)``
+1. A plain CSV file (ccf's own dialect, no mapping, no column left out; every record one line
+   with the header's field count, every quote in a well-formed quoted cell, no NUL; source.py
+   ``stage_plain``) is staged by one ``COPY … (FORMAT CSV)``
    of its bytes: PostgreSQL parses it, reading exactly what step 1' would (tests/engine/
    test_load_plain.py compares both on the database), with no per-record Python work.
    1'. Any other file, or one PostgreSQL refuses (a wrong field count, bad UTF-8), is staged by
-   Python record by record: UTF-8 per physical line (a bad byte is a whole-file ``LoadError``
-   naming the line), ``csv`` for quoting, records keep the line they start on. A file that ends
+   Python record by record: its encoding per physical line (a bad byte is a whole-file ``LoadError``
+   naming the line), ``csv`` for quoting, records keep the line they start on (an XLSX or
+   Parquet record its row); each through its layout (layout.py). A file that ends
    inside a quoted cell (a truncated export; never plain, so always read here) is a whole-file
    ``LoadError`` naming the line the quote opens on. Only checks that need no types happen
    here: field count and NUL characters (which PostgreSQL text cannot hold). Every record, good
@@ -54,7 +60,7 @@ check only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Callable, Iterator
@@ -76,7 +82,11 @@ from ccf.engine.load.slow import (
     _create_checked, _drop_temps, _entity_hints, _hints, _insert_activity, _insert_load, _insert_rejected,
     _reason_counts,
 )
-from ccf.engine.load.source import _open, _Source, _staged, check_header, unclosed_quote
+from ccf.engine.load.dialect import DATE_FORMATS, Dialect
+from ccf.engine.load.formats import file_format, open_reader
+from ccf.engine.load.layout import layout
+from ccf.engine.load.mapping import Mapping, MappingError, read_mapping
+from ccf.engine.load.source import Progress, _staged, check_header, unclosed_quote
 from ccf.engine.load.tables import (
     activity_table, activity_table_name, csv_columns, ensure_activity_table, has_unit_column,
     prepare_activity_tables,
@@ -141,6 +151,7 @@ class LoadReport:
     reasons: tuple[tuple[str, int], ...]  # rejection category -> count, sorted by category
     period: ReportingPeriod | None = None  # the dataset's, which every loaded row lies inside
     entity_set: str | None = None  # the dataset's, of which every loaded row's entity is one
+    notices: tuple[str, ...] = ()  # what the load decided that the user should know (a detected delimiter, ignored columns)
 
 
 def load_csv(
@@ -148,36 +159,52 @@ def load_csv(
     dataset: str,
     at: ir.ActivityType,
     path: Path,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     *,
     period: ReportingPeriod | None = None,
     entity_set: str | None = None,
     max_rejects: RejectLimit = RejectLimit(),
     fast: bool = True,
+    dialect: Dialect = Dialect(),
+    mapping: Path | None = None,
+    sheet: str | None = None,
 ) -> LoadReport:
-    """Load one CSV into ``dataset`` in one transaction; every row is loaded or rejected.
+    """Load one file (CSV, XLSX or Parquet: formats.py) into ``dataset`` in one transaction;
+    every row is loaded or rejected.
 
     ``period`` and ``entity_set`` are stored on the dataset by its first load; a later load may
     leave them out (the stored ones apply) but not give others (LoadError). More rejected rows
     than ``max_rejects`` allows is a LoadError, and nothing is committed. ``fast=False`` sends every
-    row through the one-by-one checks (the fast path is tested against them: same outcome)."""
+    row through the one-by-one checks (the fast path is tested against them: same outcome).
+    ``dialect`` says how the file writes its values, ``mapping`` (a file: mapping.py) which of its
+    columns are which fields; ``sheet`` is the XLSX sheet to read (default: the mapping's, or the first)."""
     path = Path(path)
     if "\x00" in dataset or not dataset.strip():
         raise LoadError(f"invalid dataset name {dataset!r}")
-    with _open(path) as stream:
-        source = _Source(path, stream)
-        records = source.records()
-        header = next(records, None)
+    columns = read_mapping(Path(mapping), at) if mapping is not None else None
+    if sheet is None and columns is not None and file_format(path) == "xlsx":
+        sheet = columns.sheet  # a mapping's sheet is for its workbooks, not for CSV exports of them
+    reader = open_reader(path, dialect, sheet)
+    try:
+        header = reader.header()
         if header is None:
-            raise LoadError("empty file: expected a header row", path, 1 if source.size else None)
-        names = check_header(header[1], at, path)
+            raise LoadError("empty file: expected a header row", path, None if reader.empty() else 1)
+        shape = layout(header[1], header[0], at, path, dialect, columns)
+        # PostgreSQL parses a plain CSV file itself (one COPY, measured: docs/performance.md); any
+        # other file, format or dialect goes record by record through Python (layout.py)
+        plain = (reader.kind == "csv" and reader.delimiter == "," and dialect.encoding in ("utf-8", "utf-8-sig")
+                 and dialect.plain and shape.identity)
+        rows = _staged(reader.records(), shape.stage, progress, reader.fraction)
         ex = Executor(conn)
         with conn.transaction():
             ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
-            report = _load(ex, ds, at, source, names, _staged(records, names, progress), progress, fast)
+            report = _load(ex, ds, at, path, reader.sha256, shape.names, rows, progress, fast, plain)
+            report = replace(report, notices=tuple(reader.notices + shape.notices))
             if max_rejects.exceeded(report.rows_read, report.rows_rejected):
                 raise LoadError(_too_many_rejects(ex, report, max_rejects), path)
             return report
+    finally:
+        reader.close()
 
 
 def _too_many_rejects(ex: Executor, report: LoadReport, limit: RejectLimit) -> str:
@@ -203,8 +230,8 @@ def _set_work_mem(ex: Executor, value: str) -> str:
     return row[0]
 
 
-def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names: list[str],
-          rows: Iterator[tuple], progress: Callable[[int], None] | None, fast_path: bool) -> LoadReport:
+def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Callable[[], str], names: list[str],
+          rows: Iterator[tuple], progress: Progress | None, fast_path: bool, plain: bool) -> LoadReport:
     """The statements of one load, inside the caller's transaction."""
     dataset = ds.name
     ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
@@ -213,13 +240,13 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names
     # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
     # by record through Python, which finds and rejects each bad record
     row_test = _row_test(at, names, fast_path)
-    staged = staging.stage_plain(ex, names, row_test, source.path, progress)
+    staged = staging.stage_plain(ex, names, row_test, path, progress) if plain else None
     if staged is None:
-        staged = staging.stage_rows(ex, names, row_test, rows), source.digest.hexdigest()
+        staged = staging.stage_rows(ex, names, row_test, rows), sha256()
     rows_read, sha256 = staged
     params: dict[str, object] = {
         "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,
-        "source_file": str(source.path), "sha256": sha256, "rows_read": rows_read,
+        "source_file": str(path), "sha256": sha256, "rows_read": rows_read,
     }
     if ds.period is not None:
         params |= {"period_start": ds.period.start, "period_end": ds.period.end}
@@ -250,8 +277,8 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, source: _Source, names
     reasons = tuple((category, int(n)) for category, n in ex.rows(_reason_counts()))
     ex.execute(_drop_temps())
     _set_work_mem(ex, work_mem)
-    _reconcile(source.path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
-    return LoadReport(load_id, dataset, at.id, str(source.path), sha256,
+    _reconcile(path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
+    return LoadReport(load_id, dataset, at.id, str(path), sha256,
                       rows_read, loaded, rejected, reasons, ds.period, ds.entity_set)
 
 
@@ -266,7 +293,8 @@ def _reconcile(path: Path, read: int, loaded: int, rejected: int, loaded_rows: i
 
 
 __all__ = [
-    "CELL_PREFIX", "LOAD_WORK_MEM", "REASONS", "SLOW", "Dataset", "LoadError", "LoadReport", "RejectLimit",
+    "CELL_PREFIX", "DATE_FORMATS", "LOAD_WORK_MEM", "REASONS", "SLOW", "Dataset", "Dialect", "LoadError", "LoadReport",
+    "Mapping", "MappingError", "Progress", "RejectLimit",
     "ReportingPeriod", "activity_table", "activity_table_name", "bind_dataset", "check_header", "csv_columns",
     "dataset_info", "dataset_loads", "ensure_activity_table", "has_unit_column", "load_csv",
     "prepare_activity_tables", "require_dataset", "unclosed_quote",

@@ -70,6 +70,28 @@ def _valid_date(t: exp.Expression) -> exp.Expression:
     return exp.Case().when(exp.RegexpLike(this=t, expression=text(_DATE_RE)), real).else_(exp.false())
 
 
+# What a value that fails its check looks like it was written in, and the ``ccf load`` option that
+# reads it (dialect.py): the reason says which option to give, and never guesses DD/MM from MM/DD.
+_NUMBER_HINTS = (
+    ("^[+-]?[0-9]{1,3}([.][0-9]{3})+,[0-9]*$", "; for a decimal comma and a thousands point give --decimal , --thousands ."),
+    ("^[+-]?[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?$", "; for a thousands comma give --thousands ,"),
+    ("^[+-]?[0-9]*,[0-9]+$", "; for a decimal comma give --decimal ,"),
+)
+_DATE_HINTS = (
+    ("^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$", "; give --date-format DD/MM/YYYY or MM/DD/YYYY, whichever the file uses"),
+    ("^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}$", "; give --date-format DD.MM.YYYY"),
+    ("^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$", "; give --date-format DD-MM-YYYY"),
+)
+
+
+def _hint(t: exp.Expression, hints: tuple[tuple[str, str], ...]) -> exp.Expression:
+    """The first hint whose pattern the text matches, else ''."""
+    case = exp.Case()
+    for pattern, hint in hints:
+        case = case.when(exp.RegexpLike(this=t.copy(), expression=text(pattern)), text(hint))
+    return case.else_(text(""))
+
+
 def _valid_number(t: exp.Expression) -> exp.Expression:
     return exp.RegexpLike(this=t, expression=text(_NUMBER_RE))
 
@@ -124,7 +146,8 @@ def _value_checks(f: ir.Field) -> list[_Check]:
     kind = f.type.kind
     if kind == "quantity":
         checks = [
-            _Check(exp.and_(_filled(v), _not(_valid_number(t))), "not_a_number", _concat(f"{f.name} '", v, "' is not a number")),
+            _Check(exp.and_(_filled(v), _not(_valid_number(t))), "not_a_number",
+                   _concat(f"{f.name} '", v, "' is not a number", _hint(t, _NUMBER_HINTS))),
             _Check(exp.and_(_filled(v), _not(_in_range(t.copy()))), "number_out_of_range",
                    _concat(f"{f.name} '", v.copy(),
                            f"' is out of range (at most {MAX_NUMBER_CHARS} characters and an exponent of at most "
@@ -137,7 +160,7 @@ def _value_checks(f: ir.Field) -> list[_Check]:
         return checks + (_unit_checks(f) if has_unit_column(f) else [])
     if kind == "date":
         return [_Check(exp.and_(_filled(v), _not(_valid_date(t))), "bad_date",
-                       _concat(f"{f.name} '", v, "' is not a valid date (expected YYYY-MM-DD)"))]
+                       _concat(f"{f.name} '", v, "' is not a valid date (expected YYYY-MM-DD", _hint(t, _DATE_HINTS), ")"))]
     if kind == "boolean":
         return [_Check(exp.and_(_filled(v), _not(_in(exp.Lower(this=t), _TRUE + _FALSE))), "bad_boolean",
                        _concat(f"{f.name} '", v, "' is not true or false (use true/false, yes/no or 1/0)"))]

@@ -26,30 +26,48 @@ from ccf.engine.sql import Executor, ident, number
 
 PROGRESS_EVERY = 100_000
 
+# A load's progress: records read so far, and the part of the input read (0 to 1) where known
+Progress = Callable[[int, "float | None"], None]
+
 NUL_MARK = "\u2400"  # '␀' stands in for NUL in rejected records: neither text nor JSONB can hold NUL
 
 
 class _Source:
     """One pass over a CSV file: decoded lines, records with their first line, the file's sha256."""
 
-    def __init__(self, path: Path, stream: BinaryIO):
+    def __init__(self, path: Path, stream: BinaryIO, delimiter: str = ",", encoding: str = "utf-8"):
         self.path = path
         self.stream = stream
+        self.delimiter = delimiter
+        self.encoding = encoding
         self.digest = hashlib.sha256()
         self.size = 0
 
     def lines(self) -> Iterator[str]:
-        """Physical lines as text; hashes the bytes as they pass."""
+        """Physical lines as text; hashes the bytes as they pass. A UTF-8 byte-order mark is
+        dropped whichever the encoding (utf-8 and utf-8-sig read alike)."""
+        codec = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
         for n, raw in enumerate(self.stream, 1):
             self.digest.update(raw)
             self.size += len(raw)
             if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
-                yield raw.decode("utf-8")
+                yield raw.decode(codec)
             except UnicodeDecodeError as e:
-                message = f"not UTF-8 text ({e.reason} at byte {e.start + 1} of the line)"
+                name = "UTF-8" if codec == "utf-8" else codec
+                message = f"not {name} text ({e.reason} at byte {e.start + 1} of the line)"
+                if codec == "utf-8":
+                    message += "; give --encoding cp1252 or latin-1 if the file was saved in one of them"
                 raise LoadError(message, self.path, n) from None
+
+    def fraction(self) -> float | None:
+        """How much of the file has been read (0 to 1), for progress."""
+        try:
+            total = self.path.stat().st_size
+            return min(self.stream.tell() / total, 1.0) if total else None
+        except (OSError, ValueError):
+            return None
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """(line the record starts on, cells); fully blank lines are skipped.
@@ -67,13 +85,13 @@ class _Source:
                 yield line
             ended = True
 
-        reader = csv.reader(lines())
+        reader = csv.reader(lines(), delimiter=self.delimiter)
         start = 1
         try:
             for row in reader:
                 # the csv module returns a record cut off by the end of the file only after it has
                 # asked for a line past the last one; a complete last record is read before that
-                if ended and (opened := unclosed_quote(record, start)) is not None:
+                if ended and (opened := unclosed_quote(record, start, self.delimiter)) is not None:
                     raise LoadError("the file ends inside a quoted cell that opens on this line (a truncated "
                                     "file, or a missing closing '\"'); nothing was loaded", self.path, opened)
                 if row:
@@ -81,14 +99,14 @@ class _Source:
                 start = reader.line_num + 1
                 record.clear()
         except csv.Error as e:
-            opened = unclosed_quote(record, start)  # e.g. a field past the size limit: quoted text never closed?
+            opened = unclosed_quote(record, start, self.delimiter)  # e.g. a field past the size limit: quoted text never closed?
             if opened is not None:
                 message = f"cannot read CSV: {e}, in a quoted cell that opens on this line"
                 raise LoadError(message, self.path, opened) from None
             raise LoadError(f"cannot read CSV: {e}", self.path, reader.line_num) from None
 
 
-def unclosed_quote(lines: Sequence[str], first_line: int) -> int | None:
+def unclosed_quote(lines: Sequence[str], first_line: int, delimiter: str = ",") -> int | None:
     """The line on which a quoted cell that these lines never close opens (lines numbered from
     ``first_line``), or None: the csv module's default dialect (a quote opens a quoted cell only at
     the start of a cell; inside it, '""' is a quote and a lone '"' closes it)."""
@@ -104,33 +122,43 @@ def unclosed_quote(lines: Sequence[str], first_line: int) -> int | None:
                     quoted = False
             elif c == '"' and at_start:
                 quoted, opened = True, n
-            at_start = not quoted and c in ",\r\n"
+            at_start = not quoted and (c == delimiter or c in "\r\n")
             i += 1
     return opened if quoted else None
 
 
-def check_header(row: Sequence[str], at: ir.ActivityType, path: Path) -> list[str]:
-    """The header's column names, or a LoadError naming every missing and unknown column."""
+def check_header(row: Sequence[str], at: ir.ActivityType, path: Path, line: int | None = 1) -> list[str]:
+    """The header's column names (at ``line`` of the file), or a LoadError naming every missing
+    and unknown column. An unknown column is only an error alongside another problem or when it
+    looks like a misspelling of a column the header lacks (did-you-mean); otherwise the caller
+    leaves it out of the load with a notice (``unknown_columns``): one extra column of an export
+    does not fail its file."""
     names = [h.strip() for h in row]
     if "" in names:
-        raise LoadError(f"column {names.index('') + 1} of the header has no name", path, 1)
+        raise LoadError(f"column {names.index('') + 1} of the header has no name", path, line)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise LoadError(f"repeated column(s): {', '.join(repeated)}", path, 1)
+        raise LoadError(f"repeated column(s): {', '.join(repeated)}", path, line)
     columns = csv_columns(at)
     known = [c for c, _ in columns]
     present_fields = {f.name for c, f in columns if c in names}
     missing = [c for c, f in columns if c not in names and (f.required or f.name in present_fields)]
-    unknown = [n for n in names if n not in known]
+    unknown = unknown_columns(names, at)
+    absent = [c for c in known if c not in names]  # only suggest columns the header lacks
     problems = []
     if missing:
         problems.append(f"missing column(s): {', '.join(missing)}")
-    if unknown:
-        absent = [c for c in known if c not in names]  # only suggest columns the header lacks
+    if unknown and (missing or any(did_you_mean(n, absent) for n in unknown)):
         problems.append("unknown column(s): " + ", ".join(_with_hint(n, absent) for n in unknown))
     if problems:
-        raise LoadError("; ".join(problems) + f" (activity type '{at.id}')", path, 1)
+        raise LoadError("; ".join(problems) + f" (activity type '{at.id}')", path, line)
     return names
+
+
+def unknown_columns(names: Sequence[str], at: ir.ActivityType) -> list[str]:
+    """The names that are no column of the activity type, in header order."""
+    known = {c for c, _ in csv_columns(at)}
+    return [n for n in names if n not in known]
 
 
 def _with_hint(name: str, candidates: Iterable[str]) -> str:
@@ -159,15 +187,15 @@ def _stage(line: int, cells: list[str], names: list[str]) -> tuple:
     return (line, None, None, None, *cells)
 
 
-def _staged(
-    records: Iterator[tuple[int, list[str]]], names: list[str], progress: Callable[[int], None] | None
-) -> Iterator[tuple]:
+def _staged(records: Iterator[tuple[int, list[str]]], stage: Callable[[int, list[str]], tuple],
+            progress: Progress | None, fraction: Callable[[], float | None]) -> Iterator[tuple]:
+    """The staging row of each record (``stage``: ``_stage`` or a layout's), reporting progress."""
     count = 0
     for line, cells in records:
-        yield _stage(line, cells, names)
+        yield stage(line, cells)
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(count)
+            progress(count, fraction())
 
 
 def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
@@ -235,7 +263,7 @@ def check_plain(block: bytes) -> None:
 
 
 def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
-                  progress: Callable[[int], None] | None) -> Iterator[bytes]:
+                  progress: Progress | None, size: int = 0) -> Iterator[bytes]:
     """The file's bytes in blocks of whole lines (a leading BOM dropped), each checked by
     ``check_plain`` and hashed as it passes; appends the number of physical lines to ``lines``."""
     tail, count, reported, first, last = b"", 0, 0, True, b"\n"
@@ -254,7 +282,7 @@ def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
             last = data[-1:]
             while progress is not None and count - 1 >= reported + PROGRESS_EVERY:  # records read (the header is no record)
                 reported += PROGRESS_EVERY
-                progress(reported)
+                progress(reported, min(stream.tell() / size, 1.0) if size else None)
             yield data
         if not raw:
             break
@@ -262,7 +290,7 @@ def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
 
 
 def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: Path,
-                 progress: Callable[[int], None] | None) -> tuple[int, str] | None:
+                 progress: Progress | None) -> tuple[int, str] | None:
     """Stage the whole file with one COPY … (FORMAT CSV) of its bytes: (records, sha256), or
     None (nothing staged) when it is not plain CSV, so that ``stage_rows`` reads it record by
     record and rejects bad records with their reasons. Plain means every record is one line
@@ -278,7 +306,7 @@ def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: 
             ex.execute(_create_staging(names, row_test, numbered=True))
             with _open(path) as stream:
                 n = ex.copy_csv(_temp(STAGING), [CELL_PREFIX + c for c in names],
-                                _plain_blocks(stream, digest, lines, progress))
+                                _plain_blocks(stream, digest, lines, progress, path.stat().st_size))
             if lines != [n + 1]:
                 raise NotPlain
     except (NotPlain, psycopg.errors.DataError):

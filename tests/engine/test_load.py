@@ -167,7 +167,7 @@ def test_other_field_kinds_are_typed(db, survey, tmp_path):
         ("A9,E,2024-01-01,2024-01-31,abc,kWh,GB", "not_a_number", "quantity 'abc' is not a number"),
         ("A9,E,2024-01-01,2024-01-31,1.2.3,kWh,GB", "not_a_number", "quantity '1.2.3' is not a number"),
         ("A9,E,2024-01-01,2024-01-31,NaN,kWh,GB", "not_a_number", "quantity 'NaN' is not a number"),
-        ("A9,E,2024-01-01,2024-01-31,\"1,000\",kWh,GB", "not_a_number", "quantity '1,000' is not a number"),
+        ("A9,E,2024-01-01,2024-01-31,\"1,000\",kWh,GB", "not_a_number", "quantity '1,000' is not a number; for a thousands comma give --thousands ,"),
         ("A9,E,2024-01-01,2024-01-31,1e99999,kWh,GB", "number_out_of_range",
          "quantity '1e99999' is out of range (at most 1000 characters and an exponent of at most 3 digits, which keeps the arithmetic on it exact)"),
         ("A9,E,2024-01-01,2024-01-31,-5,kWh,GB", "negative_quantity",
@@ -180,7 +180,8 @@ def test_other_field_kinds_are_typed(db, survey, tmp_path):
          "quantity_unit 'litre' is not an energy unit "
          "(use one of Btu, GJ, GWh, J, MJ, MWh, TJ, Wh, kJ, kWh, mmBtu, therm, therm_US)"),
         ("A9,E,01/02/2024,2024-01-31,5,kWh,GB", "bad_date",
-         "period_start '01/02/2024' is not a valid date (expected YYYY-MM-DD)"),
+         "period_start '01/02/2024' is not a valid date (expected YYYY-MM-DD; give --date-format DD/MM/YYYY or "
+         "MM/DD/YYYY, whichever the file uses)"),
         ("A9,E,2023-01-01,2023-02-29,5,kWh,GB", "bad_date",
          "period_end '2023-02-29' is not a valid date (expected YYYY-MM-DD)"),
         ("A9,E,2024-13-01,2024-12-31,5,kWh,GB", "bad_date",
@@ -322,9 +323,10 @@ def test_rejection_reasons_are_the_ones_data_md_lists_in_its_order():
 def test_progress_is_reported(db, electricity, tmp_path, monkeypatch):
     monkeypatch.setattr(staging, "PROGRESS_EVERY", 2)
     rows = [f"A{i},E,2024-01-01,2024-01-31,1,kWh,GB" for i in range(5)]
-    seen: list[int] = []
-    load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, *rows)), progress=seen.append)
-    assert seen == [2, 4]
+    seen: list[tuple[int, float | None]] = []
+    load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, *rows)), progress=lambda n, f: seen.append((n, f)))
+    assert [n for n, _ in seen] == [2, 4]
+    assert all(0 < f <= 1 for _, f in seen)  # the part of the file read (in blocks of 1 MB), for the ETA
 
 
 def test_statement_count_does_not_depend_on_rows(db, electricity, tmp_path, monkeypatch):

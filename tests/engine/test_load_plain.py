@@ -117,7 +117,7 @@ def test_plain_staging_spans_blocks(db, electricity, tmp_path, monkeypatch):
     path.write_text("\n".join([HEADER, *rows, "A3,Plant,2024-01-01,2024-01-31,x,kWh,GB"]) + "\n", encoding="utf-8")
     seen: list[int] = []
     monkeypatch.setattr(staging, "PROGRESS_EVERY", 50)
-    report = load_csv(db, "d", electricity, path, progress=seen.append)
+    report = load_csv(db, "d", electricity, path, progress=lambda n, _: seen.append(n))
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (201, 200, 1)
     assert seen == [50, 100, 150, 200]
     line, reason = db.execute("SELECT line_no, reason FROM ccf.rejected").fetchone()

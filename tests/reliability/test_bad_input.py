@@ -157,22 +157,24 @@ def test_missing_csv_column(conn, lib, dataset, tmp_path):
     assert_run_balances(conn, lib, dataset)
 
 
-def test_extra_csv_column(conn, lib, dataset, tmp_path):
+def test_extra_csv_column_is_left_out_with_a_notice(conn, lib, dataset, tmp_path):
+    """One extra column of an export (issue #18) does not fail its file: its rows load without it."""
     path = write(tmp_path / "x.csv", HEADER + ",colour", "X1,A,2024-01-01,2024-01-31,1,kWh,GB,,,red")
-    with pytest.raises(LoadError, match=r"unknown column\(s\): colour"):
-        load(conn, lib, dataset, path)
-    conn.rollback()
-    assert_run_balances(conn, lib, dataset)
+    report = load(conn, lib, dataset, path)
+    assert (report.rows_loaded, report.rows_rejected) == (1, 0)
+    assert any("colour" in n and "not loaded" in n for n in report.notices)
+    assert_run_balances(conn, lib, dataset, rows_in=4)
 
 
 @pytest.mark.parametrize(
     "row,reason",
     [
         ("X1,A,2024-01-01,2024-01-31,abc,kWh,GB,,", "quantity 'abc' is not a number"),
-        ("X1,A,2024-01-01,2024-01-31,\"1,000\",kWh,GB,,", "quantity '1,000' is not a number"),
+        ("X1,A,2024-01-01,2024-01-31,\"1,000\",kWh,GB,,", "quantity '1,000' is not a number; for a thousands comma give --thousands ,"),
         ("X1,A,2024-01-01,2024-01-31,Infinity,kWh,GB,,", "quantity 'Infinity' is not a number"),
         ("X1,A,2024-01-01,2024-01-31,0x10,kWh,GB,,", "quantity '0x10' is not a number"),
-        ("X1,A,31/01/2024,2024-01-31,1,kWh,GB,,", "period_start '31/01/2024' is not a valid date (expected YYYY-MM-DD)"),
+        ("X1,A,31/01/2024,2024-01-31,1,kWh,GB,,", "period_start '31/01/2024' is not a valid date (expected YYYY-MM-DD; "
+         "give --date-format DD/MM/YYYY or MM/DD/YYYY, whichever the file uses)"),
         ("X1,A,2024-01-01,2024-01-31,1,kWh,GB,,,", "row has 10 fields but the header has 9"),
         ("X1,A,2024-01-01,2024-01-31,1,kWh", "row has 6 fields but the header has 9"),
     ],
