@@ -420,6 +420,14 @@ def factor_refs(node: Node) -> Iterator[FactorRef]:
         yield from factor_refs(child)
 
 
+def level_factors(rule: Rule, emission: Emission) -> Iterator[FactorRef]:
+    """The factors whose match level a result part records: its own, but for a total's
+    difference to its gases the total's (each gas records its own in its part)."""
+    if emission.gas == TOTAL_MINUS_GASES and rule.total is not None:
+        return factor_refs(rule.total)
+    return factor_refs(emission.value)
+
+
 def leaves(node: Node) -> list[Node]:
     """The fields, parameters and factors an expression reads, in source order, once each (a
     parameter is one leaf: its value is not walked)."""
