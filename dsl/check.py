@@ -331,7 +331,7 @@ def _rules(ck: Checker, spec: MethodologyFile, scope: Scope) -> tuple[ir.Rule, .
         if rule.emissions is not None:
             given = rule.emissions if isinstance(rule.emissions, dict) else {"co2e": rule.emissions}
             in_scopes = [k for k in given if k != "total" and EMISSION_KEYS[k] not in ir.OUTSIDE_SCOPES]
-            if "co2e" in in_scopes and len(in_scopes) > 1:
+            if "co2e" in in_scopes and len(in_scopes) > 1 and "total" not in given:
                 ck.error(
                     "E508",
                     "a rule gives either co2e or the separate gases, not both: the total would count them twice",

@@ -179,7 +179,7 @@ def _codes(tmp_path: Path, emissions: str) -> list[tuple[str, str]]:
 
 
 def test_a_total_with_co2e_is_refused(tmp_path):
-    codes = _codes(tmp_path, "      total: energy * per_kwh\n      co2e: energy * per_kwh\n")
+    codes = _codes(tmp_path, "      total: energy * per_kwh\n      co2e: energy * per_kwh\n      co2: energy * per_kwh.co2\n")
     assert [c for c, _ in codes] == ["E508"]
     assert "'co2e' or a 'total'" in codes[0][1]
 
@@ -199,3 +199,15 @@ def test_a_total_beside_a_gas_by_mass_is_refused(tmp_path):
 def test_a_total_must_be_a_mass_of_co2e(tmp_path):
     codes = _codes(tmp_path, "      total: energy\n      co2: energy * per_kwh.co2\n")
     assert [c for c, _ in codes] == ["E506"]
+
+
+def test_diff_names_the_total_not_its_derived_difference(lib):
+    """From the shipped per-gas Scope 2 version to one with the published total: the change is
+    the total, added; the gases are the same, and total_minus_gases follows from both."""
+    from ccf.dsl.diff import diff_methodologies
+    from ccf.engine.api import library
+
+    before = library().resolve("scope2.electricity.location_based@1.1.0")
+    changes = diff_methodologies(before, lib.resolve("test.total_electricity@1.0.0")).changes
+    emitted = [(c.kind, c.subject, c.after.text) for c in changes if "emissions" in c.subject]
+    assert emitted == [("formula changed", "rule uk_grid: emissions total", "quantity * uk_grid")]
