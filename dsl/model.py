@@ -154,7 +154,7 @@ class CurrencyConversionSpec(Strict):
 
 # co2_biogenic: outside the scopes; total: the rule's reported kg CO2e (a published total), its
 # gases reported beside it (docs/authoring.md#emissions)
-GasKey = Literal["total", "co2e", "co2", "ch4", "n2o", "co2_biogenic"]
+GasKey = Literal["co2e", "co2", "ch4", "n2o", "co2_biogenic", "total"]
 
 
 class RuleSpec(Strict):
