@@ -327,19 +327,20 @@ def _rules(ck: Checker, spec: MethodologyFile, scope: Scope) -> tuple[ir.Rule, .
                 except Failed:
                     pass
         emissions: list[ir.Emission] = []
+        total: ir.Node | None = None
         if rule.emissions is not None:
-            items = rule.emissions.items() if isinstance(rule.emissions, dict) else [("co2e", rule.emissions)]
-            in_scopes = [k for k in (rule.emissions if isinstance(rule.emissions, dict) else ())
-                         if EMISSION_KEYS[k] not in ir.OUTSIDE_SCOPES]
-            if "co2e" in in_scopes and len(in_scopes) > 1:
+            given = rule.emissions if isinstance(rule.emissions, dict) else {"co2e": rule.emissions}
+            in_scopes = [k for k in given if k != "total" and EMISSION_KEYS[k] not in ir.OUTSIDE_SCOPES]
+            if "co2e" in in_scopes and len(in_scopes) > 1 and "total" not in given:
                 ck.error(
                     "E508",
                     "a rule gives either co2e or the separate gases, not both: the total would count them twice",
                     doc.key_span(path + ("emissions", "co2e")),
-                    suggestion="remove 'co2e' (it is the sum of the gases) or remove the gases",
+                    suggestion="remove 'co2e' (it is the sum of the gases) or remove the gases; for a published "
+                    "total reported beside its gases, write it as 'total'",
                 )
             epath = path + ("emissions",)
-            for key, text in items:
+            for key, text in given.items():
                 gpath = epath + (key,) if isinstance(rule.emissions, dict) else epath
                 tree = ck.parse(text, gpath)
                 if tree is None:
@@ -348,10 +349,15 @@ def _rules(ck: Checker, spec: MethodologyFile, scope: Scope) -> tuple[ir.Rule, .
                     node = ck.expr(tree, scope)
                 except Failed:
                     continue
-                em = _emission(ck, EMISSION_KEYS[key], node, next(iter(scope.lookups), None))
-                if em is not None:
+                em = _emission(ck, "CO2e" if key == "total" else EMISSION_KEYS[key], node, next(iter(scope.lookups), None))
+                if em is not None and key == "total":
+                    total = em.value
+                elif em is not None:
                     emissions.append(em)
-        rules.append(ir.Rule(rule.id, where, tuple(emissions), rule.exclude, rule.description, span=rspan))
+            if "total" in given:
+                difference = _total_minus_gases(ck, doc.key_span(epath + ("total",)), in_scopes, total, emissions)
+                emissions += [difference] if difference is not None else []
+        rules.append(ir.Rule(rule.id, where, tuple(emissions), rule.exclude, rule.description, total, span=rspan))
     return tuple(rules)
 
 
@@ -410,6 +416,39 @@ def _instruments(
     if not ok:
         return None
     return ir.Instruments(instruments, it.allocate, tuple(it.match), it.vintage, span=doc.key_span(path))
+
+
+def _total_minus_gases(
+    ck: Checker, at: Span, keys: list[str], total: ir.Node | None, gases: list[ir.Emission]
+) -> ir.Emission | None:
+    """A rule's ``total`` stands beside its gases (``keys``, those in the scopes), each a mass
+    of CO2e as the set publishes it; the part it adds is the total minus their sum, so that the
+    parts add up to the total exactly (docs/numeric-semantics.md#published-totals)."""
+    if "co2e" in keys:
+        ck.error("E508", "a rule gives either 'co2e' or a 'total', not both: each is the rule's CO2e", at,
+                 suggestion="keep 'total' (the published total) with the gases, and remove 'co2e'")
+        return None
+    if not keys:
+        ck.error("E512", "a 'total' is reported beside the gases it is published with, but this rule gives none", at,
+                 suggestion="add the published gases (co2, ch4, n2o), or write the one figure as 'co2e'")
+        return None
+    by_mass = [em for em in gases if not em.co2e_basis and em.gas not in ir.OUTSIDE_SCOPES]
+    for em in by_mass:
+        ck.error(
+            "E512",
+            f"beside a 'total', {em.gas} must be a mass of CO2e as the set publishes it, but this is a mass of {em.gas}",
+            em.span,
+            suggestion="use the set's CO2e component of the gas; where a set publishes gases by mass only, leave out "
+            "'total': the CO2e is then the gases weighted by the methodology's GWPs",
+        )
+    split = [em.value for em in gases if em.gas not in ir.OUTSIDE_SCOPES]
+    if total is None or by_mass or len(split) != len(keys):  # an error is already reported
+        return None
+    kg = total.type
+    summed = split[0]
+    for v in split[1:]:
+        summed = ir.Arith("+", summed, v, kg, Fraction(1), span=v.span)
+    return ir.Emission(ir.TOTAL_MINUS_GASES, ir.Arith("-", total, summed, kg, Fraction(1), span=at), True, span=at)
 
 
 def _emission(ck: Checker, gas: str, node: ir.Node, a_factor: str | None = None) -> ir.Emission | None:

@@ -223,11 +223,14 @@ def _rules(a: ir.Methodology, b: ir.Methodology) -> list[Change]:
             out.append(Change("condition changed", f"rule {rid}: where", _expr(x.where), _expr(y.where)))
         if x.exclude != y.exclude:
             out.append(Change("exclusion changed", f"rule {rid}: exclude", _value(x.exclude), _value(y.exclude)))
-        ex, ey = {e.gas: e for e in x.emissions}, {e.gas: e for e in y.emissions}
+        # a published total and its gases, as written; total_minus_gases follows from them
+        ex = {e.gas: e.value for e in x.emissions if e.gas != ir.TOTAL_MINUS_GASES}
+        ey = {e.gas: e.value for e in y.emissions if e.gas != ir.TOTAL_MINUS_GASES}
+        ex.update({"total": x.total} if x.total is not None else {})
+        ey.update({"total": y.total} if y.total is not None else {})
         for gas in list(ex) + [g for g in ey if g not in ex]:
             if ex.get(gas) != ey.get(gas):
-                before = _expr(ex[gas].value) if gas in ex else Side(None, None)
-                after = _expr(ey[gas].value) if gas in ey else Side(None, None)
+                before, after = _expr(ex.get(gas)), _expr(ey.get(gas))
                 # same text, different meaning: a lookup's unit, a parameter or a field changed
                 kind = "formula inputs changed" if before.text == after.text else "formula changed"
                 out.append(Change(kind, f"rule {rid}: emissions {gas}", before, after))

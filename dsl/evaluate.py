@@ -368,8 +368,9 @@ def evaluate_row(
             missing_value = True
             continue
         ids = tuple(values[ref].factor_id for ref in refs)
+        levels = list(dict.fromkeys((r.lookup, r.gas) for r in ir.level_factors(rule, em)))
         gases.append(
-            GasResult(em.gas, None if em.co2e_basis else v, g, co2e, ids, _match_level(refs, values))  # type: ignore[arg-type]
+            GasResult(em.gas, None if em.co2e_basis else v, g, co2e, ids, _match_level(levels, values))  # type: ignore[arg-type]
         )
     for cv in dict.fromkeys(c for em in rule.emissions for c in conversion_refs(em.value)):
         if no_rate[cv] is not None:

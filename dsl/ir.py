@@ -307,21 +307,26 @@ class ConversionRef(Node):
 
 @dataclass(frozen=True)
 class Emission(Spanned):
-    """One gas of a rule's emissions; ``value`` is in kg of ``gas`` (or kg CO2e when
-    ``co2e_basis``), already rescaled to scale 1."""
+    """One part of a rule's emissions: a gas, or ``TOTAL_MINUS_GASES``; ``value`` is in kg of
+    ``gas`` (or kg CO2e when ``co2e_basis``), already rescaled to scale 1."""
 
-    gas: str  # 'CO2e' | 'CO2' | 'CH4' | 'N2O'
+    gas: str  # 'CO2e' | 'CO2' | 'CH4' | 'N2O' | 'CO2_biogenic' | TOTAL_MINUS_GASES
     value: Node
     co2e_basis: bool  # True: value is kg CO2e (of that gas); False: kg of the gas itself
 
 
 @dataclass(frozen=True)
 class Rule(Spanned):
+    """One ordered rule. With a ``total`` (kg CO2e, scale 1: the published CO2e total the rule
+    reports), ``emissions`` holds its gases and a ``TOTAL_MINUS_GASES`` part whose value is
+    ``total`` minus their kg CO2e, so that the parts add up to the total exactly."""
+
     id: str
     where: Node | None
     emissions: tuple[Emission, ...] = ()
     exclude: str | None = None
     description: str | None = None
+    total: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -354,9 +359,14 @@ INSTRUMENT = "instrument"  # the name rules use for the allocated instrument: in
 # biomass or biofuels (GHG Protocol Corporate Standard ch. 9; DESNZ "outside of scopes" factors),
 # with the gas whose GWP and unit they take.
 OUTSIDE_SCOPES = {"CO2_biogenic": "CO2"}
-# The order of a row's gases, wherever several are listed (result rows, reports, explanations);
-# biogenic CO2 last, outside the scopes.
-GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", "CO2_biogenic")
+# The result part of a rule with a published total (``total:``): the total minus the kg CO2e of
+# its gases. Stored as a part of its own (a ``gas`` of ccf.result), so that a run's kg CO2e is
+# the published-total arithmetic while each gas still reads as published
+# (docs/numeric-semantics.md#published-totals).
+TOTAL_MINUS_GASES = "total_minus_gases"
+# The order of a row's parts, wherever several are listed (result rows, reports, explanations):
+# the gases, the total's difference to them, then biogenic CO2, outside the scopes.
+GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", TOTAL_MINUS_GASES, "CO2_biogenic")
 
 
 def gwp_gas(gas: str) -> str:
@@ -408,6 +418,14 @@ def factor_refs(node: Node) -> Iterator[FactorRef]:
         return
     for child in children(node):
         yield from factor_refs(child)
+
+
+def level_factors(rule: Rule, emission: Emission) -> Iterator[FactorRef]:
+    """The factors whose match level a result part records: its own, but for a total's
+    difference to its gases the total's (each gas records its own in its part)."""
+    if emission.gas == TOTAL_MINUS_GASES and rule.total is not None:
+        return factor_refs(rule.total)
+    return factor_refs(emission.value)
 
 
 def leaves(node: Node) -> list[Node]:

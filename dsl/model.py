@@ -152,7 +152,9 @@ class CurrencyConversionSpec(Strict):
     description: str | None = None
 
 
-GasKey = Literal["co2e", "co2", "ch4", "n2o", "co2_biogenic"]  # co2_biogenic: outside the scopes
+# co2_biogenic: outside the scopes; total: the rule's reported kg CO2e (a published total), its
+# gases reported beside it (docs/authoring.md#emissions)
+GasKey = Literal["co2e", "co2", "ch4", "n2o", "co2_biogenic", "total"]
 
 
 class RuleSpec(Strict):
@@ -162,7 +164,9 @@ class RuleSpec(Strict):
     description: str | None = None
     where: Expression | None = Field(None, description="condition; omitted means every remaining row")
     emissions: Expression | dict[GasKey, Expression] | None = Field(
-        None, description="kg CO2e expression, or one expression per gas"
+        None,
+        description="kg CO2e expression, or one expression per gas; 'total' with the gases: the published "
+        "CO2e total reported, its gases beside it and the difference as part total_minus_gases",
     )
     exclude: str | None = Field(None, description="reason rows meeting 'where' are excluded")
 

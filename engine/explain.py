@@ -209,25 +209,21 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     else:
         p.outcome = f"result by rule {outcome.rule_id}: {_plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))} kg CO2e"
         rule = next(r for r in m.rules if r.id == outcome.rule_id)
+        if rule.total is not None:  # the published total first: it is what the row reports
+            lines.append(f"reported CO2e (total): {source_text(rule.total.span)}")
+            lines += _leaf_lines(m, row, e, rule.total, gas_units)
+            lines.append(f"  = {_plain(e.number(rule.total))} kg CO2e")  # type: ignore[arg-type]
         for em in rule.emissions:
-            lines.append(f"{em.gas}: {source_text(em.value.span)}")
-            for leaf in ir.leaves(em.value):
-                v = e.number(leaf)
-                if isinstance(leaf, ir.FactorRef):  # as published: numerator unit of the set, per the lookup's unit
-                    per = next(lk.per for lk in m.lookups if lk.name == leaf.lookup)
-                    unit = f"{gas_units.get(leaf.gas, '')}/{per}"
-                    lines.append(f"  {leaf.lookup}.{leaf.gas.lower()} = {_shown(v, Fraction(1), unit)}")
-                    continue
-                unit, shown_scale = _display_unit(leaf)
-                shown = None if v is None else _scaled(v, leaf.scale / shown_scale)
-                raw_unit = row.get(f"{leaf.name}_unit") if isinstance(leaf, ir.FieldRef) else None
-                conversion = ""
-                if raw_unit and raw_unit != unit and row.get(leaf.name) is not None:
-                    ratio = parse_unit(raw_unit).scale / shown_scale
-                    shown_ratio = _plain(fraction_to_decimal(ratio)) if is_terminating(ratio) else f"{ratio.numerator}/{ratio.denominator}"
-                    conversion = f"{_plain(row[leaf.name])} {raw_unit} × {shown_ratio} = "
-                lines.append(f"  {leaf.name} = {conversion}{_shown(shown, shown_scale, unit)}")
             g = next((x for x in outcome.gases if x.gas == em.gas), None)
+            if em.gas == ir.TOTAL_MINUS_GASES:  # its leaves are the total's and the gases', shown above
+                split = [x for x in outcome.gases if x.gas not in ir.OUTSIDE_SCOPES and x.gas != em.gas]
+                if g is not None:
+                    summed = _plain(sum((x.co2e_kg for x in split), Decimal(0)))
+                    lines.append(f"{em.gas}: total − ({' + '.join(x.gas for x in split)}) = "
+                                 f"{_plain(e.number(rule.total))} − {summed} = {_plain(g.co2e_kg)} kg CO2e")  # type: ignore[arg-type]
+                continue
+            lines.append(f"{em.gas}: {source_text(em.value.span)}")
+            lines += _leaf_lines(m, row, e, em.value, gas_units)
             if g is None:
                 continue
             if g.gwp is not None:
@@ -237,6 +233,31 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     p.stored = _stored(ex, run_id, m, row["activity_id"])
     p.reproduces_stored = _same(outcome, p.stored)
     return p
+
+
+def _leaf_lines(m: ir.Methodology, row: dict[str, Any], e: ev.Evaluator, node: ir.Node,
+                gas_units: dict[str, str]) -> list[str]:
+    """One line per field, parameter and factor an expression reads, with its value: a factor
+    as published (the set's numerator unit per the lookup's unit), a quantity in its display
+    unit, with the row's own unit and the conversion where they differ."""
+    lines = []
+    for leaf in ir.leaves(node):
+        v = e.number(leaf)
+        if isinstance(leaf, ir.FactorRef):
+            per = next(lk.per for lk in m.lookups if lk.name == leaf.lookup)
+            unit = f"{gas_units.get(leaf.gas, '')}/{per}"
+            lines.append(f"  {leaf.lookup}.{leaf.gas.lower()} = {_shown(v, Fraction(1), unit)}")
+            continue
+        unit, shown_scale = _display_unit(leaf)
+        shown = None if v is None else _scaled(v, leaf.scale / shown_scale)
+        raw_unit = row.get(f"{leaf.name}_unit") if isinstance(leaf, ir.FieldRef) else None
+        conversion = ""
+        if raw_unit and raw_unit != unit and row.get(leaf.name) is not None:
+            ratio = parse_unit(raw_unit).scale / shown_scale
+            shown_ratio = _plain(fraction_to_decimal(ratio)) if is_terminating(ratio) else f"{ratio.numerator}/{ratio.denominator}"
+            conversion = f"{_plain(row[leaf.name])} {raw_unit} × {shown_ratio} = "
+        lines.append(f"  {leaf.name} = {conversion}{_shown(shown, shown_scale, unit)}")
+    return lines
 
 
 def activity_rows(ex: Executor, activity_type: str, read: dict[str, Any]) -> list[dict[str, Any]]:

@@ -96,19 +96,21 @@ def gases(m: ir.Methodology) -> list[str]:
 
 @dataclass(frozen=True)
 class _Emitted:
-    """A rule's emission of one gas, and the factors it reads: (lookup, gas), once each, in
-    source order."""
+    """A rule's emission of one gas, the factors it reads and those whose match level it
+    records (``ir.level_factors``): (lookup, gas), once each, in source order."""
 
     rule: ir.Rule
     emission: ir.Emission
     factors: tuple[tuple[str, str], ...]
+    levels: tuple[tuple[str, str], ...]
 
 
 def _emissions(m: ir.Methodology) -> dict[tuple[int, str], _Emitted]:
     """(rule number, gas) -> that rule's emission of the gas: the one table every per-gas
     column of ``evaluated`` is read from (a rule emits each gas at most once)."""
+    refs = lambda found: tuple(dict.fromkeys((r.lookup, r.gas) for r in found))  # noqa: E731
     return {
-        (i, em.gas): _Emitted(rule, em, tuple(dict.fromkeys((r.lookup, r.gas) for r in ir.factor_refs(em.value))))
+        (i, em.gas): _Emitted(rule, em, refs(ir.factor_refs(em.value)), refs(ir.level_factors(rule, em)))
         for i, rule in enumerate(m.rules, 1)
         for em in rule.emissions
     }
@@ -284,14 +286,14 @@ def _gas_columns(
         return value(e) if e.emission.co2e_basis else exp.Mul(this=exp.Paren(this=value(e)), expression=gwp())
 
     def level(e: _Emitted) -> exp.Expression:
-        if not e.factors:
+        if not e.levels:
             return text("no factor")
-        if len(e.factors) == 1:
-            return column(lookup_col(*e.factors[0], "_level"), "r")
+        if len(e.levels) == 1:
+            return column(lookup_col(*e.levels[0], "_level"), "r")
         return exp.Anonymous(
             this="CONCAT_WS",
             expressions=[text(" | ")]
-            + [exp.Concat(expressions=[text(f"{lk}: "), column(lookup_col(lk, g2, "_level"), "r")]) for lk, g2 in e.factors],
+            + [exp.Concat(expressions=[text(f"{lk}: "), column(lookup_col(lk, g2, "_level"), "r")]) for lk, g2 in e.levels],
         )
 
     def ids(e: _Emitted) -> exp.Expression:

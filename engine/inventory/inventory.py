@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 import psycopg
 
+from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory import consolidation as q
@@ -260,8 +261,11 @@ def _key_label(section: str, row: dict) -> tuple[str, str, tuple]:
         return f"scope{s}.category{c}", f"Scope {s}, category {c}" + (f": {name}" if name else ""), (s, c)
     if section == "gas":
         g = row["gas"]
-        label = {"CO2e": "CO2e (not separated by gas)", "CO2_biogenic": "CO2 (biogenic)"}.get(g, g)
-        order = KYOTO_ORDER.index(g) if g in KYOTO_ORDER else (len(KYOTO_ORDER) + (2 if g == "CO2e" else 1))
+        label = {"CO2e": "CO2e (not separated by gas)", "CO2_biogenic": "CO2 (biogenic)",
+                 ir.TOTAL_MINUS_GASES: "published CO2e totals minus their gases"}.get(g, g)
+        # the gases, others, a total's difference to its gases, then CO2e not separated by gas
+        rank = {ir.TOTAL_MINUS_GASES: 2, "CO2e": 3}.get(g, 1)
+        order = KYOTO_ORDER.index(g) if g in KYOTO_ORDER else len(KYOTO_ORDER) + rank
         return g, label, (order, g)
     value = row[section]
     return str(value), str(value), (value,)

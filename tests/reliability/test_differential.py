@@ -1,10 +1,11 @@
 """Differential tests: the compiled SQL and the reference evaluator (dsl/evaluate.py) agree.
 
 For every shipped methodology (and the factor-matching test library, for region, year and unit
-fallback) hypothesis draws activity rows — edge values such as 0, 1e15 and 21 decimals, every
-unit of each quantity's dimension, missing optional values, keys that do and do not find a
-factor — writes them as CSV, loads and runs them on PostgreSQL, and compares every result,
-exclusion and unmatched row with the reference evaluator: Decimals must be equal, not close.
+fallback, and tests/engine/totals, for published CO2e totals) hypothesis draws activity rows —
+edge values such as 0, 1e15 and 21 decimals, every unit of each quantity's dimension, missing
+optional values, keys that do and do not find a factor — writes them as CSV, loads and runs
+them on PostgreSQL, and compares every result, exclusion and unmatched row with the reference
+evaluator: Decimals must be equal, not close.
 
 Then generated methodologies: random well-typed expressions over every kind of field, parameter,
 literal unit and factor are checked, compiled and run, and compared the same way. Finally the
@@ -64,6 +65,9 @@ SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Heal
 
 SHIPPED = sorted(f"{p.parent.name}@{p.stem}" for p in (ROOT / "methodologies").glob("*/*.yaml") if p.parent.name != "activity_types")
 MATCHING_REFS = sorted(f"{p.parent.name}@{p.stem}" for p in (MATCHING / "library").glob("*/*.yaml") if p.parent.name != "activity_types")
+# rules that report published CO2e totals beside their gases (``total:``), on shipped factors
+TOTALS = ROOT / "tests" / "engine" / "totals" / "library"
+TOTALS_REFS = sorted(f"{p.parent.name}@{p.stem}" for p in TOTALS.glob("*/*.yaml") if p.parent.name != "activity_types")
 
 
 @dataclass
@@ -97,8 +101,9 @@ def subjects() -> Subjects:
     grid_edition, grid_data = custom_factors(MATCHING / "grid_test.csv", "grid-test")
     shipped = Library.load(ROOT / "methodologies", factor_signatures())
     matching = Library.load(MATCHING / "library", {**factor_signatures(), "grid-test": grid_edition})
+    totals = Library.load(TOTALS, factor_signatures())
     out = Subjects()
-    for lib in (shipped, matching):
+    for lib in (shipped, matching, totals):
         for m in lib.versions():
             data = grid_data if m.factor_set == "grid-test" else shipped_factors(m.factor_set)
             out[m.ref] = Subject(m, RowSpec.build(m, data.records, region_codes()), data)
@@ -127,7 +132,7 @@ def run_and_compare(conn, folder: Path, subject: Subject, cells: list[dict[str, 
 # --- shipped methodologies ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ref", SHIPPED + MATCHING_REFS)
+@pytest.mark.parametrize("ref", SHIPPED + MATCHING_REFS + TOTALS_REFS)
 @settings(max_examples=EXAMPLES, **SETTINGS)
 @given(data=st.data())
 def test_methodology_matches_reference(ref, data, conn, subjects, folder):
