@@ -1,7 +1,9 @@
-"""The factor sets shipped in the project's ``factors/`` directory, parsed once and cached.
+"""The factor sets shipped in the project's ``factors/`` directory, parsed once and cached: the
+publishers' files, and the GWP-100 factor sets built from the IPCC table and ccf's refrigerant
+compositions (refrigerants.py).
 
-Each shipped file is registered with the sha256 of its published bytes; loading a file whose
-bytes differ (edited, re-encoded, line endings converted) is an error, not a silent change.
+Each shipped publisher's file is registered with the sha256 of its published bytes; loading a
+file whose bytes differ (edited, re-encoded, line endings converted) is an error, not a silent change.
 """
 
 from __future__ import annotations
