@@ -64,16 +64,16 @@ def _parsed(id: str) -> tuple[FactorSetEdition, tuple[FactorRecord, ...]]:
 
 
 def load_shipped(id: str) -> Loaded:
-    """A shipped edition and a new list of its (immutable, cached) records."""
-    edition, records = _parsed(id)
+    """A shipped edition (a publisher's file's, or a GWP-100 set) and a new list of its
+    (immutable, cached) records."""
+    edition, records = _parsed(id) if id in _EDITIONS else _gwp_editions()[id]
     return edition, list(records)
 
 
 def shipped_editions() -> dict[str, Callable[[], Loaded]]:
     """Loaders of every shipped factor-set edition, by edition id: the published files', then the
     GWP-100 sets per kg of gas and refrigerant (one per assessment of the GWP table)."""
-    return {**{id: partial(load_shipped, id) for id in _EDITIONS},
-            **{id: partial(_gwp_edition, id) for id in _gwp_editions()}}
+    return {id: partial(load_shipped, id) for id in [*_EDITIONS, *_gwp_editions()]}
 
 
 @cache
@@ -85,11 +85,6 @@ def _gwp_editions() -> dict[str, tuple[FactorSetEdition, tuple[FactorRecord, ...
     refrigerants = load_refrigerants(path, frozenset(r.gas for r in records))
     sets = gwp_factor_sets(list(records), refrigerants, IPCC_GWP, SHA256[IPCC_GWP], REFRIGERANTS, file_sha256(read_file(path)))
     return {id: (edition, tuple(factors)) for id, (edition, factors) in sets.items()}
-
-
-def _gwp_edition(id: str) -> Loaded:
-    edition, records = _gwp_editions()[id]
-    return edition, list(records)
 
 
 def desnz_2024() -> Loaded:
