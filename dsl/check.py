@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 from decimal import Decimal
 from fractions import Fraction
-from typing import Mapping, Protocol
+from typing import Callable, Mapping, Protocol
 
 from ccf.dsl import exactness, ir
 from ccf.dsl.currency import check_conversions, mismatch_hint
@@ -150,15 +150,23 @@ def check_methodology(
             suggestion=did_you_mean(spec.activity, activity_types) or "activity types: " + ", ".join(sorted(activity_types)),
         )
         raise DiagnosticError(ck.diags)
-    fset = factor_sets.get(spec.factor_set)
-    if fset is None:
+    gwp_sets = ir.gwp_sets(factor_sets)
+    if spec.gwp not in gwp_sets:
+        ck.error(
+            "E603", f"unknown GWP set '{spec.gwp}'", doc.span(("gwp",)),
+            suggestion=did_you_mean(spec.gwp, gwp_sets) or "GWP sets: " + ", ".join(sorted(gwp_sets)),
+        )
+    set_of = _set_ids(ck, spec, gwp_sets)
+    factor_set = set_of(spec.factor_set, ("factor_set",))
+    fset = factor_sets.get(factor_set)
+    if fset is None and factor_set != ir.GWP_FACTOR_SET:  # without a known gwp: E603 above
         ck.error(
             "E601", f"unknown factor set '{spec.factor_set}'", doc.span(("factor_set",)),
             suggestion=did_you_mean(spec.factor_set, factor_sets) or "factor sets: " + ", ".join(sorted(factor_sets)),
         )
     scope = Scope({f.name: f for f in activity.fields})
     params = _parameters(ck, spec, scope)
-    lookups = _lookups(ck, spec, scope, fset, factor_sets)
+    lookups = _lookups(ck, spec, scope, fset, factor_sets, set_of)
     instruments = _instruments(ck, doc, spec, activity, activity_types)
     if instruments is not None:
         scope.instrument = {f.name: f for f in instruments.activity.fields}
@@ -173,7 +181,7 @@ def check_methodology(
     g = spec.ghg_protocol
     m = ir.Methodology(
         spec.methodology, spec.version, spec.status, spec.title, g.scope, g.category, g.source, g.method,
-        tuple(g.references), spec.factor_set, spec.gwp, activity, params, ir_lookups, rules,
+        tuple(g.references), factor_set, spec.gwp, activity, params, ir_lookups, rules,
         hashlib.sha256(doc.source.text.encode("utf-8")).hexdigest(), doc.source.path, span=doc.span(()),
         instruments=instruments,
         conversions=conversions,
@@ -183,6 +191,26 @@ def check_methodology(
     except exactness.InexactMethodology as e:
         raise DiagnosticError([Diagnostic("E511", str(e).split(": ", 1)[1], e.span)]) from None
     return m
+
+
+def _set_ids(ck: Checker, spec: MethodologyFile, gwp_sets: Mapping[str, str]) -> Callable[[str, tuple], str]:
+    """The factor-set id a methodology's or lookup's ``factor_set`` names: ``ipcc-gwp100`` is the
+    GWP-100 set of the methodology's ``gwp`` (its one statement of the GWP set); naming the set of
+    another assessment directly would weigh gases with two, and is an error (E604)."""
+    own = gwp_sets.get(spec.gwp)
+
+    def set_id(name: str, path: tuple) -> str:
+        if name == ir.GWP_FACTOR_SET:
+            return own or name
+        other = next((g for g, s in gwp_sets.items() if s == name), None)
+        if other is not None and other != spec.gwp:
+            ck.error(
+                "E604", f"factor set '{name}' gives GWPs of {other}, but this methodology weighs gases with {spec.gwp}",
+                ck.doc.span(path), suggestion=f"write '{ir.GWP_FACTOR_SET}': the GWP-100 set of the methodology's 'gwp'",
+            )
+        return name
+
+    return set_id
 
 
 def _parameters(ck: Checker, spec: MethodologyFile, scope: Scope) -> tuple[ir.Parameter, ...]:
@@ -224,7 +252,7 @@ def _parameters(ck: Checker, spec: MethodologyFile, scope: Scope) -> tuple[ir.Pa
 
 def _lookups(
     ck: Checker, spec: MethodologyFile, scope: Scope, fset: FactorSetSignature | None,
-    factor_sets: Mapping[str, FactorSetSignature],
+    factor_sets: Mapping[str, FactorSetSignature], set_of: Callable[[str, tuple], str],
 ) -> list[ir.FactorLookup]:
     """The factor lookups, each in ``scope``; their ``gases`` are filled in once the rules are checked."""
     doc = ck.doc
@@ -247,9 +275,10 @@ def _lookups(
             ck.error("E501", str(exc), doc.span(path + ("per",)), suggestion=unit_hint(exc))
             ck.failed.add(name)
             continue
-        lset = fset
+        lset, lk_set = fset, None
         if lk.factor_set is not None:  # this lookup reads another set (e.g. the organisation's residual mix)
-            lset = factor_sets.get(lk.factor_set)
+            lk_set = set_of(lk.factor_set, path + ("factor_set",))
+            lset = factor_sets.get(lk_set)
             if lset is None:
                 ck.error(
                     "E601", f"unknown factor set '{lk.factor_set}' in factor '{name}'", doc.span(path + ("factor_set",)),
@@ -298,7 +327,7 @@ def _lookups(
         scope.lookups[name] = Lookup(name, ir.quantity(per.dimension), per.scale, gas_units)
         lookups.append(ir.FactorLookup(
             name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, (),
-            region=fallback["region"], year=fallback["year"], factor_set=lk.factor_set, span=doc.key_span(path),
+            region=fallback["region"], year=fallback["year"], factor_set=lk_set, span=doc.key_span(path),
         ))
     return lookups
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterator, Literal
+from typing import Iterable, Iterator, Literal
 
 from ccf.dsl.source import Spanned
 from ccf.dsl.units import DIMENSIONLESS, Dimension, format_dimension
@@ -372,6 +372,24 @@ GAS_ORDER = ("CO2e", "CO2", "CH4", "N2O", TOTAL_MINUS_GASES, "CO2_biogenic")
 def gwp_gas(gas: str) -> str:
     """The gas whose GWP weights this one (biogenic CO2 is CO2)."""
     return OUTSIDE_SCOPES.get(gas, gas)
+
+
+# The GWP-100 tables ccf ships are also factor sets, one per IPCC assessment: ``ipcc-gwp100-ar6``
+# gives the kg CO2e per kg of each gas and refrigerant blend in AR6 (engine/factors/refrigerants.py).
+# Their assessments are the GWP sets a methodology's ``gwp`` may name; ``factor_set: ipcc-gwp100``
+# (of a methodology or a lookup) reads the one of the methodology's ``gwp`` (dsl/check.py).
+GWP_FACTOR_SET = "ipcc-gwp100"
+
+
+def gwp_factor_set(gwp: str) -> str:
+    """The factor set of one GWP set's kg CO2e per kg, e.g. 'AR6' -> 'ipcc-gwp100-ar6'."""
+    return f"{GWP_FACTOR_SET}-{gwp.lower()}"
+
+
+def gwp_sets(factor_sets: Iterable[str]) -> dict[str, str]:
+    """GWP set -> its factor set, for the GWP-100 factor sets among ``factor_sets`` (ids)."""
+    prefix = GWP_FACTOR_SET + "-"
+    return {s.removeprefix(prefix).upper(): s for s in factor_sets if s.startswith(prefix)}
 
 
 def instrument_column(field: str) -> str:

@@ -202,7 +202,7 @@ class MethodologyFile(Strict):
     description: str | None = None
     ghg_protocol: GhgProtocol
     factor_set: str = Field(description="factor set edition id, e.g. desnz-2024")
-    gwp: Literal["AR4", "AR5", "AR6"] = Field(description="IPCC GWP-100 set used to weight gases")
+    gwp: str = Field(description="IPCC GWP-100 set used to weight gases, e.g. AR6")
     activity: str = Field(pattern=IDENT, description="activity type this methodology consumes")
     parameters: dict[str, Expression | int | float] = Field(default_factory=dict)
     factors: dict[str, FactorLookupSpec] = Field(default_factory=dict)

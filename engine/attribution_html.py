@@ -131,7 +131,7 @@ def to_html(doc: dict) -> str:
 
     def used(side: dict) -> str:
         return (f"{escape(side['methodology'])}: run {side['run_id']} ({'reused' if side['reused'] else 'run for this report'}), "
-                f"factor set {escape(side['factor_set'])}, GWP {escape(side['gwp_set'])}, sha256 {escape(side['content_hash'][:12])}…")
+                f"factor set {escape(side['factor_set'])}, GWP {escape(side['gwp'])}, sha256 {escape(side['content_hash'][:12])}…")
 
     body = [
         f"<h1>{escape(title)}</h1>",

@@ -59,22 +59,27 @@ class Reconciliation:
 
 @dataclass(frozen=True)
 class MethodologyOutcome:
-    methodology_id: str
-    version: str
-    content_hash: str
-    scope: int
-    category: int | None
-    method: str
-    factor_set: str
-    gwp: str
+    """What one methodology gave in a run. Its settings (factor set, GWP set, activity type, scope)
+    are the IR's, read through it, never copied: the run stores them once, in ccf.run_methodology."""
+
+    methodology: ir.Methodology
     reconciliation: Reconciliation
     co2e_kg: Decimal
     by_gas: tuple[tuple[str, Decimal], ...]
     instruments: "InstrumentTotals | None" = None  # only for a methodology with instruments
-    activity_type: str | None = None
     # market-based Scope 2: kg CO2e per rule, i.e. per tier of the hierarchy (certificate,
     # supplier_specific, residual_mix, grid_average_fallback), in rule order
     by_rule: tuple[tuple[str, Decimal], ...] | None = None
+
+    methodology_id = property(lambda self: self.methodology.id)
+    version = property(lambda self: self.methodology.version)
+    content_hash = property(lambda self: self.methodology.content_hash)
+    scope = property(lambda self: self.methodology.scope)
+    category = property(lambda self: self.methodology.category)
+    method = property(lambda self: self.methodology.method)
+    factor_set = property(lambda self: self.methodology.factor_set)
+    gwp = property(lambda self: self.methodology.gwp)
+    activity_type = property(lambda self: self.methodology.activity.id)
 
 
 @dataclass(frozen=True)
@@ -164,8 +169,6 @@ class RunReport:
                     "scope": m.scope,
                     "category": m.category,
                     "method": m.method,
-                    "factor_set": m.factor_set,
-                    "gwp": m.gwp,
                     "co2e_kg": _dec(m.co2e_kg),
                     "by_gas": {g: _dec(v) for g, v in m.by_gas},
                     "reconciliation": {**asdict(m.reconciliation), "balanced": m.reconciliation.balanced},
@@ -351,9 +354,9 @@ def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m:
     if role is not None:
         _switch_role(ex, None)  # run role, fallback only: back to the connecting user
     return MethodologyOutcome(
-        m.id, m.version, m.content_hash, m.scope, m.category, m.method, m.factor_set, m.gwp, rec, total,
-        tuple((g, v) for g, v in by_gas), _instrument_totals(ex, params, m) if m.instruments is not None else None,
-        m.activity.id, _by_rule(ex, params, m) if m.method == MARKET else None,
+        m, rec, total, tuple((g, v) for g, v in by_gas),
+        _instrument_totals(ex, params, m) if m.instruments is not None else None,
+        _by_rule(ex, params, m) if m.method == MARKET else None,
     )
 
 

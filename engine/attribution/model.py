@@ -41,7 +41,7 @@ class SideRun:
     reused: bool
     content_hash: str
     factor_set: str
-    gwp_set: str
+    gwp: str
     scope: int
     category: int | None
 

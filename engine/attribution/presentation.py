@@ -39,7 +39,7 @@ def to_json(att: Attribution) -> dict[str, Any]:
 
 def _side(s: SideRun) -> dict[str, Any]:
     return {"methodology": s.ref, "run_id": s.run_id, "reused": s.reused, "content_hash": s.content_hash,
-            "factor_set": s.factor_set, "gwp_set": s.gwp_set}
+            "factor_set": s.factor_set, "gwp": s.gwp}
 
 
 def render(att: Attribution) -> str:
@@ -47,7 +47,7 @@ def render(att: Attribution) -> str:
     from ccf.engine.report import display_kg
 
     def used(s: SideRun) -> str:
-        return f"run {s.run_id} ({'reused' if s.reused else 'new'}; factor set {s.factor_set}, GWP {s.gwp_set})"
+        return f"run {s.run_id} ({'reused' if s.reused else 'new'}; factor set {s.factor_set}, GWP {s.gwp})"
 
     lines = [
         f"{att.a.ref} → {att.b.ref} on dataset {att.dataset}",

@@ -71,16 +71,10 @@ def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | N
     return row[0] if row else None
 
 
-def _side_run(ex: Executor, ref: str, run_id: int, reused: bool, methodology_id: str) -> SideRun:
-    row = ex.one(
-        exp.select(*[column(c) for c in ("content_hash", "factor_set", "gwp_set", "scope", "category")])
-        .from_(table("run_methodology"))
-        .where(exp.and_(exp.EQ(this=column("run_id"), expression=param("run_id")),
-                        exp.EQ(this=column("methodology_id"), expression=param("methodology_id")))),
-        {"run_id": run_id, "methodology_id": methodology_id},
-    )
-    assert row is not None
-    return SideRun(ref, run_id, reused, *row)
+def _side_run(m: ir.Methodology, run_id: int, reused: bool) -> SideRun:
+    """A version's side: its run, and the settings of its IR (a reused run has the same content
+    hash, so the same settings; they are not read back from ccf.run_methodology)."""
+    return SideRun(m.ref, run_id, reused, m.content_hash, m.factor_set, m.gwp, m.scope, m.category)
 
 
 def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, reuse: bool = True) -> tuple[SideRun, SideRun]:
@@ -96,7 +90,7 @@ def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Me
         found = find_run(ex, dataset, m, loads) if reuse else None
         conn.commit()
         ids[m.content_hash] = (found, True) if found is not None else (run(conn, dataset, [m], loads=loads).run_id, False)
-    return (_side_run(ex, a.ref, *ids[a.content_hash], a.id), _side_run(ex, b.ref, *ids[b.content_hash], b.id))
+    return (_side_run(a, *ids[a.content_hash]), _side_run(b, *ids[b.content_hash]))
 
 
 # --- what the IR says is the same --------------------------------------------------------

@@ -36,7 +36,7 @@ EVAL = "ccf_eval"
 def statement(m: ir.Methodology) -> exp.Expression:
     """The statement that fills ``ccf_eval`` (the steps in this module's docstring)."""
     select = _evaluated_columns(m)
-    need_gwp = any(not em.co2e_basis for rule in m.rules for em in rule.emissions)
+    need_gwp = bool(by_mass_gases(m))
     outcome = exp.Case(
         ifs=[
             exp.If(this=exp.EQ(this=column("rule_no", "c"), expression=exp.Literal.number(0)), true=text("unmatched")),
@@ -92,6 +92,13 @@ def gases(m: ir.Methodology) -> list[str]:
     """The gases the methodology's rules emit, in ``ir.GAS_ORDER``."""
     used = {em.gas for rule in m.rules for em in rule.emissions}
     return [g for g in ir.GAS_ORDER if g in used]
+
+
+def by_mass_gases(m: ir.Methodology) -> set[str]:
+    """The gases some rule gives as a mass of the gas, weighted by its GWP: only these have a
+    mass and a GWP column (``<gas>_kg``, ``<gas>_gwp``) and only then is the GWP set read; a
+    gas every rule gives in kg CO2e stores NULL for both, written as constants (statements.py)."""
+    return {em.gas for rule in m.rules for em in rule.emissions if not em.co2e_basis}
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,7 @@ def _by_rule(
 
 def _gwp_cte(m: ir.Methodology) -> exp.Select:
     """One row: the GWP of each gas some rule gives as a mass of that gas."""
-    by_mass = sorted({em.gas for rule in m.rules for em in rule.emissions if not em.co2e_basis})
+    by_mass = sorted(by_mass_gases(m))
     cols = [
         exp.alias_(
             exp.Filter(
@@ -261,8 +268,8 @@ def _gas_columns(
 ) -> list[exp.Expression]:
     """One gas's columns, each a CASE on the rule chosen (a rule that does not emit the gas, or
     a column that does not apply to its emission, gives the column's typed NULL): the set(s) its
-    factors came from when a lookup reads another set; its mass (a gas given by mass), GWP and
-    kg CO2e; its factor id(s) and match level."""
+    factors came from when a lookup reads another set; its mass and GWP (only for a gas some rule
+    gives by mass, ``by_mass_gases``); its kg CO2e; its factor id(s) and match level."""
     g = gas.lower()
     gwp = lambda: column(f"gwp_{g}", "gwp")  # noqa: E731
 
@@ -313,9 +320,12 @@ def _gas_columns(
     columns: list[exp.Expression] = []
     if reads_other_sets(m):  # provenance: the set of this gas's factors, when not the methodology's
         columns.append(exp.alias_(by_emission(factor_set, "TEXT"), f"{g}_factor_set"))
+    if gas in by_mass_gases(m):  # its mass and GWP, for the rules that give it by mass
+        columns += [
+            exp.alias_(by_emission(by_mass(value), "NUMERIC"), f"{g}_kg"),
+            exp.alias_(by_emission(by_mass(lambda e: gwp()), "NUMERIC"), f"{g}_gwp"),
+        ]
     return columns + [
-        exp.alias_(by_emission(by_mass(value), "NUMERIC"), f"{g}_kg"),
-        exp.alias_(by_emission(by_mass(lambda e: gwp()), "NUMERIC"), f"{g}_gwp"),
         exp.alias_(by_emission(co2e, "NUMERIC"), f"{g}_co2e_kg"),
         exp.alias_(by_emission(ids, "TEXT" if gas in one_factor else "TEXT[]"),
                    f"{g}_factor_id" if gas in one_factor else f"{g}_factor_ids"),

@@ -14,7 +14,7 @@ from sqlglot import exp
 from ccf.dsl import exactness, ir
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import activity_table_name, of_run_loads
-from ccf.engine.compile.evaluate import EVAL, gases, one_factor_gases, typed_null
+from ccf.engine.compile.evaluate import EVAL, by_mass_gases, gases, one_factor_gases, typed_null
 from ccf.engine.compile.expressions import lookup_col
 from ccf.engine.compile.lookups import key_columns, reads_other_sets
 from ccf.engine.sql import column, ident, param, table, text
@@ -29,6 +29,7 @@ def results(m: ir.Methodology) -> exp.Expression:
     no row passes, so the statement keeps its shape."""
     emitted = gases(m)
     one_factor = one_factor_gases(m)
+    by_mass = by_mass_gases(m)
     other_sets = reads_other_sets(m)  # a lookup reads another factor set: each row names its set
     target_cols = [
         "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
@@ -46,12 +47,16 @@ def results(m: ir.Methodology) -> exp.Expression:
         def value(suffix: str, sql_type: str) -> exp.Expression:
             return e(f"{gas.lower()}_{suffix}") if gas is not None else typed_null(sql_type)
 
+        def weighed(suffix: str) -> exp.Expression:
+            """The gas's mass or GWP: NULL for a gas no rule gives by mass (ccf_eval has no column)."""
+            return value(suffix, "NUMERIC") if gas in by_mass else typed_null("NUMERIC")
+
         factor_ids = (
             exp.Array(expressions=[value("factor_id", "TEXT")]) if gas in one_factor else value("factor_ids", "TEXT[]")
         )
         cols: list[exp.Expression] = [
             param("run_id"), text(m.id), e("activity_id"), e("entity"), e("period_start"), e("rule_id"),
-            text(gas) if gas is not None else typed_null("TEXT"), value("kg", "NUMERIC"), value("gwp", "NUMERIC"),
+            text(gas) if gas is not None else typed_null("TEXT"), weighed("kg"), weighed("gwp"),
             value("co2e_kg", "NUMERIC"), factor_ids, value("match_level", "TEXT"), e("unit_conversion"),
         ]
         if m.instruments is not None:

@@ -1,7 +1,9 @@
-"""The factor sets shipped in the project's ``factors/`` directory, parsed once and cached.
+"""The factor sets shipped in the project's ``factors/`` directory, parsed once and cached: the
+publishers' files, and the GWP-100 factor sets built from the IPCC table and ccf's refrigerant
+compositions (refrigerants.py).
 
-Each shipped file is registered with the sha256 of its published bytes; loading a file whose
-bytes differ (edited, re-encoded, line endings converted) is an error, not a silent change.
+Each shipped publisher's file is registered with the sha256 of its published bytes; loading a
+file whose bytes differ (edited, re-encoded, line endings converted) is an error, not a silent change.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ccf.engine.factors.egrid import load_egrid
 from ccf.engine.factors.epa_hub import load_epa_hub
 from ccf.engine.factors.gwp import load_gwp
 from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition, GwpRecord, file_sha256, read_file
+from ccf.engine.factors.refrigerants import gwp_factor_sets, load_refrigerants
 from ccf.engine.factors.useeio import load_useeio
 
 Loaded = tuple[FactorSetEdition, list[FactorRecord]]
@@ -25,6 +28,7 @@ DESNZ_2025 = "desnz_ghg_conversion_factors_2025_flat_v1.csv"
 EPA_HUB_2025 = "epa_ghg_emission_factors_hub_2025.csv"
 USEEIO_1_3 = "epa_useeio_supply_chain_factors_v1_3_0_naics_usd2022.csv"
 IPCC_GWP = "ipcc_gwp100_openclimatedata.csv"
+REFRIGERANTS = "refrigerants.csv"  # ccf's own data: compositions, each row with its source
 
 SHA256 = {
     DESNZ_2024: "6a2fe78ed7ff799b961fc1a654efc5aad6482a1c66beaa8985dac6a3754829d2",
@@ -60,14 +64,27 @@ def _parsed(id: str) -> tuple[FactorSetEdition, tuple[FactorRecord, ...]]:
 
 
 def load_shipped(id: str) -> Loaded:
-    """A shipped edition and a new list of its (immutable, cached) records."""
-    edition, records = _parsed(id)
+    """A shipped edition (a publisher's file's, or a GWP-100 set) and a new list of its
+    (immutable, cached) records."""
+    edition, records = _parsed(id) if id in _EDITIONS else _gwp_editions()[id]
     return edition, list(records)
 
 
 def shipped_editions() -> dict[str, Callable[[], Loaded]]:
-    """Loaders of every shipped factor-set edition, by edition id."""
-    return {id: partial(load_shipped, id) for id in _EDITIONS}
+    """Loaders of every shipped factor-set edition, by edition id: the published files', then the
+    GWP-100 sets per kg of gas and refrigerant (one per assessment of the GWP table)."""
+    return {id: partial(load_shipped, id) for id in [*_EDITIONS, *_gwp_editions()]}
+
+
+@cache
+def _gwp_editions() -> dict[str, tuple[FactorSetEdition, tuple[FactorRecord, ...]]]:
+    """The GWP-100 factor sets (engine/factors/refrigerants.py), built once from the shipped GWP
+    table and the refrigerant compositions."""
+    records = _gwp()
+    path = resources.factors() / REFRIGERANTS
+    refrigerants = load_refrigerants(path, frozenset(r.gas for r in records))
+    sets = gwp_factor_sets(list(records), refrigerants, IPCC_GWP, SHA256[IPCC_GWP], REFRIGERANTS, file_sha256(read_file(path)))
+    return {id: (edition, tuple(factors)) for id, (edition, factors) in sets.items()}
 
 
 def desnz_2024() -> Loaded:

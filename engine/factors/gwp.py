@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ccf.engine.factors.model import FactorFileError, GwpRecord, csv_rows, parse_decimal, read_file, read_text
 
-# Column name -> GWP set: AR5CCF is AR5 with climate-carbon feedbacks, kept apart from AR5.
-_GWP100_COLUMN = re.compile(r"(SAR|TAR|AR4|AR5|AR5CCF|AR6)GWP100")
+# Column name -> GWP set: the file names the sets (SAR, TAR, AR4, AR5, AR6, and AR5CCF, AR5 with
+# climate-carbon feedbacks, kept apart from AR5); the checker accepts the ones it finds here.
+_GWP100_COLUMN = re.compile(r"([A-Z][A-Z0-9]*)GWP100")
 REFERENCE_GAS = "CO2"
 
 

@@ -558,8 +558,6 @@ WITH activity AS NOT MATERIALIZED (
     r.kyoto_gwp__key_level3,
     r.any_gwp__co2e_n,
     r.any_gwp__key_level3,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 3
       THEN (
@@ -638,8 +636,6 @@ SELECT
   c.exclude_reason,
   c.kyoto_gwp__key_level3,
   c.any_gwp__key_level3,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -679,8 +675,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

@@ -37,6 +37,11 @@ WITH activity AS NOT MATERIALIZED (
     a.units,
     a.annual_leak_rate * 0.01 AS annual_leak_rate,
     a.years_in_service,
+    a.units_installed,
+    a.installation_loss_rate * 0.01 AS installation_loss_rate,
+    a.units_disposed,
+    a.remaining_charge * 0.01 AS remaining_charge,
+    a.recovery_rate * 0.01 AS recovery_rate,
     a.asset,
     CONCAT_WS(
       '; ',
@@ -239,8 +244,6 @@ WITH activity AS NOT MATERIALIZED (
     r.kyoto_gwp__key_level3,
     r.any_gwp__co2e_n,
     r.any_gwp__key_level3,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 3
       THEN (
@@ -474,8 +477,6 @@ SELECT
   c.exclude_reason,
   c.kyoto_gwp__key_level3,
   c.any_gwp__key_level3,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -515,8 +516,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

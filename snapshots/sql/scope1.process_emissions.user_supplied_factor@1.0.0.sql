@@ -142,8 +142,6 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'the row gives both per-gas factors and a CO2e factor; give one kind only, or the same emissions would be counted twice'
     END AS exclude_reason,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no WHEN 4 THEN r.amount * r.co2e_factor ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
     CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
     CASE r.rule_no WHEN 4 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2e_match_level,
@@ -217,8 +215,6 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -273,8 +269,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,

@@ -553,8 +553,6 @@ WITH consumption AS NOT MATERIALIZED (
     r.uk_grid__co2_n,
     r.uk_grid__n2o_n,
     CASE r.rule_no WHEN 4 THEN 'org-residual-mix' ELSE CAST(NULL AS TEXT) END AS co2e_factor_set,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div((
@@ -587,8 +585,6 @@ WITH consumption AS NOT MATERIALIZED (
       ELSE CAST(NULL AS TEXT)
     END AS co2e_match_level,
     CAST(NULL AS TEXT) AS co2_factor_set,
-    CAST(NULL AS DECIMAL) AS co2_kg,
-    CAST(NULL AS DECIMAL) AS co2_gwp,
     CASE r.rule_no
       WHEN 5
       THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
@@ -597,8 +593,6 @@ WITH consumption AS NOT MATERIALIZED (
     CASE r.rule_no WHEN 5 THEN r.uk_grid__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 5 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CAST(NULL AS TEXT) AS ch4_factor_set,
-    CAST(NULL AS DECIMAL) AS ch4_kg,
-    CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
       WHEN 5
       THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
@@ -607,8 +601,6 @@ WITH consumption AS NOT MATERIALIZED (
     CASE r.rule_no WHEN 5 THEN r.uk_grid__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 5 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CAST(NULL AS TEXT) AS n2o_factor_set,
-    CAST(NULL AS DECIMAL) AS n2o_kg,
-    CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
       WHEN 5
       THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
@@ -716,8 +708,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
@@ -736,8 +728,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2',
-  e.co2_kg,
-  e.co2_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
@@ -756,8 +748,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CH4',
-  e.ch4_kg,
-  e.ch4_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
@@ -776,8 +768,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'N2O',
-  e.n2o_kg,
-  e.n2o_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,

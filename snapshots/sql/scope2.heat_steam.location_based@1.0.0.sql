@@ -238,8 +238,6 @@ WITH activity AS NOT MATERIALIZED (
     r.heat__n2o_n,
     r.heat__key_level3,
     r.heat__key_region,
-    CAST(NULL AS DECIMAL) AS co2_kg,
-    CAST(NULL AS DECIMAL) AS co2_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.quantity * r.heat__co2, 3600000)
@@ -247,8 +245,6 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.heat__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 2 THEN r.heat__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
-    CAST(NULL AS DECIMAL) AS ch4_kg,
-    CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.quantity * r.heat__ch4, 3600000)
@@ -256,8 +252,6 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.heat__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 2 THEN r.heat__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
-    CAST(NULL AS DECIMAL) AS n2o_kg,
-    CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.quantity * r.heat__n2o, 3600000)
@@ -301,18 +295,12 @@ SELECT
   c.exclude_reason,
   c.heat__key_level3,
   c.heat__key_region,
-  c.co2_kg,
-  c.co2_gwp,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
-  c.ch4_kg,
-  c.ch4_gwp,
   c.ch4_co2e_kg,
   c.ch4_factor_id,
   c.ch4_match_level,
-  c.n2o_kg,
-  c.n2o_gwp,
   c.n2o_co2e_kg,
   c.n2o_factor_id,
   c.n2o_match_level,
@@ -352,8 +340,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2',
-  e.co2_kg,
-  e.co2_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
@@ -370,8 +358,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CH4',
-  e.ch4_kg,
-  e.ch4_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
@@ -388,8 +376,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'N2O',
-  e.n2o_kg,
-  e.n2o_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,

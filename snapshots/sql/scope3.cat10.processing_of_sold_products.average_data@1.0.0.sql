@@ -88,8 +88,6 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'nothing_sold' WHEN 2 THEN 'by_mass' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no intermediate product sold in the period' END AS exclude_reason,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN r.mass * r.processing_factor
@@ -113,8 +111,6 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -154,8 +150,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,

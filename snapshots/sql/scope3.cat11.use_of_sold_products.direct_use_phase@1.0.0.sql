@@ -301,8 +301,6 @@ WITH activity AS NOT MATERIALIZED (
     r.grid__key_region,
     r.fuel_per_litre__co2e_n,
     r.fuel_per_litre__key_level3,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(
@@ -374,8 +372,6 @@ SELECT
   c.exclude_reason,
   c.grid__key_region,
   c.fuel_per_litre__key_level3,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -415,8 +411,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

@@ -155,8 +155,6 @@ WITH activity AS NOT MATERIALIZED (
     r.material_factor__co2e_n,
     r.material_factor__key_level3,
     r.material_factor__key_column_text,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 3
       THEN (
@@ -194,8 +192,6 @@ SELECT
   c.exclude_reason,
   c.material_factor__key_level3,
   c.material_factor__key_column_text,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -235,8 +231,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

@@ -121,8 +121,6 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero quantity bought in the period'
     END AS exclude_reason,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 3
       THEN r.mass * r.factor_per_kg
@@ -165,8 +163,6 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -206,8 +202,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,

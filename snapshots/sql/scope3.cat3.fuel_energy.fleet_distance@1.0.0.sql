@@ -367,8 +367,6 @@ WITH activity AS NOT MATERIALIZED (
     r.hgv__key_level2,
     r.hgv__key_level3,
     r.hgv__key_column_text,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -472,8 +470,6 @@ SELECT
   c.hgv__key_level2,
   c.hgv__key_level3,
   c.hgv__key_column_text,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -513,8 +509,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

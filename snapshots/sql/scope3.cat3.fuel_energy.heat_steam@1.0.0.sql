@@ -419,8 +419,6 @@ WITH activity AS NOT MATERIALIZED (
     r.distribution_losses__key_region,
     r.wtt_distribution_losses__co2e_n,
     r.wtt_distribution_losses__key_region,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.quantity * r.wtt_heat__co2e, 3600000)
@@ -505,8 +503,6 @@ SELECT
   c.wtt_heat__key_region,
   c.distribution_losses__key_region,
   c.wtt_distribution_losses__key_region,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -546,8 +542,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,

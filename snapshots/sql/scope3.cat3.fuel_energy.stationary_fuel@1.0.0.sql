@@ -393,8 +393,6 @@ WITH activity AS NOT MATERIALIZED (
     r.wtt_per_m3__key_level3,
     r.wtt_per_tonne__co2e_n,
     r.wtt_per_tonne__key_level3,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
@@ -489,8 +487,6 @@ SELECT
   c.wtt_per_litre__key_level3,
   c.wtt_per_m3__key_level3,
   c.wtt_per_tonne__key_level3,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -530,8 +526,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

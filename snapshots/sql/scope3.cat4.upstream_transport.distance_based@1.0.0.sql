@@ -412,8 +412,6 @@ WITH activity AS NOT MATERIALIZED (
     r.sea__key_level2,
     r.sea__key_level3,
     r.sea__key_level4,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 4
       THEN (
@@ -523,8 +521,6 @@ SELECT
   c.sea__key_level2,
   c.sea__key_level3,
   c.sea__key_level4,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -564,8 +560,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

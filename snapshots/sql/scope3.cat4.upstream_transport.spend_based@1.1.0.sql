@@ -225,8 +225,6 @@ WITH activity AS NOT MATERIALIZED (
     r.spend_usd_2022__missing,
     r.industry__co2e_n,
     r.industry__key_naics,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 3
       THEN r.spend_usd_2022__value * r.industry__co2e
@@ -264,8 +262,6 @@ SELECT
   c.exclude_reason,
   c.spend_usd_2022__missing,
   c.industry__key_naics,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -305,8 +301,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

@@ -104,7 +104,7 @@ def test_the_waterfall_in_a_browser(cli_db, tmp_path, capsys):
 def test_bar_geometry_is_exact_and_follows_the_running_total():
     doc = {
         "from": "x@1.0.0", "to": "x@2.0.0", "dataset": "d",
-        "runs": {s: {"methodology": f"x@{v}", "run_id": i, "reused": False, "content_hash": "0" * 64, "factor_set": "f", "gwp_set": "AR5"}
+        "runs": {s: {"methodology": f"x@{v}", "run_id": i, "reused": False, "content_hash": "0" * 64, "factor_set": "f", "gwp": "AR5"}
                  for i, (s, v) in enumerate((("from", "1.0.0"), ("to", "2.0.0")), 1)},
         "total_co2e_kg": {"from": "100", "to": "50", "change": "-50"},
         "causes": [{"cause": c, "label": c, "co2e_kg": v, "rows": 1} for c, v in (

@@ -6,7 +6,7 @@ import hashlib
 import time
 
 from ccf.dsl import resources
-from ccf.engine.factors.catalog import SHA256, shipped_editions, shipped_gwp
+from ccf.engine.factors.catalog import IPCC_GWP, REFRIGERANTS, SHA256, shipped_editions, shipped_gwp
 
 
 def test_shipped_files_are_the_published_bytes() -> None:
@@ -18,11 +18,16 @@ def test_shipped_files_are_the_published_bytes() -> None:
 
 def test_shipped_editions() -> None:
     editions = shipped_editions()
-    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "egrid-2023", "useeio-1.3"}
+    gwp_sets = {f"ipcc-gwp100-{s}" for s in ("sar", "tar", "ar4", "ar5", "ar5ccf", "ar6")}
+    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "egrid-2023", "useeio-1.3"} | gwp_sets
     for id, load in editions.items():
         edition, records = load()
         assert edition.id == id and records
-        assert edition.source_file in SHA256 and edition.sha256 == SHA256[edition.source_file]
+        if id in gwp_sets:  # built from the GWP table and the compositions: both files identify it
+            composition = hashlib.sha256((resources.factors() / REFRIGERANTS).read_bytes()).hexdigest()
+            assert edition.sha256 == hashlib.sha256(f"{SHA256[IPCC_GWP]} {composition}".encode()).hexdigest()
+        else:
+            assert edition.source_file in SHA256 and edition.sha256 == SHA256[edition.source_file]
 
 
 def test_parsed_once_and_callers_cannot_corrupt_the_cache() -> None:

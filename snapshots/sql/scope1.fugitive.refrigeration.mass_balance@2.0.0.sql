@@ -1,0 +1,734 @@
+-- ccf compiled SQL for scope1.fugitive.refrigeration.mass_balance@2.0.0 (published)
+-- Scope 1 fugitive emissions from refrigeration and air conditioning, mass balance
+-- content hash sha256:efa592edee782f6b38ec65cb4092826ef3ee06f98faf1f4bdbf0d5329f21a20d
+-- activity type refrigerant_mass_balance; factor set ipcc-gwp100-ar5; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.refrigerant,
+    a.inventory_start * CASE a.inventory_start_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS inventory_start,
+    a.inventory_end * CASE a.inventory_end_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS inventory_end,
+    a.purchased * CASE a.purchased_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS purchased,
+    a.disposed * CASE a.disposed_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS disposed,
+    a.charge_new * CASE a.charge_new_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS charge_new,
+    a.charge_retired * CASE a.charge_retired_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS charge_retired,
+    a.charged_new * CASE a.charged_new_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS charged_new,
+    a.serviced * CASE a.serviced_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS serviced,
+    a.recovered * CASE a.recovered_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS recovered,
+    CONCAT_WS(
+      '; ',
+      CASE a.inventory_start_unit
+        WHEN 'g'
+        THEN 'inventory_start g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'inventory_start in kg'
+        WHEN 'lb'
+        THEN 'inventory_start lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'inventory_start long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'inventory_start short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'inventory_start t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'inventory_start tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'inventory_start tonnes→kg ×1000'
+      END,
+      CASE a.inventory_end_unit
+        WHEN 'g'
+        THEN 'inventory_end g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'inventory_end in kg'
+        WHEN 'lb'
+        THEN 'inventory_end lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'inventory_end long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'inventory_end short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'inventory_end t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'inventory_end tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'inventory_end tonnes→kg ×1000'
+      END,
+      CASE a.purchased_unit
+        WHEN 'g'
+        THEN 'purchased g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'purchased in kg'
+        WHEN 'lb'
+        THEN 'purchased lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'purchased long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'purchased short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'purchased t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'purchased tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'purchased tonnes→kg ×1000'
+      END,
+      CASE a.disposed_unit
+        WHEN 'g'
+        THEN 'disposed g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'disposed in kg'
+        WHEN 'lb'
+        THEN 'disposed lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'disposed long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'disposed short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'disposed t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'disposed tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'disposed tonnes→kg ×1000'
+      END,
+      CASE a.charge_new_unit
+        WHEN 'g'
+        THEN 'charge_new g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'charge_new in kg'
+        WHEN 'lb'
+        THEN 'charge_new lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'charge_new long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'charge_new short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'charge_new t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'charge_new tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'charge_new tonnes→kg ×1000'
+      END,
+      CASE a.charge_retired_unit
+        WHEN 'g'
+        THEN 'charge_retired g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'charge_retired in kg'
+        WHEN 'lb'
+        THEN 'charge_retired lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'charge_retired long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'charge_retired short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'charge_retired t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'charge_retired tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'charge_retired tonnes→kg ×1000'
+      END,
+      CASE a.charged_new_unit
+        WHEN 'g'
+        THEN 'charged_new g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'charged_new in kg'
+        WHEN 'lb'
+        THEN 'charged_new lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'charged_new long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'charged_new short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'charged_new t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'charged_new tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'charged_new tonnes→kg ×1000'
+      END,
+      CASE a.serviced_unit
+        WHEN 'g'
+        THEN 'serviced g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'serviced in kg'
+        WHEN 'lb'
+        THEN 'serviced lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'serviced long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'serviced short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'serviced t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'serviced tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'serviced tonnes→kg ×1000'
+      END,
+      CASE a.recovered_unit
+        WHEN 'g'
+        THEN 'recovered g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'recovered in kg'
+        WHEN 'lb'
+        THEN 'recovered lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'recovered long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'recovered short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'recovered t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'recovered tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'recovered tonnes→kg ×1000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_refrigerant_mass_balance AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), factor_kyoto_gwp_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'refrigerant' AS key_refrigerant,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 'kg' THEN f."value" ELSE ccf.div(f."value" * 1, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'kg' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'refrigerant', f.gas ORDER BY f."unit" <> 'kg') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'kg^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'basket' = 'kyoto'
+), factor_kyoto_gwp AS MATERIALIZED (
+  SELECT
+    key_refrigerant,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_kyoto_gwp_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_refrigerant
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_kyoto_gwp.co2e AS kyoto_gwp__co2e,
+    f_kyoto_gwp.co2e_id AS kyoto_gwp__co2e_id,
+    f_kyoto_gwp.co2e_n AS kyoto_gwp__co2e_n,
+    f_kyoto_gwp.co2e_level AS kyoto_gwp__co2e_level,
+    a.refrigerant AS kyoto_gwp__key_refrigerant
+  FROM activity AS a
+  LEFT JOIN factor_kyoto_gwp AS f_kyoto_gwp
+    ON a.refrigerant = f_kyoto_gwp.key_refrigerant
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.kyoto_gwp__co2e = 0
+      THEN 1 /* rule not_kyoto */
+      WHEN (
+        (
+          (
+            (
+              NOT j.inventory_start IS NULL
+            ) OR (
+              NOT j.inventory_end IS NULL
+            )
+          )
+          OR (
+            NOT j.purchased IS NULL
+          )
+        )
+        OR (
+          NOT j.disposed IS NULL
+        )
+      )
+      AND (
+        (
+          (
+            (
+              (
+                COALESCE(j.inventory_start, 0) - COALESCE(j.inventory_end, 0)
+              ) + COALESCE(j.purchased, 0)
+            ) - COALESCE(j.disposed, 0)
+          ) - (
+            COALESCE(j.charge_new, 0) - COALESCE(j.charge_retired, 0)
+          )
+        ) < 0
+      )
+      THEN 2 /* rule company_wide_negative */
+      WHEN (
+        (
+          (
+            NOT j.inventory_start IS NULL
+          ) OR (
+            NOT j.inventory_end IS NULL
+          )
+        )
+        OR (
+          NOT j.purchased IS NULL
+        )
+      )
+      OR (
+        NOT j.disposed IS NULL
+      )
+      THEN 3 /* rule company_wide */
+      WHEN (
+        (
+          (
+            CASE
+              WHEN NOT j.charged_new IS NULL
+              THEN j.charged_new - COALESCE(j.charge_new, 0)
+              ELSE 0
+            END + COALESCE(j.serviced, 0)
+          ) + COALESCE(j.charge_retired, 0)
+        ) - COALESCE(j.recovered, 0)
+      ) < 0
+      THEN 4 /* rule simplified_negative */
+      WHEN (
+        (
+          (
+            NOT j.charged_new IS NULL
+          ) OR (
+            NOT j.serviced IS NULL
+          )
+        )
+        OR (
+          NOT j.charge_retired IS NULL
+        )
+      )
+      OR (
+        NOT j.recovered IS NULL
+      )
+      THEN 5 /* rule simplified */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'not_kyoto'
+      WHEN 2
+      THEN 'company_wide_negative'
+      WHEN 3
+      THEN 'company_wide'
+      WHEN 4
+      THEN 'simplified_negative'
+      WHEN 5
+      THEN 'simplified'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'refrigerant outside the Kyoto basket (CFC, HCFC, HFO or hydrocarbon): not Scope 1; report separately if at all (GHG Protocol Corporate Standard chapter 9)'
+      WHEN 2
+      THEN 'negative mass balance (more refrigerant accounted for than was available); check the inventory, purchase and disposal records'
+      WHEN 4
+      THEN 'negative mass balance (more refrigerant recovered than retired equipment held, or new equipment charged with less than its capacity); check the service records'
+    END AS exclude_reason,
+    r.kyoto_gwp__co2e_n,
+    r.kyoto_gwp__key_refrigerant,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        (
+          (
+            (
+              COALESCE(r.inventory_start, 0) - COALESCE(r.inventory_end, 0)
+            ) + COALESCE(r.purchased, 0)
+          ) - COALESCE(r.disposed, 0)
+        ) - (
+          COALESCE(r.charge_new, 0) - COALESCE(r.charge_retired, 0)
+        )
+      ) * r.kyoto_gwp__co2e
+      WHEN 5
+      THEN (
+        (
+          (
+            CASE
+              WHEN NOT r.charged_new IS NULL
+              THEN r.charged_new - COALESCE(r.charge_new, 0)
+              ELSE 0
+            END + COALESCE(r.serviced, 0)
+          ) + COALESCE(r.charge_retired, 0)
+        ) - COALESCE(r.recovered, 0)
+      ) * r.kyoto_gwp__co2e
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.kyoto_gwp__co2e_id
+      WHEN 5
+      THEN r.kyoto_gwp__co2e_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_id,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.kyoto_gwp__co2e_level
+      WHEN 5
+      THEN r.kyoto_gwp__co2e_level
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE
+        WHEN COALESCE(e.kyoto_gwp__co2e_n, 0) = 0
+        THEN 'no_factor:kyoto_gwp'
+        WHEN e.kyoto_gwp__co2e_n > 1
+        THEN 'ambiguous_factor:kyoto_gwp'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 5
+      THEN CASE
+        WHEN COALESCE(e.kyoto_gwp__co2e_n, 0) = 0
+        THEN 'no_factor:kyoto_gwp'
+        WHEN e.kyoto_gwp__co2e_n > 1
+        THEN 'ambiguous_factor:kyoto_gwp'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.kyoto_gwp__key_refrigerant,
+  c.co2e_co2e_kg,
+  c.co2e_factor_id,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope1.fugitive.refrigeration.mass_balance',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  ARRAY[e.co2e_factor_id],
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope1.fugitive.refrigeration.mass_balance',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope1.fugitive.refrigeration.mass_balance',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:kyoto_gwp'
+    THEN 'no emission factor found for lookup ''kyoto_gwp'' in ipcc-gwp100-ar5 per kg (basket = ''kyoto''' || ', refrigerant = ' || COALESCE('''' || e.kyoto_gwp__key_refrigerant || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:kyoto_gwp'
+    THEN 'more than one emission factor matches lookup ''kyoto_gwp'' in ipcc-gwp100-ar5 per kg (basket = ''kyoto''' || ', refrigerant = ' || COALESCE('''' || e.kyoto_gwp__key_refrigerant || '''', '(empty)') || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_refrigerant_mass_balance
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'refrigerant_mass_balance'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,44 @@
+"""The GWP set travels one way: checked once (the checker), stored once per run
+(ccf.run_methodology), read from the IR elsewhere; compiled SQL carries a gas's mass and GWP
+columns only where a rule gives that gas by mass."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import load, write_csv
+from sqlglot import exp
+
+from ccf.engine.api import library
+from ccf.engine.compile import compile_methodology
+from ccf.engine.compile.evaluate import by_mass_gases
+from ccf.engine.run import run
+from ccf.engine.sql import Executor, column, is_param, table
+
+LIB = library()
+
+
+def test_gwp_columns_only_for_gases_given_by_mass():
+    for m in LIB.versions():
+        sql = compile_methodology(m).sql()
+        weighed = {g.lower() for g in by_mass_gases(m)}
+        columns = set(re.findall(r"\b(co2e|co2|ch4|n2o|co2_biogenic)_gwp\b", sql))
+        assert columns == weighed, m.ref
+        assert (re.search(r"\bFROM ccf\.gwp\b", sql) is not None) == bool(weighed), m.ref
+    assert any(by_mass_gases(m) for m in LIB.versions()) and not all(by_mass_gases(m) for m in LIB.versions())
+
+
+def test_the_run_stores_the_gwp_set_once(db, tmp_path):
+    m = LIB.resolve("scope1.fugitive.refrigeration.screening@2.0.0")
+    header = "activity_id,entity,period_start,period_end,equipment_type,refrigerant,charge,charge_unit"
+    load(db, LIB, "g", "refrigeration_equipment", write_csv(tmp_path / "r.csv", header, "a,E,2024-01-01,2024-12-31,chillers,R410A,10,kg"))
+    report = run(db, "g", [m])
+    (outcome,) = report.methodologies
+    assert (outcome.gwp, outcome.factor_set, outcome.methodology) == ("AR5", "ipcc-gwp100-ar5", m)  # the IR's
+    (summary,) = report.to_json()["methodologies"]
+    assert "gwp" not in summary and "factor_set" not in summary
+    stored = Executor(db).rows(
+        exp.select(column("gwp_set"), column("factor_set")).from_(table("run_methodology")).where(is_param("run_id")),
+        {"run_id": report.run_id},
+    )
+    assert stored == [("AR5", "ipcc-gwp100-ar5")]
