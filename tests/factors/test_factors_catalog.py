@@ -18,7 +18,7 @@ def test_shipped_files_are_the_published_bytes() -> None:
 
 def test_shipped_editions() -> None:
     editions = shipped_editions()
-    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "egrid-2023", "useeio-1.3"}
+    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "egrid-2023", "useeio-1.3", "ember-2025-08"}
     for id, load in editions.items():
         edition, records = load()
         assert edition.id == id and records
