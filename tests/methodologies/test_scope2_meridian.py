@@ -153,3 +153,23 @@ def test_market_based_certificates_then_the_location_tiers(meridian) -> None:
     india = _ember()["IND"]["emissions_intensity_gco2_per_kwh"]
     assert by_part[("EL-IN-PNQ-2024", None)] == (
         "grid_average_national_lifecycle_proxy", (_kwh(rows_in["EL-IN-PNQ-2024"]) - 120000) * india / 1000)
+
+
+def test_cat3_electricity_says_where_it_has_no_source(module_db_url, meridian) -> None:
+    """Category 3 follows DESNZ's geography: GB sites get results; every other site is unmatched
+    by the rule that says so, its country in the reason, never given the UK's factors."""
+    from ccf.engine.database import connect
+
+    conn = connect(module_db_url)
+    rep = run(conn, "meridian", [LIB.resolve("scope3.cat3.fuel_energy.electricity@1.1.0")])
+    rows, unmatched = results(conn, rep.run_id), rows_of(conn, "unmatched", rep.run_id)
+    conn.close()
+    rows_in = _rows()
+    assert {(r["activity_id"], r["rule_id"]) for r in rows} == {
+        (a, "gb_upstream_and_losses") for a, r in rows_in.items() if r["country"] == "GB"}
+    assert {r["activity_id"] for r in unmatched} == {
+        a for a, r in rows_in.items() if r["country"] != "GB" and r["quantity"] != "0"}
+    for u in unmatched:
+        region = rows_in[u["activity_id"]]["country"]
+        assert (u["rule_id"], u["reason_code"]) == ("no_source_outside_gb", "no_factor")
+        assert f"'{region}'" in u["reason"], u["reason"]
