@@ -45,6 +45,15 @@ def test_derivation_names_rule_factor_conversion_and_result(sample):
     assert "by_mass: mass != null → true" in unmatched
 
 
+def test_a_factor_of_another_set_is_shown_in_that_sets_unit(sample):
+    """Location-based 1.2.0 reads Ember (g CO2e per kWh) beside its DESNZ set (kg CO2e): each
+    factor is shown in its own set's unit, never in the methodology set's."""
+    db, run_id, lib = sample
+    text = explain(db, run_id, "EL-DE-2024Q1", lib).render()
+    assert "national_lifecycle_proxy.co2e = 342.06 gCO2e/kWh" in text
+    assert "= 20934.072 kg CO2e" in text  # 61200 kWh x 342.06 g/kWh
+
+
 def test_unknown_activity_is_a_clear_error(sample):
     from ccf.dsl.diagnostics import CcfError
 
