@@ -167,12 +167,18 @@ def _display_unit(node: ir.Node) -> tuple[str, Fraction]:
     return "", Fraction(1)
 
 
+def _gas_units(ex: Executor, set_id: str) -> dict[str, str]:
+    """The numerator unit of each gas's values in one installed factor set (e.g. lbCO2 in eGRID):
+    a lookup may read another set than its methodology's, so each factor is shown in its own."""
+    meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(set_id))))
+    return dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
+
+
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> MethodologyExplanation:
     if m.instruments is not None:
         return _explain_allocated(ex, run_id, m, row, read)
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
-    meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
-    gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
+    gas_units = {s: _gas_units(ex, s) for s in {lk.factor_set or m.factor_set for lk in m.lookups}}
     tables = currency.rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
     outcome = ev.evaluate_row(m, row, resolver, gwp, tables)
     values = ev._row_factors(m, row, resolver)  # what each lookup found for this row
@@ -236,16 +242,16 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
 
 
 def _leaf_lines(m: ir.Methodology, row: dict[str, Any], e: ev.Evaluator, node: ir.Node,
-                gas_units: dict[str, str]) -> list[str]:
+                gas_units: dict[str, dict[str, str]]) -> list[str]:
     """One line per field, parameter and factor an expression reads, with its value: a factor
-    as published (the set's numerator unit per the lookup's unit), a quantity in its display
+    as published (its own set's numerator unit per the lookup's unit), a quantity in its display
     unit, with the row's own unit and the conversion where they differ."""
     lines = []
     for leaf in ir.leaves(node):
         v = e.number(leaf)
         if isinstance(leaf, ir.FactorRef):
-            per = next(lk.per for lk in m.lookups if lk.name == leaf.lookup)
-            unit = f"{gas_units.get(leaf.gas, '')}/{per}"
+            lk = next(lk for lk in m.lookups if lk.name == leaf.lookup)
+            unit = f"{gas_units[lk.factor_set or m.factor_set].get(leaf.gas, '')}/{lk.per}"
             lines.append(f"  {leaf.lookup}.{leaf.gas.lower()} = {_shown(v, Fraction(1), unit)}")
             continue
         unit, shown_scale = _display_unit(leaf)

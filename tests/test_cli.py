@@ -158,7 +158,7 @@ def test_run_without_version_takes_the_latest_published(cli_db, tmp_path, capsys
     assert main(["load", "--dataset", "acme", "--type", "electricity", str(csv)]) == 0
     assert main(["run", "--dataset", "acme", "scope2.electricity.location_based", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
-    assert summary["methodologies"][0]["version"] == "1.1.0"
+    assert summary["methodologies"][0]["version"] == "1.2.0"
     # per gas, DESNZ 2025 gives 0.17489 + 0.0009 + 0.00122 = 0.17701 kg CO2e/kWh (its rounded
     # total row says 0.177): a per-gas methodology reports the sum of the published gas rows
     assert summary["total_co2e_kg"] == "177.01"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from ccf.dsl import resources
 from ccf.engine.factors.desnz import load_desnz
 from ccf.engine.factors.egrid import load_egrid
+from ccf.engine.factors.ember import load_ember
 from ccf.engine.factors.epa_hub import load_epa_hub
 from ccf.engine.factors.gwp import load_gwp
 from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition, GwpRecord, file_sha256, read_file
@@ -29,6 +30,7 @@ EPA_HUB_2025 = "epa_ghg_emission_factors_hub_2025.csv"
 USEEIO_1_3 = "epa_useeio_supply_chain_factors_v1_3_0_naics_usd2022.csv"
 IPCC_GWP = "ipcc_gwp100_openclimatedata.csv"
 REFRIGERANTS = "refrigerants.csv"  # ccf's own data: compositions, each row with its source
+EMBER_CO2JS = "ember_average_intensities_co2js_2025_08_03.json"
 
 SHA256 = {
     DESNZ_2024: "6a2fe78ed7ff799b961fc1a654efc5aad6482a1c66beaa8985dac6a3754829d2",
@@ -36,6 +38,7 @@ SHA256 = {
     EPA_HUB_2025: "2a94f6b434030b02fe26d8c1d6b4a3aec5a56ade059c9529ef82c8d5b474e857",
     USEEIO_1_3: "c7f508646ee091cb2218be65dec0e2bdb6143ba8511773d486c9e87f6df84177",
     IPCC_GWP: "9b80412cb5aeeb91038ef84145a10cdab0ab202cbb623cb14d2ec35ec2454f36",
+    EMBER_CO2JS: "7f0b09eb3a0b5aa08db0da7bdf7cf9571db3d1b6f163506fe41d70e655196bc0",
 }
 
 # edition id -> (file, loader of that file's path)
@@ -45,6 +48,7 @@ _EDITIONS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
     "epa-hub-2025": (EPA_HUB_2025, partial(load_epa_hub, id="epa-hub-2025")),
     "egrid-2023": (EPA_HUB_2025, partial(load_egrid, id="egrid-2023")),  # Hub Table 6
     "useeio-1.3": (USEEIO_1_3, partial(load_useeio, id="useeio-1.3")),
+    "ember-2025-08": (EMBER_CO2JS, partial(load_ember, id="ember-2025-08")),  # life-cycle basis
 }
 
 

@@ -4,6 +4,9 @@ Read from ``factors/regions.csv`` (``code,parent,name,kind``; sources in ``facto
 Exactly one region, ``WORLD``, has no parent; every other region's parent is a region of the file,
 so every region reaches ``WORLD``. A region code that is not in the file (any other ISO 3166-1
 country, for instance) has only itself and ``WORLD`` as ancestors: see :func:`ancestors`.
+
+Also the ISO 3166-1 country codes (``factors/country_codes.csv``, ``alpha2,alpha3,name``), so
+that a publisher's three-letter country codes become the two-letter codes regions use.
 """
 
 from __future__ import annotations
@@ -114,3 +117,39 @@ def _shipped() -> tuple[Region, ...]:
 def shipped_regions() -> list[Region]:
     """The shipped region hierarchy (``factors/regions.csv``), parsed once."""
     return list(_shipped())
+
+
+COUNTRY_COLUMNS = ("alpha2", "alpha3", "name")
+_ALPHA = {2: re.compile(r"[A-Z]{2}"), 3: re.compile(r"[A-Z]{3}")}
+
+
+def load_country_codes(path: str | Path) -> dict[str, str]:
+    """alpha-3 -> alpha-2 of every country of a country-code file, each code once."""
+    path = Path(path)
+    rows = list(csv_rows(read_text(read_file(path), path)))
+    if not rows or tuple(c.strip() for c in rows[0][1]) != COUNTRY_COLUMNS:
+        raise FactorFileError(f"expected the header {','.join(COUNTRY_COLUMNS)}", path, rows[0][0] if rows else None)
+    by_alpha3: dict[str, str] = {}
+    seen2: set[str] = set()
+    for line, cells in rows[1:]:
+        if len(cells) != len(COUNTRY_COLUMNS):
+            raise FactorFileError(f"{len(cells)} cells; expected {len(COUNTRY_COLUMNS)}", path, line)
+        alpha2, alpha3, name = (c.strip() for c in cells)
+        if not (_ALPHA[2].fullmatch(alpha2) and _ALPHA[3].fullmatch(alpha3) and name):
+            raise FactorFileError(f"'{alpha2},{alpha3},{name}' is not a two-letter code, a three-letter code and a name",
+                                  path, line)
+        if alpha2 in seen2 or alpha3 in by_alpha3:
+            raise FactorFileError(f"country {alpha2}/{alpha3} listed twice", path, line)
+        seen2.add(alpha2)
+        by_alpha3[alpha3] = alpha2
+    return by_alpha3
+
+
+@cache
+def _country_codes() -> tuple[tuple[str, str], ...]:
+    return tuple(load_country_codes(resources.factors() / "country_codes.csv").items())
+
+
+def shipped_country_codes() -> dict[str, str]:
+    """The shipped ISO 3166-1 codes (``factors/country_codes.csv``): alpha-3 -> alpha-2."""
+    return dict(_country_codes())

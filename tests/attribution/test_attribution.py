@@ -42,7 +42,12 @@ PAIRS = _pairs()
 # market-based 1.1.0 adds the residual-mix tier, read from the organisation's org-residual-mix
 # set, which the sample does not install (tests/methodologies/test_scope2_residual_mix.py
 # attributes the pair with a test-only residual mix)
-SAME_ON_NORTHWIND = {"scope2.electricity.market_based@1.0.0..1.1.0"}
+SAME_ON_NORTHWIND = {
+    "scope2.electricity.market_based@1.0.0..1.1.0",
+    # German consumption is covered by certificates, so the new country tiers are not reached
+    "scope2.electricity.market_based@1.1.0..1.2.0",
+    "scope3.cat3.fuel_energy.electricity@1.0.0..1.1.0",  # rule ids and wording only
+}
 
 
 def _resolve(pair: str):

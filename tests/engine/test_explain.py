@@ -35,7 +35,7 @@ def test_every_row_of_the_sample_run_is_explained_exactly(sample):
 def test_derivation_names_rule_factor_conversion_and_result(sample):
     db, run_id, lib = sample
     text = explain(db, run_id, "EL-LOG-2024H1", lib).render()
-    assert "uk_grid: country == \"GB\" → true" in text
+    assert "desnz_national: country == \"GB\" → true" in text
     assert "factor uk_grid.ch4: desnz-2025 factor 7_400_4000_5_3, match level exact" in text
     assert "quantity = 431.2 GJ × 2500/9 = 119777.77777777777777777778 kWh" in text
     assert "uk_grid.ch4 = 0.0009 kgCO2e/kWh" in text
@@ -43,6 +43,15 @@ def test_derivation_names_rule_factor_conversion_and_result(sample):
     unmatched = explain(db, run_id, "SF-DE-H2-PILOT-2024", lib).render()
     assert "unmatched (no_factor: per_tonne)" in unmatched
     assert "by_mass: mass != null → true" in unmatched
+
+
+def test_a_factor_of_another_set_is_shown_in_that_sets_unit(sample):
+    """Location-based 1.2.0 reads Ember (g CO2e per kWh) beside its DESNZ set (kg CO2e): each
+    factor is shown in its own set's unit, never in the methodology set's."""
+    db, run_id, lib = sample
+    text = explain(db, run_id, "EL-DE-2024Q1", lib).render()
+    assert "national_lifecycle_proxy.co2e = 342.06 gCO2e/kWh" in text
+    assert "= 20934.072 kg CO2e" in text  # 61200 kWh x 342.06 g/kWh
 
 
 def test_unknown_activity_is_a_clear_error(sample):

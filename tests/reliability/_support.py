@@ -28,6 +28,8 @@ from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import (
     Evaluation,
     Excluded,
+    FactorResolver,
+    FactorSetsResolver,
     GasResult,
     RecordsResolver,
     Result,
@@ -338,7 +340,19 @@ def reference(m: ir.Methodology, rows: Iterable[Mapping[str, object]], data: Fac
     """The reference evaluation, under a default decimal context that traps any rounding: the
     evaluator must never fall back on Python's 28-digit default context."""
     with localcontext(Context(prec=1, traps=[Inexact, Rounded, InvalidOperation])):
-        return evaluate_rows(m, rows, resolver_for(data), gwp_table(m.gwp), shipped_rates())
+        return evaluate_rows(m, rows, _resolver(m, data), gwp_table(m.gwp), shipped_rates())
+
+
+def _resolver(m: ir.Methodology, data: FactorData) -> FactorResolver:
+    """The methodology's set, and each shipped set a lookup reads besides it (``factor_set:``;
+    installed in every test database, as the run reads them); another set, such as the
+    organisation's ``org-residual-mix``, is not installed and finds nothing on both sides."""
+    from ccf.engine.factors.catalog import shipped_editions
+
+    others = {lk.factor_set for lk in m.lookups if lk.factor_set is not None} & set(shipped_editions())
+    if not others:
+        return resolver_for(data)
+    return FactorSetsResolver(resolver_for(data), {s: resolver_for(shipped_factors(s)) for s in sorted(others)})
 
 
 @cache
