@@ -663,8 +663,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'ember-2025-08'
       ELSE CAST(NULL AS TEXT)
     END AS co2e_factor_set,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 5
       THEN ccf.div(r.quantity * r.national_lifecycle_proxy__co2e, 3600000000)
@@ -957,8 +955,6 @@ SELECT
   c.national_lifecycle_proxy__key_region,
   c.regional_lifecycle_proxy__key_region,
   c.co2e_factor_set,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -1017,8 +1013,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

@@ -987,8 +987,6 @@ WITH consumption AS NOT MATERIALIZED (
       THEN 'ember-2025-08'
       ELSE CAST(NULL AS TEXT)
     END AS co2e_factor_set,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div((
@@ -1365,8 +1363,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,

@@ -409,8 +409,6 @@ WITH activity AS NOT MATERIALIZED (
     r.td_losses__key_region,
     r.wtt_td_losses__co2e_n,
     r.wtt_td_losses__key_region,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(
@@ -510,8 +508,6 @@ SELECT
   c.wtt_generation__key_region,
   c.td_losses__key_region,
   c.wtt_td_losses__key_region,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -551,8 +547,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
