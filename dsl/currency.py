@@ -190,5 +190,6 @@ def convert(
 
 
 def _year_text(year: Decimal) -> str:
-    """A year as PostgreSQL's CAST(numeric AS TEXT) shows it."""
-    return format(year, "f")
+    """A year as PostgreSQL's CAST(numeric AS TEXT) shows it: NUMERIC has no negative zero, so
+    -0.0 shows as 0.0."""
+    return format(year.copy_abs() if year.is_zero() else year, "f")

@@ -309,3 +309,15 @@ def test_rates_commands_list_show_and_load_an_organisation_table(db_url, monkeyp
     assert main(["rates", "show", "frb-g5a-2024"]) == 0
     assert "  EUR 2023  1.0817   (line 9)" in capsys.readouterr().out
     assert main(["rates", "show", "nope"]) == 1
+
+
+@pytest.mark.parametrize("year", ["-0.0", "-0", "0.00", "-2024.0", "2024.5"])
+def test_a_reason_shows_the_price_year_as_postgresql_does(db, lib, year):
+    """The reference evaluator's 'no rate' reason writes the year as CAST(numeric AS TEXT) does:
+    PostgreSQL's NUMERIC has no negative zero (the differential test found -0.0 shown as '-0.0')."""
+    from ccf.dsl.currency import convert
+
+    (cv,) = lib.resolve(CAT1).conversions
+    shown = db.execute("SELECT CAST(CAST(%s AS NUMERIC) AS TEXT)", (year,)).fetchone()[0]
+    _, reason = convert(cv, Decimal(1), "EUR", Decimal(year), {})
+    assert reason is not None and f" in {shown} in rate table " in reason, (shown, reason)
