@@ -12,6 +12,13 @@ Which fixture to ask for (cheapest first; take the cheapest that keeps the test 
   others would read, or that test databases, roles or snapshots themselves.
 - ``shipped_library()`` (tests/helpers.py): the shipped library, checked once per session.
 
+The suite runs on pytest-xdist (``-n auto --dist loadfile``, pyproject.toml): each worker is a
+session of its own, with its own embedded server, template and ``sample_company``, and runs whole
+files, so a module fixture is built once. ``pytest -n 0`` runs everything in one process.
+
+The run's own embedded server runs without durability (no fsync, no waiting for the WAL at
+commit): it is removed at the end, and none of that changes what a statement means.
+
 A template database with the migrations applied and the shipped factor sets installed is built
 once per session; each fresh database is ``CREATE DATABASE … TEMPLATE`` of it, dropped
 afterwards. Databases are made by an admin login (the embedded server's superuser, or
@@ -145,10 +152,11 @@ def _seed(conn: psycopg.Connection) -> None:
 def _runner_login(pg_admin_url: str) -> None:
     """On a server given by CCF_DATABASE_URL, do what docs/reliability.md asks of its DBA: make
     ccf_runner a login (with a password of this session's, for servers that ask for one). The
-    embedded server's roles are made by ccf itself (engine/embedded_roles.sql)."""
+    embedded server's roles are made by ccf itself (engine/embedded_roles.sql). The workers of
+    one pytest-xdist run share that server, so they set the same password: the run's id."""
     if not os.environ.get("CCF_DATABASE_URL") or os.environ.get("CCF_RUNNER_PASSWORD"):
         return
-    password = uuid.uuid4().hex
+    password = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         if admin.info.parameter_status("is_superuser") != "on":
             return  # a DBA's setup, not ours to change
