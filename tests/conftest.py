@@ -206,11 +206,12 @@ class SampleCompany:
     url: str  # its database
     demo: object  # ccf.engine.api.DemoResult of dataset DEMO: its loads and its run
     DEMO = "demo"  # api.demo's dataset: reporting period 2024, every latest published version run
-    PLAIN = "northwind"  # every sample CSV loaded as shipped (load_csv, no period), never run here
+    PLAIN = "northwind"  # every sample CSV loaded as shipped (load_csv, no period), for tests' own runs
     ENTITY_SET = "northwind-2024"
 
     @property
     def run_id(self) -> int:
+        """The demo run's id."""
         return self.demo.report.run_id
 
 
