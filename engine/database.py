@@ -78,12 +78,14 @@ def embedded_superuser_url() -> str:
     """Start (or find) the embedded server, make its roles, and return its superuser's URL:
     for setting the cluster up (and the test harness's CREATE DATABASE), never for a command."""
     url = _embedded_url()
-    _make_embedded_roles(url)
+    make_embedded_roles(url)
     return url
 
 
-def _make_embedded_roles(superuser_url: str) -> None:
-    """embedded_roles.sql, as the superuser (idempotent; concurrent starts serialise on its lock)."""
+def make_embedded_roles(superuser_url: str) -> None:
+    """embedded_roles.sql, as the superuser, in the database of ``superuser_url`` (idempotent;
+    concurrent starts serialise on its lock): also hands a database an older ccf made as the
+    superuser to the owner."""
     from ccf.dsl import resources
     from ccf.engine.sql import Executor, parse
 

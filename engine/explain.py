@@ -19,11 +19,14 @@ from sqlglot import exp
 
 from ccf.dsl import evaluate as ev
 from ccf.dsl import ir
+from ccf.dsl.currency import RateTableValues, convert
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
+from ccf.dsl.numeric import plain
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
-from ccf.engine.compile import activity_table_name, currency, of_run_loads
+from ccf.engine.compile import activity_table_name, of_run_loads
+from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, stored_factors
 from ccf.engine.lifecycle.rows import record_text, rejections_of
 from ccf.engine.sql import Executor, column, is_param, table, text
@@ -145,6 +148,47 @@ def _set_resolver(ex: Executor, set_id: str) -> ev.RecordsResolver | None:
     return _RESOLVERS[key]
 
 
+def _conversions(m: ir.Methodology, row: dict[str, Any], tables: dict[str, RateTableValues]) -> tuple[dict, list[str]]:
+    """Each conversion's converted amount for one row, and its steps with values, in words."""
+    e = ev.Evaluator(row)
+    converted, lines = {}, []
+    for cv in m.conversions:
+        amount, currency, year = e.number(cv.amount), e(cv.currency), e(cv.price_year)
+        value, missing = convert(cv, amount, currency, year, tables)
+        converted[cv.name] = value
+        lines.append(
+            f"currency conversion {cv.name}: {plain(amount) if amount is not None else '(empty)'} {currency or '(no currency)'}"
+            f" at {plain(year) if isinstance(year, Decimal) else '(no year)'} prices → {cv.to_currency} at {cv.to_year} prices"
+            " (convert at the price year's exchange rate, then deflate)"
+        )
+        if missing is not None:
+            lines.append(f"  no rate: {missing}")
+            continue
+        if value is None or not isinstance(year, Decimal):
+            continue
+        rates = tables.get(cv.exchange_rates)
+        ref = rates.reference_currency if rates is not None else None
+        steps = [plain(amount)] if amount is not None else []
+        if currency != cv.to_currency:
+            if currency != ref:
+                r = rates.values[(currency, int(year))]  # type: ignore[union-attr]
+                lines.append(f"  exchange rate {plain(r)} {ref} per {currency} ({cv.exchange_rates}, {plain(year)})")
+                steps.append(f"× {plain(r)}")
+            if cv.to_currency != ref:
+                r = rates.values[(cv.to_currency, int(year))]  # type: ignore[union-attr]
+                lines.append(f"  exchange rate {plain(r)} {ref} per {cv.to_currency} ({cv.exchange_rates}, {plain(year)})")
+                steps.append(f"÷ {plain(r)}")
+        if year != cv.to_year:
+            index = tables[cv.price_index]  # type: ignore[index]
+            at_t, at_y = index.values[(cv.to_currency, cv.to_year)], index.values[(cv.to_currency, int(year))]
+            lines.append(
+                f"  price index {cv.to_currency} {cv.to_year} = {plain(at_t)}, {plain(year)} = {plain(at_y)} ({cv.price_index})"
+            )
+            steps += [f"× {plain(at_t)}", f"÷ {plain(at_y)}"]
+        lines.append(f"  {cv.name} = {' '.join(steps)} = {plain(value)} {cv.to_currency}")
+    return converted, lines
+
+
 def _shown(value: Decimal | None, scale: Fraction, unit: str) -> str:
     if value is None:
         return "(empty)"
@@ -179,10 +223,10 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
         return _explain_allocated(ex, run_id, m, row, read)
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
     gas_units = {s: _gas_units(ex, s) for s in {lk.factor_set or m.factor_set for lk in m.lookups}}
-    tables = currency.rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
+    tables = rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
     outcome = ev.evaluate_row(m, row, resolver, gwp, tables)
     values = ev._row_factors(m, row, resolver)  # what each lookup found for this row
-    converted, conversion_lines = currency.explain_conversions(m, row, tables)
+    converted, conversion_lines = _conversions(m, row, tables)
     e = ev.Evaluator(row, values, converted)
     p = MethodologyExplanation(m.ref)
     lines = p.lines
@@ -281,7 +325,7 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
     ins = m.instruments
     assert ins is not None
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
-    tables = currency.rate_tables(ex, m)
+    tables = rate_tables(ex, m)
     rows = activity_rows(ex, m.activity.id, read)
     instruments = {str(i["activity_id"]): i for i in activity_rows(ex, ins.activity.id, read)}
     parts, _ = allocate(ins, m.activity, rows, list(instruments.values()))

@@ -31,8 +31,8 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
-from ccf.engine.compile import currency
 from ccf.engine.explain import activity_rows, resolver_for
+from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, installed
 from ccf.engine.load import dataset_loads
 from ccf.engine.run import one_snapshot, run
@@ -194,7 +194,7 @@ def _compare_with_reference(ex: Executor, run_id: int, read: dict[str, Any], m: 
     else:
         rows = [r for r in rows if str(r["activity_id"]) in chosen]
     try:
-        evaluation = ev.evaluate_rows(m, rows, resolver_for(ex, m), gwp_values(ex, m.gwp), currency.rate_tables(ex, m), instruments)
+        evaluation = ev.evaluate_rows(m, rows, resolver_for(ex, m), gwp_values(ex, m.gwp), rate_tables(ex, m), instruments)
     except ev.EvaluationError as e:  # e.g. a value loaded before ccf's limits on numbers, past PostgreSQL's exact range
         v.problems.append(f"{m.id}: the reference evaluator cannot recompute the run's rows: {e}")
         return

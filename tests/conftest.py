@@ -1,10 +1,29 @@
-"""Shared fixtures: a real PostgreSQL (embedded, or CCF_DATABASE_URL), one fresh database per test.
+"""Shared fixtures: a real PostgreSQL (embedded, or CCF_DATABASE_URL) and the sample company.
 
-A template database with the migrations applied is built once per session; each test that asks
-for ``db`` gets ``CREATE DATABASE … TEMPLATE`` of it (fast) and it is dropped afterwards.
-Databases are made by an admin login (the embedded server's superuser, or CCF_DATABASE_URL),
-owned by the login ccf uses (``ccf`` on the embedded server), and tests connect as that login,
-as every ccf command does; runs log in as ``ccf_runner``.
+Which fixture to ask for (cheapest first; take the cheapest that keeps the test independent):
+
+- ``sample_company`` (session): one database with the sample company (northwind) loaded and run
+  once for the whole session: ``api.demo`` (dataset ``demo``, every latest published version
+  run), the same CSVs loaded as shipped into dataset ``northwind`` (no reporting period), and
+  the entity set ``northwind-2024``. Tests read it and may add runs of their own to it; a test
+  that changes or deletes anything there takes its own ``db`` instead.
+- ``module_db_url`` (module): a fresh database shared by the tests of one module.
+- ``db`` / ``db_url`` (function): a fresh database for one test, for tests that change what
+  others would read, or that test databases, roles or snapshots themselves.
+- ``shipped_library()`` (tests/helpers.py): the shipped library, checked once per session.
+
+The suite runs on pytest-xdist (``-n auto --dist loadfile``, pyproject.toml): each worker is a
+session of its own, with its own embedded server, template and ``sample_company``, and runs whole
+files, so a module fixture is built once. ``pytest -n 0`` runs everything in one process.
+
+The run's own embedded server runs without durability (no fsync, no waiting for the WAL at
+commit): it is removed at the end, and none of that changes what a statement means.
+
+A template database with the migrations applied and the shipped factor sets installed is built
+once per session; each fresh database is ``CREATE DATABASE … TEMPLATE`` of it, dropped
+afterwards. Databases are made by an admin login (the embedded server's superuser, or
+CCF_DATABASE_URL), owned by the login ccf uses (``ccf`` on the embedded server), and tests
+connect as that login, as every ccf command does; runs log in as ``ccf_runner``.
 """
 
 from __future__ import annotations
@@ -13,6 +32,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -61,7 +82,9 @@ def pg_admin_url() -> str:
     previous = os.environ.get("CCF_HOME")
     os.environ["CCF_HOME"] = str(home)
     try:
-        yield _admin_url()
+        url = _admin_url()
+        _without_durability(url)
+        yield url
     finally:
         stop_embedded(home / "pgdata")
         shutil.rmtree(home, ignore_errors=True)
@@ -69,6 +92,19 @@ def pg_admin_url() -> str:
             os.environ.pop("CCF_HOME", None)
         else:
             os.environ["CCF_HOME"] = previous
+
+
+def _without_durability(admin_url: str) -> None:
+    """The test run's own server is thrown away at the end, so flushing to disk buys it nothing:
+    no fsync, no wait for the WAL at commit, no full-page images. None of these changes what a
+    statement means or what a transaction sees (a crash of PostgreSQL alone still loses nothing
+    committed); only a crash of the machine would, and the directory is discarded anyway. Tests
+    that crash a server start one of their own (tests/reliability/test_faults.py)."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET fsync = off")
+        admin.execute("ALTER SYSTEM SET synchronous_commit = off")
+        admin.execute("ALTER SYSTEM SET full_page_writes = off")
+        admin.execute("SELECT pg_reload_conf()")
 
 
 @pytest.fixture(scope="session")
@@ -116,10 +152,11 @@ def _seed(conn: psycopg.Connection) -> None:
 def _runner_login(pg_admin_url: str) -> None:
     """On a server given by CCF_DATABASE_URL, do what docs/reliability.md asks of its DBA: make
     ccf_runner a login (with a password of this session's, for servers that ask for one). The
-    embedded server's roles are made by ccf itself (engine/embedded_roles.sql)."""
+    embedded server's roles are made by ccf itself (engine/embedded_roles.sql). The workers of
+    one pytest-xdist run share that server, so they set the same password: the run's id."""
     if not os.environ.get("CCF_DATABASE_URL") or os.environ.get("CCF_RUNNER_PASSWORD"):
         return
-    password = uuid.uuid4().hex
+    password = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         if admin.info.parameter_status("is_superuser") != "on":
             return  # a DBA's setup, not ours to change
@@ -127,25 +164,30 @@ def _runner_login(pg_admin_url: str) -> None:
     os.environ["CCF_RUNNER_PASSWORD"] = password
 
 
+@contextmanager
 def _fresh_database(pg_admin_url: str, owner_url: str):
     name = f"ccf_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         admin.execute(_admin("CREATE DATABASE {} TEMPLATE {} OWNER {}", name, TEMPLATE, _owner(owner_url)))
-    yield _with_db(owner_url, name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
+    try:
+        yield _with_db(owner_url, name)
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
 
 
 @pytest.fixture()
 def db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
     """A fresh migrated database with the shipped factor sets, for one test."""
-    yield from _fresh_database(pg_admin_url, pg_owner_url)
+    with _fresh_database(pg_admin_url, pg_owner_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def module_db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
     """A fresh migrated database shared by the tests of one module."""
-    yield from _fresh_database(pg_admin_url, pg_owner_url)
+    with _fresh_database(pg_admin_url, pg_owner_url) as url:
+        yield url
 
 
 @pytest.fixture()
@@ -155,3 +197,40 @@ def db(db_url: str):
     conn = connect(db_url)
     yield conn
     conn.close()
+
+
+@dataclass(frozen=True)
+class SampleCompany:
+    """The sample company, loaded and run once per session (see the ``sample_company`` fixture)."""
+
+    url: str  # its database
+    demo: object  # ccf.engine.api.DemoResult of dataset DEMO: its loads and its run
+    DEMO = "demo"  # api.demo's dataset: reporting period 2024, every latest published version run
+    PLAIN = "northwind"  # every sample CSV loaded as shipped (load_csv, no period), for tests' own runs
+    ENTITY_SET = "northwind-2024"
+
+    @property
+    def run_id(self) -> int:
+        """The demo run's id."""
+        return self.demo.report.run_id
+
+
+@pytest.fixture(scope="session")
+def sample_company(pg_admin_url: str, pg_owner_url: str, template_url: str) -> SampleCompany:
+    """One database holding the sample company, shared by every test that only reads it or adds
+    runs to it: loading and running it takes seconds, once instead of once per module."""
+    from ccf.engine.api import demo, demo_dir
+    from ccf.engine.database import connect
+    from ccf.engine.inventory.entities import load_entity_set
+    from ccf.engine.load import load_csv
+    from helpers import shipped_library
+
+    with _fresh_database(pg_admin_url, pg_owner_url) as url:
+        with connect(url) as conn:
+            result = demo(conn, dataset=SampleCompany.DEMO)
+            lib = shipped_library()
+            for csv in sorted(demo_dir().glob("*.csv")):
+                load_csv(conn, SampleCompany.PLAIN, lib.activity_types[csv.stem], csv)
+            load_entity_set(conn, SampleCompany.ENTITY_SET, demo_dir() / "entities" / f"{SampleCompany.ENTITY_SET}.csv")
+            conn.commit()
+        yield SampleCompany(url, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 import psycopg
@@ -14,6 +15,14 @@ from ccf.engine.load import load_csv
 from ccf.engine.sql import Executor, column, param, table
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def shipped_library() -> Library:
+    """The shipped library, checked once per test session (building it parses and checks every
+    version: about half a second each time). Shared by every test: read it, never add to it; a
+    test that needs other versions builds a ``Library`` of its own."""
+    return library()
 
 
 def write_csv(path: Path, header: str, *rows: str) -> Path:
@@ -51,4 +60,4 @@ def total(rows: list[dict]) -> Decimal:
     return sum((r["co2e_kg"] for r in rows), Decimal(0))
 
 
-__all__ = ["ROOT", "write_csv", "load", "results", "rows_of", "total", "library", "factor_signatures"]
+__all__ = ["ROOT", "write_csv", "load", "results", "rows_of", "total", "library", "shipped_library", "factor_signatures"]

@@ -6,15 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import shipped_library
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from ccf.dsl.diff import diff_methodologies
 from ccf.dsl.library import Library
 from ccf.dsl.source import SourceFile
-from ccf.engine.api import factor_signatures, library
+from ccf.engine.api import factor_signatures
 
 ROOT = Path(__file__).resolve().parent.parent
-LIB = library()
+LIB = shipped_library()
 SCOPE2 = ROOT / "methodologies" / "scope2.electricity.location_based" / "1.0.0.yaml"
 
 

@@ -8,7 +8,6 @@ construction, which is the point of measuring it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Sequence
 
@@ -16,21 +15,9 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.evaluate import EXACT, LookupKeys, ResolvedFactor, Result, evaluate_row, resolve_factor
+from ccf.engine.factors.store import FACTOR_ROW_COLUMNS, stored_factor
 from ccf.engine.load import activity_table
 from ccf.engine.sql import Executor, column, ident, param, table, text
-
-
-@dataclass(frozen=True)
-class FactorRow:
-    """A factor as ``resolve_factor`` reads it (``FactorRecordLike``)."""
-
-    factor_id: str
-    unit: str
-    gas: str
-    value: Decimal
-    attributes: tuple[tuple[str, str], ...]
-    region: str | None
-    year: int | None
 
 
 class QueryPerRowResolver:
@@ -48,7 +35,7 @@ class QueryPerRowResolver:
             return None
         wanted = dict(lookup.select) | {name: match[name] for name, _ in lookup.match}
         query = (
-            exp.select(*(column(c) for c in ("factor_id", "unit", "gas", "value", "attributes", "region", "factor_year")))
+            exp.select(*(column(c) for c in FACTOR_ROW_COLUMNS))
             .from_(table("factor"))
             .where(exp.and_(
                 exp.EQ(this=column("factor_set_id"), expression=param("factor_set_id")),
@@ -58,10 +45,7 @@ class QueryPerRowResolver:
         )
         self.queries += 1
         rows = self.ex.rows(query, {"factor_set_id": self.factor_set_id, "wanted": json.dumps(wanted)})
-        records = [
-            FactorRow(r[0], r[1], r[2], r[3], tuple((k, v if isinstance(v, str) else json.dumps(v)) for k, v in r[4].items() if v is not None), r[5], r[6])
-            for r in rows
-        ]
+        records = [stored_factor(r) for r in rows]
         return resolve_factor(lookup, keys, records, default_region=self.region, default_year=self.year)
 
 

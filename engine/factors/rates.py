@@ -27,11 +27,12 @@ from typing import Literal
 import psycopg
 from sqlglot import exp
 
-from ccf.dsl import resources
+from ccf.dsl import ir, resources
+from ccf.dsl.currency import RateTableValues
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
 from ccf.engine.factors.model import FactorFileError, csv_rows, file_sha256, parse_decimal, read_file, read_text, require_in_range
-from ccf.engine.sql import Executor, column, ident, param, table
+from ccf.engine.sql import Executor, column, ident, param, table, text
 
 Kind = Literal["exchange_rate", "price_index"]
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -259,3 +260,18 @@ def rate_values(ex: Executor, table_id: str) -> dict[tuple[str, int], Decimal]:
         {"table_id": table_id},
     )
     return {(c, int(y)): v for c, y, v in rows}
+
+
+def rate_tables(ex: Executor, m: ir.Methodology) -> dict[str, RateTableValues]:
+    """The rate tables a methodology's conversions name, as installed (for the reference evaluator)."""
+    out = {}
+    for cv in m.conversions:
+        for table_id in filter(None, (cv.exchange_rates, cv.price_index)):
+            if table_id in out:
+                continue
+            ref = ex.one(
+                exp.select(column("reference_currency")).from_(table("rate_table")).where(exp.EQ(this=column("table_id"), expression=text(table_id)))
+            )
+            if ref is not None:
+                out[table_id] = RateTableValues(rate_values(ex, table_id), ref[0])
+    return out

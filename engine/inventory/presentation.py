@@ -72,8 +72,9 @@ def _share_percent(share: Decimal) -> str:
     return plain(share.scaleb(2))
 
 
-def _section(section: Section, bases: tuple[str, ...], totals: dict[str, Decimal] | Any) -> dict:
-    """One section: rows, total and rounding line per basis; checks the rows add up exactly."""
+def section_document(section: Section, bases: tuple[str, ...], totals: dict[str, Decimal] | Any) -> dict:
+    """One section as plain data: rows, total and rounding line per basis; checks the rows add
+    up exactly (public: the rounding law is tested on it directly)."""
     rows_out = []
     for row in section.rows:
         values: dict[str, dict[str, Any]] = {}
@@ -206,7 +207,7 @@ def _base_year(reporting: Inventory, by: BaseYear) -> dict:
 def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
     """The whole report as plain data (JSON-ready: strings, ints, booleans, None)."""
     totals = dict(inv.totals)
-    sections = [_section(s, inv.bases, totals) for s in inv.sections]
+    sections = [section_document(s, inv.bases, totals) for s in inv.sections]
     outside_totals = {b: exact_sum(r.co2e_kg.get(b, Decimal(0)) for r in inv.outside_scopes.rows) for b in inv.bases}
     return {
         "report": "ccf GHG inventory",
@@ -227,7 +228,7 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
         ],
         "totals": {b: {"co2e_kg": _kg(totals[b]), "co2e_t": _t(totals[b])} for b in inv.bases},
         "sections": sections,
-        "outside_scopes": _section(inv.outside_scopes, inv.bases, outside_totals),
+        "outside_scopes": section_document(inv.outside_scopes, inv.bases, outside_totals),
         "coverage": _coverage(inv),
         "unallocated_instruments": [  # exact quantities (not rounded figures): instrument volume, e.g. MWh
             {"key": f"{u.run_id}:{u.methodology_id}:{u.instrument_id}", "run_id": u.run_id, "methodology": u.methodology_id,

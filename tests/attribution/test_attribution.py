@@ -12,23 +12,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import load, results, write_csv
+from helpers import load, results, shipped_library, write_csv
 from sqlglot import exp
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from ccf.dsl.library import Library
 from ccf.dsl.numeric import exact_sum
-from ccf.engine.api import demo_dir, factor_signatures, library
+from ccf.engine.api import factor_signatures
 from ccf.engine.attribution import CAUSES, Attribution, AttributionError, attribute
 from ccf.engine.database import connect
 from ccf.engine.factors.custom import load_custom
 from ccf.engine.factors.store import install_edition
-from ccf.engine.load import load_csv
 from ccf.engine.sql import Executor, column, param, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-LIB = library()
+LIB = shipped_library()
 
 
 def _pairs() -> list[str]:
@@ -71,10 +70,9 @@ class AttributionFile(SingleFileSnapshotExtension):
 
 
 @pytest.fixture(scope="module")
-def northwind(module_db_url):
-    conn = connect(module_db_url)
-    for csv in sorted(demo_dir().glob("*.csv")):
-        load_csv(conn, "northwind", LIB.activity_types[csv.stem], csv)
+def northwind(sample_company):
+    """The session's sample company; its dataset ``northwind`` holds every sample CSV as shipped."""
+    conn = connect(sample_company.url)
     yield conn
     conn.close()
 

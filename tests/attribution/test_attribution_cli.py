@@ -8,16 +8,17 @@ import shutil
 from decimal import Decimal
 
 import pytest
+from helpers import shipped_library
 from inventory._support import dom_figures
 
 from ccf.dsl.numeric import exact_sum
-from ccf.engine.api import demo_dir, library
+from ccf.engine.api import demo_dir
 from ccf.engine.attribution_html import figures, to_html
 from ccf.engine.cli import main
 from ccf.engine.database import connect
 from ccf.engine.load import load_csv
 
-LIB = library()
+LIB = shipped_library()
 A, B = "scope3.cat6.business_travel@1.0.0", "scope3.cat6.business_travel@2.0.0"
 CHROMIUM = shutil.which("chromium")
 

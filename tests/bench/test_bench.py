@@ -202,14 +202,14 @@ def test_the_typed_ceiling_types_what_passes_and_nulls_the_rest(db_url):
     import datetime
 
     import psycopg
+    from helpers import shipped_library
     from sqlglot import exp
 
-    from ccf.engine.api import library
     from ccf.engine.bench.ceilings import TYPED_SINCE, typed_cell
     from ccf.engine.load import CELL_PREFIX, csv_columns
     from ccf.engine.sql import Executor, ident
 
-    fields = dict(csv_columns(library().activity_types["electricity"]))
+    fields = dict(csv_columns(shipped_library().activity_types["electricity"]))
     cells = ["2024-02-29", "2023-02-29", "12.5e3", "12,5", "", "kWh"]
     names = ["period_start", "period_end", "quantity", "supplier_rate", "country", "quantity_unit"]
     # OFFSET 0: cells read from a subquery, as from a table (a literal pulled up into the CASE

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, load, results, rows_of, write_csv
+from helpers import ROOT, load, results, rows_of, shipped_library, write_csv
 
 from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import RecordsResolver, Result, Unmatched, evaluate_rows
@@ -49,7 +49,7 @@ INDEX_META = RateTableMeta(
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ def test_a_failed_start_reports_the_end_of_the_server_log(tmp_path, monkeypatch)
     fails with ccf's error naming the directory and quoting the server's own log, not a traceback."""
     import tempfile
 
-    from ccf.engine.database import DatabaseError, _embedded_url
+    from ccf.engine.database import DatabaseError, embedded_superuser_url
 
     home = Path(tempfile.mkdtemp(prefix="ccf-badstart-"))  # not under pytest's 0700 basetemp
     try:
@@ -73,7 +73,7 @@ def test_a_failed_start_reports_the_end_of_the_server_log(tmp_path, monkeypatch)
         (data / "PG_VERSION").write_text("99\n")  # pgserver skips initdb; postgres refuses the directory
         monkeypatch.setenv("CCF_HOME", str(home))
         with pytest.raises(DatabaseError) as err:
-            _embedded_url()
+            embedded_superuser_url()
         message = str(err.value)
         assert f"could not start the embedded PostgreSQL in {data}" in message
         assert "the end of its log" in message
@@ -105,12 +105,12 @@ def test_stop_embedded_stops_the_server_of_a_data_directory(monkeypatch):
     import shutil
     import tempfile
 
-    from ccf.engine.database import _embedded_url, stop_embedded
+    from ccf.engine.database import embedded_superuser_url, stop_embedded
 
     home = Path(tempfile.mkdtemp(prefix="ccf-stop-"))  # not under pytest's 0700 basetemp
     try:
         monkeypatch.setenv("CCF_HOME", str(home))
-        _embedded_url()
+        embedded_superuser_url()
         assert (home / "pgdata" / "postmaster.pid").exists()
         assert stop_embedded(home / "pgdata") is True
         assert not (home / "pgdata" / "postmaster.pid").exists()

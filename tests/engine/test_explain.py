@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from helpers import shipped_library
 
-from ccf.engine.api import demo, library
 from ccf.engine.database import connect
 from ccf.engine.explain import explain
 
 
 @pytest.fixture(scope="module")
-def sample(module_db_url):
-    conn = connect(module_db_url)
-    run_id = demo(conn).report.run_id
-    yield conn, run_id, library()
+def sample(sample_company):
+    conn = connect(sample_company.url)
+    yield conn, sample_company.run_id, shipped_library()
     conn.close()
 
 

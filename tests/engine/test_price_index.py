@@ -21,11 +21,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from helpers import load, results, rows_of, write_csv
+from helpers import load, results, rows_of, shipped_library, write_csv
 
 from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import RecordsResolver, Result, Unmatched, evaluate_rows
-from ccf.engine.api import demo_dir, library
+from ccf.engine.api import demo_dir
 from ccf.engine.factors.catalog import load_shipped
 from ccf.engine.factors.rates import SHA256, rate_values, rates_dir, shipped_rate_tables
 from ccf.engine.run import run
@@ -81,7 +81,7 @@ CONVERTED = {
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 def test_hand_computed_values_are_what_the_arithmetic_gives():

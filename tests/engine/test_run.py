@@ -6,9 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import load, results, rows_of, total, write_csv
-
-from ccf.engine.api import library
+from helpers import load, results, rows_of, shipped_library, total, write_csv
 from ccf.engine.run import RunError, run
 
 ELEC_HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
@@ -16,7 +14,7 @@ ELEC_HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 def _elec(tmp_path: Path, *rows: str) -> Path:

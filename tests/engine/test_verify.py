@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import load, write_csv
-
-from ccf.engine.api import library
+from helpers import load, shipped_library, write_csv
 from ccf.engine.run import run
 from ccf.engine.verify import verify
 
@@ -12,7 +10,7 @@ HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,coun
 
 
 def _setup(db, tmp_path):
-    lib = library()
+    lib = shipped_library()
     load(db, lib, "v", "electricity", write_csv(
         tmp_path / "e.csv", HEADER,
         "e1,A,2024-01-01,2024-01-31,1000,kWh,GB", "e2,A,2024-01-01,2024-01-31,0,kWh,GB", "e3,A,2024-01-01,2024-01-31,5,MWh,FR",

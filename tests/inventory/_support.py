@@ -7,7 +7,6 @@ be computed by hand from them.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,7 +17,6 @@ import psycopg
 from sqlglot import exp
 
 from ccf.engine import cli
-from ccf.engine.inventory.commands import add_parser
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.sql import Executor, ident, param, table
 
@@ -131,21 +129,8 @@ def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M],
 
 
 def main(argv: Sequence[str]) -> int:
-    """``ccf`` with the inventory commands, whether or not engine/cli.py registers them yet."""
-    build = cli.build_parser
-
-    def extended() -> argparse.ArgumentParser:
-        p = build()
-        sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-        if "report" not in sub.choices:
-            add_parser(sub)
-        return p
-
-    cli.build_parser = extended  # type: ignore[assignment]
-    try:
-        return cli.main(list(argv))
-    finally:
-        cli.build_parser = build  # type: ignore[assignment]
+    """``ccf`` in this process (engine/cli.py registers the inventory commands itself)."""
+    return cli.main(list(argv))
 
 
 def rich_report(conn: psycopg.Connection, tmp_path: Path):

@@ -78,14 +78,9 @@ def test_the_html_report_renders_cleanly_and_matches_the_json_report(cli_db, tmp
     assert dom_figures(dom)[("totals", "market-based", "co2e_t")] == ["1.664"]
 
 
-def test_the_northwind_report_in_the_browser(cli_db, tmp_path, capsys):
-    from ccf.engine.api import demo
-    from ccf.engine.database import connect
-    from ccf.engine.inventory.entities import load_entity_set
-
-    with connect(cli_db) as conn:
-        run_id = demo(conn).report.run_id
-        load_entity_set(conn, "northwind-2024", ENTITIES)
+def test_the_northwind_report_in_the_browser(sample_company, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("CCF_DATABASE_URL", sample_company.url)
+    run_id = sample_company.run_id
     for approach in ("equity-share", "financial-control", "operational-control"):
         html, js = tmp_path / f"{approach}.html", tmp_path / f"{approach}.json"
         assert main(["report", str(run_id), "--approach", approach, "--format", "html", "--output", str(html)]) == 0
@@ -95,5 +90,3 @@ def test_the_northwind_report_in_the_browser(cli_db, tmp_path, capsys):
         assert check_dom_against_json(dom, json.loads(js.read_text("utf-8"))) > 50
     capsys.readouterr()
 
-
-ENTITIES = Path(__file__).resolve().parents[2] / "methodologies" / "sample_data" / "northwind" / "entities" / "northwind-2024.csv"

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
-from pathlib import Path
 
 import pytest
 from helpers import results
 
 from ccf.dsl.numeric import EXACT
-from ccf.engine.api import demo
-from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.inventory.inventory import build_inventory
 from ccf.engine.inventory.presentation import report_document
 
-ROOT = Path(__file__).resolve().parents[2]
-ENTITIES = ROOT / "methodologies" / "sample_data" / "northwind" / "entities" / "northwind-2024.csv"
 # The shares the sample file states (docs/reporting.md#the-northwind-group): NW-UK-LOG is 60 % owned and
 # controlled; NW-DE is a 40 % joint venture that Northwind operates while the partner has financial control.
 SHARES = {
@@ -26,12 +21,12 @@ SHARES = {
 
 
 @pytest.fixture(scope="module")
-def northwind(module_db_url):
+def northwind(sample_company):
+    """The session's sample company: its demo run and its entity set northwind-2024."""
     from ccf.engine.database import connect
 
-    conn = connect(module_db_url)
-    report = demo(conn).report
-    load_entity_set(conn, "northwind-2024", ENTITIES)
+    conn = connect(sample_company.url)
+    report = sample_company.demo.report
     yield conn, report.run_id, report
     conn.close()
 

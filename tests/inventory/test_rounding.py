@@ -14,7 +14,7 @@ from inventory._support import M, R, fake_run, write_entities
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.inventory.inventory import Row, Section, build_inventory
-from ccf.engine.inventory.presentation import _section, report_document
+from ccf.engine.inventory.presentation import report_document, section_document
 from ccf.engine.inventory.rounding import percent, round_fraction, rounding_line, tonnes
 
 D = Decimal
@@ -82,7 +82,7 @@ amounts = st.lists(
 def test_rounding_law_on_any_amounts(values):
     rows = tuple(Row(f"r{i}", f"r{i}", MappingProxyType({"all": v})) for i, v in enumerate(values))
     total = exact_sum(values)
-    out = _section(Section("scope", "t", rows, percent=True), ("all",), {"all": total})
+    out = section_document(Section("scope", "t", rows, percent=True), ("all",), {"all": total})
     shown = [D(r["values"]["all"]["co2e_t"]) for r in out["rows"]]
     # each figure is the rounding of its own exact value …
     assert shown == [tonnes(v) for v in values]

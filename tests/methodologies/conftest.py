@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from helpers import load, results, rows_of, write_csv
-
-from ccf.engine.api import library
+from helpers import load, results, rows_of, shipped_library, write_csv
 from ccf.engine.run import run
 
-LIB = library()
+LIB = shipped_library()
 _names = itertools.count()
 
 

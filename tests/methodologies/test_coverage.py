@@ -9,11 +9,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, shipped_library
 
-from ccf.engine import api
-
-LIB = api.library()
+LIB = shipped_library()
 LATEST = {m.id: m for m in LIB.latest_published()}
 
 
@@ -37,12 +35,12 @@ def test_every_published_methodology_cites_guidance_and_states_its_boundary():
 
 
 @pytest.fixture(scope="module")
-def northwind(module_db_url):
+def northwind(sample_company):
+    """The session's sample company and its demo run (every latest published version)."""
     from ccf.engine.database import connect
 
-    conn = connect(module_db_url)
-    result = api.demo(conn, dataset="northwind-coverage")
-    yield conn, result
+    conn = connect(sample_company.url)
+    yield conn, sample_company.demo
     conn.close()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from ccf.engine.api import library
+from helpers import shipped_library
 
 PERIOD = "EX,2024-01-01,2024-12-31"
 
@@ -17,7 +17,7 @@ PERIOD = "EX,2024-01-01,2024-12-31"
 
 
 def test_stationary_combustion_1_1_0_is_1_0_0_on_desnz_2025():
-    lib = library()
+    lib = shipped_library()
     old, new = lib.resolve("scope1.stationary_combustion@1.0.0"), lib.resolve("scope1.stationary_combustion@1.1.0")
     assert (old.factor_set, new.factor_set) == ("desnz-2024", "desnz-2025")
     assert new.status == "published"

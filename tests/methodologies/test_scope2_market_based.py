@@ -12,12 +12,10 @@ import itertools
 from decimal import Decimal as D
 
 import pytest
-from helpers import load, results, rows_of, write_csv
-
-from ccf.engine.api import library
+from helpers import load, results, rows_of, shipped_library, write_csv
 from ccf.engine.run import run
 
-LIB = library()
+LIB = shipped_library()
 REF = "scope2.electricity.market_based@1.0.0"
 _names = itertools.count()
 

@@ -14,9 +14,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from helpers import load, results, rows_of, write_csv
-
-from ccf.engine.api import library
+from helpers import load, results, rows_of, shipped_library, write_csv
 from ccf.engine.factors.model import FactorFileError
 from ccf.engine.factors.residual_mix import RESIDUAL_MIX_SET, load_residual_mix
 from ccf.engine.factors.store import install_edition
@@ -24,7 +22,7 @@ from ccf.engine.run import run
 
 HERE = Path(__file__).resolve().parent
 TEST_SET = HERE / "data" / "TEST_ONLY_residual_mix.csv"
-LIB = library()
+LIB = shipped_library()
 V100, V110 = "scope2.electricity.market_based@1.0.0", "scope2.electricity.market_based@1.1.0"
 _names = itertools.count()
 

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from helpers import load, results, total, write_csv
+from helpers import load, results, shipped_library, total, write_csv
 
 from ccf.dsl.library import Library
 from ccf.engine.api import factor_signatures
@@ -104,9 +104,7 @@ def test_DESNZ_PHEV_distance_in_km_converts_exactly(db, tmp_path):
 @pytest.mark.parametrize("kwh, expected", [("1", "0.20705"), ("1000", "207.05"), ("123456.789", "25561.72816245")])
 def test_DESNZ_2024_electricity_UK_location_based(db, tmp_path, kwh, expected):
     """DESNZ 2024 flat file v1.1: Electricity: UK = 0.20705 kg CO2e/kWh (CO2 + CH4 + N2O rows)."""
-    from ccf.engine.api import library
-
-    lib = library()
+    lib = shipped_library()
     csv = write_csv(
         tmp_path / "e.csv", "activity_id,entity,period_start,period_end,quantity,quantity_unit,country",
         f"e1,EX,2024-01-01,2024-12-31,{kwh},kWh,GB",
@@ -141,9 +139,7 @@ def test_DESNZ_RF_domestic_flight_radiative_forcing_uplift():
 
 def test_DESNZ_RF_business_travel_2_0_0_applies_the_uplift(db, tmp_path):
     """scope3.cat6.business_travel 2.0.0 uses the with-RF factor: 1000 pkm domestic → 272.57 kg."""
-    from ccf.engine.api import library
-
-    lib = library()
+    lib = shipped_library()
     header = "activity_id,entity,period_start,period_end,mode,service,cabin_class,fuel,distance,distance_unit,travellers"
     csv = write_csv(tmp_path / "bt.csv", header, 'f1,EX,2024-03-01,2024-03-01,air,"Domestic, to/from UK",,,500,km,2')
     load(db, lib, "rf", "business_travel", csv)

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from helpers import load, results, total, write_csv
+from helpers import load, results, shipped_library, total, write_csv
 
 from ccf.dsl.library import Library
 from ccf.engine.api import factor_signatures, library, methodologies_dir
@@ -57,7 +57,7 @@ def _variants(example: str) -> Library:
     types and every example factor set."""
     sigs = {**factor_signatures(), **{s: _edition(s)[0] for s in EXAMPLE_SETS}}
     lib = Library(VARIANTS / example, sigs)
-    lib.activity_types.update(library().activity_types)
+    lib.activity_types.update(shipped_library().activity_types)
     for path in sorted((VARIANTS / example).glob("*/*.yaml")):
         lib.add(path)
     assert lib.diagnostics == []
@@ -116,7 +116,7 @@ def test_S3TG_1_1_purchased_goods_supplier_specific(db, tmp_path):
     × 0.10 + 100,000 kg timber × 0.25 + 50,000 kg concrete × 0.20 kg CO2e/kg = 145,000 kg CO2e.
     The supplier's factors are columns of the activity data, so the shipped methodology runs
     as it is (no factor set involved)."""
-    lib = library()
+    lib = shipped_library()
     header = "activity_id,entity,period_start,period_end,category,product,supplier,mass,mass_unit,factor_per_kg"
     csv = write_csv(
         tmp_path / "sp.csv", header,
@@ -267,7 +267,7 @@ def test_S3TG_9_1_downstream_transportation_distance_based(db, tmp_path):
     load(db, lib, "ex91", "freight", csv)
     report = run(db, "ex91", [lib.resolve("scope3.cat9.downstream_transport.distance_based@1.0.0")])
     assert report.co2e_kg == Decimal("1600")
-    shipped = library()
+    shipped = shipped_library()
     cat4 = run(db, "ex91", [shipped.resolve("scope3.cat4.upstream_transport.distance_based@1.0.0")])
     (outcome,) = cat4.methodologies
     assert (outcome.reconciliation.rows_result, outcome.reconciliation.rows_excluded) == (0, 1)
@@ -383,7 +383,7 @@ def test_S3TG_15_1_investments_equity_share(db, tmp_path):
     """S3TG example 15.1: investees' Scope 1 + 2 of 120,000, 200,000, 1,600,000 and 60,000 t CO2e
     × equity shares 40, 15, 25 and 25 % = 48,000 + 30,000 + 400,000 + 15,000 = 493,000 t CO2e.
     The investee emissions and shares are activity data, so the shipped methodology runs as it is."""
-    lib = library()
+    lib = shipped_library()
     header = "activity_id,entity,period_start,period_end,investee,reported_item,investee_emissions,investee_emissions_unit,equity_share"
     csv = write_csv(
         tmp_path / "i.csv", header,
@@ -412,7 +412,7 @@ def test_PCAF_T5_5_financed_emissions_portfolio(db, tmp_path):
     (a language gap: no separately reported, non-additive quantities). The test checks that
     they are excluded, not netted, and that the attribution arithmetic on them would give the
     printed figures."""
-    lib = library()
+    lib = shipped_library()
     header = "activity_id,entity,period_start,period_end,investee,asset_class,reported_item,investee_amount,investee_amount_unit,attribution_factor"
     items = {
         "forestry": (10, {"scope1": 1000, "scope2": 100, "scope3": 5000, "removals": 20000, "credits_generated": 5000}),
@@ -441,7 +441,7 @@ def test_PCAF_T5_5_financed_emissions_portfolio(db, tmp_path):
 def test_PCAF_attribution_from_outstanding_amount_and_evic(db, tmp_path):
     """PCAF listed equity/corporate bonds: attribution factor = outstanding amount / EVIC; business
     loans: / (equity + debt). 10 / 100 of 1,000 t and 25 / 100 of 20,000 t."""
-    lib = library()
+    lib = shipped_library()
     header = (
         "activity_id,entity,period_start,period_end,investee,asset_class,reported_item,investee_amount,investee_amount_unit,"
         "outstanding_amount,evic,equity_plus_debt,currency"

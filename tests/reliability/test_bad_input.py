@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import shipped_library
 from reliability._support import NIGHTLY, ROOT, nightly, unique
 from ccf.dsl.diagnostics import DiagnosticError, render
 from ccf.dsl.library import read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
-from ccf.engine.api import factor_signatures, library
+from ccf.engine.api import factor_signatures
 from ccf.engine.cli import main
 from ccf.engine.database import connect
 from ccf.engine.inventory.entities import load_entity_set
@@ -41,7 +42,7 @@ ELECTRICITY = "scope2.electricity.location_based@1.0.0"
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 @pytest.fixture(scope="module")

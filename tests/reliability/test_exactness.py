@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import shipped_library
 from reliability._support import RowSpec, assert_same, reference, shipped_factors, sql_outcomes, typed_row, unique, write_rows
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.evaluate import EvaluationError, Result, Unmatched, multiply
@@ -21,7 +22,7 @@ from ccf.dsl import exactness
 from ccf.dsl.library import read_activity_type, read_methodology
 from ccf.dsl.numeric import PG_MAX_SCALE, size
 from ccf.dsl.source import SourceFile
-from ccf.engine.api import factor_signatures, library
+from ccf.engine.api import factor_signatures
 from ccf.engine.database import connect
 from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord
 from ccf.engine.factors.store import install_edition, install_gwp
@@ -84,7 +85,7 @@ def run_both(conn, tmp_path, m, n1_values: list[str]) -> dict:
 
 
 def test_every_shipped_methodology_is_proven_exact_without_a_per_row_check():
-    for m in library().versions():
+    for m in shipped_library().versions():
         assert exactness.plan(m) == exactness.Plan(), m.ref
 
 
@@ -132,7 +133,7 @@ def test_the_process_emissions_case_is_refused_at_load(db, tmp_path):
     which was loaded and stored as 0. Both numbers are out of ccf's range now (an exponent of
     more than three digits), and so is a huge magnitude (9e9999): the rows are rejected with the
     reason, never computed."""
-    lib = library()
+    lib = shipped_library()
     at = lib.activity_types["process_emissions"]
     path = tmp_path / "p.csv"
     path.write_text(
@@ -203,7 +204,7 @@ def test_the_reports_unrounded_total_keeps_every_digit(db, tmp_path):
 
     from ccf.engine.report import print_run
 
-    lib = library()
+    lib = shipped_library()
     path = tmp_path / "e.csv"
     path.write_text("activity_id,entity,period_start,period_end,quantity,quantity_unit,country\n"
                     "e1,A,2024-01-01,2024-01-31,123456789012.3,GJ,GB\n", encoding="utf-8")

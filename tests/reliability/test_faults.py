@@ -22,8 +22,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from helpers import shipped_library
 from reliability._support import NIGHTLY, nightly, unique
-from ccf.engine.api import library
 from ccf.engine.database import connect
 from ccf.engine.load import load_csv
 from ccf.engine.run import run
@@ -37,7 +37,7 @@ UNITS = ("kWh", "MWh", "GJ", "therm", "Btu")
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 def write_big(path: Path, n: int) -> Path:

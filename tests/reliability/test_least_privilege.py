@@ -332,7 +332,7 @@ def test_a_schema_made_by_an_older_ccf_as_superuser_is_handed_to_the_owner(pg_ad
             old.commit()
             dataset = _dataset(old, rel_gen, tmp_path)
         for _ in range(2):
-            database._make_embedded_roles(old_url)
+            database.make_embedded_roles(old_url)
         with psycopg.connect(old_url) as admin:
             others = admin.execute(
                 """SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'ccf'::regnamespace AND c.relowner <> %(o)s::regrole

@@ -18,10 +18,11 @@ import pytest
 from psycopg import sql as pgsql
 from sqlglot import exp
 
+from helpers import shipped_library
 from reliability._support import unique
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import run as run_module
-from ccf.engine.api import demo_dir, library
+from ccf.engine.api import demo_dir
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.database import connect
 from ccf.engine.explain import explain
@@ -39,7 +40,7 @@ CERTIFICATES = "activity_id,entity,period_start,period_end,instrument_type,quant
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 @pytest.fixture()

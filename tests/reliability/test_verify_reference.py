@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import load, write_csv
-
-from ccf.engine.api import library
+from helpers import load, shipped_library, write_csv
 from ccf.engine.cli import main
 from ccf.engine.run import run
 from ccf.engine.verify import Sample, verify, verify_reference
@@ -23,7 +21,7 @@ LOCATION = "scope2.electricity.location_based@1.0.0"
 
 
 def _setup(db, tmp_path):
-    lib = library()
+    lib = shipped_library()
     load(db, lib, "v", "electricity", write_csv(tmp_path / "e.csv", HEADER, *ROWS))
     return lib, run(db, "v", [lib.resolve(LOCATION)])
 
@@ -133,7 +131,7 @@ def test_a_value_from_before_the_limits_is_reported_not_computed_silently(db, tm
     """A row as an earlier ccf loaded it (1e-9999 t × 3.4e-9999 kgCO2e/t, past today's limits):
     the run's SQL stores 0 kg (PostgreSQL rounds the product at 16,383 places) and plain verify,
     running the same SQL, calls that identical; --reference reports the methodology."""
-    lib = library()
+    lib = shipped_library()
     path = tmp_path / "p.csv"
     path.write_text("activity_id,entity,period_start,period_end,process,amount,amount_unit,co2e_factor,factor_source\n"
                     "P1,A,2024-01-01,2024-12-31,kiln,1,t,3.4,own\n", encoding="utf-8")

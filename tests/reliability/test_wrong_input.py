@@ -15,12 +15,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from helpers import shipped_library
 from reliability._support import ROOT, unique
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.library import Library, read_methodology
 from ccf.dsl.source import SourceFile
 from ccf.dsl.yaml_source import MAX_DEPTH, load_yaml
-from ccf.engine.api import factor_signatures, library
+from ccf.engine.api import factor_signatures
 from ccf.engine.cli import main
 from ccf.engine.database import connect
 from ccf.engine.load import LoadError, RejectLimit, load_csv, unclosed_quote
@@ -38,7 +39,7 @@ SCOPE2 = ROOT / "methodologies" / "scope2.electricity.location_based" / "1.0.0.y
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 @pytest.fixture(scope="module")

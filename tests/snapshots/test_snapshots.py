@@ -13,17 +13,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import shipped_library
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from ccf.engine.api import demo_dir, library, methodologies_dir
+from ccf.engine.api import methodologies_dir
 from ccf.engine.compile import compile_methodology
 from ccf.engine.database import connect
-from ccf.engine.load import load_csv
 from ccf.engine.lock import entry, read_lock
 from ccf.engine.run import run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-LIB = library()
+LIB = shipped_library()
 VERSIONS = [m.ref for m in LIB.versions()]
 
 
@@ -61,10 +61,9 @@ def test_compiled_sql(ref, snapshot):
 
 
 @pytest.fixture(scope="module")
-def northwind(module_db_url):
-    conn = connect(module_db_url)
-    for csv in sorted(demo_dir().glob("*.csv")):
-        load_csv(conn, "northwind", LIB.activity_types[csv.stem], csv)
+def northwind(sample_company):
+    """The session's sample company; each version runs on its dataset loaded as shipped."""
+    conn = connect(sample_company.url)
     yield conn
     conn.close()
 
@@ -74,9 +73,9 @@ def _dec(d: Decimal) -> str:
 
 
 @pytest.mark.parametrize("ref", VERSIONS)
-def test_totals_on_sample_data(ref, northwind, snapshot):
+def test_totals_on_sample_data(ref, northwind, sample_company, snapshot):
     m = LIB.resolve(ref)
-    report = run(northwind, "northwind", [m])
+    report = run(northwind, sample_company.PLAIN, [m])
     (outcome,) = report.methodologies
     rows = northwind.execute(
         "SELECT rule_id, gas, sum(co2e_kg) FROM ccf.result WHERE run_id = %s GROUP BY rule_id, gas ORDER BY 1, 2",
