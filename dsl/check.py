@@ -37,7 +37,8 @@ EMISSION_KEYS = {**GAS_KEYS, "co2_biogenic": "CO2_biogenic"}  # biogenic CO2: re
 
 
 class FactorSetSignature(Protocol):
-    """What the checker needs to know of a factor set: its gases' units and attributes."""
+    """What the checker needs to know of a factor set: its gases' units and attributes (a
+    declaration, ``ir.FactorSet``, or a test's own signature)."""
 
     id: str
     gas_units: tuple[tuple[str, str], ...]
@@ -177,6 +178,7 @@ def check_methodology(
         hashlib.sha256(doc.source.text.encode("utf-8")).hexdigest(), doc.source.path, span=doc.span(()),
         instruments=instruments,
         conversions=conversions,
+        declared_set=fset if isinstance(fset, ir.FactorSet) else None,
     )
     try:  # its arithmetic within PostgreSQL's exact range, or guarded (docs/numeric-semantics.md)
         exactness.plan(m)
@@ -263,7 +265,7 @@ def _lookups(
                 if attr not in known:
                     sub = "select" if attr in lk.select else "match"
                     ck.error(
-                        "E602", f"factor set '{lset.id}' has no attribute '{attr}'", doc.key_span(path + (sub, attr)),
+                        "E602", f"factor set '{lk.factor_set or spec.factor_set}' has no attribute '{attr}'", doc.key_span(path + (sub, attr)),
                         suggestion=did_you_mean(attr, known) or "attributes: " + ", ".join(sorted(known)),
                     )
         match_nodes = []
@@ -298,7 +300,9 @@ def _lookups(
         scope.lookups[name] = Lookup(name, ir.quantity(per.dimension), per.scale, gas_units)
         lookups.append(ir.FactorLookup(
             name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, (),
-            region=fallback["region"], year=fallback["year"], factor_set=lk.factor_set, span=doc.key_span(path),
+            region=fallback["region"], year=fallback["year"], factor_set=lk.factor_set,
+            declared_set=lset if lk.factor_set is not None and isinstance(lset, ir.FactorSet) else None,
+            span=doc.key_span(path),
         ))
     return lookups
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -16,7 +15,7 @@ from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.library import Library
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.database import connect
-from ccf.engine.factors.catalog import shipped_editions
+from ccf.engine.factors.catalog import shipped_declarations
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import LoadReport, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
@@ -28,13 +27,11 @@ def methodologies_dir() -> Path:
     return Path(os.environ.get("CCF_METHODOLOGIES") or resources.methodologies())
 
 
-@cache
 def factor_signatures() -> dict[str, FactorSetSignature]:
-    """What the checker needs of each shipped factor-set edition (parsed once per process), and
-    of the sets an organisation supplies under a fixed id (``org-residual-mix``)."""
-    from ccf.engine.factors.residual_mix import organisation_signatures
-
-    return {**organisation_signatures(), **{set_id: load()[0] for set_id, load in shipped_editions().items()}}
+    """The shipped factor-set declarations (methodologies/factor_sets/), by every id a
+    methodology may name them by: each set's and each edition's. Read from the declarations
+    alone: checking needs no factor file."""
+    return dict(shipped_declarations())
 
 
 def library(root: Path | None = None) -> Library:
