@@ -168,11 +168,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar = _progress_bar(args)
         try:
             if bar is None:
-                report = run(conn, args.dataset, methodologies)
+                report = run(conn, args.dataset, methodologies, other_edition=args.other_edition)
             else:
                 with bar:
                     task = bar.add_task("running", total=len(methodologies))
-                    report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref))
+                    report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref),
+                                 other_edition=args.other_edition)
         except psycopg.OperationalError as exc:
             # the server rolls back the transaction of a connection it loses; only a break in the
             # very moment of COMMIT leaves the outcome open (docs/reliability.md#never-a-traceback)
@@ -357,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run methodologies over a dataset in one transaction")
     s.add_argument("--dataset", required=True)
     s.add_argument("methodologies", nargs="*", help="ID@VERSION or ID (default: every latest published version)")
+    s.add_argument("--other-edition", action="store_true",
+                   help="compute a methodology that pins a factor edition for another period than the data's with "
+                   "that edition, recording the reason on every result (default: refuse)")
     s.add_argument("--json", action="store_true", help="machine-readable summary")
     s.set_defaults(func=cmd_run)
 
