@@ -46,6 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if sub is not None:
                 extra.diagnostics += sub.diagnostics
                 extra.sources.update(sub.sources)
+                extra.methodologies.update(sub.methodologies)
                 checked += len(sub.sources)
                 continue
             files = sorted(p.rglob("*.yaml"))
@@ -56,11 +57,39 @@ def cmd_check(args: argparse.Namespace) -> int:
                 continue
             extra.add(f, enforce_layout=p.is_dir())
             checked += 1
+    if not extra.diagnostics and not args.offline:
+        extra.diagnostics += _check_factor_values(extra)
     if extra.diagnostics:
         sys.stderr.write(render(extra.diagnostics, extra.sources) + "\n")
         return 1
     _out(f"ok: {checked} file{'s' if checked != 1 else ''} checked, no problems found")
     return 0
+
+
+def _check_factor_values(lib) -> list:
+    """E606: a lookup's ``select`` that no factor of an installed edition satisfies
+    (engine/factors/coverage.py). Editions not installed, or no database, are said to be skipped."""
+    from ccf.engine.database import DatabaseError, connect
+    from ccf.engine.factors.coverage import check_selects
+    from ccf.engine.sql import Executor
+
+    methodologies = list(lib.methodologies.values())
+    if not any(lk.select for m in methodologies for lk in m.lookups):
+        return []
+    try:
+        conn = connect()
+    except DatabaseError as exc:
+        sys.stderr.write(f"note: select texts not checked against factor values: {exc}\n")
+        return []
+    try:
+        coverage = check_selects(Executor(conn), methodologies, lib.sources)
+        conn.rollback()  # it only read
+    finally:
+        conn.close()
+    if coverage.not_installed:
+        sys.stderr.write("note: select texts not checked against " + ", ".join(sorted(coverage.not_installed))
+                         + " (not installed; see 'ccf factors list')\n")
+    return coverage.diagnostics
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -327,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="check methodology files; print positioned errors")
     s.add_argument("paths", nargs="*", help="files or folders (default: the shipped methodologies)")
+    s.add_argument("--offline", action="store_true",
+                   help="do not check select texts against the factors installed in the database")
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("compile", help="print the SQL a methodology version compiles to")
