@@ -312,7 +312,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
                        "'pip install -e .'; this ccf is an installed package")
     lib = api.require_clean(api.library())
     published = [m for m in lib.versions() if m.status == "published"]
-    added = record_new(root, api.methodologies_dir(), published)
+    shipped = {fs.id: fs for fs in api.factor_signatures().values()}
+    added = record_new(root, api.methodologies_dir(), published, list(shipped.values()))
     _out("\n".join(f"locked {ref}" for ref in added) or "nothing new to lock")
     return 0
 
