@@ -58,7 +58,7 @@ def choose(named: str, declared: ir.FactorSet | None, period: Period | None, wha
         reason = (f"{what} names the edition {pinned.id}, which is for {pinned.describe_periods()}, "
                   f"but the data are for {shown}")
         if other_edition:
-            return EditionChoice(named, pinned.id, period, reason + "; computed with it as asked (--other-edition)")
+            return EditionChoice(named, pinned.id, period, reason + "; computed with it as a recorded fallback (asked for with --other-edition; ccf demo asks for it)")
         better = [e.id for e in declared.editions if e.covers(*period)]
         raise EditionError(
             reason + ". " + (f"The edition for {shown} is {better[0]}: run a version of the methodology that names "
