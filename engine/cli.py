@@ -101,9 +101,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from ccf.dsl.schema import activity_type_schema, methodology_schema
+    from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema
 
-    schema = activity_type_schema() if args.kind == "activity-type" else methodology_schema()
+    schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema}.get(args.kind, methodology_schema)()
     _out(json.dumps(schema, indent=2, sort_keys=False))
     return 0
 
@@ -365,8 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("ref", help="ID@VERSION, or ID for its latest published version")
     s.set_defaults(func=cmd_compile)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type) files")
-    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type"], default="methodology")
+    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set) files")
+    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set"], default="methodology")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("list", help="list every methodology version")
