@@ -58,7 +58,8 @@ def choose(named: str, declared: ir.FactorSet | None, period: Period | None, wha
         reason = (f"{what} names the edition {pinned.id}, which is for {pinned.describe_periods()}, "
                   f"but the data are for {shown}")
         if other_edition:
-            return EditionChoice(named, pinned.id, period, reason + "; computed with it as a recorded fallback (asked for with --other-edition; ccf demo asks for it)")
+            return EditionChoice(named, pinned.id, period, reason + "; computed with it as a recorded fallback "
+                                 "(asked for with --other-edition; ccf demo asks for it)")
         better = [e.id for e in declared.editions if e.covers(*period)]
         raise EditionError(
             reason + ". " + (f"The edition for {shown} is {better[0]}: run a version of the methodology that names "
@@ -90,12 +91,18 @@ def bind(m: ir.Methodology, choices: dict[str | None, EditionChoice]) -> ir.Meth
 
 def choices_for(m: ir.Methodology, period: Period | None, *, other_edition: bool = False
                 ) -> dict[str | None, EditionChoice]:
-    """The edition of every set ``m`` reads: its own (key None) and each lookup's other set."""
-    out: dict[str | None, EditionChoice] = {None: choose(m.factor_set, m.declared_set, period, m.ref,
-                                                         other_edition=other_edition)}
+    """The edition of every set ``m`` reads: its own (key None) and each lookup's other set. A
+    set whose factors no rule uses (every factor comes from the activity data) reads no edition
+    for the period: it is bound to the id named, whatever the period."""
+    def used(named: str | None) -> bool:
+        return any(lk.gases and lk.factor_set == named for lk in m.lookups)
+
+    out: dict[str | None, EditionChoice] = {
+        None: choose(m.factor_set, m.declared_set, period if used(None) else None, m.ref, other_edition=other_edition)}
     for lk in m.lookups:
         if lk.factor_set is not None and lk.factor_set not in out:
-            out[lk.factor_set] = choose(lk.factor_set, lk.declared_set, period, f"{m.ref} (factor '{lk.name}')",
+            out[lk.factor_set] = choose(lk.factor_set, lk.declared_set, period if used(lk.factor_set) else None,
+                                        f"{m.ref} (factor '{lk.name}')",
                                         other_edition=other_edition)
     return out
 
