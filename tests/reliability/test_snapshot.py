@@ -198,7 +198,7 @@ def test_runs_interleaved_both_commit_and_read_their_own_snapshots(db, db_url, l
 
 
 def test_explain_reads_only_the_loads_of_the_run(db, db_url, lib, dataset, tmp_path):
-    report = run(db, dataset, [lib.resolve(REFS[1], other_edition=True)])
+    report = run(db, dataset, [lib.resolve(REFS[1])], other_edition=True)
     loader = Loader(db_url, lib, dataset, tmp_path)
     try:
         loader()  # more consumption and a certificate: recomputing the allocation with them would differ
@@ -217,7 +217,7 @@ def test_a_run_reads_one_snapshot_whatever_the_callers_open_transaction(db, lib,
     """A READ COMMITTED transaction open on the caller's connection (psycopg opens one at the first
     statement) is committed first; the run reads one snapshot on a connection of its own."""
     db.execute("SELECT 1")
-    report = run(db, dataset, [lib.resolve(REFS[0], other_edition=True)])
+    report = run(db, dataset, [lib.resolve(REFS[0])], other_edition=True)
     assert_one_snapshot(db, lib, report)
 
 
@@ -238,7 +238,7 @@ def test_one_snapshot_refuses_a_transaction_without_one(db):
 
 
 def test_verify_reports_a_recorded_load_the_dataset_no_longer_holds(db, lib, dataset):
-    report = run(db, dataset, [lib.resolve(REFS[0], other_edition=True)])
+    report = run(db, dataset, [lib.resolve(REFS[0])], other_edition=True)
     with db.transaction():  # not something ccf does: loads are only ever added
         db.execute("DELETE FROM ccf.rejected WHERE load_id = %s", (report.loads[0],))
         db.execute("DELETE FROM ccf.activity_electricity WHERE load_id = %s", (report.loads[0],))
@@ -282,6 +282,6 @@ def test_a_run_is_repeatable_read_whatever_the_database_default(db, lib, dataset
 
     original = run_module.require_dataset
     monkeypatch.setattr(run_module, "require_dataset", spy)
-    report = run(db, dataset, [lib.resolve(REFS[0], other_edition=True)])
+    report = run(db, dataset, [lib.resolve(REFS[0])], other_edition=True)
     assert seen == ["repeatable read"]
     assert_one_snapshot(db, lib, report)
