@@ -37,7 +37,8 @@ EMISSION_KEYS = {**GAS_KEYS, "co2_biogenic": "CO2_biogenic"}  # biogenic CO2: re
 
 
 class FactorSetSignature(Protocol):
-    """What the checker needs to know of a factor set: its gases' units and attributes."""
+    """What the checker needs to know of a factor set: its gases' units and attributes (a
+    declaration, ``ir.FactorSet``, or a test's own signature)."""
 
     id: str
     gas_units: tuple[tuple[str, str], ...]
@@ -153,13 +154,13 @@ def check_methodology(
     gwp_sets = ir.gwp_sets(factor_sets)
     if spec.gwp not in gwp_sets:
         ck.error(
-            "E603", f"unknown GWP set '{spec.gwp}'", doc.span(("gwp",)),
+            "E607", f"unknown GWP set '{spec.gwp}'", doc.span(("gwp",)),
             suggestion=did_you_mean(spec.gwp, gwp_sets) or "GWP sets: " + ", ".join(sorted(gwp_sets)),
         )
     set_of = _set_ids(ck, spec, gwp_sets)
     factor_set = set_of(spec.factor_set, ("factor_set",))
     fset = factor_sets.get(factor_set)
-    if fset is None and factor_set != ir.GWP_FACTOR_SET:  # without a known gwp: E603 above
+    if fset is None and factor_set != ir.GWP_FACTOR_SET:  # without a known gwp: E607 above
         ck.error(
             "E601", f"unknown factor set '{spec.factor_set}'", doc.span(("factor_set",)),
             suggestion=did_you_mean(spec.factor_set, factor_sets) or "factor sets: " + ", ".join(sorted(factor_sets)),
@@ -185,6 +186,7 @@ def check_methodology(
         hashlib.sha256(doc.source.text.encode("utf-8")).hexdigest(), doc.source.path, span=doc.span(()),
         instruments=instruments,
         conversions=conversions,
+        declared_set=fset if isinstance(fset, ir.FactorSet) else None,
     )
     try:  # its arithmetic within PostgreSQL's exact range, or guarded (docs/numeric-semantics.md)
         exactness.plan(m)
@@ -196,7 +198,7 @@ def check_methodology(
 def _set_ids(ck: Checker, spec: MethodologyFile, gwp_sets: Mapping[str, str]) -> Callable[[str, tuple], str]:
     """The factor-set id a methodology's or lookup's ``factor_set`` names: ``ipcc-gwp100`` is the
     GWP-100 set of the methodology's ``gwp`` (its one statement of the GWP set); naming the set of
-    another assessment directly would weigh gases with two, and is an error (E604)."""
+    another assessment directly would weigh gases with two, and is an error (E608)."""
     own = gwp_sets.get(spec.gwp)
 
     def set_id(name: str, path: tuple) -> str:
@@ -205,7 +207,7 @@ def _set_ids(ck: Checker, spec: MethodologyFile, gwp_sets: Mapping[str, str]) ->
         other = next((g for g, s in gwp_sets.items() if s == name), None)
         if other is not None and other != spec.gwp:
             ck.error(
-                "E604", f"factor set '{name}' gives GWPs of {other}, but this methodology weighs gases with {spec.gwp}",
+                "E608", f"factor set '{name}' gives GWPs of {other}, but this methodology weighs gases with {spec.gwp}",
                 ck.doc.span(path), suggestion=f"write '{ir.GWP_FACTOR_SET}': the GWP-100 set of the methodology's 'gwp'",
             )
         return name
@@ -292,7 +294,7 @@ def _lookups(
                 if attr not in known:
                     sub = "select" if attr in lk.select else "match"
                     ck.error(
-                        "E602", f"factor set '{lset.id}' has no attribute '{attr}'", doc.key_span(path + (sub, attr)),
+                        "E602", f"factor set '{lk.factor_set or spec.factor_set}' has no attribute '{attr}'", doc.key_span(path + (sub, attr)),
                         suggestion=did_you_mean(attr, known) or "attributes: " + ", ".join(sorted(known)),
                     )
         match_nodes = []
@@ -327,7 +329,9 @@ def _lookups(
         scope.lookups[name] = Lookup(name, ir.quantity(per.dimension), per.scale, gas_units)
         lookups.append(ir.FactorLookup(
             name, tuple(sorted(lk.select.items())), tuple(match_nodes), lk.per, (),
-            region=fallback["region"], year=fallback["year"], factor_set=lk_set, span=doc.key_span(path),
+            region=fallback["region"], year=fallback["year"], factor_set=lk_set,
+            declared_set=lset if lk.factor_set is not None and isinstance(lset, ir.FactorSet) else None,
+            span=doc.key_span(path),
         ))
     return lookups
 

@@ -9,6 +9,7 @@ the Python reference evaluator both just follow the tree.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Iterable, Iterator, Literal
@@ -276,6 +277,7 @@ class FactorLookup(Spanned):
     # another factor set than the methodology's (e.g. the organisation's residual mix); None:
     # the methodology's own ``factor_set``
     factor_set: str | None = None
+    declared_set: "FactorSet | None" = None  # the declaration of ``factor_set``
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,58 @@ def instrument_column(field: str) -> str:
 
 
 @dataclass(frozen=True)
+class Edition(Spanned):
+    """One edition of a declared factor set: the reporting periods it is for (both days
+    included; none: any period, its factors carry their own years) and, for a shipped edition,
+    the file and the sha256 of its published bytes."""
+
+    id: str
+    periods: tuple[tuple[date, date], ...] = ()
+    file: str | None = None
+    sha256: str | None = None
+
+    def covers(self, start: date, end: date) -> bool:
+        """Whether the edition is for the whole of start..end."""
+        return not self.periods or any(a <= start and end <= b for a, b in self.periods)
+
+    def describe_periods(self) -> str:
+        return ", ".join(period_text(a, b) for a, b in self.periods) or "any period"
+
+
+def period_text(start: date, end: date) -> str:
+    """``2024`` for a calendar year, else ``2024-04-01..2025-03-31``."""
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return str(start.year)
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
+@dataclass(frozen=True)
+class FactorSet(Spanned):
+    """A declared factor set (methodologies/factor_sets/<id>.yaml): what a methodology may
+    select and match on, the unit of each gas's values, and its editions. A methodology names
+    the set (the run takes the edition of the dataset's period) or one edition."""
+
+    id: str
+    title: str
+    publisher: str
+    licence: str
+    attributes: tuple[str, ...]
+    gas_units: tuple[tuple[str, str], ...]
+    regions: tuple[str, ...]
+    years: tuple[int, ...]
+    editions: tuple[Edition, ...]
+    content_hash: str
+    path: str
+
+    def edition(self, id: str) -> Edition | None:
+        return next((e for e in self.editions if e.id == id), None)
+
+    def names(self) -> tuple[str, ...]:
+        """The ids a methodology may name this set by: its own and each edition's."""
+        return (self.id, *(e.id for e in self.editions if e.id != self.id))
+
+
+@dataclass(frozen=True)
 class Methodology(Spanned):
     """A checked methodology version, ready to lower to SQL or evaluate in Python."""
 
@@ -420,6 +474,8 @@ class Methodology(Spanned):
     path: str
     instruments: Instruments | None = None
     conversions: tuple[CurrencyConversion, ...] = ()  # spend-based currency conversions
+    # the declaration ``factor_set`` names (its series, or the set of the edition it pins)
+    declared_set: FactorSet | None = None
 
     @property
     def ref(self) -> str:

@@ -2,7 +2,11 @@
 
     methodologies/
       activity_types/<activity_type>.yaml
+      factor_sets/<factor set id>.yaml
       <methodology id>/<version>.yaml
+
+A folder's own factor-set declarations join those it is given (the shipped ones); a methodology
+in it may name either.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Mapping
 from ccf.dsl import ir
 from ccf.dsl.check import FactorSetSignature, check_activity_type, check_methodology
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError
+from ccf.dsl.factor_sets import read_declarations
 from ccf.dsl.model import ActivityTypeFile, MethodologyFile, validate_document
 from ccf.dsl.source import SourceFile, Span
 from ccf.dsl.yaml_source import load_yaml
@@ -35,6 +40,9 @@ def read_methodology(
     return check_methodology(doc, spec, activity_types, factor_sets)
 
 
+FACTOR_SETS = "factor_sets"  # the folder of factor-set declarations
+
+
 def _version_key(version: str) -> tuple:
     core, _, pre = version.partition("-")
     nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
@@ -54,7 +62,8 @@ class Library:
 
     @classmethod
     def load(cls, root: Path, factor_sets: Mapping[str, FactorSetSignature]) -> "Library":
-        lib = cls(Path(root), factor_sets)
+        lib = cls(Path(root), dict(factor_sets))
+        lib.declare(lib.root / "factor_sets")
         for path in sorted((lib.root / "activity_types").glob("*.yaml")):
             src = lib._read(path)
             try:
@@ -68,10 +77,28 @@ class Library:
                 )
             lib.activity_types[at.id] = at
         for path in sorted(lib.root.glob("*/*.yaml")):
-            if path.parent.name == "activity_types":
+            if path.parent.name in ("activity_types", FACTOR_SETS):
                 continue
             lib.add(path)
         return lib
+
+    def declare(self, folder: Path) -> None:
+        """Add the factor sets declared in ``folder``; one already known from the same text
+        (the shipped library's own declarations) is not declared twice."""
+        declared, diags = read_declarations(folder, self.sources)
+        self.diagnostics.extend(diags)
+        sets = dict(self.factor_sets)
+        for name, fs in declared.items():
+            have = sets.get(name)
+            if have is not None and getattr(have, "content_hash", None) != fs.content_hash:
+                self.diagnostics.append(Diagnostic(
+                    "E603", f"'{name}' is already the id of a shipped factor set", fs.span,
+                    suggestion="give your own factor set and its editions ids of their own, e.g. prefixed with your organisation",
+                ))
+                continue
+            if have is None:
+                sets[name] = fs
+        self.factor_sets = sets
 
     def _read(self, path: Path) -> SourceFile:
         src = SourceFile.read(path)

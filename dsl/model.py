@@ -105,8 +105,8 @@ class FactorLookupSpec(Strict):
     )
     factor_set: str | None = Field(
         None,
-        description="read this lookup's factors from another factor set than the methodology's (e.g. the "
-        "organisation's residual mix, org-residual-mix); a set that is not installed finds no factor",
+        description="read this lookup's factors from another declared factor set (or edition) than the "
+        "methodology's (e.g. the organisation's residual mix, org-residual-mix); a set that is not installed finds no factor",
     )
     description: str | None = None
 
@@ -201,7 +201,10 @@ class MethodologyFile(Strict):
     title: str
     description: str | None = None
     ghg_protocol: GhgProtocol
-    factor_set: str = Field(description="factor set edition id, e.g. desnz-2024")
+    factor_set: str = Field(
+        description="a declared factor set (factor_sets/<id>.yaml), e.g. desnz: a run reads its edition for the "
+        "data's reporting period; or one edition, e.g. desnz-2024"
+    )
     gwp: str = Field(description="IPCC GWP-100 set used to weight gases, e.g. AR6")
     activity: str = Field(pattern=IDENT, description="activity type this methodology consumes")
     parameters: dict[str, Expression | int | float] = Field(default_factory=dict)

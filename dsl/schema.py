@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccf.dsl.factor_sets import FactorSetFile
 from ccf.dsl.model import ActivityTypeFile, MethodologyFile
 
 SCHEMA_BASE = "https://ccf.invalid/schema/"
@@ -20,3 +21,7 @@ def methodology_schema() -> dict[str, Any]:
 
 def activity_type_schema() -> dict[str, Any]:
     return _schema(ActivityTypeFile, "activity-type.schema.json")
+
+
+def factor_set_schema() -> dict[str, Any]:
+    return _schema(FactorSetFile, "factor-set.schema.json")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -17,7 +16,7 @@ from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.library import Library
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.database import connect
-from ccf.engine.factors.catalog import shipped_editions
+from ccf.engine.factors.catalog import gwp_signatures, shipped_declarations
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import Dialect, LoadReport, Progress, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
@@ -31,13 +30,12 @@ def methodologies_dir() -> Path:
     return Path(os.environ.get("CCF_METHODOLOGIES") or resources.methodologies())
 
 
-@cache
 def factor_signatures() -> dict[str, FactorSetSignature]:
-    """What the checker needs of each shipped factor-set edition (parsed once per process), and
-    of the sets an organisation supplies under a fixed id (``org-residual-mix``)."""
-    from ccf.engine.factors.residual_mix import organisation_signatures
-
-    return {**organisation_signatures(), **{set_id: load()[0] for set_id, load in shipped_editions().items()}}
+    """The shipped factor-set declarations (methodologies/factor_sets/), by every id a
+    methodology may name them by: each set's and each edition's. Read from the declarations
+    alone: checking needs no factor file. Besides them, the GWP-100 factor sets per kg of gas
+    and refrigerant, one per assessment (built from the shipped GWP table: engine/factors/refrigerants.py)."""
+    return {**shipped_declarations(), **gwp_signatures()}
 
 
 def library(root: Path | None = None) -> Library:
@@ -214,7 +212,8 @@ def load_files(
 
 
 def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
-    """Load the sample company's activity data (once) and run every published methodology."""
+    """Load the sample company's activity data (once) and run every published methodology,
+    each with the factor edition of 2024 where it names a set, else the edition it pins."""
     lib = library()
     methodologies = latest_published(lib)
     loads = []
@@ -226,7 +225,11 @@ def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
         # periods keeps having none (a dataset's period is fixed when it is created)
         period = DEMO_PERIOD if _new_dataset(conn, dataset) else None
         loads += load_files(conn, dataset, activity_type, [csv], lib, period=period)
-    return DemoResult(tuple(loads), run(conn, dataset, methodologies))
+    # The sample data are for 2024. Versions that name a set (factor_set: desnz) read its 2024
+    # edition; the latest published versions that pin the 2025 edition are computed with it as
+    # a recorded fallback on each of their results, shown by report and explain
+    # (engine/factors/editions.py), so that the demo shows every methodology of the library.
+    return DemoResult(tuple(loads), run(conn, dataset, methodologies, other_edition=True))
 
 
 DEMO_PERIOD = "2024"

@@ -47,6 +47,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if sub is not None:
                 extra.diagnostics += sub.diagnostics
                 extra.sources.update(sub.sources)
+                extra.methodologies.update(sub.methodologies)
                 checked += len(sub.sources)
                 continue
             files = sorted(p.rglob("*.yaml"))
@@ -57,11 +58,47 @@ def cmd_check(args: argparse.Namespace) -> int:
                 continue
             extra.add(f, enforce_layout=p.is_dir())
             checked += 1
+    if not extra.diagnostics and not args.offline:
+        extra.diagnostics += _check_factor_values(extra)
     if extra.diagnostics:
         sys.stderr.write(render(extra.diagnostics, extra.sources) + "\n")
         return 1
     _out(f"ok: {checked} file{'s' if checked != 1 else ''} checked, no problems found")
     return 0
+
+
+def _check_factor_values(lib) -> list:
+    """E606: a lookup's ``select`` that no factor of an installed edition satisfies
+    (engine/factors/coverage.py). Editions not installed, or no database, are said to be skipped."""
+    import os
+
+    import psycopg
+
+    from ccf.engine.database import DatabaseError, connect, mask_secrets
+    from ccf.engine.factors.coverage import check_selects
+    from ccf.engine.sql import Executor
+
+    methodologies = list(lib.methodologies.values())
+    if not any(lk.select for m in methodologies for lk in m.lookups):
+        return []
+    try:
+        conn = connect()
+    except DatabaseError as exc:
+        sys.stderr.write(f"note: select texts not checked against factor values: {exc}\n")
+        return []
+    try:
+        coverage = check_selects(Executor(conn), methodologies, lib.sources)
+        conn.rollback()  # it only read
+    except psycopg.Error as exc:  # the database went away or refused the read: the files are still checked
+        shown = mask_secrets(str(exc).strip(), os.environ.get("CCF_DATABASE_URL", ""))
+        sys.stderr.write(f"note: select texts not checked against factor values: {shown}\n")
+        return []
+    finally:
+        conn.close()
+    if coverage.not_installed:
+        sys.stderr.write("note: select texts not checked against " + ", ".join(sorted(coverage.not_installed))
+                         + " (not installed; see 'ccf factors list')\n")
+    return coverage.diagnostics
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -74,9 +111,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from ccf.dsl.schema import activity_type_schema, methodology_schema
+    from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema
 
-    schema = activity_type_schema() if args.kind == "activity-type" else methodology_schema()
+    schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema}.get(args.kind, methodology_schema)()
     _out(json.dumps(schema, indent=2, sort_keys=False))
     return 0
 
@@ -202,11 +239,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar = _progress_bar(args)
         try:
             if bar is None:
-                report = run(conn, args.dataset, methodologies)
+                report = run(conn, args.dataset, methodologies, other_edition=args.other_edition)
             else:
                 with bar:
                     task = bar.add_task("running", total=len(methodologies))
-                    report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref))
+                    report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref),
+                                 other_edition=args.other_edition)
         except psycopg.OperationalError as exc:
             # the server rolls back the transaction of a connection it loses; only a break in the
             # very moment of COMMIT leaves the outcome open (docs/reliability.md#never-a-traceback)
@@ -318,7 +356,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
                        "'pip install -e .'; this ccf is an installed package")
     lib = api.require_clean(api.library())
     published = [m for m in lib.versions() if m.status == "published"]
-    added = record_new(root, api.methodologies_dir(), published)
+    shipped = {fs.id: fs for fs in api.factor_signatures().values() if isinstance(fs, ir.FactorSet)}  # declared sets
+    added = record_new(root, api.methodologies_dir(), published, list(shipped.values()))
     if args.json:
         _out(json.dumps({"locked": list(added)}, indent=2))
         return 0
@@ -365,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="check methodology files; print positioned errors")
     s.add_argument("paths", nargs="*", help="files or folders (default: the shipped methodologies)")
+    s.add_argument("--offline", action="store_true",
+                   help="do not check select texts against the factors installed in the database")
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("compile", help="print the SQL a methodology version compiles to")
@@ -372,8 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output: the version and its SQL")
     s.set_defaults(func=cmd_compile)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type) files")
-    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type"], default="methodology")
+    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set) files")
+    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set"], default="methodology")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("list", help="list every methodology version")
@@ -405,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run methodologies over a dataset in one transaction")
     s.add_argument("--dataset", required=True)
     s.add_argument("methodologies", nargs="*", help="ID@VERSION or ID (default: every latest published version)")
+    s.add_argument("--other-edition", action="store_true",
+                   help="compute a methodology that pins a factor edition for another period than the data's with "
+                   "that edition, recording the reason on every result (default: refuse)")
     s.add_argument("--json", action="store_true", help="machine-readable summary")
     s.set_defaults(func=cmd_run)
 

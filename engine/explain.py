@@ -26,6 +26,7 @@ from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine.compile import activity_table_name, of_run_loads
+from ccf.engine.factors.editions import RecordedEditions, as_recorded
 from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, stored_factors
 from ccf.engine.lifecycle.rows import record_text, rejections_of
@@ -94,15 +95,30 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
         m = lib.methodologies.get((mid, version))
         if m is None or m.content_hash != content_hash:
             raise CcfError(f"{mid}@{version} is not in the library as the run used it (see 'ccf verify {run_id}')")
+        recorded_editions = as_recorded(ex, run_id, m)
+        m = recorded_editions.methodology  # every set as the edition the run read
         row = _activity_row(ex, m, read, activity_id)
         if row is None:
             continue
-        out.parts.append(_explain_one(ex, run_id, m, row, read))
+        part = _explain_one(ex, run_id, m, row, read)
+        part.lines[1:1] = _edition_lines(recorded_editions)
+        out.parts.append(part)
     out.rejected = rejections_of(ex, dataset, read["loads"], activity_id)  # a repeated id: loaded once, rejected after
     if not out.parts and not out.rejected:
         raise CcfError(f"activity {activity_id!r} is not in dataset {dataset!r} for any methodology of run {run_id} "
                        "(rows loaded after the run are not part of it)")
     return out
+
+
+def _edition_lines(r: RecordedEditions) -> list[str]:
+    """How the run chose the methodology's factor edition (engine/factors/editions.py)."""
+    m = r.methodology
+    lines = []
+    if r.named is not None:
+        lines.append(f"factor edition: {m.factor_set}, the edition of factor set {r.named} for {r.period}")
+    if r.fallback is not None:
+        lines.append(f"factor edition: FALLBACK: {r.fallback}")
+    return lines
 
 
 def _activity_row(ex: Executor, m: ir.Methodology, read: dict[str, Any], activity_id: str) -> dict[str, Any] | None:

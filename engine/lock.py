@@ -6,6 +6,11 @@ disk, so changing a published file, or a number it produces, without a new versi
 compiled SQL is snapshotted too but not locked: the compiler may change how it writes SQL as
 long as every number stays the same. ``record_new`` only adds
 entries for versions not yet locked; it never rewrites one.
+
+The shipped factor-set declarations (methodologies/factor_sets/) are locked too, under
+``factor_set:<id>``: what in them moves a published version's numbers — the unit of each gas's
+values, and each edition's periods (which edition a run reads for a period) and file checksum.
+An edition may be added (a new period); a locked one never changes, nor do the gases.
 """
 
 from __future__ import annotations
@@ -33,15 +38,54 @@ def entry(root: Path, m: ir.Methodology) -> dict[str, str | None]:
     return {"content_sha256": m.content_hash, "totals_sha256": _sha(totals)}
 
 
+SET_PREFIX = "factor_set:"
+
+
+def set_entry(fs: ir.FactorSet) -> dict:
+    """What of a declaration the lock holds: its gases' units and its editions."""
+    return {
+        "gases": dict(fs.gas_units),
+        "editions": {e.id: {"periods": [ir.period_text(a, b) for a, b in e.periods], "sha256": e.sha256}
+                     for e in fs.editions},
+    }
+
+
+def set_changes(fs: ir.FactorSet, locked: dict) -> list[str]:
+    """How a declaration departs from its lock entry (an added edition is no departure)."""
+    now = set_entry(fs)
+    problems = [] if now["gases"] == locked["gases"] else [f"the gases of {fs.id} changed: {locked['gases']} → {now['gases']}"]
+    for eid, then in locked["editions"].items():
+        if now["editions"].get(eid) != then:
+            problems.append(f"edition {eid} of {fs.id} changed or was removed: {then} → {now['editions'].get(eid)}")
+    return problems
+
+
 def read_lock(methodologies_dir: Path) -> dict[str, dict[str, str | None]]:
     path = methodologies_dir / LOCK_NAME
     return json.loads(path.read_text("utf-8")) if path.exists() else {}
 
 
-def record_new(root: Path, methodologies_dir: Path, published: list[ir.Methodology]) -> list[str]:
-    """Add lock entries for newly published versions; refuse ones whose snapshots are missing."""
+def record_new(root: Path, methodologies_dir: Path, published: list[ir.Methodology],
+               factor_sets: list[ir.FactorSet] = ()) -> list[str]:
+    """Add lock entries for newly published versions, and new declarations or editions of the
+    shipped factor sets; refuse versions whose snapshots are missing, and a locked declaration
+    that changed."""
     lock = read_lock(methodologies_dir)
     added = []
+    for fs in sorted(factor_sets, key=lambda f: f.id):
+        key = SET_PREFIX + fs.id
+        if key in lock:
+            problems = set_changes(fs, lock[key])
+            if problems:
+                raise CcfError("; ".join(problems) + ": a published factor set's editions and gases never change "
+                               "(declare a new edition for a new period)")
+            new = sorted(set(fs_e.id for fs_e in fs.editions) - set(lock[key]["editions"]))
+            if not new:
+                continue
+            added += [f"{key} edition {e}" for e in new]
+        else:
+            added.append(key)
+        lock[key] = set_entry(fs)
     for m in sorted(published, key=lambda m: m.ref):
         if m.ref in lock:
             continue

@@ -52,6 +52,12 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
             reasons = ", ".join(f"{r.replace('_', ' ')} {plain(v)}" for r, v in i.unallocated_by_reason)
             console.print(f"{m.methodology_id}: {plain(i.allocated)} of {plain(i.quantity)} {i.unit} of "
                           f"contractual instruments allocated; unallocated {plain(i.unallocated)} {i.unit} ({reasons})")
+    chosen = [f"{m.methodology_id} {m.factor_set}" for m in report.methodologies if m.factor_set_named]
+    if chosen:  # the edition of the data's period, for methodologies that name a set
+        console.print("Factor editions of the data's period: " + ", ".join(chosen))
+    for m in report.methodologies:
+        if m.edition_fallback:
+            console.print(f"FALLBACK {m.methodology_id}@{m.version}: {m.edition_fallback}")
     balanced = all(m.reconciliation.balanced for m in report.methodologies)
     console.print(
         "Reconciliation: every activity row is a result, an exclusion or an unmatched record"

@@ -32,8 +32,10 @@ from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compile_methodology, gases, lookup_set_params
 from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
+from ccf.engine.compile.activity import of_run_loads
+from ccf.engine.factors.editions import EditionChoice, EditionError, Period, bind, choices_for
 from ccf.engine.factors.store import InstalledSet, installed
-from ccf.engine.load import dataset_loads, prepare_activity_tables, require_dataset
+from ccf.engine.load import Dataset, activity_table, dataset_loads, prepare_activity_tables, require_dataset
 from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
@@ -70,6 +72,8 @@ class MethodologyOutcome:
     # market-based Scope 2: kg CO2e per rule, i.e. per tier of the hierarchy (certificate,
     # supplier_specific, residual_mix, grid_average_fallback), in rule order
     by_rule: tuple[tuple[str, Decimal], ...] | None = None
+    factor_set_named: str | None = None  # the set the methodology names, when not the edition itself
+    edition_fallback: str | None = None  # why an edition for another period was read (--other-edition)
 
     methodology_id = property(lambda self: self.methodology.id)
     version = property(lambda self: self.methodology.version)
@@ -169,6 +173,9 @@ class RunReport:
                     "scope": m.scope,
                     "category": m.category,
                     "method": m.method,
+                    "factor_set": m.factor_set,
+                    **({"factor_set_named": m.factor_set_named} if m.factor_set_named else {}),
+                    **({"edition_fallback": m.edition_fallback} if m.edition_fallback else {}),
                     "co2e_kg": _dec(m.co2e_kg),
                     "by_gas": {g: _dec(v) for g, v in m.by_gas},
                     "reconciliation": {**asdict(m.reconciliation), "balanced": m.reconciliation.balanced},
@@ -223,9 +230,12 @@ def run(
     *,
     loads: Sequence[int] | None = None,
     inspect: Callable[[Executor, RunReport], None] | None = None,
+    other_edition: bool = False,
 ) -> RunReport:
     """Execute methodologies over a dataset in one transaction, reading one snapshot, and
-    reconcile every row. ``loads``: the dataset's loads to read (a verification's recorded
+    reconcile every row. Each reads the factor-set edition of the data's period
+    (engine/factors/editions.py); with ``other_edition`` a pinned edition for another period is
+    read too, and its reason recorded on the results, instead of refusing the run. ``loads``: the dataset's loads to read (a verification's recorded
     ones), each of which the snapshot must hold; by default every load it holds.
     ``progress`` is called with each methodology's ref before it runs, then with FINISHING.
 
@@ -244,7 +254,7 @@ def run(
         # DDL as the owner, committed before the runner reads the tables, under each type's load lock
         prepare_activity_tables(conn, [at for m in methodologies for at in (m.activity, *(
             [m.instruments.activity] if m.instruments is not None else []))])
-        report = _run_all(rconn, dataset, methodologies, progress, role, loads, inspect)
+        report = _run_all(rconn, dataset, methodologies, progress, role, loads, inspect, other_edition)
     # Fresh statistics of the columns that select a run's result rows, for the report that
     # follows (autovacuum may not have run yet): without them the planner expects one result
     # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
@@ -259,13 +269,13 @@ def run(
 def _run_all(
     conn: psycopg.Connection, dataset: str, methodologies: Sequence[ir.Methodology],
     progress: Callable[[str], None] | None, role: str | None, loads: Sequence[int] | None,
-    inspect: Callable[[Executor, RunReport], None] | None,
+    inspect: Callable[[Executor, RunReport], None] | None, other_edition: bool = False,
 ) -> RunReport:
     """The run's transaction, on the run's connection: one snapshot (rolled back with ``inspect``)."""
     started = datetime.now(timezone.utc)
     outcomes = []
     with one_snapshot(conn, rollback=inspect is not None) as ex:
-        require_dataset(ex, dataset)  # before anything is written: an unknown name is an error, not a run of zero rows
+        info = require_dataset(ex, dataset)  # before anything is written: an unknown name is an error, not a run of zero rows
         held = dataset_loads(ex, dataset)  # in the snapshot the first read took
         if loads is not None and (missing := sorted(set(loads) - set(held))):
             raise RunError(f"dataset {dataset} holds no load {', '.join(map(str, missing))}")
@@ -281,7 +291,7 @@ def _run_all(
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, dataset, read, m, role))
+            outcomes.append(_run_one(ex, run_id, info, read, m, role, other_edition))
         if progress:
             progress(FINISHING)
         finished = datetime.now(timezone.utc)
@@ -299,8 +309,31 @@ def _run_all(
     return report
 
 
-def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m: ir.Methodology,
-             role: str | None = None) -> MethodologyOutcome:
+def _data_period(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.Methodology) -> Period | None:
+    """The period the editions are chosen for: the dataset's reporting period, else the span of
+    its rows' period_start (None: no rows)."""
+    if info.period is not None:
+        return info.period.start, info.period.end
+    start = column("period_start")
+    row = ex.one(exp.select(exp.Min(this=start), exp.Max(this=start.copy())).from_(activity_table(m.activity))
+                 .where(of_run_loads()), {"dataset": info.name, "loads": list(loads)})
+    return (row[0], row[1]) if row is not None and row[0] is not None else None
+
+
+def _choose_editions(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
+                     other_edition: bool) -> dict[str | None, EditionChoice]:
+    try:
+        return choices_for(m, _data_period(ex, info, loads, m), other_edition=other_edition)
+    except EditionError as e:
+        raise RunError(f"dataset {info.name}: {e}") from None
+
+
+def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
+             role: str | None = None, other_edition: bool = False) -> MethodologyOutcome:
+    dataset = info.name
+    editions = _choose_editions(ex, info, loads, m, other_edition)
+    own = editions[None]
+    m = bind(m, editions)  # from here on every set is the edition read
     fs = installed(ex, m.factor_set)
     if fs is None:
         raise RunError(
@@ -345,19 +378,26 @@ def _run_one(ex: Executor, run_id: int, dataset: str, loads: tuple[int, ...], m:
         "rows_in": exp.Literal.number(rows_in), "rows_result": exp.Literal.number(rows_result),
         "rows_excluded": exp.Literal.number(rows_excluded), "rows_unmatched": exp.Literal.number(rows_unmatched),
         "rows_rejected": exp.Literal.number(rows_rejected), "compiled_sql": param("compiled_sql"),
+        "factor_set_named": text(own.named), "edition_period": _period_text(own.period),
+        "edition_fallback": text(own.fallback) if own.fallback else exp.Null(),
     }
     ex.execute(
         exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
         {**params, "compiled_sql": compiled.sql()},
     )
-    _record_other_sets(ex, params, m, other_sets)
+    _record_other_sets(ex, params, m, other_sets, editions)
     if role is not None:
         _switch_role(ex, None)  # run role, fallback only: back to the connecting user
     return MethodologyOutcome(
         m, rec, total, tuple((g, v) for g, v in by_gas),
         _instrument_totals(ex, params, m) if m.instruments is not None else None,
         _by_rule(ex, params, m) if m.method == MARKET else None,
+        own.named if own.named != own.edition else None, own.fallback,
     )
+
+
+def _period_text(period: Period | None) -> exp.Expression:
+    return text(ir.period_text(*period)) if period is not None else exp.Null()
 
 
 def _by_rule(ex: Executor, params: dict, m: ir.Methodology) -> tuple[tuple[str, Decimal], ...]:
@@ -377,15 +417,21 @@ def _by_rule(ex: Executor, params: dict, m: ir.Methodology) -> tuple[tuple[str, 
     return tuple((r.id, got[r.id]) for r in m.rules if r.id in got)
 
 
-def _record_other_sets(ex: Executor, params: dict, m: ir.Methodology, sets: dict[str, InstalledSet | None]) -> None:
+def _record_other_sets(ex: Executor, params: dict, m: ir.Methodology, sets: dict[str, InstalledSet | None],
+                       editions: dict[str | None, EditionChoice]) -> None:
     """ccf.run_factor_set: each other factor set the methodology's lookups read, with the
-    installed edition's sha256 (NULL when it is not installed: those lookups found nothing)."""
+    installed edition's sha256 (NULL when it is not installed: those lookups found nothing)
+    and the id the lookups named it by."""
+    chosen = {c.edition: c for named, c in editions.items() if named is not None}
     for set_id, fs in sets.items():
         lookups = [lk.name for lk in m.lookups if lk.factor_set == set_id and lk.gases]
+        choice = chosen.get(set_id)
         cols = {
             "run_id": param("run_id"), "methodology_id": text(m.id), "set_id": text(set_id),
             "lookups": exp.Array(expressions=[text(name) for name in lookups]),
             "sha256": text(fs.sha256) if fs is not None else exp.Null(),
+            "factor_set_named": text(choice.named) if choice is not None else exp.Null(),
+            "edition_fallback": text(choice.fallback) if choice is not None and choice.fallback else exp.Null(),
         }
         ex.execute(
             exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_factor_set"), expressions=[ident(c) for c in cols])),

@@ -32,6 +32,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
 from ccf.engine.explain import activity_rows, resolver_for
+from ccf.engine.factors.editions import as_recorded
 from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, installed
 from ccf.engine.load import dataset_loads
@@ -55,6 +56,7 @@ class Verification:
     checked: dict[str, int] = field(default_factory=dict)  # rows compared per table
     problems: list[str] = field(default_factory=list)
     sample: str | None = None  # verify_reference: which activity rows were recomputed
+    other_edition: bool = False  # the run read a pinned edition for another period (--other-edition)
 
     @property
     def identical(self) -> bool:
@@ -81,7 +83,8 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
                 for row in _except(rex, name, cols, a, b):
                     v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
 
-    run(conn, dataset, methodologies, loads=loads, inspect=compare)  # rolled back: nothing is left behind
+    # a run that read a pinned edition for another period (--other-edition) is recomputed so
+    run(conn, dataset, methodologies, loads=loads, inspect=compare, other_edition=v.other_edition)  # rolled back
     return v
 
 
@@ -104,6 +107,9 @@ def _recorded_inputs(ex: Executor, run_id: int, lib: Library, v: Verification) -
         if m is None:
             v.problems.append(f"{mid}@{version} is no longer in the methodology library")
             continue
+        recorded_editions = as_recorded(ex, run_id, m)
+        m = recorded_editions.methodology  # every set as the edition the run read
+        v.other_edition = v.other_edition or recorded_editions.fallback is not None
         if m.content_hash != content_hash:
             v.problems.append(f"{mid}@{version} changed since the run (content hash {content_hash[:12]}… now {m.content_hash[:12]}…)")
         if m.activity.content_hash != at_hash:

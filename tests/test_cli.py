@@ -91,6 +91,9 @@ def test_schema_matches_the_shipped_copy(capsys):
     printed = json.loads(capsys.readouterr().out)
     shipped = json.loads((ROOT / "docs" / "schema" / "activity-type.schema.json").read_text("utf-8"))
     assert printed == shipped
+    assert main(["schema", "factor-set"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((ROOT / "docs" / "schema" / "factor-set.schema.json").read_text("utf-8"))
 
 
 def test_shipped_methodologies_validate_against_the_json_schema():
@@ -99,9 +102,12 @@ def test_shipped_methodologies_validate_against_the_json_schema():
 
     schema = json.loads((ROOT / "docs" / "schema" / "methodology.schema.json").read_text("utf-8"))
     for path in sorted((ROOT / "methodologies").glob("*/*.yaml")):
-        if path.parent.name in ("activity_types",):
+        if path.parent.name in ("activity_types", "factor_sets"):
             continue
         jsonschema.validate(yaml.safe_load(path.read_text("utf-8")), schema)
+    declaration = json.loads((ROOT / "docs" / "schema" / "factor-set.schema.json").read_text("utf-8"))
+    for path in sorted((ROOT / "methodologies" / "factor_sets").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text("utf-8")), declaration)
     bad = yaml.safe_load(SCOPE2.read_text("utf-8")) | {"factorset": "x"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)

@@ -89,7 +89,10 @@ def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Me
             continue
         found = find_run(ex, dataset, m, loads) if reuse else None
         conn.commit()
-        ids[m.content_hash] = (found, True) if found is not None else (run(conn, dataset, [m], loads=loads).run_id, False)
+        # a version pinning an edition for another period than the data's is compared as it
+        # computes, its fallback recorded on the run (engine/factors/editions.py)
+        ids[m.content_hash] = (found, True) if found is not None else (
+            run(conn, dataset, [m], loads=loads, other_edition=True).run_id, False)
     return (_side_run(a, *ids[a.content_hash]), _side_run(b, *ids[b.content_hash]))
 
 

@@ -2,8 +2,11 @@
 publishers' files, and the GWP-100 factor sets built from the IPCC table and ccf's refrigerant
 compositions (refrigerants.py).
 
-Each shipped publisher's file is registered with the sha256 of its published bytes; loading a
-file whose bytes differ (edited, re-encoded, line endings converted) is an error, not a silent change.
+A shipped edition is declared in ``methodologies/factor_sets/<set>.yaml`` with its file and the
+sha256 of its published bytes; loading a file whose bytes differ (edited, re-encoded, line
+endings converted) is an error, not a silent change. Shipping a new edition or set takes two
+steps: its declaration (file and sha256 under ``editions``), and its reader in ``_READERS``
+below (a reader of the publisher's format: engine/factors/desnz.py and its neighbours).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from functools import cache, partial
 from pathlib import Path
 from collections.abc import Callable
 
-from ccf.dsl import resources
+from ccf.dsl import ir, resources
+from ccf.dsl.diagnostics import DiagnosticError
+from ccf.dsl.factor_sets import read_declarations
 from ccf.engine.factors.desnz import load_desnz
 from ccf.engine.factors.egrid import load_egrid
 from ccf.engine.factors.ember import load_ember
@@ -24,60 +29,62 @@ from ccf.engine.factors.useeio import load_useeio
 
 Loaded = tuple[FactorSetEdition, list[FactorRecord]]
 
-DESNZ_2024 = "desnz_ghg_conversion_factors_2024_flat_v1_1.csv"
-DESNZ_2025 = "desnz_ghg_conversion_factors_2025_flat_v1.csv"
-EPA_HUB_2025 = "epa_ghg_emission_factors_hub_2025.csv"
-USEEIO_1_3 = "epa_useeio_supply_chain_factors_v1_3_0_naics_usd2022.csv"
 IPCC_GWP = "ipcc_gwp100_openclimatedata.csv"
+IPCC_GWP_SHA256 = "9b80412cb5aeeb91038ef84145a10cdab0ab202cbb623cb14d2ec35ec2454f36"
 REFRIGERANTS = "refrigerants.csv"  # ccf's own data: compositions, each row with its source
-EMBER_CO2JS = "ember_average_intensities_co2js_2025_08_03.json"
 
-SHA256 = {
-    DESNZ_2024: "6a2fe78ed7ff799b961fc1a654efc5aad6482a1c66beaa8985dac6a3754829d2",
-    DESNZ_2025: "0e27cbcbd859e9f03cc51d9ff7eac64c7f7095daec1125b3aabf310acabb0cac",
-    EPA_HUB_2025: "2a94f6b434030b02fe26d8c1d6b4a3aec5a56ade059c9529ef82c8d5b474e857",
-    USEEIO_1_3: "c7f508646ee091cb2218be65dec0e2bdb6143ba8511773d486c9e87f6df84177",
-    IPCC_GWP: "9b80412cb5aeeb91038ef84145a10cdab0ab202cbb623cb14d2ec35ec2454f36",
-    EMBER_CO2JS: "7f0b09eb3a0b5aa08db0da7bdf7cf9571db3d1b6f163506fe41d70e655196bc0",
-}
-
-# edition id -> (file, loader of that file's path)
-_EDITIONS: dict[str, tuple[str, Callable[[Path], Loaded]]] = {
-    "desnz-2024": (DESNZ_2024, partial(load_desnz, id="desnz-2024", edition="2024 v1.1", published=None)),
-    "desnz-2025": (DESNZ_2025, partial(load_desnz, id="desnz-2025", edition="2025 v1", published=None)),
-    "epa-hub-2025": (EPA_HUB_2025, partial(load_epa_hub, id="epa-hub-2025")),
-    "egrid-2023": (EPA_HUB_2025, partial(load_egrid, id="egrid-2023")),  # Hub Table 6
-    "useeio-1.3": (USEEIO_1_3, partial(load_useeio, id="useeio-1.3")),
-    "ember-2025-08": (EMBER_CO2JS, partial(load_ember, id="ember-2025-08")),  # life-cycle basis
+# edition id -> the reader of its declared file
+_READERS: dict[str, Callable[[Path], Loaded]] = {
+    "desnz-2024": partial(load_desnz, id="desnz-2024", edition="2024 v1.1", published=None),
+    "desnz-2025": partial(load_desnz, id="desnz-2025", edition="2025 v1", published=None),
+    "epa-hub-2025": partial(load_epa_hub, id="epa-hub-2025"),
+    "egrid-2023": partial(load_egrid, id="egrid-2023"),  # Hub Table 6
+    "useeio-1.3": partial(load_useeio, id="useeio-1.3"),
+    "ember-2025-08": partial(load_ember, id="ember-2025-08"),  # life-cycle basis
 }
 
 
-def _verify(file: str, sha256: str) -> None:
-    """Raise unless a shipped file's sha256 is that of its registered published bytes."""
-    if sha256 != SHA256[file]:
-        raise FactorFileError(f"sha256 {sha256} is not the published file's {SHA256[file]}", resources.factors() / file)
+@cache
+def shipped_declarations() -> dict[str, ir.FactorSet]:
+    """The shipped factor-set declarations, by set id and by edition id (read once)."""
+    sets, diags = read_declarations(resources.methodologies() / "factor_sets")
+    if diags:
+        raise DiagnosticError(diags)
+    return sets
+
+
+def shipped_edition(id: str) -> ir.Edition:
+    """The declaration of a shipped edition (its file and sha256)."""
+    edition = shipped_declarations()[id].edition(id)
+    assert edition is not None and edition.file is not None, id
+    return edition
+
+
+def _verify(file: str, sha256: str, published: str) -> None:
+    """Raise unless a shipped file's sha256 is that of its declared published bytes."""
+    if sha256 != published:
+        raise FactorFileError(f"sha256 {sha256} is not the published file's {published}", resources.factors() / file)
 
 
 @cache
 def _parsed(id: str) -> tuple[FactorSetEdition, tuple[FactorRecord, ...]]:
     """A shipped edition, parsed once and checked against its registered sha256."""
-    file, load = _EDITIONS[id]
-    edition, records = load(resources.factors() / file)
-    _verify(file, edition.sha256)
+    declared = shipped_edition(id)
+    edition, records = _READERS[id](resources.factors() / declared.file)
+    _verify(declared.file, edition.sha256, declared.sha256)
     return edition, tuple(records)
 
 
 def load_shipped(id: str) -> Loaded:
-    """A shipped edition (a publisher's file's, or a GWP-100 set) and a new list of its
-    (immutable, cached) records."""
-    edition, records = _parsed(id) if id in _EDITIONS else _gwp_editions()[id]
+    """A shipped edition and a new list of its (immutable, cached) records."""
+    edition, records = _parsed(id) if id in _READERS else _gwp_editions()[id]
     return edition, list(records)
 
 
 def shipped_editions() -> dict[str, Callable[[], Loaded]]:
     """Loaders of every shipped factor-set edition, by edition id: the published files', then the
     GWP-100 sets per kg of gas and refrigerant (one per assessment of the GWP table)."""
-    return {id: partial(load_shipped, id) for id in [*_EDITIONS, *_gwp_editions()]}
+    return {id: partial(load_shipped, id) for id in [*_READERS, *_gwp_editions()]}
 
 
 @cache
@@ -87,8 +94,22 @@ def _gwp_editions() -> dict[str, tuple[FactorSetEdition, tuple[FactorRecord, ...
     records = _gwp()
     path = resources.factors() / REFRIGERANTS
     refrigerants = load_refrigerants(path, frozenset(r.gas for r in records))
-    sets = gwp_factor_sets(list(records), refrigerants, IPCC_GWP, SHA256[IPCC_GWP], REFRIGERANTS, file_sha256(read_file(path)))
+    sets = gwp_factor_sets(list(records), refrigerants, IPCC_GWP, IPCC_GWP_SHA256, REFRIGERANTS, file_sha256(read_file(path)))
     return {id: (edition, tuple(factors)) for id, (edition, factors) in sets.items()}
+
+
+def gwp_signatures() -> dict[str, FactorSetEdition]:
+    """What the checker needs of the GWP-100 factor sets (their gases and attributes), by id."""
+    return {id: edition for id, (edition, _) in _gwp_editions().items()}
+
+
+# the published bytes of every shipped file, from the declarations (and the GWP table)
+SHA256 = {
+    **{e.file: e.sha256 for fs in shipped_declarations().values() for e in fs.editions if e.file is not None},
+    IPCC_GWP: IPCC_GWP_SHA256,
+}
+DESNZ_2024, DESNZ_2025, EPA_HUB_2025, USEEIO_1_3, EMBER_CO2JS = (
+    shipped_edition(id).file for id in ("desnz-2024", "desnz-2025", "epa-hub-2025", "useeio-1.3", "ember-2025-08"))
 
 
 def desnz_2024() -> Loaded:
@@ -105,7 +126,7 @@ def desnz_2025() -> Loaded:
 def _gwp() -> tuple[GwpRecord, ...]:
     """The shipped GWP table, parsed once."""
     path = resources.factors() / IPCC_GWP
-    _verify(IPCC_GWP, file_sha256(read_file(path)))
+    _verify(IPCC_GWP, file_sha256(read_file(path)), IPCC_GWP_SHA256)
     return tuple(load_gwp(path))
 
 

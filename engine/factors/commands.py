@@ -1,4 +1,5 @@
-"""``ccf factors``: list, show and search the factor sets installed in the database.
+"""``ccf factors``: list, show and search the factor sets installed in the database; add an
+edition of a declared set.
 
 The query functions return plain data (values as exact decimal strings, never floats);
 :func:`add_parser` and :func:`run` are the command-line front end, wired into ``engine/cli.py``.
@@ -10,7 +11,7 @@ import argparse
 import json
 import sys
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 import psycopg
 from sqlglot import exp
@@ -151,25 +152,43 @@ def factors_search(conn: psycopg.Connection, text: str, set_id: str | None = Non
 
 
 def factors_add(
-    conn: psycopg.Connection, path: str, set_id: str, edition: str, *, publisher: str, title: str | None = None,
-    licence: str = "proprietary",
+    conn: psycopg.Connection, path: str, edition_id: str, label: str | None = None, *, publisher: str | None = None,
+    title: str | None = None, licence: str | None = None, factor_sets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Install an organisation's factor CSV under ``set_id``; ``org-residual-mix`` is checked
-    against its template first. Installing the same file again is a no-op."""
+    """Install a CSV or XLSX file as the declared edition ``edition_id`` (factor_sets/<set>.yaml),
+    checked against its declaration first; ``org-residual-mix`` against its template too.
+    Installing the same file again is a no-op; another file under an installed edition's id is
+    refused (an installed edition never changes)."""
     from pathlib import Path
 
-    from ccf.engine.factors.custom import load_custom
+    from ccf.dsl import ir
+    from ccf.engine.factors.custom import load_declared
     from ccf.engine.factors.residual_mix import RESIDUAL_MIX_SET, load_residual_mix
     from ccf.engine.factors.store import install_edition
 
     if not Path(path).is_file():
         raise CcfError(f"no file {path!r}")
-    if set_id == RESIDUAL_MIX_SET:
-        meta, records = load_residual_mix(path, edition, publisher=publisher, title=title, licence=licence)
+    if factor_sets is None:
+        from ccf.engine import api
+
+        factor_sets = api.library().factor_sets
+    declared = factor_sets.get(edition_id)
+    if not isinstance(declared, ir.FactorSet):
+        hint = did_you_mean(edition_id, [n for n, fs in factor_sets.items() if isinstance(fs, ir.FactorSet)])
+        raise CcfError(f"no factor set declares an edition {edition_id!r}" + (f"; {hint}" if hint else "")
+                       + ": declare the set and its editions in factor_sets/<set>.yaml first (docs/authoring.md#your-own-factor-sets)")
+    if declared.edition(edition_id) is None:
+        raise CcfError(f"{edition_id} is a factor set; name the edition to install with --id "
+                       f"({', '.join(e.id for e in declared.editions)})")
+    if edition_id == RESIDUAL_MIX_SET:
+        meta, records = load_residual_mix(path, label or edition_id, publisher=publisher or declared.publisher,
+                                          title=title, licence=licence or declared.licence)
     else:
-        meta, records = load_custom(path, set_id, edition, publisher=publisher, title=title, licence=licence)
+        meta, records = load_declared(path, declared, edition_id, label=label, publisher=publisher, title=title,
+                                      licence=licence)
     new = install_edition(conn, meta, records)
-    return {"id": meta.id, "edition": meta.edition, "factor_count": len(records), "sha256": meta.sha256, "installed": new}
+    return {"id": meta.id, "set": declared.id, "edition": meta.edition, "factor_count": len(records),
+            "sha256": meta.sha256, "installed": new}
 
 
 # --- command line --------------------------------------------------------------------------
@@ -193,13 +212,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     s.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most N factors (default {DEFAULT_LIMIT})")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
-    s = sub.add_parser("add", help="install an organisation's own factor CSV as a factor set (e.g. org-residual-mix)")
-    s.add_argument("file", help="the CSV (engine/factors/custom.py; for org-residual-mix see docs/data.md#residual-mix)")
-    s.add_argument("--id", required=True, dest="set_id", help="factor-set id, e.g. org-residual-mix")
-    s.add_argument("--edition", required=True, help="edition name, e.g. 2024")
-    s.add_argument("--publisher", required=True, help="who publishes the values (your organisation, or the source)")
-    s.add_argument("--title", help="title (default: the file name)")
-    s.add_argument("--licence", default="proprietary", help="licence of the values (default: proprietary)")
+    s = sub.add_parser("add", help="install a CSV or XLSX file as an edition of a declared factor set")
+    s.add_argument("file", help="the CSV or XLSX (first sheet) file: factor_id, name, unit, gas, value, [region, year,] "
+                   "and the set's declared attributes (docs/authoring.md#your-own-factor-sets)")
+    s.add_argument("--id", required=True, dest="set_id",
+                   help="the edition, as declared in factor_sets/<set>.yaml, e.g. acme-travel-2024 or org-residual-mix")
+    s.add_argument("--edition", help="the edition's name as its publisher gives it, e.g. '2024 v1.1' (default: the id)")
+    s.add_argument("--publisher", help="who publishes the values (default: the declaration's publisher)")
+    s.add_argument("--title", help="title (default: the declaration's)")
+    s.add_argument("--licence", help="licence of the values (default: the declaration's)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
     p.set_defaults(func=run)
@@ -216,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
             printer = _print_list
         elif args.factors_command == "add":
             data = factors_add(conn, args.file, args.set_id, args.edition, publisher=args.publisher, title=args.title,
-                               licence=args.licence)
+                               licence=args.licence, factor_sets=api.library().factor_sets)
             printer = _print_added
         elif args.factors_command == "show":
             data = factors_show(conn, args.set)
@@ -239,7 +260,7 @@ def _console():
 
 def _print_added(d: dict[str, Any]) -> None:
     what = "installed" if d["installed"] else "already installed from the same file"
-    sys.stdout.write(f"factor set {d['id']} (edition {d['edition']}, {d['factor_count']} factors, "
+    sys.stdout.write(f"edition {d['id']} of factor set {d['set']} ({d['edition']}, {d['factor_count']} factors, "
                      f"sha256 {d['sha256'][:12]}…): {what}\n")
 
 

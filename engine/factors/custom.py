@@ -1,4 +1,5 @@
-"""An organisation's own emission factors, from a simple CSV.
+"""An organisation's own emission factors, from a simple CSV, or from a CSV or XLSX file
+checked against its set's declaration (``load_declared``, what ``ccf factors add`` installs).
 
 Format (UTF-8, header row first, one factor value per row)::
 
@@ -20,7 +21,8 @@ import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from ccf.dsl.diagnostics import did_you_mean
+from ccf.dsl import ir
+from ccf.dsl.diagnostics import CcfError, did_you_mean
 from ccf.dsl.units import UnitError, parse_unit, unit_names
 from ccf.engine.factors.model import (
     FactorFileError,
@@ -142,3 +144,160 @@ def load_custom(
     publication = Publication(publisher, title or path.stem, licence, region, tuple(GAS_UNITS.items()), attributes)
     meta = publication.edition(id, edition, published, path, file_sha256(data), year)
     return meta, records
+
+
+# --- a file checked against its set's declaration (ccf factors add) -----------------------------
+
+MAX_SHOWN = 20  # problems listed in one error; the count of the rest follows
+
+
+class FactorFileProblems(CcfError):
+    """Every problem found in a factor file, each positioned; nothing was installed."""
+
+    def __init__(self, path: str | Path, problems: list[str]):
+        self.problems = problems
+        shown = problems[:MAX_SHOWN] + ([f"… and {len(problems) - MAX_SHOWN} more"] if len(problems) > MAX_SHOWN else [])
+        super().__init__(f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}, nothing was installed:\n"
+                         + "\n".join(f"  {p}" for p in shown))
+
+
+def _cell_text(value: object) -> str:
+    """An XLSX cell as text: a number as its shortest decimal text (Excel stores numbers in
+    binary; the shortest text that is that number is what its author typed), blank as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value).strip()
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def table_rows(path: Path, data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The rows of a CSV or XLSX factor file with the number a person finds each by (CSV: its
+    line; XLSX: its row on the first sheet), header first; and what that number is called."""
+    if path.suffix.lower() == ".xlsx":
+        import io
+
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as e:  # openpyxl raises many kinds for a file that is not a workbook
+            raise FactorFileError(f"not an XLSX workbook ({type(e).__name__}: {e})", path) from None
+        sheet = book.worksheets[0]
+        rows = [(i, [_cell_text(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+                if any(v is not None and str(v).strip() for v in row)]
+        book.close()
+        return f"sheet '{sheet.title}', row", rows
+    return "line", list(csv_rows(read_text(data, path)))
+
+
+def load_declared(
+    path: str | Path, declared: ir.FactorSet, edition: str, *, label: str | None = None,
+    publisher: str | None = None, title: str | None = None, licence: str | None = None,
+) -> tuple[FactorSetEdition, list[FactorRecord]]:
+    """Read a CSV or XLSX file as edition ``edition`` of the declared set, checking every row
+    against the declaration: its columns are the row columns (factor_id, name, unit, gas, value;
+    region and year optional) and the declared attributes; each gas one the set declares (its
+    value in the declared unit), each region and year among those declared. Every problem is
+    reported, positioned (line or row, column); one problem and nothing is installed."""
+    path = Path(path)
+    declared_edition = declared.edition(edition)
+    if declared_edition is None:
+        raise CcfError(f"factor set {declared.id} declares no edition {edition!r}; "
+                       + (did_you_mean(edition, [e.id for e in declared.editions]) or
+                          "its editions: " + ", ".join(e.id for e in declared.editions))
+                       + f" (add it under 'editions' in factor_sets/{declared.id}.yaml)")
+    data = read_file(path)
+    sha256 = file_sha256(data)
+    if declared_edition.sha256 is not None and declared_edition.sha256 != sha256:
+        raise FactorFileError(f"sha256 {sha256} is not the {declared_edition.sha256} that factor_sets/{declared.id}.yaml "
+                              f"declares for {edition}", path)
+    where, rows = table_rows(path, data)
+    if not rows:
+        raise FactorFileError("empty file: expected a header row", path, 1)
+    problems: list[str] = []
+    header_at, header = rows[0]
+    names = [h.strip() for h in header]
+    allowed = list(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + list(declared.attributes)
+    xlsx = where != "line"
+
+    def at(n: int, column: int | None = None) -> str:
+        col = "" if column is None else f", column {_column_letter(column) + ' ' if xlsx else ''}'{names[column]}'"
+        return f"{where} {n}{col}"
+
+    for i, n in enumerate(names):
+        if not n:
+            problems.append(f"{where} {header_at}: column {i + 1} has no name")
+        elif names.count(n) > 1 and names.index(n) == i:
+            problems.append(f"{where} {header_at}: column '{n}' appears more than once")
+        elif n not in allowed:
+            hint = did_you_mean(n, allowed)
+            problems.append(f"{where} {header_at}: column '{n}' is neither a factor column nor an attribute factor_sets/"
+                            f"{declared.id}.yaml declares" + (f"; {hint}" if hint else f" ({', '.join(declared.attributes)})"))
+    missing = [c for c in [*REQUIRED_COLUMNS, *declared.attributes] if c not in names]
+    if missing:
+        problems.append(f"{where} {header_at}: missing column(s) {', '.join(missing)}")
+    if problems:
+        raise FactorFileProblems(path, problems)
+    gas_units = dict(declared.gas_units)
+    records: list[FactorRecord] = []
+    seen: dict[str, int] = {}
+    for n, row in rows[1:]:
+        if len(row) > len(names) and any(c.strip() for c in row[len(names):]):
+            problems.append(f"{at(n)}: {len(row)} cells, the header has {len(names)}")
+            continue
+        cells = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(names)}
+        bad = len(problems)
+        for c in REQUIRED_COLUMNS:
+            if not cells[c]:
+                problems.append(f"{at(n, names.index(c))}: empty")
+        if cells["gas"] and cells["gas"] not in gas_units:
+            problems.append(f"{at(n, names.index('gas'))}: '{cells['gas']}' is not a gas of {declared.id} "
+                            f"(declared: {', '.join(gas_units)})")
+        value = parse_decimal(cells["value"]) if cells["value"] else None
+        if cells["value"] and value is None:
+            problems.append(f"{at(n, names.index('value'))}: '{cells['value']}' is not a decimal number")
+        if cells["unit"]:
+            try:
+                _unit(cells["unit"], path, n)
+            except FactorFileError as e:
+                problems.append(f"{at(n, names.index('unit'))}: {e.message}")
+        region = cells.get("region") or None
+        if region is not None and declared.regions and region not in declared.regions:
+            problems.append(f"{at(n, names.index('region'))}: region '{region}' is not one factor_sets/{declared.id}.yaml "
+                            f"declares" + (f"; {h}" if (h := did_you_mean(region, declared.regions)) else ""))
+        year = None
+        if cells.get("year"):
+            try:
+                year = _year(cells["year"], path, n)
+            except FactorFileError as e:
+                problems.append(f"{at(n, names.index('year'))}: {e.message}")
+            if year is not None and declared.years and year not in declared.years:
+                problems.append(f"{at(n, names.index('year'))}: year {year} is not one factor_sets/{declared.id}.yaml "
+                                f"declares ({', '.join(map(str, declared.years))})")
+        if cells["factor_id"] in seen:
+            problems.append(f"{at(n, names.index('factor_id'))}: '{cells['factor_id']}' is also the factor_id on "
+                            f"{where} {seen[cells['factor_id']]}")
+        seen.setdefault(cells["factor_id"], n)
+        if len(problems) > bad or value is None:
+            continue
+        records.append(FactorRecord(
+            cells["factor_id"], cells["name"], cells["unit"], cells["gas"], value,
+            sorted_attributes((a, cells[a]) for a in declared.attributes), region, year, n,
+        ))
+    if problems:
+        raise FactorFileProblems(path, problems)
+    publication = Publication(publisher or declared.publisher, title or declared.title, licence or declared.licence,
+                              None, tuple(gas_units.items()), tuple(declared.attributes))
+    return publication.edition(edition, label or edition, None, path, sha256, None), records

@@ -5,9 +5,10 @@ No residual-mix data is shipped (docs/data.md#residual-mix). An organisation tha
 mixes for its market boundaries (AIB European Residual Mixes, Green-e Residual Mix Emission
 Rates, a national registry) writes them as a custom factor CSV (engine/factors/custom.py) with
 the columns below and installs it under the fixed set id ``org-residual-mix``; a methodology
-reads it with ``factor_set: org-residual-mix`` on one lookup. The checker knows the set by
-:data:`SIGNATURE` (its gases and attributes), installed or not; a run with the set absent finds
-no residual mix and the rows fall through to the next tier.
+reads it with ``factor_set: org-residual-mix`` on one lookup. The checker knows the set by its
+declaration (methodologies/factor_sets/org-residual-mix.yaml: its gases and attributes),
+installed or not; a run with the set absent finds no residual mix and the rows fall through to
+the next tier.
 
 Columns (header row first, one factor per row)::
 
@@ -23,40 +24,16 @@ Columns (header row first, one factor per row)::
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from pathlib import Path
 
 from ccf.dsl.units import parse_unit
-from ccf.engine.factors.custom import GAS_UNITS, load_custom
+from ccf.engine.factors.catalog import shipped_declarations
+from ccf.engine.factors.custom import load_custom
 from ccf.engine.factors.model import FactorFileError, FactorRecord, FactorSetEdition
 
 RESIDUAL_MIX_SET = "org-residual-mix"
 COLUMNS = ("factor_id", "name", "unit", "gas", "value", "region", "year", "energy", "source")
 ENERGY = ("electricity",)
-
-
-@dataclass(frozen=True)
-class OrganisationSetSignature:
-    """A factor set the organisation supplies: its id, gases and attributes, known before it is
-    installed (the checker's ``FactorSetSignature``)."""
-
-    id: str
-    title: str
-    gas_units: tuple[tuple[str, str], ...]
-    attributes: tuple[str, ...]
-
-
-SIGNATURE = OrganisationSetSignature(
-    RESIDUAL_MIX_SET,
-    "the organisation's residual mixes (kg CO2e per kWh by market boundary and year)",
-    tuple(GAS_UNITS.items()),
-    ("energy", "source"),
-)
-
-
-def organisation_signatures() -> dict[str, OrganisationSetSignature]:
-    """The organisation-supplied sets a methodology may name, by id."""
-    return {SIGNATURE.id: SIGNATURE}
 
 
 def load_residual_mix(
@@ -71,7 +48,7 @@ def load_residual_mix(
     """Read and check a residual-mix CSV against the template; installed as ``org-residual-mix``."""
     path = Path(path)
     edition_meta, records = load_custom(
-        path, RESIDUAL_MIX_SET, edition, publisher=publisher, title=title or SIGNATURE.title,
+        path, RESIDUAL_MIX_SET, edition, publisher=publisher, title=title or shipped_declarations()[RESIDUAL_MIX_SET].title,
         licence=licence, published=published,
     )
     missing = [c for c in ("energy", "source") if c not in edition_meta.attributes]
@@ -94,5 +71,4 @@ def load_residual_mix(
     return edition_meta, records
 
 
-__all__ = ["COLUMNS", "RESIDUAL_MIX_SET", "SIGNATURE", "OrganisationSetSignature", "load_residual_mix",
-           "organisation_signatures"]
+__all__ = ["COLUMNS", "RESIDUAL_MIX_SET", "load_residual_mix"]

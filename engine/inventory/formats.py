@@ -124,7 +124,20 @@ def print_table(doc: dict, console: Console | None = None) -> None:
     _print_unallocated(console, doc.get("unallocated_instruments") or [])
     if doc["base_year"]:
         _print_base_year(console, doc["base_year"], bases)
+    _print_editions(console, doc["methodologies"])
     console.print(f"Rounding: {doc['rounding_rule']}")
+
+
+def _print_editions(console: Console, methodologies: list[dict]) -> None:
+    """Each methodology's factor edition, and every fallback to an edition for another period."""
+    console.print("Factor editions: " + "; ".join(
+        f"{m['methodology']}@{m['version']} {m['factor_edition']['edition']}"
+        + (f" ({m['factor_edition']['set']}, {m['factor_edition']['period']})"
+           if m["factor_edition"]["set"] != m["factor_edition"]["edition"] else "")
+        for m in methodologies))
+    for m in methodologies:
+        if m["factor_edition"]["fallback"]:
+            console.print(f"  FALLBACK {m['methodology']}@{m['version']}: {m['factor_edition']['fallback']}")
 
 
 def _print_section(console: Console, section: dict, bases: list[str]) -> None:

@@ -269,5 +269,9 @@ def to_html(doc: dict) -> str:
         body.append("<tr>" + "".join(_text(m[k]) for k in ("run_id", "dataset", "methodology", "version", "scope", "category",
                                                             "method", "factor_set", "gwp")) + "</tr>")
     body.append("</table>")
+    for m in doc["methodologies"]:  # an edition for another period than the data's (--other-edition)
+        if m["factor_edition"]["fallback"]:
+            body.append(f'<p class="note">Factor edition fallback, {escape(m["methodology"])}@{escape(m["version"])}: '
+                        f'{escape(m["factor_edition"]["fallback"])}</p>')
     body.append(f'<h2>Rounding</h2><p class="note">{escape(doc["rounding_rule"])}</p>')
     return page(title, body, CSS)

@@ -70,6 +70,11 @@ class MethodologyRun:
     rows_excluded: int
     rows_unmatched: int
     rows_rejected: int
+    # the factor edition (engine/factors/editions.py): the set the methodology named, the period
+    # the edition was chosen for, and why an edition for another period was read (None: it was not)
+    factor_set_named: str | None = None
+    edition_period: str | None = None
+    edition_fallback: str | None = None
     rows_unknown_entity: int = 0  # activity rows with results whose entity is not in the set
     unknown_entity_kg: Decimal = Decimal(0)  # their gross kg CO2e, not in any total
 

@@ -223,7 +223,9 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
         "methodologies": [
             {"run_id": m.run_id, "dataset": m.dataset, "methodology": m.methodology_id, "version": m.version,
              "content_hash": m.content_hash, "scope": m.scope, "category": m.category, "method": m.method,
-             "factor_set": m.factor_set, "gwp": m.gwp}
+             "factor_set": m.factor_set, "gwp": m.gwp,
+             "factor_edition": {"set": m.factor_set_named or m.factor_set, "edition": m.factor_set,
+                                "period": m.edition_period, "fallback": m.edition_fallback}}
             for m in inv.methodologies
         ],
         "totals": {b: {"co2e_kg": _kg(totals[b]), "co2e_t": _t(totals[b])} for b in inv.bases},

@@ -41,11 +41,17 @@ PAIRS = _pairs()
 # market-based 1.1.0 adds the residual-mix tier, read from the organisation's org-residual-mix
 # set, which the sample does not install (tests/methodologies/test_scope2_residual_mix.py
 # attributes the pair with a test-only residual mix)
+# and the versions that name the DESNZ set instead of pinning its 2024 edition read that same
+# edition for Northwind's 2024 data (engine/factors/editions.py)
 SAME_ON_NORTHWIND = {
     "scope2.electricity.market_based@1.0.0..1.1.0",
     # German consumption is covered by certificates, so the new country tiers are not reached
     "scope2.electricity.market_based@1.1.0..1.2.0",
     "scope3.cat3.fuel_energy.electricity@1.0.0..1.1.0",  # rule ids and wording only
+    "scope1.mobile_combustion.distance_based@1.0.0..1.1.0",
+    "scope1.mobile_combustion.fuel_based@1.0.0..1.1.0",
+    "scope3.cat6.business_travel@2.0.0..2.1.0",
+    "scope3.cat7.employee_commuting.distance_based@1.0.0..1.1.0",
 }
 
 

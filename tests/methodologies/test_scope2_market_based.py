@@ -44,7 +44,7 @@ def _run(db, tmp_path, consumption=CONSUMPTION, certificates=CERTIFICATES, ref=R
     dataset = f"mb{next(_names)}"
     load(db, LIB, dataset, "electricity", write_csv(tmp_path / f"{dataset}_e.csv", ELEC, *consumption))
     load(db, LIB, dataset, "energy_attribute_certificates", write_csv(tmp_path / f"{dataset}_c.csv", EAC, *certificates))
-    return dataset, run(db, dataset, [LIB.resolve(ref)])
+    return dataset, run(db, dataset, [LIB.resolve(ref)], other_edition=True)
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_market_based_hierarchy_by_hand(db, tmp_path, market):
     assert parts[("c2", "k2")] == ("certificate", D(300))
     assert parts[("c2", None)] == ("supplier_specific", D(4000))
     # c3: nothing left; no supplier rate: the location-based grid average, as that method gives
-    loc = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0")])
+    loc = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0")], other_edition=True)
     loc_c3 = sum(r["co2e_kg"] for r in results(db, loc.run_id) if r["activity_id"] == "c3")
     assert parts[("c3", None)][0] == "grid_average_fallback"
     assert parts[("c3", None)][1] == loc_c3 > 0
@@ -263,7 +263,7 @@ def test_explain_and_verify_a_market_based_run(db, market):
 def test_dual_reporting_never_adds_the_two_bases(db, tmp_path):
     """A run with both methods: the total is Scope 2 location-based; market-based is beside it."""
     dataset, _ = _run(db, tmp_path)
-    both = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0"), LIB.resolve(REF)])
+    both = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0"), LIB.resolve(REF)], other_edition=True)
     loc, mb = (next(m for m in both.methodologies if m.method == k) for k in ("location-based", "market-based"))
     assert both.co2e_kg == loc.co2e_kg
     assert both.scope2_by_basis() == {"location-based": loc.co2e_kg, "market-based": mb.co2e_kg}

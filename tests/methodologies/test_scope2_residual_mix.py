@@ -64,14 +64,14 @@ def _parts(rows):
 
 
 def _grid_average(db, dataset: str, activity_id: str) -> D:
-    loc = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0")])
+    loc = run(db, dataset, [LIB.resolve("scope2.electricity.location_based@1.1.0")], other_edition=True)
     return sum(r["co2e_kg"] for r in results(db, loc.run_id) if r["activity_id"] == activity_id)
 
 
 def test_every_tier_by_hand_with_the_residual_mix_installed(db, tmp_path):
     edition = _install(db)
     dataset = _dataset(db, tmp_path)
-    rep = run(db, dataset, [LIB.resolve(V110)])
+    rep = run(db, dataset, [LIB.resolve(V110)], other_edition=True)
     rows = results(db, rep.run_id)
     parts = _parts(rows)
     grid_r5 = _grid_average(db, dataset, "r5")
@@ -113,8 +113,8 @@ def test_every_tier_by_hand_with_the_residual_mix_installed(db, tmp_path):
 
 def test_without_the_organisation_set_the_rows_fall_back_as_in_1_0_0(db, tmp_path):
     dataset = _dataset(db, tmp_path)
-    new = run(db, dataset, [LIB.resolve(V110)])
-    old = run(db, dataset, [LIB.resolve(V100)])
+    new = run(db, dataset, [LIB.resolve(V110)], other_edition=True)
+    old = run(db, dataset, [LIB.resolve(V100)], other_edition=True)
 
     def outcomes(run_id):
         got = {(r["activity_id"], r["instrument_id"], r["gas"]): (r["rule_id"], r["co2e_kg"], r["factor_ids"])
@@ -147,7 +147,7 @@ def test_an_ambiguous_residual_mix_is_unmatched_not_skipped(db, tmp_path):
     edition, records = load_residual_mix(twice, "test", publisher="ccf tests (TEST ONLY)")
     install_edition(db, edition, records)
     dataset = _dataset(db, tmp_path)
-    rep = run(db, dataset, [LIB.resolve(V110)])
+    rep = run(db, dataset, [LIB.resolve(V110)], other_edition=True)
     unmatched = {r["activity_id"]: (r["rule_id"], r["reason_code"], r["reason"]) for r in rows_of(db, "unmatched", rep.run_id)}
     assert unmatched["r3"] == (
         "residual_mix", "ambiguous_factor",
@@ -184,7 +184,7 @@ def test_explain_names_the_residual_mix_set_and_reproduces_the_stored_rows(db, t
 
     _install(db)
     dataset = _dataset(db, tmp_path)
-    rep = run(db, dataset, [LIB.resolve(V110)])
+    rep = run(db, dataset, [LIB.resolve(V110)], other_edition=True)
     for activity_id in ("r1", "r3", "r4", "r5"):
         e = explain(db, rep.run_id, activity_id, LIB)
         assert e.parts and all(p.reproduces_stored for p in e.parts), e.render()
@@ -197,11 +197,11 @@ def test_verify_recomputes_a_run_that_read_the_residual_mix(db, tmp_path):
     from ccf.engine.verify import verify
 
     dataset = _dataset(db, tmp_path)
-    before = run(db, dataset, [LIB.resolve(V110)])  # without the set: the tier is empty
+    before = run(db, dataset, [LIB.resolve(V110)], other_edition=True)  # without the set: the tier is empty
     db.commit()
     assert verify(db, before.run_id, LIB).identical
     _install(db)
-    after = run(db, dataset, [LIB.resolve(V110)])
+    after = run(db, dataset, [LIB.resolve(V110)], other_edition=True)
     db.commit()
     assert verify(db, after.run_id, LIB).identical
     # the set has been installed since the first run: its results would differ, and verify says why

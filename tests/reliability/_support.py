@@ -298,6 +298,17 @@ class FactorData:
     year: int | None
 
 
+def one_edition(m):
+    """``m`` pinned to one edition: a version that names a set (``factor_set: desnz``) is read as
+    pinning its first edition, which a run given ``other_edition`` computes for any period."""
+    import dataclasses
+
+    declared = m.declared_set
+    if declared is None or declared.edition(m.factor_set) is not None or m.factor_set not in declared.names():
+        return m
+    return dataclasses.replace(m, factor_set=declared.editions[0].id)
+
+
 @cache
 def shipped_factors(set_id: str) -> FactorData:
     from ccf.engine.factors.catalog import load_shipped

@@ -31,7 +31,7 @@ from ccf.engine.database import connect
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.inventory.inventory import build_inventory
 from ccf.engine.load import LoadError, RejectLimit, ReportingPeriod, load_csv
-from ccf.engine.run import run
+from ccf.engine.run import RunError, run
 
 BAD = ROOT / "tests" / "dsl" / "bad"
 HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
@@ -71,10 +71,11 @@ def rejected(conn, dataset: str) -> list[tuple[int, str]]:
     return rows
 
 
-def assert_run_balances(conn, lib, dataset: str, rows_in: int = 3, rows_rejected: int = 0) -> None:
+def assert_run_balances(conn, lib, dataset: str, rows_in: int = 3, rows_rejected: int = 0,
+                        other_edition: bool = False) -> None:
     """Run the electricity methodology: every loaded row is a result, exclusion or unmatched
     row, and the rejected rows are counted beside them."""
-    report = run(conn, dataset, [lib.resolve(ELECTRICITY)])
+    report = run(conn, dataset, [lib.resolve(ELECTRICITY)], other_edition=other_edition)
     rec = report.methodologies[0].reconciliation
     assert rec.balanced
     assert (rec.rows_in, rec.rows_rejected) == (rows_in, rows_rejected)
@@ -355,12 +356,15 @@ def test_a_malformed_reporting_period_is_refused(text, message):
 
 
 def test_a_dataset_without_a_period_accepts_any_dates(conn, lib, dataset, tmp_path):
-    """Datasets loaded without --period (and those loaded before datasets had periods) work as
-    before: a 1900 or 2999 activity is loaded and calculated like any other."""
+    """Datasets loaded without --period (and those loaded before datasets had periods) load a
+    1900 or 2999 activity like any other; computing it with the DESNZ 2024 edition, which is for
+    2024 only, is refused unless asked for (engine/factors/editions.py), and then balances."""
     load(conn, lib, dataset, write(tmp_path / "x.csv", HEADER, "X1,A,1900-01-01,1900-01-31,1,kWh,GB,,",
                                    "X2,A,2999-01-01,2999-12-31,1,kWh,GB,,"))
     assert rejected(conn, dataset) == []
-    assert_run_balances(conn, lib, dataset, rows_in=5)
+    with pytest.raises(RunError, match="which is for 2024, but the data are for 1900-01-01..2999-01-01"):
+        assert_run_balances(conn, lib, dataset, rows_in=5)
+    assert_run_balances(conn, lib, dataset, rows_in=5, other_edition=True)
 
 
 # --- entities of the organisation ------------------------------------------------------------

@@ -159,7 +159,7 @@ def test_a_load_committed_during_a_run_is_read_by_none_of_its_statements(db, db_
     before = _loaded(db, dataset, tuple(dataset_loads(Executor(db), dataset)), "electricity")
     db.commit()
     try:
-        report = run(db, dataset, [lib.resolve(r) for r in REFS],
+        report = run(db, dataset, [lib.resolve(r) for r in REFS], other_edition=True,
                      progress=lambda ref: loader() if (ref, "") == step else None)
     finally:
         loader.close()
@@ -167,7 +167,7 @@ def test_a_load_committed_during_a_run_is_read_by_none_of_its_statements(db, db_
     assert _loaded(db, dataset, report.loads, "electricity") == before  # the run recorded the loads it read
     assert_one_snapshot(db, lib, report)
     # a later run reads the new load; the earlier one still verifies identical
-    again = run(db, dataset, [lib.resolve(r) for r in REFS])
+    again = run(db, dataset, [lib.resolve(r) for r in REFS], other_edition=True)
     assert len(again.loads) == len(report.loads) + 2
     assert again.methodologies[0].reconciliation.rows_in == before[0] + 4
     assert_one_snapshot(db, lib, again)
@@ -184,11 +184,11 @@ def test_runs_interleaved_both_commit_and_read_their_own_snapshots(db, db_url, l
         if (ref, name) == (REFS[1], "evaluate") and not loader.done:  # once: the other run is hooked too
             loader()
             with connect(db_url) as conn:
-                other.append(run(conn, dataset, [lib.resolve(r) for r in REFS]))
+                other.append(run(conn, dataset, [lib.resolve(r) for r in REFS], other_edition=True))
 
     hooked(monkeypatch, meanwhile)
     try:
-        first = run(db, dataset, [lib.resolve(r) for r in REFS])
+        first = run(db, dataset, [lib.resolve(r) for r in REFS], other_edition=True)
     finally:
         loader.close()
     monkeypatch.undo()
@@ -199,7 +199,7 @@ def test_runs_interleaved_both_commit_and_read_their_own_snapshots(db, db_url, l
 
 
 def test_explain_reads_only_the_loads_of_the_run(db, db_url, lib, dataset, tmp_path):
-    report = run(db, dataset, [lib.resolve(REFS[1])])
+    report = run(db, dataset, [lib.resolve(REFS[1])], other_edition=True)
     loader = Loader(db_url, lib, dataset, tmp_path)
     try:
         loader()  # more consumption and a certificate: recomputing the allocation with them would differ
@@ -218,7 +218,7 @@ def test_a_run_reads_one_snapshot_whatever_the_callers_open_transaction(db, lib,
     """A READ COMMITTED transaction open on the caller's connection (psycopg opens one at the first
     statement) is committed first; the run reads one snapshot on a connection of its own."""
     db.execute("SELECT 1")
-    report = run(db, dataset, [lib.resolve(REFS[0])])
+    report = run(db, dataset, [lib.resolve(REFS[0])], other_edition=True)
     assert_one_snapshot(db, lib, report)
 
 
@@ -239,7 +239,7 @@ def test_one_snapshot_refuses_a_transaction_without_one(db):
 
 
 def test_verify_reports_a_recorded_load_the_dataset_no_longer_holds(db, lib, dataset):
-    report = run(db, dataset, [lib.resolve(REFS[0])])
+    report = run(db, dataset, [lib.resolve(REFS[0])], other_edition=True)
     with db.transaction():  # not something ccf does: loads are only ever added
         db.execute("DELETE FROM ccf.rejected WHERE load_id = %s", (report.loads[0],))
         db.execute("DELETE FROM ccf.activity_electricity WHERE load_id = %s", (report.loads[0],))
@@ -283,6 +283,6 @@ def test_a_run_is_repeatable_read_whatever_the_database_default(db, lib, dataset
 
     original = run_module.require_dataset
     monkeypatch.setattr(run_module, "require_dataset", spy)
-    report = run(db, dataset, [lib.resolve(REFS[0])])
+    report = run(db, dataset, [lib.resolve(REFS[0])], other_edition=True)
     assert seen == ["repeatable read"]
     assert_one_snapshot(db, lib, report)
