@@ -158,12 +158,18 @@ def _display_unit(node: ir.Node) -> tuple[str, Fraction]:
     return "", Fraction(1)
 
 
+def _gas_units(ex: Executor, set_id: str) -> dict[str, str]:
+    """The numerator unit of each gas of an installed factor set (none if it is not installed):
+    a lookup's value is shown in the unit of its own set, which may not be the methodology's."""
+    meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(set_id))))
+    return dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
+
+
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> MethodologyExplanation:
     if m.instruments is not None:
         return _explain_allocated(ex, run_id, m, row, read)
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
-    meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(m.factor_set))))
-    gas_units = dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
+    gas_units = {s: _gas_units(ex, s) for s in {m.factor_set, *(lk.factor_set for lk in m.lookups if lk.factor_set)}}
     tables = currency.rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
     outcome = ev.evaluate_row(m, row, resolver, gwp, tables)
     values = ev._row_factors(m, row, resolver)  # what each lookup found for this row
@@ -205,8 +211,8 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
             for leaf in ir.leaves(em.value):
                 v = e.number(leaf)
                 if isinstance(leaf, ir.FactorRef):  # as published: numerator unit of the set, per the lookup's unit
-                    per = next(lk.per for lk in m.lookups if lk.name == leaf.lookup)
-                    unit = f"{gas_units.get(leaf.gas, '')}/{per}"
+                    lk = next(lk for lk in m.lookups if lk.name == leaf.lookup)
+                    unit = f"{gas_units[lk.factor_set or m.factor_set].get(leaf.gas, '')}/{lk.per}"
                     lines.append(f"  {leaf.lookup}.{leaf.gas.lower()} = {_shown(v, Fraction(1), unit)}")
                     continue
                 unit, shown_scale = _display_unit(leaf)
