@@ -44,8 +44,8 @@ PAIRS = _pairs()
 # attributes the pair with a test-only residual mix)
 # the Scope 1 combustion versions that route rows by country add EPA rules for US rows, which
 # Northwind (GB and DE) has none of; its German rows move to the proxy rules with the same factors
-SAME_ON_NORTHWIND = {"scope2.electricity.market_based@1.0.0..1.1.0", "scope1.stationary_combustion@1.1.0..1.2.0",
-                     "scope1.mobile_combustion.fuel_based@1.0.0..1.1.0"}
+SAME_ON_NORTHWIND = {"scope2.electricity.market_based@1.0.0..1.1.0", "scope1.stationary_combustion@1.2.0..1.3.0",
+                     "scope1.mobile_combustion.fuel_based@1.1.0..1.2.0"}
 
 
 def _resolve(pair: str):

@@ -24,8 +24,8 @@ from ccf.engine.cli import main
 from ccf.engine.factors.catalog import load_shipped, shipped_gwp
 from ccf.engine.run import run
 
-STATIONARY = "scope1.stationary_combustion@1.2.0"
-MOBILE = "scope1.mobile_combustion.fuel_based@1.1.0"
+STATIONARY = "scope1.stationary_combustion@1.3.0"
+MOBILE = "scope1.mobile_combustion.fuel_based@1.2.0"
 PERIOD = "EX,2024-01-01,2024-12-31"
 HEADER = "activity_id,entity,period_start,period_end,fuel,country,energy,energy_unit,volume,volume_unit,mass,mass_unit"
 EPA, DESNZ = "epa-hub-2025", "desnz-2025"
@@ -117,7 +117,7 @@ def test_gb_rows_are_those_of_1_1_0_and_other_countries_a_labelled_proxy(calc):
             f"de,{PERIOD},Natural gas,DE,1000,kWh,,,,", f"cn,{PERIOD},Natural gas,CN,,,250,m3,,",
             f"in,{PERIOD},Gas oil,IN,,,100,L,,", f"nowhere,{PERIOD},Natural gas,,1000,kWh,,,,")
     new = calc(STATIONARY, "stationary_fuel", HEADER, *rows)
-    old = calc("scope1.stationary_combustion@1.1.0", "stationary_fuel", HEADER, *rows)
+    old = calc("scope1.stationary_combustion@1.2.0", "stationary_fuel", HEADER, *rows)
     for aid in ("gb", "gb_oil"):
         assert gases(new, aid) == gases(old, aid)
     assert gases(new, "de") == gases(old, "de") and gases(new, "in") == gases(old, "in")
@@ -237,7 +237,7 @@ def test_gb_vehicles_are_those_of_1_0_0_and_other_countries_a_labelled_proxy(cal
             f"gb_lpg,{PERIOD},LPG,GB,,,,,,,,1.85,t", f"pl,{PERIOD},LPG,PL,,,,,,,,1.85,t",
             f"jp,{PERIOD},Petrol (average biofuel blend),JP,,,,,,500,L,,", f"nowhere,{PERIOD},LPG,,,,,,,,,1,t")
     new = calc(MOBILE, "mobile_fuel", MOBILE_HEADER, *rows)
-    old = calc("scope1.mobile_combustion.fuel_based@1.0.0", "mobile_fuel", MOBILE_HEADER, *rows)
+    old = calc("scope1.mobile_combustion.fuel_based@1.1.0", "mobile_fuel", MOBILE_HEADER, *rows)
     for aid in ("gb", "gb_lpg", "pl", "jp"):
         assert gases(new, aid) == gases(old, aid)
     assert (new.rules["pl"], new.rules["jp"]) == ("proxy_by_mass", "proxy_by_volume")
