@@ -15,6 +15,7 @@ WITH activity AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.fuel,
+    a.country,
     a.energy * CASE a.energy_unit
       WHEN 'Btu'
       THEN 1055.05585262

@@ -15,6 +15,24 @@ WITH activity AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.fuel,
+    a.country,
+    a.vehicle_type,
+    a.vehicle_fuel,
+    a.model_year,
+    a.distance * CASE a.distance_unit
+      WHEN 'cm'
+      THEN 0.01
+      WHEN 'km'
+      THEN 1000
+      WHEN 'm'
+      THEN 1
+      WHEN 'mile'
+      THEN 1609.344
+      WHEN 'miles'
+      THEN 1609.344
+      WHEN 'nmi'
+      THEN 1852
+    END AS distance,
     a.vehicle,
     a.volume * CASE a.volume_unit
       WHEN 'L'
@@ -82,6 +100,20 @@ WITH activity AS NOT MATERIALIZED (
     END AS energy,
     CONCAT_WS(
       '; ',
+      CASE a.distance_unit
+        WHEN 'cm'
+        THEN 'distance cm→km ×0.00001'
+        WHEN 'km'
+        THEN 'distance in km'
+        WHEN 'm'
+        THEN 'distance m→km ×0.001'
+        WHEN 'mile'
+        THEN 'distance mile→km ×1.609344'
+        WHEN 'miles'
+        THEN 'distance miles→km ×1.609344'
+        WHEN 'nmi'
+        THEN 'distance nmi→km ×1.852'
+      END,
       CASE a.volume_unit
         WHEN 'L'
         THEN 'volume in L'

@@ -28,7 +28,6 @@ from ccf.dsl.currency import RateTableValues
 from ccf.dsl.evaluate import (
     Evaluation,
     Excluded,
-    FactorResolver,
     FactorSetsResolver,
     GasResult,
     RecordsResolver,
@@ -347,23 +346,20 @@ def resolver_for(data: FactorData) -> RecordsResolver:
     return RecordsResolver(data.records, region=data.region, year=data.year, regions=region_closure())
 
 
+def shipped_resolver(m: ir.Methodology, data: FactorData) -> FactorSetsResolver:
+    """The methodology's own set, and each shipped set a lookup names (``factor_set:``), as the
+    test database has them all installed; a set that is not shipped finds nothing."""
+    from ccf.engine.factors.catalog import shipped_editions
+
+    others = {lk.factor_set for lk in m.lookups if lk.factor_set in shipped_editions()}
+    return FactorSetsResolver(resolver_for(data), {s: resolver_for(shipped_factors(s)) for s in sorted(others)})
+
+
 def reference(m: ir.Methodology, rows: Iterable[Mapping[str, object]], data: FactorData) -> Evaluation:
     """The reference evaluation, under a default decimal context that traps any rounding: the
     evaluator must never fall back on Python's 28-digit default context."""
     with localcontext(Context(prec=1, traps=[Inexact, Rounded, InvalidOperation])):
-        return evaluate_rows(m, rows, _resolver(m, data), gwp_table(m.gwp), shipped_rates())
-
-
-def _resolver(m: ir.Methodology, data: FactorData) -> FactorResolver:
-    """The methodology's set, and each shipped set a lookup reads besides it (``factor_set:``;
-    installed in every test database, as the run reads them); another set, such as the
-    organisation's ``org-residual-mix``, is not installed and finds nothing on both sides."""
-    from ccf.engine.factors.catalog import shipped_editions
-
-    others = {lk.factor_set for lk in m.lookups if lk.factor_set is not None} & set(shipped_editions())
-    if not others:
-        return resolver_for(data)
-    return FactorSetsResolver(resolver_for(data), {s: resolver_for(shipped_factors(s)) for s in sorted(others)})
+        return evaluate_rows(m, rows, shipped_resolver(m, data), gwp_table(m.gwp), shipped_rates())
 
 
 @cache
@@ -449,5 +445,5 @@ def assert_same(m: ir.Methodology, report: RunReport, sql: Mapping[str, RowOutco
 __all__ = [
     "Chooser", "DataChooser", "FactorData", "HOSTILE", "MATCHING", "NIGHTLY", "ROOT", "RandomChooser", "RowSpec",
     "assert_same", "custom_factors", "gwp_table", "nightly", "number_text", "reference", "region_closure",
-    "region_codes", "resolver_for", "shipped_factors", "sql_outcomes", "typed_row", "unique", "write_rows",
+    "region_codes", "resolver_for", "shipped_factors", "shipped_resolver", "sql_outcomes", "typed_row", "unique", "write_rows",
 ]

@@ -53,6 +53,7 @@ from ccf.dsl.library import Library, read_activity_type, read_methodology
 from ccf.dsl.source import SourceFile
 from ccf.dsl.units import is_terminating
 from ccf.engine.api import factor_signatures
+from ccf.engine.factors.catalog import shipped_editions
 from ccf.engine.database import connect
 from ccf.engine.factors.store import install_edition
 from ccf.engine.load import dataset_loads, load_csv
@@ -108,7 +109,10 @@ def subjects() -> Subjects:
         for m in lib.versions():
             m = one_edition(m)
             data = grid_data if m.factor_set == "grid-test" else shipped_factors(m.factor_set)
-            out[m.ref] = Subject(m, RowSpec.build(m, data.records, region_codes()), data)
+            # keys are drawn from every shipped set a lookup reads (e.g. the EPA Hub's fuel names)
+            others = sorted({lk.factor_set for lk in m.lookups if lk.factor_set in shipped_editions()})
+            records = data.records + tuple(r for s in others for r in shipped_factors(s).records)
+            out[m.ref] = Subject(m, RowSpec.build(m, records, region_codes()), data)
     return out
 
 
