@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
+from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError, DiagnosticError, render
 from ccf.engine.options import json_flag
 

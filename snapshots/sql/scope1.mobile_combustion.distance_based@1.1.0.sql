@@ -471,8 +471,6 @@ WITH activity AS NOT MATERIALIZED (
     r.hgv__key_level2,
     r.hgv__key_level3,
     r.hgv__key_column_text,
-    CAST(NULL AS DECIMAL) AS co2_kg,
-    CAST(NULL AS DECIMAL) AS co2_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -514,8 +512,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.hgv__co2_level
       ELSE CAST(NULL AS TEXT)
     END AS co2_match_level,
-    CAST(NULL AS DECIMAL) AS ch4_kg,
-    CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -557,8 +553,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.hgv__ch4_level
       ELSE CAST(NULL AS TEXT)
     END AS ch4_match_level,
-    CAST(NULL AS DECIMAL) AS n2o_kg,
-    CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -694,18 +688,12 @@ SELECT
   c.hgv__key_level2,
   c.hgv__key_level3,
   c.hgv__key_column_text,
-  c.co2_kg,
-  c.co2_gwp,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
-  c.ch4_kg,
-  c.ch4_gwp,
   c.ch4_co2e_kg,
   c.ch4_factor_id,
   c.ch4_match_level,
-  c.n2o_kg,
-  c.n2o_gwp,
   c.n2o_co2e_kg,
   c.n2o_factor_id,
   c.n2o_match_level,
@@ -745,8 +733,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2',
-  e.co2_kg,
-  e.co2_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
@@ -763,8 +751,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CH4',
-  e.ch4_kg,
-  e.ch4_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
@@ -781,8 +769,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'N2O',
-  e.n2o_kg,
-  e.n2o_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,

@@ -15,6 +15,24 @@ WITH activity AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.fuel,
+    a.country,
+    a.vehicle_type,
+    a.vehicle_fuel,
+    a.model_year,
+    a.distance * CASE a.distance_unit
+      WHEN 'cm'
+      THEN 0.01
+      WHEN 'km'
+      THEN 1000
+      WHEN 'm'
+      THEN 1
+      WHEN 'mile'
+      THEN 1609.344
+      WHEN 'miles'
+      THEN 1609.344
+      WHEN 'nmi'
+      THEN 1852
+    END AS distance,
     a.vehicle,
     a.volume * CASE a.volume_unit
       WHEN 'L'
@@ -82,6 +100,20 @@ WITH activity AS NOT MATERIALIZED (
     END AS energy,
     CONCAT_WS(
       '; ',
+      CASE a.distance_unit
+        WHEN 'cm'
+        THEN 'distance cm→km ×0.00001'
+        WHEN 'km'
+        THEN 'distance in km'
+        WHEN 'm'
+        THEN 'distance m→km ×0.001'
+        WHEN 'mile'
+        THEN 'distance mile→km ×1.609344'
+        WHEN 'miles'
+        THEN 'distance miles→km ×1.609344'
+        WHEN 'nmi'
+        THEN 'distance nmi→km ×1.852'
+      END,
       CASE a.volume_unit
         WHEN 'L'
         THEN 'volume in L'
@@ -421,8 +453,6 @@ WITH activity AS NOT MATERIALIZED (
     r.per_kwh__co2_n,
     r.per_kwh__n2o_n,
     r.per_kwh__key_level3,
-    CAST(NULL AS DECIMAL) AS co2_kg,
-    CAST(NULL AS DECIMAL) AS co2_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -454,8 +484,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.per_kwh__co2_level
       ELSE CAST(NULL AS TEXT)
     END AS co2_match_level,
-    CAST(NULL AS DECIMAL) AS ch4_kg,
-    CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -487,8 +515,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.per_kwh__ch4_level
       ELSE CAST(NULL AS TEXT)
     END AS ch4_match_level,
-    CAST(NULL AS DECIMAL) AS n2o_kg,
-    CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -591,18 +617,12 @@ SELECT
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
   c.per_kwh__key_level3,
-  c.co2_kg,
-  c.co2_gwp,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
-  c.ch4_kg,
-  c.ch4_gwp,
   c.ch4_co2e_kg,
   c.ch4_factor_id,
   c.ch4_match_level,
-  c.n2o_kg,
-  c.n2o_gwp,
   c.n2o_co2e_kg,
   c.n2o_factor_id,
   c.n2o_match_level,
@@ -642,8 +662,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2',
-  e.co2_kg,
-  e.co2_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
@@ -660,8 +680,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CH4',
-  e.ch4_kg,
-  e.ch4_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
@@ -678,8 +698,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'N2O',
-  e.n2o_kg,
-  e.n2o_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,

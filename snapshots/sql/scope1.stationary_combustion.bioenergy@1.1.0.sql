@@ -484,8 +484,6 @@ WITH activity AS NOT MATERIALIZED (
     r.biogenic_per_litre__key_level3,
     r.biogenic_per_tonne__co2_n,
     r.biogenic_per_tonne__key_level3,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
@@ -517,8 +515,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.per_tonne__co2e_level
       ELSE CAST(NULL AS TEXT)
     END AS co2e_match_level,
-    CAST(NULL AS DECIMAL) AS co2_biogenic_kg,
-    CAST(NULL AS DECIMAL) AS co2_biogenic_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.energy * r.biogenic_per_kwh__co2, 3600000)
@@ -612,13 +608,9 @@ SELECT
   c.biogenic_per_kwh__key_level3,
   c.biogenic_per_litre__key_level3,
   c.biogenic_per_tonne__key_level3,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
-  c.co2_biogenic_kg,
-  c.co2_biogenic_gwp,
   c.co2_biogenic_co2e_kg,
   c.co2_biogenic_factor_id,
   c.co2_biogenic_match_level,
@@ -658,8 +650,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
@@ -676,8 +668,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2_biogenic',
-  e.co2_biogenic_kg,
-  e.co2_biogenic_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2_biogenic_co2e_kg,
   ARRAY[e.co2_biogenic_factor_id],
   e.co2_biogenic_match_level,

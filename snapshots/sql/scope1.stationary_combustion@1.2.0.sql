@@ -15,6 +15,7 @@ WITH activity AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.fuel,
+    a.country,
     a.energy * CASE a.energy_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -497,8 +498,6 @@ WITH activity AS NOT MATERIALIZED (
     r.per_tonne__co2_n,
     r.per_tonne__n2o_n,
     r.per_tonne__key_level3,
-    CAST(NULL AS DECIMAL) AS co2_kg,
-    CAST(NULL AS DECIMAL) AS co2_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
@@ -536,8 +535,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.per_tonne__co2_level
       ELSE CAST(NULL AS TEXT)
     END AS co2_match_level,
-    CAST(NULL AS DECIMAL) AS ch4_kg,
-    CAST(NULL AS DECIMAL) AS ch4_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
@@ -575,8 +572,6 @@ WITH activity AS NOT MATERIALIZED (
       THEN r.per_tonne__ch4_level
       ELSE CAST(NULL AS TEXT)
     END AS ch4_match_level,
-    CAST(NULL AS DECIMAL) AS n2o_kg,
-    CAST(NULL AS DECIMAL) AS n2o_gwp,
     CASE r.rule_no
       WHEN 2
       THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
@@ -703,18 +698,12 @@ SELECT
   c.per_litre__key_level3,
   c.per_m3__key_level3,
   c.per_tonne__key_level3,
-  c.co2_kg,
-  c.co2_gwp,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
-  c.ch4_kg,
-  c.ch4_gwp,
   c.ch4_co2e_kg,
   c.ch4_factor_id,
   c.ch4_match_level,
-  c.n2o_kg,
-  c.n2o_gwp,
   c.n2o_co2e_kg,
   c.n2o_factor_id,
   c.n2o_match_level,
@@ -754,8 +743,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2',
-  e.co2_kg,
-  e.co2_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
@@ -772,8 +761,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CH4',
-  e.ch4_kg,
-  e.ch4_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
@@ -790,8 +779,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'N2O',
-  e.n2o_kg,
-  e.n2o_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,

@@ -341,8 +341,6 @@ WITH activity AS NOT MATERIALIZED (
     r.car__co2e_n,
     r.car__key_level3,
     r.car__key_column_text,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -450,8 +448,6 @@ SELECT
   c.ferry__key_level3,
   c.car__key_level3,
   c.car__key_column_text,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -491,8 +487,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,

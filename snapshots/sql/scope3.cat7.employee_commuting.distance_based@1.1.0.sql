@@ -411,8 +411,6 @@ WITH activity AS NOT MATERIALIZED (
     r.public_transport__key_level2,
     r.public_transport__key_level3,
     r.homeworking__co2e_n,
-    CAST(NULL AS DECIMAL) AS co2e_kg,
-    CAST(NULL AS DECIMAL) AS co2e_gwp,
     CASE r.rule_no
       WHEN 1
       THEN ccf.div(
@@ -543,8 +541,6 @@ SELECT
   c.motorbike__key_level3,
   c.public_transport__key_level2,
   c.public_transport__key_level3,
-  c.co2e_kg,
-  c.co2e_gwp,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -584,8 +580,8 @@ SELECT
   e.period_start,
   e.rule_id,
   'CO2e',
-  e.co2e_kg,
-  e.co2e_gwp,
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
