@@ -1,7 +1,7 @@
 -- ccf compiled SQL for scope2.electricity.market_based@1.2.0 (published)
 -- Scope 2 purchased electricity, market-based
--- content hash sha256:249732da7768df113097a43d6474951a129addcc44045b75568ad88facb755da
--- activity type electricity; factor set desnz-2025; GWP AR5
+-- content hash sha256:d1307e5ca0542b9b96db6a7e6bdfbaf6e2d188ecb5d74c0719f0b625aed18ee0
+-- activity type electricity; factor set desnz; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s, %(factor_set_id__residual_mix)s (org-residual-mix), %(factor_set_id__egrid_subregion)s (egrid-2023), %(factor_set_id__egrid_us_average)s (egrid-2023), %(factor_set_id__national_lifecycle_proxy)s (ember-2025-08), %(factor_set_id__regional_lifecycle_proxy)s (ember-2025-08)
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
@@ -1486,9 +1486,9 @@ SELECT
     WHEN e.problem = 'ambiguous_factor:egrid_us_average'
     THEN 'more than one emission factor matches lookup ''egrid_us_average'' in egrid-2023 per MWh (basis = ''total output'', subregion = ''US''' || ')'
     WHEN e.problem = 'no_factor:uk_grid'
-    THEN 'no emission factor found for lookup ''uk_grid'' in desnz-2025 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
+    THEN 'no emission factor found for lookup ''uk_grid'' in desnz per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
     WHEN e.problem = 'ambiguous_factor:uk_grid'
-    THEN 'more than one emission factor matches lookup ''uk_grid'' in desnz-2025 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
+    THEN 'more than one emission factor matches lookup ''uk_grid'' in desnz per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ')'
     WHEN e.problem = 'no_factor:national_lifecycle_proxy'
     THEN 'no emission factor found for lookup ''national_lifecycle_proxy'' in ember-2025-08 per kWh (area = ''country''' || ', region (or a parent region) = ' || COALESCE('''' || e.national_lifecycle_proxy__key_region || '''', '(empty)') || ')'
     WHEN e.problem = 'ambiguous_factor:national_lifecycle_proxy'

@@ -1,7 +1,7 @@
 -- ccf compiled SQL for scope3.cat3.fuel_energy.electricity@1.1.0 (published)
 -- Scope 3 category 3 fuel- and energy-related activities, purchased electricity
--- content hash sha256:926b1481479ffce2d1c8d525b868f84210a7943e167c216aa73f61a9902e7851
--- activity type electricity; factor set desnz-2024; GWP AR5
+-- content hash sha256:47dfdd32e3b1454eca3ea4645bf72ff141e3c9305878b1627e5aeed2dbb49586
+-- activity type electricity; factor set desnz; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
 --   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
@@ -596,17 +596,17 @@ SELECT
     WHEN e.problem = 'no_value'
     THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
     WHEN e.problem = 'no_factor:wtt_generation'
-    THEN 'no emission factor found for lookup ''wtt_generation'' in desnz-2024 per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (generation)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_generation__key_region || '''', '(empty)') || ')'
+    THEN 'no emission factor found for lookup ''wtt_generation'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (generation)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_generation__key_region || '''', '(empty)') || ')'
     WHEN e.problem = 'ambiguous_factor:wtt_generation'
-    THEN 'more than one emission factor matches lookup ''wtt_generation'' in desnz-2024 per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (generation)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_generation__key_region || '''', '(empty)') || ')'
+    THEN 'more than one emission factor matches lookup ''wtt_generation'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (generation)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_generation__key_region || '''', '(empty)') || ')'
     WHEN e.problem = 'no_factor:td_losses'
-    THEN 'no emission factor found for lookup ''td_losses'' in desnz-2024 per kWh (level1 = ''Transmission and distribution'', level2 = ''T&D- UK electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.td_losses__key_region || '''', '(empty)') || ')'
+    THEN 'no emission factor found for lookup ''td_losses'' in desnz per kWh (level1 = ''Transmission and distribution'', level2 = ''T&D- UK electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.td_losses__key_region || '''', '(empty)') || ')'
     WHEN e.problem = 'ambiguous_factor:td_losses'
-    THEN 'more than one emission factor matches lookup ''td_losses'' in desnz-2024 per kWh (level1 = ''Transmission and distribution'', level2 = ''T&D- UK electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.td_losses__key_region || '''', '(empty)') || ')'
+    THEN 'more than one emission factor matches lookup ''td_losses'' in desnz per kWh (level1 = ''Transmission and distribution'', level2 = ''T&D- UK electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.td_losses__key_region || '''', '(empty)') || ')'
     WHEN e.problem = 'no_factor:wtt_td_losses'
-    THEN 'no emission factor found for lookup ''wtt_td_losses'' in desnz-2024 per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (T&D)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_td_losses__key_region || '''', '(empty)') || ')'
+    THEN 'no emission factor found for lookup ''wtt_td_losses'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (T&D)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_td_losses__key_region || '''', '(empty)') || ')'
     WHEN e.problem = 'ambiguous_factor:wtt_td_losses'
-    THEN 'more than one emission factor matches lookup ''wtt_td_losses'' in desnz-2024 per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (T&D)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_td_losses__key_region || '''', '(empty)') || ')'
+    THEN 'more than one emission factor matches lookup ''wtt_td_losses'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (T&D)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_td_losses__key_region || '''', '(empty)') || ')'
     ELSE e.problem
   END
 FROM ccf_eval AS e

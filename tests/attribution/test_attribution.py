@@ -45,8 +45,6 @@ PAIRS = _pairs()
 # edition for Northwind's 2024 data (engine/factors/editions.py)
 SAME_ON_NORTHWIND = {
     "scope2.electricity.market_based@1.0.0..1.1.0",
-    # German consumption is covered by certificates, so the new country tiers are not reached
-    "scope2.electricity.market_based@1.1.0..1.2.0",
     "scope3.cat3.fuel_energy.electricity@1.0.0..1.1.0",  # rule ids and wording only
     "scope1.mobile_combustion.distance_based@1.0.0..1.1.0",
     "scope1.mobile_combustion.fuel_based@1.0.0..1.1.0",

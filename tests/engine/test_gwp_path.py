@@ -36,7 +36,9 @@ def test_the_run_stores_the_gwp_set_once(db, tmp_path):
     (outcome,) = report.methodologies
     assert (outcome.gwp, outcome.factor_set, outcome.methodology) == ("AR5", "ipcc-gwp100-ar5", m)  # the IR's
     (summary,) = report.to_json()["methodologies"]
-    assert "gwp" not in summary and "factor_set" not in summary
+    # the GWP set is the methodology's (its IR), not repeated; the edition is what the run chose for
+    # the data's period (engine/factors/editions.py), reported with the run's other answers
+    assert "gwp" not in summary and summary["factor_set"] == "ipcc-gwp100-ar5"
     stored = Executor(db).rows(
         exp.select(column("gwp_set"), column("factor_set")).from_(table("run_methodology")).where(is_param("run_id")),
         {"run_id": report.run_id},

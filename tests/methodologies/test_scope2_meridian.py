@@ -29,7 +29,7 @@ LB_PER_KG = D("0.45359237")
 
 # tier (rule) and source (factor set) of each country's rows; US by subregion
 TIERS = {
-    "GB": ("desnz_national", "desnz-2025"),
+    "GB": ("desnz_national", "desnz-2024"),  # the edition of the 2024 data
     "US/CAMX": ("egrid_subregion", "egrid-2023"),
     "US/NYUP": ("egrid_subregion", "egrid-2023"),
     "US/": ("egrid_us_average", "egrid-2023"),
@@ -113,7 +113,7 @@ def test_published_arithmetic_of_egrid_and_desnz(meridian) -> None:
         mwh = _kwh(rows_in[activity_id]) / 1000
         for gas in ("CO2", "CH4", "N2O"):
             assert got[(activity_id, gas)] == mwh * rate[(region, gas)] * LB_PER_KG * gwp[gas]
-    _, desnz = shipped_editions()["desnz-2025"]()  # DESNZ per-gas factors are already kg CO2e per kWh
+    _, desnz = shipped_editions()["desnz-2024"]()  # the 2024 data's edition; DESNZ per-gas factors are already kg CO2e per kWh
     uk = {r.gas: r.value for r in desnz if r.attribute("level1") == "UK electricity"
           and r.attribute("level3") == "Electricity: UK" and r.unit == "kWh"}
     kwh = _kwh(rows_in["EL-UK-LON-2024H1"])
