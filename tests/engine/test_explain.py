@@ -35,7 +35,7 @@ def test_derivation_names_rule_factor_conversion_and_result(sample):
     db, run_id, lib = sample
     text = explain(db, run_id, "EL-LOG-2024H1", lib).render()
     assert "desnz_national: country == \"GB\" → true" in text
-    assert "factor uk_grid.ch4: desnz-2025 factor 7_400_4000_5_3, match level exact" in text
+    assert "factor uk_grid.ch4: desnz-2024 factor 7_400_4000_5_3, match level exact" in text  # the 2024 data's edition
     assert "quantity = 431.2 GJ × 2500/9 = 119777.77777777777777777778 kWh" in text
     assert "uk_grid.ch4 = 0.0009 kgCO2e/kWh" in text
     assert "= 107.8 kg CO2e" in text
