@@ -303,7 +303,7 @@ def lookup_keys(lookup: ir.FactorLookup, ev: "Evaluator") -> LookupKeys:
     return LookupKeys(tuple(match), region, year)
 
 
-def _row_factors(m: ir.Methodology, row: Mapping[str, object], resolver: FactorResolver) -> dict[tuple[str, str], GasFactor]:
+def row_factors(m: ir.Methodology, row: Mapping[str, object], resolver: FactorResolver) -> dict[tuple[str, str], GasFactor]:
     """Each lookup's gases for this row (the ``joined`` CTE)."""
     keyer = Evaluator(row)
     found: dict[tuple[str, str], GasFactor] = {}
@@ -344,7 +344,7 @@ def evaluate_row(
     is ``no_value``.
     """
     activity_id = str(row.get("activity_id"))
-    values = _row_factors(m, row, factors)
+    values = row_factors(m, row, factors)
     keyer, converted, no_rate = Evaluator(row), {}, {}
     for cv in m.conversions:  # spend-based: amounts in the factor's currency and price year
         amount = keyer.number(cv.amount)
@@ -446,6 +446,6 @@ def evaluate_rows(
 __all__ = [  # the primitives and factor resolution are re-exported: engine/ imports them from here
     "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
     "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result",
-    "RowOutcome", "Unmatched", "div", "evaluate", "evaluate_row", "evaluate_rows", "lookup_keys",
+    "RowOutcome", "Unmatched", "div", "evaluate", "evaluate_row", "evaluate_rows", "lookup_keys", "row_factors",
     "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
 ]

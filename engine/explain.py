@@ -91,15 +91,18 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
         .from_(table("run_methodology")).where(is_param("run_id")).order_by(column("methodology_id")),
         {"run_id": run_id},
     )
+    rows: dict[str, dict[str, Any] | None] = {}  # the row by activity type: many methodologies read one type
     for mid, version, content_hash in recorded:
         m = lib.methodologies.get((mid, version))
         if m is None or m.content_hash != content_hash:
             raise CcfError(f"{mid}@{version} is not in the library as the run used it (see 'ccf verify {run_id}')")
+        if m.activity.id not in rows:
+            rows[m.activity.id] = _activity_row(ex, m.activity.id, read, activity_id)
+        row = rows[m.activity.id]
+        if row is None:  # the row is not of this methodology's activity type: nothing more to read for it
+            continue
         recorded_editions = as_recorded(ex, run_id, m)
         m = recorded_editions.methodology  # every set as the edition the run read
-        row = _activity_row(ex, m, read, activity_id)
-        if row is None:
-            continue
         part = _explain_one(ex, run_id, m, row, read)
         part.lines[1:1] = _edition_lines(recorded_editions)
         out.parts.append(part)
@@ -121,9 +124,9 @@ def _edition_lines(r: RecordedEditions) -> list[str]:
     return lines
 
 
-def _activity_row(ex: Executor, m: ir.Methodology, read: dict[str, Any], activity_id: str) -> dict[str, Any] | None:
+def _activity_row(ex: Executor, activity_type: str, read: dict[str, Any], activity_id: str) -> dict[str, Any] | None:
     cur = ex.execute(
-        exp.select(exp.Star()).from_(table(activity_table_name(m.activity.id)))
+        exp.select(exp.Star()).from_(table(activity_table_name(activity_type)))
         .where(exp.and_(of_run_loads(), is_param("activity_id"))),
         {**read, "activity_id": activity_id},
     )
@@ -241,7 +244,7 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     gas_units = {s: _gas_units(ex, s) for s in {lk.factor_set or m.factor_set for lk in m.lookups}}
     tables = rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
     outcome = ev.evaluate_row(m, row, resolver, gwp, tables)
-    values = ev._row_factors(m, row, resolver)  # what each lookup found for this row
+    values = ev.row_factors(m, row, resolver)  # what each lookup found for this row
     converted, conversion_lines = _conversions(m, row, tables)
     e = ev.Evaluator(row, values, converted)
     p = MethodologyExplanation(m.ref)
