@@ -72,21 +72,21 @@ from ccf.dsl import ir
 from ccf.dsl.numeric import EXACT
 from ccf.engine import locks
 from ccf.engine.load import source as staging
-from ccf.engine.load.base import CELL_PREFIX, SLOW, LoadError, _icol
+from ccf.engine.load.base import CELL_PREFIX, SLOW, LoadError, icol
 from ccf.engine.load.checks import REASONS
 from ccf.engine.load.datasets import (
     Dataset, ReportingPeriod, bind_dataset, dataset_info, dataset_loads, require_dataset,
 )
-from ccf.engine.load.fast import _create_slow, _fast_plan, _insert_fast, _row_test
+from ccf.engine.load.fast import create_slow, fast_plan, insert_fast, row_test_of
 from ccf.engine.load.slow import (
-    _create_checked, _drop_temps, _entity_hints, _hints, _insert_activity, _insert_load, _insert_rejected,
-    _reason_counts,
+    create_checked, drop_temps, entity_hints, hints, insert_activity, insert_load, insert_rejected,
+    reason_counts,
 )
 from ccf.engine.load.dialect import DATE_FORMATS, Dialect
 from ccf.engine.load.formats import file_format, open_reader
 from ccf.engine.load.layout import layout
 from ccf.engine.load.mapping import Mapping, MappingError, read_mapping
-from ccf.engine.load.source import Progress, _staged, check_header, unclosed_quote
+from ccf.engine.load.source import Progress, staged_rows, check_header, unclosed_quote
 from ccf.engine.load.tables import (
     activity_table, activity_table_name, csv_columns, ensure_activity_table, has_unit_column,
     prepare_activity_tables,
@@ -194,7 +194,7 @@ def load_csv(
         # other file, format or dialect goes record by record through Python (layout.py)
         plain = (reader.kind == "csv" and reader.delimiter == "," and dialect.encoding in ("utf-8", "utf-8-sig")
                  and dialect.plain and shape.identity)
-        rows = _staged(reader.records(), shape.stage, progress, reader.fraction)
+        rows = staged_rows(reader.records(), shape.stage, progress, reader.fraction)
         ex = Executor(conn)
         with conn.transaction():
             ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
@@ -211,8 +211,8 @@ def _too_many_rejects(ex: Executor, report: LoadReport, limit: RejectLimit) -> s
     """The refusal of a load past its reject limit, with the reasons and the first rejected rows
     (ccf.rejected will not keep them: the load is rolled back)."""
     first = ex.rows(
-        exp.select(_icol("line_no"), _icol("reason")).from_(exp.Table(this=ident("rejected"), db=ident("ccf")))
-        .where(exp.EQ(this=_icol("load_id"), expression=param("load_id"))).order_by(_icol("line_no")).limit(3),
+        exp.select(icol("line_no"), icol("reason")).from_(exp.Table(this=ident("rejected"), db=ident("ccf")))
+        .where(exp.EQ(this=icol("load_id"), expression=param("load_id"))).order_by(icol("line_no")).limit(3),
         {"load_id": report.load_id},
     )
     counts = ", ".join(f"{n} × {reason}" for reason, n in report.reasons)
@@ -239,7 +239,7 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Ca
     ensure_activity_table(ex, at)
     # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
     # by record through Python, which finds and rejects each bad record
-    row_test = _row_test(at, names, fast_path)
+    row_test = row_test_of(at, names, fast_path)
     staged = staging.stage_plain(ex, names, row_test, path, progress) if plain else None
     if staged is None:
         staged = staging.stage_rows(ex, names, row_test, rows), sha256()
@@ -254,28 +254,28 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Ca
         params["entity_set"] = ds.entity_set
     # The fast path (fast.py): rows that pass every check, decided cheaply, go straight to the
     # activity table; every other row is checked one by one (slow.py).
-    fast = _fast_plan(ex, at, names, ds, params, fast_path)
-    slow = ex.execute(_create_slow(fast, names), params).rowcount
-    params["unit_hints"] = _hints(ex, at, names)
+    fast = fast_plan(ex, at, names, ds, params, fast_path)
+    slow = ex.execute(create_slow(fast, names), params).rowcount
+    params["unit_hints"] = hints(ex, at, names)
     if ds.entity_set is not None:
-        params["entity_hints"] = _entity_hints(ex, ds.entity_set)
-    ex.execute(_create_checked(at, names, ds), params)
-    row = ex.one(_insert_load(), params)
+        params["entity_hints"] = entity_hints(ex, ds.entity_set)
+    ex.execute(create_checked(at, names, ds), params)
+    row = ex.one(insert_load(), params)
     assert row is not None  # INSERT … RETURNING of one row
     load_id, loaded, rejected = row
     params["load_id"] = load_id
-    rejected_rows = ex.execute(_insert_rejected(names), params).rowcount
+    rejected_rows = ex.execute(insert_rejected(names), params).rowcount
     # (when every row is a slow one, e.g. a file loaded twice, there is nothing to insert fast)
-    loaded_rows = ex.execute(_insert_fast(at, fast), params).rowcount if slow < rows_read else 0
-    loaded_rows += ex.execute(_insert_activity(at, names), params).rowcount
+    loaded_rows = ex.execute(insert_fast(at, fast), params).rowcount if slow < rows_read else 0
+    loaded_rows += ex.execute(insert_activity(at, names), params).rowcount
     # Fresh statistics for the run that follows (autovacuum may not have run yet): without them
     # the planner misjudges the keys of factor matching (measured: 25 s instead of 0.26 s for
     # 200k spend rows, docs/performance.md). From a 3,000-row sample: matching and runs took
     # the same time as with the default 30,000, and the ANALYZE 0.08-0.14 s instead of 0.8-3.5 s
     # for the four 1M-row bench files.
     ex.analyze_sample(activity_table(at))
-    reasons = tuple((category, int(n)) for category, n in ex.rows(_reason_counts()))
-    ex.execute(_drop_temps())
+    reasons = tuple((category, int(n)) for category, n in ex.rows(reason_counts()))
+    ex.execute(drop_temps())
     _set_work_mem(ex, work_mem)
     _reconcile(path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
     return LoadReport(load_id, dataset, at.id, str(path), sha256,

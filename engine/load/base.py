@@ -17,7 +17,7 @@ from ccf.engine.sql import ident, number, text
 
 
 STAGING = "ccf_load_staging"
-SLOW = "ccf_load_slow"  # the staged rows the fast path did not take: checked one by one (``_create_checked``)
+SLOW = "ccf_load_slow"  # the staged rows the fast path did not take: checked one by one (``create_checked``)
 PERIODS = "ccf_load_periods"  # distinct (period_start, period_end) pairs that pass every check on them
 DATES = "ccf_load_dates"  # distinct valid texts of the other date columns, with their dates
 REPEATED = "ccf_load_repeated"  # hashes of the activity ids staged more than once
@@ -25,11 +25,11 @@ CHECKED = "ccf_load_checked"
 CELL_PREFIX = "csv_"  # staging column of CSV column <name>: csv_<name>
 
 # Internal staging columns start with '_' so they can never clash with a field (lower_snake_case).
-_LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD = "_line_no", "_pre_category", "_pre_reason", "_pre_record"
-_CHECK, _CATEGORY, _REASON = "_check", "_category", "_reason"
-_FIRST_LINE, _PRIOR_LOAD, _PRIOR_LINE = "_first_line", "_prior_load", "_prior_line"
-_KNOWN_ENTITY = "_known_entity"
-ROW_OK = "_row_ok"  # staging column: ``_row_test`` of the row
+LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD = "_line_no", "_pre_category", "_pre_reason", "_pre_record"
+CHECK, CATEGORY, REASON = "_check", "_category", "_reason"
+FIRST_LINE, PRIOR_LOAD, PRIOR_LINE = "_first_line", "_prior_load", "_prior_line"
+KNOWN_ENTITY = "_known_entity"
+ROW_OK = "_row_ok"  # staging column: ``row_test_of`` of the row
 
 
 class LoadError(CcfError):
@@ -43,16 +43,16 @@ class LoadError(CcfError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
-def _fid(name: str) -> exp.Identifier:
+def fid(name: str) -> exp.Identifier:
     """A field-derived identifier, always quoted: a field may be called e.g. 'end' or 'limit'."""
     return exp.to_identifier(name, quoted=True)
 
 
-def _col(name: str, alias: str | None = None) -> exp.Column:
-    return exp.Column(this=_fid(name), table=ident(alias) if alias else None)
+def col(name: str, alias: str | None = None) -> exp.Column:
+    return exp.Column(this=fid(name), table=ident(alias) if alias else None)
 
 
-def _cell(name: str, alias: str | None = None) -> exp.Column:
+def cell(name: str, alias: str | None = None) -> exp.Column:
     """The staging column holding a CSV column's raw text.
 
     Prefixed so it can never be an SQL keyword: ``Executor.copy_rows`` names COPY columns
@@ -61,57 +61,57 @@ def _cell(name: str, alias: str | None = None) -> exp.Column:
     return exp.Column(this=ident(CELL_PREFIX + name), table=ident(alias) if alias else None)
 
 
-def _icol(name: str, alias: str | None = None) -> exp.Column:
+def icol(name: str, alias: str | None = None) -> exp.Column:
     """An internal (bookkeeping or staging) column."""
     return exp.Column(this=ident(name), table=ident(alias) if alias else None)
 
 
-def _temp(name: str) -> exp.Table:
+def temp(name: str) -> exp.Table:
     return exp.Table(this=ident(name))
 
 
-def _not(e: exp.Expression) -> exp.Expression:
+def negate(e: exp.Expression) -> exp.Expression:
     """NOT (e): sqlglot does not parenthesise a compound operand by itself."""
     return exp.Not(this=exp.Paren(this=e))
 
 
-def _is_null(e: exp.Expression) -> exp.Expression:
+def is_null(e: exp.Expression) -> exp.Expression:
     return exp.Is(this=e, expression=exp.null())
 
 
-def _is_not_null(e: exp.Expression) -> exp.Expression:
-    return _not(_is_null(e))
+def is_not_null(e: exp.Expression) -> exp.Expression:
+    return negate(is_null(e))
 
 
-def _concat(*parts: str | exp.Expression) -> exp.Expression:
+def concat(*parts: str | exp.Expression) -> exp.Expression:
     """a || b || …; plain strings become literals."""
     nodes = [text(p) if isinstance(p, str) else p for p in parts]
     return reduce(lambda a, b: exp.DPipe(this=a, expression=b), nodes)
 
 
-def _cast(e: exp.Expression, sql_type: str) -> exp.Cast:
+def cast_to(e: exp.Expression, sql_type: str) -> exp.Cast:
     return exp.Cast(this=e, to=exp.DataType.build(sql_type))
 
 
-def _trim(e: exp.Expression) -> exp.Expression:
+def trim(e: exp.Expression) -> exp.Expression:
     return exp.Trim(this=e)
 
 
-def _blank(e: exp.Expression) -> exp.Expression:
-    return exp.EQ(this=_trim(e), expression=text(""))
+def blank(e: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=trim(e), expression=text(""))
 
 
-def _filled(e: exp.Expression) -> exp.Expression:
-    return exp.NEQ(this=_trim(e), expression=text(""))
+def filled(e: exp.Expression) -> exp.Expression:
+    return exp.NEQ(this=trim(e), expression=text(""))
 
 
-def _nullif_blank(e: exp.Expression) -> exp.Expression:
-    return exp.Nullif(this=_trim(e), expression=text(""))
+def nullif_blank(e: exp.Expression) -> exp.Expression:
+    return exp.Nullif(this=trim(e), expression=text(""))
 
 
-def _in(e: exp.Expression, values: Iterable[str]) -> exp.Expression:
+def one_of(e: exp.Expression, values: Iterable[str]) -> exp.Expression:
     return exp.In(this=e, expressions=[text(v) for v in values])
 
 
-def _substring(t: exp.Expression, start: int, length: int) -> exp.Expression:
+def substring(t: exp.Expression, start: int, length: int) -> exp.Expression:
     return exp.Substring(this=t, start=number(start), length=number(length))

@@ -10,7 +10,7 @@ from datetime import date
 from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError, did_you_mean
-from ccf.engine.load.base import LoadError, _cast, _icol
+from ccf.engine.load.base import LoadError, cast_to, icol
 from ccf.engine.sql import Executor, ident, param, text
 
 
@@ -58,8 +58,8 @@ _DATASET = exp.Table(this=ident("dataset"), db=ident("ccf"))
 def dataset_info(ex: Executor, name: str) -> Dataset | None:
     """The dataset as stored, or None if nothing was ever loaded into it."""
     row = ex.one(
-        exp.select(_icol("period_start"), _icol("period_end"), _icol("entity_set")).from_(_DATASET)
-        .where(exp.EQ(this=_icol("dataset"), expression=param("dataset"))),
+        exp.select(icol("period_start"), icol("period_end"), icol("entity_set")).from_(_DATASET)
+        .where(exp.EQ(this=icol("dataset"), expression=param("dataset"))),
         {"dataset": name},
     )
     if row is None:
@@ -74,7 +74,7 @@ def require_dataset(ex: Executor, name: str) -> Dataset:
     found = dataset_info(ex, name)
     if found is not None:
         return found
-    names = [n for (n,) in ex.rows(exp.select(_icol("dataset")).from_(_DATASET).order_by(_icol("dataset")))]
+    names = [n for (n,) in ex.rows(exp.select(icol("dataset")).from_(_DATASET).order_by(icol("dataset")))]
     if not names:
         raise CcfError(f"no dataset {name!r}: nothing has been loaded yet (a dataset is created by its first "
                        "'ccf load --dataset NAME')")
@@ -87,8 +87,8 @@ def dataset_loads(ex: Executor, name: str) -> list[int]:
     """The loads of a dataset that this transaction's snapshot holds, in order. Loads are only
     ever added, each in one transaction with its rows, so these ids name exactly the rows read."""
     rows = ex.rows(
-        exp.select(_icol("load_id")).from_(exp.Table(this=ident("activity_load"), db=ident("ccf")))
-        .where(exp.EQ(this=_icol("dataset"), expression=param("dataset"))).order_by(_icol("load_id")),
+        exp.select(icol("load_id")).from_(exp.Table(this=ident("activity_load"), db=ident("ccf")))
+        .where(exp.EQ(this=icol("dataset"), expression=param("dataset"))).order_by(icol("load_id")),
         {"dataset": name},
     )
     return [r[0] for r in rows]
@@ -99,8 +99,8 @@ def bind_dataset(ex: Executor, wanted: Dataset) -> Dataset:
     ones it was created with (rows already loaded were checked against those)."""
     if wanted.entity_set is not None:
         found = ex.one(
-            exp.select(_icol("entity_set")).from_(exp.Table(this=ident("entity_set"), db=ident("ccf")))
-            .where(exp.EQ(this=_icol("entity_set"), expression=param("entity_set"))),
+            exp.select(icol("entity_set")).from_(exp.Table(this=ident("entity_set"), db=ident("ccf")))
+            .where(exp.EQ(this=icol("entity_set"), expression=param("entity_set"))),
             {"entity_set": wanted.entity_set},
         )
         if found is None:
@@ -111,8 +111,8 @@ def bind_dataset(ex: Executor, wanted: Dataset) -> Dataset:
     params = {"dataset": wanted.name, "period_start": period.start if period else None,
               "period_end": period.end if period else None, "entity_set": wanted.entity_set}
     insert = exp.insert(
-        exp.select(param("dataset"), _cast(param("period_start"), "DATE"), _cast(param("period_end"), "DATE"),
-                   _cast(param("entity_set"), "TEXT")),
+        exp.select(param("dataset"), cast_to(param("period_start"), "DATE"), cast_to(param("period_end"), "DATE"),
+                   cast_to(param("entity_set"), "TEXT")),
         exp.Schema(this=_DATASET, expressions=[ident(c) for c in cols]),
     )
     insert.set("conflict", exp.OnConflict(conflict_keys=[ident("dataset")], action=exp.var("DO NOTHING")))

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import LoadError
 from ccf.engine.load.dialect import Dialect, detect_delimiter
-from ccf.engine.load.source import _open, _Source
+from ccf.engine.load.source import open_source, Source
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -33,7 +33,7 @@ def file_format(path: Path) -> str:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with _open(path) as f:
+    with open_source(path) as f:
         while block := f.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
@@ -46,7 +46,7 @@ class CsvReader:
 
     def __init__(self, path: Path, dialect: Dialect):
         self.path, self.notices = path, []
-        self.stream = _open(path)
+        self.stream = open_source(path)
         delimiter = dialect.delimiter
         if delimiter is None:
             first = self.stream.readline().removeprefix(b"\xef\xbb\xbf")
@@ -56,7 +56,7 @@ class CsvReader:
                 shown = "tab" if delimiter == "\t" else delimiter
                 self.notices.append(f"delimiter '{shown}' found in the header line (give --delimiter to choose another)")
         self.delimiter = delimiter
-        self.source = _Source(path, self.stream, delimiter, dialect.encoding)
+        self.source = Source(path, self.stream, delimiter, dialect.encoding)
         self._records = self.source.records()
 
     def header(self) -> tuple[int | None, list[str]] | None:
@@ -78,7 +78,7 @@ class CsvReader:
         self.stream.close()
 
 
-def _typed(value: Any, column: str, rounded: set[str]) -> str:
+def typed(value: Any, column: str, rounded: set[str]) -> str:
     """A typed cell as text: typed values as ``Exact``, a float by its shortest decimal text (the
     column noted in ``rounded``, for the notice), a date-time at midnight as its date."""
     if value is None:
@@ -118,7 +118,7 @@ class XlsxReader:
         import openpyxl
 
         self.path, self.notices, self._rounded = path, [], set()
-        _open(path).close()  # a regular file, or a LoadError saying why not
+        open_source(path).close()  # a regular file, or a LoadError saying why not
         try:
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
@@ -147,7 +147,7 @@ class XlsxReader:
     def records(self) -> Iterator[tuple[int, list[str]]]:
         for n, row in self._rows:
             self._row = n
-            cells = [_typed(v, self._header[i] if i < self._width else f"#{i + 1}", self._rounded)
+            cells = [typed(v, self._header[i] if i < self._width else f"#{i + 1}", self._rounded)
                      for i, v in enumerate(row)]
             while len(cells) > self._width and not cells[-1].strip():
                 cells.pop()  # the sheet's used range may reach past the header
@@ -182,7 +182,7 @@ class ParquetReader:
         import pyarrow.parquet as pq
 
         self.path, self.notices, self._rounded = path, [], set()
-        _open(path).close()
+        open_source(path).close()
         try:
             self.file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as e:
@@ -209,7 +209,7 @@ class ParquetReader:
             columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
             for values in zip(*columns):
                 self._row += 1
-                yield self._row, [_typed(v, name, self._rounded) for v, name in zip(values, self._names)]
+                yield self._row, [typed(v, name, self._rounded) for v, name in zip(values, self._names)]
         if self._rounded & self._floats:
             self.notices.append(_float_notice("Parquet", self._rounded & self._floats))
 

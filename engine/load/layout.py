@@ -15,7 +15,7 @@ from ccf.engine.load.base import LoadError
 from ccf.engine.load.dialect import CellError, Dialect
 from ccf.engine.load.formats import Exact
 from ccf.engine.load.mapping import Mapping
-from ccf.engine.load.source import _clean, _stage, check_header, unknown_columns
+from ccf.engine.load.source import clean, stage_record, check_header, unknown_columns
 from ccf.engine.load.tables import csv_columns
 
 
@@ -52,9 +52,9 @@ class Layout:
         """The staging row of one record: line, any rejection found here, the record as read
         (when it differs from the staged cells), the staged cells."""
         if self.identity and not self._work:
-            return _stage(line, cells, self.names)
+            return stage_record(line, cells, self.names)
         if len(cells) != len(self.header) or any("\x00" in c for c in cells):
-            first = _stage(line, cells, self.header)
+            first = stage_record(line, cells, self.header)
             cut = [first[4 + i] for i in self.take] + self.constants
             return (*first[:3], first[3] or self._record(cells), *cut)
         raw = [cells[i] for i in self.take] + self.constants
@@ -82,9 +82,9 @@ class Layout:
 
     def _record(self, cells: list[str]) -> str:
         """The record as the file has it, by the file's column names (extra cells kept apart)."""
-        record: dict[str, object] = {k: _clean(v) for k, v in zip(self.header, cells)}
+        record: dict[str, object] = {k: clean(v) for k, v in zip(self.header, cells)}
         if len(cells) > len(self.header):
-            record["_extra_fields"] = [_clean(c) for c in cells[len(self.header):]]
+            record["_extra_fields"] = [clean(c) for c in cells[len(self.header):]]
         return json.dumps(record, ensure_ascii=False)
 
 

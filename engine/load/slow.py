@@ -13,11 +13,11 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import (
-    CHECKED, DATES, PERIODS, REPEATED, SLOW, STAGING, _CATEGORY, _CHECK, _FIRST_LINE, _KNOWN_ENTITY, _LINE,
-    _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD, _PRIOR_LINE, _PRIOR_LOAD, _REASON, _blank, _cast, _cell, _col, _fid,
-    _filled, _icol, _in, _is_not_null, _is_null, _not, _nullif_blank, _temp, _trim,
+    CHECKED, DATES, PERIODS, REPEATED, SLOW, STAGING, CATEGORY, CHECK, FIRST_LINE, KNOWN_ENTITY, LINE,
+    PRE_CATEGORY, PRE_REASON, PRE_RECORD, PRIOR_LINE, PRIOR_LOAD, REASON, blank, cast_to, cell, col, fid,
+    filled, icol, one_of, is_not_null, is_null, negate, nullif_blank, temp, trim,
 )
-from ccf.engine.load.checks import _TRUE, _checks
+from ccf.engine.load.checks import TRUE_TEXTS, all_checks
 from ccf.engine.load.datasets import Dataset
 from ccf.engine.load.tables import activity_table, csv_columns, has_unit_column
 from ccf.engine.sql import Executor, func, ident, number, param, text
@@ -34,15 +34,15 @@ def _unknown_units(fields: list[ir.Field]) -> exp.Expression:
     """Distinct (field, unit) pairs whose unit is not one the field accepts."""
     selects = []
     for f in fields:
-        t = _trim(_cell(f.name + "_unit"))
+        t = trim(cell(f.name + "_unit"))
         selects.append(
             exp.select(exp.alias_(text(f.name), "field"), exp.alias_(t, "unit"))
             .distinct()
-            .from_(_temp(SLOW))
+            .from_(temp(SLOW))
             .where(exp.and_(
-                _is_null(_icol(_PRE_CATEGORY)),
+                is_null(icol(PRE_CATEGORY)),
                 exp.NEQ(this=t, expression=text("")),
-                _not(_in(t, [c.unit for c in f.conversions])),
+                negate(one_of(t, [c.unit for c in f.conversions])),
             ))
         )
     return reduce(lambda a, b: exp.union(a, b, distinct=True), selects)
@@ -55,7 +55,7 @@ def _unit_hint(unit: str, units: list[str]) -> str | None:
     return f"did you mean '{best[0]}'?" if best else None
 
 
-def _hints(ex: Executor, at: ir.ActivityType, names: list[str]) -> str:
+def hints(ex: Executor, at: ir.ActivityType, names: list[str]) -> str:
     """JSON {field: {unit: hint}} for every unknown unit that resembles a known one."""
     fields = _unit_columns(at, names)
     out: dict[str, dict[str, str]] = {}
@@ -69,22 +69,22 @@ def _hints(ex: Executor, at: ir.ActivityType, names: list[str]) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
-def _entity_hints(ex: Executor, entity_set: str) -> str:
+def entity_hints(ex: Executor, entity_set: str) -> str:
     """JSON {entity: "did you mean …?"} for every staged entity the set does not have that
     resembles one it has (one query for the distinct unknown codes, however many rows)."""
     codes = [c for (c,) in ex.rows(
-        exp.select(_icol("entity")).from_(exp.Table(this=ident("entity"), db=ident("ccf")))
-        .where(exp.EQ(this=_icol("entity_set"), expression=param("entity_set"))),
+        exp.select(icol("entity")).from_(exp.Table(this=ident("entity"), db=ident("ccf")))
+        .where(exp.EQ(this=icol("entity_set"), expression=param("entity_set"))),
         {"entity_set": entity_set},
     )]
     unknown = (
-        exp.select(_cell("entity")).distinct().from_(_temp(SLOW))
+        exp.select(cell("entity")).distinct().from_(temp(SLOW))
         .where(exp.and_(
-            _is_null(_icol(_PRE_CATEGORY)),
-            _filled(_cell("entity")),
-            _not(exp.In(this=_cell("entity"), query=exp.select(_icol("entity")).from_(
+            is_null(icol(PRE_CATEGORY)),
+            filled(cell("entity")),
+            negate(exp.In(this=cell("entity"), query=exp.select(icol("entity")).from_(
                 exp.Table(this=ident("entity"), db=ident("ccf"))).where(
-                exp.EQ(this=_icol("entity_set"), expression=param("entity_set"))).subquery())),
+                exp.EQ(this=icol("entity_set"), expression=param("entity_set"))).subquery())),
         ))
     )
     out = {}
@@ -101,81 +101,81 @@ def _annotated(at: ir.ActivityType, ds: Dataset) -> exp.Select:
     """The slow rows (SLOW) with the first line of their activity_id, any earlier load of it and,
     when the dataset has an entity set, the entity of the set that the row names."""
     first = exp.Window(
-        this=exp.Min(this=_icol(_LINE, "s")),
-        partition_by=[_cell("activity_id", "s"), exp.Paren(this=_is_null(_icol(_PRE_CATEGORY, "s")))],
+        this=exp.Min(this=icol(LINE, "s")),
+        partition_by=[cell("activity_id", "s"), exp.Paren(this=is_null(icol(PRE_CATEGORY, "s")))],
     )
     on = exp.and_(
-        exp.EQ(this=_icol("dataset", "a"), expression=param("dataset")),
-        exp.EQ(this=_col("activity_id", "a"), expression=_cell("activity_id", "s")),
+        exp.EQ(this=icol("dataset", "a"), expression=param("dataset")),
+        exp.EQ(this=col("activity_id", "a"), expression=cell("activity_id", "s")),
     )
     q = (
         exp.select(
             exp.Column(this=exp.Star(), table=ident("s")),
-            exp.alias_(first, _FIRST_LINE),
-            exp.alias_(_icol("load_id", "a"), _PRIOR_LOAD),
-            exp.alias_(_icol("line_no", "a"), _PRIOR_LINE),
+            exp.alias_(first, FIRST_LINE),
+            exp.alias_(icol("load_id", "a"), PRIOR_LOAD),
+            exp.alias_(icol("line_no", "a"), PRIOR_LINE),
         )
-        .from_(exp.alias_(_temp(SLOW), "s", table=True))
+        .from_(exp.alias_(temp(SLOW), "s", table=True))
         .join(exp.alias_(activity_table(at), "a", table=True), on=on, join_type="LEFT")
     )
     if ds.entity_set is None:
         return q
     known = exp.and_(
-        exp.EQ(this=_icol("entity_set", "e"), expression=param("entity_set")),
-        exp.EQ(this=_icol("entity", "e"), expression=_cell("entity", "s")),
+        exp.EQ(this=icol("entity_set", "e"), expression=param("entity_set")),
+        exp.EQ(this=icol("entity", "e"), expression=cell("entity", "s")),
     )
     entities = exp.Table(this=ident("entity"), db=ident("ccf"), alias=exp.TableAlias(this=ident("e")))
-    return q.select(exp.alias_(_icol("entity", "e"), _KNOWN_ENTITY)).join(entities, on=known, join_type="LEFT")
+    return q.select(exp.alias_(icol("entity", "e"), KNOWN_ENTITY)).join(entities, on=known, join_type="LEFT")
 
 
-def _create_checked(at: ir.ActivityType, names: list[str], ds: Dataset) -> exp.Create:
+def create_checked(at: ir.ActivityType, names: list[str], ds: Dataset) -> exp.Create:
     """CREATE TEMP TABLE … AS: each row with the index, category and reason of its first failed check."""
-    checks = _checks(at, names, ds)
-    which = exp.Case().when(_is_not_null(_icol(_PRE_CATEGORY)), number(0))
-    category = exp.Case(this=_icol(_CHECK)).when(number(0), _icol(_PRE_CATEGORY))
-    reason = exp.Case(this=_icol(_CHECK)).when(number(0), _icol(_PRE_REASON))
+    checks = all_checks(at, names, ds)
+    which = exp.Case().when(is_not_null(icol(PRE_CATEGORY)), number(0))
+    category = exp.Case(this=icol(CHECK)).when(number(0), icol(PRE_CATEGORY))
+    reason = exp.Case(this=icol(CHECK)).when(number(0), icol(PRE_REASON))
     for i, c in enumerate(checks, 1):
         which = which.when(c.when, number(i))
         category = category.when(number(i), text(c.category))
         reason = reason.when(number(i), c.reason)
     # OFFSET 0 keeps the planner from inlining _check into each of its three uses: the
     # checks are the costly part of a load and must run once per row.
-    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, _CHECK)).from_(
+    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, CHECK)).from_(
         exp.alias_(exp.Subquery(this=_annotated(at, ds)), "d", table=True)
     ).offset(number(0))
     query = exp.select(
-        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, _CATEGORY), exp.alias_(reason, _REASON)
+        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, CATEGORY), exp.alias_(reason, REASON)
     ).from_(exp.alias_(exp.Subquery(this=numbered), "w", table=True))
     return exp.Create(
-        this=_temp(CHECKED), kind="TABLE", expression=query,
+        this=temp(CHECKED), kind="TABLE", expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
 
 
 def _failed() -> exp.Expression:
-    return _is_not_null(_icol(_CATEGORY))
+    return is_not_null(icol(CATEGORY))
 
 
 def _passed() -> exp.Expression:
-    return _is_null(_icol(_CATEGORY))
+    return is_null(icol(CATEGORY))
 
 
 def _count_where(cond: exp.Expression) -> exp.Expression:
     return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond))
 
 
-def _insert_load() -> exp.Insert:
+def insert_load() -> exp.Insert:
     """One ccf.activity_load row. Every rejected row is in the checked table (the fast path only
     takes rows that pass every check), so the rows loaded are the rest; ``_reconcile`` then holds
     them to the rows the activity INSERTs wrote."""
     cols = ["dataset", "activity_type", "activity_type_hash", "source_file", "sha256",
             "rows_read", "rows_loaded", "rows_rejected"]
-    loaded = exp.Sub(this=_cast(param("rows_read"), "BIGINT"), expression=_count_where(_failed()))
+    loaded = exp.Sub(this=cast_to(param("rows_read"), "BIGINT"), expression=_count_where(_failed()))
     values = [param(c) for c in cols[:6]] + [loaded, _count_where(_failed())]
-    select = exp.select(*values).from_(_temp(CHECKED))
+    select = exp.select(*values).from_(temp(CHECKED))
     insert = exp.insert(select, exp.Schema(this=exp.Table(this=ident("activity_load"), db=ident("ccf")),
                                            expressions=[ident(c) for c in cols]))
-    insert.set("returning", exp.Returning(expressions=[_icol("load_id"), _icol("rows_loaded"), _icol("rows_rejected")]))
+    insert.set("returning", exp.Returning(expressions=[icol("load_id"), icol("rows_loaded"), icol("rows_rejected")]))
     return insert
 
 
@@ -183,69 +183,69 @@ def _record(names: list[str]) -> exp.Expression:
     """The raw values as a JSONB object by column name (in chunks: functions take ≤ 100 args)."""
     chunks = []
     for i in range(0, len(names), _JSON_PAIRS):
-        args = [a for n in names[i:i + _JSON_PAIRS] for a in (text(n), _cell(n))]
+        args = [a for n in names[i:i + _JSON_PAIRS] for a in (text(n), cell(n))]
         chunks.append(func("jsonb_build_object", *args))
     built = reduce(lambda a, b: exp.DPipe(this=a, expression=b), chunks)
-    return exp.Coalesce(this=_cast(_icol(_PRE_RECORD), "JSONB"), expressions=[built])
+    return exp.Coalesce(this=cast_to(icol(PRE_RECORD), "JSONB"), expressions=[built])
 
 
-def _insert_rejected(names: list[str]) -> exp.Insert:
+def insert_rejected(names: list[str]) -> exp.Insert:
     cols = ["load_id", "dataset", "activity_type", "line_no", "activity_id", "record", "reason"]
     select = (
         exp.select(
-            param("load_id"), param("dataset"), param("activity_type"), _icol(_LINE),
-            _text_or_null(_cell("activity_id")),
-            _record(names), _icol(_REASON),
+            param("load_id"), param("dataset"), param("activity_type"), icol(LINE),
+            _text_or_null(cell("activity_id")),
+            _record(names), icol(REASON),
         )
-        .from_(_temp(CHECKED))
+        .from_(temp(CHECKED))
         .where(_failed())
-        .order_by(_icol(_LINE))
+        .order_by(icol(LINE))
     )
     return exp.insert(select, exp.Schema(this=exp.Table(this=ident("rejected"), db=ident("ccf")),
                                          expressions=[ident(c) for c in cols]))
 
 
-def _typed(name: str, f: ir.Field) -> exp.Expression:
+def typed(name: str, f: ir.Field) -> exp.Expression:
     """The stored value of a validated cell: blanks become NULL, the rest cast from text."""
-    v = _cell(name)
+    v = cell(name)
     if name != f.name:  # the unit column: validated against the field's unit list
-        return _nullif_blank(v)
+        return nullif_blank(v)
     kind = f.type.kind
     if kind == "quantity":
-        return _cast(_nullif_blank(v), "NUMERIC")
+        return cast_to(nullif_blank(v), "NUMERIC")
     if kind == "date":
-        return _cast(_nullif_blank(v), "DATE")
+        return cast_to(nullif_blank(v), "DATE")
     if kind == "boolean":
-        is_true = _in(exp.Lower(this=_trim(v)), _TRUE)
-        return exp.Case().when(_blank(v), exp.null()).when(is_true, exp.true()).else_(exp.false())
+        is_true = one_of(exp.Lower(this=trim(v)), TRUE_TEXTS)
+        return exp.Case().when(blank(v), exp.null()).when(is_true, exp.true()).else_(exp.false())
     return _text_or_null(v)
 
 
 def _text_or_null(v: exp.Expression) -> exp.Expression:
     """Text exactly as written, or NULL when blank."""
-    return exp.Case().when(_blank(v), exp.null()).else_(v)
+    return exp.Case().when(blank(v), exp.null()).else_(v)
 
 
-def _insert_activity(at: ir.ActivityType, names: list[str]) -> exp.Insert:
+def insert_activity(at: ir.ActivityType, names: list[str]) -> exp.Insert:
     present = [(n, f) for n, f in csv_columns(at) if n in names]
     target = ["dataset", "load_id", "line_no"] + [n for n, _ in present]
-    values = [param("dataset"), param("load_id"), _icol(_LINE)] + [_typed(n, f) for n, f in present]
-    select = exp.select(*values).from_(_temp(CHECKED)).where(_passed())
-    schema = exp.Schema(this=activity_table(at), expressions=[_fid(c) for c in target])
+    values = [param("dataset"), param("load_id"), icol(LINE)] + [typed(n, f) for n, f in present]
+    select = exp.select(*values).from_(temp(CHECKED)).where(_passed())
+    schema = exp.Schema(this=activity_table(at), expressions=[fid(c) for c in target])
     return exp.insert(select, schema)
 
 
-def _reason_counts() -> exp.Select:
+def reason_counts() -> exp.Select:
     return (
-        exp.select(_icol(_CATEGORY), exp.Count(this=exp.Star()))
-        .from_(_temp(CHECKED))
+        exp.select(icol(CATEGORY), exp.Count(this=exp.Star()))
+        .from_(temp(CHECKED))
         .where(_failed())
-        .group_by(_icol(_CATEGORY))
-        .order_by(_icol(_CATEGORY))
+        .group_by(icol(CATEGORY))
+        .order_by(icol(CATEGORY))
     )
 
 
-def _drop_temps() -> exp.Drop:
+def drop_temps() -> exp.Drop:
     # Dropped explicitly: the caller may hold an outer transaction and load again in it.
     temps = (STAGING, SLOW, PERIODS, DATES, REPEATED, CHECKED)
-    return exp.Drop(kind="TABLE", exists=True, tables=[_temp(t) for t in temps])
+    return exp.Drop(kind="TABLE", exists=True, tables=[temp(t) for t in temps])

@@ -18,7 +18,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import (
-    CELL_PREFIX, ROW_OK, STAGING, _LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD, LoadError, _temp,
+    CELL_PREFIX, ROW_OK, STAGING, LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, LoadError, temp,
 )
 from ccf.engine.load.tables import csv_columns
 from ccf.engine.sql import Executor, ident, number
@@ -32,7 +32,7 @@ Progress = Callable[[int, "float | None"], None]
 NUL_MARK = "\u2400"  # '␀' stands in for NUL in rejected records: neither text nor JSONB can hold NUL
 
 
-class _Source:
+class Source:
     """One pass over a CSV file: decoded lines, records with their first line, the file's sha256."""
 
     def __init__(self, path: Path, stream: BinaryIO, delimiter: str = ",", encoding: str = "utf-8"):
@@ -166,30 +166,30 @@ def _with_hint(name: str, candidates: Iterable[str]) -> str:
     return f"{name} ({hint})" if hint else name
 
 
-def _clean(cell: str) -> str:
+def clean(cell: str) -> str:
     return cell.replace("\x00", NUL_MARK)
 
 
-def _stage(line: int, cells: list[str], names: list[str]) -> tuple:
+def stage_record(line: int, cells: list[str], names: list[str]) -> tuple:
     """The staging row of one record: line, any Python-side rejection, then the cells."""
     n = len(names)
     if len(cells) != n:
-        record: dict[str, object] = {k: _clean(v) for k, v in zip(names, cells)}
+        record: dict[str, object] = {k: clean(v) for k, v in zip(names, cells)}
         if len(cells) > n:
-            record["_extra_fields"] = [_clean(c) for c in cells[n:]]
+            record["_extra_fields"] = [clean(c) for c in cells[n:]]
         reason = f"row has {len(cells)} fields but the header has {n}"
-        padded = [_clean(c) for c in cells[:n]] + [None] * (n - len(cells))
+        padded = [clean(c) for c in cells[:n]] + [None] * (n - len(cells))
         return (line, "field_count", reason, json.dumps(record, ensure_ascii=False), *padded)
     if any("\x00" in c for c in cells):
         bad = next(k for k, c in zip(names, cells) if "\x00" in c)
         reason = f"{bad} contains a NUL character (shown as {NUL_MARK} in the record)"
-        return (line, "bad_text", reason, None, *[_clean(c) for c in cells])
+        return (line, "bad_text", reason, None, *[clean(c) for c in cells])
     return (line, None, None, None, *cells)
 
 
-def _staged(records: Iterator[tuple[int, list[str]]], stage: Callable[[int, list[str]], tuple],
+def staged_rows(records: Iterator[tuple[int, list[str]]], stage: Callable[[int, list[str]], tuple],
             progress: Progress | None, fraction: Callable[[], float | None]) -> Iterator[tuple]:
-    """The staging row of each record (``stage``: ``_stage`` or a layout's), reporting progress."""
+    """The staging row of each record (``stage``: ``stage_record`` or a layout's), reporting progress."""
     count = 0
     for line, cells in records:
         yield stage(line, cells)
@@ -200,27 +200,27 @@ def _staged(records: Iterator[tuple[int, list[str]]], stage: Callable[[int, list
 
 def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
     """The staging table; ``numbered``: its line numbers count up from 2 by themselves. ``row_test``
-    (``_row_test``) is computed into ROW_OK as each row comes in."""
+    (``row_test_of``) is computed into ROW_OK as each row comes in."""
     identity = exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False, start=number(2)))
     cols = [
-        exp.ColumnDef(this=ident(_LINE), kind=exp.DataType.build("BIGINT"), constraints=[identity] if numbered else []),
+        exp.ColumnDef(this=ident(LINE), kind=exp.DataType.build("BIGINT"), constraints=[identity] if numbered else []),
         *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT"))
-          for n in (_PRE_CATEGORY, _PRE_REASON, _PRE_RECORD)],
+          for n in (PRE_CATEGORY, PRE_REASON, PRE_RECORD)],
         *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
         exp.ColumnDef(this=ident(ROW_OK), kind=exp.DataType.build("BOOLEAN"),
                       constraints=[exp.ColumnConstraint(kind=exp.ComputedColumnConstraint(this=row_test))]),
     ]
     return exp.Create(
-        this=exp.Schema(this=_temp(STAGING), expressions=cols),
+        this=exp.Schema(this=temp(STAGING), expressions=cols),
         kind="TABLE",
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
 
 
-def _open(path: Path) -> BinaryIO:
+def open_source(path: Path) -> BinaryIO:
     """The file for reading; only a regular file. A device such as /dev/zero never ends, a FIFO
     blocks until a writer comes, and the loader reads a file twice (``stage_plain`` first,
-    ``_Source`` if it is not plain CSV): so those are refused, before opening (opening a FIFO
+    ``Source`` if it is not plain CSV): so those are refused, before opening (opening a FIFO
     already blocks)."""
     if str(path) == "-" and not path.exists():
         raise LoadError("standard input cannot be loaded (a file is read twice): save the data to a CSV file first")
@@ -251,7 +251,7 @@ class NotPlain(Exception):
 
 
 def check_plain(block: bytes) -> None:
-    """Raise NotPlain unless PostgreSQL reads these whole lines exactly as ``_Source`` would:
+    """Raise NotPlain unless PostgreSQL reads these whole lines exactly as ``Source`` would:
     no NUL, CR only in CRLF, every quote in a well-formed quoted cell, no line longer than the
     csv module's field limit (which it refuses and PostgreSQL would not)."""
     if b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
@@ -304,8 +304,8 @@ def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: 
     try:
         with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged
             ex.execute(_create_staging(names, row_test, numbered=True))
-            with _open(path) as stream:
-                n = ex.copy_csv(_temp(STAGING), [CELL_PREFIX + c for c in names],
+            with open_source(path) as stream:
+                n = ex.copy_csv(temp(STAGING), [CELL_PREFIX + c for c in names],
                                 _plain_blocks(stream, digest, lines, progress, path.stat().st_size))
             if lines != [n + 1]:
                 raise NotPlain
@@ -317,5 +317,5 @@ def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: 
 def stage_rows(ex: Executor, names: list[str], row_test: exp.Expression, rows: Iterator[tuple]) -> int:
     """COPY every record into a fresh staging table; the number of records."""
     ex.execute(_create_staging(names, row_test))
-    columns = [_LINE, _PRE_CATEGORY, _PRE_REASON, _PRE_RECORD, *(CELL_PREFIX + n for n in names)]
-    return ex.copy_rows(_temp(STAGING), columns, rows)
+    columns = [LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, *(CELL_PREFIX + n for n in names)]
+    return ex.copy_rows(temp(STAGING), columns, rows)

@@ -11,7 +11,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.model import STANDARD_FIELDS
 from ccf.engine import locks
-from ccf.engine.load.base import LoadError, _fid, _icol
+from ccf.engine.load.base import LoadError, fid, icol
 from ccf.engine.sql import Executor, ident, param, text
 
 
@@ -23,7 +23,7 @@ def has_unit_column(f: ir.Field) -> bool:
     return f.type.kind == "quantity" and bool(f.conversions)
 
 
-def _is_quantity(f: ir.Field) -> bool:
+def is_quantity(f: ir.Field) -> bool:
     """A measured quantity (never negative), as opposed to a plain number."""
     return f.type.kind == "quantity" and (bool(f.conversions) or f.fixed_factor is not None)
 
@@ -59,7 +59,7 @@ def activity_table_name(activity_type: str) -> str:
 
 def activity_table(at: ir.ActivityType) -> exp.Table:
     """ccf."activity_<id>": one table per activity type, shared by all datasets."""
-    return exp.Table(this=_fid(activity_table_name(at.id)), db=ident("ccf"))
+    return exp.Table(this=fid(activity_table_name(at.id)), db=ident("ccf"))
 
 
 def _check_names(at: ir.ActivityType) -> None:
@@ -73,7 +73,7 @@ def _check_names(at: ir.ActivityType) -> None:
 
 def _column_def(name: str, sql_type: str, not_null: bool) -> exp.ColumnDef:
     constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
-    return exp.ColumnDef(this=_fid(name), kind=exp.DataType.build(sql_type), constraints=constraints)
+    return exp.ColumnDef(this=fid(name), kind=exp.DataType.build(sql_type), constraints=constraints)
 
 
 def _create_table(at: ir.ActivityType) -> exp.Create:
@@ -86,7 +86,7 @@ def _create_table(at: ir.ActivityType) -> exp.Create:
         _column_def(name, sql_type, name in BOOKKEEPING or name in STANDARD_FIELDS)
         for name, sql_type, _ in _table_columns(at)
     ]
-    defs.append(exp.PrimaryKey(expressions=[_fid("dataset"), _fid("activity_id")]))
+    defs.append(exp.PrimaryKey(expressions=[fid("dataset"), fid("activity_id")]))
     return exp.Create(this=exp.Schema(this=activity_table(at), expressions=defs), kind="TABLE", exists=True)
 
 
@@ -94,11 +94,11 @@ def _existing_columns(ex: Executor, at: ir.ActivityType) -> dict[str, str]:
     """Column name -> information_schema data_type of the activity table as it is."""
     info = exp.Table(this=ident("columns"), db=ident("information_schema"))
     query = (
-        exp.select(_icol("column_name"), _icol("data_type"))
+        exp.select(icol("column_name"), icol("data_type"))
         .from_(info)
         .where(exp.and_(
-            exp.EQ(this=_icol("table_schema"), expression=text("ccf")),
-            exp.EQ(this=_icol("table_name"), expression=param("table")),
+            exp.EQ(this=icol("table_schema"), expression=text("ccf")),
+            exp.EQ(this=icol("table_name"), expression=param("table")),
         ))
     )
     return {name: dtype for name, dtype in ex.rows(query, {"table": activity_table_name(at.id)})}
