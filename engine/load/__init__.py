@@ -86,7 +86,7 @@ from ccf.engine.load.dialect import DATE_FORMATS, Dialect
 from ccf.engine.load.formats import file_format, open_reader
 from ccf.engine.load.layout import layout
 from ccf.engine.load.mapping import Mapping, MappingError, read_mapping
-from ccf.engine.load.source import Progress, staged_rows, check_header, unclosed_quote
+from ccf.engine.load.source import Progress, check_header, staged_rows, unclosed_quote
 from ccf.engine.load.tables import (
     activity_table, activity_table_name, csv_columns, ensure_activity_table, has_unit_column,
     prepare_activity_tables,

@@ -12,11 +12,11 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.units import format_dimension
 from ccf.engine.load.base import (
-    FIRST_LINE, KNOWN_ENTITY, LINE, PRIOR_LINE, PRIOR_LOAD, blank, cast_to, cell, concat, filled, icol,
-    one_of, is_not_null, is_null, negate, nullif_blank, substring, trim,
+    FIRST_LINE, KNOWN_ENTITY, LINE, PRIOR_LINE, PRIOR_LOAD, blank, cast_to, cell, concat, filled, icol, is_not_null,
+    is_null, negate, nullif_blank, one_of, substring, trim,
 )
 from ccf.engine.load.datasets import Dataset
-from ccf.engine.load.tables import is_quantity, has_unit_column
+from ccf.engine.load.tables import has_unit_column, is_quantity
 from ccf.engine.sql import func, number, param, text
 
 

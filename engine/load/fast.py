@@ -29,13 +29,13 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.model import STANDARD_FIELDS
 from ccf.engine.load.base import (
-    DATES, PERIODS, REPEATED, ROW_OK, SLOW, STAGING, LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, blank, cast_to,
-    cell, col, fid, icol, one_of, is_not_null, is_null, negate, temp,
+    DATES, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD, REPEATED, ROW_OK, SLOW, STAGING, blank, cast_to, cell,
+    col, fid, icol, is_not_null, is_null, negate, one_of, temp,
 )
 from ccf.engine.load.checks import FALSE_TEXTS, TRUE_TEXTS, Check, field_checks, in_range, row_checks, valid_date
 from ccf.engine.load.datasets import Dataset
 from ccf.engine.load.slow import typed
-from ccf.engine.load.tables import is_quantity, activity_table, csv_columns
+from ccf.engine.load.tables import activity_table, csv_columns, is_quantity
 from ccf.engine.sql import Executor, func, ident, number, param, text
 
 

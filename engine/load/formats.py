@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import LoadError
 from ccf.engine.load.dialect import Dialect, detect_delimiter
-from ccf.engine.load.source import open_source, Source
+from ccf.engine.load.source import Source, open_source
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -15,7 +15,7 @@ from ccf.engine.load.base import LoadError
 from ccf.engine.load.dialect import CellError, Dialect
 from ccf.engine.load.formats import Exact
 from ccf.engine.load.mapping import Mapping
-from ccf.engine.load.source import clean, stage_record, check_header, unknown_columns
+from ccf.engine.load.source import check_header, clean, stage_record, unknown_columns
 from ccf.engine.load.tables import csv_columns
 
 

@@ -13,9 +13,9 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import (
-    CHECKED, DATES, PERIODS, REPEATED, SLOW, STAGING, CATEGORY, CHECK, FIRST_LINE, KNOWN_ENTITY, LINE,
-    PRE_CATEGORY, PRE_REASON, PRE_RECORD, PRIOR_LINE, PRIOR_LOAD, REASON, blank, cast_to, cell, col, fid,
-    filled, icol, one_of, is_not_null, is_null, negate, nullif_blank, temp, trim,
+    CATEGORY, CHECK, CHECKED, DATES, FIRST_LINE, KNOWN_ENTITY, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD,
+    PRIOR_LINE, PRIOR_LOAD, REASON, REPEATED, SLOW, STAGING, blank, cast_to, cell, col, fid, filled, icol, is_not_null,
+    is_null, negate, nullif_blank, one_of, temp, trim,
 )
 from ccf.engine.load.checks import TRUE_TEXTS, all_checks
 from ccf.engine.load.datasets import Dataset

@@ -18,7 +18,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import (
-    CELL_PREFIX, ROW_OK, STAGING, LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, LoadError, temp,
+    CELL_PREFIX, LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, ROW_OK, STAGING, LoadError, temp,
 )
 from ccf.engine.load.tables import csv_columns
 from ccf.engine.sql import Executor, ident, number
