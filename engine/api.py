@@ -200,7 +200,7 @@ class CompanyDemo:
 class DemoResult:
     loads: tuple[LoadReport, ...]  # Northwind's
     report: RunReport  # Northwind's
-    meridian: CompanyDemo  # the multinational: Scope 1 and 2 in eleven countries
+    meridian: CompanyDemo | None  # the multinational: Scope 1 and 2 in eleven countries
 
 
 def demo_dir() -> Path:
@@ -223,10 +223,11 @@ def load_files(
             for f in files]
 
 
-def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
+def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True) -> DemoResult:
     """Load the sample companies' activity data (once) and run the latest published
     methodologies over them, each with the factor edition of 2024 where it names a set, else the
-    edition it pins: Northwind with every methodology, Meridian with those of its activity types."""
+    edition it pins: Northwind (into ``dataset``) with every methodology, then, unless
+    ``meridian`` is false, Meridian with those of its activity types."""
     lib = library()
     methodologies = latest_published(lib)
     loads = []
@@ -243,7 +244,7 @@ def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
     # a recorded fallback on each of their results, shown by report and explain
     # (engine/factors/editions.py), so that the demo shows every methodology of the library.
     northwind = run(conn, dataset, methodologies, other_edition=True)
-    return DemoResult(tuple(loads), northwind, _meridian(conn, lib, methodologies))
+    return DemoResult(tuple(loads), northwind, _meridian(conn, lib, methodologies) if meridian else None)
 
 
 MERIDIAN_DATASET = "meridian"

@@ -373,6 +373,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with api.open_database() as conn:
         result = api.demo(conn)
     m = result.meridian
+    assert m is not None  # the command always runs both companies
     if args.json:
         _out(json.dumps({
             "loads": [_load_json(r) for r in result.loads], "run": result.report.to_json(),
