@@ -21,6 +21,7 @@ from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import Dialect, LoadReport, Progress, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
 from ccf.engine.run import RunReport, run
+from ccf.engine.tiers import TierRow, tiers_by_country
 
 log = logging.getLogger("ccf")
 
@@ -186,9 +187,20 @@ def open_database(url: str | None = None) -> psycopg.Connection:
 
 
 @dataclass(frozen=True)
-class DemoResult:
+class CompanyDemo:
+    """One sample company of the demo: what was loaded (nothing on a second demo), its run."""
+
+    dataset: str
     loads: tuple[LoadReport, ...]
     report: RunReport
+    tiers: tuple[TierRow, ...]  # Scope 1 and 2 per country, methodology, rule and factor set edition
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    loads: tuple[LoadReport, ...]  # Northwind's
+    report: RunReport  # Northwind's
+    meridian: CompanyDemo | None  # the multinational: Scope 1 and 2 in eleven countries
 
 
 def demo_dir() -> Path:
@@ -211,9 +223,11 @@ def load_files(
             for f in files]
 
 
-def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
-    """Load the sample company's activity data (once) and run every published methodology,
-    each with the factor edition of 2024 where it names a set, else the edition it pins."""
+def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True) -> DemoResult:
+    """Load the sample companies' activity data (once) and run the latest published
+    methodologies over them, each with the factor edition of 2024 where it names a set, else the
+    edition it pins: Northwind (into ``dataset``) with every methodology, then, unless
+    ``meridian`` is false, Meridian with those of its activity types."""
     lib = library()
     methodologies = latest_published(lib)
     loads = []
@@ -229,7 +243,35 @@ def demo(conn: psycopg.Connection, dataset: str = "demo") -> DemoResult:
     # edition; the latest published versions that pin the 2025 edition are computed with it as
     # a recorded fallback on each of their results, shown by report and explain
     # (engine/factors/editions.py), so that the demo shows every methodology of the library.
-    return DemoResult(tuple(loads), run(conn, dataset, methodologies, other_edition=True))
+    northwind = run(conn, dataset, methodologies, other_edition=True)
+    return DemoResult(tuple(loads), northwind, _meridian(conn, lib, methodologies) if meridian else None)
+
+
+MERIDIAN_DATASET = "meridian"
+MERIDIAN_ENTITIES = "meridian-2024"
+
+
+def _meridian(conn: psycopg.Connection, lib: Library, methodologies: list[ir.Methodology]) -> CompanyDemo:
+    """The multinational sample: its entity set, then each file of it into dataset ``meridian``
+    (period 2024, bound to the entity set), then the methodologies of the activity types it has."""
+    from ccf.engine.inventory.entities import load_entity_set
+
+    root = resources.sample_company("meridian")
+    load_entity_set(conn, MERIDIAN_ENTITIES, root / "entities" / f"{MERIDIAN_ENTITIES}.csv")
+    loads: list[LoadReport] = []
+    types = []
+    for csv in sorted(root.glob("*.csv")):
+        activity_type = csv.stem
+        types.append(activity_type)
+        if _already_loaded(conn, MERIDIAN_DATASET, activity_type, csv):
+            continue
+        new = _new_dataset(conn, MERIDIAN_DATASET)
+        loads += load_files(conn, MERIDIAN_DATASET, activity_type, [csv], lib,
+                            period=DEMO_PERIOD if new else None, entity_set=MERIDIAN_ENTITIES if new else None)
+    # certificates are read by the market-based methodology of electricity, never run on their own
+    chosen = [m for m in methodologies if m.activity.id in types]
+    report = run(conn, MERIDIAN_DATASET, chosen, other_edition=True)
+    return CompanyDemo(MERIDIAN_DATASET, tuple(loads), report, tuple(tiers_by_country(conn, report.run_id)))
 
 
 DEMO_PERIOD = "2024"

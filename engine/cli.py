@@ -368,11 +368,18 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ccf.engine import api
+    from ccf.engine.report import print_tiers
 
     with api.open_database() as conn:
         result = api.demo(conn)
+    m = result.meridian
+    assert m is not None  # the command always runs both companies
     if args.json:
-        _out(json.dumps({"loads": [_load_json(r) for r in result.loads], "run": result.report.to_json()}, indent=2))
+        _out(json.dumps({
+            "loads": [_load_json(r) for r in result.loads], "run": result.report.to_json(),
+            "meridian": {"dataset": m.dataset, "loads": [_load_json(r) for r in m.loads], "run": m.report.to_json(),
+                         "tiers": [t.to_json() for t in m.tiers]},
+        }, indent=2))
         return 0
     _out("ccf demo — Northwind Group, fictional company group, reporting year 2024")
     sets = sorted({(m.factor_set, m.gwp) for m in result.report.methodologies})
@@ -380,6 +387,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for r in result.loads:
         _out(f"loaded {Path(r.source_file).name}: {r.rows_loaded} rows, {r.rows_rejected} rejected")
     _print_run(result.report, False)
+    _out("")
+    _out("ccf demo — Meridian Instruments Group, fictional multinational, reporting year 2024 (entity set "
+         f"{api.MERIDIAN_ENTITIES}): Scope 1 and 2 with a factor of each site's own country, or a labelled proxy")
+    for r in m.loads:
+        _out(f"loaded {Path(r.source_file).name}: {r.rows_loaded} rows, {r.rows_rejected} rejected")
+    _print_run(m.report, False)
+    print_tiers(m.tiers, f"tier and source per country · run {m.report.run_id} · Scope 1 and 2 "
+                         f"(rule = tier; 'ccf explain {m.report.run_id} ACTIVITY_ID' shows a row's factors)")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -10,6 +11,7 @@ from rich.table import Table
 from ccf.dsl.numeric import exact_sum, plain
 from ccf.engine.inventory.rounding import grouped, round_half_away
 from ccf.engine.run import RunReport
+from ccf.engine.tiers import TierRow
 
 DISPLAY_PLACES = Decimal("0.001")
 
@@ -63,3 +65,14 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
         "Reconciliation: every activity row is a result, an exclusion or an unmatched record"
         + (" — balanced." if balanced else " — NOT BALANCED.")
     )
+
+
+def print_tiers(rows: Sequence[TierRow], title: str, console: Console | None = None) -> None:
+    """Scope 1 and 2 per country: each methodology's rule (the tier) and factor set edition (the source)."""
+    console = console or Console(width=140, highlight=False)
+    t = Table(title=title, title_justify="left")
+    for col in ("country", "methodology", "rule = tier", "factor set edition", "activities", "kg CO2e"):
+        t.add_column(col, justify="right" if col in ("activities", "kg CO2e") else "left")
+    for r in rows:
+        t.add_row(r.country or "(none)", r.methodology_id, r.rule_id, r.factor_set, str(r.activities), display_kg(r.co2e_kg))
+    console.print(t)

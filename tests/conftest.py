@@ -227,7 +227,8 @@ def sample_company(pg_admin_url: str, pg_owner_url: str, template_url: str) -> S
 
     with _fresh_database(pg_admin_url, pg_owner_url) as url:
         with connect(url) as conn:
-            result = demo(conn, dataset=SampleCompany.DEMO)
+            # Northwind only: a second entity set here would make --entities necessary in every report
+            result = demo(conn, dataset=SampleCompany.DEMO, meridian=False)
             lib = shipped_library()
             for csv in sorted(demo_dir().glob("*.csv")):
                 load_csv(conn, SampleCompany.PLAIN, lib.activity_types[csv.stem], csv)

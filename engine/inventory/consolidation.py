@@ -396,3 +396,36 @@ def known_runs_query() -> exp.Select:
         exp.select(column("run_id")).from_(table("run"))
         .where(eq(column("run_id"), _any_run()))
     )
+
+
+def tiers_query(approach: str) -> exp.Select:
+    """Scope 1 and 2 per methodology, rule and factor set: the tier of each result (its rule
+    in the methodology's hierarchy) and its source (the factor set edition its factors were read
+    from), consolidated under ``approach`` over the entities of the set, with the number of
+    activity rows. Outside-the-scopes gases are left out, as from every total."""
+    share = column(SHARE_COLUMN[approach], "o")
+    factor_set = exp.Coalesce(this=column("factor_set", "r"), expressions=[column("factor_set", "m")])
+    keys = [column("scope", "m"), column("methodology_id", "r"), column("version", "m"), column("rule_id", "r"), factor_set]
+    select = (
+        exp.select(
+            *[k.copy() for k in keys],
+            exp.Count(this=exp.Distinct(expressions=[exp.Tuple(expressions=[column("run_id", "r"), column("activity_id", "r")])])),
+            exp.Sum(this=exp.Mul(this=column("co2e_kg", "r"), expression=share)),
+        )
+        .from_(table("result", alias="r"))
+        .join(table("run_methodology", alias="m"), on=exp.and_(
+            eq(column("run_id", "m"), column("run_id", "r")),
+            eq(column("methodology_id", "m"), column("methodology_id", "r")),
+        ))
+        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
+              on=eq(column("entity", "o"), column("entity", "r")))
+        .where(exp.and_(
+            eq(column("run_id", "r"), _any_run()),
+            exp.In(this=column("scope", "m"), expressions=[number(1), number(2)]),
+            eq(exp.Anonymous(this="STRPOS", expressions=[exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]),
+               number(0)),
+        ))
+        .group_by(*[k.copy() for k in keys])
+        .order_by(*[k.copy() for k in keys])
+    )
+    return _with(select, ownership_cte())

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from rich.console import Console
 from rich.table import Table
 
-from ccf.engine.inventory.presentation import APPROACH_TITLES, basis_label, to_json
+from ccf.engine.inventory.presentation import APPROACH_TITLES, TIERS_TITLE, basis_label, to_json
 from ccf.engine.inventory.rounding import grouped
 
 FORMATS = ("table", "csv", "json", "html")
@@ -72,6 +72,10 @@ def csv_rows(doc: dict) -> Iterator[tuple[str, str, str, str, str, Any]]:
         for measure, v in row.items():
             if measure not in ("key", "entity"):
                 yield "unknown_entities", row["key"], row["entity"], "", measure, v
+    for row in doc.get("tiers") or []:
+        for measure, v in row.items():
+            if measure not in ("key", "methodology"):
+                yield "tiers", row["key"], row["methodology"], "", measure, v
     by = doc["base_year"]
     if by:
         for name in ("runs", "recomputed_runs", "datasets", "years"):
@@ -122,6 +126,7 @@ def print_table(doc: dict, console: Console | None = None) -> None:
     _print_section(console, doc["outside_scopes"], bases)
     _print_coverage(console, doc["coverage"])
     _print_unallocated(console, doc.get("unallocated_instruments") or [])
+    _print_tiers(console, doc.get("tiers") or [])
     if doc["base_year"]:
         _print_base_year(console, doc["base_year"], bases)
     _print_editions(console, doc["methodologies"])
@@ -205,6 +210,21 @@ def _print_coverage(console: Console, cov: dict) -> None:
         for r in cov["unknown_entities"]:
             u.add_row(str(r["run_id"]), r["methodology"], r["entity"], str(r["activity_rows"]), _t(r["gross_t"]))
         console.print(u)
+
+
+def _print_tiers(console: Console, rows: list[dict]) -> None:
+    """Scope 1 and 2: each methodology's results by rule (the tier) and factor set edition (the source)."""
+    if not rows:
+        return
+    t = Table(title=TIERS_TITLE, title_justify="left")
+    t.add_column("scope", justify="right")
+    t.add_column("methodology", overflow="fold", min_width=24)
+    for col in ("rule = tier", "factor set edition", "activity rows", "t CO2e"):
+        t.add_column(col, justify="right" if col in ("activity rows", "t CO2e") else "left")
+    for r in rows:
+        t.add_row(str(r["scope"]), f"{r['methodology']}@{r['version']}", r["rule"], r["factor_set"],
+                  str(r["activity_rows"]), _t(r["co2e_t"]))
+    console.print(t)
 
 
 def _print_unallocated(console: Console, rows: list[dict]) -> None:

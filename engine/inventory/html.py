@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ccf.engine.html_page import page
 from ccf.engine.html_table import count_cell as _count, data_figure as _fig, header_row as _head, text_cell as _text
-from ccf.engine.inventory.presentation import APPROACH_TITLES, basis_label
+from ccf.engine.inventory.presentation import APPROACH_TITLES, TIERS_TITLE, basis_label
 from ccf.engine.inventory.rounding import grouped, round_fraction
 
 PALETTE = ("#2f6f8f", "#d08c2c", "#5b8c3a", "#8c4a6b")
@@ -186,6 +186,23 @@ def _unallocated(rows: list[dict]) -> str:
     return "".join(out)
 
 
+def _tiers(rows: list[dict]) -> str:
+    """Scope 1 and 2: each methodology's results by rule (the tier) and factor set edition (the source)."""
+    if not rows:
+        return ""
+    out = [f"<h2>{escape(TIERS_TITLE)}</h2>",
+           '<p class="note">Consolidated under the approach of this report; \'ccf explain RUN ACTIVITY_ID\' shows a '
+           "row's rule and each factor's set and edition.</p><table>",
+           _head(("scope", True), ("methodology", False), ("version", False), ("rule = tier", False),
+                 ("factor set edition", False), ("activity rows", True), ("t CO2e", True))]
+    for r in rows:
+        path = ("tiers", r["key"])
+        out.append("<tr>" + "".join(_text(r[k]) for k in ("scope", "methodology", "version", "rule", "factor_set"))
+                   + f"{_count((*path, 'activity_rows'), r['activity_rows'])}{_num((*path, 'co2e_t'), r['co2e_t'])}</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
 def _base_year(by: dict, bases: list[str]) -> str:
     out = ["<h2>Base year</h2>",
            f'<p class="meta">Base-year runs {escape(", ".join(map(str, by["runs"])))} '
@@ -261,6 +278,7 @@ def to_html(doc: dict) -> str:
         body.append('<p class="note">No result row of these runs is labelled biogenic.</p>')
     body.append(_coverage(doc["coverage"]))
     body.append(_unallocated(doc.get("unallocated_instruments") or []))
+    body.append(_tiers(doc.get("tiers") or []))
     if doc["base_year"]:
         body.append(_base_year(doc["base_year"], bases))
     body.append("<h2>Methodologies</h2><table>" + _head(("run", True), ("dataset", False), ("methodology", False), ("version", False),

@@ -127,6 +127,20 @@ class UnallocatedInstrument:
 
 
 @dataclass(frozen=True)
+class Tier:
+    """Scope 1 or 2 results of one methodology with one rule (the tier of its hierarchy) and one
+    factor set edition (the source), consolidated."""
+
+    scope: int
+    methodology_id: str
+    version: str
+    rule_id: str
+    factor_set: str
+    activity_rows: int
+    co2e_kg: Decimal
+
+
+@dataclass(frozen=True)
 class Inventory:
     """One GHG inventory: consolidated, exact, per Scope 2 basis."""
 
@@ -140,6 +154,7 @@ class Inventory:
     outside_scopes: Section
     unknown_entities: tuple[UnknownEntity, ...]
     unallocated_instruments: tuple[UnallocatedInstrument, ...] = ()
+    tiers: tuple[Tier, ...] = ()  # Scope 1 and 2: tier and source of each methodology's results
 
     def section(self, id: str) -> Section:
         return next(s for s in self.sections if s.id == id)
@@ -176,13 +191,14 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
+        tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
     return Inventory(
         approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
-        unknown_entities=unknown, unallocated_instruments=unallocated,
+        unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers,
     )
 
 

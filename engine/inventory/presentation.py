@@ -51,6 +51,9 @@ class InvariantError(CcfError, AssertionError):
     ``AssertionError`` for what it asserts."""
 
 
+TIERS_TITLE = "Tier and source: Scope 1 and 2 results by methodology, rule (the tier) and factor set edition (the source)"
+
+
 def basis_label(basis: str) -> str:
     return "t CO2e" if basis == ALL else f"t CO2e, Scope 2 {basis}"
 
@@ -237,6 +240,11 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
              "instrument": u.instrument_id, "entity": u.entity, "unit": u.unit, "quantity": _exact(u.quantity),
              "unallocated": _exact(u.unallocated), "reason_code": u.reason_code, "reason": u.reason}
             for u in inv.unallocated_instruments
+        ],
+        "tiers": [  # Scope 1 and 2: the tier (rule) and source (factor set edition) of each methodology's results
+            {"key": f"{t.methodology_id}@{t.version}:{t.rule_id}:{t.factor_set}", "scope": t.scope, "methodology": t.methodology_id, "version": t.version, "rule": t.rule_id,
+             "factor_set": t.factor_set, "activity_rows": t.activity_rows, "co2e_kg": _kg(t.co2e_kg), "co2e_t": _t(t.co2e_kg)}
+            for t in inv.tiers
         ],
         "base_year": _base_year(inv, base_year) if base_year else None,
     }

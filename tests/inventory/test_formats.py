@@ -41,6 +41,8 @@ def _csv_key(path: tuple[str, ...]) -> tuple[str, str, str, str]:
         if rest[0] == "recalculation":
             return "base_year_recalculation", "total", rest[1], rest[2]
         return "base_year", rest[0], "", "value"
+    if head == "tiers":
+        return "tiers", rest[0], "", rest[1]
     raise AssertionError(path)
 
 
