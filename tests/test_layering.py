@@ -44,3 +44,15 @@ def test_sql_text_is_rendered_only_in_engine_sql():
                 if node.func.attr == "sql" and (node.args or any(k.arg == "dialect" for k in node.keywords)):
                     offenders.append(f"{path.name}:{node.lineno} .sql()")
     assert offenders == []
+
+
+def test_no_module_imports_a_private_name_of_another():
+    """A name two modules share is public in its one home (issue #16): `from ccf.x import _y`
+    couples a module to another's internals."""
+    offenders = []
+    for path in sorted([*(ROOT / "engine").rglob("*.py"), *(ROOT / "dsl").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ccf."):
+                offenders += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}"
+                              for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    assert offenders == []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccf.dsl.units import parse_unit
-from ccf.engine.factors.epa_hub import _tables
+from ccf.engine.factors.epa_hub import hub_tables
 from ccf.engine.factors.model import (
     FactorFileError,
     FactorRecord,
@@ -88,7 +88,7 @@ def read_egrid(path: str | Path) -> EgridFile:
     """Read Table 6 of the Hub sheet: both emission-rate groups of every subregion row."""
     path = Path(path)
     data = read_file(path)
-    table = next((t for t in _tables(read_text(data, path)) if t.number == TABLE), None)
+    table = next((t for t in hub_tables(read_text(data, path)) if t.number == TABLE), None)
     if table is None:
         raise FactorFileError(f"Table {TABLE} not found", path)
     if len(table.rows) < 4:

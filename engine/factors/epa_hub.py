@@ -1,7 +1,8 @@
 """US EPA GHG Emission Factors Hub, read from the CSV dump of its single published sheet.
 
 The sheet is a sequence of tables, each starting at a ``Table N`` cell and ending at its
-``Source:`` note. Read here: Table 1 (stationary combustion, with heat content as gas
+``Source:`` note; ``hub_tables`` splits it into them, for this reader and for the eGRID reader
+(engine/factors/egrid.py), which reads Table 6. Read here: Table 1 (stationary combustion, with heat content as gas
 ``energy`` in mmBtu), Tables 2-5 (mobile combustion), 7 (steam and heat), 8 and 10 (Scope 3
 transport and travel) in kg CO2, g CH4, g N2O per unit; Table 9 (waste) in metric tons CO2e per
 short ton. Not read: Table 6 (eGRID, lb per MWh: a numerator unit this edition cannot also
@@ -83,7 +84,9 @@ class EpaHubFile:
 
 
 @dataclass
-class _Table:
+class HubTable:
+    """One table of the Hub sheet: its number ('6'), title and rows (line, cells from column C on)."""
+
     number: str
     title: str
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
@@ -109,14 +112,14 @@ def _measure(text: str, path: Path, line: int) -> Measure | None:
     return Measure(gas, DENOMINATORS[per])
 
 
-def _tables(text: str) -> list[_Table]:
+def hub_tables(text: str) -> list[HubTable]:
     """The sheet's tables, each with its rows (from column C on) up to its 'Source' note."""
-    tables: list[_Table] = []
+    tables: list[HubTable] = []
     ended = True
     for line, row in csv_rows(text):
         cells = [c.strip() for c in row[2:]] if len(row) > 2 else []
         if len(row) > 1 and re.fullmatch(r"Table \d+", row[1].strip()):
-            tables.append(_Table(row[1].split()[1], _clean(cells[0] if cells else "")))
+            tables.append(HubTable(row[1].split()[1], _clean(cells[0] if cells else "")))
             ended = False
         elif tables and not ended:
             if cells and cells[0].startswith("Source"):
@@ -126,12 +129,12 @@ def _tables(text: str) -> list[_Table]:
     return tables
 
 
-def _factor_id(table: _Table, keys: dict[str, str], gas: str, unit: str) -> str:
+def _factor_id(table: HubTable, keys: dict[str, str], gas: str, unit: str) -> str:
     """'<table>:<labels joined by />:<gas>/<unit>', e.g. '1:Natural Gas/Natural Gas:CO2/mmBtu'."""
     return f"{table.number}:{'/'.join(v for v in keys.values() if v)}:{gas}/{unit}"
 
 
-def _record(table: _Table, keys: dict[str, str], measure: Measure, unit: str, value: Decimal,
+def _record(table: HubTable, keys: dict[str, str], measure: Measure, unit: str, value: Decimal,
             line: int) -> FactorRecord:
     """One factor value of a table row."""
     return FactorRecord(
@@ -157,7 +160,7 @@ def _value(text: str, where: str, path: Path, line: int) -> Decimal | None:
     return value
 
 
-def _table1(table: _Table, path: Path) -> list[FactorRecord]:
+def _table1(table: HubTable, path: Path) -> list[FactorRecord]:
     """Stationary combustion: category rows, unit rows that set the columns, fuel rows."""
     records: list[FactorRecord] = []
     measures: dict[int, Measure] = {}
@@ -186,7 +189,7 @@ def _carry(keys: list[str], previous: list[str]) -> list[str]:
     return [previous[i] if i < first and previous else k for i, k in enumerate(keys)]
 
 
-def _keyed_rows(table: _Table, path: Path) -> tuple[list[str], dict[int, Measure], int | None,
+def _keyed_rows(table: HubTable, path: Path) -> tuple[list[str], dict[int, Measure], int | None,
                                                      list[tuple[int, list[str], list[str]]]]:
     """Key column names, measure columns, the Units column and (line, keys, cells) per data row."""
     start = next((i for i, (_, c) in enumerate(table.rows) if sum(1 for x in c if x) > 1), None)
@@ -213,7 +216,7 @@ def _keyed_rows(table: _Table, path: Path) -> tuple[list[str], dict[int, Measure
     return names, measures, units_col, rows
 
 
-def _keyed_table(table: _Table, path: Path) -> list[FactorRecord]:
+def _keyed_table(table: HubTable, path: Path) -> list[FactorRecord]:
     """A table of key columns (carried down when blank) and kg/g per-unit value columns."""
     names, measures, units_col, rows = _keyed_rows(table, path)
     records: list[FactorRecord] = []
@@ -229,7 +232,7 @@ def _keyed_table(table: _Table, path: Path) -> list[FactorRecord]:
     return records
 
 
-def _waste_table(table: _Table, path: Path, na: list[tuple[int, str]]) -> list[FactorRecord]:
+def _waste_table(table: HubTable, path: Path, na: list[tuple[int, str]]) -> list[FactorRecord]:
     """Table 9: metric tons CO2e per short ton of material, one column per disposal method."""
     if not any("Metric Tons CO2e / Short Ton Material" in c for _, cells in table.rows for c in cells):
         raise FactorFileError("Table 9 is no longer in metric tons CO2e per short ton", path)
@@ -255,7 +258,7 @@ def read_epa_hub(path: str | Path) -> EpaHubFile:
     """Read the Hub sheet's emission-factor tables; 'NA' cells are skipped and listed."""
     path = Path(path)
     data = read_file(path)
-    tables = _tables(read_text(data, path))
+    tables = hub_tables(read_text(data, path))
     found = {t.number: t for t in tables}
     missing = [n for n in TABLES_READ if n not in found]
     if missing:
