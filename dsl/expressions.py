@@ -33,6 +33,9 @@ from ccf.dsl.yaml_source import Path, YamlDocument
 FUNCTIONS = ("min", "max", "abs", "round", "year", "date")
 INSTRUMENT, instrument_column = ir.INSTRUMENT, ir.instrument_column
 GAS_KEYS = {"co2e": "CO2e", "co2": "CO2", "ch4": "CH4", "n2o": "N2O"}
+# what a lookup's `.name` may read: its gases, and a set's energy values (a heat content, a grid
+# loss in MWh per MWh), which enter expressions but are never an emission of their own
+LOOKUP_KEYS = {**GAS_KEYS, "energy": "energy"}
 MAX_LITERAL_DIGITS = 60
 
 
@@ -175,13 +178,13 @@ class Checker:
         raise self.error("E401", f"unknown name '{e.name}': no {what} has this name", e.span, suggestion=hint)
 
     def _factor(self, lookup: Lookup, gas_key: str, span: Span, name_span: Span) -> ir.Node:
-        gas = GAS_KEYS.get(gas_key)
+        gas = LOOKUP_KEYS.get(gas_key)
         if gas is None or gas not in lookup.gas_units:
             raise self.error(
                 "E403",
                 f"factor '{lookup.name}' has no gas '{gas_key}'",
                 name_span,
-                suggestion=did_you_mean(gas_key, [k for k, g in GAS_KEYS.items() if g in lookup.gas_units])
+                suggestion=did_you_mean(gas_key, [k for k, g in LOOKUP_KEYS.items() if g in lookup.gas_units])
                 or "use co2e, co2, ch4 or n2o",
             )
         num = parse_unit(lookup.gas_units[gas])

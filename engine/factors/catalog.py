@@ -19,7 +19,7 @@ from ccf.dsl import ir, resources
 from ccf.dsl.diagnostics import DiagnosticError
 from ccf.dsl.factor_sets import read_declarations
 from ccf.engine.factors.desnz import load_desnz
-from ccf.engine.factors.egrid import load_egrid
+from ccf.engine.factors.egrid import load_egrid, load_egrid_losses
 from ccf.engine.factors.ember import load_ember
 from ccf.engine.factors.epa_hub import load_epa_hub
 from ccf.engine.factors.gwp import load_gwp
@@ -39,6 +39,7 @@ _READERS: dict[str, Callable[[Path], Loaded]] = {
     "desnz-2025": partial(load_desnz, id="desnz-2025", edition="2025 v1", published=None),
     "epa-hub-2025": partial(load_epa_hub, id="epa-hub-2025"),
     "egrid-2023": partial(load_egrid, id="egrid-2023"),  # Hub Table 6
+    "egrid-losses-2023": partial(load_egrid_losses, id="egrid-losses-2023"),  # Hub Table 6, grid gross loss
     "useeio-1.3": partial(load_useeio, id="useeio-1.3"),
     "ember-2025-08": partial(load_ember, id="ember-2025-08"),  # life-cycle basis
 }

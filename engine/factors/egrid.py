@@ -5,8 +5,13 @@ Table 6 gives, for each of the 27 eGRID subregions and the US average, lb CO2, l
 per MWh of total output and of non-baseload output, plus a grid gross loss %. Both emission
 rates are read, as distinct factors told apart by the attribute ``basis`` ('total output' or
 'non-baseload'); the EPA notes that only total output rates are for inventories (non-baseload
-rates estimate the effect of changing demand). Grid gross loss % is a transmission and
-distribution loss rate, not an emission factor, and is not read (PRMS publishes none).
+rates estimate the effect of changing demand). They are the edition egrid-2023.
+
+Grid gross loss is a transmission and distribution loss rate, not an emission factor: it is its
+own edition, egrid-losses-2023 (``load_egrid_losses``), one record per subregion with gas
+``energy`` in MWh per MWh: MWh lost in the grid per MWh put into it (eGRID: estimated losses /
+(total disposition - exports - direct use)). The column is headed '%' but prints the fraction
+(0.042 for 4.2 %, eGRID's rounding to three decimals); PRMS publishes none, and has no record.
 
 Each record's ``region`` is its subregion acronym (e.g. 'SRSO'); the 'US Average' row has region
 'US'. Values are parsed exactly as published.
@@ -46,6 +51,11 @@ TABLE = "6"
 TOTAL = "total output"
 NON_BASELOAD = "non-baseload"
 US_AVERAGE = "US Average"
+GROSS_LOSS = "grid gross loss"
+LOSS_GAS_UNITS = (("energy", "MWh"),)
+LOSS_TITLE = "eGRID2023 grid gross loss (via EPA GHG Emission Factors Hub 2025, Table 6)"
+LOSS_PUBLICATION = Publication(PUBLISHER, LOSS_TITLE, LICENCE, REGION, LOSS_GAS_UNITS, ATTRIBUTES)
+_LOSS_COLUMN = 8
 
 # The layout the reader expects: (column index from column C, header text) of each kind of row.
 _GROUPS = {2: "Total Output Emission Factors", 5: "Non-Baseload Emission Factors"}
@@ -73,7 +83,8 @@ class Subregion:
 class EgridFile:
     sha256: str
     subregions: tuple[Subregion, ...]  # the 27 subregions, then the US average
-    records: tuple[FactorRecord, ...]
+    records: tuple[FactorRecord, ...]  # emission rates
+    losses: tuple[FactorRecord, ...]  # grid gross loss, MWh lost per MWh put into the grid
 
 
 def _expect(cells: list[str], expected: dict[int, str], what: str, path: Path, line: int) -> None:
@@ -100,6 +111,7 @@ def read_egrid(path: str | Path) -> EgridFile:
 
     subregions: list[Subregion] = []
     records: list[FactorRecord] = []
+    losses: list[FactorRecord] = []
     for line, cells in body:
         acronym, name = " ".join(cells[0].split()), " ".join(cells[1].split())
         if acronym == US_AVERAGE:
@@ -127,10 +139,33 @@ def read_egrid(path: str | Path) -> EgridFile:
                 year=YEAR,
                 source_line=line,
             ))
+        if loss := _loss(cells, region, name, acronym, path, line):
+            losses.append(loss)
     if not subregions or subregions[-1].acronym != US_AVERAGE:
         raise FactorFileError(f"Table {TABLE}: the last row is not '{US_AVERAGE}'", path)
     _check(subregions, records, path)
-    return EgridFile(file_sha256(data), tuple(subregions), tuple(records))
+    return EgridFile(file_sha256(data), tuple(subregions), tuple(records), tuple(losses))
+
+
+def _loss(cells: list[str], region: str, name: str, acronym: str, path: Path, line: int) -> FactorRecord | None:
+    """A subregion's grid gross loss (a fraction, though headed %), None where none is published."""
+    text = cells[_LOSS_COLUMN] if _LOSS_COLUMN < len(cells) else ""
+    if not text:
+        return None
+    value = parse_decimal(text)
+    if value is None or not 0 <= value < 1:
+        raise FactorFileError(f"{acronym} grid gross loss: '{text}' is not a fraction of 1", path, line)
+    return FactorRecord(
+        factor_id=f"{region}:{GROSS_LOSS}:energy/{UNIT}",
+        name=f"Electricity > {name} ({region}) > {GROSS_LOSS}",
+        unit=UNIT,
+        gas="energy",
+        value=value,
+        attributes=sorted_attributes([("subregion", region), ("subregion_name", name), ("basis", GROSS_LOSS)]),
+        region=region,
+        year=YEAR,
+        source_line=line,
+    )
 
 
 def _check(subregions: list[Subregion], records: list[FactorRecord], path: Path) -> None:
@@ -153,3 +188,12 @@ def load_egrid(path: str | Path, id: str = "egrid-2023", edition: str = "eGRID20
     read = read_egrid(path)
     meta = PUBLICATION.edition(id, edition, published, path, read.sha256, YEAR)
     return meta, list(read.records)
+
+
+def load_egrid_losses(path: str | Path, id: str = "egrid-losses-2023", edition: str = "eGRID2023",
+                      published: datetime.date | None = datetime.date(2025, 1, 15)
+                      ) -> tuple[FactorSetEdition, list[FactorRecord]]:
+    """Load Table 6's grid gross loss column as its own edition (MWh lost per MWh put into the grid)."""
+    read = read_egrid(path)
+    meta = LOSS_PUBLICATION.edition(id, edition, published, path, read.sha256, YEAR)
+    return meta, list(read.losses)

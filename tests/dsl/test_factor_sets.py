@@ -36,7 +36,7 @@ def _errors(text: str) -> list:
 
 def test_every_shipped_set_is_declared_with_its_editions():
     sets = {p.stem: read_factor_set(SourceFile.read(p)) for p in sorted(SHIPPED.glob("*.yaml"))}
-    assert set(sets) == {"desnz", "epa-hub", "egrid", "ember", "useeio", "org-residual-mix"}
+    assert set(sets) == {"desnz", "epa-hub", "egrid", "egrid-losses", "ember", "useeio", "org-residual-mix"}
     desnz = sets["desnz"]
     assert [(e.id, e.periods) for e in desnz.editions] == [
         ("desnz-2024", ((date(2024, 1, 1), date(2024, 12, 31)),)),

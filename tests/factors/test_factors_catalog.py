@@ -19,7 +19,8 @@ def test_shipped_files_are_the_published_bytes() -> None:
 def test_shipped_editions() -> None:
     editions = shipped_editions()
     gwp_sets = {f"ipcc-gwp100-{s}" for s in ("sar", "tar", "ar4", "ar5", "ar5ccf", "ar6")}
-    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "egrid-2023", "useeio-1.3", "ember-2025-08"} | gwp_sets
+    assert set(editions) == {"desnz-2024", "desnz-2025", "epa-hub-2025", "egrid-2023", "egrid-losses-2023", "useeio-1.3",
+                             "ember-2025-08"} | gwp_sets
     for id, load in editions.items():
         edition, records = load()
         assert edition.id == id and records

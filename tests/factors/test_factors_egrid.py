@@ -88,3 +88,33 @@ def test_changed_layout_is_an_error(tmp_path: Path) -> None:
     bad.write_text(text.replace(",,AKMS,", ",,AKGD,", 1), encoding="utf-8")
     with pytest.raises(FactorFileError, match="repeated"):
         read_egrid(bad)
+
+
+def test_grid_gross_loss_is_its_own_edition() -> None:
+    """The loss column is read as published into egrid-losses-2023, gas energy in MWh per MWh;
+    the emission rates' edition keeps exactly its records."""
+    edition, losses = shipped_editions()["egrid-losses-2023"]()
+    assert edition.gas_units == (("energy", "MWh"),) and edition.sha256 == SHA256[EPA_HUB_2025]
+    assert len(losses) == 27  # 26 subregions + the US average: PRMS publishes none
+    by_region = {r.region: r for r in losses}
+    assert "PRMS" not in by_region
+    for region, text, line in (("CAMX", "0.041", 357), ("HIOA", "0.044", 361), ("SRSO", "0.042", 378),
+                               ("US", "0.042", 381)):
+        r = by_region[region]
+        assert str(r.value) == text and r.source_line == line  # exact, as the file prints it
+        assert (r.factor_id, r.gas, r.unit) == (f"{region}:grid gross loss:energy/MWh", "energy", "MWh")
+        assert r.attribute("basis") == "grid gross loss"
+    assert all(r.attribute("basis") != "grid gross loss" for r in egrid().values())
+
+
+def test_grid_gross_loss_must_be_a_fraction(tmp_path: Path) -> None:
+    """The column is headed '%' but prints fractions; a percentage (4.2) would be read as a
+    loss of 420 %, so anything outside [0, 1) is an error, as is a non-number."""
+    text = (resources.factors() / EPA_HUB_2025).read_text(encoding="utf-8-sig")
+    bad = tmp_path / "hub.csv"
+    bad.write_text(text.replace("1033.985,0.051,0.007,0.041", "1033.985,0.051,0.007,4.1", 1), encoding="utf-8")
+    with pytest.raises(FactorFileError, match="CAMX grid gross loss: '4.1' is not a fraction of 1"):
+        read_egrid(bad)
+    bad.write_text(text.replace("1033.985,0.051,0.007,0.041", "1033.985,0.051,0.007,4.1%", 1), encoding="utf-8")
+    with pytest.raises(FactorFileError, match="is not a fraction of 1"):
+        read_egrid(bad)
