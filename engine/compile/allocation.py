@@ -201,6 +201,29 @@ def part_columns(m: ir.Methodology, row: str) -> list[exp.Expression]:
     ]
 
 
+def reads_instrument(value: ir.Node) -> bool:
+    """Whether an emission reads a field of the instrument its part was allocated (a rate the
+    instrument conveys, as market-based Scope 2's certificate rule does)."""
+    prefix = ir.instrument_column("")
+    return any(isinstance(leaf, ir.FieldRef) and leaf.name.startswith(prefix) for leaf in ir.leaves(value))
+
+
+def instrument_source(m: ir.Methodology, row: str) -> exp.Expression:
+    """The source a part that takes its rate from its instrument names, in place of a factor
+    set: 'instrument <type> <id> (registry <registry>)' from the instrument's own row (type and
+    registry where the instruments' activity type has them, as energy_attribute_certificates does)."""
+    ins = m.instruments
+    assert ins is not None
+    named = [column(ir.instrument_column(f), row) for f in ("instrument_type",) if ins.activity.field(f) is not None]
+    source: exp.Expression = exp.Anonymous(this="CONCAT_WS", expressions=[
+        text(" "), text("instrument"), *named, column(ir.instrument_column("activity_id"), row)])
+    if ins.activity.field("registry") is not None:
+        registry = exp.DPipe(this=exp.DPipe(this=text(" (registry "), expression=column(ir.instrument_column("registry"), row)),
+                             expression=text(")"))
+        source = exp.DPipe(this=source, expression=exp.Coalesce(this=registry, expressions=[text("")]))
+    return source
+
+
 def row_outcome_ctes(part_outcome: exp.Expression) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:
     """One outcome per activity row from its parts' outcomes; the final select of ccf_eval.
 
@@ -331,4 +354,5 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     return exp.insert(q, exp.Schema(this=table("instrument_allocation"), expressions=[ident(c) for c in cols]))
 
 
-__all__ = ["allocation_ctes", "allocation_statement", "part_columns", "row_outcome_ctes"]
+__all__ = ["allocation_ctes", "allocation_statement", "instrument_source", "part_columns", "reads_instrument",
+           "row_outcome_ctes"]

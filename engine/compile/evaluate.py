@@ -131,6 +131,13 @@ def one_factor_gases(m: ir.Methodology) -> set[str]:
     return {e.emission.gas for e in emitted} - {e.emission.gas for e in emitted if len(e.factors) != 1}
 
 
+def names_sources(m: ir.Methodology) -> bool:
+    """Whether each result row names its own source (``result.factor_set``): a lookup reads
+    another factor set than the methodology's, or a part may take its rate from its instrument
+    (NULL where the source is the methodology's own set: ccf.result_provenance)."""
+    return reads_other_sets(m) or m.instruments is not None
+
+
 def typed_null(sql_type: str) -> exp.Expression:
     """NULL of a type: a column no rule fills keeps the type the statements reading it expect."""
     return exp.Cast(this=exp.Null(), to=exp.DataType.build(sql_type, dialect="postgres"))
@@ -313,12 +320,14 @@ def _gas_columns(
     sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
 
     def factor_set(e: _Emitted) -> exp.Expression | None:
+        if not e.factors and m.instruments is not None and allocation.reads_instrument(e.emission.value):
+            return allocation.instrument_source(m, "r")  # the certificate is the source, not a set
         used = list(dict.fromkeys(sets[lk] for lk, _ in e.factors))
         return text(" | ".join(used)) if used and used != [m.factor_set] else None
 
     by_mass = lambda pick: lambda e: None if e.emission.co2e_basis else pick(e)  # noqa: E731
     columns: list[exp.Expression] = []
-    if reads_other_sets(m):  # provenance: the set of this gas's factors, when not the methodology's
+    if names_sources(m):  # provenance: the set of this gas's factors, when not the methodology's
         columns.append(exp.alias_(by_emission(factor_set, "TEXT"), f"{g}_factor_set"))
     if gas in by_mass_gases(m):  # its mass and GWP, for the rules that give it by mass
         columns += [

@@ -14,9 +14,9 @@ from sqlglot import exp
 from ccf.dsl import exactness, ir
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import activity_table_name, of_run_loads
-from ccf.engine.compile.evaluate import EVAL, by_mass_gases, gases, one_factor_gases, typed_null
+from ccf.engine.compile.evaluate import EVAL, by_mass_gases, gases, names_sources, one_factor_gases, typed_null
 from ccf.engine.compile.expressions import lookup_col
-from ccf.engine.compile.lookups import key_columns, reads_other_sets
+from ccf.engine.compile.lookups import key_columns
 from ccf.engine.sql import column, ident, param, table, text
 
 
@@ -30,7 +30,7 @@ def results(m: ir.Methodology) -> exp.Expression:
     emitted = gases(m)
     one_factor = one_factor_gases(m)
     by_mass = by_mass_gases(m)
-    other_sets = reads_other_sets(m)  # a lookup reads another factor set: each row names its set
+    other_sets = names_sources(m)  # another set, or an instrument, is the source: each row names it
     target_cols = [
         "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
         "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion",

@@ -103,8 +103,11 @@ def test_every_tier_by_hand_with_the_residual_mix_installed(db, tmp_path):
         "r4": (["test-rm-fr-2024"], "stated per MWh"),
     }
     assert {(r["factor_set"], r["factor_set_sha256"]) for r in residual.values()} == {(RESIDUAL_MIX_SET, edition.sha256)}
-    others = {(r["factor_set"]) for r in rows if r["rule_id"] != "residual_mix"}
+    others = {(r["factor_set"]) for r in rows if r["rule_id"] not in ("residual_mix", "certificate")}
     assert others == {"desnz-2025"}
+    # a certificate part's source is its instrument, not a factor set (no set checksum)
+    assert {(r["factor_set"], r["factor_set_sha256"]) for r in rows if r["rule_id"] == "certificate"} == {
+        ("instrument REGO k1 (registry r)", None)}
     recorded = db.execute(
         "SELECT set_id, lookups, sha256 FROM ccf.run_factor_set WHERE run_id = %s", (rep.run_id,)
     ).fetchall()
