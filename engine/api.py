@@ -193,7 +193,7 @@ class CompanyDemo:
     dataset: str
     loads: tuple[LoadReport, ...]
     report: RunReport
-    tiers: tuple[TierRow, ...]  # Scope 1 and 2 per country, methodology, rule and factor set edition
+    tiers: tuple[TierRow, ...]  # Scope 1, 2 and 3 category 3 per country, methodology, rule and source
 
 
 @dataclass(frozen=True)

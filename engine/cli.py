@@ -369,6 +369,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.report import print_tiers
+    from ccf.engine.tiers import TIERED
 
     with api.open_database() as conn:
         result = api.demo(conn)
@@ -389,11 +390,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_run(result.report, False)
     _out("")
     _out("ccf demo — Meridian Instruments Group, fictional multinational, reporting year 2024 (entity set "
-         f"{api.MERIDIAN_ENTITIES}): Scope 1 and 2 with a factor of each site's own country, or a labelled proxy")
+         f"{api.MERIDIAN_ENTITIES}): Scope 1, 2 and 3 category 3 with a factor of each site's own country, or a "
+         "labelled proxy, or unmatched with the reason")
     for r in m.loads:
         _out(f"loaded {Path(r.source_file).name}: {r.rows_loaded} rows, {r.rows_rejected} rejected")
     _print_run(m.report, False)
-    print_tiers(m.tiers, f"tier and source per country · run {m.report.run_id} · Scope 1 and 2 "
+    print_tiers(m.tiers, f"tier and source per country · run {m.report.run_id} · {TIERED} "
                          f"(rule = tier; 'ccf explain {m.report.run_id} ACTIVITY_ID' shows a row's factors)")
     return 0
 

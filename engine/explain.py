@@ -26,6 +26,7 @@ from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine.compile import activity_table_name, of_run_loads
+from ccf.engine.compile.allocation import reads_instrument
 from ccf.engine.factors.editions import RecordedEditions, as_recorded
 from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, stored_factors
@@ -363,7 +364,7 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
                   f"{', '.join(f'{k} {inst.get(k)}' for k in ins.match)})" if inst else "not covered by an instrument")
         if isinstance(outcome, ev.Result):
             kg = _plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))
-            told = f"rule {outcome.rule_id}: {kg} kg CO2e{_factors_told(m, outcome)}"
+            told = f"rule {outcome.rule_id}: {kg} kg CO2e{_factors_told(m, outcome)}{_instrument_told(m, outcome, inst)}"
         elif isinstance(outcome, ev.Excluded):
             told = f"excluded by rule {outcome.rule_id}"
         else:
@@ -396,6 +397,23 @@ def _factors_told(m: ir.Methodology, outcome: ev.Result) -> str:
         for lookup, factor_id in zip(refs, g.factor_ids):
             told.append(f"{g.gas} {sets[lookup]} factor {factor_id}, match level {g.match_level}")
     return f" ({'; '.join(dict.fromkeys(told))})" if told else ""
+
+
+def _instrument_told(m: ir.Methodology, outcome: ev.Result, inst: dict[str, Any] | None) -> str:
+    """'; source: instrument <type> <id> (registry …), <field> <value> as the instrument conveys
+    it, loaded in load N line L': for a part whose rule takes its rate from the instrument
+    (market-based certificates), the instrument is the source, as result.factor_set names it."""
+    rule = next(r for r in m.rules if r.id == outcome.rule_id)
+    if inst is None or not any(reads_instrument(em.value) and not any(ir.factor_refs(em.value)) for em in rule.emissions):
+        return ""
+    prefix = ir.instrument_column("")
+    read = dict.fromkeys(leaf.name[len(prefix):] for em in rule.emissions for leaf in ir.leaves(em.value)
+                         if isinstance(leaf, ir.FieldRef) and leaf.name.startswith(prefix))
+    what = " ".join(str(inst[k]) for k in ("instrument_type", "activity_id") if inst.get(k) is not None)
+    registry = f" (registry {inst['registry']})" if inst.get("registry") is not None else ""
+    values = ", ".join(f"{k} {_plain(inst[k]) if isinstance(inst[k], Decimal) else inst[k]}" for k in read)
+    return (f"; source: instrument {what}{registry}, {values} as the instrument conveys it, "
+            f"loaded in load {inst['load_id']} line {inst['line_no']}")
 
 
 def _truth(v: object) -> str:

@@ -1,6 +1,8 @@
-"""Tier and source per country: a run's Scope 1 and 2 results grouped by the country of each
-result's entity (from the dataset's entity set), methodology, rule (the tier of the methodology's
-hierarchy) and factor set edition (the source), read from the stored results."""
+"""Tier and source per country: a run's Scope 1 and 2 and Scope 3 category 3 results grouped by
+the country of each result's entity (from the dataset's entity set), methodology, rule (the tier
+of the methodology's hierarchy) and source (the factor set edition, or the instrument of a
+certificate part), read from the stored results. ``tiered`` says which results have a tier: the
+one predicate this table and the report's tier breakdown (inventory/consolidation.py) share."""
 
 from __future__ import annotations
 
@@ -10,7 +12,17 @@ from decimal import Decimal
 import psycopg
 from sqlglot import exp
 
-from ccf.engine.sql import Executor, column, eq, is_param, table
+from ccf.engine.sql import Executor, column, eq, is_param, number, table
+
+TIERED = "Scope 1, Scope 2 and Scope 3 category 3"  # the results ``tiered`` keeps, for titles
+
+
+def tiered(scope: exp.Expression, category: exp.Expression) -> exp.Expression:
+    """Results whose source follows the site's geography by a hierarchy of tiers: Scope 1 and 2,
+    and Scope 3 category 3 (fuel- and energy-related activities, the same rows' upstream and
+    losses)."""
+    return exp.or_(exp.In(this=scope, expressions=[number(1), number(2)]),
+                   exp.and_(eq(scope.copy(), number(3)), eq(category, number(3))))
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ class TierRow:
 
 
 def tiers_by_country(conn: psycopg.Connection, run_id: int) -> list[TierRow]:
-    """The run's Scope 1 and 2 results per (country, methodology, rule, factor set edition)."""
+    """The run's tiered results (``tiered``) per (country, methodology, rule, source)."""
     keys = [column("country", "e"), column("methodology_id", "p"), column("rule_id", "p"), column("factor_set", "p")]
     tree = (
         exp.select(*keys, exp.Count(this=exp.Distinct(expressions=[column("activity_id", "p")])),
@@ -40,8 +52,7 @@ def tiers_by_country(conn: psycopg.Connection, run_id: int) -> list[TierRow]:
         .join(table("entity", alias="e"), join_type="left",
               on=exp.and_(eq(column("entity_set", "e"), column("entity_set", "d")),
                           eq(column("entity", "e"), column("entity", "p"))))
-        .where(exp.and_(is_param("run_id", "p"),
-                        exp.In(this=column("scope", "p"), expressions=[exp.Literal.number(1), exp.Literal.number(2)])))
+        .where(exp.and_(is_param("run_id", "p"), tiered(column("scope", "p"), column("category", "p"))))
         .group_by(*keys)
         .order_by(exp.Ordered(this=column("country", "e"), nulls_first=False), *keys[1:])
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ccf.engine.sql import column, eq, ident, number, param, table
+from ccf.engine.tiers import tiered
 
 APPROACHES = ("equity-share", "financial-control", "operational-control")
 SHARE_COLUMN = {
@@ -399,9 +400,9 @@ def known_runs_query() -> exp.Select:
 
 
 def tiers_query(approach: str) -> exp.Select:
-    """Scope 1 and 2 per methodology, rule and factor set: the tier of each result (its rule
-    in the methodology's hierarchy) and its source (the factor set edition its factors were read
-    from), consolidated under ``approach`` over the entities of the set, with the number of
+    """Scope 1 and 2 and Scope 3 category 3 (``tiers.tiered``) per methodology, rule and source:
+    the tier of each result (its rule in the methodology's hierarchy) and its source (the factor
+    set edition its factors were read from, or a certificate part's instrument), consolidated under ``approach`` over the entities of the set, with the number of
     activity rows. Outside-the-scopes gases are left out, as from every total."""
     share = column(SHARE_COLUMN[approach], "o")
     factor_set = exp.Coalesce(this=column("factor_set", "r"), expressions=[column("factor_set", "m")])
@@ -421,7 +422,7 @@ def tiers_query(approach: str) -> exp.Select:
               on=eq(column("entity", "o"), column("entity", "r")))
         .where(exp.and_(
             eq(column("run_id", "r"), _any_run()),
-            exp.In(this=column("scope", "m"), expressions=[number(1), number(2)]),
+            tiered(column("scope", "m"), column("category", "m")),
             eq(exp.Anonymous(this="STRPOS", expressions=[exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]),
                number(0)),
         ))

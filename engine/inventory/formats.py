@@ -213,13 +213,13 @@ def _print_coverage(console: Console, cov: dict) -> None:
 
 
 def _print_tiers(console: Console, rows: list[dict]) -> None:
-    """Scope 1 and 2: each methodology's results by rule (the tier) and factor set edition (the source)."""
+    """Scope 1, 2 and 3 category 3: each methodology's results by rule (the tier) and source (factor set edition or instrument)."""
     if not rows:
         return
     t = Table(title=TIERS_TITLE, title_justify="left")
     t.add_column("scope", justify="right")
     t.add_column("methodology", overflow="fold", min_width=24)
-    for col in ("rule = tier", "factor set edition", "activity rows", "t CO2e"):
+    for col in ("rule = tier", "source", "activity rows", "t CO2e"):
         t.add_column(col, justify="right" if col in ("activity rows", "t CO2e") else "left")
     for r in rows:
         t.add_row(str(r["scope"]), f"{r['methodology']}@{r['version']}", r["rule"], r["factor_set"],

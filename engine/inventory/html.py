@@ -187,14 +187,14 @@ def _unallocated(rows: list[dict]) -> str:
 
 
 def _tiers(rows: list[dict]) -> str:
-    """Scope 1 and 2: each methodology's results by rule (the tier) and factor set edition (the source)."""
+    """Scope 1, 2 and 3 category 3: each methodology's results by rule (the tier) and source (factor set edition or instrument)."""
     if not rows:
         return ""
     out = [f"<h2>{escape(TIERS_TITLE)}</h2>",
            '<p class="note">Consolidated under the approach of this report; \'ccf explain RUN ACTIVITY_ID\' shows a '
            "row's rule and each factor's set and edition.</p><table>",
            _head(("scope", True), ("methodology", False), ("version", False), ("rule = tier", False),
-                 ("factor set edition", False), ("activity rows", True), ("t CO2e", True))]
+                 ("source", False), ("activity rows", True), ("t CO2e", True))]
     for r in rows:
         path = ("tiers", r["key"])
         out.append("<tr>" + "".join(_text(r[k]) for k in ("scope", "methodology", "version", "rule", "factor_set"))

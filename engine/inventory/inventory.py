@@ -128,8 +128,8 @@ class UnallocatedInstrument:
 
 @dataclass(frozen=True)
 class Tier:
-    """Scope 1 or 2 results of one methodology with one rule (the tier of its hierarchy) and one
-    factor set edition (the source), consolidated."""
+    """Scope 1, 2 or 3 category 3 results of one methodology with one rule (the tier of its
+    hierarchy) and one source (a factor set edition, or a certificate part's instrument), consolidated."""
 
     scope: int
     methodology_id: str
@@ -154,7 +154,7 @@ class Inventory:
     outside_scopes: Section
     unknown_entities: tuple[UnknownEntity, ...]
     unallocated_instruments: tuple[UnallocatedInstrument, ...] = ()
-    tiers: tuple[Tier, ...] = ()  # Scope 1 and 2: tier and source of each methodology's results
+    tiers: tuple[Tier, ...] = ()  # Scope 1, 2 and 3 category 3: tier and source of each methodology's results
 
     def section(self, id: str) -> Section:
         return next(s for s in self.sections if s.id == id)

@@ -51,7 +51,8 @@ class InvariantError(CcfError, AssertionError):
     ``AssertionError`` for what it asserts."""
 
 
-TIERS_TITLE = "Tier and source: Scope 1 and 2 results by methodology, rule (the tier) and factor set edition (the source)"
+TIERS_TITLE = ("Tier and source: Scope 1, 2 and 3 category 3 results by methodology, rule (the tier) and factor set "
+               "edition or instrument (the source)")
 
 
 def basis_label(basis: str) -> str:
@@ -241,7 +242,7 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
              "unallocated": _exact(u.unallocated), "reason_code": u.reason_code, "reason": u.reason}
             for u in inv.unallocated_instruments
         ],
-        "tiers": [  # Scope 1 and 2: the tier (rule) and source (factor set edition) of each methodology's results
+        "tiers": [  # Scope 1, 2, 3.3: the tier (rule) and source (factor set edition, instrument) of each methodology's results
             {"key": f"{t.methodology_id}@{t.version}:{t.rule_id}:{t.factor_set}", "scope": t.scope, "methodology": t.methodology_id, "version": t.version, "rule": t.rule_id,
              "factor_set": t.factor_set, "activity_rows": t.activity_rows, "co2e_kg": _kg(t.co2e_kg), "co2e_t": _t(t.co2e_kg)}
             for t in inv.tiers

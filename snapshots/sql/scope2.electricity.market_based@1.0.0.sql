@@ -439,6 +439,11 @@ WITH consumption AS NOT MATERIALIZED (
     r.uk_grid__n2o_n,
     CASE r.rule_no
       WHEN 2
+      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id) || COALESCE(' (registry ' || r.instrument__registry || ')', '')
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_factor_set,
+    CASE r.rule_no
+      WHEN 2
       THEN ccf.div((
         r.quantity * r.instrument__emission_rate
       ) * CAST(1 AS DECIMAL), 3600000)
@@ -462,6 +467,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN 'no factor'
       ELSE CAST(NULL AS TEXT)
     END AS co2e_match_level,
+    CAST(NULL AS TEXT) AS co2_factor_set,
     CASE r.rule_no
       WHEN 4
       THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
@@ -469,6 +475,7 @@ WITH consumption AS NOT MATERIALIZED (
     END AS co2_co2e_kg,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
+    CAST(NULL AS TEXT) AS ch4_factor_set,
     CASE r.rule_no
       WHEN 4
       THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
@@ -476,6 +483,7 @@ WITH consumption AS NOT MATERIALIZED (
     END AS ch4_co2e_kg,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 4 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
+    CAST(NULL AS TEXT) AS n2o_factor_set,
     CASE r.rule_no
       WHEN 4
       THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
@@ -563,7 +571,8 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
-  instrument_id
+  instrument_id,
+  factor_set
 )
 SELECT
   %(run_id)s,
@@ -579,7 +588,8 @@ SELECT
   e.co2e_factor_ids,
   e.co2e_match_level,
   e.unit_conversion,
-  e.instrument_id
+  e.instrument_id,
+  e.co2e_factor_set
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
@@ -598,7 +608,8 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
-  e.instrument_id
+  e.instrument_id,
+  e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -617,7 +628,8 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
-  e.instrument_id
+  e.instrument_id,
+  e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -636,7 +648,8 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
-  e.instrument_id
+  e.instrument_id,
+  e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;

@@ -1008,6 +1008,8 @@ WITH consumption AS NOT MATERIALIZED (
     r.regional_lifecycle_proxy__co2e_n,
     r.regional_lifecycle_proxy__key_region,
     CASE r.rule_no
+      WHEN 2
+      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id) || COALESCE(' (registry ' || r.instrument__registry || ')', '')
       WHEN 4
       THEN 'org-residual-mix'
       WHEN 8

@@ -1,0 +1,1437 @@
+-- ccf compiled SQL for scope3.cat3.fuel_energy.electricity@1.2.0 (published)
+-- Scope 3 category 3 fuel- and energy-related activities, purchased electricity
+-- content hash sha256:2e31829807c12f680af775fb3b59554ccccba990f8d9823d58fdaa2ad77f784c
+-- activity type electricity; factor set desnz; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s, %(factor_set_id__egrid_subregion_loss)s (egrid-losses-2023), %(factor_set_id__egrid_us_loss)s (egrid-losses-2023), %(factor_set_id__egrid_subregion)s (egrid-2023), %(factor_set_id__egrid_us_average)s (egrid-2023)
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.grid_region,
+    a.supplier,
+    a.supplier_rate,
+    a.supplier_rate_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_electricity AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    a.country AS wtt_generation__key_region,
+    a.country AS td_losses__key_region,
+    a.country AS wtt_td_losses__key_region
+  FROM activity AS a
+), factor_wtt_generation_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.wtt_generation__key_region AS key_region
+  FROM lookup_keys AS s
+), factor_wtt_generation_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_region, f.gas ORDER BY ra.depth, f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_wtt_generation_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'WTT- UK electricity'
+    AND f.attributes ->> 'level2' = 'WTT- UK electricity (generation)'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_wtt_generation AS MATERIALIZED (
+  SELECT
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_wtt_generation_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region
+), factor_td_losses_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.td_losses__key_region AS key_region
+  FROM lookup_keys AS s
+), factor_td_losses_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_region, f.gas ORDER BY ra.depth, f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_td_losses_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'Transmission and distribution'
+    AND f.attributes ->> 'level2' = 'T&D- UK electricity'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_td_losses AS MATERIALIZED (
+  SELECT
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_td_losses_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region
+), factor_wtt_td_losses_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.wtt_td_losses__key_region AS key_region
+  FROM lookup_keys AS s
+), factor_wtt_td_losses_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_region, f.gas ORDER BY ra.depth, f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_wtt_td_losses_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'WTT- UK electricity'
+    AND f.attributes ->> 'level2' = 'WTT- UK electricity (T&D)'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_wtt_td_losses AS MATERIALIZED (
+  SELECT
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_wtt_td_losses_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region
+), factor_egrid_subregion_loss_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'subregion' AS key_subregion,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'MWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'MWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'subregion', f.gas ORDER BY f."unit" <> 'MWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id__egrid_subregion_loss)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('energy')
+    AND f.attributes ->> 'basis' = 'grid gross loss'
+), factor_egrid_subregion_loss AS MATERIALIZED (
+  SELECT
+    key_subregion,
+    COUNT(*) FILTER(WHERE
+      gas = 'energy') AS energy_n,
+    MIN("value") FILTER(WHERE
+      gas = 'energy') AS energy,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'energy') AS energy_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'energy') AS energy_level
+  FROM factor_egrid_subregion_loss_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_subregion
+), factor_egrid_us_loss_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'MWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'MWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.gas ORDER BY f."unit" <> 'MWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id__egrid_us_loss)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('energy')
+    AND f.attributes ->> 'basis' = 'grid gross loss'
+    AND f.attributes ->> 'subregion' = 'US'
+), factor_egrid_us_loss AS MATERIALIZED (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      gas = 'energy') AS energy_n,
+    MIN("value") FILTER(WHERE
+      gas = 'energy') AS energy,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'energy') AS energy_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'energy') AS energy_level
+  FROM factor_egrid_us_loss_ranked
+  WHERE
+    fallback_rank = 1
+), factor_egrid_subregion_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'subregion' AS key_subregion,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'MWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'MWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'subregion', f.gas ORDER BY f."unit" <> 'MWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id__egrid_subregion)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'basis' = 'total output'
+), factor_egrid_subregion AS MATERIALIZED (
+  SELECT
+    key_subregion,
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_egrid_subregion_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_subregion
+), factor_egrid_us_average_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'MWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'MWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.gas ORDER BY f."unit" <> 'MWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id__egrid_us_average)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'basis' = 'total output'
+    AND f.attributes ->> 'subregion' = 'US'
+), factor_egrid_us_average AS MATERIALIZED (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_egrid_us_average_ranked
+  WHERE
+    fallback_rank = 1
+), gwp AS NOT MATERIALIZED (
+  SELECT
+    MIN(g."value") FILTER(WHERE
+      g.gas = 'CH4') AS gwp_ch4,
+    MIN(g."value") FILTER(WHERE
+      g.gas = 'CO2') AS gwp_co2,
+    MIN(g."value") FILTER(WHERE
+      g.gas = 'N2O') AS gwp_n2o
+  FROM ccf.gwp AS g
+  WHERE
+    g.gwp_set = 'AR5'
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_wtt_generation.co2e AS wtt_generation__co2e,
+    f_wtt_generation.co2e_id AS wtt_generation__co2e_id,
+    f_wtt_generation.co2e_n AS wtt_generation__co2e_n,
+    f_wtt_generation.co2e_level AS wtt_generation__co2e_level,
+    a.country AS wtt_generation__key_region,
+    f_td_losses.co2e AS td_losses__co2e,
+    f_td_losses.co2e_id AS td_losses__co2e_id,
+    f_td_losses.co2e_n AS td_losses__co2e_n,
+    f_td_losses.co2e_level AS td_losses__co2e_level,
+    a.country AS td_losses__key_region,
+    f_wtt_td_losses.co2e AS wtt_td_losses__co2e,
+    f_wtt_td_losses.co2e_id AS wtt_td_losses__co2e_id,
+    f_wtt_td_losses.co2e_n AS wtt_td_losses__co2e_n,
+    f_wtt_td_losses.co2e_level AS wtt_td_losses__co2e_level,
+    a.country AS wtt_td_losses__key_region,
+    f_egrid_subregion_loss.energy AS egrid_subregion_loss__energy,
+    f_egrid_subregion_loss.energy_id AS egrid_subregion_loss__energy_id,
+    f_egrid_subregion_loss.energy_n AS egrid_subregion_loss__energy_n,
+    f_egrid_subregion_loss.energy_level AS egrid_subregion_loss__energy_level,
+    a.grid_region AS egrid_subregion_loss__key_subregion,
+    (
+      SELECT
+        energy
+      FROM factor_egrid_us_loss
+    ) AS egrid_us_loss__energy,
+    (
+      SELECT
+        energy_id
+      FROM factor_egrid_us_loss
+    ) AS egrid_us_loss__energy_id,
+    (
+      SELECT
+        energy_n
+      FROM factor_egrid_us_loss
+    ) AS egrid_us_loss__energy_n,
+    (
+      SELECT
+        energy_level
+      FROM factor_egrid_us_loss
+    ) AS egrid_us_loss__energy_level,
+    f_egrid_subregion.ch4 AS egrid_subregion__ch4,
+    f_egrid_subregion.ch4_id AS egrid_subregion__ch4_id,
+    f_egrid_subregion.ch4_n AS egrid_subregion__ch4_n,
+    f_egrid_subregion.ch4_level AS egrid_subregion__ch4_level,
+    f_egrid_subregion.co2 AS egrid_subregion__co2,
+    f_egrid_subregion.co2_id AS egrid_subregion__co2_id,
+    f_egrid_subregion.co2_n AS egrid_subregion__co2_n,
+    f_egrid_subregion.co2_level AS egrid_subregion__co2_level,
+    f_egrid_subregion.n2o AS egrid_subregion__n2o,
+    f_egrid_subregion.n2o_id AS egrid_subregion__n2o_id,
+    f_egrid_subregion.n2o_n AS egrid_subregion__n2o_n,
+    f_egrid_subregion.n2o_level AS egrid_subregion__n2o_level,
+    a.grid_region AS egrid_subregion__key_subregion,
+    (
+      SELECT
+        ch4
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__ch4,
+    (
+      SELECT
+        ch4_id
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__ch4_id,
+    (
+      SELECT
+        ch4_n
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__ch4_n,
+    (
+      SELECT
+        ch4_level
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__ch4_level,
+    (
+      SELECT
+        co2
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__co2,
+    (
+      SELECT
+        co2_id
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__co2_id,
+    (
+      SELECT
+        co2_n
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__co2_n,
+    (
+      SELECT
+        co2_level
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__co2_level,
+    (
+      SELECT
+        n2o
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__n2o,
+    (
+      SELECT
+        n2o_id
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__n2o_id,
+    (
+      SELECT
+        n2o_n
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__n2o_n,
+    (
+      SELECT
+        n2o_level
+      FROM factor_egrid_us_average
+    ) AS egrid_us_average__n2o_level
+  FROM activity AS a
+  LEFT JOIN factor_wtt_generation AS f_wtt_generation
+    ON a.country = f_wtt_generation.key_region
+  LEFT JOIN factor_td_losses AS f_td_losses
+    ON a.country = f_td_losses.key_region
+  LEFT JOIN factor_wtt_td_losses AS f_wtt_td_losses
+    ON a.country = f_wtt_td_losses.key_region
+  LEFT JOIN factor_egrid_subregion_loss AS f_egrid_subregion_loss
+    ON a.grid_region = f_egrid_subregion_loss.key_subregion
+  LEFT JOIN factor_egrid_subregion AS f_egrid_subregion
+    ON a.grid_region = f_egrid_subregion.key_subregion
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.quantity = 0
+      THEN 1 /* rule zero_consumption */
+      WHEN j.country = 'GB'
+      THEN 2 /* rule gb_upstream_and_losses */
+      WHEN (
+        (
+          (
+            j.country = 'US'
+          ) AND (
+            j.grid_region <> 'US'
+          )
+        )
+        AND (
+          NOT j.egrid_subregion_loss__energy IS NULL
+        )
+      )
+      AND (
+        NOT j.egrid_subregion__co2 IS NULL
+      )
+      THEN 3 /* rule egrid_subregion_td_losses */
+      WHEN j.country = 'US'
+      THEN 4 /* rule egrid_us_average_td_losses */
+      WHEN TRUE
+      THEN 5 /* rule no_source_outside_gb_and_us */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'zero_consumption'
+      WHEN 2
+      THEN 'gb_upstream_and_losses'
+      WHEN 3
+      THEN 'egrid_subregion_td_losses'
+      WHEN 4
+      THEN 'egrid_us_average_td_losses'
+      WHEN 5
+      THEN 'no_source_outside_gb_and_us'
+    END AS rule_id,
+    CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.wtt_generation__co2e_n,
+    r.wtt_generation__key_region,
+    r.td_losses__co2e_n,
+    r.td_losses__key_region,
+    r.wtt_td_losses__co2e_n,
+    r.wtt_td_losses__key_region,
+    r.egrid_subregion_loss__energy_n,
+    r.egrid_subregion_loss__key_subregion,
+    r.egrid_us_loss__energy_n,
+    r.egrid_subregion__ch4_n,
+    r.egrid_subregion__co2_n,
+    r.egrid_subregion__n2o_n,
+    r.egrid_subregion__key_subregion,
+    r.egrid_us_average__ch4_n,
+    r.egrid_us_average__co2_n,
+    r.egrid_us_average__n2o_n,
+    CAST(NULL AS TEXT) AS co2e_factor_set,
+    CASE r.rule_no
+      WHEN 2
+      THEN ccf.div(
+        r.quantity * (
+          (
+            r.wtt_generation__co2e + r.td_losses__co2e
+          ) + r.wtt_td_losses__co2e
+        ),
+        3600000
+      )
+      WHEN 5
+      THEN ccf.div(
+        r.quantity * (
+          (
+            r.wtt_generation__co2e + r.td_losses__co2e
+          ) + r.wtt_td_losses__co2e
+        ),
+        3600000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 2
+      THEN ARRAY[r.wtt_generation__co2e_id, r.td_losses__co2e_id, r.wtt_td_losses__co2e_id]
+      WHEN 5
+      THEN ARRAY[r.wtt_generation__co2e_id, r.td_losses__co2e_id, r.wtt_td_losses__co2e_id]
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN CONCAT_WS(
+        ' | ',
+        'wtt_generation: ' || r.wtt_generation__co2e_level,
+        'td_losses: ' || r.td_losses__co2e_level,
+        'wtt_td_losses: ' || r.wtt_td_losses__co2e_level
+      )
+      WHEN 5
+      THEN CONCAT_WS(
+        ' | ',
+        'wtt_generation: ' || r.wtt_generation__co2e_level,
+        'td_losses: ' || r.td_losses__co2e_level,
+        'wtt_td_losses: ' || r.wtt_td_losses__co2e_level
+      )
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'egrid-2023 | egrid-losses-2023'
+      WHEN 4
+      THEN 'egrid-2023 | egrid-losses-2023'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_factor_set,
+    CASE r.rule_no
+      WHEN 3
+      THEN ccf.div(
+        (
+          ccf.div(
+            (
+              r.quantity * r.egrid_subregion__co2
+            ) * r.egrid_subregion_loss__energy,
+            CAST(1 AS DECIMAL) - r.egrid_subregion_loss__energy
+          )
+        ) * 45359237,
+        360000000000000000
+      )
+      WHEN 4
+      THEN ccf.div(
+        (
+          ccf.div(
+            (
+              r.quantity * r.egrid_us_average__co2
+            ) * r.egrid_us_loss__energy,
+            CAST(1 AS DECIMAL) - r.egrid_us_loss__energy
+          )
+        ) * 45359237,
+        360000000000000000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN gwp.gwp_co2
+      WHEN 4
+      THEN gwp.gwp_co2
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        ccf.div(
+          (
+            ccf.div(
+              (
+                r.quantity * r.egrid_subregion__co2
+              ) * r.egrid_subregion_loss__energy,
+              CAST(1 AS DECIMAL) - r.egrid_subregion_loss__energy
+            )
+          ) * 45359237,
+          360000000000000000
+        )
+      ) * gwp.gwp_co2
+      WHEN 4
+      THEN (
+        ccf.div(
+          (
+            ccf.div(
+              (
+                r.quantity * r.egrid_us_average__co2
+              ) * r.egrid_us_loss__energy,
+              CAST(1 AS DECIMAL) - r.egrid_us_loss__energy
+            )
+          ) * 45359237,
+          360000000000000000
+        )
+      ) * gwp.gwp_co2
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN ARRAY[r.egrid_subregion__co2_id, r.egrid_subregion_loss__energy_id]
+      WHEN 4
+      THEN ARRAY[r.egrid_us_average__co2_id, r.egrid_us_loss__energy_id]
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN CONCAT_WS(
+        ' | ',
+        'egrid_subregion: ' || r.egrid_subregion__co2_level,
+        'egrid_subregion_loss: ' || r.egrid_subregion_loss__energy_level
+      )
+      WHEN 4
+      THEN CONCAT_WS(
+        ' | ',
+        'egrid_us_average: ' || r.egrid_us_average__co2_level,
+        'egrid_us_loss: ' || r.egrid_us_loss__energy_level
+      )
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_match_level,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'egrid-2023 | egrid-losses-2023'
+      WHEN 4
+      THEN 'egrid-2023 | egrid-losses-2023'
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_factor_set,
+    CASE r.rule_no
+      WHEN 3
+      THEN ccf.div(
+        (
+          ccf.div(
+            (
+              r.quantity * r.egrid_subregion__ch4
+            ) * r.egrid_subregion_loss__energy,
+            CAST(1 AS DECIMAL) - r.egrid_subregion_loss__energy
+          )
+        ) * 45359237,
+        360000000000000000
+      )
+      WHEN 4
+      THEN ccf.div(
+        (
+          ccf.div(
+            (
+              r.quantity * r.egrid_us_average__ch4
+            ) * r.egrid_us_loss__energy,
+            CAST(1 AS DECIMAL) - r.egrid_us_loss__energy
+          )
+        ) * 45359237,
+        360000000000000000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN gwp.gwp_ch4
+      WHEN 4
+      THEN gwp.gwp_ch4
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        ccf.div(
+          (
+            ccf.div(
+              (
+                r.quantity * r.egrid_subregion__ch4
+              ) * r.egrid_subregion_loss__energy,
+              CAST(1 AS DECIMAL) - r.egrid_subregion_loss__energy
+            )
+          ) * 45359237,
+          360000000000000000
+        )
+      ) * gwp.gwp_ch4
+      WHEN 4
+      THEN (
+        ccf.div(
+          (
+            ccf.div(
+              (
+                r.quantity * r.egrid_us_average__ch4
+              ) * r.egrid_us_loss__energy,
+              CAST(1 AS DECIMAL) - r.egrid_us_loss__energy
+            )
+          ) * 45359237,
+          360000000000000000
+        )
+      ) * gwp.gwp_ch4
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN ARRAY[r.egrid_subregion__ch4_id, r.egrid_subregion_loss__energy_id]
+      WHEN 4
+      THEN ARRAY[r.egrid_us_average__ch4_id, r.egrid_us_loss__energy_id]
+      ELSE CAST(NULL AS TEXT[])
+    END AS ch4_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN CONCAT_WS(
+        ' | ',
+        'egrid_subregion: ' || r.egrid_subregion__ch4_level,
+        'egrid_subregion_loss: ' || r.egrid_subregion_loss__energy_level
+      )
+      WHEN 4
+      THEN CONCAT_WS(
+        ' | ',
+        'egrid_us_average: ' || r.egrid_us_average__ch4_level,
+        'egrid_us_loss: ' || r.egrid_us_loss__energy_level
+      )
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_match_level,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'egrid-2023 | egrid-losses-2023'
+      WHEN 4
+      THEN 'egrid-2023 | egrid-losses-2023'
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_factor_set,
+    CASE r.rule_no
+      WHEN 3
+      THEN ccf.div(
+        (
+          ccf.div(
+            (
+              r.quantity * r.egrid_subregion__n2o
+            ) * r.egrid_subregion_loss__energy,
+            CAST(1 AS DECIMAL) - r.egrid_subregion_loss__energy
+          )
+        ) * 45359237,
+        360000000000000000
+      )
+      WHEN 4
+      THEN ccf.div(
+        (
+          ccf.div(
+            (
+              r.quantity * r.egrid_us_average__n2o
+            ) * r.egrid_us_loss__energy,
+            CAST(1 AS DECIMAL) - r.egrid_us_loss__energy
+          )
+        ) * 45359237,
+        360000000000000000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN gwp.gwp_n2o
+      WHEN 4
+      THEN gwp.gwp_n2o
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_gwp,
+    CASE r.rule_no
+      WHEN 3
+      THEN (
+        ccf.div(
+          (
+            ccf.div(
+              (
+                r.quantity * r.egrid_subregion__n2o
+              ) * r.egrid_subregion_loss__energy,
+              CAST(1 AS DECIMAL) - r.egrid_subregion_loss__energy
+            )
+          ) * 45359237,
+          360000000000000000
+        )
+      ) * gwp.gwp_n2o
+      WHEN 4
+      THEN (
+        ccf.div(
+          (
+            ccf.div(
+              (
+                r.quantity * r.egrid_us_average__n2o
+              ) * r.egrid_us_loss__energy,
+              CAST(1 AS DECIMAL) - r.egrid_us_loss__energy
+            )
+          ) * 45359237,
+          360000000000000000
+        )
+      ) * gwp.gwp_n2o
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN ARRAY[r.egrid_subregion__n2o_id, r.egrid_subregion_loss__energy_id]
+      WHEN 4
+      THEN ARRAY[r.egrid_us_average__n2o_id, r.egrid_us_loss__energy_id]
+      ELSE CAST(NULL AS TEXT[])
+    END AS n2o_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN CONCAT_WS(
+        ' | ',
+        'egrid_subregion: ' || r.egrid_subregion__n2o_level,
+        'egrid_subregion_loss: ' || r.egrid_subregion_loss__energy_level
+      )
+      WHEN 4
+      THEN CONCAT_WS(
+        ' | ',
+        'egrid_us_average: ' || r.egrid_us_average__n2o_level,
+        'egrid_us_loss: ' || r.egrid_us_loss__energy_level
+      )
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_match_level
+  FROM ruled AS r
+  CROSS JOIN gwp
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 2
+      THEN CASE
+        WHEN COALESCE(e.td_losses__co2e_n, 0) = 0
+        THEN 'no_factor:td_losses'
+        WHEN e.td_losses__co2e_n > 1
+        THEN 'ambiguous_factor:td_losses'
+        WHEN COALESCE(e.wtt_generation__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_generation'
+        WHEN e.wtt_generation__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_generation'
+        WHEN COALESCE(e.wtt_td_losses__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_td_losses'
+        WHEN e.wtt_td_losses__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_td_losses'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 3
+      THEN CASE
+        WHEN COALESCE(e.egrid_subregion__ch4_n, 0) = 0
+        THEN 'no_factor:egrid_subregion'
+        WHEN e.egrid_subregion__ch4_n > 1
+        THEN 'ambiguous_factor:egrid_subregion'
+        WHEN COALESCE(e.egrid_subregion__co2_n, 0) = 0
+        THEN 'no_factor:egrid_subregion'
+        WHEN e.egrid_subregion__co2_n > 1
+        THEN 'ambiguous_factor:egrid_subregion'
+        WHEN COALESCE(e.egrid_subregion__n2o_n, 0) = 0
+        THEN 'no_factor:egrid_subregion'
+        WHEN e.egrid_subregion__n2o_n > 1
+        THEN 'ambiguous_factor:egrid_subregion'
+        WHEN COALESCE(e.egrid_subregion_loss__energy_n, 0) = 0
+        THEN 'no_factor:egrid_subregion_loss'
+        WHEN e.egrid_subregion_loss__energy_n > 1
+        THEN 'ambiguous_factor:egrid_subregion_loss'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 4
+      THEN CASE
+        WHEN COALESCE(e.egrid_us_average__ch4_n, 0) = 0
+        THEN 'no_factor:egrid_us_average'
+        WHEN e.egrid_us_average__ch4_n > 1
+        THEN 'ambiguous_factor:egrid_us_average'
+        WHEN COALESCE(e.egrid_us_average__co2_n, 0) = 0
+        THEN 'no_factor:egrid_us_average'
+        WHEN e.egrid_us_average__co2_n > 1
+        THEN 'ambiguous_factor:egrid_us_average'
+        WHEN COALESCE(e.egrid_us_average__n2o_n, 0) = 0
+        THEN 'no_factor:egrid_us_average'
+        WHEN e.egrid_us_average__n2o_n > 1
+        THEN 'ambiguous_factor:egrid_us_average'
+        WHEN COALESCE(e.egrid_us_loss__energy_n, 0) = 0
+        THEN 'no_factor:egrid_us_loss'
+        WHEN e.egrid_us_loss__energy_n > 1
+        THEN 'ambiguous_factor:egrid_us_loss'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 5
+      THEN CASE
+        WHEN COALESCE(e.td_losses__co2e_n, 0) = 0
+        THEN 'no_factor:td_losses'
+        WHEN e.td_losses__co2e_n > 1
+        THEN 'ambiguous_factor:td_losses'
+        WHEN COALESCE(e.wtt_generation__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_generation'
+        WHEN e.wtt_generation__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_generation'
+        WHEN COALESCE(e.wtt_td_losses__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_td_losses'
+        WHEN e.wtt_td_losses__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_td_losses'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.wtt_generation__key_region,
+  c.td_losses__key_region,
+  c.wtt_td_losses__key_region,
+  c.egrid_subregion_loss__key_subregion,
+  c.egrid_subregion__key_subregion,
+  c.co2e_factor_set,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.co2_factor_set,
+  c.co2_kg,
+  c.co2_gwp,
+  c.co2_co2e_kg,
+  c.co2_factor_ids,
+  c.co2_match_level,
+  c.ch4_factor_set,
+  c.ch4_kg,
+  c.ch4_gwp,
+  c.ch4_co2e_kg,
+  c.ch4_factor_ids,
+  c.ch4_match_level,
+  c.n2o_factor_set,
+  c.n2o_kg,
+  c.n2o_gwp,
+  c.n2o_co2e_kg,
+  c.n2o_factor_ids,
+  c.n2o_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion,
+  factor_set
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.electricity',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion,
+  e.co2e_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.electricity',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2',
+  e.co2_kg,
+  e.co2_gwp,
+  e.co2_co2e_kg,
+  e.co2_factor_ids,
+  e.co2_match_level,
+  e.unit_conversion,
+  e.co2_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.electricity',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CH4',
+  e.ch4_kg,
+  e.ch4_gwp,
+  e.ch4_co2e_kg,
+  e.ch4_factor_ids,
+  e.ch4_match_level,
+  e.unit_conversion,
+  e.ch4_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.electricity',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'N2O',
+  e.n2o_kg,
+  e.n2o_gwp,
+  e.n2o_co2e_kg,
+  e.n2o_factor_ids,
+  e.n2o_match_level,
+  e.unit_conversion,
+  e.n2o_factor_set
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.electricity',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.electricity',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:wtt_generation'
+    THEN 'no emission factor found for lookup ''wtt_generation'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (generation)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_generation__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:wtt_generation'
+    THEN 'more than one emission factor matches lookup ''wtt_generation'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (generation)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_generation__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:td_losses'
+    THEN 'no emission factor found for lookup ''td_losses'' in desnz per kWh (level1 = ''Transmission and distribution'', level2 = ''T&D- UK electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.td_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:td_losses'
+    THEN 'more than one emission factor matches lookup ''td_losses'' in desnz per kWh (level1 = ''Transmission and distribution'', level2 = ''T&D- UK electricity''' || ', region (or a parent region) = ' || COALESCE('''' || e.td_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:wtt_td_losses'
+    THEN 'no emission factor found for lookup ''wtt_td_losses'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (T&D)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_td_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:wtt_td_losses'
+    THEN 'more than one emission factor matches lookup ''wtt_td_losses'' in desnz per kWh (level1 = ''WTT- UK electricity'', level2 = ''WTT- UK electricity (T&D)''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_td_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:egrid_subregion_loss'
+    THEN 'no emission factor found for lookup ''egrid_subregion_loss'' in egrid-losses-2023 per MWh (basis = ''grid gross loss''' || ', subregion = ' || COALESCE('''' || e.egrid_subregion_loss__key_subregion || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:egrid_subregion_loss'
+    THEN 'more than one emission factor matches lookup ''egrid_subregion_loss'' in egrid-losses-2023 per MWh (basis = ''grid gross loss''' || ', subregion = ' || COALESCE('''' || e.egrid_subregion_loss__key_subregion || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:egrid_us_loss'
+    THEN 'no emission factor found for lookup ''egrid_us_loss'' in egrid-losses-2023 per MWh (basis = ''grid gross loss'', subregion = ''US''' || ')'
+    WHEN e.problem = 'ambiguous_factor:egrid_us_loss'
+    THEN 'more than one emission factor matches lookup ''egrid_us_loss'' in egrid-losses-2023 per MWh (basis = ''grid gross loss'', subregion = ''US''' || ')'
+    WHEN e.problem = 'no_factor:egrid_subregion'
+    THEN 'no emission factor found for lookup ''egrid_subregion'' in egrid-2023 per MWh (basis = ''total output''' || ', subregion = ' || COALESCE('''' || e.egrid_subregion__key_subregion || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:egrid_subregion'
+    THEN 'more than one emission factor matches lookup ''egrid_subregion'' in egrid-2023 per MWh (basis = ''total output''' || ', subregion = ' || COALESCE('''' || e.egrid_subregion__key_subregion || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:egrid_us_average'
+    THEN 'no emission factor found for lookup ''egrid_us_average'' in egrid-2023 per MWh (basis = ''total output'', subregion = ''US''' || ')'
+    WHEN e.problem = 'ambiguous_factor:egrid_us_average'
+    THEN 'more than one emission factor matches lookup ''egrid_us_average'' in egrid-2023 per MWh (basis = ''total output'', subregion = ''US''' || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_electricity
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'electricity'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg,
+  e.co2_co2e_kg,
+  e.ch4_co2e_kg,
+  e.n2o_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(
+        0 + (
+          CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN co2_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN ch4_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN n2o_co2e_kg IS NULL THEN 0 ELSE 1 END
+        )
+      ) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg,
+    SUM(co2_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS n2o_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,707 @@
+-- ccf compiled SQL for scope3.cat3.fuel_energy.heat_steam@1.1.0 (published)
+-- Scope 3 category 3 fuel- and energy-related activities, purchased heat and steam
+-- content hash sha256:4832e342c701bd987ffcaed096d9008cb3b12c69efe2d25f78c64ef09ae029ef
+-- activity type purchased_heat; factor set desnz; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS quantity,
+    a.country,
+    a.supply,
+    a.supplier,
+    CONCAT_WS(
+      '; ',
+      CASE a.quantity_unit
+        WHEN 'Btu'
+        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'quantity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'quantity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'quantity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'quantity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'quantity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'quantity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'quantity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'quantity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'quantity in kWh'
+        WHEN 'mmBtu'
+        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'quantity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'quantity therm_US→kWh ×263701/9000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_purchased_heat AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), lookup_keys AS MATERIALIZED (
+  SELECT DISTINCT
+    COALESCE(a.supply, 'District heat and steam') AS wtt_heat__key_level3,
+    a.country AS wtt_heat__key_region,
+    a.country AS distribution_losses__key_region,
+    a.country AS wtt_distribution_losses__key_region
+  FROM activity AS a
+), factor_wtt_heat_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.wtt_heat__key_level3 AS key_level3,
+    s.wtt_heat__key_region AS key_region
+  FROM lookup_keys AS s
+), factor_wtt_heat_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_level3,
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (
+      PARTITION BY k.key_level3, k.key_region, f.gas
+      ORDER BY ra.depth, f."unit" <> 'kWh'
+    ) AS fallback_rank
+  FROM factor_wtt_heat_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'WTT- heat and steam'
+    AND f.attributes ->> 'level2' = 'WTT- heat and steam'
+    AND f.attributes ->> 'level3' = k.key_level3
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_wtt_heat AS MATERIALIZED (
+  SELECT
+    key_level3,
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_wtt_heat_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3,
+    key_region
+), factor_distribution_losses_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.distribution_losses__key_region AS key_region
+  FROM lookup_keys AS s
+), factor_distribution_losses_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_region, f.gas ORDER BY ra.depth, f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_distribution_losses_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'Transmission and distribution'
+    AND f.attributes ->> 'level2' = 'Distribution - district heat & steam'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_distribution_losses AS MATERIALIZED (
+  SELECT
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_distribution_losses_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region
+), factor_wtt_distribution_losses_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    s.wtt_distribution_losses__key_region AS key_region
+  FROM lookup_keys AS s
+), factor_wtt_distribution_losses_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_region, f.gas ORDER BY ra.depth, f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_wtt_distribution_losses_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'WTT- heat and steam'
+    AND f.attributes ->> 'level2' = 'WTT- district heat & steam distribution'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_wtt_distribution_losses AS MATERIALIZED (
+  SELECT
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_wtt_distribution_losses_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_wtt_heat.co2e AS wtt_heat__co2e,
+    f_wtt_heat.co2e_id AS wtt_heat__co2e_id,
+    f_wtt_heat.co2e_n AS wtt_heat__co2e_n,
+    f_wtt_heat.co2e_level AS wtt_heat__co2e_level,
+    COALESCE(a.supply, 'District heat and steam') AS wtt_heat__key_level3,
+    a.country AS wtt_heat__key_region,
+    f_distribution_losses.co2e AS distribution_losses__co2e,
+    f_distribution_losses.co2e_id AS distribution_losses__co2e_id,
+    f_distribution_losses.co2e_n AS distribution_losses__co2e_n,
+    f_distribution_losses.co2e_level AS distribution_losses__co2e_level,
+    a.country AS distribution_losses__key_region,
+    f_wtt_distribution_losses.co2e AS wtt_distribution_losses__co2e,
+    f_wtt_distribution_losses.co2e_id AS wtt_distribution_losses__co2e_id,
+    f_wtt_distribution_losses.co2e_n AS wtt_distribution_losses__co2e_n,
+    f_wtt_distribution_losses.co2e_level AS wtt_distribution_losses__co2e_level,
+    a.country AS wtt_distribution_losses__key_region
+  FROM activity AS a
+  LEFT JOIN factor_wtt_heat AS f_wtt_heat
+    ON COALESCE(a.supply, 'District heat and steam') = f_wtt_heat.key_level3
+    AND a.country = f_wtt_heat.key_region
+  LEFT JOIN factor_distribution_losses AS f_distribution_losses
+    ON a.country = f_distribution_losses.key_region
+  LEFT JOIN factor_wtt_distribution_losses AS f_wtt_distribution_losses
+    ON a.country = f_wtt_distribution_losses.key_region
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.quantity = 0
+      THEN 1 /* rule zero_consumption */
+      WHEN (
+        j.country = 'GB'
+      ) AND (
+        j.supply = 'Onsite heat and steam'
+      )
+      THEN 2 /* rule onsite_upstream */
+      WHEN j.country = 'GB'
+      THEN 3 /* rule district_upstream_and_losses */
+      WHEN TRUE
+      THEN 4 /* rule no_source_outside_gb */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'zero_consumption'
+      WHEN 2
+      THEN 'onsite_upstream'
+      WHEN 3
+      THEN 'district_upstream_and_losses'
+      WHEN 4
+      THEN 'no_source_outside_gb'
+    END AS rule_id,
+    CASE r.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END AS exclude_reason,
+    r.wtt_heat__co2e_n,
+    r.wtt_heat__key_level3,
+    r.wtt_heat__key_region,
+    r.distribution_losses__co2e_n,
+    r.distribution_losses__key_region,
+    r.wtt_distribution_losses__co2e_n,
+    r.wtt_distribution_losses__key_region,
+    CASE r.rule_no
+      WHEN 2
+      THEN ccf.div(r.quantity * r.wtt_heat__co2e, 3600000)
+      WHEN 3
+      THEN ccf.div(
+        r.quantity * (
+          (
+            r.wtt_heat__co2e + r.distribution_losses__co2e
+          ) + r.wtt_distribution_losses__co2e
+        ),
+        3600000
+      )
+      WHEN 4
+      THEN ccf.div(
+        r.quantity * (
+          (
+            r.wtt_heat__co2e + r.distribution_losses__co2e
+          ) + r.wtt_distribution_losses__co2e
+        ),
+        3600000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 2
+      THEN ARRAY[r.wtt_heat__co2e_id]
+      WHEN 3
+      THEN ARRAY[
+        r.wtt_heat__co2e_id,
+        r.distribution_losses__co2e_id,
+        r.wtt_distribution_losses__co2e_id
+      ]
+      WHEN 4
+      THEN ARRAY[
+        r.wtt_heat__co2e_id,
+        r.distribution_losses__co2e_id,
+        r.wtt_distribution_losses__co2e_id
+      ]
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 2
+      THEN r.wtt_heat__co2e_level
+      WHEN 3
+      THEN CONCAT_WS(
+        ' | ',
+        'wtt_heat: ' || r.wtt_heat__co2e_level,
+        'distribution_losses: ' || r.distribution_losses__co2e_level,
+        'wtt_distribution_losses: ' || r.wtt_distribution_losses__co2e_level
+      )
+      WHEN 4
+      THEN CONCAT_WS(
+        ' | ',
+        'wtt_heat: ' || r.wtt_heat__co2e_level,
+        'distribution_losses: ' || r.distribution_losses__co2e_level,
+        'wtt_distribution_losses: ' || r.wtt_distribution_losses__co2e_level
+      )
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 2
+      THEN CASE
+        WHEN COALESCE(e.wtt_heat__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_heat'
+        WHEN e.wtt_heat__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_heat'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 3
+      THEN CASE
+        WHEN COALESCE(e.distribution_losses__co2e_n, 0) = 0
+        THEN 'no_factor:distribution_losses'
+        WHEN e.distribution_losses__co2e_n > 1
+        THEN 'ambiguous_factor:distribution_losses'
+        WHEN COALESCE(e.wtt_distribution_losses__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_distribution_losses'
+        WHEN e.wtt_distribution_losses__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_distribution_losses'
+        WHEN COALESCE(e.wtt_heat__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_heat'
+        WHEN e.wtt_heat__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_heat'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 4
+      THEN CASE
+        WHEN COALESCE(e.distribution_losses__co2e_n, 0) = 0
+        THEN 'no_factor:distribution_losses'
+        WHEN e.distribution_losses__co2e_n > 1
+        THEN 'ambiguous_factor:distribution_losses'
+        WHEN COALESCE(e.wtt_distribution_losses__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_distribution_losses'
+        WHEN e.wtt_distribution_losses__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_distribution_losses'
+        WHEN COALESCE(e.wtt_heat__co2e_n, 0) = 0
+        THEN 'no_factor:wtt_heat'
+        WHEN e.wtt_heat__co2e_n > 1
+        THEN 'ambiguous_factor:wtt_heat'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.wtt_heat__key_level3,
+  c.wtt_heat__key_region,
+  c.distribution_losses__key_region,
+  c.wtt_distribution_losses__key_region,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.heat_steam',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.heat_steam',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.heat_steam',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:wtt_heat'
+    THEN 'no emission factor found for lookup ''wtt_heat'' in desnz per kWh (level1 = ''WTT- heat and steam'', level2 = ''WTT- heat and steam''' || ', level3 = ' || COALESCE('''' || e.wtt_heat__key_level3 || '''', '(empty)') || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_heat__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:wtt_heat'
+    THEN 'more than one emission factor matches lookup ''wtt_heat'' in desnz per kWh (level1 = ''WTT- heat and steam'', level2 = ''WTT- heat and steam''' || ', level3 = ' || COALESCE('''' || e.wtt_heat__key_level3 || '''', '(empty)') || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_heat__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:distribution_losses'
+    THEN 'no emission factor found for lookup ''distribution_losses'' in desnz per kWh (level1 = ''Transmission and distribution'', level2 = ''Distribution - district heat & steam''' || ', region (or a parent region) = ' || COALESCE('''' || e.distribution_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:distribution_losses'
+    THEN 'more than one emission factor matches lookup ''distribution_losses'' in desnz per kWh (level1 = ''Transmission and distribution'', level2 = ''Distribution - district heat & steam''' || ', region (or a parent region) = ' || COALESCE('''' || e.distribution_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:wtt_distribution_losses'
+    THEN 'no emission factor found for lookup ''wtt_distribution_losses'' in desnz per kWh (level1 = ''WTT- heat and steam'', level2 = ''WTT- district heat & steam distribution''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_distribution_losses__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:wtt_distribution_losses'
+    THEN 'more than one emission factor matches lookup ''wtt_distribution_losses'' in desnz per kWh (level1 = ''WTT- heat and steam'', level2 = ''WTT- district heat & steam distribution''' || ', region (or a parent region) = ' || COALESCE('''' || e.wtt_distribution_losses__key_region || '''', '(empty)') || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_purchased_heat
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'purchased_heat'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;
