@@ -62,6 +62,13 @@ SAME_ON_NORTHWIND = {
     "scope2.electricity.location_based@1.2.0..1.3.0",
     "scope2.electricity.market_based@1.2.0..1.3.0",
     "scope2.heat_steam.location_based@1.0.0..1.1.0",
+    # category 3 by geography: Northwind has no US electricity (the eGRID T&D tier); its German
+    # fuel rows move to the labelled proxy rules with the same DESNZ factors, its German heat row
+    # stays unmatched under the rule that says why
+    "scope3.cat3.fuel_energy.electricity@1.1.0..1.2.0",
+    "scope3.cat3.fuel_energy.stationary_fuel@1.0.0..1.1.0",
+    "scope3.cat3.fuel_energy.mobile_fuel@1.0.0..1.1.0",
+    "scope3.cat3.fuel_energy.heat_steam@1.0.0..1.1.0",
 }
 
 
