@@ -262,6 +262,8 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
         cond = "always" if r.where is None else f"{source_text(r.where.span)} → {_truth(e(r.where))}"
         lines.append(f"  {r.id}: {cond}")
         if r.id == chosen:
+            if r.description:  # what the tier is, in the methodology's words (e.g. a labelled proxy)
+                lines.append(f"  (rule {r.id}: {' '.join(r.description.split())})")
             break
     for lk in m.lookups:
         for gas in lk.gases:

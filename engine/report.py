@@ -70,11 +70,14 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
 def print_tiers(rows: Sequence[TierRow], title: str, console: Console | None = None) -> None:
     """Tiered results (engine/tiers.py) per country: each methodology's rule (the tier) and source
     (the factor set edition, or a certificate part's instrument)."""
-    console = console or Console(width=140, highlight=False)
+    console = console or Console(width=160, highlight=False)
     t = Table(title=title, title_justify="left")
-    for col in ("country", "methodology", "rule = tier", "source: factor set edition or instrument", "activities",
-                "kg CO2e"):
-        t.add_column(col, justify="right" if col in ("activities", "kg CO2e") else "left")
+    t.add_column("country")
+    t.add_column("methodology", overflow="fold", min_width=24)
+    for col in ("rule = tier", "source: factor set edition or instrument"):  # read whole, never wrapped
+        t.add_column(col, no_wrap=True)
+    for col in ("activities", "kg CO2e"):
+        t.add_column(col, justify="right")
     for r in rows:
         t.add_row(r.country or "(none)", r.methodology_id, r.rule_id, r.factor_set, str(r.activities), display_kg(r.co2e_kg))
     console.print(t)

@@ -210,18 +210,15 @@ def reads_instrument(value: ir.Node) -> bool:
 
 def instrument_source(m: ir.Methodology, row: str) -> exp.Expression:
     """The source a part that takes its rate from its instrument names, in place of a factor
-    set: 'instrument <type> <id> (registry <registry>)' from the instrument's own row (type and
-    registry where the instruments' activity type has them, as energy_attribute_certificates does)."""
+    set: 'instrument <type> <id>' from the instrument's own row (its type where the instruments'
+    activity type has one, as energy_attribute_certificates does). The id leads to the
+    instrument's row, its registry and the rate it conveys, which ``ccf explain`` shows; a
+    registry's serial ranges are too long for a source column."""
     ins = m.instruments
     assert ins is not None
     named = [column(ir.instrument_column(f), row) for f in ("instrument_type",) if ins.activity.field(f) is not None]
-    source: exp.Expression = exp.Anonymous(this="CONCAT_WS", expressions=[
+    return exp.Anonymous(this="CONCAT_WS", expressions=[
         text(" "), text("instrument"), *named, column(ir.instrument_column("activity_id"), row)])
-    if ins.activity.field("registry") is not None:
-        registry = exp.DPipe(this=exp.DPipe(this=text(" (registry "), expression=column(ir.instrument_column("registry"), row)),
-                             expression=text(")"))
-        source = exp.DPipe(this=source, expression=exp.Coalesce(this=registry, expressions=[text("")]))
-    return source
 
 
 def row_outcome_ctes(part_outcome: exp.Expression) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:

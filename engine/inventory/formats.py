@@ -219,8 +219,10 @@ def _print_tiers(console: Console, rows: list[dict]) -> None:
     t = Table(title=TIERS_TITLE, title_justify="left")
     t.add_column("scope", justify="right")
     t.add_column("methodology", overflow="fold", min_width=24)
-    for col in ("rule = tier", "source", "activity rows", "t CO2e"):
-        t.add_column(col, justify="right" if col in ("activity rows", "t CO2e") else "left")
+    for col in ("rule = tier", "source"):  # read whole, never wrapped
+        t.add_column(col, no_wrap=True)
+    for col in ("activity rows", "t CO2e"):
+        t.add_column(col, justify="right")
     for r in rows:
         t.add_row(str(r["scope"]), f"{r['methodology']}@{r['version']}", r["rule"], r["factor_set"],
                   str(r["activity_rows"]), _t(r["co2e_t"]))

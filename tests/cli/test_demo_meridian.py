@@ -100,17 +100,31 @@ def test_every_country_appears_with_a_tier_of_its_own_jurisdiction_or_a_labelled
         shown = {t["country"] for t in tiers if t["methodology"] == x["methodology"]}
         assert shown == expected, x["methodology"]
     # every country of the sample has a Scope 2 tier; outside GB and the US, where the shipped
-    # national sources (DESNZ, eGRID, EPA) are, every Scope 1 and 2 rule says it is a proxy
+    # national sources (DESNZ, eGRID, EPA) are, every Scope 1, 2 and category 3 rule says it is a
+    # proxy (category 3 also in the US: no US well-to-tank source is shipped)
     assert {t["country"] for t in tiers if t["methodology"].startswith("scope2.")} == set(_countries("electricity").values())
+    assert {t["methodology"].split(".")[0] for t in tiers} == {"scope1", "scope2", "scope3"}
     for t in tiers:
-        if t["rule"] == "certificate":  # a contractual instrument: no grid factor
+        if t["rule"] == "certificate":  # a contractual instrument, named as the source
+            assert t["factor_set"].startswith("instrument "), t
             continue
         if t["country"] == "GB":
             assert t["factor_set"].startswith("desnz-"), t
         elif t["country"] == "US":
-            assert t["factor_set"].startswith(("egrid-", "epa-")), t
+            assert t["factor_set"].startswith(("egrid-", "epa-")) or t["rule"].startswith("proxy_"), t
         else:
             assert "proxy" in t["rule"], t
+
+
+def test_certificate_parts_name_their_instrument_as_the_source(demo) -> None:
+    """Each certificate tier names its instrument (type and id) from the sample's certificates
+    file, never the methodology's factor set."""
+    first, _, _ = demo
+    with open(MERIDIAN / "energy_attribute_certificates.csv", encoding="utf-8", newline="") as f:
+        certificates = list(csv.DictReader(f))
+    named = {f"instrument {c['instrument_type']} {c['activity_id']}" for c in certificates}
+    shown = {t["factor_set"] for t in first["meridian"]["tiers"] if t["rule"] == "certificate"}
+    assert shown == named
 
 
 def test_the_text_shows_the_meridian_section_with_every_country(demo) -> None:
@@ -141,12 +155,13 @@ def test_the_report_breaks_scope1_and_2_down_by_tier_and_source(demo, module_db_
     # expected from the stored results: every Meridian entity is wholly owned and operated
     expected: dict[tuple, tuple[set, D]] = {}
     for r in _stored(module_db_url, run_id):
-        if r["scope"] in (1, 2) and "biogenic" not in r["gas"].lower():
+        tiered = r["scope"] in (1, 2) or (r["scope"], r["category"]) == (3, 3)
+        if tiered and "biogenic" not in r["gas"].lower():
             ids, kg = expected.get((r["methodology_id"], r["rule_id"], r["factor_set"]), (set(), D(0)))
             expected[(r["methodology_id"], r["rule_id"], r["factor_set"])] = (ids | {r["activity_id"]}, kg + r["co2e_kg"])
     got = {(t["methodology"], t["rule"], t["factor_set"]): (t["activity_rows"], D(t["co2e_kg"])) for t in doc["tiers"]}
     assert got == {k: (len(ids), kg) for k, (ids, kg) in expected.items()}
-    assert {t["scope"] for t in doc["tiers"]} == {1, 2}
+    assert {t["scope"] for t in doc["tiers"]} == {1, 2, 3}
     table = _ccf(*args)
     html = _ccf(*args, "--format", "html")
     for t in doc["tiers"]:
@@ -176,3 +191,27 @@ def test_explain_names_the_rule_and_each_factors_set_and_edition(demo, module_db
                        for line in m["derivation"]), (r["factor_set"], fid)
     assert {"EL-US-SJC-2024H1": "egrid-", "EL-DE-MUC-2024H1": "ember-", "EL-UK-LON-2024H1": "desnz-"}[activity_id] \
         in stored[0]["factor_set"]
+
+
+@pytest.mark.parametrize("activity_id,ref,told", [
+    # category 3 of a US site: T&D losses by its eGRID subregion, both sets named
+    ("EL-US-SJC-2024H1", "scope3.cat3.fuel_energy.electricity@1.2.0",
+     ["rule egrid_subregion_td_losses:", "egrid-losses-2023 factor CAMX:grid gross loss:energy/MWh",
+      "egrid-2023 factor CAMX:total output:CO2/MWh"]),
+    # a German site's gas: the labelled DESNZ proxy
+    ("SF-DE-MUC-GAS-2024", "scope3.cat3.fuel_energy.stationary_fuel@1.1.0",
+     ["rule proxy_by_energy:", "(rule proxy_by_energy: outside the UK: DESNZ UK well-to-tank, used as a proxy outside the UK"]),
+    # a certificate part: the instrument is the source
+    ("EL-NL-EIN-2024H1", "scope2.electricity.market_based@1.3.0",
+     ["source: instrument GO GO-MER-NL-2024 (registry CertiQ (fictional serial range)), emission_rate 0 as the "
+      "instrument conveys it, loaded in load"]),
+])
+def test_explain_names_the_tier_and_source_of_category_3_and_certificates(demo, module_db_url, monkeypatch,
+                                                                         activity_id, ref, told) -> None:
+    first, _, _ = demo
+    run_id = first["meridian"]["run"]["run_id"]
+    monkeypatch.setenv("CCF_DATABASE_URL", module_db_url)
+    text = _ccf("explain", str(run_id), activity_id)
+    section = text.split(f"{ref}:", 1)[1].split("check:", 1)[0]
+    for phrase in told:
+        assert phrase in " ".join(section.split()), phrase

@@ -41,7 +41,9 @@ def test_derivation_names_rule_factor_conversion_and_result(sample):
     assert "= 107.8 kg CO2e" in text
     unmatched = explain(db, run_id, "SF-DE-H2-PILOT-2024", lib).render()
     assert "unmatched (no_factor: per_tonne)" in unmatched
-    assert "by_mass: mass != null → true" in unmatched
+    # category 3 of a German row: the labelled proxy rule, its condition and what it is
+    assert 'proxy_by_mass: country != null and country != "GB" and mass != null → true' in unmatched
+    assert "(rule proxy_by_mass: outside the UK, DESNZ UK well-to-tank as a proxy" in unmatched
 
 
 def test_a_factor_of_another_set_is_shown_in_that_sets_unit(sample):

@@ -107,7 +107,7 @@ def test_every_tier_by_hand_with_the_residual_mix_installed(db, tmp_path):
     assert others == {"desnz-2025"}
     # a certificate part's source is its instrument, not a factor set (no set checksum)
     assert {(r["factor_set"], r["factor_set_sha256"]) for r in rows if r["rule_id"] == "certificate"} == {
-        ("instrument REGO k1 (registry r)", None)}
+        ("instrument REGO k1", None)}
     recorded = db.execute(
         "SELECT set_id, lookups, sha256 FROM ccf.run_factor_set WHERE run_id = %s", (rep.run_id,)
     ).fetchall()
