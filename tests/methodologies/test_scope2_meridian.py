@@ -173,3 +173,19 @@ def test_cat3_electricity_says_where_it_has_no_source(module_db_url, meridian) -
         region = rows_in[u["activity_id"]]["country"]
         assert (u["rule_id"], u["reason_code"]) == ("no_source_outside_gb", "no_factor")
         assert f"'{region}'" in u["reason"], u["reason"]
+
+
+def test_a_certificate_part_names_its_instrument_as_its_source(meridian) -> None:
+    """In ccf.result_provenance a certificate part's source is its instrument (type and id), with
+    no factor-set checksum or edition fallback: its rate is the one the instrument conveys, not a
+    factor of the methodology's set; every other part names a factor set edition."""
+    with open(MERIDIAN / "energy_attribute_certificates.csv", encoding="utf-8", newline="") as f:
+        kinds = {r["activity_id"]: r["instrument_type"] for r in csv.DictReader(f)}
+    _, rows, _, _ = meridian[MARKET]
+    certificate = [r for r in rows if r["rule_id"] == "certificate"]
+    assert {r["instrument_id"] for r in certificate} == set(kinds)
+    for r in certificate:
+        assert (r["factor_set"], r["factor_set_sha256"], r["edition_fallback"]) == (
+            f"instrument {kinds[r['instrument_id']]} {r['instrument_id']}", None, None)
+    assert all(not r["factor_set"].startswith("instrument ") and r["factor_set_sha256"]
+               for r in rows if r["rule_id"] != "certificate")
