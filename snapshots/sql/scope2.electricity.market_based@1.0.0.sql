@@ -439,7 +439,7 @@ WITH consumption AS NOT MATERIALIZED (
     r.uk_grid__n2o_n,
     CASE r.rule_no
       WHEN 2
-      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id) || COALESCE(' (registry ' || r.instrument__registry || ')', '')
+      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id)
       ELSE CAST(NULL AS TEXT)
     END AS co2e_factor_set,
     CASE r.rule_no

@@ -554,7 +554,7 @@ WITH consumption AS NOT MATERIALIZED (
     r.uk_grid__n2o_n,
     CASE r.rule_no
       WHEN 2
-      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id) || COALESCE(' (registry ' || r.instrument__registry || ')', '')
+      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id)
       WHEN 4
       THEN 'org-residual-mix'
       ELSE CAST(NULL AS TEXT)

@@ -1009,7 +1009,7 @@ WITH consumption AS NOT MATERIALIZED (
     r.regional_lifecycle_proxy__key_region,
     CASE r.rule_no
       WHEN 2
-      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id) || COALESCE(' (registry ' || r.instrument__registry || ')', '')
+      THEN CONCAT_WS(' ', 'instrument', r.instrument__instrument_type, r.instrument__activity_id)
       WHEN 4
       THEN 'org-residual-mix'
       WHEN 8
