@@ -137,8 +137,8 @@ def bound_script(conn: psycopg.Connection, m: ir.Methodology, binds: Mapping[str
         "settings ccf pins, it computes the methodology over the dataset's rows of those loads and",
         f"WRITES run {run_id}'s result, excluded and unmatched rows of {bound.id} into ccf.result,",
         "ccf.excluded and ccf.unmatched, printing each row it writes (RETURNING), then the counts that",
-        "must balance; then ROLLBACK: nothing it wrote stays. Run it as the database's owner, e.g.",
-        "  psql -X -v ON_ERROR_STOP=1 -f this.sql \"$(ccf db url)\"",
+        "must balance; then ROLLBACK: nothing it wrote stays. Run it as the login ccf connects with",
+        "(the owner of the ccf schema), e.g. psql -X -v ON_ERROR_STOP=1 -f FILE \"$CCF_DATABASE_URL\"",
     ]
     body = [f"\n{comment(f'[{i}] {name}')}\n{render(_returning(with_values(tree, params)))};"
             for i, (name, tree) in enumerate(compiled.statements(), 1)]
