@@ -119,6 +119,9 @@ def factor_snippet(conn: psycopg.Connection, factor_id: str, set_id: str | None 
     factor = next(f for f in per_unit if f.factor_id == factor_id)
     same_gas = [f for f in per_unit if f.gas == factor.gas]
     select, left = _narrowest(factor, same_gas, list(declared.attributes))
+    if not select:  # a lookup needs a select (or a match): the first value, which every factor shares
+        first = next((a for a in declared.attributes if a in factor.attributes), None)
+        select = {first: factor.attributes[first]} if first is not None else {}
     keys: dict[str, str] = {}
     for key, value in (("region", factor.region), ("year", factor.year)):
         if len(left) > 1 and value is not None and any(getattr(o, key) != value for o in left):

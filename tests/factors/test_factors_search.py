@@ -173,3 +173,25 @@ def test_snippets_of_sets_keyed_by_country_and_by_subregion(db) -> None:
     assert egrid["other_gases"] == ["CH4", "N2O"] and "lbCO2 per MWh" in egrid["snippet"]
     with pytest.raises(CcfError, match="not a declared factor set"):
         factor_snippet(db, "AR5/R401A/all", "ipcc-gwp100-ar5", lib)
+
+
+def test_a_snippet_names_the_region_where_the_attributes_do_not_tell_factors_apart(db_url, tmp_path, monkeypatch,
+                                                                                   capsys) -> None:
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    rm = ROOT / "tests" / "methodologies" / "data" / "TEST_ONLY_residual_mix.csv"
+    assert main(["factors", "add", str(rm), "--id", "org-residual-mix", "--edition", "test", "--publisher", "ccf tests"]) == 0
+    capsys.readouterr()
+    assert main(["factors", "snippet", "test-rm-de-2024", "--name", "de_mix", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    # GB 2023 and DE 2024 have the same attributes and unit: the region tells them apart
+    assert got["lookup"] == {"factor_set": "org-residual-mix", "select": {"energy": "electricity"},
+                             "region": '"DE"', "per": "kWh"}
+    lib = tmp_path / "library"
+    (lib / "activity_types").mkdir(parents=True)
+    shutil.copy(ROOT / "methodologies" / "activity_types" / "electricity.yaml", lib / "activity_types")
+    (lib / "test.snippet").mkdir()
+    text = METHODOLOGY.format(snippet=got["snippet"], ref="de_mix").replace("stationary_fuel", "electricity")
+    text = text.replace("source: stationary combustion", "source: electricity").replace(
+        "      co2: energy * de_mix", "      co2e: quantity * de_mix").replace("scope: 1", "scope: 2")
+    (lib / "test.snippet" / "1.0.0.yaml").write_text(text, "utf-8")
+    assert main(["check", str(lib)]) == 0, capsys.readouterr().err
