@@ -1,7 +1,8 @@
-"""``ccf factors``: list, show and search the factor sets installed in the database; add an
-edition of a declared set.
+"""``ccf factors``: list, show and search the factor sets installed in the database, print a
+lookup for one factor, add an edition of a declared set.
 
-The query functions return plain data (values as exact decimal strings, never floats);
+The query functions return plain data (values as exact decimal strings, never floats; the
+search is search.py's, the lookup snippet.py's);
 :func:`add_parser` and :func:`run` are the command-line front end, wired into ``engine/cli.py``.
 """
 
