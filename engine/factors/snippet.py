@@ -20,7 +20,7 @@ import yaml
 from sqlglot import exp
 
 from ccf.dsl import ir
-from ccf.dsl.diagnostics import CcfError, did_you_mean
+from ccf.dsl.diagnostics import CcfError
 from ccf.engine.factors.search import decimal_text, editions_named
 from ccf.engine.sql import Executor, column, param, table
 
