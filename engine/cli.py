@@ -105,6 +105,15 @@ def _check_factor_values(lib) -> list:
 def cmd_compile(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
+    if args.bind:
+        from ccf.engine.psql_script import bound_script, parse_binds
+
+        (m,) = api.resolve(api.library(), [args.ref])
+        binds = parse_binds(args.bind)
+        with api.open_database() as conn:
+            sql = bound_script(conn, m, binds, args.other_edition)
+        _out(json.dumps({"methodology": m.ref, "sql": sql}, indent=2) if args.json else sql.rstrip())
+        return 0
     compiled = api.compile_ref(args.ref, api.library())
     _out(json.dumps({"methodology": compiled.methodology.ref, "sql": compiled.sql()}, indent=2) if args.json
          else compiled.sql().rstrip())
@@ -428,6 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("compile", help="print the SQL a methodology version compiles to")
     s.add_argument("ref", help="ID@VERSION, or ID for its latest published version")
+    s.add_argument("--bind", action="append", metavar="NAME=VALUE,...",
+                   help="bind the parameters (run_id and dataset; loads, factor_set_id: default from the database) "
+                        "and print a script psql runs as is, in a transaction that is rolled back")
+    s.add_argument("--other-edition", action="store_true",
+                   help="with --bind: as 'ccf run --other-edition', for a pinned edition of another period")
     s.add_argument("--json", action="store_true", help="machine-readable output: the version and its SQL")
     s.set_defaults(func=cmd_compile)
 

@@ -320,8 +320,9 @@ def _data_period(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.Meth
     return (row[0], row[1]) if row is not None and row[0] is not None else None
 
 
-def _choose_editions(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
-                     other_edition: bool) -> dict[str | None, EditionChoice]:
+def choose_editions(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
+                    other_edition: bool) -> dict[str | None, EditionChoice]:
+    """The edition of every set ``m`` reads, for the period of the dataset's rows in ``loads``."""
     try:
         return choices_for(m, _data_period(ex, info, loads, m), other_edition=other_edition)
     except EditionError as e:
@@ -331,22 +332,13 @@ def _choose_editions(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.
 def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
              role: str | None = None, other_edition: bool = False) -> MethodologyOutcome:
     dataset = info.name
-    editions = _choose_editions(ex, info, loads, m, other_edition)
+    editions = choose_editions(ex, info, loads, m, other_edition)
     own = editions[None]
     m = bind(m, editions)  # from here on every set is the edition read
-    fs = installed(ex, m.factor_set)
-    if fs is None:
-        raise RunError(
-            f"{m.ref} uses factor set {m.factor_set}, which is not installed in this database "
-            "(shipped sets are installed automatically; see 'ccf factors list')"
-        )
+    params, fs, other_sets = statement_params(ex, m, run_id, dataset, loads)
     if role is not None:
         _switch_role(ex, role)  # run role, fallback only: the statements below run as ccf_runner
     compiled = compile_methodology(m)
-    params = {"run_id": run_id, "dataset": dataset, "loads": list(loads), "factor_set_id": fs.factor_set_id}
-    other_sets = {set_id: installed(ex, set_id) for set_id in sorted(set(lookup_set_params(m).values()))}
-    for p, set_id in lookup_set_params(m).items():  # a set that is not installed: NULL, the lookup finds nothing
-        params[p] = other_sets[set_id].factor_set_id if other_sets[set_id] is not None else None
     counts, written = None, {}
     for name, tree in compiled.statements():
         cur = ex.execute(tree, params)
@@ -394,6 +386,23 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
         _by_rule(ex, params, m) if m.method == MARKET else None,
         own.named if own.named != own.edition else None, own.fallback,
     )
+
+
+def statement_params(ex: Executor, m: ir.Methodology, run_id: int, dataset: str, loads: Sequence[int]
+                     ) -> tuple[dict, InstalledSet, dict[str, InstalledSet | None]]:
+    """The values of the bound parameters of ``m``'s statements (engine/compile), ``m`` bound to
+    its editions: with the installed edition it reads and each other set a lookup reads."""
+    fs = installed(ex, m.factor_set)
+    if fs is None:
+        raise RunError(
+            f"{m.ref} uses factor set {m.factor_set}, which is not installed in this database "
+            "(shipped sets are installed automatically; see 'ccf factors list')"
+        )
+    params = {"run_id": run_id, "dataset": dataset, "loads": list(loads), "factor_set_id": fs.factor_set_id}
+    other_sets = {set_id: installed(ex, set_id) for set_id in sorted(set(lookup_set_params(m).values()))}
+    for p, set_id in lookup_set_params(m).items():  # a set that is not installed: NULL, the lookup finds nothing
+        params[p] = other_sets[set_id].factor_set_id if other_sets[set_id] is not None else None
+    return params, fs, other_sets
 
 
 def _period_text(period: Period | None) -> exp.Expression:

@@ -64,6 +64,36 @@ def text(value: str) -> exp.Expression:
     return exp.Literal.string(value)
 
 
+def literal(value: Any) -> exp.Expression:
+    """A bound parameter's value as a literal of the tree: NULL, a number, a text, or an ARRAY of
+    them (a psycopg parameter of the same Python value means the same to the server)."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, Decimal)):
+        return number(value)
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[literal(v) for v in value])
+    raise ValueError(f"no SQL literal for a {type(value).__name__}")
+
+
+def placeholders(tree: exp.Expression) -> set[str]:
+    """The names of a tree's bound parameters."""
+    return {p.this for p in tree.find_all(exp.Placeholder)}
+
+
+def with_values(tree: exp.Expression, values: Mapping[str, Any]) -> exp.Expression:
+    """The tree with each bound parameter replaced by its value as a literal (``literal``): SQL
+    that runs as it is, in psql say, the values quoted by the renderer, never formatted in."""
+    missing = placeholders(tree) - set(values)
+    if missing:
+        raise ValueError(f"no value for parameter(s) {', '.join(sorted(missing))}")
+    return tree.transform(lambda n: literal(values[n.this]) if isinstance(n, exp.Placeholder) else n)
+
+
 def comment(text: str) -> str:
     """A ``--`` comment holding any text: one comment line per line of it. PostgreSQL ends a
     ``--`` comment at a newline or carriage return, so a line break in the text (a title's, say)

@@ -1,7 +1,8 @@
-"""``ccf factors``: list, show and search the factor sets installed in the database; add an
-edition of a declared set.
+"""``ccf factors``: list, show and search the factor sets installed in the database, print a
+lookup for one factor, add an edition of a declared set.
 
-The query functions return plain data (values as exact decimal strings, never floats);
+The query functions return plain data (values as exact decimal strings, never floats; the
+search is search.py's, the lookup snippet.py's);
 :func:`add_parser` and :func:`run` are the command-line front end, wired into ``engine/cli.py``.
 """
 
@@ -10,24 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import Decimal
 from typing import Any, Mapping
 
 import psycopg
 from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError, did_you_mean
+from ccf.engine.factors.search import DEFAULT_LIMIT, Filters, factors_search
+from ccf.engine.factors.snippet import factor_snippet
 from ccf.engine.sql import Executor, column, param, table
-
-DEFAULT_LIMIT = 50
 
 _SET_FIELDS = ("set_id", "publisher", "title", "edition", "published", "licence", "factor_count", "sha256",
                "source_file", "region", "factor_year")
-
-
-def decimal_text(value: Decimal) -> str:
-    """A value's exact decimal text, without an exponent (0.000092, not 9.2E-5)."""
-    return format(value, "f")
 
 
 def _set_row(row: tuple) -> dict[str, Any]:
@@ -94,63 +89,6 @@ def factors_show(conn: psycopg.Connection, set_id: str) -> dict[str, Any]:
     return out
 
 
-def _like_pattern(term: str) -> str:
-    """An ILIKE pattern matching the term anywhere, its own % _ and \\ taken literally."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def factors_search(conn: psycopg.Connection, text: str, set_id: str | None = None,
-                   limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
-    """Factors whose name, factor id or an attribute value contains every word of ``text``
-    (case-insensitive), in file order within each set; at most ``limit`` of them."""
-    ex = Executor(conn)
-    words = text.split()
-    if not words:
-        raise CcfError("nothing to search for: give one or more words")
-    if limit < 1:
-        raise CcfError(f"--limit must be at least 1, not {limit}")
-    params: dict[str, Any] = {"limit": limit}
-    conditions: list[exp.Expression] = []
-    for i, word in enumerate(words):
-        key = f"w{i}"
-        params[key] = _like_pattern(word)
-        attr_match = (
-            exp.select(exp.Literal.number(1))
-            .from_(exp.Table(this=exp.Anonymous(this="jsonb_each_text", expressions=[column("attributes", "f")]),
-                             alias=exp.TableAlias(this=exp.to_identifier("a"),
-                                                  columns=[exp.to_identifier("k"), exp.to_identifier("v")])))
-            .where(exp.ILike(this=column("v", "a"), expression=param(key)))
-        )
-        conditions.append(exp.or_(
-            exp.ILike(this=column("name", "f"), expression=param(key)),
-            exp.ILike(this=column("factor_id", "f"), expression=param(key)),
-            exp.Exists(this=attr_match),
-        ))
-    if set_id is not None:
-        if ex.one(exp.select(exp.Literal.number(1)).from_(table("factor_set"))
-                  .where(exp.EQ(this=column("set_id"), expression=param("set_id"))), {"set_id": set_id}) is None:
-            raise unknown_set(ex, set_id)
-        params["set_id"] = set_id
-        conditions.append(exp.EQ(this=column("set_id", "s"), expression=param("set_id")))
-    query = (
-        exp.select(*[column(c, "s") for c in ("set_id", "edition")],
-                   *[column(c, "f") for c in ("factor_id", "name", "unit", "gas", "value", "attributes", "region",
-                                              "factor_year")])
-        .from_(table("factor", alias="f"))
-        .join(table("factor_set", alias="s"),
-              on=exp.EQ(this=column("factor_set_id", "f"), expression=column("factor_set_id", "s")))
-        .where(exp.and_(*conditions))
-        .order_by(column("set_id", "s"), column("source_line", "f"), column("factor_id", "f"))
-        .limit(param("limit"))
-    )
-    return [
-        {"set": s, "edition": ed, "factor_id": fid, "name": name, "unit": unit, "gas": gas,
-         "value": decimal_text(value), "attributes": attrs, "region": region, "year": year}
-        for s, ed, fid, name, unit, gas, value, attrs, region, year in ex.rows(query, params)
-    ]
-
-
 def factors_add(
     conn: psycopg.Connection, path: str, edition_id: str, label: str | None = None, *, publisher: str | None = None,
     title: str | None = None, licence: str | None = None, factor_sets: Mapping[str, Any] | None = None,
@@ -195,7 +133,8 @@ def factors_add(
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``factors list|show SET|search TEXT [--set S] [--limit N]|add FILE --id …`` (each with --json)."""
+    """Register ``factors list|show SET|search [TEXT] [--set S --region R --year Y --unit U --gas G --limit N
+    --snippet]|snippet FACTOR_ID [--set S]|add FILE --id …`` (each with --json)."""
     p = subparsers.add_parser("factors", help="list, show and search the installed factor sets; add your own")
     sub = p.add_subparsers(dest="factors_command", required=True, metavar="SUBCOMMAND")
 
@@ -206,10 +145,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     s.add_argument("set", help="factor-set id, e.g. desnz-2024")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
-    s = sub.add_parser("search", help="find factors whose name, id or attributes contain every word")
-    s.add_argument("text", nargs="+", help="words to find (case-insensitive)")
-    s.add_argument("--set", help="only this factor set")
+    s = sub.add_parser("search", help="find factors by words and filters, best first; --snippet: a lookup for the best")
+    s.add_argument("text", nargs="*", help="words to find in the name, attribute values or id (case-insensitive)")
+    s.add_argument("--set", help="a factor set (every installed edition of it) or one edition, e.g. desnz or desnz-2024")
+    s.add_argument("--region", help="the factors' region, e.g. GB, US, DE")
+    s.add_argument("--year", type=int, help="the factors' year")
+    s.add_argument("--unit", help="the unit factors are stated per, in any spelling: kWh, litres, tonne.km")
+    s.add_argument("--gas", help="one gas: CO2, CH4, N2O, CO2e, ...")
     s.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"at most N factors (default {DEFAULT_LIMIT})")
+    s.add_argument("--snippet", action="store_true",
+                   help="print a ready-to-paste lookup that finds the best factor (as 'ccf factors snippet')")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+
+    s = sub.add_parser("snippet", help="print a ready-to-paste lookup (select, per) that finds exactly one factor")
+    s.add_argument("factor_id", help="the factor's id, as 'ccf factors search' shows it")
+    s.add_argument("--set", help="the factor set or edition holding it (needed when several editions have the id)")
+    s.add_argument("--name", help="the lookup's name (default: from the most specific attribute selected)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
     s = sub.add_parser("add", help="install a CSV or XLSX file as an edition of a declared factor set")
@@ -242,9 +193,20 @@ def run(args: argparse.Namespace) -> int:
         elif args.factors_command == "show":
             data = factors_show(conn, args.set)
             printer = _print_show
+        elif args.factors_command == "snippet":
+            data = factor_snippet(conn, args.factor_id, args.set, api.library().factor_sets, args.name)
+            printer = _print_snippet
         else:
-            data = factors_search(conn, " ".join(args.text), args.set, args.limit)
+            filters = Filters(args.set, args.region, args.year, args.unit, args.gas)
+            data = factors_search(conn, " ".join(args.text), limit=args.limit, filters=filters,
+                                  factor_sets=api.library().factor_sets if args.set else None)
             printer = _print_search
+            if args.snippet:
+                if not data:
+                    raise CcfError("no factor found: no snippet to print")
+                best = data[0]
+                data = {"factor": best, **factor_snippet(conn, best["factor_id"], best["set"], api.library().factor_sets)}
+                printer = _print_snippet
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -300,7 +262,12 @@ def _print_search(rows: list[dict[str, Any]]) -> None:
     if not rows:
         sys.stdout.write("no factors found\n")
         return
-    t = Table("set", "factor id", "name", "gas", "value", "per", "region")
+    t = Table("set", "factor id", "name", "gas", "value", "value unit", "per", "region", "year")
     for r in rows:
-        t.add_row(r["set"], r["factor_id"], r["name"], r["gas"], r["value"], r["unit"], r["region"] or "-")
+        t.add_row(r["set"], r["factor_id"], r["name"], r["gas"], r["value"], r["value_unit"] or "-", r["per"],
+                  r["region"] or "-", "-" if r["year"] is None else str(r["year"]))
     _console().print(t)
+
+
+def _print_snippet(d: dict[str, Any]) -> None:
+    sys.stdout.write(d["snippet"])

@@ -28,7 +28,7 @@ def test_search(db) -> None:
     by_id = {h["factor_id"]: h for h in hits}
     h = by_id["7_400_4000_5_1"]
     assert h["value"] == "0.20705" and isinstance(h["value"], str)
-    assert (h["set"], h["edition"], h["unit"], h["gas"]) == ("desnz-2024", "2024 v1.1", "kWh", "CO2e")
+    assert (h["set"], h["edition"], h["per"], h["gas"], h["value_unit"]) == ("desnz-2024", "2024 v1.1", "kWh", "CO2e", "kgCO2e")
     assert "Electricity: UK" in h["attributes"].values()
     assert {x["set"] for x in hits} == {"desnz-2024"}
     # case-insensitive, every word must match, across sets when none is given
