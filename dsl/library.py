@@ -47,8 +47,8 @@ FACTOR_SETS = "factor_sets"  # the folder of factor-set declarations
 
 @dataclass(frozen=True)
 class Folders:
-    """A project's own library folders: ``methodologies/<id>/<version>.yaml`` and
-    ``factor_sets/<id>.yaml``."""
+    """A project's own library folders: ``methodologies/<id>/<version>.yaml`` (with its own
+    activity types in ``methodologies/activity_types/``) and ``factor_sets/<id>.yaml``."""
 
     methodologies: Path
     factor_sets: Path
@@ -80,18 +80,10 @@ class Library:
         lib.declare(lib.root / "factor_sets")
         for folders in lib.added:
             lib.declare_own(folders.factor_sets)
-        for path in sorted((lib.root / "activity_types").glob("*.yaml")):
-            src = lib._read(path)
-            try:
-                at = read_activity_type(src)
-            except DiagnosticError as exc:
-                lib.diagnostics.extend(exc.diagnostics)
-                continue
-            if at.id != path.stem:
-                lib.diagnostics.append(
-                    Diagnostic("E206", f"activity type '{at.id}' must be in a file named {at.id}.yaml", at.span)
-                )
-            lib.activity_types[at.id] = at
+        lib._activity_types(lib.root / "activity_types", {})
+        shipped_types = {name: at.span.path for name, at in lib.activity_types.items()}
+        for folders in lib.added:
+            lib._activity_types(folders.methodologies / "activity_types", shipped_types)
         for path in sorted(lib.root.glob("*/*.yaml")):
             if path.parent.name in ("activity_types", FACTOR_SETS):
                 continue
@@ -107,6 +99,28 @@ class Library:
     def roots(self) -> tuple[Path, ...]:
         """Every folder holding methodology versions as ``<id>/<version>.yaml``."""
         return (self.root, *(f.methodologies for f in self.added))
+
+    def _activity_types(self, folder: Path, reserved: Mapping[str, str]) -> None:
+        """Read the activity types of a folder; a name in ``reserved`` (name: the file that has
+        it, the shipped library's) is refused with E207."""
+        for path in sorted(folder.glob("*.yaml")):
+            src = self._read(path)
+            try:
+                at = read_activity_type(src)
+            except DiagnosticError as exc:
+                self.diagnostics.extend(exc.diagnostics)
+                continue
+            if at.id != path.stem:
+                self.diagnostics.append(
+                    Diagnostic("E206", f"activity type '{at.id}' must be in a file named {at.id}.yaml", at.span)
+                )
+            if at.id in reserved:
+                self.diagnostics.append(Diagnostic(
+                    "E207", f"'{at.id}' is already the name of a shipped activity type, in {reserved[at.id]}", at.span,
+                    suggestion="give your own activity type a name of its own, e.g. prefixed with your organisation",
+                ))
+                continue
+            self.activity_types[at.id] = at
 
     def declare(self, folder: Path) -> None:
         """Add the factor sets declared in ``folder``; one already known from the same text

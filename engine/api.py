@@ -37,6 +37,15 @@ def project_folders() -> tuple[Folders, ...]:
     return () if project is None else (Folders(project.methodologies, project.factor_sets),)
 
 
+def entity_set_file(given: str) -> Path:
+    """The entity-set file a command names: a path, or in a project the name of a file of its
+    entity_sets folder (``acme-2024`` for ``entity_sets/acme-2024.csv``)."""
+    path, project = Path(given), settings().project
+    if not path.exists() and project is not None and (project.entity_sets / f"{given}.csv").is_file():
+        return project.entity_sets / f"{given}.csv"
+    return path
+
+
 def factor_signatures() -> dict[str, FactorSetSignature]:
     """The shipped factor-set declarations (methodologies/factor_sets/), by every id a
     methodology may name them by: each set's and each edition's. Read from the declarations
@@ -100,16 +109,17 @@ def latest_published(lib: Library) -> list[ir.Methodology]:
 def find_activity_type(lib: Library, name: str) -> ir.ActivityType:
     """An activity type by name; a problem in its file is a DiagnosticError, an unknown name a
     CcfError with did-you-mean. Problems in other files are a warning."""
-    path = str(lib.root / "activity_types" / f"{name}.yaml")
-    if path in _broken(lib):
-        raise DiagnosticError(_broken(lib)[path])
+    paths = [str(root / "activity_types" / f"{name}.yaml") for root in lib.roots]
+    broken = [d for p in paths for d in _broken(lib).get(p, [])]
+    if broken:
+        raise DiagnosticError(broken)
     at = lib.activity_types.get(name)
     if at is None:
         from ccf.dsl.diagnostics import did_you_mean
 
         hint = did_you_mean(name, lib.activity_types)
         raise CcfError(f"unknown activity type {name!r}" + (f"; {hint}" if hint else ""))
-    _warn_unused(lib, {path})
+    _warn_unused(lib, {at.span.path})
     return at
 
 
