@@ -18,10 +18,12 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from ccf.dsl.diagnostics import CcfError, did_you_mean
-from ccf.engine.project import Project, find
+
+if TYPE_CHECKING:  # the project file's reader (pydantic) is imported when a command asks for a setting
+    from ccf.engine.project import Project
 
 DEFAULT_HOME = Path.home() / ".ccf"
 
@@ -45,6 +47,8 @@ def resolve(target_flag: str | None, environ: Mapping[str, str], cwd: Path) -> S
     target named by ``CCF_TARGET``, else the project's default target; the embedded server.
     The embedded server's folder is the first of: an embedded target named by ``--target``;
     ``CCF_HOME``; the project's embedded target; ``~/.ccf``."""
+    from ccf.engine.project import find
+
     project = find(cwd)
     env_url = environ.get("CCF_DATABASE_URL") or None
     env_target = environ.get("CCF_TARGET") or None
