@@ -2,8 +2,8 @@
 
 The grammar and the unit registry (``ccf.dsl``), the methodology library with its activity types
 and sample data (``ccf.methodologies``, the checkout's ``methodologies/``), the published factor
-files (``ccf.factors``, from ``factors/``), the schema migrations and the hand-written bench SQL
-(``ccf.engine``) are package data: pyproject.toml maps each top-level folder into the ``ccf``
+files (``ccf.factors``, from ``factors/``), the schema migrations, the hand-written bench SQL and
+the new project's files (``ccf.engine``) are package data: pyproject.toml maps each top-level folder into the ``ccf``
 package, so a wheel carries them, and importlib.resources finds them in an installed wheel and in
 an editable install of a checkout alike. No module derives a path from its own ``__file__``.
 
@@ -73,6 +73,11 @@ def embedded_roles() -> Path:
 def bench_sql(ref: str) -> Path:
     """The hand-written SQL ``ccf bench`` times a methodology version against."""
     return _shipped(directory("ccf.engine") / "bench" / "handwritten" / f"{ref}.sql")
+
+
+def project_template() -> Path:
+    """The files ``ccf init`` copies into a new project (names and texts with placeholders)."""
+    return _shipped(directory("ccf.engine") / "project_template")
 
 
 def checkout() -> Path | None:

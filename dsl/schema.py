@@ -10,18 +10,19 @@ from ccf.dsl.model import ActivityTypeFile, MethodologyFile
 SCHEMA_BASE = "https://ccf.invalid/schema/"
 
 
-def _schema(model: type, name: str) -> dict[str, Any]:
+def schema_of(model: type, name: str) -> dict[str, Any]:
+    """The JSON Schema of a file format's model, with its $id under SCHEMA_BASE."""
     schema = model.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_BASE + name, **schema}
 
 
 def methodology_schema() -> dict[str, Any]:
-    return _schema(MethodologyFile, "methodology.schema.json")
+    return schema_of(MethodologyFile, "methodology.schema.json")
 
 
 def activity_type_schema() -> dict[str, Any]:
-    return _schema(ActivityTypeFile, "activity-type.schema.json")
+    return schema_of(ActivityTypeFile, "activity-type.schema.json")
 
 
 def factor_set_schema() -> dict[str, Any]:
-    return _schema(FactorSetFile, "factor-set.schema.json")
+    return schema_of(FactorSetFile, "factor-set.schema.json")

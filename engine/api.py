@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -13,13 +12,14 @@ import psycopg
 from ccf.dsl import ir, resources
 from ccf.dsl.check import FactorSetSignature
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
-from ccf.dsl.library import Library
+from ccf.dsl.library import Folders, Library
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.database import connect
 from ccf.engine.factors.catalog import gwp_signatures, shipped_declarations
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import Dialect, LoadReport, Progress, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
+from ccf.engine.options import settings
 from ccf.engine.run import RunReport, run
 from ccf.engine.tiers import TierRow, tiers_by_country
 
@@ -28,7 +28,22 @@ log = logging.getLogger("ccf")
 
 def methodologies_dir() -> Path:
     """The methodology library: CCF_METHODOLOGIES, or the one shipped with ccf."""
-    return Path(os.environ.get("CCF_METHODOLOGIES") or resources.methodologies())
+    return settings().library or resources.methodologies()
+
+
+def project_folders() -> tuple[Folders, ...]:
+    """The library folders of the project the command runs in (none outside a project)."""
+    project = settings().project
+    return () if project is None else (Folders(project.methodologies, project.factor_sets),)
+
+
+def entity_set_file(given: str) -> Path:
+    """The entity-set file a command names: a path, or in a project the name of a file of its
+    entity_sets folder (``acme-2024`` for ``entity_sets/acme-2024.csv``)."""
+    path, project = Path(given), settings().project
+    if not path.exists() and project is not None and (project.entity_sets / f"{given}.csv").is_file():
+        return project.entity_sets / f"{given}.csv"
+    return path
 
 
 def factor_signatures() -> dict[str, FactorSetSignature]:
@@ -40,8 +55,11 @@ def factor_signatures() -> dict[str, FactorSetSignature]:
 
 
 def library(root: Path | None = None) -> Library:
-    """Every activity type and methodology version under root (default: the shipped library)."""
-    return Library.load(root or methodologies_dir(), factor_signatures())
+    """Every activity type and methodology version under root; by default the shipped library
+    with the project's own methodologies and factor sets."""
+    if root is not None:
+        return Library.load(root, factor_signatures())
+    return Library.load(methodologies_dir(), factor_signatures(), project_folders())
 
 
 def require_clean(lib: Library) -> Library:
@@ -91,16 +109,17 @@ def latest_published(lib: Library) -> list[ir.Methodology]:
 def find_activity_type(lib: Library, name: str) -> ir.ActivityType:
     """An activity type by name; a problem in its file is a DiagnosticError, an unknown name a
     CcfError with did-you-mean. Problems in other files are a warning."""
-    path = str(lib.root / "activity_types" / f"{name}.yaml")
-    if path in _broken(lib):
-        raise DiagnosticError(_broken(lib)[path])
+    paths = [str(root / "activity_types" / f"{name}.yaml") for root in lib.roots]
+    broken = [d for p in paths for d in _broken(lib).get(p, [])]
+    if broken:
+        raise DiagnosticError(broken)
     at = lib.activity_types.get(name)
     if at is None:
         from ccf.dsl.diagnostics import did_you_mean
 
         hint = did_you_mean(name, lib.activity_types)
         raise CcfError(f"unknown activity type {name!r}" + (f"; {hint}" if hint else ""))
-    _warn_unused(lib, {path})
+    _warn_unused(lib, {at.span.path})
     return at
 
 
@@ -129,7 +148,7 @@ def _is_version_of(lib: Library, path: str, mid: str | None, version: str | None
     """True when a methodology file is stored where id ``mid`` (any, if None) at ``version``
     (any, if None) would be: ``<root>/<id>/<version>.yaml``."""
     p = Path(path)
-    if p.parent.parent != lib.root or p.parent.name == "activity_types" or p.suffix != ".yaml":
+    if p.parent.parent not in lib.roots or p.parent.name == "activity_types" or p.suffix != ".yaml":
         return False
     return (mid is None or p.parent.name == mid) and (version is None or p.stem == version)
 

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError, DiagnosticError, render
-from ccf.engine.options import json_flag
+from ccf.engine.options import json_flag, target_flag
 
 
 def _out(text: str = "") -> None:
@@ -37,9 +37,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ccf.engine import api
 
     lib = api.library()
-    paths = [Path(p) for p in args.paths] or [api.methodologies_dir()]
-    checked = 0
-    extra = Library(lib.root, lib.factor_sets, activity_types=dict(lib.activity_types))
+    paths = [Path(p) for p in args.paths]
+    checked = 0 if paths else len(lib.sources)
+    extra = Library(lib.root, lib.factor_sets, activity_types=dict(lib.activity_types)) if paths else lib
     for p in paths:
         if not p.exists():
             raise CcfError(f"{p}: no such file or folder")
@@ -64,19 +64,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     if extra.diagnostics:
         sys.stderr.write(render(extra.diagnostics, extra.sources) + "\n")
         return 1
+    changed = _project_lock_changes(lib)
+    if changed:
+        sys.stderr.write("".join(f"error: {p}\n" for p in changed))
+        return 1
     _out(f"ok: {checked} file{'s' if checked != 1 else ''} checked, no problems found")
     return 0
+
+
+def _project_lock_changes(lib) -> list[str]:
+    """The project's published versions and declarations that changed since ``ccf lock``."""
+    from ccf.engine.lock import project_changes
+    from ccf.engine.options import settings
+
+    project = settings().project
+    return [] if project is None else project_changes(project, lib)
 
 
 def _check_factor_values(lib) -> list:
     """E606: a lookup's ``select`` that no factor of an installed edition satisfies
     (engine/factors/coverage.py). Editions not installed, or no database, are said to be skipped."""
-    import os
-
     import psycopg
 
     from ccf.engine.database import DatabaseError, connect, mask_secrets
     from ccf.engine.factors.coverage import check_selects
+    from ccf.engine.options import known_url
     from ccf.engine.sql import Executor
 
     methodologies = list(lib.methodologies.values())
@@ -91,7 +103,7 @@ def _check_factor_values(lib) -> list:
         coverage = check_selects(Executor(conn), methodologies, lib.sources)
         conn.rollback()  # it only read
     except psycopg.Error as exc:  # the database went away or refused the read: the files are still checked
-        shown = mask_secrets(str(exc).strip(), os.environ.get("CCF_DATABASE_URL", ""))
+        shown = mask_secrets(str(exc).strip(), known_url())
         sys.stderr.write(f"note: select texts not checked against factor values: {shown}\n")
         return []
     finally:
@@ -122,8 +134,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema
+    from ccf.engine.project import project_schema
 
-    schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema}.get(args.kind, methodology_schema)()
+    schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema,
+              "project": project_schema}.get(args.kind, methodology_schema)()
     _out(json.dumps(schema, indent=2, sort_keys=False))
     return 0
 
@@ -358,16 +372,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from ccf.dsl import resources
     from ccf.engine import api
-    from ccf.engine.lock import record_new
+    from ccf.engine.lock import record_new, record_project
+    from ccf.engine.options import settings
 
+    project = settings().project
     root = resources.checkout()
-    if root is None:
-        raise CcfError("ccf lock records published versions in a checkout of ccf's sources, installed with "
-                       "'pip install -e .'; this ccf is an installed package")
+    if project is None and root is None:
+        raise CcfError("ccf lock records published versions in a project's methodologies/published.lock: run it in "
+                       "a project (see 'ccf init'); this ccf is an installed package, whose files it never writes")
     lib = api.require_clean(api.library())
-    published = [m for m in lib.versions() if m.status == "published"]
-    shipped = {fs.id: fs for fs in api.factor_signatures().values() if isinstance(fs, ir.FactorSet)}  # declared sets
-    added = record_new(root, api.methodologies_dir(), published, list(shipped.values()))
+    if project is not None:
+        added = record_project(project, lib)
+    else:
+        published = [m for m in lib.versions() if m.status == "published"]
+        shipped = {fs.id: fs for fs in api.factor_signatures().values() if isinstance(fs, ir.FactorSet)}  # declared sets
+        added = record_new(root, api.methodologies_dir(), published, list(shipped.values()))
     if args.json:
         _out(json.dumps({"locked": list(added)}, indent=2))
         return 0
@@ -409,6 +428,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from ccf.engine.scaffold import init
+
+    written = init(args.dir, args.name)
+    if args.json:
+        _out(json.dumps({"project": str(args.dir), "files": [p.as_posix() for p in written]}, indent=2))
+        return 0
+    _out(f"made the ccf project {args.dir}:")
+    for p in written:
+        _out(f"  {p.as_posix()}")
+    _out(f"next: cd {args.dir} && ccf check && ccf demo (its README.md lists the next commands)")
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------
 
 
@@ -445,8 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output: the version and its SQL")
     s.set_defaults(func=cmd_compile)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set) files")
-    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set"], default="methodology")
+    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set, project) files")
+    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set", "project"], default="methodology")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("list", help="list every methodology version")
@@ -529,14 +562,38 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(s)
     s.set_defaults(func=cmd_verify)
 
-    s = sub.add_parser("lock", help="record newly published versions in methodologies/published.lock")
+    s = sub.add_parser("lock", help="record newly published versions in the project's (or the checkout's) published.lock")
     json_flag(s)
     s.set_defaults(func=cmd_lock)
 
     s = sub.add_parser("demo", help="load the sample company group and compute its inventory")
     s.add_argument("--json", action="store_true", help="machine-readable summary")
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("init", help="make a new project folder: ccf.yaml, a sample methodology with a test, sample data")
+    s.add_argument("dir", type=Path, metavar="DIR", help="the new project's folder (new, or empty)")
+    s.add_argument("--name", help="the project's name (default: the folder's name, lower case)")
+    json_flag(s)
+    s.set_defaults(func=cmd_init)
+
+    for name, command in sub.choices.items():
+        if name not in WITHOUT_DATABASE:
+            _add_target(command)
     return p
+
+
+# the commands that never connect to the database: no --target
+WITHOUT_DATABASE = frozenset({"init", "schema", "list", "compile", "lock"})
+
+
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    """``--target`` on a command and on each of its subcommands (``ccf factors add --target …``)."""
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subcommands and "--target" not in parser._option_string_actions:  # an alias shares its parser
+        target_flag(parser)
+    for action in subcommands:
+        for command in action.choices.values():
+            _add_target(command)
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -568,9 +625,12 @@ def _message(exc: CcfError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ccf.engine.options import command
+
     args = build_parser().parse_args(argv)
     try:
-        return _command(args)
+        with command(getattr(args, "target", None)):
+            return _command(args)
     except CcfError as exc:  # the one root of every error ccf reports
         sys.stderr.write(_message(exc) + "\n")
         return 1

@@ -1,7 +1,8 @@
-"""Connections: CCF_DATABASE_URL, or an embedded PostgreSQL that ccf starts and reuses.
+"""Connections: CCF_DATABASE_URL (or a project target's URL), or an embedded PostgreSQL that ccf starts and reuses.
 
 The embedded server (pgserver, PostgreSQL 16) lives in a per-user data directory
-(``$CCF_HOME/pgdata``, default ``~/.ccf/pgdata``). The first start initialises it (seconds);
+(``$CCF_HOME/pgdata``, a project's ``.ccf/pgdata``, default ``~/.ccf/pgdata``; which one is
+settled in engine/options.py). The first start initialises it (seconds);
 later commands find it running and connect through its Unix socket. After an unclean stop
 (a killed process, a reboot) PostgreSQL first replays its write-ahead log, which can take longer
 than pgserver's 10-second wait: ccf then waits for the server to say it is ready
@@ -34,6 +35,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ccf.dsl.diagnostics import CcfError
+from ccf.engine.options import known_url, settings
 
 MIN_SERVER_VERSION = 150000
 OWNER = "ccf"  # the embedded server's login that owns ccf's schema
@@ -47,12 +49,14 @@ class DatabaseError(CcfError):
 
 
 def ccf_home() -> Path:
-    return Path(os.environ.get("CCF_HOME") or Path.home() / ".ccf")
+    """The embedded server's folder (CCF_HOME, a project's embedded target, ~/.ccf: engine/options.py)."""
+    return settings().home
 
 
 def database_url() -> str:
-    """CCF_DATABASE_URL, or the embedded server's URL for its owner login ``ccf``."""
-    url = os.environ.get("CCF_DATABASE_URL")
+    """The database URL in force (CCF_DATABASE_URL, a project's target: engine/options.py), or the
+    embedded server's URL for its owner login ``ccf``."""
+    url = settings().database_url
     if url:
         return url
     return as_user(embedded_superuser_url(), OWNER)
@@ -245,7 +249,7 @@ def _check_url(url: str) -> None:
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        source = "CCF_DATABASE_URL" if url == os.environ.get("CCF_DATABASE_URL") else "the database URL"
+        source = settings().url_source if url == known_url() else "the database URL"
         raise DatabaseError(
             f"{source} is not a valid PostgreSQL connection string: {mask_secrets(str(exc).strip(), url)}. "
             "Expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE (characters such as % @ / : in the "
@@ -285,7 +289,7 @@ def failure(exc: psycopg.Error, what: str, undone: str) -> DatabaseError:
     any password masked), and that the transaction was rolled back (``undone``)."""
     reason = " ".join(str(exc).split()) or type(exc).__name__
     return DatabaseError(
-        f"PostgreSQL failed during {what}: {mask_secrets(reason, os.environ.get('CCF_DATABASE_URL', ''))}. "
+        f"PostgreSQL failed during {what}: {mask_secrets(reason, known_url())}. "
         f"{undone} Check that the server is running and has disk space, then run the command again."
     )
 

@@ -11,6 +11,11 @@ The shipped factor-set declarations (methodologies/factor_sets/) are locked too,
 ``factor_set:<id>``: what in them moves a published version's numbers — the unit of each gas's
 values, and each edition's periods (which edition a run reads for a period) and file checksum.
 An edition may be added (a new period); a locked one never changes, nor do the gases.
+
+An organisation's project (``ccf.yaml``) has a lock of its own, ``published.lock`` in its
+methodology folder, for its own published versions and factor-set declarations
+(``record_project``); ccf never writes into its installed package. A project has no totals
+snapshots: its entries hold the content checksum, and its test cases pin its numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from pathlib import Path
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.library import Library
+from ccf.engine.project import Project
 
 LOCK_NAME = "published.lock"
 
@@ -95,4 +102,51 @@ def record_new(root: Path, methodologies_dir: Path, published: list[ir.Methodolo
         lock[m.ref] = e
         added.append(m.ref)
     (methodologies_dir / LOCK_NAME).write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n", "utf-8")
+    return added
+
+
+def _own(project: Project, lib: Library) -> tuple[list[ir.Methodology], list[ir.FactorSet]]:
+    """The project's published versions and its declared factor sets, in the library."""
+    folder = project.methodologies.resolve()
+    published = [m for m in lib.versions() if m.status == "published" and Path(m.path).resolve().is_relative_to(folder)]
+    sets = {fs.id: fs for fs in lib.factor_sets.values()
+            if isinstance(fs, ir.FactorSet) and Path(fs.path).resolve().parent == project.factor_sets.resolve()}
+    return published, list(sets.values())
+
+
+def project_changes(project: Project, lib: Library) -> list[str]:
+    """How the project's published versions and declarations depart from its lock: a locked
+    version whose file changed, a locked edition that changed or went."""
+    lock = read_lock(project.lock_dir)
+    published, sets = _own(project, lib)
+    problems = [f"{m.ref} is published and locked, and its file changed since ({m.path}): publish a new version instead"
+                for m in published if m.ref in lock and lock[m.ref]["content_sha256"] != m.content_hash]
+    for fs in sets:
+        if SET_PREFIX + fs.id in lock:
+            problems += set_changes(fs, lock[SET_PREFIX + fs.id])
+    return problems
+
+
+def record_project(project: Project, lib: Library) -> list[str]:
+    """Add lock entries for the project's newly published versions and declarations (or new
+    editions) to its published.lock; refuse when a locked one changed."""
+    problems = project_changes(project, lib)
+    if problems:
+        raise CcfError("; ".join(problems))
+    lock = read_lock(project.lock_dir)
+    published, sets = _own(project, lib)
+    added = []
+    for fs in sorted(sets, key=lambda f: f.id):
+        key = SET_PREFIX + fs.id
+        new = sorted({e.id for e in fs.editions} - set(lock.get(key, {}).get("editions", {})))
+        if key not in lock or new:
+            added += [f"{key} edition {e}" for e in new] if key in lock else [key]
+            lock[key] = set_entry(fs)
+    for m in sorted(published, key=lambda m: m.ref):
+        if m.ref not in lock:
+            lock[m.ref] = {"content_sha256": m.content_hash}
+            added.append(m.ref)
+    if added:
+        project.lock_dir.mkdir(parents=True, exist_ok=True)
+        (project.lock_dir / LOCK_NAME).write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n", "utf-8")
     return added

@@ -49,5 +49,6 @@ def test_the_drawing_names_no_module_or_folder_that_does_not_exist():
     stale = sorted({n for n in re.findall(r"(?<![\w.])(\w+\.py)\b", drawing)} - modules)
     assert stale == [], f"the drawing of docs/architecture.md names modules that do not exist: {stale}"
     folders = set(re.findall(r"(?<![\w.])(?:engine/)?(\w+)/(?!\w)", drawing))
-    known = _sub_packages() | set(PACKAGES) | {"methodologies", "activity_types", "migrations", "handwritten", "factors", "factor_sets"}
+    known = _sub_packages() | set(PACKAGES) | {"methodologies", "activity_types", "migrations", "handwritten", "factors", "factor_sets",
+                                                   "project_template"}
     assert folders <= known, f"the drawing of docs/architecture.md names folders that do not exist: {sorted(folders - known)}"

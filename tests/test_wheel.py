@@ -123,8 +123,8 @@ def run_ccf(installed: Path, work: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCF_", "PYTHON", "VIRTUAL_ENV"))}
     env["CCF_HOME"] = str(home)
 
-    def ccf(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(installed / "bin" / "ccf"), *args], cwd=elsewhere, env=env,
+    def ccf(*args: str, cwd: Path = elsewhere) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(installed / "bin" / "ccf"), *args], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=600)
 
     yield ccf
@@ -157,7 +157,27 @@ def test_the_installed_wheel_runs_outside_the_checkout(installed: Path, run_ccf)
 
     # a maintainer's command that writes into a checkout says so instead of writing into site-packages
     done = run_ccf("lock")
-    assert done.returncode == 1 and "checkout" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "installed package" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_installed_wheel_makes_a_project_and_works_in_it(run_ccf, work: Path):
+    """The quick start: ``ccf init acme && cd acme && ccf demo``, and the project's methodology
+    beside the shipped ones (in the embedded server of the CCF_HOME above, which the environment
+    sets over the project's own: no second server to start)."""
+    done = run_ccf("init", "acme")
+    assert done.returncode == 0, done.stderr
+    acme = work / "elsewhere" / "acme"
+    done = run_ccf("demo", "--json", cwd=acme)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["run"]["methodologies"]
+    done = run_ccf("list", "--json", cwd=acme / "data")
+    assert done.returncode == 0, done.stderr
+    mine = [m for m in json.loads(done.stdout) if m["id"] == "acme.scope2.electricity.uk_grid"]
+    assert [(m["version"], m["status"]) for m in mine] == [("1.0.0", "draft")]
+    done = run_ccf("check", "--offline", cwd=acme)
+    assert done.returncode == 0, done.stderr
+    done = run_ccf("lock", cwd=acme)  # into the project: nothing published there yet
+    assert (done.returncode, done.stdout) == (0, "nothing new to lock\n"), done.stderr
 
 
 def test_the_installed_factor_files_are_the_published_bytes(installed: Path):

@@ -41,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("entities", help="load and inspect entity sets (the organisational structure)")
     sub = p.add_subparsers(dest="entities_command", required=True, metavar="SUBCOMMAND")
     s = sub.add_parser("load", help="check an entity CSV and store it as a named, immutable entity set")
-    s.add_argument("file", metavar="FILE", help="entity CSV: entity,name,parent,equity_share,financial_control,operational_control,…")
+    s.add_argument("file", metavar="FILE", help="entity CSV: entity,name,parent,equity_share,financial_control,operational_control,…; "
+                   "in a project, NAME for the file NAME.csv of its entity_sets folder")
     s.add_argument("--id", dest="set_name", metavar="NAME", help="name of the entity set (default: the file name without .csv)")
     s.add_argument("--set", dest="set_name", action=DeprecatedAlias, new="--id", help=argparse.SUPPRESS)
     s.add_argument("--json", action="store_true", help="machine-readable output")
@@ -75,8 +76,9 @@ def run_entities(args: argparse.Namespace) -> int:
 
     with api.open_database() as conn:
         if args.entities_command == "load":
-            name = args.set_name or Path(args.file).stem
-            done = load_entity_set(conn, name, Path(args.file))
+            path = api.entity_set_file(args.file)
+            name = args.set_name or path.stem
+            done = load_entity_set(conn, name, path)
             data = {"entity_set": done.entity_set, "source_file": done.source_file, "sha256": done.sha256,
                     "entities": done.entities, "loaded": done.loaded}
             text = (f"{args.file}: entity set {done.entity_set} loaded, {done.entities} entities" if done.loaded else

@@ -1,22 +1,22 @@
 """The database ccf uses, as the user sees it: where it is, whether the embedded server runs,
 stopping that server, and its URL — always with any password masked (``mask_secrets``).
 
-With ``CCF_DATABASE_URL`` the server is someone else's: ccf reports it and never stops it.
+With ``CCF_DATABASE_URL`` (or a project target's URL) the server is someone else's: ccf reports it and never stops it.
 Without it, the embedded server of ``$CCF_HOME/pgdata`` keeps running after each command (the
 next one starts in milliseconds); ``ccf db stop`` ends it, the next command starts it again.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine.database import ccf_home, database_url, mask_secrets, stop_embedded, wait_until_ready
+from ccf.engine.options import settings
 
 
 def _external() -> str | None:
-    return os.environ.get("CCF_DATABASE_URL") or None
+    return settings().database_url
 
 
 def _data_dir():
@@ -28,7 +28,7 @@ def status() -> dict[str, Any]:
     starts nothing."""
     url = _external()
     if url is not None:
-        return {"kind": "external", "url": mask_secrets(url, url), "source": "CCF_DATABASE_URL"}
+        return {"kind": "external", "url": mask_secrets(url, url), "source": settings().url_source}
     data = _data_dir()
     running = wait_until_ready(data, 0)
     pid = None
@@ -42,7 +42,7 @@ def stop() -> dict[str, Any]:
     """Stop the embedded server (a fast shutdown: open transactions roll back, nothing committed
     is lost). An external database is not ccf's to stop: CcfError."""
     if _external() is not None:
-        raise CcfError("CCF_DATABASE_URL names the database: ccf did not start that server and does not stop it")
+        raise CcfError(f"{settings().url_source} names the database: ccf did not start that server and does not stop it")
     data = _data_dir()
     return {"kind": "embedded", "data_directory": str(data), "stopped": stop_embedded(data)}
 
