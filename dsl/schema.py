@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccf.dsl.cases import CaseFile
 from ccf.dsl.factor_sets import FactorSetFile
 from ccf.dsl.model import ActivityTypeFile, MethodologyFile
 
@@ -25,3 +26,7 @@ def activity_type_schema() -> dict[str, Any]:
 
 def factor_set_schema() -> dict[str, Any]:
     return _schema(FactorSetFile, "factor-set.schema.json")
+
+
+def test_case_schema() -> dict[str, Any]:
+    return _schema(CaseFile, "test-case.schema.json")

@@ -33,6 +33,7 @@ def _fmt_kg(d: Decimal) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ccf.dsl.cases import case_files, is_case_file
     from ccf.dsl.library import Library
     from ccf.engine import api
 
@@ -40,6 +41,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [api.methodologies_dir()]
     checked = 0
     extra = Library(lib.root, lib.factor_sets, activity_types=dict(lib.activity_types))
+    cases: list[Path] = []  # test-case files, checked once every methodology is read
     for p in paths:
         if not p.exists():
             raise CcfError(f"{p}: no such file or folder")
@@ -50,6 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 extra.sources.update(sub.sources)
                 extra.methodologies.update(sub.methodologies)
                 checked += len(sub.sources)
+                cases += case_files(p)
                 continue
             files = sorted(p.rglob("*.yaml"))
         else:
@@ -57,8 +60,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in files:
             if f.parent.name == "activity_types":
                 continue
+            if is_case_file(f):
+                cases.append(f)
+                continue
             extra.add(f, enforce_layout=p.is_dir())
             checked += 1
+    checked += _check_cases(cases, lib, extra)
     if not extra.diagnostics and not args.offline:
         extra.diagnostics += _check_factor_values(extra)
     if extra.diagnostics:
@@ -66,6 +73,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     _out(f"ok: {checked} file{'s' if checked != 1 else ''} checked, no problems found")
     return 0
+
+
+def _check_cases(paths: list[Path], lib, extra) -> int:
+    """Check test-case files against the methodologies checked and the shipped library (the
+    files' diagnostics join ``extra``'s); how many were checked."""
+    from ccf.dsl.cases import check_cases, read_cases
+    from ccf.dsl.library import Library
+    from ccf.dsl.source import SourceFile
+
+    known = Library(lib.root, extra.factor_sets, activity_types=dict(extra.activity_types),
+                    methodologies={**lib.methodologies, **extra.methodologies})
+    for path in dict.fromkeys(paths):
+        source = SourceFile.read(path)
+        extra.sources[source.path] = source
+        try:
+            extra.diagnostics += check_cases(read_cases(source), source, known)
+        except DiagnosticError as exc:
+            extra.diagnostics += exc.diagnostics
+    return len(dict.fromkeys(paths))
 
 
 def _check_factor_values(lib) -> list:
@@ -112,9 +138,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema
+    from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema, test_case_schema
 
-    schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema}.get(args.kind, methodology_schema)()
+    schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema,
+              "test-case": test_case_schema}.get(args.kind, methodology_schema)()
     _out(json.dumps(schema, indent=2, sort_keys=False))
     return 0
 
@@ -429,8 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output: the version and its SQL")
     s.set_defaults(func=cmd_compile)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set) files")
-    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set"], default="methodology")
+    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set, test-case) files")
+    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set", "test-case"], default="methodology")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("list", help="list every methodology version")
@@ -483,6 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ccf.engine.lifecycle.commands import add_parser as add_lifecycle_parser
 
     add_lifecycle_parser(sub)
+
+    from ccf.engine.cases.commands import add_parser as add_test_parser
+
+    add_test_parser(sub)
 
     from ccf.engine.bench.commands import add_parser as add_bench_parser
 
