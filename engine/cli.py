@@ -376,7 +376,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from ccf.dsl import resources
     from ccf.engine import api
-    from ccf.engine.lock import record_new
+    from ccf.engine.lock import read_lock, record_new
 
     root = resources.checkout()
     if root is None:
@@ -384,6 +384,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
                        "'pip install -e .'; this ccf is an installed package")
     lib = api.require_clean(api.library())
     published = [m for m in lib.versions() if m.status == "published"]
+    _require_cases(lib, [m for m in published if m.ref not in read_lock(api.methodologies_dir())])
     shipped = {fs.id: fs for fs in api.factor_signatures().values() if isinstance(fs, ir.FactorSet)}  # declared sets
     added = record_new(root, api.methodologies_dir(), published, list(shipped.values()))
     if args.json:
@@ -391,6 +392,17 @@ def cmd_lock(args: argparse.Namespace) -> int:
         return 0
     _out("\n".join(f"locked {ref}" for ref in added) or "nothing new to lock")
     return 0
+
+
+def _require_cases(lib, new: list) -> None:
+    """Publishing a version needs a test case that applies to it (the versions already locked
+    are not checked again: CI runs every case); a case file with a problem stops the lock too."""
+    from ccf.dsl.cases import CaseFileError, read_library_cases, uncovered
+
+    cases, problems = read_library_cases(lib)
+    problems += uncovered(lib, new, cases)
+    if problems:
+        raise CaseFileError(problems, lib.sources)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
