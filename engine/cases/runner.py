@@ -124,8 +124,8 @@ def _load(conn: psycopg.Connection, dataset: str, m: ir.Methodology, case: Case,
         report = load_csv(conn, dataset, at, path, period=period, max_rejects=EVERY_ROW)
         if at is m.activity:
             ids = [dict(r).get("activity_id", "") for r in rows]
-            for line, category, reason in _rejected(conn, report.load_id):
-                rejected[ids[line - 2]] = _Row("rejected", category, reason)
+            for line, reason in _rejected(conn, report.load_id):
+                rejected[ids[line - 2]] = _Row("rejected", None, reason)  # line 1 is the header
     return rejected
 
 
@@ -140,14 +140,13 @@ def _write_csv(path: Path, rows: Sequence[tuple[tuple[str, str], ...]]) -> None:
             out.writerow([cells.get(c, "") for c in columns])
 
 
-def _rejected(conn: psycopg.Connection, load_id: int) -> list[tuple[int, str, str]]:
-    """(line, category, reason) of each row a load rejected; the category is the reason's text
-    before its first ':' (data.md, 'Rejected rows')."""
+def _rejected(conn: psycopg.Connection, load_id: int) -> list[tuple[int, str]]:
+    """(line, reason) of each row a load rejected."""
     ex = Executor(conn)
     with conn.transaction():
-        rows = ex.rows(exp.select(column("line_no"), column("reason")).from_(table("rejected"))
-                       .where(exp.EQ(this=column("load_id"), expression=param("load_id"))), {"load_id": load_id})
-    return [(line, reason.split(":", 1)[0].strip(), reason) for line, reason in rows]
+        return [(line, reason) for line, reason in ex.rows(
+            exp.select(column("line_no"), column("reason")).from_(table("rejected"))
+            .where(exp.EQ(this=column("load_id"), expression=param("load_id"))), {"load_id": load_id})]
 
 
 def _read_run(ex: Executor, run_id: int) -> dict[str, _Row]:
@@ -196,13 +195,19 @@ def _compare(case: Case, rows: dict[str, _Row]) -> list[Mismatch]:
             continue
         row = rows.get(e.subject, _Row("missing", None, "in no result, exclusion, unmatched or rejected record"))
         if e.outcome is not None:
-            if row.outcome != e.outcome or e.reason not in (row.code, row.reason):
+            if row.outcome != e.outcome or not _same_reason(e.reason or "", row):
                 out.append(Mismatch(e.subject, e.outcome, e.reason or "", _describe(row), where))
         elif row.outcome is not None or not row.parts:
             out.append(Mismatch(e.subject, "results", ", ".join(f"{k} {v}" for k, v in e.parts), _describe(row), where))
         else:
             out += _parts(e, row, where)
     return out
+
+
+def _same_reason(expected: str, row: _Row) -> bool:
+    """The expected reason is the row's code (the excluding rule, the unmatched reason code) or
+    a part of its reason text (a rejection's reason names the value: "quantity 'x' is not a number")."""
+    return expected == row.code or expected in (row.reason or "")
 
 
 def _total(rows: list[_Row]) -> dict[str, tuple[Decimal, Decimal | None]]:
@@ -219,7 +224,7 @@ def _parts(e: Expectation, row: _Row, where: str) -> list[Mismatch]:
     for key, expected in e.parts:
         actual = _value(row, key)
         if actual is None or actual != expected:
-            out.append(Mismatch(e.subject, key, _plain(expected), "none" if actual is None else _plain(actual), where))
+            out.append(Mismatch(e.subject, key, _plain(expected), "none" if actual is None else _shown(actual), where))
     return out
 
 
@@ -237,8 +242,13 @@ def _value(row: _Row, key: str) -> Decimal | None:
 
 def _describe(row: _Row) -> str:
     if row.outcome is None:
-        return "results: " + ", ".join(f"{p} {_plain(v[0])}" for p, v in sorted(row.parts.items())) if row.parts else "no results"
+        return "results: " + ", ".join(f"{p} {_shown(v[0])}" for p, v in sorted(row.parts.items())) if row.parts else "no results"
     return f"{row.outcome} ({row.code}): {row.reason}" if row.code else f"{row.outcome}: {row.reason}"
+
+
+def _shown(d: Decimal) -> str:
+    """An actual value without the trailing zeros of NUMERIC arithmetic (177.000…0 is 177)."""
+    return _plain(d.normalize()) if d != 0 else "0"
 
 
 def _plain(d: Decimal) -> str:
