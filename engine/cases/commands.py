@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from ccf.engine.cases.runner import CaseOutcome
@@ -38,11 +39,20 @@ def cmd_test(args: argparse.Namespace) -> int:
 def render(outcomes: Sequence[CaseOutcome]) -> list[str]:
     lines = []
     for o in outcomes:
-        lines.append(f"{'pass' if o.passed else 'FAIL'}  {o.methodology}  {o.case.name}  ({o.where})")
+        lines.append(f"{'pass' if o.passed else 'FAIL'}  {o.methodology}  {o.case.name}  ({_short(o.where)})")
         if o.error is not None:
             lines.append(f"      error: {o.error}")
         for m in o.mismatches:
-            lines.append(f"      {m.subject} {m.key}: expected {m.expected}, actual {m.actual}  ({m.where})")
+            lines.append(f"      {m.subject} {m.key}: expected {m.expected}, actual {m.actual}  ({_short(m.where)})")
     failed = sum(not o.passed for o in outcomes)
     lines.append(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {len(outcomes) - failed} passed, {failed} failed")
     return lines
+
+
+def _short(where: str) -> str:
+    """file:line, the file relative to the current folder when it is inside it."""
+    path = Path(where.rsplit(":", 1)[0])
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) + ":" + where.rsplit(":", 1)[1]
+    except ValueError:
+        return where

@@ -29,7 +29,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.lifecycle.datasets import delete_dataset
-from ccf.engine.load import RejectLimit, ReportingPeriod, dataset_info, load_csv
+from ccf.engine.load import LoadError, RejectLimit, ReportingPeriod, dataset_info, load_csv
 from ccf.engine.run import RunReport, run
 from ccf.engine.sql import Executor, column, param, table
 
@@ -103,7 +103,9 @@ def run_case(conn: psycopg.Connection, lib: Library, case: Case, m: ir.Methodolo
             run(conn, dataset, [version], inspect=read)
         rows.update(seen)
         return CaseOutcome(case, m.ref, tuple(_compare(case, rows)))
-    except CcfError as exc:  # a load refused, a period with no edition, a parameter that does not check
+    except LoadError as exc:  # named by its message: the file is the case's rows, written here
+        return CaseOutcome(case, m.ref, error=f"its rows cannot be loaded: {exc.message}")
+    except CcfError as exc:  # a period with no edition, a parameter that does not check
         return CaseOutcome(case, m.ref, error=str(exc))
     finally:
         _drop(conn, dataset)
