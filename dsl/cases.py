@@ -303,18 +303,22 @@ def read_library_cases(lib: Library) -> tuple[list[Case], list[Diagnostic]]:
     """Every case of the library's methodologies, and the problems of their files (their
     sources join ``lib.sources``, for the diagnostics' source lines)."""
     cases, problems = [], []
-    for path in case_files(lib.root):
+    # the library's folder, and the folder of each of its methodologies (a project's library
+    # adds methodologies from folders of its own)
+    folders = {Path(m.path).parent / TESTS for m in lib.methodologies.values()}
+    found_files = {f.resolve(): f for f in [*case_files(lib.root), *(f for d in folders for f in d.glob("*.yaml"))]}
+    for path in sorted(found_files.values()):
         source = SourceFile.read(path)
         lib.sources[source.path] = source
         try:
-            found = read_cases(source)
+            read = read_cases(source)
         except DiagnosticError as exc:
             problems += exc.diagnostics
             continue
-        checked = check_cases(found, source, lib)
+        checked = check_cases(read, source, lib)
         problems += checked
         if not checked:
-            cases += found
+            cases += read
     return cases, problems
 
 
