@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,8 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Case:
+    """One case as read: its rows as CSV text, its expectations with their places in the file."""
+
     methodology_id: str
     name: str
     reference: str | None
@@ -210,8 +213,11 @@ def _period(period: int | PeriodSpec, problem) -> str:
             problem(f"{period} is not a year", ())
         return str(period)
     for key in ("start", "end"):
-        if not _DATE.fullmatch(getattr(period, key)):
-            problem(f"'{getattr(period, key)}' is not a date YYYY-MM-DD", (key,))
+        text = getattr(period, key)
+        try:
+            date.fromisoformat(text if _DATE.fullmatch(text) else "")
+        except ValueError:
+            problem(f"'{text}' is not a date YYYY-MM-DD", (key,))
     if period.end < period.start:
         problem("the period ends before it starts", ())
     return f"{period.start}..{period.end}"
