@@ -54,7 +54,8 @@ class Folders:
     factor_sets: Path
 
 
-def _version_key(version: str) -> tuple:
+def version_key(version: str) -> tuple:
+    """The order of versions: numeric (1.10.0 after 1.9.0), a pre-release before its release."""
     core, _, pre = version.partition("-")
     nums = tuple(int(p) if p.isdigit() else 0 for p in core.split("."))
     return nums + ((1,) if not pre else (0, pre))
@@ -192,7 +193,7 @@ class Library:
         return m
 
     def versions(self) -> list[ir.Methodology]:
-        return sorted(self.methodologies.values(), key=lambda m: (m.id, _version_key(m.version)))
+        return sorted(self.methodologies.values(), key=lambda m: (m.id, version_key(m.version)))
 
     def resolve(self, ref: str) -> ir.Methodology:
         """'id@version', or 'id' for its latest published version."""

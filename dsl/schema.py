@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ccf.dsl.cases import CaseFile
 from ccf.dsl.factor_sets import FactorSetFile
 from ccf.dsl.model import ActivityTypeFile, MethodologyFile
 
@@ -26,3 +27,7 @@ def activity_type_schema() -> dict[str, Any]:
 
 def factor_set_schema() -> dict[str, Any]:
     return schema_of(FactorSetFile, "factor-set.schema.json")
+
+
+def test_caseschema_of() -> dict[str, Any]:
+    return schema_of(CaseFile, "test-case.schema.json")

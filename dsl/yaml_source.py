@@ -229,8 +229,9 @@ def _span(source: SourceFile, node: Node) -> Span:
 
 
 class _Builder:
-    def __init__(self, source: SourceFile):
+    def __init__(self, source: SourceFile, dates_as_text: bool = False):
         self.source = source
+        self.dates_as_text = dates_as_text
         self.values: dict[Path, Span] = {}
         self.keys: dict[Path, Span] = {}
         self.scalars: dict[Path, ScalarText] = {}
@@ -273,7 +274,9 @@ class _Builder:
 
     def _scalar(self, node: ScalarNode) -> Any:
         """A key's or value's data; a value that is not read alike by YAML 1.1 and 1.2 is an error."""
-        if node.style is None and getattr(node, "ccf_plain", False) and (problem := _ambiguous(node.value)):
+        if (node.style is None and getattr(node, "ccf_plain", False)
+                and not (self.dates_as_text and _ISO_DATE.fullmatch(node.value))
+                and (problem := _ambiguous(node.value))):
             message, suggestion = problem
             self.errors.append(Diagnostic("E108", message, _span(self.source, node), suggestion=suggestion))
             return node.value
@@ -399,8 +402,14 @@ def _yaml_error(source: SourceFile, exc: yaml.MarkedYAMLError) -> Diagnostic:
     return Diagnostic("E101", message, Span(source.path, line, col, line, col + 1), suggestion=suggestion)
 
 
-def load_yaml(source: SourceFile) -> YamlDocument:
-    """Parse one YAML document strictly; raise DiagnosticError on any problem."""
+# A plain calendar date, which YAML 1.2 reads as its text: in a file of data (test cases' activity
+# rows, written as in a CSV) that text is what is meant, so ``dates_as_text`` lets it stand.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def load_yaml(source: SourceFile, dates_as_text: bool = False) -> YamlDocument:
+    """Parse one YAML document strictly; raise DiagnosticError on any problem. With
+    ``dates_as_text`` a plain date such as 2025-01-31 is its text, not an E108 error."""
     if "\ufffd" in source.text:
         raise DiagnosticError([Diagnostic("E100", "the file is not valid UTF-8 text", Span(source.path, 1, 1, 1, 2))])
     try:
@@ -463,7 +472,7 @@ def load_yaml(source: SourceFile) -> YamlDocument:
                 for m in [e.start_mark]
             ]
         )
-    builder = _Builder(source)
+    builder = _Builder(source, dates_as_text)
     try:
         data = builder.build(nodes[0], ())
     except yaml.MarkedYAMLError as exc:

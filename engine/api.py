@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import psycopg
 
@@ -22,6 +22,10 @@ from ccf.engine.migrate import migrate, setup_lock
 from ccf.engine.options import settings
 from ccf.engine.run import RunReport, run
 from ccf.engine.tiers import TierRow, tiers_by_country
+
+if TYPE_CHECKING:
+    from ccf.dsl.cases import Case
+    from ccf.engine.cases import CaseOutcome
 
 log = logging.getLogger("ccf")
 
@@ -436,3 +440,39 @@ def db_url() -> str:
     from ccf.engine.lifecycle.server import url
 
     return url()
+
+
+# --- test cases (engine/cases/) -------------------------------------------------------------
+
+
+def case_plan(lib: Library, refs: Sequence[str] = ()) -> list[tuple[Case, ir.Methodology]]:
+    """Each test case of the library with each version it applies to: of the versions named
+    (``ID@VERSION``, or every version of ``ID``), else of every version. A problem in a case
+    file is a CaseFileError; no case to run, a CcfError naming the file to write."""
+    from ccf.dsl.cases import TESTS, CaseFileError, read_library_cases
+
+    cases, problems = read_library_cases(lib)
+    if problems:
+        raise CaseFileError(problems, lib.sources)
+    versions: list[ir.Methodology] = []
+    for ref in refs:
+        every = [m for m in lib.versions() if m.id == ref] if "@" not in ref else []
+        versions += usable(lib, every) if every else resolve(lib, [ref])
+    if not refs:
+        versions = usable(lib, [m for m in lib.versions() if any(c.applies_to(m) for c in cases)])
+    plan = [(c, m) for m in versions for c in cases if c.applies_to(m)]
+    if not plan:
+        where = (f"methodologies/{versions[0].id}/{TESTS}/<name>.yaml" if versions
+                 else f"methodologies/<methodology id>/{TESTS}/<name>.yaml")
+        raise CcfError(f"no test case applies to {', '.join(refs) or 'any methodology of the library'}: write one in "
+                       f"{where} (docs/authoring.md, 'Test cases')")
+    return plan
+
+
+def run_test_cases(conn: psycopg.Connection, refs: Sequence[str] = (), lib: Library | None = None) -> list[CaseOutcome]:
+    """Run the library's test cases (of the versions named, else all) on the database: one
+    ``CaseOutcome`` per case and version. Nothing of them remains in the database."""
+    from ccf.engine.cases import run_cases
+
+    lib = lib or library()
+    return run_cases(conn, lib, case_plan(lib, refs))

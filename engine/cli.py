@@ -33,6 +33,7 @@ def _fmt_kg(d: Decimal) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ccf.dsl.cases import case_files, is_case_file, library_case_files
     from ccf.dsl.library import Library
     from ccf.engine import api
 
@@ -40,6 +41,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     checked = 0 if paths else len(lib.sources)
     extra = Library(lib.root, lib.factor_sets, activity_types=dict(lib.activity_types)) if paths else lib
+    # test-case files, checked once every methodology is read
+    cases: list[Path] = [] if paths else library_case_files(lib)
     for p in paths:
         if not p.exists():
             raise CcfError(f"{p}: no such file or folder")
@@ -50,6 +53,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 extra.sources.update(sub.sources)
                 extra.methodologies.update(sub.methodologies)
                 checked += len(sub.sources)
+                cases += case_files(p)
                 continue
             files = sorted(p.rglob("*.yaml"))
         else:
@@ -57,8 +61,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in files:
             if f.parent.name == "activity_types":
                 continue
+            if is_case_file(f):
+                cases.append(f)
+                continue
             extra.add(f, enforce_layout=p.is_dir())
             checked += 1
+    checked += _check_cases(cases, lib, extra)
     if not extra.diagnostics and not args.offline:
         extra.diagnostics += _check_factor_values(extra)
     if extra.diagnostics:
@@ -79,6 +87,25 @@ def _project_lock_changes(lib) -> list[str]:
 
     project = settings().project
     return [] if project is None else project_changes(project, lib)
+
+
+def _check_cases(paths: list[Path], lib, extra) -> int:
+    """Check test-case files against the methodologies checked and the shipped library (the
+    files' diagnostics join ``extra``'s); how many were checked."""
+    from ccf.dsl.cases import check_cases, read_cases
+    from ccf.dsl.library import Library
+    from ccf.dsl.source import SourceFile
+
+    known = Library(lib.root, extra.factor_sets, activity_types=dict(extra.activity_types),
+                    methodologies={**lib.methodologies, **extra.methodologies})
+    for path in dict.fromkeys(paths):
+        source = SourceFile.read(path)
+        extra.sources[source.path] = source
+        try:
+            extra.diagnostics += check_cases(read_cases(source), source, known)
+        except DiagnosticError as exc:
+            extra.diagnostics += exc.diagnostics
+    return len(dict.fromkeys(paths))
 
 
 def _check_factor_values(lib) -> list:
@@ -133,11 +160,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema
+    from ccf.dsl.schema import activity_type_schema, factor_set_schema, methodology_schema, test_case_schema
     from ccf.engine.project import project_schema
 
     schema = {"activity-type": activity_type_schema, "factor-set": factor_set_schema,
-              "project": project_schema}.get(args.kind, methodology_schema)()
+              "project": project_schema, "test-case": test_case_schema}.get(args.kind, methodology_schema)()
     _out(json.dumps(schema, indent=2, sort_keys=False))
     return 0
 
@@ -372,7 +399,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from ccf.dsl import resources
     from ccf.engine import api
-    from ccf.engine.lock import record_new, record_project
+    from ccf.engine.lock import read_lock, record_new, record_project
     from ccf.engine.options import settings
 
     project = settings().project
@@ -382,9 +409,12 @@ def cmd_lock(args: argparse.Namespace) -> int:
                        "a project (see 'ccf init'); this ccf is an installed package, whose files it never writes")
     lib = api.require_clean(api.library())
     if project is not None:
+        _require_cases(lib, [m for m in lib.versions() if m.status == "published"
+                             and m.ref not in read_lock(project.lock_dir)])
         added = record_project(project, lib)
     else:
         published = [m for m in lib.versions() if m.status == "published"]
+        _require_cases(lib, [m for m in published if m.ref not in read_lock(api.methodologies_dir())])
         shipped = {fs.id: fs for fs in api.factor_signatures().values() if isinstance(fs, ir.FactorSet)}  # declared sets
         added = record_new(root, api.methodologies_dir(), published, list(shipped.values()))
     if args.json:
@@ -392,6 +422,17 @@ def cmd_lock(args: argparse.Namespace) -> int:
         return 0
     _out("\n".join(f"locked {ref}" for ref in added) or "nothing new to lock")
     return 0
+
+
+def _require_cases(lib, new: list) -> None:
+    """Publishing a version needs a test case that applies to it (the versions already locked
+    are not checked again: CI runs every case); a case file with a problem stops the lock too."""
+    from ccf.dsl.cases import CaseFileError, read_library_cases, uncovered
+
+    cases, problems = read_library_cases(lib)
+    problems += uncovered(lib, new, cases)
+    if problems:
+        raise CaseFileError(problems, lib.sources)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -478,8 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output: the version and its SQL")
     s.set_defaults(func=cmd_compile)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set, project) files")
-    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set", "project"], default="methodology")
+    s = sub.add_parser("schema", help="print the JSON Schema of methodology (or activity-type, factor-set, project, test-case) files")
+    s.add_argument("kind", nargs="?", choices=["methodology", "activity-type", "factor-set", "project", "test-case"], default="methodology")
     s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("list", help="list every methodology version")
@@ -533,6 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lifecycle_parser(sub)
 
+    from ccf.engine.cases.commands import add_parser as add_test_parser
+
+    add_test_parser(sub)
+
     from ccf.engine.bench.commands import add_parser as add_bench_parser
 
     add_bench_parser(sub)
@@ -583,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # the commands that never connect to the database: no --target
-WITHOUT_DATABASE = frozenset({"init", "schema", "list", "compile", "lock"})
+WITHOUT_DATABASE = frozenset({"init", "schema", "list", "lock"})  # compile --bind reads a run
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:

@@ -40,6 +40,11 @@ def snapshot_paths(root: Path, m: ir.Methodology) -> tuple[Path, Path]:
     return root / "snapshots" / "sql" / f"{m.ref}.sql", root / "snapshots" / "totals" / f"{m.ref}.json"
 
 
+def results_in_snapshot(root: Path, m: ir.Methodology) -> int:
+    """How many activity rows of the sample data gave results in the version's totals snapshot."""
+    return int(json.loads(snapshot_paths(root, m)[1].read_text("utf-8"))["reconciliation"]["results"])
+
+
 def entry(root: Path, m: ir.Methodology) -> dict[str, str | None]:
     _, totals = snapshot_paths(root, m)
     return {"content_sha256": m.content_hash, "totals_sha256": _sha(totals)}
@@ -75,8 +80,8 @@ def read_lock(methodologies_dir: Path) -> dict[str, dict[str, str | None]]:
 def record_new(root: Path, methodologies_dir: Path, published: list[ir.Methodology],
                factor_sets: list[ir.FactorSet] = ()) -> list[str]:
     """Add lock entries for newly published versions, and new declarations or editions of the
-    shipped factor sets; refuse versions whose snapshots are missing, and a locked declaration
-    that changed."""
+    shipped factor sets; refuse versions whose snapshots are missing or hold no result row, and
+    a locked declaration that changed."""
     lock = read_lock(methodologies_dir)
     added = []
     for fs in sorted(factor_sets, key=lambda f: f.id):
@@ -99,6 +104,10 @@ def record_new(root: Path, methodologies_dir: Path, published: list[ir.Methodolo
         e = entry(root, m)
         if e["totals_sha256"] is None:
             raise CcfError(f"{m.ref} has no snapshots yet: run the snapshot tests with --snapshot-update first")
+        if not results_in_snapshot(root, m):
+            raise CcfError(f"{m.ref}'s totals snapshot has no result rows ({snapshot_paths(root, m)[1].name}): a "
+                           "snapshot of nothing pins no number. Publish it once the sample data has rows it "
+                           "computes (methodologies/sample_data/), with their snapshot")
         lock[m.ref] = e
         added.append(m.ref)
     (methodologies_dir / LOCK_NAME).write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n", "utf-8")

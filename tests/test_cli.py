@@ -96,6 +96,9 @@ def test_schema_matches_the_shipped_copy(capsys):
     assert main(["schema", "factor-set"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads((ROOT / "docs" / "schema" / "factor-set.schema.json").read_text("utf-8"))
+    assert main(["schema", "test-case"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((ROOT / "docs" / "schema" / "test-case.schema.json").read_text("utf-8"))
 
 
 def test_shipped_methodologies_validate_against_the_json_schema():

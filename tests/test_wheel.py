@@ -155,6 +155,11 @@ def test_the_installed_wheel_runs_outside_the_checkout(installed: Path, run_ccf)
         assert m["reconciliation"]["balanced"]
     assert len(run["methodologies"]) >= 30
 
+    # CI runs every test case of the shipped library from the installed wheel too (issue 18, item 1)
+    done = run_ccf("test")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].endswith(" 0 failed")
+
     # a maintainer's command that writes into a checkout says so instead of writing into site-packages
     done = run_ccf("lock")
     assert done.returncode == 1 and "installed package" in done.stderr and "Traceback" not in done.stderr

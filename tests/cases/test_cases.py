@@ -1,0 +1,249 @@
+"""`ccf test`: the test-case format (positioned errors), the runner on a real database, CI's run
+of every shipped case, and publishing requiring a case."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from ccf.dsl.cases import read_cases
+from ccf.dsl.diagnostics import CcfError, DiagnosticError
+from ccf.dsl.source import SourceFile
+from ccf.engine import api
+from ccf.engine.cli import main
+from ccf.engine.database import connect
+
+LOCATION = "scope2.electricity.location_based"
+GB_ROW = ("{activity_id: e1, entity: hq, country: GB, quantity: 1000, quantity_unit: kWh, "
+          "period_start: 2025-01-01, period_end: 2025-12-31}")
+
+
+def _case_file(root: Path, text: str, mid: str = LOCATION) -> Path:
+    path = root / mid / "tests" / "t.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.fixture()
+def library_copy(tmp_path, monkeypatch) -> Path:
+    """The shipped library without its cases, as CCF_METHODOLOGIES: a test adds its own."""
+    root = tmp_path / "methodologies"
+    shutil.copytree(api.methodologies_dir(), root, ignore=shutil.ignore_patterns("tests", "sample_data", "*.py"))
+    monkeypatch.setenv("CCF_METHODOLOGIES", str(root))
+    return root
+
+
+@pytest.fixture()
+def cli_db(db_url, monkeypatch):
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    return db_url
+
+
+def test_every_shipped_case_passes(module_db_url):
+    """CI runs every case of the shipped library; a failing one fails here with its report."""
+    from ccf.engine.cases.commands import render
+
+    with connect(module_db_url) as conn:
+        outcomes = api.run_test_cases(conn)
+    assert outcomes, "the shipped library has no test case"
+    assert all(o.passed for o in outcomes), "\n".join(render(outcomes))
+
+
+def test_every_latest_published_version_has_a_case():
+    """The shipped library's latest published versions each have a case (ccf lock requires one
+    for a version published from now on)."""
+    lib = api.library()
+    covered = {m.ref for _, m in api.case_plan(lib)}
+    assert [m.ref for m in lib.latest_published() if m.ref not in covered] == []
+
+
+def _counts(conn) -> dict[str, int]:
+    """Rows of every table of schema ccf."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ccf' AND table_type = 'BASE TABLE'")]
+    out = {t: conn.execute(sql.SQL("SELECT count(*) FROM ccf.{}").format(sql.Identifier(t))).fetchone()[0] for t in tables}
+    conn.rollback()
+    return out
+
+
+def test_a_failing_case_reports_expected_and_actual_and_nothing_remains(library_copy, cli_db, capsys):
+    _case_file(library_copy, f"""cases:
+  - name: the gas sum is not the published total
+    versions: ">=1.3.0"
+    period: 2025
+    rows:
+      - {GB_ROW}
+      - {{activity_id: bad, entity: hq, country: GB, quantity: x, quantity_unit: kWh, period_start: 2025-01-01, period_end: 2025-12-31}}
+    expect:
+      e1: {{co2e: "177.01", CO2: "174.89"}}
+      bad: {{rejected: is not a number}}
+      total: {{co2e: "177.000"}}
+  - name: a period with no edition of the set
+    versions: ">=1.3.0"
+    period: 2019
+    rows:
+      - {GB_ROW.replace("2025", "2019")}
+    expect:
+      e1: {{co2e: "1"}}
+  - name: passes
+    versions: ">=1.3.0"
+    period: 2025
+    rows:
+      - {GB_ROW}
+    expect:
+      e1: {{co2e: "177"}}
+""")
+    with connect(cli_db) as conn:
+        before = _counts(conn)
+    assert main(["test", LOCATION]) == 1
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"FAIL  {LOCATION}@1.3.0  the gas sum is not the published total") and "t.yaml:2)" in lines[0]
+    assert lines[1].strip().startswith("e1 co2e: expected 177.01, actual 177 ") and "t.yaml:9)" in lines[1]
+    assert len([line for line in lines if "expected" in line]) == 1, out  # CO2, the rejection and the total hold
+    assert lines[2].startswith("FAIL") and "no edition of it is for the whole of 2019" in lines[3]
+    assert lines[4].startswith("pass")
+    assert lines[-1] == "3 cases: 1 passed, 2 failed"
+    with connect(cli_db) as conn:
+        after = _counts(conn)
+        names = [r[0] for r in conn.execute("SELECT dataset FROM ccf.dataset")]
+    # the scratch dataset's activity table stays (schema, empty): no row of any table remains
+    assert {t: n for t, n in after.items() if n or t in before} == before
+    assert not any(n.startswith("ccf test") for n in names)
+
+
+def test_json_output_and_exit_0_when_every_case_passes(library_copy, cli_db, capsys):
+    _case_file(library_copy, f"""cases:
+  - name: zero is excluded
+    versions: ">=1.3.0"
+    period: 2025
+    rows:
+      - {GB_ROW.replace("quantity: 1000", "quantity: 0")}
+    expect:
+      e1: {{excluded: zero_consumption}}
+""")
+    assert main(["test", "--json", f"{LOCATION}@1.3.0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["passed"], out["failed"]) == (1, 0)
+    assert out["cases"][0]["methodology"] == f"{LOCATION}@1.3.0" and out["cases"][0]["line"] == 2
+
+
+def test_a_bad_case_file_is_exit_1_with_positioned_errors(library_copy, capsys):
+    _case_file(library_copy, """cases:
+  - name: typo
+    period: 2025
+    versoins: ">=1.3.0"
+    rows:
+      - {activity_id: a}
+    expect:
+      b: {co2e: "1"}
+""")
+    assert main(["test"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E202]" in err and "unknown key 'versoins'" in err and "t.yaml:4:5" in err
+    assert "Traceback" not in err
+    assert main(["check", "--offline", str(library_copy)]) == 1  # ccf check reads case files too
+    assert "versoins" in capsys.readouterr().err
+
+
+def test_no_case_for_a_version_names_the_file_to_write(library_copy, capsys):
+    assert main(["test", f"{LOCATION}@1.3.0"]) == 1
+    assert f"methodologies/{LOCATION}/tests/<name>.yaml" in capsys.readouterr().err
+
+
+def _positions(text: str, path: str = f"m/{LOCATION}/tests/t.yaml") -> list[tuple[str, int, int, str]]:
+    with pytest.raises(DiagnosticError) as exc:
+        read_cases(SourceFile(path, text))
+    return [(d.code, d.span.line, d.span.column, d.message) for d in exc.value.diagnostics]
+
+
+def test_case_file_errors_are_positioned_in_the_authors_words():
+    found = _positions("""cases:
+  - name: n
+    period: 20255
+    versions: ">=1"
+    rows:
+      - {activity_id: a, quantity: 1}
+      - {activity_id: a}
+    expect:
+      a: {co2e: "1e3"}
+      b: {excluded: x, co2e: "1"}
+      total: {unmatched: x}
+""")
+    codes = [(c, line, col) for c, line, col, _ in found]
+    assert ("E212", 3, 13) in codes  # not a year
+    assert ("E211", 4, 15) in codes  # not a version clause
+    assert ("E213", 7, 23) in codes  # activity id twice
+    assert ("E215", 9, 17) in codes  # 1e3: no exponent
+    assert ("E214", 10, 7) in codes  # b: no such row
+    assert ("E215", 11, 15) in codes  # an outcome of the total
+
+
+def test_plain_dates_are_text_in_case_files_but_other_ambiguous_values_are_not():
+    (case,) = read_cases(SourceFile(f"m/{LOCATION}/tests/t.yaml", f"""cases:
+  - name: n
+    period: {{start: 2025-04-01, end: 2026-03-31}}
+    rows:
+      - {GB_ROW}
+    expect:
+      e1: {{co2e: "177"}}
+"""))
+    assert case.period == "2025-04-01..2026-03-31"
+    assert dict(case.rows[0])["period_start"] == "2025-01-01" and dict(case.rows[0])["quantity"] == "1000"
+    assert _positions("cases:\n  - {name: n, period: 2025, rows: [{activity_id: a, x: yes}], expect: {a: {co2e: '1'}}}\n")[0][0] == "E108"
+
+
+def test_version_clauses():
+    (case,) = read_cases(SourceFile(f"m/{LOCATION}/tests/t.yaml", """cases:
+  - {name: n, period: 2025, versions: ">=1.2.0, <1.10.0, != 1.3.0", rows: [{activity_id: a}], expect: {a: {co2e: "1"}}}
+"""))
+    assert [v for v in ("1.1.0", "1.2.0", "1.3.0", "1.9.0", "1.10.0") if case.versions(v)] == ["1.2.0", "1.9.0"]
+
+
+def test_lock_refuses_a_new_published_version_without_a_case(library_copy, capsys):
+    new = library_copy / LOCATION / "9.0.0.yaml"
+    new.write_text((library_copy / LOCATION / "1.3.0.yaml").read_text("utf-8").replace("version: 1.3.0", "version: 9.0.0"))
+    assert main(["lock"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E217]" in err and f"{LOCATION}@9.0.0 has no test case" in err
+    assert f"{LOCATION}/tests/cases.yaml" in err and "9.0.0.yaml" in err
+    assert "Traceback" not in err
+    assert f"{LOCATION}@9.0.0" not in (library_copy / "published.lock").read_text("utf-8")
+
+
+def test_lock_refuses_a_snapshot_with_no_result_row(tmp_path):
+    from ccf.engine.lock import record_new
+
+    m = api.library().resolve(f"{LOCATION}@1.3.0")
+    totals = tmp_path / "snapshots" / "totals" / f"{m.ref}.json"
+    totals.parent.mkdir(parents=True)
+    totals.write_text(json.dumps({"reconciliation": {"rows_in": 3, "results": 0, "excluded": 3}}), "utf-8")
+    (tmp_path / "m").mkdir()
+    with pytest.raises(CcfError, match="no result rows"):
+        record_new(tmp_path, tmp_path / "m", [m])
+    assert not (tmp_path / "m" / "published.lock").exists()
+
+
+def test_parameters_of_a_case_replace_the_methodologys(library_copy, cli_db, capsys):
+    lib = api.library()
+    with_params = [m for m in lib.versions() if m.parameters and m.status == "published"]
+    assert with_params
+    m = with_params[0]
+    p = m.parameters[0].name
+    _case_file(library_copy, f"""cases:
+  - name: an unknown parameter
+    versions: "=={m.version}"
+    period: 2025
+    parameters: {{{p}x: "1"}}
+    rows: [{{activity_id: a}}]
+    expect:
+      a: {{co2e: "1"}}
+""", m.id)
+    assert main(["test", m.ref]) == 1
+    err = capsys.readouterr().err
+    assert "error[E216]" in err and f"has no parameter '{p}x'" in err
