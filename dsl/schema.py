@@ -29,5 +29,5 @@ def factor_set_schema() -> dict[str, Any]:
     return schema_of(FactorSetFile, "factor-set.schema.json")
 
 
-def test_caseschema_of() -> dict[str, Any]:
+def test_case_schema() -> dict[str, Any]:
     return schema_of(CaseFile, "test-case.schema.json")
