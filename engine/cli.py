@@ -399,7 +399,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     from ccf.dsl import resources
     from ccf.engine import api
-    from ccf.engine.lock import read_lock, record_new, record_project
+    from ccf.engine.lock import project_own, read_lock, record_new, record_project
     from ccf.engine.options import settings
 
     project = settings().project
@@ -409,8 +409,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
                        "a project (see 'ccf init'); this ccf is an installed package, whose files it never writes")
     lib = api.require_clean(api.library())
     if project is not None:
-        _require_cases(lib, [m for m in lib.versions() if m.status == "published"
-                             and m.ref not in read_lock(project.lock_dir)])
+        own, _ = project_own(project, lib)
+        _require_cases(lib, [m for m in own if m.ref not in read_lock(project.lock_dir)])
         added = record_project(project, lib)
     else:
         published = [m for m in lib.versions() if m.status == "published"]

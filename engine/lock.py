@@ -114,7 +114,7 @@ def record_new(root: Path, methodologies_dir: Path, published: list[ir.Methodolo
     return added
 
 
-def _own(project: Project, lib: Library) -> tuple[list[ir.Methodology], list[ir.FactorSet]]:
+def project_own(project: Project, lib: Library) -> tuple[list[ir.Methodology], list[ir.FactorSet]]:
     """The project's published versions and its declared factor sets, in the library."""
     folder = project.methodologies.resolve()
     published = [m for m in lib.versions() if m.status == "published" and Path(m.path).resolve().is_relative_to(folder)]
@@ -127,7 +127,7 @@ def project_changes(project: Project, lib: Library) -> list[str]:
     """How the project's published versions and declarations depart from its lock: a locked
     version whose file changed, a locked edition that changed or went."""
     lock = read_lock(project.lock_dir)
-    published, sets = _own(project, lib)
+    published, sets = project_own(project, lib)
     problems = [f"{m.ref} is published and locked, and its file changed since ({m.path}): publish a new version instead"
                 for m in published if m.ref in lock and lock[m.ref]["content_sha256"] != m.content_hash]
     for fs in sets:
@@ -143,7 +143,7 @@ def record_project(project: Project, lib: Library) -> list[str]:
     if problems:
         raise CcfError("; ".join(problems))
     lock = read_lock(project.lock_dir)
-    published, sets = _own(project, lib)
+    published, sets = project_own(project, lib)
     added = []
     for fs in sorted(sets, key=lambda f: f.id):
         key = SET_PREFIX + fs.id
