@@ -14,13 +14,13 @@ from contextlib import redirect_stdout
 from decimal import Decimal as D
 
 import pytest
-from helpers import results, rows_of
+from helpers import results, rows_of, shipped_library
 
-from ccf.engine.api import MERIDIAN_DATASET, MERIDIAN_ENTITIES, library, methodologies_dir
+from ccf.engine.api import MERIDIAN_DATASET, MERIDIAN_ENTITIES, methodologies_dir
 from ccf.engine.cli import main
 from ccf.engine.html_table import data_figure
 
-LIB = library()
+LIB = shipped_library()
 MERIDIAN = methodologies_dir() / "sample_data" / "meridian"
 FILES = ("electricity", "stationary_fuel", "mobile_fuel")  # the activity types with Scope 1 or 2 methodologies
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import re
 
-from helpers import load, write_csv
+from helpers import load, shipped_library, write_csv
 from sqlglot import exp
 
-from ccf.engine.api import library
 from ccf.engine.compile import compile_methodology
 from ccf.engine.compile.evaluate import by_mass_gases
 from ccf.engine.migrate import migrate
 from ccf.engine.run import run
 from ccf.engine.sql import Executor, column, is_param, table
 
-LIB = library()
+LIB = shipped_library()
 
 
 def test_gwp_columns_only_for_gases_given_by_mass():
