@@ -7,6 +7,8 @@ Which fixture to ask for (cheapest first; take the cheapest that keeps the test 
   shipped into dataset ``northwind`` (no reporting period), and the entity set
   ``northwind-2024``. Tests read it and may add runs of their own to it; a test that changes or
   deletes anything there takes its own ``db`` instead.
+- ``cli_demo`` (session): ``ccf demo`` run three times on an empty database (both sample
+  companies), with what each printed; for tests of the demo's output and results.
 - ``module_db_url`` (module): a fresh database shared by the tests of one module.
 - ``db`` / ``db_url`` (function): a fresh database for one test, for tests that change what
   others would read, or that test databases, roles or snapshots themselves.
@@ -16,7 +18,7 @@ The suite runs on pytest-xdist (``-n auto``, pyproject.toml): each worker is a s
 own. What is expensive to make is made once per test run and shared by the workers, under a file
 lock in the run's own temporary directory (made by the controlling process, ``pytest_configure``,
 and removed by it at the end): the embedded server, the template database (the migrations
-applied, the shipped factor sets installed) and the sample company's database. Nothing is shared
+applied, the shipped factor sets installed), the sample company's and the demo's databases. Nothing is shared
 that a test could change: each fresh database, and each worker's ``sample_company``, is ``CREATE
 DATABASE … TEMPLATE`` of one of those two, dropped afterwards. ``pytest -n 0`` runs everything in
 one process, the same way.
@@ -71,7 +73,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     try:
         if os.environ.get("CCF_DATABASE_URL"):
             with psycopg.connect(os.environ["CCF_DATABASE_URL"], autocommit=True) as admin:
-                for name in (_template(), _sample()):
+                for name in (_template(), _sample(), _cli_demo()):
                     admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
         elif (shared / "pgdata").exists():
             from ccf.engine.database import stop_embedded
@@ -306,14 +308,18 @@ def sample_company(pg_admin_url: str, pg_owner_url: str, template_url: str) -> S
     it or adds runs to it. Loading and running it takes seconds, so it is done once per test
     run, in a database of the run's (with the demo's result beside it, pickled); each worker
     reads a copy of its own."""
-    made = Path(os.environ[SHARED]) / "sample_company.pickle"
-    with _once("sample_company"):
-        if not made.exists():
-            demo = _make_sample_company(pg_admin_url, pg_owner_url)
-            made.write_bytes(pickle.dumps(demo))
-    demo = pickle.loads(made.read_bytes())
+    demo = _made_once("sample_company", lambda: _make_sample_company(pg_admin_url, pg_owner_url))
     with _fresh_database(pg_admin_url, pg_owner_url, template=_sample()) as url:
         yield SampleCompany(url, demo)
+
+
+def _made_once(name: str, make):
+    """``make()``'s result, made by the first worker that asks and pickled for the others."""
+    made = Path(os.environ[SHARED]) / f"{name}.pickle"
+    with _once(name):
+        if not made.exists():
+            made.write_bytes(pickle.dumps(make()))
+    return pickle.loads(made.read_bytes())
 
 
 def _make_sample_company(pg_admin_url: str, pg_owner_url: str):
@@ -337,3 +343,47 @@ def _make_sample_company(pg_admin_url: str, pg_owner_url: str):
         load_entity_set(conn, SampleCompany.ENTITY_SET, demo_dir() / "entities" / f"{SampleCompany.ENTITY_SET}.csv")
         conn.commit()
     return result
+
+
+@dataclass(frozen=True)
+class CliDemo:
+    """``ccf demo`` three times on an empty database: what each printed, and a copy of the database."""
+
+    url: str
+    first: dict  # ccf demo --json: both sample companies loaded and run
+    text: str  # ccf demo: loads nothing, runs again
+    again: dict  # ccf demo --json once more: loads nothing, the same numbers
+
+
+@pytest.fixture(scope="session")
+def cli_demo(pg_admin_url: str, pg_owner_url: str, template_url: str) -> CliDemo:
+    """The command line's demo, made once per test run like ``sample_company``; each worker
+    reads a copy of its database."""
+    first, text, again = _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
+    with _fresh_database(pg_admin_url, pg_owner_url, template=_cli_demo()) as url:
+        yield CliDemo(url, first, text, again)
+
+
+def _cli_demo() -> str:
+    return f"ccf_test_demo_{os.environ[RUN]}"
+
+
+def _make_cli_demo(pg_admin_url: str, pg_owner_url: str) -> tuple[dict, str, dict]:
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from ccf.engine.cli import main
+
+    def ccf(*args: str) -> str:
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert main(list(args)) == 0
+        return out.getvalue()
+
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:  # (again, after a worker failed here)
+        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", _cli_demo()))
+        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {} OWNER {}", _cli_demo(), _template(), _owner(pg_owner_url)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CCF_DATABASE_URL", _with_db(pg_owner_url, _cli_demo()))
+        return json.loads(ccf("demo", "--json")), ccf("demo"), json.loads(ccf("demo", "--json"))
