@@ -14,7 +14,7 @@ DO $$
 DECLARE
   obj record;
 BEGIN
-  PERFORM pg_advisory_xact_lock(3279);  -- 0x0CCF, as engine/migrate.py: one role-maker at a time
+  PERFORM pg_advisory_xact_lock(3279);  -- engine/locks.py SETUP (0x0CCF): one role-maker at a time
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ccf') THEN
     CREATE ROLE ccf LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
   END IF;

@@ -7,7 +7,9 @@ whose installs take REFERENCE_DATA).
 
 - ``SETUP`` (0x0CCF): migrating a database and installing the shipped reference data
   (``api.open_database``, ``migrate.migrate``). Two first commands on a fresh database, started
-  together, inserted the same rows without it and one failed on a duplicate key.
+  together, inserted the same rows without it and one failed on a duplicate key. The embedded
+  server's roles script (engine/embedded_roles.sql, plain SQL) takes the same key, written
+  there as 3279, in the database it runs in: one role-maker at a time.
 - ``REFERENCE_DATA`` (0x0CCF1): installing a factor-set edition or a rate table (its checksum
   is compared with what is installed, then rows are written: two installers must not interleave).
 - ``ENTITY_SETS`` (0x0CCF6): loading an entity set (organisational structure).

@@ -366,7 +366,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
         "content_hash": text(m.content_hash), "status": text(m.status), "scope": exp.Literal.number(m.scope),
         "category": exp.Literal.number(m.category) if m.category else exp.Null(), "method": text(m.method),
         "activity_type": text(m.activity.id), "activity_type_hash": text(m.activity.content_hash),
-        "factor_set": text(m.factor_set), "factor_set_sha256": text(fs.sha256), "gwp_set": text(m.gwp),
+        "factor_set": text(m.factor_set), "factor_set_sha256": text(fs.sha256), "gwp": text(m.gwp),
         "rows_in": exp.Literal.number(rows_in), "rows_result": exp.Literal.number(rows_result),
         "rows_excluded": exp.Literal.number(rows_excluded), "rows_unmatched": exp.Literal.number(rows_unmatched),
         "rows_rejected": exp.Literal.number(rows_rejected), "compiled_sql": param("compiled_sql"),

@@ -2,33 +2,40 @@
 
 Which fixture to ask for (cheapest first; take the cheapest that keeps the test independent):
 
-- ``sample_company`` (session): one database with the sample company (northwind) loaded and run
-  once for the whole session: ``api.demo`` (dataset ``demo``, every latest published version
-  run), the same CSVs loaded as shipped into dataset ``northwind`` (no reporting period), and
-  the entity set ``northwind-2024``. Tests read it and may add runs of their own to it; a test
-  that changes or deletes anything there takes its own ``db`` instead.
+- ``sample_company`` (session): one database with the sample company (northwind) loaded and run:
+  ``api.demo`` (dataset ``demo``, every latest published version run), the same CSVs loaded as
+  shipped into dataset ``northwind`` (no reporting period), and the entity set
+  ``northwind-2024``. Tests read it and may add runs of their own to it; a test that changes or
+  deletes anything there takes its own ``db`` instead.
+- ``cli_demo`` (session): ``ccf demo`` run three times on an empty database (both sample
+  companies), with what each printed; for tests of the demo's output and results.
 - ``module_db_url`` (module): a fresh database shared by the tests of one module.
 - ``db`` / ``db_url`` (function): a fresh database for one test, for tests that change what
   others would read, or that test databases, roles or snapshots themselves.
 - ``shipped_library()`` (tests/helpers.py): the shipped library, checked once per session.
 
-The suite runs on pytest-xdist (``-n auto --dist loadfile``, pyproject.toml): each worker is a
-session of its own, with its own embedded server, template and ``sample_company``, and runs whole
-files, so a module fixture is built once. ``pytest -n 0`` runs everything in one process.
+The suite runs on pytest-xdist (``-n auto``, pyproject.toml): each worker is a session of its
+own. What is expensive to make is made once per test run and shared by the workers, under a file
+lock in the run's own temporary directory (made by the controlling process, ``pytest_configure``,
+and removed by it at the end): the embedded server, the template database (the migrations
+applied, the shipped factor sets installed), the sample company's and the demo's databases. Nothing is shared
+that a test could change: each fresh database, and each worker's ``sample_company``, is ``CREATE
+DATABASE … TEMPLATE`` of one of those two, dropped afterwards. ``pytest -n 0`` runs everything in
+one process, the same way.
 
 The run's own embedded server runs without durability (no fsync, no waiting for the WAL at
 commit): it is removed at the end, and none of that changes what a statement means.
 
-A template database with the migrations applied and the shipped factor sets installed is built
-once per session; each fresh database is ``CREATE DATABASE … TEMPLATE`` of it, dropped
-afterwards. Databases are made by an admin login (the embedded server's superuser, or
-CCF_DATABASE_URL), owned by the login ccf uses (``ccf`` on the embedded server), and tests
-connect as that login, as every ccf command does; runs log in as ``ccf_runner``.
+Databases are made by an admin login (the embedded server's superuser, or CCF_DATABASE_URL),
+owned by the login ccf uses (``ccf`` on the embedded server), and tests connect as that login, as
+every ccf command does; runs log in as ``ccf_runner``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 import tempfile
 import uuid
@@ -42,7 +49,78 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = f"ccf_test_template_{os.getpid()}"  # one per test session: sessions may overlap
+# The test run's shared directory and id, set by the controlling process before the workers
+# start (they inherit its environment): test runs on one machine, or one server, may overlap.
+SHARED, RUN = "CCF_TESTS_SHARED", "CCF_TESTS_RUN"
+SHARED_KEY = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller made them
+        return
+    shared = Path(tempfile.mkdtemp(prefix="ccf-tests-"))
+    config.stash[SHARED_KEY] = shared
+    os.environ[SHARED] = str(shared)
+    os.environ[RUN] = uuid.uuid4().hex[:12]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller, after every worker has ended: the run's embedded server is stopped (with
+    CCF_DATABASE_URL, the databases the workers shared are dropped) and its directory removed."""
+    shared = config.stash.get(SHARED_KEY, None)
+    if shared is None:
+        return
+    try:
+        if os.environ.get("CCF_DATABASE_URL"):
+            with psycopg.connect(os.environ["CCF_DATABASE_URL"], autocommit=True) as admin:
+                for name in (_template(), _sample(), _cli_demo()):
+                    admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name))
+        elif (shared / "pgdata").exists():
+            from ccf.engine.database import stop_embedded
+
+            stop_embedded(shared / "pgdata")
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+        os.environ.pop(SHARED, None)
+        os.environ.pop(RUN, None)
+
+
+# The modules that take longest, longest first (pytest --durations, summed per file), which the
+# workers start with: --dist loadfile hands out whole files in collection order
+# (--no-loadscope-reorder, pyproject.toml), and one of these started last would leave the other
+# worker idle at the end. The rest follow in their usual order.
+FIRST = (
+    "test_wheel.py", "reliability/test_never_a_traceback.py", "cli/test_lifecycle.py", "reliability/test_differential.py",
+    "test_cli.py", "reliability/test_snapshot.py", "factors/test_factors_commands.py", "attribution/test_attribution.py",
+    "reliability/test_wrong_input.py", "methodologies/test_scope2_residual_mix.py", "snapshots/test_snapshots.py",
+    "bench/test_bench.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(FIRST)}
+    tests = Path(__file__).parent
+    items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(FIRST)))
+
+
+def _template() -> str:
+    return f"ccf_test_template_{os.environ[RUN]}"
+
+
+def _sample() -> str:
+    return f"ccf_test_sample_{os.environ[RUN]}"
+
+
+@contextmanager
+def _once(name: str):
+    """Exclusive among the run's processes (the workers): the body makes something shared once;
+    the other workers wait here, then find it made."""
+    with open(Path(os.environ[SHARED]) / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _admin_url() -> str:
@@ -69,25 +147,25 @@ def _with_db(url: str, dbname: str) -> str:
 def pg_admin_url() -> str:
     """The server the tests use: CCF_DATABASE_URL, or an embedded server of this test run's own.
 
-    The embedded one lives in a new temporary directory (so two test runs on one machine never
-    share a server), is stopped and its directory removed when the session ends. Not under
-    pytest's basetemp: pytest resets that folder to mode 0700 at each session start, which locks
-    out the embedded server (it runs as its own system user under root)."""
+    The embedded one lives in the run's shared temporary directory (so two test runs on one
+    machine never share a server), started by the first worker that asks, and stopped and
+    removed by the controlling process at the end (``pytest_unconfigure``). Not under pytest's
+    basetemp: pytest resets that folder to mode 0700 at each session start, which locks out the
+    embedded server (it runs as its own system user under root)."""
     if os.environ.get("CCF_DATABASE_URL"):
         yield os.environ["CCF_DATABASE_URL"]
         return
-    from ccf.engine.database import stop_embedded
-
-    home = Path(tempfile.mkdtemp(prefix="ccf-tests-"))
+    home = Path(os.environ[SHARED])
     previous = os.environ.get("CCF_HOME")
     os.environ["CCF_HOME"] = str(home)
     try:
-        url = _admin_url()
-        _without_durability(url)
+        with _once("server"):
+            url = _admin_url()
+            if not (home / "no-durability").exists():
+                _without_durability(url)
+                (home / "no-durability").touch()
         yield url
     finally:
-        stop_embedded(home / "pgdata")
-        shutil.rmtree(home, ignore_errors=True)
         if previous is None:
             os.environ.pop("CCF_HOME", None)
         else:
@@ -123,21 +201,24 @@ def _owner(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def template_url(pg_admin_url: str, pg_owner_url: str) -> str:
+    """The run's template database, made once by the first worker that asks."""
     from ccf.engine.database import connect
     from ccf.engine.migrate import migrate
 
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", TEMPLATE))
-        admin.execute(_admin("CREATE DATABASE {} OWNER {}", TEMPLATE, _owner(pg_owner_url)))
-    url = _with_db(pg_owner_url, TEMPLATE)
-    with connect(url) as conn:
-        migrate(conn)
-        _seed(conn)
-        conn.commit()
-    _runner_login(pg_admin_url)
-    yield url
-    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", TEMPLATE))
+    url = _with_db(pg_owner_url, _template())
+    made = Path(os.environ[SHARED]) / "template.made"
+    with _once("template"):
+        _runner_login(pg_admin_url)
+        if not made.exists():
+            with psycopg.connect(pg_admin_url, autocommit=True) as admin:  # (again, after a worker failed here)
+                admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", _template()))
+                admin.execute(_admin("CREATE DATABASE {} OWNER {}", _template(), _owner(pg_owner_url)))
+            with connect(url) as conn:
+                migrate(conn)
+                _seed(conn)
+                conn.commit()
+            made.touch()
+    return url
 
 
 def _seed(conn: psycopg.Connection) -> None:
@@ -151,12 +232,12 @@ def _seed(conn: psycopg.Connection) -> None:
 
 def _runner_login(pg_admin_url: str) -> None:
     """On a server given by CCF_DATABASE_URL, do what docs/reliability.md asks of its DBA: make
-    ccf_runner a login (with a password of this session's, for servers that ask for one). The
+    ccf_runner a login (with a password of this test run's, for servers that ask for one). The
     embedded server's roles are made by ccf itself (engine/embedded_roles.sql). The workers of
-    one pytest-xdist run share that server, so they set the same password: the run's id."""
+    one test run share that server, so they set the same password: the run's id."""
     if not os.environ.get("CCF_DATABASE_URL") or os.environ.get("CCF_RUNNER_PASSWORD"):
         return
-    password = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    password = os.environ[RUN]
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
         if admin.info.parameter_status("is_superuser") != "on":
             return  # a DBA's setup, not ours to change
@@ -165,10 +246,16 @@ def _runner_login(pg_admin_url: str) -> None:
 
 
 @contextmanager
-def _fresh_database(pg_admin_url: str, owner_url: str):
+def _fresh_database(pg_admin_url: str, owner_url: str, template: str | None = None):
+    """A new database, a copy of ``template`` (default: the run's template database)."""
     name = f"ccf_test_{uuid.uuid4().hex[:12]}"
+    # On the run's own server (no fsync) copying the files is quicker than WAL_LOG, PostgreSQL's
+    # default, which writes every page of the copy into the WAL (16 MB per database, ≈ 250
+    # databases per run); FILE_COPY's checkpoint is what costs on a durable server.
+    strategy = "WAL_LOG" if os.environ.get("CCF_DATABASE_URL") else "FILE_COPY"
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
-        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {} OWNER {}", name, TEMPLATE, _owner(owner_url)))
+        admin.execute(_admin(f"CREATE DATABASE {{}} TEMPLATE {{}} OWNER {{}} STRATEGY {strategy}",
+                             name, template or _template(), _owner(owner_url)))
     try:
         yield _with_db(owner_url, name)
     finally:
@@ -217,21 +304,86 @@ class SampleCompany:
 
 @pytest.fixture(scope="session")
 def sample_company(pg_admin_url: str, pg_owner_url: str, template_url: str) -> SampleCompany:
-    """One database holding the sample company, shared by every test that only reads it or adds
-    runs to it: loading and running it takes seconds, once instead of once per module."""
+    """A database holding the sample company, shared by every test of a worker that only reads
+    it or adds runs to it. Loading and running it takes seconds, so it is done once per test
+    run, in a database of the run's (with the demo's result beside it, pickled); each worker
+    reads a copy of its own."""
+    demo = _made_once("sample_company", lambda: _make_sample_company(pg_admin_url, pg_owner_url))
+    with _fresh_database(pg_admin_url, pg_owner_url, template=_sample()) as url:
+        yield SampleCompany(url, demo)
+
+
+def _made_once(name: str, make):
+    """``make()``'s result, made by the first worker that asks and pickled for the others."""
+    made = Path(os.environ[SHARED]) / f"{name}.pickle"
+    with _once(name):
+        if not made.exists():
+            made.write_bytes(pickle.dumps(make()))
+    return pickle.loads(made.read_bytes())
+
+
+def _make_sample_company(pg_admin_url: str, pg_owner_url: str):
+    """The run's sample-company database (every connection to it closed, so that it can be
+    copied); returns ``api.demo``'s result."""
     from ccf.engine.api import demo, demo_dir
     from ccf.engine.database import connect
     from ccf.engine.inventory.entities import load_entity_set
     from ccf.engine.load import load_csv
     from helpers import shipped_library
 
-    with _fresh_database(pg_admin_url, pg_owner_url) as url:
-        with connect(url) as conn:
-            # Northwind only: a second entity set here would make --entities necessary in every report
-            result = demo(conn, dataset=SampleCompany.DEMO, meridian=False)
-            lib = shipped_library()
-            for csv in sorted(demo_dir().glob("*.csv")):
-                load_csv(conn, SampleCompany.PLAIN, lib.activity_types[csv.stem], csv)
-            load_entity_set(conn, SampleCompany.ENTITY_SET, demo_dir() / "entities" / f"{SampleCompany.ENTITY_SET}.csv")
-            conn.commit()
-        yield SampleCompany(url, result)
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:  # (again, after a worker failed here)
+        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", _sample()))
+        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {} OWNER {}", _sample(), _template(), _owner(pg_owner_url)))
+    with connect(_with_db(pg_owner_url, _sample())) as conn:
+        # Northwind only: a second entity set here would make --entities necessary in every report
+        result = demo(conn, dataset=SampleCompany.DEMO, meridian=False)
+        lib = shipped_library()
+        for csv in sorted(demo_dir().glob("*.csv")):
+            load_csv(conn, SampleCompany.PLAIN, lib.activity_types[csv.stem], csv)
+        load_entity_set(conn, SampleCompany.ENTITY_SET, demo_dir() / "entities" / f"{SampleCompany.ENTITY_SET}.csv")
+        conn.commit()
+    return result
+
+
+@dataclass(frozen=True)
+class CliDemo:
+    """``ccf demo`` three times on an empty database: what each printed, and a copy of the database."""
+
+    url: str
+    first: dict  # ccf demo --json: both sample companies loaded and run
+    text: str  # ccf demo: loads nothing, runs again
+    again: dict  # ccf demo --json once more: loads nothing, the same numbers
+
+
+@pytest.fixture(scope="session")
+def cli_demo(pg_admin_url: str, pg_owner_url: str, template_url: str) -> CliDemo:
+    """The command line's demo, made once per test run like ``sample_company``; each worker
+    reads a copy of its database."""
+    first, text, again = _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
+    with _fresh_database(pg_admin_url, pg_owner_url, template=_cli_demo()) as url:
+        yield CliDemo(url, first, text, again)
+
+
+def _cli_demo() -> str:
+    return f"ccf_test_demo_{os.environ[RUN]}"
+
+
+def _make_cli_demo(pg_admin_url: str, pg_owner_url: str) -> tuple[dict, str, dict]:
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    from ccf.engine.cli import main
+
+    def ccf(*args: str) -> str:
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert main(list(args)) == 0
+        return out.getvalue()
+
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:  # (again, after a worker failed here)
+        admin.execute(_admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", _cli_demo()))
+        admin.execute(_admin("CREATE DATABASE {} TEMPLATE {} OWNER {}", _cli_demo(), _template(), _owner(pg_owner_url)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CCF_DATABASE_URL", _with_db(pg_owner_url, _cli_demo()))
+        return json.loads(ccf("demo", "--json")), ccf("demo"), json.loads(ccf("demo", "--json"))

@@ -124,9 +124,9 @@ def test_usage_errors_exit_2():
     assert exc.value.code == 2
 
 
-def test_demo_json_on_a_real_database(cli_db, capsys):
-    assert main(["demo", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+def test_demo_json_on_a_real_database(cli_demo):
+    """``ccf demo --json`` on an empty database, and again after ``ccf demo`` (tests/conftest.py)."""
+    out = cli_demo.first
     run = out["run"]
     assert {
         "scope1.stationary_combustion", "scope2.electricity.location_based", "scope3.cat6.business_travel",
@@ -136,9 +136,8 @@ def test_demo_json_on_a_real_database(cli_db, capsys):
     assert sum(l["rows_rejected"] for l in out["loads"]) == 5
     # the demo dataset is created with the Northwind sample's reporting year
     assert {l["period"] for l in out["loads"]} == {"2024-01-01..2024-12-31"}
-    # a second demo reuses the loaded data and computes the same numbers
-    assert main(["demo", "--json"]) == 0
-    again = json.loads(capsys.readouterr().out)
+    # a later demo reuses the loaded data and computes the same numbers
+    again = cli_demo.again
     assert again["loads"] == []
     assert again["run"]["total_co2e_kg"] == run["total_co2e_kg"]
 

@@ -66,7 +66,9 @@ def installed(wheel: Path, work: Path) -> Path:
     """A fresh virtual environment with the wheel and its dependencies installed; its directory."""
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    _pip("--python", str(venv / "bin" / "python"), "install", "--quiet", str(wheel), cwd=venv)
+    # --no-compile: no byte-code for every module of every dependency up front (much of the
+    # install's CPU time); Python compiles the modules ccf imports when it first imports them
+    _pip("--python", str(venv / "bin" / "python"), "install", "--quiet", "--no-compile", str(wheel), cwd=venv)
     return venv
 
 

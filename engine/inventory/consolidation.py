@@ -347,7 +347,7 @@ def ownership_query() -> exp.Select:
 
 def runs_query() -> exp.Select:
     """The methodologies of the runs %(runs)s with their reconciliation counts."""
-    cols = ("methodology_id", "version", "content_hash", "scope", "category", "method", "factor_set", "gwp_set",
+    cols = ("methodology_id", "version", "content_hash", "scope", "category", "method", "factor_set", "gwp",
             "rows_in", "rows_result", "rows_excluded", "rows_unmatched", "rows_rejected",
             "factor_set_named", "edition_period", "edition_fallback")
     return (

@@ -58,7 +58,7 @@ def show_run(ex: Executor, run_id: int) -> dict[str, Any]:
     counts = ("rows_in", "rows_result", "rows_excluded", "rows_unmatched", "rows_rejected")
     methodologies = ex.rows(
         exp.select(column("methodology_id"), column("version"), column("activity_type"), column("factor_set"),
-                   column("gwp_set"), *[column(c) for c in counts])
+                   column("gwp"), *[column(c) for c in counts])
         .from_(table("run_methodology")).where(eq(column("run_id"), param("run_id"))).order_by(column("methodology_id")),
         {"run_id": run_id},
     )

@@ -14,13 +14,13 @@ from contextlib import redirect_stdout
 from decimal import Decimal as D
 
 import pytest
-from helpers import results, rows_of
+from helpers import results, rows_of, shipped_library
 
-from ccf.engine.api import MERIDIAN_DATASET, MERIDIAN_ENTITIES, library, methodologies_dir
+from ccf.engine.api import MERIDIAN_DATASET, MERIDIAN_ENTITIES, methodologies_dir
 from ccf.engine.cli import main
 from ccf.engine.html_table import data_figure
 
-LIB = library()
+LIB = shipped_library()
 MERIDIAN = methodologies_dir() / "sample_data" / "meridian"
 FILES = ("electricity", "stationary_fuel", "mobile_fuel")  # the activity types with Scope 1 or 2 methodologies
 
@@ -39,14 +39,16 @@ def _ccf(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(module_db_url) -> tuple[dict, str, dict]:
-    """Three demos on one database: --json (loads), the text, --json again (both load nothing)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CCF_DATABASE_URL", module_db_url)
-        first = json.loads(_ccf("demo", "--json"))
-        text = _ccf("demo")
-        third = json.loads(_ccf("demo", "--json"))
-    return first, text, third
+def demo(cli_demo) -> tuple[dict, str, dict]:
+    """Three demos on one database (tests/conftest.py): --json (loads), the text, --json again
+    (both load nothing)."""
+    return cli_demo.first, cli_demo.text, cli_demo.again
+
+
+@pytest.fixture(scope="module")
+def demo_url(cli_demo) -> str:
+    """(A copy of) the database the three demos ran on."""
+    return cli_demo.url
 
 
 def _activity_type(doc: dict) -> str:
@@ -73,7 +75,7 @@ def test_demo_loads_meridian_once_and_runs_it(demo) -> None:
     assert {_activity_type(x) for x in _scope12(first)} == set(FILES)
 
 
-def test_every_scope1_and_2_row_is_matched_and_balanced(demo, module_db_url) -> None:
+def test_every_scope1_and_2_row_is_matched_and_balanced(demo, demo_url) -> None:
     first, _, _ = demo
     scope12 = _scope12(first)
     assert {x["scope"] for x in scope12} == {1, 2}
@@ -86,12 +88,12 @@ def test_every_scope1_and_2_row_is_matched_and_balanced(demo, module_db_url) -> 
         assert sum(D(t["co2e_kg"]) for t in tiers if t["methodology"] == x["methodology"]) == D(x["co2e_kg"])
 
 
-def test_every_country_appears_with_a_tier_of_its_own_jurisdiction_or_a_labelled_proxy(demo, module_db_url) -> None:
+def test_every_country_appears_with_a_tier_of_its_own_jurisdiction_or_a_labelled_proxy(demo, demo_url) -> None:
     from ccf.engine.database import connect
 
     first, _, _ = demo
     run_id = first["meridian"]["run"]["run_id"]
-    with connect(module_db_url) as conn:
+    with connect(demo_url) as conn:
         excluded = rows_of(conn, "excluded", run_id)
     tiers = first["meridian"]["tiers"]
     for x in _scope12(first):
@@ -139,22 +141,22 @@ def test_the_text_shows_the_meridian_section_with_every_country(demo) -> None:
         assert t["rule"] in table and t["factor_set"] in table and f"│ {t['country']} " in table
 
 
-def _stored(module_db_url: str, run_id: int) -> list[dict]:
+def _stored(demo_url: str, run_id: int) -> list[dict]:
     from ccf.engine.database import connect
 
-    with connect(module_db_url) as conn:
+    with connect(demo_url) as conn:
         return results(conn, run_id)
 
 
-def test_the_report_breaks_scope1_and_2_down_by_tier_and_source(demo, module_db_url, monkeypatch) -> None:
+def test_the_report_breaks_scope1_and_2_down_by_tier_and_source(demo, demo_url, monkeypatch) -> None:
     first, _, _ = demo
     run_id = first["meridian"]["run"]["run_id"]
-    monkeypatch.setenv("CCF_DATABASE_URL", module_db_url)
+    monkeypatch.setenv("CCF_DATABASE_URL", demo_url)
     args = ["report", str(run_id), "--entities", MERIDIAN_ENTITIES, "--approach", "operational-control"]
     doc = json.loads(_ccf(*args, "--json"))
     # expected from the stored results: every Meridian entity is wholly owned and operated
     expected: dict[tuple, tuple[set, D]] = {}
-    for r in _stored(module_db_url, run_id):
+    for r in _stored(demo_url, run_id):
         tiered = r["scope"] in (1, 2) or (r["scope"], r["category"]) == (3, 3)
         if tiered and "biogenic" not in r["gas"].lower():
             ids, kg = expected.get((r["methodology_id"], r["rule_id"], r["factor_set"]), (set(), D(0)))
@@ -171,14 +173,14 @@ def test_the_report_breaks_scope1_and_2_down_by_tier_and_source(demo, module_db_
 
 
 @pytest.mark.parametrize("activity_id", ["EL-US-SJC-2024H1", "EL-DE-MUC-2024H1", "EL-UK-LON-2024H1"])
-def test_explain_names_the_rule_and_each_factors_set_and_edition(demo, module_db_url, monkeypatch, activity_id) -> None:
+def test_explain_names_the_rule_and_each_factors_set_and_edition(demo, demo_url, monkeypatch, activity_id) -> None:
     """A US row (eGRID subregion), a DE row (Ember, a labelled proxy) and a GB row (DESNZ)."""
     first, _, _ = demo
     run_id = first["meridian"]["run"]["run_id"]
-    monkeypatch.setenv("CCF_DATABASE_URL", module_db_url)
+    monkeypatch.setenv("CCF_DATABASE_URL", demo_url)
     told = json.loads(_ccf("explain", str(run_id), activity_id, "--json"))
     by_ref = {m["methodology"]: m for m in told["methodologies"]}
-    stored = [r for r in _stored(module_db_url, run_id) if r["activity_id"] == activity_id and r["scope"] == 2
+    stored = [r for r in _stored(demo_url, run_id) if r["activity_id"] == activity_id and r["scope"] == 2
               and r["methodology_id"] == "scope2.electricity.location_based"]
     assert stored
     (rule,) = {r["rule_id"] for r in stored}
@@ -206,11 +208,11 @@ def test_explain_names_the_rule_and_each_factors_set_and_edition(demo, module_db
      ["source: instrument GO GO-MER-NL-2024 (registry CertiQ (fictional serial range)), emission_rate 0 as the "
       "instrument conveys it, loaded in load"]),
 ])
-def test_explain_names_the_tier_and_source_of_category_3_and_certificates(demo, module_db_url, monkeypatch,
+def test_explain_names_the_tier_and_source_of_category_3_and_certificates(demo, demo_url, monkeypatch,
                                                                          activity_id, ref, told) -> None:
     first, _, _ = demo
     run_id = first["meridian"]["run"]["run_id"]
-    monkeypatch.setenv("CCF_DATABASE_URL", module_db_url)
+    monkeypatch.setenv("CCF_DATABASE_URL", demo_url)
     text = _ccf("explain", str(run_id), activity_id)
     section = text.split(f"{ref}:", 1)[1].split("check:", 1)[0]
     for phrase in told:

@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from helpers import results, write_csv
+from helpers import results, shipped_library, write_csv
 
 from ccf.dsl import ir
-from ccf.engine.api import library
 from ccf.engine.factors.editions import EditionError, choose
 from ccf.engine.load import ReportingPeriod, load_csv
 from ccf.engine.run import RunError, run
@@ -25,7 +24,7 @@ SERIES, PINNED_2024, PINNED_2025 = ("scope1.stationary_combustion@1.2.0", "scope
 
 @pytest.fixture(scope="module")
 def lib():
-    return library()
+    return shipped_library()
 
 
 def _gas(db, lib, tmp_path: Path, dataset: str, year: int, period: str | None = None) -> None:
@@ -84,7 +83,7 @@ def test_a_pinned_edition_for_another_period_is_refused_or_recorded_per_result(d
 
 
 def _desnz() -> ir.FactorSet:
-    return library().factor_sets["desnz"]
+    return shipped_library().factor_sets["desnz"]
 
 
 def test_a_fiscal_year_across_two_calendar_editions_has_no_edition():

@@ -11,8 +11,9 @@ from decimal import Decimal as D
 
 from ccf.dsl.library import read_methodology
 from ccf.dsl.source import SourceFile
-from ccf.engine.api import factor_signatures, library
+from ccf.engine.api import factor_signatures
 from ccf.engine.factors.catalog import shipped_gwp
+from helpers import shipped_library
 
 PERIOD = "EX,2024-01-01,2024-12-31"
 SCREENING = "scope1.fugitive.refrigeration.screening@2.0.0"
@@ -33,7 +34,7 @@ HEADER = ("activity_id,entity,period_start,period_end,equipment_type,refrigerant
 
 
 def test_both_versions_read_the_gwp_set_of_their_gwp():
-    lib = library()
+    lib = shipped_library()
     for ref in (SCREENING, MASS_BALANCE):
         m = lib.resolve(ref)
         assert (m.status, m.gwp, m.factor_set) == ("published", "AR5", "ipcc-gwp100-ar5")
@@ -41,7 +42,7 @@ def test_both_versions_read_the_gwp_set_of_their_gwp():
 
 
 def test_an_author_picks_ar6_and_the_refrigerant_gwps_follow():
-    lib = library()
+    lib = shipped_library()
     m = lib.resolve(SCREENING)
     text = SourceFile.read(m.path).text.replace("gwp: AR5", "gwp: AR6").replace("status: published", "status: draft")
     ar6 = read_methodology(SourceFile("ar6.yaml", text), lib.activity_types, factor_signatures())

@@ -15,11 +15,10 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from helpers import load, write_csv
+from helpers import load, shipped_library, write_csv
 from reliability._support import assert_same, reference, shipped_factors, sql_outcomes, typed_row
 
 from ccf.dsl import resources
-from ccf.engine.api import library
 from ccf.engine.cli import main
 from ccf.engine.factors.catalog import load_shipped, shipped_gwp
 from ccf.engine.run import run
@@ -53,7 +52,7 @@ def test_the_hub_prescribes_the_ar5_gwps_of_the_shipped_table():
     rows = list(csv.reader(io.StringIO(sheet)))
     printed = {r[2]: D(r[3]) for r in rows[:12] if len(r) > 3 and r[2] in ("CH4", "N2O")}
     assert printed == {"CH4": ar5("CH4"), "N2O": ar5("N2O")}
-    assert library().resolve(STATIONARY).gwp == "AR5"
+    assert shipped_library().resolve(STATIONARY).gwp == "AR5"
 
 
 def expected(quantity: str, fuel: str, per: str) -> dict[str, D]:
@@ -112,7 +111,7 @@ def test_a_us_row_never_takes_a_desnz_factor(calc):
 
 
 def test_gb_rows_are_those_of_1_1_0_and_other_countries_a_labelled_proxy(calc):
-    lib = library()
+    lib = shipped_library()
     rows = (f"gb,{PERIOD},Natural gas,GB,1000,kWh,,,,", f"gb_oil,{PERIOD},Gas oil,GB,,,100,L,,",
             f"de,{PERIOD},Natural gas,DE,1000,kWh,,,,", f"cn,{PERIOD},Natural gas,CN,,,250,m3,,",
             f"in,{PERIOD},Gas oil,IN,,,100,L,,", f"nowhere,{PERIOD},Natural gas,,1000,kWh,,,,")
@@ -131,12 +130,12 @@ def test_gb_rows_are_those_of_1_1_0_and_other_countries_a_labelled_proxy(calc):
 
 def test_rows_of_every_country_match_the_reference_evaluator(db, tmp_path):
     """SQL and the reference evaluator, the latter reading EPA lookups from the Hub's records."""
-    m = library().resolve(STATIONARY)
+    m = shipped_library().resolve(STATIONARY)
     rows = (*US_ROWS, f"kwh,{PERIOD},Natural Gas,US,2500,kWh,,,,", f"gb,{PERIOD},Natural gas,GB,1000,kWh,,,,",
             f"de,{PERIOD},Gas oil,DE,,,100,L,,", f"typo,{PERIOD},Natural gas,US,5,mmBtu,,,,",
             f"wood,{PERIOD},Wood and Wood Residuals,US,,,,,3,short_ton", f"nowhere,{PERIOD},LPG,,,,,,1,t")
     path = write_csv(tmp_path / "ref.csv", HEADER, *rows)
-    assert load(db, library(), "epa_ref", "stationary_fuel", path).rows_rejected == 0
+    assert load(db, shipped_library(), "epa_ref", "stationary_fuel", path).rows_rejected == 0
     report = run(db, "epa_ref", [m])
     names = HEADER.split(",")
     typed = {c["activity_id"]: typed_row(m.activity, c) for c in (dict(zip(names, r.split(","))) for r in rows)}
@@ -149,9 +148,9 @@ def test_rows_of_every_country_match_the_reference_evaluator(db, tmp_path):
 
 
 def test_meridian_vehicles_match_the_reference_evaluator(db):
-    m = library().resolve(MOBILE)
+    m = shipped_library().resolve(MOBILE)
     path = resources.sample_company("meridian") / "mobile_fuel.csv"
-    assert load(db, library(), "epa_ref_mobile", "mobile_fuel", path).rows_rejected == 0
+    assert load(db, shipped_library(), "epa_ref_mobile", "mobile_fuel", path).rows_rejected == 0
     report = run(db, "epa_ref_mobile", [m])
     with path.open(encoding="utf-8", newline="") as f:
         typed = {c["activity_id"]: typed_row(m.activity, c) for c in csv.DictReader(f)}

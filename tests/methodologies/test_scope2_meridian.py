@@ -14,14 +14,14 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from helpers import load, results, rows_of
+from helpers import load, results, rows_of, shipped_library
 
 from ccf.dsl import resources
-from ccf.engine.api import library, methodologies_dir
+from ccf.engine.api import methodologies_dir
 from ccf.engine.factors.catalog import EMBER_CO2JS, shipped_editions, shipped_gwp
 from ccf.engine.run import run
 
-LIB = library()
+LIB = shipped_library()
 MERIDIAN = methodologies_dir() / "sample_data" / "meridian"
 LOCATION = "scope2.electricity.location_based@1.2.0"
 MARKET = "scope2.electricity.market_based@1.2.0"

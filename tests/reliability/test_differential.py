@@ -24,6 +24,7 @@ import psycopg
 import pytest
 from psycopg import sql as pgsql
 import yaml
+from helpers import shipped_library
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +102,7 @@ def conn(module_db_url):
 @pytest.fixture(scope="module")
 def subjects() -> Subjects:
     grid_edition, grid_data = custom_factors(MATCHING / "grid_test.csv", "grid-test")
-    shipped = Library.load(ROOT / "methodologies", factor_signatures())
+    shipped = shipped_library()
     matching = Library.load(MATCHING / "library", {**factor_signatures(), "grid-test": grid_edition})
     totals = Library.load(TOTALS, factor_signatures())
     out = Subjects()

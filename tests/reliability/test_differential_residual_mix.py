@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Context, Inexact, InvalidOperation, Rounded, localcontext
 
 import pytest
+from helpers import shipped_library
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,8 +36,6 @@ from reliability._support import (
     write_rows,
 )
 from ccf.dsl.evaluate import FactorSetsResolver, evaluate_rows
-from ccf.dsl.library import Library
-from ccf.engine.api import factor_signatures
 from ccf.engine.database import connect
 from ccf.engine.factors.residual_mix import RESIDUAL_MIX_SET, load_residual_mix
 from ccf.engine.factors.store import install_edition
@@ -65,7 +64,7 @@ def conn(module_db_url, residual):
 
 @pytest.fixture(scope="module")
 def subject(residual):
-    m = Library.load(ROOT / "methodologies", factor_signatures()).resolve(REF)
+    m = shipped_library().resolve(REF)
     assert any(lk.factor_set == RESIDUAL_MIX_SET for lk in m.lookups)
     main = shipped_factors(m.factor_set)
     spec = RowSpec.build(m, main.records + residual[1].records, region_codes())

@@ -14,7 +14,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from helpers import load, results, write_csv
+from helpers import load, results, shipped_library, write_csv
 from reliability._support import reference, shipped_factors, typed_row
 
 from ccf.dsl import ir
@@ -205,9 +205,8 @@ def test_diff_names_the_total_not_its_derived_difference(lib):
     """From the shipped per-gas Scope 2 version to one with the published total: the change is
     the total, added; the gases are the same, and total_minus_gases follows from both."""
     from ccf.dsl.diff import diff_methodologies
-    from ccf.engine.api import library
 
-    before = library().resolve("scope2.electricity.location_based@1.1.0")
+    before = shipped_library().resolve("scope2.electricity.location_based@1.1.0")
     changes = diff_methodologies(before, lib.resolve("test.total_electricity@1.0.0")).changes
     emitted = [(c.kind, c.subject, c.after.text) for c in changes if "emissions" in c.subject]
     assert emitted == [("formula changed", "rule uk_grid: emissions total", "quantity * uk_grid")]
