@@ -20,7 +20,9 @@ def count_cell(path: Sequence[Any], n: int) -> str:
 
 
 def text_cell(value: Any) -> str:
-    return f"<td>{escape('' if value is None else str(value))}</td>"
+    """A text cell; a dotted identifier (a methodology id) may break after its dots (``<wbr>``),
+    so that a table of long ids fits the page instead of widening it."""
+    return "<td>" + escape("" if value is None else str(value)).replace(".", ".<wbr>") + "</td>"
 
 
 def header_row(*cols: tuple[str, bool]) -> str:
