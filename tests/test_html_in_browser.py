@@ -42,10 +42,16 @@ def pages(module_db_url, tmp_path_factory) -> dict[str, Path]:
     return {name: out / f"{name}.html" for name in (*made, "diff")}
 
 
-@pytest.mark.parametrize("name", ["northwind", "meridian", "diff"])
-def test_the_page_fits_1280_px_and_no_label_is_clipped(pages, name):
+@pytest.fixture(scope="module")
+def chromium_page_maker(pages):
+    """One headless chromium for the module's pages (launching one takes seconds)."""
     with browser() as b:
-        seen = render(b, pages[name], pages[name].with_suffix(".png"))
+        yield b
+
+
+@pytest.mark.parametrize("name", ["northwind", "meridian", "diff"])
+def test_the_page_fits_1280_px_and_no_label_is_clipped(pages, chromium_page_maker, name):
+    seen = render(chromium_page_maker, pages[name], pages[name].with_suffix(".png"))
     assert seen.problems == [], f"{name} at {WIDTH} px (screenshot {pages[name].with_suffix('.png')})"
     assert seen.console == []
     assert seen.tables >= (1 if name == "diff" else 8) and seen.svg_labels >= 6  # the page is the one meant

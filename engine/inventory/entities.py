@@ -320,8 +320,9 @@ def entity_sets(conn: psycopg.Connection) -> list[dict]:
     ]
 
 
-def resolve_entity_set(conn: psycopg.Connection, name: str | None) -> dict:
-    """The entity set named, or the only one loaded; a clear error otherwise."""
+def resolve_entity_set(conn: psycopg.Connection, name: str | None, choose: str = "--entities NAME") -> dict:
+    """The entity set named, or the only one loaded; a clear error otherwise (``choose`` says
+    how the command names one)."""
     sets = entity_sets(conn)
     names = [s["name"] for s in sets]
     if name is None:
@@ -330,7 +331,7 @@ def resolve_entity_set(conn: psycopg.Connection, name: str | None) -> dict:
         if not sets:
             raise CcfError("no entity set is loaded: load the organisational structure first "
                            "('ccf entities load FILE --id NAME'; see docs/reporting.md)")
-        raise CcfError(f"{len(sets)} entity sets are loaded ({', '.join(names)}): choose one with --entities NAME")
+        raise CcfError(f"{len(sets)} entity sets are loaded ({', '.join(names)}): choose one with {choose}")
     for s in sets:
         if s["name"] == name:
             return s
