@@ -377,7 +377,7 @@ def entity_set_of_runs(conn: psycopg.Connection, runs: Sequence[int], name: str 
     for entity_set, entity in ex.rows(entities_outside_sets_query(), params):
         lacking.setdefault(entity_set, []).append(entity)
     if bound:
-        (only, datasets), = bound.items()
+        only, datasets = next(iter(bound.items()))
         if only not in lacking:
             return sets[only]
         raise CcfError(f"dataset {', '.join(datasets)} is bound to entity set {only}, dataset {', '.join(unbound)} to "
