@@ -247,21 +247,27 @@ def load_files(
 
 
 def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True) -> DemoResult:
-    """Load the sample companies' activity data (once) and run the latest published
+    """Load the sample companies' structures and activity data (once) and run the latest published
     methodologies over them, each with the factor edition of 2024 where it names a set, else the
     edition it pins: Northwind (into ``dataset``) with every methodology, then, unless
     ``meridian`` is false, Meridian with those of its activity types."""
+    from ccf.engine.inventory.entities import load_entity_set
+
     lib = library()
     methodologies = latest_published(lib)
+    # its structure, so that 'ccf report RUN' finds the set the dataset is bound to
+    load_entity_set(conn, NORTHWIND_ENTITIES, demo_dir() / "entities" / f"{NORTHWIND_ENTITIES}.csv")
     loads = []
     for csv in sorted(demo_dir().glob("*.csv")):
         activity_type = csv.stem.split(".")[0]
         if _already_loaded(conn, dataset, activity_type, csv):
             continue
-        # the sample data is the reporting year 2024; a demo dataset created before datasets had
-        # periods keeps having none (a dataset's period is fixed when it is created)
-        period = DEMO_PERIOD if _new_dataset(conn, dataset) else None
-        loads += load_files(conn, dataset, activity_type, [csv], lib, period=period)
+        # the sample data is the reporting year 2024, of the entities of northwind-2024; a demo
+        # dataset created before datasets had periods or entity sets keeps having none (both are
+        # fixed when a dataset is created; its reports then choose the set by its entities)
+        new = _new_dataset(conn, dataset)
+        loads += load_files(conn, dataset, activity_type, [csv], lib, period=DEMO_PERIOD if new else None,
+                            entity_set=NORTHWIND_ENTITIES if new else None)
     # The sample data are for 2024. Versions that name a set (factor_set: desnz) read its 2024
     # edition; the latest published versions that pin the 2025 edition are computed with it as
     # a recorded fallback on each of their results, shown by report and explain
@@ -270,6 +276,7 @@ def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True)
     return DemoResult(tuple(loads), northwind, _meridian(conn, lib, methodologies) if meridian else None)
 
 
+NORTHWIND_ENTITIES = "northwind-2024"
 MERIDIAN_DATASET = "meridian"
 MERIDIAN_ENTITIES = "meridian-2024"
 

@@ -12,7 +12,7 @@ from html import escape
 BASE_CSS = """
 :root { color-scheme: light; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2329; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; }
+       max-width: 1200px; padding: 0 1rem; }
 h1 { margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d5dbe0; }
 .meta { color: #4b5761; margin: .1rem 0; } .note { color: #4b5761; font-size: .92rem; max-width: 60rem; }
 .totals { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
@@ -20,9 +20,10 @@ h1 { margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-b
 .total .value { font-weight: 600; } .total .unit { color: #4b5761; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; min-width: 50%; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6eaee; text-align: left; vertical-align: top; }
-th { background: #f3f5f7; font-weight: 600; } td:first-child { white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f3f5f7; font-weight: 600; vertical-align: bottom; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid #9aa5ae; } .wide { overflow-x: auto; }
+table.compact { font-size: 13px; } table.compact th, table.compact td { padding: .25rem .4rem; } /* many columns */
 svg { display: block; margin: .5rem 0 1rem; } svg text { font: 12px system-ui, sans-serif; fill: #1d2329; }
 """
 
@@ -35,6 +36,6 @@ def page(title: str, body: list[str], css: str = "") -> str:
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{escape(title)}</title><style>{BASE_CSS}{css}</style></head><body>\n"
         # wide tables scroll sideways instead of squeezing their label column
-        + "\n".join(body).replace("<table>", '<div class="wide"><table>').replace("</table>", "</table></div>")
+        + "\n".join(body).replace("<table", '<div class="wide"><table').replace("</table>", "</table></div>")
         + "\n</body></html>\n"
     )

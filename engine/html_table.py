@@ -6,6 +6,7 @@ page against the JSON figure by figure."""
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any, Sequence
 
@@ -20,7 +21,13 @@ def count_cell(path: Sequence[Any], n: int) -> str:
 
 
 def text_cell(value: Any) -> str:
-    return f"<td>{escape('' if value is None else str(value))}</td>"
+    """A text cell; a dotted identifier (a methodology id) may break after a dot that a letter
+    follows (``<wbr>``), so that a table of long ids fits the page instead of widening it;
+    numbers and versions never break."""
+    return "<td>" + _AFTER_A_DOT.sub(".<wbr>", escape("" if value is None else str(value))) + "</td>"
+
+
+_AFTER_A_DOT = re.compile(r"\.(?=[A-Za-z_])")
 
 
 def header_row(*cols: tuple[str, bool]) -> str:

@@ -88,7 +88,7 @@ def run_entities(args: argparse.Namespace) -> int:
             text = "\n".join(f"{s['name']}: {s['entities']} entities from {s['source_file']} (sha256 {s['sha256'][:12]}…)"
                              for s in data) or "no entity set loaded (see 'ccf entities load')"
         else:
-            name = resolve_entity_set(conn, args.set_name)["name"]
+            name = resolve_entity_set(conn, args.set_name, "'ccf entities show NAME'")["name"]
             data = {"entity_set": name, "entities": entity_tree(conn, name)}
             text = _tree_text(data)
     sys.stdout.write((json.dumps(data, indent=2, ensure_ascii=False) if args.json else text) + "\n")

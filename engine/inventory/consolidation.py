@@ -399,6 +399,39 @@ def known_runs_query() -> exp.Select:
     )
 
 
+def run_datasets_query() -> exp.Select:
+    """The dataset of each run of %(runs)s and the entity set it is bound to (or NULL)."""
+    return (
+        exp.select(column("dataset", "r"), column("entity_set", "d")).distinct()
+        .from_(table("run", alias="r"))
+        .join(table("dataset", alias="d"), on=eq(column("dataset", "d"), column("dataset", "r")), join_type="left")
+        .where(eq(column("run_id", "r"), _any_run()))
+        .order_by(column("dataset", "r"))
+    )
+
+
+def entities_outside_sets_query() -> exp.Select:
+    """Each loaded entity set with each entity of %(runs)s's results that it lacks (a set with
+    no row here holds every one of them)."""
+    ran = exp.CTE(
+        this=exp.select(column("entity")).distinct().from_(table("result")).where(eq(column("run_id"), _any_run())),
+        alias=exp.TableAlias(this=ident("ran")),
+    )
+    member = (
+        exp.select(number(1)).from_(table("entity", alias="e"))
+        .where(exp.and_(eq(column("entity_set", "e"), column("entity_set", "s")), eq(column("entity", "e"), column("entity", "x"))))
+    )
+    select = (
+        exp.select(column("entity_set", "s"), column("entity", "x"))
+        .from_(table("entity_set", alias="s"))
+        .join(exp.Table(this=ident("ran"), alias=exp.TableAlias(this=ident("x"))), join_type="cross")
+        .where(exp.Not(this=exp.Exists(this=member)))
+        .order_by(column("entity_set", "s"), column("entity", "x"))
+    )
+    select.set("with_", exp.With(expressions=[ran]))
+    return select
+
+
 def tiers_query(approach: str) -> exp.Select:
     """Scope 1 and 2 and Scope 3 category 3 (``tiers.tiered``) per methodology, rule and source:
     the tier of each result (its rule in the methodology's hierarchy) and its source (the factor

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Sequence
 
 import psycopg
 from sqlglot import exp
@@ -319,8 +320,9 @@ def entity_sets(conn: psycopg.Connection) -> list[dict]:
     ]
 
 
-def resolve_entity_set(conn: psycopg.Connection, name: str | None) -> dict:
-    """The entity set named, or the only one loaded; a clear error otherwise."""
+def resolve_entity_set(conn: psycopg.Connection, name: str | None, choose: str = "--entities NAME") -> dict:
+    """The entity set named, or the only one loaded; a clear error otherwise (``choose`` says
+    how the command names one)."""
     sets = entity_sets(conn)
     names = [s["name"] for s in sets]
     if name is None:
@@ -329,13 +331,74 @@ def resolve_entity_set(conn: psycopg.Connection, name: str | None) -> dict:
         if not sets:
             raise CcfError("no entity set is loaded: load the organisational structure first "
                            "('ccf entities load FILE --id NAME'; see docs/reporting.md)")
-        raise CcfError(f"{len(sets)} entity sets are loaded ({', '.join(names)}): choose one with --entities NAME")
+        raise CcfError(f"{len(sets)} entity sets are loaded ({', '.join(names)}): choose one with {choose}")
     for s in sets:
         if s["name"] == name:
             return s
     hint = did_you_mean(name, names)
     raise CcfError(f"no entity set {name!r}; " + (hint or "loaded: " + (", ".join(names) or "none"))
                    + " (see 'ccf entities list')")
+
+
+def entity_set_of_runs(conn: psycopg.Connection, runs: Sequence[int], name: str | None) -> dict:
+    """The entity set to report ``runs`` under (docs/reporting.md#which-entity-set):
+
+    1. the set named (``--entities``);
+    2. else the set the runs' datasets are bound to (``ccf load --entities``, and ``ccf demo``):
+       datasets bound to different sets are refused, since one inventory has one structure; a
+       dataset bound to none beside them is accepted only if that set holds its results' entities;
+    3. else the one loaded set that holds every entity of the runs' results;
+    4. else the only set loaded (the report lists the entities outside it as coverage).
+
+    Anything else is ambiguous and refused, naming the sets and what they lack."""
+    from ccf.engine.inventory.consolidation import entities_outside_sets_query, run_datasets_query
+
+    if name is not None:
+        return resolve_entity_set(conn, name)
+    sets = {s["name"]: s for s in entity_sets(conn)}
+    if not sets:
+        return resolve_entity_set(conn, None)  # its error: no set loaded
+    ex = Executor(conn)
+    params = {"runs": list(runs)}
+    bound: dict[str, list[str]] = {}
+    unbound = []
+    for dataset, entity_set in ex.rows(run_datasets_query(), params):
+        if entity_set is None:
+            unbound.append(dataset)
+        else:
+            bound.setdefault(entity_set, []).append(dataset)
+    if len(bound) > 1:
+        raise CcfError("the runs' datasets are bound to different entity sets ("
+                       + "; ".join(f"{s}: dataset {', '.join(d)}" for s, d in sorted(bound.items()))
+                       + "): report them separately, or choose one with --entities SET")
+    if bound and not unbound:
+        return sets[next(iter(bound))]
+    lacking: dict[str, list[str]] = {}
+    for entity_set, entity in ex.rows(entities_outside_sets_query(), params):
+        lacking.setdefault(entity_set, []).append(entity)
+    if bound:
+        only, datasets = next(iter(bound.items()))
+        if only not in lacking:
+            return sets[only]
+        raise CcfError(f"dataset {', '.join(datasets)} is bound to entity set {only}, dataset {', '.join(unbound)} to "
+                       f"none, and {only} lacks {_some(lacking[only])} of the runs' results: report them separately, "
+                       "or choose one with --entities SET")
+    covering = [s for s in sets if s not in lacking]
+    if len(covering) == 1:
+        return sets[covering[0]]
+    if len(sets) == 1:
+        return next(iter(sets.values()))
+    if covering:
+        raise CcfError(f"entity sets {', '.join(covering)} each hold every entity of the runs' results: "
+                       "choose one with --entities SET")
+    raise CcfError("no loaded entity set holds every entity of the runs' results ("
+                   + "; ".join(f"{s} lacks {_some(e)}" for s, e in sorted(lacking.items()))
+                   + "): choose one with --entities SET (the entities outside it are reported as coverage)")
+
+
+def _some(entities: list[str], shown: int = 3) -> str:
+    more = len(entities) - shown
+    return ", ".join(entities[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def entity_tree(conn: psycopg.Connection, name: str) -> list[dict]:

@@ -6,6 +6,7 @@ test can read the rendered page and compare each figure with the JSON report.
 
 from __future__ import annotations
 
+import textwrap
 from decimal import Decimal
 from fractions import Fraction
 from html import escape
@@ -32,24 +33,28 @@ def _num(path: Sequence[str], text: str | None, suffix: str = "") -> str:
 # --- charts ------------------------------------------------------------------------------
 
 BarValue = tuple[str | None, tuple[str, ...]]  # (displayed text, figure path)
+LABEL_CHARS = 100  # about 660 px of 12 px text: well inside the chart's 930 px
 
 
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[BarValue]]]) -> str:
     """A horizontal bar chart as inline SVG: one group per label, one bar per series.
 
+    Each label is written above its bars, across the chart's width and wrapped at
+    ``LABEL_CHARS`` characters, so a long label (a Scope 3 category's name) is never clipped:
+    SVG text has no width known here, and a label column beside the bars would cut it off.
     Bar lengths are proportional to the displayed figures, computed with exact fractions and
     rounded to 0.1 px (no floating point anywhere)."""
-    label_w, bar_w, value_w, bar_h, gap = 300, 520, 110, 14, 10
-    group_h = bar_h * len(series) + gap
-    height = 24 + group_h * len(labels) + 8
-    width = label_w + bar_w + value_w
+    bar_w, value_w, bar_h, line_h, gap = 820, 110, 14, 15, 10
+    width = bar_w + value_w
+    wrapped = [textwrap.wrap(label, LABEL_CHARS) or [""] for label in labels]
     values = [Decimal(text) for _, bars in series for text, _ in bars if text is not None]
     top = max((abs(v) for v in values), default=Decimal(0)) or Decimal(1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>']
-    for gi, label in enumerate(labels):
-        y0 = 24 + gi * group_h
-        parts.append(f'<text x="{label_w - 8}" y="{y0 + bar_h * len(series) // 2 + 4}" text-anchor="end">{escape(label)}</text>')
+    body: list[str] = []
+    y0 = 8
+    for gi, lines in enumerate(wrapped):
+        for li, line in enumerate(lines):
+            body.append(f'<text x="0" y="{y0 + (li + 1) * line_h - 3}">{escape(line)}</text>')
+        y0 += len(lines) * line_h + 2
         for si, (_, bars) in enumerate(series):
             text, path = bars[gi]
             y = y0 + si * bar_h
@@ -58,9 +63,13 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
             length = round_fraction(Fraction(abs(Decimal(text))) / Fraction(top) * bar_w, Decimal("0.1"))
             colour = PALETTE[si % len(PALETTE)]
             faded = ' fill-opacity="0.5"' if Decimal(text) < 0 else ""  # a negative amount: same length, faded
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{length}" height="{bar_h - 2}" fill="{colour}"{faded}/>')
-            parts.append(f'<text x="{label_w + length + 4}" y="{y + bar_h - 4}" data-figure="{_fig(path)}">'
-                         f"{escape(grouped(text))}</text>")
+            body.append(f'<rect x="0" y="{y}" width="{length}" height="{bar_h - 2}" fill="{colour}"{faded}/>')
+            body.append(f'<text x="{length + 4}" y="{y + bar_h - 4}" data-figure="{_fig(path)}">'
+                        f"{escape(grouped(text))}</text>")
+        y0 += bar_h * len(series) + gap
+    height = y0
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>', *body]
     parts.append("</svg>")
     legend = "".join(f'<span><i class="swatch" style="background:{PALETTE[i % len(PALETTE)]}"></i>{escape(name)}</span>'
                      for i, (name, _) in enumerate(series))
@@ -147,10 +156,11 @@ def _section_table(section: dict, bases: list[str], root: tuple[str, ...]) -> st
 def _coverage(cov: dict) -> str:
     cols = [("run", True), ("dataset", False), ("methodology", False), ("version", False), ("activity rows", True),
             ("results", True), ("excluded", True), ("unmatched", True), ("rejected", True), ("unknown entity", True),
-            ("unmatched", True), ("rejected", True), ("unknown entity", True), ("unknown entity, t CO2e", True)]
+            ("unmatched, %", True), ("rejected, %", True), ("unknown entity, %", True), ("unknown entity, t CO2e", True)]
     out = ["<h2>Coverage: activity rows per methodology</h2>",
            '<p class="note">Activity rows are the rows of the activity files: those loaded plus those rejected at load. '
-           "Rows whose entity is not in the entity set are not in any total; they are listed here.</p><table>", _head(*cols)]
+           "Rows whose entity is not in the entity set are not in any total; they are listed here.</p>"
+           '<table class="compact">', _head(*cols)]
     for r in [*cov["methodologies"], {**cov["total"], "key": None}]:
         path = ("coverage", "methodologies", r["key"]) if r["key"] else ("coverage", "total")
         lead = (_text(r["run_id"]) + _text(r["dataset"]) + _text(r["methodology"]) + _text(r["version"])) if r["key"] \

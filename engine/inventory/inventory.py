@@ -21,7 +21,7 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory import consolidation as q
-from ccf.engine.inventory.entities import resolve_entity_set
+from ccf.engine.inventory.entities import entity_set_of_runs
 from ccf.engine.sql import Executor
 
 ALL = "all"  # the one basis of runs without Scope 2
@@ -205,8 +205,8 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
 def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_set: str | None) -> tuple:
     """The entity set, the run ids, the queries' parameters (runs, entity set, Scope 2 bases),
     the unknown entities and the methodologies of the runs."""
-    eset = resolve_entity_set(conn, entity_set)
     run_ids = _check_runs(ex, runs)
+    eset = entity_set_of_runs(conn, run_ids, entity_set)
     params: dict = {"runs": list(run_ids), "entity_set": eset["name"]}
     unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
     methodologies = _methodologies(ex, params, unknown)

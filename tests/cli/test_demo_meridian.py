@@ -16,7 +16,7 @@ from decimal import Decimal as D
 import pytest
 from helpers import results, rows_of, shipped_library
 
-from ccf.engine.api import MERIDIAN_DATASET, MERIDIAN_ENTITIES, methodologies_dir
+from ccf.engine.api import MERIDIAN_DATASET, MERIDIAN_ENTITIES, NORTHWIND_ENTITIES, methodologies_dir
 from ccf.engine.cli import main
 from ccf.engine.html_table import data_figure
 
@@ -170,6 +170,25 @@ def test_the_report_breaks_scope1_and_2_down_by_tier_and_source(demo, demo_url, 
         assert t["rule"] in table and t["factor_set"] in table
         assert f">{t['rule']}</td>" in html and data_figure(("tiers", t["key"], "co2e_t")) in html
     assert "Tier and source" in table and "Tier and source" in html
+
+
+def test_after_the_demo_a_report_needs_no_entities(demo, demo_url, monkeypatch, capsys) -> None:
+    """The demo binds each company's dataset to its entity set, so 'ccf report RUN' (the README's)
+    reports each run under its own set; both runs in one inventory are refused with the reason."""
+    first, _, _ = demo
+    northwind, meridian = first["run"]["run_id"], first["meridian"]["run"]["run_id"]
+    monkeypatch.setenv("CCF_DATABASE_URL", demo_url)
+    for run_id, entity_set, total in ((northwind, NORTHWIND_ENTITIES, first["run"]["total_co2e_kg"]),
+                                      (meridian, MERIDIAN_ENTITIES, first["meridian"]["run"]["total_co2e_kg"])):
+        doc = json.loads(_ccf("report", str(run_id), "--approach", "operational-control", "--json"))
+        assert doc["entity_set"]["name"] == entity_set
+        assert doc["coverage"]["total"]["rows_unknown_entity"] == 0
+        assert D(doc["totals"]["location-based"]["co2e_kg"]) == D(total)  # every entity wholly operated
+    capsys.readouterr()
+    assert main(["report", str(northwind), str(meridian), "--approach", "operational-control"]) == 1
+    err = capsys.readouterr().err
+    assert (f"bound to different entity sets ({MERIDIAN_ENTITIES}: dataset {MERIDIAN_DATASET}; "
+            f"{NORTHWIND_ENTITIES}: dataset demo)") in err and "--entities" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("activity_id", ["EL-US-SJC-2024H1", "EL-DE-MUC-2024H1", "EL-UK-LON-2024H1"])

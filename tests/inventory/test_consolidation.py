@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 from inventory._support import ACME_SHARES, M, R, fake_run, load_acme, write_entities
+from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.inventory.inventory import ReportError, build_inventory
 from ccf.engine.inventory.presentation import report_document
+from ccf.engine.sql import Executor, ident, param, table
 
 D = Decimal
 
@@ -179,7 +181,8 @@ def test_the_entity_set_must_be_named_when_there_are_several(db, tmp_path):
     load_acme(db, tmp_path, "acme")
     assert build_inventory(db, [run_id], "equity-share").entity_set["name"] == "acme"
     load_acme(db, tmp_path, "acme-b")
-    with pytest.raises(CcfError, match=r"2 entity sets are loaded \(acme, acme-b\): choose one with --entities"):
+    with pytest.raises(CcfError, match=r"entity sets acme, acme-b each hold every entity of the runs' results: "
+                                       r"choose one with --entities SET"):
         build_inventory(db, [run_id], "equity-share")
     with pytest.raises(CcfError, match="did you mean 'acme'"):
         build_inventory(db, [run_id], "equity-share", "acm")
@@ -197,3 +200,51 @@ def test_a_run_without_results_is_an_empty_inventory_with_its_coverage(db, tmp_p
     assert method["rows"] == [] and method["total"]["all"]["percent"] is None
     cov = doc["coverage"]["total"]
     assert (cov["activity_rows"], cov["rows_unmatched"], cov["unmatched_percent"], cov["rejected_percent"]) == (4, 3, "75.0", "25.0")
+
+
+def _bind(conn, dataset: str, entity_set: str) -> None:
+    """A dataset bound to an entity set, as 'ccf load --entities' creates it (no rows needed here)."""
+    cols = ("dataset", "entity_set")
+    with conn.transaction():
+        Executor(conn).execute(
+            exp.insert(exp.select(*[param(c) for c in cols]), exp.Schema(this=table("dataset"), expressions=[ident(c) for c in cols])),
+            {"dataset": dataset, "entity_set": entity_set},
+        )
+
+
+def test_without_entities_the_set_that_holds_the_runs_entities_is_chosen(db, tmp_path):
+    """docs/reporting.md#which-entity-set, rule 3: of several sets, the one that holds every entity
+    of the runs' results; none or two of them is a refusal naming what each lacks."""
+    load_acme(db, tmp_path, "acme")
+    load_entity_set(db, "other", write_entities(tmp_path / "other.csv", "O,Other Group,,,,,,GB", "O1,O1,O,1,true,true,,GB"))
+    acme = fake_run(db, "acme", [M("s1", 1)], [R("s1", "a", "A", "1"), R("s1", "b", "J1", "2")])
+    other = fake_run(db, "other", [M("s1", 1)], [R("s1", "a", "O1", "4")])
+    assert build_inventory(db, [acme], "equity-share").entity_set["name"] == "acme"
+    assert build_inventory(db, [other], "equity-share").entity_set["name"] == "other"
+    with pytest.raises(CcfError, match=r"no loaded entity set holds every entity of the runs' results "
+                                       r"\(acme lacks O1; other lacks A, J1\): choose one with --entities SET"):
+        build_inventory(db, [acme, other], "equity-share")
+    assert build_inventory(db, [acme, other], "equity-share", "acme").unknown_entities[0].entity == "O1"
+
+
+def test_without_entities_the_set_the_datasets_are_bound_to_is_chosen(db, tmp_path):
+    """Rule 2: the set a run's dataset is bound to, even where another set holds its entities too;
+    datasets bound to different sets are refused, and so is an unbound dataset whose entities the
+    bound set lacks."""
+    load_acme(db, tmp_path, "acme")
+    load_acme(db, tmp_path, "acme-2025")
+    load_entity_set(db, "other", write_entities(tmp_path / "other.csv", "O,Other Group,,,,,,GB"))
+    _bind(db, "acme-2025", "acme-2025")
+    _bind(db, "other", "other")
+    bound = fake_run(db, "acme-2025", [M("s1", 1)], [R("s1", "a", "A", "1")])
+    other = fake_run(db, "other", [M("s1", 1)], [R("s1", "a", "O", "2")])
+    unbound = fake_run(db, "acme-loose", [M("s1", 1)], [R("s1", "a", "A", "4")])
+    assert build_inventory(db, [bound], "equity-share").entity_set["name"] == "acme-2025"
+    assert build_inventory(db, [bound, unbound], "equity-share").entity_set["name"] == "acme-2025"
+    with pytest.raises(CcfError, match=r"the runs' datasets are bound to different entity sets "
+                                       r"\(acme-2025: dataset acme-2025; other: dataset other\): report them separately"):
+        build_inventory(db, [bound, other], "equity-share")
+    with pytest.raises(CcfError, match=r"dataset other is bound to entity set other, dataset acme-loose to none, "
+                                       r"and other lacks A of the runs' results"):
+        build_inventory(db, [other, unbound], "equity-share")
+    assert build_inventory(db, [bound, other], "equity-share", "other").totals["all"] == 2

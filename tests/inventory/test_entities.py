@@ -152,6 +152,11 @@ def test_cli_entities_load_list_show(cli_db, capsys):
     assert shares["NW-UK-LOG"] == {"equity-share": "60", "financial-control": "100", "operational-control": "100"}
     assert shares["NW-DE"] == {"equity-share": "40", "financial-control": "0", "operational-control": "100"}
     assert shares["NW-LOG-IE"] == {"equity-share": "30", "financial-control": "50", "operational-control": "0"}
+    assert main(["entities", "load", str(NORTHWIND), "--id", "northwind-copy"]) == 0
+    capsys.readouterr()
+    assert main(["entities", "show"]) == 1  # two sets: the message says how this command names one
+    assert "2 entity sets are loaded (northwind-2024, northwind-copy): choose one with 'ccf entities show NAME'" \
+        in capsys.readouterr().err
 
 
 def test_cli_entity_errors_are_messages_not_tracebacks(cli_db, tmp_path, capsys):

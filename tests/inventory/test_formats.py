@@ -139,7 +139,7 @@ def test_cli_report_in_every_format(cli_db, tmp_path, capsys):
 
 def test_cli_report_errors(cli_db, capsys):
     assert main(["report", "41", "--approach", "equity-share"]) == 1
-    assert "no entity set is loaded" in capsys.readouterr().err
+    assert "no run 41 in this database" in capsys.readouterr().err  # the runs first: they choose the entity set
     with pytest.raises(SystemExit) as exit_:
         main(["report", "1", "--approach", "equity"])
     assert exit_.value.code == 2

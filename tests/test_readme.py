@@ -1,0 +1,104 @@
+"""The README's commands, run as a reader would, in order (README.md, "Contributing").
+
+Every ```console block of the README is run, top to bottom: each ``$ `` line is one command, run
+by bash in one temporary folder (a ``cd`` carries over to the next command), and the lines under
+it, up to the next ``$ `` line, are output that must appear in that order among the lines the
+command printed, ``…`` standing for any text. Every command must exit 0. ```sh blocks are
+set-up and reference, shown and not run here (the set-up ones are what .ci/run and
+tests/test_wheel.py run).
+
+The commands run this checkout's installed ``ccf`` against a fresh database of the test
+session's server (CCF_DATABASE_URL), in place of the embedded server the README's reader has:
+a second embedded server would cost its start-up (about 4 s of a first demo's 17 s), and the
+wheel on the embedded server is test_wheel.py's. As for the reader, the quick start's ``ccf demo``
+has run once before the tour.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+@dataclass(frozen=True)
+class Command:
+    line: int  # its line in the README
+    text: str
+    expected: tuple[str, ...]  # output lines, "…" for any text
+
+
+def console_commands(markdown: str) -> list[Command]:
+    """The ``$`` commands of the ```console blocks, in order, with the output shown under each."""
+    out: list[Command] = []
+    for block in FENCE.finditer(markdown):
+        if block.group(1) != "console":
+            continue
+        first = markdown.count("\n", 0, block.start(2)) + 1
+        for offset, line in enumerate(block.group(2).splitlines()):
+            if line.startswith("$ "):
+                out.append(Command(first + offset, line[2:], ()))
+            elif out and line.strip() and out[-1].line >= first:
+                last = out[-1]
+                out[-1] = Command(last.line, last.text, (*last.expected, line.rstrip()))
+    return out
+
+
+def _pattern(expected: str) -> re.Pattern[str]:
+    return re.compile("^" + ".*".join(re.escape(part) for part in expected.split("…")) + "$")
+
+
+def missing_output(expected: tuple[str, ...], printed: str) -> str | None:
+    """The first expected line not found, in order, among the printed lines; None if all are."""
+    lines = [line.rstrip() for line in printed.splitlines()]
+    at = 0
+    for want in expected:
+        if want == "…":
+            continue
+        pattern = _pattern(want)
+        while at < len(lines) and not pattern.match(lines[at]):
+            at += 1
+        if at == len(lines):
+            return want
+        at += 1
+    return None
+
+
+def test_the_console_blocks_are_read_as_documented():
+    text = "\n".join(["```sh", "$ not run", "```", "```console", "$ ccf demo", "…", "Total: 1 kg …",
+                      "$ ccf runs list", "```"])
+    assert console_commands(text) == [Command(5, "ccf demo", ("…", "Total: 1 kg …")), Command(8, "ccf runs list", ())]
+    assert missing_output(("…", "Total: 1 kg …"), "a\nTotal: 1 kg CO2e (x)\n") is None
+    assert missing_output(("b", "a"), "a\nb\n") == "a"  # in order
+    assert missing_output(("Total: 2 kg …",), "Total: 1 kg CO2e\n") == "Total: 2 kg …"
+
+
+def test_every_readme_command_runs_in_order_and_prints_what_the_readme_shows(db_url, tmp_path):
+    commands = console_commands(README.read_text("utf-8"))
+    assert [c.text.split()[:2] for c in commands][:1] == [["ccf", "demo"]], "the README's tour starts with ccf demo"
+    assert len(commands) >= 10
+    bin_dir = Path(sys.executable).parent  # this environment's ccf
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCF_")}
+    env.update(CCF_DATABASE_URL=db_url, CCF_HOME=str(tmp_path / "home"), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    state = tmp_path / "cwd"
+    # the reader's state: the quick start's set-up command ends with a first 'ccf demo'
+    first = subprocess.run([str(bin_dir / "ccf"), "demo"], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    for c in commands:
+        # the command, then where it left the shell: the next command starts there
+        script = f"{c.text}\nrc=$?\npwd > {state}\nexit $rc\n"
+        done = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"README.md:{c.line}: {c.text}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        missing = missing_output(c.expected, done.stdout + done.stderr)
+        assert missing is None, f"README.md:{c.line}: {c.text} did not print {missing!r}; it printed:\n{done.stdout[-3000:]}"
+        cwd = Path(state.read_text().strip())
