@@ -301,7 +301,10 @@ def test_a_server_killed_mid_run_is_a_message_that_nothing_was_written(tmp_path)
         postmaster = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
         processes = [postmaster, *postmaster.children(recursive=True)]
         for p in processes:
-            p.send_signal(signal.SIGKILL)
+            try:
+                p.send_signal(signal.SIGKILL)
+            except psutil.NoSuchProcess:  # a backend that ended by itself between listing and killing
+                pass
         psutil.wait_procs(processes, timeout=30)
         out, err = proc.communicate(timeout=300)
         assert_message(subprocess.CompletedProcess(proc.args, proc.returncode, out, err), 1,
