@@ -303,7 +303,7 @@ def test_a_server_killed_mid_run_is_a_message_that_nothing_was_written(tmp_path)
         for p in processes:
             try:
                 p.send_signal(signal.SIGKILL)
-            except psutil.NoSuchProcess:  # a backend that ended by itself between listing and killing
+            except (psutil.NoSuchProcess, ProcessLookupError):  # a backend that ended by itself between listing and killing
                 pass
         psutil.wait_procs(processes, timeout=30)
         out, err = proc.communicate(timeout=300)
