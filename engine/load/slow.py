@@ -142,12 +142,14 @@ def create_checked(at: ir.ActivityType, names: list[str], ds: Dataset) -> exp.Cr
                       + [exp.If(this=number(i), true=c.reason.copy()) for i, c in enumerate(checks, 1)])
     # OFFSET 0 keeps the planner from inlining _check into each of its three uses: the
     # checks are the costly part of a load and must run once per row.
-    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, CHECK)).from_(
-        exp.alias_(exp.Subquery(this=_annotated(at, ds)), "d", table=True)
-    ).offset(number(0))
+    # (copy=False: every part is new here; sqlglot's builders copy their arguments by default)
+    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, CHECK, copy=False), copy=False).from_(
+        exp.alias_(exp.Subquery(this=_annotated(at, ds)), "d", table=True, copy=False), copy=False
+    ).offset(number(0), copy=False)
     query = exp.select(
-        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, CATEGORY), exp.alias_(reason, REASON)
-    ).from_(exp.alias_(exp.Subquery(this=numbered), "w", table=True))
+        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, CATEGORY, copy=False),
+        exp.alias_(reason, REASON, copy=False), copy=False,
+    ).from_(exp.alias_(exp.Subquery(this=numbered), "w", table=True, copy=False), copy=False)
     return exp.Create(
         this=temp(CHECKED), kind="TABLE", expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
