@@ -54,24 +54,52 @@ for _tag, _pattern, _first in [
     _CoreResolver.add_implicit_resolver(_TAG + _tag, re.compile(f"^(?:{_pattern})$"), _first)
 
 
-class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
-              yaml.constructor.SafeConstructor, _CoreResolver):
-    """PyYAML's safe loader with YAML 1.2 core types; marks each plain scalar whose type was read
-    from its text (no explicit tag), whose reading YAML 1.1 may not share."""
+class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's pure-Python parser: text to events. (libyaml's C parser is faster but accepts
+    text PyYAML refuses, such as '?' inside a plain value in { }, and words its errors
+    otherwise: the diagnostics are written against this one.)"""
 
     def __init__(self, stream: str):
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
+
+
+class _Composer(yaml.composer.Composer, _CoreResolver):
+    """Nodes from events already parsed, typed by the YAML 1.2 core schema: the file is scanned
+    once, for the depth check and for the nodes (scanning is most of the time a file takes).
+    Marks each plain scalar whose type was read from its text (no explicit tag), whose reading
+    YAML 1.1 may not share."""
+
+    def __init__(self, events: list[yaml.Event]):
         yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
         _CoreResolver.__init__(self)
+        self._events = events
+        self._next = 0
+
+    def check_event(self, *choices: type) -> bool:
+        event = self.peek_event()
+        return event is not None and (not choices or isinstance(event, choices))
+
+    def peek_event(self) -> yaml.Event | None:
+        return self._events[self._next] if self._next < len(self._events) else None
+
+    def get_event(self) -> yaml.Event | None:
+        event = self.peek_event()
+        self._next += 1
+        return event
 
     def compose_scalar_node(self, anchor: Any) -> ScalarNode:
         implicit = self.peek_event().implicit[0]
         node = super().compose_scalar_node(anchor)
         node.ccf_plain = implicit  # type: ignore[attr-defined]
         return node
+
+    def nodes(self) -> list[Node]:
+        out = []
+        while self.check_node():
+            out.append(self.get_node())
+        return out
 
 
 _YAML_1_2 = _CoreResolver()
@@ -413,9 +441,9 @@ def load_yaml(source: SourceFile, dates_as_text: bool = False) -> YamlDocument:
     if "\ufffd" in source.text:
         raise DiagnosticError([Diagnostic("E100", "the file is not valid UTF-8 text", Span(source.path, 1, 1, 1, 2))])
     try:
-        events = list(yaml.parse(source.text, Loader=_Loader))
+        events = list(yaml.parse(source.text, Loader=_Parser))
         _check_depth(source, events)
-        nodes = list(yaml.compose_all(source.text, Loader=_Loader))
+        nodes = _Composer(events).nodes()
     except yaml.MarkedYAMLError as exc:
         raise DiagnosticError([_yaml_error(source, exc)]) from None
     except yaml.reader.ReaderError as exc:

@@ -9,6 +9,7 @@ Which fixture to ask for (cheapest first; take the cheapest that keeps the test 
   deletes anything there takes its own ``db`` instead.
 - ``cli_demo`` (session): ``ccf demo`` run three times on an empty database (both sample
   companies), with what each printed; for tests of the demo's output and results.
+  ``cli_demo_url`` (function): a fresh copy of its database, for a test that goes on from there.
 - ``module_db_url`` (module): a fresh database shared by the tests of one module.
 - ``db`` / ``db_url`` (function): a fresh database for one test, for tests that change what
   others would read, or that test databases, roles or snapshots themselves.
@@ -362,6 +363,15 @@ def cli_demo(pg_admin_url: str, pg_owner_url: str, template_url: str) -> CliDemo
     first, text, again = _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
     with _fresh_database(pg_admin_url, pg_owner_url, template=_cli_demo()) as url:
         yield CliDemo(url, first, text, again)
+
+
+@pytest.fixture()
+def cli_demo_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
+    """A fresh copy of ``cli_demo``'s database for one test that changes it (runs more commands
+    there): a database in which ``ccf demo`` has run, without running it again."""
+    _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
+    with _fresh_database(pg_admin_url, pg_owner_url, template=_cli_demo()) as url:
+        yield url
 
 
 def _cli_demo() -> str:

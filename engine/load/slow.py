@@ -131,21 +131,25 @@ def _annotated(at: ir.ActivityType, ds: Dataset) -> exp.Select:
 def create_checked(at: ir.ActivityType, names: list[str], ds: Dataset) -> exp.Create:
     """CREATE TEMP TABLE … AS: each row with the index, category and reason of its first failed check."""
     checks = all_checks(at, names, ds)
-    which = exp.Case().when(is_not_null(icol(PRE_CATEGORY)), number(0))
-    category = exp.Case(this=icol(CHECK)).when(number(0), icol(PRE_CATEGORY))
-    reason = exp.Case(this=icol(CHECK)).when(number(0), icol(PRE_REASON))
-    for i, c in enumerate(checks, 1):
-        which = which.when(c.when, number(i))
-        category = category.when(number(i), text(c.category))
-        reason = reason.when(number(i), c.reason)
+    # The branches are built as lists: Case.when copies the whole CASE made so far at each call,
+    # which made building this statement quadratic in the number of checks (most of a small
+    # load's time). Each check's condition and reason is copied once, as Case.when did.
+    which = exp.Case(ifs=[exp.If(this=is_not_null(icol(PRE_CATEGORY)), true=number(0))]
+                     + [exp.If(this=c.when.copy(), true=number(i)) for i, c in enumerate(checks, 1)])
+    category = exp.Case(this=icol(CHECK), ifs=[exp.If(this=number(0), true=icol(PRE_CATEGORY))]
+                        + [exp.If(this=number(i), true=text(c.category)) for i, c in enumerate(checks, 1)])
+    reason = exp.Case(this=icol(CHECK), ifs=[exp.If(this=number(0), true=icol(PRE_REASON))]
+                      + [exp.If(this=number(i), true=c.reason.copy()) for i, c in enumerate(checks, 1)])
     # OFFSET 0 keeps the planner from inlining _check into each of its three uses: the
     # checks are the costly part of a load and must run once per row.
-    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, CHECK)).from_(
-        exp.alias_(exp.Subquery(this=_annotated(at, ds)), "d", table=True)
-    ).offset(number(0))
+    # (copy=False: every part is new here; sqlglot's builders copy their arguments by default)
+    numbered = exp.select(exp.Column(this=exp.Star(), table=ident("d")), exp.alias_(which, CHECK, copy=False), copy=False).from_(
+        exp.alias_(exp.Subquery(this=_annotated(at, ds)), "d", table=True, copy=False), copy=False
+    ).offset(number(0), copy=False)
     query = exp.select(
-        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, CATEGORY), exp.alias_(reason, REASON)
-    ).from_(exp.alias_(exp.Subquery(this=numbered), "w", table=True))
+        exp.Column(this=exp.Star(), table=ident("w")), exp.alias_(category, CATEGORY, copy=False),
+        exp.alias_(reason, REASON, copy=False), copy=False,
+    ).from_(exp.alias_(exp.Subquery(this=numbered), "w", table=True, copy=False), copy=False)
     return exp.Create(
         this=temp(CHECKED), kind="TABLE", expression=query,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
