@@ -50,6 +50,12 @@ CALCULATION_METHODS = (
     "mass-balance",
     "direct-measurement",
     "user-supplied-factor",
+    "lessor-specific",
+    "lessee-specific",
+    "franchise-specific",
+    "direct-use-phase",
+    "indirect-use-phase",
+    "projected-lifetime",
 )
 Method = Literal[CALCULATION_METHODS]  # type: ignore[valid-type]
 
