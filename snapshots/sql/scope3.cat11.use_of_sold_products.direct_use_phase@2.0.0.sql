@@ -1,6 +1,6 @@
 -- ccf compiled SQL for scope3.cat11.use_of_sold_products.direct_use_phase@2.0.0 (published)
 -- Scope 3 category 11 use of sold products, direct use-phase emissions of products that consume energy
--- content hash sha256:37466e0ceb63d338de9f7c05235190875f6a0e0f25af497a2df067bc0aea2289
+-- content hash sha256:ec31a6514628b985b3e501c63e9e4f666d8ba46c813d7e171d8eedcebf369de3
 -- activity type sold_products_use_profile; factor set desnz; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
@@ -272,34 +272,57 @@ WITH activity AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
-      WHEN j.use_phase <> 'direct'
+      WHEN j.use_phase = 'indirect'
       THEN 1 /* rule indirect_use */
       WHEN (
-        (
-          j.units_sold = 0
-        ) OR (
-          j.lifetime_uses = 0
-        )
+        j.use_phase = 'direct'
       )
-      OR (
-        j.scenario_share = 0
+      AND (
+        (
+          (
+            j.units_sold = 0
+          ) OR (
+            j.lifetime_uses = 0
+          )
+        )
+        OR (
+          j.scenario_share = 0
+        )
       )
       THEN 2 /* rule nothing_sold */
       WHEN (
-        NOT j.energy_per_use IS NULL
-      ) AND (
+        (
+          j.use_phase = 'direct'
+        ) AND (
+          NOT j.energy_per_use IS NULL
+        )
+      )
+      AND (
         NOT j.electricity_factor IS NULL
       )
       THEN 3 /* rule electricity_own_factor */
-      WHEN NOT j.energy_per_use IS NULL
+      WHEN (
+        j.use_phase = 'direct'
+      ) AND (
+        NOT j.energy_per_use IS NULL
+      )
       THEN 4 /* rule electricity */
       WHEN (
-        NOT j.fuel_per_use IS NULL
-      ) AND (
+        (
+          j.use_phase = 'direct'
+        ) AND (
+          NOT j.fuel_per_use IS NULL
+        )
+      )
+      AND (
         NOT j.fuel_factor IS NULL
       )
       THEN 5 /* rule fuel_own_factor */
-      WHEN NOT j.fuel_per_use IS NULL
+      WHEN (
+        j.use_phase = 'direct'
+      ) AND (
+        NOT j.fuel_per_use IS NULL
+      )
       THEN 6 /* rule fuel */
       ELSE 0
     END AS rule_no
@@ -328,7 +351,7 @@ WITH activity AS NOT MATERIALIZED (
     END AS rule_id,
     CASE r.rule_no
       WHEN 1
-      THEN 'not a direct use-phase row (indirect use is scope3.cat11.use_of_sold_products.indirect_use_phase)'
+      THEN 'indirect use-phase row, computed by scope3.cat11.use_of_sold_products.indirect_use_phase'
       WHEN 2
       THEN 'no products sold, or products not used in this scenario'
     END AS exclude_reason,

@@ -1,6 +1,6 @@
 -- ccf compiled SQL for scope3.cat11.use_of_sold_products.indirect_use_phase@1.0.0 (published)
 -- Scope 3 category 11 use of sold products, indirect use-phase emissions (typical use scenarios)
--- content hash sha256:8dbe8da4701ea9a68fd504435979b076b98c8336b9a6fcfbc276d528d56d8701
+-- content hash sha256:94cb79c2531f1e9a103caab5d6ef41eb6a4c1a5204c702c1b2b1c8dc82ca8427
 -- activity type sold_products_use_profile; factor set desnz; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
@@ -272,34 +272,57 @@ WITH activity AS NOT MATERIALIZED (
   SELECT
     j.*,
     CASE
-      WHEN j.use_phase <> 'indirect'
+      WHEN j.use_phase = 'direct'
       THEN 1 /* rule direct_use */
       WHEN (
-        (
-          j.units_sold = 0
-        ) OR (
-          j.lifetime_uses = 0
-        )
+        j.use_phase = 'indirect'
       )
-      OR (
-        j.scenario_share = 0
+      AND (
+        (
+          (
+            j.units_sold = 0
+          ) OR (
+            j.lifetime_uses = 0
+          )
+        )
+        OR (
+          j.scenario_share = 0
+        )
       )
       THEN 2 /* rule nothing_sold */
       WHEN (
-        NOT j.energy_per_use IS NULL
-      ) AND (
+        (
+          j.use_phase = 'indirect'
+        ) AND (
+          NOT j.energy_per_use IS NULL
+        )
+      )
+      AND (
         NOT j.electricity_factor IS NULL
       )
       THEN 3 /* rule electricity_own_factor */
-      WHEN NOT j.energy_per_use IS NULL
+      WHEN (
+        j.use_phase = 'indirect'
+      ) AND (
+        NOT j.energy_per_use IS NULL
+      )
       THEN 4 /* rule electricity */
       WHEN (
-        NOT j.fuel_per_use IS NULL
-      ) AND (
+        (
+          j.use_phase = 'indirect'
+        ) AND (
+          NOT j.fuel_per_use IS NULL
+        )
+      )
+      AND (
         NOT j.fuel_factor IS NULL
       )
       THEN 5 /* rule fuel_own_factor */
-      WHEN NOT j.fuel_per_use IS NULL
+      WHEN (
+        j.use_phase = 'indirect'
+      ) AND (
+        NOT j.fuel_per_use IS NULL
+      )
       THEN 6 /* rule fuel */
       ELSE 0
     END AS rule_no
@@ -328,7 +351,7 @@ WITH activity AS NOT MATERIALIZED (
     END AS rule_id,
     CASE r.rule_no
       WHEN 1
-      THEN 'not an indirect use-phase row (direct use is scope3.cat11.use_of_sold_products.direct_use_phase)'
+      THEN 'direct use-phase row, computed by scope3.cat11.use_of_sold_products.direct_use_phase'
       WHEN 2
       THEN 'no products sold, or products not used in this scenario'
     END AS exclude_reason,

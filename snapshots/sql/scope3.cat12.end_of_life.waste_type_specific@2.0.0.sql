@@ -1,6 +1,6 @@
 -- ccf compiled SQL for scope3.cat12.end_of_life.waste_type_specific@2.0.0 (published)
 -- Scope 3 category 12 end-of-life treatment of sold products, waste-type-specific method with the treatment mix
--- content hash sha256:d1fd7d45204535fe4be7f6b27ec3639482a499666d296a29d5847cbb770f75e8
+-- content hash sha256:fa60c065022f378de9284d32a051cd95ae29f569b8f7fdd26ab96c4118a5488d
 -- activity type end_of_life_mix; factor set desnz-2024; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
