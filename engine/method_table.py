@@ -112,7 +112,7 @@ def _names_part(cell: Cell, m: ir.Methodology) -> bool:
     return any(w in _words(m.id) for w in cell.words)
 
 
-def fills(cell: Cell, m: ir.Methodology, cells: Sequence[Cell] = CELLS) -> bool:
+def fills(cell: Cell, m: ir.Methodology) -> bool:
     """Whether the published version ``m`` fills ``cell``."""
     if m.scope != 3 or m.category != cell.category or m.status != "published":
         return False
@@ -121,7 +121,7 @@ def fills(cell: Cell, m: ir.Methodology, cells: Sequence[Cell] = CELLS) -> bool:
     if cell.words:
         return _names_part(cell, m)
     # the category's other versions: those no part of the category claims by its words
-    return not any(_names_part(other, m) for other in cells if other.category == cell.category and other.words)
+    return not any(_names_part(other, m) for other in CELLS if other.category == cell.category and other.words)
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def rows(versions: Iterable[ir.Methodology], cases: Iterable[Case], base: Path) 
 
 
 def empty_cells(table: Sequence[Row]) -> list[str]:
-    """The cells no published version fills, as ``category N: method (part)``."""
+    """The cells no published version fills, as ``category N: method: part``."""
     return [f"category {r.cell.category}: {r.cell.label}" for r in table if not r.versions]
 
 
@@ -177,9 +177,10 @@ def replace_table(doc: str, table: str) -> str:
 
 def shipped_table() -> str:
     """The table of the shipped library, as docs/methodologies.md holds it."""
-    from ccf.engine.api import library, methodologies_dir
+    from ccf.dsl import resources
+    from ccf.engine.api import library
 
-    root = methodologies_dir()
+    root = resources.methodologies()  # the shipped library, whatever CCF_METHODOLOGIES says
     lib = library(root)
     cases, _ = read_library_cases(lib)
     return render(rows(lib.methodologies.values(), cases, root.resolve().parent))
