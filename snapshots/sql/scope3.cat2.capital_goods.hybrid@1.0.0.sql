@@ -1,6 +1,6 @@
 -- ccf compiled SQL for scope3.cat2.capital_goods.hybrid@1.0.0 (published)
 -- Scope 3 category 2 capital goods, hybrid method
--- content hash sha256:1d118b0f40c65fc79c800f014251d2125c007d6391ca314c6bd7877b3e85b8ff
+-- content hash sha256:255dd887c7ee87f97e689550766130a7f77ab0471fb3074b4ea4bf12611988cd
 -- activity type hybrid_purchases; factor set desnz-2024; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
@@ -192,45 +192,66 @@ WITH activity AS NOT MATERIALIZED (
         j.energy = 0
       )
       THEN 2 /* rule nothing_bought */
+      WHEN (
+        NOT j.reported_emissions IS NULL
+      )
+      AND (
+        (
+          (
+            (
+              NOT j.energy IS NULL
+            ) OR (
+              NOT j.mass IS NULL
+            )
+          )
+          OR (
+            NOT j.items IS NULL
+          )
+        )
+        OR (
+          NOT j.distance IS NULL
+        )
+      )
+      THEN 3 /* rule reported_and_quantity */
       WHEN j.component IN ('supplier_scope_1_2', 'supplier_waste', 'material_input', 'input_transport')
       AND (
         NOT j.reported_emissions IS NULL
       )
-      THEN 3 /* rule supplier_reported */
+      THEN 4 /* rule supplier_reported */
       WHEN (
         j.component = 'supplier_scope_1_2'
       ) AND (
         NOT j.energy IS NULL
       )
-      THEN 4 /* rule supplier_energy */
+      THEN 5 /* rule supplier_energy */
       WHEN (
         j.component = 'input_transport'
       ) AND (
         NOT j.distance IS NULL
       )
-      THEN 5 /* rule input_transport */
+      THEN 6 /* rule input_transport */
       WHEN j.component IN ('supplier_waste', 'material_input') AND (
         NOT j.mass IS NULL
       )
-      THEN 6 /* rule supplier_by_mass */
+      THEN 7 /* rule supplier_by_mass */
       WHEN (
         j.component = 'material_input'
       ) AND (
         NOT j.items IS NULL
       )
-      THEN 7 /* rule input_by_items */
+      THEN 8 /* rule input_by_items */
       WHEN (
         j.component = 'remaining_cradle_to_gate'
       ) AND (
         NOT j.mass IS NULL
       )
-      THEN 8 /* rule remaining_by_mass */
+      THEN 9 /* rule remaining_by_mass */
       WHEN (
         j.component = 'remaining_cradle_to_gate'
       ) AND (
         NOT j.items IS NULL
       )
-      THEN 9 /* rule remaining_by_items */
+      THEN 10 /* rule remaining_by_items */
       ELSE 0
     END AS rule_no
   FROM joined AS j
@@ -248,18 +269,20 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'nothing_bought'
       WHEN 3
-      THEN 'supplier_reported'
+      THEN 'reported_and_quantity'
       WHEN 4
-      THEN 'supplier_energy'
+      THEN 'supplier_reported'
       WHEN 5
-      THEN 'input_transport'
+      THEN 'supplier_energy'
       WHEN 6
-      THEN 'supplier_by_mass'
+      THEN 'input_transport'
       WHEN 7
-      THEN 'input_by_items'
+      THEN 'supplier_by_mass'
       WHEN 8
-      THEN 'remaining_by_mass'
+      THEN 'input_by_items'
       WHEN 9
+      THEN 'remaining_by_mass'
+      WHEN 10
       THEN 'remaining_by_items'
     END AS rule_id,
     CASE r.rule_no
@@ -267,11 +290,13 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'not a category 2 purchase (purchases that are not capital goods are category 1)'
       WHEN 2
       THEN 'zero quantity in the period'
+      WHEN 3
+      THEN 'both reported emissions and a quantity with its factor are given; give one'
     END AS exclude_reason,
     CASE r.rule_no
-      WHEN 3
-      THEN r.reported_emissions * r.allocation_share
       WHEN 4
+      THEN r.reported_emissions * r.allocation_share
+      WHEN 5
       THEN ccf.div(
         (
           (
@@ -280,29 +305,27 @@ WITH activity AS NOT MATERIALIZED (
         ) * r.allocation_share,
         3600000
       )
-      WHEN 5
+      WHEN 6
       THEN (
         (
           r.mass * r.distance
         ) * r.factor_per_tkm
       ) * r.allocation_share
-      WHEN 6
+      WHEN 7
       THEN (
         r.mass * r.factor_per_kg
       ) * r.allocation_share
-      WHEN 7
+      WHEN 8
       THEN (
         r.items * r.factor_per_item
       ) * r.allocation_share
-      WHEN 8
-      THEN r.mass * r.factor_per_kg
       WHEN 9
+      THEN r.mass * r.factor_per_kg
+      WHEN 10
       THEN r.items * r.factor_per_item
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no
-      WHEN 3
-      THEN CAST(ARRAY[] AS TEXT[])
       WHEN 4
       THEN CAST(ARRAY[] AS TEXT[])
       WHEN 5
@@ -314,12 +337,12 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 8
       THEN CAST(ARRAY[] AS TEXT[])
       WHEN 9
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 10
       THEN CAST(ARRAY[] AS TEXT[])
       ELSE CAST(NULL AS TEXT[])
     END AS co2e_factor_ids,
     CASE r.rule_no
-      WHEN 3
-      THEN 'no factor'
       WHEN 4
       THEN 'no factor'
       WHEN 5
@@ -331,6 +354,8 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 8
       THEN 'no factor'
       WHEN 9
+      THEN 'no factor'
+      WHEN 10
       THEN 'no factor'
       ELSE CAST(NULL AS TEXT)
     END AS co2e_match_level
@@ -340,8 +365,6 @@ WITH activity AS NOT MATERIALIZED (
   SELECT
     e.*,
     CASE e.rule_no
-      WHEN 3
-      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
       WHEN 4
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
       WHEN 5
@@ -353,6 +376,8 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 8
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
       WHEN 9
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 10
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
