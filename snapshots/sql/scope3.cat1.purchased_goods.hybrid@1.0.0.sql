@@ -1,0 +1,535 @@
+-- ccf compiled SQL for scope3.cat1.purchased_goods.hybrid@1.0.0 (published)
+-- Scope 3 category 1 purchased goods and services, hybrid method
+-- content hash sha256:5437b5f241965a8b1804abe712334b078e56c31a76d49206f66bb41819c5c5d5
+-- activity type hybrid_purchases; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.category,
+    a.product,
+    a.supplier,
+    a.component,
+    a.item,
+    a.reported_emissions * CASE a.reported_emissions_unit
+      WHEN 'gCO2e'
+      THEN 0.001
+      WHEN 'kgCO2e'
+      THEN 1
+      WHEN 'tCO2e'
+      THEN 1000
+    END AS reported_emissions,
+    a.energy * CASE a.energy_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS energy,
+    a.factor_per_kwh,
+    a.mass * CASE a.mass_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS mass,
+    a.items,
+    a.distance * CASE a.distance_unit
+      WHEN 'cm'
+      THEN 0.01
+      WHEN 'km'
+      THEN 1000
+      WHEN 'm'
+      THEN 1
+      WHEN 'mile'
+      THEN 1609.344
+      WHEN 'miles'
+      THEN 1609.344
+      WHEN 'nmi'
+      THEN 1852
+    END AS distance,
+    a.factor_per_kg,
+    a.factor_per_item,
+    a.factor_per_tkm * 0.000001 AS factor_per_tkm,
+    a.allocation_share * 0.01 AS allocation_share,
+    a.allocation_basis,
+    a.factor_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.reported_emissions_unit
+        WHEN 'gCO2e'
+        THEN 'reported_emissions gCO2e→kgCO2e ×0.001'
+        WHEN 'kgCO2e'
+        THEN 'reported_emissions in kgCO2e'
+        WHEN 'tCO2e'
+        THEN 'reported_emissions tCO2e→kgCO2e ×1000'
+      END,
+      CASE a.energy_unit
+        WHEN 'Btu'
+        THEN 'energy Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'energy GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'energy GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'energy J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'energy MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'energy MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'energy TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'energy Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'energy kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'energy in kWh'
+        WHEN 'mmBtu'
+        THEN 'energy mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'energy therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'energy therm_US→kWh ×263701/9000'
+      END,
+      CASE a.mass_unit
+        WHEN 'g'
+        THEN 'mass g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'mass in kg'
+        WHEN 'lb'
+        THEN 'mass lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'mass long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'mass short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'mass t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'mass tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'mass tonnes→kg ×1000'
+      END,
+      CASE a.distance_unit
+        WHEN 'cm'
+        THEN 'distance cm→km ×0.00001'
+        WHEN 'km'
+        THEN 'distance in km'
+        WHEN 'm'
+        THEN 'distance m→km ×0.001'
+        WHEN 'mile'
+        THEN 'distance mile→km ×1.609344'
+        WHEN 'miles'
+        THEN 'distance miles→km ×1.609344'
+        WHEN 'nmi'
+        THEN 'distance nmi→km ×1.852'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_hybrid_purchases AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.category <> 1
+      THEN 1 /* rule other_category */
+      WHEN (
+        (
+          j.mass = 0
+        ) OR (
+          j.items = 0
+        )
+      ) OR (
+        j.energy = 0
+      )
+      THEN 2 /* rule nothing_bought */
+      WHEN (
+        NOT j.reported_emissions IS NULL
+      )
+      AND (
+        (
+          (
+            (
+              NOT j.energy IS NULL
+            ) OR (
+              NOT j.mass IS NULL
+            )
+          )
+          OR (
+            NOT j.items IS NULL
+          )
+        )
+        OR (
+          NOT j.distance IS NULL
+        )
+      )
+      THEN 3 /* rule reported_and_quantity */
+      WHEN j.component IN ('supplier_scope_1_2', 'supplier_waste', 'material_input', 'input_transport')
+      AND (
+        NOT j.reported_emissions IS NULL
+      )
+      THEN 4 /* rule supplier_reported */
+      WHEN (
+        j.component = 'supplier_scope_1_2'
+      ) AND (
+        NOT j.energy IS NULL
+      )
+      THEN 5 /* rule supplier_energy */
+      WHEN (
+        j.component = 'input_transport'
+      ) AND (
+        NOT j.distance IS NULL
+      )
+      THEN 6 /* rule input_transport */
+      WHEN j.component IN ('supplier_waste', 'material_input') AND (
+        NOT j.mass IS NULL
+      )
+      THEN 7 /* rule supplier_by_mass */
+      WHEN (
+        j.component = 'material_input'
+      ) AND (
+        NOT j.items IS NULL
+      )
+      THEN 8 /* rule input_by_items */
+      WHEN (
+        j.component = 'remaining_cradle_to_gate'
+      ) AND (
+        NOT j.mass IS NULL
+      )
+      THEN 9 /* rule remaining_by_mass */
+      WHEN (
+        j.component = 'remaining_cradle_to_gate'
+      ) AND (
+        NOT j.items IS NULL
+      )
+      THEN 10 /* rule remaining_by_items */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'other_category'
+      WHEN 2
+      THEN 'nothing_bought'
+      WHEN 3
+      THEN 'reported_and_quantity'
+      WHEN 4
+      THEN 'supplier_reported'
+      WHEN 5
+      THEN 'supplier_energy'
+      WHEN 6
+      THEN 'input_transport'
+      WHEN 7
+      THEN 'supplier_by_mass'
+      WHEN 8
+      THEN 'input_by_items'
+      WHEN 9
+      THEN 'remaining_by_mass'
+      WHEN 10
+      THEN 'remaining_by_items'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'not a category 1 purchase (capital goods are category 2)'
+      WHEN 2
+      THEN 'zero quantity in the period'
+      WHEN 3
+      THEN 'both reported emissions and a quantity with its factor are given; give one'
+    END AS exclude_reason,
+    CASE r.rule_no
+      WHEN 4
+      THEN r.reported_emissions * r.allocation_share
+      WHEN 5
+      THEN ccf.div(
+        (
+          (
+            r.energy * r.factor_per_kwh
+          ) * CAST(1 AS DECIMAL)
+        ) * r.allocation_share,
+        3600000
+      )
+      WHEN 6
+      THEN (
+        (
+          r.mass * r.distance
+        ) * r.factor_per_tkm
+      ) * r.allocation_share
+      WHEN 7
+      THEN (
+        r.mass * r.factor_per_kg
+      ) * r.allocation_share
+      WHEN 8
+      THEN (
+        r.items * r.factor_per_item
+      ) * r.allocation_share
+      WHEN 9
+      THEN r.mass * r.factor_per_kg
+      WHEN 10
+      THEN r.items * r.factor_per_item
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 4
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 5
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 6
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 7
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 8
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 9
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 10
+      THEN CAST(ARRAY[] AS TEXT[])
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 4
+      THEN 'no factor'
+      WHEN 5
+      THEN 'no factor'
+      WHEN 6
+      THEN 'no factor'
+      WHEN 7
+      THEN 'no factor'
+      WHEN 8
+      THEN 'no factor'
+      WHEN 9
+      THEN 'no factor'
+      WHEN 10
+      THEN 'no factor'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 5
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 6
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 7
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 8
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 9
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 10
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat1.purchased_goods.hybrid',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat1.purchased_goods.hybrid',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat1.purchased_goods.hybrid',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_hybrid_purchases
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'hybrid_purchases'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,379 @@
+-- ccf compiled SQL for scope3.cat3.fuel_energy.upstream_electricity.supplier_specific@1.0.0 (published)
+-- Scope 3 category 3 (b) upstream emissions of purchased electricity, heat, steam and cooling, supplier-specific method
+-- content hash sha256:b15236bca835c8759bf6b5e1cb2abd67329364cc6a9edeae03690ded370185b7
+-- activity type energy_supplier_data; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.carrier,
+    a.purpose,
+    a.supplier,
+    a.country,
+    a.grid_region,
+    a.energy * CASE a.energy_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS energy,
+    a.volume * CASE a.volume_unit
+      WHEN 'L'
+      THEN 0.001
+      WHEN 'gal_UK'
+      THEN 0.00454609
+      WHEN 'gal_US'
+      THEN 0.003785411784
+      WHEN 'litre'
+      THEN 0.001
+      WHEN 'litres'
+      THEN 0.001
+      WHEN 'm3'
+      THEN 1
+      WHEN 'megalitre'
+      THEN 1000
+      WHEN 'scf'
+      THEN 0.028316846592
+    END AS volume,
+    a.mass * CASE a.mass_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS mass,
+    a.upstream_factor_per_kwh,
+    a.upstream_factor_per_litre * 1000 AS upstream_factor_per_litre,
+    a.upstream_factor_per_kg,
+    a.generation_factor,
+    a.td_loss_rate * 0.01 AS td_loss_rate,
+    a.factor_source,
+    CONCAT_WS(
+      '; ',
+      CASE a.energy_unit
+        WHEN 'Btu'
+        THEN 'energy Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'energy GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'energy GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'energy J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'energy MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'energy MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'energy TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'energy Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'energy kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'energy in kWh'
+        WHEN 'mmBtu'
+        THEN 'energy mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'energy therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'energy therm_US→kWh ×263701/9000'
+      END,
+      CASE a.volume_unit
+        WHEN 'L'
+        THEN 'volume in L'
+        WHEN 'gal_UK'
+        THEN 'volume gal_UK→L ×4.54609'
+        WHEN 'gal_US'
+        THEN 'volume gal_US→L ×3.785411784'
+        WHEN 'litre'
+        THEN 'volume in litre'
+        WHEN 'litres'
+        THEN 'volume in litres'
+        WHEN 'm3'
+        THEN 'volume m3→L ×1000'
+        WHEN 'megalitre'
+        THEN 'volume megalitre→L ×1000000'
+        WHEN 'scf'
+        THEN 'volume scf→L ×28.316846592'
+      END,
+      CASE a.mass_unit
+        WHEN 'g'
+        THEN 'mass g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'mass in kg'
+        WHEN 'lb'
+        THEN 'mass lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'mass long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'mass short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'mass t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'mass tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'mass tonnes→kg ×1000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_energy_supplier_data AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.purpose <> 'consumed'
+      THEN 1 /* rule resold */
+      WHEN NOT (
+        j.carrier IN ('electricity', 'heat', 'steam', 'cooling')
+      )
+      THEN 2 /* rule a_fuel */
+      WHEN j.energy = 0
+      THEN 3 /* rule nothing_consumed */
+      WHEN TRUE
+      THEN 4 /* rule upstream */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'resold'
+      WHEN 2
+      THEN 'a_fuel'
+      WHEN 3
+      THEN 'nothing_consumed'
+      WHEN 4
+      THEN 'upstream'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'energy bought for resale is category 3 activity (d)'
+      WHEN 2
+      THEN 'a fuel''s upstream emissions are category 3 activity (a)'
+      WHEN 3
+      THEN 'no energy consumed in the period'
+    END AS exclude_reason,
+    CASE r.rule_no
+      WHEN 4
+      THEN ccf.div((
+        r.energy * r.upstream_factor_per_kwh
+      ) * CAST(1 AS DECIMAL), 3600000)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 4 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no WHEN 4 THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.upstream_electricity.supplier_specific',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.upstream_electricity.supplier_specific',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat3.fuel_energy.upstream_electricity.supplier_specific',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_energy_supplier_data
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'energy_supplier_data'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;
