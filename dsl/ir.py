@@ -539,9 +539,10 @@ def level_factors(rule: Rule, emission: Emission) -> Iterator[FactorRef]:
 
 
 def leaves(node: Node) -> list[Node]:
-    """The fields, parameters and factors an expression reads, in source order, once each (a
-    parameter is one leaf: its value is not walked)."""
-    if isinstance(node, (FieldRef, ParamRef, FactorRef)):
+    """The fields, parameters, factors and shares an expression reads, in source order, once
+    each (a parameter is one leaf: its value is not walked; a share is one leaf too: its value
+    is a quotient over other rows, shown with its own arguments)."""
+    if isinstance(node, (FieldRef, ParamRef, FactorRef, Share)):
         return [node]
     out: list[Node] = []
     for child in children(node):
