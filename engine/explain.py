@@ -351,13 +351,24 @@ def _share_lines(share: ir.Share, e: ev.Evaluator) -> list[str]:
     key = ", ".join(f"{source_text(k.span) or '…'} = {_key_text(e(k))}" for k in share.keys)
     quantity, total, value = e.number(share.quantity), e.totals.get(share), e.number(share)
     text = source_text(share.span) or share_text(share)
-    shown = lambda d: "(empty)" if d is None else _plain(d)  # noqa: E731
+    unit, to_shown = _share_unit(share.quantity)
+    shown = lambda d: "(empty)" if d is None else f"{_plain(_scaled(d, to_shown))} {unit}".strip()  # noqa: E731
     lines = [f"  {text}: key {key}",
-             f"    this row's {source_text(share.quantity.span) or 'quantity'} = {shown(quantity)} (base units)",
+             f"    this row's {source_text(share.quantity.span) or 'quantity'} = {shown(quantity)}",
              f"    total over the dataset's rows with this key = {shown(total) if total is not None else '(none: zero, empty or with a negative part)'}"]
     if value is not None:
         lines.append(f"    = {shown(quantity)} ÷ {shown(total)} = {_plain(value)} (ccf.div: 20 decimal places)")
     return lines
+
+
+def _share_unit(node: ir.Node) -> tuple[str, Fraction]:
+    """The unit a share's quantity is shown in, and the ratio from the node's scale to it: the
+    dimension's display unit, else its base units (kg·m for mass × distance)."""
+    unit, scale = _display_unit(node)
+    if unit or not node.type.dimension:
+        return unit, node.scale / scale
+    base = "·".join(b if power == 1 else f"{b}^{power}" for b, power in node.type.dimension)
+    return base, node.scale
 
 
 def _key_text(v: object) -> str:

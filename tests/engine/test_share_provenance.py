@@ -33,9 +33,9 @@ def test_explain_shows_the_key_the_quantity_and_the_total(db, tmp_path):
     text = e.render()
     assert part.reproduces_stored, text
     assert "share(mass * distance, vehicle_id): key vehicle_id = 'run'" in text
-    assert "this row's mass * distance = 150000000 (base units)" in text  # 10 t x 15 km, in kg.m
-    assert "total over the dataset's rows with this key = 640000000" in text
-    assert "= 150000000 ÷ 640000000 = 0.234375" in text
+    assert "this row's mass * distance = 150000000 kg·m" in text  # 10 t x 15 km
+    assert "total over the dataset's rows with this key = 640000000 kg·m" in text
+    assert "= 150000000 kg·m ÷ 640000000 kg·m = 0.234375" in text
     assert "= 7.3828125 kg CO2e" in text
     empty = explain(db, run_id, "empty", lib)
     assert empty.parts[0].reproduces_stored
