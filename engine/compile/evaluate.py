@@ -27,7 +27,7 @@ from sqlglot import exp
 from ccf.dsl import exactness, ir
 from ccf.engine.compile import allocation, currency, shares
 from ccf.engine.compile.activity import activity_cte, once
-from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
+from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns, lookup_ctes, reads_other_sets, shared_keys_cte
 from ccf.engine.sql import column, func, ident, table, text
 
@@ -46,9 +46,10 @@ def statement(m: ir.Methodology) -> exp.Expression:
         ],
         default=text("result"),
     )
-    # ccf_eval keeps what the statements after it read: not the candidate counts, which only
-    # decide `problem` (4–12 integers a row that would be written once and read four times)
+    # ccf_eval keeps what the statements after it read: not the candidate counts nor the share
+    # totals, which only decide `problem` (integers and numbers a row would write once and read four times)
     counts = {lookup_col(lk.name, gas, "_n") for lk in m.lookups for gas in lk.gases}
+    counts |= {total_col(s) for s in ir.methodology_shares(m)}
     kept = [column(e.alias_or_name, "c") for e in select if e.alias_or_name not in counts]
     final = exp.select(*kept, column("problem", "c"), exp.alias_(outcome, "outcome")).from_(
         exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))

@@ -794,7 +794,6 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
-  c.share__82c02ab877,
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
   c.per_kwh__key_level3,

@@ -539,7 +539,6 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
-  c.share__5f8398ebdd,
   c.fuel__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
