@@ -87,14 +87,17 @@ class Evaluator:
 
     ``row`` maps field names (and ``<field>_unit``) to the values as loaded: ``Decimal`` for
     numbers and quantities (in the row's own unit), ``str``, ``bool``, ``datetime.date`` or None.
-    ``factors`` maps (lookup, gas) to what the lookup found for this row.
+    ``factors`` maps (lookup, gas) to what the lookup found for this row; ``totals`` each
+    ``share()`` to the row's total by its keys (dsl/shares.py).
     """
 
     def __init__(self, row: Mapping[str, object], factors: Mapping[tuple[str, str], GasFactor] | None = None,
-                 conversions: Mapping[str, Decimal | None] | None = None):
+                 conversions: Mapping[str, Decimal | None] | None = None,
+                 totals: Mapping[ir.Share, Decimal | None] | None = None):
         self.row = row
         self.factors = factors or {}
         self.conversions = conversions or {}  # currency conversion -> the row's converted amount
+        self.totals = totals or {}
 
     def __call__(self, node: ir.Node) -> Value:
         visit = getattr(self, "visit_" + type(node).__name__, None)
@@ -143,6 +146,9 @@ class Evaluator:
 
     def visit_ConversionRef(self, n: ir.ConversionRef) -> Value:
         return self.conversions.get(n.conversion)
+
+    def visit_Share(self, n: ir.Share) -> Value:
+        return div(self.number(n.quantity), self.totals.get(n))  # ccf.div(quantity, total)
 
     def visit_Arith(self, n: ir.Arith) -> Value:
         a, b = self.number(n.left), self.number(n.right)
@@ -276,9 +282,10 @@ class Unmatched:
 
     activity_id: str
     rule_id: str | None
-    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "inexact", "no_value", "no_rate"]
+    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "no_total", "inexact", "no_value", "no_rate"]
     lookup: str | None = None  # the lookup at fault, for no_factor and ambiguous_factor
-    # for no_rate: which currency, year and rate table; for inexact: the threshold (as ccf.unmatched.reason)
+    # for no_rate: which currency, year and rate table; for inexact: the threshold; for no_total: the
+    # share (as ccf.unmatched.reason)
     reason: str | None = None
     outcome: Literal["unmatched"] = "unmatched"
 
@@ -331,6 +338,7 @@ def evaluate_row(
     factors: FactorResolver,
     gwp: Mapping[str, Decimal] | None = None,
     rates: Mapping[str, "RateTableValues"] | None = None,
+    totals: Mapping[ir.Share, Decimal | None] | None = None,
 ) -> RowOutcome:
     """The outcome of one activity row, as the compiled SQL decides it.
 
@@ -339,7 +347,8 @@ def evaluate_row(
     Order of decisions (``compile.evaluate.statement``): the first rule whose ``where`` is true (none:
     ``no_rule``); an ``exclude`` rule excludes; then, over the factor references of the rule's
     emissions sorted by (lookup, gas), no candidate is ``no_factor`` and several are
-    ``ambiguous_factor``; then, for a rule the exactness plan guards, an input beyond its
+    ``ambiguous_factor``; then a ``share()`` of its emissions whose total is not defined
+    (``totals``: the row's, dsl/shares.py) is ``no_total``; then, for a rule the exactness plan guards, an input beyond its
     threshold is ``inexact`` (its emissions are not computed); then any gas whose kg CO2e is null
     is ``no_value``.
     """
@@ -349,7 +358,7 @@ def evaluate_row(
     for cv in m.conversions:  # spend-based: amounts in the factor's currency and price year
         amount = keyer.number(cv.amount)
         converted[cv.name], no_rate[cv.name] = convert(cv, amount, keyer(cv.currency), keyer(cv.price_year), rates or {})
-    ev = Evaluator(row, values, converted)
+    ev = Evaluator(row, values, converted, totals)
     rule = next((r for r in m.rules if r.where is None or ev(r.where) is True), None)
     if rule is None:
         return Unmatched(activity_id, None, "no_rule")
@@ -381,6 +390,11 @@ def evaluate_row(
             return Unmatched(activity_id, rule.id, "no_factor", lookup)
         if n > 1:
             return Unmatched(activity_id, rule.id, "ambiguous_factor", lookup)
+    for share in dict.fromkeys(s for em in rule.emissions for s in ir.share_refs(em.value)):
+        if (totals or {}).get(share) is None:
+            from ccf.dsl.shares import no_total_reason
+
+            return Unmatched(activity_id, rule.id, "no_total", None, no_total_reason(share))
     if inexact:
         return Unmatched(activity_id, rule.id, "inexact", None, exactness.reason(plan.threshold))  # type: ignore[arg-type]
     if missing_value:
@@ -426,9 +440,16 @@ def evaluate_rows(
     instruments: Iterable[Mapping[str, object]] = (),
 ) -> Evaluation:
     """Every row's outcome, and the kg CO2e per gas summed exactly; with ``m.instruments``, the
-    instruments' rows are allocated first (dsl/allocate.py)."""
+    instruments' rows are allocated first (dsl/allocate.py); with shares, ``rows`` are the whole
+    dataset, each share's totals summed over them first (dsl/shares.py)."""
     uses: tuple = ()
-    if m.instruments is not None:
+    if ir.methodology_shares(m):
+        from ccf.dsl.shares import share_totals
+
+        rows = list(rows)
+        outcomes = tuple(evaluate_row(m, row, factors, gwp, rates, totals)
+                         for row, totals in zip(rows, share_totals(m, rows)))
+    elif m.instruments is not None:
         from ccf.dsl.allocate import evaluate_allocated
 
         parts, used = evaluate_allocated(m, rows, instruments, lambda row: evaluate_row(m, row, factors, gwp, rates))

@@ -23,6 +23,8 @@ operand), and every bound must stay within ``numeric.PG_MAX_SCALE`` and ``PG_MAX
    have at most ``t`` decimal places and ``t`` digits before the point; any other row is
    unmatched with reason ``inexact`` (``compile.evaluate.statement``, ``evaluate.evaluate_row``).
 
+A ``share()``'s value lies between 0 and 1 with 20 places; its quantity and total are sums over
+other rows than the one computed, so they cannot be guarded per row and must be proven in step 1.
 Expressions outside emissions (conditions, lookup keys, currency amounts) decide which rule and
 factor a row gets; they are not guarded, so they must be proven in step 1 or the methodology does
 not compile (``InexactMethodology``; ``ccf check`` reports it as E511).
@@ -45,6 +47,7 @@ DIV_PLACES = 20  # ccf.div's quotient has 20 decimal places
 DIV_HEADROOM = 21  # digits ccf.div adds to its dividend inside (2·|a|·10²⁰)
 YEAR_DIGITS = 7  # EXTRACT(YEAR …) of a PostgreSQL date: up to 5874897
 ALLOCATION_DIGITS = 20  # an allocated part's quantity is built from running sums over the rows
+SUM_DIGITS = 19  # a share's total: a sum of at most 2^63 rows' quantities carries at most 19 digits
 
 
 class InexactMethodology(CcfError):
@@ -96,6 +99,8 @@ def inputs(rule: ir.Rule) -> tuple[list[ir.Node], list[str]]:
 
 
 def _leaves(node: ir.Node) -> Iterator[ir.Node]:
+    if isinstance(node, ir.Share):  # proven in step 1, whatever the row: never guarded
+        return
     if isinstance(node, (ir.FactorRef, ir.ConversionRef)) or (isinstance(node, ir.FieldRef) and node.type.kind == "quantity"):
         yield node
         return
@@ -179,6 +184,11 @@ class _Sizer:
             return _divided(a, b)
         return Size(max(a.scale, b.scale), max(a.digits, b.digits) + 1)
 
+    def visit_Share(self, n: ir.Share) -> Size:
+        """ccf.div(quantity, total) of a total that is positive, with no negative part: between
+        0 and 1, 20 places. Its quantity and total are proven in step 1 (``_decisions_fit``)."""
+        return Size(DIV_PLACES, 1)
+
     def visit_Neg(self, n: ir.Neg) -> Size | None:
         return self(n.operand)
 
@@ -246,10 +256,18 @@ def _decisions_fit(m: ir.Methodology, leaf: Callable[[ir.Node], Size]) -> list[t
         named += [(f"the keys of factor lookup {lk.name}", node) for node in (*(n for _, n in lk.match), lk.region, lk.year)]
     for cv in m.conversions:
         named += [(f"the amount of currency conversion {cv.name}", node) for node in (cv.amount, cv.currency, cv.price_year)]
+    for share in ir.methodology_shares(m):
+        named += [("the total of a share()", share)]
     for what, node in named:
         if node is None:
             continue
         sizer = _Sizer(leaf)
+        if isinstance(node, ir.Share):  # its total sums the quantity over rows, then divides
+            q = sizer(node.quantity)
+            if q is not None:
+                sizer.check(Size(q.scale, q.digits + SUM_DIGITS), DIV_HEADROOM)
+            for key in node.keys:
+                sizer(key)
         sizer(node)
         if not sizer.fits and what not in (w for w, _ in failed):
             failed.append((what, node))

@@ -30,7 +30,7 @@ from ccf.dsl.units import (
 )
 from ccf.dsl.yaml_source import Path, YamlDocument
 
-FUNCTIONS = ("min", "max", "abs", "round", "year", "date")
+FUNCTIONS = ("min", "max", "abs", "round", "year", "share", "date")
 INSTRUMENT, instrument_column = ir.INSTRUMENT, ir.instrument_column
 GAS_KEYS = {"co2e": "CO2e", "co2": "CO2", "ch4": "CH4", "n2o": "N2O"}
 # what a lookup's `.name` may read: its gases, and a set's energy values (a heat content, a grid
@@ -334,6 +334,8 @@ class Checker:
                 "E402", f"unknown function '{e.func}'", e.span,
                 suggestion=hint or "the functions are " + ", ".join(FUNCTIONS[:-1]) + " and " + FUNCTIONS[-1],
             )
+        if e.func == "share":
+            return self.share(e, scope)
         n = {"min": None, "max": None, "abs": 1, "round": 2, "year": 1, "date": 1}[e.func]
         if (n is not None and len(e.args) != n and not (e.func == "round" and len(e.args) == 1)) or (n is None and len(e.args) < 2):
             want = "two or more values" if n is None else f"{n} value{'s' if n != 1 else ''}"
@@ -380,6 +382,35 @@ class Checker:
             raise self.error("E503", f"{e.func}() needs numbers, quantities or dates", e.span)
         scale = out[-1].scale
         return ir.Func(e.func, tuple(rescale(o, scale) for o in out), out[-1].type, scale, span=e.span)
+
+
+    def share(self, e: ast.Call, scope: Scope) -> ir.Node:
+        """``share(quantity, key, …)``: the row's part of the total of ``quantity`` over the rows
+        with the same keys (``ir.Share``). Only in rules: the total is a sum over the dataset's
+        rows, computed before any rule, so its arguments read the row's own fields and parameters
+        only (no factor, no converted amount, no other share)."""
+        if not (scope.allow_lookups and scope.fields) or scope.instrument:
+            where = "with instruments (the rows are split into parts)" if scope.instrument else "here"
+            raise self.error(
+                "E406", f"share() cannot be used {where}: it divides a row's quantity by a total over the rows",
+                e.span, suggestion="use share() in a rule's 'where' or emissions",
+            )
+        if len(e.args) < 2:
+            raise self.error(
+                "E406", f"share() takes a quantity and one or more keys, given {len(e.args)} value{'s' if len(e.args) != 1 else ''}",
+                e.span, suggestion="e.g. share(tkm, vehicle_id): this row's tkm over the tkm of the rows of its vehicle",
+            )
+        hidden = {n: ("share() totals the rows before any factor is looked up: its arguments read the row's fields",
+                      "multiply the share by the factor outside share()") for n in (*scope.lookups, *scope.conversions)}
+        inner = Scope(scope.fields, scope.params, {}, allow_lookups=False, hidden=hidden)
+        quantity, *keys = [self.expr(a, inner) for a in e.args]
+        if quantity.type.kind != "quantity":
+            raise self.error("E503", f"share()'s first value is the quantity to divide, a number or quantity; this is {quantity.type}",
+                             quantity.span, suggestion="e.g. share(tkm, vehicle_id)")
+        for key in keys:
+            if key.type.kind == "null":
+                raise self.error("E503", "a key of share() cannot be null: rows are grouped by its value", key.span)
+        return ir.Share(quantity, tuple(keys), span=e.span)
 
 
 def _digits_written_out(value: Decimal) -> int:

@@ -232,6 +232,21 @@ class Func(Node):
     digits: int = 0  # for round
 
 
+@dataclass(frozen=True)
+class Share(Node):
+    """``share(quantity, key, …)``: this row's ``quantity`` divided by the total of ``quantity``
+    over the rows of the run's dataset with the same ``keys`` (dimensionless, scale 1). The total
+    is defined when it is positive and no row of the key has a negative quantity (nulls count for
+    nothing); otherwise the share is NULL and a rule whose emissions read it leaves the row
+    unmatched (``no_total``). Computed in SQL as a window sum (engine/compile/shares.py), in
+    Python by dsl/shares.py."""
+
+    quantity: Node
+    keys: tuple[Node, ...]
+    type: Type = NUMBER
+    scale: Fraction = Fraction(1)
+
+
 # --- methodology level ---------------------------------------------------------------
 
 
@@ -494,6 +509,27 @@ def factor_refs(node: Node) -> Iterator[FactorRef]:
         yield from factor_refs(child)
 
 
+def share_refs(node: Node) -> Iterator[Share]:
+    """Every ``share()`` in an expression, in source order (a share's arguments hold none)."""
+    if isinstance(node, Share):
+        yield node
+        return
+    for child in children(node):
+        yield from share_refs(child)
+
+
+def methodology_shares(m: "Methodology") -> tuple[Share, ...]:
+    """The distinct shares a methodology's rules read (conditions and emissions), in source order:
+    one total per share, however often it is written."""
+    found: dict[Share, None] = {}
+    for rule in m.rules:
+        nodes = [rule.where, rule.total, *(em.value for em in rule.emissions)]
+        for node in nodes:
+            if node is not None:
+                found.update(dict.fromkeys(share_refs(node)))
+    return tuple(found)
+
+
 def level_factors(rule: Rule, emission: Emission) -> Iterator[FactorRef]:
     """The factors whose match level a result part records: its own, but for a total's
     difference to its gases the total's (each gas records its own in its part)."""
@@ -503,9 +539,10 @@ def level_factors(rule: Rule, emission: Emission) -> Iterator[FactorRef]:
 
 
 def leaves(node: Node) -> list[Node]:
-    """The fields, parameters and factors an expression reads, in source order, once each (a
-    parameter is one leaf: its value is not walked)."""
-    if isinstance(node, (FieldRef, ParamRef, FactorRef)):
+    """The fields, parameters, factors and shares an expression reads, in source order, once
+    each (a parameter is one leaf: its value is not walked; a share is one leaf too: its value
+    is a quotient over other rows, shown with its own arguments)."""
+    if isinstance(node, (FieldRef, ParamRef, FactorRef, Share)):
         return [node]
     out: list[Node] = []
     for child in children(node):

@@ -24,6 +24,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
 from ccf.dsl.numeric import plain
+from ccf.dsl.shares import share_text, share_totals
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine.compile import activity_table_name, of_run_loads
 from ccf.engine.compile.allocation import reads_instrument
@@ -244,10 +245,11 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     resolver, gwp = resolver_for(ex, m), gwp_values(ex, m.gwp)
     gas_units = {s: _gas_units(ex, s) for s in {lk.factor_set or m.factor_set for lk in m.lookups}}
     tables = rate_tables(ex, m)  # exchange rates and price indices of spend-based methods
-    outcome = ev.evaluate_row(m, row, resolver, gwp, tables)
+    totals = _share_totals(ex, m, row, read)
+    outcome = ev.evaluate_row(m, row, resolver, gwp, tables, totals)
     values = ev.row_factors(m, row, resolver)  # what each lookup found for this row
     converted, conversion_lines = _conversions(m, row, tables)
-    e = ev.Evaluator(row, values, converted)
+    e = ev.Evaluator(row, values, converted, totals)
     p = MethodologyExplanation(m.ref)
     lines = p.lines
     lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")
@@ -307,6 +309,15 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     return p
 
 
+def _share_totals(ex: Executor, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> dict[ir.Share, Decimal | None]:
+    """The row's total per share: summed over every row the run read (none without shares)."""
+    if not ir.methodology_shares(m):
+        return {}
+    rows = activity_rows(ex, m.activity.id, read)
+    at = next(i for i, r in enumerate(rows) if r["activity_id"] == row["activity_id"])
+    return share_totals(m, rows)[at]
+
+
 def _leaf_lines(m: ir.Methodology, row: dict[str, Any], e: ev.Evaluator, node: ir.Node,
                 gas_units: dict[str, dict[str, str]]) -> list[str]:
     """One line per field, parameter and factor an expression reads, with its value: a factor
@@ -314,6 +325,9 @@ def _leaf_lines(m: ir.Methodology, row: dict[str, Any], e: ev.Evaluator, node: i
     unit, with the row's own unit and the conversion where they differ."""
     lines = []
     for leaf in ir.leaves(node):
+        if isinstance(leaf, ir.Share):
+            lines += _share_lines(leaf, e)
+            continue
         v = e.number(leaf)
         if isinstance(leaf, ir.FactorRef):
             lk = next(lk for lk in m.lookups if lk.name == leaf.lookup)
@@ -330,6 +344,37 @@ def _leaf_lines(m: ir.Methodology, row: dict[str, Any], e: ev.Evaluator, node: i
             conversion = f"{_plain(row[leaf.name])} {raw_unit} × {shown_ratio} = "
         lines.append(f"  {leaf.name} = {conversion}{_shown(shown, shown_scale, unit)}")
     return lines
+
+
+def _share_lines(share: ir.Share, e: ev.Evaluator) -> list[str]:
+    """A share: the row's key, its quantity and the total over the rows of that key it was divided by."""
+    key = ", ".join(f"{source_text(k.span) or '…'} = {_key_text(e(k))}" for k in share.keys)
+    quantity, total, value = e.number(share.quantity), e.totals.get(share), e.number(share)
+    text = source_text(share.span) or share_text(share)
+    unit, to_shown = _share_unit(share.quantity)
+    shown = lambda d: "(empty)" if d is None else f"{_plain(_scaled(d, to_shown))} {unit}".strip()  # noqa: E731
+    lines = [f"  {text}: key {key}",
+             f"    this row's {source_text(share.quantity.span) or 'quantity'} = {shown(quantity)}",
+             f"    total over the dataset's rows with this key = {shown(total) if total is not None else '(none: zero, empty or with a negative part)'}"]
+    if value is not None:
+        lines.append(f"    = {shown(quantity)} ÷ {shown(total)} = {_plain(value)} (ccf.div: 20 decimal places)")
+    return lines
+
+
+def _share_unit(node: ir.Node) -> tuple[str, Fraction]:
+    """The unit a share's quantity is shown in, and the ratio from the node's scale to it: the
+    dimension's display unit, else its base units (kg·m for mass × distance)."""
+    unit, scale = _display_unit(node)
+    if unit or not node.type.dimension:
+        return unit, node.scale / scale
+    base = "·".join(b if power == 1 else f"{b}^{power}" for b, power in node.type.dimension)
+    return base, node.scale
+
+
+def _key_text(v: object) -> str:
+    if v is None:
+        return "(empty)"
+    return f"'{v}'" if isinstance(v, str) else _plain(v) if isinstance(v, Decimal) else str(v)
 
 
 def activity_rows(ex: Executor, activity_type: str, read: dict[str, Any]) -> list[dict[str, Any]]:

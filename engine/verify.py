@@ -197,7 +197,7 @@ def _compare_with_reference(ex: Executor, run_id: int, read: dict[str, Any], m: 
     instruments: list[dict[str, Any]] = []
     if m.instruments is not None:  # allocation pools every row of the dataset: all are evaluated
         instruments = activity_rows(ex, m.instruments.activity.id, read)
-    else:
+    elif not ir.methodology_shares(m):  # a share's total sums every row of the dataset: all are evaluated
         rows = [r for r in rows if str(r["activity_id"]) in chosen]
     try:
         evaluation = ev.evaluate_rows(m, rows, resolver_for(ex, m), gwp_values(ex, m.gwp), rate_tables(ex, m), instruments)
@@ -239,7 +239,7 @@ def _reference_rows(o: ev.RowOutcome) -> list[tuple]:
 def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list[tuple]]:
     """Every row the run stored for a methodology, by activity id: results gas by gas, exclusions
     and unmatched rows (the reason of those only where the evaluator gives it: the lookup at
-    fault, the missing rate, the exactness threshold)."""
+    fault, the missing rate, the exactness threshold, the share without a total)."""
     def select(name: str, *cols: str) -> list[tuple]:
         q = exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name)).where(
             exp.and_(_is_run(), exp.EQ(this=column("methodology_id"), expression=param("mid"))))
@@ -256,7 +256,7 @@ def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list
             found = _LOOKUP.search(reason)
             detail = found.group(1) if found else reason
         else:
-            detail = reason if code in ("no_rate", "inexact") else None
+            detail = reason if code in ("no_rate", "inexact", "no_total") else None
         out.setdefault(aid, []).append(("unmatched", rule, code, detail))
     return out
 

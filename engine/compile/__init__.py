@@ -23,6 +23,7 @@ The package, one module per job:
 ``lookups``      factor lookups, each resolved once per distinct key;
 ``currency``     spend-based currency conversions, resolved once per distinct key;
 ``allocation``   instruments allocated to activity rows (market-based Scope 2);
+``shares``       the totals ``share()`` divides by, one window sum per share;
 ``evaluate``     statement 1, which fills ``ccf_eval``;
 ``statements``   the statements that read ``ccf_eval``.
 """

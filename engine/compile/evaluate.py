@@ -3,7 +3,8 @@
 ``CREATE TEMPORARY TABLE ccf_eval AS WITH <steps> SELECT …``; the steps, in order:
 
 ``activity``   the rows of the run's loads in base units (activity.py; with instruments, the
-               allocation's steps and an ``activity`` of parts instead, allocation.py);
+               allocation's steps and an ``activity`` of parts instead, allocation.py; with
+               ``share()``, ``activity_rows`` and an ``activity`` with each share's total, shares.py);
 lookups        per factor lookup its resolved factors (lookups.py), per currency conversion
                its resolved rates (currency.py), then ``gwp`` when a rule gives a gas by mass;
 ``joined``     the row with each lookup's factors and each conversion's amount;
@@ -24,9 +25,9 @@ from typing import Callable
 from sqlglot import exp
 
 from ccf.dsl import exactness, ir
-from ccf.engine.compile import allocation, currency
+from ccf.engine.compile import allocation, currency, shares
 from ccf.engine.compile.activity import activity_cte, once
-from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
+from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns, lookup_ctes, reads_other_sets, shared_keys_cte
 from ccf.engine.sql import column, func, ident, table, text
 
@@ -45,9 +46,10 @@ def statement(m: ir.Methodology) -> exp.Expression:
         ],
         default=text("result"),
     )
-    # ccf_eval keeps what the statements after it read: not the candidate counts, which only
-    # decide `problem` (4–12 integers a row that would be written once and read four times)
+    # ccf_eval keeps what the statements after it read: not the candidate counts nor the share
+    # totals, which only decide `problem` (integers and numbers a row would write once and read four times)
     counts = {lookup_col(lk.name, gas, "_n") for lk in m.lookups for gas in lk.gases}
+    counts |= {total_col(s) for s in ir.methodology_shares(m)}
     kept = [column(e.alias_or_name, "c") for e in select if e.alias_or_name not in counts]
     final = exp.select(*kept, column("problem", "c"), exp.alias_(outcome, "outcome")).from_(
         exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))
@@ -60,7 +62,9 @@ def statement(m: ir.Methodology) -> exp.Expression:
     if need_gwp:
         evaluated = evaluated.join(exp.Table(this=ident("gwp")), join_type="cross")
     ctes: list[tuple[str, exp.Expression]] = (
-        allocation.allocation_ctes(m) if m.instruments is not None else [("activity", activity_cte(m))]
+        allocation.allocation_ctes(m) if m.instruments is not None
+        else shares.activity_ctes(m) if ir.methodology_shares(m)
+        else [("activity", activity_cte(m))]
     )
     shared = shared_keys_cte(m)
     ctes += shared
@@ -253,6 +257,7 @@ def _evaluated_columns(m: ir.Methodology) -> list[exp.Expression]:
         select.append(exp.alias_(_by_rule(m, within), "exact_inputs"))
     if m.instruments is not None:  # the part of the activity row and the instrument it used
         select += allocation.part_columns(m, "r")
+    select += shares.columns(m, "r")  # each share's total, to say why a share has none
     # carry the lookups' candidate counts so the next step can say why a factor is missing
     for lk in m.lookups:
         for gas in lk.gases:
@@ -376,7 +381,7 @@ def _with_conversion_notes(m: ir.Methodology) -> exp.Expression:
 
 def _problem(m: ir.Methodology) -> exp.Expression:
     """Why a row that reached a rule still has no result: no_rate, no_factor, ambiguous_factor,
-    inexact (a guarded rule's inputs beyond the exactness plan's threshold), no_value."""
+    no_total (a share without a total), inexact (a guarded rule's inputs beyond the exactness plan's threshold), no_value."""
     plan = exactness.plan(m)
 
     def pick(i: int, rule: ir.Rule) -> exp.Expression | None:
@@ -392,6 +397,7 @@ def _problem(m: ir.Methodology) -> exp.Expression:
             none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
             ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
             ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+        ifs += [exp.If(this=cond, true=text(problem)) for cond, problem in shares.missing(rule, "e")]
         if plan.guards(rule):
             ifs.append(exp.If(this=exp.Not(this=column("exact_inputs", "e")), true=text("inexact")))
         nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]

@@ -10,6 +10,7 @@ division or a non-terminating unit conversion goes through ``ccf.div``
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 
 from sqlglot import exp
@@ -24,6 +25,12 @@ def lookup_col(lookup: str, gas: str, suffix: str = "") -> str:
     """The row column of a lookup's value for one gas (and, by suffix, its factor id ``_id``,
     candidate count ``_n`` and match level ``_level``; gas ``key``: the row's keys)."""
     return f"{lookup}__{gas.lower()}{suffix}"
+
+
+def total_col(share: ir.Share) -> str:
+    """The row column of a share's total (shares.py puts it there): named by the share's
+    structure, spans aside, so that the same share written twice is one column."""
+    return "share__" + hashlib.sha256(repr(share).encode()).hexdigest()[:10]
 
 
 class ExpressionCompiler:
@@ -71,6 +78,9 @@ class ExpressionCompiler:
 
     def visit_ConversionRef(self, n: ir.ConversionRef) -> exp.Expression:
         return column(currency.value_col(n.conversion), self.row)  # converted in `joined`
+
+    def visit_Share(self, n: ir.Share) -> exp.Expression:
+        return func("div", self(n.quantity), column(total_col(n), self.row), schema="ccf")
 
     def visit_Arith(self, n: ir.Arith) -> exp.Expression:
         left, right = self.operand(n.left), self.operand(n.right)
@@ -130,6 +140,11 @@ class ExpressionCompiler:
         if n.name == "year":
             return exp.Extract(this=exp.var("YEAR"), expression=args[0])
         raise NotImplementedError(n.name)
+
+
+def numeric(node: ir.Node, e: exp.Expression) -> exp.Expression:
+    """``e`` (the SQL of ``node``) cast to NUMERIC where SQL would type it integer."""
+    return exp.Cast(this=e, to=exp.DataType.build("NUMERIC")) if _integral(node) else e
 
 
 def _integral(node: ir.Node) -> bool:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ccf.dsl import exactness, ir
+from ccf.dsl.shares import no_total_reason
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import activity_table_name, of_run_loads
 from ccf.engine.compile.evaluate import EVAL, by_mass_gases, gases, names_sources, one_factor_gases, typed_null
-from ccf.engine.compile.expressions import lookup_col
+from ccf.engine.compile.expressions import lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns
 from ccf.engine.sql import column, ident, param, table, text
 
@@ -135,6 +136,11 @@ def unmatched(m: ir.Methodology) -> exp.Expression:
             *[
                 exp.If(this=exp.EQ(this=problem.copy(), expression=text("inexact")), true=text(exactness.reason(threshold)))
                 for threshold in [exactness.plan(m).threshold] if threshold is not None
+            ],
+            *[
+                exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_total:{total_col(share)}")),
+                       true=text(no_total_reason(share)))
+                for share in ir.methodology_shares(m)
             ],
             *[
                 exp.If(

@@ -65,7 +65,7 @@ def test_scope3_categories_sharing_activity_data_never_count_a_row_twice(northwi
             by_type[m.activity.id].append(m.id)
     shared = {t: ids for t, ids in by_type.items() if len({LATEST[i].category for i in ids}) > 1}
     assert {"purchased_spend", "freight", "leased_asset_energy", "supplier_product_footprints", "purchased_materials",
-            "hybrid_purchases"} <= set(shared)
+            "hybrid_purchases", "transport_fuel", "storage"} <= set(shared)
     for activity_type, ids in shared.items():
         rows = conn.execute(
             "SELECT activity_id, array_agg(DISTINCT methodology_id) FROM ccf.result "

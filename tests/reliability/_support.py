@@ -414,8 +414,8 @@ def sql_outcomes(conn: psycopg.Connection, run_id: int, methodology_id: str) -> 
         if r["reason_code"] in ("no_factor", "ambiguous_factor"):
             found = _LOOKUP.search(r["reason"])
             lookup = found.group(1) if found else "?"
-        # which currency, year and rate table; the exactness threshold
-        reason = r["reason"] if r["reason_code"] in ("no_rate", "inexact") else None
+        # which currency, year and rate table; the exactness threshold; the share without a total
+        reason = r["reason"] if r["reason_code"] in ("no_rate", "inexact", "no_total") else None
         out[r["activity_id"]] = Unmatched(r["activity_id"], r["rule_id"], r["reason_code"], lookup, reason)
     return out
 

@@ -176,8 +176,10 @@ def _p(*parts: str) -> str:
     return "(" + "".join(parts) + ")"
 
 
-def _strategies():
-    """Strategies of expression text by type: num, energy, mass, bool, text, date."""
+def _strategies(inner=None):
+    """Strategies of expression text by type: num, energy, mass, bool, text, date. With
+    ``inner`` (the strategies without shares), numbers may also be ``share(q, key)`` of inner
+    expressions: only rules may read a share, and its arguments hold none."""
     memo: dict[tuple[str, int], st.SearchStrategy[str]] = {}
 
     def e(kind: str, depth: int) -> st.SearchStrategy[str]:
@@ -226,6 +228,12 @@ def _strategies():
                 st.builds(lambda a, b: _p(a, " / ", b), e("mass", d), e("mass", d)),
                 st.builds(lambda a: f"year({a})", e("date", d)),
             ]
+            if inner is not None:
+                common += [
+                    st.builds(lambda a, k: f"share({a}, {k})", st.one_of(*(inner(q, d) for q in ("num", "energy", "mass"))),
+                              inner("text", d)),
+                    st.builds(lambda a, k, j: f"share({a}, {k}, {j})", inner("mass", d), inner("text", d), inner("date", d)),
+                ]
         if kind in ("energy", "mass"):
             common += [
                 st.builds(lambda a, b: _p(a, " * ", b), n, same),
@@ -256,6 +264,7 @@ def _strategies():
 
 
 EXPR = _strategies()
+RULE_EXPR = _strategies(EXPR)  # in rules: with share()
 # a parameter is a constant: literals and arithmetic on them
 PARAMETER = st.one_of(
     st.sampled_from(NUMBERS),
@@ -293,6 +302,7 @@ def generated_methodology(draw) -> str:
     and then a third: rules that only exclude, and a lookup that nothing uses.
     """
     x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
+    r = lambda kind: draw(RULE_EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
     common = f"""\
 gwp: {draw(st.sampled_from(["AR5", "AR6", "AR4"]))}
 parameters:
@@ -301,7 +311,7 @@ parameters:
 """
     exclude = f"""\
   - id: excluded
-    where: {q(x("bool"))}
+    where: {q(r("bool"))}
     exclude: {q(draw(st.sampled_from(["excluded: it's ; -- /* */", "plain reason", "é 电 🇬🇧"])))}
 """
     if draw(st.integers(0, 7)) == 0:
@@ -314,7 +324,7 @@ factors:
     per: kWh
 rules:
 {exclude}  - id: rest
-    where: {q(x("bool"))}
+    where: {q(r("bool"))}
     exclude: not relevant
 """
     if draw(st.booleans()):
@@ -330,17 +340,17 @@ factors:
     per: {draw(st.sampled_from(["kWh", "MJ", "therm"]))}
 rules:
 {exclude}  - id: total
-    where: {q(x("bool"))}
-    emissions: {q(_p(x("energy"), " * grid + ", x("mass"), " * 0.5 kgCO2e/t + ", x("num"), " * 2 kgCO2e"))}
+    where: {q(r("bool"))}
+    emissions: {q(_p(r("energy"), " * grid + ", r("mass"), " * 0.5 kgCO2e/t + ", r("num"), " * 2 kgCO2e"))}
   - id: per_gas
-    where: {q(x("bool"))}
+    where: {q(r("bool"))}
     emissions:
-      co2: {q(_p(x("energy"), " * grid.co2"))}
-      ch4: {q(_p(x("energy"), " * grid.ch4 + ", x("num"), " * 1 gCO2e"))}
-      n2o: {q(_p(x("energy"), " * grid.n2o"))}
+      co2: {q(_p(r("energy"), " * grid.co2"))}
+      ch4: {q(_p(r("energy"), " * grid.ch4 + ", r("num"), " * 1 gCO2e"))}
+      n2o: {q(_p(r("energy"), " * grid.n2o"))}
   - id: by_fuel
-    where: {q(x("bool"))}
-    emissions: {q(_p(x("energy"), " * fuel"))}
+    where: {q(r("bool"))}
+    emissions: {q(_p(r("energy"), " * fuel"))}
 """
     return HEADER + common + f"""\
 factor_set: epa-hub-2025
@@ -355,11 +365,11 @@ factors:
     per: {draw(st.sampled_from(["t", "short_ton", "lb"]))}
 rules:
 {exclude}  - id: per_gas
-    where: {q(x("bool"))}
+    where: {q(r("bool"))}
     emissions:
-      co2: {q(_p(x("energy"), " * by_energy.co2 + ", x("mass"), " * by_mass.co2"))}
-      ch4: {q(_p(x("energy"), " * by_energy.ch4 + ", x("num"), " * 1 gCH4"))}
-      n2o: {q(draw(st.sampled_from([_p(x("mass"), " * by_mass.n2o"), _p(x("mass"), " * 0.01 gN2O/kg")])))}
+      co2: {q(_p(r("energy"), " * by_energy.co2 + ", r("mass"), " * by_mass.co2"))}
+      ch4: {q(_p(r("energy"), " * by_energy.ch4 + ", r("num"), " * 1 gCH4"))}
+      n2o: {q(draw(st.sampled_from([_p(r("mass"), " * by_mass.n2o"), _p(r("mass"), " * 0.01 gN2O/kg")])))}
 """
 
 

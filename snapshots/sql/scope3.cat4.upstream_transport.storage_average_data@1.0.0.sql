@@ -1,0 +1,469 @@
+-- ccf compiled SQL for scope3.cat4.upstream_transport.storage_average_data@1.0.0 (published)
+-- Scope 3 category 4 upstream distribution, storage, average-data
+-- content hash sha256:e0607365e5a5579dffbdd8a51577d7b4782585d728c021586b67fe750230a426
+-- activity type storage; factor set desnz; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.direction,
+    a.paid_by_company,
+    a.site,
+    a.country,
+    a.other_customer,
+    a.site_electricity * CASE a.site_electricity_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS site_electricity,
+    a.electricity_factor,
+    a.site_fuel,
+    a.site_fuel_energy * CASE a.site_fuel_energy_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS site_fuel_energy,
+    a.fuel_factor,
+    a.goods_volume * CASE a.goods_volume_unit
+      WHEN 'L'
+      THEN 0.001
+      WHEN 'gal_UK'
+      THEN 0.00454609
+      WHEN 'gal_US'
+      THEN 0.003785411784
+      WHEN 'litre'
+      THEN 0.001
+      WHEN 'litres'
+      THEN 0.001
+      WHEN 'm3'
+      THEN 1
+      WHEN 'megalitre'
+      THEN 1000
+      WHEN 'scf'
+      THEN 0.028316846592
+    END AS goods_volume,
+    a.pallets,
+    a.days * CASE a.days_unit
+      WHEN 'day'
+      THEN 86400
+      WHEN 'h'
+      THEN 3600
+      WHEN 'hour'
+      THEN 3600
+      WHEN 'min'
+      THEN 60
+      WHEN 's'
+      THEN 1
+    END AS days,
+    a.volume_factor,
+    a.pallet_factor,
+    CONCAT_WS(
+      '; ',
+      CASE a.site_electricity_unit
+        WHEN 'Btu'
+        THEN 'site_electricity Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'site_electricity GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'site_electricity GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'site_electricity J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'site_electricity MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'site_electricity MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'site_electricity TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'site_electricity Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'site_electricity kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'site_electricity in kWh'
+        WHEN 'mmBtu'
+        THEN 'site_electricity mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'site_electricity therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'site_electricity therm_US→kWh ×263701/9000'
+      END,
+      CASE a.site_fuel_energy_unit
+        WHEN 'Btu'
+        THEN 'site_fuel_energy Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'site_fuel_energy GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'site_fuel_energy GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'site_fuel_energy J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'site_fuel_energy MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'site_fuel_energy MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'site_fuel_energy TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'site_fuel_energy Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'site_fuel_energy kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'site_fuel_energy in kWh'
+        WHEN 'mmBtu'
+        THEN 'site_fuel_energy mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'site_fuel_energy therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'site_fuel_energy therm_US→kWh ×263701/9000'
+      END,
+      CASE a.goods_volume_unit
+        WHEN 'L'
+        THEN 'goods_volume in L'
+        WHEN 'gal_UK'
+        THEN 'goods_volume gal_UK→L ×4.54609'
+        WHEN 'gal_US'
+        THEN 'goods_volume gal_US→L ×3.785411784'
+        WHEN 'litre'
+        THEN 'goods_volume in litre'
+        WHEN 'litres'
+        THEN 'goods_volume in litres'
+        WHEN 'm3'
+        THEN 'goods_volume m3→L ×1000'
+        WHEN 'megalitre'
+        THEN 'goods_volume megalitre→L ×1000000'
+        WHEN 'scf'
+        THEN 'goods_volume scf→L ×28.316846592'
+      END,
+      CASE a.days_unit
+        WHEN 'day'
+        THEN 'days day→h ×24'
+        WHEN 'h'
+        THEN 'days in h'
+        WHEN 'hour'
+        THEN 'days in hour'
+        WHEN 'min'
+        THEN 'days min→h ×1/60'
+        WHEN 's'
+        THEN 'days s→h ×1/3600'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_storage AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.other_customer = TRUE
+      THEN 1 /* rule other_customer */
+      WHEN (
+        j.direction = 'outbound'
+      ) AND (
+        NOT j.paid_by_company
+      )
+      THEN 2 /* rule downstream_not_paid */
+      WHEN (
+        NOT j.site_electricity IS NULL
+      ) OR (
+        NOT j.site_fuel_energy IS NULL
+      )
+      THEN 3 /* rule site_energy_given */
+      WHEN (
+        NOT j.goods_volume IS NULL
+      ) AND (
+        NOT j.volume_factor IS NULL
+      )
+      THEN 4 /* rule by_volume */
+      WHEN (
+        NOT j.pallets IS NULL
+      ) AND (
+        NOT j.pallet_factor IS NULL
+      )
+      THEN 5 /* rule by_pallets */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'other_customer'
+      WHEN 2
+      THEN 'downstream_not_paid'
+      WHEN 3
+      THEN 'site_energy_given'
+      WHEN 4
+      THEN 'by_volume'
+      WHEN 5
+      THEN 'by_pallets'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'another customer''s goods at the site, as its operator reports them; not the organisation''s'
+      WHEN 2
+      THEN 'sold goods stored at no cost to the organisation; reported in category 9'
+      WHEN 3
+      THEN 'the site''s energy is given; calculated by the site-specific method'
+    END AS exclude_reason,
+    CASE r.rule_no
+      WHEN 4
+      THEN ccf.div(
+        (
+          (
+            r.goods_volume * r.days
+          ) * r.volume_factor
+        ) * CAST(1 AS DECIMAL),
+        86400
+      )
+      WHEN 5
+      THEN ccf.div((
+        (
+          r.pallets * r.days
+        ) * r.pallet_factor
+      ) * CAST(1 AS DECIMAL), 86400)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 4
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 5
+      THEN CAST(ARRAY[] AS TEXT[])
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 4
+      THEN 'no factor'
+      WHEN 5
+      THEN 'no factor'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 5
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat4.upstream_transport.storage_average_data',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat4.upstream_transport.storage_average_data',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat4.upstream_transport.storage_average_data',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_storage
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'storage'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

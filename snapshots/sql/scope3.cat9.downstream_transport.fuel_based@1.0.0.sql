@@ -1,0 +1,1032 @@
+-- ccf compiled SQL for scope3.cat9.downstream_transport.fuel_based@1.0.0 (published)
+-- Scope 3 category 9 downstream transportation and distribution, fuel-based
+-- content hash sha256:6673a88fd195cd5e85084f37dcebad7140891f9cc3f278985b8bc1af645a03e2
+-- activity type transport_fuel; factor set desnz; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity_rows AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.direction,
+    a.paid_by_company,
+    a.company_vehicle,
+    a.other_shipper,
+    a.vehicle_id,
+    a.fuel,
+    a.fuel_volume * CASE a.fuel_volume_unit
+      WHEN 'L'
+      THEN 0.001
+      WHEN 'gal_UK'
+      THEN 0.00454609
+      WHEN 'gal_US'
+      THEN 0.003785411784
+      WHEN 'litre'
+      THEN 0.001
+      WHEN 'litres'
+      THEN 0.001
+      WHEN 'm3'
+      THEN 1
+      WHEN 'megalitre'
+      THEN 1000
+      WHEN 'scf'
+      THEN 0.028316846592
+    END AS fuel_volume,
+    a.fuel_mass * CASE a.fuel_mass_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS fuel_mass,
+    a.fuel_energy * CASE a.fuel_energy_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS fuel_energy,
+    a.fuel_factor * 1000 AS fuel_factor,
+    a.refrigerant_leaked * CASE a.refrigerant_leaked_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS refrigerant_leaked,
+    a.refrigerant_gwp,
+    a.mass * CASE a.mass_unit
+      WHEN 'g'
+      THEN 0.001
+      WHEN 'kg'
+      THEN 1
+      WHEN 'lb'
+      THEN 0.45359237
+      WHEN 'long_ton'
+      THEN 1016.0469088
+      WHEN 'short_ton'
+      THEN 907.18474
+      WHEN 't'
+      THEN 1000
+      WHEN 'tonne'
+      THEN 1000
+      WHEN 'tonnes'
+      THEN 1000
+    END AS mass,
+    a.distance * CASE a.distance_unit
+      WHEN 'cm'
+      THEN 0.01
+      WHEN 'km'
+      THEN 1000
+      WHEN 'm'
+      THEN 1
+      WHEN 'mile'
+      THEN 1609.344
+      WHEN 'miles'
+      THEN 1609.344
+      WHEN 'nmi'
+      THEN 1852
+    END AS distance,
+    CONCAT_WS(
+      '; ',
+      CASE a.fuel_volume_unit
+        WHEN 'L'
+        THEN 'fuel_volume in L'
+        WHEN 'gal_UK'
+        THEN 'fuel_volume gal_UK→L ×4.54609'
+        WHEN 'gal_US'
+        THEN 'fuel_volume gal_US→L ×3.785411784'
+        WHEN 'litre'
+        THEN 'fuel_volume in litre'
+        WHEN 'litres'
+        THEN 'fuel_volume in litres'
+        WHEN 'm3'
+        THEN 'fuel_volume m3→L ×1000'
+        WHEN 'megalitre'
+        THEN 'fuel_volume megalitre→L ×1000000'
+        WHEN 'scf'
+        THEN 'fuel_volume scf→L ×28.316846592'
+      END,
+      CASE a.fuel_mass_unit
+        WHEN 'g'
+        THEN 'fuel_mass g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'fuel_mass in kg'
+        WHEN 'lb'
+        THEN 'fuel_mass lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'fuel_mass long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'fuel_mass short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'fuel_mass t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'fuel_mass tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'fuel_mass tonnes→kg ×1000'
+      END,
+      CASE a.fuel_energy_unit
+        WHEN 'Btu'
+        THEN 'fuel_energy Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'fuel_energy GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'fuel_energy GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'fuel_energy J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'fuel_energy MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'fuel_energy MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'fuel_energy TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'fuel_energy Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'fuel_energy kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'fuel_energy in kWh'
+        WHEN 'mmBtu'
+        THEN 'fuel_energy mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'fuel_energy therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'fuel_energy therm_US→kWh ×263701/9000'
+      END,
+      CASE a.refrigerant_leaked_unit
+        WHEN 'g'
+        THEN 'refrigerant_leaked g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'refrigerant_leaked in kg'
+        WHEN 'lb'
+        THEN 'refrigerant_leaked lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'refrigerant_leaked long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'refrigerant_leaked short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'refrigerant_leaked t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'refrigerant_leaked tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'refrigerant_leaked tonnes→kg ×1000'
+      END,
+      CASE a.mass_unit
+        WHEN 'g'
+        THEN 'mass g→kg ×0.001'
+        WHEN 'kg'
+        THEN 'mass in kg'
+        WHEN 'lb'
+        THEN 'mass lb→kg ×0.45359237'
+        WHEN 'long_ton'
+        THEN 'mass long_ton→kg ×1016.0469088'
+        WHEN 'short_ton'
+        THEN 'mass short_ton→kg ×907.18474'
+        WHEN 't'
+        THEN 'mass t→kg ×1000'
+        WHEN 'tonne'
+        THEN 'mass tonne→kg ×1000'
+        WHEN 'tonnes'
+        THEN 'mass tonnes→kg ×1000'
+      END,
+      CASE a.distance_unit
+        WHEN 'cm'
+        THEN 'distance cm→km ×0.00001'
+        WHEN 'km'
+        THEN 'distance in km'
+        WHEN 'm'
+        THEN 'distance m→km ×0.001'
+        WHEN 'mile'
+        THEN 'distance mile→km ×1.609344'
+        WHEN 'miles'
+        THEN 'distance miles→km ×1.609344'
+        WHEN 'nmi'
+        THEN 'distance nmi→km ×1.852'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_transport_fuel AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), activity AS NOT MATERIALIZED (
+  SELECT
+    s.*,
+    CASE
+      WHEN MIN(s.mass * s.distance) OVER (PARTITION BY s.vehicle_id) >= 0
+      AND SUM(s.mass * s.distance) OVER (PARTITION BY s.vehicle_id) > 0
+      THEN SUM(s.mass * s.distance) OVER (PARTITION BY s.vehicle_id)
+    END AS share__82c02ab877
+  FROM activity_rows AS s
+  OFFSET 0
+), factor_per_litre_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'level3' AS key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'L'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 0.001, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 'L' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'L') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'm^3'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'level1' = 'Fuels'
+), factor_per_litre AS MATERIALIZED (
+  SELECT
+    key_level3,
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_litre_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), factor_per_tonne_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'level3' AS key_level3,
+    f.gas,
+    f.factor_id,
+    CASE WHEN f."unit" = 't' THEN f."value" ELSE ccf.div(f."value" * 1000, fu.scale) END AS value,
+    COALESCE(
+      NULLIF(CONCAT_WS('; ', CASE WHEN f."unit" <> 't' THEN 'stated per ' || f."unit" END), ''),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 't') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'kg^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'level1' = 'Fuels'
+), factor_per_tonne AS MATERIALIZED (
+  SELECT
+    key_level3,
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_tonne_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), factor_per_kwh_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'level3' AS key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CH4', 'CO2', 'N2O')
+    AND f.attributes ->> 'cv_basis' = 'Gross CV'
+    AND f.attributes ->> 'level1' = 'Fuels'
+), factor_per_kwh AS MATERIALIZED (
+  SELECT
+    key_level3,
+    COUNT(*) FILTER(WHERE
+      gas = 'CH4') AS ch4_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CH4') AS ch4,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CH4') AS ch4_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CH4') AS ch4_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2') AS co2_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2') AS co2,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2') AS co2_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2') AS co2_level,
+    COUNT(*) FILTER(WHERE
+      gas = 'N2O') AS n2o_n,
+    MIN("value") FILTER(WHERE
+      gas = 'N2O') AS n2o,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'N2O') AS n2o_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'N2O') AS n2o_level
+  FROM factor_per_kwh_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_per_litre.ch4 AS per_litre__ch4,
+    f_per_litre.ch4_id AS per_litre__ch4_id,
+    f_per_litre.ch4_n AS per_litre__ch4_n,
+    f_per_litre.ch4_level AS per_litre__ch4_level,
+    f_per_litre.co2 AS per_litre__co2,
+    f_per_litre.co2_id AS per_litre__co2_id,
+    f_per_litre.co2_n AS per_litre__co2_n,
+    f_per_litre.co2_level AS per_litre__co2_level,
+    f_per_litre.n2o AS per_litre__n2o,
+    f_per_litre.n2o_id AS per_litre__n2o_id,
+    f_per_litre.n2o_n AS per_litre__n2o_n,
+    f_per_litre.n2o_level AS per_litre__n2o_level,
+    a.fuel AS per_litre__key_level3,
+    f_per_tonne.ch4 AS per_tonne__ch4,
+    f_per_tonne.ch4_id AS per_tonne__ch4_id,
+    f_per_tonne.ch4_n AS per_tonne__ch4_n,
+    f_per_tonne.ch4_level AS per_tonne__ch4_level,
+    f_per_tonne.co2 AS per_tonne__co2,
+    f_per_tonne.co2_id AS per_tonne__co2_id,
+    f_per_tonne.co2_n AS per_tonne__co2_n,
+    f_per_tonne.co2_level AS per_tonne__co2_level,
+    f_per_tonne.n2o AS per_tonne__n2o,
+    f_per_tonne.n2o_id AS per_tonne__n2o_id,
+    f_per_tonne.n2o_n AS per_tonne__n2o_n,
+    f_per_tonne.n2o_level AS per_tonne__n2o_level,
+    a.fuel AS per_tonne__key_level3,
+    f_per_kwh.ch4 AS per_kwh__ch4,
+    f_per_kwh.ch4_id AS per_kwh__ch4_id,
+    f_per_kwh.ch4_n AS per_kwh__ch4_n,
+    f_per_kwh.ch4_level AS per_kwh__ch4_level,
+    f_per_kwh.co2 AS per_kwh__co2,
+    f_per_kwh.co2_id AS per_kwh__co2_id,
+    f_per_kwh.co2_n AS per_kwh__co2_n,
+    f_per_kwh.co2_level AS per_kwh__co2_level,
+    f_per_kwh.n2o AS per_kwh__n2o,
+    f_per_kwh.n2o_id AS per_kwh__n2o_id,
+    f_per_kwh.n2o_n AS per_kwh__n2o_n,
+    f_per_kwh.n2o_level AS per_kwh__n2o_level,
+    a.fuel AS per_kwh__key_level3
+  FROM activity AS a
+  LEFT JOIN factor_per_litre AS f_per_litre
+    ON a.fuel = f_per_litre.key_level3
+  LEFT JOIN factor_per_tonne AS f_per_tonne
+    ON a.fuel = f_per_tonne.key_level3
+  LEFT JOIN factor_per_kwh AS f_per_kwh
+    ON a.fuel = f_per_kwh.key_level3
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.company_vehicle = TRUE
+      THEN 1 /* rule company_vehicle */
+      WHEN j.other_shipper = TRUE
+      THEN 2 /* rule other_shipper */
+      WHEN NOT (
+        (
+          j.direction = 'outbound'
+        ) AND (
+          NOT j.paid_by_company
+        )
+      )
+      THEN 3 /* rule upstream_or_paid */
+      WHEN (
+        (
+          NOT j.fuel_factor IS NULL
+        ) AND (
+          NOT j.fuel_volume IS NULL
+        )
+      )
+      AND (
+        (
+          j.refrigerant_leaked IS NULL
+        ) OR (
+          NOT j.refrigerant_gwp IS NULL
+        )
+      )
+      THEN 4 /* rule carrier_factors */
+      WHEN (
+        NOT j.fuel_volume IS NULL
+      ) AND (
+        j.refrigerant_leaked IS NULL
+      )
+      THEN 5 /* rule by_volume */
+      WHEN (
+        NOT j.fuel_mass IS NULL
+      ) AND (
+        j.refrigerant_leaked IS NULL
+      )
+      THEN 6 /* rule by_mass */
+      WHEN (
+        NOT j.fuel_energy IS NULL
+      ) AND (
+        j.refrigerant_leaked IS NULL
+      )
+      THEN 7 /* rule by_energy */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'company_vehicle'
+      WHEN 2
+      THEN 'other_shipper'
+      WHEN 3
+      THEN 'upstream_or_paid'
+      WHEN 4
+      THEN 'carrier_factors'
+      WHEN 5
+      THEN 'by_volume'
+      WHEN 6
+      THEN 'by_mass'
+      WHEN 7
+      THEN 'by_energy'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'vehicle owned or operated by the organisation; its fuel is Scope 1 (mobile combustion)'
+      WHEN 2
+      THEN 'another shipper''s goods on the same vehicle; they take their part of its fuel, which is not the organisation''s'
+      WHEN 3
+      THEN 'inbound, internal, or paid for by the organisation; reported in category 4'
+    END AS exclude_reason,
+    r.share__82c02ab877,
+    r.per_litre__ch4_n,
+    r.per_litre__co2_n,
+    r.per_litre__n2o_n,
+    r.per_litre__key_level3,
+    r.per_tonne__ch4_n,
+    r.per_tonne__co2_n,
+    r.per_tonne__n2o_n,
+    r.per_tonne__key_level3,
+    r.per_kwh__ch4_n,
+    r.per_kwh__co2_n,
+    r.per_kwh__n2o_n,
+    r.per_kwh__key_level3,
+    CASE r.rule_no
+      WHEN 4
+      THEN (
+        (
+          r.fuel_volume * r.fuel_factor
+        ) + (
+          (
+            COALESCE(r.refrigerant_leaked, 0) * COALESCE(r.refrigerant_gwp, 0)
+          ) * CAST(1 AS DECIMAL)
+        )
+      ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
+    CASE r.rule_no WHEN 4 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2e_match_level,
+    CASE r.rule_no
+      WHEN 5
+      THEN (
+        (
+          r.fuel_volume * r.per_litre__co2
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ) * 1000
+      WHEN 6
+      THEN (
+        (
+          r.fuel_mass * r.per_tonne__co2
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ) * 0.001
+      WHEN 7
+      THEN ccf.div(
+        (
+          r.fuel_energy * r.per_kwh__co2
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877),
+        3600000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2_co2e_kg,
+    CASE r.rule_no
+      WHEN 5
+      THEN r.per_litre__co2_id
+      WHEN 6
+      THEN r.per_tonne__co2_id
+      WHEN 7
+      THEN r.per_kwh__co2_id
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_factor_id,
+    CASE r.rule_no
+      WHEN 5
+      THEN r.per_litre__co2_level
+      WHEN 6
+      THEN r.per_tonne__co2_level
+      WHEN 7
+      THEN r.per_kwh__co2_level
+      ELSE CAST(NULL AS TEXT)
+    END AS co2_match_level,
+    CASE r.rule_no
+      WHEN 5
+      THEN (
+        (
+          r.fuel_volume * r.per_litre__ch4
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ) * 1000
+      WHEN 6
+      THEN (
+        (
+          r.fuel_mass * r.per_tonne__ch4
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ) * 0.001
+      WHEN 7
+      THEN ccf.div(
+        (
+          r.fuel_energy * r.per_kwh__ch4
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877),
+        3600000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS ch4_co2e_kg,
+    CASE r.rule_no
+      WHEN 5
+      THEN r.per_litre__ch4_id
+      WHEN 6
+      THEN r.per_tonne__ch4_id
+      WHEN 7
+      THEN r.per_kwh__ch4_id
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_factor_id,
+    CASE r.rule_no
+      WHEN 5
+      THEN r.per_litre__ch4_level
+      WHEN 6
+      THEN r.per_tonne__ch4_level
+      WHEN 7
+      THEN r.per_kwh__ch4_level
+      ELSE CAST(NULL AS TEXT)
+    END AS ch4_match_level,
+    CASE r.rule_no
+      WHEN 5
+      THEN (
+        (
+          r.fuel_volume * r.per_litre__n2o
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ) * 1000
+      WHEN 6
+      THEN (
+        (
+          r.fuel_mass * r.per_tonne__n2o
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877)
+      ) * 0.001
+      WHEN 7
+      THEN ccf.div(
+        (
+          r.fuel_energy * r.per_kwh__n2o
+        ) * ccf.div(r.mass * r.distance, r.share__82c02ab877),
+        3600000
+      )
+      ELSE CAST(NULL AS DECIMAL)
+    END AS n2o_co2e_kg,
+    CASE r.rule_no
+      WHEN 5
+      THEN r.per_litre__n2o_id
+      WHEN 6
+      THEN r.per_tonne__n2o_id
+      WHEN 7
+      THEN r.per_kwh__n2o_id
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_factor_id,
+    CASE r.rule_no
+      WHEN 5
+      THEN r.per_litre__n2o_level
+      WHEN 6
+      THEN r.per_tonne__n2o_level
+      WHEN 7
+      THEN r.per_kwh__n2o_level
+      ELSE CAST(NULL AS TEXT)
+    END AS n2o_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 4
+      THEN CASE
+        WHEN e.share__82c02ab877 IS NULL
+        THEN 'no_total:share__82c02ab877'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 5
+      THEN CASE
+        WHEN COALESCE(e.per_litre__ch4_n, 0) = 0
+        THEN 'no_factor:per_litre'
+        WHEN e.per_litre__ch4_n > 1
+        THEN 'ambiguous_factor:per_litre'
+        WHEN COALESCE(e.per_litre__co2_n, 0) = 0
+        THEN 'no_factor:per_litre'
+        WHEN e.per_litre__co2_n > 1
+        THEN 'ambiguous_factor:per_litre'
+        WHEN COALESCE(e.per_litre__n2o_n, 0) = 0
+        THEN 'no_factor:per_litre'
+        WHEN e.per_litre__n2o_n > 1
+        THEN 'ambiguous_factor:per_litre'
+        WHEN e.share__82c02ab877 IS NULL
+        THEN 'no_total:share__82c02ab877'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 6
+      THEN CASE
+        WHEN COALESCE(e.per_tonne__ch4_n, 0) = 0
+        THEN 'no_factor:per_tonne'
+        WHEN e.per_tonne__ch4_n > 1
+        THEN 'ambiguous_factor:per_tonne'
+        WHEN COALESCE(e.per_tonne__co2_n, 0) = 0
+        THEN 'no_factor:per_tonne'
+        WHEN e.per_tonne__co2_n > 1
+        THEN 'ambiguous_factor:per_tonne'
+        WHEN COALESCE(e.per_tonne__n2o_n, 0) = 0
+        THEN 'no_factor:per_tonne'
+        WHEN e.per_tonne__n2o_n > 1
+        THEN 'ambiguous_factor:per_tonne'
+        WHEN e.share__82c02ab877 IS NULL
+        THEN 'no_total:share__82c02ab877'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 7
+      THEN CASE
+        WHEN COALESCE(e.per_kwh__ch4_n, 0) = 0
+        THEN 'no_factor:per_kwh'
+        WHEN e.per_kwh__ch4_n > 1
+        THEN 'ambiguous_factor:per_kwh'
+        WHEN COALESCE(e.per_kwh__co2_n, 0) = 0
+        THEN 'no_factor:per_kwh'
+        WHEN e.per_kwh__co2_n > 1
+        THEN 'ambiguous_factor:per_kwh'
+        WHEN COALESCE(e.per_kwh__n2o_n, 0) = 0
+        THEN 'no_factor:per_kwh'
+        WHEN e.per_kwh__n2o_n > 1
+        THEN 'ambiguous_factor:per_kwh'
+        WHEN e.share__82c02ab877 IS NULL
+        THEN 'no_total:share__82c02ab877'
+        WHEN e.co2_co2e_kg IS NULL OR e.ch4_co2e_kg IS NULL OR e.n2o_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.per_litre__key_level3,
+  c.per_tonne__key_level3,
+  c.per_kwh__key_level3,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.co2_co2e_kg,
+  c.co2_factor_id,
+  c.co2_match_level,
+  c.ch4_co2e_kg,
+  c.ch4_factor_id,
+  c.ch4_match_level,
+  c.n2o_co2e_kg,
+  c.n2o_factor_id,
+  c.n2o_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat9.downstream_transport.fuel_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope3.cat9.downstream_transport.fuel_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2_co2e_kg,
+  ARRAY[e.co2_factor_id],
+  e.co2_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope3.cat9.downstream_transport.fuel_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CH4',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.ch4_co2e_kg,
+  ARRAY[e.ch4_factor_id],
+  e.ch4_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
+UNION ALL
+SELECT
+  %(run_id)s,
+  'scope3.cat9.downstream_transport.fuel_based',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'N2O',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.n2o_co2e_kg,
+  ARRAY[e.n2o_factor_id],
+  e.n2o_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat9.downstream_transport.fuel_based',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat9.downstream_transport.fuel_based',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:per_litre'
+    THEN 'no emission factor found for lookup ''per_litre'' in desnz per L (level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.per_litre__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:per_litre'
+    THEN 'more than one emission factor matches lookup ''per_litre'' in desnz per L (level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.per_litre__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:per_tonne'
+    THEN 'no emission factor found for lookup ''per_tonne'' in desnz per t (level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.per_tonne__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:per_tonne'
+    THEN 'more than one emission factor matches lookup ''per_tonne'' in desnz per t (level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.per_tonne__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:per_kwh'
+    THEN 'no emission factor found for lookup ''per_kwh'' in desnz per kWh (cv_basis = ''Gross CV'', level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.per_kwh__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:per_kwh'
+    THEN 'more than one emission factor matches lookup ''per_kwh'' in desnz per kWh (cv_basis = ''Gross CV'', level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.per_kwh__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_total:share__82c02ab877'
+    THEN 'share(…, vehicle_id): the total over the rows with this row''s key is zero, empty or has a negative part, so no part of it can be allocated to this row'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_transport_fuel
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'transport_fuel'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg,
+  e.co2_co2e_kg,
+  e.ch4_co2e_kg,
+  e.n2o_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(
+        0 + (
+          CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN co2_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN ch4_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN n2o_co2e_kg IS NULL THEN 0 ELSE 1 END
+        )
+      ) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg,
+    SUM(co2_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS n2o_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;
