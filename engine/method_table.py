@@ -7,8 +7,8 @@ A version fills a cell when its ``ghg_protocol`` category and method are the cel
 names the cell's part. Some categories split one GHG Protocol method into parts (category 3's
 activities (a)-(d), storage beside transport in categories 4 and 9, hotel stays in 6, the two
 kinds of product in 11, PCAF's asset classes in 15); a part is recognised by words of the id
-after ``catN`` (``scope3.cat11.use_of_sold_products.ghg_release`` is a product that releases
-GHGs), so no key beyond the GHG Protocol's own is needed in a methodology file. A part with no
+after ``catN``, whole or by their first words (``scope3.cat11.use_of_sold_products.ghg_release``
+is a product that releases GHGs), so no key beyond the GHG Protocol's own is needed in a methodology file. A part with no
 words takes the versions no other part of its category claims. A cell with ``method=None``
 (PCAF's asset classes, intermediate products) takes any method of its category.
 
@@ -70,10 +70,11 @@ CELLS: tuple[Cell, ...] = (
     *_each(1, _PURCHASES),
     *_each(2, _PURCHASES),
     *_each(3, ("supplier-specific", "average-data"), "(a) upstream of purchased fuels",
-           ("stationary_fuel", "mobile_fuel", "fleet_distance", "purchased_fuel")),
-    *_each(3, ("supplier-specific", "average-data"), "(b) upstream of purchased electricity", ("electricity", "heat_steam")),
-    *_each(3, ("supplier-specific", "average-data"), "(c) T&D losses", ("electricity", "heat_steam", "losses")),
-    *_each(3, ("supplier-specific", "average-data"), "(d) generation of purchased electricity sold to end users", ("sold", "resold", "end_users")),
+           ("stationary_fuel", "mobile_fuel", "fleet_distance", "upstream_fuels")),
+    *_each(3, ("supplier-specific", "average-data"), "(b) upstream of purchased electricity",
+           ("electricity", "heat_steam", "upstream_electricity")),
+    *_each(3, ("supplier-specific", "average-data"), "(c) T&D losses", ("electricity", "heat_steam", "td_losses")),
+    *_each(3, ("supplier-specific", "average-data"), "(d) generation of purchased electricity sold to end users", ("sold_electricity",)),
     *_each(4, _TRANSPORT),
     *_each(4, _STORAGE, "storage", ("storage", "warehouse")),
     *_each(5, ("supplier-specific", "waste-type-specific", "average-data")),
@@ -103,13 +104,15 @@ CELLS: tuple[Cell, ...] = (
 assert all(c.method is None or c.method in CALCULATION_METHODS for c in CELLS), "a cell names an unknown method"
 
 
-def _words(methodology_id: str) -> str:
-    """The part of an id after ``scope3.catN.``, where the id names what it covers."""
-    return ".".join(methodology_id.split(".")[2:])
+def _segments(methodology_id: str) -> list[str]:
+    """The segments of an id after ``scope3.catN.``, where the id names what it covers."""
+    return methodology_id.split(".")[2:]
 
 
 def _names_part(cell: Cell, m: ir.Methodology) -> bool:
-    return any(w in _words(m.id) for w in cell.words)
+    """A word names a segment whole, or its first words (``storage`` names ``storage_site_specific``,
+    while ``electricity`` does not name ``sold_electricity``)."""
+    return any(seg == w or seg.startswith(w + "_") for seg in _segments(m.id) for w in cell.words)
 
 
 def fills(cell: Cell, m: ir.Methodology) -> bool:
