@@ -105,7 +105,6 @@ def compile_methodology(m: ir.Methodology) -> CompiledMethodology:
     )
 
 
-@functools.lru_cache(maxsize=256)
 def compiled(m: ir.Methodology) -> CompiledMethodology:
     """``compile_methodology(m)``, once per process for each methodology as bound: the key is the
     whole checked IR (compared by value, never by name), so its content hash, its parameters'
@@ -113,6 +112,15 @@ def compiled(m: ir.Methodology) -> CompiledMethodology:
     apart. A run and each test case of ``ccf test`` compile through it: the cases of a version,
     the snapshot tests' runs and the suite's many runs of the same version compile it once. The
     trees are shared: nothing may change them (rendering does not: engine/sql.render)."""
+    try:
+        hash(m)
+    except TypeError:  # an IR node that is no value (holding a list, say) has no key: compiled afresh
+        return compile_methodology(m)
+    return _compiled_once(m)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_once(m: ir.Methodology) -> CompiledMethodology:
     return compile_methodology(m)
 
 

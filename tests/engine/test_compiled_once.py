@@ -8,7 +8,7 @@ import dataclasses
 from ccf.dsl.cases import with_parameters
 from ccf.engine import api
 from ccf.engine.cases import run_cases
-from ccf.engine.compile import compile_methodology, compiled, evaluate
+from ccf.engine.compile import _compiled_once, compile_methodology, compiled, evaluate
 from ccf.engine.database import connect
 
 TRAVEL = "scope3.cat6.business_travel@2.1.0"
@@ -40,8 +40,16 @@ def test_cases_of_one_version_compile_it_once(module_db_url, monkeypatch):
     statements = []
     real = evaluate.statement
     monkeypatch.setattr(evaluate, "statement", lambda m: statements.append(m.ref) or real(m))
-    compiled.cache_clear()
+    _compiled_once.cache_clear()
     with connect(module_db_url) as conn:
         outcomes = run_cases(conn, lib, plan + plan)
     assert [o.passed for o in outcomes] == [True] * 2 * len(plan)
     assert statements == [TRAVEL] * len({c.parameters for c, _ in plan})
+
+
+def test_a_methodology_that_is_no_value_is_compiled_afresh():
+    """An IR node holding a list cannot be a key: such a version compiles each time, the same SQL."""
+    m = api.library().resolve(TRAVEL)
+    listed = dataclasses.replace(m, references=list(m.references))
+    assert compiled(listed) is not compiled(listed)
+    assert compiled(listed).sql() == compiled(m).sql()
