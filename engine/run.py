@@ -30,7 +30,7 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import exact_sum
 from ccf.engine import __version__ as ENGINE_VERSION
-from ccf.engine.compile import compile_methodology, gases, lookup_set_params
+from ccf.engine.compile import compiled, gases, lookup_set_params
 from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.factors.editions import EditionChoice, EditionError, Period, bind, choices_for
@@ -338,9 +338,9 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     params, fs, other_sets = statement_params(ex, m, run_id, dataset, loads)
     if role is not None:
         _switch_role(ex, role)  # run role, fallback only: the statements below run as ccf_runner
-    compiled = compile_methodology(m)
+    code = compiled(m)  # the same bound version in another run (a case, say): compiled once
     counts, written = None, {}
-    for name, tree in compiled.statements():
+    for name, tree in code.statements():
         cur = ex.execute(tree, params)
         if name in ("results", "excluded", "unmatched"):
             written[name] = cur.rowcount
@@ -375,7 +375,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     }
     ex.execute(
         exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
-        {**params, "compiled_sql": compiled.sql()},
+        {**params, "compiled_sql": code.sql()},
     )
     _record_other_sets(ex, params, m, other_sets, editions)
     if role is not None:

@@ -24,8 +24,16 @@ DIALECT = "postgres"
 
 
 def render(tree: exp.Expression, pretty: bool = True) -> str:
-    """PostgreSQL text of a tree (identifiers quoted only where needed; stable output)."""
-    return tree.sql(dialect=DIALECT, pretty=pretty, identify=False)
+    """PostgreSQL text of a tree (identifiers quoted only where needed; stable output).
+
+    The tree is rendered as it is, not copied first: sqlglot's generator copies by default
+    because it rewrites a few constructs for some dialects while rendering (QUALIFY, SELECT …
+    INTO, semi joins, …), none of which ccf builds, and the copy was about a third of rendering
+    (an eighth of a ``ccf test``). tests/engine/test_render.py proves every tree ccf renders —
+    each compiled statement of the library, each migration, each statement of a load, run and
+    case — is unchanged by it and renders as its copy does. A tree inside another is copied:
+    the generator reads a node's parent, and a copy renders it as a statement of its own."""
+    return tree.sql(dialect=DIALECT, copy=tree.parent is not None, pretty=pretty, identify=False)
 
 
 def parse(text: str, allow_commands: bool = False) -> list[exp.Expression]:

@@ -30,6 +30,7 @@ The package, one module per job:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -70,6 +71,10 @@ class CompiledMethodology:
         ]
 
     def sql(self) -> str:
+        return self._text
+
+    @functools.cached_property
+    def _text(self) -> str:  # once per compile: a run records it, and compiled() reuses compiles
         m = self.methodology
         head = [
             f"ccf compiled SQL for {m.ref} ({m.status})",
@@ -101,7 +106,26 @@ def compile_methodology(m: ir.Methodology) -> CompiledMethodology:
     )
 
 
+def compiled(m: ir.Methodology) -> CompiledMethodology:
+    """``compile_methodology(m)``, once per process for each methodology as bound: the key is the
+    whole checked IR (compared by value, never by name), so its content hash, its parameters'
+    values (a test case's), the editions a run binds and its activity type all tell compiles
+    apart. A run and each test case of ``ccf test`` compile through it: the cases of a version,
+    the snapshot tests' runs and the suite's many runs of the same version compile it once. The
+    trees are shared: nothing may change them (rendering does not: engine/sql.render)."""
+    try:
+        hash(m)
+    except TypeError:  # an IR node that is no value (holding a list, say) has no key: compiled afresh
+        return compile_methodology(m)
+    return _compiled_once(m)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_once(m: ir.Methodology) -> CompiledMethodology:
+    return compile_methodology(m)
+
+
 __all__ = [
-    "CompiledMethodology", "ExpressionCompiler", "activity_table_name", "compile_methodology", "gases",
+    "CompiledMethodology", "ExpressionCompiler", "activity_table_name", "compile_methodology", "compiled", "gases",
     "lookup_set_params", "of_run_loads", "scale_sql",
 ]

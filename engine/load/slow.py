@@ -4,7 +4,9 @@ record the load, its rejected rows and its loaded ones."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import json
 from functools import reduce
 
@@ -129,8 +131,18 @@ def _annotated(at: ir.ActivityType, ds: Dataset) -> exp.Select:
 
 
 def create_checked(at: ir.ActivityType, names: list[str], ds: Dataset) -> exp.Create:
-    """CREATE TEMP TABLE … AS: each row with the index, category and reason of its first failed check."""
-    checks = all_checks(at, names, ds)
+    """CREATE TEMP TABLE … AS: each row with the index, category and reason of its first failed check.
+
+    It reads the dataset's name (and its period and entity set) as bound parameters, so it is
+    built once per process for each activity type, header and dataset period and entity set:
+    the loads of the same kind of file (each test case's, say) share it. The tree is shared:
+    nothing may change it (rendering does not: engine/sql.render)."""
+    return _checked(at, tuple(names), dataclasses.replace(ds, name=""))
+
+
+@functools.lru_cache(maxsize=128)
+def _checked(at: ir.ActivityType, names: tuple[str, ...], ds: Dataset) -> exp.Create:
+    checks = all_checks(at, list(names), ds)
     # The branches are built as lists: Case.when copies the whole CASE made so far at each call,
     # which made building this statement quadratic in the number of checks (most of a small
     # load's time). Each check's condition and reason is copied once, as Case.when did.

@@ -554,3 +554,19 @@ def test_random_text_round_trips(db, electricity, tmp_path):
     report = load_csv(db, "d", electricity, path)
     assert report.rows_loaded == len(values), rejected(db)
     assert [r[0] for r in loaded(db, electricity, "entity")] == values
+
+
+def test_the_checked_table_is_built_once_for_loads_of_the_same_shape(electricity):
+    """Its statement reads the dataset's name as a parameter: two datasets' loads of the same file
+    shape share one tree, the text of a fresh build; another period or header builds its own."""
+    from ccf.engine.load.datasets import Dataset, ReportingPeriod
+    from ccf.engine.load.slow import _checked, create_checked
+
+    names = ["activity_id", "entity", "country", "quantity", "quantity_unit", "period_start", "period_end"]
+    p2025 = ReportingPeriod.parse("2025")
+    one = create_checked(electricity, names, Dataset("one", p2025))
+    assert create_checked(electricity, names, Dataset("two", p2025)) is one
+    assert render(one) == render(_checked.__wrapped__(electricity, tuple(names), Dataset("", p2025)))
+    assert create_checked(electricity, names, Dataset("one", ReportingPeriod.parse("2024"))) is not one
+    assert create_checked(electricity, names, Dataset("one")) is not one
+    assert create_checked(electricity, names[:-1], Dataset("one", p2025)) is not one

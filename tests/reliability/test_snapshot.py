@@ -93,7 +93,7 @@ def hooked(monkeypatch, before: Callable[[str, str], None]) -> None:
         c = compile_methodology(m)
         return Hooked(**{f.name: getattr(c, f.name) for f in dataclasses.fields(c)})
 
-    monkeypatch.setattr(run_module, "compile_methodology", compile_hooked)
+    monkeypatch.setattr(run_module, "compiled", compile_hooked)
 
 
 def _loaded(db, dataset: str, loads: tuple[int, ...], activity_type: str) -> tuple[int, int]:
