@@ -46,6 +46,11 @@ GROUPINGS = {
 }
 _DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level")
 BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported outside the scopes
+# The GHG Protocol asks for the projected lifetime emissions of projects financed in the year to
+# be reported apart from Scope 3 (Scope 3 Standard 5.4, category 15): results of a methodology
+# of this method are outside the scopes too, as one line of their own in place of their gases.
+PROJECTED_LIFETIME = "projected-lifetime"
+PROJECTED_LIFETIME_LINE = "projected_lifetime"
 
 
 def _numeric(value: int) -> exp.Cast:
@@ -142,17 +147,22 @@ def facts_cte(approach: str) -> exp.CTE:
 
     Scope 1 and 3 rows belong to every basis; a Scope 2 row to the basis of its method. An
     entity outside the entity set keeps its gross amount and has no consolidated one (NULL).
+    Biogenic CO2 and projected lifetime emissions (one line, ``PROJECTED_LIFETIME_LINE``, in
+    place of their gases) are outside the scopes.
     """
     share = column(SHARE_COLUMN[approach], "o")
+    projected = eq(column("method", "m"), exp.Literal.string(PROJECTED_LIFETIME))
     select = (
         exp.select(
             column("basis", "b"), column("run_id", "r"), column("methodology_id", "r"),
             column("dataset", "u"), column("activity_type", "m"),
             column("scope", "m"), column("category", "m"), column("method", "m"),
-            column("gas", "r"), column("match_level", "r"), column("entity", "r"), column("period_year", "r"),
+            exp.alias_(_case((projected.copy(), exp.Literal.string(PROJECTED_LIFETIME_LINE)), default=column("gas", "r")), "gas"),
+            column("match_level", "r"), column("entity", "r"), column("period_year", "r"),
             exp.alias_(exp.not_(exp.Is(this=column("entity", "o"), expression=exp.Null())), "known"),
-            exp.alias_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
-                exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)), "outside_scopes"),
+            exp.alias_(exp.or_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
+                exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)),
+                projected.copy()), "outside_scopes"),
             exp.alias_(column("co2e_kg", "r"), "gross_kg"),
             exp.alias_(exp.Mul(this=column("co2e_kg", "r"), expression=share.copy()), "co2e_kg"),
             exp.alias_(exp.Mul(this=column("gas_kg", "r"), expression=share.copy()), "gas_kg"),

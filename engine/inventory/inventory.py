@@ -43,7 +43,7 @@ SECTION_TITLES = MappingProxyType({
     "period_year": "Emissions by period (year of period_start)",
     "method": "Data quality: share of CO2e by calculation method",
     "match_level": "Data quality: share of CO2e by emission-factor match level",
-    "outside_scopes": "Outside the scopes: biogenic CO2",
+    "outside_scopes": "Outside the scopes: biogenic CO2, and projected lifetime emissions of projects financed",
 })
 
 
@@ -283,7 +283,9 @@ def _key_label(section: str, row: dict) -> tuple[str, str, tuple]:
     if section == "gas":
         g = row["gas"]
         label = {"CO2e": "CO2e (not separated by gas)", "CO2_biogenic": "CO2 (biogenic)",
-                 ir.TOTAL_MINUS_GASES: "published CO2e totals minus their gases"}.get(g, g)
+                 ir.TOTAL_MINUS_GASES: "published CO2e totals minus their gases",
+                 q.PROJECTED_LIFETIME_LINE: "projected lifetime emissions of projects financed in the period "
+                                            "(Scope 3 category 15, reported apart)"}.get(g, g)
         # the gases, others, a total's difference to its gases, then CO2e not separated by gas
         rank = {ir.TOTAL_MINUS_GASES: 2, "CO2e": 3}.get(g, 1)
         order = KYOTO_ORDER.index(g) if g in KYOTO_ORDER else len(KYOTO_ORDER) + rank
