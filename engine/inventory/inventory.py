@@ -22,6 +22,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory import consolidation as q
 from ccf.engine.inventory.entities import entity_set_of_runs
+from ccf.engine.inventory.pcaf import FinancedRow, financed_rows
 from ccf.engine.sql import Executor
 
 ALL = "all"  # the one basis of runs without Scope 2
@@ -155,6 +156,7 @@ class Inventory:
     unknown_entities: tuple[UnknownEntity, ...]
     unallocated_instruments: tuple[UnallocatedInstrument, ...] = ()
     tiers: tuple[Tier, ...] = ()  # Scope 1, 2 and 3 category 3: tier and source of each methodology's results
+    financed: tuple[FinancedRow, ...] = ()  # category 15 results with their amounts, for PCAF's metrics (pcaf.py)
 
     def section(self, id: str) -> Section:
         return next(s for s in self.sections if s.id == id)
@@ -192,13 +194,14 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
+        financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
     return Inventory(
         approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
-        unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers,
+        unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers, financed=financed,
     )
 
 
