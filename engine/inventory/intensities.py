@@ -41,8 +41,9 @@ class Denominator:
 
     @property
     def currency(self) -> bool:
-        """Three capital letters that are not a unit of ccf's (FTE is one): an ISO 4217 code."""
-        return bool(_CURRENCY.fullmatch(self.unit)) and not _is_unit(self.unit)
+        """An ISO 4217 code: a currency of ccf's units (USD, GBP) or three capital letters that
+        are no other unit of ccf's (FTE is a count)."""
+        return bool(_CURRENCY.fullmatch(self.unit)) and _dimension(self.unit) in (None, ((self.unit, 1),))
 
     @property
     def per(self) -> str:
@@ -52,12 +53,12 @@ class Denominator:
         return f"kg CO2e per {self.unit or self.name.replace('_', ' ')}"
 
 
-def _is_unit(word: str) -> bool:
+def _dimension(word: str) -> tuple | None:
+    """The dimension of a unit of ccf's (a currency is its own dimension); None for another word."""
     try:
-        parse_unit(word)
+        return parse_unit(word).dimension
     except UnitError:
-        return False
-    return True
+        return None
 
 
 def parse_denominator(text: str) -> Denominator:
@@ -99,7 +100,7 @@ def intensity(kg: Decimal, d: Denominator) -> dict:
     numerator = EXACT.multiply(kg, Decimal(1000)) if d.currency else kg
     exact = div(numerator, d.amount)
     shown = round_fraction(Fraction(numerator) / Fraction(d.amount), DISPLAY_PLACES)
-    return {"exact": plain(exact) if exact is not None else None, "value": fixed(shown)}
+    return {"intensity_exact": plain(exact) if exact is not None else None, "intensity_shown": fixed(shown)}
 
 
 def intensities_document(denominators: list[Denominator], bases: list[str], totals: dict[str, Decimal],

@@ -275,7 +275,8 @@ def to_json(doc: dict) -> str:
 
 def is_figure(name: str) -> bool:
     """Whether a document key holds a displayed figure (rather than an exact value or a label)."""
-    return name.endswith("_t") or name.endswith("percent") or name.startswith("rows_") or name == "activity_rows"
+    return (name.endswith("_t") or name.endswith("percent") or name.endswith("_shown") or name.startswith("rows_")
+            or name == "activity_rows")
 
 
 def figures(doc: dict) -> Iterator[tuple[tuple[str, ...], Any]]:
