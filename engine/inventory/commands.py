@@ -119,6 +119,20 @@ def _tree_text(data: dict) -> str:
     return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
 
 
+def _with_the_projects(given: tuple, years: tuple[int, ...]) -> tuple:
+    """The denominators of the command line, then those of the project's ccf.yaml for the
+    report's one year that the command line does not name (``report: denominators:``)."""
+    from ccf.engine.inventory.intensities import parse_denominator
+    from ccf.engine.options import settings
+
+    project = settings().project
+    if project is None or len(years) != 1:
+        return given
+    named = {d.name for d in given}
+    from_file = project.denominators.get(str(years[0]), {})
+    return given + tuple(parse_denominator(f"{name}={amount}") for name, amount in from_file.items() if name not in named)
+
+
 def run_report(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.inventory.formats import print_table, render
@@ -135,8 +149,9 @@ def run_report(args: argparse.Namespace) -> int:
         base_year = None
         if args.base_year_run:
             base_year = compare_base_year(conn, inventory, args.base_year_run, args.recomputed_base_year_run, args.significance)
+    denominators = _with_the_projects(denominators, inventory.years)
     if denominators and len(inventory.years) > 1:
-        raise CcfError(f"--denominator is an amount for one reporting period, and runs {', '.join(map(str, inventory.runs))} "
+        raise CcfError(f"a denominator is an amount for one reporting period, and runs {', '.join(map(str, inventory.runs))} "
                        f"have results in {', '.join(map(str, inventory.years))}: report one year at a time")
     doc = report_document(inventory, base_year, denominators)
     if args.output:

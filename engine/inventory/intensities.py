@@ -61,25 +61,26 @@ def _dimension(word: str) -> tuple | None:
         return None
 
 
-def parse_denominator(text: str) -> Denominator:
-    """``NAME=AMOUNT[:UNIT]`` as the command line gives it, checked."""
+def parse_denominator(text: str, where: str = "--denominator") -> Denominator:
+    """``NAME=AMOUNT[:UNIT]`` as the command line gives it, checked; ``where`` names its place
+    in the user's words (the option, or the key of ccf.yaml)."""
     example = "e.g. revenue=1200000000:USD, fte=5400:FTE or units_produced=2400000"
     name, eq, rest = text.partition("=")
     name = name.strip()
     if not eq or not name:
-        raise DenominatorError(f"--denominator {text!r}: write NAME=AMOUNT or NAME=AMOUNT:UNIT, {example}")
+        raise DenominatorError(f"{where} {text!r}: write NAME=AMOUNT or NAME=AMOUNT:UNIT, {example}")
     if not _NAME.fullmatch(name):
-        raise DenominatorError(f"--denominator {text!r}: the name {name!r} must be small letters, digits and _ "
+        raise DenominatorError(f"{where} {text!r}: the name {name!r} must be small letters, digits and _ "
                                f"(starting with a letter), {example}")
     amount_text, _, unit = (s.strip() for s in rest.partition(":"))
     if not _AMOUNT.fullmatch(amount_text):
-        raise DenominatorError(f"--denominator {text!r}: the amount {amount_text!r} must be written as digits, "
+        raise DenominatorError(f"{where} {text!r}: the amount {amount_text!r} must be written as digits, "
                                f"with a decimal point if needed and no thousands separators or exponent, {example}")
     amount = Decimal(amount_text)
     if amount == 0:
-        raise DenominatorError(f"--denominator {text!r}: the amount is 0; an intensity per nothing has no value")
+        raise DenominatorError(f"{where} {text!r}: the amount is 0; an intensity per nothing has no value")
     if unit and not _UNIT.fullmatch(unit):
-        raise DenominatorError(f"--denominator {text!r}: the unit {unit!r} must be a currency code (USD, EUR) or a word "
+        raise DenominatorError(f"{where} {text!r}: the unit {unit!r} must be a currency code (USD, EUR) or a word "
                                f"such as FTE or tonne, {example}")
     return Denominator(name, amount, unit)
 
