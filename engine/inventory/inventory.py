@@ -198,11 +198,25 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
+    _check_financed(financed, sections, bases)
     return Inventory(
         approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
         unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers, financed=financed,
     )
+
+
+def _check_financed(financed: Sequence[FinancedRow], sections: list[Section], bases: tuple[str, ...]) -> None:
+    """PCAF's metrics join category 15 results to their activity rows: every result must have
+    found its row, or the metrics would silently leave some out (an activity row deleted since
+    the run). Category 15 is Scope 3, the same under every basis."""
+    category = next(s for s in sections if s.id == "category")
+    row = next((r for r in category.rows if r.key == "scope3.category15"), None)
+    expected = row.co2e_kg.get(bases[0], Decimal(0)) if row else Decimal(0)
+    got = exact_sum(r.consolidated_kg for r in financed)
+    if got != expected:
+        raise ReportError(f"the category 15 results of these runs no longer all find their activity rows "
+                          f"({got} of {expected} kg CO2e): a dataset changed since its run; run it again")
 
 
 def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_set: str | None) -> tuple:
