@@ -31,7 +31,7 @@ from ccf.dsl.units import parse_unit
 from ccf.engine.inventory import consolidation as q
 from ccf.engine.inventory.rounding import fixed, round_fraction, tonnes
 from ccf.engine.load.tables import activity_table_name
-from ccf.engine.sql import Executor, column, eq, ident, param, table
+from ccf.engine.sql import Executor, column, eq, ident, number, param, table
 
 EXACT_PLACES = Decimal("1e-20")
 DISPLAY_PLACES = Decimal("0.001")
@@ -106,8 +106,8 @@ def _methodologies_query() -> exp.Select:
         .from_(table("run_methodology", alias="m"))
         .where(exp.and_(
             eq(column("run_id", "m"), q.any_run()),
-            eq(column("scope", "m"), exp.Literal.number(3)),
-            eq(column("category", "m"), exp.Literal.number(15)),
+            eq(column("scope", "m"), number(3)),
+            eq(column("category", "m"), number(15)),
             exp.NEQ(this=column("method", "m"), expression=exp.Literal.string(q.PROJECTED_LIFETIME)),
         ))
         .order_by(column("run_id", "m"), column("methodology_id", "m"))
@@ -152,7 +152,7 @@ def rows_query(approach: str, activity_type: str, columns: set[str]) -> exp.Sele
         .where(exp.and_(
             eq(column("run_id", "r"), param("run_id")), eq(column("methodology_id", "r"), param("methodology_id")),
             eq(exp.Anonymous(this="STRPOS", expressions=[exp.Lower(this=column("gas", "r")), exp.Literal.string(q.BIOGENIC)]),
-               exp.Literal.number(0)),
+               number(0)),
         ))
         .group_by(*[k.copy() for k in keys if isinstance(k, exp.Column)])
         .order_by(column("activity_id", "r"), column("rule_id", "r"))
