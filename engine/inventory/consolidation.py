@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from ccf.dsl import ir
 from ccf.engine.sql import column, eq, ident, number, param, table
 from ccf.engine.tiers import tiered
 
@@ -46,10 +47,9 @@ GROUPINGS = {
 }
 _DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level")
 BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported outside the scopes
-# The GHG Protocol asks for the projected lifetime emissions of projects financed in the year to
-# be reported apart from Scope 3 (Scope 3 Standard 5.4, category 15): results of a methodology
-# of this method are outside the scopes too, as one line of their own in place of their gases.
-PROJECTED_LIFETIME = "projected-lifetime"
+# Projected lifetime emissions of projects financed (ir.PROJECTED_LIFETIME) are reported apart
+# from Scope 3: outside the scopes too, as one line of their own in place of their gases.
+PROJECTED_LIFETIME = ir.PROJECTED_LIFETIME
 PROJECTED_LIFETIME_LINE = "projected_lifetime"
 
 
