@@ -7,7 +7,7 @@ from decimal import Decimal, localcontext
 import pytest
 from helpers import results
 
-from ccf.dsl.numeric import EXACT
+from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory.inventory import build_inventory
 from ccf.engine.inventory.presentation import report_document
 
@@ -111,3 +111,12 @@ def test_market_based_instruments_and_biogenic_co2_in_the_report(northwind):
     assert projected["key"] == "projected_lifetime"
     assert projected["values"]["location-based"]["co2e_t"] == "38783.871"
     assert biogenic["values"]["location-based"]["co2e_t"] == "82.610"  # 71,280.15 + 7,648 + 3,681.87 kg
+
+
+def test_the_run_reports_projected_lifetime_emissions_apart_from_its_total(northwind):
+    conn, run_id, report = northwind
+    js = report.to_json()
+    # 5,483,870.9677419354842 kg (the biomass CHP: 3,400 t x 25 years x 4,000,000 / 62,000,000) + 33,300,000 kg
+    assert js["projected_lifetime_co2e_kg"] == "38783870.9677419354842"
+    counted = [m for m in js["methodologies"] if m["method"] not in ("market-based", "projected-lifetime")]
+    assert Decimal(js["total_co2e_kg"]) == exact_sum(Decimal(m["co2e_kg"]) for m in counted)
