@@ -1,6 +1,6 @@
 -- ccf compiled SQL for scope3.cat15.investments.pcaf_motor_vehicle_loans@1.0.0 (published)
 -- Scope 3 category 15 investments, PCAF motor vehicle loans (outstanding / vehicle value at origination × vehicle emissions)
--- content hash sha256:43f404e2c474a053620e22672e60810b400d76f333ad5040531a6edf15474149
+-- content hash sha256:bbd14b3ecafcc7528f2dd94e2814bdb595557ada20bbecd24b5d6a001eb13d91
 -- activity type financed_vehicles; factor set desnz-2024; GWP AR5
 -- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
 -- assumes the session settings ccf pins on each connection:
