@@ -376,6 +376,10 @@ INSTRUMENT = "instrument"  # the name rules use for the allocated instrument: in
 # biomass or biofuels (GHG Protocol Corporate Standard ch. 9; DESNZ "outside of scopes" factors),
 # with the gas whose GWP and unit they take.
 OUTSIDE_SCOPES = {"CO2_biogenic": "CO2"}
+# The calculation method whose results are reported apart from the scopes, in no total: projected
+# lifetime emissions of projects financed in the period (GHG Protocol Scope 3 Standard 5.4,
+# category 15: reported separately from the Scope 3 inventory).
+PROJECTED_LIFETIME = "projected-lifetime"
 # The result part of a rule with a published total (``total:``): the total minus the kg CO2e of
 # its gases. Stored as a part of its own (a ``gas`` of ccf.result), so that a run's kg CO2e is
 # the published-total arithmetic while each gas still reads as published

@@ -18,7 +18,7 @@ command uses, and what overrides it, is settled in ``engine/options.py``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -51,6 +51,30 @@ class TargetSpec(Strict):
         return self
 
 
+class ReportSpec(Strict):
+    """What ``ccf report`` reads from the project: the organisation's denominators per period."""
+
+    denominators: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="reporting year (quoted, e.g. '2024'): {name: 'AMOUNT' or 'AMOUNT:UNIT'}, e.g. "
+                    "{revenue: '1200000000:USD', fte: '5400:FTE'}: the report states emissions per each")
+
+    @field_validator("denominators")
+    @classmethod
+    def _checked(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        from ccf.engine.inventory.intensities import DenominatorError, parse_denominator
+
+        for year, named in v.items():
+            if not re.fullmatch(r"\d{4}", year):
+                raise ValueError(f"'{year}' is not a reporting year; write the year in quotes, e.g. '2024'")
+            for name, amount in named.items():
+                try:
+                    parse_denominator(f"{name}={amount}", f"report: denominators: '{year}':")
+                except DenominatorError as exc:
+                    raise ValueError(str(exc)) from None
+        return v
+
+
 class ProjectFile(Strict):
     """An organisation's ccf project (ccf.yaml): its databases and its own library folders."""
 
@@ -63,6 +87,7 @@ class ProjectFile(Strict):
     methodologies: str = Field("methodologies", description="folder of the project's methodologies: <id>/<version>.yaml")
     factor_sets: str = Field("factor_sets", description="folder of the project's factor-set declarations: <id>.yaml")
     entity_sets: str = Field("entity_sets", description="folder of the project's entity-set files: <name>.csv")
+    report: ReportSpec | None = Field(None, description="settings of ccf report (docs/reporting.md#intensities)")
 
     @field_validator("targets")
     @classmethod
@@ -108,6 +133,7 @@ class Project:
     methodologies: Path
     factor_sets: Path
     entity_sets: Path
+    denominators: dict[str, dict[str, str]] = field(default_factory=dict)  # year -> name -> 'AMOUNT[:UNIT]'
 
     @property
     def file(self) -> Path:
@@ -132,7 +158,7 @@ def read(path: Path) -> Project:
         for name, t in spec.targets.items()
     }
     return Project(root, spec.project, targets, spec.default_target, root / spec.methodologies,
-                   root / spec.factor_sets, root / spec.entity_sets)
+                   root / spec.factor_sets, root / spec.entity_sets, spec.report.denominators if spec.report else {})
 
 
 def find(start: Path) -> Project | None:

@@ -8,6 +8,7 @@ from typing import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum, plain
 from ccf.engine.inventory.rounding import grouped, round_half_away
 from ccf.engine.run import RunReport
@@ -35,7 +36,8 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
         )
     console.print(t)
     bases = report.scope2_by_basis()  # dual reporting: side by side, never added
-    by_scope = {s: exact_sum(m.co2e_kg for m in report.methodologies if m.scope == s) for s in {m.scope for m in report.methodologies}}
+    counted = [m for m in report.methodologies if m.method != ir.PROJECTED_LIFETIME]  # reported apart, below
+    by_scope = {s: exact_sum(m.co2e_kg for m in counted if m.scope == s) for s in {m.scope for m in counted}}
     for scope, total in sorted(by_scope.items()):
         if scope == 2 and bases:
             for basis, kg in bases.items():
@@ -46,6 +48,9 @@ def print_run(report: RunReport, console: Console | None = None) -> None:
                   + ("  — Scope 2 location-based; the market-based figure is shown beside it" if bases else ""))
     if report.outside_scopes_kg:
         console.print(f"Outside the scopes (biogenic CO2, not in any total): {display_kg(report.outside_scopes_kg)} kg CO2e")
+    if report.projected_lifetime_kg:
+        console.print("Projected lifetime emissions of projects financed (reported apart from Scope 3, not in any total): "
+                      f"{display_kg(report.projected_lifetime_kg)} kg CO2e")
     for m in report.methodologies:
         if m.by_rule:  # market-based Scope 2: which tier of the hierarchy gave how much
             console.print(f"{m.methodology_id} by tier: " + ", ".join(f"{r} {display_kg(v)}" for r, v in m.by_rule) + " kg CO2e")

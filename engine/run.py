@@ -116,9 +116,15 @@ class RunReport:
     loads: tuple[int, ...] = ()  # the dataset's loads the run read, exactly (for verification)
 
     def _beside(self, m: MethodologyOutcome) -> bool:
-        """A market-based Scope 2 methodology reported beside location-based ones, not added."""
-        return m.scope == 2 and m.method == MARKET and any(
+        """A market-based Scope 2 methodology reported beside location-based ones, or projected
+        lifetime emissions of projects financed (reported apart from Scope 3): not added."""
+        return m.method == ir.PROJECTED_LIFETIME or m.scope == 2 and m.method == MARKET and any(
             o.scope == 2 and o.method != MARKET for o in self.methodologies)
+
+    @property
+    def projected_lifetime_kg(self) -> Decimal:
+        """Projected lifetime emissions of projects financed in the period, in no total."""
+        return exact_sum(m.co2e_kg for m in self.methodologies if m.method == ir.PROJECTED_LIFETIME)
 
     @property
     def co2e_kg(self) -> Decimal:
@@ -165,6 +171,7 @@ class RunReport:
             "by_scope_category": {k: _dec(v) for k, v in sorted(by_scope.items())},
             **({"scope2_by_basis": {k: _dec(v) for k, v in by_basis.items()}} if by_basis else {}),
             **({"outside_scopes_co2e_kg": _dec(self.outside_scopes_kg)} if self.outside_scopes_kg else {}),
+            **({"projected_lifetime_co2e_kg": _dec(self.projected_lifetime_kg)} if self.projected_lifetime_kg else {}),
             "methodologies": [
                 {
                     "methodology": m.methodology_id,

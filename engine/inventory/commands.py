@@ -67,6 +67,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "(required when they differ)")
     r.add_argument("--significance", type=_percent, default=DEFAULT_SIGNIFICANCE, metavar="PERCENT",
                    help="significance threshold for base-year recalculation, in percent (default: 5)")
+    r.add_argument("--denominator", action="append", default=[], metavar="NAME=AMOUNT[:UNIT]",
+                   help="an amount to state emissions per, for the reporting period: revenue=1200000000:USD, "
+                        "fte=5400:FTE, units_produced=2400000 (repeat for several)")
     r.set_defaults(func=run_report)
 
 
@@ -116,20 +119,41 @@ def _tree_text(data: dict) -> str:
     return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
 
 
+def _with_the_projects(given: tuple, years: tuple[int, ...]) -> tuple:
+    """The denominators of the command line, then those of the project's ccf.yaml for the
+    report's one year that the command line does not name (``report: denominators:``)."""
+    from ccf.engine.inventory.intensities import parse_denominator
+    from ccf.engine.options import settings
+
+    project = settings().project
+    if project is None or len(years) != 1:
+        return given
+    named = {d.name for d in given}
+    from_file = project.denominators.get(str(years[0]), {})
+    return given + tuple(parse_denominator(f"{name}={amount}") for name, amount in from_file.items() if name not in named)
+
+
 def run_report(args: argparse.Namespace) -> int:
     from ccf.engine import api
     from ccf.engine.inventory.formats import print_table, render
+    from ccf.engine.inventory.intensities import check_denominators, parse_denominator
     from ccf.engine.inventory.inventory import build_inventory, compare_base_year
     from ccf.engine.inventory.presentation import report_document
 
     if args.recomputed_base_year_run and not args.base_year_run:
         raise CcfError("--recomputed-base-year-run needs --base-year-run (the original base year)")
+    denominators = tuple(parse_denominator(text) for text in args.denominator)  # checked before the database is opened
+    check_denominators(list(denominators))
     with api.open_database() as conn:
         inventory = build_inventory(conn, args.runs, args.approach, args.entities)
         base_year = None
         if args.base_year_run:
             base_year = compare_base_year(conn, inventory, args.base_year_run, args.recomputed_base_year_run, args.significance)
-    doc = report_document(inventory, base_year)
+    denominators = _with_the_projects(denominators, inventory.years)
+    if denominators and len(inventory.years) > 1:
+        raise CcfError(f"a denominator is an amount for one reporting period, and runs {', '.join(map(str, inventory.runs))} "
+                       f"have results in {', '.join(map(str, inventory.years))}: report one year at a time")
+    doc = report_document(inventory, base_year, denominators)
     if args.output:
         Path(args.output).write_text(render(doc, args.format), encoding="utf-8")
         sys.stderr.write(f"wrote {args.output} ({args.format})\n")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from ccf.dsl import ir
 from ccf.engine.sql import column, eq, ident, number, param, table
 from ccf.engine.tiers import tiered
 
@@ -46,6 +47,10 @@ GROUPINGS = {
 }
 _DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level")
 BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported outside the scopes
+# Projected lifetime emissions of projects financed (ir.PROJECTED_LIFETIME) are reported apart
+# from Scope 3: outside the scopes too, as one line of their own in place of their gases.
+PROJECTED_LIFETIME = ir.PROJECTED_LIFETIME
+PROJECTED_LIFETIME_LINE = "projected_lifetime"
 
 
 def _numeric(value: int) -> exp.Cast:
@@ -131,7 +136,7 @@ def result_groups_cte() -> exp.CTE:
                 exp.not_(exp.Is(this=column("gas_kg", "r"), expression=exp.Null()))]), "gas_kg_complete"),
         )
         .from_(table("result", alias="r"))
-        .where(eq(column("run_id", "r"), _any_run()))
+        .where(eq(column("run_id", "r"), any_run()))
         .group_by(*[k.copy() for k in keys])
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("result_groups")), materialized=True)
@@ -142,17 +147,22 @@ def facts_cte(approach: str) -> exp.CTE:
 
     Scope 1 and 3 rows belong to every basis; a Scope 2 row to the basis of its method. An
     entity outside the entity set keeps its gross amount and has no consolidated one (NULL).
+    Biogenic CO2 and projected lifetime emissions (one line, ``PROJECTED_LIFETIME_LINE``, in
+    place of their gases) are outside the scopes.
     """
     share = column(SHARE_COLUMN[approach], "o")
+    projected = eq(column("method", "m"), exp.Literal.string(PROJECTED_LIFETIME))
     select = (
         exp.select(
             column("basis", "b"), column("run_id", "r"), column("methodology_id", "r"),
             column("dataset", "u"), column("activity_type", "m"),
             column("scope", "m"), column("category", "m"), column("method", "m"),
-            column("gas", "r"), column("match_level", "r"), column("entity", "r"), column("period_year", "r"),
+            exp.alias_(_case((projected.copy(), exp.Literal.string(PROJECTED_LIFETIME_LINE)), default=column("gas", "r")), "gas"),
+            column("match_level", "r"), column("entity", "r"), column("period_year", "r"),
             exp.alias_(exp.not_(exp.Is(this=column("entity", "o"), expression=exp.Null())), "known"),
-            exp.alias_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
-                exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)), "outside_scopes"),
+            exp.alias_(exp.or_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
+                exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)),
+                projected.copy()), "outside_scopes"),
             exp.alias_(column("co2e_kg", "r"), "gross_kg"),
             exp.alias_(exp.Mul(this=column("co2e_kg", "r"), expression=share.copy()), "co2e_kg"),
             exp.alias_(exp.Mul(this=column("gas_kg", "r"), expression=share.copy()), "gas_kg"),
@@ -182,7 +192,7 @@ def _location_fallback() -> exp.Expression:
     emissions in the market-based total too."""
     market = exp.Literal.string("market-based")
     covered = exp.Exists(this=exp.select(number(1)).from_(table("run_methodology", alias="mm")).where(exp.and_(
-        eq(column("run_id", "mm"), _any_run()),
+        eq(column("run_id", "mm"), any_run()),
         eq(column("method", "mm"), market.copy()),
         eq(column("activity_type", "mm"), column("activity_type", "m")),
     )))
@@ -193,11 +203,13 @@ def _location_fallback() -> exp.Expression:
     )
 
 
-def _any_run() -> exp.Expression:
+def any_run() -> exp.Expression:
+    """= ANY(%(runs)s): one of the report's runs."""
     return exp.Any(this=exp.Paren(this=param("runs")))
 
 
-def _with(select: exp.Select, *ctes: exp.CTE) -> exp.Select:
+def with_ctes(select: exp.Select, *ctes: exp.CTE) -> exp.Select:
+    """select WITH RECURSIVE ctes (the ownership CTE is recursive; the others do not mind)."""
     select.set("with_", exp.With(expressions=list(ctes), recursive=True))
     return select
 
@@ -241,7 +253,7 @@ def sections_query(approach: str) -> exp.Select:
         .group_by(column("basis", "f"), column("outside_scopes", "f"), sets)
         .order_by(exp.column("grouping"), column("basis", "f"), *[d.copy() for d in dims])
     )
-    return _with(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
+    return with_ctes(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
 
 
 def grouping_id(names: tuple[str, ...]) -> int:
@@ -280,7 +292,7 @@ def entities_query(approach: str) -> exp.Select:
             eq(column("methodology_id", "m"), column("methodology_id", "r")),
         ))
         .join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "r")))
-        .where(eq(column("run_id", "r"), _any_run()))
+        .where(eq(column("run_id", "r"), any_run()))
     )
     counts = (
         exp.select(column("entity", "d"), exp.alias_(exp.Count(this=exp.Star()), "activity_rows"))
@@ -303,7 +315,7 @@ def entities_query(approach: str) -> exp.Select:
               on=eq(column("entity", "n"), column("entity", "o")), join_type="left")
         .order_by(column("path", "o"), column("basis", "b"))
     )
-    return _with(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
+    return with_ctes(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
 
 
 def unknown_entities_query() -> exp.Select:
@@ -319,13 +331,13 @@ def unknown_entities_query() -> exp.Select:
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
               on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
         .where(exp.and_(
-            eq(column("run_id", "r"), _any_run()),
+            eq(column("run_id", "r"), any_run()),
             exp.Is(this=column("entity", "o"), expression=exp.Null()),
         ))
         .group_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
         .order_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
     )
-    return _with(select, ownership_cte())
+    return with_ctes(select, ownership_cte())
 
 
 def ownership_query() -> exp.Select:
@@ -342,7 +354,7 @@ def ownership_query() -> exp.Select:
             eq(column("entity_set", "e"), param("entity_set")), eq(column("entity", "e"), column("entity", "o"))))
         .order_by(column("path", "o"))
     )
-    return _with(select, ownership_cte())
+    return with_ctes(select, ownership_cte())
 
 
 def runs_query() -> exp.Select:
@@ -354,7 +366,7 @@ def runs_query() -> exp.Select:
         exp.select(column("run_id", "r"), column("dataset", "r"), *[column(c, "m") for c in cols])
         .from_(table("run", alias="r"))
         .join(table("run_methodology", alias="m"), on=eq(column("run_id", "m"), column("run_id", "r")))
-        .where(eq(column("run_id", "r"), _any_run()))
+        .where(eq(column("run_id", "r"), any_run()))
         .order_by(column("run_id", "r"), column("scope", "m"), column("category", "m"), column("methodology_id", "m"))
     )
 
@@ -365,7 +377,7 @@ def unallocated_instruments_query() -> exp.Select:
     return (
         exp.select(*[column(c, "u") for c in cols])
         .from_(table("unallocated_instrument", alias="u"))
-        .where(eq(column("run_id", "u"), _any_run()))
+        .where(eq(column("run_id", "u"), any_run()))
         .order_by(column("run_id", "u"), column("methodology_id", "u"), column("instrument_id", "u"))
     )
 
@@ -395,7 +407,7 @@ def known_runs_query() -> exp.Select:
     """Which of the run ids %(runs)s exist."""
     return (
         exp.select(column("run_id")).from_(table("run"))
-        .where(eq(column("run_id"), _any_run()))
+        .where(eq(column("run_id"), any_run()))
     )
 
 
@@ -405,7 +417,7 @@ def run_datasets_query() -> exp.Select:
         exp.select(column("dataset", "r"), column("entity_set", "d")).distinct()
         .from_(table("run", alias="r"))
         .join(table("dataset", alias="d"), on=eq(column("dataset", "d"), column("dataset", "r")), join_type="left")
-        .where(eq(column("run_id", "r"), _any_run()))
+        .where(eq(column("run_id", "r"), any_run()))
         .order_by(column("dataset", "r"))
     )
 
@@ -414,7 +426,7 @@ def entities_outside_sets_query() -> exp.Select:
     """Each loaded entity set with each entity of %(runs)s's results that it lacks (a set with
     no row here holds every one of them)."""
     ran = exp.CTE(
-        this=exp.select(column("entity")).distinct().from_(table("result")).where(eq(column("run_id"), _any_run())),
+        this=exp.select(column("entity")).distinct().from_(table("result")).where(eq(column("run_id"), any_run())),
         alias=exp.TableAlias(this=ident("ran")),
     )
     member = (
@@ -454,7 +466,7 @@ def tiers_query(approach: str) -> exp.Select:
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
               on=eq(column("entity", "o"), column("entity", "r")))
         .where(exp.and_(
-            eq(column("run_id", "r"), _any_run()),
+            eq(column("run_id", "r"), any_run()),
             tiered(column("scope", "m"), column("category", "m")),
             eq(exp.Anonymous(this="STRPOS", expressions=[exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]),
                number(0)),
@@ -462,4 +474,4 @@ def tiers_query(approach: str) -> exp.Select:
         .group_by(*[k.copy() for k in keys])
         .order_by(*[k.copy() for k in keys])
     )
-    return _with(select, ownership_cte())
+    return with_ctes(select, ownership_cte())

@@ -76,6 +76,27 @@ def csv_rows(doc: dict) -> Iterator[tuple[str, str, str, str, str, Any]]:
         for measure, v in row.items():
             if measure not in ("key", "methodology"):
                 yield "tiers", row["key"], row["methodology"], "", measure, v
+    for d in doc.get("intensities") or []:
+        yield "intensities", d["key"], d["per"], "", "denominator", f"{d['amount']} {d['unit']}".strip()
+        for basis, values in d["values"].items():
+            for scope, v in [("total", values["total"]), *values["scopes"].items()]:
+                for measure, x in v.items():
+                    yield "intensities", f"{d['key']}:{scope}", d["per"], basis, measure, x
+    pcaf = doc.get("pcaf")
+    if pcaf:
+        for row in pcaf["financed_emissions"]:
+            for measure in ("co2e_kg", "co2e_t"):
+                yield "pcaf_financed_emissions", row["key"], f"{row['asset_class']}, Scope {row['scope']}", "", measure, row[measure]
+        for name in ("financed_emissions_total", "without_outstanding_amount"):
+            for measure, v in pcaf[name].items():
+                yield "pcaf_financed_emissions", name, name.replace("_", " "), "", measure, v
+        for row in pcaf["economic_emission_intensity"]:
+            for measure in ("outstanding", "co2e_kg", "co2e_t", "intensity_exact", "intensity_t"):
+                yield "pcaf_economic_emission_intensity", row["key"], row["per"], "", measure, row[measure]
+        for row in pcaf["waci"]:
+            for measure in ("holdings", "waci_exact", "waci_t"):
+                yield "pcaf_waci", row["key"], row["per"], "", measure, row[measure]
+        yield "pcaf", "weighted_data_quality", "weighted data-quality score", "", "value", pcaf["weighted_data_quality"]
     by = doc["base_year"]
     if by:
         for name in ("runs", "recomputed_runs", "datasets", "years"):
@@ -127,6 +148,9 @@ def print_table(doc: dict, console: Console | None = None) -> None:
     _print_coverage(console, doc["coverage"])
     _print_unallocated(console, doc.get("unallocated_instruments") or [])
     _print_tiers(console, doc.get("tiers") or [])
+    _print_intensities(console, doc.get("intensities") or [], bases)
+    if doc.get("pcaf"):
+        _print_pcaf(console, doc["pcaf"])
     if doc["base_year"]:
         _print_base_year(console, doc["base_year"], bases)
     _print_editions(console, doc["methodologies"])
@@ -227,6 +251,49 @@ def _print_tiers(console: Console, rows: list[dict]) -> None:
         t.add_row(str(r["scope"]), f"{r['methodology']}@{r['version']}", r["rule"], r["factor_set"],
                   str(r["activity_rows"]), _t(r["co2e_t"]))
     console.print(t)
+
+
+def _print_intensities(console: Console, rows: list[dict], bases: list[str]) -> None:
+    """Emissions per each denominator the organisation gave, total and per scope."""
+    for d in rows:
+        amount = f"{grouped(d['amount'])} {d['unit']}".rstrip()
+        t = Table(title=f"Intensity: {d['per']} ({d['name']} {amount})", title_justify="left")
+        t.add_column("")
+        for b in bases:
+            t.add_column(d["per"] if len(bases) == 1 else f"{d['per']}, Scope 2 {b}", justify="right")
+        scopes = sorted({s for b in bases for s in d["values"][b]["scopes"]})
+        for s in scopes:
+            t.add_row(s.replace("scope", "Scope "), *(_t(d["values"][b]["scopes"].get(s, {}).get("intensity_shown")) for b in bases))
+        t.add_row("Total", *(_t(d["values"][b]["total"]["intensity_shown"]) for b in bases), style="bold")
+        console.print(t)
+        console.print(f"  {d['rounding']}")
+
+
+def _print_pcaf(console: Console, pcaf: dict) -> None:
+    """PCAF's portfolio metrics of category 15."""
+    t = Table(title=f"{pcaf['title']}: financed emissions by asset class and the investee's scope", title_justify="left")
+    for col in ("asset class", "scope", "t CO2e"):
+        t.add_column(col, justify="right" if col == "t CO2e" else "left")
+    for r in pcaf["financed_emissions"]:
+        t.add_row(r["asset_class"], r["scope"], _t(r["co2e_t"]))
+    t.add_row("Total", "", _t(pcaf["financed_emissions_total"]["co2e_t"]), style="bold")
+    console.print(t)
+    e = Table(title="Economic emission intensity (financed emissions / outstanding amount)", title_justify="left")
+    for col in ("currency", "outstanding", "t CO2e", "intensity", "per"):
+        e.add_column(col, justify="left" if col in ("currency", "per") else "right")
+    for r in pcaf["economic_emission_intensity"]:
+        e.add_row(r["currency"], grouped(r["outstanding"]), _t(r["co2e_t"]), _t(r["intensity_t"]), r["per"])
+    console.print(e)
+    console.print(f"  financed emissions without an outstanding amount and currency (not in the intensity): "
+                  f"{_t(pcaf['without_outstanding_amount']['co2e_t'])} t CO2e")
+    w = Table(title="Weighted average carbon intensity (WACI)", title_justify="left")
+    for col in ("currency", "holdings", "WACI", "per"):
+        w.add_column(col, justify="left" if col in ("currency", "per") else "right")
+    for r in pcaf["waci"]:
+        w.add_row(r["currency"], str(r["holdings"]), _t(r["waci_t"]), r["per"])
+    console.print(w)
+    dq = pcaf["weighted_data_quality"]
+    console.print(f"  weighted data-quality score: {'not available' if dq is None else dq}")
 
 
 def _print_unallocated(console: Console, rows: list[dict]) -> None:

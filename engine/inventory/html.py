@@ -213,6 +213,57 @@ def _tiers(rows: list[dict]) -> str:
     return "".join(out)
 
 
+def _intensities(rows: list[dict], bases: list[str]) -> str:
+    """Emissions per each denominator the organisation gave, total and per scope."""
+    out = []
+    for d in rows:
+        out.append(f"<h2>Intensity: {escape(d['per'])}</h2>"
+                   f'<p class="meta">{escape(d["name"])}: {escape(grouped(d["amount"]))} {escape(d["unit"])}</p><table>')
+        out.append(_head(("", False), *((d["per"] if len(bases) == 1 else f"{d['per']}, Scope 2 {b}", True) for b in bases)))
+        path = ("intensities", d["key"], "values")
+        scopes = sorted({s for b in bases for s in d["values"][b]["scopes"]})
+        for s in scopes:
+            out.append(f"<tr>{_text(s.replace('scope', 'Scope '))}" + "".join(
+                _num((*path, b, "scopes", s, "intensity_shown"), d["values"][b]["scopes"].get(s, {}).get("intensity_shown"))
+                for b in bases) + "</tr>")
+        out.append('<tr class="total"><td>Total</td>' + "".join(
+            _num((*path, b, "total", "intensity_shown"), d["values"][b]["total"]["intensity_shown"]) for b in bases) + "</tr>")
+        out.append(f'</table><p class="note">{escape(d["rounding"])}</p>')
+    return "".join(out)
+
+
+def _pcaf(pcaf: dict | None) -> str:
+    """PCAF's portfolio metrics of category 15."""
+    if not pcaf:
+        return ""
+    out = [f"<h2>{escape(pcaf['title'])}</h2><h3>Financed emissions by asset class and the investee's scope</h3><table>",
+           _head(("asset class", False), ("scope", False), ("t CO2e", True))]
+    for r in pcaf["financed_emissions"]:
+        out.append(f"<tr>{_text(r['asset_class'])}{_text(r['scope'])}"
+                   f"{_num(('pcaf', 'financed_emissions', r['key'], 'co2e_t'), r['co2e_t'])}</tr>")
+    out.append('<tr class="total"><td>Total</td><td></td>'
+               f"{_num(('pcaf', 'financed_emissions_total', 'co2e_t'), pcaf['financed_emissions_total']['co2e_t'])}</tr></table>")
+    out.append("<h3>Economic emission intensity (financed emissions / outstanding amount)</h3><table>"
+               + _head(("currency", False), ("outstanding", True), ("t CO2e", True), ("intensity", True), ("per", False)))
+    for r in pcaf["economic_emission_intensity"]:
+        path = ("pcaf", "economic_emission_intensity", r["key"])
+        out.append(f"{'<tr>'}{_text(r['currency'])}{_text(grouped(r['outstanding']))}{_num((*path, 'co2e_t'), r['co2e_t'])}"
+                   f"{_num((*path, 'intensity_t'), r['intensity_t'])}{_text(r['per'])}</tr>")
+    out.append("</table>")
+    out.append('<p class="note">Financed emissions without an outstanding amount and currency (not in the intensity): '
+               f'<span data-figure="{_fig(("pcaf", "without_outstanding_amount", "co2e_t"))}">'
+               f"{escape(grouped(pcaf['without_outstanding_amount']['co2e_t']))}</span> t CO2e</p>")
+    out.append("<h3>Weighted average carbon intensity (WACI)</h3><table>"
+               + _head(("currency", False), ("holdings", True), ("WACI", True), ("per", False)))
+    for r in pcaf["waci"]:
+        out.append(f"<tr>{_text(r['currency'])}{_text(r['holdings'])}"
+                   f"{_num(('pcaf', 'waci', r['key'], 'waci_t'), r['waci_t'])}{_text(r['per'])}</tr>")
+    out.append("</table>")
+    dq = pcaf["weighted_data_quality"]
+    out.append(f'<p class="note">Weighted data-quality score: {escape("not available" if dq is None else str(dq))}</p>')
+    return "".join(out)
+
+
 def _base_year(by: dict, bases: list[str]) -> str:
     out = ["<h2>Base year</h2>",
            f'<p class="meta">Base-year runs {escape(", ".join(map(str, by["runs"])))} '
@@ -289,6 +340,8 @@ def to_html(doc: dict) -> str:
     body.append(_coverage(doc["coverage"]))
     body.append(_unallocated(doc.get("unallocated_instruments") or []))
     body.append(_tiers(doc.get("tiers") or []))
+    body.append(_intensities(doc.get("intensities") or [], bases))
+    body.append(_pcaf(doc.get("pcaf")))
     if doc["base_year"]:
         body.append(_base_year(doc["base_year"], bases))
     body.append("<h2>Methodologies</h2><table>" + _head(("run", True), ("dataset", False), ("methodology", False), ("version", False),

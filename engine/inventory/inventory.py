@@ -22,6 +22,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory import consolidation as q
 from ccf.engine.inventory.entities import entity_set_of_runs
+from ccf.engine.inventory.pcaf import FinancedRow, financed_rows
 from ccf.engine.sql import Executor
 
 ALL = "all"  # the one basis of runs without Scope 2
@@ -43,7 +44,7 @@ SECTION_TITLES = MappingProxyType({
     "period_year": "Emissions by period (year of period_start)",
     "method": "Data quality: share of CO2e by calculation method",
     "match_level": "Data quality: share of CO2e by emission-factor match level",
-    "outside_scopes": "Outside the scopes: biogenic CO2",
+    "outside_scopes": "Outside the scopes: biogenic CO2, and projected lifetime emissions of projects financed",
 })
 
 
@@ -155,6 +156,7 @@ class Inventory:
     unknown_entities: tuple[UnknownEntity, ...]
     unallocated_instruments: tuple[UnallocatedInstrument, ...] = ()
     tiers: tuple[Tier, ...] = ()  # Scope 1, 2 and 3 category 3: tier and source of each methodology's results
+    financed: tuple[FinancedRow, ...] = ()  # category 15 results with their amounts, for PCAF's metrics (pcaf.py)
 
     def section(self, id: str) -> Section:
         return next(s for s in self.sections if s.id == id)
@@ -192,14 +194,29 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
+        financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
+    _check_financed(financed, sections, bases)
     return Inventory(
         approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
-        unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers,
+        unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers, financed=financed,
     )
+
+
+def _check_financed(financed: Sequence[FinancedRow], sections: list[Section], bases: tuple[str, ...]) -> None:
+    """PCAF's metrics join category 15 results to their activity rows: every result must have
+    found its row, or the metrics would silently leave some out (an activity row deleted since
+    the run). Category 15 is Scope 3, the same under every basis."""
+    category = next(s for s in sections if s.id == "category")
+    row = next((r for r in category.rows if r.key == "scope3.category15"), None)
+    expected = row.co2e_kg.get(bases[0], Decimal(0)) if row else Decimal(0)
+    got = exact_sum(r.consolidated_kg for r in financed)
+    if got != expected:
+        raise ReportError(f"the category 15 results of these runs no longer all find their activity rows "
+                          f"({got} of {expected} kg CO2e): a dataset changed since its run; run it again")
 
 
 def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_set: str | None) -> tuple:
@@ -283,7 +300,9 @@ def _key_label(section: str, row: dict) -> tuple[str, str, tuple]:
     if section == "gas":
         g = row["gas"]
         label = {"CO2e": "CO2e (not separated by gas)", "CO2_biogenic": "CO2 (biogenic)",
-                 ir.TOTAL_MINUS_GASES: "published CO2e totals minus their gases"}.get(g, g)
+                 ir.TOTAL_MINUS_GASES: "published CO2e totals minus their gases",
+                 q.PROJECTED_LIFETIME_LINE: "projected lifetime emissions of projects financed in the period "
+                                            "(Scope 3 category 15, reported apart)"}.get(g, g)
         # the gases, others, a total's difference to its gases, then CO2e not separated by gas
         rank = {ir.TOTAL_MINUS_GASES: 2, "CO2e": 3}.get(g, 1)
         order = KYOTO_ORDER.index(g) if g in KYOTO_ORDER else len(KYOTO_ORDER) + rank

@@ -18,7 +18,9 @@ from fractions import Fraction
 from typing import Any, Iterator
 
 from ccf.engine import __version__ as ENGINE_VERSION
+from ccf.engine.inventory.intensities import Denominator, intensities_document
 from ccf.engine.inventory.inventory import ALL, BaseYear, Inventory, Section
+from ccf.engine.inventory.pcaf import pcaf_document
 from ccf.engine.inventory.rounding import (
     PERCENT_PLACES,
     exact_difference,
@@ -208,7 +210,12 @@ def _base_year(reporting: Inventory, by: BaseYear) -> dict:
     }
 
 
-def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
+def _scopes_kg(inv: Inventory) -> dict[str, dict[str, Decimal]]:
+    """basis -> scope key -> exact kg, from the 'scope' section."""
+    return {b: {r.key: r.co2e_kg.get(b, Decimal(0)) for r in inv.section("scope").rows} for b in inv.bases}
+
+
+def report_document(inv: Inventory, base_year: BaseYear | None = None, denominators: tuple[Denominator, ...] = ()) -> dict:
     """The whole report as plain data (JSON-ready: strings, ints, booleans, None)."""
     totals = dict(inv.totals)
     sections = [section_document(s, inv.bases, totals) for s in inv.sections]
@@ -248,6 +255,8 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None) -> dict:
             for t in inv.tiers
         ],
         "base_year": _base_year(inv, base_year) if base_year else None,
+        "intensities": intensities_document(list(denominators), list(inv.bases), totals, _scopes_kg(inv)),
+        "pcaf": pcaf_document(list(inv.financed)),
     }
 
 
@@ -266,7 +275,8 @@ def to_json(doc: dict) -> str:
 
 def is_figure(name: str) -> bool:
     """Whether a document key holds a displayed figure (rather than an exact value or a label)."""
-    return name.endswith("_t") or name.endswith("percent") or name.startswith("rows_") or name == "activity_rows"
+    return (name.endswith("_t") or name.endswith("percent") or name.endswith("_shown") or name.startswith("rows_")
+            or name == "activity_rows")
 
 
 def figures(doc: dict) -> Iterator[tuple[tuple[str, ...], Any]]:

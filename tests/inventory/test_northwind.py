@@ -7,7 +7,7 @@ from decimal import Decimal, localcontext
 import pytest
 from helpers import results
 
-from ccf.dsl.numeric import EXACT
+from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory.inventory import build_inventory
 from ccf.engine.inventory.presentation import report_document
 
@@ -36,7 +36,9 @@ def test_each_approach_is_the_sum_of_result_rows_times_the_entity_share(northwin
     conn, run_id, report = northwind
     rows = results(conn, run_id)
     assert {r["entity"] for r in rows} <= set(SHARES[approach]), "a sample file uses an entity the entity set lacks"
-    rows = [r for r in rows if "biogenic" not in r["gas"].lower()]  # outside the scopes: in no total
+    # outside the scopes, in no total: biogenic CO2, and projected lifetime emissions of projects financed
+    rows = [r for r in rows if "biogenic" not in r["gas"].lower()
+            and r["methodology_id"] != "scope3.cat15.investments.projected_lifetime"]
     # Scope 2 side by side: electricity location-based or market-based; heat and steam (location-
     # based only, no market-based methodology for it) in both
     bases = {"location-based": [r for r in rows if r["methodology_id"] != "scope2.electricity.market_based"],
@@ -101,6 +103,20 @@ def test_market_based_instruments_and_biogenic_co2_in_the_report(northwind):
         "GO-NW-DE-2024-NL": ("50", "MWh", "market_boundary"),
         "REGO-NW-MFG-2022-OLD": ("200", "MWh", "vintage"),
     }
-    (biogenic,) = doc["outside_scopes"]["rows"]
+    biogenic, projected = doc["outside_scopes"]["rows"]
     assert biogenic["label"] == "CO2 (biogenic)"
+    # projected lifetime emissions of projects financed, reported apart from Scope 3 (in no total):
+    # 3,400 t x 25 years x 4,000,000 / 62,000,000 (0.06451612903225806452 at 20 decimals) = 5,483.871 t,
+    # + 18,500 t x 30 years x 6 % = 33,300 t
+    assert projected["key"] == "projected_lifetime"
+    assert projected["values"]["location-based"]["co2e_t"] == "38783.871"
     assert biogenic["values"]["location-based"]["co2e_t"] == "82.610"  # 71,280.15 + 7,648 + 3,681.87 kg
+
+
+def test_the_run_reports_projected_lifetime_emissions_apart_from_its_total(northwind):
+    conn, run_id, report = northwind
+    js = report.to_json()
+    # 5,483,870.9677419354842 kg (the biomass CHP: 3,400 t x 25 years x 4,000,000 / 62,000,000) + 33,300,000 kg
+    assert js["projected_lifetime_co2e_kg"] == "38783870.9677419354842"
+    counted = [m for m in js["methodologies"] if m["method"] not in ("market-based", "projected-lifetime")]
+    assert Decimal(js["total_co2e_kg"]) == exact_sum(Decimal(m["co2e_kg"]) for m in counted)

@@ -1,0 +1,586 @@
+-- ccf compiled SQL for scope3.cat15.investments.pcaf_commercial_real_estate@1.0.0 (published)
+-- Scope 3 category 15 investments, PCAF commercial real estate (outstanding / property value at origination × building emissions)
+-- content hash sha256:8f1fd4938f79f0b60085fdc85dc10bdca76f2dc8e0006caad38bd2db7ccdbc43
+-- activity type financed_buildings; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.property,
+    a.asset_class,
+    a.outstanding_amount,
+    a.property_value_at_origination,
+    a.currency,
+    a.country,
+    a.building_emissions * CASE a.building_emissions_unit
+      WHEN 'gCO2e'
+      THEN 0.001
+      WHEN 'kgCO2e'
+      THEN 1
+      WHEN 'tCO2e'
+      THEN 1000
+    END AS building_emissions,
+    a.carrier,
+    a.energy * CASE a.energy_unit
+      WHEN 'Btu'
+      THEN 1055.05585262
+      WHEN 'GJ'
+      THEN 1000000000
+      WHEN 'GWh'
+      THEN 3600000000000
+      WHEN 'J'
+      THEN 1
+      WHEN 'MJ'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 3600000000
+      WHEN 'TJ'
+      THEN 1000000000000
+      WHEN 'Wh'
+      THEN 3600
+      WHEN 'kJ'
+      THEN 1000
+      WHEN 'kWh'
+      THEN 3600000
+      WHEN 'mmBtu'
+      THEN 1055055852.62
+      WHEN 'therm'
+      THEN 105505585.257348
+      WHEN 'therm_US'
+      THEN 105480400
+    END AS energy,
+    a.energy_factor,
+    a.floor_area * CASE a.floor_area_unit
+      WHEN 'ft2'
+      THEN 0.09290304
+      WHEN 'ha'
+      THEN 10000
+      WHEN 'm2'
+      THEN 1
+    END AS floor_area,
+    a.emission_intensity,
+    CONCAT_WS(
+      '; ',
+      CASE a.building_emissions_unit
+        WHEN 'gCO2e'
+        THEN 'building_emissions gCO2e→kgCO2e ×0.001'
+        WHEN 'kgCO2e'
+        THEN 'building_emissions in kgCO2e'
+        WHEN 'tCO2e'
+        THEN 'building_emissions tCO2e→kgCO2e ×1000'
+      END,
+      CASE a.energy_unit
+        WHEN 'Btu'
+        THEN 'energy Btu→kWh ×52752792631/180000000000000'
+        WHEN 'GJ'
+        THEN 'energy GJ→kWh ×2500/9'
+        WHEN 'GWh'
+        THEN 'energy GWh→kWh ×1000000'
+        WHEN 'J'
+        THEN 'energy J→kWh ×1/3600000'
+        WHEN 'MJ'
+        THEN 'energy MJ→kWh ×5/18'
+        WHEN 'MWh'
+        THEN 'energy MWh→kWh ×1000'
+        WHEN 'TJ'
+        THEN 'energy TJ→kWh ×2500000/9'
+        WHEN 'Wh'
+        THEN 'energy Wh→kWh ×0.001'
+        WHEN 'kJ'
+        THEN 'energy kJ→kWh ×1/3600'
+        WHEN 'kWh'
+        THEN 'energy in kWh'
+        WHEN 'mmBtu'
+        THEN 'energy mmBtu→kWh ×52752792631/180000000'
+        WHEN 'therm'
+        THEN 'energy therm→kWh ×29.30710701593'
+        WHEN 'therm_US'
+        THEN 'energy therm_US→kWh ×263701/9000'
+      END,
+      CASE a.floor_area_unit
+        WHEN 'ft2'
+        THEN 'floor_area ft2→m^2 ×0.09290304'
+        WHEN 'ha'
+        THEN 'floor_area ha→m^2 ×10000'
+        WHEN 'm2'
+        THEN 'floor_area in m2'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_financed_buildings AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), factor_grid_keys AS NOT MATERIALIZED (
+  SELECT DISTINCT
+    a.country AS key_region
+  FROM activity AS a
+), factor_grid_ranked AS NOT MATERIALIZED (
+  SELECT
+    k.key_region,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS(
+          '; ',
+          CASE WHEN ra.depth > 0 THEN 'region ' || ra.ancestor || ' for ' || k.key_region END,
+          CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END
+        ),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY k.key_region, f.gas ORDER BY ra.depth, f."unit" <> 'kWh') AS fallback_rank
+  FROM factor_grid_keys AS k
+  CROSS JOIN LATERAL (
+    SELECT
+      x.ancestor,
+      x.depth
+    FROM ccf.region_ancestor AS x
+    WHERE
+      x.region = k.key_region
+    UNION ALL
+    SELECT
+      k.key_region,
+      0
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+    UNION ALL
+    SELECT
+      'WORLD',
+      1
+    WHERE
+      NOT EXISTS(
+        SELECT
+          1
+        FROM ccf.region AS r
+        WHERE
+          r.code = k.key_region
+      )
+  ) AS ra(ancestor, depth)
+  JOIN ccf.factor AS f
+    ON TRUE
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'level1' = 'UK electricity'
+    AND f.attributes ->> 'level3' = 'Electricity: UK'
+    AND COALESCE(f.region, 'WORLD') = ra.ancestor
+), factor_grid AS MATERIALIZED (
+  SELECT
+    key_region,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_grid_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_region
+), factor_fuel_ranked AS NOT MATERIALIZED (
+  SELECT
+    f.attributes ->> 'level3' AS key_level3,
+    f.gas,
+    f.factor_id,
+    CASE
+      WHEN f."unit" = 'kWh'
+      THEN f."value"
+      ELSE ccf.div(f."value" * 3600000, fu.scale)
+    END AS value,
+    COALESCE(
+      NULLIF(
+        CONCAT_WS('; ', CASE WHEN f."unit" <> 'kWh' THEN 'stated per ' || f."unit" END),
+        ''
+      ),
+      'exact'
+    ) AS match_level,
+    RANK() OVER (PARTITION BY f.attributes ->> 'level3', f.gas ORDER BY f."unit" <> 'kWh') AS fallback_rank
+  FROM ccf.factor AS f
+  JOIN ccf."unit" AS fu
+    ON fu.name = f."unit"
+  WHERE
+    f.factor_set_id = %(factor_set_id)s
+    AND fu.dimension = 'J^1'
+    AND f.gas IN ('CO2e')
+    AND f.attributes ->> 'cv_basis' = 'Gross CV'
+    AND f.attributes ->> 'level1' = 'Fuels'
+), factor_fuel AS MATERIALIZED (
+  SELECT
+    key_level3,
+    COUNT(*) FILTER(WHERE
+      gas = 'CO2e') AS co2e_n,
+    MIN("value") FILTER(WHERE
+      gas = 'CO2e') AS co2e,
+    MIN(factor_id) FILTER(WHERE
+      gas = 'CO2e') AS co2e_id,
+    MIN(match_level) FILTER(WHERE
+      gas = 'CO2e') AS co2e_level
+  FROM factor_fuel_ranked
+  WHERE
+    fallback_rank = 1
+  GROUP BY
+    key_level3
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*,
+    f_grid.co2e AS grid__co2e,
+    f_grid.co2e_id AS grid__co2e_id,
+    f_grid.co2e_n AS grid__co2e_n,
+    f_grid.co2e_level AS grid__co2e_level,
+    a.country AS grid__key_region,
+    f_fuel.co2e AS fuel__co2e,
+    f_fuel.co2e_id AS fuel__co2e_id,
+    f_fuel.co2e_n AS fuel__co2e_n,
+    f_fuel.co2e_level AS fuel__co2e_level,
+    a.carrier AS fuel__key_level3
+  FROM activity AS a
+  LEFT JOIN factor_grid AS f_grid
+    ON a.country = f_grid.key_region
+  LEFT JOIN factor_fuel AS f_fuel
+    ON a.carrier = f_fuel.key_level3
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.asset_class <> 'commercial_real_estate'
+      THEN 1 /* rule other_asset_class */
+      WHEN j.outstanding_amount = 0
+      THEN 2 /* rule repaid */
+      WHEN NOT j.building_emissions IS NULL
+      THEN 3 /* rule reported_emissions */
+      WHEN (
+        NOT j.energy IS NULL
+      ) AND (
+        NOT j.energy_factor IS NULL
+      )
+      THEN 4 /* rule energy_own_factor */
+      WHEN (
+        NOT j.energy IS NULL
+      ) AND (
+        j.carrier = 'Electricity'
+      )
+      THEN 5 /* rule grid_electricity */
+      WHEN NOT j.energy IS NULL
+      THEN 6 /* rule fuel */
+      WHEN NOT j.floor_area IS NULL
+      THEN 7 /* rule floor_area_estimate */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'other_asset_class'
+      WHEN 2
+      THEN 'repaid'
+      WHEN 3
+      THEN 'reported_emissions'
+      WHEN 4
+      THEN 'energy_own_factor'
+      WHEN 5
+      THEN 'grid_electricity'
+      WHEN 6
+      THEN 'fuel'
+      WHEN 7
+      THEN 'floor_area_estimate'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'not commercial real estate; a mortgage (scope3.cat15.investments.pcaf_mortgages)'
+      WHEN 2
+      THEN 'nothing outstanding at the end of the period'
+    END AS exclude_reason,
+    r.grid__co2e_n,
+    r.grid__key_region,
+    r.fuel__co2e_n,
+    r.fuel__key_level3,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.building_emissions * ccf.div(r.outstanding_amount, r.property_value_at_origination)
+      WHEN 4
+      THEN ccf.div(
+        (
+          (
+            r.energy * r.energy_factor
+          ) * CAST(1 AS DECIMAL)
+        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+        3600000
+      )
+      WHEN 5
+      THEN ccf.div(
+        (
+          r.energy * r.grid__co2e
+        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+        3600000
+      )
+      WHEN 6
+      THEN ccf.div(
+        (
+          r.energy * r.fuel__co2e
+        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+        3600000
+      )
+      WHEN 7
+      THEN (
+        (
+          r.floor_area * r.emission_intensity
+        ) * CAST(1 AS DECIMAL)
+      ) * ccf.div(r.outstanding_amount, r.property_value_at_origination)
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 4
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 5
+      THEN ARRAY[r.grid__co2e_id]
+      WHEN 6
+      THEN ARRAY[r.fuel__co2e_id]
+      WHEN 7
+      THEN CAST(ARRAY[] AS TEXT[])
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'no factor'
+      WHEN 4
+      THEN 'no factor'
+      WHEN 5
+      THEN r.grid__co2e_level
+      WHEN 6
+      THEN r.fuel__co2e_level
+      WHEN 7
+      THEN 'no factor'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 5
+      THEN CASE
+        WHEN COALESCE(e.grid__co2e_n, 0) = 0
+        THEN 'no_factor:grid'
+        WHEN e.grid__co2e_n > 1
+        THEN 'ambiguous_factor:grid'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 6
+      THEN CASE
+        WHEN COALESCE(e.fuel__co2e_n, 0) = 0
+        THEN 'no_factor:fuel'
+        WHEN e.fuel__co2e_n > 1
+        THEN 'ambiguous_factor:fuel'
+        WHEN e.co2e_co2e_kg IS NULL
+        THEN 'no_value'
+      END
+      WHEN 7
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.grid__key_region,
+  c.fuel__key_level3,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf_commercial_real_estate',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf_commercial_real_estate',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf_commercial_real_estate',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    WHEN e.problem = 'no_factor:grid'
+    THEN 'no emission factor found for lookup ''grid'' in desnz-2024 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ', region (or a parent region) = ' || COALESCE('''' || e.grid__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:grid'
+    THEN 'more than one emission factor matches lookup ''grid'' in desnz-2024 per kWh (level1 = ''UK electricity'', level3 = ''Electricity: UK''' || ', region (or a parent region) = ' || COALESCE('''' || e.grid__key_region || '''', '(empty)') || ')'
+    WHEN e.problem = 'no_factor:fuel'
+    THEN 'no emission factor found for lookup ''fuel'' in desnz-2024 per kWh (cv_basis = ''Gross CV'', level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.fuel__key_level3 || '''', '(empty)') || ')'
+    WHEN e.problem = 'ambiguous_factor:fuel'
+    THEN 'more than one emission factor matches lookup ''fuel'' in desnz-2024 per kWh (cv_basis = ''Gross CV'', level1 = ''Fuels''' || ', level3 = ' || COALESCE('''' || e.fuel__key_level3 || '''', '(empty)') || ')'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_financed_buildings
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'financed_buildings'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;

@@ -1,0 +1,53 @@
+"""PCAF portfolio metrics of category 15 on the Northwind sample (its category 15 sample files)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ccf.dsl.numeric import exact_sum
+from ccf.engine.inventory.inventory import build_inventory
+from ccf.engine.inventory.presentation import report_document
+
+
+@pytest.fixture(scope="module")
+def pcaf(sample_company):
+    from ccf.engine.database import connect
+
+    conn = connect(sample_company.url)
+    yield report_document(build_inventory(conn, [sample_company.demo.report.run_id], "equity-share", "northwind-2024"))["pcaf"]
+    conn.close()
+
+
+def test_waci_weights_each_investees_scope1_and_2_per_revenue_by_outstanding_amount(pcaf):
+    waci = {r["currency"]: r for r in pcaf["waci"]}
+    # financed_companies.csv, GBP holdings with the investee's revenue (t, GBP million):
+    # Glassco (610,000 + 95,000) / 1,900 = 371.0526...; Northern Freight Rail (182,000 + 7,400) / 1,250 = 151.52;
+    # Cornish Kaolin (14,800 + 2,100) / 26 = 650 (its Scope 3 is not in WACI); weights 4.2, 1.5, 2.2 of 7.9 million:
+    # (4.2 x 705,000 / 1,900 + 1.5 x 151.52 + 2.2 x 650) / 7.9 = 407.05076615589606928714...
+    assert (waci["GBP"]["holdings"], waci["GBP"]["waci_t"]) == (3, "407.051")
+    assert waci["GBP"]["waci_exact"] == "407.05076615589606928714"
+    # Kiln Robotics (240 + 410) t / EUR 4.1 million = 158.5365853658...
+    assert (waci["EUR"]["holdings"], waci["EUR"]["waci_exact"]) == (1, "158.53658536585365853659")
+
+
+def test_economic_emission_intensity_per_currency_counts_each_holding_once(pcaf):
+    eei = {r["currency"]: r for r in pcaf["economic_emission_intensity"]}
+    # Kiln Robotics: (240 + 410) t x 750,000 / 5,000,000 = 97.5 t over EUR 750,000 (two rows, one holding)
+    assert (eei["EUR"]["outstanding"], eei["EUR"]["co2e_t"], eei["EUR"]["intensity_t"]) == ("750000", "97.500", "130.000")
+    # sovereign debt, in US dollars by definition: 384,000,000 t x 6,500,000 / 3,870,000,000,000 over USD 6.5 million
+    # = 384,000,000 / 3,870,000 = 99.2248... t per million (FC-MINES-S1-2024 has no result)
+    assert (eei["USD"]["outstanding"], eei["USD"]["intensity_t"]) == ("6500000", "99.225")
+
+
+def test_financed_emissions_by_asset_class_and_scope_add_up(pcaf):
+    rows = {r["key"]: r for r in pcaf["financed_emissions"]}
+    # Kiln Robotics (unlisted equity) Scope 2: 410 t x 15 % = 61.5 t; Cornish Kaolin loan Scope 2: 2,100 t x 2.2 / 31
+    # = 149.032 t; Clay Supplies (financed_emissions, pcaf 1.0.0) Scope 2: 740 t x 1.5 / 12 = 92.5 t
+    assert rows["business loans and unlisted equity|2"]["co2e_t"] == "303.032"
+    assert rows["sovereign debt|1"]["co2e_t"] == "644.961"
+    assert "mortgages|not split" in rows and "motor vehicle loans|not split" in rows
+    assert not any(k.startswith("other investments (projected-lifetime)") for k in rows)  # reported apart
+    assert exact_sum(Decimal(r["co2e_kg"]) for r in rows.values()) == Decimal(pcaf["financed_emissions_total"]["co2e_kg"])
+    assert pcaf["weighted_data_quality"] is None  # part dq's weighted_data_quality(...) fills it
