@@ -41,6 +41,7 @@ class Cell:
     method: str | None
     part: str | None = None
     words: tuple[str, ...] = ()  # id words that name the part; () = the category's other versions
+    ids: tuple[str, ...] = ()  # ids that fill the part besides those its words name
 
     @property
     def label(self) -> str:
@@ -93,13 +94,14 @@ CELLS: tuple[Cell, ...] = (
     *_each(13, ("asset-specific", "lessee-specific", "average-data")),
     *_each(14, ("franchise-specific", "average-data")),
     *_each(15, ("investment-specific", "average-data", "projected-lifetime")),
-    Cell(15, None, "PCAF listed equity and corporate bonds", ("pcaf", "listed_equity", "corporate_bonds")),
-    Cell(15, None, "PCAF business loans and unlisted equity", ("pcaf", "business_loans", "unlisted_equity")),
-    Cell(15, None, "PCAF project finance", ("project_finance",)),
-    Cell(15, None, "PCAF commercial real estate", ("real_estate",)),
-    Cell(15, None, "PCAF mortgages", ("mortgage",)),
-    Cell(15, None, "PCAF motor vehicle loans", ("motor_vehicle", "vehicle_loan")),
-    Cell(15, None, "PCAF sovereign debt", ("sovereign",)),
+    # PCAF 1.0.0 covers both of PCAF's corporate asset classes in one file
+    Cell(15, None, "PCAF listed equity and corporate bonds", ("pcaf_listed_equity",), ("scope3.cat15.investments.pcaf",)),
+    Cell(15, None, "PCAF business loans and unlisted equity", ("pcaf_business_loans",), ("scope3.cat15.investments.pcaf",)),
+    Cell(15, None, "PCAF project finance", ("pcaf_project_finance",)),
+    Cell(15, None, "PCAF commercial real estate", ("pcaf_commercial_real_estate",)),
+    Cell(15, None, "PCAF mortgages", ("pcaf_mortgages",)),
+    Cell(15, None, "PCAF motor vehicle loans", ("pcaf_motor_vehicle",)),
+    Cell(15, None, "PCAF sovereign debt", ("pcaf_sovereign",)),
 )
 assert all(c.method is None or c.method in CALCULATION_METHODS for c in CELLS), "a cell names an unknown method"
 
@@ -110,9 +112,9 @@ def _segments(methodology_id: str) -> list[str]:
 
 
 def _names_part(cell: Cell, m: ir.Methodology) -> bool:
-    """A word names a segment whole, or its first words (``storage`` names ``storage_site_specific``,
+    """The id is one the cell names, or a word names a segment whole, or its first words (``storage`` names ``storage_site_specific``,
     while ``electricity`` does not name ``sold_electricity``)."""
-    return any(seg == w or seg.startswith(w + "_") for seg in _segments(m.id) for w in cell.words)
+    return m.id in cell.ids or any(seg == w or seg.startswith(w + "_") for seg in _segments(m.id) for w in cell.words)
 
 
 def fills(cell: Cell, m: ir.Methodology) -> bool:
@@ -121,10 +123,10 @@ def fills(cell: Cell, m: ir.Methodology) -> bool:
         return False
     if cell.method is not None and m.method != cell.method:
         return False
-    if cell.words:
+    if cell.words or cell.ids:
         return _names_part(cell, m)
     # the category's other versions: those no part of the category claims by its words
-    return not any(_names_part(other, m) for other in CELLS if other.category == cell.category and other.words)
+    return not any(_names_part(other, m) for other in CELLS if other.category == cell.category and (other.words or other.ids))
 
 
 @dataclass(frozen=True)
