@@ -30,7 +30,7 @@ editions:
 """
 
 ACTIVITY_TYPE = """\
-activity_type: hotel_stays
+activity_type: hotel_nights
 title: Hotel nights booked for business travel
 fields:
   country: text
@@ -51,7 +51,7 @@ ghg_protocol:
     - GHG Protocol Scope 3 Technical Guidance (2013), category 6, hotel stays
 factor_set: acme-hotels
 gwp: AR5
-activity: hotel_stays
+activity: hotel_nights
 factors:
   hotel:
     select: {hotel_class: Standard}
@@ -72,7 +72,7 @@ FACTORS_2024 = "factor_id,name,unit,gas,value,region,year,hotel_class\n" \
 
 def _library(tmp_path: Path) -> Path:
     lib = tmp_path / "library"
-    for rel, text in {"factor_sets/acme-hotels.yaml": DECLARATION, "activity_types/hotel_stays.yaml": ACTIVITY_TYPE,
+    for rel, text in {"factor_sets/acme-hotels.yaml": DECLARATION, "activity_types/hotel_nights.yaml": ACTIVITY_TYPE,
                       "scope3.cat6.hotel_stays/1.0.0.yaml": METHODOLOGY}.items():
         (lib / rel).parent.mkdir(parents=True, exist_ok=True)
         (lib / rel).write_text(text, "utf-8")
@@ -147,7 +147,7 @@ def test_an_organisation_declares_a_set_adds_two_editions_and_runs_each_period_w
     # each year's activity with its own edition
     assert main(["entities", "load", str(_write(tmp_path / "acme.csv", ENTITIES))]) == 0
     for year in (2024, 2025):
-        assert main(["load", "--dataset", f"acme-{year}", "--type", "hotel_stays", "--period", str(year),
+        assert main(["load", "--dataset", f"acme-{year}", "--type", "hotel_nights", "--period", str(year),
                      str(_stays(tmp_path / f"stays-{year}.csv", year))]) == 0
     capsys.readouterr()
     runs = {}
@@ -170,7 +170,7 @@ def test_an_organisation_declares_a_set_adds_two_editions_and_runs_each_period_w
     assert m["factor_edition"] == {"set": "acme-hotels", "edition": "acme-hotels-2024", "period": "2024", "fallback": None}
 
     # a period no edition is for is refused, never computed with another year's factors
-    assert main(["load", "--dataset", "acme-2026", "--type", "hotel_stays", "--period", "2026",
+    assert main(["load", "--dataset", "acme-2026", "--type", "hotel_nights", "--period", "2026",
                  str(_stays(tmp_path / "stays-2026.csv", 2026))]) == 0
     capsys.readouterr()
     assert main(["run", "--dataset", "acme-2026"]) == 1
