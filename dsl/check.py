@@ -19,7 +19,7 @@ from ccf.dsl import exactness, ir
 from ccf.dsl.currency import check_conversions, mismatch_hint
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError, Related, did_you_mean
 from ccf.dsl.expressions import GAS_KEYS, INSTRUMENT, Checker, Failed, Lookup, Scope, describe, rescale, unit_hint
-from ccf.dsl.model import STANDARD_FIELDS, ActivityTypeFile, FieldSpec, MethodologyFile
+from ccf.dsl.model import OPTIONAL_STANDARD_FIELDS, STANDARD_FIELDS, ActivityTypeFile, FieldSpec, MethodologyFile
 from ccf.dsl.source import Span
 from ccf.dsl.units import (
     GASES,
@@ -52,7 +52,8 @@ def check_activity_type(doc: YamlDocument, spec: ActivityTypeFile) -> ir.Activit
     """Resolve field kinds and the per-row unit conversions of quantity fields."""
     diags: list[Diagnostic] = []
     fields: list[ir.Field] = [
-        ir.Field(name, {"text": ir.TEXT, "date": ir.DATE}[kind], True, span=doc.span(()))
+        ir.Field(name, {"text": ir.TEXT, "date": ir.DATE, "number": ir.NUMBER}[kind], name not in OPTIONAL_STANDARD_FIELDS,
+                 span=doc.span(()))
         for name, kind in STANDARD_FIELDS.items()
     ]
     dims = named_dimensions()

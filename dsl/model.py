@@ -287,7 +287,14 @@ class ActivityTypeFile(Strict):
         return v
 
 
-STANDARD_FIELDS = {"activity_id": "text", "entity": "text", "period_start": "date", "period_end": "date"}
+# The columns every activity type has besides its own fields: name -> kind. All are required
+# but data_quality: a row's data-quality score, 1 (best) to 5 (poorest), PCAF's scale
+# (docs/data.md#data-quality); a CSV without the column loads as before, its rows not scored.
+STANDARD_FIELDS = {"activity_id": "text", "entity": "text", "period_start": "date", "period_end": "date",
+                   "data_quality": "number"}
+DATA_QUALITY = "data_quality"
+OPTIONAL_STANDARD_FIELDS = frozenset({DATA_QUALITY})
+DATA_QUALITY_SCORES = (1, 2, 3, 4, 5)
 # bookkeeping columns of activity tables and compiled queries; fields may not take these names
 RESERVED_COLUMNS = frozenset({"dataset", "load_id", "line_no", "unit_conversion", "rule_no", "rule_id"})
 
