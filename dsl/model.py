@@ -175,6 +175,10 @@ class RuleSpec(Strict):
         "CO2e total reported, its gases beside it and the difference as part total_minus_gases",
     )
     exclude: str | None = Field(None, description="reason rows meeting 'where' are excluded")
+    data_quality: Expression | int | None = Field(
+        None, description="data-quality score, 1 (best) to 5 (poorest), of a row without its own data_quality; "
+        "overrides the methodology's"
+    )
 
     @model_validator(mode="after")
     def _one_outcome(self) -> "RuleSpec":
@@ -220,6 +224,10 @@ class MethodologyFile(Strict):
     )
     currency_conversions: dict[str, CurrencyConversionSpec] = Field(
         default_factory=dict, description="spend-based: amounts converted to the factor's currency and price year"
+    )
+    data_quality: Expression | int | None = Field(
+        None, description="data-quality score, 1 (best) to 5 (poorest), of a result whose row has no data_quality "
+        "and whose rule gives none, e.g. 4 for spend-based data"
     )
     rules: list[RuleSpec] = Field(min_length=1)
 
