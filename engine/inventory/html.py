@@ -229,22 +229,30 @@ def _data_quality(dq: dict, bases: list[str]) -> str:
            "as its own share. For Scope 3 category 15 it is PCAF's weighted data quality score.</p>",
            f'<div class="legend">{legend}</div>']
     for b in bases:
-        cols: list[tuple[str, bool]] = [("", False)]
-        for h in heads:
-            cols += [(f"{h}, t CO2e", True), ("share", True)]
-        cols += [("mix", False), ("weighted score", True)]
-        out.append(f"<table><caption>{escape(basis_label(b))}</caption>" + _head(*cols))
+        cols = [("", False), *((f"{h}: t CO2e, share", True) for h in heads), ("mix", False), ("weighted score", True)]
+        out.append(f'<table class="compact"><caption>{escape(basis_label(b))}</caption>' + _head(*cols))
         for r in dq["rows"]:
             v, path = r["values"][b], ("data_quality", "rows", r["key"], "values", b)
-            cells = "".join(_num((*path, f"{n}_t"), v[f"{n}_t"]) + _num((*path, f"{n}_percent"), v[f"{n}_percent"], "%")
-                            for n in names)
-            bar = "".join(f'<i style="width:{Decimal(v[f"{n}_percent"]).copy_abs() if v[f"{n}_percent"] else 0}%;'
-                          f'background:{c}"></i>' for n, c in zip(names, SCORE_COLOURS))
+            cells = "".join(
+                f'<td class="num"><span data-figure="{_fig((*path, f"{n}_t"))}">{escape(grouped(v[f"{n}_t"]))}</span><br>'
+                f'<span data-figure="{_fig((*path, f"{n}_percent"))}">{escape(_share(v[f"{n}_percent"]))}</span></td>'
+                for n in names)
+            bar = "".join(f'<i style="width:{_width(v[f"{n}_percent"])}%;background:{c}"></i>'
+                          for n, c in zip(names, SCORE_COLOURS))
             cls = ' class="total"' if r["key"] == "total" else ""
             out.append(f'<tr{cls}>{_text(r["label"])}{cells}<td><div class="mix">{bar}</div></td>'
                        f'{_num((*path, "weighted_score"), v["weighted_score"])}</tr>')
         out.append("</table>")
     return "".join(out)
+
+
+def _share(text: str | None) -> str:
+    return "—" if text is None else f"{text}%"
+
+
+def _width(text: str | None) -> str:
+    """A bar segment's width in percent: the displayed share, none for a share below zero or none."""
+    return "0" if text is None or Decimal(text) < 0 else text
 
 
 def _base_year(by: dict, bases: list[str]) -> str:
