@@ -411,16 +411,17 @@ def _data_quality(ck: Checker, text: str | int | None, path: tuple, scope: Scope
     tree = ck.parse(str(text), path)
     if tree is None:
         return None
-    not_here = {n: (f"a data-quality score cannot use the factor '{n}'", "give the score from the row's fields and the parameters, e.g. "
-                    "if verified then 1 else 2") for n in scope.lookups}
+    not_here = {n: (f"a data-quality score cannot use the factor '{n}'",
+                    "give the score from the row's fields and the parameters, e.g. if verified then 1 else 2")
+                for n in scope.lookups}
     try:
         node = ck.expr(tree, Scope(scope.fields, dict(scope.params), {}, allow_lookups=False, hidden=not_here,
                                    instrument=scope.instrument))
     except Failed:
         return None
     if node.type != ir.NUMBER and node.type.kind != "null":
-        ck.error("E503", f"data_quality must be a plain number, a score from 1 (best) to 5 (poorest), but this is {describe(node)}",
-                 node.span, suggestion="e.g. data_quality: 4, or data_quality: if verified then 1 else 2")
+        ck.error("E503", "data_quality must be a plain number, a score from 1 (best) to 5 (poorest), but this is "
+                 + describe(node), node.span, suggestion="e.g. data_quality: 4, or data_quality: if verified then 1 else 2")
         return None
     node = rescale(node, Fraction(1))
     if not any(isinstance(leaf, (ir.FieldRef, ir.FactorRef)) for leaf in ir.leaves(node)):  # fixed by the file

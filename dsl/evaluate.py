@@ -29,8 +29,8 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from ccf.dsl import exactness, ir
-from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.dsl.currency import RateTableValues, conversion_refs, convert
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.dsl.numeric import EXACT, EvaluationError, div, held, multiply, numeric_text, round_half_away, scale
 from ccf.dsl.resolve import (
     NO_FACTOR,
@@ -473,8 +473,8 @@ def evaluate_rows(
 
 
 __all__ = [  # the primitives and factor resolution are re-exported: engine/ imports them from here
-    "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
-    "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result",
-    "BAD_DATA_QUALITY", "RowOutcome", "Unmatched", "bad_data_quality_reason", "data_quality", "div", "evaluate", "evaluate_row", "evaluate_rows", "lookup_keys", "row_factors",
-    "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
+    "BAD_DATA_QUALITY", "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike",
+    "FactorResolver", "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor",
+    "Result", "RowOutcome", "Unmatched", "bad_data_quality_reason", "data_quality", "div", "evaluate", "evaluate_row",
+    "evaluate_rows", "lookup_keys", "row_factors", "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
 ]
