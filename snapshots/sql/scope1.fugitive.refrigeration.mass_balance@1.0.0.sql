@@ -555,7 +555,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 4
       THEN 'negative mass balance (more refrigerant recovered than retired equipment held, or new equipment charged with less than its capacity); check the service records'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.kyoto_gwp__co2e_n,
     r.kyoto_gwp__key_level3,
     r.any_gwp__co2e_n,

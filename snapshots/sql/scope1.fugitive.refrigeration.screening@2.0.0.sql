@@ -199,7 +199,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'refrigerant outside the Kyoto basket (CFC, HCFC, HFO or hydrocarbon): not Scope 1; report separately if at all (GHG Protocol Corporate Standard chapter 9)'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.kyoto_gwp__co2e_n,
     r.kyoto_gwp__key_refrigerant,
     CASE r.rule_no

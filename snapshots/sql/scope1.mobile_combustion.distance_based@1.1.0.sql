@@ -451,7 +451,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'hgv'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'vehicle not driven in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.car__ch4_n,
     r.car__co2_n,
     r.car__n2o_n,

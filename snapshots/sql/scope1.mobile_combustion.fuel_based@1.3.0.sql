@@ -959,7 +959,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'proxy_by_energy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.per_litre__ch4_n,
     r.per_litre__co2_n,
     r.per_litre__co2e_n,

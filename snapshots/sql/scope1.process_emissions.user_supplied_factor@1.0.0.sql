@@ -143,7 +143,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'the row gives both per-gas factors and a CO2e factor; give one kind only, or the same emissions would be counted twice'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     CASE r.rule_no WHEN 4 THEN r.amount * r.co2e_factor ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
     CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
     CASE r.rule_no WHEN 4 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2e_match_level,

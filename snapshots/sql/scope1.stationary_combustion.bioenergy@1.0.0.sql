@@ -473,7 +473,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_mass'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.per_kwh__co2e_n,
     r.per_kwh__key_level3,
     r.per_litre__co2e_n,

@@ -483,7 +483,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_mass'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.per_kwh__ch4_n,
     r.per_kwh__co2_n,
     r.per_kwh__n2o_n,

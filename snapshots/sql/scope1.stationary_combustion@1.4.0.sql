@@ -947,7 +947,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'biomass fuel: report it as bioenergy_fuel (its CO2 is biogenic, outside the scopes; its CH4 and N2O are Scope 1)'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.per_kwh__ch4_n,
     r.per_kwh__co2_n,
     r.per_kwh__co2e_n,

@@ -225,7 +225,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'zero_consumption' WHEN 2 THEN 'uk_grid' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.uk_grid__ch4_n,
     r.uk_grid__co2_n,
     r.uk_grid__n2o_n,

@@ -643,7 +643,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'regional_lifecycle_proxy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.egrid_subregion__ch4_n,
     r.egrid_subregion__co2_n,
     r.egrid_subregion__n2o_n,

@@ -964,7 +964,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN 'grid_average_regional_lifecycle_proxy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.part_no,
     r.instrument__activity_id AS instrument_id,
     r.quantity AS part_quantity,

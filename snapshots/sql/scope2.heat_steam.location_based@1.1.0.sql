@@ -246,7 +246,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'zero_consumption' WHEN 2 THEN 'heat_steam' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.heat__ch4_n,
     r.heat__co2_n,
     r.heat__co2e_n,

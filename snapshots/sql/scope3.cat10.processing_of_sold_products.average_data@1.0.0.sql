@@ -89,7 +89,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'nothing_sold' WHEN 2 THEN 'by_mass' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no intermediate product sold in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     CASE r.rule_no
       WHEN 2
       THEN r.mass * r.processing_factor

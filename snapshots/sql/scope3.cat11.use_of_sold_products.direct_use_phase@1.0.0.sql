@@ -298,7 +298,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'fuel'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no products sold, or products not used' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.grid__co2e_n,
     r.grid__key_region,
     r.fuel_per_litre__co2e_n,

@@ -142,7 +142,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'nothing_to_treat' WHEN 2 THEN 'by_treatment' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no mass goes to this treatment route' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.disposal__co2e_n,
     r.disposal__key_level3,
     r.disposal__key_column_text,

@@ -502,7 +502,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no energy used in the period'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.grid__co2e_n,
     r.grid__key_region,
     r.fuel_per_kwh__co2e_n,

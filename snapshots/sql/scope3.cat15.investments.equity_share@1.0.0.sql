@@ -95,7 +95,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'no equity held at the end of the period'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     CASE r.rule_no
       WHEN 3
       THEN r.investee_emissions * r.equity_share

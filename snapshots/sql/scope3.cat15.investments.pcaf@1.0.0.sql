@@ -95,7 +95,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'carbon credits are reported separately from financed emissions, never netted (PCAF)'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     CASE r.rule_no
       WHEN 3
       THEN r.investee_amount * COALESCE(

@@ -153,7 +153,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero mass bought in the period'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.material_factor__co2e_n,
     r.material_factor__key_level3,
     r.material_factor__key_column_text,

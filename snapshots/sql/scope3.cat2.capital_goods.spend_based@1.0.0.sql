@@ -111,7 +111,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero spend'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.industry__co2e_n,
     r.industry__key_naics,
     CASE r.rule_no WHEN 3 THEN r.spend * r.industry__co2e ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,

@@ -122,7 +122,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero quantity bought in the period'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     CASE r.rule_no
       WHEN 3
       THEN r.mass * r.factor_per_kg

@@ -395,7 +395,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'zero_consumption' WHEN 2 THEN 'upstream_and_losses' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.wtt_generation__co2e_n,
     r.wtt_generation__key_region,
     r.td_losses__co2e_n,

@@ -355,7 +355,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'hgv'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'vehicle not driven in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.car__co2e_n,
     r.car__key_level2,
     r.car__key_level3,

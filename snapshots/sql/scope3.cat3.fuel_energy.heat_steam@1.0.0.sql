@@ -413,7 +413,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'district_upstream_and_losses'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.wtt_heat__co2e_n,
     r.wtt_heat__key_level3,
     r.wtt_heat__key_region,

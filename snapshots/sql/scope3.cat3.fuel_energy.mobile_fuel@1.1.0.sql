@@ -421,7 +421,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'proxy_by_energy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.wtt_per_litre__co2e_n,
     r.wtt_per_litre__key_level3,
     r.wtt_per_tonne__co2e_n,

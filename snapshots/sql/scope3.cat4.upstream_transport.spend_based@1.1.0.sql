@@ -223,7 +223,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero spend'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.spend_usd_2022__missing,
     r.industry__co2e_n,
     r.industry__key_naics,

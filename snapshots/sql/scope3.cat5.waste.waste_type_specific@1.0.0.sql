@@ -238,7 +238,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_mass'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no waste in the period' END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.disposal__co2e_n,
     r.disposal__key_level3,
     r.disposal__key_column_text,

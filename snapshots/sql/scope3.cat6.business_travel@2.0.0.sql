@@ -331,7 +331,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 1
       THEN 'journey with no distance (cancelled or refunded booking)'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.flight__co2e_n,
     r.flight__key_level3,
     r.flight__key_level4,

@@ -403,7 +403,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no commuting by this mode in the period'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.car__co2e_n,
     r.car__key_level3,
     r.car__key_column_text,

@@ -404,7 +404,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no goods carried or no distance'
     END AS exclude_reason,
-    r.data_quality AS data_quality,
+    r.data_quality,
     r.road__co2e_n,
     r.road__key_level2,
     r.road__key_level3,
