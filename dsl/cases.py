@@ -24,7 +24,7 @@ from pydantic import Field
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from ccf.dsl.library import Library, version_key
-from ccf.dsl.model import MethodologyFile, Strict, validate_document
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES, MethodologyFile, Strict, validate_document
 from ccf.dsl.source import SourceFile, Span
 from ccf.dsl.yaml_source import YamlDocument, load_yaml
 
@@ -69,7 +69,8 @@ class CaseSpec(Strict):
         default_factory=list, description="contractual instrument rows, for a methodology with instruments")
     expect: dict[str, dict[str, str | int]] = Field(
         min_length=1, description="per activity id: the parts that must equal exactly (co2e, a gas such as CO2, "
-        "<gas>_kg for its mass) or one of excluded/unmatched/rejected with the reason; 'total': parts over every row")
+        "<gas>_kg for its mass; data_quality: the results' score, 1 to 5) or one of excluded/unmatched/rejected with "
+        "the reason; 'total': parts over every row")
 
 
 class CaseFile(Strict):
@@ -266,6 +267,15 @@ def _expectation(doc: YamlDocument, path: tuple, subject: str, wanted: dict[str,
     parts = []
     for key, value in wanted.items():
         text = str(value)
+        if key == DATA_QUALITY:  # the result's score, a whole number 1-5 (not a part)
+            if subject == TOTAL:
+                problem("E215", "a data-quality score is what a row's results have, not the total", (*where, key),
+                        "expect data_quality of a row", key=True)
+            elif isinstance(value, bool) or value not in DATA_QUALITY_SCORES:
+                problem("E215", f"'{text}' is not a data-quality score", (*where, key), "write a whole number from 1 to 5, unquoted, e.g. data_quality: 2")
+            else:
+                parts.append((key, Decimal(value)))
+            continue
         if isinstance(value, bool) or not _DECIMAL.fullmatch(text):
             problem("E215", f"'{text}' is not a decimal number", (*where, key),
                     "write the exact value as decimal text in quotes, e.g. \"177.000\" (no exponent)")

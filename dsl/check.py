@@ -18,8 +18,11 @@ from typing import Callable, Mapping, Protocol
 from ccf.dsl import exactness, ir
 from ccf.dsl.currency import check_conversions, mismatch_hint
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError, Related, did_you_mean
+from ccf.dsl.evaluate import evaluate
 from ccf.dsl.expressions import GAS_KEYS, INSTRUMENT, Checker, Failed, Lookup, Scope, describe, rescale, unit_hint
-from ccf.dsl.model import STANDARD_FIELDS, ActivityTypeFile, FieldSpec, MethodologyFile
+from ccf.dsl.model import (
+    DATA_QUALITY_SCORES, OPTIONAL_STANDARD_FIELDS, STANDARD_FIELDS, ActivityTypeFile, FieldSpec, MethodologyFile,
+)
 from ccf.dsl.source import Span
 from ccf.dsl.units import (
     GASES,
@@ -52,7 +55,8 @@ def check_activity_type(doc: YamlDocument, spec: ActivityTypeFile) -> ir.Activit
     """Resolve field kinds and the per-row unit conversions of quantity fields."""
     diags: list[Diagnostic] = []
     fields: list[ir.Field] = [
-        ir.Field(name, {"text": ir.TEXT, "date": ir.DATE}[kind], True, span=doc.span(()))
+        ir.Field(name, {"text": ir.TEXT, "date": ir.DATE, "number": ir.NUMBER}[kind], name not in OPTIONAL_STANDARD_FIELDS,
+                 span=doc.span(()))
         for name, kind in STANDARD_FIELDS.items()
     ]
     dims = named_dimensions()
@@ -175,6 +179,7 @@ def check_methodology(
         ck.failed.add(INSTRUMENT)
     conversions = check_conversions(ck, doc, spec, scope)
     rules = _rules(ck, spec, scope)
+    data_quality = _data_quality(ck, spec.data_quality, ("data_quality",), scope)
     if ck.diags:
         raise DiagnosticError(ck.diags)
     # the gases of each lookup are those the rules used, known only now
@@ -187,6 +192,7 @@ def check_methodology(
         instruments=instruments,
         conversions=conversions,
         declared_set=fset if isinstance(fset, ir.FactorSet) else None,
+        data_quality=data_quality,
     )
     try:  # its arithmetic within PostgreSQL's exact range, or guarded (docs/numeric-semantics.md)
         exactness.plan(m)
@@ -390,8 +396,42 @@ def _rules(ck: Checker, spec: MethodologyFile, scope: Scope) -> tuple[ir.Rule, .
             if "total" in given:
                 difference = _total_minus_gases(ck, doc.key_span(epath + ("total",)), in_scopes, total, emissions)
                 emissions += [difference] if difference is not None else []
-        rules.append(ir.Rule(rule.id, where, tuple(emissions), rule.exclude, rule.description, total, span=rspan))
+        dq = _data_quality(ck, rule.data_quality, path + ("data_quality",), scope)
+        rules.append(ir.Rule(rule.id, where, tuple(emissions), rule.exclude, rule.description, total, dq, span=rspan))
     return tuple(rules)
+
+
+def _data_quality(ck: Checker, text: str | int | None, path: tuple, scope: Scope) -> ir.Node | None:
+    """A ``data_quality:`` key: the score of a row that has none, 1 (best) to 5 (poorest), from
+    the row's fields and the parameters (never a factor: the score says how good the data are).
+    A score fixed by the file alone is checked here (E513); one computed per row is checked per
+    row, and a row it puts outside 1-5 is unmatched (``bad_data_quality``), never clamped."""
+    if text is None:
+        return None
+    tree = ck.parse(str(text), path)
+    if tree is None:
+        return None
+    not_here = {n: (f"a data-quality score cannot use the factor '{n}'",
+                    "give the score from the row's fields and the parameters, e.g. if verified then 1 else 2")
+                for n in scope.lookups}
+    try:
+        node = ck.expr(tree, Scope(scope.fields, dict(scope.params), {}, allow_lookups=False, hidden=not_here,
+                                   instrument=scope.instrument))
+    except Failed:
+        return None
+    if node.type != ir.NUMBER and node.type.kind != "null":
+        ck.error("E503", "data_quality must be a plain number, a score from 1 (best) to 5 (poorest), but this is "
+                 + describe(node), node.span, suggestion="e.g. data_quality: 4, or data_quality: if verified then 1 else 2")
+        return None
+    node = rescale(node, Fraction(1))
+    if not any(isinstance(leaf, (ir.FieldRef, ir.FactorRef)) for leaf in ir.leaves(node)):  # fixed by the file
+        score = evaluate(node)
+        if score is None or score not in DATA_QUALITY_SCORES:
+            ck.error("E513", f"data_quality is {'null' if score is None else score}, not a data-quality score",
+                     node.span, suggestion="a whole number from 1 (best data, e.g. verified reported emissions) to "
+                     "5 (poorest, e.g. estimates from sector averages), PCAF's scale")
+            return None
+    return node
 
 
 def _instruments(

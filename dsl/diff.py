@@ -125,6 +125,8 @@ def diff_methodologies(a: ir.Methodology, b: ir.Methodology) -> MethodologyDiff:
     )
     changes += _lookups(a, b)
     changes += _conversions(a, b)
+    if a.data_quality != b.data_quality:  # the score of results whose row has none: no CO2e changes
+        changes.append(Change("data quality changed", "data_quality", _expr(a.data_quality), _expr(b.data_quality)))
     changes += _rules(a, b)
     return MethodologyDiff(a.ref, b.ref, tuple(changes))
 
@@ -223,6 +225,8 @@ def _rules(a: ir.Methodology, b: ir.Methodology) -> list[Change]:
             out.append(Change("condition changed", f"rule {rid}: where", _expr(x.where), _expr(y.where)))
         if x.exclude != y.exclude:
             out.append(Change("exclusion changed", f"rule {rid}: exclude", _value(x.exclude), _value(y.exclude)))
+        if x.data_quality != y.data_quality:
+            out.append(Change("data quality changed", f"rule {rid}: data_quality", _expr(x.data_quality), _expr(y.data_quality)))
         # a published total and its gases, as written; total_minus_gases follows from them
         ex = {e.gas: e.value for e in x.emissions if e.gas != ir.TOTAL_MINUS_GASES}
         ey = {e.gas: e.value for e in y.emissions if e.gas != ir.TOTAL_MINUS_GASES}

@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from ccf.dsl import exactness, ir
 from ccf.dsl.currency import RateTableValues, conversion_refs, convert
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.dsl.numeric import EXACT, EvaluationError, div, held, multiply, numeric_text, round_half_away, scale
 from ccf.dsl.resolve import (
     NO_FACTOR,
@@ -266,6 +267,7 @@ class Result:
     gases: tuple[GasResult, ...]
     outcome: Literal["result"] = "result"
     instrument_id: str | None = None  # the contractual instrument of this part of the row, if any
+    data_quality: int | None = None  # 1 (best) to 5 (poorest); None: not scored (``data_quality``)
 
 
 @dataclass(frozen=True)
@@ -282,10 +284,11 @@ class Unmatched:
 
     activity_id: str
     rule_id: str | None
-    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "no_total", "inexact", "no_value", "no_rate"]
+    reason_code: Literal["no_rule", "no_factor", "ambiguous_factor", "no_total", "inexact", "no_value", "no_rate",
+                         "bad_data_quality"]
     lookup: str | None = None  # the lookup at fault, for no_factor and ambiguous_factor
     # for no_rate: which currency, year and rate table; for inexact: the threshold; for no_total: the
-    # share (as ccf.unmatched.reason)
+    # share; for bad_data_quality: the score (as ccf.unmatched.reason)
     reason: str | None = None
     outcome: Literal["unmatched"] = "unmatched"
 
@@ -350,7 +353,7 @@ def evaluate_row(
     ``ambiguous_factor``; then a ``share()`` of its emissions whose total is not defined
     (``totals``: the row's, dsl/shares.py) is ``no_total``; then, for a rule the exactness plan guards, an input beyond its
     threshold is ``inexact`` (its emissions are not computed); then any gas whose kg CO2e is null
-    is ``no_value``.
+    is ``no_value``; then a data-quality score outside 1-5 is ``bad_data_quality``.
     """
     activity_id = str(row.get("activity_id"))
     values = row_factors(m, row, factors)
@@ -399,7 +402,33 @@ def evaluate_row(
         return Unmatched(activity_id, rule.id, "inexact", None, exactness.reason(plan.threshold))  # type: ignore[arg-type]
     if missing_value:
         return Unmatched(activity_id, rule.id, "no_value")
-    return Result(activity_id, rule.id, tuple(gases))
+    score, _ = data_quality(m, rule, ev)
+    if score is not None and score not in DATA_QUALITY_SCORES:
+        return Unmatched(activity_id, rule.id, "bad_data_quality", None, bad_data_quality_reason(score))
+    return Result(activity_id, rule.id, tuple(gases), data_quality=None if score is None else int(score))
+
+
+DataQualitySource = Literal["row", "rule", "methodology"]
+
+
+def data_quality(m: ir.Methodology, rule: ir.Rule, ev: "Evaluator") -> tuple[Decimal | None, DataQualitySource | None]:
+    """A result's data-quality score and where it came from: the row's own ``data_quality``, else
+    its rule's ``data_quality:``, else the methodology's; (None, None) when none gives one."""
+    for source, node in (("row", ir.FieldRef(DATA_QUALITY, ir.NUMBER)), ("rule", rule.data_quality),
+                         ("methodology", m.data_quality)):
+        score = ev.number(node) if node is not None else None
+        if score is not None:
+            return score, source  # type: ignore[return-value]
+    return None, None
+
+
+# the reason of a row whose computed score is not one, around the score's text (the compiled SQL
+# writes it from the same two parts)
+BAD_DATA_QUALITY = ("the data-quality score given for this row is ", ", not a whole number from 1 to 5")
+
+
+def bad_data_quality_reason(score: Decimal) -> str:
+    return BAD_DATA_QUALITY[0] + numeric_text(score) + BAD_DATA_QUALITY[1]
 
 
 def _within_plan(rule: ir.Rule, ev: "Evaluator", gwp: Mapping[str, Decimal], threshold: int) -> bool:
@@ -465,8 +494,8 @@ def evaluate_rows(
 
 
 __all__ = [  # the primitives and factor resolution are re-exported: engine/ imports them from here
-    "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike", "FactorResolver",
-    "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor", "Result",
-    "RowOutcome", "Unmatched", "div", "evaluate", "evaluate_row", "evaluate_rows", "lookup_keys", "row_factors",
-    "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
+    "BAD_DATA_QUALITY", "EXACT", "NO_FACTOR", "Evaluation", "EvaluationError", "Evaluator", "Excluded", "FactorRecordLike",
+    "FactorResolver", "FactorSetsResolver", "GasFactor", "GasResult", "LookupKeys", "RecordsResolver", "ResolvedFactor",
+    "Result", "RowOutcome", "Unmatched", "bad_data_quality_reason", "data_quality", "div", "evaluate", "evaluate_row",
+    "evaluate_rows", "lookup_keys", "row_factors", "multiply", "numeric_text", "resolve_factor", "round_half_away", "scale",
 ]

@@ -344,6 +344,7 @@ class Rule(Spanned):
     exclude: str | None = None
     description: str | None = None
     total: Node | None = None
+    data_quality: Node | None = None  # the score of a row without one (a number, scale 1)
 
 
 @dataclass(frozen=True)
@@ -495,6 +496,8 @@ class Methodology(Spanned):
     conversions: tuple[CurrencyConversion, ...] = ()  # spend-based currency conversions
     # the declaration ``factor_set`` names (its series, or the set of the edition it pins)
     declared_set: FactorSet | None = None
+    # the score of a result whose row has none and whose rule gives none (a number, scale 1)
+    data_quality: Node | None = None
 
     @property
     def ref(self) -> str:

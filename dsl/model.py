@@ -175,6 +175,10 @@ class RuleSpec(Strict):
         "CO2e total reported, its gases beside it and the difference as part total_minus_gases",
     )
     exclude: str | None = Field(None, description="reason rows meeting 'where' are excluded")
+    data_quality: Expression | int | None = Field(
+        None, description="data-quality score, 1 (best) to 5 (poorest), of a row without its own data_quality; "
+        "overrides the methodology's"
+    )
 
     @model_validator(mode="after")
     def _one_outcome(self) -> "RuleSpec":
@@ -220,6 +224,10 @@ class MethodologyFile(Strict):
     )
     currency_conversions: dict[str, CurrencyConversionSpec] = Field(
         default_factory=dict, description="spend-based: amounts converted to the factor's currency and price year"
+    )
+    data_quality: Expression | int | None = Field(
+        None, description="data-quality score, 1 (best) to 5 (poorest), of a result whose row has no data_quality "
+        "and whose rule gives none, e.g. 4 for spend-based data"
     )
     rules: list[RuleSpec] = Field(min_length=1)
 
@@ -287,7 +295,14 @@ class ActivityTypeFile(Strict):
         return v
 
 
-STANDARD_FIELDS = {"activity_id": "text", "entity": "text", "period_start": "date", "period_end": "date"}
+# The columns every activity type has besides its own fields: name -> kind. All are required
+# but data_quality: a row's data-quality score, 1 (best) to 5 (poorest), PCAF's scale
+# (docs/data.md#data-quality); a CSV without the column loads as before, its rows not scored.
+STANDARD_FIELDS = {"activity_id": "text", "entity": "text", "period_start": "date", "period_end": "date",
+                   "data_quality": "number"}
+DATA_QUALITY = "data_quality"
+OPTIONAL_STANDARD_FIELDS = frozenset({DATA_QUALITY})
+DATA_QUALITY_SCORES = (1, 2, 3, 4, 5)
 # bookkeeping columns of activity tables and compiled queries; fields may not take these names
 RESERVED_COLUMNS = frozenset({"dataset", "load_id", "line_no", "unit_conversion", "rule_no", "rule_id"})
 

@@ -23,6 +23,7 @@ from ccf.dsl.currency import RateTableValues, convert
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.diff import source_text
 from ccf.dsl.library import Library
+from ccf.dsl.model import DATA_QUALITY
 from ccf.dsl.numeric import plain
 from ccf.dsl.shares import share_text, share_totals
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit, registry
@@ -255,7 +256,7 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
     lines.append(f"methodology {m.ref} (sha256 {m.content_hash[:12]}…), factor set {m.factor_set}, GWP {m.gwp}")
     lines.append("activity data:")
     for f in m.activity.fields:
-        if f.name in row and f.name not in ("activity_id",):
+        if f.name in row and f.name not in ("activity_id", DATA_QUALITY):  # the row's score: its own line
             unit = row.get(f"{f.name}_unit")
             lines.append(f"  {f.name} = {row[f.name] if row[f.name] is not None else '(empty)'}{(' ' + unit) if unit else ''}")
     lines.append("rules, in order (the first whose condition is true decides):")
@@ -304,6 +305,7 @@ def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, An
                 lines.append(f"  = {_plain(g.gas_kg)} kg {em.gas} × GWP {_plain(g.gwp)} ({m.gwp}) = {_plain(g.co2e_kg)} kg CO2e")
             else:
                 lines.append(f"  = {_plain(g.co2e_kg)} kg CO2e")
+        lines.append(data_quality_line(m, rule, e))
     p.stored = _stored(ex, run_id, m, row["activity_id"])
     p.reproduces_stored = _same(outcome, p.stored)
     return p
@@ -316,6 +318,21 @@ def _share_totals(ex: Executor, m: ir.Methodology, row: dict[str, Any], read: di
     rows = activity_rows(ex, m.activity.id, read)
     at = next(i for i, r in enumerate(rows) if r["activity_id"] == row["activity_id"])
     return share_totals(m, rows)[at]
+
+
+def data_quality_line(m: ir.Methodology, rule: ir.Rule, e: ev.Evaluator) -> str:
+    """'data quality: 2 (from the row)', '… (rule r, default)', '… (methodology default)', with
+    the expression where the score is computed; or 'not scored'."""
+    score, source = ev.data_quality(m, rule, e)
+    if score is None:
+        return "data quality: not scored (neither the row nor the methodology gives a score)"
+    if source == "row":
+        return f"data quality: {_plain(score)} (from the row)"
+    node = rule.data_quality if source == "rule" else m.data_quality
+    assert node is not None
+    written = source_text(node.span)
+    how = "" if written is None or written == _plain(score) else f": {written}"
+    return f"data quality: {_plain(score)} ({f'rule {rule.id}, default' if source == 'rule' else 'methodology default'}{how})"
 
 
 def _leaf_lines(m: ir.Methodology, row: dict[str, Any], e: ev.Evaluator, node: ir.Node,
@@ -411,7 +428,8 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
                   f"{', '.join(f'{k} {inst.get(k)}' for k in ins.match)})" if inst else "not covered by an instrument")
         if isinstance(outcome, ev.Result):
             kg = _plain(sum((g.co2e_kg for g in outcome.gases), Decimal(0)))
-            told = f"rule {outcome.rule_id}: {kg} kg CO2e{_factors_told(m, outcome)}{_instrument_told(m, outcome, inst)}"
+            score = "" if outcome.data_quality is None else f"; data quality {outcome.data_quality}"
+            told = f"rule {outcome.rule_id}: {kg} kg CO2e{_factors_told(m, outcome)}{_instrument_told(m, outcome, inst)}{score}"
         elif isinstance(outcome, ev.Excluded):
             told = f"excluded by rule {outcome.rule_id}"
         else:
@@ -427,8 +445,9 @@ def _explain_allocated(ex: Executor, run_id: int, m: ir.Methodology, row: dict[s
         p.outcome = f"result in {len(final)} part(s): {_plain(total)} kg CO2e"
     stored = _stored(ex, run_id, m, row["activity_id"])
     p.stored = stored
-    mine = sorted((g.gas, g.co2e_kg, o.rule_id, o.instrument_id) for o in final if isinstance(o, ev.Result) for g in o.gases)
-    theirs = sorted((s["gas"], s["co2e_kg"], s["rule_id"], s["instrument_id"]) for s in stored)
+    mine = sorted((g.gas, g.co2e_kg, o.rule_id, o.instrument_id, o.data_quality)
+                  for o in final if isinstance(o, ev.Result) for g in o.gases)
+    theirs = sorted((s["gas"], s["co2e_kg"], s["rule_id"], s["instrument_id"], s["data_quality"]) for s in stored)
     p.reproduces_stored = mine == theirs
     return p
 
@@ -477,7 +496,7 @@ def _scaled(v: Decimal, ratio: Fraction) -> Decimal:
 def _stored(ex: Executor, run_id: int, m: ir.Methodology, activity_id: str) -> list[dict[str, Any]]:
     cur = ex.execute(
         exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"),
-                   column("instrument_id"))
+                   column("instrument_id"), column(DATA_QUALITY))
         .from_(table("result"))
         .where(exp.and_(is_param("run_id"), exp.EQ(this=column("methodology_id"), expression=text(m.id)), is_param("activity_id")))
         .order_by(column("gas")),
@@ -490,9 +509,11 @@ def _same(outcome: ev.RowOutcome, stored: list[dict[str, Any]]) -> bool:
     if not isinstance(outcome, ev.Result):
         return stored == []
     mine = sorted(
-        (g.gas, g.gas_kg, g.gwp, g.co2e_kg, list(g.factor_ids), g.match_level, outcome.rule_id) for g in outcome.gases
+        (g.gas, g.gas_kg, g.gwp, g.co2e_kg, list(g.factor_ids), g.match_level, outcome.rule_id, outcome.data_quality)
+        for g in outcome.gases
     )
     theirs = sorted(
-        (s["gas"], s["gas_kg"], s["gwp"], s["co2e_kg"], list(s["factor_ids"]), s["match_level"], s["rule_id"]) for s in stored
+        (s["gas"], s["gas_kg"], s["gwp"], s["co2e_kg"], list(s["factor_ids"]), s["match_level"], s["rule_id"], s["data_quality"])
+        for s in stored
     )
     return mine == theirs

@@ -42,7 +42,7 @@ from ccf.engine.sql import Executor, column, param, table
 # what must be identical between the original and the recomputed run, per output table
 COMPARED = {
     "result": ("methodology_id", "activity_id", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level",
-               "unit_conversion", "instrument_id", "factor_set"),
+               "unit_conversion", "instrument_id", "factor_set", "data_quality"),
     "excluded": ("methodology_id", "activity_id", "rule_id", "reason"),
     "unmatched": ("methodology_id", "activity_id", "rule_id", "reason_code", "reason"),
     "instrument_allocation": ("methodology_id", "instrument_id", "quantity", "allocated", "unallocated", "allocated_rows",
@@ -229,7 +229,7 @@ def _reference_rows(o: ev.RowOutcome) -> list[tuple]:
     """What the run should have stored for one outcome, in ``_stored_rows``' terms."""
     if isinstance(o, ev.Result):
         return [("result", o.rule_id, g.gas, _canon(g.gas_kg), _canon(g.gwp), _canon(g.co2e_kg), tuple(g.factor_ids),
-                 g.match_level, o.instrument_id) for g in o.gases]
+                 g.match_level, o.instrument_id, o.data_quality) for g in o.gases]
     if isinstance(o, ev.Excluded):
         return [("excluded", o.rule_id, o.reason)]
     detail = o.lookup if o.reason_code in ("no_factor", "ambiguous_factor") else o.reason
@@ -239,16 +239,17 @@ def _reference_rows(o: ev.RowOutcome) -> list[tuple]:
 def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list[tuple]]:
     """Every row the run stored for a methodology, by activity id: results gas by gas, exclusions
     and unmatched rows (the reason of those only where the evaluator gives it: the lookup at
-    fault, the missing rate, the exactness threshold, the share without a total)."""
+    fault, the missing rate, the exactness threshold, the share without a total, a score outside 1-5)."""
     def select(name: str, *cols: str) -> list[tuple]:
         q = exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name)).where(
             exp.and_(_is_run(), exp.EQ(this=column("methodology_id"), expression=param("mid"))))
         return ex.rows(q, {"run_id": run_id, "mid": m.id})
 
     out: dict[str, list[tuple]] = {}
-    for aid, rule, gas, kg, gwp, co2e, ids, level, instrument in select(
-            "result", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "instrument_id"):
-        out.setdefault(aid, []).append(("result", rule, gas, _canon(kg), _canon(gwp), _canon(co2e), tuple(ids), level, instrument))
+    for aid, rule, gas, kg, gwp, co2e, ids, level, instrument, score in select(
+            "result", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "instrument_id", "data_quality"):
+        out.setdefault(aid, []).append(
+            ("result", rule, gas, _canon(kg), _canon(gwp), _canon(co2e), tuple(ids), level, instrument, score))
     for aid, rule, reason in select("excluded", "rule_id", "reason"):
         out.setdefault(aid, []).append(("excluded", rule, reason))
     for aid, rule, code, reason in select("unmatched", "rule_id", "reason_code", "reason"):
@@ -256,7 +257,7 @@ def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list
             found = _LOOKUP.search(reason)
             detail = found.group(1) if found else reason
         else:
-            detail = reason if code in ("no_rate", "inexact", "no_total") else None
+            detail = reason if code in ("no_rate", "inexact", "no_total", "bad_data_quality") else None
         out.setdefault(aid, []).append(("unmatched", rule, code, detail))
     return out
 
@@ -267,10 +268,11 @@ def _order(row: tuple) -> tuple:
 
 def _shown(row: tuple) -> str:
     if row[0] == "result":
-        _, rule, gas, kg, gwp, co2e, ids, level, instrument = row
+        _, rule, gas, kg, gwp, co2e, ids, level, instrument, score = row
         mass = f" = {kg} kg × GWP {gwp}" if kg is not None else ""
         part = f", instrument {instrument}" if instrument else ""
-        return f"result by rule {rule}: {gas} {co2e} kg CO2e{mass} (factors {', '.join(ids) or 'none'}, {level}{part})"
+        scored = f", data quality {score}" if score is not None else ""
+        return f"result by rule {rule}: {gas} {co2e} kg CO2e{mass} (factors {', '.join(ids) or 'none'}, {level}{part}{scored})"
     if row[0] == "excluded":
         return f"excluded by rule {row[1]} ({row[2]})"
     _, rule, code, detail = row

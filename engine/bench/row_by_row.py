@@ -62,7 +62,7 @@ def evaluate_one_by_one(
         ))
     )
     names = ("run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp",
-             "co2e_kg", "factor_ids", "match_level", "unit_conversion")
+             "co2e_kg", "factor_ids", "match_level", "unit_conversion", "data_quality")
     insert = exp.insert(
         exp.select(*(param(n) for n in names)),
         exp.Schema(this=table("result"), expressions=[ident(n) for n in names]),
@@ -83,6 +83,6 @@ def evaluate_one_by_one(
                 "run_id": run_id, "methodology_id": m.id, "activity_id": activity_id, "entity": row["entity"],
                 "period_start": row["period_start"], "rule_id": outcome.rule_id, "gas": g.gas, "gas_kg": g.gas_kg,
                 "gwp": g.gwp, "co2e_kg": g.co2e_kg, "factor_ids": list(g.factor_ids), "match_level": g.match_level,
-                "unit_conversion": None,
+                "unit_conversion": None, "data_quality": outcome.data_quality,
             })
     return total

@@ -27,6 +27,7 @@ from ccf.dsl import ir
 from ccf.dsl.cases import CO2E, MASS, TOTAL, Case, Expectation, with_parameters
 from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
+from ccf.dsl.model import DATA_QUALITY
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.lifecycle.datasets import delete_dataset
 from ccf.engine.load import LoadError, RejectLimit, ReportingPeriod, dataset_info, load_csv
@@ -82,6 +83,7 @@ class _Row:
     code: str | None = None  # the excluding rule, the unmatched reason code, the rejection category
     reason: str | None = None
     parts: dict[str, tuple[Decimal, Decimal | None]] = field(default_factory=dict)  # part -> (kg CO2e, kg of gas)
+    data_quality: int | None = None  # the results' score (the same on each part)
 
 
 def run_cases(conn: psycopg.Connection, lib: Library, plan: Sequence[tuple[Case, ir.Methodology]]) -> list[CaseOutcome]:
@@ -156,11 +158,13 @@ def _read_run(ex: Executor, run_id: int) -> dict[str, _Row]:
     of_run = exp.EQ(this=column("run_id"), expression=param("run_id"))
     params = {"run_id": run_id}
     out: dict[str, _Row] = defaultdict(_Row)
-    for aid, gas, co2e, mass in ex.rows(
-        exp.select(column("activity_id"), column("gas"), exp.Sum(this=column("co2e_kg")), exp.Sum(this=column("gas_kg")))
+    for aid, gas, co2e, mass, score in ex.rows(
+        exp.select(column("activity_id"), column("gas"), exp.Sum(this=column("co2e_kg")), exp.Sum(this=column("gas_kg")),
+                   exp.Max(this=column(DATA_QUALITY)))
         .from_(table("result")).where(of_run).group_by(column("activity_id"), column("gas")), params,
     ):
         out[aid].parts[gas] = (co2e, mass)
+        out[aid].data_quality = score
     for aid, rule, reason in ex.rows(
         exp.select(column("activity_id"), column("rule_id"), column("reason")).from_(table("excluded")).where(of_run.copy()),
         params,
@@ -231,7 +235,10 @@ def _parts(e: Expectation, row: _Row, where: str) -> list[Mismatch]:
 
 
 def _value(row: _Row, key: str) -> Decimal | None:
-    """A row's kg CO2e in the scopes (co2e), a part's kg CO2e, or a part's mass of gas (<part>_kg)."""
+    """A row's kg CO2e in the scopes (co2e), a part's kg CO2e, a part's mass of gas (<part>_kg), or
+    its results' data-quality score (data_quality)."""
+    if key == DATA_QUALITY:
+        return None if row.data_quality is None else Decimal(row.data_quality)
     if key.lower() == CO2E:
         return exact_sum(v[0] for p, v in row.parts.items() if p not in ir.OUTSIDE_SCOPES)
     by_name = {p.lower(): v for p, v in row.parts.items()}

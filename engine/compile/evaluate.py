@@ -9,8 +9,8 @@ lookups        per factor lookup its resolved factors (lookups.py), per currency
                its resolved rates (currency.py), then ``gwp`` when a rule gives a gas by mass;
 ``joined``     the row with each lookup's factors and each conversion's amount;
 ``ruled``      the number of the first rule whose condition holds (0: none);
-``evaluated``  for the rule chosen: its id or exclusion, and per gas the value, GWP, kg CO2e,
-               factor ids and match level (one CASE on the rule per column);
+``evaluated``  for the rule chosen: its id or exclusion, the data-quality score, and per gas the
+               value, GWP, kg CO2e, factor ids and match level (one CASE on the rule per column);
 ``checked``    ``problem``: why a row that reached a rule still has no value;
 
 and the final select adds each row's ``outcome``: ``result``, ``excluded`` or ``unmatched``.
@@ -25,6 +25,7 @@ from typing import Callable
 from sqlglot import exp
 
 from ccf.dsl import exactness, ir
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.engine.compile import allocation, currency, shares
 from ccf.engine.compile.activity import activity_cte, once
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
@@ -249,6 +250,8 @@ def _evaluated_columns(m: ir.Methodology) -> list[exp.Expression]:
     select.append(
         exp.alias_(_by_rule(m, lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason")
     )
+    score = _data_quality(m, row)
+    select.append(score if isinstance(score, exp.Column) else exp.alias_(score, DATA_QUALITY))
     for cv in m.conversions:  # why a conversion has no rate, for the unmatched reason
         select.append(column(currency.missing_col(cv.name), "r"))
     if plan.guarded:  # whether a guarded rule's inputs are within the plan (exactness.plan)
@@ -347,6 +350,23 @@ def _gas_columns(
     ]
 
 
+def scores_rows(m: ir.Methodology) -> bool:
+    """Whether the methodology gives a data-quality score (its own or a rule's ``data_quality:``)
+    to rows without one: only then can a score be other than a row's, which the load checked."""
+    return m.data_quality is not None or any(rule.data_quality is not None for rule in m.rules)
+
+
+def _data_quality(m: ir.Methodology, row: ExpressionCompiler) -> exp.Expression:
+    """The result's data-quality score: the row's, else its rule's, else the methodology's
+    (``dsl.evaluate.data_quality``); NULL: not scored."""
+    given = [column(DATA_QUALITY, "r")]
+    if any(rule.data_quality is not None for rule in m.rules):
+        given.append(_by_rule(m, lambda i, rule: row(rule.data_quality) if rule.data_quality is not None else None))
+    if m.data_quality is not None:
+        given.append(row(m.data_quality))
+    return exp.Coalesce(this=given[0], expressions=given[1:]) if len(given) > 1 else given[0]
+
+
 def _exact_inputs(rule: ir.Rule, threshold: int, row: ExpressionCompiler) -> exp.Expression:
     """TRUE when every input of a guarded rule's emissions is within the exactness plan's
     threshold (``exactness.within``): NULL, or ``SCALE(x) <= t AND ABS(x) < 1Et``."""
@@ -381,7 +401,8 @@ def _with_conversion_notes(m: ir.Methodology) -> exp.Expression:
 
 def _problem(m: ir.Methodology) -> exp.Expression:
     """Why a row that reached a rule still has no result: no_rate, no_factor, ambiguous_factor,
-    no_total (a share without a total), inexact (a guarded rule's inputs beyond the exactness plan's threshold), no_value."""
+    no_total (a share without a total), inexact (a guarded rule's inputs beyond the exactness plan's
+    threshold), no_value, bad_data_quality (a computed score outside 1-5)."""
     plan = exactness.plan(m)
 
     def pick(i: int, rule: ir.Rule) -> exp.Expression | None:
@@ -402,6 +423,10 @@ def _problem(m: ir.Methodology) -> exp.Expression:
             ifs.append(exp.If(this=exp.Not(this=column("exact_inputs", "e")), true=text("inexact")))
         nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
         ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
+        if scores_rows(m):  # a score the methodology computed, outside 1-5 (NULL: not scored)
+            scores = [exp.Literal.number(s) for s in DATA_QUALITY_SCORES]
+            ifs.append(exp.If(this=exp.Not(this=exp.In(this=column(DATA_QUALITY, "e"), expressions=scores)),
+                              true=text("bad_data_quality")))
         return exp.Case(ifs=ifs)
 
     return _by_rule(m, pick, default=None, row="e")

@@ -12,10 +12,14 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ccf.dsl import exactness, ir
+from ccf.dsl.evaluate import BAD_DATA_QUALITY
+from ccf.dsl.model import DATA_QUALITY
 from ccf.dsl.shares import no_total_reason
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import activity_table_name, of_run_loads
-from ccf.engine.compile.evaluate import EVAL, by_mass_gases, gases, names_sources, one_factor_gases, typed_null
+from ccf.engine.compile.evaluate import (
+    EVAL, by_mass_gases, gases, names_sources, one_factor_gases, scores_rows, typed_null,
+)
 from ccf.engine.compile.expressions import lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns
 from ccf.engine.sql import column, ident, param, table, text
@@ -34,7 +38,7 @@ def results(m: ir.Methodology) -> exp.Expression:
     other_sets = names_sources(m)  # another set, or an instrument, is the source: each row names it
     target_cols = [
         "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
-        "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion",
+        "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion", "data_quality",
     ]
     if m.instruments is not None:  # each part names the instrument it used
         target_cols.append("instrument_id")
@@ -59,6 +63,8 @@ def results(m: ir.Methodology) -> exp.Expression:
             param("run_id"), text(m.id), e("activity_id"), e("entity"), e("period_start"), e("rule_id"),
             text(gas) if gas is not None else typed_null("TEXT"), weighed("kg"), weighed("gwp"),
             value("co2e_kg", "NUMERIC"), factor_ids, value("match_level", "TEXT"), e("unit_conversion"),
+            # a whole number 1-5 by now (the load's check, or the problem bad_data_quality)
+            exp.Cast(this=e("data_quality"), to=exp.DataType.build("SMALLINT")),
         ]
         if m.instruments is not None:
             cols.append(e("instrument_id"))
@@ -141,6 +147,15 @@ def unmatched(m: ir.Methodology) -> exp.Expression:
                 exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_total:{total_col(share)}")),
                        true=text(no_total_reason(share)))
                 for share in ir.methodology_shares(m)
+            ],
+            *[
+                exp.If(
+                    this=exp.EQ(this=problem.copy(), expression=text("bad_data_quality")),
+                    true=exp.Concat(expressions=[
+                        text(prefix), exp.Cast(this=column(DATA_QUALITY, "e"), to=exp.DataType.build("TEXT")), text(suffix),
+                    ]),
+                )
+                for prefix, suffix in [BAD_DATA_QUALITY] if scores_rows(m)
             ],
             *[
                 exp.If(

@@ -44,8 +44,9 @@ GROUPINGS = {
     "period_year": ("period_year",),
     "method": ("method",),
     "match_level": ("match_level",),
+    "data_quality": ("scope", "category", "data_quality"),  # the mix of scores per category (quality.py)
 }
-_DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level")
+_DIMENSIONS = ("scope", "category", "gas", "period_year", "method", "match_level", "data_quality")
 BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported outside the scopes
 # Projected lifetime emissions of projects financed (ir.PROJECTED_LIFETIME) are reported apart
 # from Scope 3: outside the scopes too, as one line of their own in place of their gases.
@@ -114,7 +115,8 @@ def bases_cte() -> exp.CTE:
 
 def result_groups_cte() -> exp.CTE:
     """result_groups: the result rows of the runs %(runs)s summed per run, methodology, entity,
-    gas, match level and year — every attribute a report groups or consolidates by.
+    gas, match level, data-quality score and year — every attribute a report groups or
+    consolidates by.
 
     A report never needs a single result row's amount, only sums: summing once here, in one
     pass over the result rows (a hash aggregate into a few hundred groups), lets the joins that
@@ -124,7 +126,7 @@ def result_groups_cte() -> exp.CTE:
     (docs/numeric-semantics.md)."""
     keys = [
         column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"), column("gas", "r"),
-        column("match_level", "r"),
+        column("match_level", "r"), column("data_quality", "r"),
         exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "r")), to=exp.DataType.build("INT")),
     ]
     select = (
@@ -158,7 +160,7 @@ def facts_cte(approach: str) -> exp.CTE:
             column("dataset", "u"), column("activity_type", "m"),
             column("scope", "m"), column("category", "m"), column("method", "m"),
             exp.alias_(_case((projected.copy(), exp.Literal.string(PROJECTED_LIFETIME_LINE)), default=column("gas", "r")), "gas"),
-            column("match_level", "r"), column("entity", "r"), column("period_year", "r"),
+            column("match_level", "r"), column("data_quality", "r"), column("entity", "r"), column("period_year", "r"),
             exp.alias_(exp.not_(exp.Is(this=column("entity", "o"), expression=exp.Null())), "known"),
             exp.alias_(exp.or_(exp.GT(this=exp.Anonymous(this="STRPOS", expressions=[
                 exp.Lower(this=column("gas", "r")), exp.Literal.string(BIOGENIC)]), expression=number(0)),

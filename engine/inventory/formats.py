@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from rich.console import Console
 from rich.table import Table
 
-from ccf.engine.inventory.presentation import APPROACH_TITLES, TIERS_TITLE, basis_label, to_json
+from ccf.engine.inventory.presentation import APPROACH_TITLES, DATA_QUALITY_TITLE, TIERS_TITLE, basis_label, to_json
 from ccf.engine.inventory.rounding import grouped
 
 FORMATS = ("table", "csv", "json", "html")
@@ -97,6 +97,10 @@ def csv_rows(doc: dict) -> Iterator[tuple[str, str, str, str, str, Any]]:
             for measure in ("holdings", "waci_exact", "waci_t"):
                 yield "pcaf_waci", row["key"], row["per"], "", measure, row[measure]
         yield "pcaf", "weighted_data_quality", "weighted data-quality score", "", "value", pcaf["weighted_data_quality"]
+    for row in doc["data_quality"]["rows"]:
+        for basis, values in row["values"].items():
+            for measure, v in values.items():
+                yield "data_quality", row["key"], row["label"], basis, measure, v
     by = doc["base_year"]
     if by:
         for name in ("runs", "recomputed_runs", "datasets", "years"):
@@ -151,10 +155,30 @@ def print_table(doc: dict, console: Console | None = None) -> None:
     _print_intensities(console, doc.get("intensities") or [], bases)
     if doc.get("pcaf"):
         _print_pcaf(console, doc["pcaf"])
+    _print_data_quality(console, doc["data_quality"], bases)
     if doc["base_year"]:
         _print_base_year(console, doc["base_year"], bases)
     _print_editions(console, doc["methodologies"])
     console.print(f"Rounding: {doc['rounding_rule']}")
+
+
+def _print_data_quality(console: Console, dq: dict, bases: list[str]) -> None:
+    """Per scope and category: the weighted score, the share not scored, and the share of each score."""
+    t = Table(title=DATA_QUALITY_TITLE, title_justify="left")
+    t.add_column("")
+    sfx = lambda b: "" if len(bases) == 1 else f" ({b})"  # noqa: E731
+    for b in bases:
+        t.add_column("weighted score" + sfx(b), justify="right")
+        t.add_column("not scored" + sfx(b), justify="right")
+        t.add_column("share by score 1 / 2 / 3 / 4 / 5" + sfx(b), justify="right")
+    for r in dq["rows"]:
+        cells = [r["label"]]
+        for b in bases:
+            v = r["values"][b]
+            cells += [v["weighted_score"] or "—", _pct(v["not_scored_percent"]),
+                      " / ".join(_pct(v[f"score{s}_percent"]) for s in range(1, 6))]
+        t.add_row(*cells)
+    console.print(t)
 
 
 def _print_editions(console: Console, methodologies: list[dict]) -> None:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ccf.engine.html_page import page
 from ccf.engine.html_table import count_cell as _count, data_figure as _fig, header_row as _head, text_cell as _text
-from ccf.engine.inventory.presentation import APPROACH_TITLES, TIERS_TITLE, basis_label
+from ccf.engine.inventory.presentation import APPROACH_TITLES, DATA_QUALITY_TITLE, TIERS_TITLE, basis_label
 from ccf.engine.inventory.rounding import grouped, round_fraction
 
 PALETTE = ("#2f6f8f", "#d08c2c", "#5b8c3a", "#8c4a6b")
@@ -22,7 +22,10 @@ CSS = """h1 { font-size: 1.6rem; } .total .value { font-size: 1.5rem; } td.code 
 tr.rounding td { color: #6b7780; font-style: italic; }
 .legend span { display: inline-block; margin-right: 1rem; } .swatch { display: inline-block; width: .8rem; height: .8rem;
   margin-right: .3rem; vertical-align: -1px; }
+.mix { display: flex; width: 12rem; height: .9rem; background: #eef1f3; } .mix i { display: block; height: 100%; }
 """
+# data-quality scores 1 (best) to 5 (poorest), then not scored: from green to red, then grey
+SCORE_COLOURS = ("#2e7d32", "#7cb342", "#f9a825", "#ef6c00", "#c62828", "#9e9e9e")
 
 
 def _num(path: Sequence[str], text: str | None, suffix: str = "") -> str:
@@ -262,6 +265,43 @@ def _pcaf(pcaf: dict | None) -> str:
     dq = pcaf["weighted_data_quality"]
     out.append(f'<p class="note">Weighted data-quality score: {escape("not available" if dq is None else str(dq))}</p>')
     return "".join(out)
+def _data_quality(dq: dict, bases: list[str]) -> str:
+    """Per basis, one table: each scope, Scope 3 category and the total with its t CO2e and share
+    by data-quality score and not scored, a stacked bar of those shares, and the weighted score."""
+    names = [*(f"score{s}" for s in range(1, 6)), "not_scored"]
+    heads = [*(f"score {s}" for s in range(1, 6)), "not scored"]
+    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{escape(h)}</span>'
+                     for c, h in zip(SCORE_COLOURS, heads))
+    out = [f"<h2>{escape(DATA_QUALITY_TITLE)}</h2>",
+           '<p class="note">Each result\'s score is its activity row\'s data_quality, else its methodology\'s; the weighted '
+           "score is Σ(score × CO2e) / Σ(CO2e of the scored results), the CO2e not scored is left out of it and shown "
+           "as its own share. For Scope 3 category 15 it is PCAF's weighted data quality score.</p>",
+           f'<div class="legend">{legend}</div>']
+    for b in bases:
+        cols = [("", False), *((f"{h}: t CO2e, share", True) for h in heads), ("mix", False), ("weighted score", True)]
+        out.append(f'<table class="compact"><caption>{escape(basis_label(b))}</caption>' + _head(*cols))
+        for r in dq["rows"]:
+            v, path = r["values"][b], ("data_quality", "rows", r["key"], "values", b)
+            cells = "".join(
+                f'<td class="num"><span data-figure="{_fig((*path, f"{n}_t"))}">{escape(grouped(v[f"{n}_t"]))}</span><br>'
+                f'<span data-figure="{_fig((*path, f"{n}_percent"))}">{escape(_share(v[f"{n}_percent"]))}</span></td>'
+                for n in names)
+            bar = "".join(f'<i style="width:{_width(v[f"{n}_percent"])}%;background:{c}"></i>'
+                          for n, c in zip(names, SCORE_COLOURS))
+            cls = ' class="total"' if r["key"] == "total" else ""
+            out.append(f'<tr{cls}>{_text(r["label"])}{cells}<td><div class="mix">{bar}</div></td>'
+                       f'{_num((*path, "weighted_score"), v["weighted_score"])}</tr>')
+        out.append("</table>")
+    return "".join(out)
+
+
+def _share(text: str | None) -> str:
+    return "—" if text is None else f"{text}%"
+
+
+def _width(text: str | None) -> str:
+    """A bar segment's width in percent: the displayed share, none for a share below zero or none."""
+    return "0" if text is None or Decimal(text) < 0 else text
 
 
 def _base_year(by: dict, bases: list[str]) -> str:
@@ -342,6 +382,7 @@ def to_html(doc: dict) -> str:
     body.append(_tiers(doc.get("tiers") or []))
     body.append(_intensities(doc.get("intensities") or [], bases))
     body.append(_pcaf(doc.get("pcaf")))
+    body.append(_data_quality(doc["data_quality"], bases))
     if doc["base_year"]:
         body.append(_base_year(doc["base_year"], bases))
     body.append("<h2>Methodologies</h2><table>" + _head(("run", True), ("dataset", False), ("methodology", False), ("version", False),

@@ -23,6 +23,7 @@ from ccf.dsl.numeric import EXACT, exact_sum
 from ccf.engine.inventory import consolidation as q
 from ccf.engine.inventory.entities import entity_set_of_runs
 from ccf.engine.inventory.pcaf import FinancedRow, financed_rows
+from ccf.engine.inventory.quality import QualityRow, combined
 from ccf.engine.sql import Executor
 
 ALL = "all"  # the one basis of runs without Scope 2
@@ -157,6 +158,8 @@ class Inventory:
     unallocated_instruments: tuple[UnallocatedInstrument, ...] = ()
     tiers: tuple[Tier, ...] = ()  # Scope 1, 2 and 3 category 3: tier and source of each methodology's results
     financed: tuple[FinancedRow, ...] = ()  # category 15 results with their amounts, for PCAF's metrics (pcaf.py)
+    # per scope, Scope 3 category and in total: the CO2e by data-quality score (quality.py)
+    data_quality: tuple[QualityRow, ...] = ()
 
     def section(self, id: str) -> Section:
         return next(s for s in self.sections if s.id == id)
@@ -196,13 +199,14 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
         financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
-    totals, sections, outside = _sections(grouped, bases)
+    totals, sections, outside, quality = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
     _check_financed(financed, sections, bases)
     return Inventory(
         approach=approach, entity_set=MappingProxyType(dict(eset)), runs=run_ids, methodologies=methodologies,
         bases=bases, totals=MappingProxyType(totals), sections=tuple(sections), outside_scopes=outside,
         unknown_entities=unknown, unallocated_instruments=unallocated, tiers=tiers, financed=financed,
+        data_quality=quality,
     )
 
 
@@ -311,18 +315,24 @@ def _key_label(section: str, row: dict) -> tuple[str, str, tuple]:
     return str(value), str(value), (value,)
 
 
-def _sections(grouped: list[tuple], bases: tuple[str, ...]) -> tuple[dict, list[Section], Section]:
+def _sections(grouped: list[tuple], bases: tuple[str, ...]) -> tuple[dict, list[Section], Section, tuple[QualityRow, ...]]:
     by_id = {q.grouping_id(names): name for name, names in q.GROUPINGS.items()}
     names = ("basis", "outside_scopes", "grouping", "scope", "category", "gas", "period_year", "method", "match_level",
-             "co2e_kg", "gas_kg", "gas_kg_complete")
+             "data_quality", "co2e_kg", "gas_kg", "gas_kg_complete")
     totals = {b: Decimal(0) for b in bases}
     collected: dict[tuple[bool, str], dict[str, dict]] = {}
+    mixes: dict[tuple[int, int | None], dict[str, dict[int | None, Decimal]]] = {}  # (scope, category) -> basis -> mix
     for values in grouped:
         row = dict(zip(names, values, strict=True))
         section = by_id[row["grouping"]]
         if section == "total":
             if not row["outside_scopes"]:
                 totals[row["basis"]] = row["co2e_kg"]
+            continue
+        if section == "data_quality":
+            if not row["outside_scopes"]:
+                mix = mixes.setdefault((row["scope"], row["category"]), {}).setdefault(row["basis"], {})
+                mix[row["data_quality"]] = row["co2e_kg"]
             continue
         if row["outside_scopes"] and section != "gas":
             continue
@@ -345,7 +355,27 @@ def _sections(grouped: list[tuple], bases: tuple[str, ...]) -> tuple[dict, list[
         return Section(sid_out, SECTION_TITLES[sid_out], tuple(rows), percent=sid in ("method", "match_level"))
 
     sections = [section_of(False, s) for s in ("scope", "category", "gas", "period_year", "method", "match_level")]
-    return totals, sections, section_of(True, "gas", "outside_scopes")
+    return totals, sections, section_of(True, "gas", "outside_scopes"), _quality_rows(mixes, bases)
+
+
+def _quality_rows(mixes: dict[tuple[int, int | None], dict[str, dict[int | None, Decimal]]],
+                  bases: tuple[str, ...]) -> tuple[QualityRow, ...]:
+    """The data-quality mix of each scope, then of each Scope 3 category under its scope, then of
+    the whole inventory (each the exact sum of the parts below it)."""
+    rows: list[QualityRow] = []
+
+    def row(key: str, label: str, parts: list[dict[str, dict[int | None, Decimal]]]) -> QualityRow:
+        return QualityRow(key, label, MappingProxyType({
+            b: MappingProxyType(combined([p[b] for p in parts if b in p])) for b in bases}))
+
+    for scope in sorted({s for s, _ in mixes}):
+        categories = sorted((c for s, c in mixes if s == scope and c is not None))
+        rows.append(row(f"scope{scope}", f"Scope {scope}", [m for (s, _), m in mixes.items() if s == scope]))
+        for c in categories:
+            key, label, _ = _key_label("category", {"scope": scope, "category": c})
+            rows.append(row(key, label, [mixes[(scope, c)]]))
+    rows.append(row("total", "Total", list(mixes.values())))
+    return tuple(rows)
 
 
 def _entity_section(rows: list[tuple], bases: tuple[str, ...], approach: str) -> Section:

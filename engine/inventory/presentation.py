@@ -21,6 +21,7 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.inventory.intensities import Denominator, intensities_document
 from ccf.engine.inventory.inventory import ALL, BaseYear, Inventory, Section
 from ccf.engine.inventory.pcaf import pcaf_document
+from ccf.engine.inventory.quality import NOT_SCORED, SCORES, QualityRow, not_scored_share, weighted_data_quality
 from ccf.engine.inventory.rounding import (
     PERCENT_PLACES,
     exact_difference,
@@ -31,7 +32,7 @@ from ccf.engine.inventory.rounding import (
     tonnes,
 )
 from ccf.dsl.diagnostics import CcfError
-from ccf.dsl.numeric import exact_sum, plain
+from ccf.dsl.numeric import EXACT, exact_sum, plain
 
 UNIT = "t CO2e"
 ROUNDING_RULE = (
@@ -53,6 +54,8 @@ class InvariantError(CcfError, AssertionError):
     ``AssertionError`` for what it asserts."""
 
 
+DATA_QUALITY_TITLE = "Data quality score: kg CO2e by score, 1 (best) to 5 (poorest), and the emissions-weighted score"
+SCORE_PLACES = Decimal("0.01")
 TIERS_TITLE = ("Tier and source: Scope 1, 2 and 3 category 3 results by methodology, rule (the tier) and factor set "
                "edition or instrument (the source)")
 
@@ -155,6 +158,36 @@ def _coverage(inv: Inventory) -> dict:
     return {"methodologies": rows, "total": total, "unknown_entities": unknown}
 
 
+def _quality(rows: tuple[QualityRow, ...], bases: tuple[str, ...], totals: dict[str, Decimal]) -> dict:
+    """The data-quality mix of each scope, Scope 3 category and the total, per basis: kg CO2e and
+    share by score and not scored, the weighted score (two decimals, from the exact mean) and, to
+    recompute it exactly, the scored kg CO2e and Σ score × kg CO2e."""
+    out = []
+    for r in rows:
+        values: dict[str, dict[str, Any]] = {}
+        for b in bases:
+            mix = r.co2e_kg.get(b, {})
+            total = exact_sum(mix.values())
+            if r.key == "total" and total != totals[b]:
+                raise InvariantError(f"the data-quality mix adds up to {total} kg, the total is {totals[b]} kg ({b})")
+            v: dict[str, Any] = {}
+            for score in SCORES:
+                kg = mix.get(score, Decimal(0))
+                v[f"score{score}_kg"], v[f"score{score}_t"] = _kg(kg), _t(kg)
+                v[f"score{score}_percent"] = _pct(percent(kg, total))
+            kg, share = mix.get(NOT_SCORED, Decimal(0)), not_scored_share(mix)
+            v["not_scored_kg"], v["not_scored_t"] = _kg(kg), _t(kg)
+            v["not_scored_percent"] = _fraction_pct(None if share is None else share * 100)
+            scored = [(s, kg) for s, kg in mix.items() if s is not NOT_SCORED]
+            v["scored_kg"] = _kg(exact_sum(kg for _, kg in scored))
+            v["score_times_kg"] = _kg(exact_sum(EXACT.multiply(kg, Decimal(s)) for s, kg in scored))
+            weighted = weighted_data_quality(mix)
+            v["weighted_score"] = None if weighted is None else fixed(round_fraction(weighted, SCORE_PLACES))
+            values[b] = v
+        out.append({"key": r.key, "label": r.label, "values": values})
+    return {"title": DATA_QUALITY_TITLE, "rows": out}
+
+
 def _fraction_pct(x: Fraction | None) -> str | None:
     return None if x is None else fixed(round_fraction(x, PERCENT_PLACES))
 
@@ -254,6 +287,7 @@ def report_document(inv: Inventory, base_year: BaseYear | None = None, denominat
              "factor_set": t.factor_set, "activity_rows": t.activity_rows, "co2e_kg": _kg(t.co2e_kg), "co2e_t": _t(t.co2e_kg)}
             for t in inv.tiers
         ],
+        "data_quality": _quality(inv.data_quality, inv.bases, totals),
         "base_year": _base_year(inv, base_year) if base_year else None,
         "intensities": intensities_document(list(denominators), list(inv.bases), totals, _scopes_kg(inv)),
         "pcaf": pcaf_document(list(inv.financed)),
@@ -276,7 +310,7 @@ def to_json(doc: dict) -> str:
 def is_figure(name: str) -> bool:
     """Whether a document key holds a displayed figure (rather than an exact value or a label)."""
     return (name.endswith("_t") or name.endswith("percent") or name.endswith("_shown") or name.startswith("rows_")
-            or name == "activity_rows")
+            or name == "activity_rows" or name == "weighted_score")
 
 
 def figures(doc: dict) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from ccf.dsl import ir
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.dsl.units import format_dimension
 from ccf.engine.load.base import (
     FIRST_LINE, KNOWN_ENTITY, LINE, PRIOR_LINE, PRIOR_LOAD, blank, cast_to, cell, concat, filled, icol, is_not_null,
@@ -25,8 +26,8 @@ from ccf.engine.sql import func, number, param, text
 # field_count and bad_text are decided while the file is staged (source.py, ``stage_record``); the others
 # by the checks below, the first that fails in the order ``all_checks`` gives.
 REASONS = (
-    "field_count", "missing_value", "not_a_number", "number_out_of_range", "negative_quantity", "unknown_unit",
-    "bad_date", "bad_boolean", "period_order", "outside_period", "unknown_entity", "duplicate_activity_id",
+    "field_count", "missing_value", "not_a_number", "number_out_of_range", "negative_quantity", "bad_data_quality",
+    "unknown_unit", "bad_date", "bad_boolean", "period_order", "outside_period", "unknown_entity", "duplicate_activity_id",
     "bad_text",
 )
 
@@ -153,6 +154,12 @@ def _value_checks(f: ir.Field) -> list[Check]:
                            f"' is out of range (at most {MAX_NUMBER_CHARS} characters and an exponent of at most "
                            f"{MAX_EXPONENT_DIGITS} digits, which keeps the arithmetic on it exact)")),
         ]
+        if f.name == DATA_QUALITY:  # a score of PCAF's scale: 2.0 is 2, 2.5 and 6 are no score
+            score = cast_to(nullif_blank(v.copy()), "NUMERIC")
+            checks.append(Check(
+                negate(exp.In(this=score, expressions=[number(s) for s in DATA_QUALITY_SCORES])), "bad_data_quality",
+                concat(f"{f.name} '", v.copy(), "' is not a data-quality score: a whole number from 1 (best data, "
+                       "e.g. verified emissions reported by the source) to 5 (poorest, e.g. spend-based estimates)")))
         if is_quantity(f):
             negative = exp.LT(this=cast_to(nullif_blank(v), "NUMERIC"), expression=number(0))
             checks.append(Check(negative, "negative_quantity",

@@ -27,7 +27,7 @@ from functools import reduce
 from sqlglot import exp
 
 from ccf.dsl import ir
-from ccf.dsl.model import STANDARD_FIELDS
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.engine.load.base import (
     DATES, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD, REPEATED, ROW_OK, SLOW, STAGING, blank, cast_to, cell,
     col, fid, icol, is_not_null, is_null, negate, one_of, temp,
@@ -172,7 +172,7 @@ def row_test_of(at: ir.ActivityType, names: list[str], fast: bool) -> exp.Expres
     for name, f in csv_columns(at):
         if name not in names or name in ("period_start", "period_end"):
             continue
-        v, required = cell(name), f.required or f.name in STANDARD_FIELDS
+        v, required = cell(name), f.required
         kind = f.type.kind
         if name != f.name:  # a unit column: one of the field's units as written, or blank with its quantity
             units = [c.unit for c in f.conversions if c.unit and c.unit == c.unit.strip(" ")]
@@ -180,6 +180,8 @@ def row_test_of(at: ir.ActivityType, names: list[str], fast: bool) -> exp.Expres
             both_blank = exp.and_(exp.EQ(this=v.copy(), expression=text("")),
                                   exp.EQ(this=cell(f.name), expression=text("")))
             ok.append(exp.Paren(this=exp.or_(known, both_blank)))
+        elif name == DATA_QUALITY:  # a score as written, 1 to 5; any other spelling is decided slowly
+            ok.append(exp.Paren(this=_or_blank(v, one_of(v.copy(), [str(s) for s in DATA_QUALITY_SCORES]), required)))
         elif kind == "quantity":
             ok.append(exp.Paren(this=_or_blank(v, _number_fast(v.copy(), is_quantity(f)), required)))
         elif kind == "boolean":
@@ -237,7 +239,7 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
         elif kind == "date":
             alias, v = f"d{len(looked_up)}", _scol(name)
             q = _left_join(q, temp(DATES), alias, exp.EQ(this=icol("v", alias), expression=v))
-            required = f.required or f.name in STANDARD_FIELDS
+            required = f.required
             ok.append(exp.Paren(this=_or_blank(v, is_not_null(icol("v", alias)), required)))
             looked_up.append(exp.alias_(icol("d", alias), f"_{alias}"))
             values.append((name, icol(f"_{alias}", "t")))
@@ -245,7 +247,7 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
             values.append((name, exp.Case().when(exp.EQ(this=t(name), expression=text("")), exp.null())
                            .when(one_of(t(name), TRUE_TEXTS), exp.true()).else_(exp.false())))
         else:  # text: a required one is not blank (``row_test_of``)
-            required = f.required or f.name in STANDARD_FIELDS
+            required = f.required
             values.append((name, t(name) if required else _text_fast(t(name))))
     return _FastPlan(q, exp.and_(*ok), values, looked_up)
 

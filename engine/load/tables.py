@@ -47,8 +47,7 @@ def _table_columns(at: ir.ActivityType) -> list[tuple[str, str, bool]]:
     cols = [("dataset", "TEXT", True), ("load_id", "BIGINT", True), ("line_no", "BIGINT", True)]
     for name, f in csv_columns(at):
         is_unit = name != f.name
-        required = f.name in STANDARD_FIELDS or f.required
-        cols.append((name, "TEXT" if is_unit else _sql_type(f), required))
+        cols.append((name, "TEXT" if is_unit else _sql_type(f), f.required))
     return cols
 
 
@@ -77,14 +76,14 @@ def _column_def(name: str, sql_type: str, not_null: bool) -> exp.ColumnDef:
 
 
 def _create_table(at: ir.ActivityType) -> exp.Create:
-    """CREATE TABLE IF NOT EXISTS: bookkeeping and standard columns NOT NULL, fields nullable.
+    """CREATE TABLE IF NOT EXISTS: bookkeeping and required standard columns NOT NULL, fields nullable.
 
     Field columns stay nullable so that a field may later become optional; the loader
     enforces required values itself.
     """
     defs: list[exp.Expression] = [
-        _column_def(name, sql_type, name in BOOKKEEPING or name in STANDARD_FIELDS)
-        for name, sql_type, _ in _table_columns(at)
+        _column_def(name, sql_type, name in BOOKKEEPING or (name in STANDARD_FIELDS and required))
+        for name, sql_type, required in _table_columns(at)
     ]
     defs.append(exp.PrimaryKey(expressions=[fid("dataset"), fid("activity_id")]))
     return exp.Create(this=exp.Schema(this=activity_table(at), expressions=defs), kind="TABLE", exists=True)

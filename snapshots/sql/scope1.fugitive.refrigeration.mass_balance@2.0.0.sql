@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.refrigerant,
     a.inventory_start * CASE a.inventory_start_unit
       WHEN 'g'
@@ -506,6 +507,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 4
       THEN 'negative mass balance (more refrigerant recovered than retired equipment held, or new equipment charged with less than its capacity); check the service records'
     END AS exclude_reason,
+    r.data_quality,
     r.kyoto_gwp__co2e_n,
     r.kyoto_gwp__key_refrigerant,
     CASE r.rule_no
@@ -584,6 +586,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.kyoto_gwp__key_refrigerant,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -614,7 +617,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -629,7 +633,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

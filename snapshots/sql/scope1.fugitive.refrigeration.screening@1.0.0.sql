@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.equipment_type,
     a.refrigerant,
     a.charge * CASE a.charge_unit
@@ -240,6 +241,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'refrigerant outside the Kyoto basket (CFC, HCFC, HFO or hydrocarbon): not Scope 1; report separately if at all (GHG Protocol Corporate Standard chapter 9)'
     END AS exclude_reason,
+    r.data_quality,
     r.kyoto_gwp__co2e_n,
     r.kyoto_gwp__key_level3,
     r.any_gwp__co2e_n,
@@ -475,6 +477,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.kyoto_gwp__key_level3,
   c.any_gwp__key_level3,
   c.co2e_co2e_kg,
@@ -506,7 +509,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -521,7 +525,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

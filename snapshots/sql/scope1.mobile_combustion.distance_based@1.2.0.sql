@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.vehicle,
     a.vehicle_class,
     a.fuel,
@@ -498,6 +499,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'hgv'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'vehicle not driven in the period' END AS exclude_reason,
+    r.data_quality,
     r.car__ch4_n,
     r.car__co2_n,
     r.car__co2e_n,
@@ -877,6 +879,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.car__key_level2,
   c.car__key_level3,
   c.car__key_column_text,
@@ -924,7 +927,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -939,7 +943,8 @@ SELECT
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -957,7 +962,8 @@ SELECT
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -975,7 +981,8 @@ SELECT
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL
@@ -993,7 +1000,8 @@ SELECT
   e.total_minus_gases_co2e_kg,
   e.total_minus_gases_factor_ids,
   e.total_minus_gases_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.total_minus_gases_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.country,
     a.vehicle_type,
@@ -922,6 +923,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'proxy_by_energy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
+    r.data_quality,
     r.per_litre__ch4_n,
     r.per_litre__co2_n,
     r.per_litre__n2o_n,
@@ -1584,6 +1586,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
   c.per_kwh__key_level3,
@@ -1643,6 +1646,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1659,6 +1663,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1678,6 +1683,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1697,6 +1703,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE

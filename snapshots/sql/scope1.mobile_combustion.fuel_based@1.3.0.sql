@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.country,
     a.vehicle_type,
@@ -958,6 +959,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'proxy_by_energy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
+    r.data_quality,
     r.per_litre__ch4_n,
     r.per_litre__co2_n,
     r.per_litre__co2e_n,
@@ -1819,6 +1821,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
   c.per_kwh__key_level3,
@@ -1882,6 +1885,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1898,6 +1902,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1917,6 +1922,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1936,6 +1942,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1955,6 +1962,7 @@ SELECT
   e.total_minus_gases_factor_ids,
   e.total_minus_gases_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.total_minus_gases_factor_set
 FROM ccf_eval AS e
 WHERE

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.process,
     a.amount * CASE a.amount_unit
       WHEN 'g'
@@ -142,6 +143,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'the row gives both per-gas factors and a CO2e factor; give one kind only, or the same emissions would be counted twice'
     END AS exclude_reason,
+    r.data_quality,
     CASE r.rule_no WHEN 4 THEN r.amount * r.co2e_factor ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
     CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,
     CASE r.rule_no WHEN 4 THEN 'no factor' ELSE CAST(NULL AS TEXT) END AS co2e_match_level,
@@ -215,6 +217,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -259,7 +262,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -274,7 +278,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
@@ -292,7 +297,8 @@ SELECT
   e.co2_co2e_kg,
   e.co2_factor_ids,
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -310,7 +316,8 @@ SELECT
   e.ch4_co2e_kg,
   e.ch4_factor_ids,
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -328,7 +335,8 @@ SELECT
   e.n2o_co2e_kg,
   e.n2o_factor_ids,
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.energy * CASE a.energy_unit
       WHEN 'Btu'
@@ -472,6 +473,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_mass'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
+    r.data_quality,
     r.per_kwh__co2e_n,
     r.per_kwh__key_level3,
     r.per_litre__co2e_n,
@@ -602,6 +604,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_kwh__key_level3,
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
@@ -640,7 +643,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -655,7 +659,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
@@ -673,7 +678,8 @@ SELECT
   e.co2_biogenic_co2e_kg,
   ARRAY[e.co2_biogenic_factor_id],
   e.co2_biogenic_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_biogenic_co2e_kg IS NULL;

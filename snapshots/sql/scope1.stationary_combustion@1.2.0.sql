@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.country,
     a.energy * CASE a.energy_unit
@@ -482,6 +483,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_mass'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
+    r.data_quality,
     r.per_kwh__ch4_n,
     r.per_kwh__co2_n,
     r.per_kwh__n2o_n,
@@ -694,6 +696,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_kwh__key_level3,
   c.per_litre__key_level3,
   c.per_m3__key_level3,
@@ -733,7 +736,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -748,7 +752,8 @@ SELECT
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -766,7 +771,8 @@ SELECT
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -784,7 +790,8 @@ SELECT
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;

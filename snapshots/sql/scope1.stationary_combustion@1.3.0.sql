@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.country,
     a.energy * CASE a.energy_unit
@@ -898,6 +899,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'biomass fuel: report it as bioenergy_fuel (its CO2 is biogenic, outside the scopes; its CH4 and N2O are Scope 1)'
     END AS exclude_reason,
+    r.data_quality,
     r.per_kwh__ch4_n,
     r.per_kwh__co2_n,
     r.per_kwh__n2o_n,
@@ -1582,6 +1584,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_kwh__key_level3,
   c.per_litre__key_level3,
   c.per_m3__key_level3,
@@ -1635,6 +1638,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1651,6 +1655,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1670,6 +1675,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1689,6 +1695,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE

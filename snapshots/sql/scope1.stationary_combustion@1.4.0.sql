@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.country,
     a.energy * CASE a.energy_unit
@@ -946,6 +947,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'biomass fuel: report it as bioenergy_fuel (its CO2 is biogenic, outside the scopes; its CH4 and N2O are Scope 1)'
     END AS exclude_reason,
+    r.data_quality,
     r.per_kwh__ch4_n,
     r.per_kwh__co2_n,
     r.per_kwh__co2e_n,
@@ -1880,6 +1882,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_kwh__key_level3,
   c.per_litre__key_level3,
   c.per_m3__key_level3,
@@ -1937,6 +1940,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1953,6 +1957,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1972,6 +1977,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1991,6 +1997,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -2010,6 +2017,7 @@ SELECT
   e.total_minus_gases_factor_ids,
   e.total_minus_gases_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.total_minus_gases_factor_set
 FROM ccf_eval AS e
 WHERE

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -670,6 +671,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'regional_lifecycle_proxy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.data_quality,
     r.egrid_subregion__ch4_n,
     r.egrid_subregion__co2_n,
     r.egrid_subregion__n2o_n,
@@ -1003,6 +1005,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.egrid_subregion__key_subregion,
   c.national_lifecycle_proxy__key_region,
   c.regional_lifecycle_proxy__key_region,
@@ -1059,6 +1062,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1075,6 +1079,7 @@ SELECT
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2e_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1094,6 +1099,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1113,6 +1119,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1132,6 +1139,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1151,6 +1159,7 @@ SELECT
   e.total_minus_gases_factor_ids,
   e.total_minus_gases_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.total_minus_gases_factor_set
 FROM ccf_eval AS e
 WHERE

@@ -14,6 +14,7 @@ WITH consumption AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -90,6 +91,7 @@ WITH consumption AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.instrument_type,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
@@ -216,6 +218,7 @@ WITH consumption AS NOT MATERIALIZED (
     c.entity,
     c.period_start,
     c.period_end,
+    c.data_quality,
     al.allocated AS quantity,
     c.country,
     c.grid_region,
@@ -227,6 +230,7 @@ WITH consumption AS NOT MATERIALIZED (
     i.entity AS instrument__entity,
     i.period_start AS instrument__period_start,
     i.period_end AS instrument__period_end,
+    i.data_quality AS instrument__data_quality,
     i.instrument_type AS instrument__instrument_type,
     i.quantity AS instrument__quantity,
     i.country AS instrument__country,
@@ -246,6 +250,7 @@ WITH consumption AS NOT MATERIALIZED (
     c.entity,
     c.period_start,
     c.period_end,
+    c.data_quality,
     c.quantity - COALESCE(s.allocated, 0) AS quantity,
     c.country,
     c.grid_region,
@@ -257,6 +262,7 @@ WITH consumption AS NOT MATERIALIZED (
     NULL AS instrument__entity,
     NULL AS instrument__period_start,
     NULL AS instrument__period_end,
+    NULL AS instrument__data_quality,
     NULL AS instrument__instrument_type,
     NULL AS instrument__quantity,
     NULL AS instrument__country,
@@ -958,6 +964,7 @@ WITH consumption AS NOT MATERIALIZED (
       THEN 'grid_average_regional_lifecycle_proxy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.data_quality,
     r.part_no,
     r.instrument__activity_id AS instrument_id,
     r.quantity AS part_quantity,
@@ -1354,6 +1361,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   instrument_id,
   factor_set
 )
@@ -1371,6 +1379,7 @@ SELECT
   e.co2e_factor_ids,
   e.co2e_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.instrument_id,
   e.co2e_factor_set
 FROM ccf_eval AS e
@@ -1391,6 +1400,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.instrument_id,
   e.co2_factor_set
 FROM ccf_eval AS e
@@ -1411,6 +1421,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.instrument_id,
   e.ch4_factor_set
 FROM ccf_eval AS e
@@ -1431,6 +1442,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.instrument_id,
   e.n2o_factor_set
 FROM ccf_eval AS e
@@ -1525,6 +1537,7 @@ WITH consumption AS (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -1601,6 +1614,7 @@ WITH consumption AS (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.instrument_type,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -233,6 +234,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'zero_consumption' WHEN 2 THEN 'heat_steam' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END AS exclude_reason,
+    r.data_quality,
     r.heat__ch4_n,
     r.heat__co2_n,
     r.heat__n2o_n,
@@ -293,6 +295,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.heat__key_level3,
   c.heat__key_region,
   c.co2_co2e_kg,
@@ -330,7 +333,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -345,7 +349,8 @@ SELECT
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -363,7 +368,8 @@ SELECT
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -381,7 +387,8 @@ SELECT
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.category,
     a.material,
     a.source,
@@ -152,6 +153,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero mass bought in the period'
     END AS exclude_reason,
+    r.data_quality,
     r.material_factor__co2e_n,
     r.material_factor__key_level3,
     r.material_factor__key_column_text,
@@ -190,6 +192,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.material_factor__key_level3,
   c.material_factor__key_column_text,
   c.co2e_co2e_kg,
@@ -221,7 +224,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -236,7 +240,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

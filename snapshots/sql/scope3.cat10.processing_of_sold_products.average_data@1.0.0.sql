@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.product,
     a.customer_sector,
     a.mass * CASE a.mass_unit
@@ -88,6 +89,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'nothing_sold' WHEN 2 THEN 'by_mass' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no intermediate product sold in the period' END AS exclude_reason,
+    r.data_quality,
     CASE r.rule_no
       WHEN 2
       THEN r.mass * r.processing_factor
@@ -111,6 +113,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -140,7 +143,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -155,7 +159,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

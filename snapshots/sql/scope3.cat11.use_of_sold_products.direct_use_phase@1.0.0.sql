@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.product,
     a.units_sold,
     a.lifetime_uses,
@@ -297,6 +298,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'fuel'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no products sold, or products not used' END AS exclude_reason,
+    r.data_quality,
     r.grid__co2e_n,
     r.grid__key_region,
     r.fuel_per_litre__co2e_n,
@@ -370,6 +372,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.grid__key_region,
   c.fuel_per_litre__key_level3,
   c.co2e_co2e_kg,
@@ -401,7 +404,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -416,7 +420,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

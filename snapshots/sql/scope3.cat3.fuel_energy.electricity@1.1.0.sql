@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -403,6 +404,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'no_source_outside_gb'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.data_quality,
     r.wtt_generation__co2e_n,
     r.wtt_generation__key_region,
     r.td_losses__co2e_n,
@@ -505,6 +507,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.wtt_generation__key_region,
   c.td_losses__key_region,
   c.wtt_td_losses__key_region,
@@ -537,7 +540,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -552,7 +556,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -732,6 +733,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'no_source_outside_gb_and_us'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no electricity consumed in the period' END AS exclude_reason,
+    r.data_quality,
     r.wtt_generation__co2e_n,
     r.wtt_generation__key_region,
     r.td_losses__co2e_n,
@@ -1170,6 +1172,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.wtt_generation__key_region,
   c.td_losses__key_region,
   c.wtt_td_losses__key_region,
@@ -1224,6 +1227,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1240,6 +1244,7 @@ SELECT
   e.co2e_factor_ids,
   e.co2e_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2e_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1259,6 +1264,7 @@ SELECT
   e.co2_factor_ids,
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1278,6 +1284,7 @@ SELECT
   e.ch4_factor_ids,
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1297,6 +1304,7 @@ SELECT
   e.n2o_factor_ids,
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.quantity * CASE a.quantity_unit
       WHEN 'Btu'
       THEN 1055.05585262
@@ -420,6 +421,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'no_source_outside_gb'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END AS exclude_reason,
+    r.data_quality,
     r.wtt_heat__co2e_n,
     r.wtt_heat__key_level3,
     r.wtt_heat__key_region,
@@ -546,6 +548,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.wtt_heat__key_level3,
   c.wtt_heat__key_region,
   c.distribution_losses__key_region,
@@ -579,7 +582,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -594,7 +598,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.fuel,
     a.country,
     a.vehicle_type,
@@ -420,6 +421,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'proxy_by_energy'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero fuel use in the period' END AS exclude_reason,
+    r.data_quality,
     r.wtt_per_litre__co2e_n,
     r.wtt_per_litre__key_level3,
     r.wtt_per_tonne__co2e_n,
@@ -550,6 +552,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.wtt_per_litre__key_level3,
   c.wtt_per_tonne__key_level3,
   c.wtt_per_kwh__key_level3,
@@ -582,7 +585,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -597,7 +601,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.category,
     a.naics,
     a.description,
@@ -110,6 +111,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero spend'
     END AS exclude_reason,
+    r.data_quality,
     r.industry__co2e_n,
     r.industry__key_naics,
     CASE r.rule_no WHEN 3 THEN r.spend * r.industry__co2e ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
@@ -141,6 +143,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.industry__key_naics,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -171,7 +174,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -186,7 +190,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

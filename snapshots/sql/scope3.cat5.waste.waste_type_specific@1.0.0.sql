@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.waste_type,
     a.treatment,
     a.mass * CASE a.mass_unit
@@ -237,6 +238,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_mass'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no waste in the period' END AS exclude_reason,
+    r.data_quality,
     r.disposal__co2e_n,
     r.disposal__key_level3,
     r.disposal__key_column_text,
@@ -299,6 +301,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.disposal__key_level3,
   c.disposal__key_column_text,
   c.co2e_co2e_kg,
@@ -330,7 +333,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -345,7 +349,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

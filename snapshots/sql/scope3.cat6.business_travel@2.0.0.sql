@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.mode,
     a.service,
     a.cabin_class,
@@ -330,6 +331,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 1
       THEN 'journey with no distance (cancelled or refunded booking)'
     END AS exclude_reason,
+    r.data_quality,
     r.flight__co2e_n,
     r.flight__key_level3,
     r.flight__key_level4,
@@ -441,6 +443,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.flight__key_level3,
   c.flight__key_level4,
   c.land_passenger__key_level2,
@@ -477,7 +480,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -492,7 +496,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

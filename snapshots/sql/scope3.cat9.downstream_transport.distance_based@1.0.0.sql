@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.direction,
     a.paid_by_company,
     a.company_vehicle,
@@ -403,6 +404,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no goods carried or no distance'
     END AS exclude_reason,
+    r.data_quality,
     r.road__co2e_n,
     r.road__key_level2,
     r.road__key_level3,
@@ -516,6 +518,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.road__key_level2,
   c.road__key_level3,
   c.road__key_column_text,
@@ -552,7 +555,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -567,7 +571,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

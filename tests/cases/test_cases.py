@@ -247,3 +247,36 @@ def test_parameters_of_a_case_replace_the_methodologys(library_copy, cli_db, cap
     assert main(["test", m.ref]) == 1
     err = capsys.readouterr().err
     assert "error[E216]" in err and f"has no parameter '{p}x'" in err
+
+
+def test_a_case_can_expect_a_rows_data_quality_score(library_copy, cli_db, capsys):
+    """A row's own score reaches its results (the shipped versions give none of their own)."""
+    _case_file(library_copy, f"""cases:
+  - name: the row's score is its results' score
+    versions: ">=1.3.0"
+    period: 2025
+    rows:
+      - {GB_ROW.replace("kWh,", "kWh, data_quality: 2,")}
+      - {GB_ROW.replace("e1", "e2")}
+    expect:
+      e1: {{co2e: "177", data_quality: 2}}
+      e2: {{data_quality: 3}}
+""")
+    assert main(["test", f"{LOCATION}@1.3.0"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0].strip() for line in lines if "expected" in line] == ["e2 data_quality: expected 3, actual none"]
+
+
+def test_a_data_quality_expectation_must_be_a_score_of_a_row():
+    with pytest.raises(DiagnosticError) as e:
+        read_cases(SourceFile("t.yaml", f"""cases:
+  - name: bad scores
+    period: 2025
+    rows:
+      - {GB_ROW}
+    expect:
+      e1: {{data_quality: 6}}
+      total: {{data_quality: 1}}
+"""))
+    assert [d.message for d in e.value.diagnostics] == [
+        "'6' is not a data-quality score", "a data-quality score is what a row's results have, not the total"]

@@ -60,8 +60,11 @@ def test_runs_stored_before_migration_0017_keep_their_gwp_set(db, tmp_path):
     before = ex.rows(provenance, {"run_id": report.run_id})
     with db.transaction():  # the schema as 0016 left it
         db.execute("ALTER TABLE ccf.run_methodology RENAME COLUMN gwp TO gwp_set")
-        db.execute("DELETE FROM ccf.schema_migration WHERE version = 17")
-    assert migrate(db) == ["0017_run_methodology_gwp.sql"]
+        # 0018 gave the provenance view a last column, which 0017's view has not: the view goes, and
+        # 0017 and then 0018 make it again, in order, as an upgrade from 0016 does
+        db.execute("DROP VIEW ccf.result_provenance")
+        db.execute("DELETE FROM ccf.schema_migration WHERE version IN (17, 18)")
+    assert migrate(db) == ["0017_run_methodology_gwp.sql", "0018_result_data_quality.sql"]
     db.commit()
     stored = ex.rows(exp.select(column("gwp")).from_(table("run_methodology")).where(is_param("run_id")), {"run_id": report.run_id})
     assert stored == [("AR5",)]

@@ -570,3 +570,44 @@ def test_the_checked_table_is_built_once_for_loads_of_the_same_shape(electricity
     assert create_checked(electricity, names, Dataset("one", ReportingPeriod.parse("2024"))) is not one
     assert create_checked(electricity, names, Dataset("one")) is not one
     assert create_checked(electricity, names[:-1], Dataset("one", p2025)) is not one
+# --- data quality ---------------------------------------------------------------------------
+
+DQ_HEADER = HEADER + ",data_quality"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_data_quality_scores_load_and_others_are_rejected_in_the_experts_words(db, electricity, tmp_path, fast):
+    rows = [GOOD + ",1", "A2,E,2024-01-01,2024-01-31,5,kWh,GB,5", "A3,E,2024-01-01,2024-01-31,5,kWh,GB,",
+            "A4,E,2024-01-01,2024-01-31,5,kWh,GB,2.0", "A5,E,2024-01-01,2024-01-31,5,kWh,GB, 3 ",
+            "B1,E,2024-01-01,2024-01-31,5,kWh,GB,6", "B2,E,2024-01-01,2024-01-31,5,kWh,GB,0",
+            "B3,E,2024-01-01,2024-01-31,5,kWh,GB,2.5", "B4,E,2024-01-01,2024-01-31,5,kWh,GB,-1",
+            "B5,E,2024-01-01,2024-01-31,5,kWh,GB,good"]
+    report = load_csv(db, "d", electricity, csv_file(tmp_path, lines(DQ_HEADER, *rows)), max_rejects=ANY_REJECTS, fast=fast)
+    assert loaded(db, electricity, "activity_id, data_quality") == [
+        ("A1", Decimal(1)), ("A2", Decimal(5)), ("A3", None), ("A4", Decimal("2.0")), ("A5", Decimal(3))]
+    assert report.reasons == (("bad_data_quality", 4), ("not_a_number", 1))
+    score = ("' is not a data-quality score: a whole number from 1 (best data, e.g. verified emissions reported by "
+             "the source) to 5 (poorest, e.g. spend-based estimates)")
+    assert rejected(db) == [(7, "B1", "data_quality '6" + score), (8, "B2", "data_quality '0" + score),
+                            (9, "B3", "data_quality '2.5" + score), (10, "B4", "data_quality '-1" + score),
+                            (11, "B5", "data_quality 'good' is not a number")]
+
+
+def test_a_csv_without_data_quality_loads_as_before_into_a_table_that_has_the_column(db, electricity, tmp_path):
+    load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, GOOD)))
+    assert loaded(db, electricity, "activity_id, data_quality") == [("A1", None)]
+
+
+def test_an_activity_table_made_before_data_quality_gains_the_column(db, electricity, tmp_path):
+    """A table created by an earlier ccf has no data_quality: the next load adds it, nullable."""
+    load_csv(db, "d", electricity, csv_file(tmp_path, lines(HEADER, GOOD)))
+    db.execute('ALTER TABLE ccf."activity_electricity" DROP COLUMN data_quality')
+    load_csv(db, "d", electricity, csv_file(tmp_path, lines(DQ_HEADER, "A2,E,2024-01-01,2024-01-31,5,kWh,GB,4"), "b.csv"))
+    assert loaded(db, electricity, "activity_id, data_quality") == [("A1", None), ("A2", Decimal(4))]
+
+
+def test_no_activity_type_may_name_a_field_data_quality(tmp_path):
+    from ccf.dsl.diagnostics import DiagnosticError
+
+    with pytest.raises(DiagnosticError, match="'data_quality' is a reserved column name"):
+        _activity_type(tmp_path, "  data_quality: number\n")

@@ -88,6 +88,7 @@ class R:
     year: int = 2024
     gas_kg: str | None = None
     match_level: str = "exact"
+    data_quality: int | None = None
 
 
 def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M], results: Sequence[R]) -> int:
@@ -119,10 +120,11 @@ def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M],
                 values,
             )
         cols = ("run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp",
-                "co2e_kg", "factor_ids", "match_level", "unit_conversion")
+                "co2e_kg", "factor_ids", "match_level", "unit_conversion", "data_quality")
         ex.copy_rows(table("result"), cols, (
             (run_id, r.methodology, r.activity_id, r.entity, datetime.date(r.year, 1, 1), "rule", r.gas,
-             Decimal(r.gas_kg) if r.gas_kg is not None else None, None, Decimal(r.co2e_kg), ["f1"], r.match_level, None)
+             Decimal(r.gas_kg) if r.gas_kg is not None else None, None, Decimal(r.co2e_kg), ["f1"], r.match_level, None,
+             r.data_quality)
             for r in results
         ))
     return run_id
@@ -145,16 +147,17 @@ def rich_report(conn: psycopg.Connection, tmp_path: Path):
           M("s2.mb", 2, "market-based", rows_excluded=1, activity_type="electricity"),
           M("s3.travel", 3, "distance-based", category=6, activity_type="travel")]
     reporting = fake_run(conn, "acme-2024", ms, [
-        R("s1.combustion", "F1", "A", "1200.0004", gas="CO2", gas_kg="1200.0004"),
-        R("s1.combustion", "F1", "A", "3.0006", gas="CH4", gas_kg="0.1"),
+        R("s1.combustion", "F1", "A", "1200.0004", gas="CO2", gas_kg="1200.0004", data_quality=2),
+        R("s1.combustion", "F1", "A", "3.0006", gas="CH4", gas_kg="0.1", data_quality=2),
         R("s1.combustion", "F2", "A1", "400.5", gas="CO2", gas_kg="400.5"),
         R("s1.combustion", "F3", "C", "0.5", gas="N2O"),
         R("s1.combustion", "F4", "J1", "0.5", gas="CO2", gas_kg="0.5", match_level="fallback"),
         R("s1.combustion", "F5", "X", "77", gas="CO2"),
         R("s1.combustion", "F6", "B", "12.25", gas="CO2 (biogenic)", gas_kg="12.25"),
-        R("s2.lb", "E1", "A", "300.0005"), R("s2.lb", "E2", "C", "100"), R("s2.lb", "E3", "X", "5"),
+        R("s2.lb", "E1", "A", "300.0005", data_quality=1), R("s2.lb", "E2", "C", "100", data_quality=3),
+        R("s2.lb", "E3", "X", "5"),
         R("s2.mb", "E1", "A", "120"), R("s2.mb", "E2", "C", "50.0005"),
-        R("s3.travel", "T1", "B", "7.0005", year=2025), R("s3.travel", "T2", "J", "1.2345", year=2025),
+        R("s3.travel", "T1", "B", "7.0005", year=2025, data_quality=4), R("s3.travel", "T2", "J", "1.2345", year=2025),
     ])
     base_ms = [M("s1.combustion", 1, version="1.0.0"), M("s2.lb", 2, "location-based"), M("s2.mb", 2, "market-based")]
     base_rows = [R("s1.combustion", "F1", "A", "1500", year=2019), R("s2.lb", "E1", "A", "350", year=2019),

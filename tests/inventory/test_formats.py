@@ -43,6 +43,8 @@ def _csv_key(path: tuple[str, ...]) -> tuple[str, str, str, str]:
         return "base_year", rest[0], "", "value"
     if head == "tiers":
         return "tiers", rest[0], "", rest[1]
+    if head == "data_quality":  # rows, key, values, basis, measure
+        return "data_quality", rest[1], rest[3], rest[4]
     raise AssertionError(path)
 
 

@@ -25,6 +25,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.currency import RateTableValues
+from ccf.dsl.model import DATA_QUALITY
 from ccf.dsl.evaluate import (
     Evaluation,
     Excluded,
@@ -255,6 +256,9 @@ class RowSpec:
         for f in at.fields:
             if f.name in row:
                 continue
+            if f.name == DATA_QUALITY:  # a score as the load accepts it, or none
+                row[f.name] = ch.pick(["", "", "1", "2", "3", "4", "5", " 3", "2.0"])
+                continue
             optional = not f.required
             if optional and ch.chance(20):
                 row[f.name] = ""
@@ -404,7 +408,8 @@ def sql_outcomes(conn: psycopg.Connection, run_id: int, methodology_id: str) -> 
             GasResult(r["gas"], r["gas_kg"], r["gwp"], r["co2e_kg"], tuple(r["factor_ids"]), r["match_level"])
             for r in sorted(rs, key=lambda r: ir.GAS_ORDER.index(r["gas"]))
         )
-        out[aid] = Result(aid, rs[0]["rule_id"], results)
+        assert len({r["data_quality"] for r in rs}) == 1, rs  # one score per activity row
+        out[aid] = Result(aid, rs[0]["rule_id"], results, data_quality=rs[0]["data_quality"])
     for r in _select(conn, "excluded", run_id, methodology_id):
         assert r["activity_id"] not in out
         out[r["activity_id"]] = Excluded(r["activity_id"], r["rule_id"], r["reason"])
@@ -414,8 +419,8 @@ def sql_outcomes(conn: psycopg.Connection, run_id: int, methodology_id: str) -> 
         if r["reason_code"] in ("no_factor", "ambiguous_factor"):
             found = _LOOKUP.search(r["reason"])
             lookup = found.group(1) if found else "?"
-        # which currency, year and rate table; the exactness threshold; the share without a total
-        reason = r["reason"] if r["reason_code"] in ("no_rate", "inexact", "no_total") else None
+        # which currency, year and rate table; the exactness threshold; the share without a total; the score
+        reason = r["reason"] if r["reason_code"] in ("no_rate", "inexact", "no_total", "bad_data_quality") else None
         out[r["activity_id"]] = Unmatched(r["activity_id"], r["rule_id"], r["reason_code"], lookup, reason)
     return out
 

@@ -122,8 +122,9 @@ def folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("differential")
 
 
-def run_and_compare(conn, folder: Path, subject: Subject, cells: list[dict[str, str]]) -> None:
-    """Load the rows, run the methodology, and hold every outcome against the reference."""
+def run_and_compare(conn, folder: Path, subject: Subject, cells: list[dict[str, str]]) -> dict[str, object]:
+    """Load the rows, run the methodology, and hold every outcome against the reference; the
+    outcomes, by activity id."""
     m = subject.m
     dataset = unique()
     path = write_rows(folder / f"{dataset}.csv", m.activity, cells)
@@ -136,6 +137,7 @@ def run_and_compare(conn, folder: Path, subject: Subject, cells: list[dict[str, 
     sql = sql_outcomes(conn, report.run_id, m.id)
     conn.rollback()
     assert_same(m, report, sql, reference(m, typed.values(), subject.data), typed)
+    return sql
 
 
 # --- shipped methodologies ------------------------------------------------------------------
@@ -273,6 +275,15 @@ PARAMETER = st.one_of(
 )
 
 
+# a data-quality score (the methodology's or a rule's): fixed, or computed from the row's fields,
+# within 1-5 or not (then the row is unmatched, bad_data_quality)
+DATA_QUALITY = st.one_of(
+    st.sampled_from(["1", "2", "3", "4", "5"]),
+    st.builds(lambda c, k, v: _p("if ", c, " then ", k, " else ", v), EXPR("bool", 1), st.sampled_from(["1", "4"]),
+              st.sampled_from(["n1", "n2", "round(n1, 0)", "abs(n2)", "n2 ?? 3", "(n1 + 1)", "(if flag then null else 2)"])),
+)
+
+
 def q(text: str) -> str:
     """text as a YAML double-quoted scalar."""
     return yaml.safe_dump(text, default_style='"', allow_unicode=True, width=10**9).strip()
@@ -303,7 +314,8 @@ def generated_methodology(draw) -> str:
     """
     x = lambda kind: draw(EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
     r = lambda kind: draw(RULE_EXPR(kind, draw(st.integers(0, DEPTH))))  # noqa: E731
-    common = f"""\
+    dq = lambda indent: f"{indent}data_quality: {q(draw(DATA_QUALITY))}\n" if draw(st.booleans()) else ""  # noqa: E731
+    common = dq("") + f"""\
 gwp: {draw(st.sampled_from(["AR5", "AR6", "AR4"]))}
 parameters:
   p_num: {q(draw(PARAMETER))}
@@ -341,10 +353,10 @@ factors:
 rules:
 {exclude}  - id: total
     where: {q(r("bool"))}
-    emissions: {q(_p(r("energy"), " * grid + ", r("mass"), " * 0.5 kgCO2e/t + ", r("num"), " * 2 kgCO2e"))}
+{dq("    ")}    emissions: {q(_p(r("energy"), " * grid + ", r("mass"), " * 0.5 kgCO2e/t + ", r("num"), " * 2 kgCO2e"))}
   - id: per_gas
     where: {q(r("bool"))}
-    emissions:
+{dq("    ")}    emissions:
       co2: {q(_p(r("energy"), " * grid.co2"))}
       ch4: {q(_p(r("energy"), " * grid.ch4 + ", r("num"), " * 1 gCO2e"))}
       n2o: {q(_p(r("energy"), " * grid.n2o"))}
@@ -366,7 +378,7 @@ factors:
 rules:
 {exclude}  - id: per_gas
     where: {q(r("bool"))}
-    emissions:
+{dq("    ")}    emissions:
       co2: {q(_p(r("energy"), " * by_energy.co2 + ", r("mass"), " * by_mass.co2"))}
       ch4: {q(_p(r("energy"), " * by_energy.ch4 + ", r("num"), " * 1 gCH4"))}
       n2o: {q(draw(st.sampled_from([_p(r("mass"), " * by_mass.n2o"), _p(r("mass"), " * 0.01 gN2O/kg")])))}
@@ -657,14 +669,14 @@ factors:
 ONE_ROW = [{"energy": "10", "energy_unit": "kWh", "n1": "1", "flag": "true"}]
 
 
-def run_text(conn, folder: Path, rel_gen, body: str, rows: list[dict[str, str]]) -> None:
+def run_text(conn, folder: Path, rel_gen, body: str, rows: list[dict[str, str]]) -> dict[str, object]:
     """Check a methodology over rel_gen, run it on the rows, compare with the reference."""
     m = read_methodology(SourceFile("known_bug.yaml", HEADER + body), {"rel_gen": rel_gen}, factor_signatures())
     base = {"entity": "A", "period_start": "2024-01-01", "period_end": "2024-01-01"}
     cells = [{**base, "activity_id": f"K{i}", **r} for i, r in enumerate(rows)]
     spec = RowSpec(rel_gen, [])
     try:
-        run_and_compare(conn, folder, Subject(m, spec, shipped_factors(m.factor_set)), cells)
+        return run_and_compare(conn, folder, Subject(m, spec, shipped_factors(m.factor_set)), cells)
     finally:
         conn.rollback()
 
@@ -873,3 +885,40 @@ def test_lookups_are_resolved_once_whatever_the_statistics(db, subjects, folder)
     db.rollback()
     loops = [int(line.split("loops=")[1].rstrip(")")) for (line,) in plan if "_ranked" in line and "loops=" in line]
     assert loops and max(loops) == 1, "\n".join(line for (line,) in plan)
+
+
+def test_data_quality_is_the_rows_else_the_rules_else_the_methodologys_and_never_clamped(conn, folder, rel_gen):
+    """row ?? rule ?? methodology, the same in SQL and the reference; a computed score outside
+    1-5 (7, 2.5) leaves the row unmatched with the score in the reason."""
+    rows = [
+        {"energy": "1", "energy_unit": "kWh", "flag": "true", "n1": "2", "data_quality": "1"},  # the row's
+        {"energy": "1", "energy_unit": "kWh", "flag": "true", "n1": "2"},  # the rule's
+        {"energy": "1", "energy_unit": "kWh", "flag": "true", "n1": "-1"},  # the rule's is null: the methodology's
+        {"energy": "1", "energy_unit": "kWh", "flag": "false", "n1": "2"},  # a rule without one: the methodology's
+        {"energy": "1", "energy_unit": "kWh", "flag": "true", "n1": "7"},
+        {"energy": "1", "energy_unit": "kWh", "flag": "true", "n1": "2.5"},
+        {"energy": "1", "energy_unit": "kWh", "flag": "true", "n1": "7", "data_quality": "5"},  # the row's wins
+    ]
+    out = run_text(conn, folder, rel_gen, GRID + """\
+data_quality: 4
+rules:
+  - id: measured
+    where: flag
+    data_quality: if n1 > 0 then n1 else null
+    emissions: energy * grid
+  - id: rest
+    emissions: energy * grid
+""", rows)
+    assert [getattr(out[f"K{i}"], "data_quality", None) for i in range(7)] == [1, 2, 4, 4, None, None, 5]
+    assert [out[f"K{i}"].reason for i in (4, 5)] == [
+        "the data-quality score given for this row is 7, not a whole number from 1 to 5",
+        "the data-quality score given for this row is 2.5, not a whole number from 1 to 5"]
+
+
+def test_a_methodology_without_data_quality_leaves_results_not_scored_unless_the_row_has_one(conn, folder, rel_gen):
+    out = run_text(conn, folder, rel_gen, GRID + """\
+rules:
+  - id: r
+    emissions: energy * grid
+""", [{"energy": "1", "energy_unit": "kWh"}, {"energy": "1", "energy_unit": "kWh", "data_quality": "3"}])
+    assert (out["K0"].data_quality, out["K1"].data_quality) == (None, 3)
