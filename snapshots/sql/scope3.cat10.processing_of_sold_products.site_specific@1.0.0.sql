@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.product,
     a.processor,
     a.fuel,
@@ -411,6 +412,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 1
       THEN 'nothing consumed, produced or emitted for the organisation''s product'
     END AS exclude_reason,
+    r.data_quality,
     r.fuel_per_kwh__co2e_n,
     r.fuel_per_kwh__key_level3,
     r.grid__co2e_n,
@@ -540,6 +542,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.fuel_per_kwh__key_level3,
   c.grid__key_region,
   c.disposal__key_level3,
@@ -573,7 +576,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -588,7 +592,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.product,
     a.units_sold,
     a.gas,
@@ -176,6 +177,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 5
       THEN 'no Kyoto-basket gas (an HCFC, HFO or hydrocarbon), outside the scopes'
     END AS exclude_reason,
+    r.data_quality,
     r.kyoto_gwp__co2e_n,
     r.kyoto_gwp__key_refrigerant,
     CASE r.rule_no
@@ -305,6 +307,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.kyoto_gwp__key_refrigerant,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -350,7 +353,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -365,7 +369,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
@@ -383,7 +388,8 @@ SELECT
   e.co2_co2e_kg,
   e.co2_factor_ids,
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -401,7 +407,8 @@ SELECT
   e.ch4_co2e_kg,
   e.ch4_factor_ids,
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -419,7 +426,8 @@ SELECT
   e.n2o_co2e_kg,
   e.n2o_factor_ids,
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;

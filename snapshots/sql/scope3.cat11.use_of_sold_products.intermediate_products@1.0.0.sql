@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.product,
     a.final_product,
     a.units_sold,
@@ -166,6 +167,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 1
       THEN 'no intermediate products sold, or none of the final product''s emissions attributed to them'
     END AS exclude_reason,
+    r.data_quality,
     CASE r.rule_no
       WHEN 2
       THEN (
@@ -219,6 +221,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -248,7 +251,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -263,7 +267,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.product,
     a.waste_type,
     a.mass * CASE a.mass_unit
@@ -264,6 +265,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'by_treatment_mix'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no mass of this material sold' END AS exclude_reason,
+    r.data_quality,
     r.landfill__co2e_n,
     r.landfill__key_level3,
     r.incineration__co2e_n,
@@ -367,6 +369,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.landfill__key_level3,
   c.incineration__key_level3,
   c.recycling__key_level3,
@@ -400,7 +403,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -415,7 +419,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

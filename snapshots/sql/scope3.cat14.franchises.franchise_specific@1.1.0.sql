@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.relationship,
     a.in_scope1_2,
     a.asset,
@@ -501,6 +502,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no energy used in the period'
     END AS exclude_reason,
+    r.data_quality,
     r.grid__co2e_n,
     r.grid__key_region,
     r.fuel_per_kwh__co2e_n,
@@ -616,6 +618,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.grid__key_region,
   c.fuel_per_kwh__key_level3,
   c.fuel_per_m3__key_level3,
@@ -650,7 +653,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -665,7 +669,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.investee,
     a.asset_class,
     a.reported_item,
@@ -103,6 +104,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'carbon credits are reported separately from financed emissions, never netted (PCAF)'
     END AS exclude_reason,
+    r.data_quality,
     CASE r.rule_no
       WHEN 4
       THEN r.investee_amount * COALESCE(
@@ -162,6 +164,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -191,7 +194,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -206,7 +210,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

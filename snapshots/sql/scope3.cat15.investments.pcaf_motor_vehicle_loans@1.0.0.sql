@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.vehicle,
     a.outstanding_amount,
     a.vehicle_value_at_origination,
@@ -290,6 +291,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'distance'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'nothing outstanding at the end of the period' END AS exclude_reason,
+    r.data_quality,
     r.per_litre__co2e_n,
     r.per_litre__key_level3,
     r.car__co2e_n,
@@ -382,6 +384,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_litre__key_level3,
   c.car__key_level2,
   c.car__key_level3,
@@ -415,7 +418,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -430,7 +434,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

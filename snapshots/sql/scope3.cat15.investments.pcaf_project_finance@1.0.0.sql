@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.project,
     a.reported_item,
     a.project_emissions * CASE a.project_emissions_unit
@@ -83,6 +84,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'project_scope3'
     END AS rule_id,
     NULL AS exclude_reason,
+    r.data_quality,
     CASE r.rule_no
       WHEN 1
       THEN r.project_emissions * COALESCE(r.attribution_factor, ccf.div(r.outstanding_amount, r.project_equity_plus_debt))
@@ -141,6 +143,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -170,7 +173,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -185,7 +189,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.country,
     a.reported_item,
     a.country_emissions * CASE a.country_emissions_unit
@@ -84,6 +85,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 1
       THEN 'Scope 1 including LULUCF is reported beside financed emissions, which count Scope 1 excluding LULUCF (PCAF)'
     END AS exclude_reason,
+    r.data_quality,
     CASE r.rule_no
       WHEN 2
       THEN r.country_emissions * ccf.div(r.outstanding_amount, r.ppp_adjusted_gdp)
@@ -134,6 +136,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -163,7 +166,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -178,7 +182,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.carrier,
     a.purpose,
     a.supplier,
@@ -679,6 +680,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no energy bought for resale in the period'
     END AS exclude_reason,
+    r.data_quality,
     r.egrid_subregion__ch4_n,
     r.egrid_subregion__co2_n,
     r.egrid_subregion__n2o_n,
@@ -981,6 +983,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.egrid_subregion__key_subregion,
   c.national_grid__key_region,
   c.co2e_factor_set,
@@ -1036,6 +1039,7 @@ INSERT INTO ccf.result (
   factor_ids,
   match_level,
   unit_conversion,
+  data_quality,
   factor_set
 )
 SELECT
@@ -1052,6 +1056,7 @@ SELECT
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2e_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1071,6 +1076,7 @@ SELECT
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.co2_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1090,6 +1096,7 @@ SELECT
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.ch4_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1109,6 +1116,7 @@ SELECT
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.n2o_factor_set
 FROM ccf_eval AS e
 WHERE
@@ -1128,6 +1136,7 @@ SELECT
   e.total_minus_gases_factor_ids,
   e.total_minus_gases_match_level,
   e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
   e.total_minus_gases_factor_set
 FROM ccf_eval AS e
 WHERE

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.total_mass * CASE a.total_mass_unit
       WHEN 'g'
       THEN 0.001
@@ -145,6 +146,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN 'factor_set_average'
     END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no waste goes to this treatment route' END AS exclude_reason,
+    r.data_quality,
     r.route_average__co2e_n,
     r.route_average__key_column_text,
     CASE r.rule_no
@@ -202,6 +204,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.route_average__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -232,7 +235,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -247,7 +251,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.country,
     a.nights,
     a.rooms,
@@ -104,6 +105,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'no_stay' WHEN 2 THEN 'by_room_nights' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'no night stayed (cancelled booking)' END AS exclude_reason,
+    r.data_quality,
     r.room_night__co2e_n,
     r.room_night__key_level3,
     CASE r.rule_no
@@ -141,6 +143,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.room_night__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -171,7 +174,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -186,7 +190,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

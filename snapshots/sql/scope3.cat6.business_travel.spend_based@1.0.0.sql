@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.naics,
     a.description,
     a.supplier,
@@ -95,6 +96,7 @@ WITH activity AS NOT MATERIALIZED (
     r.rule_no,
     CASE r.rule_no WHEN 1 THEN 'nothing_spent' WHEN 2 THEN 'by_spend' END AS rule_id,
     CASE r.rule_no WHEN 1 THEN 'zero spend (a refund or cancelled booking)' END AS exclude_reason,
+    r.data_quality,
     r.industry__co2e_n,
     r.industry__key_naics,
     CASE r.rule_no WHEN 2 THEN r.spend * r.industry__co2e ELSE CAST(NULL AS DECIMAL) END AS co2e_co2e_kg,
@@ -126,6 +128,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.industry__key_naics,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -156,7 +159,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -171,7 +175,8 @@ SELECT
   e.co2e_co2e_kg,
   ARRAY[e.co2e_factor_id],
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

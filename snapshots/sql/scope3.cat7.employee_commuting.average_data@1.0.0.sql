@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a."group",
     a.employees,
     a.mode,
@@ -389,6 +390,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'walking and cycling have no emissions to report'
     END AS exclude_reason,
+    r.data_quality,
     r.car__co2e_n,
     r.car__key_level3,
     r.car__key_column_text,
@@ -559,6 +561,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.car__key_level3,
   c.car__key_column_text,
   c.motorbike__key_level3,
@@ -593,7 +596,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -608,7 +612,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.category,
     a.fuel,
     a.vehicle,
@@ -455,6 +456,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 2
       THEN 'zero fuel in the period'
     END AS exclude_reason,
+    r.data_quality,
     r.per_litre__ch4_n,
     r.per_litre__co2_n,
     r.per_litre__co2e_n,
@@ -733,6 +735,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
   c.per_kwh__key_level3,
@@ -774,7 +777,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -789,7 +793,8 @@ SELECT
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -807,7 +812,8 @@ SELECT
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -825,7 +831,8 @@ SELECT
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL
@@ -843,7 +850,8 @@ SELECT
   e.total_minus_gases_co2e_kg,
   e.total_minus_gases_factor_ids,
   e.total_minus_gases_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.total_minus_gases_co2e_kg IS NULL;

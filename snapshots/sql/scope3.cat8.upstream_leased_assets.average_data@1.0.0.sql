@@ -14,6 +14,7 @@ WITH activity AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.relationship,
     a.in_scope1_2,
     a.asset,
@@ -289,6 +290,7 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no floor area or no assets leased in the period'
     END AS exclude_reason,
+    r.data_quality,
     r.grid__co2e_n,
     r.grid__key_region,
     r.fuel_per_kwh__co2e_n,
@@ -369,6 +371,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.grid__key_region,
   c.fuel_per_kwh__key_level3,
   c.co2e_co2e_kg,
@@ -400,7 +403,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -415,7 +419,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity_rows AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.direction,
     a.paid_by_company,
     a.company_vehicle,
@@ -567,6 +568,7 @@ WITH activity_rows AS NOT MATERIALIZED (
       WHEN 3
       THEN 'inbound, internal, or paid for by the organisation; reported in category 4'
     END AS exclude_reason,
+    r.data_quality,
     r.share__82c02ab877,
     r.per_litre__ch4_n,
     r.per_litre__co2_n,
@@ -796,6 +798,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.per_litre__key_level3,
   c.per_tonne__key_level3,
   c.per_kwh__key_level3,
@@ -837,7 +840,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -852,7 +856,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL
@@ -870,7 +875,8 @@ SELECT
   e.co2_co2e_kg,
   ARRAY[e.co2_factor_id],
   e.co2_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
@@ -888,7 +894,8 @@ SELECT
   e.ch4_co2e_kg,
   ARRAY[e.ch4_factor_id],
   e.ch4_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
@@ -906,7 +913,8 @@ SELECT
   e.n2o_co2e_kg,
   ARRAY[e.n2o_factor_id],
   e.n2o_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;

@@ -14,6 +14,7 @@ WITH activity_rows AS NOT MATERIALIZED (
     a.entity,
     a.period_start,
     a.period_end,
+    a.data_quality,
     a.direction,
     a.paid_by_company,
     a.site,
@@ -433,6 +434,7 @@ WITH activity_rows AS NOT MATERIALIZED (
       WHEN 3
       THEN 'no energy of the site given; calculated by the average-data method'
     END AS exclude_reason,
+    r.data_quality,
     r.share__5f8398ebdd,
     r.uk_grid__co2e_n,
     r.fuel__co2e_n,
@@ -539,6 +541,7 @@ SELECT
   c.rule_no,
   c.rule_id,
   c.exclude_reason,
+  c.data_quality,
   c.fuel__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -569,7 +572,8 @@ INSERT INTO ccf.result (
   co2e_kg,
   factor_ids,
   match_level,
-  unit_conversion
+  unit_conversion,
+  data_quality
 )
 SELECT
   %(run_id)s,
@@ -584,7 +588,8 @@ SELECT
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
   e.co2e_match_level,
-  e.unit_conversion
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
