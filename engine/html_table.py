@@ -21,13 +21,13 @@ def count_cell(path: Sequence[Any], n: int) -> str:
 
 
 def text_cell(value: Any) -> str:
-    """A text cell; a dotted identifier (a methodology id) may break after a dot that a letter
-    follows (``<wbr>``), so that a table of long ids fits the page instead of widening it;
-    numbers and versions never break."""
-    return "<td>" + _AFTER_A_DOT.sub(".<wbr>", escape("" if value is None else str(value))) + "</td>"
+    """A text cell; a dotted identifier (a methodology id) may break after a dot or underscore
+    that a letter follows (``<wbr>``), so that a table of long ids fits the page instead of
+    widening it; numbers and versions never break."""
+    return "<td>" + _BREAKABLE.sub(r"\1<wbr>", escape("" if value is None else str(value))) + "</td>"
 
 
-_AFTER_A_DOT = re.compile(r"\.(?=[A-Za-z_])")
+_BREAKABLE = re.compile(r"([._])(?=[A-Za-z])")
 
 
 def header_row(*cols: tuple[str, bool]) -> str:

@@ -96,7 +96,12 @@ def csv_rows(doc: dict) -> Iterator[tuple[str, str, str, str, str, Any]]:
         for row in pcaf["waci"]:
             for measure in ("holdings", "waci_exact", "waci_t"):
                 yield "pcaf_waci", row["key"], row["per"], "", measure, row[measure]
-        yield "pcaf", "weighted_data_quality", "weighted data-quality score", "", "value", pcaf["weighted_data_quality"]
+        dq = pcaf["weighted_data_quality"]
+        yield "pcaf", "weighted_data_quality", "by financed emissions", "", "weighted_score", \
+            dq["by_financed_emissions"]["weighted_score"]
+        for row in dq["by_outstanding_amount"]:
+            for measure in ("weighted_score", "outstanding_scored", "outstanding_not_scored"):
+                yield "pcaf_weighted_data_quality", row["key"], f"by outstanding amount, {row['currency']}", "", measure, row[measure]
     for row in doc["data_quality"]["rows"]:
         for basis, values in row["values"].items():
             for measure, v in values.items():
@@ -317,7 +322,14 @@ def _print_pcaf(console: Console, pcaf: dict) -> None:
         w.add_row(r["currency"], str(r["holdings"]), _t(r["waci_t"]), r["per"])
     console.print(w)
     dq = pcaf["weighted_data_quality"]
-    console.print(f"  weighted data-quality score: {'not available' if dq is None else dq}")
+    console.print(f"  weighted data-quality score by financed emissions: {_or_none(dq['by_financed_emissions']['weighted_score'])}")
+    for row in dq["by_outstanding_amount"]:
+        console.print(f"  weighted data-quality score by outstanding amount ({row['currency']}): {_or_none(row['weighted_score'])}"
+                      f" (outstanding not scored: {row['outstanding_not_scored']})")
+
+
+def _or_none(score: str | None) -> str:
+    return "not scored" if score is None else score
 
 
 def _print_unallocated(console: Console, rows: list[dict]) -> None:

@@ -263,7 +263,15 @@ def _pcaf(pcaf: dict | None) -> str:
                    f"{_num(('pcaf', 'waci', r['key'], 'waci_t'), r['waci_t'])}{_text(r['per'])}</tr>")
     out.append("</table>")
     dq = pcaf["weighted_data_quality"]
-    out.append(f'<p class="note">Weighted data-quality score: {escape("not available" if dq is None else str(dq))}</p>')
+    out.append("<h3>Weighted data-quality score (1 best, 5 poorest)</h3><table>"
+               + _head(("weighted by", False), ("score", True), ("outstanding not scored", True)))
+    out.append(f"<tr>{_text('financed emissions')}{_num(('pcaf', 'weighted_data_quality', 'by_financed_emissions', 'weighted_score'), dq['by_financed_emissions']['weighted_score'])}"
+               f"{_text('')}</tr>")
+    for r in dq["by_outstanding_amount"]:
+        out.append(f"<tr>{_text('outstanding amount, ' + r['currency'])}"
+                   f"{_num(('pcaf', 'weighted_data_quality', 'by_outstanding_amount', r['key'], 'weighted_score'), r['weighted_score'])}"
+                   f"{_text(grouped(r['outstanding_not_scored']))}</tr>")
+    out.append("</table>")
     return "".join(out)
 def _data_quality(dq: dict, bases: list[str]) -> str:
     """Per basis, one table: each scope, Scope 3 category and the total with its t CO2e and share

@@ -9,7 +9,12 @@ and emissions):
   each currency (amounts in different currencies are never added);
 - weighted average carbon intensity (WACI): Σ outstanding_i / Σ outstanding × the investee's
   Scope 1 and 2 emissions_i / its revenue_i, t CO2e per million of revenue, per currency, over
-  the holdings whose rows give the investee's revenue.
+  the holdings whose rows give the investee's revenue;
+- the weighted data-quality score, two ways: weighted by financed emissions (the report's
+  weighting of every category, quality.py), and weighted by outstanding amount per currency
+  (PCAF's weighting: Σ outstanding_i × score_i / Σ outstanding_i over the scored holdings, a
+  holding's score being the poorest of its results'; a holding with a result not scored is left
+  out and its outstanding amount reported as not scored).
 
 Every sum is exact; each ratio is computed as an exact fraction and rounded once (half away from
 zero): to 20 decimals for the exact figure, to 0.001 for display. Projected lifetime emissions
@@ -29,12 +34,14 @@ from sqlglot import exp
 from ccf.dsl.numeric import EXACT, exact_sum, plain
 from ccf.dsl.units import parse_unit
 from ccf.engine.inventory import consolidation as q
+from ccf.engine.inventory.quality import NOT_SCORED, combined, weighted_data_quality
 from ccf.engine.inventory.rounding import fixed, round_fraction, tonnes
 from ccf.engine.load.tables import activity_table_name
 from ccf.engine.sql import Executor, column, eq, ident, number, param, table
 
 EXACT_PLACES = Decimal("1e-20")
 DISPLAY_PLACES = Decimal("0.001")
+SCORE_PLACES = Decimal("0.01")  # a weighted score is shown to two decimals, as the report's data-quality table
 
 LISTED = "listed equity and corporate bonds"
 LOANS = "business loans and unlisted equity"
@@ -75,6 +82,7 @@ class FinancedRow:
     share: Decimal
     co2e_kg: Decimal  # at 100 %, before the entity's share
     holding: str | None
+    data_quality: int | None  # the result's score (1-5), None: not scored
     outstanding_amount: Decimal | None
     currency: str | None
     asset_class: str | None
@@ -140,7 +148,7 @@ def rows_query(approach: str, activity_type: str, columns: set[str]) -> exp.Sele
     holding = next((f for f in HOLDING_FIELDS if f in columns), None)
     amounts = [field(f) for f in ROW_FIELDS]
     keys = [column("activity_id", "r"), column("rule_id", "r"), column("entity", "r"), share,
-            field(holding) if holding else exp.Null(), *amounts]
+            field(holding) if holding else exp.Null(), column("data_quality", "r"), *amounts]
     select = (
         exp.select(*[k.copy() for k in keys], exp.Sum(this=column("co2e_kg", "r")))
         .from_(table("result", alias="r"))
@@ -166,10 +174,10 @@ def financed_rows(ex: Executor, runs: Sequence[int], entity_set: str, approach: 
     for run_id, methodology_id, method, activity_type in ex.rows(_methodologies_query(), {"runs": list(runs)}):
         columns = {c for (c,) in ex.rows(_columns_query(), {"table_name": activity_table_name(activity_type)})}
         params = {"run_id": run_id, "methodology_id": methodology_id, "entity_set": entity_set}
-        for activity_id, rule_id, entity, share, holding, *fields, co2e_kg in ex.rows(
+        for activity_id, rule_id, entity, share, holding, score, *fields, co2e_kg in ex.rows(
                 rows_query(approach, activity_type, columns), params):
             out.append(FinancedRow(run_id, methodology_id, method, activity_id, rule_id, entity, share, co2e_kg, holding,
-                                   *fields))
+                                   score, *fields))
     return out
 
 
@@ -217,10 +225,38 @@ def pcaf_document(rows: list[FinancedRow]) -> dict | None:
         "economic_emission_intensity": economic,
         "without_outstanding_amount": _t_kg(exact_sum(not_covered)),
         "waci": _waci(rows),
-        # the weighted data-quality score (PCAF 5.x, score 1-5 weighted by outstanding amount):
-        # part `dq` adds a score to every result row and weighted_data_quality(...); set here at merge
-        "weighted_data_quality": None,
+        "weighted_data_quality": _weighted_scores(rows),
     }
+
+
+def _score(x: Fraction | None) -> str | None:
+    return None if x is None else fixed(round_fraction(x, SCORE_PLACES))
+
+
+def _weighted_scores(rows: list[FinancedRow]) -> dict:
+    """The weighted data-quality score by financed emissions, and by outstanding amount per currency."""
+    by_score: dict[int | None, list[Decimal]] = {}
+    for r in rows:
+        by_score.setdefault(r.data_quality, []).append(r.consolidated_kg)
+    by_emissions = weighted_data_quality(combined([{s: exact_sum(v) for s, v in by_score.items()}]))
+    holdings: dict[tuple, tuple[Decimal, list[int | None]]] = {}
+    for r in rows:
+        if r.outstanding_amount is None or not r.currency:
+            continue
+        key = (r.run_id, r.methodology_id, r.entity, r.holding, r.currency, r.outstanding_amount)
+        amount, scores = holdings.setdefault(key, (EXACT.multiply(r.outstanding_amount, r.share), []))
+        scores.append(r.data_quality)
+    by_outstanding = []
+    for cur in sorted({k[4] for k in holdings}):
+        scored = [(amount, max(scores)) for k, (amount, scores) in holdings.items()
+                  if k[4] == cur and NOT_SCORED not in scores]
+        unscored = exact_sum(amount for k, (amount, scores) in holdings.items() if k[4] == cur and NOT_SCORED in scores)
+        weight = sum((Fraction(a) for a, _ in scored), Fraction(0))
+        score = None if weight == 0 else sum((Fraction(a) * s for a, s in scored), Fraction(0)) / weight
+        by_outstanding.append({"key": cur, "currency": cur, "weighted_score": _score(score),
+                               "outstanding_scored": plain(exact_sum(a for a, _ in scored)),
+                               "outstanding_not_scored": plain(unscored)})
+    return {"by_financed_emissions": {"weighted_score": _score(by_emissions)}, "by_outstanding_amount": by_outstanding}
 
 
 def _waci(rows: list[FinancedRow]) -> list[dict]:

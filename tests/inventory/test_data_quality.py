@@ -24,11 +24,12 @@ def test_weighted_data_quality_is_exact_and_leaves_the_unscored_out():
 
 
 def _doc(db, tmp_path) -> dict:
-    """Investments (category 15), consolidated at 100 % (entity A): 100 kg at score 1 and 300 kg
-    at score 3 (two gases of one row), 600 kg not scored; Scope 1: 50 kg at score 2 and 0.5 kg
-    of entity C (30 %) at score 5."""
+    """Franchises (category 14: category 15's results also need their activity rows, for PCAF's
+    metrics: test_pcaf.py), consolidated at 100 % (entity A): 100 kg at score 1 and 300 kg at
+    score 3 (two gases of one row), 600 kg not scored; Scope 1: 50 kg at score 2 and 0.5 kg of
+    entity C (30 %) at score 5."""
     load_acme(db, tmp_path)
-    run_id = fake_run(db, "acme", [M("s3.investments", 3, "investment-specific", category=15), M("s1.fuel", 1)], [
+    run_id = fake_run(db, "acme", [M("s3.investments", 3, "franchise-specific", category=14), M("s1.fuel", 1)], [
         R("s3.investments", "I1", "A", "100", data_quality=1),
         R("s3.investments", "I2", "A", "200", gas="CO2", data_quality=3),
         R("s3.investments", "I2", "A", "100", gas="CH4", data_quality=3),
@@ -42,8 +43,8 @@ def _doc(db, tmp_path) -> dict:
 def test_the_weighted_score_per_scope_and_category_by_hand(db, tmp_path):
     doc = _doc(db, tmp_path)
     rows = {r["key"]: r["values"]["all"] for r in doc["data_quality"]["rows"]}
-    assert list(rows) == ["scope1", "scope3", "scope3.category15", "total"]
-    cat15 = rows["scope3.category15"]
+    assert list(rows) == ["scope1", "scope3", "scope3.category14", "total"]
+    cat15 = rows["scope3.category14"]
     # (1 × 100 + 3 × 300) / 400 = 2.5; 600 of 1000 kg not scored
     assert (cat15["weighted_score"], cat15["not_scored_percent"]) == ("2.50", "60.0")
     assert (cat15["scored_kg"], cat15["score_times_kg"]) == ("400", "1000")
@@ -59,10 +60,10 @@ def test_every_format_shows_the_mix(db, tmp_path):
     doc = _doc(db, tmp_path)
     html = render(doc, "html")
     found = dom_figures(html)
-    path = ("data_quality", "rows", "scope3.category15", "values", "all")
+    path = ("data_quality", "rows", "scope3.category14", "values", "all")
     assert found[(*path, "weighted_score")] == ["2.50"]
     assert found[(*path, "score3_t")] == ["0.300"] and found[(*path, "not_scored_percent")] == ["60.0%"]
     assert '<div class="mix"><i style="width:10.0%;background:#2e7d32"></i>' in html  # the stacked bar: score 1 first
-    assert "data_quality,scope3.category15,\"Scope 3, category 15: Investments\",all,weighted_score,2.50" in render(doc, "csv")
+    assert "data_quality,scope3.category14,\"Scope 3, category 14: Franchises\",all,weighted_score,2.50" in render(doc, "csv")
     table = render(doc, "table")
     assert "Data quality score" in table and "2.50" in table

@@ -8,6 +8,7 @@ import pytest
 
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.inventory.inventory import build_inventory
+from ccf.engine.inventory.pcaf import FinancedRow, pcaf_document
 from ccf.engine.inventory.presentation import report_document
 
 
@@ -50,4 +51,31 @@ def test_financed_emissions_by_asset_class_and_scope_add_up(pcaf):
     assert "mortgages|not split" in rows and "motor vehicle loans|not split" in rows
     assert not any(k.startswith("other investments (projected-lifetime)") for k in rows)  # reported apart
     assert exact_sum(Decimal(r["co2e_kg"]) for r in rows.values()) == Decimal(pcaf["financed_emissions_total"]["co2e_kg"])
-    assert pcaf["weighted_data_quality"] is None  # part dq's weighted_data_quality(...) fills it
+    # the sample's rows carry no data-quality score: nothing is scored, every outstanding amount is not
+    dq = pcaf["weighted_data_quality"]
+    assert dq["by_financed_emissions"]["weighted_score"] is None
+    assert {r["currency"]: (r["weighted_score"], r["outstanding_scored"]) for r in dq["by_outstanding_amount"]} == {
+        "EUR": (None, "0"), "GBP": (None, "0"), "USD": (None, "0")}
+
+
+def _financed(holding: str, scope_rule: str, kg: str, score: int | None, outstanding: str | None = "1000",
+              currency: str = "EUR") -> FinancedRow:
+    return FinancedRow(1, "scope3.cat15.investments.pcaf_business_loans_unlisted_equity", "investment-specific",
+                       f"{holding}-{scope_rule}", scope_rule, "A", Decimal(1), Decimal(kg), holding, score,
+                       None if outstanding is None else Decimal(outstanding), currency, "business_loan", None, None, None)
+
+
+def test_the_weighted_data_quality_score_by_financed_emissions_and_by_outstanding_amount():
+    doc = pcaf_document([
+        _financed("a", "scope1", "300", 1, "1000"), _financed("a", "scope2", "100", 3, "1000"),  # a: poorest 3
+        _financed("b", "scope1", "600", 2, "3000"),
+        _financed("c", "scope1", "1000", None, "500"),  # not scored: left out of both scores
+        _financed("d", "scope1", "50", 5, "200", currency="USD"),
+    ])["weighted_data_quality"]
+    # by financed emissions: (1 x 300 + 3 x 100 + 2 x 600 + 5 x 50) / 1,050 = 2,050 / 1,050 = 1.952... -> 1.95
+    assert doc["by_financed_emissions"]["weighted_score"] == "1.95"
+    # by outstanding amount, per currency: EUR (3 x 1,000 + 2 x 3,000) / 4,000 = 2.25; c's 500 not scored
+    eur, usd = doc["by_outstanding_amount"]
+    assert (eur["currency"], eur["weighted_score"], eur["outstanding_scored"], eur["outstanding_not_scored"]) == (
+        "EUR", "2.25", "4000", "500")
+    assert (usd["currency"], usd["weighted_score"]) == ("USD", "5.00")
