@@ -132,9 +132,13 @@ class FactorRow:
     cells: tuple[tuple[str, str], ...]
     span: Span
     cell_spans: tuple[tuple[str, Span], ...]
+    column_spans: tuple[tuple[str, Span], ...]  # of each column's name
 
     def cell_span(self, column: str) -> Span:
         return dict(self.cell_spans).get(column, self.span)
+
+    def column_span(self, column: str) -> Span:
+        return dict(self.column_spans).get(column, self.span)
 
 
 @dataclass(frozen=True)
@@ -303,7 +307,8 @@ def _factors(doc: YamlDocument, at: tuple, name: str, rows: list[dict[str, Scala
         year = given.get("year", "")
         if year and not re.fullmatch(r"[0-9]{4}", year):
             problem("E219", f"factor year '{year}' is not a four-digit year", (*path, "year"))
-        out.append(FactorRow(cells, doc.span(at + path), tuple((k, doc.span((*at, *path, k))) for k, _ in cells)))
+        out.append(FactorRow(cells, doc.span(at + path), tuple((k, doc.span((*at, *path, k))) for k, _ in cells),
+                             tuple((k, doc.key_span((*at, *path, k))) for k, _ in cells)))
     return CaseFactors(name, tuple(out), doc.key_span((*at, "factors", name)))
 
 
@@ -412,7 +417,7 @@ def check_factors(f: CaseFactors, m: ir.Methodology) -> list[Diagnostic]:
                 if c not in allowed:
                     problems.append(Diagnostic(
                         "E219", f"'{c}' is neither a factor column nor an attribute of factor set {declared.id}",
-                        row.cell_span(c), suggestion=did_you_mean(c, allowed) or "its attributes: " + ", ".join(declared.attributes)))
+                        row.column_span(c), suggestion=did_you_mean(c, allowed) or "its attributes: " + ", ".join(declared.attributes)))
             gas = dict(row.cells).get("gas")
             gases = [g for g, _ in declared.gas_units]
             if gas and gas not in gases:
