@@ -334,7 +334,12 @@ def test_the_factors_of_a_case_are_checked_in_the_authors_words():
     assert "'CH5' is not a gas of factor set desnz" in found[2][3]
 
 
-@pytest.mark.parametrize("mid", ["scope3.cat1.purchased_goods.average_data", "scope3.cat5.waste.waste_type_specific"])
+@pytest.mark.parametrize("mid", [
+    "scope3.cat1.purchased_goods.average_data", "scope3.cat1.purchased_goods.spend_based",
+    "scope3.cat4.upstream_transport.distance_based", "scope3.cat4.upstream_transport.spend_based",
+    "scope3.cat5.waste.waste_type_specific", "scope3.cat7.employee_commuting.distance_based",
+    "scope3.cat9.downstream_transport.distance_based", "scope3.cat12.end_of_life.waste_type_specific",
+])
 def test_the_shipped_examples_bring_their_own_factors(mid):
     """The guidance's examples are cases of the shipped methodologies, not pytest oracles only."""
     lib = api.library()
