@@ -402,8 +402,8 @@ def check_factors(f: CaseFactors, m: ir.Methodology) -> list[Diagnostic]:
     set declares (E219)."""
     names = set_names(m)
     if f.set_name not in names:
-        return [Diagnostic("E218", f"{m.ref} reads no factor set '{f.set_name}' (it reads " + ", ".join(sorted(names)) + ")",
-                           f.span, suggestion=did_you_mean(f.set_name, list(names))
+        reads = ", ".join(sorted(names))
+        return [Diagnostic("E218", f"{m.ref} reads no factor set '{f.set_name}' (it reads {reads})", f.span, suggestion=did_you_mean(f.set_name, list(names))
                            or "name the set as the version's 'factor_set:' (or a lookup's) names it")]
     declared = names[f.set_name]
     lookups = set_lookups(m, f.set_name)
@@ -417,12 +417,14 @@ def check_factors(f: CaseFactors, m: ir.Methodology) -> list[Diagnostic]:
                 if c not in allowed:
                     problems.append(Diagnostic(
                         "E219", f"'{c}' is neither a factor column nor an attribute of factor set {declared.id}",
-                        row.column_span(c), suggestion=did_you_mean(c, allowed) or "its attributes: " + ", ".join(declared.attributes)))
+                        row.column_span(c),
+                        suggestion=did_you_mean(c, allowed) or "its attributes: " + ", ".join(declared.attributes)))
             gas = dict(row.cells).get("gas")
             gases = [g for g, _ in declared.gas_units]
             if gas and gas not in gases:
                 problems.append(Diagnostic("E219", f"'{gas}' is not a gas of factor set {declared.id} (declared: "
-                                           + ", ".join(gases) + ")", row.cell_span("gas"), suggestion=did_you_mean(gas, gases)))
+                                           + ", ".join(gases) + ")", row.cell_span("gas"),
+                                           suggestion=did_you_mean(gas, gases)))
         if keys and not any(k <= set(columns) for _, k in keys):
             wanted = " or ".join(f"{', '.join(sorted(k - set(columns)))} (factor '{name}')" for name, k in keys)
             problems.append(Diagnostic("E219", f"no lookup of {m.ref} could find this factor row: it lacks {wanted}",

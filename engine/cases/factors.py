@@ -69,7 +69,8 @@ def _edition(set_id: str, f: CaseFactors, declared: ir.FactorSet | None, case: C
             region=cells.get("region") or None, year=int(cells["year"]) if cells.get("year") else None,
             source_line=row.span.line,
         ))
-    attributes = declared.attributes if declared is not None else tuple(sorted({a for r in records for a, _ in r.attributes}))
+    attributes = (declared.attributes if declared is not None
+                  else tuple(sorted({a for r in records for a, _ in r.attributes})))
     gas_units = declared.gas_units if declared is not None else tuple(GAS_UNITS.items())
     digest = hashlib.sha256(repr((set_id, [dataclasses.astuple(r) for r in records])).encode()).hexdigest()
     edition = FactorSetEdition(
