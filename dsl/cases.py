@@ -3,11 +3,12 @@
     methodologies/<methodology id>/tests/<name>.yaml
 
 A case file holds ``cases:``, each with activity rows written as in a CSV, the reporting period
-of the scratch dataset they are loaded into, optional parameters, and what each row must give
-(its gases, or its exclusion, unmatched record or rejection with a reason) and the totals. The
-library loader (library.py) globs ``*/*.yaml`` and never sees these files; ``case_files`` finds
-them. Problems are positioned diagnostics, like a methodology's (E210-E216, docs/authoring.md).
-Running the cases is the engine's (engine/cases/).
+of the scratch dataset they are loaded into, optional parameters, optional factors of its own
+(the published example's, in place of the rows of a set the version reads), and what each row
+must give (its gases, or its exclusion, unmatched record or rejection with a reason) and the
+totals. The library loader (library.py) globs ``*/*.yaml`` and never sees these files;
+``case_files`` finds them. Problems are positioned diagnostics, like a methodology's (E210-E219,
+docs/authoring.md). Running the cases is the engine's (engine/cases/).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from pydantic import Field
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from ccf.dsl.factor_sets import GASES, ROW_COLUMNS
 from ccf.dsl.library import Library, version_key
 from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES, MethodologyFile, Strict, validate_document
 from ccf.dsl.source import SourceFile, Span
+from ccf.dsl.units import UnitError, parse_unit
 from ccf.dsl.yaml_source import YamlDocument, load_yaml
 
 TESTS = "tests"  # the folder of a methodology's case files, beside its version files
@@ -33,6 +36,7 @@ TOTAL = "total"  # the key of ``expect`` for the totals over every row
 CO2E = "co2e"  # a row's (or the total's) kg CO2e in the scopes
 OUTCOMES = ("excluded", "unmatched", "rejected")  # what a row gives instead of results
 MASS = "_kg"  # after a part's name: the mass of the gas itself (kg), not its kg CO2e
+FACTOR_VALUES = ("unit", "gas", "value")  # what every factor row of a case gives (factor_id, name: optional)
 
 _DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -67,6 +71,11 @@ class CaseSpec(Strict):
         "each, values as in a CSV (quote a value YAML would read otherwise: '007', 'no')")
     instruments: list[dict[str, Scalar]] = Field(
         default_factory=list, description="contractual instrument rows, for a methodology with instruments")
+    factors: dict[str, list[dict[str, Scalar]]] = Field(
+        default_factory=dict, description="factors of the case's own (a published example's), by the factor set "
+        "or edition the version names: they replace, for this case only, that set's rows; each row as the set's "
+        "rows are written: unit, gas, value (decimal text), the attributes the version's lookups select and match "
+        "on, optionally factor_id, name, region, year")
     expect: dict[str, dict[str, str | int]] = Field(
         min_length=1, description="per activity id: the parts that must equal exactly (co2e, a gas such as CO2, "
         "<gas>_kg for its mass; data_quality: the results' score, 1 to 5) or one of excluded/unmatched/rejected with "
@@ -118,6 +127,31 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class FactorRow:
+    """One factor row a case brings: column -> text, with the place of the row and of each cell."""
+
+    cells: tuple[tuple[str, str], ...]
+    span: Span
+    cell_spans: tuple[tuple[str, Span], ...]
+    column_spans: tuple[tuple[str, Span], ...]  # of each column's name
+
+    def cell_span(self, column: str) -> Span:
+        return dict(self.cell_spans).get(column, self.span)
+
+    def column_span(self, column: str) -> Span:
+        return dict(self.column_spans).get(column, self.span)
+
+
+@dataclass(frozen=True)
+class CaseFactors:
+    """The factors a case brings in place of the rows of one set the version reads."""
+
+    set_name: str  # as the version names it: a set (desnz) or an edition (desnz-2024)
+    rows: tuple[FactorRow, ...]
+    span: Span  # of the set's key
+
+
+@dataclass(frozen=True)
 class Case:
     """One case as read: its rows as CSV text, its expectations with their places in the file."""
 
@@ -131,6 +165,7 @@ class Case:
     instruments: tuple[tuple[tuple[str, str], ...], ...]
     expectations: tuple[Expectation, ...]
     span: Span
+    factors: tuple[CaseFactors, ...] = ()
 
     def applies_to(self, m: ir.Methodology) -> bool:
         return m.id == self.methodology_id and self.versions(m.version)
@@ -177,6 +212,7 @@ def _case(doc: YamlDocument, at: tuple, mid: str, c: CaseSpec) -> Case:
                                                          "write a year (2025) or {start: 2025-04-01, end: 2026-03-31}"))
     rows = _rows(c.rows, "rows", problem)
     instruments = _rows(c.instruments, "instruments", problem)
+    factors = tuple(_factors(doc, at, name, given, problem) for name, given in c.factors.items())
     ids = [dict(r).get("activity_id") for r in rows]
     expectations = []
     for subject, wanted in c.expect.items():
@@ -191,7 +227,7 @@ def _case(doc: YamlDocument, at: tuple, mid: str, c: CaseSpec) -> Case:
         raise DiagnosticError(problems)
     return Case(mid, c.name, c.reference, versions, period,
                 tuple((k, str(v)) for k, v in c.parameters.items()), rows, instruments,
-                tuple(expectations), doc.span(at))
+                tuple(expectations), doc.span(at), factors)
 
 
 def _versions(text: str | None, problem) -> VersionSpec:
@@ -238,6 +274,43 @@ def _rows(rows: list[dict[str, Scalar]], key: str, problem) -> tuple[tuple[tuple
             first[str(aid)] = i
         out.append(tuple((str(k), _csv_text(v)) for k, v in row.items()))
     return tuple(out)
+
+
+def _factors(doc: YamlDocument, at: tuple, name: str, rows: list[dict[str, Scalar]], problem) -> CaseFactors:
+    """A set's factor rows as text, each value checked to be exact decimal text and each unit
+    one of the unit table without a gas in it (what the set's file would have to say)."""
+    out = []
+    if not rows:
+        problem("E219", f"no factor rows for '{name}'", ("factors", name), "give at least one row, or leave the set out")
+    for i, row in enumerate(rows):
+        path = ("factors", name, i)
+        cells = tuple((str(k), _csv_text(v)) for k, v in row.items())
+        given = dict(cells)
+        missing = [c for c in FACTOR_VALUES if not given.get(c)]
+        if missing:
+            problem("E219", f"a factor row needs {', '.join(missing)}", path,
+                    "write e.g. {unit: kg, gas: CO2e, value: \"20\"} beside the attributes its lookup selects on")
+        value = given.get("value", "")
+        if value and (isinstance(row["value"], bool) or not _DECIMAL.fullmatch(value)):
+            problem("E219", f"factor value '{value}' is not a decimal number", (*path, "value"),
+                    "write the published value as decimal text in quotes, e.g. \"0.3\" (no exponent)")
+        unit = given.get("unit", "")
+        if unit:
+            try:
+                dimension = parse_unit(unit).dimension
+            except UnitError as exc:
+                problem("E219", f"factor unit '{unit}': {exc}", (*path, "unit"),
+                        "the unit a value is per, as in docs/authoring.md#units, e.g. kg, t, USD, t.km")
+            else:
+                if any(base in GASES and base != "energy" for base, _ in dimension):
+                    problem("E219", f"factor unit '{unit}' names a gas: give only what the value is per, e.g. 'kg'",
+                            (*path, "unit"))
+        year = given.get("year", "")
+        if year and not re.fullmatch(r"[0-9]{4}", year):
+            problem("E219", f"factor year '{year}' is not a four-digit year", (*path, "year"))
+        out.append(FactorRow(cells, doc.span(at + path), tuple((k, doc.span((*at, *path, k))) for k, _ in cells),
+                             tuple((k, doc.key_span((*at, *path, k))) for k, _ in cells)))
+    return CaseFactors(name, tuple(out), doc.key_span((*at, "factors", name)))
 
 
 def _csv_text(value: Scalar) -> str:
@@ -289,7 +362,8 @@ def _expectation(doc: YamlDocument, path: tuple, subject: str, wanted: dict[str,
 
 def check_cases(cases: list[Case], source: SourceFile, lib: Library) -> list[Diagnostic]:
     """What of a case file the library contradicts: an unknown methodology, a version clause
-    that no version meets, a parameter the versions do not have."""
+    that no version meets, a parameter the versions do not have, factors of a set the versions
+    do not read or that none of its lookups could find."""
     if not cases:
         return []
     mid = cases[0].methodology_id
@@ -312,6 +386,60 @@ def check_cases(cases: list[Case], source: SourceFile, lib: Library) -> list[Dia
                         "E216", f"{m.ref} has no parameter '{name}'", case.span,
                         suggestion=did_you_mean(name, [p.name for p in m.parameters]) or "see its 'parameters:'"))
                     break
+        for m in applies:
+            found = [d for f in case.factors for d in check_factors(f, m)]
+            if found:
+                problems += found
+                break  # one version's words are enough
+    return problems
+
+
+def set_names(m: ir.Methodology) -> dict[str, ir.FactorSet | None]:
+    """Every factor set ``m`` reads, by the id it names it by, with its declaration."""
+    out: dict[str, ir.FactorSet | None] = {m.factor_set: m.declared_set}
+    out.update({lk.factor_set: lk.declared_set for lk in m.lookups if lk.factor_set is not None})
+    return out
+
+
+def set_lookups(m: ir.Methodology, name: str) -> list[ir.FactorLookup]:
+    """The lookups of ``m`` that read the set it names ``name``."""
+    return [lk for lk in m.lookups if (lk.factor_set or m.factor_set) == name]
+
+
+def check_factors(f: CaseFactors, m: ir.Methodology) -> list[Diagnostic]:
+    """A case's factors against the version: a set it reads (E218), rows whose columns the set
+    declares and that carry every attribute one of its lookups selects and matches on, gases the
+    set declares (E219)."""
+    names = set_names(m)
+    if f.set_name not in names:
+        reads = ", ".join(sorted(names))
+        return [Diagnostic("E218", f"{m.ref} reads no factor set '{f.set_name}' (it reads {reads})", f.span, suggestion=did_you_mean(f.set_name, list(names))
+                           or "name the set as the version's 'factor_set:' (or a lookup's) names it")]
+    declared = names[f.set_name]
+    lookups = set_lookups(m, f.set_name)
+    keys = [(lk.name, {a for a, _ in lk.select} | {a for a, _ in lk.match}) for lk in lookups]
+    problems = []
+    for row in f.rows:
+        columns = [c for c, _ in row.cells]
+        if declared is not None:
+            allowed = [*ROW_COLUMNS, *declared.attributes]
+            for c in columns:
+                if c not in allowed:
+                    problems.append(Diagnostic(
+                        "E219", f"'{c}' is neither a factor column nor an attribute of factor set {declared.id}",
+                        row.column_span(c),
+                        suggestion=did_you_mean(c, allowed) or "its attributes: " + ", ".join(declared.attributes)))
+            gas = dict(row.cells).get("gas")
+            gases = [g for g, _ in declared.gas_units]
+            if gas and gas not in gases:
+                problems.append(Diagnostic("E219", f"'{gas}' is not a gas of factor set {declared.id} (declared: "
+                                           + ", ".join(gases) + ")", row.cell_span("gas"),
+                                           suggestion=did_you_mean(gas, gases)))
+        if keys and not any(k <= set(columns) for _, k in keys):
+            wanted = " or ".join(f"{', '.join(sorted(k - set(columns)))} (factor '{name}')" for name, k in keys)
+            problems.append(Diagnostic("E219", f"no lookup of {m.ref} could find this factor row: it lacks {wanted}",
+                                       row.span, suggestion="give the attributes the lookup selects and matches on, "
+                                       "with the values it selects and the rows' keys"))
     return problems
 
 

@@ -40,6 +40,9 @@ def render(outcomes: Sequence[CaseOutcome]) -> list[str]:
     lines = []
     for o in outcomes:
         lines.append(f"{'pass' if o.passed else 'FAIL'}  {o.methodology}  {o.case.name}  ({_short(o.where)})")
+        if o.case.factors:  # the example's numbers, not the shipped set's: say so beside the verdict
+            lines.append("      with the case's own factors: " + ", ".join(
+                f"{f.set_name} ({len(f.rows)} row{'s' if len(f.rows) != 1 else ''})" for f in o.case.factors))
         if o.error is not None:
             lines.append(f"      error: {o.error}")
         for m in o.mismatches:

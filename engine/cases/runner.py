@@ -3,7 +3,8 @@
 A case (dsl/cases.py) is run on one version: its rows are written as a CSV file and loaded into
 a scratch dataset with the case's reporting period (rejections as any load makes them), the
 version runs over it with the run's normal choice of factor-set editions (a period with no
-edition is the case's failure, with the run's reason), and the run's rows are read inside its
+edition is the case's failure, with the run's reason) or, for a set the case gives factors of,
+with those (engine/cases/factors.py), and the run's rows are read inside its
 own transaction, which is then rolled back (``run(inspect=…)``, as ``ccf verify`` does). The
 scratch dataset is deleted afterwards, whatever happened: no dataset, load, run or result of a
 case remains. Every value is compared as a Decimal, exactly.
@@ -29,6 +30,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.dsl.library import Library
 from ccf.dsl.model import DATA_QUALITY
 from ccf.dsl.numeric import exact_sum
+from ccf.engine.cases.factors import case_factors
 from ccf.engine.lifecycle.datasets import delete_dataset
 from ccf.engine.load import LoadError, RejectLimit, ReportingPeriod, dataset_info, load_csv
 from ccf.engine.run import RunReport, run
@@ -70,6 +72,7 @@ class CaseOutcome:
         return {
             "methodology": self.methodology, "case": self.case.name, "reference": self.case.reference,
             "file": self.case.span.path, "line": self.case.span.line, "passed": self.passed, "error": self.error,
+            "own_factors": {f.set_name: len(f.rows) for f in self.case.factors},
             "mismatches": [{"activity_id": m.subject, "key": m.key, "expected": m.expected, "actual": m.actual,
                             "where": m.where} for m in self.mismatches],
         }
@@ -102,7 +105,8 @@ def run_case(conn: psycopg.Connection, lib: Library, case: Case, m: ir.Methodolo
             def read(ex: Executor, report: RunReport) -> None:
                 seen.update(_read_run(ex, report.run_id))
 
-            run(conn, dataset, [version], inspect=read)
+            with case_factors(conn, version, case) as bound:
+                run(conn, dataset, [bound], inspect=read)
         rows.update(seen)
         return CaseOutcome(case, m.ref, tuple(_compare(case, rows)))
     except LoadError as exc:  # named by its message: the file is the case's rows, written here

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from ccf.dsl.cases import read_cases
+from ccf.dsl.cases import check_cases, read_cases
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.dsl.source import SourceFile
 from ccf.engine import api
@@ -280,3 +280,99 @@ def test_a_data_quality_expectation_must_be_a_score_of_a_row():
 """))
     assert [d.message for d in e.value.diagnostics] == [
         "'6' is not a data-quality score", "a data-quality score is what a row's results have, not the total"]
+# --- a case's own factors (factors:) ---------------------------------------------------------
+
+WASTE = "scope3.cat5.waste.waste_type_specific"
+ROW = "{{activity_id: {id}, entity: EX, period_start: 2024-01-01, period_end: 2024-12-31, waste_type: {waste}, treatment: Landfill, mass: {mass}, mass_unit: {unit}}}"
+PLASTIC = "{level1: Waste disposal, level3: Plastic, column_text: Landfill, unit: t, gas: CO2e, value: \"%s\"}"
+
+
+def _case(name: str, value: str, expect: str, rows: list[str]) -> str:
+    return f"""  - name: {name}
+    period: 2024
+    factors:
+      desnz-2024:
+        - {PLASTIC % value}
+    rows:
+""" + "".join(f"      - {r}\n" for r in rows) + f"""    expect:
+{expect}"""
+
+
+def test_a_case_reads_its_own_factors_instead_of_the_sets_and_nothing_remains(library_copy, cli_db, capsys):
+    plastic = ROW.format(id="p", waste="Plastic", mass="2", unit="t")
+    in_kg = ROW.format(id="kg", waste="Plastic", mass="500", unit="kg")
+    paper = ROW.format(id="paper", waste="\"Paper and board: mixed\"", mass="1", unit="t")  # a DESNZ row
+    _case_file(library_copy, "cases:\n" + _case(
+        "the example's 40 kg CO2e/t", "40",
+        "      p: {co2e: \"80\"}\n"
+        "      kg: {co2e: \"20\"}\n"  # 0.5 t x 40: the version's per-tonne lookup converts
+        "      paper: {unmatched: no_factor}\n"  # the set's own rows are not read beside the case's
+        "      total: {co2e: \"100\"}\n",
+        [plastic, in_kg, paper]) + _case(
+        "a factor of 41 is not 40", "41", "      p: {co2e: \"80\"}\n", [plastic]), mid=WASTE)
+    with connect(cli_db) as conn:
+        before = _counts(conn)
+    assert main(["test", WASTE]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"pass  {WASTE}@1.0.0  the example's 40 kg CO2e/t")
+    assert lines[1] == "      with the case's own factors: desnz-2024 (1 row)"
+    assert lines[2].startswith("FAIL") and lines[4].strip().startswith("p co2e: expected 80, actual 82 ")
+    with connect(cli_db) as conn:
+        after = _counts(conn)
+        sets = [r[0] for r in conn.execute("SELECT set_id FROM ccf.factor_set")]
+    assert {t: n for t, n in after.items() if n or t in before} == before  # no factor, set, unit or run row left
+    assert not any(s.startswith("ccf-test-") for s in sets) and "desnz-2024" in sets
+    assert main(["test", "--json", f"{WASTE}@1.0.0"]) == 1
+    assert json.loads(capsys.readouterr().out)["cases"][0]["own_factors"] == {"desnz-2024": 1}
+
+
+def _diagnostics(text: str) -> list[tuple[str, int, int, str]]:
+    source = SourceFile(f"m/{WASTE}/tests/t.yaml", text)
+    try:
+        found = check_cases(read_cases(source), source, api.library())
+    except DiagnosticError as exc:
+        found = exc.diagnostics
+    return [(d.code, d.span.line, d.span.column, d.message) for d in found]
+
+
+def test_the_factors_of_a_case_are_checked_in_the_authors_words():
+    head = "cases:\n  - name: n\n    period: 2024\n    rows: [{activity_id: a}]\n    expect: {a: {co2e: \"1\"}}\n"
+    found = _diagnostics(head + """    factors:
+      desnz-2024:
+        - {level1: Waste disposal, level3: Plastic, column_text: Landfill, unit: t, gas: CO2e, value: "4e1"}
+        - {level1: Waste disposal, level3: Plastic, column_text: Landfill, unit: tonnez, gas: CO2e, value: "40"}
+        - {level1: Waste disposal, level3: Plastic, column_text: Landfill, unit: kgCO2e, gas: CO2e, value: "40"}
+        - {level1: Waste disposal, level3: Plastic, column_text: Landfill, unit: t, value: "40"}
+""")
+    assert [(c, line, col) for c, line, col, _ in found] == [
+        ("E219", 8, 103), ("E219", 9, 82), ("E219", 10, 82), ("E219", 11, 11)]
+    assert "'4e1' is not a decimal number" in found[0][3] and "tonnez" in found[1][3]
+    assert "names a gas" in found[2][3] and "needs gas" in found[3][3]
+    found = _diagnostics(head + """    factors:
+      desnz:
+        - {level1: Waste disposal, unit: t, gas: CO2e, value: "40"}
+""")
+    assert [(c, line, col) for c, line, col, _ in found] == [("E218", 7, 7)]
+    assert "reads no factor set 'desnz'" in found[0][3] and "desnz-2024" in found[0][3]
+    found = _diagnostics(head + """    factors:
+      desnz-2024:
+        - {level1: Waste disposal, level3: Plastic, column_txt: Landfill, unit: t, gas: CO2e, value: "40"}
+        - {level1: Waste disposal, level3: Plastic, column_text: Landfill, unit: t, gas: CH5, value: "40"}
+""")
+    assert [(c, line, col) for c, line, col, _ in found] == [("E219", 8, 53), ("E219", 8, 11), ("E219", 9, 90)]
+    assert "'column_txt' is neither a factor column nor an attribute of factor set desnz" in found[0][3]
+    assert "column_text" in found[1][3] and "factor 'disposal'" in found[1][3]  # no lookup could find the row
+    assert "'CH5' is not a gas of factor set desnz" in found[2][3]
+
+
+@pytest.mark.parametrize("mid", [
+    "scope3.cat1.purchased_goods.average_data", "scope3.cat1.purchased_goods.spend_based",
+    "scope3.cat4.upstream_transport.distance_based", "scope3.cat4.upstream_transport.spend_based",
+    "scope3.cat5.waste.waste_type_specific", "scope3.cat7.employee_commuting.distance_based",
+    "scope3.cat9.downstream_transport.distance_based", "scope3.cat12.end_of_life.waste_type_specific",
+])
+def test_the_shipped_examples_bring_their_own_factors(mid):
+    """The guidance's examples are cases of the shipped methodologies, not pytest oracles only."""
+    lib = api.library()
+    cases = [c for c, _ in api.case_plan(lib) if c.methodology_id == mid and c.factors]
+    assert cases and all(c.reference and "example" in c.reference for c in cases)
