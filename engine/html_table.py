@@ -23,10 +23,14 @@ def count_cell(path: Sequence[Any], n: int) -> str:
 def text_cell(value: Any) -> str:
     """A text cell; a dotted identifier (a methodology id) may break after a dot or underscore
     that a letter follows (``<wbr>``), so that a table of long ids fits the page instead of
-    widening it; numbers and versions never break."""
-    return "<td>" + _BREAKABLE.sub(r"\1<wbr>", escape("" if value is None else str(value))) + "</td>"
+    widening it; other text (a rule id), numbers and versions never break."""
+    text = escape("" if value is None else str(value))
+    if _DOTTED.search(text):
+        text = _BREAKABLE.sub(r"\1<wbr>", text)
+    return "<td>" + text + "</td>"
 
 
+_DOTTED = re.compile(r"\.(?=[A-Za-z])")
 _BREAKABLE = re.compile(r"([._])(?=[A-Za-z])")
 
 

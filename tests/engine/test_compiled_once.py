@@ -33,7 +33,8 @@ def test_parameters_and_editions_compile_apart_under_one_content_hash():
 
 
 def test_cases_of_one_version_compile_it_once(module_db_url, monkeypatch):
-    """Two cases of a version in one ``ccf test``: one compile (each case compiled it before)."""
+    """The cases of a version twice in one ``ccf test``: one compile per binding (parameters and the
+    edition of the case's period), not one per case (each case compiled it before)."""
     lib = api.library()
     plan = [(case, m) for case, m in api.case_plan(lib, [TRAVEL])]
     assert plan
@@ -44,7 +45,8 @@ def test_cases_of_one_version_compile_it_once(module_db_url, monkeypatch):
     with connect(module_db_url) as conn:
         outcomes = run_cases(conn, lib, plan + plan)
     assert [o.passed for o in outcomes] == [True] * 2 * len(plan)
-    assert statements == [TRAVEL] * len({c.parameters for c, _ in plan})
+    bindings = {(c.parameters, c.period) for c, _ in plan}
+    assert len(plan) > 1 and statements == [TRAVEL] * len(bindings)
 
 
 def test_a_methodology_that_is_no_value_is_compiled_afresh():
