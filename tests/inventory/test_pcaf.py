@@ -51,11 +51,27 @@ def test_financed_emissions_by_asset_class_and_scope_add_up(pcaf):
     assert "mortgages|not split" in rows and "motor vehicle loans|not split" in rows
     assert not any(k.startswith("other investments (projected-lifetime)") for k in rows)  # reported apart
     assert exact_sum(Decimal(r["co2e_kg"]) for r in rows.values()) == Decimal(pcaf["financed_emissions_total"]["co2e_kg"])
-    # the sample's rows carry no data-quality score: nothing is scored, every outstanding amount is not
+
+
+
+def test_the_weighted_data_quality_score_of_the_sample(pcaf):
+    # financed_companies.csv scores its rows (PCAF's scale): Glassco 1, Northern Freight Rail 2, Cornish
+    # Kaolin 2 (Scope 1, 2) and 3 (Scope 3), Kiln Robotics 3; the other category 15 rows are not scored.
+    # By financed emissions, t: Glassco (610,000 + 95,000) x 4.2 / 2,800 = 1,057.5 at 1; the rail bond
+    # (182,000 + 7,400) x 1.5 / 3,100 = 91.645... at 2; Kaolin (14,800 + 2,100) x 2.2 / 31 = 1,199.35... at 2 and
+    # 41,000 x 2.2 / 31 = 2,909.68... at 3; Kiln Robotics (240 + 410) x 0.15 = 97.5 at 3:
+    # sum(score x t) / sum(t) = 196,246 / 83,013 = 2.3640... -> 2.36
     dq = pcaf["weighted_data_quality"]
-    assert dq["by_financed_emissions"]["weighted_score"] is None
-    assert {r["currency"]: (r["weighted_score"], r["outstanding_scored"]) for r in dq["by_outstanding_amount"]} == {
-        "EUR": (None, "0"), "GBP": (None, "0"), "USD": (None, "0")}
+    assert dq["by_financed_emissions"]["weighted_score"] == "2.36"
+    by_currency = {r["currency"]: r for r in dq["by_outstanding_amount"]}
+    # by outstanding amount, GBP: (1 x 4.2 + 2 x 1.5 + 3 x 2.2) / 7.9 million = 13.8 / 7.9 = 1.7468... -> 1.75
+    # (Kaolin's poorest score, 3, is its holding's); the buildings, vehicles and project loans are not scored
+    gbp = by_currency["GBP"]
+    assert (gbp["weighted_score"], gbp["outstanding_scored"]) == ("1.75", "7900000")
+    assert Decimal(gbp["outstanding_not_scored"]) > 0
+    assert (by_currency["EUR"]["weighted_score"], by_currency["EUR"]["outstanding_not_scored"]) == ("3.00", "0")
+    # USD: the copper bond has no result (no EVIC) and sovereign debt is not scored
+    assert (by_currency["USD"]["weighted_score"], by_currency["USD"]["outstanding_scored"]) == (None, "0")
 
 
 def _financed(holding: str, scope_rule: str, kg: str, score: int | None, outstanding: str | None = "1000",
