@@ -51,6 +51,7 @@ SAME_ON_NORTHWIND = {
     "scope3.cat6.business_travel@2.0.0..2.1.0",
     "scope3.cat7.employee_commuting.distance_based@1.0.0..1.1.0",
     "scope3.cat14.franchises.franchise_specific@1.0.0..1.1.0",  # the GHG Protocol's name of the method only
+    "scope3.cat15.investments.pcaf_project_finance@1.0.0..1.1.0",  # removals and credits excluded: Northwind reports none
     # the Scope 1 combustion versions that route rows by country add EPA rules for US rows, which
     # Northwind (GB and DE) has none of; its German rows move to the proxy rules with the same factors
     "scope1.stationary_combustion@1.2.0..1.3.0",

@@ -1,0 +1,304 @@
+-- ccf compiled SQL for scope3.cat15.investments.pcaf_project_finance@1.1.0 (published)
+-- Scope 3 category 15 investments, PCAF project finance (project-specific emissions × share of project equity plus debt)
+-- content hash sha256:618f1a6fdef470bd43d0e2158579b3d728c718d3424d8605e889f94c7601d070
+-- activity type project_finance; factor set desnz-2024; GWP AR5
+-- parameters: %(run_id)s, %(dataset)s, %(loads)s, %(factor_set_id)s
+-- assumes the session settings ccf pins on each connection:
+--   standard_conforming_strings=on search_path=pg_catalog DateStyle='ISO, MDY' IntervalStyle=postgres TimeZone=UTC client_encoding=UTF8 extra_float_digits=1 transform_null_equals=off statement_timeout=0 lock_timeout=0 idle_in_transaction_session_timeout=0
+
+-- [1] evaluate
+CREATE TEMPORARY TABLE ccf_eval AS
+WITH activity AS NOT MATERIALIZED (
+  SELECT
+    a.activity_id,
+    a.entity,
+    a.period_start,
+    a.period_end,
+    a.data_quality,
+    a.project,
+    a.reported_item,
+    a.project_emissions * CASE a.project_emissions_unit
+      WHEN 'gCO2e'
+      THEN 0.001
+      WHEN 'kgCO2e'
+      THEN 1
+      WHEN 'tCO2e'
+      THEN 1000
+    END AS project_emissions,
+    a.attribution_factor * 0.01 AS attribution_factor,
+    a.outstanding_amount,
+    a.project_equity_plus_debt,
+    a.currency,
+    CONCAT_WS(
+      '; ',
+      CASE a.project_emissions_unit
+        WHEN 'gCO2e'
+        THEN 'project_emissions gCO2e→kgCO2e ×0.001'
+        WHEN 'kgCO2e'
+        THEN 'project_emissions in kgCO2e'
+        WHEN 'tCO2e'
+        THEN 'project_emissions tCO2e→kgCO2e ×1000'
+      END
+    ) AS unit_conversion
+  FROM ccf.activity_project_finance AS a
+  WHERE
+    a.dataset = %(dataset)s AND a.load_id = ANY(
+      CAST(%(loads)s AS BIGINT[])
+    )
+  OFFSET 0
+), joined AS NOT MATERIALIZED (
+  SELECT
+    a.*
+  FROM activity AS a
+), ruled AS NOT MATERIALIZED (
+  SELECT
+    j.*,
+    CASE
+      WHEN j.reported_item = 'removals'
+      THEN 1 /* rule removals */
+      WHEN j.reported_item IN ('credits_retired', 'credits_generated')
+      THEN 2 /* rule carbon_credits */
+      WHEN j.reported_item = 'scope1'
+      THEN 3 /* rule project_scope1 */
+      WHEN j.reported_item = 'scope2'
+      THEN 4 /* rule project_scope2 */
+      WHEN j.reported_item = 'scope1+2'
+      THEN 5 /* rule project_scope1_and_2 */
+      WHEN j.reported_item = 'scope3'
+      THEN 6 /* rule project_scope3 */
+      ELSE 0
+    END AS rule_no
+  FROM joined AS j
+  OFFSET 0
+), evaluated AS NOT MATERIALIZED (
+  SELECT
+    r.activity_id,
+    r.entity,
+    r.period_start,
+    r.unit_conversion,
+    r.rule_no,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'removals'
+      WHEN 2
+      THEN 'carbon_credits'
+      WHEN 3
+      THEN 'project_scope1'
+      WHEN 4
+      THEN 'project_scope2'
+      WHEN 5
+      THEN 'project_scope1_and_2'
+      WHEN 6
+      THEN 'project_scope3'
+    END AS rule_id,
+    CASE r.rule_no
+      WHEN 1
+      THEN 'emission removals are reported separately from financed emissions, never netted (PCAF)'
+      WHEN 2
+      THEN 'carbon credits are reported separately from financed emissions, never netted (PCAF)'
+    END AS exclude_reason,
+    r.data_quality,
+    CASE r.rule_no
+      WHEN 3
+      THEN r.project_emissions * COALESCE(r.attribution_factor, ccf.div(r.outstanding_amount, r.project_equity_plus_debt))
+      WHEN 4
+      THEN r.project_emissions * COALESCE(r.attribution_factor, ccf.div(r.outstanding_amount, r.project_equity_plus_debt))
+      WHEN 5
+      THEN r.project_emissions * COALESCE(r.attribution_factor, ccf.div(r.outstanding_amount, r.project_equity_plus_debt))
+      WHEN 6
+      THEN r.project_emissions * COALESCE(r.attribution_factor, ccf.div(r.outstanding_amount, r.project_equity_plus_debt))
+      ELSE CAST(NULL AS DECIMAL)
+    END AS co2e_co2e_kg,
+    CASE r.rule_no
+      WHEN 3
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 4
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 5
+      THEN CAST(ARRAY[] AS TEXT[])
+      WHEN 6
+      THEN CAST(ARRAY[] AS TEXT[])
+      ELSE CAST(NULL AS TEXT[])
+    END AS co2e_factor_ids,
+    CASE r.rule_no
+      WHEN 3
+      THEN 'no factor'
+      WHEN 4
+      THEN 'no factor'
+      WHEN 5
+      THEN 'no factor'
+      WHEN 6
+      THEN 'no factor'
+      ELSE CAST(NULL AS TEXT)
+    END AS co2e_match_level
+  FROM ruled AS r
+  OFFSET 0
+), checked AS NOT MATERIALIZED (
+  SELECT
+    e.*,
+    CASE e.rule_no
+      WHEN 3
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 4
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 5
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+      WHEN 6
+      THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
+    END AS problem
+  FROM evaluated AS e
+)
+SELECT
+  c.activity_id,
+  c.entity,
+  c.period_start,
+  c.unit_conversion,
+  c.rule_no,
+  c.rule_id,
+  c.exclude_reason,
+  c.data_quality,
+  c.co2e_co2e_kg,
+  c.co2e_factor_ids,
+  c.co2e_match_level,
+  c.problem,
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome
+FROM checked AS c;
+
+-- [2] results
+INSERT INTO ccf.result (
+  run_id,
+  methodology_id,
+  activity_id,
+  entity,
+  period_start,
+  rule_id,
+  gas,
+  gas_kg,
+  gwp,
+  co2e_kg,
+  factor_ids,
+  match_level,
+  unit_conversion,
+  data_quality
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf_project_finance',
+  e.activity_id,
+  e.entity,
+  e.period_start,
+  e.rule_id,
+  'CO2e',
+  CAST(NULL AS DECIMAL),
+  CAST(NULL AS DECIMAL),
+  e.co2e_co2e_kg,
+  e.co2e_factor_ids,
+  e.co2e_match_level,
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT)
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
+
+-- [3] excluded
+INSERT INTO ccf.excluded (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf_project_finance',
+  e.activity_id,
+  e.rule_id,
+  e.exclude_reason
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'excluded';
+
+-- [4] unmatched
+INSERT INTO ccf.unmatched (
+  run_id,
+  methodology_id,
+  activity_id,
+  rule_id,
+  reason_code,
+  reason
+)
+SELECT
+  %(run_id)s,
+  'scope3.cat15.investments.pcaf_project_finance',
+  e.activity_id,
+  e.rule_id,
+  CASE WHEN e.rule_no = 0 THEN 'no_rule' ELSE SPLIT_PART(e.problem, ':', 1) END,
+  CASE
+    WHEN e.rule_no = 0
+    THEN 'no rule applies to this row'
+    WHEN e.problem = 'no_value'
+    THEN 'the rule''s emissions have no value (an empty field, or a division by zero)'
+    ELSE e.problem
+  END
+FROM ccf_eval AS e
+WHERE
+  e.outcome = 'unmatched';
+
+-- [5] reconcile
+SELECT
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.activity_project_finance
+    WHERE
+      dataset = %(dataset)s AND load_id = ANY(
+        CAST(%(loads)s AS BIGINT[])
+      )
+  ) AS rows_in,
+  e.rows_result,
+  e.rows_excluded,
+  e.rows_unmatched,
+  e.result_rows,
+  (
+    SELECT
+      COUNT(*)
+    FROM ccf.rejected
+    WHERE
+      (
+        dataset = %(dataset)s AND load_id = ANY(
+          CAST(%(loads)s AS BIGINT[])
+        )
+      )
+      AND activity_type = 'project_finance'
+  ) AS rows_rejected,
+  e.co2e_co2e_kg
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      outcome = 'result') AS rows_result,
+    COUNT(*) FILTER(WHERE
+      outcome = 'excluded') AS rows_excluded,
+    COUNT(*) FILTER(WHERE
+      outcome = 'unmatched') AS rows_unmatched,
+    COALESCE(
+      SUM(0 + (
+        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
+      )) FILTER(WHERE
+        outcome = 'result'),
+      0
+    ) AS result_rows,
+    SUM(co2e_co2e_kg) FILTER(WHERE
+      outcome = 'result') AS co2e_co2e_kg
+  FROM ccf_eval
+) AS e;
+
+-- [6] cleanup
+DROP TABLE IF EXISTS ccf_eval;
