@@ -72,7 +72,7 @@ class RunJob:
         }
 
 
-def _job(row: tuple) -> RunJob:
+def job_of(row: tuple) -> RunJob:
     values = dict(zip(COLUMNS, row))
     values["id"] = values.pop("job_id")
     values["versions"] = tuple(values["versions"])
@@ -118,9 +118,9 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
         params = {"org_id": org.id, "dataset": dataset, "versions": list(versions), "idempotency_key": idempotency_key}
         row = ex.one(insert, params)
         if row is not None:
-            return _job(row)
+            return job_of(row)
         # the key was used before: that request's job
-        earlier = _job(ex.one(select_jobs().where(exp.and_(_of(org), is_param("idempotency_key"))), params))  # type: ignore[arg-type]
+        earlier = job_of(ex.one(select_jobs().where(exp.and_(_of(org), is_param("idempotency_key"))), params))  # type: ignore[arg-type]
     if (earlier.dataset, earlier.versions) != (dataset, versions):
         raise JobError(f"idempotency key {idempotency_key!r} was used for another run (job {earlier.id}: dataset "
                        f"{earlier.dataset!r}); use a new key for a new run")
@@ -130,7 +130,7 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
 def get_job(conn: psycopg.Connection, org: Org, job_id: int) -> RunJob | None:
     row = Executor(conn).one(select_jobs().where(exp.and_(is_param("job_id"), _of(org))), {"job_id": job_id, "org_id": org.id})
     conn.commit()
-    return None if row is None else _job(row)
+    return None if row is None else job_of(row)
 
 
 def cancel_job(conn: psycopg.Connection, org: Org, job_id: int) -> RunJob:
@@ -168,4 +168,4 @@ def list_jobs(conn: psycopg.Connection, org: Org, *, dataset: str | None = None,
         .limit(param("limit")).offset(param("offset"))
     rows = Executor(conn).rows(query, {"org_id": org.id, "dataset": dataset, "state": state, "limit": limit, "offset": offset})
     conn.commit()
-    return [_job(r) for r in rows]
+    return [job_of(r) for r in rows]
