@@ -29,7 +29,7 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
 from ccf.engine.database import connect, database_url
-from ccf.engine.service.jobs import COLUMNS, RunJob, job_of, returning, select_jobs
+from ccf.engine.service.jobs import COLUMNS, RunJob, job_of, returning
 from ccf.engine.sql import Executor, column, func, is_param, param, table, text
 
 POLL_S = 1.0  # how long an idle worker waits before it looks for queued jobs again
@@ -247,6 +247,3 @@ def _finish(lease: psycopg.Connection, job: RunJob, state: str, *, run_id: int |
                  {"state": state, "run_id": run_id, "error": error, "job_id": job.id})
     lease.commit()
     return job_of(row)  # type: ignore[arg-type]
-
-
-__all__ = ["run_worker", "recover_lost", "claim", "execute", "select_jobs", "Cancelled"]
