@@ -42,17 +42,17 @@ class Cancelled(Exception):
 
 
 def run_worker(url: str | None = None, *, once: bool = False, stop: threading.Event | None = None,
-               concurrency: int = 1, poll_s: float = POLL_S) -> int:
+               concurrency: int = 1, poll_s: float = POLL_S, lib=None) -> int:
     """Execute queued jobs, ``concurrency`` at a time, until ``stop`` is set (with ``once``: until
     no job is queued). Returns how many jobs were executed. A job started when ``stop`` is set
-    is finished first."""
+    is finished first. ``lib``: the methodology library (default: read once, ``api.library``)."""
     from ccf.engine import api
 
     if concurrency < 1:
         raise CcfError("--concurrency must be at least 1")
     target = make_conninfo(url or database_url(), application_name=f"ccf worker {os.getpid()}")
     api.open_database(target).close()  # migrated, the shipped factor sets installed
-    lib = api.library()
+    lib = lib or api.library()
     stop = stop or threading.Event()
     counts = [0] * concurrency
     failures: list[BaseException] = []

@@ -21,6 +21,7 @@ from typing import Callable
 import psycopg
 import pytest
 
+from helpers import shipped_library
 from ccf.engine import api
 from ccf.engine.database import connect
 from ccf.engine.run import run
@@ -34,7 +35,7 @@ TYPES = ("stationary_fuel", "mobile_fuel", "electricity")
 def _dataset(conn: psycopg.Connection, org: orgs.Org, name: str, types=TYPES) -> str:
     """A dataset of ``org`` with the sample's files of these types."""
     conn.execute("SELECT set_config('ccf.org_id', %s, false)", [str(org.id)])
-    lib = api.library()
+    lib = shipped_library()
     for t in types:
         api.load_files(conn, name, t, [SAMPLE / f"{t}.csv"], lib)
     conn.execute("SELECT set_config('ccf.org_id', '', false)")
@@ -99,7 +100,7 @@ def test_a_cancelled_queued_job_never_runs(db, db_url: str, acme: orgs.Org) -> N
     with scoped.org_connection(acme, db_url) as c:
         job = jobs.start_run(c, acme, "d", VERSIONS[:1], None)
         assert jobs.cancel_job(c, acme, job.id).state == "cancelled"
-    assert worker.run_worker(db_url, once=True) == 0
+    assert worker.run_worker(db_url, once=True, lib=shipped_library()) == 0
     assert db.execute("SELECT count(*) FROM ccf.run").fetchone() == (0,)
 
 
@@ -107,7 +108,7 @@ def test_a_running_job_cancelled_is_rolled_back(db, db_url: str, acme: orgs.Org)
     _dataset(db, acme, "d")
     with scoped.org_connection(acme, db_url) as c:
         job = jobs.start_run(c, acme, "d", VERSIONS, None)
-    lib = api.library()
+    lib = shipped_library()
     with connect(db_url) as lease, connect(db_url) as conn, connect(db_url) as holder:
         claimed = worker.claim(lease, "test")
         assert claimed is not None and claimed.id == job.id and claimed.state == "running"
@@ -135,7 +136,7 @@ def _worker_process(url: str, *args: str) -> subprocess.Popen:
 
 def test_twenty_jobs_on_four_datasets_by_two_workers_give_the_sequential_totals(db, db_url: str, acme: orgs.Org) -> None:
     datasets = [_dataset(db, acme, f"d{i}", TYPES[: i + 1] if i < 3 else TYPES) for i in range(4)]
-    lib = api.library()
+    lib = shipped_library()
     expected = {}
     for d in datasets:  # sequential runs, as the command line does them
         report = run(db, d, api.resolve(lib, VERSIONS))
@@ -156,7 +157,7 @@ def test_twenty_jobs_on_four_datasets_by_two_workers_give_the_sequential_totals(
 
 def test_a_worker_killed_mid_run_leaves_nothing_and_its_job_runs_again(db, db_url: str, acme: orgs.Org) -> None:
     _dataset(db, acme, "d")
-    lib = api.library()
+    lib = shipped_library()
     with scoped.org_connection(acme, db_url) as c:
         job = jobs.start_run(c, acme, "d", VERSIONS, None)
     with connect(db_url) as holder:
@@ -173,7 +174,7 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_its_job_runs_again(db, db_ur
     assert db.execute("SELECT count(*) FROM ccf.run").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM ccf.result").fetchone() == (0,)
     db.commit()
-    assert worker.run_worker(db_url, once=True) == 1
+    assert worker.run_worker(db_url, once=True, lib=shipped_library()) == 1
     again = _job(db_url, acme, job.id)
     assert (again.state, again.attempts) == ("succeeded", 2)
     assert db.execute("SELECT run_id FROM ccf.run").fetchall() == [(again.run_id,)]
@@ -196,4 +197,4 @@ def test_a_job_that_lost_its_worker_max_attempts_times_fails_with_the_reason(db,
         assert _wait_for(lambda: worker.recover_lost(other), "the lost session to end") == [job.id]
     failed = _job(db_url, acme, job.id)
     assert failed.state == "failed" and "the worker running it stopped" in failed.error
-    assert worker.run_worker(db_url, once=True) == 0
+    assert worker.run_worker(db_url, once=True, lib=shipped_library()) == 0
