@@ -29,9 +29,9 @@ the activity table (tables.py), the dataset (datasets.py), then
    or bad, is COPYed as text into a temporary staging table.
 2. A fixed number of set-based statements, independent of the row count, classify and
    move the rows. A fast test (fast.py) picks the rows that pass every check:
-   its per-row part is computed once a row, by the statement that copies the other rows
-   aside; dates are checked once per distinct value, repeated ids are found by one aggregate;
-   the rows not copied aside go straight into the activity table, typed, in one INSERT. Every other row (few, usually) is
+   its per-row part is computed by the staging table as the rows are copied in, dates are
+   checked once per distinct value, repeated ids are found by one aggregate; those rows go
+   straight into the activity table, typed, in one INSERT. Every other row (few, usually) is
    copied aside and checked one by one (slow.py, with the checks of checks.py): unknown units are collected (for did-you-mean hints),
    one CREATE TABLE AS gives each of those rows its first failing check, then one INSERT each
    fills ``ccf.activity_load``, ``ccf.rejected`` and the activity table, with casts that the
@@ -47,8 +47,7 @@ rejected like any other failing check.
 
 Every value is validated in SQL without raising, so one bad row never aborts the load: each
 row's checks form one CASE, in order, and a cast only runs in a branch its checks made safe (the
-fast test only casts what it has matched against the same regexes and lists, or what
-``pg_input_is_valid`` accepts as a NUMERIC).
+fast test only casts what it has matched against the same regexes and lists).
 Dates: a ``YYYY-MM-DD`` regex admitting months 01-12 and days 01-31, then year 0000 and days
 past the end of their month (Feb 29 only in leap years) are refused. Numbers must match a plain
 decimal regex (optional sign, digits, optional point, optional exponent) and are stored as
@@ -78,7 +77,7 @@ from ccf.engine.load.checks import REASONS
 from ccf.engine.load.datasets import (
     Dataset, ReportingPeriod, bind_dataset, dataset_info, dataset_loads, require_dataset,
 )
-from ccf.engine.load.fast import create_slow, fast_plan, insert_fast
+from ccf.engine.load.fast import create_slow, fast_plan, insert_fast, row_test_of
 from ccf.engine.load.slow import (
     create_checked, drop_temps, entity_hints, hints, insert_activity, insert_load, insert_rejected,
     reason_counts,
@@ -240,9 +239,10 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Ca
     ensure_activity_table(ex, at)
     # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
     # by record through Python, which finds and rejects each bad record
-    staged = staging.stage_plain(ex, names, path, progress) if plain else None
+    row_test = row_test_of(at, names, fast_path)
+    staged = staging.stage_plain(ex, names, row_test, path, progress) if plain else None
     if staged is None:
-        staged = staging.stage_rows(ex, names, rows), sha256()
+        staged = staging.stage_rows(ex, names, row_test, rows), sha256()
     rows_read, sha256 = staged
     params: dict[str, object] = {
         "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,

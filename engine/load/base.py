@@ -29,6 +29,7 @@ LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD = "_line_no", "_pre_category", "_pre_
 CHECK, CATEGORY, REASON = "_check", "_category", "_reason"
 FIRST_LINE, PRIOR_LOAD, PRIOR_LINE = "_first_line", "_prior_load", "_prior_line"
 KNOWN_ENTITY = "_known_entity"
+ROW_OK = "_row_ok"  # staging column: ``row_test_of`` of the row
 
 
 class LoadError(CcfError):

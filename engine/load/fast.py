@@ -1,21 +1,17 @@
 """The fast path. Most rows pass every check. The fast test decides that cheaply for each staged
 row; it is TRUE only for a row the checks of checks.py pass (never the other way round):
 
-- ``row_test_of``, what one row decides alone: not refused while staging, required text not
-  blank (``<> ''`` and ``NOT LIKE ' %'``: no trimming), numbers as written (``_number_fast``: on
-  PostgreSQL 16 and newer, text that ``pg_input_is_valid`` reads as a NUMERIC and that is that
-  number's own output text; before 16, ``in_range``'s regular expression; no '-' for
-  quantities), units and booleans by exact membership;
+- ``row_test_of``, what one row decides alone, computed by the staging table as the rows are
+  copied in (a stored generated column, ROW_OK): not refused while staging, required text not
+  blank (``<> ''`` and ``NOT LIKE ' %'``: no trimming), numbers matching ``_NUMBER_RE`` as
+  written (no '-' for quantities), units and booleans by exact membership;
 - ``fast_plan``'s lookups, joined by hash: the period pair among the distinct pairs that pass
   their checks (PERIODS: required, ``valid_date``, period_order, outside_period, each checked
   once per distinct pair, however many rows), other dates among their distinct valid texts
   (DATES), the activity id neither staged twice (REPEATED) nor already in the dataset, the
   entity in the dataset's entity set.
 
-The test is computed once a row, by the statement that copies the rows it fails aside
-(``create_slow``); ``insert_fast`` then takes every staged row not copied aside (an anti-join on
-the line number), so no row is tested twice. Those rows are inserted straight from the staging
-table; every other row — a
+Those rows are inserted straight from the staging table (``insert_fast``); every other row — a
 bad one, or a good one the fast test does not recognise (a cell with spaces around it, a
 quantity of '-0', 'TRUE' for true) — goes to SLOW and through the one-by-one checks of
 ``create_checked`` (slow.py), which alone decide rejections and their reasons. A fast row's
@@ -33,12 +29,10 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.engine.load.base import (
-    DATES, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD, REPEATED, SLOW, STAGING, blank, cast_to, cell,
+    DATES, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD, REPEATED, ROW_OK, SLOW, STAGING, blank, cast_to, cell,
     col, fid, icol, is_not_null, is_null, negate, one_of, temp,
 )
-from ccf.engine.load.checks import (
-    FALSE_TEXTS, MAX_NUMBER_CHARS, TRUE_TEXTS, Check, field_checks, in_range, row_checks, valid_date,
-)
+from ccf.engine.load.checks import FALSE_TEXTS, TRUE_TEXTS, Check, field_checks, in_range, row_checks, valid_date
 from ccf.engine.load.datasets import Dataset
 from ccf.engine.load.slow import typed
 from ccf.engine.load.tables import activity_table, csv_columns, is_quantity
@@ -54,7 +48,6 @@ class _FastPlan:
     ok: exp.Expression  # TRUE only for a row that passes every check
     values: list[tuple[str, exp.Expression]]  # activity column -> its stored value, for an ok row (over ``tested``)
     looked_up: list[exp.Expression]  # the values of the lookup tables that ``values`` use
-    typed_source: exp.Select  # SELECT … FROM staging s LEFT JOIN …: the joins ``looked_up`` needs
 
     def tested(self, *columns: exp.Expression) -> exp.Subquery:
         """``columns`` and the test (as _fast_ok) of every staged row. OFFSET 0 keeps the planner
@@ -77,6 +70,10 @@ def _passes(checks: list[Check]) -> exp.Expression:
     return case.else_(exp.true())
 
 
+def _unstaged() -> exp.Expression:
+    return is_null(icol(PRE_CATEGORY))
+
+
 def _not_blank_fast(v: exp.Expression) -> exp.Expression:
     """Non-blank, decided without trimming: a blank cell (only spaces) is '' or starts with one."""
     return exp.and_(exp.NEQ(this=v, expression=text("")), negate(exp.Like(this=v.copy(), expression=text(" %"))))
@@ -89,33 +86,9 @@ def _text_fast(v: exp.Expression) -> exp.Expression:
             .when(blank(v.copy()), exp.null()).else_(v.copy()))
 
 
-# pg_input_is_valid: PostgreSQL 16 and newer
-INPUT_CHECK_SINCE = 160000
-# What NUMERIC's input function reads but ``_NUMBER_RE`` refuses, and that is also its own output
-_NUMERIC_WORDS = ("NaN", "Infinity", "-Infinity")
-
-
-def _number_fast(v: exp.Expression, non_negative: bool, input_check: bool) -> exp.Expression:
-    """A number ``_valid_number`` and ``in_range`` surely accept as written, not negative when asked.
-
-    ``input_check`` (PostgreSQL 16 and newer): the text is a NUMERIC to PostgreSQL's own input
-    function (``pg_input_is_valid``, never an error) and is that number's output text, which
-    has the form ``-?[0-9]+([.][0-9]+)?`` (or is NaN or ±Infinity, refused here): a subset of
-    ``_NUMBER_RE`` without an exponent, so of ``in_range`` up to its length. Measured ≈ 3× cheaper
-    per cell than the regular expression (docs/performance.md, sixth pass); a number written
-    otherwise ('+5', '.5', '007', '1e3') is valid all the same and decided by the one-by-one
-    checks. Without it, ``in_range`` itself. tests/engine/test_load_fast.py holds both to the
-    checks."""
-    if input_check:
-        valid = exp.Anonymous(this="pg_input_is_valid", expressions=[v, text("numeric")])
-        own_text = exp.EQ(this=cast_to(cast_to(v.copy(), "NUMERIC"), "TEXT"), expression=v.copy())
-        ok = exp.and_(
-            exp.Paren(this=exp.Case().when(valid, own_text).else_(exp.false())),
-            negate(one_of(v.copy(), _NUMERIC_WORDS)),
-            exp.LTE(this=exp.Length(this=v.copy()), expression=number(MAX_NUMBER_CHARS)),
-        )
-    else:
-        ok = in_range(v)
+def _number_fast(v: exp.Expression, non_negative: bool) -> exp.Expression:
+    """A number ``_valid_number`` and ``in_range`` accept as written (no spaces), not negative when asked."""
+    ok = in_range(v)
     return exp.and_(ok, negate(exp.Like(this=v.copy(), expression=text("-%")))) if non_negative else ok
 
 
@@ -132,7 +105,7 @@ def _create_periods(at: ir.ActivityType, ds: Dataset) -> exp.Create:
     """The distinct (period_start, period_end) pairs that pass every check on them — required,
     valid date, period_order, outside_period, the expressions of ``all_checks`` — with their dates
     as ``typed`` stores them. (Pairs of rows refused while staging are harmless: such a row
-    fails the row test, and their NULL cells match no row.)"""
+    fails ROW_OK, and their NULL cells match no row.)"""
     fields = [f for f in at.fields if f.name in ("period_start", "period_end")]
     checks = [c for f in fields for c in field_checks(f)]
     checks += [c for c in row_checks(ds) if c.category in ("period_order", "outside_period")]
@@ -189,26 +162,28 @@ def _fast_ready(names: list[str], fast: bool) -> bool:
     return fast and {"activity_id", "period_start", "period_end"} <= set(names)
 
 
-def row_test_of(at: ir.ActivityType, names: list[str], input_check: bool) -> exp.Expression:
-    """The part of the fast test that reads one staged row (alias s) alone, no lookups: not
-    refused while staging, required text not blank, numbers (``_number_fast``), units and
-    booleans as written."""
-    ok: list[exp.Expression] = [is_null(icol(PRE_CATEGORY, "s"))]
+def row_test_of(at: ir.ActivityType, names: list[str], fast: bool) -> exp.Expression:
+    """The part of the fast test that reads one staged row alone (no lookups): not refused while
+    staging, required text not blank, numbers, units and booleans as written. The staging table
+    computes it while the rows are copied in (``ROW_OK``, a stored generated column), once a row."""
+    if not _fast_ready(names, fast):
+        return exp.false()
+    ok: list[exp.Expression] = [_unstaged()]
     for name, f in csv_columns(at):
         if name not in names or name in ("period_start", "period_end"):
             continue
-        v, required = _scol(name), f.required
+        v, required = cell(name), f.required
         kind = f.type.kind
         if name != f.name:  # a unit column: one of the field's units as written, or blank with its quantity
             units = [c.unit for c in f.conversions if c.unit and c.unit == c.unit.strip(" ")]
             known = one_of(v, units) if units else exp.false()
             both_blank = exp.and_(exp.EQ(this=v.copy(), expression=text("")),
-                                  exp.EQ(this=_scol(f.name), expression=text("")))
+                                  exp.EQ(this=cell(f.name), expression=text("")))
             ok.append(exp.Paren(this=exp.or_(known, both_blank)))
         elif name == DATA_QUALITY:  # a score as written, 1 to 5; any other spelling is decided slowly
             ok.append(exp.Paren(this=_or_blank(v, one_of(v.copy(), [str(s) for s in DATA_QUALITY_SCORES]), required)))
         elif kind == "quantity":
-            ok.append(exp.Paren(this=_or_blank(v, _number_fast(v.copy(), is_quantity(f), input_check), required)))
+            ok.append(exp.Paren(this=_or_blank(v, _number_fast(v.copy(), is_quantity(f)), required)))
         elif kind == "boolean":
             ok.append(exp.Paren(this=_or_blank(v, one_of(v.copy(), TRUE_TEXTS + FALSE_TEXTS), required)))
         elif kind == "text" and required:
@@ -222,7 +197,7 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
     """Build the lookup tables of the fast test and return the test; see the module docstring."""
     source = exp.select().from_(exp.alias_(temp(STAGING), "s", table=True))
     if not _fast_ready(names, fast):
-        return _FastPlan(source, exp.false(), [], [], source)
+        return _FastPlan(source, exp.false(), [], [])
     present = [(n, f) for n, f in csv_columns(at) if n in names]
     ex.execute(_create_periods(at, ds), params)
     repeated = ex.execute(_create_repeated()).rowcount
@@ -231,9 +206,7 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
     ex.execute(exp.Analyze(tables=[temp(PERIODS), temp(REPEATED)]))
     same = lambda table_alias, col: exp.EQ(this=cell(col, table_alias), expression=_scol(col))  # noqa: E731
     q = _left_join(source, temp(PERIODS), "p", exp.and_(same("p", "period_start"), same("p", "period_end")))
-    typed = q.copy()  # the joins the stored values need; the test's other lookups follow
-    input_check = ex.conn.info.server_version >= INPUT_CHECK_SINCE
-    ok: list[exp.Expression] = [row_test_of(at, names, input_check), is_not_null(cell("period_start", "p"))]
+    ok: list[exp.Expression] = [icol(ROW_OK, "s"), is_not_null(cell("period_start", "p"))]
     if repeated:  # (none, usually: then the join is left out)
         q = _left_join(q, temp(REPEATED), "r", exp.EQ(this=icol("h", "r"), expression=_id_hash(_scol("activity_id"))))
         ok.append(is_null(icol("h", "r")))
@@ -266,7 +239,6 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
         elif kind == "date":
             alias, v = f"d{len(looked_up)}", _scol(name)
             q = _left_join(q, temp(DATES), alias, exp.EQ(this=icol("v", alias), expression=v))
-            typed = _left_join(typed, temp(DATES), alias, exp.EQ(this=icol("v", alias), expression=v.copy()))
             required = f.required
             ok.append(exp.Paren(this=_or_blank(v, is_not_null(icol("v", alias)), required)))
             looked_up.append(exp.alias_(icol("d", alias), f"_{alias}"))
@@ -277,7 +249,7 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
         else:  # text: a required one is not blank (``row_test_of``)
             required = f.required
             values.append((name, t(name) if required else _text_fast(t(name))))
-    return _FastPlan(q, exp.and_(*ok), values, looked_up, typed)
+    return _FastPlan(q, exp.and_(*ok), values, looked_up)
 
 
 def create_slow(fast: _FastPlan, names: list[str]) -> exp.Create:
@@ -291,16 +263,10 @@ def create_slow(fast: _FastPlan, names: list[str]) -> exp.Create:
 
 
 def insert_fast(at: ir.ActivityType, fast: _FastPlan) -> exp.Insert:
-    """The rows that pass the fast test, typed, straight into the activity table: every staged
-    row that ``create_slow`` did not copy aside (its line is in no SLOW row), so the test is not
-    computed again. A staged row's line is its own (the staging table's identity, or the line a
-    record starts on)."""
+    """The rows that pass the fast test, typed, straight into the activity table."""
     target = ["dataset", "load_id", "line_no"] + [n for n, _ in fast.values]
     staged = [n for n, _ in fast.values if n not in ("period_start", "period_end")]
     columns = [icol(LINE, "s"), *[_scol(n) for n in staged], *[c.copy() for c in fast.looked_up]]
-    aside = (exp.select(number(1)).from_(exp.alias_(temp(SLOW), "x", table=True))
-             .where(exp.EQ(this=icol(LINE, "x"), expression=icol(LINE, "s"))))
-    rows = fast.typed_source.copy().select(*columns).where(negate(exp.Exists(this=aside)))
     select = (exp.select(param("dataset"), param("load_id"), icol(LINE, "t"), *[v.copy() for _, v in fast.values])
-              .from_(exp.alias_(exp.Subquery(this=rows), "t", table=True)))
+              .from_(fast.tested(*columns)).where(icol(_OK, "t")))
     return exp.insert(select, exp.Schema(this=activity_table(at), expressions=[fid(c) for c in target]))

@@ -21,7 +21,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import did_you_mean
 from ccf.engine.load.base import (
-    CELL_PREFIX, LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, STAGING, LoadError, temp,
+    CELL_PREFIX, LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, ROW_OK, STAGING, LoadError, temp,
 )
 from ccf.engine.load.tables import csv_columns
 from ccf.engine.sql import Executor, ident, number
@@ -201,15 +201,17 @@ def staged_rows(records: Iterator[tuple[int, list[str]]], stage: Callable[[int, 
             progress(count, fraction())
 
 
-def _create_staging(names: list[str], numbered: bool = False) -> exp.Create:
-    """The staging table: text, nothing computed while rows come in; ``numbered``: its line
-    numbers count up from 2 by themselves."""
+def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
+    """The staging table; ``numbered``: its line numbers count up from 2 by themselves. ``row_test``
+    (``row_test_of``) is computed into ROW_OK as each row comes in."""
     identity = exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False, start=number(2)))
     cols = [
         exp.ColumnDef(this=ident(LINE), kind=exp.DataType.build("BIGINT"), constraints=[identity] if numbered else []),
         *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT"))
           for n in (PRE_CATEGORY, PRE_REASON, PRE_RECORD)],
         *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
+        exp.ColumnDef(this=ident(ROW_OK), kind=exp.DataType.build("BOOLEAN"),
+                      constraints=[exp.ColumnConstraint(kind=exp.ComputedColumnConstraint(this=row_test))]),
     ]
     return exp.Create(
         this=exp.Schema(this=temp(STAGING), expressions=cols),
@@ -349,7 +351,8 @@ def read_ahead(blocks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
         producer.join()
 
 
-def stage_plain(ex: Executor, names: list[str], path: Path, progress: Progress | None) -> tuple[int, str] | None:
+def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: Path,
+                 progress: Progress | None) -> tuple[int, str] | None:
     """Stage the whole file with one COPY … (FORMAT CSV) of its bytes: (records, sha256), or
     None (nothing staged) when it is not plain CSV, so that ``stage_rows`` reads it record by
     record and rejects bad records with their reasons. Plain means every record is one line
@@ -362,7 +365,7 @@ def stage_plain(ex: Executor, names: list[str], path: Path, progress: Progress |
     digest, lines = hashlib.sha256(), []
     try:
         with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged
-            ex.execute(_create_staging(names, numbered=True))
+            ex.execute(_create_staging(names, row_test, numbered=True))
             # closed before the file is: the read-ahead thread stops reading it first
             with open_source(path) as stream, closing(
                     read_ahead(_plain_blocks(stream, digest, lines, progress, path.stat().st_size))) as blocks:
@@ -374,8 +377,8 @@ def stage_plain(ex: Executor, names: list[str], path: Path, progress: Progress |
     return n, digest.hexdigest()
 
 
-def stage_rows(ex: Executor, names: list[str], rows: Iterator[tuple]) -> int:
+def stage_rows(ex: Executor, names: list[str], row_test: exp.Expression, rows: Iterator[tuple]) -> int:
     """COPY every record into a fresh staging table; the number of records."""
-    ex.execute(_create_staging(names))
+    ex.execute(_create_staging(names, row_test))
     columns = [LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, *(CELL_PREFIX + n for n in names)]
     return ex.copy_rows(temp(STAGING), columns, rows)

@@ -14,14 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.library import read_activity_type
 from ccf.dsl.source import SourceFile
 from ccf.engine import load as load_module
-from ccf.engine.load import checks as checks_module
-from ccf.engine.load import fast as fast_module
 from ccf.engine.load import source as staging
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.load import ReportingPeriod, activity_table, load_csv
@@ -132,46 +129,8 @@ def _count(outcome: list[tuple], kind: str) -> int:
     return sum(1 for o in outcome if o[0] == kind)
 
 
-@pytest.fixture(params=["input_check", "regex"])
-def number_test(request, monkeypatch) -> str:
-    """Both forms of the fast test's numbers (``fast._number_fast``): PostgreSQL's input check
-    (16 and newer; on an older server both params test the regular expression) and the regular
-    expression of the checks."""
-    if request.param == "regex":
-        monkeypatch.setattr(fast_module, "INPUT_CHECK_SINCE", 10**9)
-    return request.param
-
-
-def test_number_fast_test_implies_the_checks(db):
-    """Every text the fast test takes as a number (either form) is one the checks accept as written:
-    a valid number within ccf's range, and not negative where asked; and a number written as most
-    files write it is taken fast (else the fast path would be empty). Hostile texts, the ones
-    PostgreSQL's NUMERIC input reads beyond ``_NUMBER_RE`` among them, and random ones."""
-    rnd = random.Random(12)
-    alphabet = list("0123456789") + [".", "-", "+", "e", "E", " ", "_", "x", "N", "a", "I", "n", "f", "0", "1"]
-    texts = NUMBERS + ["12", "-5", "0.12", "1200.50", "007", "0.0", "10", "-0.5", "5.0", "1e999", "1e-999", " 5", "5 ",
-                       "Infinity", "NaN", "-NaN", "+Infinity", "1__0", "0o17", "1" * 999 + ".5"]
-    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8))) for _ in range(3_000)]
-    v = exp.column("v")
-    spec = lambda negative_ok: exp.and_(checks_module.in_range(v.copy()),  # noqa: E731
-                                        *([] if negative_ok else [exp.Not(this=exp.Like(this=v.copy(), expression=exp.Literal.string("-%")))]))
-    columns = [fast_module._number_fast(v.copy(), non_negative, check) for check in (True, False) for non_negative in (True, False)]
-    columns += [spec(True), spec(False)]
-    tests = ", ".join(render(c, pretty=False).replace("%", "%%") for c in columns)  # '%%': a literal % beside a parameter
-    rows = db.execute(f"SELECT v, {tests} FROM unnest(%(texts)s::text[]) AS u(v)", {"texts": texts}).fetchall()
-    for text, check_q, check_n, regex_q, regex_n, any_sign, no_minus in rows:
-        for fast, accepted in ((check_q, no_minus), (check_n, any_sign), (regex_q, no_minus), (regex_n, any_sign)):
-            assert not fast or accepted, text
-        assert (regex_q, regex_n) == (no_minus, any_sign), text  # the regex form is the checks' own
-    outcome = {t: row for t, *row in rows}
-    for text in ("0", "12", "3534.761", "0.12", "1200.50", "-5"):
-        check_q, check_n, regex_q, regex_n, *_ = outcome[text]
-        assert check_n and regex_n, text  # taken fast as a number, both forms
-        assert (check_q and regex_q) == (not text.startswith("-")), text  # and as a quantity unless negative
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_hostile_electricity_rows_same_as_one_by_one(db, electricity, tmp_path, monkeypatch, seed, number_test):
+def test_hostile_electricity_rows_same_as_one_by_one(db, electricity, tmp_path, monkeypatch, seed):
     path = _write(tmp_path, "e.csv", HEADER, _electricity_rows(seed, 400))
     outcome = _both(db, monkeypatch, electricity, [path])
     assert _count(outcome, "loaded") > 50 and _count(outcome, "rejected") > 50  # both paths exercised
@@ -211,7 +170,7 @@ def test_python_staged_file_same_as_one_by_one(db, electricity, tmp_path, monkey
     assert staged
 
 
-def test_other_field_kinds_same_as_one_by_one(db, survey, tmp_path, monkeypatch, number_test):
+def test_other_field_kinds_same_as_one_by_one(db, survey, tmp_path, monkeypatch):
     rnd = random.Random(8)
     header = "activity_id,entity,period_start,period_end,flag,count,delivered,mass,note,checked,due"
     booleans = ["true", "false", "yes", "no", "1", "0", "TRUE", "Yes", " true", "true ", "", " ", "maybe", "t"]
