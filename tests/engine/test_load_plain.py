@@ -6,6 +6,8 @@ PostgreSQL would read differently must fall back to Python."""
 
 from __future__ import annotations
 
+import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -133,8 +135,6 @@ def test_long_line_prefilter_never_misses_a_longer_line():
     """``check_plain`` splits a block into lines only when ``_may_hold_longer_line`` says a line
     may be longer than the limit: it must say so for every block that has one (here: random
     blocks of short and long lines, at limits of every parity, and lines just at the limit)."""
-    import random
-
     rnd = random.Random(11)
     for _ in range(3_000):
         limit = rnd.randint(1, 60)
@@ -170,8 +170,6 @@ def test_read_ahead_yields_every_block_in_order_and_raises_where_the_producer_fa
 def test_read_ahead_closed_early_stops_its_producer():
     """A COPY PostgreSQL refuses stops consuming; the producer must stop reading the file then
     (``stage_plain`` closes the read-ahead before the file)."""
-    import threading
-
     produced = []
 
     def endless():
@@ -183,5 +181,4 @@ def test_read_ahead_closed_early_stops_its_producer():
     assert next(blocks) == b"x"
     blocks.close()
     assert not [t for t in threading.enumerate() if t.name == "ccf-load-read-ahead"]
-    count = len(produced)
-    assert count <= 5  # one taken, at most two queued, one being handed over
+    assert len(produced) <= 5  # one taken, at most two queued, one being handed over
