@@ -9,7 +9,10 @@ import hashlib
 import json
 import re
 import stat
+import threading
+from contextlib import closing
 from pathlib import Path
+from queue import Empty, Full, Queue
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
 import psycopg
@@ -253,13 +256,27 @@ class NotPlain(Exception):
 def check_plain(block: bytes) -> None:
     """Raise NotPlain unless PostgreSQL reads these whole lines exactly as ``Source`` would:
     no NUL, CR only in CRLF, every quote in a well-formed quoted cell, no line longer than the
-    csv module's field limit (which it refuses and PostgreSQL would not)."""
-    if b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+    csv module's field limit (which it refuses and PostgreSQL would not). Each test first asks
+    the cheap question (is there a CR, a quote, a stretch without a line end at all) and does
+    the costly one only then: this runs over every byte of a plain file."""
+    if b"\x00" in block or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
         raise NotPlain
     if b'"' in block and b'"' in QUOTED_CELL.sub(b"", block):
         raise NotPlain
-    if len(block) > csv.field_size_limit() and max(map(len, block.split(b"\n"))) > csv.field_size_limit():
+    limit = csv.field_size_limit()
+    if _may_hold_longer_line(block, limit) and max(map(len, block.split(b"\n"))) > limit:
         raise NotPlain
+
+
+def _may_hold_longer_line(block: bytes, limit: int) -> bool:
+    """False only when no line of ``block`` is longer than ``limit`` bytes. A line of more than
+    ``limit`` bytes covers a whole aligned window of ``limit // 2`` bytes, which then holds no
+    line end; so a block whose every such window holds one has no longer line (one search per
+    window, instead of splitting the block into its lines)."""
+    if len(block) <= limit:
+        return False
+    half = max(limit // 2, 1)
+    return any(block.find(b"\n", start, start + half) < 0 for start in range(0, len(block) - half + 1, half))
 
 
 def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
@@ -289,6 +306,51 @@ def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
     lines.append(count + (0 if last == b"\n" else 1))
 
 
+def read_ahead(blocks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """``blocks``, produced by a thread of their own up to ``depth`` blocks ahead: while
+    PostgreSQL parses one block of a COPY, the next is read, checked and hashed (measured:
+    docs/performance.md, sixth pass). An exception of the producer is raised here, at the block
+    it stopped at; closing this generator early (a COPY PostgreSQL refused) stops the producer."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        """Hand ``item`` to the consumer; False once it has stopped listening."""
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                if not put(block):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+
+    producer = threading.Thread(target=produce, name="ccf-load-read-ahead", daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while producer.is_alive():  # let a producer blocked on a full queue see the stop
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
+        producer.join()
+
+
 def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: Path,
                  progress: Progress | None) -> tuple[int, str] | None:
     """Stage the whole file with one COPY … (FORMAT CSV) of its bytes: (records, sha256), or
@@ -304,9 +366,10 @@ def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: 
     try:
         with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged
             ex.execute(_create_staging(names, row_test, numbered=True))
-            with open_source(path) as stream:
-                n = ex.copy_csv(temp(STAGING), [CELL_PREFIX + c for c in names],
-                                _plain_blocks(stream, digest, lines, progress, path.stat().st_size))
+            # closed before the file is: the read-ahead thread stops reading it first
+            with open_source(path) as stream, closing(
+                    read_ahead(_plain_blocks(stream, digest, lines, progress, path.stat().st_size))) as blocks:
+                n = ex.copy_csv(temp(STAGING), [CELL_PREFIX + c for c in names], blocks)
             if lines != [n + 1]:
                 raise NotPlain
     except (NotPlain, psycopg.errors.DataError):

@@ -61,6 +61,8 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
     ceil = out["ceilings"]
     assert ceil["copy_rows"] == ceil["copy_both_cores_rows"] == 2000
     assert ceil["copy_rows_per_s"] > 0 and ceil["copy_both_cores_rows_per_s"] > 0
+    # the load's time over one COPY stream of the same files (rounded to 2 places from the unrounded times)
+    assert out["ingest_copy_ratio"] == pytest.approx(out["ingest_s"] / ceil["copy_s"], rel=0.05, abs=0.01)
     typed = int(out["server_version"]) >= TYPED_SINCE  # pg_input_is_valid
     assert ceil["typed_both_cores_rows"] == (2000 if typed else None)
     assert (ceil["typed_both_cores_rows_per_s"] > 0) if typed else ceil["typed_both_cores_rows_per_s"] is None

@@ -6,6 +6,8 @@ PostgreSQL would read differently must fall back to Python."""
 
 from __future__ import annotations
 
+import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,60 @@ def test_plain_staging_spans_blocks(db, electricity, tmp_path, monkeypatch):
     line, reason = db.execute("SELECT line_no, reason FROM ccf.rejected").fetchone()
     assert line == 202 and "is not a number" in reason
     assert db.execute("SELECT entity FROM ccf.activity_electricity WHERE line_no = 101").fetchone() == ("Plant, 99",)
+
+
+def _longest_line(block: bytes) -> int:
+    return max(map(len, block.split(b"\n")))
+
+
+def test_long_line_prefilter_never_misses_a_longer_line():
+    """``check_plain`` splits a block into lines only when ``_may_hold_longer_line`` says a line
+    may be longer than the limit: it must say so for every block that has one (here: random
+    blocks of short and long lines, at limits of every parity, and lines just at the limit)."""
+    rnd = random.Random(11)
+    for _ in range(3_000):
+        limit = rnd.randint(1, 60)
+        lines = [b"x" * rnd.choice([0, 1, limit - 1, limit, limit + 1, rnd.randint(0, 3 * limit)]) for _ in range(rnd.randint(1, 12))]
+        block = b"\n".join(lines) + rnd.choice([b"", b"\n"])
+        if _longest_line(block) > limit:
+            assert staging._may_hold_longer_line(block, limit), (limit, block)
+    # and it spares the split of an ordinary block: lines far below the limit
+    assert not staging._may_hold_longer_line(b"a,b,c\n" * 100_000, 131_072)
+
+
+def test_a_line_past_the_csv_limit_is_not_plain():
+    limit = staging.csv.field_size_limit()
+    with pytest.raises(staging.NotPlain):
+        staging.check_plain(b"a,b\n" * 50_000 + b"x" * (limit + 1) + b"\n" + b"a,b\n" * 10)
+    staging.check_plain(b"a,b\n" * 50_000 + b"x" * limit + b"\n" + b"a,b\n" * 10)  # at the limit: plain
+
+
+def test_read_ahead_yields_every_block_in_order_and_raises_where_the_producer_failed():
+    assert list(staging.read_ahead(iter([b"a", b"b", b"c"]), depth=1)) == [b"a", b"b", b"c"]
+
+    def failing():
+        yield b"a"
+        raise staging.NotPlain
+
+    got = []
+    with pytest.raises(staging.NotPlain):
+        for block in staging.read_ahead(failing()):
+            got.append(block)
+    assert got == [b"a"]
+
+
+def test_read_ahead_closed_early_stops_its_producer():
+    """A COPY PostgreSQL refuses stops consuming; the producer must stop reading the file then
+    (``stage_plain`` closes the read-ahead before the file)."""
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(1)
+            yield b"x"
+
+    blocks = staging.read_ahead(endless(), depth=2)
+    assert next(blocks) == b"x"
+    blocks.close()
+    assert not [t for t in threading.enumerate() if t.name == "ccf-load-read-ahead"]
+    assert len(produced) <= 5  # one taken, at most two queued, one being handed over
