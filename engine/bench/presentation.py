@@ -161,5 +161,22 @@ def print_table(d: dict) -> None:
     c.print(targets)
 
 
+def print_end_to_end(d: dict) -> None:
+    """``ccf bench --end-to-end``'s JSON object (bench/end_to_end.py) as a table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("phase", "s", "peak memory MB", title=f"ccf bench --end-to-end: {d['rows']:,} rows, seed {d['seed']} "
+              f"({d['rows_loaded']:,} loaded, {d['rows_rejected']:,} rejected)")
+    for name, peak in d["peak_rss_mb"].items():
+        t.add_row(name, f"{d[name + '_s']:.3f}", f"{peak:,}")
+    t.add_row("total", f"{d['total_s']:.3f}", f"{max(d['peak_rss_mb'].values()):,}", style="bold")
+    c = Console(width=200)
+    c.print(t)
+    g = d["target"]
+    c.print(f"target: load + run + report {g['target']} s (aim {g['aim']:g} s) at {g['stated_for_rows']:,} rows: "
+            f"{_yes(g['met'])}; total {d['total_co2e_kg']} kg CO2e; report {d['report_bytes']:,} bytes of JSON")
+
+
 def _yes(flag: bool | None) -> str:
     return "-" if flag is None else "yes" if flag else "NO"

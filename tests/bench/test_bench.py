@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -225,3 +226,43 @@ def test_the_typed_ceiling_types_what_passes_and_nulls_the_rest(db_url):
             pytest.skip("pg_input_is_valid: PostgreSQL 16 and newer")
         row = Executor(conn).one(query)
     assert row == (datetime.date(2024, 2, 29), None, Decimal("12.5e3"), None, "", "kWh")
+
+
+def test_bench_end_to_end_times_load_run_and_report(db_url, monkeypatch, capsys):
+    import psycopg
+
+    monkeypatch.setenv("CCF_DATABASE_URL", db_url)
+    assert main(["bench", "--end-to-end", "--rows", "400", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows_loaded"] + out["rows_rejected"] == 400 and out["rows_rejected"] > 0
+    assert all(out[f"{phase}_s"] > 0 for phase in ("load", "run", "report"))
+    assert out["total_s"] == pytest.approx(out["load_s"] + out["run_s"] + out["report_s"], abs=0.002)
+    assert set(out["peak_rss_mb"]) == {"load", "run", "report"} and all(v > 0 for v in out["peak_rss_mb"].values())
+    assert Decimal(out["total_co2e_kg"]) > 0 and out["report_bytes"] > 0
+    target = out["target"]
+    assert target["measured"] == out["total_s"] and target["met"] == (out["total_s"] <= 90)
+    with psycopg.connect(db_url) as conn:  # the dataset and the committed run are deleted again
+        assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
+        assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)  # noqa: test reads only
+
+
+def test_each_phase_has_its_own_peak_memory():
+    """The sampler sees a phase's transient memory, which the process's peak so far
+    (getrusage) would carry into every later phase."""
+    from ccf.engine.bench.end_to_end import _Timed
+
+    with _Timed() as big:
+        block = bytearray(200 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page: resident
+        seen = big.samples
+        while big.samples < seen + 2:  # a whole sample taken while it is held
+            time.sleep(0.01)
+        del block
+    with _Timed() as small:
+        pass
+    assert big.phase().peak_rss_mb >= small.phase().peak_rss_mb + 150
+
+
+def test_end_to_end_refuses_the_other_modes(capsys):
+    assert main(["bench", "--end-to-end", "--matching-only", "--rows", "400"]) == 1
+    assert "--end-to-end" in capsys.readouterr().err
