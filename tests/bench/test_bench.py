@@ -108,6 +108,7 @@ def test_bench_samples_row_by_row_and_cleans_up(db_url, monkeypatch, capsys):
         assert Decimal(m["co2e_kg"]["ccf_on_sample"]) == Decimal(m["co2e_kg"]["row_by_row_on_sample"])
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
+        assert conn.execute("SELECT COUNT(*) FROM ccf.dataset").fetchone() == (0,)  # noqa: test reads only
         assert conn.execute("SELECT COUNT(*) FROM ccf.result").fetchone() == (0,)
 
 
@@ -243,6 +244,7 @@ def test_bench_end_to_end_times_load_run_and_report(db_url, monkeypatch, capsys)
     assert target["measured"] == out["total_s"] and target["met"] == (out["total_s"] <= 90)
     with psycopg.connect(db_url) as conn:  # the dataset and the committed run are deleted again
         assert conn.execute("SELECT COUNT(*) FROM ccf.activity_load").fetchone() == (0,)  # noqa: test reads only
+        assert conn.execute("SELECT COUNT(*) FROM ccf.dataset").fetchone() == (0,)  # noqa: test reads only
         assert conn.execute("SELECT COUNT(*) FROM ccf.run").fetchone() == (0,)  # noqa: test reads only
 
 
