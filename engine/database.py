@@ -8,6 +8,13 @@ later commands find it running and connect through its Unix socket. After an unc
 than pgserver's 10-second wait: ccf then waits for the server to say it is ready
 (``START_TIMEOUT_S``) instead of failing.
 
+The embedded server's capacity settings (``EMBEDDED_SERVER_SETTINGS``: memory, checkpoint
+spacing, WAL) are sized for bulk loads and runs; ccf writes them to ``ccf.conf`` in the data
+directory, included from ``postgresql.conf``, so ``ALTER SYSTEM`` still overrides them. They
+change how fast, never what a statement means or what a commit guarantees. A
+``CCF_DATABASE_URL`` server is left as its DBA configured it (docs/performance.md recommends
+settings for it).
+
 Every connection pins the session settings ccf's SQL depends on (``SESSION_SETTINGS``) as
 startup options, whatever the server, database, role or environment sets, and is refused when
 they did not take: a statement means the same on every server.
@@ -104,6 +111,80 @@ def make_embedded_roles(superuser_url: str) -> None:
         raise DatabaseError(f"could not set up the embedded PostgreSQL's roles: {str(exc).strip()}") from None
 
 
+# Capacity settings of the embedded server, sized for bulk loads and runs (measured before and
+# after in docs/performance.md, "Server settings"). Why each is safe: none changes the result of
+# a statement (what ccf's SQL relies on is pinned per session, SESSION_SETTINGS) or weakens a
+# commit: fsync, full_page_writes and synchronous_commit stay on (a committed load or run
+# survives a crash of the machine: auditors' numbers are not re-derivable guesses).
+EMBEDDED_SERVER_SETTINGS: dict[str, str] = {
+    # The buffer cache (default 128MB, a quarter of which a 1M-row run's result rows alone
+    # exceed): fewer dirty pages evicted by the writing backend itself mid-statement. Memory
+    # only; read at server start (a running server takes it at its next start).
+    "shared_buffers": "512MB",
+    # WAL between checkpoints (default 1GB, which a 1M-row load and run write several times):
+    # a checkpoint forced by WAL volume writes out every dirty page and makes the next change of
+    # each page log a full-page image again. Costs disk (pg_wal up to about this much) and the
+    # length of crash recovery, which replays at most this WAL (ccf waits START_TIMEOUT_S).
+    "max_wal_size": "4GB",
+    # The time between checkpoints (default 5min), for the same reason; recovery bound as above.
+    "checkpoint_timeout": "15min",
+    # Spread a checkpoint's writes over 90% of the interval (PostgreSQL's default since 14,
+    # stated so an older template cannot lower it): no write burst in the middle of a run.
+    "checkpoint_completion_target": "0.9",
+    # Full-page images in the WAL compressed (pglz, the only method this build has): less WAL
+    # to write and fsync for the same pages; the images are still complete, decompressed on
+    # replay, so recovery restores exactly the same pages.
+    "wal_compression": "pglz",
+    # Memory of VACUUM and index builds (default 64MB): a vacuum after a million-row load or
+    # rolled-back run scans the table once instead of several passes. Memory only.
+    "maintenance_work_mem": "256MB",
+}
+EMBEDDED_CONF = "ccf.conf"  # in the data directory, written by ccf; included from postgresql.conf
+_INCLUDE = f"include_if_exists = '{EMBEDDED_CONF}'"
+
+
+def configure_embedded(data: Path) -> bool:
+    """Write ``EMBEDDED_SERVER_SETTINGS`` to ``<data>/ccf.conf`` and include it from the end of
+    ``postgresql.conf`` (read before ``postgresql.auto.conf``, so ``ALTER SYSTEM`` wins); True
+    when either file changed. Nothing is done before the data directory is initialised."""
+    main = data / "postgresql.conf"
+    if not main.exists():
+        return False
+    text = ("# Written by ccf at each start of its embedded server (engine/database.py,\n"
+            "# EMBEDDED_SERVER_SETTINGS); ALTER SYSTEM overrides these.\n"
+            + "".join(f"{name} = '{value}'\n" for name, value in EMBEDDED_SERVER_SETTINGS.items()))
+    conf = data / EMBEDDED_CONF
+    changed = False
+    if not conf.exists() or conf.read_text() != text:
+        conf.write_text(text)
+        conf.chmod(0o644)  # readable by the server's own system user (pgserver's under root)
+        changed = True
+    if _INCLUDE not in main.read_text().splitlines():
+        with main.open("a") as f:
+            f.write(f"\n{_INCLUDE}\n")
+        changed = True
+    return changed
+
+
+def _apply_settings(server, data: Path, fresh: bool) -> None:
+    """After ``ccf.conf`` changed under a running server: reload (every setting but
+    shared_buffers takes effect). A cluster this process has just initialised is then restarted
+    once, so that it starts with shared_buffers too; a server that was already running (other
+    sessions may be connected) takes it at its next start (``ccf db stop``, or a reboot)."""
+    import pgserver
+    from sqlglot import exp
+
+    from ccf.engine.sql import Executor
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        Executor(admin).execute(exp.select(exp.Anonymous(this="pg_reload_conf")))
+    if fresh:
+        pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=data.resolve(), user=server.system_user,
+                        timeout=START_TIMEOUT_S)
+    else:
+        log.info("the embedded PostgreSQL in %s takes its new shared_buffers at its next start", data)
+
+
 def _embedded_url() -> str:
     try:
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -113,6 +194,8 @@ def _embedded_url() -> str:
         raise DatabaseError("pgserver is not installed; set CCF_DATABASE_URL") from exc
     data = ccf_home() / "pgdata"
     data.mkdir(parents=True, exist_ok=True)
+    fresh = not (data / "PG_VERSION").exists()  # pgserver initialises it at the start below
+    changed = configure_embedded(data)  # before the start: a stopped server starts with them
 
     def start(again: bool = False):
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -133,6 +216,10 @@ def _embedded_url() -> str:
             if not wait_until_ready(data, START_TIMEOUT_S):
                 raise
             server = start(again=True)  # finds it running now
+        if fresh:
+            changed = configure_embedded(data)
+        if changed:
+            _apply_settings(server, data, fresh)
     except Exception as exc:  # pgserver raises plain exceptions (a command line, a time-out)
         raise DatabaseError(f"could not start the embedded PostgreSQL in {data}: {exc}{_log_tail(data)}") from exc
     finally:

@@ -25,9 +25,13 @@ The totals of 4 and 6 must be identical to the last digit, and the row-by-row to
 sample identical to ccf's total over the same activity ids (Decimal, never float). Timings are
 wall-clock (``time.perf_counter``); memory is this process's peak resident set size.
 
+``--end-to-end`` instead loads, runs and reports the generated rows as one user would, each
+phase timed with this process's peak memory during it (bench/end_to_end.py).
+
 The modules: dataset.py (the data), measure.py (the steps above, timed), queries.py (the SQL the
 bench runs of its own), ceilings.py, row_by_row.py, model.py (what was measured), targets.py and
-presentation.py (the JSON object and the terminal's tables), commands.py (the command line).
+presentation.py (the JSON object and the terminal's tables), end_to_end.py, commands.py (the
+command line).
 """
 
 from __future__ import annotations

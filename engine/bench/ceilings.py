@@ -12,16 +12,19 @@ typed   the same two streams, each file then typed: every number, date and boole
         table: no row checks, no key, no rejects, no WAL. A load must at least parse and type its
         rows, so no load of these files can beat ``typed_both_cores_rows_per_s`` here: it
         bounds ``ingest_rows_per_s``.
+durable the dataset's activity rows of every type in the run copied by ``CREATE TABLE … AS
+        SELECT *`` into new ordinary tables (logged, not temporary, not unlogged), committed,
+        then dropped: what writing one durable row per activity row costs here. A run must at
+        least match the rows (``matching_s``) and durably write what it found for each, so
+        ``run_floor_s`` = matching + durable copy is the run's floor, and ``run_floor_ratio``
+        (bench/presentation.py) the run's time over it. A run is one transaction, and
+        PostgreSQL writes a statement's rows in one process: one core.
 output  the committed run's own output rows (``ccf.result``, ``ccf.excluded``,
-        ``ccf.unmatched``), already computed, copied into temporary tables without an index:
-        the least that writing them can cost. A run must also read and match the activity rows
-        (``matching_s``), so ``run_floor_s`` = matching + output is a floor for the run, and
-        ``run_ceiling_rows_per_s`` the rate no run writing these rows can beat here (an estimate:
-        copying also reads the stored rows, and a run also computes them). A run is one
-        transaction, and PostgreSQL writes a statement's rows in one process: one core.
+        ``ccf.unmatched``), already computed, copied into temporary tables without an index
+        (no WAL): for information, what copying that volume of rows costs.
 
-All are rolled back. Each is timed as a whole: its statements, and the creation of its
-temporary tables (milliseconds).
+All but the durable copy are rolled back. Each is timed as a whole: its statements, and the
+creation of its tables (milliseconds); the durable copy also its commit, not the drop.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ccf.engine.sql import Executor, column, ident, param, table
 _COPY_PREFIX = "ccf_bench_copy_"  # temporary tables; a session's own, dropped at rollback
 _TYPED_PREFIX = "ccf_bench_typed_"
 _OUTPUT_PREFIX = "ccf_bench_output_"
+_DURABLE_PREFIX = "ccf_bench_durable_"  # ordinary tables in schema ccf: committed, then dropped
 OUTPUT_TABLES = ("result", "excluded", "unmatched")
 
 
@@ -165,4 +169,27 @@ def output_ceiling(conn: psycopg.Connection, run_id: int) -> Ceiling:
             t = time.perf_counter()
             rows += ex.execute(_temporary(f"{_OUTPUT_PREFIX}{name}", query=query), {"run_id": run_id}).rowcount
             seconds += time.perf_counter() - t
+    return Ceiling(rows, seconds)
+
+
+def durable_copy_ceiling(conn: psycopg.Connection, tables: list[exp.Table], dataset: str) -> Ceiling:
+    """The dataset's rows of each activity table copied by ``CREATE TABLE ccf.<new> AS SELECT *
+    … WHERE dataset = …`` into ordinary (logged) tables in one transaction, timed up to and
+    including its commit (the WAL flush that makes them durable); the tables are dropped after,
+    untimed."""
+    ex, rows = Executor(conn), 0
+    copies = [table(f"{_DURABLE_PREFIX}{i}") for i in range(len(tables))]
+    conn.commit()
+    t = time.perf_counter()
+    try:
+        for source, copy in zip(tables, copies):
+            query = exp.select(exp.Star()).from_(source.copy()).where(
+                exp.EQ(this=column("dataset"), expression=param("dataset")))
+            rows += ex.execute(exp.Create(this=copy.copy(), kind="TABLE", expression=query), {"dataset": dataset}).rowcount
+        conn.commit()
+        seconds = time.perf_counter() - t
+    finally:
+        conn.rollback()
+        ex.execute(exp.Drop(tables=copies, kind="TABLE", exists=True))
+        conn.commit()
     return Ceiling(rows, seconds)

@@ -19,7 +19,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.library import Library
 from ccf.engine.bench import queries as q
-from ccf.engine.bench.ceilings import load_ceilings, output_ceiling
+from ccf.engine.bench.ceilings import durable_copy_ceiling, load_ceilings, output_ceiling
 from ccf.engine.bench.dataset import SCENARIOS, generate
 from ccf.engine.bench.model import BenchReport, MethodologyBench
 from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
@@ -107,6 +107,9 @@ def run_bench(
     report.report_s = _time_report(conn, outcome.run_id)
     say("ceiling: the run's output rows copied")
     report.output_ceiling = output_ceiling(conn, outcome.run_id)
+    say("ceiling: the activity rows copied into new logged tables")
+    report.durable_copy_ceiling = durable_copy_ceiling(
+        conn, [activity_table(lib.activity_types[s.activity_type]) for s in SCENARIOS], dataset)
 
     say("hand-written SQL")
     report.settle_s["handwritten"] = _settle(conn, ex)

@@ -81,6 +81,7 @@ class BenchReport:
     run_end_samples: list[float] = field(default_factory=list)  # the run's end: statistics, summary, commit
     load_ceilings: LoadCeilings | None = None  # bench/ceilings.py
     output_ceiling: Ceiling | None = None
+    durable_copy_ceiling: Ceiling | None = None  # the activity rows copied into new logged tables
 
     @property
     def ratio(self) -> float | None:

@@ -123,5 +123,5 @@ def cleanup(ex: Executor, dataset: str, run_id: int | None) -> None:
         ex.execute(exp.delete(table(name), where=is_param("run_id")), {"run_id": run_id})
     for scenario in SCENARIOS:
         ex.execute(exp.delete(table(activity_table_name(scenario.activity_type)), where=is_param("dataset")), {"dataset": dataset})
-    for name in ("rejected", "activity_load"):
+    for name in ("rejected", "activity_load", "dataset"):  # the dataset's own row last: nothing of it is left
         ex.execute(exp.delete(table(name), where=is_param("dataset")), {"dataset": dataset})

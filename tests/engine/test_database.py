@@ -122,3 +122,37 @@ def test_stop_embedded_stops_the_server_of_a_data_directory(monkeypatch):
     finally:
         stop_embedded(home / "pgdata")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_a_new_embedded_server_runs_with_the_bulk_settings(pg_admin_url):
+    """engine/database.py EMBEDDED_SERVER_SETTINGS: a cluster ccf has just initialised (this
+    test run's own) runs with every one of them, shared_buffers included (it restarted once),
+    and none waits for a restart."""
+    import os
+
+    import psycopg
+
+    from ccf.engine.database import EMBEDDED_SERVER_SETTINGS
+
+    if os.environ.get("CCF_DATABASE_URL"):
+        pytest.skip("the tests use CCF_DATABASE_URL's server, which ccf leaves as it is")
+    with psycopg.connect(pg_admin_url) as c:
+        for name, value in EMBEDDED_SERVER_SETTINGS.items():
+            assert c.execute(f"SHOW {name}").fetchone() == (value,), name  # noqa: test reads only
+        assert c.execute("SELECT count(*) FROM pg_settings WHERE pending_restart").fetchone() == (0,)  # noqa: test reads only
+
+
+def test_the_settings_file_is_written_once_and_included_once(tmp_path):
+    from ccf.engine.database import EMBEDDED_CONF, configure_embedded
+
+    assert configure_embedded(tmp_path) is False  # not initialised yet: nothing to include it from
+    assert not (tmp_path / EMBEDDED_CONF).exists()
+    (tmp_path / "postgresql.conf").write_text("max_connections = 100\n")
+    assert configure_embedded(tmp_path) is True
+    assert configure_embedded(tmp_path) is False  # the same settings: nothing rewritten
+    main = (tmp_path / "postgresql.conf").read_text().splitlines()
+    assert main[0] == "max_connections = 100" and main.count(f"include_if_exists = '{EMBEDDED_CONF}'") == 1
+    assert "shared_buffers = '512MB'" in (tmp_path / EMBEDDED_CONF).read_text().splitlines()
+    (tmp_path / EMBEDDED_CONF).write_text("shared_buffers = '1GB'\n")  # an older ccf's settings
+    assert configure_embedded(tmp_path) is True
+    assert "shared_buffers = '512MB'" in (tmp_path / EMBEDDED_CONF).read_text().splitlines()
