@@ -405,11 +405,13 @@ def delete_run(conn: psycopg.Connection, run_id: int):
     return delete(conn, run_id)
 
 
-def rejects(conn: psycopg.Connection, load_id: int | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
-    """The rows one load, or every load of a dataset, rejected: file, line, reason, record."""
+def rejects(conn: psycopg.Connection, load_id: int | None = None, dataset: str | None = None, offset: int = 0,
+            limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows one load, or every load of a dataset, rejected: file, line, reason, record (from
+    the ``offset``-th, at most ``limit``)."""
     from ccf.engine.lifecycle.rows import rejects as query
 
-    return _read(conn, query, load_id, dataset)
+    return _read(conn, query, load_id, dataset, offset, limit)
 
 
 def unmatched(conn: psycopg.Connection, run_id: int, methodology: str | None = None) -> list[dict[str, Any]]:
