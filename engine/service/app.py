@@ -125,7 +125,7 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/ready", tags=["service"], summary="The database is reachable and every migration is applied",
              responses={503: {"description": "not ready", "content": {problems.MEDIA_TYPE: {}}}})
-    def ready(request: Request) -> Body | JSONResponse:
+    def ready(request: Request) -> JSONResponse:
         from ccf.engine.migrate import migrations
         from ccf.engine.sql import Executor, column, table
         from sqlglot import exp
