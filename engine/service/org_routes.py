@@ -151,14 +151,7 @@ def load(
     sheet: Annotated[str | None, Form(max_length=200, pattern=NAME, description="the XLSX sheet to read")] = None,
     org=Depends(current_org), svc: Service = Depends(service),
 ) -> Body:
-    sent = Path(file.filename or "").name
-    suffix = Path(sent).suffix.lower()
-    if suffix not in FORMATS:
-        raise Problem(415, f"the file's name must end in {', '.join(sorted(FORMATS))} (its format); got {sent or 'no name'!r}")
-    with tempfile.TemporaryDirectory(prefix="ccf-upload-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        with path.open("wb") as out:  # the upload, chunk by chunk: never whole in memory
-            shutil.copyfileobj(file.file, out, CHUNK)
+    with _upload(file, FORMATS) as (path, sent):
         with scoped(org, svc) as conn:
             try:
                 (report,) = api.load_files(conn, name, activity_type, [path], svc.library, max_rejects=max_rejects,
@@ -169,6 +162,21 @@ def load(
     return body(_load_json(report), 201, {"Location": f"/loads/{report.load_id}"})
 
 
+@contextmanager
+def _upload(file: UploadFile, suffixes: set[str]) -> Iterator[tuple[Path, str]]:
+    """The uploaded file copied chunk by chunk (never whole in memory) into a temporary folder
+    of its own, under its own name (its suffix says its format); removed afterwards. Yields its
+    path and the name it was sent under."""
+    sent = Path(file.filename or "").name
+    if Path(sent).suffix.lower() not in suffixes:
+        raise Problem(415, f"the file's name must end in {', '.join(sorted(suffixes))} (its format); got {sent or 'no name'!r}")
+    with tempfile.TemporaryDirectory(prefix="ccf-upload-") as folder:
+        path = Path(folder) / sent
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, CHUNK)
+        yield path, sent
+
+
 def _load_json(r) -> dict[str, Any]:
     return {
         "load_id": r.load_id, "dataset": r.dataset, "activity_type": r.activity_type, "file": r.source_file,
@@ -176,6 +184,35 @@ def _load_json(r) -> dict[str, Any]:
         "rejected_by_reason": dict(r.reasons), "period": str(r.period) if r.period else None,
         "entity_set": r.entity_set, "notices": list(r.notices),
     }
+
+
+@router.post("/entity-sets", tags=["datasets"], status_code=201, responses=ERRORS,
+             summary="Load an organisational structure (an entity set's CSV file), as 'ccf entities load' does")
+def load_entity_set(
+    file: Annotated[UploadFile, File(description="the entity file (CSV)")],
+    name: Annotated[str, Form(min_length=1, max_length=200, pattern=NAME, description="the entity set's name, e.g. acme-2024")],
+    org=Depends(current_org), svc: Service = Depends(service),
+) -> Body:
+    from dataclasses import asdict
+
+    from ccf.engine.inventory.entities import load_entity_set as load
+
+    with _upload(file, {".csv"}) as (path, sent):
+        with scoped(org, svc) as conn:
+            try:
+                done = load(conn, name, path)
+            except CcfError as exc:
+                raise Problem(400, str(exc).replace(str(path), sent)) from None
+            conn.commit()
+    return body({**asdict(done), "source_file": sent}, 201 if done.loaded else 200)
+
+
+@router.get("/entity-sets", tags=["datasets"], responses=ERRORS, summary="The organisation's entity sets")
+def list_entity_sets(org=Depends(current_org), svc: Service = Depends(service)) -> Body:
+    from ccf.engine.inventory.entities import entity_sets
+
+    with scoped(org, svc) as conn:
+        return body(entity_sets(conn))
 
 
 _LOAD = ("load_id", "dataset", "activity_type", "source_file", "sha256", "rows_read", "rows_loaded", "rows_rejected", "loaded_at")
