@@ -77,6 +77,13 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
         return response(503, "the database is unavailable; what the request had not committed was rolled back")
 
+    @app.exception_handler(psycopg.DataError)
+    async def _value(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # a value the request sent that PostgreSQL cannot take (a NUL character, a number out of
+        # range): the client's input, not a fault of the service
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return response(400, f"a value of the request cannot be used: {reason}")
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]

@@ -16,6 +16,7 @@ from ccf.engine.service.problems import Problem, not_found
 
 router = APIRouter(tags=["library"])
 PROBLEM = {"content": {"application/problem+json": {}}}
+TEXT = r"^[^\x00-\x1f\x7f]*$"  # words as a terminal takes them: no control character (a NUL cannot be stored)
 
 
 def _summary(m) -> dict:
@@ -79,12 +80,12 @@ def factor_set(set_id: str, svc: Service = Depends(service)) -> Body:
 @router.get("/factors", responses={400: PROBLEM}, summary="Factors by words and filters, best first")
 def factors(
     svc: Service = Depends(service),
-    q: Annotated[str, Query(description="words every factor found contains", max_length=500)] = "",
-    set: Annotated[str | None, Query(description="a factor set or edition id", max_length=200)] = None,
-    region: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str, Query(description="words every factor found contains", max_length=500, pattern=TEXT)] = "",
+    set: Annotated[str | None, Query(description="a factor set or edition id", max_length=200, pattern=TEXT)] = None,
+    region: Annotated[str | None, Query(max_length=200, pattern=TEXT)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    gas: Annotated[str | None, Query(max_length=200)] = None,
+    unit: Annotated[str | None, Query(max_length=200, pattern=TEXT)] = None,
+    gas: Annotated[str | None, Query(max_length=200, pattern=TEXT)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> Body:
     from ccf.engine.factors.search import Filters, factors_search
