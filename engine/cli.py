@@ -574,6 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lifecycle_parser(sub)
 
+    from ccf.engine.service.commands import add_parser as add_service_parser
+
+    add_service_parser(sub)
+
     from ccf.engine.cases.commands import add_parser as add_test_parser
 
     add_test_parser(sub)

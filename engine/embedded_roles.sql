@@ -6,6 +6,9 @@
 --               connects as it, and it runs the migrations.
 --   ccf_runner  LOGIN NOINHERIT, member of no role: a run's connection logs in as it, so no
 --               SET ROLE exists that its statements could undo. Its grants are migration 0002's.
+--   ccf_api     LOGIN NOINHERIT NOBYPASSRLS, member of no role, owns nothing: the HTTP service's
+--               requests log in as it (engine/service/scoped.py); row-level security keeps each
+--               organisation's rows apart for it. Its grants and policies are migration 0022's.
 --
 -- A data directory made by an older ccf has the schema and its objects owned by the superuser
 -- and ccf_runner NOLOGIN: both are handed over here, and the grants the superuser gave by default
@@ -22,6 +25,9 @@ BEGIN
     CREATE ROLE ccf_runner LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
   ELSIF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ccf_runner' AND (NOT rolcanlogin OR rolinherit)) THEN
     ALTER ROLE ccf_runner LOGIN NOINHERIT;  -- an older ccf made it NOLOGIN, for SET ROLE
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ccf_api') THEN
+    CREATE ROLE ccf_api LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
   END IF;
   IF (SELECT datdba FROM pg_database WHERE datname = current_database()) <> 'ccf'::regrole THEN
     EXECUTE format('ALTER DATABASE %I OWNER TO ccf', current_database());

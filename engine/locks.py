@@ -13,6 +13,9 @@ whose installs take REFERENCE_DATA).
 - ``REFERENCE_DATA`` (0x0CCF1): installing a factor-set edition or a rate table (its checksum
   is compared with what is installed, then rows are written: two installers must not interleave).
 - ``ENTITY_SETS`` (0x0CCF6): loading an entity set (organisational structure).
+- ``job_lock_key(job_id)``: held (session level) by the worker executing a background run
+  (engine/service/worker.py) for as long as it runs: a running job whose lock is free has lost
+  its worker.
 - ``load_lock(activity_type)``: one per activity type (``hashtextextended('ccf.load:<type>')``):
   a load's table DDL and its duplicate checks against the rows already loaded; a run's table DDL.
 """
@@ -49,3 +52,17 @@ def load_lock() -> exp.Select:
 
 def load_lock_key(activity_type: str) -> str:
     return f"ccf.load:{activity_type}"
+
+
+def try_session_lock_of() -> exp.Select:
+    """Take the lock keyed ``%(lock_key)s`` (a text, hashed) until ``session_unlock_of``, if it
+    is free: true when taken."""
+    return exp.select(func("pg_try_advisory_lock", func("hashtextextended", param("lock_key"), number(0))))
+
+
+def session_unlock_of() -> exp.Select:
+    return exp.select(func("pg_advisory_unlock", func("hashtextextended", param("lock_key"), number(0))))
+
+
+def job_lock_key(job_id: int) -> str:
+    return f"ccf.job:{job_id}"

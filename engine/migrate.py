@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from ccf.dsl import resources
 from ccf.engine import locks
+from ccf.engine.service import policies
 from ccf.engine.sql import Executor, column, param, parse, table
 
 
@@ -61,4 +62,6 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                 {"version": version, "name": name},
             )
             applied.append(name)
+        # organisation data under row-level security, also tables made since (engine/service/policies.py)
+        policies.secure(conn)
     return applied

@@ -233,7 +233,7 @@ def _seed(conn: psycopg.Connection) -> None:
 
 def _runner_login(pg_admin_url: str) -> None:
     """On a server given by CCF_DATABASE_URL, do what docs/reliability.md asks of its DBA: make
-    ccf_runner a login (with a password of this test run's, for servers that ask for one). The
+    ccf_runner and ccf_api logins (with a password of this test run's, for servers that ask for one). The
     embedded server's roles are made by ccf itself (engine/embedded_roles.sql). The workers of
     one test run share that server, so they set the same password: the run's id."""
     if not os.environ.get("CCF_DATABASE_URL") or os.environ.get("CCF_RUNNER_PASSWORD"):
@@ -243,7 +243,12 @@ def _runner_login(pg_admin_url: str) -> None:
         if admin.info.parameter_status("is_superuser") != "on":
             return  # a DBA's setup, not ours to change
         admin.execute(sql.SQL("ALTER ROLE ccf_runner LOGIN NOINHERIT PASSWORD {}").format(sql.Literal(password)))
+        # the HTTP service's login (docs/service.md, "Deploying"), made by migration 0022
+        exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'ccf_api'").fetchone()
+        admin.execute(sql.SQL("{} ROLE ccf_api LOGIN NOINHERIT NOBYPASSRLS PASSWORD {}").format(
+            sql.SQL("ALTER" if exists else "CREATE"), sql.Literal(password)))
     os.environ["CCF_RUNNER_PASSWORD"] = password
+    os.environ["CCF_API_PASSWORD"] = password
 
 
 @contextmanager

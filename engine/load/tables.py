@@ -104,9 +104,13 @@ def _existing_columns(ex: Executor, at: ir.ActivityType) -> dict[str, str]:
 
 
 def ensure_activity_table(ex: Executor, at: ir.ActivityType) -> None:
-    """Create the activity table, or add columns for optional fields it lacks."""
+    """Create the activity table (under row-level security: engine/service/policies.py), or add
+    columns for optional fields it lacks."""
+    from ccf.engine.service.policies import activity_table as protected, secure
+
     _check_names(at)
     ex.execute(_create_table(at))
+    secure(ex.conn, [protected(activity_table_name(at.id))])  # a dataset's rows: its organisation's
     existing = _existing_columns(ex, at)
     missing = [(n, t, req) for n, t, req in _table_columns(at) if n not in existing]
     _check_types(at, existing)
