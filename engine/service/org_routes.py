@@ -255,18 +255,10 @@ class NewRun(BaseModel):
 
 
 def _job_json(job) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    out = asdict(job) if is_dataclass(job) else dict(job)
-    job_id = out.get("id", out.get("job_id"))
-    out["url"] = f"/jobs/{job_id}"
-    if out.get("run_id") is not None:
-        out["run_url"] = f"/runs/{out['run_id']}"
+    out = {**job.to_json(), "url": f"/jobs/{job.id}"}
+    if job.run_id is not None:
+        out["run_url"] = f"/runs/{job.run_id}"
     return out
-
-
-def _job_id(job) -> Any:
-    return getattr(job, "id", None) if hasattr(job, "id") else getattr(job, "job_id")
 
 
 @router.post("/runs", tags=["runs"], status_code=202, responses={**ERRORS, 202: {"description": "queued: its job's URL in Location"}},
@@ -289,7 +281,7 @@ def start_run(
                 raise CcfError(f"dataset {new.dataset!r} has no rows of any published methodology's activity type")
         job = start(conn, org, new.dataset, [m.ref for m in chosen], idempotency_key)
         conn.commit()
-    return body(_job_json(job), 202, {"Location": f"/jobs/{_job_id(job)}"})
+    return body(_job_json(job), 202, {"Location": f"/jobs/{job.id}"})
 
 
 @router.get("/jobs", tags=["runs"], responses=ERRORS, summary="The organisation's run jobs")

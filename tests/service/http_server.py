@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -25,23 +26,25 @@ def free_port() -> int:
 @contextmanager
 def server(db_url: str) -> Iterator[str]:
     """uvicorn serving ``create_app`` for the database at ``db_url``; yields its base URL. Its
-    log (stderr) is printed when it fails to start."""
+    log (stderr: the traceback of a 500) is printed when it stops, for pytest to show with a
+    failing test."""
     from ccf.engine.api import open_database
 
     open_database(db_url).close()  # as 'ccf serve' does first: migrated, factor sets installed
     port = free_port()
     env = {**os.environ, "CCF_DATABASE_URL": db_url}
+    log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "ccf.engine.service.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {proc.returncode}:\n{proc.stderr.read()}")
+                raise RuntimeError(f"uvicorn exited with {proc.returncode}")
             try:
                 if httpx.get(f"{base}/health", timeout=5).status_code == 200:
                     break
@@ -58,3 +61,6 @@ def server(db_url: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.seek(0)
+        print(log.read())
+        log.close()
