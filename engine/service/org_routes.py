@@ -151,6 +151,11 @@ def load(
     sheet: Annotated[str | None, Form(max_length=200, pattern=NAME, description="the XLSX sheet to read")] = None,
     org=Depends(current_org), svc: Service = Depends(service),
 ) -> Body:
+    from ccf.engine.load.tables import prepare_activity_tables
+
+    at = api.find_activity_type(svc.library, activity_type)
+    with svc.shared() as owner:  # the activity table made (or completed) by the owner: ccf_api may create nothing
+        prepare_activity_tables(owner, [at])
     with _upload(file, FORMATS) as (path, sent):
         with scoped(org, svc) as conn:
             try:
