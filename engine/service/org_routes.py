@@ -96,7 +96,8 @@ class NewDataset(BaseModel):
     entity_set: str | None = Field(None, max_length=200, pattern=NAME, description="the entity set its rows belong to")
 
 
-@router.post("/datasets", tags=["datasets"], status_code=201, responses={**ERRORS, 200: {"description": "it exists, as asked"}},
+@router.post("/datasets", tags=["datasets"], status_code=201,
+             responses={**ERRORS, 200: {"description": "it exists, as asked"}, 409: PROBLEM},
              summary="Create a dataset (a name, a reporting period, an entity set)")
 def create_dataset(new: NewDataset, org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     from ccf.engine.load import Dataset, ReportingPeriod, bind_dataset
@@ -104,11 +105,21 @@ def create_dataset(new: NewDataset, org=Depends(current_org), svc: Service = Dep
     period = ReportingPeriod.parse(new.period) if new.period is not None else None
     with scoped(org, svc) as conn:
         existed = _exists(conn, "dataset", "dataset", new.name)
+        if not existed and _taken(svc, new.name):
+            # dataset names are keys of the whole database (every table names its dataset by
+            # name): another organisation's name cannot be had, and saying so is all that is said
+            raise Problem(409, f"the dataset name {new.name!r} cannot be used; choose another")
         with conn.transaction():
             bind_dataset(Executor(conn), Dataset(new.name, period, new.entity_set))
         conn.commit()
         info = api.dataset(conn, new.name)
     return body(info, 200 if existed else 201, {"Location": f"/datasets/{new.name}"})
+
+
+def _taken(svc: Service, name: str) -> bool:
+    """Whether any organisation has a dataset of this name (read as the owner)."""
+    with svc.shared() as owner:
+        return _exists(owner, "dataset", "dataset", name)
 
 
 @router.get("/datasets", tags=["datasets"], responses=ERRORS, summary="The organisation's datasets")
@@ -153,6 +164,8 @@ def load(
 ) -> Body:
     from ccf.engine.load.tables import prepare_activity_tables
 
+    with scoped(org, svc) as conn:  # created first (POST /datasets): a load names one of the organisation's
+        _dataset(conn, name)
     at = api.find_activity_type(svc.library, activity_type)
     with svc.shared() as owner:  # the activity table made (or completed) by the owner: ccf_api may create nothing
         prepare_activity_tables(owner, [at])

@@ -84,6 +84,13 @@ def install(app: FastAPI) -> None:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return response(400, f"a value of the request cannot be used: {reason}")
 
+    @app.exception_handler(psycopg.IntegrityError)
+    async def _conflict(request: Request, exc: psycopg.IntegrityError) -> JSONResponse:
+        # a key the request would reuse; names of entity sets and datasets are keys of the whole
+        # database, another organisation's among them: nothing of the existing row is said
+        log.info("conflict in %s %s: %s", request.method, request.url.path, exc)
+        return response(409, "the request conflicts with data that exists (a name that is taken?); choose another name")
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]

@@ -162,12 +162,15 @@ def test_run_job_summary_and_results(site):
     assert [(r["methodology_id"], r["activity_id"], r["co2e_kg"]) for r in rows] == [
         (r["methodology_id"], r["activity_id"], r["co2e_kg"]) for r in paged]
     assert all(isinstance(r["co2e_kg"], str) for r in paged)  # decimal strings, never floats
-    by_csv = sum(Decimal(r["co2e_kg"]) for r in rows)
+    by_methodology: dict[str, Decimal] = {}
+    for r in rows:
+        by_methodology[r["methodology_id"]] = by_methodology.get(r["methodology_id"], Decimal(0)) + Decimal(r["co2e_kg"])
+    assert by_methodology == {m["methodology"]: Decimal(m["co2e_kg"]) for m in summary["methodologies"] if m["rows_result"]}
     # the same methodologies run by the engine itself (the command line's run) give the same total
     lib = shipped_library()
     with connect(site["url"]) as conn:
         report = run(conn, A_DATASET, [lib.resolve(f"{m['methodology']}@{m['version']}") for m in summary["methodologies"]])
-    assert by_csv == report.total_co2e_kg == total
+    assert report.co2e_kg == total
     assert a.get("/runs", params={"dataset": A_DATASET}).json()[0]["run_id"] == run_id
 
 
@@ -237,10 +240,18 @@ def test_another_organisation_sees_nothing_of_it(site):
         r = b.request(method, path, **kwargs)
         assert r.status_code == 404, (method, path, r.status_code, r.text)
         assert r.headers["content-type"] == PROBLEM
-        assert A_DATASET not in r.text or path.startswith(f"/datasets/{A_DATASET}"), (path, r.text)
+        assert r.json()["detail"].startswith("there is no "), (path, r.text)  # as for what nobody has
+    # A's dataset name cannot be B's (names are keys of the whole database): 409, naming nothing of A
+    taken = b.post("/datasets", json={"name": A_DATASET, "period": "2023"})
+    assert taken.status_code == 409 and taken.json()["detail"] == f"the dataset name {A_DATASET!r} cannot be used; choose another"
+    from ccf.engine.api import demo_dir
+
+    entities = demo_dir() / "entities" / "northwind-2024.csv"
+    taken = b.post("/entity-sets", data={"name": "northwind-2024"}, files={"file": (entities.name, entities.read_bytes())})
+    assert taken.status_code == 409 and "northwind" not in taken.json()["detail"]
     # and A's data is all there still
     assert a.get(f"/runs/{run_id}").status_code == 200
-    assert [d["dataset"] for d in a.get("/datasets").json()] == [A_DATASET]
+    assert [(d["dataset"], d["period"]) for d in a.get("/datasets").json()] == [(A_DATASET, "2024-01-01..2024-12-31")]
     assert a.get(job_url).json()["state"] == "succeeded"
 
 
