@@ -144,4 +144,37 @@ def create_app(url: str | None = None) -> FastAPI:
 
     app.include_router(shared_routes.router)
     app.include_router(org_routes.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+PROBLEM_SCHEMA = {
+    "type": "object", "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's document, with every error response a problem document (RFC 9457), as
+    problems.py answers them: FastAPI itself declares its 422 as plain JSON of its own shape."""
+    from fastapi.openapi.utils import get_openapi
+
+    if app.openapi_schema is None:
+        doc = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                          routes=app.routes)
+        for operations in doc.get("paths", {}).values():
+            for operation in operations.values():
+                for code, answer in operation.get("responses", {}).items():
+                    if code[0] in "45":
+                        answer["content"] = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = doc
+    return app.openapi_schema

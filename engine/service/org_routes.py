@@ -151,7 +151,7 @@ FORMATS = {".csv", ".xlsx", ".parquet"}
 CHUNK = 1 << 20
 
 
-@router.post("/datasets/{name}/loads", tags=["datasets"], status_code=201, responses={**ERRORS, 415: PROBLEM},
+@router.post("/datasets/{name}/loads", tags=["datasets"], status_code=201, responses={**ERRORS, 409: PROBLEM, 415: PROBLEM},
              summary="Load a file (CSV, XLSX or Parquet) of one activity type into the dataset, as 'ccf load' does")
 def load(
     name: Name,
@@ -204,7 +204,7 @@ def _load_json(r) -> dict[str, Any]:
     }
 
 
-@router.post("/entity-sets", tags=["datasets"], status_code=201, responses=ERRORS,
+@router.post("/entity-sets", tags=["datasets"], status_code=201, responses={**ERRORS, 409: PROBLEM, 415: PROBLEM},
              summary="Load an organisational structure (an entity set's CSV file), as 'ccf entities load' does")
 def load_entity_set(
     file: Annotated[UploadFile, File(description="the entity file (CSV)")],

@@ -60,6 +60,17 @@ def message(exc: CcfError) -> str:
     return str(exc)
 
 
+def _methods(routes: list, path: str) -> list[str]:
+    """The methods of every route whose path matches (routers included in the app, too)."""
+    found: set[str] = set()
+    for r in routes:
+        if hasattr(r, "original_router"):  # a router included by FastAPI: its routes, as they are
+            found.update(_methods(r.original_router.routes, path))
+        elif getattr(r, "path_regex", None) is not None and r.path_regex.match(path):
+            found.update(getattr(r, "methods", None) or ())
+    return sorted(found)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: every error a route or the framework raises becomes a problem."""
 
@@ -99,7 +110,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return response(exc.status_code, exc.detail if isinstance(exc.detail, str) else None, exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
+            headers["Allow"] = ", ".join(_methods(request.app.routes, request.url.path))
+        return response(exc.status_code, exc.detail if isinstance(exc.detail, str) else None, headers)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
