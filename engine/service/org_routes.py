@@ -353,14 +353,6 @@ def show_run(run_id: Id, org=Depends(current_org), svc: Service = Depends(servic
         return body(api.run_info(conn, _run(conn, run_id)))
 
 
-@router.delete("/runs/{run_id}", tags=["runs"], responses=ERRORS, summary="Delete a run and every row it wrote")
-def delete_run(run_id: Id, org=Depends(current_org), svc: Service = Depends(service)) -> Body:
-    with scoped(org, svc) as conn:
-        deleted = api.delete_run(conn, _run(conn, run_id))
-        conn.commit()
-    return body(deleted.to_json())
-
-
 RESULT = ("methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg",
           "factor_ids", "factor_set", "match_level", "unit_conversion", "instrument_id", "data_quality")
 
