@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 
+from ccf.dsl.diagnostics import CcfError
 from ccf.engine.options import json_flag
 
 
@@ -69,11 +70,18 @@ def run_tokens(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     from ccf.engine.service.worker import run_worker as work
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.concurrency < 1:
+        raise CcfError("--concurrency must be at least 1")
+    # each job's start and end on stderr, for the process supervisor's log
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger("ccf.worker")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
     stop = threading.Event()
 
     def graceful(signum, frame) -> None:  # the runs in progress finish; none is claimed after
-        logging.getLogger("ccf.worker").info("stopping after the runs in progress (signal %d)", signum)
+        log.info("stopping after the runs in progress (signal %d)", signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, graceful)

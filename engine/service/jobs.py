@@ -89,7 +89,7 @@ def select_jobs() -> exp.Select:
     return exp.select(*(column(c) for c in COLUMNS)).from_(table("run_job"))
 
 
-def _of(org: Org) -> exp.Expression:
+def _of_org() -> exp.Expression:
     """The organisation's rows (``%(org_id)s``, bound to ``org.id``): also on a connection without
     row-level security."""
     return is_param("org_id")
@@ -106,7 +106,7 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
     ex = Executor(conn)
     with committed(conn):
         visible = ex.one(exp.select(exp.Literal.number(1)).from_(table("dataset"))
-                         .where(exp.and_(is_param("dataset"), _of(org))), {"dataset": dataset, "org_id": org.id})
+                         .where(exp.and_(is_param("dataset"), _of_org())), {"dataset": dataset, "org_id": org.id})
         if visible is None:
             raise JobError(f"no dataset {dataset!r}")
         insert = exp.insert(
@@ -120,7 +120,7 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
         if row is not None:
             return job_of(row)
         # the key was used before: that request's job
-        earlier = job_of(ex.one(select_jobs().where(exp.and_(_of(org), is_param("idempotency_key"))), params))  # type: ignore[arg-type]
+        earlier = job_of(ex.one(select_jobs().where(exp.and_(_of_org(), is_param("idempotency_key"))), params))  # type: ignore[arg-type]
     if (earlier.dataset, earlier.versions) != (dataset, versions):
         raise JobError(f"idempotency key {idempotency_key!r} was used for another run (job {earlier.id}: dataset "
                        f"{earlier.dataset!r}); use a new key for a new run")
@@ -128,7 +128,7 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
 
 
 def get_job(conn: psycopg.Connection, org: Org, job_id: int) -> RunJob | None:
-    row = Executor(conn).one(select_jobs().where(exp.and_(is_param("job_id"), _of(org))), {"job_id": job_id, "org_id": org.id})
+    row = Executor(conn).one(select_jobs().where(exp.and_(is_param("job_id"), _of_org())), {"job_id": job_id, "org_id": org.id})
     conn.commit()
     return None if row is None else job_of(row)
 
@@ -146,7 +146,7 @@ def cancel_job(conn: psycopg.Connection, org: Org, job_id: int) -> RunJob:
                                            true=exp.Literal.string("cancelled"))], default=column("state")),
              "finished_at": exp.Case(ifs=[exp.If(this=exp.EQ(this=column("state"), expression=exp.Literal.string("queued")),
                                                  true=exp.CurrentTimestamp())], default=column("finished_at"))},
-            where=exp.and_(is_param("job_id"), _of(org), column("state").isin(*(exp.Literal.string(s) for s in OPEN))),
+            where=exp.and_(is_param("job_id"), _of_org(), column("state").isin(*(exp.Literal.string(s) for s in OPEN))),
         ), {"job_id": job_id, "org_id": org.id})
     job = get_job(conn, org, job_id)
     if job is None:
@@ -159,7 +159,7 @@ def list_jobs(conn: psycopg.Connection, org: Org, *, dataset: str | None = None,
     """The organisation's jobs, newest first."""
     if state is not None and state not in STATES:
         raise JobError(f"no job state {state!r}; one of {', '.join(STATES)}")
-    where = [_of(org)]
+    where = [_of_org()]
     if dataset is not None:
         where.append(is_param("dataset"))
     if state is not None:

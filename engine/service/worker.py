@@ -29,7 +29,7 @@ from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
 from ccf.engine.database import connect, database_url
-from ccf.engine.service.jobs import COLUMNS, RunJob, job_of, returning, select_jobs
+from ccf.engine.service.jobs import COLUMNS, RunJob, job_of, returning
 from ccf.engine.sql import Executor, column, func, is_param, param, table, text
 
 POLL_S = 1.0  # how long an idle worker waits before it looks for queued jobs again
@@ -42,17 +42,17 @@ class Cancelled(Exception):
 
 
 def run_worker(url: str | None = None, *, once: bool = False, stop: threading.Event | None = None,
-               concurrency: int = 1, poll_s: float = POLL_S) -> int:
+               concurrency: int = 1, poll_s: float = POLL_S, lib=None) -> int:
     """Execute queued jobs, ``concurrency`` at a time, until ``stop`` is set (with ``once``: until
     no job is queued). Returns how many jobs were executed. A job started when ``stop`` is set
-    is finished first."""
+    is finished first. ``lib``: the methodology library (default: read once, ``api.library``)."""
     from ccf.engine import api
 
     if concurrency < 1:
         raise CcfError("--concurrency must be at least 1")
     target = make_conninfo(url or database_url(), application_name=f"ccf worker {os.getpid()}")
     api.open_database(target).close()  # migrated, the shipped factor sets installed
-    lib = api.library()
+    lib = lib or api.library()
     stop = stop or threading.Event()
     counts = [0] * concurrency
     failures: list[BaseException] = []
@@ -247,6 +247,3 @@ def _finish(lease: psycopg.Connection, job: RunJob, state: str, *, run_id: int |
                  {"state": state, "run_id": run_id, "error": error, "job_id": job.id})
     lease.commit()
     return job_of(row)  # type: ignore[arg-type]
-
-
-__all__ = ["run_worker", "recover_lost", "claim", "execute", "select_jobs", "Cancelled"]

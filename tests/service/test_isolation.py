@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from helpers import shipped_library
 from ccf.engine import api
 from ccf.engine.database import connect
 from ccf.engine.inventory.entities import load_entity_set
@@ -51,7 +52,7 @@ def _org_data(conn: psycopg.Connection, org: orgs.Org, tmp: Path, lib) -> None:
 @pytest.fixture(scope="module")
 def two_orgs(module_db_url: str, tmp_path_factory) -> tuple[str, orgs.Org, orgs.Org]:
     tmp = tmp_path_factory.mktemp("orgs")
-    lib = api.library()
+    lib = shipped_library()
     with connect(module_db_url) as conn:
         a, b = orgs.create_org(conn, "org-a"), orgs.create_org(conn, "org-b")
         _org_data(conn, a, tmp, lib)
@@ -191,7 +192,7 @@ def test_an_organisation_cannot_change_another_s_rows(two_orgs) -> None:
 
 def test_the_command_line_s_rows_belong_to_the_default_organisation(db_url: str) -> None:
     with connect(db_url) as conn:
-        lib = api.library()
+        lib = shipped_library()
         api.load_files(conn, "cli", "stationary_fuel", [SAMPLE / "stationary_fuel.csv"], lib)
         report = run(conn, "cli", api.resolve(lib, ["scope1.stationary_combustion"]))
         default = orgs.find_org(conn, "default")
