@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from contextlib import contextmanager
+import queue
+from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any, Iterator
 
@@ -59,9 +60,12 @@ class Service:
     data; organisation data goes through ``scoped.org_connection``) and the methodology library,
     read once per process."""
 
+    IDLE = 8  # owner connections kept open between requests (authentication and shared reads)
+
     def __init__(self, url: str):
         self.url = url
         self._library = None
+        self._idle: queue.SimpleQueue[psycopg.Connection] = queue.SimpleQueue()
 
     @property
     def library(self):
@@ -73,12 +77,26 @@ class Service:
 
     @contextmanager
     def shared(self) -> Iterator[psycopg.Connection]:
-        """A connection for shared data (factor sets), rolled back after the request: it only reads."""
-        conn = connect(self.url)
+        """An owner's connection, for authentication and shared data; what the caller did not
+        commit is rolled back. Kept open for the next request (connecting costs more than most
+        reads); an organisation's connection never is (scoped.org_connection: one per request)."""
+        conn = None
+        while conn is None:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = connect(self.url)
+            if conn.closed or conn.broken:  # the server restarted, or the session was ended
+                conn = None
         try:
             yield conn
-        finally:
             conn.rollback()
+        except BaseException:
+            conn.close()
+            raise
+        if self._idle.qsize() < self.IDLE:
+            self._idle.put(conn)
+        else:
             conn.close()
 
 
@@ -109,8 +127,13 @@ def create_app(url: str | None = None) -> FastAPI:
     the embedded server), which ``ccf serve`` migrates before it serves."""
     from ccf.engine.service import org_routes, shared_routes
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.service.library  # read before the first request, not during it (seconds)
+        yield
+
     app = FastAPI(
-        title="ccf", version=__version__,
+        title="ccf", version=__version__, lifespan=lifespan,
         summary="Corporate carbon footprint engine: GHG Protocol methodologies over an organisation's activity data",
         description="Numbers are exact decimal strings. Errors are RFC 9457 problem documents. "
                     "Organisation data needs a bearer token (`ccf tokens create --org ORG`).",
@@ -120,7 +143,7 @@ def create_app(url: str | None = None) -> FastAPI:
     problems.install(app)
 
     @app.get("/health", tags=["service"], summary="The process answers")
-    def health() -> Body:
+    async def health() -> Body:  # on the event loop: it answers while every request thread is busy
         return body({"status": "ok"})
 
     @app.get("/ready", tags=["service"], summary="The database is reachable and every migration is applied",

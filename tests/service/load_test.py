@@ -43,7 +43,7 @@ async def _client(http: httpx.AsyncClient, targets, until: float, seen: dict[str
             ok, r = False, exc
         seen.setdefault(name, []).append(time.perf_counter() - t0)
         if not ok:
-            errors.append(f"{name}: {getattr(r, 'status_code', r)}")
+            errors.append(f"{name}: {r.status_code if isinstance(r, httpx.Response) else type(r).__name__}")
 
 
 def percentile(values: list[float], p: float) -> float:
