@@ -272,8 +272,10 @@ def _check_structure(rows: list[tuple[int, str, str]], records: list[EntityRecor
 # --- storing -----------------------------------------------------------------------------
 
 
-def load_entity_set(conn: psycopg.Connection, name: str, path: Path) -> EntitySetLoad:
-    """Validate an entity file and store it as entity set ``name`` (once; never modified)."""
+def load_entity_set(conn: psycopg.Connection, name: str, path: Path, source: str | None = None) -> EntitySetLoad:
+    """Validate an entity file and store it as entity set ``name`` (once; never modified).
+    ``source``: the file's name as the set records it (default: ``path``; the service's upload
+    is a temporary file, recorded under the name it was sent with)."""
     if not NAME_RE.fullmatch(name):
         raise CcfError(f"entity set name {name!r} must be letters, digits, '.', '_' or '-' (e.g. northwind-2024)")
     try:
@@ -300,7 +302,7 @@ def load_entity_set(conn: psycopg.Connection, name: str, path: Path) -> EntitySe
         cols = ("entity_set", "source_file", "sha256", "entity_count")
         ex.execute(
             exp.insert(exp.select(*[param(c) for c in cols]), exp.Schema(this=table("entity_set"), expressions=[ident(c) for c in cols])),
-            {"entity_set": name, "source_file": str(path), "sha256": digest, "entity_count": len(records)},
+            {"entity_set": name, "source_file": source or str(path), "sha256": digest, "entity_count": len(records)},
         )
         # One INSERT of arrays, not COPY: COPY FROM is refused on a table with row-level
         # security, which ccf.entity has for the HTTP service's organisations (engine/service/)
@@ -312,7 +314,7 @@ def load_entity_set(conn: psycopg.Connection, name: str, path: Path) -> EntitySe
                        exp.Schema(this=table("entity"), expressions=[ident(c) for c in _ENTITY_COLS])),
             {c: [row[i] for row in rows] for i, c in enumerate(_ENTITY_COLS)},
         )
-    return EntitySetLoad(name, str(path), digest, len(records), loaded=True)
+    return EntitySetLoad(name, source or str(path), digest, len(records), loaded=True)
 
 
 def entity_sets(conn: psycopg.Connection) -> list[dict]:

@@ -218,11 +218,11 @@ def load_entity_set(
     with _upload(file, {".csv"}) as (path, sent):
         with scoped(org, svc) as conn:
             try:
-                done = load(conn, name, path)
+                done = load(conn, name, path, source=sent)
             except CcfError as exc:
                 raise Problem(400, str(exc).replace(str(path), sent)) from None
             conn.commit()
-    return body({**asdict(done), "source_file": sent}, 201 if done.loaded else 200)
+    return body(asdict(done), 201 if done.loaded else 200)
 
 
 @router.get("/entity-sets", tags=["datasets"], responses=ERRORS, summary="The organisation's entity sets")

@@ -202,6 +202,8 @@ def test_unmatched_explain_verify_report_impact(site):
     assert v["identical"] is True, v
     report = a.get(f"/runs/{run_id}/report", params={"approach": "operational-control"})
     assert report.status_code == 200 and report.headers["content-type"].startswith("application/json")
+    assert report.json()["entity_set"]["source_file"] == "northwind-2024.csv"  # as sent, not the server's temporary file
+    assert "ccf-upload-" not in report.text
     html = a.get(f"/runs/{run_id}/report", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html") and "<html" in html.text.lower()
     impact = a.get(f"/datasets/{A_DATASET}/impact", params={"from": "scope3.cat6.business_travel@1.0.0",
