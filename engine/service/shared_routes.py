@@ -55,7 +55,22 @@ def methodology_diff(methodology_id: str, version: str, other: str, svc: Service
     from ccf.engine import api
 
     a, b = api.usable(svc.library, [_version(svc, methodology_id, version), _version(svc, methodology_id, other)])
-    return body(diff_methodologies(a, b).to_json())
+    out = diff_methodologies(a, b).to_json()
+    for change in out["changes"]:  # a file's place in its library, not where the server installed it
+        for side in (change["before"], change["after"]):
+            if side and side["at"]:
+                side["at"]["path"] = _in_library(svc, side["at"]["path"])
+    return body(out)
+
+
+def _in_library(svc: Service, path: str) -> str:
+    """A library file's path from its library folder's parent (``methodologies/<id>/<version>.yaml``)."""
+    from pathlib import Path
+
+    for root in svc.library.roots:
+        if Path(path).is_relative_to(root):
+            return str(Path(root.name) / Path(path).relative_to(root))
+    return Path(path).name
 
 
 @router.get("/factor-sets", summary="Every installed factor-set edition")

@@ -70,6 +70,8 @@ def test_methodologies_list_show_and_diff(http):
     diff = http.get("/methodologies/scope3.cat6.business_travel/1.0.0/diff/2.0.0").json()
     assert diff["from"] == "scope3.cat6.business_travel@1.0.0" and diff["to"] == "scope3.cat6.business_travel@2.0.0"
     assert diff["changes"]
+    at = [c[side]["at"]["path"] for c in diff["changes"] for side in ("before", "after") if c[side] and c[side]["at"]]
+    assert at and all(p.startswith("methodologies/scope3.cat6.business_travel/") for p in at), at  # not the server's folders
 
 
 def test_factor_sets_and_search_keep_numbers_exact(http):
