@@ -234,15 +234,19 @@ def load_files(
     conn: psycopg.Connection, dataset: str, activity_type: str, files: Sequence[Path], lib: Library,
     progress: Progress | None = None, *, period: str | None = None, entity_set: str | None = None,
     max_rejects: str | None = None, dialect: Dialect = Dialect(), mapping: Path | None = None, sheet: str | None = None,
+    source: str | None = None,
 ) -> list[LoadReport]:
     """Load each file in a transaction of its own; ``max_rejects`` is ``N`` or ``P%`` (default:
     any number of rejected rows short of all of a file's); ``dialect``, ``mapping`` and ``sheet``
-    say how the files are written (``load_csv``)."""
+    say how the files are written (``load_csv``); ``source`` is the name a load of one file
+    records for it (an upload's: the service's)."""
+    if source is not None and len(files) != 1:
+        raise ValueError("source names one file")
     at = find_activity_type(lib, activity_type)
     reporting = ReportingPeriod.parse(period) if period is not None else None
     limit = RejectLimit.parse(max_rejects) if max_rejects is not None else RejectLimit()
     return [load_csv(conn, dataset, at, Path(f), progress, period=reporting, entity_set=entity_set, max_rejects=limit,
-                     dialect=dialect, mapping=mapping, sheet=sheet)
+                     dialect=dialect, mapping=mapping, sheet=sheet, source=source)
             for f in files]
 
 
@@ -405,11 +409,13 @@ def delete_run(conn: psycopg.Connection, run_id: int):
     return delete(conn, run_id)
 
 
-def rejects(conn: psycopg.Connection, load_id: int | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
-    """The rows one load, or every load of a dataset, rejected: file, line, reason, record."""
+def rejects(conn: psycopg.Connection, load_id: int | None = None, dataset: str | None = None, offset: int = 0,
+            limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows one load, or every load of a dataset, rejected: file, line, reason, record (from
+    the ``offset``-th, at most ``limit``)."""
     from ccf.engine.lifecycle.rows import rejects as query
 
-    return _read(conn, query, load_id, dataset)
+    return _read(conn, query, load_id, dataset, offset, limit)
 
 
 def unmatched(conn: psycopg.Connection, run_id: int, methodology: str | None = None) -> list[dict[str, Any]]:

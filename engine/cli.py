@@ -586,6 +586,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)
 
+    from ccf.engine.service.serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
+
     s = sub.add_parser("diff", help="semantic diff of two methodology versions")
     s.add_argument("a", help="ID@VERSION")
     s.add_argument("b", help="ID@VERSION")

@@ -198,6 +198,17 @@ class Executor:
     def one(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> tuple | None:
         return self.execute(tree, params).fetchone()
 
+    def stream(self, tree: exp.Expression, params: Mapping[str, Any] | None = None, batch: int = 5000) -> Iterator[tuple]:
+        """The rows of a query ``batch`` at a time through a server-side cursor (inside the
+        caller's transaction): a result of millions of rows is never held in memory whole."""
+        sql = render(tree)
+        self.statements.append(sql)
+        log.debug("%s", sql)
+        with self.conn.cursor(name="ccf_stream") as cur:
+            cur.itersize = batch
+            cur.execute(render(_escape_percent(tree)), dict(params or {}))  # type: ignore[arg-type]
+            yield from cur
+
     def analyze_sample(self, target: exp.Table, columns: Sequence[str] = (), statistics_target: int = 10) -> None:
         """ANALYZE a table (or some of its columns) from a small sample: 300 × statistics_target
         rows (10: 3,000, against 30,000 at the server's default of 100), for the statement that

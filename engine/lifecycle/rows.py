@@ -18,7 +18,8 @@ from ccf.engine.sql import Executor, column, eq, param, table
 _REJECTED = ("load_id", "source_file", "line_no", "activity_id", "reason", "record")
 
 
-def _rejected(ex: Executor, where: exp.Expression, params: dict[str, Any]) -> list[dict[str, Any]]:
+def _rejected(ex: Executor, where: exp.Expression, params: dict[str, Any], offset: int = 0,
+              limit: int | None = None) -> list[dict[str, Any]]:
     q = (
         exp.select(column("load_id", "r"), column("source_file", "l"), column("line_no", "r"), column("activity_id", "r"),
                    column("reason", "r"), column("record", "r"))
@@ -26,21 +27,27 @@ def _rejected(ex: Executor, where: exp.Expression, params: dict[str, Any]) -> li
         .join(table("activity_load", alias="l"), on=eq(column("load_id", "l"), column("load_id", "r")))
         .where(where).order_by(column("load_id", "r"), column("line_no", "r"))
     )
+    if offset:
+        q = q.offset(exp.Literal.number(offset))
+    if limit is not None:
+        q = q.limit(exp.Literal.number(limit))
     return [dict(zip(_REJECTED, r)) for r in ex.rows(q, params)]
 
 
-def rejects(ex: Executor, load_id: int | None = None, dataset: str | None = None) -> list[dict[str, Any]]:
-    """The rows one load (or every load of a dataset) rejected, in file and line order."""
+def rejects(ex: Executor, load_id: int | None = None, dataset: str | None = None, offset: int = 0,
+            limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows one load (or every load of a dataset) rejected, in file and line order; from
+    the ``offset``-th, at most ``limit`` of them (a page of the service's)."""
     if (load_id is None) == (dataset is None):
         raise CcfError("name one load (its id) or one dataset (--dataset)")
     if dataset is not None:
         require_dataset(ex, dataset)
-        return _rejected(ex, eq(column("dataset", "r"), param("dataset")), {"dataset": dataset})
+        return _rejected(ex, eq(column("dataset", "r"), param("dataset")), {"dataset": dataset}, offset, limit)
     found = ex.one(exp.select(column("load_id")).from_(table("activity_load")).where(eq(column("load_id"), param("load_id"))),
                    {"load_id": load_id})
     if found is None:
         raise CcfError(f"there is no load {load_id} (a dataset's loads: 'ccf datasets show DATASET')")
-    return _rejected(ex, eq(column("load_id", "r"), param("load_id")), {"load_id": load_id})
+    return _rejected(ex, eq(column("load_id", "r"), param("load_id")), {"load_id": load_id}, offset, limit)
 
 
 def rejections_of(ex: Executor, dataset: str, loads: list[int], activity_id: str) -> list[dict[str, Any]]:

@@ -168,6 +168,7 @@ def load_csv(
     dialect: Dialect = Dialect(),
     mapping: Path | None = None,
     sheet: str | None = None,
+    source: str | None = None,
 ) -> LoadReport:
     """Load one file (CSV, XLSX or Parquet: formats.py) into ``dataset`` in one transaction;
     every row is loaded or rejected.
@@ -177,7 +178,9 @@ def load_csv(
     than ``max_rejects`` allows is a LoadError, and nothing is committed. ``fast=False`` sends every
     row through the one-by-one checks (the fast path is tested against them: same outcome).
     ``dialect`` says how the file writes its values, ``mapping`` (a file: mapping.py) which of its
-    columns are which fields; ``sheet`` is the XLSX sheet to read (default: the mapping's, or the first)."""
+    columns are which fields; ``sheet`` is the XLSX sheet to read (default: the mapping's, or the first).
+    ``source`` is the file's name as the load records it (default: ``path``): the service loads
+    an upload from a temporary file and records the name it was sent under."""
     path = Path(path)
     if "\x00" in dataset or not dataset.strip():
         raise LoadError(f"invalid dataset name {dataset!r}")
@@ -198,7 +201,7 @@ def load_csv(
         ex = Executor(conn)
         with conn.transaction():
             ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
-            report = _load(ex, ds, at, path, reader.sha256, shape.names, rows, progress, fast, plain)
+            report = _load(ex, ds, at, path, reader.sha256, shape.names, rows, progress, fast, plain, source)
             report = replace(report, notices=tuple(reader.notices + shape.notices))
             if max_rejects.exceeded(report.rows_read, report.rows_rejected):
                 raise LoadError(_too_many_rejects(ex, report, max_rejects), path)
@@ -231,7 +234,8 @@ def _set_work_mem(ex: Executor, value: str) -> str:
 
 
 def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Callable[[], str], names: list[str],
-          rows: Iterator[tuple], progress: Progress | None, fast_path: bool, plain: bool) -> LoadReport:
+          rows: Iterator[tuple], progress: Progress | None, fast_path: bool, plain: bool,
+          source: str | None = None) -> LoadReport:
     """The statements of one load, inside the caller's transaction."""
     dataset = ds.name
     ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
@@ -246,7 +250,7 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Ca
     rows_read, sha256 = staged
     params: dict[str, object] = {
         "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,
-        "source_file": str(path), "sha256": sha256, "rows_read": rows_read,
+        "source_file": source or str(path), "sha256": sha256, "rows_read": rows_read,
     }
     if ds.period is not None:
         params |= {"period_start": ds.period.start, "period_end": ds.period.end}
@@ -278,7 +282,7 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Ca
     ex.execute(drop_temps())
     _set_work_mem(ex, work_mem)
     _reconcile(path, rows_read, loaded, rejected, loaded_rows, rejected_rows)
-    return LoadReport(load_id, dataset, at.id, str(path), sha256,
+    return LoadReport(load_id, dataset, at.id, params["source_file"], sha256,
                       rows_read, loaded, rejected, reasons, ds.period, ds.entity_set)
 
 

@@ -109,9 +109,11 @@ def ensure_activity_table(ex: Executor, at: ir.ActivityType) -> None:
     from ccf.engine.service.policies import activity_table as protected, secure
 
     _check_names(at)
-    ex.execute(_create_table(at))
-    secure(ex.conn, [protected(activity_table_name(at.id))])  # a dataset's rows: its organisation's
     existing = _existing_columns(ex, at)
+    if not existing:  # DDL only when needed: the service loads as ccf_api, which may create nothing
+        ex.execute(_create_table(at))  # (its route makes the table first, as the owner: prepare_activity_tables)
+        existing = _existing_columns(ex, at)
+    secure(ex.conn, [protected(activity_table_name(at.id))])  # a dataset's rows: its organisation's
     missing = [(n, t, req) for n, t, req in _table_columns(at) if n not in existing]
     _check_types(at, existing)
     required = [n for n, _, req in missing if req]

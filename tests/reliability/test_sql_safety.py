@@ -346,7 +346,9 @@ def test_compiled_statements_run_as_the_run_role(conn, rel_gen, tmp_path, monkey
     assert by_statement["CREATE TEMPORARY TABLE"] == {"ccf_runner"}
     assert by_statement["INSERT INTO ccf.result"] == {"ccf_runner"}
     assert by_statement["INSERT INTO ccf.run"] == {"ccf_runner"}  # the whole run is the runner's
-    assert by_statement["CREATE TABLE IF"] == {user}  # activity-table DDL needs the owner's rights
+    # activity-table DDL needs the owner's rights; it is issued only for a table that is missing
+    # (here the load made it: none), so that a load as the service's ccf_api issues none
+    assert {role for statement, role in seen if statement.startswith(("CREATE TABLE", "ALTER TABLE"))} <= {user}
 
 
 def test_a_run_commits_what_is_open_and_refuses_a_transaction_block(conn, rel_gen, tmp_path):
