@@ -37,13 +37,14 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl import ir
+from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.load import CELL_PREFIX, csv_columns
 from ccf.engine.sql import Executor, column, ident, param, table
 
 _COPY_PREFIX = "ccf_bench_copy_"  # temporary tables; a session's own, dropped at rollback
 _TYPED_PREFIX = "ccf_bench_typed_"
 _OUTPUT_PREFIX = "ccf_bench_output_"
-OUTPUT_TABLES = ("result", "excluded", "unmatched")
+OUTPUT_TABLES = (RESULT_TABLE, "excluded", "unmatched")
 
 
 @dataclass(frozen=True)
