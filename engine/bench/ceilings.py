@@ -12,7 +12,7 @@ typed   the same two streams, each file then typed: every number, date and boole
         table: no row checks, no key, no rejects, no WAL. A load must at least parse and type its
         rows, so no load of these files can beat ``typed_both_cores_rows_per_s`` here: it
         bounds ``ingest_rows_per_s``.
-output  the committed run's own output rows (``ccf.result``, ``ccf.excluded``,
+output  the committed run's own output rows (``ccf.result_row``, ``ccf.excluded``,
         ``ccf.unmatched``), already computed, copied into temporary tables without an index:
         the least that writing them can cost. A run must also read and match the activity rows
         (``matching_s``), so ``run_floor_s`` = matching + output is a floor for the run, and
