@@ -135,7 +135,7 @@ def bound_script(conn: psycopg.Connection, m: ir.Methodology, binds: Mapping[str
         "",
         "What it does: in one transaction (REPEATABLE READ: one snapshot, as a run) with the session",
         "settings ccf pins, it computes the methodology over the dataset's rows of those loads and",
-        f"WRITES run {run_id}'s result, excluded and unmatched rows of {bound.id} into ccf.result,",
+        f"WRITES run {run_id}'s result, excluded and unmatched rows of {bound.id} into ccf.result_row,",
         "ccf.excluded and ccf.unmatched, printing each row it writes (RETURNING), then the counts that",
         "must balance; then ROLLBACK: nothing it wrote stays. Run it as the login ccf connects with",
         "(the owner of the ccf schema), e.g. psql -X -v ON_ERROR_STOP=1 -f FILE \"$CCF_DATABASE_URL\"",

@@ -12,7 +12,7 @@ One invocation, one database, one synthetic dataset (bench/dataset.py):
             cores) and a run (matching, and the run's own output rows copied) can do here
             (bench/ceilings.py);
 6. hand-written SQL (bench/handwritten/<ref>.sql, parsed with sqlglot, run through sql.py)
-            writing the same result rows into ccf.result under a run that is rolled back;
+            writing the same result rows into ccf.result_row under a run that is rolled back;
 7. row by row: fetch a row, one query per factor lookup, the reference evaluator, one INSERT
             per result row (rolled back); on a sample when N is large, extrapolated and labelled.
 

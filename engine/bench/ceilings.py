@@ -19,7 +19,7 @@ durable the dataset's activity rows of every type in the run copied by ``CREATE 
         ``run_floor_s`` = matching + durable copy is the run's floor, and ``run_floor_ratio``
         (bench/presentation.py) the run's time over it. A run is one transaction, and
         PostgreSQL writes a statement's rows in one process: one core.
-output  the committed run's own output rows (``ccf.result``, ``ccf.excluded``,
+output  the committed run's own output rows (``ccf.result_row``, ``ccf.excluded``,
         ``ccf.unmatched``), already computed, copied into temporary tables without an index
         (no WAL): for information, what copying that volume of rows costs.
 
@@ -40,6 +40,7 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl import ir
+from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.load import CELL_PREFIX, csv_columns
 from ccf.engine.sql import Executor, column, ident, param, table
 
@@ -47,7 +48,7 @@ _COPY_PREFIX = "ccf_bench_copy_"  # temporary tables; a session's own, dropped a
 _TYPED_PREFIX = "ccf_bench_typed_"
 _OUTPUT_PREFIX = "ccf_bench_output_"
 _DURABLE_PREFIX = "ccf_bench_durable_"  # ordinary tables in schema ccf: committed, then dropped
-OUTPUT_TABLES = ("result", "excluded", "unmatched")
+OUTPUT_TABLES = (RESULT_TABLE, "excluded", "unmatched")
 
 
 @dataclass(frozen=True)

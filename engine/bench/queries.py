@@ -14,10 +14,11 @@ from ccf.dsl import ir, resources
 from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.bench.dataset import SCENARIOS
 from ccf.engine.compile import CompiledMethodology
+from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.load import activity_table, activity_table_name
 from ccf.engine.sql import Executor, column, eq, ident, is_param, param, parse, render, table, text
 
-RESULT_TABLES = ("result", "excluded", "unmatched")  # what a timed phase writes
+RESULT_TABLES = (RESULT_TABLE, "excluded", "unmatched")  # what a timed phase writes
 
 
 def naics_codes(ex: Executor) -> list[str]:
@@ -119,7 +120,7 @@ def autovacuum_workers() -> exp.Select:
 
 def cleanup(ex: Executor, dataset: str, run_id: int | None) -> None:
     """Remove the benchmark's dataset and run (they exist only to be measured)."""
-    for name in ("result", "excluded", "unmatched", "run_methodology", "run") if run_id is not None else ():
+    for name in (*RESULT_TABLES, "run_methodology", "run") if run_id is not None else ():
         ex.execute(exp.delete(table(name), where=is_param("run_id")), {"run_id": run_id})
     for scenario in SCENARIOS:
         ex.execute(exp.delete(table(activity_table_name(scenario.activity_type)), where=is_param("dataset")), {"dataset": dataset})

@@ -1,7 +1,7 @@
 """The row-by-row baseline of ``ccf bench``: how an ORM-style application would compute the same
 numbers. For each activity row: one query fetches the row, one query per factor lookup fetches
 its candidate factors, the reference evaluator (dsl/evaluate.py) computes the outcome in Python,
-and one INSERT per gas writes each result row. Exact (Decimal) like everything else; slow by
+and one INSERT writes its result row (its gases as columns, as a run writes them). Exact (Decimal) like everything else; slow by
 construction, which is the point of measuring it.
 """
 
@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.evaluate import EXACT, LookupKeys, ResolvedFactor, Result, evaluate_row, resolve_factor
+from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.factors.store import FACTOR_ROW_COLUMNS, stored_factor
 from ccf.engine.load import activity_table
 from ccf.engine.sql import Executor, column, ident, param, table, text
@@ -61,12 +62,20 @@ def evaluate_one_by_one(
             exp.EQ(this=column("activity_id"), expression=param("activity_id")),
         ))
     )
-    names = ("run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp",
-             "co2e_kg", "factor_ids", "match_level", "unit_conversion", "data_quality")
-    insert = exp.insert(
-        exp.select(*(param(n) for n in names)),
-        exp.Schema(this=table("result"), expressions=[ident(n) for n in names]),
-    )
+    inserts: dict[tuple[str, ...], exp.Expression] = {}  # one statement per set of gases a row has
+
+    def insert(gases: tuple[str, ...]) -> exp.Expression:
+        """INSERT INTO ccf.result_row of a row with these gases (the run's layout, migration 0019)."""
+        if gases not in inserts:
+            names = ["run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "data_quality",
+                     "total_co2e_kg"]
+            names += [f"{g.lower()}_{c}" for g in gases for c in ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")]
+            inserts[gases] = exp.insert(
+                exp.select(*(param(n) for n in names)),
+                exp.Schema(this=table(RESULT_TABLE), expressions=[ident(n) for n in names]),
+            )
+        return inserts[gases]
+
     total = Decimal(0)
     for activity_id in activity_ids:
         cur = ex.execute(fetch, {"dataset": dataset, "activity_id": activity_id})
@@ -77,12 +86,17 @@ def evaluate_one_by_one(
         outcome = evaluate_row(m, row, resolver, gwp)
         if not isinstance(outcome, Result):
             continue
+        in_scopes = Decimal(0)
+        params = {
+            "run_id": run_id, "methodology_id": m.id, "activity_id": activity_id, "entity": row["entity"],
+            "period_start": row["period_start"], "rule_id": outcome.rule_id, "data_quality": outcome.data_quality,
+        }
         for g in outcome.gases:
             total = EXACT.add(total, g.co2e_kg)
-            ex.execute(insert, {
-                "run_id": run_id, "methodology_id": m.id, "activity_id": activity_id, "entity": row["entity"],
-                "period_start": row["period_start"], "rule_id": outcome.rule_id, "gas": g.gas, "gas_kg": g.gas_kg,
-                "gwp": g.gwp, "co2e_kg": g.co2e_kg, "factor_ids": list(g.factor_ids), "match_level": g.match_level,
-                "unit_conversion": None, "data_quality": outcome.data_quality,
-            })
+            if g.gas not in ir.OUTSIDE_SCOPES:
+                in_scopes = EXACT.add(in_scopes, g.co2e_kg)
+            p = g.gas.lower()
+            params.update({f"{p}_kg": g.gas_kg, f"{p}_gwp": g.gwp, f"{p}_co2e_kg": g.co2e_kg,
+                           f"{p}_factor_ids": list(g.factor_ids), f"{p}_match_level": g.match_level})
+        ex.execute(insert(tuple(g.gas for g in outcome.gases)), {**params, "total_co2e_kg": in_scopes})
     return total

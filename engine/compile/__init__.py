@@ -6,7 +6,7 @@ A methodology always compiles to the same six statements, whatever the row count
    normalise units, join each factor lookup (resolved once per distinct key), pick the first
    rule whose condition holds, compute every gas, and classify the row
    (result / excluded / unmatched with a reason).
-2. ``results``   INSERT INTO ccf.result … — one row per activity row and gas, with provenance.
+2. ``results``   INSERT INTO ccf.result_row … — one row per activity row, its gases as columns, with provenance.
 3. ``excluded``  INSERT INTO ccf.excluded …
 4. ``unmatched`` INSERT INTO ccf.unmatched …
 5. ``reconcile`` SELECT the counts that must balance.

@@ -1,6 +1,6 @@
 """The statements after ``evaluate``: each reads ``ccf_eval`` (evaluate.py) and writes or counts.
 
-``results``    INSERT INTO ccf.result: one row per activity row and gas with a value;
+``results``    INSERT INTO ccf.result_row: one row per activity row (or part), the gases as columns;
 ``excluded``   INSERT INTO ccf.excluded;
 ``unmatched``  INSERT INTO ccf.unmatched, with a reason code and a sentence;
 ``reconcile``  SELECT the counts that must balance, and the run's kg CO2e per gas;
@@ -18,70 +18,63 @@ from ccf.dsl.shares import no_total_reason
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import activity_table_name, of_run_loads
 from ccf.engine.compile.evaluate import (
-    EVAL, by_mass_gases, gases, names_sources, one_factor_gases, scores_rows, typed_null,
+    EVAL, by_mass_gases, gases, names_sources, one_factor_gases, scores_rows,
 )
 from ccf.engine.compile.expressions import lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns
 from ccf.engine.sql import column, ident, param, table, text
 
+RESULT_TABLE = "result_row"  # what a run writes; ccf.result is the per-gas view over it (migration 0019)
+
 
 def results(m: ir.Methodology) -> exp.Expression:
-    """One result row per gas with a value, for each row whose outcome is 'result'.
-
-    One SELECT per gas over ``ccf_eval``, joined by UNION ALL: three plain scans of the
-    evaluated rows are cheaper than one scan with a per-row ``LATERAL (VALUES …)`` unpivot
-    (docs/performance.md). With no gas (every rule excludes) one SELECT of typed NULLs that
-    no row passes, so the statement keeps its shape."""
+    """One result row per evaluated row whose outcome is 'result' (an activity row, or a part of
+    one with instruments), with each gas of ``ir.GAS_ORDER`` as columns (ccf.result_row,
+    migration 0019): one plain scan of ``ccf_eval`` writing one row where ccf.result had one per
+    gas, and the gases the methodology never emits left to their NULL default. A row whose gases
+    all lack a value (none passes the evaluation with outcome 'result', but the statement keeps
+    the old one's guard) is not written."""
     emitted = gases(m)
     one_factor = one_factor_gases(m)
     by_mass = by_mass_gases(m)
     other_sets = names_sources(m)  # another set, or an instrument, is the source: each row names it
-    target_cols = [
-        "run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id",
-        "gas", "gas_kg", "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion", "data_quality",
-    ]
-    if m.instruments is not None:  # each part names the instrument it used
-        target_cols.append("instrument_id")
-    if other_sets:  # NULL: the methodology's own factor set (ccf.result_provenance)
-        target_cols.append("factor_set")
     e = lambda name: column(name, "e")  # noqa: E731
-
-    def per_gas(gas: str | None) -> exp.Select:
-        """The result rows of one gas; ``None``: typed NULLs and a false filter (no gas)."""
-
-        def value(suffix: str, sql_type: str) -> exp.Expression:
-            return e(f"{gas.lower()}_{suffix}") if gas is not None else typed_null(sql_type)
-
-        def weighed(suffix: str) -> exp.Expression:
-            """The gas's mass or GWP: NULL for a gas no rule gives by mass (ccf_eval has no column)."""
-            return value(suffix, "NUMERIC") if gas in by_mass else typed_null("NUMERIC")
-
-        factor_ids = (
-            exp.Array(expressions=[value("factor_id", "TEXT")]) if gas in one_factor else value("factor_ids", "TEXT[]")
-        )
-        cols: list[exp.Expression] = [
-            param("run_id"), text(m.id), e("activity_id"), e("entity"), e("period_start"), e("rule_id"),
-            text(gas) if gas is not None else typed_null("TEXT"), weighed("kg"), weighed("gwp"),
-            value("co2e_kg", "NUMERIC"), factor_ids, value("match_level", "TEXT"), e("unit_conversion"),
-            # a whole number 1-5 by now (the load's check, or the problem bad_data_quality)
-            exp.Cast(this=e("data_quality"), to=exp.DataType.build("SMALLINT")),
-        ]
-        if m.instruments is not None:
-            cols.append(e("instrument_id"))
-        if other_sets:
-            cols.append(value("factor_set", "TEXT"))
-        has_value = exp.Not(this=exp.Is(this=value("co2e_kg", "NUMERIC"), expression=exp.Null())) if gas is not None else exp.false()
-        return (
-            exp.select(*cols)
-            .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
-            .where(exp.and_(exp.EQ(this=e("outcome"), expression=text("result")), has_value))
-        )
-
-    selects = [per_gas(gas) for gas in emitted] or [per_gas(None)]
-    q: exp.Query = selects[0]
-    for other in selects[1:]:
-        q = exp.union(q, other, distinct=False)
-    return _insert("result", target_cols, q)
+    cols: dict[str, exp.Expression] = {
+        "run_id": param("run_id"), "methodology_id": text(m.id), "activity_id": e("activity_id"),
+        "entity": e("entity"), "period_start": e("period_start"), "rule_id": e("rule_id"),
+        "unit_conversion": e("unit_conversion"),
+        # a whole number 1-5 by now (the load's check, or the problem bad_data_quality)
+        "data_quality": exp.Cast(this=e("data_quality"), to=exp.DataType.build("SMALLINT")),
+        "total_co2e_kg": _sum_of([
+            exp.Coalesce(this=e(f"{g.lower()}_co2e_kg"), expressions=[exp.Literal.number(0)])
+            for g in emitted if g not in ir.OUTSIDE_SCOPES
+        ]),
+    }
+    if m.instruments is not None:  # each part names the instrument it used
+        cols["instrument_id"] = e("instrument_id")
+    for gas in emitted:
+        g = gas.lower()
+        if gas in by_mass:  # a gas no rule gives by mass has no mass nor GWP: NULL, the default
+            cols[f"{g}_kg"], cols[f"{g}_gwp"] = e(f"{g}_kg"), e(f"{g}_gwp")
+        cols[f"{g}_co2e_kg"] = e(f"{g}_co2e_kg")
+        if gas in one_factor:  # ccf_eval carries the one id as text
+            ids: exp.Expression = exp.Case(
+                ifs=[exp.If(this=exp.Not(this=exp.Is(this=e(f"{g}_co2e_kg"), expression=exp.Null())),
+                            true=exp.Array(expressions=[e(f"{g}_factor_id")]))])
+        else:
+            ids = e(f"{g}_factor_ids")
+        cols[f"{g}_factor_ids"] = ids
+        cols[f"{g}_match_level"] = e(f"{g}_match_level")
+        if other_sets:  # NULL: the methodology's own factor set (ccf.result_provenance)
+            cols[f"{g}_factor_set"] = e(f"{g}_factor_set")
+    has_value = exp.or_(*[exp.Not(this=exp.Is(this=e(f"{g.lower()}_co2e_kg"), expression=exp.Null())) for g in emitted]) \
+        if emitted else exp.false()
+    q = (
+        exp.select(*cols.values())
+        .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
+        .where(exp.and_(exp.EQ(this=e("outcome"), expression=text("result")), has_value))
+    )
+    return _insert(RESULT_TABLE, list(cols), q)
 
 
 def _insert(target: str, cols: list[str], q: exp.Query) -> exp.Expression:
@@ -177,7 +170,7 @@ def unmatched(m: ir.Methodology) -> exp.Expression:
 
 def reconcile(m: ir.Methodology) -> exp.Expression:
     """Counts that must balance: activity rows in = evaluated rows by outcome, and the number
-    of result rows each outcome must have produced (one per gas with a value); then the kg CO2e
+    of result rows the outcomes must have produced (one per evaluated row with a value); then the kg CO2e
     per gas of the result rows (``ir.GAS_ORDER``; NULL for a gas with no result row)."""
 
     def count(src: exp.Expression, cond: exp.Expression) -> exp.Expression:
@@ -188,19 +181,12 @@ def reconcile(m: ir.Methodology) -> exp.Expression:
         exp.Count(this=exp.Distinct(expressions=[column("activity_id")])) if m.instruments is not None
         else exp.Count(this=exp.Star())
     )
-    gas_rows = exp.Add(
-        this=exp.Literal.number(0),
-        expression=exp.Paren(
-            this=_sum_of(
-                [
-                    exp.Case(
-                        ifs=[exp.If(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null()), true=exp.Literal.number(0))],
-                        default=exp.Literal.number(1),
-                    )
-                    for g in gases(m)
-                ]
-            )
-        ),
+    # a result row is written where some gas has a value (statement ``results``)
+    gas_rows = exp.Case(
+        ifs=[exp.If(this=exp.or_(*[exp.Not(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null()))
+                                   for g in gases(m)]) if gases(m) else exp.false(),
+                    true=exp.Literal.number(1))],
+        default=exp.Literal.number(0),
     )
     # one pass over the evaluated rows: each scan of the wide ccf_eval costs as much as the next
     # (docs/performance.md: 1.5 s -> 0.6 s per 380k electricity rows)

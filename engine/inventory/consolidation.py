@@ -23,9 +23,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ccf.dsl import ir
+from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.sql import column, eq, ident, number, param, table
 from ccf.engine.tiers import tiered
 
+_GAS_COLUMNS = [g.lower() for g in ir.GAS_ORDER]  # each gas's columns in ccf.result_row: <gas>_co2e_kg, …
 APPROACHES = ("equity-share", "financial-control", "operational-control")
 SHARE_COLUMN = {
     "equity-share": "equity_share",
@@ -123,22 +125,52 @@ def result_groups_cte() -> exp.CTE:
     follow (Scope 2 bases, ownership shares) and the report's groupings work on those groups
     instead of every result row twice over (once per basis). Exact: NUMERIC addition and
     multiplication do not round, so share × Σ amount = Σ (share × amount), scale included
-    (docs/numeric-semantics.md)."""
-    keys = [
-        column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"), column("gas", "r"),
-        column("match_level", "r"), column("data_quality", "r"),
+    (docs/numeric-semantics.md).
+
+    The runs' rows are ccf.result_row, one per activity row with its gases as columns (migration
+    0019): they are summed first per gas column, grouped by every gas's match level as well, and
+    only those few groups are unpivoted per gas and summed again to the groups above — not every
+    result row through the per-gas view ccf.result. A sum of sums is the sum, exactly."""
+    row_keys = [
+        column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"), column("data_quality", "r"),
         exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "r")), to=exp.DataType.build("INT")),
     ]
+    has = lambda g: exp.Where(this=exp.not_(exp.Is(this=column(f"{g}_co2e_kg", "r"), expression=exp.Null())))  # noqa: E731
+    per_row = (
+        exp.select(
+            *[k.copy() for k in row_keys[:-1]], exp.alias_(row_keys[-1].copy(), "period_year"),
+            *[column(f"{g}_match_level", "r") for g in _GAS_COLUMNS],
+            *[c for g in _GAS_COLUMNS for c in (
+                exp.alias_(exp.Sum(this=column(f"{g}_co2e_kg", "r")), f"{g}_co2e_kg"),
+                exp.alias_(exp.Filter(this=exp.Sum(this=column(f"{g}_kg", "r")), expression=has(g)), f"{g}_kg"),
+                exp.alias_(exp.Filter(this=exp.Anonymous(this="BOOL_AND", expressions=[
+                    exp.not_(exp.Is(this=column(f"{g}_kg", "r"), expression=exp.Null()))]), expression=has(g)), f"{g}_complete"),
+            )],
+        )
+        .from_(table(RESULT_TABLE, alias="r"))
+        .where(eq(column("run_id", "r"), any_run()))
+        .group_by(*[k.copy() for k in row_keys], *[column(f"{g}_match_level", "r") for g in _GAS_COLUMNS])
+    )
+    unpivot = exp.Values(
+        expressions=[
+            exp.Tuple(expressions=[exp.Literal.string(gas), *[column(f"{gas.lower()}_{c}", "p") for c in (
+                "match_level", "co2e_kg", "kg", "complete")]])
+            for gas in ir.GAS_ORDER
+        ],
+        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "match_level", "co2e_kg", "gas_kg", "complete")]),
+    )
+    keys = [column("run_id", "p"), column("methodology_id", "p"), column("entity", "p"), column("gas", "g"),
+            column("match_level", "g"), column("data_quality", "p"), column("period_year", "p")]
     select = (
         exp.select(
-            *[k.copy() for k in keys[:-1]], exp.alias_(keys[-1].copy(), "period_year"),
-            exp.alias_(exp.Sum(this=column("co2e_kg", "r")), "co2e_kg"),
-            exp.alias_(exp.Sum(this=column("gas_kg", "r")), "gas_kg"),
-            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
-                exp.not_(exp.Is(this=column("gas_kg", "r"), expression=exp.Null()))]), "gas_kg_complete"),
+            *[k.copy() for k in keys],
+            exp.alias_(exp.Sum(this=column("co2e_kg", "g")), "co2e_kg"),
+            exp.alias_(exp.Sum(this=column("gas_kg", "g")), "gas_kg"),
+            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[column("complete", "g")]), "gas_kg_complete"),
         )
-        .from_(table("result", alias="r"))
-        .where(eq(column("run_id", "r"), any_run()))
+        .from_(exp.Subquery(this=per_row, alias=exp.TableAlias(this=ident("p"))))
+        .join(exp.Lateral(this=unpivot), join_type="cross")
+        .where(exp.not_(exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())))
         .group_by(*[k.copy() for k in keys])
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("result_groups")), materialized=True)
@@ -288,7 +320,7 @@ def entities_query(approach: str) -> exp.Select:
     activity_rows_of = (
         exp.select(column("entity", "r"), column("dataset", "u"), column("activity_type", "m"), column("activity_id", "r"))
         .distinct()
-        .from_(table("result", alias="r"))
+        .from_(table(RESULT_TABLE, alias="r"))
         .join(table("run_methodology", alias="m"), on=exp.and_(
             eq(column("run_id", "m"), column("run_id", "r")),
             eq(column("methodology_id", "m"), column("methodology_id", "r")),
@@ -327,9 +359,11 @@ def unknown_entities_query() -> exp.Select:
         exp.select(
             column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"),
             exp.alias_(exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])), "activity_rows"),
-            exp.alias_(exp.Sum(this=column("co2e_kg", "r")), "gross_kg"),
+            # every gas's kg CO2e, biogenic CO2 too, as the per-gas rows summed (ccf.result)
+            exp.alias_(exp.Sum(this=exp.Add(this=column("total_co2e_kg", "r"), expression=exp.Coalesce(
+                this=column("co2_biogenic_co2e_kg", "r"), expressions=[number(0)]))), "gross_kg"),
         )
-        .from_(table("result", alias="r"))
+        .from_(table(RESULT_TABLE, alias="r"))
         .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
               on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
         .where(exp.and_(
@@ -428,7 +462,7 @@ def entities_outside_sets_query() -> exp.Select:
     """Each loaded entity set with each entity of %(runs)s's results that it lacks (a set with
     no row here holds every one of them)."""
     ran = exp.CTE(
-        this=exp.select(column("entity")).distinct().from_(table("result")).where(eq(column("run_id"), any_run())),
+        this=exp.select(column("entity")).distinct().from_(table(RESULT_TABLE)).where(eq(column("run_id"), any_run())),
         alias=exp.TableAlias(this=ident("ran")),
     )
     member = (

@@ -18,7 +18,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine.sql import Executor, column, eq, param, table
 
 # Every table holding a run's rows, the run's own row last (deleted in this order).
-RUN_TABLES = ("result", "excluded", "unmatched", "instrument_allocation", "run_factor_set", "run_methodology", "run")
+RUN_TABLES = ("result_row", "excluded", "unmatched", "instrument_allocation", "run_factor_set", "run_methodology", "run")
 
 
 def _of_runs(alias: str | None = None) -> exp.Expression:

@@ -723,21 +723,25 @@ SELECT
 FROM checked AS c;
 
 -- [2] results
-INSERT INTO ccf.result (
+INSERT INTO ccf.result_row (
   run_id,
   methodology_id,
   activity_id,
   entity,
   period_start,
   rule_id,
-  gas,
-  gas_kg,
-  gwp,
-  co2e_kg,
-  factor_ids,
-  match_level,
   unit_conversion,
-  data_quality
+  data_quality,
+  total_co2e_kg,
+  co2_co2e_kg,
+  co2_factor_ids,
+  co2_match_level,
+  ch4_co2e_kg,
+  ch4_factor_ids,
+  ch4_match_level,
+  n2o_co2e_kg,
+  n2o_factor_ids,
+  n2o_match_level
 )
 SELECT
   %(run_id)s,
@@ -746,55 +750,26 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  'CO2',
-  CAST(NULL AS DECIMAL),
-  CAST(NULL AS DECIMAL),
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
+  COALESCE(e.co2_co2e_kg, 0) + COALESCE(e.ch4_co2e_kg, 0) + COALESCE(e.n2o_co2e_kg, 0),
   e.co2_co2e_kg,
-  ARRAY[e.co2_factor_id],
+  CASE WHEN NOT e.co2_co2e_kg IS NULL THEN ARRAY[e.co2_factor_id] END,
   e.co2_match_level,
-  e.unit_conversion,
-  CAST(e.data_quality AS SMALLINT)
-FROM ccf_eval AS e
-WHERE
-  e.outcome = 'result' AND NOT e.co2_co2e_kg IS NULL
-UNION ALL
-SELECT
-  %(run_id)s,
-  'scope1.stationary_combustion',
-  e.activity_id,
-  e.entity,
-  e.period_start,
-  e.rule_id,
-  'CH4',
-  CAST(NULL AS DECIMAL),
-  CAST(NULL AS DECIMAL),
   e.ch4_co2e_kg,
-  ARRAY[e.ch4_factor_id],
+  CASE WHEN NOT e.ch4_co2e_kg IS NULL THEN ARRAY[e.ch4_factor_id] END,
   e.ch4_match_level,
-  e.unit_conversion,
-  CAST(e.data_quality AS SMALLINT)
-FROM ccf_eval AS e
-WHERE
-  e.outcome = 'result' AND NOT e.ch4_co2e_kg IS NULL
-UNION ALL
-SELECT
-  %(run_id)s,
-  'scope1.stationary_combustion',
-  e.activity_id,
-  e.entity,
-  e.period_start,
-  e.rule_id,
-  'N2O',
-  CAST(NULL AS DECIMAL),
-  CAST(NULL AS DECIMAL),
   e.n2o_co2e_kg,
-  ARRAY[e.n2o_factor_id],
-  e.n2o_match_level,
-  e.unit_conversion,
-  CAST(e.data_quality AS SMALLINT)
+  CASE WHEN NOT e.n2o_co2e_kg IS NULL THEN ARRAY[e.n2o_factor_id] END,
+  e.n2o_match_level
 FROM ccf_eval AS e
 WHERE
-  e.outcome = 'result' AND NOT e.n2o_co2e_kg IS NULL;
+  e.outcome = 'result'
+  AND (
+    NOT e.co2_co2e_kg IS NULL
+    OR NOT e.ch4_co2e_kg IS NULL
+    OR NOT e.n2o_co2e_kg IS NULL
+  );
 
 -- [3] excluded
 INSERT INTO ccf.excluded (
@@ -896,9 +871,11 @@ FROM (
       outcome = 'unmatched') AS rows_unmatched,
     COALESCE(
       SUM(
-        0 + (
-          CASE WHEN co2_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN ch4_co2e_kg IS NULL THEN 0 ELSE 1 END + CASE WHEN n2o_co2e_kg IS NULL THEN 0 ELSE 1 END
-        )
+        CASE
+          WHEN NOT co2_co2e_kg IS NULL OR NOT ch4_co2e_kg IS NULL OR NOT n2o_co2e_kg IS NULL
+          THEN 1
+          ELSE 0
+        END
       ) FILTER(WHERE
         outcome = 'result'),
       0

@@ -294,21 +294,19 @@ SELECT
 FROM checked AS c;
 
 -- [2] results
-INSERT INTO ccf.result (
+INSERT INTO ccf.result_row (
   run_id,
   methodology_id,
   activity_id,
   entity,
   period_start,
   rule_id,
-  gas,
-  gas_kg,
-  gwp,
-  co2e_kg,
-  factor_ids,
-  match_level,
   unit_conversion,
-  data_quality
+  data_quality,
+  total_co2e_kg,
+  co2e_co2e_kg,
+  co2e_factor_ids,
+  co2e_match_level
 )
 SELECT
   %(run_id)s,
@@ -317,14 +315,12 @@ SELECT
   e.entity,
   e.period_start,
   e.rule_id,
-  'CO2e',
-  CAST(NULL AS DECIMAL),
-  CAST(NULL AS DECIMAL),
+  e.unit_conversion,
+  CAST(e.data_quality AS SMALLINT),
+  COALESCE(e.co2e_co2e_kg, 0),
   e.co2e_co2e_kg,
   e.co2e_factor_ids,
-  e.co2e_match_level,
-  e.unit_conversion,
-  CAST(e.data_quality AS SMALLINT)
+  e.co2e_match_level
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'result' AND NOT e.co2e_co2e_kg IS NULL;
@@ -410,9 +406,7 @@ FROM (
     COUNT(*) FILTER(WHERE
       outcome = 'unmatched') AS rows_unmatched,
     COALESCE(
-      SUM(0 + (
-        CASE WHEN co2e_co2e_kg IS NULL THEN 0 ELSE 1 END
-      )) FILTER(WHERE
+      SUM(CASE WHEN NOT co2e_co2e_kg IS NULL THEN 1 ELSE 0 END) FILTER(WHERE
         outcome = 'result'),
       0
     ) AS result_rows,

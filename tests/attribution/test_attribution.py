@@ -327,7 +327,7 @@ def test_each_run_is_read_once_whatever_the_statistics(db, tmp_path):
             yield from nodes(child)
 
     every = list(nodes(plan["Plan"]))
-    scans = [(n["Relation Name"], n["Actual Loops"]) for n in every if n.get("Relation Name") in ("result", "excluded", "unmatched")]
+    scans = [(n["Relation Name"], n["Actual Loops"]) for n in every if n.get("Relation Name") in ("result_row", "excluded", "unmatched")]
     assert len(scans) >= 6 and all(loops == 1 for _, loops in scans), scans
     work = sum(n["Actual Rows"] * n["Actual Loops"] for n in every)
     # linear: a few rows per node per activity row, plus the two factor sets compared once;

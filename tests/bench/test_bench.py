@@ -172,7 +172,7 @@ def test_handwritten_sql_parses_to_three_inserts(ref):
 
     statements = handwritten_statements(ref)
     assert [type(s) for s in statements] == [exp.Insert] * 3
-    assert [s.this.this.name for s in statements] == ["result", "excluded", "unmatched"]
+    assert [s.this.this.name for s in statements] == ["result_row", "excluded", "unmatched"]
 
 
 def test_bench_matching_only(db_url, monkeypatch, capsys):

@@ -101,7 +101,7 @@ def test_runs_list_show_delete(cli_db, tmp_path, capsys):
     assert code == 0
     assert f"{LOCATION} (electricity, desnz-2024, GWP AR5): 207.05 kg CO2e; 2 rows = 1 results + 0 excluded + 1 unmatched; 1 rejected at load" in out
     code, out, _ = _run(capsys, "runs", "delete", str(run_id))
-    assert code == 0 and f"deleted run {run_id}: 3 from result, 1 from unmatched, 1 from run_methodology, 1 from run" in out  # a result row per gas
+    assert code == 0 and f"deleted run {run_id}: 1 from result_row, 1 from unmatched, 1 from run_methodology, 1 from run" in out  # one row, its gases as columns
     assert _count(cli_db, "SELECT count(*) FROM ccf.result") == 0
     code, _, err = _run(capsys, "runs", "show", str(run_id))
     assert code == 1 and f"there is no run {run_id}: no run has been made yet" in err

@@ -15,10 +15,6 @@ from ccf.engine.cli import main
 from ccf.engine.sql import column, literal, param, render, table, with_values
 
 PSQL = shutil.which("psql")
-RESULT_COLUMNS = ("run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg",
-                  "gwp", "co2e_kg", "factor_ids", "match_level", "unit_conversion")
-
-
 def _psql(url: str, *args: str) -> list[list[str]]:
     done = subprocess.run([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", *args, url],
                           capture_output=True, text=True, check=False)
@@ -33,9 +29,10 @@ def _block(rows: list[list[str]], header: list[str]) -> list[list[str]]:
     return rows[start:end]
 
 
-def _stored(url: str, run_id: int, methodology: str) -> list[list[str]]:
+def _stored(url: str, run_id: int, methodology: str, columns: list[str]) -> list[list[str]]:
+    """The run's stored result rows (ccf.result_row), these columns."""
     query = with_values(
-        exp.select(*[column(c) for c in RESULT_COLUMNS]).from_(table("result"))
+        exp.select(*[column(c) for c in columns]).from_(table("result_row"))
         .where(exp.and_(exp.EQ(this=column("run_id"), expression=param("run_id")),
                         exp.EQ(this=column("methodology_id"), expression=param("mid")))),
         {"run_id": run_id, "mid": methodology})
@@ -55,16 +52,14 @@ def test_bound_sql_run_by_psql_gives_the_runs_rows_and_leaves_nothing(sample_com
     path = tmp_path / "bound.sql"
     path.write_text(script, "utf-8")
 
-    stored = _stored(sample_company.url, run_id, methodology)
-    header, stored_rows = stored[0], stored[1:]
-    assert len(stored_rows) > 5
     printed = _psql(sample_company.url, "-f", str(path))
-    written = printed[0]  # the results statement's RETURNING comes first: its columns, then the ones it adds
-    recomputed = [row[:len(header)] for row in _block(printed, written)]
-    assert written[:len(header)] == header
-    assert sorted(recomputed) == sorted(stored_rows)
+    written = printed[0]  # the results statement's RETURNING comes first: every column it writes
+    stored = _stored(sample_company.url, run_id, methodology, written)
+    header, stored_rows = stored[0], stored[1:]
+    assert header == written and len(stored_rows) > 5
+    assert sorted(_block(printed, written)) == sorted(stored_rows)
     assert printed[-2][:4] == ["rows_in", "rows_result", "rows_excluded", "rows_unmatched"]
-    assert _stored(sample_company.url, run_id, methodology)[1:] == stored_rows  # rolled back: nothing added
+    assert _stored(sample_company.url, run_id, methodology, written)[1:] == stored_rows  # rolled back: nothing added
 
 
 def test_bind_names_are_checked_and_values_read_from_the_database(sample_company, monkeypatch, capsys) -> None:

@@ -91,7 +91,7 @@ def test_verify_recomputes_the_score_and_finds_a_changed_one(db, tmp_path):
     db.commit()
     assert verify(db, report.run_id, lib).identical
     assert verify_reference(db, report.run_id, lib).identical
-    db.execute("UPDATE ccf.result SET data_quality = 5 WHERE activity_id = 'meter' AND run_id = %s", (report.run_id,))
+    db.execute("UPDATE ccf.result_row SET data_quality = 5 WHERE activity_id = 'meter' AND run_id = %s", (report.run_id,))
     db.commit()
     v = verify(db, report.run_id, lib)
     assert not v.identical and any("data_quality=5" in p for p in v.problems), v.problems

@@ -201,6 +201,6 @@ def test_load_and_run_leave_fresh_statistics_and_the_session_target_as_it_was(db
     assert target == "77"
     analysed = dict(db.execute(  # noqa: test reads only
         "SELECT tablename, array_agg(attname::text ORDER BY attname) FROM pg_stats WHERE schemaname = 'ccf' "
-        "AND tablename IN ('activity_electricity', 'result') GROUP BY tablename").fetchall())
+        "AND tablename IN ('activity_electricity', 'result_row') GROUP BY tablename").fetchall())
     assert {"activity_id", "quantity", "country"} <= set(analysed["activity_electricity"])
-    assert {"run_id", "methodology_id"} <= set(analysed["result"])
+    assert {"run_id", "methodology_id"} <= set(analysed["result_row"])

@@ -48,7 +48,7 @@ def test_verify_recomputes_the_totals_from_every_row_even_for_a_sample(db, tmp_p
     for sample in (Sample(), Sample(rows=1)):
         v = verify_reference(db, run_id, lib, sample)
         assert v.identical, v.problems
-    db.execute("UPDATE ccf.result SET co2e_kg = 11.8 WHERE activity_id = 's1'")  # the guidance's rounded figure
+    db.execute("UPDATE ccf.result_row SET co2e_co2e_kg = 11.8 WHERE activity_id = 's1'")  # the guidance's rounded figure
     db.commit()
     v = verify_reference(db, run_id, lib)
     assert not v.identical and any("activity s1" in p and "11.8125" in p for p in v.problems), v.problems

@@ -16,6 +16,8 @@ from typing import Sequence
 import psycopg
 from sqlglot import exp
 
+from ccf.dsl import ir
+from ccf.dsl.numeric import exact_sum
 from ccf.engine import cli
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.sql import Executor, ident, param, table
@@ -119,14 +121,22 @@ def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M],
                            exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in values])),
                 values,
             )
-        cols = ("run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp",
-                "co2e_kg", "factor_ids", "match_level", "unit_conversion", "data_quality")
-        ex.copy_rows(table("result"), cols, (
-            (run_id, r.methodology, r.activity_id, r.entity, datetime.date(r.year, 1, 1), "rule", r.gas,
-             Decimal(r.gas_kg) if r.gas_kg is not None else None, None, Decimal(r.co2e_kg), ["f1"], r.match_level, None,
-             r.data_quality)
-            for r in results
-        ))
+        # one ccf.result_row per activity row, its gases as columns (migration 0019)
+        rows: dict[tuple, dict] = {}
+        for r in results:
+            row = rows.setdefault((r.methodology, r.activity_id, r.entity, r.year, r.data_quality), {
+                "run_id": run_id, "methodology_id": r.methodology, "activity_id": r.activity_id, "entity": r.entity,
+                "period_start": datetime.date(r.year, 1, 1), "rule_id": "rule", "data_quality": r.data_quality,
+                "total_co2e_kg": Decimal(0),
+            })
+            g = r.gas.lower()
+            assert f"{g}_co2e_kg" not in row, f"{r.activity_id} has {r.gas} twice"
+            row.update({f"{g}_kg": Decimal(r.gas_kg) if r.gas_kg is not None else None, f"{g}_co2e_kg": Decimal(r.co2e_kg),
+                        f"{g}_factor_ids": ["f1"], f"{g}_match_level": r.match_level})
+            if r.gas not in ir.OUTSIDE_SCOPES:
+                row["total_co2e_kg"] = exact_sum([row["total_co2e_kg"], Decimal(r.co2e_kg)])
+        for row in rows.values():
+            ex.copy_rows(table("result_row"), tuple(row), [tuple(row.values())])
     return run_id
 
 
@@ -153,7 +163,7 @@ def rich_report(conn: psycopg.Connection, tmp_path: Path):
         R("s1.combustion", "F3", "C", "0.5", gas="N2O"),
         R("s1.combustion", "F4", "J1", "0.5", gas="CO2", gas_kg="0.5", match_level="fallback"),
         R("s1.combustion", "F5", "X", "77", gas="CO2"),
-        R("s1.combustion", "F6", "B", "12.25", gas="CO2 (biogenic)", gas_kg="12.25"),
+        R("s1.combustion", "F6", "B", "12.25", gas="CO2_biogenic", gas_kg="12.25"),
         R("s2.lb", "E1", "A", "300.0005", data_quality=1), R("s2.lb", "E2", "C", "100", data_quality=3),
         R("s2.lb", "E3", "X", "5"),
         R("s2.mb", "E1", "A", "120"), R("s2.mb", "E2", "C", "50.0005"),

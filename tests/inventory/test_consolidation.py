@@ -143,7 +143,7 @@ def test_gases_years_and_biogenic_co2_outside_the_scopes(db, tmp_path):
         R("s1", "G1", "A", "25", gas="CH4", gas_kg="1", year=2023),
         R("s1", "G2", "B", "10", gas="CO2", gas_kg="10"),
         R("s1", "G2", "B", "2.5", gas="N2O", year=2024),
-        R("s1", "G3", "A", "40", gas="CO2 (biogenic)", gas_kg="40"),
+        R("s1", "G3", "A", "40", gas="CO2_biogenic", gas_kg="40"),
     ])
     inv = build_inventory(db, [run_id], "equity-share", "acme")  # A 100 %, B 60 %
     assert inv.totals["all"] == D(120) + D(25) + D("0.6") * D(10) + D("0.6") * D("2.5") == D("152.5")
@@ -153,7 +153,7 @@ def test_gases_years_and_biogenic_co2_outside_the_scopes(db, tmp_path):
     years = {r.key: r.co2e_kg["all"] for r in inv.section("period_year").rows}
     assert years == {"2023": D(145), "2024": D("7.5")} and inv.years == (2023, 2024)
     (bio,) = inv.outside_scopes.rows
-    assert (bio.key, bio.co2e_kg["all"]) == ("CO2 (biogenic)", D(40))
+    assert (bio.key, bio.co2e_kg["all"]) == ("CO2_biogenic", D(40))
     entities = {r.key: r.co2e_kg["all"] for r in inv.section("entity").rows}
     assert entities["A"] == D(145)  # biogenic CO2 is not in the entity's scoped emissions either
 

@@ -51,7 +51,7 @@ def _csv_key(path: tuple[str, ...]) -> tuple[str, str, str, str]:
 def test_the_document_covers_every_part(doc):
     assert doc["bases"] == ["location-based", "market-based"]
     assert doc["years"] == [2024, 2025]
-    assert [r["key"] for r in doc["outside_scopes"]["rows"]] == ["CO2 (biogenic)"]
+    assert [r["key"] for r in doc["outside_scopes"]["rows"]] == ["CO2_biogenic"]
     assert {u["entity"] for u in doc["coverage"]["unknown_entities"]} == {"X"}
     assert doc["base_year"]["compared_with"] == "recomputed"
     entity = {r["key"]: r["activity_rows"] for r in next(s for s in doc["sections"] if s["id"] == "entity")["rows"]}

@@ -146,25 +146,26 @@ def _hostile(owner: str, superuser: str, finished_run: int, running: int, owner_
         "DELETE FROM ccf.activity_rel_gen": denied,
         "UPDATE ccf.activity_rel_gen SET energy = 0": denied,
         "UPDATE ccf.activity_load SET rows_loaded = 0": denied,
-        "DELETE FROM ccf.result": denied,
-        "UPDATE ccf.result SET co2e_kg = 0": denied,
-        "TRUNCATE ccf.result": denied,
+        "DELETE FROM ccf.result_row": denied,
+        "UPDATE ccf.result_row SET total_co2e_kg = 0": denied,
+        "TRUNCATE ccf.result_row": denied,
         f"UPDATE ccf.run SET summary = '{{}}' WHERE run_id = {finished_run}": denied,  # the finished-run trigger
         # rows added to another run: a finished one, or one another session is running
         **{f"INSERT INTO ccf.{t} SELECT * FROM ccf.{t} WHERE run_id = {finished_run} LIMIT 1": denied
-           for t in ("result", "run_methodology")},
+           for t in ("result_row", "run_methodology")},
         f"INSERT INTO ccf.excluded VALUES ({finished_run}, 'm', 'a', 'r', 'x')": denied,
         f"INSERT INTO ccf.unmatched VALUES ({finished_run}, 'm', 'a', 'r', 'no_rule', 'x')": denied,
         f"INSERT INTO ccf.run_factor_set VALUES ({finished_run}, 'm', 's', '{{}}', NULL)": denied,
         f"INSERT INTO ccf.instrument_allocation VALUES ({finished_run}, 'm', 'i', 'e', 'MWh', 1, 1, 0, 1, 'r', 'x')": denied,
         f"INSERT INTO ccf.excluded VALUES ({running}, 'm', 'a', 'r', 'x')": denied,
-        f"INSERT INTO ccf.result SELECT {running}, methodology_id, activity_id, entity, period_start, rule_id,"
-        f" gas, gas_kg, gwp, co2e_kg, factor_ids, match_level, unit_conversion, instrument_id, factor_set"
-        f" FROM ccf.result WHERE run_id = {finished_run} LIMIT 1": denied,
+        f"INSERT INTO ccf.result_row (run_id, methodology_id, activity_id, entity, period_start, rule_id, total_co2e_kg)"
+        f" SELECT {running}, methodology_id, activity_id, entity, period_start, rule_id, total_co2e_kg"
+        f" FROM ccf.result_row WHERE run_id = {finished_run} LIMIT 1": denied,
         # the schema: drop, alter, create, replace — in ccf, in public, a schema of its own
-        "DROP TABLE ccf.result": denied,
+        "DROP TABLE ccf.result_row": denied,
+        "DROP VIEW ccf.result": denied,
         "DROP TABLE ccf.factor": denied,
-        "ALTER TABLE ccf.result ADD COLUMN x INT": denied,
+        "ALTER TABLE ccf.result_row ADD COLUMN x INT": denied,
         "ALTER TABLE ccf.run DISABLE TRIGGER run_finished_is_final": denied,
         "DROP TRIGGER run_finished_is_final ON ccf.run": denied,
         "CREATE TABLE ccf.intruder (x INT)": denied,

@@ -254,10 +254,11 @@ def test_migration_survives_sqlglot_and_is_idempotent(conn):
 
 
 PRIVILEGED = [
-    ("DROP TABLE ccf.result", "drop a result table"),
-    ("TRUNCATE ccf.result", "truncate results"),
-    ("DELETE FROM ccf.result", "delete results"),
-    ("UPDATE ccf.result SET co2e_kg = 0", "change results"),
+    ("DROP TABLE ccf.result_row", "drop a result table"),
+    ("DROP VIEW ccf.result", "drop the per-gas result view"),
+    ("TRUNCATE ccf.result_row", "truncate results"),
+    ("DELETE FROM ccf.result_row", "delete results"),
+    ("UPDATE ccf.result_row SET total_co2e_kg = 0", "change results"),
     ("UPDATE ccf.excluded SET reason = 'x'", "change exclusions"),
     ("DELETE FROM ccf.unmatched", "delete unmatched rows"),
     ("UPDATE ccf.run SET dataset = 'x'", "change a run's dataset"),
@@ -266,7 +267,7 @@ PRIVILEGED = [
     ("UPDATE ccf.factor SET value = 0", "change factors"),
     ("DELETE FROM ccf.gwp", "delete GWPs"),
     ("CREATE TABLE ccf.intruder (x INT)", "create tables"),
-    ("ALTER TABLE ccf.result ADD COLUMN x INT", "alter tables"),
+    ("ALTER TABLE ccf.result_row ADD COLUMN x INT", "alter tables"),
     ("CREATE OR REPLACE FUNCTION ccf.div(a NUMERIC, b NUMERIC) RETURNS NUMERIC LANGUAGE sql AS $$ SELECT 0 $$", "replace ccf.div"),
     ("DROP TRIGGER run_finished_is_final ON ccf.run", "drop the finished-run trigger"),
 ]
@@ -344,7 +345,7 @@ def test_compiled_statements_run_as_the_run_role(conn, rel_gen, tmp_path, monkey
     for statement, role in seen:
         by_statement.setdefault(statement, set()).add(role)
     assert by_statement["CREATE TEMPORARY TABLE"] == {"ccf_runner"}
-    assert by_statement["INSERT INTO ccf.result"] == {"ccf_runner"}
+    assert by_statement["INSERT INTO ccf.result_row"] == {"ccf_runner"}
     assert by_statement["INSERT INTO ccf.run"] == {"ccf_runner"}  # the whole run is the runner's
     # activity-table DDL needs the owner's rights; it is issued only for a table that is missing
     # (here the load made it: none), so that a load as the service's ccf_api issues none

@@ -36,7 +36,7 @@ def test_an_untouched_run_is_identical_to_the_reference(db, tmp_path):
 
 def test_a_tampered_result_is_reported_with_its_activity_id(db, tmp_path):
     lib, report = _setup(db, tmp_path)
-    db.execute("UPDATE ccf.result SET co2e_kg = co2e_kg + 0.000001 WHERE activity_id = 'e4' AND gas = 'CH4'")
+    db.execute("UPDATE ccf.result_row SET ch4_co2e_kg = ch4_co2e_kg + 0.000001 WHERE activity_id = 'e4'")
     db.commit()
     v = verify_reference(db, report.run_id, lib)
     assert len(v.problems) == 1
@@ -89,7 +89,7 @@ def test_a_sample_is_stated_deterministic_and_sized():
 
 def test_a_sampled_verification_compares_only_the_sample(db, tmp_path):
     lib, report = _setup(db, tmp_path)
-    db.execute("UPDATE ccf.result SET co2e_kg = 0 WHERE activity_id = 'e1'")
+    db.execute("UPDATE ccf.result_row SET co2_co2e_kg = 0, ch4_co2e_kg = 0, n2o_co2e_kg = 0 WHERE activity_id = 'e1'")
     db.commit()
     (picked,) = Sample(rows=1).pick(report.run_id, [r.split(",")[0] for r in ROWS])
     v = verify_reference(db, report.run_id, lib, Sample(rows=1))
@@ -113,7 +113,7 @@ def test_cli_verify_reference_exit_codes(cli_db, db, tmp_path, capsys):
     assert main(["verify", str(report.run_id), "--reference", "--sample", "40%", "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["identical"] and got["recomputed_by"] == "reference" and got["sample"] == "a sample of 40% of the activity rows per methodology"
-    db.execute("UPDATE ccf.result SET co2e_kg = co2e_kg * 2 WHERE activity_id = 'e5' AND gas = 'CO2'")
+    db.execute("UPDATE ccf.result_row SET co2_co2e_kg = co2_co2e_kg * 2 WHERE activity_id = 'e5'")
     db.commit()
     assert main(["verify", str(report.run_id), "--reference"]) == 1
     out = capsys.readouterr().out

@@ -3,10 +3,11 @@
 -- Same numeric semantics (docs/numeric-semantics.md): quantities in base units (J, m3, kg),
 -- one ccf.div where energy goes to kWh. Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
 
--- results: each fuel row × the three per-gas factors of its fuel, stated per the unit its amount is in
-INSERT INTO ccf.result (
-  run_id, methodology_id, activity_id, entity, period_start, rule_id, gas, gas_kg, gwp, co2e_kg,
-  factor_ids, match_level, unit_conversion
+-- results: one row per fuel row, its three gases as columns (its fuel's factors in the unit its amount is in)
+INSERT INTO ccf.result_row (
+  run_id, methodology_id, activity_id, entity, period_start, rule_id, unit_conversion, total_co2e_kg,
+  co2_co2e_kg, co2_factor_ids, co2_match_level, ch4_co2e_kg, ch4_factor_ids, ch4_match_level,
+  n2o_co2e_kg, n2o_factor_ids, n2o_match_level
 )
 WITH energy_unit (unit, joules, note) AS (
   VALUES
@@ -44,12 +45,17 @@ WITH energy_unit (unit, joules, note) AS (
     ('tonne', 1000, 'mass tonne→kg ×1000'),
     ('tonnes', 1000, 'mass tonnes→kg ×1000')
 ), fuel_factor AS (
-  SELECT f.attributes ->> 'level3' AS fuel, f.unit, f.gas, f.factor_id, f.value
+  -- one row per fuel and unit, its three gases as columns
+  SELECT f.attributes ->> 'level3' AS fuel, f.unit,
+    MIN(f.value) FILTER (WHERE f.gas = 'CO2') AS co2, MIN(f.factor_id) FILTER (WHERE f.gas = 'CO2') AS co2_id,
+    MIN(f.value) FILTER (WHERE f.gas = 'CH4') AS ch4, MIN(f.factor_id) FILTER (WHERE f.gas = 'CH4') AS ch4_id,
+    MIN(f.value) FILTER (WHERE f.gas = 'N2O') AS n2o, MIN(f.factor_id) FILTER (WHERE f.gas = 'N2O') AS n2o_id
   FROM ccf.factor AS f
   WHERE f.factor_set_id = %(factor_set_id)s
     AND f.gas IN ('CO2', 'CH4', 'N2O')
     AND f.attributes ->> 'level1' = 'Fuels'
     AND (f.unit IN ('L', 'm3', 't') OR (f.unit = 'kWh' AND f.attributes ->> 'cv_basis' = 'Gross CV'))
+  GROUP BY 1, 2
 ), burned AS (
   SELECT
     a.activity_id, a.entity, a.period_start, a.fuel,
@@ -66,20 +72,32 @@ WITH energy_unit (unit, joules, note) AS (
   LEFT JOIN volume_unit AS vu ON vu.unit = a.volume_unit
   LEFT JOIN mass_unit AS mu ON mu.unit = a.mass_unit
   WHERE a.dataset = %(dataset)s AND (a.energy = 0 OR a.volume = 0 OR a.mass = 0) IS NOT TRUE
+), computed AS (
+  SELECT
+    b.activity_id, b.entity, b.period_start, b.note,
+    CASE b.per WHEN 'kWh' THEN 'by_energy' WHEN 'm3' THEN 'gas_by_volume' WHEN 'L' THEN 'liquid_by_volume' ELSE 'by_mass' END AS rule_id,
+    CASE b.per
+      WHEN 'kWh' THEN ccf.div(b.joules * f.co2, 3600000) WHEN 'm3' THEN b.m3 * f.co2
+      WHEN 'L' THEN b.m3 * f.co2 * 1000 ELSE b.kg * f.co2 * 0.001
+    END AS co2,
+    CASE b.per
+      WHEN 'kWh' THEN ccf.div(b.joules * f.ch4, 3600000) WHEN 'm3' THEN b.m3 * f.ch4
+      WHEN 'L' THEN b.m3 * f.ch4 * 1000 ELSE b.kg * f.ch4 * 0.001
+    END AS ch4,
+    CASE b.per
+      WHEN 'kWh' THEN ccf.div(b.joules * f.n2o, 3600000) WHEN 'm3' THEN b.m3 * f.n2o
+      WHEN 'L' THEN b.m3 * f.n2o * 1000 ELSE b.kg * f.n2o * 0.001
+    END AS n2o,
+    f.co2_id, f.ch4_id, f.n2o_id
+  FROM burned AS b
+  JOIN fuel_factor AS f ON f.fuel = b.fuel AND f.unit = b.per
+  OFFSET 0
 )
 SELECT
-  %(run_id)s, 'scope1.stationary_combustion', b.activity_id, b.entity, b.period_start,
-  CASE b.per WHEN 'kWh' THEN 'by_energy' WHEN 'm3' THEN 'gas_by_volume' WHEN 'L' THEN 'liquid_by_volume' ELSE 'by_mass' END,
-  f.gas, NULL, NULL,
-  CASE b.per
-    WHEN 'kWh' THEN ccf.div(b.joules * f.value, 3600000)
-    WHEN 'm3' THEN b.m3 * f.value
-    WHEN 'L' THEN b.m3 * f.value * 1000
-    ELSE b.kg * f.value * 0.001
-  END,
-  ARRAY[f.factor_id], 'exact', b.note
-FROM burned AS b
-JOIN fuel_factor AS f ON f.fuel = b.fuel AND f.unit = b.per;
+  %(run_id)s, 'scope1.stationary_combustion', c.activity_id, c.entity, c.period_start, c.rule_id, c.note,
+  c.co2 + c.ch4 + c.n2o,
+  c.co2, ARRAY[c.co2_id], 'exact', c.ch4, ARRAY[c.ch4_id], 'exact', c.n2o, ARRAY[c.n2o_id], 'exact'
+FROM computed AS c;
 
 -- excluded: zero fuel use
 INSERT INTO ccf.excluded (run_id, methodology_id, activity_id, rule_id, reason)

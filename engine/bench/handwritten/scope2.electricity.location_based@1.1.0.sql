@@ -3,10 +3,11 @@
 -- Same numeric semantics (docs/numeric-semantics.md): energy in joules, one ccf.div to kWh.
 -- Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
 
--- results: UK rows × the three per-gas grid factors (kg CO2e per kWh)
-INSERT INTO ccf.result (
-  run_id, methodology_id, activity_id, entity, period_start, rule_id, gas, gas_kg, gwp, co2e_kg,
-  factor_ids, match_level, unit_conversion
+-- results: one row per UK row, its three gases as columns (the grid's per-gas factors, kg CO2e per kWh)
+INSERT INTO ccf.result_row (
+  run_id, methodology_id, activity_id, entity, period_start, rule_id, unit_conversion, total_co2e_kg,
+  co2_co2e_kg, co2_factor_ids, co2_match_level, ch4_co2e_kg, ch4_factor_ids, ch4_match_level,
+  n2o_co2e_kg, n2o_factor_ids, n2o_match_level
 )
 WITH energy_unit (unit, joules, note) AS (
   VALUES
@@ -24,21 +25,33 @@ WITH energy_unit (unit, joules, note) AS (
     ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593'),
     ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000')
 ), grid AS (
-  SELECT f.gas, f.factor_id, f.value
+  SELECT
+    MIN(f.value) FILTER (WHERE f.gas = 'CO2') AS co2, MIN(f.factor_id) FILTER (WHERE f.gas = 'CO2') AS co2_id,
+    MIN(f.value) FILTER (WHERE f.gas = 'CH4') AS ch4, MIN(f.factor_id) FILTER (WHERE f.gas = 'CH4') AS ch4_id,
+    MIN(f.value) FILTER (WHERE f.gas = 'N2O') AS n2o, MIN(f.factor_id) FILTER (WHERE f.gas = 'N2O') AS n2o_id
   FROM ccf.factor AS f
   WHERE f.factor_set_id = %(factor_set_id)s
     AND f.unit = 'kWh'
     AND f.gas IN ('CO2', 'CH4', 'N2O')
     AND f.attributes ->> 'level1' = 'UK electricity'
     AND f.attributes ->> 'level3' = 'Electricity: UK'
+), computed AS (
+  SELECT
+    a.activity_id, a.entity, a.period_start, u.note,
+    ccf.div(a.quantity * u.joules * g.co2, 3600000) AS co2, g.co2_id,
+    ccf.div(a.quantity * u.joules * g.ch4, 3600000) AS ch4, g.ch4_id,
+    ccf.div(a.quantity * u.joules * g.n2o, 3600000) AS n2o, g.n2o_id
+  FROM ccf.activity_electricity AS a
+  JOIN energy_unit AS u ON u.unit = a.quantity_unit
+  CROSS JOIN grid AS g
+  WHERE a.dataset = %(dataset)s AND a.quantity <> 0 AND a.country = 'GB'
+  OFFSET 0
 )
 SELECT
-  %(run_id)s, 'scope2.electricity.location_based', a.activity_id, a.entity, a.period_start, 'uk_grid',
-  g.gas, NULL, NULL, ccf.div(a.quantity * u.joules * g.value, 3600000), ARRAY[g.factor_id], 'exact', u.note
-FROM ccf.activity_electricity AS a
-JOIN energy_unit AS u ON u.unit = a.quantity_unit
-CROSS JOIN grid AS g
-WHERE a.dataset = %(dataset)s AND a.quantity <> 0 AND a.country = 'GB';
+  %(run_id)s, 'scope2.electricity.location_based', c.activity_id, c.entity, c.period_start, 'uk_grid', c.note,
+  c.co2 + c.ch4 + c.n2o,
+  c.co2, ARRAY[c.co2_id], 'exact', c.ch4, ARRAY[c.ch4_id], 'exact', c.n2o, ARRAY[c.n2o_id], 'exact'
+FROM computed AS c;
 
 -- excluded: nothing consumed
 INSERT INTO ccf.excluded (run_id, methodology_id, activity_id, rule_id, reason)

@@ -3,9 +3,9 @@
 -- Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
 
 -- results: category 1 spend × the USEEIO factor (with margins) of its NAICS code
-INSERT INTO ccf.result (
-  run_id, methodology_id, activity_id, entity, period_start, rule_id, gas, gas_kg, gwp, co2e_kg,
-  factor_ids, match_level, unit_conversion
+INSERT INTO ccf.result_row (
+  run_id, methodology_id, activity_id, entity, period_start, rule_id, unit_conversion, total_co2e_kg,
+  co2e_co2e_kg, co2e_factor_ids, co2e_match_level
 )
 WITH industry AS (
   SELECT f.attributes ->> 'naics' AS naics, f.factor_id, f.value
@@ -16,8 +16,8 @@ WITH industry AS (
     AND f.attributes ->> 'margins' = 'with'
 )
 SELECT
-  %(run_id)s, 'scope3.cat1.purchased_goods.spend_based', a.activity_id, a.entity, a.period_start, 'by_spend',
-  'CO2e', NULL, NULL, a.spend * i.value, ARRAY[i.factor_id], 'exact', NULL
+  %(run_id)s, 'scope3.cat1.purchased_goods.spend_based', a.activity_id, a.entity, a.period_start, 'by_spend', NULL,
+  a.spend * i.value, a.spend * i.value, ARRAY[i.factor_id], 'exact'
 FROM ccf.activity_purchased_spend AS a
 JOIN industry AS i ON i.naics = a.naics
 WHERE a.dataset = %(dataset)s AND a.category = 1 AND a.spend <> 0;

@@ -5,9 +5,9 @@
 -- Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
 
 -- results: each journey × the factor of its kind and keys
-INSERT INTO ccf.result (
-  run_id, methodology_id, activity_id, entity, period_start, rule_id, gas, gas_kg, gwp, co2e_kg,
-  factor_ids, match_level, unit_conversion
+INSERT INTO ccf.result_row (
+  run_id, methodology_id, activity_id, entity, period_start, rule_id, unit_conversion, total_co2e_kg,
+  co2e_co2e_kg, co2e_factor_ids, co2e_match_level
 )
 WITH distance_unit (unit, metres, note) AS (
   VALUES
@@ -58,8 +58,8 @@ WITH distance_unit (unit, metres, note) AS (
 )
 SELECT
   %(run_id)s, 'scope3.cat6.business_travel', j.activity_id, j.entity, j.period_start,
-  CASE j.kind WHEN 'land' THEN 'rail_bus_taxi' ELSE j.kind END, 'CO2e', NULL, NULL,
-  j.metres * f.value * 0.001, ARRAY[f.factor_id], 'exact', j.note
+  CASE j.kind WHEN 'land' THEN 'rail_bus_taxi' ELSE j.kind END, j.note,
+  j.metres * f.value * 0.001, j.metres * f.value * 0.001, ARRAY[f.factor_id], 'exact'
 FROM journey AS j
 JOIN travel_factor AS f ON f.kind = j.kind AND f.k1 = j.k1 AND f.k2 = j.k2;
 
