@@ -48,7 +48,7 @@ PROTECTED: tuple[Protected, ...] = (
     Protected("rejected", DATASET, ALL),
     Protected("run", ORG, READ_DELETE),
     Protected("run_methodology", RUN, READ_DELETE, own_policies=True),
-    Protected("result", RUN, READ_DELETE, own_policies=True),
+    Protected("result_row", RUN, READ_DELETE, own_policies=True),
     Protected("excluded", RUN, READ_DELETE, own_policies=True),
     Protected("unmatched", RUN, READ_DELETE, own_policies=True),
     Protected("instrument_allocation", RUN, READ_DELETE, own_policies=True),
