@@ -9,7 +9,8 @@ Which fixture to ask for (cheapest first; take the cheapest that keeps the test 
   deletes anything there takes its own ``db`` instead.
 - ``cli_demo`` (session): ``ccf demo`` run three times on an empty database (both sample
   companies), with what each printed; for tests of the demo's output and results.
-  ``cli_demo_url`` (function): a fresh copy of its database, for a test that goes on from there.
+  ``module_cli_demo`` (module) and ``cli_demo_url`` (function): a fresh copy of its database,
+  for the tests of a module, or one test, that go on from there.
 - ``module_db_url`` (module): a fresh database shared by the tests of one module.
 - ``db`` / ``db_url`` (function): a fresh database for one test, for tests that change what
   others would read, or that test databases, roles or snapshots themselves.
@@ -89,12 +90,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # The modules that take longest, longest first (pytest --durations, summed per file), which the
 # workers start with: --dist loadfile hands out whole files in collection order
 # (--no-loadscope-reorder, pyproject.toml), and one of these started last would leave the other
-# worker idle at the end. The rest follow in their usual order.
+# worker idle at the end (the README tour, left out here, once ran alone for its last minutes).
+# The rest follow in their usual order.
 FIRST = (
-    "test_wheel.py", "reliability/test_never_a_traceback.py", "cli/test_lifecycle.py", "reliability/test_differential.py",
-    "test_cli.py", "reliability/test_snapshot.py", "factors/test_factors_commands.py", "attribution/test_attribution.py",
-    "reliability/test_wrong_input.py", "methodologies/test_scope2_residual_mix.py", "snapshots/test_snapshots.py",
-    "bench/test_bench.py",
+    "cases/test_cases.py", "reliability/test_differential.py", "test_readme.py", "engine/test_render.py",
+    "engine/test_explain.py", "test_wheel.py", "cli/test_project.py", "test_cli.py", "bench/test_bench.py",
+    "reliability/test_wrong_input.py", "factors/test_factors_search.py", "reliability/test_session_settings.py",
+    "attribution/test_attribution.py", "reliability/test_never_a_traceback.py", "test_html_in_browser.py",
+    "reliability/test_bad_input.py", "cli/test_lifecycle.py", "reliability/test_snapshot.py",
+    "engine/test_load_dialects.py", "dsl/test_hostile.py", "reliability/test_sql_safety.py",
+    "cli/test_demo_meridian.py", "engine/test_compile_bind.py", "engine/test_compiled_once.py",
+    "methodologies/test_published_totals_shipped.py", "engine/test_load_fast.py", "reliability/test_faults.py",
 )
 
 
@@ -178,11 +184,17 @@ def _without_durability(admin_url: str) -> None:
     no fsync, no wait for the WAL at commit, no full-page images. None of these changes what a
     statement means or what a transaction sees (a crash of PostgreSQL alone still loses nothing
     committed); only a crash of the machine would, and the directory is discarded anyway. Tests
-    that crash a server start one of their own (tests/reliability/test_faults.py)."""
+    that crash a server start one of their own (tests/reliability/test_faults.py).
+
+    Nor does it vacuum in the background: a run makes a few hundred short-lived databases, and
+    the launcher would visit each of them in turn (every ``autovacuum_naptime`` divided by their
+    number), spending the CPU the tests share. Statistics change plans, never results; a test
+    about statistics makes its own (ANALYZE)."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute("ALTER SYSTEM SET fsync = off")
         admin.execute("ALTER SYSTEM SET synchronous_commit = off")
         admin.execute("ALTER SYSTEM SET full_page_writes = off")
+        admin.execute("ALTER SYSTEM SET autovacuum = off")
         admin.execute("SELECT pg_reload_conf()")
 
 
@@ -365,18 +377,32 @@ class CliDemo:
 def cli_demo(pg_admin_url: str, pg_owner_url: str, template_url: str) -> CliDemo:
     """The command line's demo, made once per test run like ``sample_company``; each worker
     reads a copy of its database."""
-    first, text, again = _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
-    with _fresh_database(pg_admin_url, pg_owner_url, template=_cli_demo()) as url:
-        yield CliDemo(url, first, text, again)
+    with _cli_demo_copy(pg_admin_url, pg_owner_url) as demo:
+        yield demo
+
+
+@pytest.fixture(scope="module")
+def module_cli_demo(pg_admin_url: str, pg_owner_url: str, template_url: str) -> CliDemo:
+    """``cli_demo`` in a copy of its database shared by the tests of one module, which may add
+    to it (reports, diffs): the demo's runs without running the demo again."""
+    with _cli_demo_copy(pg_admin_url, pg_owner_url) as demo:
+        yield demo
 
 
 @pytest.fixture()
 def cli_demo_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
     """A fresh copy of ``cli_demo``'s database for one test that changes it (runs more commands
     there): a database in which ``ccf demo`` has run, without running it again."""
-    _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
+    with _cli_demo_copy(pg_admin_url, pg_owner_url) as demo:
+        yield demo.url
+
+
+@contextmanager
+def _cli_demo_copy(pg_admin_url: str, pg_owner_url: str):
+    """The run's ``ccf demo`` (made by the first worker that asks) in a new copy of its database."""
+    first, text, again = _made_once("cli_demo", lambda: _make_cli_demo(pg_admin_url, pg_owner_url))
     with _fresh_database(pg_admin_url, pg_owner_url, template=_cli_demo()) as url:
-        yield url
+        yield CliDemo(url, first, text, again)
 
 
 def _cli_demo() -> str:

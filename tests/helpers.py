@@ -10,7 +10,7 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl.library import Library
-from ccf.engine.api import factor_signatures, library
+from ccf.engine.api import case_plan, factor_signatures, library
 from ccf.engine.load import load_csv
 from ccf.engine.sql import Executor, column, param, table
 
@@ -23,6 +23,13 @@ def shipped_library() -> Library:
     version: about half a second each time). Shared by every test: read it, never add to it; a
     test that needs other versions builds a ``Library`` of its own."""
     return library()
+
+
+@cache
+def shipped_case_plan() -> tuple:
+    """Every test case of the shipped library with each version it applies to (``api.case_plan``
+    of ``shipped_library()``), read once per test session: read it, never change it."""
+    return tuple(case_plan(shipped_library()))
 
 
 def write_csv(path: Path, header: str, *rows: str) -> Path:
@@ -60,4 +67,4 @@ def total(rows: list[dict]) -> Decimal:
     return sum((r["co2e_kg"] for r in rows), Decimal(0))
 
 
-__all__ = ["ROOT", "write_csv", "load", "results", "rows_of", "total", "library", "shipped_library", "factor_signatures"]
+__all__ = ["ROOT", "write_csv", "load", "results", "rows_of", "total", "library", "shipped_library", "shipped_case_plan", "factor_signatures"]

@@ -8,7 +8,6 @@ Each page's full-page screenshot is kept beside it in the test's temporary folde
 from __future__ import annotations
 
 import io
-import json
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -21,15 +20,14 @@ DIFF = ("scope3.cat6.business_travel@1.0.0", "scope3.cat6.business_travel@2.0.0"
 
 
 @pytest.fixture(scope="module")
-def pages(module_db_url, tmp_path_factory) -> dict[str, Path]:
-    """The demo in a database of this module, and the HTML pages of its two runs and of a diff."""
-    chromium()  # skip (or fail in CI) before the demo's seconds are spent
+def pages(module_cli_demo, tmp_path_factory) -> dict[str, Path]:
+    """The HTML pages of the demo's two runs (the test run's ``ccf demo --json``, in a copy of
+    its database for this module) and of a diff."""
+    chromium()  # skip (or fail in CI) before the pages' seconds are spent
     out = tmp_path_factory.mktemp("pages")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CCF_DATABASE_URL", module_db_url)
-        with redirect_stdout(io.StringIO()) as text:
-            assert main(["demo", "--json"]) == 0
-        demo = json.loads(text.getvalue())
+        mp.setenv("CCF_DATABASE_URL", module_cli_demo.url)
+        demo = module_cli_demo.first
         northwind, meridian = demo["run"]["run_id"], demo["meridian"]["run"]["run_id"]
         made = {
             "northwind": ["report", str(northwind), "--approach", "equity-share"],

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import shipped_case_plan, shipped_library
 from psycopg import sql
 
 from ccf.dsl.cases import check_cases, read_cases
@@ -57,9 +58,8 @@ def test_every_shipped_case_passes(module_db_url):
 def test_every_latest_published_version_has_a_case():
     """The shipped library's latest published versions each have a case (ccf lock requires one
     for a version published from now on)."""
-    lib = api.library()
-    covered = {m.ref for _, m in api.case_plan(lib)}
-    assert [m.ref for m in lib.latest_published() if m.ref not in covered] == []
+    covered = {m.ref for _, m in shipped_case_plan()}
+    assert [m.ref for m in shipped_library().latest_published() if m.ref not in covered] == []
 
 
 def _counts(conn) -> dict[str, int]:
@@ -219,7 +219,7 @@ def test_lock_refuses_a_new_published_version_without_a_case(library_copy, capsy
 def test_lock_refuses_a_snapshot_with_no_result_row(tmp_path):
     from ccf.engine.lock import record_new
 
-    m = api.library().resolve(f"{LOCATION}@1.3.0")
+    m = shipped_library().resolve(f"{LOCATION}@1.3.0")
     totals = tmp_path / "snapshots" / "totals" / f"{m.ref}.json"
     totals.parent.mkdir(parents=True)
     totals.write_text(json.dumps({"reconciliation": {"rows_in": 3, "results": 0, "excluded": 3}}), "utf-8")
@@ -329,7 +329,7 @@ def test_a_case_reads_its_own_factors_instead_of_the_sets_and_nothing_remains(li
 def _diagnostics(text: str) -> list[tuple[str, int, int, str]]:
     source = SourceFile(f"m/{WASTE}/tests/t.yaml", text)
     try:
-        found = check_cases(read_cases(source), source, api.library())
+        found = check_cases(read_cases(source), source, shipped_library())
     except DiagnosticError as exc:
         found = exc.diagnostics
     return [(d.code, d.span.line, d.span.column, d.message) for d in found]
@@ -373,6 +373,5 @@ def test_the_factors_of_a_case_are_checked_in_the_authors_words():
 ])
 def test_the_shipped_examples_bring_their_own_factors(mid):
     """The guidance's examples are cases of the shipped methodologies, not pytest oracles only."""
-    lib = api.library()
-    cases = [c for c, _ in api.case_plan(lib) if c.methodology_id == mid and c.factors]
+    cases = [c for c, _ in shipped_case_plan() if c.methodology_id == mid and c.factors]
     assert cases and all(c.reference and "example" in c.reference for c in cases)

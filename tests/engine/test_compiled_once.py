@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from helpers import shipped_library
+
 from ccf.dsl.cases import with_parameters
 from ccf.engine import api
 from ccf.engine.cases import run_cases
@@ -15,14 +17,14 @@ TRAVEL = "scope3.cat6.business_travel@2.1.0"
 
 
 def test_the_same_content_is_compiled_once_and_renders_as_a_fresh_compile():
-    lib = api.library()
+    lib = shipped_library()
     m = lib.resolve(TRAVEL)
     assert compiled(m) is compiled(dataclasses.replace(m))  # equal content, another object
     assert compiled(m).sql() == compile_methodology(m).sql()
 
 
 def test_parameters_and_editions_compile_apart_under_one_content_hash():
-    lib = api.library()
+    lib = shipped_library()
     m = lib.resolve(TRAVEL)
     three = with_parameters(lib, m, (("default_travellers", "3"),))  # a case's parameters
     assert three.content_hash == m.content_hash and three.ref == m.ref
@@ -35,7 +37,7 @@ def test_parameters_and_editions_compile_apart_under_one_content_hash():
 def test_cases_of_one_version_compile_it_once(module_db_url, monkeypatch):
     """The cases of a version twice in one ``ccf test``: one compile per binding (parameters and the
     edition of the case's period), not one per case (each case compiled it before)."""
-    lib = api.library()
+    lib = shipped_library()
     plan = [(case, m) for case, m in api.case_plan(lib, [TRAVEL])]
     assert plan
     statements = []
@@ -51,7 +53,7 @@ def test_cases_of_one_version_compile_it_once(module_db_url, monkeypatch):
 
 def test_a_methodology_that_is_no_value_is_compiled_afresh():
     """An IR node holding a list cannot be a key: such a version compiles each time, the same SQL."""
-    m = api.library().resolve(TRAVEL)
+    m = shipped_library().resolve(TRAVEL)
     listed = dataclasses.replace(m, references=list(m.references))
     assert compiled(listed) is not compiled(listed)
     assert compiled(listed).sql() == compiled(m).sql()

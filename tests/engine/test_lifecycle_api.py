@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import shipped_library
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import api
@@ -16,7 +17,7 @@ HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,coun
 def _dataset_with_run(db, tmp_path: Path, name: str = "acme") -> int:
     csv = tmp_path / f"{name}.csv"
     csv.write_text(HEADER + "e1,ACME,2024-01-01,2024-12-31,1000,kWh,GB\ne2,ACME,2024-01-01,2024-12-31,x,kWh,GB\n", "utf-8")
-    lib = api.library()
+    lib = shipped_library()
     api.load_files(db, name, "electricity", [csv], lib)
     return api.run(db, name, api.resolve(lib, ["scope2.electricity.location_based@1.0.0"])).run_id
 
@@ -36,7 +37,7 @@ def test_the_api_returns_datasets_runs_and_rows_as_data(db, tmp_path):
     assert api.run_info(db, run_id)["methodologies"][0]["rows_result"] == 1
     assert [(r["line_no"], r["activity_id"]) for r in api.rejects(db, load_id=1)] == [(3, "e2")]
     assert api.unmatched(db, run_id) == []
-    ran, skipped = api.with_rows(db, "acme", api.latest_published(api.library()))
+    ran, skipped = api.with_rows(db, "acme", api.latest_published(shipped_library()))
     assert {m.activity.id for m in ran} == {"electricity"} and "business_travel" in {m.activity.id for m in skipped}
     with pytest.raises(CcfError, match="did you mean 'acme'"):
         api.dataset(db, "acm")

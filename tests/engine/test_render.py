@@ -4,9 +4,10 @@ unchanged by rendering, and renders as its copy does (sqlglot's default, which c
 from __future__ import annotations
 
 import pytest
+from helpers import shipped_case_plan, shipped_library
 from sqlglot import exp
 
-from ccf.engine import api, sql
+from ccf.engine import sql
 from ccf.engine.compile import compile_methodology
 from ccf.engine.database import connect
 from ccf.engine.migrate import migrations
@@ -26,7 +27,7 @@ def _check(tree: exp.Expression, pretty: bool = True) -> str:
 
 
 def test_every_compiled_statement_of_the_library_renders_unchanged():
-    lib = api.library()
+    lib = shipped_library()
     checked = 0
     for m in lib.versions():
         for _, tree in compile_methodology(m).statements():
@@ -63,9 +64,9 @@ def test_every_statement_of_a_load_run_and_case_renders_unchanged(module_db_url,
         rendered.append(text)
         return text
 
-    lib = api.library()
+    lib = shipped_library()
     plan, types = [], set()
-    for case, m in api.case_plan(lib):
+    for case, m in shipped_case_plan():
         if (kind := (m.activity.id, m.instruments is not None)) not in types:
             types.add(kind)
             plan.append((case, m))

@@ -14,13 +14,13 @@ from decimal import Decimal as D
 from fractions import Fraction
 
 import pytest
-from helpers import load, results, rows_of
+from helpers import load, results, rows_of, shipped_library
 
-from ccf.engine.api import library, methodologies_dir
+from ccf.engine.api import methodologies_dir
 from ccf.engine.factors.catalog import shipped_editions, shipped_gwp
 from ccf.engine.run import run
 
-LIB = library()
+LIB = shipped_library()
 MERIDIAN = methodologies_dir() / "sample_data" / "meridian"
 ELECTRICITY = "scope3.cat3.fuel_energy.electricity@1.2.0"
 STATIONARY = "scope3.cat3.fuel_energy.stationary_fuel@1.1.0"
