@@ -80,7 +80,8 @@ UPDATE ccf.run AS r
 SET org_id = COALESCE((SELECT d.org_id FROM ccf.dataset AS d WHERE d.dataset = r.dataset), ccf.owning_org())
 WHERE r.org_id IS NULL;
 ALTER TABLE ccf.run ENABLE TRIGGER run_finished_is_final;
-ALTER TABLE ccf.run ALTER COLUMN org_id SET NOT NULL;
+-- in a DO block: sqlglot renders ALTER COLUMN … SET NOT NULL right but warns on stderr of every command
+DO $$ BEGIN ALTER TABLE ccf.run ALTER COLUMN org_id SET NOT NULL; END $$;
 CREATE INDEX IF NOT EXISTS run_org ON ccf.run (org_id);
 
 CREATE OR REPLACE FUNCTION ccf.run_of_the_dataset_org() RETURNS trigger LANGUAGE plpgsql AS $$
