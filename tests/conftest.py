@@ -94,7 +94,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # The rest follow in their usual order.
 FIRST = (
     "cases/test_cases.py", "reliability/test_differential.py", "test_readme.py", "engine/test_render.py",
-    "engine/test_explain.py", "test_wheel.py", "cli/test_project.py", "test_cli.py", "bench/test_bench.py",
+    "engine/test_explain.py", "service/test_jobs.py", "service/test_http.py", "service/test_http_schemathesis.py",
+    "test_wheel.py", "cli/test_project.py", "test_cli.py", "bench/test_bench.py",
     "reliability/test_wrong_input.py", "factors/test_factors_search.py", "reliability/test_session_settings.py",
     "attribution/test_attribution.py", "reliability/test_never_a_traceback.py", "test_html_in_browser.py",
     "reliability/test_bad_input.py", "cli/test_lifecycle.py", "reliability/test_snapshot.py",
