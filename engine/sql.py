@@ -268,3 +268,46 @@ class Executor:
             for chunk in chunks:
                 cp.write(chunk)
         return cur.rowcount
+
+
+# --- ClickHouse (engine/clickhouse/, docs/scale-out.md) ----------------------------------
+
+CLICKHOUSE = "clickhouse"
+
+
+def render_clickhouse(tree: exp.Expression, pretty: bool = True) -> str:
+    """ClickHouse text of a tree built for ClickHouse (engine/clickhouse/compile.py)."""
+    return tree.sql(dialect=CLICKHOUSE, copy=tree.parent is not None, pretty=pretty, identify=False)
+
+
+@dataclass
+class ClickHouseExecutor:
+    """Runs trees on a ClickHouse session (chdb in-process); records what ran. ClickHouse has
+    no bound parameters of psycopg's kind: each value becomes a literal of the tree (``with_values``),
+    quoted by the renderer, never formatted into the text. Rows come back through Arrow, so
+    decimals arrive as exact ``Decimal``s and text as text."""
+
+    session: Any
+    statements: list[str] = field(default_factory=list)
+
+    def execute(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> Any:
+        bound = with_values(tree, params or {}) if placeholders(tree) else tree
+        sql = render_clickhouse(bound)
+        self.statements.append(sql)
+        log.debug("%s", sql)
+        return self.session.query(sql, "ArrowTable")
+
+    def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        table_ = self.execute(tree, params)
+        return [tuple(r.values()) for r in table_.to_pylist()]
+
+    def insert_arrow(self, target: exp.Table, rows: Any) -> None:
+        """INSERT the rows of an Arrow table (typed columns, exact decimals). chdb's ``Python()``
+        table function reads the Arrow table from this frame's local variable ``rows``."""
+        stmt = exp.insert(
+            exp.select(exp.Star()).from_(exp.Table(this=exp.Anonymous(this="Python", expressions=[exp.column("rows")]))),
+            exp.Schema(this=target, expressions=[ident(c) for c in rows.column_names]),
+        )
+        sql = render_clickhouse(stmt, pretty=False)
+        self.statements.append(sql)
+        self.session.query(sql)

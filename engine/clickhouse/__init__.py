@@ -1,0 +1,9 @@
+"""The ClickHouse backend: a checked methodology run on ClickHouse, with PostgreSQL's numbers.
+
+A first vertical slice of issue 22 (docs/scale-out.md says what is built and what is design):
+
+``numeric``   exact decimals on ClickHouse: types, ``ccf.div``, and the sizes that prove a run exact;
+``compile``   the checked IR -> ClickHouse statements (sqlglot trees, ClickHouse dialect);
+``tables``    the ClickHouse tables (MergeTree, ordered by dataset) and a run's inputs copied into them;
+``run``       one methodology run there over a dataset's loads, reconciled like a PostgreSQL run.
+"""

@@ -1,0 +1,112 @@
+"""Exact decimal arithmetic on ClickHouse: the types of ccf's numbers there, the building blocks
+its SQL is made of, and the sizes that prove, before anything runs, that none of them overflows.
+
+ClickHouse's ``Decimal(P, S)`` has a fixed scale per column and at most 76 digits (Decimal256);
+unlike PostgreSQL's NUMERIC it does not fail when a product or a sum needs more: an integer
+overflow wraps around silently, a product keeps the sum of its operands' scales (an error past
+76), and decimal division truncates. So (docs/numeric-semantics.md#clickhouse):
+
+- every number is a ``Decimal(76, S)``; ``S`` is exactly what ClickHouse gives the expression
+  (``*`` adds scales, ``+``/``-``, ``if``, ``coalesce``, ``least``/``greatest`` take the larger,
+  ``round``, ``abs`` and ``-`` keep it), and a literal is ``toDecimal256('<text>', <its places>)``;
+- ``div`` is ``ccf.div`` on the raw integers (``reinterpret`` as Int256/UInt256): half away from
+  zero at 20 places, the quotient of two exact integers, never ClickHouse's truncating ``/``;
+- a ``Size`` (``dsl.numeric.Size``: scale and digits before the point) goes with every
+  expression: a number is held exactly when its scale plus its digits is at most 76, and
+  ``Sizes.fits`` turns False as soon as one intermediate value (a ``div``'s integers included)
+  could need more. A run's input sizes are those of its data (the widest activity value, factor
+  and GWP it reads), so a run is proven before it starts, or refused (``ClickHouseInexact``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlglot import exp
+
+from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.numeric import DIV_PLACES, Size, size
+from ccf.engine.sql import text
+
+PRECISION = 76  # digits of a Decimal256, and of the Int256 a division works on
+SUM_DIGITS = 12  # a sum over at most 10^12 rows carries at most 12 more digits than its terms
+
+
+class ClickHouseInexact(CcfError):
+    """A computation that ClickHouse's 76-digit decimals would not hold exactly for this run's
+    inputs: the run is refused rather than given a wrapped-around or truncated number."""
+
+
+def decimal_type(scale: int) -> exp.DataType:
+    return exp.DataType.build(f"Decimal(76, {scale})", dialect="clickhouse")
+
+
+def literal(value: Decimal) -> tuple[exp.Expression, Size]:
+    """A number as ClickHouse's exact decimal of its own scale (never a Float64 literal)."""
+    s = size(value)
+    return exp.Anonymous(this="toDecimal256", expressions=[text(format(value, "f")), exp.Literal.number(s.scale)]), s
+
+
+def holds(s: Size, headroom: int = 0) -> bool:
+    """Whether a value of this size (plus ``headroom`` digits) is exact in a Decimal256 or Int256."""
+    return s.scale <= PRECISION and s.scale + s.digits + headroom <= PRECISION
+
+
+def times(a: Size, b: Size) -> Size:
+    return Size(a.scale + b.scale, a.digits + b.digits)
+
+
+def plus(a: Size, b: Size) -> Size:
+    return Size(max(a.scale, b.scale), max(a.digits, b.digits) + 1)
+
+
+def widest(*sizes: Size | None) -> Size | None:
+    present = [s for s in sizes if s is not None]
+    return Size(max(s.scale for s in present), max(s.digits for s in present)) if present else None
+
+
+def _ten(power: int) -> exp.Expression:
+    return exp.Anonymous(this="toUInt256", expressions=[text("1" + "0" * power)])
+
+
+def _raw(e: exp.Expression) -> exp.Expression:
+    """The integer a decimal holds (x · 10^scale), as Int256: nothing rounded, nothing converted."""
+    return exp.Anonymous(this="reinterpret", expressions=[e, text("Int256")])
+
+
+def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size) -> tuple[exp.Expression, Size, bool]:
+    """``ccf.div(a, b)``: a ÷ b rounded half away from zero to 20 places (NULL for b = 0), the
+    size of the quotient, and whether every integer it computes with is held exactly.
+
+    With A, B the raw integers of a (scale sa) and b (scale sb), the quotient times 10^20 is
+    A·10^k / B for k = sb − sa + 20; half away from zero it is
+    sign(A)·sign(B)·⌊(2|A|·10^k + |B|) / (2|B|)⌋ (for k < 0 both sides are multiplied by 10^−k),
+    computed in UInt256 and read back as a Decimal(76, 20)."""
+    k = sb.scale - sa.scale + DIV_PLACES
+    abs_a = exp.Anonymous(this="abs", expressions=[_raw(a)])
+    abs_b = exp.Anonymous(this="abs", expressions=[_raw(b)])
+    two = lambda e: exp.Mul(this=exp.Anonymous(this="toUInt256", expressions=[exp.Literal.number(2)]), expression=e)  # noqa: E731
+    if k >= 0:
+        num = exp.Add(this=two(exp.Mul(this=abs_a, expression=_ten(k))), expression=abs_b)
+        den = two(abs_b.copy())
+        widest_int = max(sa.digits + sa.scale + k, sb.digits + sb.scale)
+    else:
+        num = exp.Add(this=two(abs_a), expression=exp.Mul(this=abs_b, expression=_ten(-k)))
+        den = two(exp.Mul(this=abs_b.copy(), expression=_ten(-k)))
+        widest_int = max(sa.digits + sa.scale, sb.digits + sb.scale - k)
+    # a zero divisor gives NULL; ClickHouse evaluates both branches of if(), so it never divides by 0
+    quotient = exp.Anonymous(this="intDiv", expressions=[num, exp.Anonymous(this="greatest", expressions=[den, _ten(0)])])
+    signs = exp.Mul(
+        this=exp.Anonymous(this="sign", expressions=[_raw(a.copy())]),
+        expression=exp.Anonymous(this="sign", expressions=[_raw(b.copy())]),
+    )
+    signed = exp.Mul(this=exp.Anonymous(this="toInt256", expressions=[quotient]), expression=exp.Paren(this=signs))
+    value = exp.Anonymous(this="reinterpret", expressions=[signed, text(f"Decimal(76, {DIV_PLACES})")])
+    zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
+    result = exp.Anonymous(this="if", expressions=[zero, exp.Null(), value])
+    out = Size(DIV_PLACES, sa.digits + sb.scale + 1)  # |a/b| ≤ |a|·10^sb for a non-zero b
+    return result, out, \
+        widest_int + 1 <= PRECISION and holds(out)
+
+
+__all__ = ["ClickHouseInexact", "PRECISION", "SUM_DIGITS", "decimal_type", "div", "holds", "literal", "plus", "times", "widest"]

@@ -1,0 +1,109 @@
+"""Each arithmetic building block of ccf's ClickHouse SQL gives PostgreSQL's number to the last
+digit: ``ccf.div`` (half away from zero at 20 places, where ClickHouse's own ``/`` truncates),
+products, sums, ``round`` and comparisons, on the same inputs, in chdb and in the suite's real
+PostgreSQL. Where the sizes say a block would not be exact in 76 digits, it is refused, and
+ClickHouse itself is shown to wrap around there (what the refusal protects against)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+
+chdb_session = pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
+
+from ccf.engine.clickhouse import numeric  # noqa: E402
+from ccf.engine.database import connect  # noqa: E402
+from ccf.engine.sql import ClickHouseExecutor, Executor, func, number  # noqa: E402
+
+
+class Engines(tuple):
+    def __repr__(self) -> str:  # hypothesis prints its arguments: not every statement run
+        return "Engines(postgres, chdb)"
+
+
+@pytest.fixture(scope="module")
+def engines(module_db_url):
+    conn = connect(module_db_url)
+    yield Engines((Executor(conn), ClickHouseExecutor(chdb_session.Session())))
+    conn.close()
+
+
+def decimals(max_digits: int = 30, max_places: int = 30):
+    """Exact decimals of up to ``max_digits`` digits before and ``max_places`` after the point,
+    trailing zeros kept (their scale is their type on ClickHouse)."""
+    return st.builds(
+        lambda sign, whole, places, frac: Decimal(f"{sign}{whole}.{str(frac).zfill(places)}" if places else f"{sign}{whole}"),
+        st.sampled_from(["", "-"]),
+        st.integers(0, 10**max_digits - 1) | st.sampled_from([0, 1, 5]),
+        st.shared(st.integers(0, max_places), key="places"),
+        st.integers(0, 10**30 - 1),
+    )
+
+
+def _ch(engines, tree: exp.Expression) -> Decimal | None:
+    (value,) = engines[1].rows(exp.select(exp.alias_(tree, "v")))[0]
+    return value
+
+
+def _pg(engines, tree: exp.Expression) -> Decimal | None:
+    (value,) = engines[0].one(exp.select(tree))
+    return value
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(a=decimals(25, 25), b=decimals(12, 25))
+def test_div_is_ccf_div(engines, a: Decimal, b: Decimal):
+    ea, sa = numeric.literal(a)
+    eb, sb = numeric.literal(b)
+    tree, _, exact = numeric.div(ea, sa, eb, sb)
+    assert exact, (a, b)
+    assert _ch(engines, tree) == _pg(engines, func("div", number(a), number(b), schema="ccf"))
+
+
+@pytest.mark.parametrize("a, b, quotient", [
+    ("2", "3", "0.66666666666666666667"),
+    ("-2", "3", "-0.66666666666666666667"),
+    ("1", "200000000000000000000", "1E-20"),
+    ("-1", "200000000000000000000", "-1E-20"),
+    ("388080000", "3600000", "107.8"),
+    ("1", "0", None),
+])
+def test_div_the_documented_table(engines, a, b, quotient):
+    """docs/numeric-semantics.md's table of ccf.div, on ClickHouse; ClickHouse's own 2/3 truncates."""
+    (ea, sa), (eb, sb) = numeric.literal(Decimal(a)), numeric.literal(Decimal(b))
+    tree, _, exact = numeric.div(ea, sa, eb, sb)
+    assert exact
+    assert _ch(engines, tree) == (Decimal(quotient) if quotient is not None else None)
+    two_thirds = exp.Div(this=exp.Anonymous(this="toDecimal256", expressions=[exp.Literal.string("2"), exp.Literal.number(20)]),
+                         expression=exp.Anonymous(this="toDecimal256", expressions=[exp.Literal.string("3"), exp.Literal.number(20)]))
+    assert _ch(engines, two_thirds) == Decimal("0.66666666666666666666")  # truncated: why div() exists
+
+
+@SETTINGS
+@given(a=decimals(18, 18), b=decimals(18, 18), places=st.integers(0, 6))
+def test_product_sum_round_compare(engines, a: Decimal, b: Decimal, places: int):
+    (ea, sa), (eb, sb) = numeric.literal(a), numeric.literal(b)
+    assert numeric.holds(numeric.times(sa, sb)) and numeric.holds(numeric.plus(sa, sb))
+    pa, pb = number(a), number(b)
+    assert _ch(engines, exp.Mul(this=ea, expression=eb)) == _pg(engines, exp.Mul(this=pa, expression=pb))
+    assert _ch(engines, exp.Sub(this=ea.copy(), expression=eb.copy())) == _pg(engines, exp.Sub(this=pa.copy(), expression=pb.copy()))
+    assert _ch(engines, exp.Round(this=ea.copy(), decimals=exp.Literal.number(places))) == \
+        _pg(engines, exp.Round(this=pa.copy(), decimals=exp.Literal.number(places)))
+    ch_lt = engines[1].rows(exp.select(exp.LT(this=ea.copy(), expression=eb.copy())))[0][0]
+    assert bool(ch_lt) == (a < b)
+
+
+def test_what_the_sizes_refuse_wraps_around_in_clickhouse(engines):
+    """A product past 76 digits is refused by the sizes; ClickHouse alone gives a wrong number."""
+    (ea, sa), (eb, sb) = numeric.literal(Decimal("1" + "0" * 60)), numeric.literal(Decimal("1" + "0" * 20))
+    assert not numeric.holds(numeric.times(sa, sb))
+    assert _ch(engines, exp.Mul(this=ea, expression=eb)) != Decimal(10) ** 80
+    (ea, sa), (eb, sb) = numeric.literal(Decimal("1" + "0" * 50)), numeric.literal(Decimal("3"))
+    assert not numeric.div(ea, sa, eb, sb)[2]  # 2·|A|·10^20 would need 72 + … digits
