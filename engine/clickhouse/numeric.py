@@ -83,17 +83,16 @@ def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size) -> tuple[exp.E
     sign(A)·sign(B)·⌊(2|A|·10^k + |B|) / (2|B|)⌋ (for k < 0 both sides are multiplied by 10^−k),
     computed in UInt256 and read back as a Decimal(76, 20)."""
     k = sb.scale - sa.scale + DIV_PLACES
+    out, exact = div_size(sa, sb)
     abs_a = exp.Anonymous(this="abs", expressions=[_raw(a)])
     abs_b = exp.Anonymous(this="abs", expressions=[_raw(b)])
     two = lambda e: exp.Mul(this=exp.Anonymous(this="toUInt256", expressions=[exp.Literal.number(2)]), expression=e)  # noqa: E731
     if k >= 0:
         num = exp.Add(this=two(exp.Mul(this=abs_a, expression=_ten(k))), expression=abs_b)
         den = two(abs_b.copy())
-        widest_int = max(sa.digits + sa.scale + k, sb.digits + sb.scale)
     else:
         num = exp.Add(this=two(abs_a), expression=exp.Mul(this=abs_b, expression=_ten(-k)))
         den = two(exp.Mul(this=abs_b.copy(), expression=_ten(-k)))
-        widest_int = max(sa.digits + sa.scale, sb.digits + sb.scale - k)
     # a zero divisor gives NULL; ClickHouse evaluates both branches of if(), so it never divides by 0
     quotient = exp.Anonymous(this="intDiv", expressions=[num, exp.Anonymous(this="greatest", expressions=[den, _ten(0)])])
     signs = exp.Mul(
@@ -104,9 +103,16 @@ def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size) -> tuple[exp.E
     value = exp.Anonymous(this="reinterpret", expressions=[signed, text(f"Decimal(76, {DIV_PLACES})")])
     zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
     result = exp.Anonymous(this="if", expressions=[zero, exp.Null(), value])
+    return result, out, exact
+
+
+def div_size(sa: Size, sb: Size) -> tuple[Size, bool]:
+    """The size of ``div(a, b)``'s quotient, and whether the integers it computes with (the
+    numerator 2|A|·10^k + |B| or 2|A| + |B|·10^−k, and the denominator) hold in 76 digits."""
+    k = sb.scale - sa.scale + DIV_PLACES
+    widest_int = max(sa.digits + sa.scale + max(k, 0), sb.digits + sb.scale + max(-k, 0))
     out = Size(DIV_PLACES, sa.digits + sb.scale + 1)  # |a/b| ≤ |a|·10^sb for a non-zero b
-    return result, out, \
-        widest_int + 1 <= PRECISION and holds(out)
+    return out, widest_int + 1 <= PRECISION and holds(out)
 
 
-__all__ = ["ClickHouseInexact", "PRECISION", "SUM_DIGITS", "decimal_type", "div", "holds", "literal", "plus", "times", "widest"]
+__all__ = ["ClickHouseInexact", "PRECISION", "SUM_DIGITS", "decimal_type", "div", "div_size", "holds", "literal", "plus", "times", "widest"]

@@ -1,0 +1,688 @@
+"""The checked IR of a methodology compiled to ClickHouse statements (sqlglot trees, ClickHouse dialect).
+
+Not a transformation of the PostgreSQL trees (engine/compile/): ClickHouse's decimals have a
+fixed scale per expression, so a division or a conversion can only be written knowing the
+scales of its operands, which the IR has (its nodes and the run's input sizes) and a rendered
+PostgreSQL tree no longer has (``ccf.div``, NUMERIC casts, FILTER, LATERAL, temporary tables).
+What does not depend on the engine is shared: the IR walks, the names of the columns
+(``lookup_col``), the rule tables (``gases``, ``by_mass_gases``, ``one_factor_gases``) and the
+reasons' sentences, so both engines write the same rows.
+
+The statements mirror PostgreSQL's six (engine/compile/__init__.py): ``evaluate`` fills an
+evaluation table (``activity`` -> per lookup ``factor_<name>_ranked`` and ``factor_<name>``
+-> ``gwp`` -> ``joined`` -> ``ruled`` -> ``evaluated`` -> ``checked`` -> outcome), then
+``results`` (the ccf.result_row layout of migration 0019), ``excluded``, ``unmatched``,
+``reconcile`` and ``cleanup``. Every expression carries its size (numeric.py); one that could
+need more than 76 digits refuses the run (``ClickHouseInexact``). A construct this slice does not
+compile raises ``Unsupported``, naming it, and nothing runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Callable
+
+from sqlglot import exp
+
+from ccf.dsl import exactness, ir
+from ccf.dsl.diagnostics import CcfError
+from ccf.dsl.evaluate import BAD_DATA_QUALITY
+from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
+from ccf.dsl.numeric import DIV_PLACES, Size
+from ccf.dsl.passes import without_unused_lookups
+from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit, registry
+from ccf.engine.clickhouse import numeric
+from ccf.engine.clickhouse.numeric import ClickHouseInexact
+from ccf.engine.compile.activity import _conversion_note
+from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
+from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
+from ccf.engine.compile.lookups import _set_param, key_columns
+from ccf.engine.sql import column, ident, param, table, text
+
+RESULT_SCALE = 40  # the decimal places of every number ccf.result_row holds on ClickHouse
+
+
+class Unsupported(CcfError):
+    """A construct of a methodology that the ClickHouse backend does not compile (yet)."""
+
+
+@dataclass(frozen=True)
+class InputSizes:
+    """The sizes of a run's inputs as ClickHouse holds them (tables.py copies them): each
+    quantity field's column, the factor values, the unit scales and the GWPs."""
+
+    fields: dict[str, Size]
+    factor: Size
+    unit: Size
+    gwp: Size
+
+
+@dataclass(frozen=True)
+class ClickHouseStatements:
+    methodology: ir.Methodology
+    eval_table: str
+    evaluate: exp.Expression
+    results: exp.Expression
+    excluded: exp.Expression
+    unmatched: exp.Expression
+    reconcile: exp.Expression
+    cleanup: exp.Expression
+
+    def statements(self) -> list[tuple[str, exp.Expression]]:
+        return [("evaluate", self.evaluate), ("results", self.results), ("excluded", self.excluded),
+                ("unmatched", self.unmatched), ("reconcile", self.reconcile), ("cleanup", self.cleanup)]
+
+
+def supported(m: ir.Methodology) -> None:
+    """Unsupported, naming the first construct of ``m`` this backend does not compile."""
+    if m.instruments is not None:
+        raise Unsupported(f"{m.ref}: instruments (market-based allocation) are not compiled for ClickHouse yet")
+    if m.conversions:
+        raise Unsupported(f"{m.ref}: currency conversion {m.conversions[0].name!r} is not compiled for ClickHouse yet")
+    if ir.methodology_shares(m):
+        raise Unsupported(f"{m.ref}: share() is not compiled for ClickHouse yet")
+    for lk in m.lookups:
+        if lk.region is not None or lk.year is not None:
+            kind = "region" if lk.region is not None else "year"
+            raise Unsupported(f"{m.ref}: factor lookup {lk.name!r} falls back by {kind}, which is not compiled for ClickHouse yet")
+    if exactness.plan(m).guarded:
+        raise Unsupported(f"{m.ref}: rules guarded by the exactness plan (rows unmatched 'inexact') are not compiled for ClickHouse yet")
+
+
+def compile_for_clickhouse(m: ir.Methodology, sizes: InputSizes, eval_table: str) -> ClickHouseStatements:
+    """The statements of one methodology (bound to its editions) for a run's inputs."""
+    supported(m)
+    m = without_unused_lookups(m)
+    c = _Compiler(m, sizes)
+    evaluate = exp.Create(
+        this=table(eval_table), kind="TABLE", expression=c.evaluate(),
+        properties=exp.Properties(expressions=[exp.EngineProperty(this=exp.var("Memory"))]),
+    )
+    return ClickHouseStatements(
+        m, eval_table, evaluate, c.results(eval_table), c.excluded(eval_table), c.unmatched(eval_table),
+        c.reconcile(eval_table), exp.Drop(tables=[table(eval_table)], kind="TABLE", exists=True),
+    )
+
+
+# the settings each statement carries, so that it means the same on any server: an outer
+# join's missing side is NULL (not 0 or ''), and NULL IN (…) is NULL, as in PostgreSQL
+SETTINGS = {"join_use_nulls": 1, "transform_null_in": 0}
+
+
+def with_settings(q: exp.Query) -> exp.Query:
+    q.set("settings", [exp.EQ(this=exp.var(k), expression=exp.Literal.number(v)) for k, v in SETTINGS.items()])
+    return q
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def concat_ws(sep: str, parts: list[exp.Expression]) -> exp.Expression:
+    """PostgreSQL's CONCAT_WS, which skips NULLs (ClickHouse's concatWithSeparator gives NULL)."""
+    x = exp.to_identifier("x")
+    kept = _fn("arrayFilter", exp.Lambda(this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[x]),
+               exp.Array(expressions=parts))
+    return _fn("arrayStringConcat", kept, text(sep))
+
+
+def nullable(e: exp.Expression) -> exp.Expression:
+    return _fn("toNullable", e)
+
+
+@dataclass
+class _Compiler:
+    m: ir.Methodology
+    sizes: InputSizes
+    row: "_Expressions" = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.row = _Expressions("r", self)
+
+    # --- sizes -----------------------------------------------------------------------
+
+    def field_size(self, f: ir.Field) -> Size:
+        """A quantity field in base units: its column times its unit's factor (``activity``)."""
+        raw = self.sizes.fields[f.name]
+        factors = [c.factor for c in f.conversions] or ([f.fixed_factor] if f.fixed_factor not in (None, 1) else [])
+        if not factors:
+            return raw
+        return numeric.times(raw, numeric.widest(*(numeric.literal(Decimal(x))[1] for x in factors)))  # type: ignore[arg-type]
+
+    def factor_size(self, lk: ir.FactorLookup) -> Size:
+        """A lookup's value: as published, or converted to its ``per`` unit by ``div``."""
+        per = parse_unit(lk.per)
+        product = numeric.times(self.sizes.factor, numeric.literal(fraction_to_decimal(per.scale))[1])
+        converted, ok = numeric.div_size(product, self.sizes.unit)
+        self.require(ok, f"the value of factor lookup {lk.name!r} converted to per {lk.per}")
+        # divided by the scale of a unit of per's dimension: at least the smallest such scale
+        smallest = min(u.scale for u in registry().units.values() if u.dimension == per.dimension)
+        shift = 0
+        while Fraction(1, 10**shift) > smallest:
+            shift += 1
+        converted = Size(converted.scale, product.digits + shift + 1)
+        return numeric.widest(self.sizes.factor, converted)  # type: ignore[return-value]
+
+    def require(self, ok: bool, what: str) -> None:
+        if not ok:
+            s = self.sizes
+            raise ClickHouseInexact(
+                f"{self.m.ref}: {what} could need more than {numeric.PRECISION} digits on ClickHouse for this run's inputs "
+                f"(activity values up to {', '.join(f'{k}: {v.digits} digits and {v.scale} places' for k, v in s.fields.items()) or 'none'}; "
+                f"factor values up to {s.factor.digits} digits and {s.factor.scale} places); PostgreSQL computes it exactly, "
+                f"ClickHouse would not, so the run is refused"
+            )
+
+    # --- evaluate --------------------------------------------------------------------
+
+    def activity(self) -> exp.Select:
+        m = self.m
+        cols: list[exp.Expression] = [column(c, "a") for c in ("activity_id", "entity", "period_start", "period_end")]
+        notes: list[exp.Expression] = []
+        for f in m.activity.fields:
+            if f.name in ("activity_id", "entity", "period_start", "period_end"):
+                continue
+            value: exp.Expression = column(f.name, "a")
+            if f.type.kind == "quantity" and f.conversions:
+                unit_col = column(f"{f.name}_unit", "a")
+                case = exp.Case(this=unit_col, ifs=[exp.If(this=text(c.unit), true=numeric.literal(Decimal(c.factor))[0]) for c in f.conversions])
+                value = exp.Mul(this=value, expression=case)
+                display = parse_unit(f.display_unit or "1")
+                notes.append(exp.Case(this=unit_col.copy(), ifs=[
+                    exp.If(this=text(c.unit), true=text(_conversion_note(f.name, c.unit, parse_unit(c.unit).scale / display.scale, f.display_unit or "")))
+                    for c in f.conversions
+                ]))
+            elif f.type.kind == "quantity" and f.fixed_factor is not None and f.fixed_factor != 1:
+                value = exp.Mul(this=value, expression=numeric.literal(Decimal(f.fixed_factor))[0])
+            if f.type.kind == "quantity":
+                self.require(numeric.holds(self.field_size(f)), f"field {f.name} in base units")
+            cols.append(exp.alias_(value, f.name) if not isinstance(value, exp.Column) else value)
+        cols.append(exp.alias_(concat_ws("; ", notes) if notes else exp.Null(), "unit_conversion"))
+        return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
+
+    def lookup_ctes(self, lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
+        """``factor_<name>_ranked`` (every qualifying factor, own unit first) and ``factor_<name>``
+        (per key of the factor set: candidates, value, id and level of each gas at the best rank)."""
+        per = parse_unit(lk.per)
+        f = "f"
+        attr = lambda name: _fn(  # noqa: E731  a factor without the attribute has NULL, as ->> gives
+            "if", _fn("mapContains", column("attributes", f), text(name)),
+            exp.Bracket(this=column("attributes", f), expressions=[text(name)]), exp.Null(),
+        )
+        conds: list[exp.Expression] = [
+            exp.EQ(this=column("factor_set_id", f), expression=param(_set_param(lk))),
+            exp.EQ(this=column("dimension", "fu"), expression=text(dimension_key(per.dimension))),
+            exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
+        ]
+        conds += [exp.EQ(this=attr(name), expression=text(value)) for name, value in lk.select]
+        own_unit = exp.EQ(this=column("unit", f), expression=text(lk.per))
+        per_scale, per_size = numeric.literal(fraction_to_decimal(per.scale))
+        converted, _, _ = numeric.div(exp.Mul(this=column("value", f), expression=per_scale),
+                                      numeric.times(self.sizes.factor, per_size), column("scale", "fu"), self.sizes.unit)
+        common = max(self.sizes.factor.scale, DIV_PLACES)  # if() takes no two scales: both at the larger
+        value = _fn("if", own_unit, _fn("toDecimal256", column("value", f), exp.Literal.number(common)),
+                    _fn("toDecimal256", converted, exp.Literal.number(common)))
+        level = _fn("if", exp.NEQ(this=column("unit", f), expression=text(lk.per)),
+                    exp.Concat(expressions=[text("stated per "), column("unit", f)]), text("exact"))
+        keys = [attr(name) for name, _ in lk.match]
+        rank = exp.Window(
+            this=exp.Anonymous(this="rank"),
+            partition_by=[k.copy() for k in keys] + [column("gas", f)],
+            order=exp.Order(expressions=[exp.NEQ(this=column("unit", f), expression=text(lk.per))]),
+        )
+        ranked = (
+            exp.select(*[exp.alias_(k, f"key_{name}") for k, (name, _) in zip(keys, lk.match)],
+                       column("gas", f), exp.alias_(nullable(column("factor_id", f)), "factor_id"),
+                       exp.alias_(nullable(value), "value"), exp.alias_(nullable(level), "match_level"),
+                       exp.alias_(rank, "fallback_rank"))
+            .from_(table("factor", alias=f))
+            .join(table("unit", alias="fu"), on=exp.EQ(this=column("name", "fu"), expression=column("unit", f)), join_type="inner")
+            .where(exp.and_(*conds))
+        )
+        cols: list[exp.Expression] = [column(f"key_{name}") for name, _ in lk.match]
+        for gas in lk.gases:
+            is_gas = lambda: exp.EQ(this=column("gas"), expression=text(gas))  # noqa: E731
+            g = gas.lower()
+            cols += [
+                exp.alias_(_fn("countIf", is_gas()), f"{g}_n"),
+                exp.alias_(_fn("minIf", column("value"), is_gas()), g),
+                exp.alias_(_fn("minIf", column("factor_id"), is_gas()), f"{g}_id"),
+                exp.alias_(_fn("minIf", column("match_level"), is_gas()), f"{g}_level"),
+            ]
+        best = exp.select(*cols).from_(exp.Table(this=ident(f"factor_{lk.name}_ranked"))).where(
+            exp.EQ(this=column("fallback_rank"), expression=exp.Literal.number(1)))
+        if lk.match:
+            best = best.group_by(*[column(f"key_{name}") for name, _ in lk.match])
+        return [(f"factor_{lk.name}_ranked", ranked), (f"factor_{lk.name}", best)]
+
+    def gwp(self) -> exp.Select:
+        cols = [
+            exp.alias_(_fn("minIf", nullable(column("value", "g")), exp.EQ(this=column("gas", "g"), expression=text(ir.gwp_gas(gas)))),
+                       f"gwp_{gas.lower()}")
+            for gas in sorted(by_mass_gases(self.m))
+        ]
+        return exp.select(*cols).from_(table("gwp", alias="g")).where(exp.EQ(this=column("gwp_set", "g"), expression=text(self.m.gwp)))
+
+    def joined(self) -> exp.Select:
+        q = exp.select(exp.Column(this=exp.Star(), table=ident("a"))).from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))
+        row = _Expressions("a", self)
+        for lk in self.m.lookups:
+            alias = f"f_{lk.name}"
+            for gas in lk.gases:
+                g = gas.lower()
+                for suffix, src in (("", g), ("_id", f"{g}_id"), ("_n", f"{g}_n"), ("_level", f"{g}_level")):
+                    q = q.select(exp.alias_(column(src, alias), lookup_col(lk.name, gas, suffix)), copy=False)
+            keys = key_columns(lk)
+            for col, node in keys:
+                q = q.select(exp.alias_(row(node), lookup_col(lk.name, "key", f"_{col[4:]}")), copy=False)
+            target = exp.Table(this=ident(f"factor_{lk.name}"), alias=exp.TableAlias(this=ident(alias)))
+            if keys:
+                on = exp.and_(*[exp.EQ(this=row(node), expression=column(col, alias)) for col, node in keys])
+                q = q.join(target, on=on, join_type="left", copy=False)
+            else:  # one row: the aggregate of a lookup without keys
+                q = q.join(target, join_type="cross", copy=False)
+        return q
+
+    def ruled(self) -> exp.Select:
+        row = _Expressions("j", self)
+        ifs = [exp.If(this=row(rule.where) if rule.where is not None else exp.true(), true=exp.Literal.number(i))
+               for i, rule in enumerate(self.m.rules, 1)]
+        return exp.select(exp.Column(this=exp.Star(), table=ident("j")),
+                          exp.alias_(exp.Case(ifs=ifs, default=exp.Literal.number(0)), "rule_no")).from_(
+            exp.Table(this=ident("joined"), alias=exp.TableAlias(this=ident("j"))))
+
+    def by_rule(self, pick: Callable[[int, ir.Rule], exp.Expression | None], row: str = "r") -> exp.Expression:
+        ifs = [exp.If(this=exp.Literal.number(i), true=e) for i, rule in enumerate(self.m.rules, 1) if (e := pick(i, rule)) is not None]
+        return exp.Case(this=column("rule_no", row), ifs=ifs) if ifs else exp.Null()
+
+    def emitted(self, gas: str) -> dict[int, ir.Emission]:
+        return {i: em for i, rule in enumerate(self.m.rules, 1) for em in rule.emissions if em.gas == gas}
+
+    def gas_columns(self, gas: str) -> list[exp.Expression]:
+        m, g, row = self.m, gas.lower(), self.row
+        by_rule = self.emitted(gas)
+        rules = dict(enumerate(m.rules, 1))
+        gwp = lambda: column(f"gwp_{g}", "gwp")  # noqa: E731
+        stored: list[Size] = []
+
+        def co2e(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
+            value, s = row.typed(em.value)
+            if not em.co2e_basis:
+                s = numeric.times(s, self.sizes.gwp) if s is not None else None
+                value = exp.Mul(this=exp.Paren(this=value), expression=gwp())
+            if s is not None:  # stored in ccf.result_row, and summed over up to 10^12 rows
+                self.require(numeric.holds(s, numeric.SUM_DIGITS) and s.scale <= RESULT_SCALE
+                             and s.digits <= numeric.PRECISION - RESULT_SCALE, f"the {gas} of rule {rule.id}")
+                stored.append(s)
+            return value
+
+        def factor_refs(em: ir.Emission) -> list[tuple[str, str]]:
+            return list(dict.fromkeys((r.lookup, r.gas) for r in ir.factor_refs(em.value)))
+
+        def ids(em: ir.Emission) -> exp.Expression:
+            refs = factor_refs(em)
+            if gas in one_factor_gases(m):
+                return column(lookup_col(*refs[0], "_id"), "r")
+            if not refs:
+                return exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("Array(String)", dialect="clickhouse"))
+            return exp.Array(expressions=[column(lookup_col(lk, g2, "_id"), "r") for lk, g2 in refs])
+
+        def level(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
+            levels = list(dict.fromkeys((r.lookup, r.gas) for r in ir.level_factors(rule, em)))
+            if not levels:
+                return text("no factor")
+            if len(levels) == 1:
+                return column(lookup_col(*levels[0], "_level"), "r")
+            return concat_ws(" | ", [exp.Concat(expressions=[text(f"{lk}: "), column(lookup_col(lk, g2, "_level"), "r")]) for lk, g2 in levels])
+
+        sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
+
+        def factor_set(em: ir.Emission) -> exp.Expression | None:
+            used = list(dict.fromkeys(sets[lk] for lk, _ in factor_refs(em)))
+            return text(" | ".join(used)) if used and used != [m.factor_set] else None
+
+        out: list[exp.Expression] = []
+        if names_sources(m):
+            out.append(exp.alias_(self.by_rule(lambda i, r: factor_set(by_rule[i]) if i in by_rule else None), f"{g}_factor_set"))
+        if gas in by_mass_gases(m):
+            out += [
+                exp.alias_(self.by_rule(lambda i, r: row(by_rule[i].value) if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_kg"),
+                exp.alias_(self.by_rule(lambda i, r: gwp() if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_gwp"),
+            ]
+        out.append(exp.alias_(self.by_rule(lambda i, r: co2e(by_rule[i], r) if i in by_rule else None), f"{g}_co2e_kg"))
+        one = gas in one_factor_gases(m)
+        out.append(exp.alias_(self.by_rule(lambda i, r: ids(by_rule[i]) if i in by_rule else None), f"{g}_factor_id" if one else f"{g}_factor_ids"))
+        out.append(exp.alias_(self.by_rule(lambda i, r: level(by_rule[i], rules[i]) if i in by_rule else None), f"{g}_match_level"))
+        self.gas_sizes[gas] = numeric.widest(*stored)
+        return out
+
+    def evaluated(self) -> exp.Select:
+        m, row = self.m, self.row
+        self.gas_sizes: dict[str, Size | None] = {}
+        select: list[exp.Expression] = [column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")]
+        select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.id)), "rule_id"))
+        select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason"))
+        given = [column(DATA_QUALITY, "r")]
+        if any(rule.data_quality is not None for rule in m.rules):
+            given.append(self.by_rule(lambda i, rule: row(rule.data_quality) if rule.data_quality is not None else None))
+        if m.data_quality is not None:
+            given.append(row(m.data_quality))
+        select.append(exp.alias_(exp.Coalesce(this=given[0], expressions=given[1:]) if len(given) > 1 else given[0], DATA_QUALITY))
+        for lk in m.lookups:
+            for gas in lk.gases:
+                select.append(column(lookup_col(lk.name, gas, "_n"), "r"))
+            for col, _ in key_columns(lk):
+                select.append(column(lookup_col(lk.name, "key", f"_{col[4:]}"), "r"))
+        for gas in gases(m):
+            select += self.gas_columns(gas)
+        q = exp.select(*select).from_(exp.Table(this=ident("ruled"), alias=exp.TableAlias(this=ident("r"))))
+        if by_mass_gases(m):
+            q = q.join(exp.Table(this=ident("gwp")), join_type="cross")
+        return q
+
+    def problem(self) -> exp.Expression:
+        def pick(i: int, rule: ir.Rule) -> exp.Expression | None:
+            if rule.exclude is not None:
+                return None
+            ifs = []
+            refs = {(r.lookup, r.gas) for em in rule.emissions for r in ir.factor_refs(em.value)}
+            for lookup, gas in sorted(refs):
+                n = column(lookup_col(lookup, gas, "_n"), "e")
+                none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
+                ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
+                ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+            nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
+            ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
+            if scores_rows(self.m):
+                scores = [exp.Literal.number(s) for s in DATA_QUALITY_SCORES]
+                ifs.append(exp.If(this=exp.Not(this=exp.In(this=column(DATA_QUALITY, "e"), expressions=scores)), true=text("bad_data_quality")))
+            return exp.Case(ifs=ifs)
+
+        return self.by_rule(pick, row="e")
+
+    def evaluate(self) -> exp.Query:
+        m = self.m
+        outcome = exp.Case(
+            ifs=[
+                exp.If(this=exp.EQ(this=column("rule_no", "c"), expression=exp.Literal.number(0)), true=text("unmatched")),
+                exp.If(this=exp.Not(this=exp.Is(this=column("exclude_reason", "c"), expression=exp.Null())), true=text("excluded")),
+                exp.If(this=exp.Not(this=exp.Is(this=column("problem", "c"), expression=exp.Null())), true=text("unmatched")),
+            ],
+            default=text("result"),
+        )
+        evaluated = self.evaluated()
+        checked = exp.select(exp.Column(this=exp.Star(), table=ident("e")), exp.alias_(self.problem(), "problem")).from_(
+            exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e"))))
+        final = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(outcome, "outcome")).from_(
+            exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c"))))
+        ctes: list[tuple[str, exp.Expression]] = [("activity", self.activity())]
+        for lk in m.lookups:
+            ctes += self.lookup_ctes(lk)
+        if by_mass_gases(m):
+            ctes.append(("gwp", self.gwp()))
+        ctes += [("joined", self.joined()), ("ruled", self.ruled()), ("evaluated", evaluated), ("checked", checked)]
+        for name, q in ctes:
+            final = final.with_(name, as_=q, copy=False)
+        return with_settings(final)
+
+    # --- the statements that read the evaluation table ---------------------------------------
+
+    def results(self, eval_table: str) -> exp.Expression:
+        m = self.m
+        emitted = gases(m)
+        e = lambda name: column(name, "e")  # noqa: E731
+        zero = numeric.literal(Decimal(0))[0]
+        total: exp.Expression | None = None
+        for g in emitted:
+            if g in ir.OUTSIDE_SCOPES:
+                continue
+            scale = self.gas_sizes[g].scale if self.gas_sizes.get(g) is not None else 0  # type: ignore[union-attr]
+            term = exp.Coalesce(this=e(f"{g.lower()}_co2e_kg"), expressions=[numeric.literal(Decimal(0).scaleb(-scale))[0]])
+            total = term if total is None else exp.Add(this=total, expression=term)
+        cols: dict[str, exp.Expression] = {
+            "run_id": param("run_id"), "methodology_id": text(m.id), "activity_id": e("activity_id"),
+            "entity": e("entity"), "period_start": e("period_start"), "rule_id": e("rule_id"),
+            "unit_conversion": e("unit_conversion"),
+            "data_quality": exp.Cast(this=e(DATA_QUALITY), to=exp.DataType.build("Nullable(Int16)", dialect="clickhouse")),
+            "total_co2e_kg": total if total is not None else zero,
+        }
+        for gas in emitted:
+            g = gas.lower()
+            if gas in by_mass_gases(m):
+                cols[f"{g}_kg"], cols[f"{g}_gwp"] = e(f"{g}_kg"), e(f"{g}_gwp")
+            cols[f"{g}_co2e_kg"] = e(f"{g}_co2e_kg")
+            if gas in one_factor_gases(m):
+                cols[f"{g}_factor_ids"] = _fn("if", exp.Is(this=e(f"{g}_co2e_kg"), expression=exp.Null()),
+                                              exp.Array(expressions=[]), exp.Array(expressions=[e(f"{g}_factor_id")]))
+            else:
+                cols[f"{g}_factor_ids"] = e(f"{g}_factor_ids")
+            cols[f"{g}_match_level"] = e(f"{g}_match_level")
+            if names_sources(m):
+                cols[f"{g}_factor_set"] = e(f"{g}_factor_set")
+        has_value = exp.or_(*[exp.Not(this=exp.Is(this=e(f"{g.lower()}_co2e_kg"), expression=exp.Null())) for g in emitted]) \
+            if emitted else exp.false()
+        q = exp.select(*cols.values()).from_(table(eval_table, alias="e")).where(
+            exp.and_(exp.EQ(this=e("outcome"), expression=text("result")), has_value))
+        return exp.insert(q, exp.Schema(this=table("result_row"), expressions=[ident(c) for c in cols]))
+
+    def excluded(self, eval_table: str) -> exp.Expression:
+        q = (exp.select(param("run_id"), text(self.m.id), column("activity_id", "e"), column("rule_id", "e"), column("exclude_reason", "e"))
+             .from_(table(eval_table, alias="e")).where(exp.EQ(this=column("outcome", "e"), expression=text("excluded"))))
+        return exp.insert(q, exp.Schema(this=table("excluded"), expressions=[ident(c) for c in
+                                                                            ("run_id", "methodology_id", "activity_id", "rule_id", "reason")]))
+
+    def unmatched(self, eval_table: str) -> exp.Expression:
+        m = self.m
+        problem = column("problem", "e")
+        no_rule = exp.EQ(this=column("rule_no", "e"), expression=exp.Literal.number(0))
+        code = exp.Case(ifs=[exp.If(this=no_rule, true=text("no_rule"))],
+                        default=_fn("arrayElement", _fn("splitByChar", text(":"), problem), exp.Literal.number(1)))
+        templates = {"no_factor": "no emission factor found for lookup '{}'", "ambiguous_factor": "more than one emission factor matches lookup '{}'"}
+        ifs = [
+            exp.If(this=no_rule.copy(), true=text("no rule applies to this row")),
+            exp.If(this=exp.EQ(this=problem.copy(), expression=text("no_value")),
+                   true=text("the rule's emissions have no value (an empty field, or a division by zero)")),
+        ]
+        for lk in m.lookups:
+            fixed = ", ".join(f"{a} = '{v}'" for a, v in lk.select)
+            for kind, template in templates.items():
+                parts: list[exp.Expression] = [text(template.format(lk.name) + f" in {lk.factor_set or m.factor_set} per {lk.per} ({fixed}")]
+                for col, _ in key_columns(lk):
+                    name = col[4:]
+                    key = column(lookup_col(lk.name, "key", f"_{name}"), "e")
+                    shown = _fn("concat", text("'"), key, text("'"))  # NULL for a NULL key, as PostgreSQL's ||
+                    parts += [text(f", {name} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
+                parts.append(text(")"))
+                ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")), true=_fn("concat", *parts)))
+        if scores_rows(m):
+            prefix, suffix = BAD_DATA_QUALITY
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text("bad_data_quality")),
+                              true=_fn("concat", text(prefix), _fn("toString", column(DATA_QUALITY, "e")), text(suffix))))
+        reason = exp.Case(ifs=ifs, default=problem.copy())
+        q = (exp.select(param("run_id"), text(m.id), column("activity_id", "e"), column("rule_id", "e"), code, reason)
+             .from_(table(eval_table, alias="e")).where(exp.EQ(this=column("outcome", "e"), expression=text("unmatched"))))
+        return exp.insert(q, exp.Schema(this=table("unmatched"), expressions=[ident(c) for c in
+                                                                             ("run_id", "methodology_id", "activity_id", "rule_id", "reason_code", "reason")]))
+
+    def reconcile(self, eval_table: str) -> exp.Expression:
+        """rows_in, rows by outcome, result rows, rows_rejected (from PostgreSQL, bound) and the
+        kg CO2e per gas of the result rows, each summed at its own scale (proven with room for 10^12 rows)."""
+        m = self.m
+        outcome = lambda o: exp.EQ(this=column("outcome"), expression=text(o))  # noqa: E731
+        has_value = exp.or_(*[exp.Not(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null())) for g in gases(m)]) \
+            if gases(m) else exp.false()
+        rows_in = exp.Subquery(this=exp.select(_fn("count")).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a")))
+        return exp.select(
+            exp.alias_(rows_in, "rows_in"),
+            exp.alias_(_fn("countIf", outcome("result")), "rows_result"),
+            exp.alias_(_fn("countIf", outcome("excluded")), "rows_excluded"),
+            exp.alias_(_fn("countIf", outcome("unmatched")), "rows_unmatched"),
+            exp.alias_(_fn("countIf", exp.and_(outcome("result"), has_value)), "result_rows"),
+            exp.alias_(param("rows_rejected"), "rows_rejected"),
+            *[exp.alias_(self.gas_total(g, outcome("result")), f"total_{g.lower()}") for g in gases(m)],  # not the column's name: an alias is visible in its SELECT
+        ).from_(table(eval_table))
+
+    def gas_total(self, gas: str, result: exp.Expression) -> exp.Expression:
+        """SUM of a gas's kg CO2e over the result rows; NULL, as in PostgreSQL, when none has one
+        (ClickHouse's sum of no rows is 0)."""
+        value = column(f"{gas.lower()}_co2e_kg")
+        has = exp.and_(result, exp.Not(this=exp.Is(this=value, expression=exp.Null())))
+        return _fn("if", exp.EQ(this=_fn("countIf", has), expression=exp.Literal.number(0)), exp.Null(), _fn("sumIf", value.copy(), has.copy()))
+
+
+def of_run_loads(alias: str) -> exp.Expression:
+    """A row of the dataset's loads that the run reads (its snapshot's, as on PostgreSQL)."""
+    return exp.and_(
+        exp.EQ(this=column("dataset", alias), expression=param("dataset")),
+        _fn("has", param("loads"), column("load_id", alias)),
+    )
+
+
+class _Expressions(ExpressionCompiler):
+    """IR expressions over one row, ClickHouse's way: the visitors that build numbers are
+    replaced (every number an exact Decimal256 of known scale, ``div`` for ``/``, ``year`` a
+    decimal); conditions, text and NULL tests are PostgreSQL's and render as ClickHouse SQL.
+    ``typed`` gives an expression with its size; a size ClickHouse would not hold refuses the run."""
+
+    def __init__(self, row: str, owner: _Compiler):
+        super().__init__(row)
+        self.owner = owner
+        self._sizes: dict[int, Size | None] = {}
+
+    def typed(self, node: ir.Node) -> tuple[exp.Expression, Size | None]:
+        e = self(node)
+        return e, self.size(node)
+
+    def size(self, node: ir.Node) -> Size | None:
+        if id(node) not in self._sizes:
+            self(node)
+        return self._sizes.get(id(node))
+
+    def __call__(self, node: ir.Node) -> exp.Expression:
+        e = super().__call__(node)
+        if id(node) not in self._sizes:
+            self._sizes[id(node)] = self._derived(node)
+        s = self._sizes[id(node)]
+        if s is not None:
+            self.owner.require(numeric.holds(s), f"the expression at {node.span}")
+        return e
+
+    def _derived(self, node: ir.Node) -> Size | None:
+        """The size of a node whose visitor is PostgreSQL's (it does not change a number's type)."""
+        if isinstance(node, ir.ParamRef):
+            return self.size(node.value)
+        if isinstance(node, ir.Neg):
+            return self.size(node.operand)
+        if isinstance(node, ir.FieldRef) and node.type.kind == "quantity":
+            return self.owner.field_size(next(f for f in self.owner.m.activity.fields if f.name == node.name))
+        if isinstance(node, ir.FactorRef):
+            return self.owner.factor_size(next(lk for lk in self.owner.m.lookups if lk.name == node.lookup))
+        for child in ir.children(node):  # a condition: its operands at a common scale
+            self.size(child)
+        self._common(list(ir.children(node)))
+        return None
+
+    def _common(self, nodes: list[ir.Node]) -> Size | None:
+        """ClickHouse brings decimals compared or chosen between to the larger scale: each must hold there."""
+        sizes = [s for s in (self._sizes.get(id(n)) for n in nodes) if s is not None]
+        common = numeric.widest(*sizes)
+        for s in sizes:
+            assert common is not None
+            self.owner.require(numeric.holds(Size(common.scale, s.digits)), "values compared or chosen between")
+        return common
+
+    def visit_Const(self, n: ir.Const) -> exp.Expression:
+        e, s = numeric.literal(n.value)
+        self._sizes[id(n)] = s
+        return e
+
+    def visit_Share(self, n: ir.Share) -> exp.Expression:
+        raise Unsupported("share() is not compiled for ClickHouse yet")
+
+    def visit_ConversionRef(self, n: ir.ConversionRef) -> exp.Expression:
+        raise Unsupported(f"currency conversion {n.conversion!r} is not compiled for ClickHouse yet")
+
+    def visit_Arith(self, n: ir.Arith) -> exp.Expression:
+        (left, sl), (right, sr) = self.typed(n.left), self.typed(n.right)
+        if sl is None or sr is None:  # NULL arithmetic is NULL
+            self._sizes[id(n)] = None
+            return exp.Null()
+        if n.op == "/":
+            e, s, ok = numeric.div(left, sl, right, sr)
+            self.owner.require(ok, f"the division at {n.span}")
+            self._sizes[id(n)] = s
+            return e
+        wrap = lambda x: exp.Paren(this=x) if isinstance(x, (exp.Binary, exp.Neg)) else x  # noqa: E731
+        self._sizes[id(n)] = numeric.times(sl, sr) if n.op == "*" else numeric.plus(sl, sr)
+        return {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[n.op](this=wrap(left), expression=wrap(right))
+
+    def visit_Rescale(self, n: ir.Rescale) -> exp.Expression:
+        e, s = self.typed(n.operand)
+        if s is None or n.ratio == 1:
+            self._sizes[id(n)] = s
+            return e
+        inner = exp.Paren(this=e) if isinstance(e, (exp.Binary, exp.Neg)) else e
+        if is_terminating(n.ratio):
+            lit, ls = numeric.literal(fraction_to_decimal(n.ratio))
+            self._sizes[id(n)] = numeric.times(s, ls)
+            return exp.Mul(this=inner, expression=lit)
+        return self._scaled_div(inner, s, n.ratio, n)
+
+    def _scaled_div(self, e: exp.Expression, s: Size, ratio: Fraction, n: ir.Node) -> exp.Expression:
+        if ratio.numerator != 1:
+            lit, ls = numeric.literal(Decimal(ratio.numerator))
+            e, s = exp.Mul(this=e, expression=lit), numeric.times(s, ls)
+        den, ds = numeric.literal(Decimal(ratio.denominator))
+        out, size, ok = numeric.div(e, s, den, ds)
+        self.owner.require(ok, f"the unit conversion at {n.span}")
+        self._sizes[id(n)] = size
+        return out
+
+    def at(self, node: ir.Node, common: Size | None) -> exp.Expression:
+        """A number at the common scale of the values it is chosen between: ClickHouse's if(),
+        coalesce(), least() and IN take no two decimal scales (a larger scale is exact: proven by ``_common``)."""
+        e = self(node)
+        s = self.size(node)
+        if s is None or common is None or s.scale == common.scale:
+            return e
+        return _fn("toDecimal256", e, exp.Literal.number(common.scale))
+
+    def visit_IfThen(self, n: ir.IfThen) -> exp.Expression:
+        common = self._sized_common([n.then, n.otherwise])
+        self._sizes[id(n)] = common
+        return exp.Case(ifs=[exp.If(this=self(n.cond), true=self.at(n.then, common))], default=self.at(n.otherwise, common))
+
+    def visit_Coalesce(self, n: ir.Coalesce) -> exp.Expression:
+        common = self._sized_common([n.left, n.right])
+        self._sizes[id(n)] = common
+        return exp.Coalesce(this=self.at(n.left, common), expressions=[self.at(n.right, common)])
+
+    def visit_InList(self, n: ir.InList) -> exp.Expression:
+        common = self._sized_common([n.operand, *n.items])
+        e = exp.In(this=self.at(n.operand, common), expressions=[self.at(i, common) for i in n.items])
+        return exp.Not(this=exp.Paren(this=e)) if n.negated else e
+
+    def _sized_common(self, nodes: list[ir.Node]) -> Size | None:
+        for node in nodes:
+            self.size(node)
+        return self._common(nodes)
+
+    def visit_Func(self, n: ir.Func) -> exp.Expression:
+        if n.name == "year":
+            arg = self(n.args[0])
+            self._sizes[id(n)] = Size(0, 5)
+            return _fn("toDecimal256", _fn("toYear", arg), exp.Literal.number(0))
+        common = self._sized_common(list(n.args))
+        if n.name in ("min", "max"):
+            args = [self.at(a, common) for a in n.args]
+            self._sizes[id(n)] = common
+            cls = exp.Least if n.name == "min" else exp.Greatest
+            return cls(this=args[0], expressions=args[1:])
+        e = super().visit_Func(n)
+        self._sizes[id(n)] = Size(common.scale, common.digits + 1) if n.name == "round" and common is not None else common
+        return e
+
+
+__all__ = ["ClickHouseStatements", "InputSizes", "RESULT_SCALE", "SETTINGS", "Unsupported", "compile_for_clickhouse", "supported"]

@@ -1,0 +1,144 @@
+"""The ClickHouse tables of a run and its inputs copied into them from PostgreSQL.
+
+Built (docs/scale-out.md): the activity rows of the run's loads, the factor rows of the editions
+the run binds, the unit table and the GWP set, read in the run's PostgreSQL snapshot (loads,
+rejections and factor installs stay ccf's PostgreSQL ones) and written to MergeTree tables
+ordered by dataset (activity) or factor set; the results to ``result_row``, ``excluded`` and
+``unmatched``, ordered by run and methodology.
+
+A decimal column's scale is the widest scale of the values copied into it, and the copy
+measures their sizes (``InputSizes``) for the compile's proof: Arrow refuses to store a value in
+fewer places than it has, so nothing is rounded on the way in.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, Iterable
+
+import pyarrow as pa
+from sqlglot import exp
+
+from ccf.dsl import ir
+from ccf.dsl.numeric import Size, size
+from ccf.dsl.units import fraction_to_decimal, is_terminating, registry
+from ccf.engine.clickhouse import numeric
+from ccf.engine.clickhouse.compile import RESULT_SCALE, InputSizes
+from ccf.engine.compile.activity import of_run_loads
+from ccf.engine.compile.evaluate import gases
+from ccf.engine.load.tables import activity_table, csv_columns
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table, text
+
+DATABASE = "ccf"
+_TYPES = {"text": ("Nullable(String)", pa.string()), "date": ("Nullable(Date)", pa.date32()), "boolean": ("Nullable(Bool)", pa.bool_())}
+
+
+def _decimal(scale: int) -> tuple[str, pa.DataType]:
+    return f"Nullable(Decimal(76, {scale}))", pa.decimal256(76, scale)
+
+
+def _widest(values: Iterable[Decimal | None]) -> Size:
+    return numeric.widest(Size(0, 1), *(size(v) for v in values if v is not None))  # type: ignore[return-value]
+
+
+def _create(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str]) -> None:
+    ch.execute(exp.Drop(tables=[table(name, DATABASE)], kind="TABLE", exists=True))
+    create = exp.Create(
+        this=exp.Schema(this=table(name, DATABASE), expressions=[
+            exp.ColumnDef(this=ident(c), kind=exp.DataType.build(t, dialect="clickhouse")) for c, t in columns]),
+        kind="TABLE",
+        properties=exp.Properties(expressions=[
+            exp.EngineProperty(this=exp.var("MergeTree")),
+            exp.Order(expressions=[exp.Ordered(this=exp.Tuple(expressions=[ident(c) for c in order_by]))]),
+        ]),
+    )
+    ch.execute(create)
+
+
+def _copy(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str, pa.DataType]], rows: list[tuple],
+          order_by: list[str]) -> None:
+    _create(ch, name, [(c, t) for c, t, _ in columns], order_by)
+    if rows:
+        arrays = [pa.array([r[i] for r in rows], type=a) for i, (_, _, a) in enumerate(columns)]
+        ch.insert_arrow(table(name, DATABASE), pa.Table.from_arrays(arrays, names=[c for c, _, _ in columns]))
+
+
+def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params: dict[str, Any]) -> InputSizes:
+    """The run's activity rows, factors, units and GWPs into ClickHouse, and their sizes."""
+    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
+    at = m.activity
+    names = [name for name, _ in csv_columns(at)]
+    rows = pg.rows(exp.select(*[column(c) for c in ("dataset", "load_id", *names)]).from_(activity_table(at)).where(of_run_loads()), params)
+    kinds = {name: ("text" if name != f.name else f.type.kind) for name, f in csv_columns(at)}
+    field_sizes = {n: _widest(r[i + 2] for r in rows) for i, n in enumerate(names) if kinds[n] == "quantity"}
+    cols = [("dataset", "String", pa.string()), ("load_id", "Int64", pa.int64())] + [
+        (n, *(_decimal(field_sizes[n].scale) if kinds[n] == "quantity" else _TYPES[kinds[n]])) for n in names
+    ]
+    cols = [(n, t.replace("Nullable(String)", "String") if n in ("activity_id", "entity") else t, a) for n, t, a in cols]
+    _copy(ch, f"activity_{at.id}", cols, rows, ["dataset", "load_id", "activity_id"])
+
+    set_ids = sorted({v for k, v in params.items() if k.startswith("factor_set_id") and v is not None})
+    factors = pg.rows(
+        exp.select(*[column(c) for c in ("factor_set_id", "factor_id", "unit", "gas", "value")],
+                   exp.Cast(this=column("attributes"), to=exp.DataType.build("TEXT")), column("region"), column("factor_year"))
+        .from_(table("factor")).where(exp.In(this=column("factor_set_id"), expressions=[exp.Literal.number(i) for i in set_ids]))
+    ) if set_ids else []
+    factor_size = _widest(r[4] for r in factors)
+    factors = [(*r[:5], list(_attributes(r[5]).items()), *r[6:]) for r in factors]
+    _copy(ch, "factor", [
+        ("factor_set_id", "Int64", pa.int64()), ("factor_id", "String", pa.string()), ("unit", "String", pa.string()),
+        ("gas", "String", pa.string()), ("value", f"Decimal(76, {factor_size.scale})", pa.decimal256(76, factor_size.scale)),
+        ("attributes", "Map(String, String)", pa.map_(pa.string(), pa.string())),
+        ("region", "Nullable(String)", pa.string()), ("factor_year", "Nullable(Int32)", pa.int32()),
+    ], factors, ["factor_set_id", "factor_id"])
+
+    units = pg.rows(exp.select(column("name"), column("scale"), column("dimension")).from_(table("unit")))
+    unit_size = _widest(r[1] for r in units)
+    _copy(ch, "unit", [("name", "String", pa.string()), ("scale", f"Decimal(76, {unit_size.scale})", pa.decimal256(76, unit_size.scale)),
+                       ("dimension", "String", pa.string())], units, ["name"])
+
+    gwps = pg.rows(exp.select(column("gwp_set"), column("gas"), column("value")).from_(table("gwp"))
+                   .where(exp.EQ(this=column("gwp_set"), expression=param("gwp_set"))), {"gwp_set": m.gwp})
+    gwp_size = _widest(r[2] for r in gwps)
+    _copy(ch, "gwp", [("gwp_set", "String", pa.string()), ("gas", "String", pa.string()),
+                      ("value", f"Decimal(76, {gwp_size.scale})", pa.decimal256(76, gwp_size.scale))], gwps, ["gwp_set", "gas"])
+    return InputSizes(field_sizes, factor_size, unit_size, gwp_size)
+
+
+def _attributes(text_: str) -> dict[str, str]:
+    """A factor's JSONB attributes as PostgreSQL's ``->>`` gives them: text as is, numbers as
+    written (never through a float), true/false in lower case; a JSON null is no attribute."""
+    def as_text(v: Any) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (dict, list)):
+            return json.dumps(v)
+        return str(v)
+
+    parsed = json.loads(text_, parse_float=Decimal, parse_int=Decimal)
+    return {k: t for k, v in parsed.items() if (t := as_text(v)) is not None}
+
+
+def create_result_tables(ch: ClickHouseExecutor) -> None:
+    """ccf.result_row (migration 0019's layout, every number a Decimal(76, 40)), excluded, unmatched."""
+    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
+    num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
+    cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
+            ("period_start", "Nullable(Date)"), ("rule_id", "String"), ("unit_conversion", "Nullable(String)"),
+            ("data_quality", "Nullable(Int16)"), ("total_co2e_kg", num)]
+    for gas in ir.GAS_ORDER:
+        g = gas.lower()
+        cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),
+                 (f"{g}_match_level", "Nullable(String)"), (f"{g}_factor_set", "Nullable(String)")]
+    _create(ch, "result_row", cols, ["run_id", "methodology_id", "activity_id"])
+    _create(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
+                             ("rule_id", "String"), ("reason", "String")], ["run_id", "methodology_id", "activity_id"])
+    _create(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
+                              ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")],
+            ["run_id", "methodology_id", "activity_id"])
+
+
+__all__ = ["DATABASE", "copy_inputs", "create_result_tables"]
