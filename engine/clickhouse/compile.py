@@ -38,7 +38,7 @@ from ccf.engine.clickhouse.numeric import ClickHouseInexact
 from ccf.engine.compile.activity import _conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
-from ccf.engine.compile.lookups import _set_param, key_columns
+from ccf.engine.compile.lookups import _set_param as set_param, key_columns  # the run binds the same parameter
 from ccf.engine.sql import column, ident, param, table, text
 
 RESULT_SCALE = 40  # the decimal places of every number ccf.result_row holds on ClickHouse
@@ -54,9 +54,11 @@ class InputSizes:
     quantity field's column, the factor values, the unit scales and the GWPs."""
 
     fields: dict[str, Size]
-    factor: Size
+    base_digits: dict[str, int]  # a quantity field's digits before the point, in base units
+    factor: Size  # the factor values' column
+    lookup_digits: dict[str, int]  # per lookup, its values' digits before the point in its per unit
     unit: Size
-    gwp: Size
+    gwp: dict[str, Size]  # per gas of the methodology's GWP set
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,11 @@ class _Compiler:
         factors = [c.factor for c in f.conversions] or ([f.fixed_factor] if f.fixed_factor not in (None, 1) else [])
         if not factors:
             return raw
-        return numeric.times(raw, numeric.widest(*(numeric.literal(Decimal(x))[1] for x in factors)))  # type: ignore[arg-type]
+        # the scale is the column's times the CASE's (ClickHouse's type); the digits are those
+        # the copy measured of the values in base units
+        case = numeric.widest(*(numeric.literal(Decimal(x))[1] for x in factors))
+        assert case is not None
+        return Size(raw.scale + case.scale, self.sizes.base_digits[f.name])
 
     def factor_size(self, lk: ir.FactorLookup) -> Size:
         """A lookup's value: as published, or converted to its ``per`` unit by ``div``."""
@@ -157,13 +163,8 @@ class _Compiler:
         product = numeric.times(self.sizes.factor, numeric.literal(fraction_to_decimal(per.scale))[1])
         converted, ok = numeric.div_size(product, self.sizes.unit)
         self.require(ok, f"the value of factor lookup {lk.name!r} converted to per {lk.per}")
-        # divided by the scale of a unit of per's dimension: at least the smallest such scale
-        smallest = min(u.scale for u in registry().units.values() if u.dimension == per.dimension)
-        shift = 0
-        while Fraction(1, 10**shift) > smallest:
-            shift += 1
-        converted = Size(converted.scale, product.digits + shift + 1)
-        return numeric.widest(self.sizes.factor, converted)  # type: ignore[return-value]
+        # the type's scale, and the digits the copy measured of the values converted (tables.py)
+        return Size(max(self.sizes.factor.scale, converted.scale), self.sizes.lookup_digits[lk.name])
 
     def require(self, ok: bool, what: str) -> None:
         if not ok:
@@ -212,7 +213,7 @@ class _Compiler:
             exp.Bracket(this=column("attributes", f), expressions=[text(name)]), exp.Null(),
         )
         conds: list[exp.Expression] = [
-            exp.EQ(this=column("factor_set_id", f), expression=param(_set_param(lk))),
+            exp.EQ(this=column("factor_set_id", f), expression=param(set_param(lk))),
             exp.EQ(this=column("dimension", "fu"), expression=text(dimension_key(per.dimension))),
             exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
         ]
@@ -295,7 +296,9 @@ class _Compiler:
 
     def by_rule(self, pick: Callable[[int, ir.Rule], exp.Expression | None], row: str = "r") -> exp.Expression:
         ifs = [exp.If(this=exp.Literal.number(i), true=e) for i, rule in enumerate(self.m.rules, 1) if (e := pick(i, rule)) is not None]
-        return exp.Case(this=column("rule_no", row), ifs=ifs) if ifs else exp.Null()
+        # no rule gives a value: a text NULL (ClickHouse stores no column of NULL's own type)
+        return exp.Case(this=column("rule_no", row), ifs=ifs) if ifs else \
+            exp.Cast(this=exp.Null(), to=exp.DataType.build("Nullable(String)", dialect="clickhouse"))
 
     def emitted(self, gas: str) -> dict[int, ir.Emission]:
         return {i: em for i, rule in enumerate(self.m.rules, 1) for em in rule.emissions if em.gas == gas}
@@ -310,7 +313,7 @@ class _Compiler:
         def co2e(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
             value, s = row.typed(em.value)
             if not em.co2e_basis:
-                s = numeric.times(s, self.sizes.gwp) if s is not None else None
+                s = numeric.times(s, self.sizes.gwp.get(ir.gwp_gas(gas), Size(0, 1))) if s is not None else None
                 value = exp.Mul(this=exp.Paren(this=value), expression=gwp())
             if s is not None:  # stored in ccf.result_row, and summed over up to 10^12 rows
                 self.require(numeric.holds(s, numeric.SUM_DIGITS) and s.scale <= RESULT_SCALE
@@ -353,7 +356,10 @@ class _Compiler:
             ]
         out.append(exp.alias_(self.by_rule(lambda i, r: co2e(by_rule[i], r) if i in by_rule else None), f"{g}_co2e_kg"))
         one = gas in one_factor_gases(m)
-        out.append(exp.alias_(self.by_rule(lambda i, r: ids(by_rule[i]) if i in by_rule else None), f"{g}_factor_id" if one else f"{g}_factor_ids"))
+        factor_ids = self.by_rule(lambda i, r: ids(by_rule[i]) if i in by_rule else None)
+        if not one and isinstance(factor_ids, exp.Case):  # an array is never NULL in ClickHouse: [] where the gas has no value
+            factor_ids.set("default", exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("Array(Nullable(String))", dialect="clickhouse")))
+        out.append(exp.alias_(factor_ids, f"{g}_factor_id" if one else f"{g}_factor_ids"))
         out.append(exp.alias_(self.by_rule(lambda i, r: level(by_rule[i], rules[i]) if i in by_rule else None), f"{g}_match_level"))
         self.gas_sizes[gas] = numeric.widest(*stored)
         return out
@@ -635,7 +641,7 @@ class _Expressions(ExpressionCompiler):
             lit, ls = numeric.literal(Decimal(ratio.numerator))
             e, s = exp.Mul(this=e, expression=lit), numeric.times(s, ls)
         den, ds = numeric.literal(Decimal(ratio.denominator))
-        out, size, ok = numeric.div(e, s, den, ds)
+        out, size, ok = numeric.div(e, s, den, ds, Decimal(ratio.denominator))
         self.owner.require(ok, f"the unit conversion at {n.span}")
         self._sizes[id(n)] = size
         return out

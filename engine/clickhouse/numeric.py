@@ -74,7 +74,8 @@ def _raw(e: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="reinterpret", expressions=[e, text("Int256")])
 
 
-def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size) -> tuple[exp.Expression, Size, bool]:
+def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size,
+        divisor_at_least: Decimal | None = None) -> tuple[exp.Expression, Size, bool]:
     """``ccf.div(a, b)``: a ÷ b rounded half away from zero to 20 places (NULL for b = 0), the
     size of the quotient, and whether every integer it computes with is held exactly.
 
@@ -83,7 +84,7 @@ def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size) -> tuple[exp.E
     sign(A)·sign(B)·⌊(2|A|·10^k + |B|) / (2|B|)⌋ (for k < 0 both sides are multiplied by 10^−k),
     computed in UInt256 and read back as a Decimal(76, 20)."""
     k = sb.scale - sa.scale + DIV_PLACES
-    out, exact = div_size(sa, sb)
+    out, exact = div_size(sa, sb, divisor_at_least)
     abs_a = exp.Anonymous(this="abs", expressions=[_raw(a)])
     abs_b = exp.Anonymous(this="abs", expressions=[_raw(b)])
     two = lambda e: exp.Mul(this=exp.Anonymous(this="toUInt256", expressions=[exp.Literal.number(2)]), expression=e)  # noqa: E731
@@ -106,12 +107,15 @@ def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size) -> tuple[exp.E
     return result, out, exact
 
 
-def div_size(sa: Size, sb: Size) -> tuple[Size, bool]:
+def div_size(sa: Size, sb: Size, divisor_at_least: Decimal | None = None) -> tuple[Size, bool]:
     """The size of ``div(a, b)``'s quotient, and whether the integers it computes with (the
-    numerator 2|A|·10^k + |B| or 2|A| + |B|·10^−k, and the denominator) hold in 76 digits."""
+    numerator 2|A|·10^k + |B| or 2|A| + |B|·10^−k, and the denominator) hold in 76 digits.
+    A non-zero b is at least 10^−sb, so |a/b| ≤ |a|·10^sb; a divisor known to be at least
+    ``divisor_at_least`` (a literal, a unit's scale) bounds the quotient more tightly."""
     k = sb.scale - sa.scale + DIV_PLACES
     widest_int = max(sa.digits + sa.scale + max(k, 0), sb.digits + sb.scale + max(-k, 0))
-    out = Size(DIV_PLACES, sa.digits + sb.scale + 1)  # |a/b| ≤ |a|·10^sb for a non-zero b
+    shift = sb.scale if divisor_at_least is None else -divisor_at_least.adjusted()  # 10^adjusted ≤ divisor
+    out = Size(DIV_PLACES, max(sa.digits + shift + 1, 1))
     return out, widest_int + 1 <= PRECISION and holds(out)
 
 

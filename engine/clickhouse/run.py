@@ -42,13 +42,14 @@ class ClickHouseOutcome:
 
 
 def run_on_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, m: ir.Methodology,
-                      run_id: int, loads: list[int] | None = None) -> ClickHouseOutcome:
-    """Run ``m`` over ``dataset`` on ClickHouse as run ``run_id`` (ClickHouse's own numbering)."""
+                      run_id: int, loads: list[int] | None = None, other_edition: bool = False) -> ClickHouseOutcome:
+    """Run ``m`` over ``dataset`` on ClickHouse as run ``run_id`` (ClickHouse's own numbering);
+    ``loads`` and ``other_edition`` as for a PostgreSQL run (engine/run.py ``run``)."""
     supported(m)  # before anything is copied: an unsupported construct is named, nothing runs
     with one_snapshot(conn, rollback=True) as pg:
         info = require_dataset(pg, dataset)
         read = tuple(dataset_loads(pg, dataset) if loads is None else sorted(loads))
-        bound = bind(m, choose_editions(pg, info, read, m, False))
+        bound = bind(m, choose_editions(pg, info, read, m, other_edition))
         params, _, _ = statement_params(pg, bound, run_id, dataset, read)
         sizes = copy_inputs(pg, ch, bound, params)
         params["rows_rejected"] = _rejected(pg, params, bound.activity.id)

@@ -14,19 +14,21 @@ fewer places than it has, so nothing is rounded on the way in.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, Iterable
 
 import pyarrow as pa
 from sqlglot import exp
 
 from ccf.dsl import ir
-from ccf.dsl.numeric import Size, size
-from ccf.dsl.units import fraction_to_decimal, is_terminating, registry
+from ccf.dsl.numeric import EXACT, Size, size
+from fractions import Fraction
+
+from ccf.dsl.units import dimension_key, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.compile import RESULT_SCALE, InputSizes
 from ccf.engine.compile.activity import of_run_loads
-from ccf.engine.compile.evaluate import gases
+from ccf.engine.compile.lookups import _set_param as set_param
 from ccf.engine.load.tables import activity_table, csv_columns
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table, text
 
@@ -72,6 +74,7 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     rows = pg.rows(exp.select(*[column(c) for c in ("dataset", "load_id", *names)]).from_(activity_table(at)).where(of_run_loads()), params)
     kinds = {name: ("text" if name != f.name else f.type.kind) for name, f in csv_columns(at)}
     field_sizes = {n: _widest(r[i + 2] for r in rows) for i, n in enumerate(names) if kinds[n] == "quantity"}
+    base_digits = {f.name: _base_digits(f, rows, names) for f in at.fields if f.type.kind == "quantity"}
     cols = [("dataset", "String", pa.string()), ("load_id", "Int64", pa.int64())] + [
         (n, *(_decimal(field_sizes[n].scale) if kinds[n] == "quantity" else _TYPES[kinds[n]])) for n in names
     ]
@@ -98,12 +101,48 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     _copy(ch, "unit", [("name", "String", pa.string()), ("scale", f"Decimal(76, {unit_size.scale})", pa.decimal256(76, unit_size.scale)),
                        ("dimension", "String", pa.string())], units, ["name"])
 
+    lookup_digits = _lookup_digits(m, params, factors, {r[0]: (r[1], r[2]) for r in units})
+
     gwps = pg.rows(exp.select(column("gwp_set"), column("gas"), column("value")).from_(table("gwp"))
                    .where(exp.EQ(this=column("gwp_set"), expression=param("gwp_set"))), {"gwp_set": m.gwp})
     gwp_size = _widest(r[2] for r in gwps)
+    gwp_sizes = {r[1]: size(r[2]) for r in gwps}
     _copy(ch, "gwp", [("gwp_set", "String", pa.string()), ("gas", "String", pa.string()),
                       ("value", f"Decimal(76, {gwp_size.scale})", pa.decimal256(76, gwp_size.scale))], gwps, ["gwp_set", "gas"])
-    return InputSizes(field_sizes, factor_size, unit_size, gwp_size)
+    return InputSizes(field_sizes, base_digits, factor_size, lookup_digits, unit_size, gwp_sizes)
+
+
+def _lookup_digits(m: ir.Methodology, params: dict[str, Any], factors: list[tuple],
+                   units: dict[str, tuple[Decimal, str]]) -> dict[str, int]:
+    """Per lookup, the most digits before the point of a factor it may read, converted to its
+    ``per`` unit (value × scale(per) ÷ scale(unit), exactly): every factor of its set whose
+    unit has per's dimension and whose gas it reads."""
+    out = {}
+    for lk in m.lookups:
+        per = parse_unit(lk.per)
+        dimension, set_id = dimension_key(per.dimension), params[set_param(lk)]
+        widest = 1
+        for set_, _, unit, gas, value, *_ in factors:
+            if set_ == set_id and gas in lk.gases and unit in units and units[unit][1] == dimension:
+                converted = Fraction(value) * per.scale / Fraction(units[unit][0])
+                widest = max(widest, len(str(int(abs(converted)))) + 1)  # + 1: div rounds up at most to the next power
+        out[lk.name] = widest
+    return out
+
+
+def _base_digits(f: ir.Field, rows: list[tuple], names: list[str]) -> int:
+    """The most digits before the point of a quantity field's values in base units (value ×
+    its unit's factor, exactly), over the rows copied."""
+    factors = {c.unit: Decimal(c.factor) for c in f.conversions}
+    value_at, unit_at = names.index(f.name) + 2, (names.index(f"{f.name}_unit") + 2 if factors else None)
+    widest = 1
+    with localcontext(EXACT):
+        for r in rows:
+            if r[value_at] is None:
+                continue
+            factor = factors.get(r[unit_at], Decimal(0)) if unit_at is not None else Decimal(f.fixed_factor or 1)
+            widest = max(widest, size(r[value_at] * factor).digits)
+    return widest
 
 
 def _attributes(text_: str) -> dict[str, str]:

@@ -1,0 +1,159 @@
+"""The same methodology, the same activity rows: ClickHouse (chdb) and PostgreSQL store the same
+results, exclusions and unmatched rows, and reconcile to the same counts and totals.
+
+For each shipped methodology the ClickHouse backend compiles (engine/clickhouse/compile.py
+``supported``), rows are drawn by the reliability suite's generator (tests/reliability/_support.py:
+every unit of each quantity, missing optional values, keys that do and do not find a factor,
+hostile text), loaded into PostgreSQL through ccf and run there; then the same run's inputs are
+copied to chdb, compiled for ClickHouse and run. Every column of every result row is compared
+(decimals equal, not close), and every exclusion, unmatched row and reason. A methodology the
+backend does not compile is refused, naming the construct."""
+
+from __future__ import annotations
+
+import zlib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlglot import exp
+
+chdb_session = pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
+
+from helpers import shipped_library  # noqa: E402
+from reliability import _support  # noqa: E402
+from reliability._support import RandomChooser, RowSpec, one_edition, region_codes, shipped_factors, unique, write_rows  # noqa: E402
+from ccf.dsl import ir  # noqa: E402
+from ccf.engine.clickhouse.compile import Unsupported, supported  # noqa: E402
+from ccf.engine.clickhouse.numeric import ClickHouseInexact  # noqa: E402
+from ccf.engine.clickhouse.run import run_on_clickhouse  # noqa: E402
+from ccf.engine.clickhouse.tables import DATABASE, create_result_tables  # noqa: E402
+from ccf.engine.database import connect  # noqa: E402
+from ccf.engine.factors.catalog import shipped_editions  # noqa: E402
+from ccf.engine.load import load_csv  # noqa: E402
+from ccf.engine.run import run  # noqa: E402
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, table, text  # noqa: E402
+
+ROWS = 20
+
+
+def _compiles(m: ir.Methodology) -> bool:
+    try:
+        supported(m)
+    except Unsupported:
+        return False
+    return True
+
+
+LIBRARY = shipped_library()
+SUPPORTED = [m.ref for m in LIBRARY.versions() if _compiles(m)]
+UNSUPPORTED = [m.ref for m in LIBRARY.versions() if not _compiles(m)]
+
+
+@pytest.fixture(scope="module")
+def engines(module_db_url):
+    conn = connect(module_db_url)
+    ch = ClickHouseExecutor(chdb_session.Session())
+    create_result_tables(ch)
+    yield conn, ch
+    conn.close()
+
+
+def plain_number(ch: _support.Chooser, negative: bool = False) -> str:
+    """A number as activity data has them: up to 10^9, up to 6 decimals (ClickHouse's 76 digits
+    hold every shipped methodology's arithmetic for such inputs; wider ones are refused, below)."""
+    text_ = f"{ch.integer(0, 10**9)}.{str(ch.integer(0, 999999)).zfill(6)}" if ch.chance(70) else ch.pick(["0", "1", "2.5", "1000000"])
+    return "-" + text_ if negative and ch.chance(30) else text_
+
+
+def _rows(conn, name: str, run_id: int, methodology_id: str) -> list[dict]:
+    cur = Executor(conn).execute(exp.select(exp.Star()).from_(table(name)).where(exp.and_(
+        exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)),
+        exp.EQ(this=column("methodology_id"), expression=text(methodology_id)))))
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _ch_rows(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str) -> list[dict]:
+    out = ch.execute(exp.select(exp.Star()).from_(table(name, DATABASE)).where(exp.and_(
+        exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)),
+        exp.EQ(this=column("methodology_id"), expression=text(methodology_id)))))
+    return out.to_pylist()
+
+
+def _same_result(pg: dict, ch: dict) -> list[str]:
+    """The columns where a ClickHouse result row differs from PostgreSQL's (an empty array where
+    PostgreSQL has NULL is the same: a ClickHouse array is never NULL, and the gas has no value)."""
+    differ = []
+    for name, value in ch.items():
+        if name == "run_id":
+            continue
+        theirs = pg[name]
+        if name.endswith("_factor_ids") and value == [] and theirs is None:
+            continue
+        if isinstance(theirs, Decimal) and isinstance(value, Decimal):
+            if theirs != value:
+                differ.append(f"{name}: postgres {theirs}, clickhouse {value}")
+        elif theirs != value:
+            differ.append(f"{name}: postgres {theirs!r}, clickhouse {value!r}")
+    return differ
+
+
+def compare(conn, ch, m: ir.Methodology, dataset: str, run_id: int) -> None:
+    report = run(conn, dataset, [m], other_edition=True)
+    (pg_out,) = report.methodologies
+    out = run_on_clickhouse(conn, ch, dataset, m, run_id, other_edition=True)
+    assert out.reconciliation == pg_out.reconciliation
+    assert out.by_gas == tuple(pg_out.by_gas) and out.co2e_kg == pg_out.co2e_kg
+    pg_results = {r["activity_id"]: r for r in _rows(conn, "result_row", report.run_id, m.id)}
+    ch_results = {r["activity_id"]: r for r in _ch_rows(ch, "result_row", run_id, m.id)}
+    assert set(ch_results) == set(pg_results)
+    for aid, row in ch_results.items():
+        assert not _same_result(pg_results[aid], row), (aid, _same_result(pg_results[aid], row))
+    for name, cols in (("excluded", ("activity_id", "rule_id", "reason")),
+                       ("unmatched", ("activity_id", "rule_id", "reason_code", "reason"))):
+        pg_rows = sorted(tuple(r[c] for c in cols) for r in _rows(conn, name, report.run_id, m.id))
+        ch_rows = sorted(tuple(r[c] for c in cols) for r in _ch_rows(ch, name, run_id, m.id))
+        assert ch_rows == pg_rows, name
+
+
+@pytest.mark.parametrize("ref", SUPPORTED)
+def test_clickhouse_stores_what_postgresql_stores(ref, engines, tmp_path: Path, monkeypatch):
+    conn, ch = engines
+    m = one_edition(LIBRARY.resolve(ref))
+    others = sorted({lk.factor_set for lk in m.lookups if lk.factor_set in shipped_editions()})
+    records = shipped_factors(m.factor_set).records + tuple(r for s in others for r in shipped_factors(s).records)
+    spec = RowSpec.build(m, records, region_codes())
+    monkeypatch.setattr(_support, "number_text", plain_number)
+    chooser = RandomChooser(zlib.crc32(ref.encode()))
+    dataset = unique()
+    path = write_rows(tmp_path / "rows.csv", m.activity, [spec.cells(chooser, f"R{i}") for i in range(ROWS)])
+    load_csv(conn, dataset, m.activity, path)
+    compare(conn, ch, m, dataset, zlib.crc32(ref.encode()))
+
+
+def test_the_first_slice_covers_the_brief():
+    assert {"scope1.stationary_combustion@1.4.0", "scope2.electricity.location_based@1.1.0"} <= set(SUPPORTED)
+
+
+@pytest.mark.parametrize("ref", UNSUPPORTED)
+def test_a_construct_not_compiled_is_named(ref, engines):
+    conn, ch = engines
+    with pytest.raises(Unsupported, match="(instruments|currency conversion|share\\(\\)|falls back by (region|year)|guarded)"):
+        run_on_clickhouse(conn, ch, "no-such-dataset", LIBRARY.resolve(ref), 1)
+
+
+def test_inputs_beyond_76_digits_are_refused_not_rounded(engines, tmp_path: Path):
+    """A value PostgreSQL computes exactly but ClickHouse's 76 digits could not: the run is
+    refused, naming the computation, rather than stored wrapped around or truncated."""
+    conn, ch = engines
+    m = LIBRARY.resolve("scope2.electricity.location_based@1.0.0")
+    dataset = unique()
+    cells = [{"activity_id": "R1", "entity": "ACME", "period_start": "2024-01-01", "period_end": "2024-01-31",
+              "quantity": "999999999999999.999999999999999999999", "quantity_unit": "GJ", "country": "GB"}]
+    load_csv(conn, dataset, m.activity, write_rows(tmp_path / "wide.csv", m.activity, cells))
+    report = run(conn, dataset, [m], other_edition=True)
+    assert report.methodologies[0].reconciliation.rows_result == 1  # PostgreSQL: exact
+    with pytest.raises(ClickHouseInexact, match="could need more than 76 digits"):
+        run_on_clickhouse(conn, ch, dataset, m, 7, other_edition=True)
+    assert _ch_rows(ch, "result_row", 7, m.id) == []
