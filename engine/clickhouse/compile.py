@@ -35,10 +35,10 @@ from ccf.dsl.passes import without_unused_lookups
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit, registry
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
-from ccf.engine.compile.activity import _conversion_note
+from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
-from ccf.engine.compile.lookups import _set_param as set_param, key_columns  # the run binds the same parameter
+from ccf.engine.compile.lookups import key_columns, set_param
 from ccf.engine.sql import column, ident, param, table, text
 
 RESULT_SCALE = 40  # the decimal places of every number ccf.result_row holds on ClickHouse
@@ -192,7 +192,7 @@ class _Compiler:
                 value = exp.Mul(this=value, expression=case)
                 display = parse_unit(f.display_unit or "1")
                 notes.append(exp.Case(this=unit_col.copy(), ifs=[
-                    exp.If(this=text(c.unit), true=text(_conversion_note(f.name, c.unit, parse_unit(c.unit).scale / display.scale, f.display_unit or "")))
+                    exp.If(this=text(c.unit), true=text(conversion_note(f.name, c.unit, parse_unit(c.unit).scale / display.scale, f.display_unit or "")))
                     for c in f.conversions
                 ]))
             elif f.type.kind == "quantity" and f.fixed_factor is not None and f.fixed_factor != 1:
@@ -200,7 +200,8 @@ class _Compiler:
             if f.type.kind == "quantity":
                 self.require(numeric.holds(self.field_size(f)), f"field {f.name} in base units")
             cols.append(exp.alias_(value, f.name) if not isinstance(value, exp.Column) else value)
-        cols.append(exp.alias_(concat_ws("; ", notes) if notes else exp.Null(), "unit_conversion"))
+        no_note = exp.Cast(this=exp.Null(), to=exp.DataType.build("Nullable(String)", dialect="clickhouse"))
+        cols.append(exp.alias_(concat_ws("; ", notes) if notes else no_note, "unit_conversion"))
         return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
 
     def lookup_ctes(self, lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:

@@ -28,7 +28,7 @@ from ccf.dsl.units import dimension_key, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.compile import RESULT_SCALE, InputSizes
 from ccf.engine.compile.activity import of_run_loads
-from ccf.engine.compile.lookups import _set_param as set_param
+from ccf.engine.compile.lookups import set_param
 from ccf.engine.load.tables import activity_table, csv_columns
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table, text
 

@@ -50,7 +50,7 @@ def activity_cte(m: ir.Methodology) -> exp.Select:
                 exp.Case(
                     this=unit_col,
                     ifs=[
-                        exp.If(this=text(c.unit), true=text(_conversion_note(f.name, c.unit, parse_unit(c.unit).scale / display.scale, f.display_unit or "")))
+                        exp.If(this=text(c.unit), true=text(conversion_note(f.name, c.unit, parse_unit(c.unit).scale / display.scale, f.display_unit or "")))
                         for c in f.conversions
                     ],
                 )
@@ -73,7 +73,7 @@ def once(q: exp.Select) -> exp.Select:
     return q.offset(0)
 
 
-def _conversion_note(field: str, unit: str, ratio: Fraction, display: str) -> str:
+def conversion_note(field: str, unit: str, ratio: Fraction, display: str) -> str:
     if ratio == 1:
         return f"{field} in {unit}"
     shown = str(fraction_to_decimal(ratio)) if is_terminating(ratio) else f"{ratio.numerator}/{ratio.denominator}"

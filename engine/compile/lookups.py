@@ -20,7 +20,7 @@ from ccf.engine.compile.expressions import ExpressionCompiler
 from ccf.engine.sql import column, func, ident, number, param, table, text
 
 
-def _set_param(lk: ir.FactorLookup) -> str:
+def set_param(lk: ir.FactorLookup) -> str:
     """The bound parameter holding the ccf.factor_set key of the set a lookup reads."""
     return "factor_set_id" if lk.factor_set is None else f"factor_set_id__{lk.name}"
 
@@ -29,7 +29,7 @@ def lookup_set_params(m: ir.Methodology) -> dict[str, str]:
     """Bound parameter -> factor-set id, for each used lookup that reads another factor set than
     the methodology's (``factor_set:`` on the lookup); the run binds each to the installed
     edition's key, or to NULL when the set is not installed (the lookup then finds nothing)."""
-    return {_set_param(lk): lk.factor_set for lk in m.lookups if lk.factor_set is not None and lk.gases}
+    return {set_param(lk): lk.factor_set for lk in m.lookups if lk.factor_set is not None and lk.gases}
 
 
 def reads_other_sets(m: ir.Methodology) -> bool:
@@ -104,7 +104,7 @@ def lookup_ctes(lk: ir.FactorLookup, shared: bool = False) -> list[tuple[str, ex
         ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))))
 
     conds: list[exp.Expression] = [
-        exp.EQ(this=column("factor_set_id", f), expression=param(_set_param(lk))),
+        exp.EQ(this=column("factor_set_id", f), expression=param(set_param(lk))),
         exp.EQ(this=column("dimension", "fu"), expression=text(dimension_key(per.dimension))),
         exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
     ]
