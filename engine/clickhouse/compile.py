@@ -32,7 +32,7 @@ from ccf.dsl.evaluate import BAD_DATA_QUALITY
 from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.dsl.numeric import DIV_PLACES, Size
 from ccf.dsl.passes import without_unused_lookups
-from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit, registry
+from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
 from ccf.engine.compile.activity import conversion_note
@@ -139,6 +139,7 @@ class _Compiler:
     m: ir.Methodology
     sizes: InputSizes
     row: "_Expressions" = field(init=False)
+    gas_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg CO2e column, as ``evaluated`` types it
 
     def __post_init__(self) -> None:
         self.row = _Expressions("r", self)
@@ -367,7 +368,6 @@ class _Compiler:
 
     def evaluated(self) -> exp.Select:
         m, row = self.m, self.row
-        self.gas_sizes: dict[str, Size | None] = {}
         select: list[exp.Expression] = [column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")]
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.id)), "rule_id"))
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason"))

@@ -37,10 +37,6 @@ class ClickHouseInexact(CcfError):
     inputs: the run is refused rather than given a wrapped-around or truncated number."""
 
 
-def decimal_type(scale: int) -> exp.DataType:
-    return exp.DataType.build(f"Decimal(76, {scale})", dialect="clickhouse")
-
-
 def literal(value: Decimal) -> tuple[exp.Expression, Size]:
     """A number as ClickHouse's exact decimal of its own scale (never a Float64 literal)."""
     s = size(value)
@@ -119,4 +115,4 @@ def div_size(sa: Size, sb: Size, divisor_at_least: Decimal | None = None) -> tup
     return out, widest_int + 1 <= PRECISION and holds(out)
 
 
-__all__ = ["ClickHouseInexact", "PRECISION", "SUM_DIGITS", "decimal_type", "div", "div_size", "holds", "literal", "plus", "times", "widest"]
+__all__ = ["ClickHouseInexact", "PRECISION", "SUM_DIGITS", "div", "div_size", "holds", "literal", "plus", "times", "widest"]

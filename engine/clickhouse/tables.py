@@ -30,7 +30,7 @@ from ccf.engine.clickhouse.compile import RESULT_SCALE, InputSizes
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.compile.lookups import set_param
 from ccf.engine.load.tables import activity_table, csv_columns
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table, text
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table
 
 DATABASE = "ccf"
 _TYPES = {"text": ("Nullable(String)", pa.string()), "date": ("Nullable(Date)", pa.date32()), "boolean": ("Nullable(Bool)", pa.bool_())}

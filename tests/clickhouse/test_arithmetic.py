@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-chdb_session = pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
+pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
 from ccf.engine.clickhouse import numeric  # noqa: E402
 from ccf.engine.database import connect  # noqa: E402
-from ccf.engine.sql import ClickHouseExecutor, Executor, func, number  # noqa: E402
+from ccf.engine.sql import Executor, func, number  # noqa: E402
 
 
 class Engines(tuple):
@@ -26,9 +26,9 @@ class Engines(tuple):
 
 
 @pytest.fixture(scope="module")
-def engines(module_db_url):
+def engines(module_db_url, clickhouse):
     conn = connect(module_db_url)
-    yield Engines((Executor(conn), ClickHouseExecutor(chdb_session.Session())))
+    yield Engines((Executor(conn), clickhouse))
     conn.close()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlglot import exp
 
-chdb_session = pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
+pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
 from helpers import shipped_library  # noqa: E402
 from reliability import _support  # noqa: E402
@@ -29,7 +29,7 @@ from ccf.dsl import ir  # noqa: E402
 from ccf.engine.clickhouse.compile import Unsupported, supported  # noqa: E402
 from ccf.engine.clickhouse.numeric import ClickHouseInexact  # noqa: E402
 from ccf.engine.clickhouse.run import run_on_clickhouse  # noqa: E402
-from ccf.engine.clickhouse.tables import DATABASE, create_result_tables  # noqa: E402
+from ccf.engine.clickhouse.tables import DATABASE  # noqa: E402
 from ccf.engine.database import connect  # noqa: E402
 from ccf.engine.factors.catalog import shipped_editions  # noqa: E402
 from ccf.engine.load import load_csv  # noqa: E402
@@ -70,11 +70,9 @@ WIDE = {
 
 
 @pytest.fixture(scope="module")
-def engines(module_db_url):
+def engines(module_db_url, clickhouse):
     conn = connect(module_db_url)
-    ch = ClickHouseExecutor(chdb_session.Session())
-    create_result_tables(ch)
-    yield conn, ch
+    yield conn, clickhouse
     conn.close()
 
 
