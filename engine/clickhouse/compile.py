@@ -38,7 +38,7 @@ from ccf.engine.clickhouse.numeric import ClickHouseInexact
 from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
-from ccf.engine.compile.lookups import key_columns, set_param
+from ccf.engine.compile.lookups import WORLD, key_columns, set_param
 from ccf.engine.sql import column, ident, param, table, text
 
 RESULT_SCALE = 40  # the decimal places of every number ccf.result_row holds on ClickHouse
@@ -85,10 +85,6 @@ def supported(m: ir.Methodology) -> None:
         raise Unsupported(f"{m.ref}: currency conversion {m.conversions[0].name!r} is not compiled for ClickHouse yet")
     if ir.methodology_shares(m):
         raise Unsupported(f"{m.ref}: share() is not compiled for ClickHouse yet")
-    for lk in m.lookups:
-        if lk.region is not None or lk.year is not None:
-            kind = "region" if lk.region is not None else "year"
-            raise Unsupported(f"{m.ref}: factor lookup {lk.name!r} falls back by {kind}, which is not compiled for ClickHouse yet")
     if exactness.plan(m).guarded:
         raise Unsupported(f"{m.ref}: rules guarded by the exactness plan (rows unmatched 'inexact') are not compiled for ClickHouse yet")
 
@@ -206,20 +202,47 @@ class _Compiler:
         return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
 
     def lookup_ctes(self, lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
-        """``factor_<name>_ranked`` (every qualifying factor, own unit first) and ``factor_<name>``
-        (per key of the factor set: candidates, value, id and level of each gas at the best rank)."""
+        """A lookup resolved once per distinct key, as engine/compile/lookups.py resolves it:
+
+        ``factor_<name>_keys``    the distinct keys of the rows (a lookup with a region or year key,
+                                  whose fallback depends on the row's value); else the factor
+                                  set's own keys;
+        ``factor_<name>_chain``   with a region key: each key with its region's ancestors and
+                                  their distance (a region the hierarchy does not list: itself, then WORLD);
+        ``factor_<name>_ranked``  every qualifying factor per key and gas, ranked by nearest
+                                  region, latest year not after the row's, own unit first;
+        ``factor_<name>``         per key: candidates, value, id and level of each gas at the best rank."""
         per = parse_unit(lk.per)
-        f = "f"
+        f, k = "f", "k"
         attr = lambda name: _fn(  # noqa: E731  a factor without the attribute has NULL, as ->> gives
             "if", _fn("mapContains", column("attributes", f), text(name)),
             exp.Bracket(this=column("attributes", f), expressions=[text(name)]), exp.Null(),
         )
+        keys = key_columns(lk)
+        from_rows = lk.region is not None or lk.year is not None
+        ctes: list[tuple[str, exp.Expression]] = []
         conds: list[exp.Expression] = [
             exp.EQ(this=column("factor_set_id", f), expression=param(set_param(lk))),
             exp.EQ(this=column("dimension", "fu"), expression=text(dimension_key(per.dimension))),
             exp.In(this=column("gas", f), expressions=[text(g) for g in lk.gases]),
         ]
         conds += [exp.EQ(this=attr(name), expression=text(value)) for name, value in lk.select]
+        if from_rows:
+            row = _Expressions("a", self)
+            distinct = exp.select(*[exp.alias_(row(node), col) for col, node in keys]).distinct()
+            ctes.append((f"factor_{lk.name}_keys", distinct.from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a"))))))
+            conds += [exp.EQ(this=attr(name), expression=column(f"key_{name}", k)) for name, _ in lk.match]
+            source = f"factor_{lk.name}_keys"
+            if lk.region is not None:
+                ctes.append((f"factor_{lk.name}_chain", self.region_chain(source, [col for col, _ in keys])))
+                source = f"factor_{lk.name}_chain"
+                conds.append(exp.EQ(this=exp.Coalesce(this=column("region", f), expressions=[text(WORLD)]), expression=column("ancestor", k)))
+            if lk.year is not None:
+                conds.append(exp.or_(exp.LTE(this=column("factor_year", f), expression=column("key_year", k)),
+                                     exp.Is(this=column("factor_year", f), expression=exp.Null())))
+            key_values = [column(col, k) for col, _ in keys]
+        else:
+            key_values = [attr(name) for name, _ in lk.match]
         own_unit = exp.EQ(this=column("unit", f), expression=text(lk.per))
         per_scale, per_size = numeric.literal(fraction_to_decimal(per.scale))
         converted, _, _ = numeric.div(exp.Mul(this=column("value", f), expression=per_scale),
@@ -227,24 +250,31 @@ class _Compiler:
         common = max(self.sizes.factor.scale, DIV_PLACES)  # if() takes no two scales: both at the larger
         value = _fn("if", own_unit, _fn("toDecimal256", column("value", f), exp.Literal.number(common)),
                     _fn("toDecimal256", converted, exp.Literal.number(common)))
-        level = _fn("if", exp.NEQ(this=column("unit", f), expression=text(lk.per)),
-                    exp.Concat(expressions=[text("stated per "), column("unit", f)]), text("exact"))
-        keys = [attr(name) for name, _ in lk.match]
+        order: list[exp.Expression] = []
+        if lk.region is not None:
+            order.append(column("depth", k))
+        if lk.year is not None:
+            order.append(exp.Ordered(this=column("factor_year", f), desc=True, nulls_first=False))
+        order.append(exp.NEQ(this=column("unit", f), expression=text(lk.per)))
         rank = exp.Window(
             this=exp.Anonymous(this="rank"),
-            partition_by=[k.copy() for k in keys] + [column("gas", f)],
-            order=exp.Order(expressions=[exp.NEQ(this=column("unit", f), expression=text(lk.per))]),
+            partition_by=[v.copy() for v in key_values] + [column("gas", f)],
+            order=exp.Order(expressions=order),
         )
-        ranked = (
-            exp.select(*[exp.alias_(k, f"key_{name}") for k, (name, _) in zip(keys, lk.match)],
-                       column("gas", f), exp.alias_(nullable(column("factor_id", f)), "factor_id"),
-                       exp.alias_(nullable(value), "value"), exp.alias_(nullable(level), "match_level"),
-                       exp.alias_(rank, "fallback_rank"))
-            .from_(table("factor", alias=f))
-            .join(table("unit", alias="fu"), on=exp.EQ(this=column("name", "fu"), expression=column("unit", f)), join_type="inner")
-            .where(exp.and_(*conds))
+        ranked = exp.select(
+            *[v if from_rows else exp.alias_(v, col) for v, (col, _) in zip(key_values, keys)],
+            column("gas", f), exp.alias_(nullable(column("factor_id", f)), "factor_id"),
+            exp.alias_(nullable(value), "value"), exp.alias_(nullable(self.match_level(lk)), "match_level"),
+            exp.alias_(rank, "fallback_rank"),
         )
-        cols: list[exp.Expression] = [column(f"key_{name}") for name, _ in lk.match]
+        if from_rows:  # every key with every factor, the conditions in WHERE (a hash join on the keys)
+            ranked = ranked.from_(exp.Table(this=ident(source), alias=exp.TableAlias(this=ident(k)))).join(
+                table("factor", alias=f), join_type="cross")
+        else:
+            ranked = ranked.from_(table("factor", alias=f))
+        ranked = ranked.join(table("unit", alias="fu"), on=exp.EQ(this=column("name", "fu"), expression=column("unit", f)),
+                             join_type="inner").where(exp.and_(*conds))
+        cols: list[exp.Expression] = [column(col) for col, _ in keys]
         for gas in lk.gases:
             is_gas = lambda: exp.EQ(this=column("gas"), expression=text(gas))  # noqa: E731
             g = gas.lower()
@@ -256,9 +286,41 @@ class _Compiler:
             ]
         best = exp.select(*cols).from_(exp.Table(this=ident(f"factor_{lk.name}_ranked"))).where(
             exp.EQ(this=column("fallback_rank"), expression=exp.Literal.number(1)))
-        if lk.match:
-            best = best.group_by(*[column(f"key_{name}") for name, _ in lk.match])
-        return [(f"factor_{lk.name}_ranked", ranked), (f"factor_{lk.name}", best)]
+        if keys:
+            best = best.group_by(*[column(col) for col, _ in keys])
+        return ctes + [(f"factor_{lk.name}_ranked", ranked), (f"factor_{lk.name}", best)]
+
+    def region_chain(self, keys_cte: str, key_cols: list[str]) -> exp.Expression:
+        """Each key with the ancestors of its region and their distance (ccf.region_ancestor);
+        a region the hierarchy does not list, NULL included, is itself (0) and WORLD (1), as
+        engine/compile/lookups.py's chain is."""
+        k = lambda: exp.Table(this=ident(keys_cte), alias=exp.TableAlias(this=ident("k")))  # noqa: E731
+        own = [column(c, "k") for c in key_cols]
+        listed = (exp.select(*own, exp.alias_(column("ancestor", "x"), "ancestor"), exp.alias_(column("depth", "x"), "depth"))
+                  .from_(k()).join(table("region_ancestor", alias="x"),
+                                   on=exp.EQ(this=column("region", "x"), expression=column("key_region", "k")), join_type="inner"))
+        unknown = exp.or_(exp.Is(this=column("key_region", "k"), expression=exp.Null()),
+                          exp.Not(this=exp.In(this=column("key_region", "k"), query=exp.Subquery(this=exp.select(column("code")).from_(table("region"))))))
+        itself = exp.select(*[c.copy() for c in own], exp.alias_(column("key_region", "k"), "ancestor"),
+                            exp.alias_(_fn("toInt32", exp.Literal.number(0)), "depth")).from_(k()).where(unknown)
+        world = exp.select(*[c.copy() for c in own], exp.alias_(_fn("toNullable", text(WORLD)), "ancestor"),
+                           exp.alias_(_fn("toInt32", exp.Literal.number(1)), "depth")).from_(k()).where(unknown.copy())
+        return exp.union(exp.union(listed, itself, distinct=False), world, distinct=False)
+
+    def match_level(self, lk: ir.FactorLookup) -> exp.Expression:
+        """'exact', or the fallbacks taken: 'region US for SRSO; year 2023 for 2024; stated per MWh'."""
+        f, k = "f", "k"
+        parts: list[exp.Expression] = []
+        if lk.region is not None:
+            parts.append(exp.Case(ifs=[exp.If(this=exp.GT(this=column("depth", k), expression=exp.Literal.number(0)),
+                                              true=_fn("concat", text("region "), column("ancestor", k), text(" for "), column("key_region", k)))]))
+        if lk.year is not None:
+            parts.append(exp.Case(ifs=[exp.If(this=exp.LT(this=column("factor_year", f), expression=column("key_year", k)),
+                                              true=_fn("concat", text("year "), _fn("toString", column("factor_year", f)), text(" for "),
+                                                       _fn("toString", column("key_year", k))))]))
+        parts.append(exp.Case(ifs=[exp.If(this=exp.NEQ(this=column("unit", f), expression=text(lk.per)),
+                                          true=_fn("concat", text("stated per "), column("unit", f)))]))
+        return exp.Coalesce(this=exp.Nullif(this=concat_ws("; ", parts), expression=text("")), expressions=[text("exact")])
 
     def gwp(self) -> exp.Select:
         cols = [
@@ -499,8 +561,9 @@ class _Compiler:
                 for col, _ in key_columns(lk):
                     name = col[4:]
                     key = column(lookup_col(lk.name, "key", f"_{name}"), "e")
-                    shown = _fn("concat", text("'"), key, text("'"))  # NULL for a NULL key, as PostgreSQL's ||
-                    parts += [text(f", {name} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
+                    shown = _fn("concat", text("'"), _fn("toString", key), text("'"))  # NULL for a NULL key, as PostgreSQL's ||
+                    label = {"region": "region (or a parent region)", "year": "year (or an earlier year)"}.get(name, name)
+                    parts += [text(f", {label} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
                 parts.append(text(")"))
                 ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")), true=_fn("concat", *parts)))
         if scores_rows(m):

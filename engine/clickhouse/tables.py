@@ -101,6 +101,12 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     _copy(ch, "unit", [("name", "String", pa.string()), ("scale", f"Decimal(76, {unit_size.scale})", pa.decimal256(76, unit_size.scale)),
                        ("dimension", "String", pa.string())], units, ["name"])
 
+    regions = pg.rows(exp.select(column("code")).from_(table("region")))
+    _copy(ch, "region", [("code", "String", pa.string())], regions, ["code"])
+    ancestors = pg.rows(exp.select(column("region"), column("ancestor"), column("depth")).from_(table("region_ancestor")))
+    _copy(ch, "region_ancestor", [("region", "String", pa.string()), ("ancestor", "String", pa.string()), ("depth", "Int32", pa.int32())],
+          ancestors, ["region", "ancestor"])
+
     lookup_digits = _lookup_digits(m, params, factors, {r[0]: (r[1], r[2]) for r in units})
 
     gwps = pg.rows(exp.select(column("gwp_set"), column("gas"), column("value")).from_(table("gwp"))
