@@ -56,7 +56,7 @@ class InputSizes:
     fields: dict[str, Size]
     base_digits: dict[str, int]  # a quantity field's digits before the point, in base units
     factor: Size  # the factor values' column
-    lookup_digits: dict[str, int]  # per lookup, its values' digits before the point in its per unit
+    lookups: dict[str, Size]  # per lookup, the size of the values it may read, in its per unit
     unit: Size
     gwp: dict[str, Size]  # per gas of the methodology's GWP set
 
@@ -160,8 +160,9 @@ class _Compiler:
         product = numeric.times(self.sizes.factor, numeric.literal(fraction_to_decimal(per.scale))[1])
         converted, ok = numeric.div_size(product, self.sizes.unit)
         self.require(ok, f"the value of factor lookup {lk.name!r} converted to per {lk.per}")
-        # the type's scale, and the digits the copy measured of the values converted (tables.py)
-        return Size(max(self.sizes.factor.scale, converted.scale), self.sizes.lookup_digits[lk.name])
+        # the size the copy measured of the values it may read (tables.py): ``lookup_ctes`` gives
+        # its values that scale, dropping only zeros (the column's scale is the widest factor's)
+        return self.sizes.lookups[lk.name]
 
     def require(self, ok: bool, what: str) -> None:
         if not ok:
@@ -250,6 +251,9 @@ class _Compiler:
         common = max(self.sizes.factor.scale, DIV_PLACES)  # if() takes no two scales: both at the larger
         value = _fn("if", own_unit, _fn("toDecimal256", column("value", f), exp.Literal.number(common)),
                     _fn("toDecimal256", converted, exp.Literal.number(common)))
+        # then at the lookup's own scale: no value it may read has more places (measured by the
+        # copy over a superset of its candidates), so only zeros go, and the products keep 76 digits
+        value = _fn("toDecimal256", value, exp.Literal.number(self.factor_size(lk).scale))
         order: list[exp.Expression] = []
         if lk.region is not None:
             order.append(column("depth", k))

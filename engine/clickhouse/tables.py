@@ -21,7 +21,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from ccf.dsl import ir
-from ccf.dsl.numeric import EXACT, Size, size
+from ccf.dsl.numeric import DIV_PLACES, EXACT, Size, size
 from fractions import Fraction
 
 from ccf.dsl.units import dimension_key, parse_unit
@@ -107,7 +107,7 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     _copy(ch, "region_ancestor", [("region", "String", pa.string()), ("ancestor", "String", pa.string()), ("depth", "Int32", pa.int32())],
           ancestors, ["region", "ancestor"])
 
-    lookup_digits = _lookup_digits(m, params, factors, {r[0]: (r[1], r[2]) for r in units})
+    lookup_sizes = _lookup_sizes(m, params, factors, {r[0]: (r[1], r[2]) for r in units})
 
     gwps = pg.rows(exp.select(column("gwp_set"), column("gas"), column("value")).from_(table("gwp"))
                    .where(exp.EQ(this=column("gwp_set"), expression=param("gwp_set"))), {"gwp_set": m.gwp})
@@ -115,24 +115,29 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     gwp_sizes = {r[1]: size(r[2]) for r in gwps}
     _copy(ch, "gwp", [("gwp_set", "String", pa.string()), ("gas", "String", pa.string()),
                       ("value", f"Decimal(76, {gwp_size.scale})", pa.decimal256(76, gwp_size.scale))], gwps, ["gwp_set", "gas"])
-    return InputSizes(field_sizes, base_digits, factor_size, lookup_digits, unit_size, gwp_sizes)
+    return InputSizes(field_sizes, base_digits, factor_size, lookup_sizes, unit_size, gwp_sizes)
 
 
-def _lookup_digits(m: ir.Methodology, params: dict[str, Any], factors: list[tuple],
-                   units: dict[str, tuple[Decimal, str]]) -> dict[str, int]:
-    """Per lookup, the most digits before the point of a factor it may read, converted to its
-    ``per`` unit (value × scale(per) ÷ scale(unit), exactly): every factor of its set whose
-    unit has per's dimension and whose gas it reads."""
+def _lookup_sizes(m: ir.Methodology, params: dict[str, Any], factors: list[tuple],
+                  units: dict[str, tuple[Decimal, str]]) -> dict[str, Size]:
+    """Per lookup, the size of every value it may read, in its ``per`` unit: every factor of its
+    set whose unit has per's dimension and whose gas it reads. A factor stated per ``per`` is
+    read as published (its own places); one stated per another unit is converted by ``div``
+    (20 places, its digits those of value × scale(per) ÷ scale(unit), exactly, plus one for the
+    rounding)."""
     out = {}
     for lk in m.lookups:
         per = parse_unit(lk.per)
         dimension, set_id = dimension_key(per.dimension), params[set_param(lk)]
-        widest = 1
+        scale, digits = 0, 1
         for set_, _, unit, gas, value, *_ in factors:
             if set_ == set_id and gas in lk.gases and unit in units and units[unit][1] == dimension:
-                converted = Fraction(value) * per.scale / Fraction(units[unit][0])
-                widest = max(widest, len(str(int(abs(converted)))) + 1)  # + 1: div rounds up at most to the next power
-        out[lk.name] = widest
+                if unit == lk.per:
+                    scale, digits = max(scale, size(value).scale), max(digits, size(value).digits)
+                else:
+                    converted = Fraction(value) * per.scale / Fraction(units[unit][0])
+                    scale, digits = max(scale, DIV_PLACES), max(digits, len(str(int(abs(converted)))) + 1)
+        out[lk.name] = Size(scale, digits)
     return out
 
 
