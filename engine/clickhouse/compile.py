@@ -110,6 +110,7 @@ SETTINGS = {"join_use_nulls": 1, "transform_null_in": 0}
 
 
 def with_settings(q: exp.Query) -> exp.Query:
+    """The query with ``SETTINGS`` (its own, whatever the server's or the session's)."""
     q.set("settings", [exp.EQ(this=exp.var(k), expression=exp.Literal.number(v)) for k, v in SETTINGS.items()])
     return q
 
@@ -132,6 +133,8 @@ def nullable(e: exp.Expression) -> exp.Expression:
 
 @dataclass
 class _Compiler:
+    """One methodology's statements for one run's input sizes; ``require`` refuses what the sizes do not prove."""
+
     m: ir.Methodology
     sizes: InputSizes
     row: "_Expressions" = field(init=False)

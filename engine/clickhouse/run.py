@@ -11,6 +11,7 @@ are deleted.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -53,7 +54,7 @@ def run_on_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset:
         params, _, _ = statement_params(pg, bound, run_id, dataset, read)
         sizes = copy_inputs(pg, ch, bound, params)
         params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
-    code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{abs(hash(bound.id)) % 10**8}")
+    code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{zlib.crc32(bound.id.encode())}")  # one per run and methodology
     counts = None
     try:
         for name, tree in code.statements():
