@@ -193,10 +193,12 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         bases = tuple(params["bases"])
         names = tuple(q.REPORT_SETTINGS)
         (before,) = ex.rows(q.set_settings_query(names), q.REPORT_SETTINGS)
+        ex.execute(q.report_groups_statement(), params)  # the result rows read once, summed into groups
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
+        ex.execute(q.drop_report_groups())  # not left for a caller's transaction (a base year reports twice)
         financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside, quality = _sections(grouped, bases)
@@ -245,8 +247,10 @@ def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str,
         return [
             (name, ex.explain_analyze(tree, params)) for name, tree in (
                 ("coverage: result rows of entities outside the set", q.unknown_entities_query()),
+                ("the result rows summed once (ccf_report_groups)", q.report_groups_statement()),
                 ("breakdowns (every grouping set)", q.sections_query(approach)),
                 ("entities", q.entities_query(approach)),
+                ("tiers", q.tiers_query(approach)),
             )
         ]
 
