@@ -134,9 +134,10 @@ def report_groups_statement() -> exp.Create:
     few hundred), never the result rows again, except where an activity row must be told apart
     from another (``methodology_kinds``).
 
-    Per gas: the sums of its kg CO2e and mass, whether every row gave its mass, and the number of
-    result rows (``result_rows``; with a gas's presence a key, it has a value in all of them or
-    none). ``group_no`` numbers the groups. Exact: NUMERIC sums do not round, and a sum of
+    The number of result rows (``result_rows``), the sum of their kg CO2e in the scopes, and per
+    gas the sums of its kg CO2e and mass and whether every row gave its mass (with a gas's
+    presence a key, it has a value in all of a group's rows or in none). ``group_no`` numbers the
+    groups. Exact: NUMERIC sums do not round, and a sum of
     sums is the sum, scale included (docs/numeric-semantics.md)."""
     r = lambda name: column(name, "r")  # noqa: E731
     keys: list[tuple[str, exp.Expression]] = [
@@ -149,7 +150,8 @@ def report_groups_statement() -> exp.Create:
     for g in _GAS_COLUMNS:
         keys += [(f"{g}_{a}", r(f"{g}_{a}")) for a in _GAS_SOURCE]
         keys.append((f"{g}_present", exp.not_(exp.Is(this=r(f"{g}_co2e_kg"), expression=exp.Null()))))
-    sums: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "result_rows")]
+    sums: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "result_rows"),
+                                  exp.alias_(exp.Sum(this=r("total_co2e_kg")), "total_co2e_kg")]
     for g in _GAS_COLUMNS:
         sums += [
             exp.alias_(exp.Sum(this=r(f"{g}_co2e_kg")), f"{g}_co2e_kg"),
@@ -463,27 +465,57 @@ def entities_query(approach: str) -> exp.Select:
 
 
 def unknown_entities_query() -> exp.Select:
-    """Result rows of %(runs)s whose entity is not in the set: activity rows and gross kg,
-    per run, methodology and entity (they are reported as coverage, never silently dropped)."""
-    select = (
+    """Result rows of %(runs)s whose entity is not in the set: activity rows and gross kg (every
+    gas's kg CO2e, biogenic CO2 too), per run, methodology and entity (they are reported as
+    coverage, never silently dropped).
+
+    From the report's groups: a methodology's result rows are its activity rows unless it has
+    parts (``methodology_kinds``), whose activity rows are counted one by one (only when there
+    are such methodologies). The gross kg is the sum of the groups' sums, as exact as the sum of
+    the rows (the scale of a NUMERIC sum is the largest of its terms', either way)."""
+    outside = exp.Is(this=column("entity", "o"), expression=exp.Null())
+    of_ownership = lambda alias: (  # noqa: E731
+        exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
+        eq(column("entity", "o"), column("entity", alias)),
+    )
+    kinds = exp.Table(this=ident("methodology_kinds"), alias=exp.TableAlias(this=ident("k")))
+    by_groups = (
+        exp.select(
+            column("run_id", "t"), column("methodology_id", "t"), column("entity", "t"),
+            exp.alias_(_case((column("parted", "k"), number(0)), default=column("result_rows", "t")), "activity_rows"),
+            exp.alias_(exp.Add(this=column("total_co2e_kg", "t"), expression=exp.Coalesce(
+                this=column("co2_biogenic_co2e_kg", "t"), expressions=[number(0)])), "gross_kg"),
+        )
+        .from_(_groups())
+        .join(kinds.copy(), on=_kind_of("t"))
+        .join(of_ownership("t")[0], on=of_ownership("t")[1], join_type="left")
+        .where(outside.copy())
+    )
+    one_by_one = (
         exp.select(
             column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"),
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])), "activity_rows"),
-            # every gas's kg CO2e, biogenic CO2 too, as the per-gas rows summed (ccf.result)
-            exp.alias_(exp.Sum(this=exp.Add(this=column("total_co2e_kg", "r"), expression=exp.Coalesce(
-                this=column("co2_biogenic_co2e_kg", "r"), expressions=[number(0)]))), "gross_kg"),
+            exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])),
+            exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("NUMERIC")), "gross_kg"),
         )
-        .from_(table(RESULT_TABLE, alias="r"))
-        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-              on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
-        .where(exp.and_(
-            eq(column("run_id", "r"), any_run()),
-            exp.Is(this=column("entity", "o"), expression=exp.Null()),
-        ))
+        .from_(_result_rows())
+        .join(kinds.copy(), on=_kind_of("r"))
+        .join(of_ownership("r")[0], on=of_ownership("r")[1], join_type="left")
+        .where(exp.and_(eq(column("run_id", "r"), any_run()), column("parted", "k"), outside.copy(),
+                        _some_methodology("parted")))
         .group_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
-        .order_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
     )
-    return with_ctes(select, ownership_cte())
+    keys = [column(c, "u") for c in ("run_id", "methodology_id", "entity")]
+    select = (
+        exp.select(
+            *keys,
+            exp.alias_(exp.Cast(this=exp.Sum(this=column("activity_rows", "u")), to=exp.DataType.build("BIGINT")), "activity_rows"),
+            exp.alias_(exp.Sum(this=column("gross_kg", "u")), "gross_kg"),
+        )
+        .from_(exp.Subquery(this=exp.union(by_groups, one_by_one, distinct=False), alias=exp.TableAlias(this=ident("u"))))
+        .group_by(*[k.copy() for k in keys])
+        .order_by(*[k.copy() for k in keys])
+    )
+    return with_ctes(select, ownership_cte(), methodology_kinds_cte())
 
 
 def ownership_query() -> exp.Select:

@@ -189,11 +189,10 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         raise ReportError(f"unknown consolidation approach {approach!r}; use one of {', '.join(q.APPROACHES)}")
     ex = Executor(conn)
     with conn.transaction():
-        eset, run_ids, params, unknown, methodologies = _inputs(conn, ex, runs, entity_set)
-        bases = tuple(params["bases"])
         names = tuple(q.REPORT_SETTINGS)
         (before,) = ex.rows(q.set_settings_query(names), q.REPORT_SETTINGS)
-        ex.execute(q.report_groups_statement(), params)  # the result rows read once, summed into groups
+        eset, run_ids, params, unknown, methodologies = _inputs(conn, ex, runs, entity_set)
+        bases = tuple(params["bases"])
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
@@ -227,10 +226,13 @@ def _check_financed(financed: Sequence[FinancedRow], sections: list[Section], ba
 
 def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_set: str | None) -> tuple:
     """The entity set, the run ids, the queries' parameters (runs, entity set, Scope 2 bases),
-    the unknown entities and the methodologies of the runs."""
+    the unknown entities and the methodologies of the runs; and the runs' result rows summed
+    into the report's groups (consolidation.report_groups_statement), which the queries after
+    this one read, until ``drop_report_groups``."""
     run_ids = _check_runs(ex, runs)
     eset = entity_set_of_runs(conn, run_ids, entity_set)
     params: dict = {"runs": list(run_ids), "entity_set": eset["name"]}
+    ex.execute(q.report_groups_statement(), params)  # the result rows read once
     unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
     methodologies = _methodologies(ex, params, unknown)
     params["bases"] = list(_bases(methodologies))
@@ -242,12 +244,13 @@ def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str,
     settings, rolled back (``ccf bench --explain``)."""
     ex = Executor(conn)
     with conn.transaction(force_rollback=True):
-        _, _, params, _, _ = _inputs(conn, ex, runs, entity_set)
         ex.rows(q.set_settings_query(tuple(q.REPORT_SETTINGS)), q.REPORT_SETTINGS)
+        _, _, params, _, _ = _inputs(conn, ex, runs, entity_set)
+        ex.execute(q.drop_report_groups())  # made again below, under EXPLAIN
         return [
             (name, ex.explain_analyze(tree, params)) for name, tree in (
-                ("coverage: result rows of entities outside the set", q.unknown_entities_query()),
                 ("the result rows summed once (ccf_report_groups)", q.report_groups_statement()),
+                ("coverage: result rows of entities outside the set", q.unknown_entities_query()),
                 ("breakdowns (every grouping set)", q.sections_query(approach)),
                 ("entities", q.entities_query(approach)),
                 ("tiers", q.tiers_query(approach)),
