@@ -175,8 +175,13 @@ def drop_report_groups() -> exp.Drop:
     return exp.Drop(tables=[exp.Table(this=ident(REPORT_GROUPS))], kind="TABLE")
 
 
+def _ref(name: str, alias: str) -> exp.Table:
+    """A CTE or temporary table of the statement, by name, under an alias."""
+    return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
+
+
 def _groups(alias: str = "t") -> exp.Table:
-    return exp.Table(this=ident(REPORT_GROUPS), alias=exp.TableAlias(this=ident(alias)))
+    return _ref(REPORT_GROUPS, alias)
 
 
 def gas_groups_cte() -> exp.CTE:
@@ -220,7 +225,7 @@ def result_groups_cte() -> exp.CTE:
             exp.alias_(exp.Sum(this=column("gas_kg", "g")), "gas_kg"),
             exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[column("complete", "g")]), "gas_kg_complete"),
         )
-        .from_(exp.Table(this=ident("gas_groups"), alias=exp.TableAlias(this=ident("g"))))
+        .from_(_ref("gas_groups", "g"))
         .group_by(*[k.copy() for k in keys])
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("result_groups")), materialized=True)
@@ -265,8 +270,7 @@ def _some_methodology(condition: str, negated: bool = False) -> exp.Exists:
     filter), so that the result rows are not scanned at all when no methodology needs them read
     row by row (the common case)."""
     flag: exp.Expression = column(condition, "x")
-    return exp.Exists(this=exp.select(number(1)).from_(
-        exp.Table(this=ident("methodology_kinds"), alias=exp.TableAlias(this=ident("x")))).where(
+    return exp.Exists(this=exp.select(number(1)).from_(_ref("methodology_kinds", "x")).where(
         exp.not_(flag) if negated else flag))
 
 
@@ -423,14 +427,14 @@ def entities_query(approach: str) -> exp.Select:
     by_groups = (
         exp.select(column("entity", "t"), exp.alias_(column("result_rows", "t"), "n"))
         .from_(_groups())
-        .join(exp.Table(this=ident("methodology_kinds"), alias=exp.TableAlias(this=ident("k"))), on=_kind_of("t"))
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("t"))
         .where(column("alone", "k"))
     )
     activity_rows_of = (
         exp.select(column("entity", "r"), column("dataset", "k"), column("activity_type", "k"), column("activity_id", "r"))
         .distinct()
         .from_(_result_rows())
-        .join(exp.Table(this=ident("methodology_kinds"), alias=exp.TableAlias(this=ident("k"))), on=_kind_of("r"))
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("r"))
         .where(exp.and_(eq(column("run_id", "r"), any_run()), exp.not_(column("alone", "k")),
                         _some_methodology("alone", negated=True)))
     )
@@ -474,11 +478,6 @@ def unknown_entities_query() -> exp.Select:
     are such methodologies). The gross kg is the sum of the groups' sums, as exact as the sum of
     the rows (the scale of a NUMERIC sum is the largest of its terms', either way)."""
     outside = exp.Is(this=column("entity", "o"), expression=exp.Null())
-    of_ownership = lambda alias: (  # noqa: E731
-        exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-        eq(column("entity", "o"), column("entity", alias)),
-    )
-    kinds = exp.Table(this=ident("methodology_kinds"), alias=exp.TableAlias(this=ident("k")))
     by_groups = (
         exp.select(
             column("run_id", "t"), column("methodology_id", "t"), column("entity", "t"),
@@ -487,8 +486,8 @@ def unknown_entities_query() -> exp.Select:
                 this=column("co2_biogenic_co2e_kg", "t"), expressions=[number(0)])), "gross_kg"),
         )
         .from_(_groups())
-        .join(kinds.copy(), on=_kind_of("t"))
-        .join(of_ownership("t")[0], on=of_ownership("t")[1], join_type="left")
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("t"))
+        .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", "t")), join_type="left")
         .where(outside.copy())
     )
     one_by_one = (
@@ -498,8 +497,8 @@ def unknown_entities_query() -> exp.Select:
             exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("NUMERIC")), "gross_kg"),
         )
         .from_(_result_rows())
-        .join(kinds.copy(), on=_kind_of("r"))
-        .join(of_ownership("r")[0], on=of_ownership("r")[1], join_type="left")
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("r"))
+        .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
         .where(exp.and_(eq(column("run_id", "r"), any_run()), column("parted", "k"), outside.copy(),
                         _some_methodology("parted")))
         .group_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
@@ -650,9 +649,8 @@ def tiers_query(approach: str) -> exp.Select:
                 eq(column("run_id", "m"), column("run_id", alias)),
                 eq(column("methodology_id", "m"), column("methodology_id", alias)),
             ))
-            .join(exp.Table(this=ident("methodology_kinds"), alias=exp.TableAlias(this=ident("k"))), on=_kind_of(alias))
-            .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-                  on=eq(column("entity", "o"), column("entity", alias)))
+            .join(_ref("methodology_kinds", "k"), on=_kind_of(alias))
+            .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", alias)))
             .where(exp.and_(
                 tiered(column("scope", "m"), column("category", "m")),
                 column("parted", "k") if parted else exp.not_(column("parted", "k")),
@@ -666,7 +664,7 @@ def tiers_query(approach: str) -> exp.Select:
     weighted = lambda alias: exp.alias_(  # noqa: E731
         exp.Sum(this=exp.Mul(this=column("co2e_kg", alias), expression=share.copy())), "co2e_kg")
     # per group and source: its result rows (once, whatever the number of its gases) and kg CO2e
-    per_group = tiered_of("g", exp.Table(this=ident("gas_groups"), alias=exp.TableAlias(this=ident("g"))), parted=False)
+    per_group = tiered_of("g", _ref("gas_groups", "g"), parted=False)
     per_group = per_group.select(
         *[exp.alias_(k, n) for k, n in zip(keys("g"), names)], exp.alias_(column("result_rows", "g"), "activity_rows"),
         weighted("g"),
