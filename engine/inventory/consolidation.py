@@ -14,7 +14,8 @@ operational control    1 under operational control; 0 otherwise
 =====================  ====================================================================
 
 One recursive CTE (``ownership``) walks the hierarchy once and carries all three products; the
-approach only chooses which column multiplies ``ccf.result.co2e_kg``. Nothing here loops over
+approach only chooses which column multiplies the kg CO2e of the result rows (summed once
+into the report's groups: ``report_groups_statement``). Nothing here loops over
 entities or rows in Python, and nothing is rounded: NUMERIC products of exact decimals.
 """
 
@@ -137,8 +138,8 @@ def report_groups_statement() -> exp.Create:
     The number of result rows (``result_rows``), the sum of their kg CO2e in the scopes, and per
     gas the sums of its kg CO2e and mass and whether every row gave its mass (with a gas's
     presence a key, it has a value in all of a group's rows or in none). ``group_no`` numbers the
-    groups. Exact: NUMERIC sums do not round, and a sum of
-    sums is the sum, scale included (docs/numeric-semantics.md)."""
+    groups. Exact: NUMERIC sums do not round, and a sum of sums is the sum, scale included
+    (docs/numeric-semantics.md)."""
     r = lambda name: column(name, "r")  # noqa: E731
     keys: list[tuple[str, exp.Expression]] = [
         ("run_id", r("run_id")), ("methodology_id", r("methodology_id")), ("rule_id", r("rule_id")),
