@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import reduce
 from typing import Any
 
 import psycopg
@@ -94,14 +95,15 @@ def explain(conn: psycopg.Connection, run_id: int, activity_id: str, lib: Librar
         .from_(table("run_methodology")).where(is_param("run_id")).order_by(column("methodology_id")),
         {"run_id": run_id},
     )
-    rows: dict[str, dict[str, Any] | None] = {}  # the row by activity type: many methodologies read one type
+    methodologies = []
     for mid, version, content_hash in recorded:
         m = lib.methodologies.get((mid, version))
         if m is None or m.content_hash != content_hash:
             raise CcfError(f"{mid}@{version} is not in the library as the run used it (see 'ccf verify {run_id}')")
-        if m.activity.id not in rows:
-            rows[m.activity.id] = _activity_row(ex, m.activity.id, read, activity_id)
-        row = rows[m.activity.id]
+        methodologies.append(m)
+    rows = _activity_rows_of(ex, [m.activity.id for m in methodologies], read, activity_id)
+    for m in methodologies:
+        row = rows.get(m.activity.id)
         if row is None:  # the row is not of this methodology's activity type: nothing more to read for it
             continue
         recorded_editions = as_recorded(ex, run_id, m)
@@ -125,6 +127,26 @@ def _edition_lines(r: RecordedEditions) -> list[str]:
     if r.fallback is not None:
         lines.append(f"factor edition: FALLBACK: {r.fallback}")
     return lines
+
+
+def _activity_rows_of(ex: Executor, activity_types: list[str], read: dict[str, Any],
+                      activity_id: str) -> dict[str, dict[str, Any]]:
+    """The row ``activity_id`` of the run's loads in each of these activity types that holds it
+    (usually one; an id may recur in another type's table). Which tables hold it is one query, a
+    probe of each table's key (dataset, activity_id); then each row is read from its table: a
+    few statements per explained row, where reading every type's table was one each (69 for the
+    sample company's run)."""
+    types = list(dict.fromkeys(activity_types))
+    if not types:
+        return {}
+    probes = [
+        exp.select(text(t)).where(exp.Exists(this=exp.select(exp.Literal.number(1)).from_(table(activity_table_name(t)))
+                                             .where(exp.and_(of_run_loads(), is_param("activity_id")))))
+        for t in types
+    ]
+    holding = reduce(lambda a, b: exp.union(a, b, distinct=False), probes)
+    found = {t for (t,) in ex.rows(holding, {**read, "activity_id": activity_id})}
+    return {t: row for t in types if t in found and (row := _activity_row(ex, t, read, activity_id)) is not None}
 
 
 def _activity_row(ex: Executor, activity_type: str, read: dict[str, Any], activity_id: str) -> dict[str, Any] | None:

@@ -14,7 +14,8 @@ operational control    1 under operational control; 0 otherwise
 =====================  ====================================================================
 
 One recursive CTE (``ownership``) walks the hierarchy once and carries all three products; the
-approach only chooses which column multiplies ``ccf.result.co2e_kg``. Nothing here loops over
+approach only chooses which column multiplies the kg CO2e of the result rows (summed once
+into the report's groups: ``report_groups_statement``). Nothing here loops over
 entities or rows in Python, and nothing is rounded: NUMERIC products of exact decimals.
 """
 
@@ -54,6 +55,11 @@ BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported
 # from Scope 3: outside the scopes too, as one line of their own in place of their gases.
 PROJECTED_LIFETIME = ir.PROJECTED_LIFETIME
 PROJECTED_LIFETIME_LINE = "projected_lifetime"
+REPORT_GROUPS = "ccf_report_groups"  # the report's one aggregation of the runs' result rows (a temporary table)
+# Per gas, what ccf.result_row says of where its value came from: the report's groupings need them
+# (the match-level breakdown, the tiers' source). One home, so that a layout storing them elsewhere
+# changes this list and _result_rows only.
+_GAS_SOURCE = ("match_level", "factor_set")
 
 
 def _numeric(value: int) -> exp.Cast:
@@ -115,52 +121,104 @@ def bases_cte() -> exp.CTE:
     return exp.CTE(this=exp.select(column("basis", "b")).from_(unnest), alias=exp.TableAlias(this=ident("bases")))
 
 
-def result_groups_cte() -> exp.CTE:
-    """result_groups: the result rows of the runs %(runs)s summed per run, methodology, entity,
-    gas, match level, data-quality score and year — every attribute a report groups or
-    consolidates by.
+def _result_rows() -> exp.Table:
+    """The runs' result rows as a run writes them: ccf.result_row (migration 0019), one per activity
+    row and rule (per part with instruments), the gases as columns."""
+    return table(RESULT_TABLE, alias="r")
 
-    A report never needs a single result row's amount, only sums: summing once here, in one
-    pass over the result rows (a hash aggregate into a few hundred groups), lets the joins that
-    follow (Scope 2 bases, ownership shares) and the report's groupings work on those groups
-    instead of every result row twice over (once per basis). Exact: NUMERIC addition and
-    multiplication do not round, so share × Σ amount = Σ (share × amount), scale included
-    (docs/numeric-semantics.md).
 
-    The runs' rows are ccf.result_row, one per activity row with its gases as columns (migration
-    0019): they are summed first per gas column, grouped by every gas's match level as well, and
-    only those few groups are unpivoted per gas and summed again to the groups above — not every
-    result row through the per-gas view ccf.result. A sum of sums is the sum, exactly."""
-    row_keys = [
-        column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"), column("data_quality", "r"),
-        exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=column("period_start", "r")), to=exp.DataType.build("INT")),
+def report_groups_statement() -> exp.Create:
+    """CREATE TEMPORARY TABLE ccf_report_groups: the result rows of the runs %(runs)s summed once,
+    per run, methodology, rule, entity, data-quality score, year, whether the row is a part (of
+    a row split among instruments), and per gas its source (match level, factor set) and whether
+    it has a value. Every breakdown of the report, its entities and its tiers read these groups (a
+    few hundred), never the result rows again, except where an activity row must be told apart
+    from another (``methodology_kinds``).
+
+    The number of result rows (``result_rows``), the sum of their kg CO2e in the scopes, and per
+    gas the sums of its kg CO2e and mass and whether every row gave its mass (with a gas's
+    presence a key, it has a value in all of a group's rows or in none). ``group_no`` numbers the
+    groups. Exact: NUMERIC sums do not round, and a sum of sums is the sum, scale included
+    (docs/numeric-semantics.md)."""
+    r = lambda name: column(name, "r")  # noqa: E731
+    keys: list[tuple[str, exp.Expression]] = [
+        ("run_id", r("run_id")), ("methodology_id", r("methodology_id")), ("rule_id", r("rule_id")),
+        ("entity", r("entity")), ("data_quality", r("data_quality")),
+        ("period_year", exp.Cast(this=exp.Extract(this=exp.var("YEAR"), expression=r("period_start")),
+                                 to=exp.DataType.build("INT"))),
+        ("parted", exp.not_(exp.Is(this=r("instrument_id"), expression=exp.Null()))),
     ]
-    has = lambda g: exp.Where(this=exp.not_(exp.Is(this=column(f"{g}_co2e_kg", "r"), expression=exp.Null())))  # noqa: E731
-    per_row = (
-        exp.select(
-            *[k.copy() for k in row_keys[:-1]], exp.alias_(row_keys[-1].copy(), "period_year"),
-            *[column(f"{g}_match_level", "r") for g in _GAS_COLUMNS],
-            *[c for g in _GAS_COLUMNS for c in (
-                exp.alias_(exp.Sum(this=column(f"{g}_co2e_kg", "r")), f"{g}_co2e_kg"),
-                exp.alias_(exp.Filter(this=exp.Sum(this=column(f"{g}_kg", "r")), expression=has(g)), f"{g}_kg"),
-                exp.alias_(exp.Filter(this=exp.Anonymous(this="BOOL_AND", expressions=[
-                    exp.not_(exp.Is(this=column(f"{g}_kg", "r"), expression=exp.Null()))]), expression=has(g)), f"{g}_complete"),
-            )],
-        )
-        .from_(table(RESULT_TABLE, alias="r"))
-        .where(eq(column("run_id", "r"), any_run()))
-        .group_by(*[k.copy() for k in row_keys], *[column(f"{g}_match_level", "r") for g in _GAS_COLUMNS])
+    for g in _GAS_COLUMNS:
+        keys += [(f"{g}_{a}", r(f"{g}_{a}")) for a in _GAS_SOURCE]
+        keys.append((f"{g}_present", exp.not_(exp.Is(this=r(f"{g}_co2e_kg"), expression=exp.Null()))))
+    sums: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "result_rows"),
+                                  exp.alias_(exp.Sum(this=r("total_co2e_kg")), "total_co2e_kg")]
+    for g in _GAS_COLUMNS:
+        sums += [
+            exp.alias_(exp.Sum(this=r(f"{g}_co2e_kg")), f"{g}_co2e_kg"),
+            exp.alias_(exp.Sum(this=r(f"{g}_kg")), f"{g}_kg"),
+            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
+                exp.not_(exp.Is(this=r(f"{g}_kg"), expression=exp.Null()))]), f"{g}_complete"),
+        ]
+    select = (
+        exp.select(*[exp.alias_(e, n) for n, e in keys], *sums,
+                   exp.alias_(exp.Window(this=exp.Anonymous(this="ROW_NUMBER")), "group_no"))
+        .from_(_result_rows())
+        .where(eq(r("run_id"), any_run()))
+        .group_by(*[e.copy() for _, e in keys])
     )
+    return exp.Create(this=exp.Table(this=ident(REPORT_GROUPS)), kind="TABLE", expression=select,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+
+
+def drop_report_groups() -> exp.Drop:
+    """DROP TABLE ccf_report_groups, at the end of the report (also inside a caller's transaction)."""
+    return exp.Drop(tables=[exp.Table(this=ident(REPORT_GROUPS))], kind="TABLE")
+
+
+def _ref(name: str, alias: str) -> exp.Table:
+    """A CTE or temporary table of the statement, by name, under an alias."""
+    return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
+
+
+def _groups(alias: str = "t") -> exp.Table:
+    return _ref(REPORT_GROUPS, alias)
+
+
+def gas_groups_cte() -> exp.CTE:
+    """gas_groups: the report's groups (:func:`report_groups_statement`) one row per gas with a
+    value: its name, source, sums and the group's keys; a few hundred rows unpivoted, not every
+    result row."""
     unpivot = exp.Values(
         expressions=[
-            exp.Tuple(expressions=[exp.Literal.string(gas), *[column(f"{gas.lower()}_{c}", "p") for c in (
-                "match_level", "co2e_kg", "kg", "complete")]])
+            exp.Tuple(expressions=[exp.Literal.string(gas), *[column(f"{gas.lower()}_{c}", "t") for c in (
+                *_GAS_SOURCE, "co2e_kg", "kg", "complete")]])
             for gas in ir.GAS_ORDER
         ],
-        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "match_level", "co2e_kg", "gas_kg", "complete")]),
+        alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in (
+            "gas", *_GAS_SOURCE, "co2e_kg", "gas_kg", "complete")]),
     )
-    keys = [column("run_id", "p"), column("methodology_id", "p"), column("entity", "p"), column("gas", "g"),
-            column("match_level", "g"), column("data_quality", "p"), column("period_year", "p")]
+    keys = ("run_id", "methodology_id", "rule_id", "entity", "data_quality", "period_year", "parted", "group_no", "result_rows")
+    select = (
+        exp.select(*[column(k, "t") for k in keys], *[column(c, "g") for c in (
+            "gas", *_GAS_SOURCE, "co2e_kg", "gas_kg", "complete")])
+        .from_(_groups())
+        .join(exp.Lateral(this=unpivot), join_type="cross")
+        .where(exp.not_(exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())))
+    )
+    return exp.CTE(this=select, alias=exp.TableAlias(this=ident("gas_groups")))
+
+
+def result_groups_cte() -> exp.CTE:
+    """result_groups: the result rows of the runs summed per run, methodology, entity, gas, match
+    level, data-quality score and year — every attribute a report groups or consolidates by —
+    from the report's groups (:func:`gas_groups_cte`), which summed each result row once.
+
+    A report never needs a single result row's amount, only sums: the joins that follow (Scope 2
+    bases, ownership shares) and the report's groupings work on these groups. Exact: NUMERIC
+    addition and multiplication do not round, so share × Σ amount = Σ (share × amount), scale
+    included (docs/numeric-semantics.md)."""
+    keys = [column(k, "g") for k in ("run_id", "methodology_id", "entity", "gas", "match_level", "data_quality", "period_year")]
     select = (
         exp.select(
             *[k.copy() for k in keys],
@@ -168,12 +226,59 @@ def result_groups_cte() -> exp.CTE:
             exp.alias_(exp.Sum(this=column("gas_kg", "g")), "gas_kg"),
             exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[column("complete", "g")]), "gas_kg_complete"),
         )
-        .from_(exp.Subquery(this=per_row, alias=exp.TableAlias(this=ident("p"))))
-        .join(exp.Lateral(this=unpivot), join_type="cross")
-        .where(exp.not_(exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())))
+        .from_(_ref("gas_groups", "g"))
         .group_by(*[k.copy() for k in keys])
     )
     return exp.CTE(this=select, alias=exp.TableAlias(this=ident("result_groups")), materialized=True)
+
+
+def methodology_kinds_cte() -> exp.CTE:
+    """methodology_kinds: each methodology of the runs with its dataset and activity type, whether
+    some of its result rows are parts of an activity row split among instruments (``parted``), and
+    whether its result rows are its activity rows one to one (``alone``): it has no parts and no other methodology of the runs computed the same dataset's
+    rows of its activity type (location- and market-based electricity). Only the rows of the
+    others are counted one by one (``DISTINCT``); the groups count the rest."""
+    others = (
+        exp.select(exp.Count(this=exp.Star())).from_(table("run_methodology", alias="m2"))
+        .join(table("run", alias="u2"), on=eq(column("run_id", "u2"), column("run_id", "m2")))
+        .where(exp.and_(
+            eq(column("run_id", "m2"), any_run()),
+            eq(column("dataset", "u2"), column("dataset", "u")),
+            eq(column("activity_type", "m2"), column("activity_type", "m")),
+        ))
+    )
+    parted = exp.Exists(this=exp.select(number(1)).from_(_groups("t")).where(exp.and_(
+        eq(column("run_id", "t"), column("run_id", "m")),
+        eq(column("methodology_id", "t"), column("methodology_id", "m")),
+        column("parted", "t"),
+    )))
+    select = (
+        exp.select(
+            column("run_id", "m"), column("methodology_id", "m"), column("dataset", "u"), column("activity_type", "m"),
+            exp.alias_(parted, "parted"),
+            exp.alias_(exp.and_(eq(exp.Subquery(this=others), number(1)), exp.not_(parted.copy())), "alone"),
+        )
+        .from_(table("run_methodology", alias="m"))
+        .join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "m")))
+        .where(eq(column("run_id", "m"), any_run()))
+    )
+    return exp.CTE(this=select, alias=exp.TableAlias(this=ident("methodology_kinds")), materialized=True)
+
+
+def _some_methodology(condition: str, negated: bool = False) -> exp.Exists:
+    """Some methodology of the runs is (or is not) ``condition`` (methodology_kinds): an
+    uncorrelated condition, which PostgreSQL evaluates once before the plan under it (a one-time
+    filter), so that the result rows are not scanned at all when no methodology needs them read
+    row by row (the common case)."""
+    flag: exp.Expression = column(condition, "x")
+    return exp.Exists(this=exp.select(number(1)).from_(_ref("methodology_kinds", "x")).where(
+        exp.not_(flag) if negated else flag))
+
+
+def _kind_of(alias: str) -> exp.Expression:
+    return exp.and_(eq(column("run_id", "k"), column("run_id", alias)),
+                    eq(column("methodology_id", "k"), column("methodology_id", alias)))
+
 
 
 def facts_cte(approach: str) -> exp.CTE:
@@ -287,7 +392,7 @@ def sections_query(approach: str) -> exp.Select:
         .group_by(column("basis", "f"), column("outside_scopes", "f"), sets)
         .order_by(exp.column("grouping"), column("basis", "f"), *[d.copy() for d in dims])
     )
-    return with_ctes(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
+    return with_ctes(select, ownership_cte(), bases_cte(), gas_groups_cte(), result_groups_cte(), facts_cte(approach))
 
 
 def grouping_id(names: tuple[str, ...]) -> int:
@@ -300,10 +405,12 @@ def entities_query(approach: str) -> exp.Select:
     the number of its activity rows with results (dataset, activity type and id: each counted
     once, whatever the basis and however many methodologies computed it).
 
-    The sums come from the result groups (:func:`facts_cte`). The activity rows are counted from
-    the result rows themselves, without the bases (every result row belongs to at least one
-    basis: :func:`ccf.engine.inventory.inventory._bases` takes them from the methodologies of
-    the runs), so each row is read once."""
+    The sums come from the result groups (:func:`facts_cte`). The activity rows are counted
+    without the bases (every result row belongs to at least one basis:
+    :func:`ccf.engine.inventory.inventory._bases` takes them from the methodologies of the
+    runs): from the report's groups, whose ``result_rows`` are activity rows one to one for a
+    methodology ``alone`` (:func:`methodology_kinds_cte`), and one by one (a hashed DISTINCT of
+    the result rows of the others only) otherwise."""
     facts = exp.Table(this=ident("facts"), alias=exp.TableAlias(this=ident("f")))
     sums = (
         exp.select(
@@ -316,22 +423,31 @@ def entities_query(approach: str) -> exp.Select:
         .group_by(column("entity", "f"), column("basis", "f"))
     )
     # one activity row may have results under several methodologies (location- and market-based
-    # electricity) and gases: count it once
+    # electricity) or parts: those methodologies' rows are counted one by one, each once; the
+    # others' result rows are their activity rows, counted by the groups
+    by_groups = (
+        exp.select(column("entity", "t"), exp.alias_(column("result_rows", "t"), "n"))
+        .from_(_groups())
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("t"))
+        .where(column("alone", "k"))
+    )
     activity_rows_of = (
-        exp.select(column("entity", "r"), column("dataset", "u"), column("activity_type", "m"), column("activity_id", "r"))
+        exp.select(column("entity", "r"), column("dataset", "k"), column("activity_type", "k"), column("activity_id", "r"))
         .distinct()
-        .from_(table(RESULT_TABLE, alias="r"))
-        .join(table("run_methodology", alias="m"), on=exp.and_(
-            eq(column("run_id", "m"), column("run_id", "r")),
-            eq(column("methodology_id", "m"), column("methodology_id", "r")),
-        ))
-        .join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "r")))
-        .where(eq(column("run_id", "r"), any_run()))
+        .from_(_result_rows())
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("r"))
+        .where(exp.and_(eq(column("run_id", "r"), any_run()), exp.not_(column("alone", "k")),
+                        _some_methodology("alone", negated=True)))
+    )
+    one_by_one = (
+        exp.select(column("entity", "d"), exp.alias_(number(1), "n"))
+        .from_(exp.Subquery(this=activity_rows_of, alias=exp.TableAlias(this=ident("d"))))
     )
     counts = (
-        exp.select(column("entity", "d"), exp.alias_(exp.Count(this=exp.Star()), "activity_rows"))
-        .from_(exp.Subquery(this=activity_rows_of, alias=exp.TableAlias(this=ident("d"))))
-        .group_by(column("entity", "d"))
+        exp.select(column("entity", "c"), exp.alias_(exp.Cast(this=exp.Sum(this=column("n", "c")),
+                                                              to=exp.DataType.build("BIGINT")), "activity_rows"))
+        .from_(exp.Subquery(this=exp.union(by_groups, one_by_one, distinct=False), alias=exp.TableAlias(this=ident("c"))))
+        .group_by(column("entity", "c"))
     )
     s_on = exp.and_(eq(column("entity", "s"), column("entity", "o")), eq(column("basis", "s"), column("basis", "b")))
     select = (
@@ -349,31 +465,57 @@ def entities_query(approach: str) -> exp.Select:
               on=eq(column("entity", "n"), column("entity", "o")), join_type="left")
         .order_by(column("path", "o"), column("basis", "b"))
     )
-    return with_ctes(select, ownership_cte(), bases_cte(), result_groups_cte(), facts_cte(approach))
+    return with_ctes(select, ownership_cte(), bases_cte(), gas_groups_cte(), result_groups_cte(), facts_cte(approach),
+                     methodology_kinds_cte())
 
 
 def unknown_entities_query() -> exp.Select:
-    """Result rows of %(runs)s whose entity is not in the set: activity rows and gross kg,
-    per run, methodology and entity (they are reported as coverage, never silently dropped)."""
-    select = (
+    """Result rows of %(runs)s whose entity is not in the set: activity rows and gross kg (every
+    gas's kg CO2e, biogenic CO2 too), per run, methodology and entity (they are reported as
+    coverage, never silently dropped).
+
+    From the report's groups: a methodology's result rows are its activity rows unless it has
+    parts (``methodology_kinds``), whose activity rows are counted one by one (only when there
+    are such methodologies). The gross kg is the sum of the groups' sums, as exact as the sum of
+    the rows (the scale of a NUMERIC sum is the largest of its terms', either way)."""
+    outside = exp.Is(this=column("entity", "o"), expression=exp.Null())
+    by_groups = (
+        exp.select(
+            column("run_id", "t"), column("methodology_id", "t"), column("entity", "t"),
+            exp.alias_(_case((column("parted", "k"), number(0)), default=column("result_rows", "t")), "activity_rows"),
+            exp.alias_(exp.Add(this=column("total_co2e_kg", "t"), expression=exp.Coalesce(
+                this=column("co2_biogenic_co2e_kg", "t"), expressions=[number(0)])), "gross_kg"),
+        )
+        .from_(_groups())
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("t"))
+        .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", "t")), join_type="left")
+        .where(outside.copy())
+    )
+    one_by_one = (
         exp.select(
             column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"),
-            exp.alias_(exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])), "activity_rows"),
-            # every gas's kg CO2e, biogenic CO2 too, as the per-gas rows summed (ccf.result)
-            exp.alias_(exp.Sum(this=exp.Add(this=column("total_co2e_kg", "r"), expression=exp.Coalesce(
-                this=column("co2_biogenic_co2e_kg", "r"), expressions=[number(0)]))), "gross_kg"),
+            exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])),
+            exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("NUMERIC")), "gross_kg"),
         )
-        .from_(table(RESULT_TABLE, alias="r"))
-        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-              on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
-        .where(exp.and_(
-            eq(column("run_id", "r"), any_run()),
-            exp.Is(this=column("entity", "o"), expression=exp.Null()),
-        ))
+        .from_(_result_rows())
+        .join(_ref("methodology_kinds", "k"), on=_kind_of("r"))
+        .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
+        .where(exp.and_(eq(column("run_id", "r"), any_run()), column("parted", "k"), outside.copy(),
+                        _some_methodology("parted")))
         .group_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
-        .order_by(column("run_id", "r"), column("methodology_id", "r"), column("entity", "r"))
     )
-    return with_ctes(select, ownership_cte())
+    keys = [column(c, "u") for c in ("run_id", "methodology_id", "entity")]
+    select = (
+        exp.select(
+            *keys,
+            exp.alias_(exp.Cast(this=exp.Sum(this=column("activity_rows", "u")), to=exp.DataType.build("BIGINT")), "activity_rows"),
+            exp.alias_(exp.Sum(this=column("gross_kg", "u")), "gross_kg"),
+        )
+        .from_(exp.Subquery(this=exp.union(by_groups, one_by_one, distinct=False), alias=exp.TableAlias(this=ident("u"))))
+        .group_by(*[k.copy() for k in keys])
+        .order_by(*[k.copy() for k in keys])
+    )
+    return with_ctes(select, ownership_cte(), methodology_kinds_cte())
 
 
 def ownership_query() -> exp.Select:
@@ -483,49 +625,64 @@ def entities_outside_sets_query() -> exp.Select:
 def tiers_query(approach: str) -> exp.Select:
     """Scope 1 and 2 and Scope 3 category 3 (``tiers.tiered``) per methodology, rule and source:
     the tier of each result (its rule in the methodology's hierarchy) and its source (the factor
-    set edition its factors were read from, or a certificate part's instrument), consolidated under ``approach`` over the entities of the set, with the number of
-    activity rows. Outside-the-scopes gases are left out, as from every total.
+    set edition its factors were read from, or a certificate part's instrument), consolidated
+    under ``approach`` over the entities of the set, with the number of activity rows.
+    Outside-the-scopes gases are left out, as from every total.
 
-    Summed in two steps: per activity row (and tier and source: a row whose certificate parts
-    have several sources counts under each), then per tier and source, counting those rows. A
-    ``COUNT(DISTINCT …)`` instead sorts every result row by the keys and the activity id, under
-    the database's collation and on disk: 37 s of a 1M-row run's report (docs/performance.md).
-    Exact either way: a NUMERIC sum of sums is the sum, scale included."""
+    From the report's groups (:func:`gas_groups_cte`): a group's result rows are that many
+    activity rows (one rule per row), each counted once under each source its gases name. The
+    rows of a methodology with parts (``methodology_kinds``), which may name one source in
+    several parts, are summed per activity row first (read through ``ccf.result``, only when
+    there are such methodologies), then counted. Exact either way: a NUMERIC sum of sums is the
+    sum, scale included; share × Σ amount = Σ (share × amount)."""
     share = column(SHARE_COLUMN[approach], "o")
-    factor_set = exp.Coalesce(this=column("factor_set", "r"), expressions=[column("factor_set", "m")])
     names = ("scope", "methodology_id", "version", "rule_id", "factor_set")
-    keys = [column("scope", "m"), column("methodology_id", "r"), column("version", "m"), column("rule_id", "r"), factor_set]
-    per_row = (
-        exp.select(
-            *[exp.alias_(k.copy(), n) for k, n in zip(keys, names)],
-            exp.alias_(exp.Sum(this=exp.Mul(this=column("co2e_kg", "r"), expression=share)), "co2e_kg"),
+
+    def keys(alias: str) -> list[exp.Expression]:
+        return [column("scope", "m"), column("methodology_id", alias), column("version", "m"), column("rule_id", alias),
+                exp.Coalesce(this=column("factor_set", alias), expressions=[column("factor_set", "m")])]
+
+    def tiered_of(alias: str, source: exp.Table, parted: bool) -> exp.Select:
+        return (
+            exp.select()
+            .from_(source)
+            .join(table("run_methodology", alias="m"), on=exp.and_(
+                eq(column("run_id", "m"), column("run_id", alias)),
+                eq(column("methodology_id", "m"), column("methodology_id", alias)),
+            ))
+            .join(_ref("methodology_kinds", "k"), on=_kind_of(alias))
+            .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", alias)))
+            .where(exp.and_(
+                tiered(column("scope", "m"), column("category", "m")),
+                column("parted", "k") if parted else exp.not_(column("parted", "k")),
+                # = STRPOS(…) = 0 (no biogenic in the label), written so that the planner expects
+                # most rows to pass: its default guess for a function's result (0.5%) made it
+                # loop over the ownership rows once per row
+                exp.Not(this=exp.Like(this=exp.Lower(this=column("gas", alias)), expression=exp.Literal.string(f"%{BIOGENIC}%"))),
+            ))
         )
-        .from_(table("result", alias="r"))
-        .join(table("run_methodology", alias="m"), on=exp.and_(
-            eq(column("run_id", "m"), column("run_id", "r")),
-            eq(column("methodology_id", "m"), column("methodology_id", "r")),
-        ))
-        .join(exp.Table(this=ident("ownership"), alias=exp.TableAlias(this=ident("o"))),
-              on=eq(column("entity", "o"), column("entity", "r")))
-        .where(exp.and_(
-            eq(column("run_id", "r"), any_run()),
-            tiered(column("scope", "m"), column("category", "m")),
-            # = STRPOS(…) = 0 (no biogenic in the label), written so that the planner expects most
-            # rows to pass: its default guess for a function's result (0.5%) made it loop over
-            # the ownership rows once per result row
-            exp.Not(this=exp.Like(this=exp.Lower(this=column("gas", "r")), expression=exp.Literal.string(f"%{BIOGENIC}%"))),
-        ))
-        .group_by(*[k.copy() for k in keys], column("run_id", "r"), column("activity_id", "r"))
-    )
+
+    weighted = lambda alias: exp.alias_(  # noqa: E731
+        exp.Sum(this=exp.Mul(this=column("co2e_kg", alias), expression=share.copy())), "co2e_kg")
+    # per group and source: its result rows (once, whatever the number of its gases) and kg CO2e
+    per_group = tiered_of("g", _ref("gas_groups", "g"), parted=False)
+    per_group = per_group.select(
+        *[exp.alias_(k, n) for k, n in zip(keys("g"), names)], exp.alias_(column("result_rows", "g"), "activity_rows"),
+        weighted("g"),
+    ).group_by(*keys("g"), column("group_no", "g"), column("result_rows", "g"))
+    # per activity row and source, for methodologies with parts
+    per_row = tiered_of("r", table("result", alias="r"), parted=True)
+    per_row = per_row.select(
+        *[exp.alias_(k, n) for k, n in zip(keys("r"), names)], exp.alias_(number(1), "activity_rows"), weighted("r"),
+    ).where(exp.and_(eq(column("run_id", "r"), any_run()), _some_methodology("parted")), append=True).group_by(
+        *keys("r"), column("run_id", "r"), column("activity_id", "r"))
     outer = [column(n, "a") for n in names]
     select = (
-        exp.select(*[k.copy() for k in outer], exp.Count(this=exp.Star()), exp.Sum(this=column("co2e_kg", "a")))
-        .from_(exp.Table(this=ident("per_row"), alias=exp.TableAlias(this=ident("a"))))
+        exp.select(*[k.copy() for k in outer],
+                   exp.Cast(this=exp.Sum(this=column("activity_rows", "a")), to=exp.DataType.build("BIGINT")),
+                   exp.Sum(this=column("co2e_kg", "a")))
+        .from_(exp.Subquery(this=exp.union(per_group, per_row, distinct=False), alias=exp.TableAlias(this=ident("a"))))
         .group_by(*[k.copy() for k in outer])
         .order_by(*[k.copy() for k in outer])
     )
-    # materialised: planned on its own, the per-row sums are hashed (REPORT_SETTINGS); inlined,
-    # the planner sorted all the rows once for both groupings and the ORDER BY, as the cheapest
-    # plan that has the one sort ORDER BY needs anyway
-    return with_ctes(select, ownership_cte(), exp.CTE(this=per_row, alias=exp.TableAlias(this=ident("per_row")),
-                                                      materialized=True))
+    return with_ctes(select, ownership_cte(), gas_groups_cte(), methodology_kinds_cte())

@@ -189,14 +189,15 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         raise ReportError(f"unknown consolidation approach {approach!r}; use one of {', '.join(q.APPROACHES)}")
     ex = Executor(conn)
     with conn.transaction():
-        eset, run_ids, params, unknown, methodologies = _inputs(conn, ex, runs, entity_set)
-        bases = tuple(params["bases"])
         names = tuple(q.REPORT_SETTINGS)
         (before,) = ex.rows(q.set_settings_query(names), q.REPORT_SETTINGS)
+        eset, run_ids, params, unknown, methodologies = _inputs(conn, ex, runs, entity_set)
+        bases = tuple(params["bases"])
         grouped = ex.rows(q.sections_query(approach), params)
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
+        ex.execute(q.drop_report_groups())  # not left for a caller's transaction (a base year reports twice)
         financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside, quality = _sections(grouped, bases)
@@ -225,10 +226,13 @@ def _check_financed(financed: Sequence[FinancedRow], sections: list[Section], ba
 
 def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_set: str | None) -> tuple:
     """The entity set, the run ids, the queries' parameters (runs, entity set, Scope 2 bases),
-    the unknown entities and the methodologies of the runs."""
+    the unknown entities and the methodologies of the runs; and the runs' result rows summed
+    into the report's groups (consolidation.report_groups_statement), which the queries after
+    this one read, until ``drop_report_groups``."""
     run_ids = _check_runs(ex, runs)
     eset = entity_set_of_runs(conn, run_ids, entity_set)
     params: dict = {"runs": list(run_ids), "entity_set": eset["name"]}
+    ex.execute(q.report_groups_statement(), params)  # the result rows read once
     unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
     methodologies = _methodologies(ex, params, unknown)
     params["bases"] = list(_bases(methodologies))
@@ -240,13 +244,16 @@ def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str,
     settings, rolled back (``ccf bench --explain``)."""
     ex = Executor(conn)
     with conn.transaction(force_rollback=True):
-        _, _, params, _, _ = _inputs(conn, ex, runs, entity_set)
         ex.rows(q.set_settings_query(tuple(q.REPORT_SETTINGS)), q.REPORT_SETTINGS)
+        _, _, params, _, _ = _inputs(conn, ex, runs, entity_set)
+        ex.execute(q.drop_report_groups())  # made again below, under EXPLAIN
         return [
             (name, ex.explain_analyze(tree, params)) for name, tree in (
+                ("the result rows summed once (ccf_report_groups)", q.report_groups_statement()),
                 ("coverage: result rows of entities outside the set", q.unknown_entities_query()),
                 ("breakdowns (every grouping set)", q.sections_query(approach)),
                 ("entities", q.entities_query(approach)),
+                ("tiers", q.tiers_query(approach)),
             )
         ]
 

@@ -146,9 +146,9 @@ def test_bench_explain_writes_the_plan_of_every_hot_statement(db_url, monkeypatc
         for title in ("ccf: evaluate", "ccf: results", "ccf: reconcile", "hand-written: results"):
             assert f"### {title}" in section, (s.ref, title)
     report = text.split("## report of run", 1)[1]
-    for title in ("coverage", "breakdowns", "entities"):
+    for title in ("the result rows summed once", "coverage", "breakdowns", "entities", "tiers"):
         assert f"### {title}" in report
-    assert report.count("Execution Time:") == 3  # executed under EXPLAIN ANALYZE, not just planned
+    assert report.count("Execution Time:") == 5  # executed under EXPLAIN ANALYZE, not just planned
 
 
 def test_a_repetition_with_other_totals_is_not_identical():

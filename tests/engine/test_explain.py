@@ -61,3 +61,17 @@ def test_unknown_activity_is_a_clear_error(sample):
     db, run_id, lib = sample
     with pytest.raises(CcfError, match="is not in dataset"):
         explain(db, run_id, "NO-SUCH-ROW", lib)
+
+
+def test_the_rows_table_is_found_with_one_query(sample, monkeypatch):
+    """The run's methodologies name its activity types: one statement probes their tables for the
+    row (each by its key), then only the table that holds it is read — not one query per type."""
+    from ccf.engine.sql import Executor, render
+
+    db, run_id, lib = sample
+    sent: list[str] = []
+    execute = Executor.execute
+    monkeypatch.setattr(Executor, "execute", lambda self, tree, params=None: sent.append(render(tree)) or execute(self, tree, params))
+    explain(db, run_id, "SF-DE-H2-PILOT-2024", lib)
+    reads = [s for s in sent if "FROM ccf.activity_" in s]
+    assert len(reads) == 2, reads  # the probe, naming every type's table, and the row's own table
