@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import psycopg
 import sqlglot
+from sqlglot.dialects.postgres import Postgres
 from sqlglot import exp
 
 log = logging.getLogger("ccf.sql")
@@ -145,6 +146,19 @@ _RESERVED = frozenset(
     tablesample then to trailing true union unique user using variadic verbose when where window with
     year unit value date time timestamp interval""".split()
 )
+
+
+class AttachPartition(exp.Expression):
+    """``ATTACH PARTITION <this> FOR VALUES <expression>`` (a PartitionBoundSpec), an action of
+    ``ALTER TABLE``: sqlglot has the bound (as in ``CREATE TABLE … PARTITION OF``) but no tree
+    for attaching a table that exists, which takes a lighter lock on the parent than creating it
+    as a partition does (engine/load/tables.py)."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+Postgres.Generator.TRANSFORMS[AttachPartition] = (
+    lambda g, e: f"ATTACH PARTITION {g.sql(e, 'this')} FOR VALUES {g.sql(e, 'expression')}")
 
 
 def table(name: str, schema: str = "ccf", alias: str | None = None) -> exp.Table:
