@@ -77,9 +77,10 @@ def partition_name(activity_type: str, dataset: str) -> str:
     return f"{activity_type[:30]}_{digest}"
 
 
-def partition_table(at: ir.ActivityType, dataset: str) -> exp.Table:
+def partition_table(at: ir.ActivityType | str, dataset: str) -> exp.Table:
     """ccf_activity."<type>_<hash>": the rows of one dataset of the activity table."""
-    return exp.Table(this=fid(partition_name(at.id, dataset)), db=ident(PARTITIONS))
+    type_id = at if isinstance(at, str) else at.id
+    return exp.Table(this=fid(partition_name(type_id, dataset)), db=ident(PARTITIONS))
 
 
 def has_partition(ex: Executor, at: ir.ActivityType, dataset: str) -> bool:
@@ -96,12 +97,16 @@ def has_partition(ex: Executor, at: ir.ActivityType, dataset: str) -> bool:
 
 def owns_activity_table(ex: Executor, at: ir.ActivityType) -> bool:
     """Whether this session acts as the activity table's owner (the command line), which alone
-    may create, attach and analyze its partitions. The service's login may not; its route makes
-    the dataset's partition first (``prepare_activity_tables``)."""
+    may create, attach, analyze and drop its partitions. The service's login may not; its route
+    makes the dataset's partition first (``prepare_activity_tables``)."""
+    return _owns(ex, at.id)
+
+
+def _owns(ex: Executor, activity_type: str) -> bool:
     owner = exp.select(icol("relowner")).from_(exp.Table(this=ident("pg_class"), db=ident("pg_catalog"))).where(
         exp.EQ(this=icol("oid"), expression=func("to_regclass", param("name"))))
     query = exp.select(func("pg_has_role", exp.Subquery(this=owner), text("USAGE")))
-    return ex.one(query, {"name": f'ccf."{activity_table_name(at.id)}"'}) == (True,)
+    return ex.one(query, {"name": f'ccf."{activity_table_name(activity_type)}"'}) == (True,)
 
 
 def new_partition(at: ir.ActivityType, dataset: str) -> exp.Create:
@@ -123,6 +128,13 @@ def attach_partition(ex: Executor, at: ir.ActivityType, dataset: str) -> None:
     bound = exp.PartitionBoundSpec(this=[text(dataset)])
     ex.execute(exp.Alter(this=activity_table(at), kind="TABLE",
                          actions=[AttachPartition(this=part.copy(), expression=bound)]))
+
+
+def drop_partition(ex: Executor, activity_type: str, dataset: str) -> None:
+    """Drop the dataset's partition of an activity table (its rows deleted first), when this
+    session owns the table; another login leaves it empty, for a later load of the dataset."""
+    if _owns(ex, activity_type):
+        ex.execute(exp.Drop(kind="TABLE", exists=True, tables=[partition_table(activity_type, dataset)]))
 
 
 def _check_names(at: ir.ActivityType) -> None:

@@ -141,3 +141,14 @@ def test_migration_0025_converts_an_older_activity_table_in_place(db, electricit
     assert (later.rows_loaded, later.rows_rejected) == (1, 1)
     assert load_csv(db, "d3", electricity, _csv(tmp_path, "d.csv", _row("A1"))).rows_loaded == 1
     assert len(_partitions(db)) == 3
+
+
+def test_deleting_a_dataset_drops_its_partition(db, electricity, tmp_path):
+    from ccf.engine.lifecycle.datasets import delete_dataset
+
+    load_csv(db, "d", electricity, _csv(tmp_path, "a.csv", _row("A1")))
+    load_csv(db, "e", electricity, _csv(tmp_path, "b.csv", _row("A1")))
+    delete_dataset(db, "d")
+    assert [name for name, _, _ in _partitions(db)] == [partition_name("electricity", "e")]
+    assert load_csv(db, "d", electricity, _csv(tmp_path, "c.csv", _row("A1"))).rows_loaded == 1  # a first load again
+    assert len(_partitions(db)) == 2
