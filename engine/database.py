@@ -340,6 +340,15 @@ def connect(url: str | None = None) -> psycopg.Connection:
     return conn
 
 
+def connect_again(conn: psycopg.Connection) -> psycopg.Connection:
+    """A second connection to the server and database of ``conn``, as its user (a load's second
+    core: engine/load/split.py), with ``SESSION_SETTINGS`` pinned as ``connect`` pins them."""
+    params = conninfo_to_dict(conn.info.dsn)
+    if conn.info.password:  # (the dsn leaves it out)
+        params["password"] = conn.info.password
+    return connect(make_conninfo(**params))
+
+
 def _check_url(url: str) -> None:
     """Refuse a URL libpq cannot parse, with its reason, before connecting."""
     try:

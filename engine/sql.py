@@ -262,13 +262,14 @@ class Executor:
         return n
 
     def copy_csv(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes],
-                 force_not_null: bool = True) -> int:
+                 force_not_null: bool = True, header: bool = True) -> int:
         """COPY … FROM STDIN (FORMAT CSV, HEADER): PostgreSQL parses the CSV bytes of ``chunks``
-        (a header line first); empty cells are '' (FORCE_NOT_NULL), never NULL. The rows copied."""
+        (a header line first, unless not ``header``); empty cells are '' (FORCE_NOT_NULL), never
+        NULL. The rows copied."""
         cols = [ident(c) for c in columns]
         params = [
             exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("CSV")),
-            exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true()),
+            exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true() if header else exp.false()),
         ]
         if force_not_null:
             params.append(exp.CopyParameter(this=exp.var("FORCE_NOT_NULL"),
