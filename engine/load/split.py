@@ -137,8 +137,9 @@ def stage_split(ex: Executor, second: Callable[[], psycopg.Connection], activity
     try:
         with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged here
             ex.execute(create_staging(names, row_test, numbered=True, target=temp(FIRST)))
+            # progress: the first half's records, and its part read, which the second half keeps pace with
             with open_source(path) as stream, closing(
-                    read_ahead(plain_blocks(stream, None, first_lines, progress, size, end=cut))) as blocks:
+                    read_ahead(plain_blocks(stream, None, first_lines, progress, cut, end=cut))) as blocks:
                 n1 = ex.copy_csv(temp(FIRST), columns, blocks)
             n2, second_lines = worker.value()
             if first_lines != [n1 + 1] or second_lines != [n2]:
