@@ -138,6 +138,14 @@ EMBEDDED_SERVER_SETTINGS: dict[str, str] = {
     # Memory of VACUUM and index builds (default 64MB): a vacuum after a million-row load or
     # rolled-back run scans the table once instead of several passes. Memory only.
     "maintenance_work_mem": "256MB",
+    # WAL only for crash recovery (default replica): rows written into a table created in the same
+    # transaction — a dataset's new partition, filled by its first load (engine/load/tables.py) —
+    # write no WAL; the table's file is synced at commit instead, so a committed load survives a
+    # crash all the same. The cost: no streaming replica and no point-in-time recovery of the
+    # embedded server (a local one; a server that needs them is a CCF_DATABASE_URL one). Both
+    # take effect at the server's next start; a server of wal_level minimal requires no WAL senders.
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
 }
 EMBEDDED_CONF = "ccf.conf"  # in the data directory, written by ccf; included from postgresql.conf
 _INCLUDE = f"include_if_exists = '{EMBEDDED_CONF}'"
@@ -168,9 +176,10 @@ def configure_embedded(data: Path) -> bool:
 
 def _apply_settings(server, data: Path, fresh: bool) -> None:
     """After ``ccf.conf`` changed under a running server: reload (every setting but
-    shared_buffers takes effect). A cluster this process has just initialised is then restarted
-    once, so that it starts with shared_buffers too; a server that was already running (other
-    sessions may be connected) takes it at its next start (``ccf db stop``, or a reboot)."""
+    shared_buffers, wal_level and max_wal_senders takes effect). A cluster this process has just
+    initialised is then restarted once, so that it starts with those too; a server that was
+    already running (other sessions may be connected) takes them at its next start (``ccf db
+    stop``, or a reboot)."""
     import pgserver
     from sqlglot import exp
 
@@ -182,7 +191,7 @@ def _apply_settings(server, data: Path, fresh: bool) -> None:
         pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=data.resolve(), user=server.system_user,
                         timeout=START_TIMEOUT_S)
     else:
-        log.info("the embedded PostgreSQL in %s takes its new shared_buffers at its next start", data)
+        log.info("the embedded PostgreSQL in %s takes its new shared_buffers and wal_level at its next start", data)
 
 
 def _embedded_url() -> str:
@@ -329,6 +338,15 @@ def connect(url: str | None = None) -> psycopg.Connection:
     _warn_if_superuser(conn)
     _check_session(conn)
     return conn
+
+
+def connect_again(conn: psycopg.Connection) -> psycopg.Connection:
+    """A second connection to the server and database of ``conn``, as its user (a load's second
+    core: engine/load/split.py), with ``SESSION_SETTINGS`` pinned as ``connect`` pins them."""
+    params = conninfo_to_dict(conn.info.dsn)
+    if conn.info.password:  # (the dsn leaves it out)
+        params["password"] = conn.info.password
+    return connect(make_conninfo(**params))
 
 
 def _check_url(url: str) -> None:

@@ -41,11 +41,17 @@ BEGIN
   END IF;
   -- an older ccf's schema: everything in it goes to ccf (indexes, identity sequences and
   -- triggers follow their tables)
+  -- and so does ccf_activity, the schema of the activity tables' partitions (migration 0025):
+  -- a partition's owner does not follow its parent's
   ALTER SCHEMA ccf OWNER TO ccf;
+  IF to_regnamespace('ccf_activity') IS NOT NULL THEN
+    ALTER SCHEMA ccf_activity OWNER TO ccf;
+  END IF;
   FOR obj IN
     SELECT c.oid::regclass AS name, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END AS kind
     FROM pg_class c
-    WHERE c.relnamespace = 'ccf'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relowner <> 'ccf'::regrole
+    WHERE c.relnamespace IN ('ccf'::regnamespace, to_regnamespace('ccf_activity'))
+      AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relowner <> 'ccf'::regrole
   LOOP
     EXECUTE format('ALTER %s %s OWNER TO ccf', obj.kind, obj.name);
   END LOOP;

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import psycopg
 import sqlglot
+from sqlglot.dialects.postgres import Postgres
 from sqlglot import exp
 
 log = logging.getLogger("ccf.sql")
@@ -147,6 +148,19 @@ _RESERVED = frozenset(
 )
 
 
+class AttachPartition(exp.Expression):
+    """``ATTACH PARTITION <this> FOR VALUES <expression>`` (a PartitionBoundSpec), an action of
+    ``ALTER TABLE``: sqlglot has the bound (as in ``CREATE TABLE … PARTITION OF``) but no tree
+    for attaching a table that exists, which takes a lighter lock on the parent than creating it
+    as a partition does (engine/load/tables.py)."""
+
+    arg_types = {"this": True, "expression": True}
+
+
+Postgres.Generator.TRANSFORMS[AttachPartition] = (
+    lambda g, e: f"ATTACH PARTITION {g.sql(e, 'this')} FOR VALUES {g.sql(e, 'expression')}")
+
+
 def table(name: str, schema: str = "ccf", alias: str | None = None) -> exp.Table:
     t = exp.Table(this=ident(name), db=ident(schema))
     return t.as_(alias) if alias else t  # type: ignore[return-value]
@@ -248,13 +262,14 @@ class Executor:
         return n
 
     def copy_csv(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes],
-                 force_not_null: bool = True) -> int:
+                 force_not_null: bool = True, header: bool = True) -> int:
         """COPY … FROM STDIN (FORMAT CSV, HEADER): PostgreSQL parses the CSV bytes of ``chunks``
-        (a header line first); empty cells are '' (FORCE_NOT_NULL), never NULL. The rows copied."""
+        (a header line first, unless not ``header``); empty cells are '' (FORCE_NOT_NULL), never
+        NULL. The rows copied."""
         cols = [ident(c) for c in columns]
         params = [
             exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("CSV")),
-            exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true()),
+            exp.CopyParameter(this=exp.var("HEADER"), expression=exp.true() if header else exp.false()),
         ]
         if force_not_null:
             params.append(exp.CopyParameter(this=exp.var("FORCE_NOT_NULL"),

@@ -16,6 +16,7 @@ from ccf.engine.bench.dataset import SCENARIOS
 from ccf.engine.compile import CompiledMethodology
 from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.load import activity_table, activity_table_name
+from ccf.engine.load.tables import drop_partition
 from ccf.engine.sql import Executor, column, eq, ident, is_param, param, parse, render, table, text
 
 RESULT_TABLES = (RESULT_TABLE, "excluded", "unmatched")  # what a timed phase writes
@@ -124,5 +125,6 @@ def cleanup(ex: Executor, dataset: str, run_id: int | None) -> None:
         ex.execute(exp.delete(table(name), where=is_param("run_id")), {"run_id": run_id})
     for scenario in SCENARIOS:
         ex.execute(exp.delete(table(activity_table_name(scenario.activity_type)), where=is_param("dataset")), {"dataset": dataset})
+        drop_partition(ex, scenario.activity_type, dataset)
     for name in ("rejected", "activity_load", "dataset"):  # the dataset's own row last: nothing of it is left
         ex.execute(exp.delete(table(name), where=is_param("dataset")), {"dataset": dataset})

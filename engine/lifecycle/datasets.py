@@ -18,6 +18,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
 from ccf.engine.lifecycle.runs import Deleted, delete_runs, list_runs
 from ccf.engine.load import activity_table_name, require_dataset
+from ccf.engine.load.tables import drop_partition
 from ccf.engine.sql import Executor, column, eq, param, table
 
 _LOAD_COLUMNS = ("load_id", "activity_type", "source_file", "sha256", "rows_read", "rows_loaded", "rows_rejected", "loaded_at")
@@ -95,6 +96,7 @@ def delete_dataset(conn: psycopg.Connection, name: str, cascade: bool = False) -
         for t in types:
             rows[activity_table_name(t)] = ex.execute(exp.delete(table(activity_table_name(t)), where=of_dataset.copy()),
                                                       {"dataset": name}).rowcount
+            drop_partition(ex, t, name)  # (the command line's: the service's login leaves it, empty)
         for t in ("rejected", "activity_load", "dataset"):
             rows[t] = ex.execute(exp.delete(table(t), where=of_dataset.copy()), {"dataset": name}).rowcount
     return Deleted(f"dataset {name}" + (f" and its {len(runs)} run(s)" if runs else ""), rows)

@@ -59,6 +59,7 @@ check only.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
@@ -71,8 +72,9 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import EXACT
 from ccf.engine import locks
+from ccf.engine.database import connect_again
 from ccf.engine.load import source as staging
-from ccf.engine.load.base import CELL_PREFIX, SLOW, LoadError, icol
+from ccf.engine.load.base import CELL_PREFIX, SLOW, STAGING, LoadError, icol, temp
 from ccf.engine.load.checks import REASONS
 from ccf.engine.load.datasets import (
     Dataset, ReportingPeriod, bind_dataset, dataset_info, dataset_loads, require_dataset,
@@ -86,10 +88,11 @@ from ccf.engine.load.dialect import DATE_FORMATS, Dialect
 from ccf.engine.load.formats import file_format, open_reader
 from ccf.engine.load.layout import layout
 from ccf.engine.load.mapping import Mapping, MappingError, read_mapping
-from ccf.engine.load.source import Progress, check_header, staged_rows, unclosed_quote
+from ccf.engine.load.source import NotPlain, Progress, check_header, staged_rows, unclosed_quote
+from ccf.engine.load.split import FIRST, SPLIT_MIN, drop_leftovers, drop_second_half, stage_split
 from ccf.engine.load.tables import (
-    activity_table, activity_table_name, csv_columns, ensure_activity_table, has_unit_column,
-    prepare_activity_tables,
+    activity_table, activity_table_name, attach_partition, csv_columns, ensure_activity_table, has_partition,
+    has_unit_column, new_partition, owns_activity_table, partition_table, prepare_activity_tables,
 )
 from ccf.engine.sql import Executor, func, ident, param, text
 
@@ -169,6 +172,7 @@ def load_csv(
     mapping: Path | None = None,
     sheet: str | None = None,
     source: str | None = None,
+    second: Callable[[], psycopg.Connection] | None = None,
 ) -> LoadReport:
     """Load one file (CSV, XLSX or Parquet: formats.py) into ``dataset`` in one transaction;
     every row is loaded or rejected.
@@ -180,7 +184,9 @@ def load_csv(
     ``dialect`` says how the file writes its values, ``mapping`` (a file: mapping.py) which of its
     columns are which fields; ``sheet`` is the XLSX sheet to read (default: the mapping's, or the first).
     ``source`` is the file's name as the load records it (default: ``path``): the service loads
-    an upload from a temporary file and records the name it was sent under."""
+    an upload from a temporary file and records the name it was sent under. ``second`` opens the
+    second connection that stages the second half of a large plain file (split.py; default: one
+    like ``conn``, ``database.connect_again``)."""
     path = Path(path)
     if "\x00" in dataset or not dataset.strip():
         raise LoadError(f"invalid dataset name {dataset!r}")
@@ -199,13 +205,20 @@ def load_csv(
                  and dialect.plain and shape.identity)
         rows = staged_rows(reader.records(), shape.stage, progress, reader.fraction)
         ex = Executor(conn)
-        with conn.transaction():
-            ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
-            report = _load(ex, ds, at, path, reader.sha256, shape.names, rows, progress, fast, plain, source)
-            report = replace(report, notices=tuple(reader.notices + shape.notices))
-            if max_rejects.exceeded(report.rows_read, report.rows_rejected):
-                raise LoadError(_too_many_rejects(ex, report, max_rejects), path)
-            return report
+        undo: list[Callable[[], None]] = []
+        try:
+            with conn.transaction():
+                ds = bind_dataset(ex, Dataset(dataset, period, entity_set))
+                report = _load(ex, ds, at, path, reader.sha256, shape.names, rows, progress, fast, plain, source,
+                               second, undo)
+                report = replace(report, notices=tuple(reader.notices + shape.notices))
+                if max_rejects.exceeded(report.rows_read, report.rows_rejected):
+                    raise LoadError(_too_many_rejects(ex, report, max_rejects), path)
+                return report
+        except BaseException:
+            for step in undo:
+                step()
+            raise
     finally:
         reader.close()
 
@@ -235,18 +248,55 @@ def _set_work_mem(ex: Executor, value: str) -> str:
 
 def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Callable[[], str], names: list[str],
           rows: Iterator[tuple], progress: Progress | None, fast_path: bool, plain: bool,
-          source: str | None = None) -> LoadReport:
-    """The statements of one load, inside the caller's transaction."""
+          source: str | None, second: Callable[[], psycopg.Connection] | None,
+          undo: list[Callable[[], None]]) -> LoadReport:
+    """The statements of one load, inside the caller's transaction; ``undo`` gets what must be
+    undone outside it should it fail (split.py's second half)."""
     dataset = ds.name
     ex.execute(locks.load_lock(), {"lock_key": locks.load_lock_key(at.id)})
     work_mem = _set_work_mem(ex, LOAD_WORK_MEM)
     ensure_activity_table(ex, at)
-    # PostgreSQL parses a plain CSV file (measured: docs/performance.md); any other goes record
-    # by record through Python, which finds and rejects each bad record
+    # A dataset's first load of the type makes its partition and fills it before it has an
+    # index (tables.py); a later load writes through the parent into the keyed partition
+    owner = owns_activity_table(ex, at)
+    first = not has_partition(ex, at, dataset)
+    if first:
+        if not owner:
+            raise LoadError(f"dataset {dataset!r} has no partition of ccf.{activity_table_name(at.id)} yet, and this "
+                            "login may not create one (its owner does: prepare_activity_tables)", path)
+        ex.execute(new_partition(at, dataset))
+    target = partition_table(at, dataset) if first else activity_table(at)
+    # PostgreSQL parses a plain CSV file (measured: docs/performance.md), a large one on both
+    # cores (split.py); any other goes record by record through Python, which finds and rejects
+    # each bad record
     row_test = row_test_of(at, names, fast_path)
-    staged = staging.stage_plain(ex, names, row_test, path, progress) if plain else None
+    if owner:
+        drop_leftovers(ex, at.id)
+    second = second or functools.partial(connect_again, ex.conn)
+    split: exp.Table | None = None  # the second half's table, when a second connection staged it
+    staged: tuple[int, str] | None = None
+    try:
+        if plain and owner and path.stat().st_size >= SPLIT_MIN:
+            done = stage_split(ex, second, at.id, names, row_test, path, progress)
+            if done is not None:
+                staged, split = done[:2], done[2]
+        if staged is None and plain:
+            staged = staging.stage_plain(ex, names, row_test, path, progress)
+    except NotPlain:  # (found by split.py: no second look)
+        staged = None
     if staged is None:
         staged = staging.stage_rows(ex, names, row_test, rows), sha256()
+    if split is not None:  # committed by the second connection: dropped by this transaction, or
+        undo.append(functools.partial(drop_second_half, second, split))  # by ``undo`` if it fails
+    return _checked(ex, ds, at, path, names, staged, fast_path, source, owner, first, target, split, work_mem)
+
+
+def _checked(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, names: list[str], staged: tuple[int, str],
+             fast_path: bool, source: str | None, owner: bool, first: bool, target: exp.Table,
+             split: exp.Table | None, work_mem: str) -> LoadReport:
+    """The statements after the staging: the rows checked, rejected or written into ``target``
+    (the dataset's new partition, attached then, or the activity table), the load recorded."""
+    dataset = ds.name
     rows_read, sha256 = staged
     params: dict[str, object] = {
         "dataset": dataset, "activity_type": at.id, "activity_type_hash": at.content_hash,
@@ -270,15 +320,23 @@ def _load(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, sha256: Ca
     params["load_id"] = load_id
     rejected_rows = ex.execute(insert_rejected(names), params).rowcount
     # (when every row is a slow one, e.g. a file loaded twice, there is nothing to insert fast)
-    loaded_rows = ex.execute(insert_fast(at, fast), params).rowcount if slow < rows_read else 0
-    loaded_rows += ex.execute(insert_activity(at, names), params).rowcount
+    loaded_rows = ex.execute(insert_fast(fast, target), params).rowcount if slow < rows_read else 0
+    loaded_rows += ex.execute(insert_activity(at, names, target), params).rowcount
+    if first:
+        attach_partition(ex, at, dataset)
     # Fresh statistics for the run that follows (autovacuum may not have run yet): without them
     # the planner misjudges the keys of factor matching (measured: 25 s instead of 0.26 s for
     # 200k spend rows, docs/performance.md). From a 3,000-row sample: matching and runs took
     # the same time as with the default 30,000, and the ANALYZE 0.08-0.14 s instead of 0.8-3.5 s
-    # for the four 1M-row bench files.
-    ex.analyze_sample(activity_table(at))
+    # for the four 1M-row bench files. The dataset's partition only: a run reads one dataset,
+    # pruned to its partition, whose statistics the planner then uses (an ANALYZE of the parent
+    # would sample every dataset's partition again at each load). Only the owner may analyze:
+    # for another login (the service's) PostgreSQL skips the parent with a warning, as before.
+    ex.analyze_sample(partition_table(at, dataset) if owner else activity_table(at))
     reasons = tuple((category, int(n)) for category, n in ex.rows(reason_counts()))
+    if split is not None:
+        ex.execute(exp.Drop(kind="VIEW", tables=[temp(STAGING)]))
+        ex.execute(exp.Drop(kind="TABLE", tables=[temp(FIRST), split]))
     ex.execute(drop_temps())
     _set_work_mem(ex, work_mem)
     _reconcile(path, rows_read, loaded, rejected, loaded_rows, rejected_rows)

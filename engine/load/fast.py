@@ -262,11 +262,12 @@ def create_slow(fast: _FastPlan, names: list[str]) -> exp.Create:
     return _create_temp(SLOW, query)
 
 
-def insert_fast(at: ir.ActivityType, fast: _FastPlan) -> exp.Insert:
-    """The rows that pass the fast test, typed, straight into the activity table."""
-    target = ["dataset", "load_id", "line_no"] + [n for n, _ in fast.values]
+def insert_fast(fast: _FastPlan, target: exp.Table) -> exp.Insert:
+    """The rows that pass the fast test, typed, straight into the activity table (or the
+    dataset's new partition of it: ``target``)."""
+    columns_of = ["dataset", "load_id", "line_no"] + [n for n, _ in fast.values]
     staged = [n for n, _ in fast.values if n not in ("period_start", "period_end")]
     columns = [icol(LINE, "s"), *[_scol(n) for n in staged], *[c.copy() for c in fast.looked_up]]
     select = (exp.select(param("dataset"), param("load_id"), icol(LINE, "t"), *[v.copy() for _, v in fast.values])
               .from_(fast.tested(*columns)).where(icol(_OK, "t")))
-    return exp.insert(select, exp.Schema(this=activity_table(at), expressions=[fid(c) for c in target]))
+    return exp.insert(select, exp.Schema(this=target.copy(), expressions=[fid(c) for c in columns_of]))

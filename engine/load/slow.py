@@ -242,12 +242,14 @@ def _text_or_null(v: exp.Expression) -> exp.Expression:
     return exp.Case().when(blank(v), exp.null()).else_(v)
 
 
-def insert_activity(at: ir.ActivityType, names: list[str]) -> exp.Insert:
+def insert_activity(at: ir.ActivityType, names: list[str], target: exp.Table) -> exp.Insert:
+    """The checked rows that passed, typed, into the activity table (or the dataset's new
+    partition of it: ``target``)."""
     present = [(n, f) for n, f in csv_columns(at) if n in names]
-    target = ["dataset", "load_id", "line_no"] + [n for n, _ in present]
+    columns = ["dataset", "load_id", "line_no"] + [n for n, _ in present]
     values = [param("dataset"), param("load_id"), icol(LINE)] + [typed(n, f) for n, f in present]
     select = exp.select(*values).from_(temp(CHECKED)).where(_passed())
-    schema = exp.Schema(this=activity_table(at), expressions=[fid(c) for c in target])
+    schema = exp.Schema(this=target.copy(), expressions=[fid(c) for c in columns])
     return exp.insert(select, schema)
 
 

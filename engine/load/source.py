@@ -201,22 +201,25 @@ def staged_rows(records: Iterator[tuple[int, list[str]]], stage: Callable[[int, 
             progress(count, fraction())
 
 
-def _create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False) -> exp.Create:
-    """The staging table; ``numbered``: its line numbers count up from 2 by themselves. ``row_test``
-    (``row_test_of``) is computed into ROW_OK as each row comes in."""
-    identity = exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False, start=number(2)))
+def create_staging(names: list[str], row_test: exp.Expression, numbered: bool = False,
+                   target: exp.Table | None = None, temporary: bool = True, start: int = 2) -> exp.Create:
+    """The staging table (default: the temporary STAGING); ``numbered``: its line numbers count up
+    from ``start`` by themselves (2: the header is line 1). ``row_test`` (``row_test_of``) is
+    computed into ROW_OK as each row comes in. Not ``temporary``: an unlogged table (split.py)."""
+    identity = exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False, start=number(start)))
     cols = [
         exp.ColumnDef(this=ident(LINE), kind=exp.DataType.build("BIGINT"), constraints=[identity] if numbered else []),
         *[exp.ColumnDef(this=ident(n), kind=exp.DataType.build("TEXT"))
           for n in (PRE_CATEGORY, PRE_REASON, PRE_RECORD)],
         *[exp.ColumnDef(this=ident(CELL_PREFIX + n), kind=exp.DataType.build("TEXT")) for n in names],
         exp.ColumnDef(this=ident(ROW_OK), kind=exp.DataType.build("BOOLEAN"),
-                      constraints=[exp.ColumnConstraint(kind=exp.ComputedColumnConstraint(this=row_test))]),
+                      constraints=[exp.ColumnConstraint(kind=exp.ComputedColumnConstraint(this=row_test.copy()))]),
     ]
+    kind = exp.TemporaryProperty() if temporary else exp.UnloggedProperty()
     return exp.Create(
-        this=exp.Schema(this=temp(STAGING), expressions=cols),
+        this=exp.Schema(this=target if target is not None else temp(STAGING), expressions=cols),
         kind="TABLE",
-        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        properties=exp.Properties(expressions=[kind]),
     )
 
 
@@ -250,7 +253,7 @@ QUOTED_CELL = re.compile(rb'"(?<![^,\n]")(?:[^"\r\n]|"")*"(?=[,\r\n]|\Z)')
 
 
 class NotPlain(Exception):
-    """The file is not plain CSV (``_plain_blocks``): it is staged record by record in Python."""
+    """The file is not plain CSV (``plain_blocks``): it is staged record by record in Python."""
 
 
 def check_plain(block: bytes) -> None:
@@ -279,14 +282,17 @@ def _may_hold_longer_line(block: bytes, limit: int) -> bool:
     return any(block.find(b"\n", start, start + half) < 0 for start in range(0, len(block) - half + 1, half))
 
 
-def _plain_blocks(stream: BinaryIO, digest: "hashlib._Hash", lines: list[int],
-                  progress: Progress | None, size: int = 0) -> Iterator[bytes]:
+def plain_blocks(stream: BinaryIO, digest: "hashlib._Hash | None", lines: list[int],
+                  progress: Progress | None, size: int = 0, end: int | None = None) -> Iterator[bytes]:
     """The file's bytes in blocks of whole lines (a leading BOM dropped), each checked by
-    ``check_plain`` and hashed as it passes; appends the number of physical lines to ``lines``."""
-    tail, count, reported, first, last = b"", 0, 0, True, b"\n"
+    ``check_plain`` and hashed as it passes; appends the number of physical lines to ``lines``.
+    From where ``stream`` stands (a BOM only counts at the file's start) to ``end`` (a line
+    start, split.py) or to the end of the file."""
+    tail, count, reported, first, last = b"", 0, 0, stream.tell() == 0, b"\n"
     while True:
-        raw = stream.read(BLOCK)
-        digest.update(raw)
+        raw = stream.read(BLOCK if end is None else max(0, min(BLOCK, end - stream.tell())))
+        if digest is not None:
+            digest.update(raw)
         if first and raw.startswith(_BOM):
             raw = raw[len(_BOM):]
         first = False
@@ -365,10 +371,10 @@ def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: 
     digest, lines = hashlib.sha256(), []
     try:
         with ex.conn.transaction():  # a savepoint: a refused file leaves nothing staged
-            ex.execute(_create_staging(names, row_test, numbered=True))
+            ex.execute(create_staging(names, row_test, numbered=True))
             # closed before the file is: the read-ahead thread stops reading it first
             with open_source(path) as stream, closing(
-                    read_ahead(_plain_blocks(stream, digest, lines, progress, path.stat().st_size))) as blocks:
+                    read_ahead(plain_blocks(stream, digest, lines, progress, path.stat().st_size))) as blocks:
                 n = ex.copy_csv(temp(STAGING), [CELL_PREFIX + c for c in names], blocks)
             if lines != [n + 1]:
                 raise NotPlain
@@ -379,6 +385,6 @@ def stage_plain(ex: Executor, names: list[str], row_test: exp.Expression, path: 
 
 def stage_rows(ex: Executor, names: list[str], row_test: exp.Expression, rows: Iterator[tuple]) -> int:
     """COPY every record into a fresh staging table; the number of records."""
-    ex.execute(_create_staging(names, row_test))
+    ex.execute(create_staging(names, row_test))
     columns = [LINE, PRE_CATEGORY, PRE_REASON, PRE_RECORD, *(CELL_PREFIX + n for n in names)]
     return ex.copy_rows(temp(STAGING), columns, rows)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import load, results, rows_of, shipped_library, total, write_csv
 from ccf.engine.run import RunError, run
+from ccf.engine.load.tables import partition_name
 
 ELEC_HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
 
@@ -199,8 +200,9 @@ def test_load_and_run_leave_fresh_statistics_and_the_session_target_as_it_was(db
     run(db, "stats", [lib.resolve("scope2.electricity.location_based@1.0.0")])
     (target,) = db.execute("SELECT current_setting('default_statistics_target')").fetchone()
     assert target == "77"
+    partition = partition_name("electricity", "stats")  # the dataset's rows: their partition's statistics
     analysed = dict(db.execute(  # noqa: test reads only
-        "SELECT tablename, array_agg(attname::text ORDER BY attname) FROM pg_stats WHERE schemaname = 'ccf' "
-        "AND tablename IN ('activity_electricity', 'result_row') GROUP BY tablename").fetchall())
-    assert {"activity_id", "quantity", "country"} <= set(analysed["activity_electricity"])
+        "SELECT tablename, array_agg(attname::text ORDER BY attname) FROM pg_stats WHERE schemaname IN ('ccf', "
+        "'ccf_activity') AND tablename IN (%s, 'result_row') GROUP BY tablename", [partition]).fetchall())
+    assert {"activity_id", "quantity", "country"} <= set(analysed[partition])
     assert {"run_id", "methodology_id"} <= set(analysed["result_row"])
