@@ -353,6 +353,22 @@ def show_run(run_id: Id, org=Depends(current_org), svc: Service = Depends(servic
         return body(api.run_info(conn, _run(conn, run_id)))
 
 
+@router.delete("/runs/{run_id}", tags=["runs"], status_code=204, response_class=Response,
+               responses={**ERRORS, 204: {"description": "deleted, with every row it wrote"}, 409: PROBLEM},
+               summary="Delete a run and every row it wrote, as 'ccf runs delete' does")
+def delete_run(run_id: Id, org=Depends(current_org), svc: Service = Depends(service)) -> Response:
+    with scoped(org, svc) as conn:
+        _run(conn, run_id)
+        try:
+            api.delete_run(conn, run_id)
+        except CcfError as exc:  # gone meanwhile (another delete), or other records depend on it
+            if not _exists(conn, "run", "run_id", run_id):
+                raise not_found(f"run {run_id} (see GET /runs)") from None
+            raise Problem(409, str(exc)) from None
+        conn.commit()
+    return Response(status_code=204)
+
+
 RESULT = ("methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg",
           "factor_ids", "factor_set", "match_level", "unit_conversion", "instrument_id", "data_quality")
 

@@ -237,6 +237,7 @@ def test_another_organisation_sees_nothing_of_it(site):
         ("POST", f"/datasets/{A_DATASET}/loads", {"data": {"activity_type": "electricity"},
                                                    "files": {"file": ("x.csv", b"activity_id\n")}}),
         ("DELETE", f"/datasets/{A_DATASET}", {"params": {"cascade": "true"}}),
+        ("DELETE", f"/runs/{run_id}", {}),
     ]
     for method, path, kwargs in hidden:
         r = b.request(method, path, **kwargs)
@@ -268,6 +269,15 @@ def test_a_dataset_of_its_own_deleted(site):
     assert r.status_code == 201, r.text
     assert [d["dataset"] for d in b.get("/datasets").json()] == ["b-only"]
     job = _run(site["url"], b, {"dataset": "b-only", "methodologies": ["scope2.electricity.location_based"]})
+    # a run deleted on its own: 204, with every row it wrote; then it is not there
+    other = _run(site["url"], b, {"dataset": "b-only", "methodologies": ["scope2.electricity.location_based"]})
+    assert b.get(f"/runs/{other['run_id']}/results").json()["items"]
+    deleted = b.delete(f"/runs/{other['run_id']}")
+    assert deleted.status_code == 204 and deleted.content == b"", deleted.text
+    assert b.get(f"/runs/{other['run_id']}").status_code == 404
+    assert b.delete(f"/runs/{other['run_id']}").status_code == 404
+    assert [r["run_id"] for r in b.get("/runs").json()] == [job["run_id"]]
+    assert b.get(other["url"]).json()["run_id"] is None  # the job that made it stays, without its run
     refused = b.delete("/datasets/b-only")  # a run depends on it: the CLI's message naming it, nothing deleted
     assert refused.status_code == 409 and str(job["run_id"]) in refused.json()["detail"]
     deleted = b.delete("/datasets/b-only", params={"cascade": "true"})
