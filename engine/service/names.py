@@ -52,7 +52,6 @@ def new_key(owner: psycopg.Connection, kind: Kind, org: Org, name: str) -> str:
         exp.select(key).from_(table(kind.table))
         .where(exp.or_(eq(key.copy(), param("base")), func("starts_with", key.copy(), param("prefix")))),
         {"base": base, "prefix": base + "-"})}
-    owner.rollback()
     n = 1
     while (candidate := base if n == 1 else f"{base}-{n}") in held:
         n += 1
@@ -81,9 +80,10 @@ class Names:
         return cls({k: n for k, n in found.items() if k != n})
 
     def shown(self, value: Any) -> Any:
-        """``value`` (a JSON document, or a text: a message, an HTML page) with every key of the
+        """``value`` (a JSON-ready document, or a text: a message) with every key of the
         organisation's rows replaced by the row's name. Keys other than names are made of the
-        organisation's name, a dot and a name, so they do not occur by chance in other text."""
+        organisation's name, a dot and a name, so they do not occur by chance in other text. A
+        document to be rendered (an HTML page) is mapped before, so that its names are escaped."""
         if not self.names:
             return value
         if isinstance(value, str):
@@ -91,7 +91,7 @@ class Names:
                 value = value.replace(key, self.names[key])
             return value
         if isinstance(value, dict):
-            return {k: self.shown(v) for k, v in value.items()}
+            return {self.shown(k): self.shown(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.shown(v) for v in value]
         return value

@@ -533,5 +533,5 @@ def report(run_id: Id,
     with scoped(org, svc) as conn:
         key = entity_set and (names.key_of(conn, ENTITY_SET, entity_set) or entity_set)
         inventory = build_inventory(conn, [_run(conn, run_id)], approach, key)
-        text = Names.of(conn).shown(render(report_document(inventory), format))
+        text = render(Names.of(conn).shown(report_document(inventory)), format)  # names first: HTML escapes them
     return Response(text, media_type="application/json" if format == "json" else "text/html; charset=utf-8")
