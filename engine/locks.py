@@ -18,6 +18,10 @@ whose installs take REFERENCE_DATA).
   its worker.
 - ``load_lock(activity_type)``: one per activity type (``hashtextextended('ccf.load:<type>')``):
   a load's table DDL and its duplicate checks against the rows already loaded; a run's table DDL.
+- ``run_lock_key(run_id)``: held (transaction level) by a delete of the run, so that two deletes
+  of one run (``ccf runs delete``, ``DELETE /runs/{id}``, a dataset's delete with its runs) take
+  turns and the second finds the run gone. A row lock (``FOR UPDATE``) would need an UPDATE
+  privilege on ``ccf.run`` that the service's role has no other use for (docs/service.md, roles).
 """
 
 from __future__ import annotations
@@ -45,9 +49,14 @@ def session_unlock(key: int) -> exp.Select:
     return exp.select(func("pg_advisory_unlock", number(key)))
 
 
+def xact_lock_of() -> exp.Select:
+    """Take the lock keyed ``%(lock_key)s`` (a text, hashed) until the end of the transaction."""
+    return exp.select(func("pg_advisory_xact_lock", func("hashtextextended", param("lock_key"), number(0))))
+
+
 def load_lock() -> exp.Select:
     """The load lock of the activity type bound as ``%(lock_key)s`` (``load_lock_key``)."""
-    return exp.select(func("pg_advisory_xact_lock", func("hashtextextended", param("lock_key"), number(0))))
+    return xact_lock_of()
 
 
 def load_lock_key(activity_type: str) -> str:
@@ -66,3 +75,7 @@ def session_unlock_of() -> exp.Select:
 
 def job_lock_key(job_id: int) -> str:
     return f"ccf.job:{job_id}"
+
+
+def run_lock_key(run_id: int) -> str:
+    return f"ccf.run:{run_id}"

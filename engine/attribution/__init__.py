@@ -30,6 +30,8 @@ The package: model.py (what an attribution says), queries.py (its SQL and the ru
 
 from __future__ import annotations
 
+from typing import Callable
+
 import psycopg
 from ccf.dsl import ir
 from ccf.engine.attribution.model import CAUSE_LABELS, CAUSES, Attribution, AttributionError, Breakdown, ChangedRow, SideRun
@@ -39,17 +41,24 @@ from ccf.engine.attribution.queries import (
 from ccf.engine.sql import Executor
 
 
-def attribute(
-    conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, *, reuse: bool = True, largest: int = 20,
-) -> Attribution:
-    """Run (or reuse runs of) both versions on the dataset and attribute the change in totals."""
+def require_pairable(a: ir.Methodology, b: ir.Methodology) -> None:
+    """Two versions whose results can be paired row by row: they read one activity type."""
     if a.activity.id != b.activity.id:
         raise AttributionError(
             f"{a.ref} reads activity type {a.activity.id} and {b.ref} reads {b.activity.id}: their results cannot be paired row by row"
         )
+
+
+def attribute(
+    conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, *, reuse: bool = True, largest: int = 20,
+    progress: Callable[[str], None] | None = None,
+) -> Attribution:
+    """Run (or reuse runs of) both versions on the dataset and attribute the change in totals;
+    ``progress`` is called with each version's ref before its run (``runs_for``)."""
+    require_pairable(a, b)
     ex = Executor(conn)
     require_data(ex, dataset, a.activity.id)
-    side_a, side_b = runs_for(conn, dataset, a, b, reuse)
+    side_a, side_b = runs_for(conn, dataset, a, b, reuse, progress)
     params = {
         "run_a": side_a.run_id, "run_b": side_b.run_id, "methodology_a": a.id, "methodology_b": b.id,
         "factor_set_a": side_a.factor_set, "factor_set_b": side_b.factor_set,
@@ -67,5 +76,5 @@ def attribute(
     return assemble(dataset, side_a, side_b, legs, outcomes, top)
 
 
-__all__ = ["Attribution", "AttributionError", "Breakdown", "CAUSES", "CAUSE_LABELS", "ChangedRow", "SideRun", "attribute",
+__all__ = ["Attribution", "AttributionError", "Breakdown", "CAUSES", "CAUSE_LABELS", "ChangedRow", "SideRun", "attribute", "require_pairable",
            "find_run", "runs_for", "same_formulas"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Callable
 
 import psycopg
 from sqlglot import exp
@@ -77,14 +78,18 @@ def _side_run(m: ir.Methodology, run_id: int, reused: bool) -> SideRun:
     return SideRun(m.ref, run_id, reused, m.content_hash, m.factor_set, m.gwp, m.scope, m.category)
 
 
-def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, reuse: bool = True) -> tuple[SideRun, SideRun]:
+def runs_for(conn: psycopg.Connection, dataset: str, a: ir.Methodology, b: ir.Methodology, reuse: bool = True,
+             progress: Callable[[str], None] | None = None) -> tuple[SideRun, SideRun]:
     """A run of each version on the dataset: reused when one of exactly that content over the
     same loads exists, else run now (each in its own committed transaction). Both read the loads
-    the dataset holds at the start, even when another is committed between the two runs."""
+    the dataset holds at the start, even when another is committed between the two runs.
+    ``progress`` is called with each version's ref before its run is looked for or made."""
     ex = Executor(conn)
     loads = dataset_loads(ex, dataset)
     ids: dict[str, tuple[int, bool]] = {}
     for m in (a, b):
+        if progress is not None:
+            progress(m.ref)
         if m.content_hash in ids:
             continue
         found = find_run(ex, dataset, m, loads) if reuse else None

@@ -15,6 +15,7 @@ import psycopg
 from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
+from ccf.engine import locks
 from ccf.engine.sql import Executor, column, eq, param, table
 
 # Every table holding a run's rows, the run's own row last (deleted in this order).
@@ -96,7 +97,10 @@ class Deleted:
 
 def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
     """Delete the runs' rows from every run table, in the caller's transaction (which a refused
-    delete rolls back whole); rows per table."""
+    delete rolls back whole); rows per table. Each run's delete lock is taken first, in id order
+    (as every other deleter of several takes them), and held to the end of the transaction."""
+    for run_id in sorted(set(run_ids)):
+        ex.execute(locks.xact_lock_of(), {"lock_key": locks.run_lock_key(run_id)})
     out: dict[str, int] = {}
     for name in RUN_TABLES:
         try:
@@ -109,11 +113,15 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
 
 
 def delete_run(conn: psycopg.Connection, run_id: int) -> Deleted:
-    """Delete a run and every row it wrote, in one transaction."""
+    """Delete a run and every row it wrote, in one transaction. The run's delete lock is taken
+    before the run is looked for, so a delete that waited on another finds the run gone. The
+    lock is advisory, not ``FOR UPDATE``, which would need an UPDATE privilege on ``ccf.run``:
+    the service's role may only read and delete runs (docs/service.md, roles)."""
     ex = Executor(conn)
     with conn.transaction():
-        found = ex.one(exp.select(column("run_id")).from_(table("run")).where(eq(column("run_id"), param("run_id")))
-                       .lock(), {"run_id": run_id})
+        ex.execute(locks.xact_lock_of(), {"lock_key": locks.run_lock_key(run_id)})
+        found = ex.one(exp.select(column("run_id")).from_(table("run")).where(eq(column("run_id"), param("run_id"))),
+                       {"run_id": run_id})
         if found is None:
             raise no_run(ex, run_id)
         rows = delete_runs(ex, [run_id])

@@ -1,6 +1,9 @@
 """Background runs as jobs: start one, read its state and progress, cancel it, list them.
 
-A job is a row of ``ccf.run_job`` (migration 0023), executed by a ``ccf worker``
+A job is a row of ``ccf.run_job`` (migration 0023): a run of methodology versions over a dataset
+(kind ``run``), or the impact of one version against another on a dataset (kind ``impact``,
+migration 0026: both versions run or earlier runs reused, and the change attributed), executed
+by a ``ccf worker``
 (engine/service/worker.py). These functions take the request's connection (an
 ``org_connection``: row-level security shows it its organisation's jobs only) and its
 organisation, and name the organisation in every statement as well, so that they mean the same
@@ -24,9 +27,10 @@ from ccf.engine.sql import Executor, column, ident, is_param, param, table
 
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 OPEN = ("queued", "running")
-COLUMNS = ("job_id", "org_id", "dataset", "versions", "idempotency_key", "state", "cancel_requested", "attempts",
+RUN, IMPACT = "run", "impact"  # the kinds of job
+COLUMNS = ("job_id", "org_id", "kind", "dataset", "versions", "idempotency_key", "state", "cancel_requested", "attempts",
            "max_attempts", "methodology_index", "methodology_count", "methodology", "rows_done", "rows_total",
-           "run_id", "error", "created_at", "started_at", "finished_at")
+           "run_id", "result", "error", "created_at", "started_at", "finished_at")
 
 
 class JobError(CcfError):
@@ -37,8 +41,9 @@ class JobError(CcfError):
 class RunJob:
     id: int
     org_id: int
+    kind: str  # RUN or IMPACT
     dataset: str
-    versions: tuple[str, ...]  # as asked for: 'id@version' or 'id'; none: every latest published version
+    versions: tuple[str, ...]  # as asked for: 'id@version' or 'id'; none: every latest published version; an impact's: from, to
     idempotency_key: str | None
     state: str
     cancel_requested: bool
@@ -49,7 +54,8 @@ class RunJob:
     methodology: str | None  # its ref ('id@version')
     rows_done: int  # activity rows of the methodologies done
     rows_total: int | None  # of all of them
-    run_id: int | None  # once succeeded
+    run_id: int | None  # a run's, once succeeded
+    result: dict | None  # an impact's attribution (its JSON document), once succeeded
     error: str | None  # why it failed
     created_at: datetime
     started_at: datetime | None
@@ -59,14 +65,17 @@ class RunJob:
     def finished(self) -> bool:
         return self.state not in OPEN
 
-    def to_json(self) -> dict:
+    def to_json(self, with_result: bool = True) -> dict:
+        """The job as the service shows it; an impact's attribution only ``with_result`` (a
+        document of its own size, left out of lists)."""
         return {
-            "id": self.id, "dataset": self.dataset, "versions": list(self.versions), "state": self.state,
+            "id": self.id, "kind": self.kind, "dataset": self.dataset, "versions": list(self.versions), "state": self.state,
             "idempotency_key": self.idempotency_key, "cancel_requested": self.cancel_requested,
             "attempts": self.attempts,
             "progress": {"methodology_index": self.methodology_index, "methodology_count": self.methodology_count,
                          "methodology": self.methodology, "rows_done": self.rows_done, "rows_total": self.rows_total},
             "run_id": self.run_id, "error": self.error,
+            **({"impact": self.result} if self.kind == IMPACT and with_result else {}),
             **{k: (v.isoformat() if v else None) for k, v in (
                 ("created_at", self.created_at), ("started_at", self.started_at), ("finished_at", self.finished_at))},
         }
@@ -103,6 +112,18 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
     versions = tuple(versions)
     if len(set(versions)) != len(versions):
         raise JobError("a run takes each methodology version once")
+    return _start(conn, org, RUN, dataset, versions, idempotency_key)
+
+
+def start_impact(conn: psycopg.Connection, org: Org, dataset: str, from_version: str, to_version: str,
+                 idempotency_key: str | None = None) -> RunJob:
+    """Queue the impact of one methodology version against another (``id@version`` each) on one
+    of the organisation's datasets; an idempotency key as for ``start_run``."""
+    return _start(conn, org, IMPACT, dataset, (from_version, to_version), idempotency_key)
+
+
+def _start(conn: psycopg.Connection, org: Org, kind: str, dataset: str, versions: tuple[str, ...],
+           idempotency_key: str | None) -> RunJob:
     ex = Executor(conn)
     with committed(conn):
         visible = ex.one(exp.select(exp.Literal.number(1)).from_(table("dataset"))
@@ -110,20 +131,23 @@ def start_run(conn: psycopg.Connection, org: Org, dataset: str, versions: Sequen
         if visible is None:
             raise JobError(f"no dataset {dataset!r}")
         insert = exp.insert(
-            exp.select(param("org_id"), param("dataset"), exp.cast(param("versions"), "TEXT[]"), param("idempotency_key")),
-            exp.Schema(this=table("run_job"), expressions=[ident(c) for c in ("org_id", "dataset", "versions", "idempotency_key")]),
+            exp.select(param("org_id"), param("kind"), param("dataset"), exp.cast(param("versions"), "TEXT[]"),
+                       param("idempotency_key")),
+            exp.Schema(this=table("run_job"),
+                       expressions=[ident(c) for c in ("org_id", "kind", "dataset", "versions", "idempotency_key")]),
             returning=", ".join(COLUMNS),
         )
         insert.set("conflict", exp.OnConflict(conflict_keys=[ident("org_id"), ident("idempotency_key")], action=exp.var("DO NOTHING")))
-        params = {"org_id": org.id, "dataset": dataset, "versions": list(versions), "idempotency_key": idempotency_key}
+        params = {"org_id": org.id, "kind": kind, "dataset": dataset, "versions": list(versions),
+                  "idempotency_key": idempotency_key}
         row = ex.one(insert, params)
         if row is not None:
             return job_of(row)
         # the key was used before: that request's job
         earlier = job_of(ex.one(select_jobs().where(exp.and_(_of_org(), is_param("idempotency_key"))), params))  # type: ignore[arg-type]
-    if (earlier.dataset, earlier.versions) != (dataset, versions):
-        raise JobError(f"idempotency key {idempotency_key!r} was used for another run (job {earlier.id}: dataset "
-                       f"{earlier.dataset!r}); use a new key for a new run")
+    if (earlier.kind, earlier.dataset, earlier.versions) != (kind, dataset, versions):
+        raise JobError(f"idempotency key {idempotency_key!r} was used for another {earlier.kind} (job {earlier.id}: "
+                       f"dataset {earlier.dataset!r}); use a new key for a new {kind}")
     return earlier
 
 

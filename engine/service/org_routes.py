@@ -4,8 +4,10 @@ read of them (results, explain, verify, impact, the inventory report).
 Every route takes the token's organisation (``current_org``) and works through
 ``scoped.org_connection``: row-level security shows it only that organisation's rows. So what
 belongs to another organisation is, to a route, what does not exist: 404, the same answer as for
-a name or id nobody has (``problems.not_found``). Each route is the command line's operation
-(engine/api.py and the modules it names), with its messages.
+a name or id nobody has (``problems.not_found``). Dataset and entity-set names are the
+organisation's own (names.py): a route maps them to their keys, and its response, errors
+included, says names again. Each route is the command line's operation (engine/api.py and the
+modules it names), with its messages.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import api
+from ccf.engine.database import DatabaseError
+from ccf.engine.service import names
 from ccf.engine.service.app import Body, Service, body, current_org, service
-from ccf.engine.service.problems import Problem, not_found
+from ccf.engine.service.names import DATASET, ENTITY_SET, Names
+from ccf.engine.service.problems import Problem, message, not_found
 from ccf.engine.sql import Executor, column, eq, param, table
 
 router = APIRouter()
@@ -45,15 +50,32 @@ Limit = Annotated[int, Query(ge=1, le=10_000, description="rows per page")]
 @contextmanager
 def scoped(org, svc: Service) -> Iterator[psycopg.Connection]:
     """The organisation's connection for one request (``scoped.org_connection``); what the
-    route did not commit is rolled back."""
+    route did not commit is rolled back. An error's message says the organisation's names for
+    its datasets and entity sets, not their keys (the command line's messages name keys)."""
     from ccf.engine.service.scoped import org_connection
 
     with org_connection(org, svc.url) as conn:
         try:
             yield conn
+        except (CcfError, Problem) as exc:
+            if isinstance(exc, DatabaseError) or conn.closed or conn.broken:
+                raise
+            conn.rollback()
+            status, detail = (exc.status, exc.detail) if isinstance(exc, Problem) else (400, message(exc))
+            said = Names.of(conn).shown(detail)
+            if said == detail:
+                raise
+            raise Problem(status, said, **(exc.extensions if isinstance(exc, Problem) else {})) from None
         finally:
             if not conn.closed:
                 conn.rollback()
+
+
+def named(conn: psycopg.Connection, content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Body:
+    """A response of the organisation's data, its keys said as the organisation's names."""
+    shown = Names.of(conn).shown(content)
+    conn.rollback()
+    return body(shown, status, headers)
 
 
 def _exists(conn: psycopg.Connection, name: str, key: str, value: Any) -> bool:
@@ -65,9 +87,12 @@ def _exists(conn: psycopg.Connection, name: str, key: str, value: Any) -> bool:
 
 
 def _dataset(conn: psycopg.Connection, name: str) -> str:
-    if not _exists(conn, "dataset", "dataset", name):
+    """The key of the organisation's dataset of this name; 404 if it has none."""
+    key = names.key_of(conn, DATASET, name)
+    conn.rollback()
+    if key is None:
         raise not_found(f"dataset {name!r} (see GET /datasets)")
-    return name
+    return key
 
 
 def _run(conn: psycopg.Connection, run_id: int) -> int:
@@ -104,47 +129,46 @@ def create_dataset(new: NewDataset, org=Depends(current_org), svc: Service = Dep
 
     period = ReportingPeriod.parse(new.period) if new.period is not None else None
     with scoped(org, svc) as conn:
-        existed = _exists(conn, "dataset", "dataset", new.name)
-        if not existed and _taken(svc, new.name):
-            # dataset names are keys of the whole database (every table names its dataset by
-            # name): another organisation's name cannot be had, and saying so is all that is said
-            raise Problem(409, f"the dataset name {new.name!r} cannot be used; choose another")
+        key = names.key_of(conn, DATASET, new.name)
+        entity_set = new.entity_set and (names.key_of(conn, ENTITY_SET, new.entity_set) or new.entity_set)
+        conn.rollback()
+        existed = key is not None
+        if not existed:  # a key no organisation holds: another's dataset of this name is no conflict
+            with svc.shared() as owner:
+                key = names.new_key(owner, DATASET, org, new.name)
         with conn.transaction():
-            bind_dataset(Executor(conn), Dataset(new.name, period, new.entity_set))
+            bind_dataset(Executor(conn), Dataset(key, period, entity_set))
+            if not existed:
+                names.rename(conn, DATASET, key, new.name)
         conn.commit()
-        info = api.dataset(conn, new.name)
-    return body(info, 200 if existed else 201, {"Location": f"/datasets/{new.name}"})
-
-
-def _taken(svc: Service, name: str) -> bool:
-    """Whether any organisation has a dataset of this name (read as the owner)."""
-    with svc.shared() as owner:
-        return _exists(owner, "dataset", "dataset", name)
+        return named(conn, api.dataset(conn, key), 200 if existed else 201, {"Location": f"/datasets/{new.name}"})
 
 
 @router.get("/datasets", tags=["datasets"], responses=ERRORS, summary="The organisation's datasets")
 def list_datasets(org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        return body(api.datasets(conn))
+        return named(conn, api.datasets(conn))
 
 
 @router.get("/datasets/{name}", tags=["datasets"], responses=ERRORS, summary="One dataset with its loads and runs")
 def show_dataset(name: Name, org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        return body(api.dataset(conn, _dataset(conn, name)))
+        return named(conn, api.dataset(conn, _dataset(conn, name)))
 
 
 @router.delete("/datasets/{name}", tags=["datasets"], responses={**ERRORS, 409: PROBLEM},
                summary="Delete a dataset with its loads and rows (and its runs, with cascade=true)")
 def delete_dataset(name: Name, cascade: bool = False, org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        _dataset(conn, name)
+        key = _dataset(conn, name)
+        names_before = Names.of(conn)  # the dataset's name, which goes with it
+        conn.rollback()
         try:
-            deleted = api.delete_dataset(conn, name, cascade)
+            deleted = api.delete_dataset(conn, key, cascade)
         except CcfError as exc:  # runs over it: the CLI's message names them
             raise Problem(409, str(exc)) from None
         conn.commit()
-    return body(deleted.to_json())
+    return body(names_before.shown(deleted.to_json()))
 
 
 FORMATS = {".csv", ".xlsx", ".parquet"}
@@ -165,19 +189,19 @@ def load(
     from ccf.engine.load.tables import prepare_activity_tables
 
     with scoped(org, svc) as conn:  # created first (POST /datasets): a load names one of the organisation's
-        _dataset(conn, name)
+        key = _dataset(conn, name)
     at = api.find_activity_type(svc.library, activity_type)
     with svc.shared() as owner:  # the activity table made (or completed) by the owner: ccf_api may create nothing
         prepare_activity_tables(owner, [at], dataset=name)  # and the dataset's partition of it
     with _upload(file, FORMATS) as (path, sent):
         with scoped(org, svc) as conn:
             try:
-                (report,) = api.load_files(conn, name, activity_type, [path], svc.library, max_rejects=max_rejects,
+                (report,) = api.load_files(conn, key, activity_type, [path], svc.library, max_rejects=max_rejects,
                                            sheet=sheet, source=sent)
             except CcfError as exc:  # its message names the temporary file: the client knows it by its own name
                 raise Problem(400, str(exc).replace(str(path), sent)) from None
             conn.commit()
-    return body(_load_json(report), 201, {"Location": f"/loads/{report.load_id}"})
+            return named(conn, _load_json(report), 201, {"Location": f"/loads/{report.load_id}"})
 
 
 @contextmanager
@@ -217,12 +241,19 @@ def load_entity_set(
 
     with _upload(file, {".csv"}) as (path, sent):
         with scoped(org, svc) as conn:
+            key = names.key_of(conn, ENTITY_SET, name)  # the transaction stays open: the load is a part of it
+            new = key is None
+            if new:  # a key no organisation holds: another's entity set of this name is no conflict
+                with svc.shared() as owner:
+                    key = names.new_key(owner, ENTITY_SET, org, name)
             try:
-                done = load(conn, name, path, source=sent)
+                done = load(conn, key, path, source=sent)
             except CcfError as exc:
                 raise Problem(400, str(exc).replace(str(path), sent)) from None
+            if new:
+                names.rename(conn, ENTITY_SET, key, name)
             conn.commit()
-    return body(asdict(done), 201 if done.loaded else 200)
+            return named(conn, asdict(done), 201 if done.loaded else 200)
 
 
 @router.get("/entity-sets", tags=["datasets"], responses=ERRORS, summary="The organisation's entity sets")
@@ -230,7 +261,7 @@ def list_entity_sets(org=Depends(current_org), svc: Service = Depends(service)) 
     from ccf.engine.inventory.entities import entity_sets
 
     with scoped(org, svc) as conn:
-        return body(entity_sets(conn))
+        return named(conn, entity_sets(conn))
 
 
 _LOAD = ("load_id", "dataset", "activity_type", "source_file", "sha256", "rows_read", "rows_loaded", "rows_rejected", "loaded_at")
@@ -241,16 +272,16 @@ def show_load(load_id: Id, org=Depends(current_org), svc: Service = Depends(serv
     with scoped(org, svc) as conn:
         row = Executor(conn).one(exp.select(*[column(c) for c in _LOAD]).from_(table("activity_load"))
                                  .where(eq(column("load_id"), param("load_id"))), {"load_id": load_id})
-    if row is None:
-        raise not_found(f"load {load_id}")
-    return body(dict(zip(_LOAD, row)))
+        if row is None:
+            raise not_found(f"load {load_id}")
+        return named(conn, dict(zip(_LOAD, row)))
 
 
 @router.get("/loads/{load_id}/rejects", tags=["datasets"], responses=ERRORS, summary="The rows a load rejected, paged")
 def load_rejects(load_id: Id, offset: Offset = 0, limit: Limit = 100,
                  org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        return body(page(api.rejects(conn, load_id=_load(conn, load_id), offset=offset, limit=limit), offset, limit))
+        return named(conn, page(api.rejects(conn, load_id=_load(conn, load_id), offset=offset, limit=limit), offset, limit))
 
 
 @router.get("/datasets/{name}/rejects", tags=["datasets"], responses=ERRORS,
@@ -258,7 +289,7 @@ def load_rejects(load_id: Id, offset: Offset = 0, limit: Limit = 100,
 def dataset_rejects(name: Name, offset: Offset = 0, limit: Limit = 100,
                     org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        return body(page(api.rejects(conn, dataset=_dataset(conn, name), offset=offset, limit=limit), offset, limit))
+        return named(conn, page(api.rejects(conn, dataset=_dataset(conn, name), offset=offset, limit=limit), offset, limit))
 
 
 # --- run jobs ---------------------------------------------------------------------------------
@@ -272,8 +303,8 @@ class NewRun(BaseModel):
                     "version with rows of its activity type in the dataset")
 
 
-def _job_json(job) -> dict[str, Any]:
-    out = {**job.to_json(), "url": f"/jobs/{job.id}"}
+def _job_json(job, with_result: bool = True) -> dict[str, Any]:
+    out = {**job.to_json(with_result), "url": f"/jobs/{job.id}"}
     if job.run_id is not None:
         out["run_url"] = f"/runs/{job.run_id}"
     return out
@@ -290,16 +321,16 @@ def start_run(
     from ccf.engine.service.jobs import start_run as start
 
     with scoped(org, svc) as conn:
-        _dataset(conn, new.dataset)
+        key = _dataset(conn, new.dataset)
         if new.methodologies:
             chosen = api.resolve(svc.library, new.methodologies)
         else:
-            chosen, _ = api.with_rows(conn, new.dataset, api.latest_published(svc.library))
+            chosen, _ = api.with_rows(conn, key, api.latest_published(svc.library))
             if not chosen:
                 raise CcfError(f"dataset {new.dataset!r} has no rows of any published methodology's activity type")
-        job = start(conn, org, new.dataset, [m.ref for m in chosen], idempotency_key)
+        job = start(conn, org, key, [m.ref for m in chosen], idempotency_key)
         conn.commit()
-    return body(_job_json(job), 202, {"Location": f"/jobs/{job.id}"})
+        return named(conn, _job_json(job), 202, {"Location": f"/jobs/{job.id}"})
 
 
 @router.get("/jobs", tags=["runs"], responses=ERRORS, summary="The organisation's run jobs")
@@ -307,7 +338,7 @@ def list_jobs(org=Depends(current_org), svc: Service = Depends(service)) -> Body
     from ccf.engine.service.jobs import list_jobs as jobs
 
     with scoped(org, svc) as conn:
-        return body([_job_json(j) for j in jobs(conn, org)])
+        return named(conn, [_job_json(j, with_result=False) for j in jobs(conn, org)])
 
 
 @router.get("/jobs/{job_id}", tags=["runs"], responses=ERRORS,
@@ -317,9 +348,9 @@ def show_job(job_id: Id, org=Depends(current_org), svc: Service = Depends(servic
 
     with scoped(org, svc) as conn:
         job = get_job(conn, org, job_id)
-    if job is None:
-        raise not_found(f"job {job_id}")
-    return body(_job_json(job))
+        if job is None:
+            raise not_found(f"job {job_id}")
+        return named(conn, _job_json(job))
 
 
 @router.post("/jobs/{job_id}/cancel", tags=["runs"], responses=ERRORS, summary="Cancel a queued or running job")
@@ -331,7 +362,7 @@ def cancel_job(job_id: Id, org=Depends(current_org), svc: Service = Depends(serv
             raise not_found(f"job {job_id}")
         job = cancel(conn, org, job_id)
         conn.commit()
-    return body(_job_json(job))
+        return named(conn, _job_json(job))
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -341,16 +372,31 @@ def cancel_job(job_id: Id, org=Depends(current_org), svc: Service = Depends(serv
 def list_runs(dataset: Annotated[str | None, Query(min_length=1, max_length=200, pattern=NAME)] = None,
               org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        if dataset is not None:
-            _dataset(conn, dataset)
-        return body(api.runs(conn, dataset))
+        key = None if dataset is None else _dataset(conn, dataset)
+        return named(conn, api.runs(conn, key))
 
 
 @router.get("/runs/{run_id}", tags=["runs"], responses=ERRORS,
             summary="A run's summary: totals by scope and category, and each methodology's reconciliation of its rows")
 def show_run(run_id: Id, org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        return body(api.run_info(conn, _run(conn, run_id)))
+        return named(conn, api.run_info(conn, _run(conn, run_id)))
+
+
+@router.delete("/runs/{run_id}", tags=["runs"], status_code=204, response_class=Response,
+               responses={**ERRORS, 204: {"description": "deleted, with every row it wrote"}, 409: PROBLEM},
+               summary="Delete a run and every row it wrote, as 'ccf runs delete' does")
+def delete_run(run_id: Id, org=Depends(current_org), svc: Service = Depends(service)) -> Response:
+    with scoped(org, svc) as conn:
+        _run(conn, run_id)
+        try:
+            api.delete_run(conn, run_id)
+        except CcfError as exc:  # gone meanwhile (another delete), or other records depend on it
+            if not _exists(conn, "run", "run_id", run_id):
+                raise not_found(f"run {run_id} (see GET /runs)") from None
+            raise Problem(409, str(exc)) from None
+        conn.commit()
+    return Response(status_code=204)
 
 
 RESULT = ("methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg",
@@ -420,7 +466,7 @@ def _cell(value: Any) -> str:
 def unmatched(run_id: Id, methodology: MethodologyFilter = None,
               org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
-        return body(api.unmatched(conn, _run(conn, run_id), methodology))
+        return named(conn, api.unmatched(conn, _run(conn, run_id), methodology))
 
 
 @router.get("/runs/{run_id}/explain/{activity_id}", tags=["runs"], responses=ERRORS,
@@ -437,7 +483,7 @@ def explain(run_id: Id, activity_id: Annotated[str, PathParam(min_length=1, max_
             if re.match(r"activity .* is not in dataset", str(exc)):
                 raise not_found(f"activity {activity_id!r} in run {run_id}") from None
             raise
-    return body(e.to_json())
+        return named(conn, e.to_json())
 
 
 @router.post("/runs/{run_id}/verify", tags=["runs"], responses=ERRORS,
@@ -450,19 +496,27 @@ def verify(run_id: Id, org=Depends(current_org), svc: Service = Depends(service)
     return body({"run_id": v.run_id, "identical": v.identical, "rows_compared": v.checked, "differences": v.problems})
 
 
-@router.get("/datasets/{name}/impact", tags=["runs"], responses=ERRORS,
-            summary="The change in a dataset's totals from one methodology version to another, attributed to causes")
-def impact(name: Name,
-           from_: Annotated[str, Query(alias="from", min_length=1, max_length=300, pattern=NAME, description="ID@VERSION")],
-           to: Annotated[str, Query(min_length=1, max_length=300, pattern=NAME, description="ID@VERSION")],
-           org=Depends(current_org), svc: Service = Depends(service)) -> Body:
-    from ccf.engine.attribution import attribute
+class NewImpact(BaseModel):
+    from_: str = Field(alias="from", min_length=1, max_length=300, pattern=NAME, description="ID@VERSION")
+    to: str = Field(min_length=1, max_length=300, pattern=NAME, description="ID@VERSION")
 
-    a, b = api.resolve(svc.library, [from_, to])
+
+@router.post("/datasets/{name}/impact", tags=["runs"], status_code=202,
+             responses={**ERRORS, 202: {"description": "queued: its job's URL in Location; the job shows the impact when done"}},
+             summary="The change in a dataset's totals from one methodology version to another, attributed to causes: "
+                     "a background job, as a run is ('ccf diff A B --dataset')")
+def impact(name: Name, new: NewImpact,
+           idempotency_key: Annotated[str | None, Header(max_length=200, pattern=NAME)] = None,
+           org=Depends(current_org), svc: Service = Depends(service)) -> Body:
+    from ccf.engine.attribution import require_pairable
+    from ccf.engine.service.jobs import start_impact
+
+    a, b = api.resolve(svc.library, [new.from_, new.to])
+    require_pairable(a, b)  # refused now, with the command line's message, not by a failed job
     with scoped(org, svc) as conn:
-        att = attribute(conn, _dataset(conn, name), a, b)
+        job = start_impact(conn, org, _dataset(conn, name), a.ref, b.ref, idempotency_key)
         conn.commit()
-    return body(att.to_json())
+        return named(conn, _job_json(job), 202, {"Location": f"/jobs/{job.id}"})
 
 
 @router.get("/runs/{run_id}/report", tags=["runs"], responses={**ERRORS, 200: {"content": {"application/json": {}, "text/html": {}}}},
@@ -477,6 +531,7 @@ def report(run_id: Id,
     from ccf.engine.inventory.presentation import report_document
 
     with scoped(org, svc) as conn:
-        inventory = build_inventory(conn, [_run(conn, run_id)], approach, entity_set)
-    text = render(report_document(inventory), format)
+        key = entity_set and (names.key_of(conn, ENTITY_SET, entity_set) or entity_set)
+        inventory = build_inventory(conn, [_run(conn, run_id)], approach, key)
+        text = render(Names.of(conn).shown(report_document(inventory)), format)  # names first: HTML escapes them
     return Response(text, media_type="application/json" if format == "json" else "text/html; charset=utf-8")

@@ -97,8 +97,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(psycopg.IntegrityError)
     async def _conflict(request: Request, exc: psycopg.IntegrityError) -> JSONResponse:
-        # a key the request would reuse; names of entity sets and datasets are keys of the whole
-        # database, another organisation's among them: nothing of the existing row is said
+        # a key the request would reuse, of the organisation's own rows (names are per
+        # organisation, names.py; another's rows are not seen): nothing of the existing row is said
         log.info("conflict in %s %s: %s", request.method, request.url.path, exc)
         return response(409, "the request conflicts with data that exists (a name that is taken?); choose another name")
 

@@ -1,4 +1,5 @@
-"""The worker: executes queued run jobs (engine/service/jobs.py) with engine.run.run.
+"""The worker: executes queued jobs (engine/service/jobs.py): a run with engine.run.run, an impact
+with engine.attribution.attribute (whose runs are engine.run.run's too).
 
 Each worker thread has two connections as the schema owner: the run's (engine.run.run logs in
 as ccf_runner for the run itself, which is one transaction: it commits whole or leaves nothing)
@@ -23,13 +24,14 @@ from typing import Callable, Sequence
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+from psycopg.types.json import Jsonb
 from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
 from ccf.engine.database import connect, database_url
-from ccf.engine.service.jobs import COLUMNS, RunJob, job_of, returning
+from ccf.engine.service.jobs import COLUMNS, IMPACT, RunJob, job_of, returning
 from ccf.engine.sql import Executor, column, func, is_param, param, table, text
 
 POLL_S = 1.0  # how long an idle worker waits before it looks for queued jobs again
@@ -164,19 +166,29 @@ def claim(lease: psycopg.Connection, worker: str) -> RunJob | None:
 def execute(lease: psycopg.Connection, conn: psycopg.Connection, lib, job: RunJob) -> RunJob:
     """Run a claimed job on ``conn``, its progress and outcome committed on ``lease``."""
     from ccf.engine import api
+    from ccf.engine.attribution import attribute
     from ccf.engine.run import FINISHING, run
 
-    log.info("job %d: running %s over dataset %s (attempt %d)", job.id, ", ".join(job.versions) or "every latest "
+    log.info("job %d: %s %s over dataset %s (attempt %d)", job.id, job.kind, ", ".join(job.versions) or "every latest "
              "published version", job.dataset, job.attempts)
     try:
         methodologies = api.resolve(lib, job.versions) if job.versions else api.latest_published(lib)
         sizes = _dataset_rows(conn, job)
         total = sum(sizes.get(m.activity.id, 0) for m in methodologies)
         _update(lease, job.id, {"methodology_count": len(methodologies), "rows_total": total})
-        report = run(conn, job.dataset, methodologies, _progress(lease, job.id, methodologies, sizes, FINISHING))
+        progress = _progress(lease, job.id, methodologies, sizes, FINISHING)
+        if job.kind == IMPACT:  # each version's run, made or reused, then the attribution (it only reads)
+            a, b = methodologies
+            impact = attribute(conn, job.dataset, a, b, progress=progress)
+            progress(FINISHING)
+            log.info("job %d: impact of %s against %s attributed", job.id, a.ref, b.ref)
+            return _finish(lease, job, "succeeded", result=impact.to_json())
+        report = run(conn, job.dataset, methodologies, progress)
     except Cancelled:
+        conn.rollback()  # an impact stops between its runs, with a read of the next one's open
         return _finish(lease, job, "cancelled")
     except CcfError as exc:
+        conn.rollback()  # the connection serves the next job
         return _finish(lease, job, "failed", error=str(exc))
     except psycopg.OperationalError as exc:  # the connection broke: the run rolled back
         conn.close()
@@ -238,12 +250,14 @@ def _update(lease: psycopg.Connection, job_id: int, values: dict) -> bool:
 
 
 def _finish(lease: psycopg.Connection, job: RunJob, state: str, *, run_id: int | None = None,
-            error: str | None = None) -> RunJob:
+            result: dict | None = None, error: str | None = None) -> RunJob:
     ex = Executor(lease)
     ended = exp.null() if state == "queued" else exp.CurrentTimestamp()
     row = ex.one(returning(exp.update(table("run_job"), {"state": param("state"), "run_id": param("run_id"),
-                                                         "error": param("error"), "finished_at": ended},
+                                                         "result": param("result"), "error": param("error"),
+                                                         "finished_at": ended},
                                       where=is_param("job_id")), COLUMNS),
-                 {"state": state, "run_id": run_id, "error": error, "job_id": job.id})
+                 {"state": state, "run_id": run_id, "result": None if result is None else Jsonb(result), "error": error,
+                  "job_id": job.id})
     lease.commit()
     return job_of(row)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ def server(db_url: str) -> Iterator[str]:
     log (stderr: the traceback of a 500) is printed when it stops, for pytest to show with a
     failing test."""
     from ccf.engine.api import open_database
+    from ccf.engine.service.serve import KEEP_ALIVE_S  # as 'ccf serve': no reused connection closed under a client
 
     open_database(db_url).close()  # as 'ccf serve' does first: migrated, factor sets installed
     port = free_port()
@@ -36,7 +37,7 @@ def server(db_url: str) -> Iterator[str]:
     log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "ccf.engine.service.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--timeout-keep-alive", str(KEEP_ALIVE_S)],
         env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections import Counter
 
 import httpx
 
@@ -54,14 +55,16 @@ async def main(args: argparse.Namespace) -> None:
     targets = endpoints(args.run, args.dataset)
     seen: dict[str, list[float]] = {}
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients,
+                          keepalive_expiry=args.keepalive_expiry)
     async with httpx.AsyncClient(base_url=args.base, headers={"Authorization": f"Bearer {args.token}"},
                                  timeout=120, limits=limits) as http:
         until = time.monotonic() + args.seconds
         await asyncio.gather(*(_client(http, targets, until, seen, errors, i) for i in range(args.clients)))
     every = [v for vs in seen.values() for v in vs]
+    kinds = Counter(errors)
     print(f"{args.clients} clients, {args.seconds} s: {len(every)} requests ({len(every) / args.seconds:.0f}/s), "
-          f"{len(errors)} errors{': ' + ', '.join(sorted(set(errors))[:5]) if errors else ''}")
+          f"{len(errors)} errors{': ' + ', '.join(f'{k} ×{n}' for k, n in sorted(kinds.items())) if errors else ''}")
     print(f"{'endpoint':<16} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for name, vs in [*seen.items(), ("all", every)]:
         print(f"{name:<16} {len(vs):>8} {percentile(vs, 50) * 1000:>8.0f} {percentile(vs, 95) * 1000:>8.0f}")
@@ -75,4 +78,7 @@ if __name__ == "__main__":
     p.add_argument("--dataset", required=True)
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=int, default=30)
+    p.add_argument("--keepalive-expiry", type=float, default=5.0,
+                   help="seconds a client keeps an idle connection for reuse (httpx's default: 5); below the "
+                        "server's keep-alive timeout, or a reused connection may be one the server is closing")
     asyncio.run(main(p.parse_args()))

@@ -92,8 +92,15 @@ def _run(url: str, client: httpx.Client, request: dict, key: str | None = None) 
     location = r.headers["location"]
     run_worker(url, once=True)
     job = client.get(location).json()
-    assert job["state"] == "succeeded", job
+    assert job["state"] == "succeeded", job["error"]
     return job
+
+
+def _key(owner, org: str, name: str) -> str:
+    """The key of an organisation's dataset (the engine's name for it), read as the owner."""
+    (key,) = owner.execute("SELECT d.dataset FROM ccf.dataset AS d JOIN ccf.organisation AS o USING (org_id) "
+                           "WHERE o.name = %s AND d.name = %s", [org, name]).fetchone()
+    return key
 
 
 def test_datasets_and_loads(site):
@@ -169,7 +176,7 @@ def test_run_job_summary_and_results(site):
     # the same methodologies run by the engine itself (the command line's run) give the same total
     lib = shipped_library()
     with connect(site["url"]) as conn:
-        report = run(conn, A_DATASET, [lib.resolve(f"{m['methodology']}@{m['version']}") for m in summary["methodologies"]])
+        report = run(conn, _key(conn, "org-a", A_DATASET), [lib.resolve(f"{m['methodology']}@{m['version']}") for m in summary["methodologies"]])
     assert report.co2e_kg == total
     assert a.get("/runs", params={"dataset": A_DATASET}).json()[0]["run_id"] == run_id
 
@@ -206,9 +213,39 @@ def test_unmatched_explain_verify_report_impact(site):
     assert "ccf-upload-" not in report.text
     html = a.get(f"/runs/{run_id}/report", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html") and "<html" in html.text.lower()
-    impact = a.get(f"/datasets/{A_DATASET}/impact", params={"from": "scope3.cat6.business_travel@1.0.0",
-                                                            "to": "scope3.cat6.business_travel@2.0.0"})
-    assert impact.status_code == 200, impact.text
+
+
+
+def test_impact_as_a_job(site):
+    """The impact of one version against another is a background job: 202 and the job's URL,
+    progress over the two versions, and the attribution in the job once a worker has done it,
+    the same as the engine's own (``ccf diff A B --dataset``)."""
+    from ccf.engine.attribution import attribute
+    from ccf.engine.database import connect
+    from ccf.engine.service.worker import run_worker
+    from helpers import shipped_library
+
+    a, versions = site["a"], {"from": "scope3.cat6.business_travel@1.0.0", "to": "scope3.cat6.business_travel@2.0.0"}
+    queued = a.post(f"/datasets/{A_DATASET}/impact", json=versions, headers={"Idempotency-Key": "impact-1"})
+    assert queued.status_code == 202, queued.text
+    job = queued.json()
+    assert (job["kind"], job["state"], job["dataset"], job["versions"]) == ("impact", "queued", A_DATASET, list(versions.values()))
+    assert queued.headers["location"] == job["url"] == a.post(f"/datasets/{A_DATASET}/impact", json=versions,
+                                                                headers={"Idempotency-Key": "impact-1"}).headers["location"]
+    run_worker(site["url"], once=True)
+    done = a.get(job["url"]).json()
+    assert done["state"] == "succeeded", done["error"]
+    assert (done["progress"]["methodology_index"], done["progress"]["methodology_count"]) == (2, 2)
+    assert done["progress"]["rows_done"] == done["progress"]["rows_total"] > 0
+    impact = done["impact"]
+    assert (impact["from"], impact["to"], impact["dataset"]) == (versions["from"], versions["to"], A_DATASET)
+    assert "impact" not in next(j for j in a.get("/jobs").json() if j["id"] == job["id"])  # lists leave it out
+    lib = shipped_library()
+    with connect(site["url"]) as conn:
+        engine = attribute(conn, _key(conn, "org-a", A_DATASET), lib.resolve(versions["from"]), lib.resolve(versions["to"])).to_json()
+    assert impact["total_co2e_kg"] == engine["total_co2e_kg"] and impact["causes"] == engine["causes"]
+    r = a.post(f"/datasets/{A_DATASET}/impact", json={"from": versions["from"], "to": "scope2.electricity.location_based@1.3.0"})
+    assert r.status_code == 400 and "cannot be paired row by row" in r.json()["detail"]
 
 
 # --- organisations apart ---------------------------------------------------------------------
@@ -230,27 +267,20 @@ def test_another_organisation_sees_nothing_of_it(site):
         ("GET", f"/runs/{run_id}/unmatched", {}), ("GET", f"/runs/{run_id}/explain/EL-HOLD-2024Q1", {}),
         ("POST", f"/runs/{run_id}/verify", {}), ("GET", f"/runs/{run_id}/report", {}),
         ("GET", f"/runs", {"params": {"dataset": A_DATASET}}),
-        ("GET", f"/datasets/{A_DATASET}/impact", {"params": {"from": "scope3.cat6.business_travel@1.0.0",
+        ("POST", f"/datasets/{A_DATASET}/impact", {"json": {"from": "scope3.cat6.business_travel@1.0.0",
                                                              "to": "scope3.cat6.business_travel@2.0.0"}}),
         ("GET", job_url, {}), ("POST", job_url + "/cancel", {}),
         ("POST", "/runs", {"json": {"dataset": A_DATASET}}),
         ("POST", f"/datasets/{A_DATASET}/loads", {"data": {"activity_type": "electricity"},
                                                    "files": {"file": ("x.csv", b"activity_id\n")}}),
         ("DELETE", f"/datasets/{A_DATASET}", {"params": {"cascade": "true"}}),
+        ("DELETE", f"/runs/{run_id}", {}),
     ]
     for method, path, kwargs in hidden:
         r = b.request(method, path, **kwargs)
         assert r.status_code == 404, (method, path, r.status_code, r.text)
         assert r.headers["content-type"] == PROBLEM
         assert r.json()["detail"].startswith("there is no "), (path, r.text)  # as for what nobody has
-    # A's dataset name cannot be B's (names are keys of the whole database): 409, naming nothing of A
-    taken = b.post("/datasets", json={"name": A_DATASET, "period": "2023"})
-    assert taken.status_code == 409 and taken.json()["detail"] == f"the dataset name {A_DATASET!r} cannot be used; choose another"
-    from ccf.engine.api import demo_dir
-
-    entities = demo_dir() / "entities" / "northwind-2024.csv"
-    taken = b.post("/entity-sets", data={"name": "northwind-2024"}, files={"file": (entities.name, entities.read_bytes())})
-    assert taken.status_code == 409 and "northwind" not in taken.json()["detail"]
     # and A's data is all there still
     assert a.get(f"/runs/{run_id}").status_code == 200
     assert [(d["dataset"], d["period"]) for d in a.get("/datasets").json()] == [(A_DATASET, "2024-01-01..2024-12-31")]
@@ -258,21 +288,52 @@ def test_another_organisation_sees_nothing_of_it(site):
 
 
 def test_a_dataset_of_its_own_deleted(site):
-    """B makes, loads and deletes a dataset of its own; A's is untouched."""
+    """B makes, loads, runs and deletes a dataset and an entity set of its own, under the names
+    A's have: no conflict, and every answer says B's names; A's are untouched."""
     from ccf.engine.api import demo_dir
 
     b = site["b"]
-    assert b.post("/datasets", json={"name": "b-only"}).status_code == 201
-    path = demo_dir() / "electricity.csv"
-    r = b.post("/datasets/b-only/loads", data={"activity_type": "electricity"}, files={"file": (path.name, path.read_bytes())})
+    entities = demo_dir() / "entities" / "northwind-2024.csv"
+    r = b.post("/entity-sets", data={"name": "northwind-2024"}, files={"file": (entities.name, entities.read_bytes())})
+    assert r.status_code == 201 and r.json()["entity_set"] == "northwind-2024", r.text
+    assert [s["name"] for s in b.get("/entity-sets").json()] == ["northwind-2024"]
+    r = b.post("/datasets", json={"name": A_DATASET, "period": "2025", "entity_set": "northwind-2024"})
     assert r.status_code == 201, r.text
-    assert [d["dataset"] for d in b.get("/datasets").json()] == ["b-only"]
-    job = _run(site["url"], b, {"dataset": "b-only", "methodologies": ["scope2.electricity.location_based"]})
-    refused = b.delete("/datasets/b-only")  # a run depends on it: the CLI's message naming it, nothing deleted
+    assert (r.json()["dataset"], r.json()["period"], r.json()["entity_set"]) == (A_DATASET, "2025-01-01..2025-12-31", "northwind-2024")
+    r = b.post("/datasets", json={"name": A_DATASET, "period": "2024"})  # B's dataset's period, not A's
+    assert r.status_code == 400 and r.json()["detail"] == (
+        f"dataset {A_DATASET!r} has the reporting period 2025-01-01..2025-12-31, not 2024-01-01..2024-12-31: a dataset "
+        "keeps the period it was created with (leave --period out, or load into a new dataset)"), r.text
+    path = demo_dir() / "electricity.csv"
+    lines = path.read_text().splitlines()
+    year_2025 = "\n".join([lines[0]] + [line.replace("2024", "2025") for line in lines[1:]]) + "\n"
+    r = b.post(f"/datasets/{A_DATASET}/loads", data={"activity_type": "electricity"},
+               files={"file": (path.name, year_2025.encode())})
+    assert r.status_code == 201 and r.json()["dataset"] == A_DATASET, r.text
+    assert [d["dataset"] for d in b.get("/datasets").json()] == [A_DATASET]
+    assert b.get(f"/datasets/{A_DATASET}").json()["loads"][0]["load_id"] == r.json()["load_id"]
+    assert b.get(f"/loads/{r.json()['load_id']}").json()["dataset"] == A_DATASET
+    job = _run(site["url"], b, {"dataset": A_DATASET, "methodologies": ["scope2.electricity.location_based"]})
+    assert job["dataset"] == A_DATASET and b.get(f"/runs/{job['run_id']}").json()["dataset"] == A_DATASET
+    assert [r["dataset"] for r in b.get("/runs", params={"dataset": A_DATASET}).json()] == [A_DATASET]
+    report = b.get(f"/runs/{job['run_id']}/report", params={"entity_set": "northwind-2024"})
+    assert report.status_code == 200 and "org-b." not in report.text, report.text
+    # a run deleted on its own: 204, with every row it wrote; then it is not there
+    other = _run(site["url"], b, {"dataset": A_DATASET, "methodologies": ["scope2.electricity.location_based"]})
+    assert b.get(f"/runs/{other['run_id']}/results").json()["items"]
+    deleted = b.delete(f"/runs/{other['run_id']}")
+    assert deleted.status_code == 204 and deleted.content == b"", deleted.text
+    assert b.get(f"/runs/{other['run_id']}").status_code == 404
+    assert b.delete(f"/runs/{other['run_id']}").status_code == 404
+    assert [r["run_id"] for r in b.get("/runs").json()] == [job["run_id"]]
+    assert b.get(other["url"]).json()["run_id"] is None  # the job that made it stays, without its run
+    refused = b.delete(f"/datasets/{A_DATASET}")  # a run depends on it: the CLI's message naming it, nothing deleted
     assert refused.status_code == 409 and str(job["run_id"]) in refused.json()["detail"]
-    deleted = b.delete("/datasets/b-only", params={"cascade": "true"})
-    assert deleted.status_code == 200, deleted.text
+    assert f"dataset {A_DATASET!r} has 1 run(s)" in refused.json()["detail"] and "org-b." not in refused.text
+    deleted = b.delete(f"/datasets/{A_DATASET}", params={"cascade": "true"})
+    assert deleted.status_code == 200 and deleted.json()["deleted"] == f"dataset {A_DATASET} and its 1 run(s)", deleted.text
     assert b.get(f"/runs/{job['run_id']}").status_code == 404
     assert b.get("/datasets").json() == []
-    assert b.get("/datasets/b-only").status_code == 404
-    assert site["a"].get(f"/datasets/{A_DATASET}").status_code == 200
+    assert b.get(f"/datasets/{A_DATASET}").status_code == 404
+    shown = site["a"].get(f"/datasets/{A_DATASET}").json()
+    assert (shown["dataset"], shown["period"], len(shown["loads"])) == (A_DATASET, "2024-01-01..2024-12-31", 3)

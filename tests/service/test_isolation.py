@@ -17,7 +17,9 @@ import pytest
 
 from helpers import shipped_library
 from ccf.engine import api
+from ccf.dsl.diagnostics import CcfError
 from ccf.engine.database import connect
+from ccf.engine.lifecycle.runs import RUN_TABLES
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.run import run
 from ccf.engine.service import jobs, orgs, policies, scoped
@@ -192,6 +194,30 @@ def test_an_organisation_cannot_change_another_s_rows(two_orgs) -> None:
                 as_a.rollback()
         # and B's rows are all there
         assert all(_as_owner_of(owner, b, p.table) for p in policies.protected_tables(owner))
+
+
+def test_a_run_is_deleted_by_its_organisation_only(two_orgs) -> None:
+    """ccf_api deletes a run of its organisation with every row it wrote (its least privilege is
+    enough: no UPDATE, no row lock); another organisation's run is, to it, no run."""
+    url, a, b = two_orgs
+    lib = shipped_library()
+    with connect(url) as owner:
+        owner.execute("SELECT set_config('ccf.org_id', %s, false)", [str(a.id)])
+        extra = run(owner, f"data-{a.name}", api.resolve(lib, VERSIONS[:1])).run_id
+        owner.execute("SELECT set_config('ccf.org_id', '', false)")
+        owner.commit()
+        (b_run,) = owner.execute("SELECT max(run_id) FROM ccf.run WHERE org_id = %s", [b.id]).fetchone()
+        b_rows = {t: owner.execute(f"SELECT count(*) FROM ccf.{t} WHERE run_id = %s", [b_run]).fetchone()[0]  # noqa: S608
+                  for t in RUN_TABLES}
+        owner.rollback()
+        with scoped.org_connection(a, url) as as_a:
+            with pytest.raises(CcfError, match=f"there is no run {b_run}"):
+                api.delete_run(as_a, b_run)
+            deleted = api.delete_run(as_a, extra)
+        assert deleted.rows["run"] == 1 and deleted.rows["result_row"] > 0, deleted.rows
+        for t in RUN_TABLES:
+            assert owner.execute(f"SELECT count(*) FROM ccf.{t} WHERE run_id = %s", [extra]).fetchone() == (0,), t  # noqa: S608
+            assert owner.execute(f"SELECT count(*) FROM ccf.{t} WHERE run_id = %s", [b_run]).fetchone() == (b_rows[t],), t  # noqa: S608
 
 
 def test_the_command_line_s_rows_belong_to_the_default_organisation(db_url: str) -> None:

@@ -1,5 +1,6 @@
-"""Background runs (engine/service/jobs.py, worker.py): idempotent starts, cancellation, worker
-processes running jobs side by side with the totals of sequential runs, and a worker SIGKILLed
+"""Background runs (engine/service/jobs.py, worker.py): idempotent starts, cancellation, 20 run
+requests sent at once through the HTTP server and run by worker processes side by side with
+the totals of sequential runs, and a worker SIGKILLed
 in the middle of a run: nothing of that run remains, and its job is run again or failed with the
 reason.
 
@@ -134,25 +135,52 @@ def _worker_process(url: str, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_twenty_jobs_on_four_datasets_by_two_workers_give_the_sequential_totals(db, db_url: str, acme: orgs.Org) -> None:
+def test_twenty_run_requests_on_four_datasets_through_http_give_the_sequential_totals(db, db_url: str, acme: orgs.Org) -> None:
+    """20 ``POST /runs`` sent at once to the real server (uvicorn in a process of its own), on 4
+    datasets, executed by two worker processes of two threads each: 20 runs, each with the
+    totals of the command line's sequential run of the same dataset."""
+    import httpx
+
+    from service.http_server import server
+
     datasets = [_dataset(db, acme, f"d{i}", TYPES[: i + 1] if i < 3 else TYPES) for i in range(4)]
     lib = shipped_library()
     expected = {}
     for d in datasets:  # sequential runs, as the command line does them
         report = run(db, d, api.resolve(lib, VERSIONS))
-        expected[d] = _totals(db, report.run_id)
-    with scoped.org_connection(acme, db_url) as c:
-        queued = [jobs.start_run(c, acme, datasets[i % 4], VERSIONS, f"k{i}") for i in range(20)]
-    workers = [_worker_process(db_url, "--once", "--concurrency", "2") for _ in range(2)]
-    for w in workers:
-        out, err = w.communicate(timeout=900)
-        assert w.returncode == 0, err
-    done = [_job(db_url, acme, j.id) for j in queued]
-    assert [j.state for j in done] == ["succeeded"] * 20, [(j.state, j.error) for j in done]
-    assert len({j.run_id for j in done}) == 20
-    for j in done:
-        assert _totals(db, j.run_id) == expected[j.dataset], j
-        assert (j.methodology_index, j.methodology_count, j.rows_done) == (3, 3, j.rows_total)
+        expected[d] = (_totals(db, report.run_id), report.co2e_kg)
+    token = orgs.create_token(db, acme.name)
+    with server(db_url) as base, httpx.Client(base_url=base, timeout=300, headers={"Authorization": f"Bearer {token}"},
+                                              limits=httpx.Limits(max_connections=20)) as client:
+        start = threading.Barrier(20)
+        answers: dict[int, httpx.Response] = {}
+
+        def send(i: int) -> None:
+            start.wait()  # every request in flight together
+            answers[i] = client.post("/runs", json={"dataset": datasets[i % 4], "methodologies": VERSIONS},
+                                     headers={"Idempotency-Key": f"k{i}"})
+
+        senders = [threading.Thread(target=send, args=(i,)) for i in range(20)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join()
+        assert sorted(answers) == list(range(20)) and {r.status_code for r in answers.values()} == {202}, \
+            [r.text for r in answers.values() if r.status_code != 202]
+        assert len({r.headers["location"] for r in answers.values()}) == 20
+        workers = [_worker_process(db_url, "--once", "--concurrency", "2") for _ in range(2)]
+        for w in workers:
+            out, err = w.communicate(timeout=900)
+            assert w.returncode == 0, err
+        done = {i: client.get(r.headers["location"]).json() for i, r in answers.items()}
+        assert [j["state"] for j in done.values()] == ["succeeded"] * 20, [(j["state"], j["error"]) for j in done.values()]
+        assert len({j["run_id"] for j in done.values()}) == 20
+        for i, j in done.items():
+            totals, total = expected[datasets[i % 4]]
+            assert j["dataset"] == datasets[i % 4] and _totals(db, j["run_id"]) == totals, j
+            assert Decimal(client.get(j["run_url"]).json()["total_co2e_kg"]) == total
+            p = j["progress"]
+            assert (p["methodology_index"], p["methodology_count"], p["rows_done"]) == (3, 3, p["rows_total"])
 
 
 def test_a_worker_killed_mid_run_leaves_nothing_and_its_job_runs_again(db, db_url: str, acme: orgs.Org) -> None:
