@@ -192,7 +192,7 @@ def load(
         key = _dataset(conn, name)
     at = api.find_activity_type(svc.library, activity_type)
     with svc.shared() as owner:  # the activity table made (or completed) by the owner: ccf_api may create nothing
-        prepare_activity_tables(owner, [at], dataset=name)  # and the dataset's partition of it
+        prepare_activity_tables(owner, [at], dataset=key)  # and the dataset's partition of it
     with _upload(file, FORMATS) as (path, sent):
         with scoped(org, svc) as conn:
             try:
