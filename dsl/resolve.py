@@ -189,6 +189,7 @@ class RecordsResolver:
         self._region, self._year = region, year
         self._memo: dict[tuple[int, LookupKeys], ResolvedFactor | None] = {}
         self._lookups: dict[int, ir.FactorLookup] = {}  # keeps memoised lookups alive
+        self._candidates: dict[int, tuple[FactorRecordLike, ...]] = {}
         self._chains: dict[str, list[tuple[str, int]]] = {}
         for code, ancestor, depth in regions:
             self._chains.setdefault(code, []).append((ancestor, depth))
@@ -204,10 +205,23 @@ class RecordsResolver:
         if memo not in self._memo:
             self._lookups[id(lookup)] = lookup
             self._memo[memo] = resolve_factor(
-                lookup, keys, self._records,
+                lookup, keys, self._candidates_of(lookup),
                 default_region=self._region, default_year=self._year, ancestors=self.ancestors,
             )
         return self._memo[memo]
+
+    def _candidates_of(self, lookup: ir.FactorLookup) -> tuple[FactorRecordLike, ...]:
+        """The records that ``resolve_factor``'s tests independent of the row pass (a gas the
+        rules use, a unit of ``per``'s dimension, every ``select`` attribute), found once per
+        lookup: a set holds thousands of records and a lookup resolves many keys, and
+        ``resolve_factor`` applies the same tests again, so its answer is unchanged."""
+        if id(lookup) not in self._candidates:
+            dimension = parse_unit(lookup.per).dimension
+            self._candidates[id(lookup)] = tuple(
+                r for r in self._records
+                if r.gas in lookup.gases and factor_unit(r.unit)[0] == dimension
+                and all(dict(r.attributes).get(name) == value for name, value in lookup.select))
+        return self._candidates[id(lookup)]
 
 
 class FactorSetsResolver:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,8 +63,39 @@ def library(root: Path | None = None) -> Library:
     """Every activity type and methodology version under root; by default the shipped library
     with the project's own methodologies and factor sets."""
     if root is not None:
-        return Library.load(root, factor_signatures())
-    return Library.load(methodologies_dir(), factor_signatures(), project_folders())
+        return _loaded(Path(root), factor_signatures(), ())
+    return _loaded(methodologies_dir(), factor_signatures(), project_folders())
+
+
+# The libraries this process has checked, by their folders and factor sets, each with the stamp
+# of the files under those folders when it was read.
+_LOADED: dict[tuple, tuple[tuple, Library]] = {}
+
+
+def _loaded(root: Path, signatures: dict[str, FactorSetSignature], added: tuple[Folders, ...]) -> Library:
+    """``Library.load``, read and checked again only when a file under its folders has changed
+    (been written, added or removed: its size, modification and change times, inode), as Python
+    does for its byte-code. Checking the library takes over a second; a process that runs many
+    commands (the test suite runs the command line in-process) checks it once. The library is
+    the caller's own: ``Library.add`` adds to it, never to the one kept here."""
+    key = (root, added, frozenset(signatures.items()))
+    stamp = _stamp(root, *(f for folders in added for f in (folders.methodologies, folders.factor_sets)))
+    kept = _LOADED.get(key)
+    if kept is None or kept[0] != stamp:
+        kept = _LOADED[key] = (stamp, Library.load(root, signatures, added))
+    lib = kept[1]
+    return dataclasses.replace(lib, sources=dict(lib.sources), activity_types=dict(lib.activity_types),
+                               methodologies=dict(lib.methodologies), diagnostics=list(lib.diagnostics))
+
+
+def _stamp(*folders: Path) -> tuple:
+    """Every file under the folders, with its size, times and inode."""
+    out = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            st = path.stat()
+            out.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
 
 
 def require_clean(lib: Library) -> Library:

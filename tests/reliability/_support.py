@@ -346,8 +346,16 @@ def gwp_table(gwp_set: str) -> dict[str, Decimal]:
     return {g.gas: g.value for g in shipped_gwp() if g.gwp_set == gwp_set}
 
 
+_RESOLVERS: dict[int, tuple[FactorData, RecordsResolver]] = {}
+
+
 def resolver_for(data: FactorData) -> RecordsResolver:
-    return RecordsResolver(data.records, region=data.region, year=data.year, regions=region_closure())
+    """One resolver per factor data, kept for the session: it resolves each lookup's key once
+    (as the SQL does per run), so examples that repeat a key, or a methodology, reuse it."""
+    if id(data) not in _RESOLVERS:  # the data kept beside it: its id is never reused
+        _RESOLVERS[id(data)] = (data, RecordsResolver(data.records, region=data.region, year=data.year,
+                                                      regions=region_closure()))
+    return _RESOLVERS[id(data)][1]
 
 
 def shipped_resolver(m: ir.Methodology, data: FactorData) -> FactorSetsResolver:
