@@ -17,6 +17,13 @@ quantity of '-0', 'TRUE' for true) — goes to SLOW and through the one-by-one c
 ``create_checked`` (slow.py), which alone decide rejections and their reasons. A fast row's
 activity id is staged once, so the repeated-id window over the slow rows alone sees every row
 of their ids, and the reasons are the same as over all rows.
+
+A dataset's first load leaves REPEATED out (``find_repeated``): the primary key its new
+partition gets after the insert refuses an id repeated among the rows it holds, and
+``repeated_taken_fast`` finds a rejected row whose id a loaded row has; either undoes the load's
+classification, which the caller then runs again with REPEATED (engine/load/__init__.py). So the
+premise above holds for every load that is kept, and the aggregate over every staged id is paid
+only by a file that repeats one.
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.engine.load.base import (
-    DATES, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD, REPEATED, ROW_OK, SLOW, STAGING, blank, cast_to, cell,
-    col, fid, icol, is_not_null, is_null, negate, one_of, temp,
+    CATEGORY, CHECKED, DATES, LINE, PERIODS, PRE_CATEGORY, PRE_REASON, PRE_RECORD, REPEATED, ROW_OK, SLOW, STAGING,
+    blank, cast_to, cell, col, fid, icol, is_not_null, is_null, negate, one_of, temp,
 )
 from ccf.engine.load.checks import FALSE_TEXTS, TRUE_TEXTS, Check, field_checks, in_range, row_checks, valid_date
 from ccf.engine.load.datasets import Dataset
@@ -193,17 +200,19 @@ def row_test_of(at: ir.ActivityType, names: list[str], fast: bool) -> exp.Expres
 
 
 def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, params: dict,
-               fast: bool) -> _FastPlan:
-    """Build the lookup tables of the fast test and return the test; see the module docstring."""
+               fast: bool, find_repeated: bool = True) -> _FastPlan:
+    """Build the lookup tables of the fast test and return the test; see the module docstring.
+    Not ``find_repeated``: no aggregate of the staged ids, the caller proves afterwards that no
+    id was repeated among the rows it took fast (``repeated_taken_fast``)."""
     source = exp.select().from_(exp.alias_(temp(STAGING), "s", table=True))
     if not _fast_ready(names, fast):
         return _FastPlan(source, exp.false(), [], [])
     present = [(n, f) for n, f in csv_columns(at) if n in names]
     ex.execute(_create_periods(at, ds), params)
-    repeated = ex.execute(_create_repeated()).rowcount
+    repeated = ex.execute(_create_repeated()).rowcount if find_repeated else 0
     # small tables, but the planner must know it (temp tables get no autovacuum statistics), or
     # it hashes the staging table instead of them
-    ex.execute(exp.Analyze(tables=[temp(PERIODS), temp(REPEATED)]))
+    ex.execute(exp.Analyze(tables=[temp(PERIODS), *([temp(REPEATED)] if find_repeated else [])]))
     same = lambda table_alias, col: exp.EQ(this=cell(col, table_alias), expression=_scol(col))  # noqa: E731
     q = _left_join(source, temp(PERIODS), "p", exp.and_(same("p", "period_start"), same("p", "period_end")))
     ok: list[exp.Expression] = [icol(ROW_OK, "s"), is_not_null(cell("period_start", "p"))]
@@ -250,6 +259,24 @@ def fast_plan(ex: Executor, at: ir.ActivityType, names: list[str], ds: Dataset, 
             required = f.required
             values.append((name, t(name) if required else _text_fast(t(name))))
     return _FastPlan(q, exp.and_(*ok), values, looked_up)
+
+
+def is_fast_ready(names: list[str], fast: bool) -> bool:
+    """Whether ``fast_plan`` builds a fast test for a file with these columns (else every row is slow)."""
+    return _fast_ready(names, fast)
+
+
+def repeated_taken_fast(target: exp.Table) -> exp.Select:
+    """Whether a row the checks rejected (not refused while staging) has the activity id of a row
+    in ``target`` (the new partition, keyed: looked up by its key). Without the repeated-id
+    aggregate such a row's id may also be a fast row's, and the one-by-one checks, which saw
+    only the slow rows, may have given either row another outcome than they give with it."""
+    on = exp.and_(exp.EQ(this=icol("dataset", "a"), expression=param("dataset")),
+                  exp.EQ(this=col("activity_id", "a"), expression=cell("activity_id", "c")))
+    rows = (exp.select(number(1)).from_(exp.alias_(temp(CHECKED), "c", table=True))
+            .join(exp.alias_(target.copy(), "a", table=True), on=on)
+            .where(exp.and_(is_not_null(icol(CATEGORY, "c")), is_null(icol(PRE_CATEGORY, "c")))))
+    return exp.select(exp.Exists(this=rows))
 
 
 def create_slow(fast: _FastPlan, names: list[str]) -> exp.Create:

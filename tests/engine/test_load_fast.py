@@ -22,6 +22,7 @@ from ccf.engine import load as load_module
 from ccf.engine.load import source as staging
 from ccf.engine.inventory.entities import load_entity_set
 from ccf.engine.load import ReportingPeriod, activity_table, load_csv
+from ccf.engine.load.base import REPEATED
 from ccf.engine.load.tables import partition_name
 from ccf.engine.sql import Executor, render
 
@@ -238,6 +239,40 @@ def test_clean_rows_take_the_fast_path(db, electricity, tmp_path, monkeypatch):
     fast = [n for sql, n in ran if sql.startswith(partition)]
     assert slow == [1] and fast == [100, 0]
     assert db.execute("SELECT current_setting('work_mem')").fetchone()[0] != load_module.LOAD_WORK_MEM
+
+
+def test_a_first_load_finds_repeated_ids_by_its_key(db, electricity, tmp_path, monkeypatch):
+    """A dataset's first load leaves out the aggregate of the staged ids: the key of its new
+    partition finds an id repeated among the fast rows, a lookup an id of a rejected row that a
+    loaded row also has; either rolls the classification back, which runs again with the
+    aggregate, and the outcome is the one-by-one checks' (compared by ``_both``)."""
+    ran: list[str] = []
+
+    class Recording(Executor):
+        def execute(self, tree, params=None):
+            cur = super().execute(tree, params)
+            ran.append(self.statements[-1])
+            return cur
+
+    monkeypatch.setattr(load_module, "Executor", Recording)
+    aggregates = lambda: sum(sql.startswith(f"CREATE TEMPORARY TABLE {REPEATED}") for sql in ran)  # noqa: E731
+    good = [f"C{i},Plant,2024-01-01,2024-01-31,{i}.5,kWh,GB,,," for i in range(30)]
+    cases = {
+        "no id repeated": (good + ["X1,Plant,2024-01-01,2024-01-31,x,kWh,GB,,,"], 0,
+                           [(32, "quantity 'x' is not a number")]),
+        "repeated among fast rows": (good + ["C3,Plant,2024-02-01,2024-02-29,1,kWh,GB,,,"], 1,
+                                     [(32, "activity_id 'C3' appears more than once (also line 5)")]),
+        # the rejected row comes first: the fast row after it is the repeat, rejected too
+        "a rejected row's id loaded fast": (["C0,Plant,2024-01-01,2024-01-31,x,kWh,GB,,,"] + good, 1,
+                                            [(2, "quantity 'x' is not a number"),
+                                             (3, "activity_id 'C0' appears more than once (also line 2)")]),
+    }
+    for name, (rows, aggregated, rejected) in cases.items():
+        ran.clear()
+        outcome = _outcome(db, electricity, [_write(tmp_path, "e.csv", HEADER, rows)])
+        assert aggregates() == aggregated, name
+        assert [(o[2], o[-1]) for o in outcome if o[0] == "rejected"] == rejected, name
+        assert outcome == _outcome(db, electricity, [_write(tmp_path, "e.csv", HEADER, rows)], fast=False), name
 
 
 def test_without_the_fast_path_every_row_is_checked_one_by_one(db, electricity, tmp_path, monkeypatch):
