@@ -195,27 +195,32 @@ def insert_load() -> exp.Insert:
     return insert
 
 
-def _record(names: list[str]) -> exp.Expression:
+def _record(names: list[str], alias: str | None = None) -> exp.Expression:
     """The raw values as a JSONB object by column name (in chunks: functions take ≤ 100 args)."""
     chunks = []
     for i in range(0, len(names), _JSON_PAIRS):
-        args = [a for n in names[i:i + _JSON_PAIRS] for a in (text(n), cell(n))]
+        args = [a for n in names[i:i + _JSON_PAIRS] for a in (text(n), cell(n, alias))]
         chunks.append(func("jsonb_build_object", *args))
     built = reduce(lambda a, b: exp.DPipe(this=a, expression=b), chunks)
-    return exp.Coalesce(this=cast_to(icol(PRE_RECORD), "JSONB"), expressions=[built])
+    return exp.Coalesce(this=cast_to(icol(PRE_RECORD, alias), "JSONB"), expressions=[built])
 
 
 def insert_rejected(names: list[str]) -> exp.Insert:
+    """The rejected rows into ccf.rejected, each with the load's id as the load's own row has it:
+    joined once by the statement (migration 0030), so a load id that no load has writes no row
+    (and the load's reconciliation refuses it), without a check per row."""
     cols = ["load_id", "dataset", "activity_type", "line_no", "activity_id", "record", "reason"]
+    load = exp.Table(this=ident("activity_load"), db=ident("ccf"), alias=exp.TableAlias(this=ident("l")))
     select = (
         exp.select(
-            param("load_id"), param("dataset"), param("activity_type"), icol(LINE),
-            _text_or_null(cell("activity_id")),
-            _record(names), icol(REASON),
+            icol("load_id", "l"), param("dataset"), param("activity_type"), icol(LINE, "c"),
+            _text_or_null(cell("activity_id", "c")),
+            _record(names, "c"), icol(REASON, "c"),
         )
-        .from_(temp(CHECKED))
-        .where(_failed())
-        .order_by(icol(LINE))
+        .from_(exp.alias_(temp(CHECKED), "c", table=True))
+        .join(load, on=exp.EQ(this=icol("load_id", "l"), expression=param("load_id")))
+        .where(is_not_null(icol(CATEGORY, "c")))
+        .order_by(icol(LINE, "c"))
     )
     return exp.insert(select, exp.Schema(this=exp.Table(this=ident("rejected"), db=ident("ccf")),
                                          expressions=[ident(c) for c in cols]))

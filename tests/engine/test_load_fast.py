@@ -275,6 +275,29 @@ def test_a_first_load_finds_repeated_ids_by_its_key(db, electricity, tmp_path, m
         assert outcome == _outcome(db, electricity, [_write(tmp_path, "e.csv", HEADER, rows)], fast=False), name
 
 
+def test_rejected_rows_name_only_a_load_that_exists(db, electricity, tmp_path, monkeypatch):
+    """ccf.rejected has no foreign key to ccf.activity_load (migration 0030): the statement that
+    writes a load's rejected rows joins the load's row by its id. Told an id that no load has, it
+    writes no row, and the load refuses to commit (its rejected rows do not reconcile); a per-row
+    key would have refused each row instead."""
+    assert db.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'ccf.rejected'::regclass "
+                      "AND contype = 'f'").fetchone() == (0,)
+
+    class OtherLoad(Executor):
+        def one(self, tree, params=None):
+            row = super().one(tree, params)
+            if self.statements[-1].startswith("INSERT INTO ccf.activity_load"):
+                return (row[0] + 1_000_000, *row[1:])  # an id no load has
+            return row
+
+    monkeypatch.setattr(load_module, "Executor", OtherLoad)
+    rows = ["C1,Plant,2024-01-01,2024-01-31,1,kWh,GB,,,", "X1,Plant,2024-01-01,2024-01-31,x,kWh,GB,,,"]
+    with pytest.raises(load_module.LoadError, match=r"rows do not reconcile \(read 2, loaded 1 of 1, rejected 0 of 1\)"):
+        load_csv(db, "d", electricity, _write(tmp_path, "e.csv", HEADER, rows))
+    db.rollback()
+    assert db.execute("SELECT count(*) FROM ccf.rejected WHERE dataset = 'd'").fetchone() == (0,)
+
+
 def test_without_the_fast_path_every_row_is_checked_one_by_one(db, electricity, tmp_path, monkeypatch):
     """``load_csv(fast=False)``, the reference the tests above compare with, takes no row fast."""
     ran: list[tuple[str, int]] = []
