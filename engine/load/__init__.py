@@ -85,7 +85,7 @@ from ccf.engine.load.fast import (
 )
 from ccf.engine.load.slow import (
     create_checked, drop_temps, entity_hints, hints, insert_activity, insert_load, insert_rejected,
-    reason_counts,
+    next_load_id, reason_counts,
 )
 from ccf.engine.load.dialect import DATE_FORMATS, Dialect
 from ccf.engine.load.formats import file_format, open_reader
@@ -316,6 +316,7 @@ def _checked(ex: Executor, ds: Dataset, at: ir.ActivityType, path: Path, names: 
     # the aggregate: the same outcome, found by the one pass or the other (docs/data.md).
     written = None
     if first and is_fast_ready(names, fast_path):
+        (params["load_id"],) = ex.one(next_load_id())  # type: ignore[misc]  (the same in both attempts)
         try:
             with ex.conn.transaction():
                 written = _write(ex, ds, at, names, params, fast_path, rows_read, target, first, find_repeated=False)
@@ -363,7 +364,7 @@ def _write(ex: Executor, ds: Dataset, at: ir.ActivityType, names: list[str], par
     if ds.entity_set is not None:
         params["entity_hints"] = entity_hints(ex, ds.entity_set)
     ex.execute(create_checked(at, names, ds), params)
-    row = ex.one(insert_load(), params)
+    row = ex.one(insert_load("load_id" in params), params)
     assert row is not None  # INSERT … RETURNING of one row
     load_id, loaded, rejected = row
     params["load_id"] = load_id

@@ -180,14 +180,25 @@ def _count_where(cond: exp.Expression) -> exp.Expression:
     return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=cond))
 
 
-def insert_load() -> exp.Insert:
-    """One ccf.activity_load row. Every rejected row is in the checked table (the fast path only
-    takes rows that pass every check), so the rows loaded are the rest; ``_reconcile`` then holds
-    them to the rows the activity INSERTs wrote."""
+def next_load_id() -> exp.Select:
+    """The next load id, taken before the load's row is written: a load that classifies its rows
+    twice (a first load's repeated ids, engine/load/__init__.py) writes its row under the same id
+    both times, so a rolled-back attempt leaves no gap in the load ids (migration 0030)."""
+    sequence = func("pg_get_serial_sequence", text("ccf.activity_load"), text("load_id"))
+    return exp.select(func("nextval", sequence))
+
+
+def insert_load(load_id: bool = False) -> exp.Insert:
+    """One ccf.activity_load row (under the given ``load_id`` parameter, else the next one).
+    Every rejected row is in the checked table (the fast path only takes rows that pass every
+    check), so the rows loaded are the rest; ``_reconcile`` then holds them to the rows the
+    activity INSERTs wrote."""
     cols = ["dataset", "activity_type", "activity_type_hash", "source_file", "sha256",
             "rows_read", "rows_loaded", "rows_rejected"]
     loaded = exp.Sub(this=cast_to(param("rows_read"), "BIGINT"), expression=_count_where(_failed()))
     values = [param(c) for c in cols[:6]] + [loaded, _count_where(_failed())]
+    if load_id:
+        cols, values = ["load_id", *cols], [param("load_id"), *values]
     select = exp.select(*values).from_(temp(CHECKED))
     insert = exp.insert(select, exp.Schema(this=exp.Table(this=ident("activity_load"), db=ident("ccf")),
                                            expressions=[ident(c) for c in cols]))

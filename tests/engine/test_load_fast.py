@@ -273,6 +273,12 @@ def test_a_first_load_finds_repeated_ids_by_its_key(db, electricity, tmp_path, m
         assert aggregates() == aggregated, name
         assert [(o[2], o[-1]) for o in outcome if o[0] == "rejected"] == rejected, name
         assert outcome == _outcome(db, electricity, [_write(tmp_path, "e.csv", HEADER, rows)], fast=False), name
+    # the load id is taken once: the attempt rolled back leaves no gap before the next load's
+    with db.transaction():
+        repeated = load_csv(db, "d1", electricity, _write(tmp_path, "r.csv", HEADER, cases["repeated among fast rows"][0]))
+        after = load_csv(db, "d2", electricity, _write(tmp_path, "e.csv", HEADER, good))
+        assert after.load_id == repeated.load_id + 1
+        raise psycopg.Rollback
 
 
 def test_rejected_rows_name_only_a_load_that_exists(db, electricity, tmp_path, monkeypatch):
