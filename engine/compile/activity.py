@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.units import fraction_to_decimal, is_terminating, parse_unit
+from ccf.engine.compile.rescaled import Key, multipliers, rescaled_col
 from ccf.engine.load.tables import activity_table_name
 from ccf.engine.sql import column, number, param, table, text
 
@@ -30,8 +31,10 @@ def of_run_loads(alias: str | None = None) -> exp.Expression:
     )
 
 
-def activity_cte(m: ir.Methodology) -> exp.Select:
-    """Activity rows of the run's loads, quantities brought to base units, with a conversion note."""
+def activity_cte(m: ir.Methodology, rescaled: dict[Key, ir.FieldRef] | None = None) -> exp.Select:
+    """Activity rows of the run's loads, quantities brought to base units, with a conversion note;
+    and each of ``rescaled`` in the unit of the factor it multiplies, where the row's unit allows
+    a multiplication (``rescaled.rescaled_col``; else NULL)."""
     cols: list[exp.Expression] = [column(c, "a") for c in ("activity_id", "entity", "period_start", "period_end")]
     notes: list[exp.Expression] = []
     for f in m.activity.fields:
@@ -60,6 +63,12 @@ def activity_cte(m: ir.Methodology) -> exp.Select:
         cols.append(exp.alias_(value, f.name) if not isinstance(value, exp.Column) else value)
     note = exp.Anonymous(this="CONCAT_WS", expressions=[text("; "), *notes]) if notes else exp.Null()
     cols.append(exp.alias_(note, "unit_conversion"))
+    for (name, ratio), field in (rescaled or {}).items():
+        by_unit = exp.Case(
+            this=column(f"{name}_unit", "a"),
+            ifs=[exp.If(this=text(unit), true=number(k)) for unit, k in multipliers(field, ratio)],
+        )
+        cols.append(exp.alias_(exp.Mul(this=column(name, "a"), expression=by_unit), rescaled_col(name, ratio)))
     return once(
         exp.select(*cols)
         .from_(table(activity_table_name(m.activity.id), alias="a"))

@@ -179,7 +179,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'therm_US'
         THEN 'energy therm_US→kWh ×263701/9000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_mobile_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -465,7 +475,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 4
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no
@@ -496,7 +510,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 4
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no
@@ -527,7 +545,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 4
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no

@@ -179,7 +179,21 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'therm_US'
         THEN 'energy therm_US→kWh ×263701/9000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.volume * CASE a.volume_unit WHEN 'gal_US' THEN 1 END AS volume__x125000000000_473176473,
+    a.distance * CASE a.distance_unit WHEN 'mile' THEN 0.001 WHEN 'miles' THEN 0.001 END AS distance__x1_1609344,
+    a.volume * CASE a.volume_unit WHEN 'scf' THEN 1 END AS volume__x1953125000_55306341,
+    a.volume * CASE a.volume_unit WHEN 'gal_US' THEN 0.001 END AS volume__x125000000_473176473,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_mobile_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -972,25 +986,45 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       WHEN 3
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_scf__co2
-      ) * 1953125000, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125000_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_scf__co2
+        ) * 1953125000, 55306341)
+        ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_co2_per_scf__co2, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_kg,
     CASE r.rule_no
@@ -1009,33 +1043,53 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 3
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_scf__co2
-        ) * 1953125000, 55306341)
+        CASE
+          WHEN r.volume__x1953125000_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_scf__co2
+          ) * 1953125000, 55306341)
+          ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_co2_per_scf__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 6
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 7
       THEN (
@@ -1046,7 +1100,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 10
       THEN (
         r.volume * r.per_litre__co2
@@ -1056,7 +1114,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no
@@ -1124,17 +1186,37 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__ch4, 20)
+      END
       WHEN 3
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+      END
       WHEN 4
-      THEN ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__ch4, 20)
+      END
       WHEN 5
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.volume * r.epa_non_road__ch4
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_non_road__ch4
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_kg,
     CASE r.rule_no
@@ -1153,25 +1235,45 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 3
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 4
       THEN (
-        ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 5
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 6
       THEN (
-        ccf.div((
-          r.volume * r.epa_non_road__ch4
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_non_road__ch4
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 7
       THEN (
@@ -1182,7 +1284,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 10
       THEN (
         r.volume * r.per_litre__ch4
@@ -1192,7 +1298,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no
@@ -1260,17 +1370,37 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__n2o, 20)
+      END
       WHEN 3
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+      END
       WHEN 4
-      THEN ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__n2o, 20)
+      END
       WHEN 5
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.volume * r.epa_non_road__n2o
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_non_road__n2o
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_kg,
     CASE r.rule_no
@@ -1289,25 +1419,45 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 3
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 4
       THEN (
-        ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 5
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 6
       THEN (
-        ccf.div((
-          r.volume * r.epa_non_road__n2o
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_non_road__n2o
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 7
       THEN (
@@ -1318,7 +1468,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 10
       THEN (
         r.volume * r.per_litre__n2o
@@ -1328,7 +1482,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no

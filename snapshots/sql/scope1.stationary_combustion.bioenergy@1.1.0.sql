@@ -146,7 +146,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_bioenergy_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -488,7 +498,11 @@ WITH activity AS NOT MATERIALIZED (
     r.biogenic_per_tonne__key_level3,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END
       WHEN 3
       THEN (
         r.volume * r.per_litre__co2e
@@ -519,7 +533,11 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.energy * r.biogenic_per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.biogenic_per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.biogenic_per_kwh__co2, 20)
+      END
       WHEN 3
       THEN (
         r.volume * r.biogenic_per_litre__co2

@@ -147,7 +147,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_stationary_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -502,7 +512,11 @@ WITH activity AS NOT MATERIALIZED (
     r.per_tonne__key_level3,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 3
       THEN r.volume * r.per_m3__co2
       WHEN 4
@@ -539,7 +553,11 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 3
       THEN r.volume * r.per_m3__ch4
       WHEN 4
@@ -576,7 +594,11 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 3
       THEN r.volume * r.per_m3__n2o
       WHEN 4

@@ -147,7 +147,39 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit WHEN 'Btu' THEN 0.000001 WHEN 'mmBtu' THEN 1 END AS energy__x50_52752792631,
+    a.energy * CASE a.energy_unit WHEN 'mmBtu' THEN 0.001 END AS energy__x1_1055055852620,
+    a.volume * CASE a.volume_unit WHEN 'scf' THEN 1 END AS volume__x1953125000_55306341,
+    a.volume * CASE a.volume_unit WHEN 'scf' THEN 0.001 END AS volume__x1953125_55306341,
+    a.volume * CASE a.volume_unit WHEN 'gal_US' THEN 1 END AS volume__x125000000000_473176473,
+    a.volume * CASE a.volume_unit WHEN 'gal_US' THEN 0.001 END AS volume__x125000000_473176473,
+    a.mass * CASE a.mass_unit
+      WHEN 'lb'
+      THEN 0.0005
+      WHEN 'long_ton'
+      THEN 1.12
+      WHEN 'short_ton'
+      THEN 1
+    END AS mass__x50000_45359237,
+    a.mass * CASE a.mass_unit
+      WHEN 'lb'
+      THEN 0.0000005
+      WHEN 'long_ton'
+      THEN 0.00112
+      WHEN 'short_ton'
+      THEN 0.001
+    END AS mass__x50_45359237,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_stationary_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -997,21 +1029,37 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_factor_set,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div((
-        r.energy * r.epa_per_mmbtu__co2
-      ) * 50, 52752792631)
+      THEN CASE
+        WHEN r.energy__x50_52752792631 IS NULL
+        THEN ccf.div((
+          r.energy * r.epa_per_mmbtu__co2
+        ) * 50, 52752792631)
+        ELSE ROUND(r.energy__x50_52752792631 * r.epa_per_mmbtu__co2, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_per_scf__co2
-      ) * 1953125000, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125000_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_scf__co2
+        ) * 1953125000, 55306341)
+        ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_per_scf__co2, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_per_gallon__co2, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.mass * r.epa_per_short_ton__co2
-      ) * 50000, 45359237)
+      THEN CASE
+        WHEN r.mass__x50000_45359237 IS NULL
+        THEN ccf.div((
+          r.mass * r.epa_per_short_ton__co2
+        ) * 50000, 45359237)
+        ELSE ROUND(r.mass__x50000_45359237 * r.epa_per_short_ton__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_kg,
     CASE r.rule_no
@@ -1028,30 +1076,50 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 3
       THEN (
-        ccf.div((
-          r.energy * r.epa_per_mmbtu__co2
-        ) * 50, 52752792631)
+        CASE
+          WHEN r.energy__x50_52752792631 IS NULL
+          THEN ccf.div((
+            r.energy * r.epa_per_mmbtu__co2
+          ) * 50, 52752792631)
+          ELSE ROUND(r.energy__x50_52752792631 * r.epa_per_mmbtu__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_scf__co2
-        ) * 1953125000, 55306341)
+        CASE
+          WHEN r.volume__x1953125000_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_scf__co2
+          ) * 1953125000, 55306341)
+          ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_per_scf__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 6
       THEN (
-        ccf.div((
-          r.mass * r.epa_per_short_ton__co2
-        ) * 50000, 45359237)
+        CASE
+          WHEN r.mass__x50000_45359237 IS NULL
+          THEN ccf.div((
+            r.mass * r.epa_per_short_ton__co2
+          ) * 50000, 45359237)
+          ELSE ROUND(r.mass__x50000_45359237 * r.epa_per_short_ton__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 8
       THEN r.volume * r.per_m3__co2
       WHEN 9
@@ -1063,7 +1131,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 12
       THEN r.volume * r.per_m3__co2
       WHEN 13
@@ -1143,19 +1215,35 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_factor_set,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+      THEN CASE
+        WHEN r.energy__x1_1055055852620 IS NULL
+        THEN ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+        ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__ch4, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_per_scf__ch4
-      ) * 1953125, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_scf__ch4
+        ) * 1953125, 55306341)
+        ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__ch4, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_per_gallon__ch4
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_gallon__ch4
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__ch4, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.mass * r.epa_per_short_ton__ch4
-      ) * 50, 45359237)
+      THEN CASE
+        WHEN r.mass__x50_45359237 IS NULL
+        THEN ccf.div((
+          r.mass * r.epa_per_short_ton__ch4
+        ) * 50, 45359237)
+        ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_kg,
     CASE r.rule_no
@@ -1172,28 +1260,48 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 3
       THEN (
-        ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+        CASE
+          WHEN r.energy__x1_1055055852620 IS NULL
+          THEN ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+          ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_scf__ch4
-        ) * 1953125, 55306341)
+        CASE
+          WHEN r.volume__x1953125_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_scf__ch4
+          ) * 1953125, 55306341)
+          ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_gallon__ch4
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_gallon__ch4
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 6
       THEN (
-        ccf.div((
-          r.mass * r.epa_per_short_ton__ch4
-        ) * 50, 45359237)
+        CASE
+          WHEN r.mass__x50_45359237 IS NULL
+          THEN ccf.div((
+            r.mass * r.epa_per_short_ton__ch4
+          ) * 50, 45359237)
+          ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 8
       THEN r.volume * r.per_m3__ch4
       WHEN 9
@@ -1205,7 +1313,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 12
       THEN r.volume * r.per_m3__ch4
       WHEN 13
@@ -1285,19 +1397,35 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_factor_set,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+      THEN CASE
+        WHEN r.energy__x1_1055055852620 IS NULL
+        THEN ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+        ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__n2o, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_per_scf__n2o
-      ) * 1953125, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_scf__n2o
+        ) * 1953125, 55306341)
+        ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__n2o, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_per_gallon__n2o
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_gallon__n2o
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__n2o, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.mass * r.epa_per_short_ton__n2o
-      ) * 50, 45359237)
+      THEN CASE
+        WHEN r.mass__x50_45359237 IS NULL
+        THEN ccf.div((
+          r.mass * r.epa_per_short_ton__n2o
+        ) * 50, 45359237)
+        ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_kg,
     CASE r.rule_no
@@ -1314,28 +1442,48 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 3
       THEN (
-        ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+        CASE
+          WHEN r.energy__x1_1055055852620 IS NULL
+          THEN ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+          ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_scf__n2o
-        ) * 1953125, 55306341)
+        CASE
+          WHEN r.volume__x1953125_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_scf__n2o
+          ) * 1953125, 55306341)
+          ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_gallon__n2o
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_gallon__n2o
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 6
       THEN (
-        ccf.div((
-          r.mass * r.epa_per_short_ton__n2o
-        ) * 50, 45359237)
+        CASE
+          WHEN r.mass__x50_45359237 IS NULL
+          THEN ccf.div((
+            r.mass * r.epa_per_short_ton__n2o
+          ) * 50, 45359237)
+          ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 8
       THEN r.volume * r.per_m3__n2o
       WHEN 9
@@ -1347,7 +1495,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 12
       THEN r.volume * r.per_m3__n2o
       WHEN 13
@@ -1417,10 +1569,26 @@ WITH activity AS NOT MATERIALIZED (
     CAST(NULL AS TEXT) AS total_minus_gases_factor_set,
     CASE r.rule_no
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.per_kwh__co2, 3600000) + ccf.div(r.energy * r.per_kwh__ch4, 3600000)
-        ) + ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+        END
       )
       WHEN 8
       THEN (
@@ -1481,10 +1649,26 @@ WITH activity AS NOT MATERIALIZED (
         )
       )
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.per_kwh__co2, 3600000) + ccf.div(r.energy * r.per_kwh__ch4, 3600000)
-        ) + ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+        END
       )
       WHEN 12
       THEN (

@@ -78,7 +78,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'therm_US'
         THEN 'quantity therm_US→kWh ×263701/9000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS quantity__x1_3600000
   FROM ccf.activity_electricity AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -231,21 +241,33 @@ WITH activity AS NOT MATERIALIZED (
     r.uk_grid__n2o_n,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.uk_grid__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.uk_grid__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.uk_grid__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.uk_grid__n2o_id ELSE CAST(NULL AS TEXT) END AS n2o_factor_id,

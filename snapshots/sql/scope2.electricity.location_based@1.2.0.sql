@@ -78,7 +78,28 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'therm_US'
         THEN 'quantity therm_US→kWh ×263701/9000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.quantity * CASE a.quantity_unit WHEN 'GWh' THEN 453.59237 WHEN 'MWh' THEN 0.45359237 END AS quantity__x45359237_360000000000000000,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS quantity__x1_3600000,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'GWh'
+      THEN 1000
+      WHEN 'MWh'
+      THEN 1
+      WHEN 'Wh'
+      THEN 0.000001
+      WHEN 'kWh'
+      THEN 0.001
+    END AS quantity__x1_3600000000
   FROM ccf.activity_electricity AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -667,9 +688,17 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2e_factor_set,
     CASE r.rule_no
       WHEN 5
-      THEN ccf.div(r.quantity * r.national_lifecycle_proxy__co2e, 3600000000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000000 IS NULL
+        THEN ccf.div(r.quantity * r.national_lifecycle_proxy__co2e, 3600000000)
+        ELSE ROUND(r.quantity__x1_3600000000 * r.national_lifecycle_proxy__co2e, 20)
+      END
       WHEN 6
-      THEN ccf.div(r.quantity * r.regional_lifecycle_proxy__co2e, 3600000000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000000 IS NULL
+        THEN ccf.div(r.quantity * r.regional_lifecycle_proxy__co2e, 3600000000)
+        ELSE ROUND(r.quantity__x1_3600000000 * r.regional_lifecycle_proxy__co2e, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no
@@ -695,13 +724,21 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div((
-        r.quantity * r.egrid_subregion__co2
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.quantity__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.quantity * r.egrid_subregion__co2
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_subregion__co2, 20)
+      END
       WHEN 3
-      THEN ccf.div((
-        r.quantity * r.egrid_us_average__co2
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.quantity__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.quantity * r.egrid_us_average__co2
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_us_average__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_kg,
     CASE r.rule_no
@@ -714,18 +751,30 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div((
-          r.quantity * r.egrid_subregion__co2
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.quantity__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.quantity * r.egrid_subregion__co2
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_subregion__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 3
       THEN (
-        ccf.div((
-          r.quantity * r.egrid_us_average__co2
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.quantity__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.quantity * r.egrid_us_average__co2
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_us_average__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 4
-      THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.uk_grid__co2, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.uk_grid__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no
@@ -755,13 +804,21 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div((
-        r.quantity * r.egrid_subregion__ch4
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.quantity__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.quantity * r.egrid_subregion__ch4
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_subregion__ch4, 20)
+      END
       WHEN 3
-      THEN ccf.div((
-        r.quantity * r.egrid_us_average__ch4
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.quantity__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.quantity * r.egrid_us_average__ch4
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_us_average__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_kg,
     CASE r.rule_no
@@ -774,18 +831,30 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div((
-          r.quantity * r.egrid_subregion__ch4
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.quantity__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.quantity * r.egrid_subregion__ch4
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_subregion__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 3
       THEN (
-        ccf.div((
-          r.quantity * r.egrid_us_average__ch4
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.quantity__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.quantity * r.egrid_us_average__ch4
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_us_average__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 4
-      THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.uk_grid__ch4, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.uk_grid__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no
@@ -815,13 +884,21 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div((
-        r.quantity * r.egrid_subregion__n2o
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.quantity__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.quantity * r.egrid_subregion__n2o
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_subregion__n2o, 20)
+      END
       WHEN 3
-      THEN ccf.div((
-        r.quantity * r.egrid_us_average__n2o
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.quantity__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.quantity * r.egrid_us_average__n2o
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_us_average__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_kg,
     CASE r.rule_no
@@ -834,18 +911,30 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div((
-          r.quantity * r.egrid_subregion__n2o
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.quantity__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.quantity * r.egrid_subregion__n2o
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_subregion__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 3
       THEN (
-        ccf.div((
-          r.quantity * r.egrid_us_average__n2o
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.quantity__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.quantity * r.egrid_us_average__n2o
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.quantity__x45359237_360000000000000000 * r.egrid_us_average__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 4
-      THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.uk_grid__n2o, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.uk_grid__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no

@@ -134,7 +134,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tCO2e'
         THEN 'reported_emissions tCO2e→kgCO2e ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 10000
+      WHEN 'MWh'
+      THEN 10
+      WHEN 'Wh'
+      THEN 0.00001
+      WHEN 'kWh'
+      THEN 0.01
+    END AS energy__x1_360000000
   FROM ccf.activity_downstream_processing AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -426,28 +436,49 @@ WITH activity AS NOT MATERIALIZED (
         r.reported_emissions * COALESCE(r.share * 100, 100 /* parameter whole */)
       ) * 0.01
       WHEN 3
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy__x1_360000000 IS NULL
+        THEN ccf.div(
           (
-            r.energy * r.factor_per_kwh
-          ) * CAST(1 AS DECIMAL)
-        ) * COALESCE(r.share * 100, 100 /* parameter whole */),
-        360000000
-      )
+            (
+              r.energy * r.factor_per_kwh
+            ) * CAST(1 AS DECIMAL)
+          ) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy__x1_360000000 * r.factor_per_kwh * CAST(1 AS DECIMAL) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          20
+        )
+      END
       WHEN 4
-      THEN ccf.div(
-        (
-          r.energy * r.fuel_per_kwh__co2e
-        ) * COALESCE(r.share * 100, 100 /* parameter whole */),
-        360000000
-      )
+      THEN CASE
+        WHEN r.energy__x1_360000000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.fuel_per_kwh__co2e
+          ) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy__x1_360000000 * r.fuel_per_kwh__co2e * COALESCE(r.share * 100, 100 /* parameter whole */),
+          20
+        )
+      END
       WHEN 5
-      THEN ccf.div(
-        (
-          r.energy * r.grid__co2e
-        ) * COALESCE(r.share * 100, 100 /* parameter whole */),
-        360000000
-      )
+      THEN CASE
+        WHEN r.energy__x1_360000000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.grid__co2e
+          ) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy__x1_360000000 * r.grid__co2e * COALESCE(r.share * 100, 100 /* parameter whole */),
+          20
+        )
+      END
       WHEN 6
       THEN (
         (

@@ -114,7 +114,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'scf'
         THEN 'fuel_per_use scf→L ×28.316846592'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy_per_use * CASE a.energy_per_use_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy_per_use__x1_3600000
   FROM ccf.activity_sold_products_use AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -305,14 +315,18 @@ WITH activity AS NOT MATERIALIZED (
     r.fuel_per_litre__key_level3,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy_per_use__x1_3600000 IS NULL
+        THEN ccf.div(
           (
-            r.units_sold * r.lifetime_uses
-          ) * r.energy_per_use
-        ) * r.grid__co2e,
-        3600000
-      )
+            (
+              r.units_sold * r.lifetime_uses
+            ) * r.energy_per_use
+          ) * r.grid__co2e,
+          3600000
+        )
+        ELSE ROUND(r.energy_per_use__x1_3600000 * r.units_sold * r.lifetime_uses * r.grid__co2e, 20)
+      END
       WHEN 3
       THEN (
         (

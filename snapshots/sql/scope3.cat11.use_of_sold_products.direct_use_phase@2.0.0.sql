@@ -119,7 +119,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'scf'
         THEN 'fuel_per_use scf→L ×28.316846592'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy_per_use * CASE a.energy_per_use_unit
+      WHEN 'GWh'
+      THEN 10000
+      WHEN 'MWh'
+      THEN 10
+      WHEN 'Wh'
+      THEN 0.00001
+      WHEN 'kWh'
+      THEN 0.01
+    END AS energy_per_use__x1_360000000
   FROM ccf.activity_sold_products_use_profile AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -363,29 +373,43 @@ WITH activity AS NOT MATERIALIZED (
     r.fuel_per_litre__key_level3,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy_per_use__x1_360000000 IS NULL
+        THEN ccf.div(
+          (
+            (
+              (
+                (
+                  r.units_sold * r.lifetime_uses
+                ) * COALESCE(r.scenario_share * 100, 100 /* parameter every_use */)
+              ) * r.energy_per_use
+            ) * r.electricity_factor
+          ) * CAST(1 AS DECIMAL),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy_per_use__x1_360000000 * r.units_sold * r.lifetime_uses * COALESCE(r.scenario_share * 100, 100 /* parameter every_use */) * r.electricity_factor * CAST(1 AS DECIMAL),
+          20
+        )
+      END
+      WHEN 4
+      THEN CASE
+        WHEN r.energy_per_use__x1_360000000 IS NULL
+        THEN ccf.div(
           (
             (
               (
                 r.units_sold * r.lifetime_uses
               ) * COALESCE(r.scenario_share * 100, 100 /* parameter every_use */)
             ) * r.energy_per_use
-          ) * r.electricity_factor
-        ) * CAST(1 AS DECIMAL),
-        360000000
-      )
-      WHEN 4
-      THEN ccf.div(
-        (
-          (
-            (
-              r.units_sold * r.lifetime_uses
-            ) * COALESCE(r.scenario_share * 100, 100 /* parameter every_use */)
-          ) * r.energy_per_use
-        ) * r.grid__co2e,
-        360000000
-      )
+          ) * r.grid__co2e,
+          360000000
+        )
+        ELSE ROUND(
+          r.energy_per_use__x1_360000000 * r.units_sold * r.lifetime_uses * COALESCE(r.scenario_share * 100, 100 /* parameter every_use */) * r.grid__co2e,
+          20
+        )
+      END
       WHEN 5
       THEN (
         (

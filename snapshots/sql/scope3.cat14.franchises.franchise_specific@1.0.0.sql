@@ -150,7 +150,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_leased_asset_energy AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -515,9 +525,17 @@ WITH activity AS NOT MATERIALIZED (
     r.fuel_per_tonne__key_level3,
     CASE r.rule_no
       WHEN 4
-      THEN ccf.div(r.energy * r.grid__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.grid__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.grid__co2e, 20)
+      END
       WHEN 5
-      THEN ccf.div(r.energy * r.fuel_per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.fuel_per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.fuel_per_kwh__co2e, 20)
+      END
       WHEN 6
       THEN r.volume * r.fuel_per_m3__co2e
       WHEN 7

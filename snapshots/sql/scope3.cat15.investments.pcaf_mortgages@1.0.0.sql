@@ -114,7 +114,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'm2'
         THEN 'floor_area in m2'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_financed_buildings AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -336,28 +346,49 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN r.building_emissions * ccf.div(r.outstanding_amount, r.property_value_at_origination)
       WHEN 4
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
           (
-            r.energy * r.energy_factor
-          ) * CAST(1 AS DECIMAL)
-        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
-        3600000
-      )
+            (
+              r.energy * r.energy_factor
+            ) * CAST(1 AS DECIMAL)
+          ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.energy_factor * CAST(1 AS DECIMAL) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          20
+        )
+      END
       WHEN 5
-      THEN ccf.div(
-        (
-          r.energy * r.grid__co2e
-        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
-        3600000
-      )
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.grid__co2e
+          ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.grid__co2e * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          20
+        )
+      END
       WHEN 6
-      THEN ccf.div(
-        (
-          r.energy * r.fuel__co2e
-        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
-        3600000
-      )
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.fuel__co2e
+          ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.fuel__co2e * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          20
+        )
+      END
       WHEN 7
       THEN (
         (

@@ -166,7 +166,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'nmi'
         THEN 'distance nmi→km ×1.852'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_hybrid_purchases AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -299,14 +309,21 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 4
       THEN r.reported_emissions * r.allocation_share
       WHEN 5
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
           (
-            r.energy * r.factor_per_kwh
-          ) * CAST(1 AS DECIMAL)
-        ) * r.allocation_share,
-        3600000
-      )
+            (
+              r.energy * r.factor_per_kwh
+            ) * CAST(1 AS DECIMAL)
+          ) * r.allocation_share,
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.factor_per_kwh * CAST(1 AS DECIMAL) * r.allocation_share,
+          20
+        )
+      END
       WHEN 6
       THEN (
         (

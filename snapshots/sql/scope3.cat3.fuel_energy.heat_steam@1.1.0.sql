@@ -76,7 +76,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'therm_US'
         THEN 'quantity therm_US→kWh ×263701/9000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.quantity * CASE a.quantity_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS quantity__x1_3600000
   FROM ccf.activity_purchased_heat AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -431,25 +441,51 @@ WITH activity AS NOT MATERIALIZED (
     r.wtt_distribution_losses__key_region,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.wtt_heat__co2e, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.wtt_heat__co2e, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.wtt_heat__co2e, 20)
+      END
       WHEN 3
-      THEN ccf.div(
-        r.quantity * (
-          (
-            r.wtt_heat__co2e + r.distribution_losses__co2e
-          ) + r.wtt_distribution_losses__co2e
-        ),
-        3600000
-      )
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(
+          r.quantity * (
+            (
+              r.wtt_heat__co2e + r.distribution_losses__co2e
+            ) + r.wtt_distribution_losses__co2e
+          ),
+          3600000
+        )
+        ELSE ROUND(
+          r.quantity__x1_3600000 * (
+            (
+              r.wtt_heat__co2e + r.distribution_losses__co2e
+            ) + r.wtt_distribution_losses__co2e
+          ),
+          20
+        )
+      END
       WHEN 4
-      THEN ccf.div(
-        r.quantity * (
-          (
-            r.wtt_heat__co2e + r.distribution_losses__co2e
-          ) + r.wtt_distribution_losses__co2e
-        ),
-        3600000
-      )
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(
+          r.quantity * (
+            (
+              r.wtt_heat__co2e + r.distribution_losses__co2e
+            ) + r.wtt_distribution_losses__co2e
+          ),
+          3600000
+        )
+        ELSE ROUND(
+          r.quantity__x1_3600000 * (
+            (
+              r.wtt_heat__co2e + r.distribution_losses__co2e
+            ) + r.wtt_distribution_losses__co2e
+          ),
+          20
+        )
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no

@@ -179,7 +179,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'therm_US'
         THEN 'energy therm_US→kWh ×263701/9000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_mobile_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -387,7 +397,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.wtt_per_tonne__co2e
       ) * 0.001
       WHEN 4
-      THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.wtt_per_kwh__co2e, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no

@@ -156,7 +156,28 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit WHEN 'GWh' THEN 453.59237 WHEN 'MWh' THEN 0.45359237 END AS energy__x45359237_360000000000000000,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000
+      WHEN 'MWh'
+      THEN 1
+      WHEN 'Wh'
+      THEN 0.000001
+      WHEN 'kWh'
+      THEN 0.001
+    END AS energy__x1_3600000000
   FROM ccf.activity_energy_supplier_data AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -697,7 +718,11 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no WHEN 7 THEN 'ember-2025-08' ELSE CAST(NULL AS TEXT) END AS co2e_factor_set,
     CASE r.rule_no
       WHEN 7
-      THEN ccf.div(r.energy * r.national_grid__co2e, 3600000000)
+      THEN CASE
+        WHEN r.energy__x1_3600000000 IS NULL
+        THEN ccf.div(r.energy * r.national_grid__co2e, 3600000000)
+        ELSE ROUND(r.energy__x1_3600000000 * r.national_grid__co2e, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no WHEN 7 THEN r.national_grid__co2e_id ELSE CAST(NULL AS TEXT) END AS co2e_factor_id,
@@ -711,13 +736,21 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_factor_set,
     CASE r.rule_no
       WHEN 4
-      THEN ccf.div((
-        r.energy * r.egrid_subregion__co2
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.energy__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.energy * r.egrid_subregion__co2
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_subregion__co2, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.energy * r.egrid_us_average__co2
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.energy__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.energy * r.egrid_us_average__co2
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_us_average__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_kg,
     CASE r.rule_no
@@ -730,18 +763,30 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 4
       THEN (
-        ccf.div((
-          r.energy * r.egrid_subregion__co2
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.energy__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.energy * r.egrid_subregion__co2
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_subregion__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 5
       THEN (
-        ccf.div((
-          r.energy * r.egrid_us_average__co2
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.energy__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.energy * r.egrid_us_average__co2
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_us_average__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 6
-      THEN ccf.div(r.energy * r.uk_grid__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.uk_grid__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no
@@ -771,13 +816,21 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_factor_set,
     CASE r.rule_no
       WHEN 4
-      THEN ccf.div((
-        r.energy * r.egrid_subregion__ch4
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.energy__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.energy * r.egrid_subregion__ch4
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_subregion__ch4, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.energy * r.egrid_us_average__ch4
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.energy__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.energy * r.egrid_us_average__ch4
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_us_average__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_kg,
     CASE r.rule_no
@@ -790,18 +843,30 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 4
       THEN (
-        ccf.div((
-          r.energy * r.egrid_subregion__ch4
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.energy__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.energy * r.egrid_subregion__ch4
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_subregion__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 5
       THEN (
-        ccf.div((
-          r.energy * r.egrid_us_average__ch4
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.energy__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.energy * r.egrid_us_average__ch4
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_us_average__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 6
-      THEN ccf.div(r.energy * r.uk_grid__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.uk_grid__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no
@@ -831,13 +896,21 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_factor_set,
     CASE r.rule_no
       WHEN 4
-      THEN ccf.div((
-        r.energy * r.egrid_subregion__n2o
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.energy__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.energy * r.egrid_subregion__n2o
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_subregion__n2o, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.energy * r.egrid_us_average__n2o
-      ) * 45359237, 360000000000000000)
+      THEN CASE
+        WHEN r.energy__x45359237_360000000000000000 IS NULL
+        THEN ccf.div((
+          r.energy * r.egrid_us_average__n2o
+        ) * 45359237, 360000000000000000)
+        ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_us_average__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_kg,
     CASE r.rule_no
@@ -850,18 +923,30 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 4
       THEN (
-        ccf.div((
-          r.energy * r.egrid_subregion__n2o
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.energy__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.energy * r.egrid_subregion__n2o
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_subregion__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 5
       THEN (
-        ccf.div((
-          r.energy * r.egrid_us_average__n2o
-        ) * 45359237, 360000000000000000)
+        CASE
+          WHEN r.energy__x45359237_360000000000000000 IS NULL
+          THEN ccf.div((
+            r.energy * r.egrid_us_average__n2o
+          ) * 45359237, 360000000000000000)
+          ELSE ROUND(r.energy__x45359237_360000000000000000 * r.egrid_us_average__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 6
-      THEN ccf.div(r.energy * r.uk_grid__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.uk_grid__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no
@@ -885,10 +970,26 @@ WITH activity AS NOT MATERIALIZED (
     CAST(NULL AS TEXT) AS total_minus_gases_factor_set,
     CASE r.rule_no
       WHEN 6
-      THEN ccf.div(r.energy * r.uk_grid__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.uk_grid__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.uk_grid__co2, 3600000) + ccf.div(r.energy * r.uk_grid__ch4, 3600000)
-        ) + ccf.div(r.energy * r.uk_grid__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.uk_grid__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.uk_grid__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.uk_grid__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.uk_grid__n2o, 20)
+        END
       )
       ELSE CAST(NULL AS DECIMAL)
     END AS total_minus_gases_co2e_kg,

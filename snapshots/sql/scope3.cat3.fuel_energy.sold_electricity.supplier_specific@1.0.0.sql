@@ -156,7 +156,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_energy_supplier_data AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -211,9 +221,13 @@ WITH activity AS NOT MATERIALIZED (
     r.data_quality,
     CASE r.rule_no
       WHEN 4
-      THEN ccf.div((
-        r.energy * r.generation_factor
-      ) * CAST(1 AS DECIMAL), 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div((
+          r.energy * r.generation_factor
+        ) * CAST(1 AS DECIMAL), 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.generation_factor * CAST(1 AS DECIMAL), 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no WHEN 4 THEN CAST(ARRAY[] AS TEXT[]) ELSE CAST(NULL AS TEXT[]) END AS co2e_factor_ids,

@@ -147,7 +147,17 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 'tonnes'
         THEN 'mass tonnes→kg ×1000'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.energy * CASE a.energy_unit
+      WHEN 'GWh'
+      THEN 1000000
+      WHEN 'MWh'
+      THEN 1000
+      WHEN 'Wh'
+      THEN 0.001
+      WHEN 'kWh'
+      THEN 1
+    END AS energy__x1_3600000
   FROM ccf.activity_stationary_fuel AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -469,7 +479,11 @@ WITH activity AS NOT MATERIALIZED (
     r.wtt_per_tonne__key_level3,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.wtt_per_kwh__co2e, 20)
+      END
       WHEN 3
       THEN r.volume * r.wtt_per_m3__co2e
       WHEN 4
@@ -481,7 +495,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.wtt_per_tonne__co2e
       ) * 0.001
       WHEN 6
-      THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.wtt_per_kwh__co2e, 20)
+      END
       WHEN 7
       THEN r.volume * r.wtt_per_m3__co2e
       WHEN 8

@@ -200,7 +200,8 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 's'
         THEN 'days s→h ×1/3600'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.days * CASE a.days_unit WHEN 'day' THEN 1 END AS days__x1_86400
   FROM ccf.activity_storage AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -284,11 +285,15 @@ WITH activity AS NOT MATERIALIZED (
         86400
       )
       WHEN 5
-      THEN ccf.div((
-        (
-          r.pallets * r.days
-        ) * r.pallet_factor
-      ) * CAST(1 AS DECIMAL), 86400)
+      THEN CASE
+        WHEN r.days__x1_86400 IS NULL
+        THEN ccf.div((
+          (
+            r.pallets * r.days
+          ) * r.pallet_factor
+        ) * CAST(1 AS DECIMAL), 86400)
+        ELSE ROUND(r.days__x1_86400 * r.pallets * r.pallet_factor * CAST(1 AS DECIMAL), 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no

@@ -105,7 +105,8 @@ WITH activity AS NOT MATERIALIZED (
         WHEN 's'
         THEN 'homeworking_hours s→h ×1/3600'
       END
-    ) AS unit_conversion
+    ) AS unit_conversion,
+    a.homeworking_hours * CASE a.homeworking_hours_unit WHEN 'day' THEN 24 WHEN 'h' THEN 1 WHEN 'hour' THEN 1 END AS homeworking_hours__x1_3600
   FROM ccf.activity_commuting AS a
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
@@ -415,12 +416,19 @@ WITH activity AS NOT MATERIALIZED (
     r.homeworking__co2e_n,
     CASE r.rule_no
       WHEN 1
-      THEN ccf.div(
-        (
-          r.homeworking_hours * COALESCE(r.employees, 1 /* parameter default_employees */)
-        ) * r.homeworking__co2e,
-        3600
-      )
+      THEN CASE
+        WHEN r.homeworking_hours__x1_3600 IS NULL
+        THEN ccf.div(
+          (
+            r.homeworking_hours * COALESCE(r.employees, 1 /* parameter default_employees */)
+          ) * r.homeworking__co2e,
+          3600
+        )
+        ELSE ROUND(
+          r.homeworking_hours__x1_3600 * COALESCE(r.employees, 1 /* parameter default_employees */) * r.homeworking__co2e,
+          20
+        )
+      END
       WHEN 4
       THEN (
         ccf.div(
