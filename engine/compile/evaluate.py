@@ -60,9 +60,10 @@ def statement(m: ir.Methodology) -> exp.Expression:
     final = exp.select(*kept, column("problem", "c"), exp.alias_(outcome, "outcome")).from_(
         exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))
     )
-    checked = exp.select(exp.Column(this=exp.Star(), table=ident("e")), exp.alias_(_problem(m), "problem")).from_(
+    # once: the final select reads `problem` twice (the column and the outcome's CASE)
+    checked = once(exp.select(exp.Column(this=exp.Star(), table=ident("e")), exp.alias_(_problem(m), "problem")).from_(
         exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e")))
-    )
+    ))
     evaluated = exp.select(*select).from_(exp.Table(this=ident("ruled"), alias=exp.TableAlias(this=ident("r"))))
     evaluated = once(evaluated)
     if need_gwp:

@@ -37,7 +37,12 @@ Key = tuple[str, Fraction]  # (activity field, the ratio its product is rescaled
 def rescaled_col(field: str, ratio: Fraction) -> str:
     """The ``activity`` column of a quantity rescaled by ``ratio`` where its row's unit makes that
     a finite decimal multiple of the quantity as given (else NULL)."""
-    return f"{field}__x{ratio.numerator}_{ratio.denominator}"
+    return f"{field}__{multiplier_col(ratio)}"
+
+
+def multiplier_col(ratio: Fraction) -> str:
+    """The column of a unit's multiplier into the unit ``ratio`` rescales to (activity.unit_table)."""
+    return f"x{ratio.numerator}_{ratio.denominator}"
 
 
 def product_of_field(node: ir.Node) -> tuple[ir.FieldRef, list[ir.Node]] | None:
@@ -52,19 +57,20 @@ def product_of_field(node: ir.Node) -> tuple[ir.FieldRef, list[ir.Node]] | None:
     return field, [f for f in factors if f is not field]
 
 
-def multipliers(field: ir.FieldRef, ratio: Fraction) -> list[tuple[str, Decimal]]:
-    """Per unit the row may give ``field`` in: its factor to base units × ``ratio``, where that is
-    a finite decimal no wider than the field's widest conversion factor (the module's doc)."""
-    widest = [size(c.factor) for c in field.conversions]
+def multipliers(conversions: tuple[ir.UnitConversion, ...], ratio: Fraction) -> dict[str, Decimal]:
+    """Per unit a field may be given in (its ``conversions``): its factor to base units ×
+    ``ratio``, where that is a finite decimal no wider than the field's widest conversion factor
+    (the module's doc)."""
+    widest = [size(c.factor) for c in conversions]
     places, digits = max(s.scale for s in widest), max(s.digits for s in widest)
-    found = []
-    for c in field.conversions:
+    found = {}
+    for c in conversions:
         k = Fraction(c.factor) * ratio
         if not is_terminating(k):
             continue
         d = fraction_to_decimal(k)
         if size(d).scale <= places and size(d).digits <= digits:
-            found.append((c.unit, d))
+            found[c.unit] = d
     return found
 
 
@@ -78,7 +84,7 @@ def rescaled_fields(m: ir.Methodology) -> dict[Key, ir.FieldRef]:
     def walk(node: ir.Node) -> None:
         if isinstance(node, ir.Rescale) and not is_terminating(node.ratio):
             product = product_of_field(node.operand)
-            if product is not None and multipliers(product[0], node.ratio):
+            if product is not None and multipliers(product[0].conversions, node.ratio):
                 found.setdefault((product[0].name, node.ratio), product[0])
         for child in ir.children(node):
             walk(child)

@@ -25,9 +25,9 @@ def test_the_units_whose_ratio_to_the_factors_unit_is_a_finite_decimal_multiply(
     assert list(fields) == [("quantity", TO_KWH)]
     # therm (×29.30710701593) is a finite decimal too, but wider than any energy unit's factor to
     # joules (11 places against Btu's 8): the exactness proof does not cover it, so it divides
-    assert multipliers(fields["quantity", TO_KWH], TO_KWH) == [
-        ("GWh", Decimal(1_000_000)), ("MWh", Decimal(1000)), ("Wh", Decimal("0.001")), ("kWh", Decimal(1)),
-    ]
+    assert multipliers(fields["quantity", TO_KWH].conversions, TO_KWH) == {
+        "GWh": Decimal(1_000_000), "MWh": Decimal(1000), "Wh": Decimal("0.001"), "kWh": Decimal(1),
+    }
     evaluate = compile_methodology(m).sql().split("-- [2] results")[0]
     col = rescaled_col("quantity", TO_KWH)
     for gas in ("co2", "ch4", "n2o"):
