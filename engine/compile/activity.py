@@ -31,7 +31,7 @@ def of_run_loads(alias: str | None = None) -> exp.Expression:
     )
 
 
-def activity_cte(m: ir.Methodology, rescaled: dict[Key, ir.FieldRef] | None = None) -> exp.Select:
+def activity_cte(m: ir.Methodology, rescaled: frozenset[Key] = frozenset()) -> exp.Select:
     """Activity rows of the run's loads, quantities brought to base units, with a conversion note;
     and each of ``rescaled`` in the unit of the factor it multiplies, where the row's unit allows
     a multiplication (``rescaled.rescaled_col``; else NULL).
@@ -40,7 +40,6 @@ def activity_cte(m: ir.Methodology, rescaled: dict[Key, ir.FieldRef] | None = No
     into factors' units) is one row per unit of a small ``VALUES`` list, joined on the row's
     unit (``unit_table``): one hash probe per row and field, where a CASE per column compared
     the unit with each unit in turn (docs/performance.md, eighth pass)."""
-    rescaled = rescaled or {}
     q = exp.select(*[column(c, "a") for c in ("activity_id", "entity", "period_start", "period_end")])
     q = q.from_(table(activity_table_name(m.activity.id), alias="a"))
     notes: list[exp.Expression] = []
@@ -50,7 +49,7 @@ def activity_cte(m: ir.Methodology, rescaled: dict[Key, ir.FieldRef] | None = No
             continue
         value = column(f.name, "a")
         if f.type.kind == "quantity" and f.conversions:
-            ratios = [ratio for (name, ratio) in rescaled if name == f.name]
+            ratios = sorted(ratio for name, ratio in rescaled if name == f.name)  # sorted: a stable text
             units = unit_table(f, ratios)
             alias = units.alias_or_name
             q = q.join(units, on=exp.EQ(this=column("unit", alias), expression=column(f"{f.name}_unit", "a")), join_type="left")

@@ -41,8 +41,8 @@ def statement(m: ir.Methodology) -> exp.Expression:
     # quantities in the unit of their factor (rescaled.py) where the rows are the activity rows
     # themselves, not the parts of an allocation or rows with a share's total
     direct = m.instruments is None and not ir.methodology_shares(m)
-    rescaled = rescaled_fields(m) if direct else {}
-    select = _evaluated_columns(m, frozenset(rescaled))
+    rescaled = rescaled_fields(m) if direct else frozenset()
+    select = _evaluated_columns(m, rescaled)
     need_gwp = bool(by_mass_gases(m))
     outcome = exp.Case(
         ifs=[

@@ -74,18 +74,18 @@ def multipliers(conversions: tuple[ir.UnitConversion, ...], ratio: Fraction) -> 
     return found
 
 
-def rescaled_fields(m: ir.Methodology) -> dict[Key, ir.FieldRef]:
+def rescaled_fields(m: ir.Methodology) -> frozenset[Key]:
     """Each (field, ratio) an emission of an unguarded rule rescales a product of that field by,
     where the ratio is no finite decimal and some unit of the field makes it one: the columns
     the ``activity`` step adds (``rescaled_col``) and the expressions read."""
     plan = exactness.plan(m)
-    found: dict[Key, ir.FieldRef] = {}
+    found: set[Key] = set()
 
     def walk(node: ir.Node) -> None:
         if isinstance(node, ir.Rescale) and not is_terminating(node.ratio):
             product = product_of_field(node.operand)
             if product is not None and multipliers(product[0].conversions, node.ratio):
-                found.setdefault((product[0].name, node.ratio), product[0])
+                found.add((product[0].name, node.ratio))
         for child in ir.children(node):
             walk(child)
 
@@ -93,7 +93,7 @@ def rescaled_fields(m: ir.Methodology) -> dict[Key, ir.FieldRef]:
         if not plan.guards(rule):
             for em in rule.emissions:
                 walk(em.value)
-    return found
+    return frozenset(found)
 
 
 def _factors(node: ir.Node) -> list[ir.Node]:

@@ -27,9 +27,9 @@ WITH activity AS NOT MATERIALIZED (
     a.energy * unit_energy.factor AS energy,
     CONCAT_WS('; ', unit_distance.note, unit_volume.note, unit_mass.note, unit_energy.note) AS unit_conversion,
     a.distance * unit_distance.x1_1609344 AS distance__x1_1609344,
-    a.volume * unit_volume.x125000000000_473176473 AS volume__x125000000000_473176473,
-    a.volume * unit_volume.x1953125000_55306341 AS volume__x1953125000_55306341,
     a.volume * unit_volume.x125000000_473176473 AS volume__x125000000_473176473,
+    a.volume * unit_volume.x1953125000_55306341 AS volume__x1953125000_55306341,
+    a.volume * unit_volume.x125000000000_473176473 AS volume__x125000000000_473176473,
     a.energy * unit_energy.x1_3600000 AS energy__x1_3600000
   FROM ccf.activity_mobile_fuel AS a
   LEFT JOIN (VALUES
@@ -43,12 +43,12 @@ WITH activity AS NOT MATERIALIZED (
   LEFT JOIN (VALUES
     ('L', 0.001, 'volume in L', NULL, NULL, NULL),
     ('gal_UK', 0.00454609, 'volume gal_UK→L ×4.54609', NULL, NULL, NULL),
-    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784', 1, NULL, 0.001),
+    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784', 0.001, NULL, 1),
     ('litre', 0.001, 'volume in litre', NULL, NULL, NULL),
     ('litres', 0.001, 'volume in litres', NULL, NULL, NULL),
     ('m3', 1, 'volume m3→L ×1000', NULL, NULL, NULL),
     ('megalitre', 1000, 'volume megalitre→L ×1000000', NULL, NULL, NULL),
-    ('scf', 0.028316846592, 'volume scf→L ×28.316846592', NULL, 1, NULL)) AS unit_volume("unit", factor, note, x125000000000_473176473, x1953125000_55306341, x125000000_473176473)
+    ('scf', 0.028316846592, 'volume scf→L ×28.316846592', NULL, 1, NULL)) AS unit_volume("unit", factor, note, x125000000_473176473, x1953125000_55306341, x125000000000_473176473)
     ON unit_volume."unit" = a.volume_unit
   LEFT JOIN (VALUES
     ('g', 0.001, 'mass g→kg ×0.001'),

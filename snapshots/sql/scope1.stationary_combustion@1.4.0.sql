@@ -21,23 +21,23 @@ WITH activity AS NOT MATERIALIZED (
     a.volume * unit_volume.factor AS volume,
     a.mass * unit_mass.factor AS mass,
     CONCAT_WS('; ', unit_energy.note, unit_volume.note, unit_mass.note) AS unit_conversion,
-    a.energy * unit_energy.x50_52752792631 AS energy__x50_52752792631,
     a.energy * unit_energy.x1_1055055852620 AS energy__x1_1055055852620,
+    a.energy * unit_energy.x50_52752792631 AS energy__x50_52752792631,
     a.energy * unit_energy.x1_3600000 AS energy__x1_3600000,
-    a.volume * unit_volume.x1953125000_55306341 AS volume__x1953125000_55306341,
     a.volume * unit_volume.x1953125_55306341 AS volume__x1953125_55306341,
-    a.volume * unit_volume.x125000000000_473176473 AS volume__x125000000000_473176473,
     a.volume * unit_volume.x125000000_473176473 AS volume__x125000000_473176473,
-    a.mass * unit_mass.x50000_45359237 AS mass__x50000_45359237,
-    a.mass * unit_mass.x50_45359237 AS mass__x50_45359237
+    a.volume * unit_volume.x1953125000_55306341 AS volume__x1953125000_55306341,
+    a.volume * unit_volume.x125000000000_473176473 AS volume__x125000000000_473176473,
+    a.mass * unit_mass.x50_45359237 AS mass__x50_45359237,
+    a.mass * unit_mass.x50000_45359237 AS mass__x50000_45359237
   FROM ccf.activity_stationary_fuel AS a
   LEFT JOIN (VALUES
     (
       'Btu',
       1055.05585262,
       'energy Btu→kWh ×52752792631/180000000000000',
-      0.000001,
       NULL,
+      0.000001,
       NULL
     ),
     ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL, NULL, NULL),
@@ -53,32 +53,32 @@ WITH activity AS NOT MATERIALIZED (
       'mmBtu',
       1055055852.62,
       'energy mmBtu→kWh ×52752792631/180000000',
-      1,
       0.001,
+      1,
       NULL
     ),
     ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL, NULL, NULL),
-    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_energy("unit", factor, note, x50_52752792631, x1_1055055852620, x1_3600000)
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_energy("unit", factor, note, x1_1055055852620, x50_52752792631, x1_3600000)
     ON unit_energy."unit" = a.energy_unit
   LEFT JOIN (VALUES
     ('L', 0.001, 'volume in L', NULL, NULL, NULL, NULL),
     ('gal_UK', 0.00454609, 'volume gal_UK→L ×4.54609', NULL, NULL, NULL, NULL),
-    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784', NULL, NULL, 1, 0.001),
+    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784', NULL, 0.001, NULL, 1),
     ('litre', 0.001, 'volume in litre', NULL, NULL, NULL, NULL),
     ('litres', 0.001, 'volume in litres', NULL, NULL, NULL, NULL),
     ('m3', 1, 'volume m3→L ×1000', NULL, NULL, NULL, NULL),
     ('megalitre', 1000, 'volume megalitre→L ×1000000', NULL, NULL, NULL, NULL),
-    ('scf', 0.028316846592, 'volume scf→L ×28.316846592', 1, 0.001, NULL, NULL)) AS unit_volume("unit", factor, note, x1953125000_55306341, x1953125_55306341, x125000000000_473176473, x125000000_473176473)
+    ('scf', 0.028316846592, 'volume scf→L ×28.316846592', 0.001, NULL, 1, NULL)) AS unit_volume("unit", factor, note, x1953125_55306341, x125000000_473176473, x1953125000_55306341, x125000000000_473176473)
     ON unit_volume."unit" = a.volume_unit
   LEFT JOIN (VALUES
     ('g', 0.001, 'mass g→kg ×0.001', NULL, NULL),
     ('kg', 1, 'mass in kg', NULL, NULL),
-    ('lb', 0.45359237, 'mass lb→kg ×0.45359237', 0.0005, 0.0000005),
-    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088', 1.12, 0.00112),
-    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474', 1, 0.001),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237', 0.0000005, 0.0005),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088', 0.00112, 1.12),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474', 0.001, 1),
     ('t', 1000, 'mass t→kg ×1000', NULL, NULL),
     ('tonne', 1000, 'mass tonne→kg ×1000', NULL, NULL),
-    ('tonnes', 1000, 'mass tonnes→kg ×1000', NULL, NULL)) AS unit_mass("unit", factor, note, x50000_45359237, x50_45359237)
+    ('tonnes', 1000, 'mass tonnes→kg ×1000', NULL, NULL)) AS unit_mass("unit", factor, note, x50_45359237, x50000_45359237)
     ON unit_mass."unit" = a.mass_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(

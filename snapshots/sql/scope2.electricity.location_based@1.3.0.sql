@@ -23,8 +23,8 @@ WITH activity AS NOT MATERIALIZED (
     a.supplier_rate_source,
     COALESCE(unit_quantity.note, '') AS unit_conversion,
     a.quantity * unit_quantity.x45359237_360000000000000000 AS quantity__x45359237_360000000000000000,
-    a.quantity * unit_quantity.x1_3600000 AS quantity__x1_3600000,
-    a.quantity * unit_quantity.x1_3600000000 AS quantity__x1_3600000000
+    a.quantity * unit_quantity.x1_3600000000 AS quantity__x1_3600000000,
+    a.quantity * unit_quantity.x1_3600000 AS quantity__x1_3600000
   FROM ccf.activity_electricity AS a
   LEFT JOIN (VALUES
     (
@@ -36,14 +36,14 @@ WITH activity AS NOT MATERIALIZED (
       NULL
     ),
     ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9', NULL, NULL, NULL),
-    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000', 453.59237, 1000000, 1000),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000', 453.59237, 1000, 1000000),
     ('J', 1, 'quantity J→kWh ×1/3600000', NULL, NULL, NULL),
     ('MJ', 1000000, 'quantity MJ→kWh ×5/18', NULL, NULL, NULL),
-    ('MWh', 3600000000, 'quantity MWh→kWh ×1000', 0.45359237, 1000, 1),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000', 0.45359237, 1, 1000),
     ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9', NULL, NULL, NULL),
-    ('Wh', 3600, 'quantity Wh→kWh ×0.001', NULL, 0.001, 0.000001),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001', NULL, 0.000001, 0.001),
     ('kJ', 1000, 'quantity kJ→kWh ×1/3600', NULL, NULL, NULL),
-    ('kWh', 3600000, 'quantity in kWh', NULL, 1, 0.001),
+    ('kWh', 3600000, 'quantity in kWh', NULL, 0.001, 1),
     (
       'mmBtu',
       1055055852.62,
@@ -60,7 +60,7 @@ WITH activity AS NOT MATERIALIZED (
       NULL,
       NULL
     ),
-    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_quantity("unit", factor, note, x45359237_360000000000000000, x1_3600000, x1_3600000000)
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_quantity("unit", factor, note, x45359237_360000000000000000, x1_3600000000, x1_3600000)
     ON unit_quantity."unit" = a.quantity_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(

@@ -31,8 +31,8 @@ WITH activity AS NOT MATERIALIZED (
     a.factor_source,
     CONCAT_WS('; ', unit_energy.note, unit_volume.note, unit_mass.note) AS unit_conversion,
     a.energy * unit_energy.x45359237_360000000000000000 AS energy__x45359237_360000000000000000,
-    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000,
-    a.energy * unit_energy.x1_3600000000 AS energy__x1_3600000000
+    a.energy * unit_energy.x1_3600000000 AS energy__x1_3600000000,
+    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000
   FROM ccf.activity_energy_supplier_data AS a
   LEFT JOIN (VALUES
     (
@@ -44,14 +44,14 @@ WITH activity AS NOT MATERIALIZED (
       NULL
     ),
     ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL, NULL, NULL),
-    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 453.59237, 1000000, 1000),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 453.59237, 1000, 1000000),
     ('J', 1, 'energy J→kWh ×1/3600000', NULL, NULL, NULL),
     ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL, NULL, NULL),
-    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 0.45359237, 1000, 1),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 0.45359237, 1, 1000),
     ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL, NULL, NULL),
-    ('Wh', 3600, 'energy Wh→kWh ×0.001', NULL, 0.001, 0.000001),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', NULL, 0.000001, 0.001),
     ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL, NULL, NULL),
-    ('kWh', 3600000, 'energy in kWh', NULL, 1, 0.001),
+    ('kWh', 3600000, 'energy in kWh', NULL, 0.001, 1),
     (
       'mmBtu',
       1055055852.62,
@@ -61,7 +61,7 @@ WITH activity AS NOT MATERIALIZED (
       NULL
     ),
     ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL, NULL, NULL),
-    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_energy("unit", factor, note, x45359237_360000000000000000, x1_3600000, x1_3600000000)
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_energy("unit", factor, note, x45359237_360000000000000000, x1_3600000000, x1_3600000)
     ON unit_energy."unit" = a.energy_unit
   LEFT JOIN (VALUES
     ('L', 0.001, 'volume in L'),
