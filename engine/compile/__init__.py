@@ -20,6 +20,7 @@ The package, one module per job:
 
 ``expressions``  IR expressions -> SQL over one row (``ExpressionCompiler``, ``scale_sql``);
 ``activity``     the rows a run reads (``of_run_loads``) and the ``activity`` step;
+``rescaled``     quantities also in the unit of the factor they multiply (a multiplication, not ccf.div);
 ``lookups``      factor lookups, each resolved once per distinct key;
 ``currency``     spend-based currency conversions, resolved once per distinct key;
 ``allocation``   instruments allocated to activity rows (market-based Scope 2);

@@ -30,6 +30,7 @@ from ccf.engine.compile import allocation, currency, shares
 from ccf.engine.compile.activity import activity_cte, once
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns, lookup_ctes, reads_other_sets, shared_keys_cte
+from ccf.engine.compile.rescaled import Key, rescaled_fields
 from ccf.engine.sql import column, func, ident, table, text
 
 EVAL = "ccf_eval"
@@ -37,7 +38,11 @@ EVAL = "ccf_eval"
 
 def statement(m: ir.Methodology) -> exp.Expression:
     """The statement that fills ``ccf_eval`` (the steps in this module's docstring)."""
-    select = _evaluated_columns(m)
+    # quantities in the unit of their factor (rescaled.py) where the rows are the activity rows
+    # themselves, not the parts of an allocation or rows with a share's total
+    direct = m.instruments is None and not ir.methodology_shares(m)
+    rescaled = rescaled_fields(m) if direct else frozenset()
+    select = _evaluated_columns(m, rescaled)
     need_gwp = bool(by_mass_gases(m))
     outcome = exp.Case(
         ifs=[
@@ -55,9 +60,10 @@ def statement(m: ir.Methodology) -> exp.Expression:
     final = exp.select(*kept, column("problem", "c"), exp.alias_(outcome, "outcome")).from_(
         exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))
     )
-    checked = exp.select(exp.Column(this=exp.Star(), table=ident("e")), exp.alias_(_problem(m), "problem")).from_(
+    # once: the final select reads `problem` twice (the column and the outcome's CASE)
+    checked = once(exp.select(exp.Column(this=exp.Star(), table=ident("e")), exp.alias_(_problem(m), "problem")).from_(
         exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e")))
-    )
+    ))
     evaluated = exp.select(*select).from_(exp.Table(this=ident("ruled"), alias=exp.TableAlias(this=ident("r"))))
     evaluated = once(evaluated)
     if need_gwp:
@@ -65,7 +71,7 @@ def statement(m: ir.Methodology) -> exp.Expression:
     ctes: list[tuple[str, exp.Expression]] = (
         allocation.allocation_ctes(m) if m.instruments is not None
         else shares.activity_ctes(m) if ir.methodology_shares(m)
-        else [("activity", activity_cte(m))]
+        else [("activity", activity_cte(m, rescaled))]
     )
     shared = shared_keys_cte(m)
     ctes += shared
@@ -232,11 +238,12 @@ def _ruled_cte(m: ir.Methodology) -> exp.Select:
     )
 
 
-def _evaluated_columns(m: ir.Methodology) -> list[exp.Expression]:
+def _evaluated_columns(m: ir.Methodology, rescaled: frozenset[Key]) -> list[exp.Expression]:
     """The columns of the ``evaluated`` step: the row and its rule (id, exclusion reason); what
     ``checked`` reads to say why a value is missing (a conversion's missing rate, whether a
     guarded rule's inputs are exact, the lookups' candidate counts and the row's keys); the
-    instrument part; then each emitted gas's columns (``_gas_columns``)."""
+    instrument part; then each emitted gas's columns (``_gas_columns``). ``rescaled``: the
+    quantities the rows also hold in their factor's unit (rescaled.py)."""
     row = ExpressionCompiler("r")
     plan = exactness.plan(m)
     select: list[exp.Expression] = [
@@ -269,7 +276,7 @@ def _evaluated_columns(m: ir.Methodology) -> list[exp.Expression]:
             select.append(column(lookup_col(lk.name, "key", f"_{col[4:]}"), "r"))
     emitted, one_factor = _emissions(m), one_factor_gases(m)
     for gas in gases(m):
-        select += _gas_columns(m, gas, emitted, one_factor, row, plan)
+        select += _gas_columns(m, gas, emitted, one_factor, row, plan, ExpressionCompiler("r", rescaled))
     return select
 
 
@@ -280,6 +287,7 @@ def _gas_columns(
     one_factor: set[str],
     row: ExpressionCompiler,
     plan: exactness.Plan,
+    in_factor_unit: ExpressionCompiler,
 ) -> list[exp.Expression]:
     """One gas's columns, each a CASE on the rule chosen (a rule that does not emit the gas, or
     a column that does not apply to its emission, gives the column's typed NULL): the set(s) its
@@ -297,10 +305,12 @@ def _gas_columns(
 
     def value(e: _Emitted) -> exp.Expression:
         """The emission's value; for a rule the exactness plan guards, computed only for a row
-        whose inputs are within its threshold (else NULL, and the row is unmatched: inexact)."""
-        v = row(e.emission.value)
+        whose inputs are within its threshold (else NULL, and the row is unmatched: inexact).
+        An unguarded rule reads its quantities in their factor's unit where the row has them
+        (``in_factor_unit``, rescaled.py); a guarded one's proof is of the base-unit quantities."""
         if not plan.guards(e.rule):
-            return v
+            return in_factor_unit(e.emission.value)
+        v = row(e.emission.value)
         assert plan.threshold is not None
         return exp.Case(ifs=[exp.If(this=_exact_inputs(e.rule, plan.threshold, row), true=v)])
 

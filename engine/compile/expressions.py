@@ -18,6 +18,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.units import fraction_to_decimal, is_terminating
 from ccf.engine.compile import currency
+from ccf.engine.compile.rescaled import DIV_PLACES, Key, product_of_field, rescaled_col
 from ccf.engine.sql import column, func, number, text
 
 
@@ -34,10 +35,12 @@ def total_col(share: ir.Share) -> str:
 
 
 class ExpressionCompiler:
-    """One visitor per IR node type; a node without a visitor fails loudly."""
+    """One visitor per IR node type; a node without a visitor fails loudly. ``rescaled``: the
+    quantities the row also holds in the unit of the factor they multiply (rescaled.py)."""
 
-    def __init__(self, row: str):
+    def __init__(self, row: str, rescaled: frozenset[Key] = frozenset()):
         self.row = row
+        self.rescaled = rescaled
 
     def __call__(self, node: ir.Node) -> exp.Expression:
         visit = getattr(self, "visit_" + type(node).__name__, None)
@@ -100,7 +103,21 @@ class ExpressionCompiler:
         operand = self.operand(n.operand) if is_terminating(n.ratio) else self(n.operand)
         if _integral(n.operand):  # e.g. min(1e3, 1e3) in a unit: never integer multiplication
             operand = exp.Cast(this=operand, to=exp.DataType.build("NUMERIC"))
-        return scale_sql(operand, n.ratio)
+        divided = scale_sql(operand, n.ratio)
+        product = product_of_field(n.operand) if not is_terminating(n.ratio) else None
+        if product is None or (product[0].name, n.ratio) not in self.rescaled:
+            return divided
+        # the quantity in the factor's unit times the other factors, rounded as ccf.div rounds:
+        # the same number by a multiplication, for the rows whose unit allows it (rescaled.py)
+        field, others = product
+        rescaled = column(rescaled_col(field.name, n.ratio), self.row)
+        times: exp.Expression = rescaled.copy()
+        for f in others:
+            times = exp.Mul(this=times, expression=numeric(f, self.operand(f)))
+        return exp.Case(
+            ifs=[exp.If(this=exp.Is(this=rescaled, expression=exp.Null()), true=divided)],
+            default=exp.Round(this=times, decimals=exp.Literal.number(DIV_PLACES)),
+        )
 
     def visit_Compare(self, n: ir.Compare) -> exp.Expression:
         cls = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[n.op]

@@ -16,334 +16,118 @@ WITH activity AS NOT MATERIALIZED (
     a.period_end,
     a.data_quality,
     a.refrigerant,
-    a.inventory_start * CASE a.inventory_start_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS inventory_start,
-    a.inventory_end * CASE a.inventory_end_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS inventory_end,
-    a.purchased * CASE a.purchased_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS purchased,
-    a.disposed * CASE a.disposed_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS disposed,
-    a.charge_new * CASE a.charge_new_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS charge_new,
-    a.charge_retired * CASE a.charge_retired_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS charge_retired,
-    a.charged_new * CASE a.charged_new_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS charged_new,
-    a.serviced * CASE a.serviced_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS serviced,
-    a.recovered * CASE a.recovered_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS recovered,
+    a.inventory_start * unit_inventory_start.factor AS inventory_start,
+    a.inventory_end * unit_inventory_end.factor AS inventory_end,
+    a.purchased * unit_purchased.factor AS purchased,
+    a.disposed * unit_disposed.factor AS disposed,
+    a.charge_new * unit_charge_new.factor AS charge_new,
+    a.charge_retired * unit_charge_retired.factor AS charge_retired,
+    a.charged_new * unit_charged_new.factor AS charged_new,
+    a.serviced * unit_serviced.factor AS serviced,
+    a.recovered * unit_recovered.factor AS recovered,
     CONCAT_WS(
       '; ',
-      CASE a.inventory_start_unit
-        WHEN 'g'
-        THEN 'inventory_start g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'inventory_start in kg'
-        WHEN 'lb'
-        THEN 'inventory_start lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'inventory_start long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'inventory_start short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'inventory_start t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'inventory_start tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'inventory_start tonnes→kg ×1000'
-      END,
-      CASE a.inventory_end_unit
-        WHEN 'g'
-        THEN 'inventory_end g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'inventory_end in kg'
-        WHEN 'lb'
-        THEN 'inventory_end lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'inventory_end long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'inventory_end short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'inventory_end t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'inventory_end tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'inventory_end tonnes→kg ×1000'
-      END,
-      CASE a.purchased_unit
-        WHEN 'g'
-        THEN 'purchased g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'purchased in kg'
-        WHEN 'lb'
-        THEN 'purchased lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'purchased long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'purchased short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'purchased t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'purchased tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'purchased tonnes→kg ×1000'
-      END,
-      CASE a.disposed_unit
-        WHEN 'g'
-        THEN 'disposed g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'disposed in kg'
-        WHEN 'lb'
-        THEN 'disposed lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'disposed long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'disposed short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'disposed t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'disposed tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'disposed tonnes→kg ×1000'
-      END,
-      CASE a.charge_new_unit
-        WHEN 'g'
-        THEN 'charge_new g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'charge_new in kg'
-        WHEN 'lb'
-        THEN 'charge_new lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'charge_new long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'charge_new short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'charge_new t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'charge_new tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'charge_new tonnes→kg ×1000'
-      END,
-      CASE a.charge_retired_unit
-        WHEN 'g'
-        THEN 'charge_retired g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'charge_retired in kg'
-        WHEN 'lb'
-        THEN 'charge_retired lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'charge_retired long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'charge_retired short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'charge_retired t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'charge_retired tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'charge_retired tonnes→kg ×1000'
-      END,
-      CASE a.charged_new_unit
-        WHEN 'g'
-        THEN 'charged_new g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'charged_new in kg'
-        WHEN 'lb'
-        THEN 'charged_new lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'charged_new long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'charged_new short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'charged_new t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'charged_new tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'charged_new tonnes→kg ×1000'
-      END,
-      CASE a.serviced_unit
-        WHEN 'g'
-        THEN 'serviced g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'serviced in kg'
-        WHEN 'lb'
-        THEN 'serviced lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'serviced long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'serviced short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'serviced t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'serviced tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'serviced tonnes→kg ×1000'
-      END,
-      CASE a.recovered_unit
-        WHEN 'g'
-        THEN 'recovered g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'recovered in kg'
-        WHEN 'lb'
-        THEN 'recovered lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'recovered long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'recovered short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'recovered t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'recovered tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'recovered tonnes→kg ×1000'
-      END
+      unit_inventory_start.note,
+      unit_inventory_end.note,
+      unit_purchased.note,
+      unit_disposed.note,
+      unit_charge_new.note,
+      unit_charge_retired.note,
+      unit_charged_new.note,
+      unit_serviced.note,
+      unit_recovered.note
     ) AS unit_conversion
   FROM ccf.activity_refrigerant_mass_balance AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'inventory_start g→kg ×0.001'),
+    ('kg', 1, 'inventory_start in kg'),
+    ('lb', 0.45359237, 'inventory_start lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'inventory_start long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'inventory_start short_ton→kg ×907.18474'),
+    ('t', 1000, 'inventory_start t→kg ×1000'),
+    ('tonne', 1000, 'inventory_start tonne→kg ×1000'),
+    ('tonnes', 1000, 'inventory_start tonnes→kg ×1000')) AS unit_inventory_start("unit", factor, note)
+    ON unit_inventory_start."unit" = a.inventory_start_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'inventory_end g→kg ×0.001'),
+    ('kg', 1, 'inventory_end in kg'),
+    ('lb', 0.45359237, 'inventory_end lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'inventory_end long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'inventory_end short_ton→kg ×907.18474'),
+    ('t', 1000, 'inventory_end t→kg ×1000'),
+    ('tonne', 1000, 'inventory_end tonne→kg ×1000'),
+    ('tonnes', 1000, 'inventory_end tonnes→kg ×1000')) AS unit_inventory_end("unit", factor, note)
+    ON unit_inventory_end."unit" = a.inventory_end_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'purchased g→kg ×0.001'),
+    ('kg', 1, 'purchased in kg'),
+    ('lb', 0.45359237, 'purchased lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'purchased long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'purchased short_ton→kg ×907.18474'),
+    ('t', 1000, 'purchased t→kg ×1000'),
+    ('tonne', 1000, 'purchased tonne→kg ×1000'),
+    ('tonnes', 1000, 'purchased tonnes→kg ×1000')) AS unit_purchased("unit", factor, note)
+    ON unit_purchased."unit" = a.purchased_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'disposed g→kg ×0.001'),
+    ('kg', 1, 'disposed in kg'),
+    ('lb', 0.45359237, 'disposed lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'disposed long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'disposed short_ton→kg ×907.18474'),
+    ('t', 1000, 'disposed t→kg ×1000'),
+    ('tonne', 1000, 'disposed tonne→kg ×1000'),
+    ('tonnes', 1000, 'disposed tonnes→kg ×1000')) AS unit_disposed("unit", factor, note)
+    ON unit_disposed."unit" = a.disposed_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'charge_new g→kg ×0.001'),
+    ('kg', 1, 'charge_new in kg'),
+    ('lb', 0.45359237, 'charge_new lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'charge_new long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'charge_new short_ton→kg ×907.18474'),
+    ('t', 1000, 'charge_new t→kg ×1000'),
+    ('tonne', 1000, 'charge_new tonne→kg ×1000'),
+    ('tonnes', 1000, 'charge_new tonnes→kg ×1000')) AS unit_charge_new("unit", factor, note)
+    ON unit_charge_new."unit" = a.charge_new_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'charge_retired g→kg ×0.001'),
+    ('kg', 1, 'charge_retired in kg'),
+    ('lb', 0.45359237, 'charge_retired lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'charge_retired long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'charge_retired short_ton→kg ×907.18474'),
+    ('t', 1000, 'charge_retired t→kg ×1000'),
+    ('tonne', 1000, 'charge_retired tonne→kg ×1000'),
+    ('tonnes', 1000, 'charge_retired tonnes→kg ×1000')) AS unit_charge_retired("unit", factor, note)
+    ON unit_charge_retired."unit" = a.charge_retired_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'charged_new g→kg ×0.001'),
+    ('kg', 1, 'charged_new in kg'),
+    ('lb', 0.45359237, 'charged_new lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'charged_new long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'charged_new short_ton→kg ×907.18474'),
+    ('t', 1000, 'charged_new t→kg ×1000'),
+    ('tonne', 1000, 'charged_new tonne→kg ×1000'),
+    ('tonnes', 1000, 'charged_new tonnes→kg ×1000')) AS unit_charged_new("unit", factor, note)
+    ON unit_charged_new."unit" = a.charged_new_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'serviced g→kg ×0.001'),
+    ('kg', 1, 'serviced in kg'),
+    ('lb', 0.45359237, 'serviced lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'serviced long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'serviced short_ton→kg ×907.18474'),
+    ('t', 1000, 'serviced t→kg ×1000'),
+    ('tonne', 1000, 'serviced tonne→kg ×1000'),
+    ('tonnes', 1000, 'serviced tonnes→kg ×1000')) AS unit_serviced("unit", factor, note)
+    ON unit_serviced."unit" = a.serviced_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'recovered g→kg ×0.001'),
+    ('kg', 1, 'recovered in kg'),
+    ('lb', 0.45359237, 'recovered lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'recovered long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'recovered short_ton→kg ×907.18474'),
+    ('t', 1000, 'recovered t→kg ×1000'),
+    ('tonne', 1000, 'recovered tonne→kg ×1000'),
+    ('tonnes', 1000, 'recovered tonnes→kg ×1000')) AS unit_recovered("unit", factor, note)
+    ON unit_recovered."unit" = a.recovered_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -577,6 +361,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

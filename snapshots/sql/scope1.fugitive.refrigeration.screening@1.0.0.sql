@@ -17,24 +17,7 @@ WITH activity AS NOT MATERIALIZED (
     a.data_quality,
     a.equipment_type,
     a.refrigerant,
-    a.charge * CASE a.charge_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS charge,
+    a.charge * unit_charge.factor AS charge,
     a.units,
     a.annual_leak_rate * 0.01 AS annual_leak_rate,
     a.years_in_service,
@@ -44,28 +27,18 @@ WITH activity AS NOT MATERIALIZED (
     a.remaining_charge * 0.01 AS remaining_charge,
     a.recovery_rate * 0.01 AS recovery_rate,
     a.asset,
-    CONCAT_WS(
-      '; ',
-      CASE a.charge_unit
-        WHEN 'g'
-        THEN 'charge g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'charge in kg'
-        WHEN 'lb'
-        THEN 'charge lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'charge long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'charge short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'charge t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'charge tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'charge tonnes→kg ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_charge.note, '') AS unit_conversion
   FROM ccf.activity_refrigeration_equipment AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'charge g→kg ×0.001'),
+    ('kg', 1, 'charge in kg'),
+    ('lb', 0.45359237, 'charge lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'charge long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'charge short_ton→kg ×907.18474'),
+    ('t', 1000, 'charge t→kg ×1000'),
+    ('tonne', 1000, 'charge tonne→kg ×1000'),
+    ('tonnes', 1000, 'charge tonnes→kg ×1000')) AS unit_charge("unit", factor, note)
+    ON unit_charge."unit" = a.charge_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -468,6 +441,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -20,167 +20,61 @@ WITH activity AS NOT MATERIALIZED (
     a.vehicle_type,
     a.vehicle_fuel,
     a.model_year,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
+    a.distance * unit_distance.factor AS distance,
     a.vehicle,
-    a.volume * CASE a.volume_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS volume,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
-    a.energy * CASE a.energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy,
-    CONCAT_WS(
-      '; ',
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END,
-      CASE a.volume_unit
-        WHEN 'L'
-        THEN 'volume in L'
-        WHEN 'gal_UK'
-        THEN 'volume gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'volume gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'volume in litre'
-        WHEN 'litres'
-        THEN 'volume in litres'
-        WHEN 'm3'
-        THEN 'volume m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'volume megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'volume scf→L ×28.316846592'
-      END,
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.energy_unit
-        WHEN 'Btu'
-        THEN 'energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    a.volume * unit_volume.factor AS volume,
+    a.mass * unit_mass.factor AS mass,
+    a.energy * unit_energy.factor AS energy,
+    CONCAT_WS('; ', unit_distance.note, unit_volume.note, unit_mass.note, unit_energy.note) AS unit_conversion,
+    a.distance * unit_distance.x1_1609344 AS distance__x1_1609344,
+    a.volume * unit_volume.x125000000_473176473 AS volume__x125000000_473176473,
+    a.volume * unit_volume.x1953125000_55306341 AS volume__x1953125000_55306341,
+    a.volume * unit_volume.x125000000000_473176473 AS volume__x125000000000_473176473,
+    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000
   FROM ccf.activity_mobile_fuel AS a
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001', NULL),
+    ('km', 1000, 'distance in km', NULL),
+    ('m', 1, 'distance m→km ×0.001', NULL),
+    ('mile', 1609.344, 'distance mile→km ×1.609344', 0.001),
+    ('miles', 1609.344, 'distance miles→km ×1.609344', 0.001),
+    ('nmi', 1852, 'distance nmi→km ×1.852', NULL)) AS unit_distance("unit", factor, note, x1_1609344)
+    ON unit_distance."unit" = a.distance_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'volume in L', NULL, NULL, NULL),
+    ('gal_UK', 0.00454609, 'volume gal_UK→L ×4.54609', NULL, NULL, NULL),
+    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784', 0.001, NULL, 1),
+    ('litre', 0.001, 'volume in litre', NULL, NULL, NULL),
+    ('litres', 0.001, 'volume in litres', NULL, NULL, NULL),
+    ('m3', 1, 'volume m3→L ×1000', NULL, NULL, NULL),
+    ('megalitre', 1000, 'volume megalitre→L ×1000000', NULL, NULL, NULL),
+    ('scf', 0.028316846592, 'volume scf→L ×28.316846592', NULL, 1, NULL)) AS unit_volume("unit", factor, note, x125000000_473176473, x1953125000_55306341, x125000000000_473176473)
+    ON unit_volume."unit" = a.volume_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'energy Btu→kWh ×52752792631/180000000000000', NULL),
+    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 1000000),
+    ('J', 1, 'energy J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 1000),
+    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', 0.001),
+    ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'energy in kWh', 1),
+    ('mmBtu', 1055055852.62, 'energy mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL)) AS unit_energy("unit", factor, note, x1_3600000)
+    ON unit_energy."unit" = a.energy_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -1011,25 +905,45 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       WHEN 3
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_scf__co2
-      ) * 1953125000, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125000_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_scf__co2
+        ) * 1953125000, 55306341)
+        ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_co2_per_scf__co2, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.volume * r.epa_co2_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_co2_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_kg,
     CASE r.rule_no
@@ -1048,33 +962,53 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 3
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_scf__co2
-        ) * 1953125000, 55306341)
+        CASE
+          WHEN r.volume__x1953125000_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_scf__co2
+          ) * 1953125000, 55306341)
+          ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_co2_per_scf__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 6
       THEN (
-        ccf.div((
-          r.volume * r.epa_co2_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_co2_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_co2_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 7
       THEN (
@@ -1085,7 +1019,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 10
       THEN (
         r.volume * r.per_litre__co2
@@ -1095,7 +1033,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no
@@ -1163,17 +1105,37 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__ch4, 20)
+      END
       WHEN 3
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+      END
       WHEN 4
-      THEN ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__ch4, 20)
+      END
       WHEN 5
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.volume * r.epa_non_road__ch4
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_non_road__ch4
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_kg,
     CASE r.rule_no
@@ -1192,25 +1154,45 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_gasoline_on_road__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 3
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 4
       THEN (
-        ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_by_model_year__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 5
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__ch4, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 6
       THEN (
-        ccf.div((
-          r.volume * r.epa_non_road__ch4
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_non_road__ch4
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 7
       THEN (
@@ -1221,7 +1203,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 10
       THEN (
         r.volume * r.per_litre__ch4
@@ -1231,7 +1217,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no
@@ -1299,17 +1289,37 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_factor_set,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__n2o, 20)
+      END
       WHEN 3
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+      END
       WHEN 4
-      THEN ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__n2o, 20)
+      END
       WHEN 5
-      THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+      THEN CASE
+        WHEN r.distance__x1_1609344 IS NULL
+        THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.volume * r.epa_non_road__n2o
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_non_road__n2o
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_kg,
     CASE r.rule_no
@@ -1328,25 +1338,45 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 2
       THEN (
-        ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_gasoline_on_road__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_gasoline_on_road__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 3
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 4
       THEN (
-        ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_by_model_year__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_by_model_year__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 5
       THEN (
-        ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+        CASE
+          WHEN r.distance__x1_1609344 IS NULL
+          THEN ccf.div(r.distance * r.epa_on_road_alternative__n2o, 1609344)
+          ELSE ROUND(r.distance__x1_1609344 * r.epa_on_road_alternative__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 6
       THEN (
-        ccf.div((
-          r.volume * r.epa_non_road__n2o
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_non_road__n2o
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_non_road__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 7
       THEN (
@@ -1357,7 +1387,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 10
       THEN (
         r.volume * r.per_litre__n2o
@@ -1367,7 +1401,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no
@@ -1467,10 +1505,26 @@ WITH activity AS NOT MATERIALIZED (
         )
       )
       WHEN 9
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.per_kwh__co2, 3600000) + ccf.div(r.energy * r.per_kwh__ch4, 3600000)
-        ) + ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+        END
       )
       WHEN 10
       THEN (
@@ -1517,10 +1571,26 @@ WITH activity AS NOT MATERIALIZED (
         )
       )
       WHEN 12
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.per_kwh__co2, 3600000) + ccf.div(r.energy * r.per_kwh__ch4, 3600000)
-        ) + ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+        END
       )
       ELSE CAST(NULL AS DECIMAL)
     END AS total_minus_gases_co2e_kg,
@@ -1812,6 +1882,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -16,51 +16,24 @@ WITH activity AS NOT MATERIALIZED (
     a.period_end,
     a.data_quality,
     a.process,
-    a.amount * CASE a.amount_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS amount,
+    a.amount * unit_amount.factor AS amount,
     a.co2_factor * 0.001 AS co2_factor,
     a.ch4_factor * 0.001 AS ch4_factor,
     a.n2o_factor * 0.001 AS n2o_factor,
     a.co2e_factor * 0.001 AS co2e_factor,
     a.factor_source,
-    CONCAT_WS(
-      '; ',
-      CASE a.amount_unit
-        WHEN 'g'
-        THEN 'amount g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'amount in kg'
-        WHEN 'lb'
-        THEN 'amount lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'amount long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'amount short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'amount t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'amount tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'amount tonnes→kg ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_amount.note, '') AS unit_conversion
   FROM ccf.activity_process_emissions AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'amount g→kg ×0.001'),
+    ('kg', 1, 'amount in kg'),
+    ('lb', 0.45359237, 'amount lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'amount long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'amount short_ton→kg ×907.18474'),
+    ('t', 1000, 'amount t→kg ×1000'),
+    ('tonne', 1000, 'amount tonne→kg ×1000'),
+    ('tonnes', 1000, 'amount tonnes→kg ×1000')) AS unit_amount("unit", factor, note)
+    ON unit_amount."unit" = a.amount_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -208,6 +181,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

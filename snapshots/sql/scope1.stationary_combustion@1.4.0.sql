@@ -17,138 +17,69 @@ WITH activity AS NOT MATERIALIZED (
     a.data_quality,
     a.fuel,
     a.country,
-    a.energy * CASE a.energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy,
-    a.volume * CASE a.volume_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS volume,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
-    CONCAT_WS(
-      '; ',
-      CASE a.energy_unit
-        WHEN 'Btu'
-        THEN 'energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy therm_US→kWh ×263701/9000'
-      END,
-      CASE a.volume_unit
-        WHEN 'L'
-        THEN 'volume in L'
-        WHEN 'gal_UK'
-        THEN 'volume gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'volume gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'volume in litre'
-        WHEN 'litres'
-        THEN 'volume in litres'
-        WHEN 'm3'
-        THEN 'volume m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'volume megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'volume scf→L ×28.316846592'
-      END,
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END
-    ) AS unit_conversion
+    a.energy * unit_energy.factor AS energy,
+    a.volume * unit_volume.factor AS volume,
+    a.mass * unit_mass.factor AS mass,
+    CONCAT_WS('; ', unit_energy.note, unit_volume.note, unit_mass.note) AS unit_conversion,
+    a.energy * unit_energy.x1_1055055852620 AS energy__x1_1055055852620,
+    a.energy * unit_energy.x50_52752792631 AS energy__x50_52752792631,
+    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000,
+    a.volume * unit_volume.x1953125_55306341 AS volume__x1953125_55306341,
+    a.volume * unit_volume.x125000000_473176473 AS volume__x125000000_473176473,
+    a.volume * unit_volume.x1953125000_55306341 AS volume__x1953125000_55306341,
+    a.volume * unit_volume.x125000000000_473176473 AS volume__x125000000000_473176473,
+    a.mass * unit_mass.x50_45359237 AS mass__x50_45359237,
+    a.mass * unit_mass.x50000_45359237 AS mass__x50000_45359237
   FROM ccf.activity_stationary_fuel AS a
+  LEFT JOIN (VALUES
+    (
+      'Btu',
+      1055.05585262,
+      'energy Btu→kWh ×52752792631/180000000000000',
+      NULL,
+      0.000001,
+      NULL
+    ),
+    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL, NULL, NULL),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', NULL, NULL, 1000000),
+    ('J', 1, 'energy J→kWh ×1/3600000', NULL, NULL, NULL),
+    ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL, NULL, NULL),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', NULL, NULL, 1000),
+    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL, NULL, NULL),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', NULL, NULL, 0.001),
+    ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL, NULL, NULL),
+    ('kWh', 3600000, 'energy in kWh', NULL, NULL, 1),
+    (
+      'mmBtu',
+      1055055852.62,
+      'energy mmBtu→kWh ×52752792631/180000000',
+      0.001,
+      1,
+      NULL
+    ),
+    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL, NULL, NULL),
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL, NULL, NULL)) AS unit_energy("unit", factor, note, x1_1055055852620, x50_52752792631, x1_3600000)
+    ON unit_energy."unit" = a.energy_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'volume in L', NULL, NULL, NULL, NULL),
+    ('gal_UK', 0.00454609, 'volume gal_UK→L ×4.54609', NULL, NULL, NULL, NULL),
+    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784', NULL, 0.001, NULL, 1),
+    ('litre', 0.001, 'volume in litre', NULL, NULL, NULL, NULL),
+    ('litres', 0.001, 'volume in litres', NULL, NULL, NULL, NULL),
+    ('m3', 1, 'volume m3→L ×1000', NULL, NULL, NULL, NULL),
+    ('megalitre', 1000, 'volume megalitre→L ×1000000', NULL, NULL, NULL, NULL),
+    ('scf', 0.028316846592, 'volume scf→L ×28.316846592', 0.001, NULL, 1, NULL)) AS unit_volume("unit", factor, note, x1953125_55306341, x125000000_473176473, x1953125000_55306341, x125000000000_473176473)
+    ON unit_volume."unit" = a.volume_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001', NULL, NULL),
+    ('kg', 1, 'mass in kg', NULL, NULL),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237', 0.0000005, 0.0005),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088', 0.00112, 1.12),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474', 0.001, 1),
+    ('t', 1000, 'mass t→kg ×1000', NULL, NULL),
+    ('tonne', 1000, 'mass tonne→kg ×1000', NULL, NULL),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000', NULL, NULL)) AS unit_mass("unit", factor, note, x50_45359237, x50000_45359237)
+    ON unit_mass."unit" = a.mass_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -997,21 +928,37 @@ WITH activity AS NOT MATERIALIZED (
     END AS co2_factor_set,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div((
-        r.energy * r.epa_per_mmbtu__co2
-      ) * 50, 52752792631)
+      THEN CASE
+        WHEN r.energy__x50_52752792631 IS NULL
+        THEN ccf.div((
+          r.energy * r.epa_per_mmbtu__co2
+        ) * 50, 52752792631)
+        ELSE ROUND(r.energy__x50_52752792631 * r.epa_per_mmbtu__co2, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_per_scf__co2
-      ) * 1953125000, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125000_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_scf__co2
+        ) * 1953125000, 55306341)
+        ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_per_scf__co2, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_per_gallon__co2
-      ) * 125000000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_gallon__co2
+        ) * 125000000000, 473176473)
+        ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_per_gallon__co2, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.mass * r.epa_per_short_ton__co2
-      ) * 50000, 45359237)
+      THEN CASE
+        WHEN r.mass__x50000_45359237 IS NULL
+        THEN ccf.div((
+          r.mass * r.epa_per_short_ton__co2
+        ) * 50000, 45359237)
+        ELSE ROUND(r.mass__x50000_45359237 * r.epa_per_short_ton__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_kg,
     CASE r.rule_no
@@ -1028,30 +975,50 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 3
       THEN (
-        ccf.div((
-          r.energy * r.epa_per_mmbtu__co2
-        ) * 50, 52752792631)
+        CASE
+          WHEN r.energy__x50_52752792631 IS NULL
+          THEN ccf.div((
+            r.energy * r.epa_per_mmbtu__co2
+          ) * 50, 52752792631)
+          ELSE ROUND(r.energy__x50_52752792631 * r.epa_per_mmbtu__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_scf__co2
-        ) * 1953125000, 55306341)
+        CASE
+          WHEN r.volume__x1953125000_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_scf__co2
+          ) * 1953125000, 55306341)
+          ELSE ROUND(r.volume__x1953125000_55306341 * r.epa_per_scf__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_gallon__co2
-        ) * 125000000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_gallon__co2
+          ) * 125000000000, 473176473)
+          ELSE ROUND(r.volume__x125000000000_473176473 * r.epa_per_gallon__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 6
       THEN (
-        ccf.div((
-          r.mass * r.epa_per_short_ton__co2
-        ) * 50000, 45359237)
+        CASE
+          WHEN r.mass__x50000_45359237 IS NULL
+          THEN ccf.div((
+            r.mass * r.epa_per_short_ton__co2
+          ) * 50000, 45359237)
+          ELSE ROUND(r.mass__x50000_45359237 * r.epa_per_short_ton__co2, 20)
+        END
       ) * gwp.gwp_co2
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 8
       THEN r.volume * r.per_m3__co2
       WHEN 9
@@ -1063,7 +1030,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__co2
       ) * 0.001
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+      END
       WHEN 12
       THEN r.volume * r.per_m3__co2
       WHEN 13
@@ -1143,19 +1114,35 @@ WITH activity AS NOT MATERIALIZED (
     END AS ch4_factor_set,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+      THEN CASE
+        WHEN r.energy__x1_1055055852620 IS NULL
+        THEN ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+        ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__ch4, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_per_scf__ch4
-      ) * 1953125, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_scf__ch4
+        ) * 1953125, 55306341)
+        ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__ch4, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_per_gallon__ch4
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_gallon__ch4
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__ch4, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.mass * r.epa_per_short_ton__ch4
-      ) * 50, 45359237)
+      THEN CASE
+        WHEN r.mass__x50_45359237 IS NULL
+        THEN ccf.div((
+          r.mass * r.epa_per_short_ton__ch4
+        ) * 50, 45359237)
+        ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_kg,
     CASE r.rule_no
@@ -1172,28 +1159,48 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 3
       THEN (
-        ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+        CASE
+          WHEN r.energy__x1_1055055852620 IS NULL
+          THEN ccf.div(r.energy * r.epa_per_mmbtu__ch4, 1055055852620)
+          ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_scf__ch4
-        ) * 1953125, 55306341)
+        CASE
+          WHEN r.volume__x1953125_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_scf__ch4
+          ) * 1953125, 55306341)
+          ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_gallon__ch4
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_gallon__ch4
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 6
       THEN (
-        ccf.div((
-          r.mass * r.epa_per_short_ton__ch4
-        ) * 50, 45359237)
+        CASE
+          WHEN r.mass__x50_45359237 IS NULL
+          THEN ccf.div((
+            r.mass * r.epa_per_short_ton__ch4
+          ) * 50, 45359237)
+          ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__ch4, 20)
+        END
       ) * gwp.gwp_ch4
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 8
       THEN r.volume * r.per_m3__ch4
       WHEN 9
@@ -1205,7 +1212,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__ch4
       ) * 0.001
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+      END
       WHEN 12
       THEN r.volume * r.per_m3__ch4
       WHEN 13
@@ -1285,19 +1296,35 @@ WITH activity AS NOT MATERIALIZED (
     END AS n2o_factor_set,
     CASE r.rule_no
       WHEN 3
-      THEN ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+      THEN CASE
+        WHEN r.energy__x1_1055055852620 IS NULL
+        THEN ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+        ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__n2o, 20)
+      END
       WHEN 4
-      THEN ccf.div((
-        r.volume * r.epa_per_scf__n2o
-      ) * 1953125, 55306341)
+      THEN CASE
+        WHEN r.volume__x1953125_55306341 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_scf__n2o
+        ) * 1953125, 55306341)
+        ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__n2o, 20)
+      END
       WHEN 5
-      THEN ccf.div((
-        r.volume * r.epa_per_gallon__n2o
-      ) * 125000000, 473176473)
+      THEN CASE
+        WHEN r.volume__x125000000_473176473 IS NULL
+        THEN ccf.div((
+          r.volume * r.epa_per_gallon__n2o
+        ) * 125000000, 473176473)
+        ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__n2o, 20)
+      END
       WHEN 6
-      THEN ccf.div((
-        r.mass * r.epa_per_short_ton__n2o
-      ) * 50, 45359237)
+      THEN CASE
+        WHEN r.mass__x50_45359237 IS NULL
+        THEN ccf.div((
+          r.mass * r.epa_per_short_ton__n2o
+        ) * 50, 45359237)
+        ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_kg,
     CASE r.rule_no
@@ -1314,28 +1341,48 @@ WITH activity AS NOT MATERIALIZED (
     CASE r.rule_no
       WHEN 3
       THEN (
-        ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+        CASE
+          WHEN r.energy__x1_1055055852620 IS NULL
+          THEN ccf.div(r.energy * r.epa_per_mmbtu__n2o, 1055055852620)
+          ELSE ROUND(r.energy__x1_1055055852620 * r.epa_per_mmbtu__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 4
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_scf__n2o
-        ) * 1953125, 55306341)
+        CASE
+          WHEN r.volume__x1953125_55306341 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_scf__n2o
+          ) * 1953125, 55306341)
+          ELSE ROUND(r.volume__x1953125_55306341 * r.epa_per_scf__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 5
       THEN (
-        ccf.div((
-          r.volume * r.epa_per_gallon__n2o
-        ) * 125000000, 473176473)
+        CASE
+          WHEN r.volume__x125000000_473176473 IS NULL
+          THEN ccf.div((
+            r.volume * r.epa_per_gallon__n2o
+          ) * 125000000, 473176473)
+          ELSE ROUND(r.volume__x125000000_473176473 * r.epa_per_gallon__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 6
       THEN (
-        ccf.div((
-          r.mass * r.epa_per_short_ton__n2o
-        ) * 50, 45359237)
+        CASE
+          WHEN r.mass__x50_45359237 IS NULL
+          THEN ccf.div((
+            r.mass * r.epa_per_short_ton__n2o
+          ) * 50, 45359237)
+          ELSE ROUND(r.mass__x50_45359237 * r.epa_per_short_ton__n2o, 20)
+        END
       ) * gwp.gwp_n2o
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 8
       THEN r.volume * r.per_m3__n2o
       WHEN 9
@@ -1347,7 +1394,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.per_tonne__n2o
       ) * 0.001
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+      END
       WHEN 12
       THEN r.volume * r.per_m3__n2o
       WHEN 13
@@ -1417,10 +1468,26 @@ WITH activity AS NOT MATERIALIZED (
     CAST(NULL AS TEXT) AS total_minus_gases_factor_set,
     CASE r.rule_no
       WHEN 7
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.per_kwh__co2, 3600000) + ccf.div(r.energy * r.per_kwh__ch4, 3600000)
-        ) + ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+        END
       )
       WHEN 8
       THEN (
@@ -1481,10 +1548,26 @@ WITH activity AS NOT MATERIALIZED (
         )
       )
       WHEN 11
-      THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000) - (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2e, 20)
+      END - (
         (
-          ccf.div(r.energy * r.per_kwh__co2, 3600000) + ccf.div(r.energy * r.per_kwh__ch4, 3600000)
-        ) + ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__co2, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__co2, 20)
+          END + CASE
+            WHEN r.energy__x1_3600000 IS NULL
+            THEN ccf.div(r.energy * r.per_kwh__ch4, 3600000)
+            ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__ch4, 20)
+          END
+        ) + CASE
+          WHEN r.energy__x1_3600000 IS NULL
+          THEN ccf.div(r.energy * r.per_kwh__n2o, 3600000)
+          ELSE ROUND(r.energy__x1_3600000 * r.per_kwh__n2o, 20)
+        END
       )
       WHEN 12
       THEN (
@@ -1873,6 +1956,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

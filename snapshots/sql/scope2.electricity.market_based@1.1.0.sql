@@ -15,71 +15,29 @@ WITH consumption AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.data_quality,
-    a.quantity * CASE a.quantity_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS quantity,
+    a.quantity * unit_quantity.factor AS quantity,
     a.country,
     a.grid_region,
     a.supplier,
     a.supplier_rate,
     a.supplier_rate_source,
-    CONCAT_WS(
-      '; ',
-      CASE a.quantity_unit
-        WHEN 'Btu'
-        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'quantity GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'quantity GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'quantity J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'quantity MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'quantity MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'quantity TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'quantity Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'quantity kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'quantity in kWh'
-        WHEN 'mmBtu'
-        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'quantity therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'quantity therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_quantity.note, '') AS unit_conversion
   FROM ccf.activity_electricity AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'quantity Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000'),
+    ('J', 1, 'quantity J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'quantity MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001'),
+    ('kJ', 1000, 'quantity kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'quantity in kWh'),
+    ('mmBtu', 1055055852.62, 'quantity mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000')) AS unit_quantity("unit", factor, note)
+    ON unit_quantity."unit" = a.quantity_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -93,71 +51,29 @@ WITH consumption AS NOT MATERIALIZED (
     a.period_end,
     a.data_quality,
     a.instrument_type,
-    a.quantity * CASE a.quantity_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS quantity,
+    a.quantity * unit_quantity.factor AS quantity,
     a.country,
     a.grid_region,
     a.vintage,
     a.emission_rate,
     a.registry,
-    CONCAT_WS(
-      '; ',
-      CASE a.quantity_unit
-        WHEN 'Btu'
-        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'quantity GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'quantity GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'quantity J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'quantity MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'quantity MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'quantity TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'quantity Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'quantity kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'quantity in kWh'
-        WHEN 'mmBtu'
-        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'quantity therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'quantity therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_quantity.note, '') AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'quantity Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000'),
+    ('J', 1, 'quantity J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'quantity MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001'),
+    ('kJ', 1000, 'quantity kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'quantity in kWh'),
+    ('mmBtu', 1055055852.62, 'quantity mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000')) AS unit_quantity("unit", factor, note)
+    ON unit_quantity."unit" = a.quantity_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -659,6 +575,7 @@ WITH consumption AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 ), parted AS NOT MATERIALIZED (
   SELECT
     c.*,
@@ -834,71 +751,29 @@ WITH consumption AS (
     a.period_start,
     a.period_end,
     a.data_quality,
-    a.quantity * CASE a.quantity_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS quantity,
+    a.quantity * unit_quantity.factor AS quantity,
     a.country,
     a.grid_region,
     a.supplier,
     a.supplier_rate,
     a.supplier_rate_source,
-    CONCAT_WS(
-      '; ',
-      CASE a.quantity_unit
-        WHEN 'Btu'
-        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'quantity GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'quantity GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'quantity J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'quantity MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'quantity MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'quantity TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'quantity Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'quantity kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'quantity in kWh'
-        WHEN 'mmBtu'
-        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'quantity therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'quantity therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_quantity.note, '') AS unit_conversion
   FROM ccf.activity_electricity AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'quantity Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000'),
+    ('J', 1, 'quantity J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'quantity MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001'),
+    ('kJ', 1000, 'quantity kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'quantity in kWh'),
+    ('mmBtu', 1055055852.62, 'quantity mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000')) AS unit_quantity("unit", factor, note)
+    ON unit_quantity."unit" = a.quantity_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -912,71 +787,29 @@ WITH consumption AS (
     a.period_end,
     a.data_quality,
     a.instrument_type,
-    a.quantity * CASE a.quantity_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS quantity,
+    a.quantity * unit_quantity.factor AS quantity,
     a.country,
     a.grid_region,
     a.vintage,
     a.emission_rate,
     a.registry,
-    CONCAT_WS(
-      '; ',
-      CASE a.quantity_unit
-        WHEN 'Btu'
-        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'quantity GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'quantity GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'quantity J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'quantity MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'quantity MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'quantity TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'quantity Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'quantity kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'quantity in kWh'
-        WHEN 'mmBtu'
-        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'quantity therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'quantity therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_quantity.note, '') AS unit_conversion
   FROM ccf.activity_energy_attribute_certificates AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'quantity Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000'),
+    ('J', 1, 'quantity J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'quantity MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001'),
+    ('kJ', 1000, 'quantity kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'quantity in kWh'),
+    ('mmBtu', 1055055852.62, 'quantity mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000')) AS unit_quantity("unit", factor, note)
+    ON unit_quantity."unit" = a.quantity_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])

@@ -15,69 +15,28 @@ WITH activity AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.data_quality,
-    a.quantity * CASE a.quantity_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS quantity,
+    a.quantity * unit_quantity.factor AS quantity,
     a.country,
     a.supply,
     a.supplier,
-    CONCAT_WS(
-      '; ',
-      CASE a.quantity_unit
-        WHEN 'Btu'
-        THEN 'quantity Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'quantity GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'quantity GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'quantity J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'quantity MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'quantity MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'quantity TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'quantity Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'quantity kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'quantity in kWh'
-        WHEN 'mmBtu'
-        THEN 'quantity mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'quantity therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'quantity therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_quantity.note, '') AS unit_conversion,
+    a.quantity * unit_quantity.x1_3600000 AS quantity__x1_3600000
   FROM ccf.activity_purchased_heat AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'quantity Btu→kWh ×52752792631/180000000000000', NULL),
+    ('GJ', 1000000000, 'quantity GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'quantity GWh→kWh ×1000000', 1000000),
+    ('J', 1, 'quantity J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'quantity MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'quantity MWh→kWh ×1000', 1000),
+    ('TJ', 1000000000000, 'quantity TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'quantity Wh→kWh ×0.001', 0.001),
+    ('kJ', 1000, 'quantity kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'quantity in kWh', 1),
+    ('mmBtu', 1055055852.62, 'quantity mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'quantity therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'quantity therm_US→kWh ×263701/9000', NULL)) AS unit_quantity("unit", factor, note, x1_3600000)
+    ON unit_quantity."unit" = a.quantity_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -242,21 +201,33 @@ WITH activity AS NOT MATERIALIZED (
     r.heat__key_region,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.heat__co2, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.heat__co2, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.heat__co2, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.heat__co2_id ELSE CAST(NULL AS TEXT) END AS co2_factor_id,
     CASE r.rule_no WHEN 2 THEN r.heat__co2_level ELSE CAST(NULL AS TEXT) END AS co2_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.heat__ch4, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.heat__ch4, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.heat__ch4, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS ch4_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.heat__ch4_id ELSE CAST(NULL AS TEXT) END AS ch4_factor_id,
     CASE r.rule_no WHEN 2 THEN r.heat__ch4_level ELSE CAST(NULL AS TEXT) END AS ch4_match_level,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(r.quantity * r.heat__n2o, 3600000)
+      THEN CASE
+        WHEN r.quantity__x1_3600000 IS NULL
+        THEN ccf.div(r.quantity * r.heat__n2o, 3600000)
+        ELSE ROUND(r.quantity__x1_3600000 * r.heat__n2o, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS n2o_co2e_kg,
     CASE r.rule_no WHEN 2 THEN r.heat__n2o_id ELSE CAST(NULL AS TEXT) END AS n2o_factor_id,
@@ -286,6 +257,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

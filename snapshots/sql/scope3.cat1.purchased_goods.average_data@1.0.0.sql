@@ -18,47 +18,20 @@ WITH activity AS NOT MATERIALIZED (
     a.category,
     a.material,
     a.source,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
+    a.mass * unit_mass.factor AS mass,
     a.supplier,
-    CONCAT_WS(
-      '; ',
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_mass.note, '') AS unit_conversion
   FROM ccf.activity_purchased_materials AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -183,6 +156,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

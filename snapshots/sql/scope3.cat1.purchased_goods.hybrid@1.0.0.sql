@@ -20,154 +20,59 @@ WITH activity AS NOT MATERIALIZED (
     a.supplier,
     a.component,
     a.item,
-    a.reported_emissions * CASE a.reported_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS reported_emissions,
-    a.energy * CASE a.energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy,
+    a.reported_emissions * unit_reported_emissions.factor AS reported_emissions,
+    a.energy * unit_energy.factor AS energy,
     a.factor_per_kwh,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
+    a.mass * unit_mass.factor AS mass,
     a.items,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
+    a.distance * unit_distance.factor AS distance,
     a.factor_per_kg,
     a.factor_per_item,
     a.factor_per_tkm * 0.000001 AS factor_per_tkm,
     a.allocation_share * 0.01 AS allocation_share,
     a.allocation_basis,
     a.factor_source,
-    CONCAT_WS(
-      '; ',
-      CASE a.reported_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'reported_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'reported_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'reported_emissions tCO2e→kgCO2e ×1000'
-      END,
-      CASE a.energy_unit
-        WHEN 'Btu'
-        THEN 'energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy therm_US→kWh ×263701/9000'
-      END,
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_reported_emissions.note, unit_energy.note, unit_mass.note, unit_distance.note) AS unit_conversion,
+    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000
   FROM ccf.activity_hybrid_purchases AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'reported_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'reported_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'reported_emissions tCO2e→kgCO2e ×1000')) AS unit_reported_emissions("unit", factor, note)
+    ON unit_reported_emissions."unit" = a.reported_emissions_unit
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'energy Btu→kWh ×52752792631/180000000000000', NULL),
+    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 1000000),
+    ('J', 1, 'energy J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 1000),
+    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', 0.001),
+    ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'energy in kWh', 1),
+    ('mmBtu', 1055055852.62, 'energy mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL)) AS unit_energy("unit", factor, note, x1_3600000)
+    ON unit_energy."unit" = a.energy_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001'),
+    ('km', 1000, 'distance in km'),
+    ('m', 1, 'distance m→km ×0.001'),
+    ('mile', 1609.344, 'distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'distance miles→km ×1.609344'),
+    ('nmi', 1852, 'distance nmi→km ×1.852')) AS unit_distance("unit", factor, note)
+    ON unit_distance."unit" = a.distance_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -299,14 +204,21 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 4
       THEN r.reported_emissions * r.allocation_share
       WHEN 5
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
           (
-            r.energy * r.factor_per_kwh
-          ) * CAST(1 AS DECIMAL)
-        ) * r.allocation_share,
-        3600000
-      )
+            (
+              r.energy * r.factor_per_kwh
+            ) * CAST(1 AS DECIMAL)
+          ) * r.allocation_share,
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.factor_per_kwh * CAST(1 AS DECIMAL) * r.allocation_share,
+          20
+        )
+      END
       WHEN 6
       THEN (
         (
@@ -383,6 +295,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -18,124 +18,48 @@ WITH activity AS NOT MATERIALIZED (
     a.product,
     a.processor,
     a.fuel,
-    a.energy * CASE a.energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy,
+    a.energy * unit_energy.factor AS energy,
     a.country,
     a.factor_per_kwh,
     a.waste_type,
     a.treatment,
-    a.waste_mass * CASE a.waste_mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS waste_mass,
+    a.waste_mass * unit_waste_mass.factor AS waste_mass,
     a.factor_per_kg,
-    a.reported_emissions * CASE a.reported_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS reported_emissions,
+    a.reported_emissions * unit_reported_emissions.factor AS reported_emissions,
     a.share * 0.01 AS share,
-    CONCAT_WS(
-      '; ',
-      CASE a.energy_unit
-        WHEN 'Btu'
-        THEN 'energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy therm_US→kWh ×263701/9000'
-      END,
-      CASE a.waste_mass_unit
-        WHEN 'g'
-        THEN 'waste_mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'waste_mass in kg'
-        WHEN 'lb'
-        THEN 'waste_mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'waste_mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'waste_mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'waste_mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'waste_mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'waste_mass tonnes→kg ×1000'
-      END,
-      CASE a.reported_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'reported_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'reported_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'reported_emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_energy.note, unit_waste_mass.note, unit_reported_emissions.note) AS unit_conversion,
+    a.energy * unit_energy.x1_360000000 AS energy__x1_360000000
   FROM ccf.activity_downstream_processing AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'energy Btu→kWh ×52752792631/180000000000000', NULL),
+    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 10000),
+    ('J', 1, 'energy J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 10),
+    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', 0.00001),
+    ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'energy in kWh', 0.01),
+    ('mmBtu', 1055055852.62, 'energy mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL)) AS unit_energy("unit", factor, note, x1_360000000)
+    ON unit_energy."unit" = a.energy_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'waste_mass g→kg ×0.001'),
+    ('kg', 1, 'waste_mass in kg'),
+    ('lb', 0.45359237, 'waste_mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'waste_mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'waste_mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'waste_mass t→kg ×1000'),
+    ('tonne', 1000, 'waste_mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'waste_mass tonnes→kg ×1000')) AS unit_waste_mass("unit", factor, note)
+    ON unit_waste_mass."unit" = a.waste_mass_unit
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'reported_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'reported_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'reported_emissions tCO2e→kgCO2e ×1000')) AS unit_reported_emissions("unit", factor, note)
+    ON unit_reported_emissions."unit" = a.reported_emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -426,28 +350,49 @@ WITH activity AS NOT MATERIALIZED (
         r.reported_emissions * COALESCE(r.share * 100, 100 /* parameter whole */)
       ) * 0.01
       WHEN 3
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy__x1_360000000 IS NULL
+        THEN ccf.div(
           (
-            r.energy * r.factor_per_kwh
-          ) * CAST(1 AS DECIMAL)
-        ) * COALESCE(r.share * 100, 100 /* parameter whole */),
-        360000000
-      )
+            (
+              r.energy * r.factor_per_kwh
+            ) * CAST(1 AS DECIMAL)
+          ) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy__x1_360000000 * r.factor_per_kwh * CAST(1 AS DECIMAL) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          20
+        )
+      END
       WHEN 4
-      THEN ccf.div(
-        (
-          r.energy * r.fuel_per_kwh__co2e
-        ) * COALESCE(r.share * 100, 100 /* parameter whole */),
-        360000000
-      )
+      THEN CASE
+        WHEN r.energy__x1_360000000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.fuel_per_kwh__co2e
+          ) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy__x1_360000000 * r.fuel_per_kwh__co2e * COALESCE(r.share * 100, 100 /* parameter whole */),
+          20
+        )
+      END
       WHEN 5
-      THEN ccf.div(
-        (
-          r.energy * r.grid__co2e
-        ) * COALESCE(r.share * 100, 100 /* parameter whole */),
-        360000000
-      )
+      THEN CASE
+        WHEN r.energy__x1_360000000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.grid__co2e
+          ) * COALESCE(r.share * 100, 100 /* parameter whole */),
+          360000000
+        )
+        ELSE ROUND(
+          r.energy__x1_360000000 * r.grid__co2e * COALESCE(r.share * 100, 100 /* parameter whole */),
+          20
+        )
+      END
       WHEN 6
       THEN (
         (
@@ -533,6 +478,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

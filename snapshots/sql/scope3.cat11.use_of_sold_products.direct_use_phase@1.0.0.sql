@@ -18,104 +18,43 @@ WITH activity AS NOT MATERIALIZED (
     a.product,
     a.units_sold,
     a.lifetime_uses,
-    a.energy_per_use * CASE a.energy_per_use_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy_per_use,
+    a.energy_per_use * unit_energy_per_use.factor AS energy_per_use,
     a.fuel,
-    a.fuel_per_use * CASE a.fuel_per_use_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS fuel_per_use,
+    a.fuel_per_use * unit_fuel_per_use.factor AS fuel_per_use,
     a.country,
-    CONCAT_WS(
-      '; ',
-      CASE a.energy_per_use_unit
-        WHEN 'Btu'
-        THEN 'energy_per_use Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy_per_use GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy_per_use GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy_per_use J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy_per_use MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy_per_use MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy_per_use TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy_per_use Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy_per_use kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy_per_use in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy_per_use mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy_per_use therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy_per_use therm_US→kWh ×263701/9000'
-      END,
-      CASE a.fuel_per_use_unit
-        WHEN 'L'
-        THEN 'fuel_per_use in L'
-        WHEN 'gal_UK'
-        THEN 'fuel_per_use gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'fuel_per_use gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'fuel_per_use in litre'
-        WHEN 'litres'
-        THEN 'fuel_per_use in litres'
-        WHEN 'm3'
-        THEN 'fuel_per_use m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'fuel_per_use megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'fuel_per_use scf→L ×28.316846592'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_energy_per_use.note, unit_fuel_per_use.note) AS unit_conversion,
+    a.energy_per_use * unit_energy_per_use.x1_3600000 AS energy_per_use__x1_3600000
   FROM ccf.activity_sold_products_use AS a
+  LEFT JOIN (VALUES
+    (
+      'Btu',
+      1055.05585262,
+      'energy_per_use Btu→kWh ×52752792631/180000000000000',
+      NULL
+    ),
+    ('GJ', 1000000000, 'energy_per_use GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'energy_per_use GWh→kWh ×1000000', 1000000),
+    ('J', 1, 'energy_per_use J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'energy_per_use MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'energy_per_use MWh→kWh ×1000', 1000),
+    ('TJ', 1000000000000, 'energy_per_use TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'energy_per_use Wh→kWh ×0.001', 0.001),
+    ('kJ', 1000, 'energy_per_use kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'energy_per_use in kWh', 1),
+    ('mmBtu', 1055055852.62, 'energy_per_use mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'energy_per_use therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'energy_per_use therm_US→kWh ×263701/9000', NULL)) AS unit_energy_per_use("unit", factor, note, x1_3600000)
+    ON unit_energy_per_use."unit" = a.energy_per_use_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'fuel_per_use in L'),
+    ('gal_UK', 0.00454609, 'fuel_per_use gal_UK→L ×4.54609'),
+    ('gal_US', 0.003785411784, 'fuel_per_use gal_US→L ×3.785411784'),
+    ('litre', 0.001, 'fuel_per_use in litre'),
+    ('litres', 0.001, 'fuel_per_use in litres'),
+    ('m3', 1, 'fuel_per_use m3→L ×1000'),
+    ('megalitre', 1000, 'fuel_per_use megalitre→L ×1000000'),
+    ('scf', 0.028316846592, 'fuel_per_use scf→L ×28.316846592')) AS unit_fuel_per_use("unit", factor, note)
+    ON unit_fuel_per_use."unit" = a.fuel_per_use_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -305,14 +244,18 @@ WITH activity AS NOT MATERIALIZED (
     r.fuel_per_litre__key_level3,
     CASE r.rule_no
       WHEN 2
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy_per_use__x1_3600000 IS NULL
+        THEN ccf.div(
           (
-            r.units_sold * r.lifetime_uses
-          ) * r.energy_per_use
-        ) * r.grid__co2e,
-        3600000
-      )
+            (
+              r.units_sold * r.lifetime_uses
+            ) * r.energy_per_use
+          ) * r.grid__co2e,
+          3600000
+        )
+        ELSE ROUND(r.energy_per_use__x1_3600000 * r.units_sold * r.lifetime_uses * r.grid__co2e, 20)
+      END
       WHEN 3
       THEN (
         (
@@ -363,6 +306,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

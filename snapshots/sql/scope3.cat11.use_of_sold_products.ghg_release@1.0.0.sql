@@ -18,47 +18,20 @@ WITH activity AS NOT MATERIALIZED (
     a.product,
     a.units_sold,
     a.gas,
-    a.gas_content * CASE a.gas_content_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS gas_content,
+    a.gas_content * unit_gas_content.factor AS gas_content,
     a.released_share * 0.01 AS released_share,
-    CONCAT_WS(
-      '; ',
-      CASE a.gas_content_unit
-        WHEN 'g'
-        THEN 'gas_content g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'gas_content in kg'
-        WHEN 'lb'
-        THEN 'gas_content lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'gas_content long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'gas_content short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'gas_content t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'gas_content tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'gas_content tonnes→kg ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_gas_content.note, '') AS unit_conversion
   FROM ccf.activity_sold_products_ghg_content AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'gas_content g→kg ×0.001'),
+    ('kg', 1, 'gas_content in kg'),
+    ('lb', 0.45359237, 'gas_content lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'gas_content long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'gas_content short_ton→kg ×907.18474'),
+    ('t', 1000, 'gas_content t→kg ×1000'),
+    ('tonne', 1000, 'gas_content tonne→kg ×1000'),
+    ('tonnes', 1000, 'gas_content tonnes→kg ×1000')) AS unit_gas_content("unit", factor, note)
+    ON unit_gas_content."unit" = a.gas_content_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -298,6 +271,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

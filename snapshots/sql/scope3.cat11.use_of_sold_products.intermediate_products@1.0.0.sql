@@ -19,99 +19,42 @@ WITH activity AS NOT MATERIALIZED (
     a.final_product,
     a.units_sold,
     a.lifetime_uses,
-    a.emissions_per_use * CASE a.emissions_per_use_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS emissions_per_use,
+    a.emissions_per_use * unit_emissions_per_use.factor AS emissions_per_use,
     a.share * 0.01 AS share,
-    a.product_mass * CASE a.product_mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS product_mass,
-    a.final_product_mass * CASE a.final_product_mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS final_product_mass,
+    a.product_mass * unit_product_mass.factor AS product_mass,
+    a.final_product_mass * unit_final_product_mass.factor AS final_product_mass,
     CONCAT_WS(
       '; ',
-      CASE a.emissions_per_use_unit
-        WHEN 'gCO2e'
-        THEN 'emissions_per_use gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'emissions_per_use in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'emissions_per_use tCO2e→kgCO2e ×1000'
-      END,
-      CASE a.product_mass_unit
-        WHEN 'g'
-        THEN 'product_mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'product_mass in kg'
-        WHEN 'lb'
-        THEN 'product_mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'product_mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'product_mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'product_mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'product_mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'product_mass tonnes→kg ×1000'
-      END,
-      CASE a.final_product_mass_unit
-        WHEN 'g'
-        THEN 'final_product_mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'final_product_mass in kg'
-        WHEN 'lb'
-        THEN 'final_product_mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'final_product_mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'final_product_mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'final_product_mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'final_product_mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'final_product_mass tonnes→kg ×1000'
-      END
+      unit_emissions_per_use.note,
+      unit_product_mass.note,
+      unit_final_product_mass.note
     ) AS unit_conversion
   FROM ccf.activity_sold_intermediate_products AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'emissions_per_use gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'emissions_per_use in kgCO2e'),
+    ('tCO2e', 1000, 'emissions_per_use tCO2e→kgCO2e ×1000')) AS unit_emissions_per_use("unit", factor, note)
+    ON unit_emissions_per_use."unit" = a.emissions_per_use_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'product_mass g→kg ×0.001'),
+    ('kg', 1, 'product_mass in kg'),
+    ('lb', 0.45359237, 'product_mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'product_mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'product_mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'product_mass t→kg ×1000'),
+    ('tonne', 1000, 'product_mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'product_mass tonnes→kg ×1000')) AS unit_product_mass("unit", factor, note)
+    ON unit_product_mass."unit" = a.product_mass_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'final_product_mass g→kg ×0.001'),
+    ('kg', 1, 'final_product_mass in kg'),
+    ('lb', 0.45359237, 'final_product_mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'final_product_mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'final_product_mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'final_product_mass t→kg ×1000'),
+    ('tonne', 1000, 'final_product_mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'final_product_mass tonnes→kg ×1000')) AS unit_final_product_mass("unit", factor, note)
+    ON unit_final_product_mass."unit" = a.final_product_mass_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -212,6 +155,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

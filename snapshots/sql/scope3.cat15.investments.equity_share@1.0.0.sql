@@ -17,28 +17,16 @@ WITH activity AS NOT MATERIALIZED (
     a.data_quality,
     a.investee,
     a.reported_item,
-    a.investee_emissions * CASE a.investee_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS investee_emissions,
+    a.investee_emissions * unit_investee_emissions.factor AS investee_emissions,
     a.equity_share * 0.01 AS equity_share,
     a.consolidated,
-    CONCAT_WS(
-      '; ',
-      CASE a.investee_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'investee_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'investee_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'investee_emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_investee_emissions.note, '') AS unit_conversion
   FROM ccf.activity_equity_investments AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'investee_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'investee_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'investee_emissions tCO2e→kgCO2e ×1000')) AS unit_investee_emissions("unit", factor, note)
+    ON unit_investee_emissions."unit" = a.investee_emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -145,6 +133,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

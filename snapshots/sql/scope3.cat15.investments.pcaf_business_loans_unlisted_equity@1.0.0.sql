@@ -18,32 +18,20 @@ WITH activity AS NOT MATERIALIZED (
     a.investee,
     a.asset_class,
     a.reported_item,
-    a.investee_amount * CASE a.investee_amount_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS investee_amount,
+    a.investee_amount * unit_investee_amount.factor AS investee_amount,
     a.attribution_factor * 0.01 AS attribution_factor,
     a.outstanding_amount,
     a.evic,
     a.equity_plus_debt,
     a.investee_revenue,
     a.currency,
-    CONCAT_WS(
-      '; ',
-      CASE a.investee_amount_unit
-        WHEN 'gCO2e'
-        THEN 'investee_amount gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'investee_amount in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'investee_amount tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_investee_amount.note, '') AS unit_conversion
   FROM ccf.activity_financed_companies AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'investee_amount gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'investee_amount in kgCO2e'),
+    ('tCO2e', 1000, 'investee_amount tCO2e→kgCO2e ×1000')) AS unit_investee_amount("unit", factor, note)
+    ON unit_investee_amount."unit" = a.investee_amount_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -155,6 +143,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -21,101 +21,40 @@ WITH activity AS NOT MATERIALIZED (
     a.property_value_at_origination,
     a.currency,
     a.country,
-    a.building_emissions * CASE a.building_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS building_emissions,
+    a.building_emissions * unit_building_emissions.factor AS building_emissions,
     a.carrier,
-    a.energy * CASE a.energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy,
+    a.energy * unit_energy.factor AS energy,
     a.energy_factor,
-    a.floor_area * CASE a.floor_area_unit
-      WHEN 'ft2'
-      THEN 0.09290304
-      WHEN 'ha'
-      THEN 10000
-      WHEN 'm2'
-      THEN 1
-    END AS floor_area,
+    a.floor_area * unit_floor_area.factor AS floor_area,
     a.emission_intensity,
-    CONCAT_WS(
-      '; ',
-      CASE a.building_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'building_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'building_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'building_emissions tCO2e→kgCO2e ×1000'
-      END,
-      CASE a.energy_unit
-        WHEN 'Btu'
-        THEN 'energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy therm_US→kWh ×263701/9000'
-      END,
-      CASE a.floor_area_unit
-        WHEN 'ft2'
-        THEN 'floor_area ft2→m^2 ×0.09290304'
-        WHEN 'ha'
-        THEN 'floor_area ha→m^2 ×10000'
-        WHEN 'm2'
-        THEN 'floor_area in m2'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_building_emissions.note, unit_energy.note, unit_floor_area.note) AS unit_conversion,
+    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000
   FROM ccf.activity_financed_buildings AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'building_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'building_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'building_emissions tCO2e→kgCO2e ×1000')) AS unit_building_emissions("unit", factor, note)
+    ON unit_building_emissions."unit" = a.building_emissions_unit
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'energy Btu→kWh ×52752792631/180000000000000', NULL),
+    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 1000000),
+    ('J', 1, 'energy J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 1000),
+    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', 0.001),
+    ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'energy in kWh', 1),
+    ('mmBtu', 1055055852.62, 'energy mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL)) AS unit_energy("unit", factor, note, x1_3600000)
+    ON unit_energy."unit" = a.energy_unit
+  LEFT JOIN (VALUES
+    ('ft2', 0.09290304, 'floor_area ft2→m^2 ×0.09290304'),
+    ('ha', 10000, 'floor_area ha→m^2 ×10000'),
+    ('m2', 1, 'floor_area in m2')) AS unit_floor_area("unit", factor, note)
+    ON unit_floor_area."unit" = a.floor_area_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -336,28 +275,49 @@ WITH activity AS NOT MATERIALIZED (
       WHEN 3
       THEN r.building_emissions * ccf.div(r.outstanding_amount, r.property_value_at_origination)
       WHEN 4
-      THEN ccf.div(
-        (
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
           (
-            r.energy * r.energy_factor
-          ) * CAST(1 AS DECIMAL)
-        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
-        3600000
-      )
+            (
+              r.energy * r.energy_factor
+            ) * CAST(1 AS DECIMAL)
+          ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.energy_factor * CAST(1 AS DECIMAL) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          20
+        )
+      END
       WHEN 5
-      THEN ccf.div(
-        (
-          r.energy * r.grid__co2e
-        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
-        3600000
-      )
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.grid__co2e
+          ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.grid__co2e * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          20
+        )
+      END
       WHEN 6
-      THEN ccf.div(
-        (
-          r.energy * r.fuel__co2e
-        ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
-        3600000
-      )
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(
+          (
+            r.energy * r.fuel__co2e
+          ) * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          3600000
+        )
+        ELSE ROUND(
+          r.energy__x1_3600000 * r.fuel__co2e * ccf.div(r.outstanding_amount, r.property_value_at_origination),
+          20
+        )
+      END
       WHEN 7
       THEN (
         (
@@ -424,6 +384,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

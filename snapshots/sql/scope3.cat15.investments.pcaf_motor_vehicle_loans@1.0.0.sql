@@ -19,94 +19,38 @@ WITH activity AS NOT MATERIALIZED (
     a.outstanding_amount,
     a.vehicle_value_at_origination,
     a.currency,
-    a.vehicle_emissions * CASE a.vehicle_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS vehicle_emissions,
+    a.vehicle_emissions * unit_vehicle_emissions.factor AS vehicle_emissions,
     a.fuel,
-    a.fuel_used * CASE a.fuel_used_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS fuel_used,
+    a.fuel_used * unit_fuel_used.factor AS fuel_used,
     a.vehicle_class,
     a.powertrain,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
+    a.distance * unit_distance.factor AS distance,
     a.distance_factor,
-    CONCAT_WS(
-      '; ',
-      CASE a.vehicle_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'vehicle_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'vehicle_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'vehicle_emissions tCO2e→kgCO2e ×1000'
-      END,
-      CASE a.fuel_used_unit
-        WHEN 'L'
-        THEN 'fuel_used in L'
-        WHEN 'gal_UK'
-        THEN 'fuel_used gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'fuel_used gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'fuel_used in litre'
-        WHEN 'litres'
-        THEN 'fuel_used in litres'
-        WHEN 'm3'
-        THEN 'fuel_used m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'fuel_used megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'fuel_used scf→L ×28.316846592'
-      END,
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_vehicle_emissions.note, unit_fuel_used.note, unit_distance.note) AS unit_conversion
   FROM ccf.activity_financed_vehicles AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'vehicle_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'vehicle_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'vehicle_emissions tCO2e→kgCO2e ×1000')) AS unit_vehicle_emissions("unit", factor, note)
+    ON unit_vehicle_emissions."unit" = a.vehicle_emissions_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'fuel_used in L'),
+    ('gal_UK', 0.00454609, 'fuel_used gal_UK→L ×4.54609'),
+    ('gal_US', 0.003785411784, 'fuel_used gal_US→L ×3.785411784'),
+    ('litre', 0.001, 'fuel_used in litre'),
+    ('litres', 0.001, 'fuel_used in litres'),
+    ('m3', 1, 'fuel_used m3→L ×1000'),
+    ('megalitre', 1000, 'fuel_used megalitre→L ×1000000'),
+    ('scf', 0.028316846592, 'fuel_used scf→L ×28.316846592')) AS unit_fuel_used("unit", factor, note)
+    ON unit_fuel_used."unit" = a.fuel_used_unit
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001'),
+    ('km', 1000, 'distance in km'),
+    ('m', 1, 'distance m→km ×0.001'),
+    ('mile', 1609.344, 'distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'distance miles→km ×1.609344'),
+    ('nmi', 1852, 'distance nmi→km ×1.852')) AS unit_distance("unit", factor, note)
+    ON unit_distance."unit" = a.distance_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -375,6 +319,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -17,30 +17,18 @@ WITH activity AS NOT MATERIALIZED (
     a.data_quality,
     a.project,
     a.reported_item,
-    a.project_emissions * CASE a.project_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS project_emissions,
+    a.project_emissions * unit_project_emissions.factor AS project_emissions,
     a.attribution_factor * 0.01 AS attribution_factor,
     a.outstanding_amount,
     a.project_equity_plus_debt,
     a.currency,
-    CONCAT_WS(
-      '; ',
-      CASE a.project_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'project_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'project_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'project_emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_project_emissions.note, '') AS unit_conversion
   FROM ccf.activity_project_finance AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'project_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'project_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'project_emissions tCO2e→kgCO2e ×1000')) AS unit_project_emissions("unit", factor, note)
+    ON unit_project_emissions."unit" = a.project_emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -147,6 +135,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

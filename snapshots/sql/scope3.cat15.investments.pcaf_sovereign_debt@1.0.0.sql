@@ -17,28 +17,16 @@ WITH activity AS NOT MATERIALIZED (
     a.data_quality,
     a.country,
     a.reported_item,
-    a.country_emissions * CASE a.country_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS country_emissions,
+    a.country_emissions * unit_country_emissions.factor AS country_emissions,
     a.outstanding_amount,
     a.ppp_adjusted_gdp,
-    CONCAT_WS(
-      '; ',
-      CASE a.country_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'country_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'country_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'country_emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_country_emissions.note, '') AS unit_conversion
   FROM ccf.activity_sovereign_debt AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'country_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'country_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'country_emissions tCO2e→kgCO2e ×1000')) AS unit_country_emissions("unit", factor, note)
+    ON unit_country_emissions."unit" = a.country_emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -127,6 +115,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -16,32 +16,20 @@ WITH activity AS NOT MATERIALIZED (
     a.period_end,
     a.data_quality,
     a.project,
-    a.annual_emissions * CASE a.annual_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS annual_emissions,
+    a.annual_emissions * unit_annual_emissions.factor AS annual_emissions,
     a.lifetime_years,
     a.first_financed_in_period,
     a.share * 0.01 AS share,
     a.outstanding_amount,
     a.project_equity_plus_debt,
     a.currency,
-    CONCAT_WS(
-      '; ',
-      CASE a.annual_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'annual_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'annual_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'annual_emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_annual_emissions.note, '') AS unit_conversion
   FROM ccf.activity_project_lifetime_emissions AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'annual_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'annual_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'annual_emissions tCO2e→kgCO2e ×1000')) AS unit_annual_emissions("unit", factor, note)
+    ON unit_annual_emissions."unit" = a.annual_emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -92,6 +80,7 @@ WITH activity AS NOT MATERIALIZED (
     e.*,
     CASE e.rule_no WHEN 2 THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -20,38 +20,17 @@ WITH activity AS NOT MATERIALIZED (
     a.fuel,
     a.laden,
     a.registration,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
-    CONCAT_WS(
-      '; ',
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END
-    ) AS unit_conversion
+    a.distance * unit_distance.factor AS distance,
+    COALESCE(unit_distance.note, '') AS unit_conversion
   FROM ccf.activity_fleet_distance AS a
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001'),
+    ('km', 1000, 'distance in km'),
+    ('m', 1, 'distance m→km ×0.001'),
+    ('mile', 1609.344, 'distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'distance miles→km ×1.609344'),
+    ('nmi', 1852, 'distance nmi→km ×1.852')) AS unit_distance("unit", factor, note)
+    ON unit_distance."unit" = a.distance_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -454,6 +433,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

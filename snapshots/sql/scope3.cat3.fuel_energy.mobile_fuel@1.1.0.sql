@@ -20,167 +20,57 @@ WITH activity AS NOT MATERIALIZED (
     a.vehicle_type,
     a.vehicle_fuel,
     a.model_year,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
+    a.distance * unit_distance.factor AS distance,
     a.vehicle,
-    a.volume * CASE a.volume_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS volume,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
-    a.energy * CASE a.energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS energy,
-    CONCAT_WS(
-      '; ',
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END,
-      CASE a.volume_unit
-        WHEN 'L'
-        THEN 'volume in L'
-        WHEN 'gal_UK'
-        THEN 'volume gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'volume gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'volume in litre'
-        WHEN 'litres'
-        THEN 'volume in litres'
-        WHEN 'm3'
-        THEN 'volume m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'volume megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'volume scf→L ×28.316846592'
-      END,
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.energy_unit
-        WHEN 'Btu'
-        THEN 'energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'energy therm_US→kWh ×263701/9000'
-      END
-    ) AS unit_conversion
+    a.volume * unit_volume.factor AS volume,
+    a.mass * unit_mass.factor AS mass,
+    a.energy * unit_energy.factor AS energy,
+    CONCAT_WS('; ', unit_distance.note, unit_volume.note, unit_mass.note, unit_energy.note) AS unit_conversion,
+    a.energy * unit_energy.x1_3600000 AS energy__x1_3600000
   FROM ccf.activity_mobile_fuel AS a
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001'),
+    ('km', 1000, 'distance in km'),
+    ('m', 1, 'distance m→km ×0.001'),
+    ('mile', 1609.344, 'distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'distance miles→km ×1.609344'),
+    ('nmi', 1852, 'distance nmi→km ×1.852')) AS unit_distance("unit", factor, note)
+    ON unit_distance."unit" = a.distance_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'volume in L'),
+    ('gal_UK', 0.00454609, 'volume gal_UK→L ×4.54609'),
+    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784'),
+    ('litre', 0.001, 'volume in litre'),
+    ('litres', 0.001, 'volume in litres'),
+    ('m3', 1, 'volume m3→L ×1000'),
+    ('megalitre', 1000, 'volume megalitre→L ×1000000'),
+    ('scf', 0.028316846592, 'volume scf→L ×28.316846592')) AS unit_volume("unit", factor, note)
+    ON unit_volume."unit" = a.volume_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'energy Btu→kWh ×52752792631/180000000000000', NULL),
+    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9', NULL),
+    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000', 1000000),
+    ('J', 1, 'energy J→kWh ×1/3600000', NULL),
+    ('MJ', 1000000, 'energy MJ→kWh ×5/18', NULL),
+    ('MWh', 3600000000, 'energy MWh→kWh ×1000', 1000),
+    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9', NULL),
+    ('Wh', 3600, 'energy Wh→kWh ×0.001', 0.001),
+    ('kJ', 1000, 'energy kJ→kWh ×1/3600', NULL),
+    ('kWh', 3600000, 'energy in kWh', 1),
+    ('mmBtu', 1055055852.62, 'energy mmBtu→kWh ×52752792631/180000000', NULL),
+    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593', NULL),
+    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000', NULL)) AS unit_energy("unit", factor, note, x1_3600000)
+    ON unit_energy."unit" = a.energy_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -438,7 +328,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.wtt_per_tonne__co2e
       ) * 0.001
       WHEN 4
-      THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.wtt_per_kwh__co2e, 20)
+      END
       WHEN 5
       THEN (
         r.volume * r.wtt_per_litre__co2e
@@ -448,7 +342,11 @@ WITH activity AS NOT MATERIALIZED (
         r.mass * r.wtt_per_tonne__co2e
       ) * 0.001
       WHEN 7
-      THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+      THEN CASE
+        WHEN r.energy__x1_3600000 IS NULL
+        THEN ccf.div(r.energy * r.wtt_per_kwh__co2e, 3600000)
+        ELSE ROUND(r.energy__x1_3600000 * r.wtt_per_kwh__co2e, 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no
@@ -543,6 +441,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

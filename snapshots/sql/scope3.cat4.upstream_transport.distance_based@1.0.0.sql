@@ -23,74 +23,28 @@ WITH activity AS NOT MATERIALIZED (
     a.vehicle_class,
     a.size,
     a.load,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
-    CONCAT_WS(
-      '; ',
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END
-    ) AS unit_conversion
+    a.mass * unit_mass.factor AS mass,
+    a.distance * unit_distance.factor AS distance,
+    CONCAT_WS('; ', unit_mass.note, unit_distance.note) AS unit_conversion
   FROM ccf.activity_freight AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001'),
+    ('km', 1000, 'distance in km'),
+    ('m', 1, 'distance m→km ×0.001'),
+    ('mile', 1609.344, 'distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'distance miles→km ×1.609344'),
+    ('nmi', 1852, 'distance nmi→km ×1.852')) AS unit_distance("unit", factor, note)
+    ON unit_distance."unit" = a.distance_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -507,6 +461,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -20,188 +20,72 @@ WITH activity AS NOT MATERIALIZED (
     a.site,
     a.country,
     a.other_customer,
-    a.site_electricity * CASE a.site_electricity_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS site_electricity,
+    a.site_electricity * unit_site_electricity.factor AS site_electricity,
     a.electricity_factor,
     a.site_fuel,
-    a.site_fuel_energy * CASE a.site_fuel_energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS site_fuel_energy,
+    a.site_fuel_energy * unit_site_fuel_energy.factor AS site_fuel_energy,
     a.fuel_factor,
-    a.goods_volume * CASE a.goods_volume_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS goods_volume,
+    a.goods_volume * unit_goods_volume.factor AS goods_volume,
     a.pallets,
-    a.days * CASE a.days_unit
-      WHEN 'day'
-      THEN 86400
-      WHEN 'h'
-      THEN 3600
-      WHEN 'hour'
-      THEN 3600
-      WHEN 'min'
-      THEN 60
-      WHEN 's'
-      THEN 1
-    END AS days,
+    a.days * unit_days.factor AS days,
     a.volume_factor,
     a.pallet_factor,
     CONCAT_WS(
       '; ',
-      CASE a.site_electricity_unit
-        WHEN 'Btu'
-        THEN 'site_electricity Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'site_electricity GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'site_electricity GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'site_electricity J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'site_electricity MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'site_electricity MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'site_electricity TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'site_electricity Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'site_electricity kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'site_electricity in kWh'
-        WHEN 'mmBtu'
-        THEN 'site_electricity mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'site_electricity therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'site_electricity therm_US→kWh ×263701/9000'
-      END,
-      CASE a.site_fuel_energy_unit
-        WHEN 'Btu'
-        THEN 'site_fuel_energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'site_fuel_energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'site_fuel_energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'site_fuel_energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'site_fuel_energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'site_fuel_energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'site_fuel_energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'site_fuel_energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'site_fuel_energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'site_fuel_energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'site_fuel_energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'site_fuel_energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'site_fuel_energy therm_US→kWh ×263701/9000'
-      END,
-      CASE a.goods_volume_unit
-        WHEN 'L'
-        THEN 'goods_volume in L'
-        WHEN 'gal_UK'
-        THEN 'goods_volume gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'goods_volume gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'goods_volume in litre'
-        WHEN 'litres'
-        THEN 'goods_volume in litres'
-        WHEN 'm3'
-        THEN 'goods_volume m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'goods_volume megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'goods_volume scf→L ×28.316846592'
-      END,
-      CASE a.days_unit
-        WHEN 'day'
-        THEN 'days day→h ×24'
-        WHEN 'h'
-        THEN 'days in h'
-        WHEN 'hour'
-        THEN 'days in hour'
-        WHEN 'min'
-        THEN 'days min→h ×1/60'
-        WHEN 's'
-        THEN 'days s→h ×1/3600'
-      END
-    ) AS unit_conversion
+      unit_site_electricity.note,
+      unit_site_fuel_energy.note,
+      unit_goods_volume.note,
+      unit_days.note
+    ) AS unit_conversion,
+    a.days * unit_days.x1_86400 AS days__x1_86400
   FROM ccf.activity_storage AS a
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'site_electricity Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'site_electricity GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'site_electricity GWh→kWh ×1000000'),
+    ('J', 1, 'site_electricity J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'site_electricity MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'site_electricity MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'site_electricity TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'site_electricity Wh→kWh ×0.001'),
+    ('kJ', 1000, 'site_electricity kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'site_electricity in kWh'),
+    ('mmBtu', 1055055852.62, 'site_electricity mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'site_electricity therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'site_electricity therm_US→kWh ×263701/9000')) AS unit_site_electricity("unit", factor, note)
+    ON unit_site_electricity."unit" = a.site_electricity_unit
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'site_fuel_energy Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'site_fuel_energy GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'site_fuel_energy GWh→kWh ×1000000'),
+    ('J', 1, 'site_fuel_energy J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'site_fuel_energy MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'site_fuel_energy MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'site_fuel_energy TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'site_fuel_energy Wh→kWh ×0.001'),
+    ('kJ', 1000, 'site_fuel_energy kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'site_fuel_energy in kWh'),
+    ('mmBtu', 1055055852.62, 'site_fuel_energy mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'site_fuel_energy therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'site_fuel_energy therm_US→kWh ×263701/9000')) AS unit_site_fuel_energy("unit", factor, note)
+    ON unit_site_fuel_energy."unit" = a.site_fuel_energy_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'goods_volume in L'),
+    ('gal_UK', 0.00454609, 'goods_volume gal_UK→L ×4.54609'),
+    ('gal_US', 0.003785411784, 'goods_volume gal_US→L ×3.785411784'),
+    ('litre', 0.001, 'goods_volume in litre'),
+    ('litres', 0.001, 'goods_volume in litres'),
+    ('m3', 1, 'goods_volume m3→L ×1000'),
+    ('megalitre', 1000, 'goods_volume megalitre→L ×1000000'),
+    ('scf', 0.028316846592, 'goods_volume scf→L ×28.316846592')) AS unit_goods_volume("unit", factor, note)
+    ON unit_goods_volume."unit" = a.goods_volume_unit
+  LEFT JOIN (VALUES
+    ('day', 86400, 'days day→h ×24', 1),
+    ('h', 3600, 'days in h', NULL),
+    ('hour', 3600, 'days in hour', NULL),
+    ('min', 60, 'days min→h ×1/60', NULL),
+    ('s', 1, 'days s→h ×1/3600', NULL)) AS unit_days("unit", factor, note, x1_86400)
+    ON unit_days."unit" = a.days_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -284,11 +168,15 @@ WITH activity AS NOT MATERIALIZED (
         86400
       )
       WHEN 5
-      THEN ccf.div((
-        (
-          r.pallets * r.days
-        ) * r.pallet_factor
-      ) * CAST(1 AS DECIMAL), 86400)
+      THEN CASE
+        WHEN r.days__x1_86400 IS NULL
+        THEN ccf.div((
+          (
+            r.pallets * r.days
+          ) * r.pallet_factor
+        ) * CAST(1 AS DECIMAL), 86400)
+        ELSE ROUND(r.days__x1_86400 * r.pallets * r.pallet_factor * CAST(1 AS DECIMAL), 20)
+      END
       ELSE CAST(NULL AS DECIMAL)
     END AS co2e_co2e_kg,
     CASE r.rule_no
@@ -317,6 +205,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

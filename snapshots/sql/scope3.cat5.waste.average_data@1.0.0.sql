@@ -15,51 +15,24 @@ WITH activity AS NOT MATERIALIZED (
     a.period_start,
     a.period_end,
     a.data_quality,
-    a.total_mass * CASE a.total_mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS total_mass,
+    a.total_mass * unit_total_mass.factor AS total_mass,
     a.treatment,
     a.share * 0.01 AS share,
     a.factor_per_tonne * 0.001 AS factor_per_tonne,
     a.factor_source,
     a.contractor,
-    CONCAT_WS(
-      '; ',
-      CASE a.total_mass_unit
-        WHEN 'g'
-        THEN 'total_mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'total_mass in kg'
-        WHEN 'lb'
-        THEN 'total_mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'total_mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'total_mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'total_mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'total_mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'total_mass tonnes→kg ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_total_mass.note, '') AS unit_conversion
   FROM ccf.activity_waste_treatment_mix AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'total_mass g→kg ×0.001'),
+    ('kg', 1, 'total_mass in kg'),
+    ('lb', 0.45359237, 'total_mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'total_mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'total_mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'total_mass t→kg ×1000'),
+    ('tonne', 1000, 'total_mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'total_mass tonnes→kg ×1000')) AS unit_total_mass("unit", factor, note)
+    ON unit_total_mass."unit" = a.total_mass_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -195,6 +168,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

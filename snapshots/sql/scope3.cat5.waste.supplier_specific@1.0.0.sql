@@ -18,64 +18,27 @@ WITH activity AS NOT MATERIALIZED (
     a.waste_type,
     a.treatment,
     a.contractor,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
+    a.mass * unit_mass.factor AS mass,
     a.factor_per_tonne * 0.001 AS factor_per_tonne,
-    a.reported_emissions * CASE a.reported_emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS reported_emissions,
+    a.reported_emissions * unit_reported_emissions.factor AS reported_emissions,
     a.factor_source,
-    CONCAT_WS(
-      '; ',
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.reported_emissions_unit
-        WHEN 'gCO2e'
-        THEN 'reported_emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'reported_emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'reported_emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_mass.note, unit_reported_emissions.note) AS unit_conversion
   FROM ccf.activity_waste_contractor_emissions AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'reported_emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'reported_emissions in kgCO2e'),
+    ('tCO2e', 1000, 'reported_emissions tCO2e→kgCO2e ×1000')) AS unit_reported_emissions("unit", factor, note)
+    ON unit_reported_emissions."unit" = a.reported_emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -162,6 +125,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

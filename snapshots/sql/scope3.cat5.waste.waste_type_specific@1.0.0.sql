@@ -17,83 +17,31 @@ WITH activity AS NOT MATERIALIZED (
     a.data_quality,
     a.waste_type,
     a.treatment,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
-    a.volume * CASE a.volume_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS volume,
+    a.mass * unit_mass.factor AS mass,
+    a.volume * unit_volume.factor AS volume,
     a.contractor,
-    CONCAT_WS(
-      '; ',
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.volume_unit
-        WHEN 'L'
-        THEN 'volume in L'
-        WHEN 'gal_UK'
-        THEN 'volume gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'volume gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'volume in litre'
-        WHEN 'litres'
-        THEN 'volume in litres'
-        WHEN 'm3'
-        THEN 'volume m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'volume megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'volume scf→L ×28.316846592'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_mass.note, unit_volume.note) AS unit_conversion
   FROM ccf.activity_waste AS a
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'volume in L'),
+    ('gal_UK', 0.00454609, 'volume gal_UK→L ×4.54609'),
+    ('gal_US', 0.003785411784, 'volume gal_US→L ×3.785411784'),
+    ('litre', 0.001, 'volume in litre'),
+    ('litres', 0.001, 'volume in litres'),
+    ('m3', 1, 'volume m3→L ×1000'),
+    ('megalitre', 1000, 'volume megalitre→L ×1000000'),
+    ('scf', 0.028316846592, 'volume scf→L ×28.316846592')) AS unit_volume("unit", factor, note)
+    ON unit_volume."unit" = a.volume_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -292,6 +240,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

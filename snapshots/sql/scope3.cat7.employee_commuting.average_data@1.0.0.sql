@@ -21,65 +21,28 @@ WITH activity AS NOT MATERIALIZED (
     a.service,
     a.fuel,
     a.mode_share * 0.01 AS mode_share,
-    a.one_way_distance * CASE a.one_way_distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS one_way_distance,
+    a.one_way_distance * unit_one_way_distance.factor AS one_way_distance,
     a.days,
     a.car_occupants,
-    a.hours_per_day * CASE a.hours_per_day_unit
-      WHEN 'day'
-      THEN 86400
-      WHEN 'h'
-      THEN 3600
-      WHEN 'hour'
-      THEN 3600
-      WHEN 'min'
-      THEN 60
-      WHEN 's'
-      THEN 1
-    END AS hours_per_day,
+    a.hours_per_day * unit_hours_per_day.factor AS hours_per_day,
     a.emission_factor * 0.001 AS emission_factor,
-    CONCAT_WS(
-      '; ',
-      CASE a.one_way_distance_unit
-        WHEN 'cm'
-        THEN 'one_way_distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'one_way_distance in km'
-        WHEN 'm'
-        THEN 'one_way_distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'one_way_distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'one_way_distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'one_way_distance nmi→km ×1.852'
-      END,
-      CASE a.hours_per_day_unit
-        WHEN 'day'
-        THEN 'hours_per_day day→h ×24'
-        WHEN 'h'
-        THEN 'hours_per_day in h'
-        WHEN 'hour'
-        THEN 'hours_per_day in hour'
-        WHEN 'min'
-        THEN 'hours_per_day min→h ×1/60'
-        WHEN 's'
-        THEN 'hours_per_day s→h ×1/3600'
-      END
-    ) AS unit_conversion
+    CONCAT_WS('; ', unit_one_way_distance.note, unit_hours_per_day.note) AS unit_conversion
   FROM ccf.activity_commuting_averages AS a
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'one_way_distance cm→km ×0.00001'),
+    ('km', 1000, 'one_way_distance in km'),
+    ('m', 1, 'one_way_distance m→km ×0.001'),
+    ('mile', 1609.344, 'one_way_distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'one_way_distance miles→km ×1.609344'),
+    ('nmi', 1852, 'one_way_distance nmi→km ×1.852')) AS unit_one_way_distance("unit", factor, note)
+    ON unit_one_way_distance."unit" = a.one_way_distance_unit
+  LEFT JOIN (VALUES
+    ('day', 86400, 'hours_per_day day→h ×24'),
+    ('h', 3600, 'hours_per_day in h'),
+    ('hour', 3600, 'hours_per_day in hour'),
+    ('min', 60, 'hours_per_day min→h ×1/60'),
+    ('s', 1, 'hours_per_day s→h ×1/3600')) AS unit_hours_per_day("unit", factor, note)
+    ON unit_hours_per_day."unit" = a.hours_per_day_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -552,6 +515,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -19,94 +19,44 @@ WITH activity AS NOT MATERIALIZED (
     a.mode,
     a.service,
     a.fuel,
-    a.one_way_distance * CASE a.one_way_distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS one_way_distance,
+    a.one_way_distance * unit_one_way_distance.factor AS one_way_distance,
     a.days_per_week,
     a.weeks,
-    a.annual_distance * CASE a.annual_distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS annual_distance,
+    a.annual_distance * unit_annual_distance.factor AS annual_distance,
     a.employees,
     a.car_occupants,
-    a.homeworking_hours * CASE a.homeworking_hours_unit
-      WHEN 'day'
-      THEN 86400
-      WHEN 'h'
-      THEN 3600
-      WHEN 'hour'
-      THEN 3600
-      WHEN 'min'
-      THEN 60
-      WHEN 's'
-      THEN 1
-    END AS homeworking_hours,
+    a.homeworking_hours * unit_homeworking_hours.factor AS homeworking_hours,
     CONCAT_WS(
       '; ',
-      CASE a.one_way_distance_unit
-        WHEN 'cm'
-        THEN 'one_way_distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'one_way_distance in km'
-        WHEN 'm'
-        THEN 'one_way_distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'one_way_distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'one_way_distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'one_way_distance nmi→km ×1.852'
-      END,
-      CASE a.annual_distance_unit
-        WHEN 'cm'
-        THEN 'annual_distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'annual_distance in km'
-        WHEN 'm'
-        THEN 'annual_distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'annual_distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'annual_distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'annual_distance nmi→km ×1.852'
-      END,
-      CASE a.homeworking_hours_unit
-        WHEN 'day'
-        THEN 'homeworking_hours day→h ×24'
-        WHEN 'h'
-        THEN 'homeworking_hours in h'
-        WHEN 'hour'
-        THEN 'homeworking_hours in hour'
-        WHEN 'min'
-        THEN 'homeworking_hours min→h ×1/60'
-        WHEN 's'
-        THEN 'homeworking_hours s→h ×1/3600'
-      END
-    ) AS unit_conversion
+      unit_one_way_distance.note,
+      unit_annual_distance.note,
+      unit_homeworking_hours.note
+    ) AS unit_conversion,
+    a.homeworking_hours * unit_homeworking_hours.x1_3600 AS homeworking_hours__x1_3600
   FROM ccf.activity_commuting AS a
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'one_way_distance cm→km ×0.00001'),
+    ('km', 1000, 'one_way_distance in km'),
+    ('m', 1, 'one_way_distance m→km ×0.001'),
+    ('mile', 1609.344, 'one_way_distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'one_way_distance miles→km ×1.609344'),
+    ('nmi', 1852, 'one_way_distance nmi→km ×1.852')) AS unit_one_way_distance("unit", factor, note)
+    ON unit_one_way_distance."unit" = a.one_way_distance_unit
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'annual_distance cm→km ×0.00001'),
+    ('km', 1000, 'annual_distance in km'),
+    ('m', 1, 'annual_distance m→km ×0.001'),
+    ('mile', 1609.344, 'annual_distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'annual_distance miles→km ×1.609344'),
+    ('nmi', 1852, 'annual_distance nmi→km ×1.852')) AS unit_annual_distance("unit", factor, note)
+    ON unit_annual_distance."unit" = a.annual_distance_unit
+  LEFT JOIN (VALUES
+    ('day', 86400, 'homeworking_hours day→h ×24', 24),
+    ('h', 3600, 'homeworking_hours in h', 1),
+    ('hour', 3600, 'homeworking_hours in hour', 1),
+    ('min', 60, 'homeworking_hours min→h ×1/60', NULL),
+    ('s', 1, 'homeworking_hours s→h ×1/3600', NULL)) AS unit_homeworking_hours("unit", factor, note, x1_3600)
+    ON unit_homeworking_hours."unit" = a.homeworking_hours_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -415,12 +365,19 @@ WITH activity AS NOT MATERIALIZED (
     r.homeworking__co2e_n,
     CASE r.rule_no
       WHEN 1
-      THEN ccf.div(
-        (
-          r.homeworking_hours * COALESCE(r.employees, 1 /* parameter default_employees */)
-        ) * r.homeworking__co2e,
-        3600
-      )
+      THEN CASE
+        WHEN r.homeworking_hours__x1_3600 IS NULL
+        THEN ccf.div(
+          (
+            r.homeworking_hours * COALESCE(r.employees, 1 /* parameter default_employees */)
+          ) * r.homeworking__co2e,
+          3600
+        )
+        ELSE ROUND(
+          r.homeworking_hours__x1_3600 * COALESCE(r.employees, 1 /* parameter default_employees */) * r.homeworking__co2e,
+          20
+        )
+      END
       WHEN 4
       THEN (
         ccf.div(
@@ -529,6 +486,7 @@ WITH activity AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -19,47 +19,25 @@ WITH activity AS NOT MATERIALIZED (
     a.in_scope1_2,
     a.asset,
     a.building_type,
-    a.floor_area * CASE a.floor_area_unit
-      WHEN 'ft2'
-      THEN 0.09290304
-      WHEN 'ha'
-      THEN 10000
-      WHEN 'm2'
-      THEN 1
-    END AS floor_area,
+    a.floor_area * unit_floor_area.factor AS floor_area,
     a.emission_intensity,
     a.energy_intensity * 3600000 AS energy_intensity,
     a.carrier,
     a.country,
     a.assets,
-    a.emissions_per_asset * CASE a.emissions_per_asset_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS emissions_per_asset,
-    CONCAT_WS(
-      '; ',
-      CASE a.floor_area_unit
-        WHEN 'ft2'
-        THEN 'floor_area ft2→m^2 ×0.09290304'
-        WHEN 'ha'
-        THEN 'floor_area ha→m^2 ×10000'
-        WHEN 'm2'
-        THEN 'floor_area in m2'
-      END,
-      CASE a.emissions_per_asset_unit
-        WHEN 'gCO2e'
-        THEN 'emissions_per_asset gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'emissions_per_asset in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'emissions_per_asset tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    a.emissions_per_asset * unit_emissions_per_asset.factor AS emissions_per_asset,
+    CONCAT_WS('; ', unit_floor_area.note, unit_emissions_per_asset.note) AS unit_conversion
   FROM ccf.activity_leased_asset_averages AS a
+  LEFT JOIN (VALUES
+    ('ft2', 0.09290304, 'floor_area ft2→m^2 ×0.09290304'),
+    ('ha', 10000, 'floor_area ha→m^2 ×10000'),
+    ('m2', 1, 'floor_area in m2')) AS unit_floor_area("unit", factor, note)
+    ON unit_floor_area."unit" = a.floor_area_unit
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'emissions_per_asset gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'emissions_per_asset in kgCO2e'),
+    ('tCO2e', 1000, 'emissions_per_asset tCO2e→kgCO2e ×1000')) AS unit_emissions_per_asset("unit", factor, note)
+    ON unit_emissions_per_asset."unit" = a.emissions_per_asset_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -362,6 +340,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -19,14 +19,7 @@ WITH activity AS NOT MATERIALIZED (
     a.role,
     a.asset,
     a.reported_scope,
-    a.emissions * CASE a.emissions_unit
-      WHEN 'gCO2e'
-      THEN 0.001
-      WHEN 'kgCO2e'
-      THEN 1
-      WHEN 'tCO2e'
-      THEN 1000
-    END AS emissions,
+    a.emissions * unit_emissions.factor AS emissions,
     a.reporting_year,
     a.in_scope1_2,
     a.share * 0.01 AS share,
@@ -34,18 +27,13 @@ WITH activity AS NOT MATERIALIZED (
     a.share_denominator,
     a.occupancy * 0.01 AS occupancy,
     a.share_basis,
-    CONCAT_WS(
-      '; ',
-      CASE a.emissions_unit
-        WHEN 'gCO2e'
-        THEN 'emissions gCO2e→kgCO2e ×0.001'
-        WHEN 'kgCO2e'
-        THEN 'emissions in kgCO2e'
-        WHEN 'tCO2e'
-        THEN 'emissions tCO2e→kgCO2e ×1000'
-      END
-    ) AS unit_conversion
+    COALESCE(unit_emissions.note, '') AS unit_conversion
   FROM ccf.activity_third_party_emissions AS a
+  LEFT JOIN (VALUES
+    ('gCO2e', 0.001, 'emissions gCO2e→kgCO2e ×0.001'),
+    ('kgCO2e', 1, 'emissions in kgCO2e'),
+    ('tCO2e', 1000, 'emissions tCO2e→kgCO2e ×1000')) AS unit_emissions("unit", factor, note)
+    ON unit_emissions."unit" = a.emissions_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -140,6 +128,7 @@ WITH activity AS NOT MATERIALIZED (
       THEN CASE WHEN e.co2e_co2e_kg IS NULL THEN 'no_value' END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

@@ -21,240 +21,87 @@ WITH activity_rows AS NOT MATERIALIZED (
     a.other_shipper,
     a.vehicle_id,
     a.fuel,
-    a.fuel_volume * CASE a.fuel_volume_unit
-      WHEN 'L'
-      THEN 0.001
-      WHEN 'gal_UK'
-      THEN 0.00454609
-      WHEN 'gal_US'
-      THEN 0.003785411784
-      WHEN 'litre'
-      THEN 0.001
-      WHEN 'litres'
-      THEN 0.001
-      WHEN 'm3'
-      THEN 1
-      WHEN 'megalitre'
-      THEN 1000
-      WHEN 'scf'
-      THEN 0.028316846592
-    END AS fuel_volume,
-    a.fuel_mass * CASE a.fuel_mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS fuel_mass,
-    a.fuel_energy * CASE a.fuel_energy_unit
-      WHEN 'Btu'
-      THEN 1055.05585262
-      WHEN 'GJ'
-      THEN 1000000000
-      WHEN 'GWh'
-      THEN 3600000000000
-      WHEN 'J'
-      THEN 1
-      WHEN 'MJ'
-      THEN 1000000
-      WHEN 'MWh'
-      THEN 3600000000
-      WHEN 'TJ'
-      THEN 1000000000000
-      WHEN 'Wh'
-      THEN 3600
-      WHEN 'kJ'
-      THEN 1000
-      WHEN 'kWh'
-      THEN 3600000
-      WHEN 'mmBtu'
-      THEN 1055055852.62
-      WHEN 'therm'
-      THEN 105505585.257348
-      WHEN 'therm_US'
-      THEN 105480400
-    END AS fuel_energy,
+    a.fuel_volume * unit_fuel_volume.factor AS fuel_volume,
+    a.fuel_mass * unit_fuel_mass.factor AS fuel_mass,
+    a.fuel_energy * unit_fuel_energy.factor AS fuel_energy,
     a.fuel_factor * 1000 AS fuel_factor,
-    a.refrigerant_leaked * CASE a.refrigerant_leaked_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS refrigerant_leaked,
+    a.refrigerant_leaked * unit_refrigerant_leaked.factor AS refrigerant_leaked,
     a.refrigerant_gwp,
-    a.mass * CASE a.mass_unit
-      WHEN 'g'
-      THEN 0.001
-      WHEN 'kg'
-      THEN 1
-      WHEN 'lb'
-      THEN 0.45359237
-      WHEN 'long_ton'
-      THEN 1016.0469088
-      WHEN 'short_ton'
-      THEN 907.18474
-      WHEN 't'
-      THEN 1000
-      WHEN 'tonne'
-      THEN 1000
-      WHEN 'tonnes'
-      THEN 1000
-    END AS mass,
-    a.distance * CASE a.distance_unit
-      WHEN 'cm'
-      THEN 0.01
-      WHEN 'km'
-      THEN 1000
-      WHEN 'm'
-      THEN 1
-      WHEN 'mile'
-      THEN 1609.344
-      WHEN 'miles'
-      THEN 1609.344
-      WHEN 'nmi'
-      THEN 1852
-    END AS distance,
+    a.mass * unit_mass.factor AS mass,
+    a.distance * unit_distance.factor AS distance,
     CONCAT_WS(
       '; ',
-      CASE a.fuel_volume_unit
-        WHEN 'L'
-        THEN 'fuel_volume in L'
-        WHEN 'gal_UK'
-        THEN 'fuel_volume gal_UK→L ×4.54609'
-        WHEN 'gal_US'
-        THEN 'fuel_volume gal_US→L ×3.785411784'
-        WHEN 'litre'
-        THEN 'fuel_volume in litre'
-        WHEN 'litres'
-        THEN 'fuel_volume in litres'
-        WHEN 'm3'
-        THEN 'fuel_volume m3→L ×1000'
-        WHEN 'megalitre'
-        THEN 'fuel_volume megalitre→L ×1000000'
-        WHEN 'scf'
-        THEN 'fuel_volume scf→L ×28.316846592'
-      END,
-      CASE a.fuel_mass_unit
-        WHEN 'g'
-        THEN 'fuel_mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'fuel_mass in kg'
-        WHEN 'lb'
-        THEN 'fuel_mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'fuel_mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'fuel_mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'fuel_mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'fuel_mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'fuel_mass tonnes→kg ×1000'
-      END,
-      CASE a.fuel_energy_unit
-        WHEN 'Btu'
-        THEN 'fuel_energy Btu→kWh ×52752792631/180000000000000'
-        WHEN 'GJ'
-        THEN 'fuel_energy GJ→kWh ×2500/9'
-        WHEN 'GWh'
-        THEN 'fuel_energy GWh→kWh ×1000000'
-        WHEN 'J'
-        THEN 'fuel_energy J→kWh ×1/3600000'
-        WHEN 'MJ'
-        THEN 'fuel_energy MJ→kWh ×5/18'
-        WHEN 'MWh'
-        THEN 'fuel_energy MWh→kWh ×1000'
-        WHEN 'TJ'
-        THEN 'fuel_energy TJ→kWh ×2500000/9'
-        WHEN 'Wh'
-        THEN 'fuel_energy Wh→kWh ×0.001'
-        WHEN 'kJ'
-        THEN 'fuel_energy kJ→kWh ×1/3600'
-        WHEN 'kWh'
-        THEN 'fuel_energy in kWh'
-        WHEN 'mmBtu'
-        THEN 'fuel_energy mmBtu→kWh ×52752792631/180000000'
-        WHEN 'therm'
-        THEN 'fuel_energy therm→kWh ×29.30710701593'
-        WHEN 'therm_US'
-        THEN 'fuel_energy therm_US→kWh ×263701/9000'
-      END,
-      CASE a.refrigerant_leaked_unit
-        WHEN 'g'
-        THEN 'refrigerant_leaked g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'refrigerant_leaked in kg'
-        WHEN 'lb'
-        THEN 'refrigerant_leaked lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'refrigerant_leaked long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'refrigerant_leaked short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'refrigerant_leaked t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'refrigerant_leaked tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'refrigerant_leaked tonnes→kg ×1000'
-      END,
-      CASE a.mass_unit
-        WHEN 'g'
-        THEN 'mass g→kg ×0.001'
-        WHEN 'kg'
-        THEN 'mass in kg'
-        WHEN 'lb'
-        THEN 'mass lb→kg ×0.45359237'
-        WHEN 'long_ton'
-        THEN 'mass long_ton→kg ×1016.0469088'
-        WHEN 'short_ton'
-        THEN 'mass short_ton→kg ×907.18474'
-        WHEN 't'
-        THEN 'mass t→kg ×1000'
-        WHEN 'tonne'
-        THEN 'mass tonne→kg ×1000'
-        WHEN 'tonnes'
-        THEN 'mass tonnes→kg ×1000'
-      END,
-      CASE a.distance_unit
-        WHEN 'cm'
-        THEN 'distance cm→km ×0.00001'
-        WHEN 'km'
-        THEN 'distance in km'
-        WHEN 'm'
-        THEN 'distance m→km ×0.001'
-        WHEN 'mile'
-        THEN 'distance mile→km ×1.609344'
-        WHEN 'miles'
-        THEN 'distance miles→km ×1.609344'
-        WHEN 'nmi'
-        THEN 'distance nmi→km ×1.852'
-      END
+      unit_fuel_volume.note,
+      unit_fuel_mass.note,
+      unit_fuel_energy.note,
+      unit_refrigerant_leaked.note,
+      unit_mass.note,
+      unit_distance.note
     ) AS unit_conversion
   FROM ccf.activity_transport_fuel AS a
+  LEFT JOIN (VALUES
+    ('L', 0.001, 'fuel_volume in L'),
+    ('gal_UK', 0.00454609, 'fuel_volume gal_UK→L ×4.54609'),
+    ('gal_US', 0.003785411784, 'fuel_volume gal_US→L ×3.785411784'),
+    ('litre', 0.001, 'fuel_volume in litre'),
+    ('litres', 0.001, 'fuel_volume in litres'),
+    ('m3', 1, 'fuel_volume m3→L ×1000'),
+    ('megalitre', 1000, 'fuel_volume megalitre→L ×1000000'),
+    ('scf', 0.028316846592, 'fuel_volume scf→L ×28.316846592')) AS unit_fuel_volume("unit", factor, note)
+    ON unit_fuel_volume."unit" = a.fuel_volume_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'fuel_mass g→kg ×0.001'),
+    ('kg', 1, 'fuel_mass in kg'),
+    ('lb', 0.45359237, 'fuel_mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'fuel_mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'fuel_mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'fuel_mass t→kg ×1000'),
+    ('tonne', 1000, 'fuel_mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'fuel_mass tonnes→kg ×1000')) AS unit_fuel_mass("unit", factor, note)
+    ON unit_fuel_mass."unit" = a.fuel_mass_unit
+  LEFT JOIN (VALUES
+    ('Btu', 1055.05585262, 'fuel_energy Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, 'fuel_energy GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 'fuel_energy GWh→kWh ×1000000'),
+    ('J', 1, 'fuel_energy J→kWh ×1/3600000'),
+    ('MJ', 1000000, 'fuel_energy MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 'fuel_energy MWh→kWh ×1000'),
+    ('TJ', 1000000000000, 'fuel_energy TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 'fuel_energy Wh→kWh ×0.001'),
+    ('kJ', 1000, 'fuel_energy kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 'fuel_energy in kWh'),
+    ('mmBtu', 1055055852.62, 'fuel_energy mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 'fuel_energy therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, 'fuel_energy therm_US→kWh ×263701/9000')) AS unit_fuel_energy("unit", factor, note)
+    ON unit_fuel_energy."unit" = a.fuel_energy_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'refrigerant_leaked g→kg ×0.001'),
+    ('kg', 1, 'refrigerant_leaked in kg'),
+    ('lb', 0.45359237, 'refrigerant_leaked lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'refrigerant_leaked long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'refrigerant_leaked short_ton→kg ×907.18474'),
+    ('t', 1000, 'refrigerant_leaked t→kg ×1000'),
+    ('tonne', 1000, 'refrigerant_leaked tonne→kg ×1000'),
+    ('tonnes', 1000, 'refrigerant_leaked tonnes→kg ×1000')) AS unit_refrigerant_leaked("unit", factor, note)
+    ON unit_refrigerant_leaked."unit" = a.refrigerant_leaked_unit
+  LEFT JOIN (VALUES
+    ('g', 0.001, 'mass g→kg ×0.001'),
+    ('kg', 1, 'mass in kg'),
+    ('lb', 0.45359237, 'mass lb→kg ×0.45359237'),
+    ('long_ton', 1016.0469088, 'mass long_ton→kg ×1016.0469088'),
+    ('short_ton', 907.18474, 'mass short_ton→kg ×907.18474'),
+    ('t', 1000, 'mass t→kg ×1000'),
+    ('tonne', 1000, 'mass tonne→kg ×1000'),
+    ('tonnes', 1000, 'mass tonnes→kg ×1000')) AS unit_mass("unit", factor, note)
+    ON unit_mass."unit" = a.mass_unit
+  LEFT JOIN (VALUES
+    ('cm', 0.01, 'distance cm→km ×0.00001'),
+    ('km', 1000, 'distance in km'),
+    ('m', 1, 'distance m→km ×0.001'),
+    ('mile', 1609.344, 'distance mile→km ×1.609344'),
+    ('miles', 1609.344, 'distance miles→km ×1.609344'),
+    ('nmi', 1852, 'distance nmi→km ×1.852')) AS unit_distance("unit", factor, note)
+    ON unit_distance."unit" = a.distance_unit
   WHERE
     a.dataset = %(dataset)s AND a.load_id = ANY(
       CAST(%(loads)s AS BIGINT[])
@@ -789,6 +636,7 @@ WITH activity_rows AS NOT MATERIALIZED (
       END
     END AS problem
   FROM evaluated AS e
+  OFFSET 0
 )
 SELECT
   c.activity_id,

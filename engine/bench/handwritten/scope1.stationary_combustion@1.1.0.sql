@@ -1,7 +1,9 @@
 -- Hand-written SQL for scope1.stationary_combustion@1.1.0, as an expert would write it for the
 -- same computation: `ccf bench` runs it beside the compiled SQL and compares totals.
--- Same numeric semantics (docs/numeric-semantics.md): quantities in base units (J, m3, kg),
--- one ccf.div where energy goes to kWh. Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
+-- Same numeric semantics (docs/numeric-semantics.md): quantities in base units (J, m3, kg); energy
+-- given in a finite decimal multiple of kWh multiplied into kWh and rounded as ccf.div rounds
+-- (ROUND(…, 20)), other energy through one ccf.div to kWh.
+-- Parameters: %(run_id)s, %(dataset)s, %(factor_set_id)s.
 
 -- results: one row per fuel row, its three gases as columns (its fuel's factors in the unit its amount is in)
 INSERT INTO ccf.result_row (
@@ -9,21 +11,21 @@ INSERT INTO ccf.result_row (
   co2_co2e_kg, co2_factor_ids, co2_match_level, ch4_co2e_kg, ch4_factor_ids, ch4_match_level,
   n2o_co2e_kg, n2o_factor_ids, n2o_match_level
 )
-WITH energy_unit (unit, joules, note) AS (
+WITH energy_unit (unit, joules, kwh, note) AS (
   VALUES
-    ('Btu', 1055.05585262, 'energy Btu→kWh ×52752792631/180000000000000'),
-    ('GJ', 1000000000, 'energy GJ→kWh ×2500/9'),
-    ('GWh', 3600000000000, 'energy GWh→kWh ×1000000'),
-    ('J', 1, 'energy J→kWh ×1/3600000'),
-    ('MJ', 1000000, 'energy MJ→kWh ×5/18'),
-    ('MWh', 3600000000, 'energy MWh→kWh ×1000'),
-    ('TJ', 1000000000000, 'energy TJ→kWh ×2500000/9'),
-    ('Wh', 3600, 'energy Wh→kWh ×0.001'),
-    ('kJ', 1000, 'energy kJ→kWh ×1/3600'),
-    ('kWh', 3600000, 'energy in kWh'),
-    ('mmBtu', 1055055852.62, 'energy mmBtu→kWh ×52752792631/180000000'),
-    ('therm', 105505585.257348, 'energy therm→kWh ×29.30710701593'),
-    ('therm_US', 105480400, 'energy therm_US→kWh ×263701/9000')
+    ('Btu', 1055.05585262, NULL, 'energy Btu→kWh ×52752792631/180000000000000'),
+    ('GJ', 1000000000, NULL, 'energy GJ→kWh ×2500/9'),
+    ('GWh', 3600000000000, 1000000, 'energy GWh→kWh ×1000000'),
+    ('J', 1, NULL, 'energy J→kWh ×1/3600000'),
+    ('MJ', 1000000, NULL, 'energy MJ→kWh ×5/18'),
+    ('MWh', 3600000000, 1000, 'energy MWh→kWh ×1000'),
+    ('TJ', 1000000000000, NULL, 'energy TJ→kWh ×2500000/9'),
+    ('Wh', 3600, 0.001, 'energy Wh→kWh ×0.001'),
+    ('kJ', 1000, NULL, 'energy kJ→kWh ×1/3600'),
+    ('kWh', 3600000, 1, 'energy in kWh'),
+    ('mmBtu', 1055055852.62, NULL, 'energy mmBtu→kWh ×52752792631/180000000'),
+    ('therm', 105505585.257348, 29.30710701593, 'energy therm→kWh ×29.30710701593'),
+    ('therm_US', 105480400, NULL, 'energy therm_US→kWh ×263701/9000')
 ), volume_unit (unit, m3, note) AS (
   VALUES
     ('L', 0.001, 'volume in L'),
@@ -59,7 +61,7 @@ WITH energy_unit (unit, joules, note) AS (
 ), burned AS (
   SELECT
     a.activity_id, a.entity, a.period_start, a.fuel,
-    a.energy * eu.joules AS joules, a.volume * vu.m3 AS m3, a.mass * mu.kg AS kg,
+    a.energy * eu.joules AS joules, a.energy * eu.kwh AS kwh, a.volume * vu.m3 AS m3, a.mass * mu.kg AS kg,
     CASE
       WHEN a.energy IS NOT NULL THEN 'kWh'
       WHEN a.volume IS NOT NULL AND a.fuel IN ('Natural gas', 'CNG', 'Biogas', 'Landfill gas') THEN 'm3'
@@ -77,15 +79,18 @@ WITH energy_unit (unit, joules, note) AS (
     b.activity_id, b.entity, b.period_start, b.note,
     CASE b.per WHEN 'kWh' THEN 'by_energy' WHEN 'm3' THEN 'gas_by_volume' WHEN 'L' THEN 'liquid_by_volume' ELSE 'by_mass' END AS rule_id,
     CASE b.per
-      WHEN 'kWh' THEN ccf.div(b.joules * f.co2, 3600000) WHEN 'm3' THEN b.m3 * f.co2
+      WHEN 'kWh' THEN CASE WHEN b.kwh IS NULL THEN ccf.div(b.joules * f.co2, 3600000) ELSE ROUND(b.kwh * f.co2, 20) END
+      WHEN 'm3' THEN b.m3 * f.co2
       WHEN 'L' THEN b.m3 * f.co2 * 1000 ELSE b.kg * f.co2 * 0.001
     END AS co2,
     CASE b.per
-      WHEN 'kWh' THEN ccf.div(b.joules * f.ch4, 3600000) WHEN 'm3' THEN b.m3 * f.ch4
+      WHEN 'kWh' THEN CASE WHEN b.kwh IS NULL THEN ccf.div(b.joules * f.ch4, 3600000) ELSE ROUND(b.kwh * f.ch4, 20) END
+      WHEN 'm3' THEN b.m3 * f.ch4
       WHEN 'L' THEN b.m3 * f.ch4 * 1000 ELSE b.kg * f.ch4 * 0.001
     END AS ch4,
     CASE b.per
-      WHEN 'kWh' THEN ccf.div(b.joules * f.n2o, 3600000) WHEN 'm3' THEN b.m3 * f.n2o
+      WHEN 'kWh' THEN CASE WHEN b.kwh IS NULL THEN ccf.div(b.joules * f.n2o, 3600000) ELSE ROUND(b.kwh * f.n2o, 20) END
+      WHEN 'm3' THEN b.m3 * f.n2o
       WHEN 'L' THEN b.m3 * f.n2o * 1000 ELSE b.kg * f.n2o * 0.001
     END AS n2o,
     f.co2_id, f.ch4_id, f.n2o_id
