@@ -33,10 +33,11 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.compile import compiled, gases, lookup_set_params
 from ccf.engine.database import RUNNER, DatabaseError, connect, runner_conninfo
 from ccf.engine.compile.activity import of_run_loads
+from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.factors.editions import EditionChoice, EditionError, Period, bind, choices_for
 from ccf.engine.factors.store import InstalledSet, installed
 from ccf.engine.load import Dataset, activity_table, dataset_loads, prepare_activity_tables, require_dataset
-from ccf.engine.run_partition import attach_partition, into_partition, open_partition, partition_table
+from ccf.engine.run_partition import attach_partitions, into_partition, open_partitions, partition_table
 from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
@@ -272,7 +273,7 @@ def run(
     # As the owner, after the run's commit: ANALYZE is the table owner's.
     if inspect is None:  # (a recomputation was rolled back: no partition is left)
         with conn.transaction():
-            Executor(conn).analyze_sample(partition_table(report.run_id), ("run_id", "methodology_id"))
+            Executor(conn).analyze_sample(partition_table(RESULT_TABLE, report.run_id), ("run_id", "methodology_id"))
     return report
 
 
@@ -298,14 +299,14 @@ def _run_all(
             ),
             {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started},
         )[0]  # type: ignore[index]
-        results = open_partition(ex, run_id)  # created in this transaction, so filled without WAL (run_partition)
+        partitions = open_partitions(ex, run_id)  # created in this transaction, so filled without WAL (run_partition)
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, info, read, m, results, role, other_edition))
+            outcomes.append(_run_one(ex, run_id, info, read, m, partitions, role, other_edition))
         if progress:
             progress(FINISHING)
-        attach_partition(ex, run_id)  # before the run is finished, and its last statement but the UPDATE
+        attach_partitions(ex, run_id)  # before the run is finished, and its last statement but the UPDATE
         finished = datetime.now(timezone.utc)
         report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, read)
         ex.execute(
@@ -342,8 +343,8 @@ def choose_editions(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.M
 
 
 def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
-             results: exp.Table, role: str | None = None, other_edition: bool = False) -> MethodologyOutcome:
-    """One methodology's statements, its result rows written into ``results`` (the run's partition)."""
+             partitions: dict[str, exp.Table], role: str | None = None, other_edition: bool = False) -> MethodologyOutcome:
+    """One methodology's statements, its rows written into the run's ``partitions`` (run_partition)."""
     dataset = info.name
     editions = choose_editions(ex, info, loads, m, other_edition)
     own = editions[None]
@@ -354,7 +355,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     code = compiled(m)  # the same bound version in another run (a case, say): compiled once
     counts, written = None, {}
     for name, tree in code.statements():
-        cur = ex.execute(into_partition(tree, results) if name == "results" else tree, params)
+        cur = ex.execute(into_partition(tree, partitions), params)
         if name in ("results", "excluded", "unmatched"):
             written[name] = cur.rowcount
         if name == "reconcile":
@@ -396,7 +397,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     return MethodologyOutcome(
         m, rec, total, tuple((g, v) for g, v in by_gas),
         _instrument_totals(ex, params, m) if m.instruments is not None else None,
-        _by_rule(ex, params, m, results) if m.method == MARKET else None,
+        _by_rule(ex, params, m, partitions[RESULT_TABLE]) if m.method == MARKET else None,
         own.named if own.named != own.edition else None, own.fallback,
     )
 
