@@ -41,16 +41,19 @@ BEGIN
   END IF;
   -- an older ccf's schema: everything in it goes to ccf (indexes, identity sequences and
   -- triggers follow their tables)
-  -- and so does ccf_activity, the schema of the activity tables' partitions (migration 0025):
-  -- a partition's owner does not follow its parent's
+  -- and so do ccf_activity and ccf_run, the schemas of the activity tables' partitions
+  -- (migration 0025) and of the result rows' (0027): a partition's owner does not follow its parent's
   ALTER SCHEMA ccf OWNER TO ccf;
   IF to_regnamespace('ccf_activity') IS NOT NULL THEN
     ALTER SCHEMA ccf_activity OWNER TO ccf;
   END IF;
+  IF to_regnamespace('ccf_run') IS NOT NULL THEN
+    ALTER SCHEMA ccf_run OWNER TO ccf;
+  END IF;
   FOR obj IN
     SELECT c.oid::regclass AS name, CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END AS kind
     FROM pg_class c
-    WHERE c.relnamespace IN ('ccf'::regnamespace, to_regnamespace('ccf_activity'))
+    WHERE c.relnamespace IN ('ccf'::regnamespace, to_regnamespace('ccf_activity'), to_regnamespace('ccf_run'))
       AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relowner <> 'ccf'::regrole
   LOOP
     EXECUTE format('ALTER %s %s OWNER TO ccf', obj.kind, obj.name);

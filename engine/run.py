@@ -37,6 +37,7 @@ from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.factors.editions import EditionChoice, EditionError, Period, bind, choices_for
 from ccf.engine.factors.store import InstalledSet, installed
 from ccf.engine.load import Dataset, activity_table, dataset_loads, prepare_activity_tables, require_dataset
+from ccf.engine.run_partition import attach_partitions, into_partition, open_partitions, partition_table
 from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
@@ -266,11 +267,13 @@ def run(
     # Fresh statistics of the columns that select a run's result rows, for the report that
     # follows (autovacuum may not have run yet): without them the planner expects one result
     # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
-    # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows
-    # (statistics target 10 for this ANALYZE only): ≈ 0.1 s instead of 1–2 s at 1.7M rows.
+    # (docs/performance.md). Of the run's partition only, which the report's queries of the run
+    # are pruned to (an ANALYZE of ccf.result_row would sample every run's partition again), two
+    # columns from a sample of 3,000 rows (statistics target 10 for this ANALYZE only).
     # As the owner, after the run's commit: ANALYZE is the table owner's.
-    with conn.transaction():
-        Executor(conn).analyze_sample(table(RESULT_TABLE), ("run_id", "methodology_id"))
+    if inspect is None:  # (a recomputation was rolled back: no partition is left)
+        with conn.transaction():
+            Executor(conn).analyze_sample(partition_table(RESULT_TABLE, report.run_id), ("run_id", "methodology_id"))
     return report
 
 
@@ -296,12 +299,14 @@ def _run_all(
             ),
             {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started},
         )[0]  # type: ignore[index]
+        partitions = open_partitions(ex, run_id)  # created in this transaction, so filled without WAL (run_partition)
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, info, read, m, role, other_edition))
+            outcomes.append(_run_one(ex, run_id, info, read, m, partitions, role, other_edition))
         if progress:
             progress(FINISHING)
+        attach_partitions(ex, run_id)  # before the run is finished, and its last statement but the UPDATE
         finished = datetime.now(timezone.utc)
         report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, read)
         ex.execute(
@@ -338,7 +343,8 @@ def choose_editions(ex: Executor, info: Dataset, loads: tuple[int, ...], m: ir.M
 
 
 def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m: ir.Methodology,
-             role: str | None = None, other_edition: bool = False) -> MethodologyOutcome:
+             partitions: dict[str, exp.Table], role: str | None = None, other_edition: bool = False) -> MethodologyOutcome:
+    """One methodology's statements, its rows written into the run's ``partitions`` (run_partition)."""
     dataset = info.name
     editions = choose_editions(ex, info, loads, m, other_edition)
     own = editions[None]
@@ -349,7 +355,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     code = compiled(m)  # the same bound version in another run (a case, say): compiled once
     counts, written = None, {}
     for name, tree in code.statements():
-        cur = ex.execute(tree, params)
+        cur = ex.execute(into_partition(tree, partitions), params)
         if name in ("results", "excluded", "unmatched"):
             written[name] = cur.rowcount
         if name == "reconcile":
@@ -391,7 +397,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     return MethodologyOutcome(
         m, rec, total, tuple((g, v) for g, v in by_gas),
         _instrument_totals(ex, params, m) if m.instruments is not None else None,
-        _by_rule(ex, params, m) if m.method == MARKET else None,
+        _by_rule(ex, params, m, partitions[RESULT_TABLE]) if m.method == MARKET else None,
         own.named if own.named != own.edition else None, own.fallback,
     )
 
@@ -417,11 +423,12 @@ def _period_text(period: Period | None) -> exp.Expression:
     return text(ir.period_text(*period)) if period is not None else exp.Null()
 
 
-def _by_rule(ex: Executor, params: dict, m: ir.Methodology) -> tuple[tuple[str, Decimal], ...]:
-    """kg CO2e in the scopes per rule that gave results (the tier of a market-based hierarchy), in rule order."""
+def _by_rule(ex: Executor, params: dict, m: ir.Methodology, results: exp.Table) -> tuple[tuple[str, Decimal], ...]:
+    """kg CO2e in the scopes per rule that gave results (the tier of a market-based hierarchy), in
+    rule order, read from the run's partition (``results``, not attached yet)."""
     rows = ex.rows(  # each result row's kg CO2e in the scopes, biogenic CO2 beside (migration 0019)
         exp.select(column("rule_id"), exp.Sum(this=column("total_co2e_kg")))
-        .from_(table(RESULT_TABLE))
+        .from_(results.copy())
         .where(exp.and_(
             exp.EQ(this=column("run_id"), expression=param("run_id")),
             exp.EQ(this=column("methodology_id"), expression=text(m.id)),

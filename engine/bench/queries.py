@@ -15,6 +15,7 @@ from ccf.engine import __version__ as ENGINE_VERSION
 from ccf.engine.bench.dataset import SCENARIOS
 from ccf.engine.compile import CompiledMethodology
 from ccf.engine.compile.statements import RESULT_TABLE
+from ccf.engine.lifecycle.runs import delete_runs
 from ccf.engine.load import activity_table, activity_table_name
 from ccf.engine.load.tables import drop_partition
 from ccf.engine.sql import Executor, column, eq, ident, is_param, param, parse, render, table, text
@@ -120,9 +121,10 @@ def autovacuum_workers() -> exp.Select:
 
 
 def cleanup(ex: Executor, dataset: str, run_id: int | None) -> None:
-    """Remove the benchmark's dataset and run (they exist only to be measured)."""
-    for name in (*RESULT_TABLES, "run_methodology", "run") if run_id is not None else ():
-        ex.execute(exp.delete(table(name), where=is_param("run_id")), {"run_id": run_id})
+    """Remove the benchmark's dataset and run (they exist only to be measured): the run as
+    ``ccf runs delete`` removes one (its partition of ccf.result_row dropped)."""
+    if run_id is not None:
+        delete_runs(ex, [run_id])
     for scenario in SCENARIOS:
         ex.execute(exp.delete(table(activity_table_name(scenario.activity_type)), where=is_param("dataset")), {"dataset": dataset})
         drop_partition(ex, scenario.activity_type, dataset)

@@ -15,7 +15,6 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.evaluate import EXACT, LookupKeys, ResolvedFactor, Result, evaluate_row, resolve_factor
-from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.factors.store import FACTOR_ROW_COLUMNS, stored_factor
 from ccf.engine.load import activity_table
 from ccf.engine.sql import Executor, column, ident, param, table, text
@@ -52,9 +51,10 @@ class QueryPerRowResolver:
 
 def evaluate_one_by_one(
     ex: Executor, m: ir.Methodology, dataset: str, activity_ids: Sequence[str], resolver: QueryPerRowResolver,
-    gwp: dict[str, Decimal], run_id: int,
+    gwp: dict[str, Decimal], run_id: int, results: exp.Table,
 ) -> Decimal:
-    """Fetch, evaluate and write each row in turn; the exact kg CO2e total of the rows."""
+    """Fetch, evaluate and write each row in turn into ``results`` (the run's partition of
+    ccf.result_row, engine/run_partition.py); the exact kg CO2e total of the rows."""
     fetch = (
         exp.select(exp.Star()).from_(activity_table(m.activity))
         .where(exp.and_(
@@ -65,14 +65,14 @@ def evaluate_one_by_one(
     inserts: dict[tuple[str, ...], exp.Expression] = {}  # one statement per set of gases a row has
 
     def insert(gases: tuple[str, ...]) -> exp.Expression:
-        """INSERT INTO ccf.result_row of a row with these gases (the run's layout, migration 0019)."""
+        """INSERT of a row with these gases (the run's layout, migrations 0019 and 0027)."""
         if gases not in inserts:
             names = ["run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "data_quality",
                      "total_co2e_kg"]
             names += [f"{g.lower()}_{c}" for g in gases for c in ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")]
             inserts[gases] = exp.insert(
                 exp.select(*(param(n) for n in names)),
-                exp.Schema(this=table(RESULT_TABLE), expressions=[ident(n) for n in names]),
+                exp.Schema(this=results.copy(), expressions=[ident(n) for n in names]),
             )
         return inserts[gases]
 

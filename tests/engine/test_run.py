@@ -9,6 +9,7 @@ import pytest
 from helpers import load, results, rows_of, shipped_library, total, write_csv
 from ccf.engine.run import RunError, run
 from ccf.engine.load.tables import partition_name
+from ccf.engine.run_partition import partition_name as run_partition
 
 ELEC_HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
 
@@ -197,12 +198,13 @@ def test_load_and_run_leave_fresh_statistics_and_the_session_target_as_it_was(db
     db.commit()  # the setting stays (session); a run needs a connection without an open transaction
     load(db, lib, "stats", "electricity", _elec(tmp_path, "S1,ACME,2024-01-01,2024-01-31,1000,kWh,GB,,",
                                                  "S2,ACME,2024-02-01,2024-02-29,2000,kWh,GB,,"))
-    run(db, "stats", [lib.resolve("scope2.electricity.location_based@1.0.0")])
+    report = run(db, "stats", [lib.resolve("scope2.electricity.location_based@1.0.0")])
     (target,) = db.execute("SELECT current_setting('default_statistics_target')").fetchone()
     assert target == "77"
     partition = partition_name("electricity", "stats")  # the dataset's rows: their partition's statistics
+    results = run_partition("result_row", report.run_id)  # the run's result rows: their partition's (migration 0027)
     analysed = dict(db.execute(  # noqa: test reads only
-        "SELECT tablename, array_agg(attname::text ORDER BY attname) FROM pg_stats WHERE schemaname IN ('ccf', "
-        "'ccf_activity') AND tablename IN (%s, 'result_row') GROUP BY tablename", [partition]).fetchall())
+        "SELECT tablename, array_agg(attname::text ORDER BY attname) FROM pg_stats WHERE schemaname IN ('ccf_run', "
+        "'ccf_activity') AND tablename IN (%s, %s) GROUP BY tablename", [partition, results]).fetchall())
     assert {"activity_id", "quantity", "country"} <= set(analysed[partition])
-    assert {"run_id", "methodology_id"} <= set(analysed["result_row"])
+    assert {"run_id", "methodology_id"} <= set(analysed[results])

@@ -20,7 +20,8 @@ from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine import cli
 from ccf.engine.inventory.entities import load_entity_set
-from ccf.engine.sql import Executor, ident, param, table
+from ccf.engine.run_partition import attach_partitions, open_partitions
+from ccf.engine.sql import Executor, ident, is_param, param, table
 
 ENTITY_HEADER = "entity,name,parent,equity_share,financial_control,operational_control,joint_financial_control,country"
 
@@ -102,8 +103,9 @@ def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M],
         run_id = ex.one(
             exp.insert(exp.select(*[param(c) for c in run_cols]),
                        exp.Schema(this=table("run"), expressions=[ident(c) for c in run_cols]), returning="run_id"),
-            {"dataset": dataset, "engine_version": "test", "started_at": now, "finished_at": now},
+            {"dataset": dataset, "engine_version": "test", "started_at": now, "finished_at": None},
         )[0]  # type: ignore[index]
+        partition = open_partitions(ex, run_id)["result_row"]  # finished below, once its rows are in (as a run)
         for m in methodologies:
             mine = [r for r in results if r.methodology == m.id]
             rows_result = len({r.activity_id for r in mine})
@@ -136,7 +138,10 @@ def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M],
             if r.gas not in ir.OUTSIDE_SCOPES:
                 row["total_co2e_kg"] = exact_sum([row["total_co2e_kg"], Decimal(r.co2e_kg)])
         for row in rows.values():
-            ex.copy_rows(table("result_row"), tuple(row), [tuple(row.values())])
+            ex.copy_rows(partition, tuple(row), [tuple(row.values())])
+        attach_partitions(ex, run_id)
+        ex.execute(exp.update(table("run"), {"finished_at": param("now")}, where=is_param("run_id")),
+                   {"now": now, "run_id": run_id})
     return run_id
 
 

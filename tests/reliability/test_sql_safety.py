@@ -345,7 +345,11 @@ def test_compiled_statements_run_as_the_run_role(conn, rel_gen, tmp_path, monkey
     for statement, role in seen:
         by_statement.setdefault(statement, set()).add(role)
     assert by_statement["CREATE TEMPORARY TABLE"] == {"ccf_runner"}
-    assert by_statement["INSERT INTO ccf.result_row"] == {"ccf_runner"}
+    # into the run's partitions (migration 0027): not through the parents, which the runner may not insert into
+    for target in ("result_row", "excluded", "unmatched"):
+        into = [s for s in by_statement if s.startswith(f"INSERT INTO ccf_run.{target}_")]
+        assert len(into) == 1 and by_statement[into[0]] == {"ccf_runner"}, by_statement
+        assert f"INSERT INTO ccf.{target}" not in by_statement
     assert by_statement["INSERT INTO ccf.run"] == {"ccf_runner"}  # the whole run is the runner's
     # activity-table DDL needs the owner's rights; it is issued only for a table that is missing
     # (here the load made it: none), so that a load as the service's ccf_api issues none
