@@ -42,6 +42,18 @@ from ccf.engine.compile.lookups import WORLD, key_columns, set_param
 from ccf.engine.sql import column, ident, param, table, text
 
 RESULT_SCALE = 40  # the decimal places of every number ccf.result_row holds on ClickHouse
+INEXACT = "inexact_on_clickhouse"  # the reason code of a row whose inputs are beyond its rule's guard
+
+
+def inexact_reason(digits: int | None) -> str:
+    """The ``unmatched.reason`` of a row beyond its rule's guard (``_Compiler.guard``), or (None)
+    of a row whose value has more places than ClickHouse's result table holds."""
+    if digits is None:
+        return (f"a value the rule computes has more than {RESULT_SCALE} decimal places; ClickHouse's result table holds "
+                f"{RESULT_SCALE}, so no result is given on ClickHouse (PostgreSQL stores it exactly)")
+    return (f"a value the rule reads has more than {digits} digits before the point; for such values the rule's "
+            f"arithmetic could exceed ClickHouse's {numeric.PRECISION} digits, so no result is given on ClickHouse "
+            f"(PostgreSQL computes it exactly)")
 
 
 class Unsupported(CcfError):
@@ -85,8 +97,11 @@ def supported(m: ir.Methodology) -> None:
         raise Unsupported(f"{m.ref}: currency conversion {m.conversions[0].name!r} is not compiled for ClickHouse yet")
     if ir.methodology_shares(m):
         raise Unsupported(f"{m.ref}: share() is not compiled for ClickHouse yet")
-    if exactness.plan(m).guarded:
-        raise Unsupported(f"{m.ref}: rules guarded by the exactness plan (rows unmatched 'inexact') are not compiled for ClickHouse yet")
+    plan = exactness.plan(m)
+    if plan.guarded and plan.threshold is not None and plan.threshold < numeric.PRECISION:
+        # PostgreSQL's check would refuse values ClickHouse holds: its 'inexact' rows are not compiled
+        raise Unsupported(f"{m.ref}: rules guarded by the exactness plan below {numeric.PRECISION} digits "
+                          f"(rows unmatched 'inexact') are not compiled for ClickHouse")
 
 
 def compile_for_clickhouse(m: ir.Methodology, sizes: InputSizes, eval_table: str) -> ClickHouseStatements:
@@ -139,6 +154,9 @@ class _Compiler:
     sizes: InputSizes
     row: "_Expressions" = field(init=False)
     gas_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg CO2e column, as ``evaluated`` types it
+    mass_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg column (given by mass)
+    guards: dict[str, int | None] = field(default_factory=dict)  # per rule: ``guard``'s digits (None: not guarded)
+    guarded_rows: dict[str, "_Expressions"] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.row = _Expressions("r", self)
@@ -176,6 +194,85 @@ class _Compiler:
                 f"factor values up to {s.factor.digits} digits and {s.factor.scale} places); PostgreSQL computes it exactly, "
                 f"ClickHouse would not, so the run is refused"
             )
+
+    def emission_size(self, em: ir.Emission, rule: ir.Rule, row: "_Expressions") -> Size | None:
+        """The size of an emission's kg CO2e (its value, times the gas's GWP for a mass), which
+        ``ccf.result_row`` stores at 40 places (a row whose value has more is unmatched: ``places``)
+        and the reconcile pass sums over up to 10^12 rows."""
+        s = row.size(em.value)
+        if s is not None and not em.co2e_basis:
+            s = numeric.times(s, self.sizes.gwp.get(ir.gwp_gas(em.gas), Size(0, 1)))
+        if s is not None:  # itself; then as stored (at most 40 places) and summed
+            stored = Size(min(s.scale, RESULT_SCALE), s.digits)
+            self.require(numeric.holds(s) and numeric.holds(stored, numeric.SUM_DIGITS) and s.digits <= numeric.PRECISION - RESULT_SCALE,
+                         f"the {em.gas} of rule {rule.id}")
+        return s
+
+    def stored_columns(self) -> list[tuple[str, str, Size]]:
+        """The numbers ``evaluated`` types with more places than ``ccf.result_row`` holds (40):
+        gas, column and size."""
+        out = []
+        for gas in gases(self.m):
+            for name, s in ((f"{gas.lower()}_kg", self.mass_sizes.get(gas)), (f"{gas.lower()}_co2e_kg", self.gas_sizes.get(gas))):
+                if s is not None and s.scale > RESULT_SCALE:
+                    out.append((gas, name, s))
+        return out
+
+    def places(self, e: exp.Expression, s: Size | None) -> exp.Expression:
+        """A number of ``evaluated`` as ``ccf.result_row`` stores it: at 40 places, which for a
+        value the ``places`` check passed drops only zeros."""
+        return _fn("toDecimal256", e, exp.Literal.number(RESULT_SCALE)) if s is not None and s.scale > RESULT_SCALE else e
+
+    def _emissions_hold(self, rule: ir.Rule, digits: int | None) -> bool:
+        """Whether the rule's emissions hold in 76 digits when each of their inputs has at most
+        ``digits`` digits before the point (None: the run's inputs as measured)."""
+        trial = _Expressions("r", self, digits)
+        try:
+            for em in rule.emissions:
+                self.emission_size(em, rule, trial)
+        except ClickHouseInexact:
+            return False
+        return True
+
+    def guard(self, rule: ir.Rule) -> int | None:
+        """Row by row where the run's inputs do not prove a rule's emissions: None when they do;
+        else the most digits before the point that each input of its emissions (a quantity in base
+        units, a factor value: ``exactness.inputs``) may have for them to hold in 76 digits. A row
+        with a wider input is unmatched ``inexact_on_clickhouse``, and its inputs read as 0, so
+        nothing wraps around. Places are the columns' scales, the same for every row: where even
+        inputs below 10 do not hold, the run is refused (``ClickHouseInexact``, naming the computation)."""
+        if rule.id not in self.guards:
+            digits: int | None = None
+            if not self._emissions_hold(rule, None):
+                low, high = 0, max((self.row.size(leaf) or Size(0, 1)).digits for leaf in exactness.inputs(rule)[0])
+                while low < high:  # the largest number of digits that holds (0: none, a size has at least 1)
+                    mid = (low + high + 1) // 2
+                    low, high = (mid, high) if self._emissions_hold(rule, mid) else (low, mid - 1)
+                if low == 0:
+                    for em in rule.emissions:  # raises, naming the computation
+                        self.emission_size(em, rule, self.row)
+                digits = low
+            self.guards[rule.id] = digits
+        return self.guards[rule.id]
+
+    def rule_row(self, rule: ir.Rule) -> "_Expressions":
+        """The expressions of a rule's emissions: over the row's inputs, or, for a guarded rule,
+        over its inputs within the guard (``guard``)."""
+        digits = self.guard(rule)
+        if digits is None:
+            return self.row
+        if rule.id not in self.guarded_rows:
+            self.guarded_rows[rule.id] = _Expressions("r", self, digits)
+        return self.guarded_rows[rule.id]
+
+    def within_guard(self, rule: ir.Rule) -> exp.Expression | None:
+        """TRUE for a row whose inputs of a guarded rule's emissions are within its guard."""
+        digits = self.guard(rule)
+        if digits is None:
+            return None
+        row = self.rule_row(rule)
+        tests = [row.within(self.row(leaf), self.row.size(leaf)) for leaf in exactness.inputs(rule)[0]]
+        return exp.and_(*tests) if tests else exp.true()
 
     # --- evaluate --------------------------------------------------------------------
 
@@ -380,15 +477,14 @@ class _Compiler:
         rules = dict(enumerate(m.rules, 1))
         gwp = lambda: column(f"gwp_{g}", "gwp")  # noqa: E731
         stored: list[Size] = []
+        masses: list[Size] = []
 
         def co2e(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
-            value, s = row.typed(em.value)
+            value = self.rule_row(rule)(em.value)
             if not em.co2e_basis:
-                s = numeric.times(s, self.sizes.gwp.get(ir.gwp_gas(gas), Size(0, 1))) if s is not None else None
                 value = exp.Mul(this=exp.Paren(this=value), expression=gwp())
-            if s is not None:  # stored in ccf.result_row, and summed over up to 10^12 rows
-                self.require(numeric.holds(s, numeric.SUM_DIGITS) and s.scale <= RESULT_SCALE
-                             and s.digits <= numeric.PRECISION - RESULT_SCALE, f"the {gas} of rule {rule.id}")
+            s = self.emission_size(em, rule, self.rule_row(rule))
+            if s is not None:
                 stored.append(s)
             return value
 
@@ -420,9 +516,15 @@ class _Compiler:
         out: list[exp.Expression] = []
         if names_sources(m):
             out.append(exp.alias_(self.by_rule(lambda i, r: factor_set(by_rule[i]) if i in by_rule else None), f"{g}_factor_set"))
+        def mass(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
+            value, s = self.rule_row(rule).typed(em.value)
+            if s is not None:
+                masses.append(s)
+            return value
+
         if gas in by_mass_gases(m):
             out += [
-                exp.alias_(self.by_rule(lambda i, r: row(by_rule[i].value) if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_kg"),
+                exp.alias_(self.by_rule(lambda i, r: mass(by_rule[i], r) if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_kg"),
                 exp.alias_(self.by_rule(lambda i, r: gwp() if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_gwp"),
             ]
         out.append(exp.alias_(self.by_rule(lambda i, r: co2e(by_rule[i], r) if i in by_rule else None), f"{g}_co2e_kg"))
@@ -433,6 +535,7 @@ class _Compiler:
         out.append(exp.alias_(factor_ids, f"{g}_factor_id" if one else f"{g}_factor_ids"))
         out.append(exp.alias_(self.by_rule(lambda i, r: level(by_rule[i], rules[i]) if i in by_rule else None), f"{g}_match_level"))
         self.gas_sizes[gas] = numeric.widest(*stored)
+        self.mass_sizes[gas] = numeric.widest(*masses)
         return out
 
     def evaluated(self) -> exp.Select:
@@ -446,6 +549,8 @@ class _Compiler:
         if m.data_quality is not None:
             given.append(row(m.data_quality))
         select.append(exp.alias_(exp.Coalesce(this=given[0], expressions=given[1:]) if len(given) > 1 else given[0], DATA_QUALITY))
+        if any(self.guard(rule) is not None for rule in m.rules if rule.exclude is None):
+            select.append(exp.alias_(self.by_rule(lambda i, rule: self.within_guard(rule) if rule.exclude is None else None), "within_guard"))
         for lk in m.lookups:
             for gas in lk.gases:
                 select.append(column(lookup_col(lk.name, gas, "_n"), "r"))
@@ -469,6 +574,14 @@ class _Compiler:
                 none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
                 ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
                 ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+            digits = self.guard(rule)
+            if digits is not None:  # where PostgreSQL's guard would say 'inexact'
+                ifs.append(exp.If(this=exp.Not(this=column("within_guard", "e")), true=text(f"{INEXACT}:{digits}")))
+            wide = [(name, s) for gas, name, s in self.stored_columns() if gas in {em.gas for em in rule.emissions}]
+            if wide:  # a value with more than 40 places (its column's type has more)
+                fits = [exp.or_(exp.Is(this=column(name, "e"), expression=exp.Null()),
+                                exp.EQ(this=column(name, "e"), expression=self.places(column(name, "e"), s))) for name, s in wide]
+                ifs.append(exp.If(this=exp.Not(this=exp.and_(*fits)), true=text(f"{INEXACT}:places")))
             nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
             ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
             if scores_rows(self.m):
@@ -522,13 +635,13 @@ class _Compiler:
             "entity": e("entity"), "period_start": e("period_start"), "rule_id": e("rule_id"),
             "unit_conversion": e("unit_conversion"),
             "data_quality": exp.Cast(this=e(DATA_QUALITY), to=exp.DataType.build("Nullable(Int16)", dialect="clickhouse")),
-            "total_co2e_kg": total if total is not None else zero,
+            "total_co2e_kg": self.places(total, numeric.widest(*self.gas_sizes.values())) if total is not None else zero,
         }
         for gas in emitted:
             g = gas.lower()
             if gas in by_mass_gases(m):
-                cols[f"{g}_kg"], cols[f"{g}_gwp"] = e(f"{g}_kg"), e(f"{g}_gwp")
-            cols[f"{g}_co2e_kg"] = e(f"{g}_co2e_kg")
+                cols[f"{g}_kg"], cols[f"{g}_gwp"] = self.places(e(f"{g}_kg"), self.mass_sizes.get(gas)), e(f"{g}_gwp")
+            cols[f"{g}_co2e_kg"] = self.places(e(f"{g}_co2e_kg"), self.gas_sizes.get(gas))
             if gas in one_factor_gases(m):
                 cols[f"{g}_factor_ids"] = _fn("if", exp.Is(this=e(f"{g}_co2e_kg"), expression=exp.Null()),
                                               exp.Array(expressions=[]), exp.Array(expressions=[e(f"{g}_factor_id")]))
@@ -573,6 +686,10 @@ class _Compiler:
                     parts += [text(f", {label} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
                 parts.append(text(")"))
                 ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")), true=_fn("concat", *parts)))
+        for digits in sorted({d for d in self.guards.values() if d is not None}):
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{INEXACT}:{digits}")), true=text(inexact_reason(digits))))
+        if self.stored_columns():
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{INEXACT}:places")), true=text(inexact_reason(None))))
         if scores_rows(m):
             prefix, suffix = BAD_DATA_QUALITY
             ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text("bad_data_quality")),
@@ -606,7 +723,8 @@ class _Compiler:
         (ClickHouse's sum of no rows is 0)."""
         value = column(f"{gas.lower()}_co2e_kg")
         has = exp.and_(result, exp.Not(this=exp.Is(this=value, expression=exp.Null())))
-        return _fn("if", exp.EQ(this=_fn("countIf", has), expression=exp.Literal.number(0)), exp.Null(), _fn("sumIf", value.copy(), has.copy()))
+        stored = self.places(value.copy(), self.gas_sizes.get(gas))  # as result_row holds it: a result's value has at most 40 places
+        return _fn("if", exp.EQ(this=_fn("countIf", has), expression=exp.Literal.number(0)), exp.Null(), _fn("sumIf", stored, has.copy()))
 
 
 def of_run_loads(alias: str) -> exp.Expression:
@@ -617,15 +735,21 @@ def of_run_loads(alias: str) -> exp.Expression:
     )
 
 
+def _guarded_input(node: ir.Node) -> bool:
+    """An input a guard bounds (``exactness.inputs``' leaves): a quantity field, a factor value."""
+    return isinstance(node, ir.FactorRef) or (isinstance(node, ir.FieldRef) and node.type.kind == "quantity")
+
+
 class _Expressions(ExpressionCompiler):
     """IR expressions over one row, ClickHouse's way: the visitors that build numbers are
     replaced (every number an exact Decimal256 of known scale, ``div`` for ``/``, ``year`` a
     decimal); conditions, text and NULL tests are PostgreSQL's and render as ClickHouse SQL.
     ``typed`` gives an expression with its size; a size ClickHouse would not hold refuses the run."""
 
-    def __init__(self, row: str, owner: _Compiler):
+    def __init__(self, row: str, owner: _Compiler, digits: int | None = None):
         super().__init__(row)
         self.owner = owner
+        self.digits = digits  # a guarded rule's (_Compiler.guard): its inputs have at most this many digits
         self._sizes: dict[int, Size | None] = {}
 
     def typed(self, node: ir.Node) -> tuple[exp.Expression, Size | None]:
@@ -642,12 +766,31 @@ class _Expressions(ExpressionCompiler):
         if id(node) not in self._sizes:
             self._sizes[id(node)] = self._derived(node)
         s = self._sizes[id(node)]
+        if self.digits is not None and s is not None and _guarded_input(node):
+            # beyond the guard the row is unmatched; its input reads as 0 so that nothing wraps around
+            zero = numeric.literal(Decimal(0).scaleb(-s.scale))[0]
+            e = _fn("if", self.within(e, s), e.copy(), zero)
         if s is not None:
             self.owner.require(numeric.holds(s), f"the expression at {node.span}")
         return e
 
+    def within(self, e: exp.Expression, s: Size | None) -> exp.Expression:
+        """TRUE where an input (of size ``s`` for the run) is NULL or has at most ``digits``
+        digits before the point: its integer ``|x|·10^scale`` below 10^(digits + scale), exactly."""
+        assert self.digits is not None and s is not None and s.scale + self.digits <= numeric.PRECISION
+        bound = _fn("toInt256", text("1" + "0" * (s.scale + self.digits)))
+        return exp.or_(exp.Is(this=e, expression=exp.Null()),
+                       exp.LT(this=_fn("abs", _fn("reinterpret", e.copy(), text("Int256"))), expression=bound))
+
     def _derived(self, node: ir.Node) -> Size | None:
-        """The size of a node whose visitor is PostgreSQL's (it does not change a number's type)."""
+        """The size of a node whose visitor is PostgreSQL's (it does not change a number's type);
+        an input of a guarded rule has at most the guard's digits."""
+        s = self._input_size(node)
+        if s is not None and self.digits is not None and _guarded_input(node):
+            return Size(s.scale, min(s.digits, self.digits))
+        return s
+
+    def _input_size(self, node: ir.Node) -> Size | None:
         if isinstance(node, ir.ParamRef):
             return self.size(node.value)
         if isinstance(node, ir.Neg):
