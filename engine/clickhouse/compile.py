@@ -37,7 +37,8 @@ from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
 from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
-from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
+from ccf.dsl.shares import no_total_reason
+from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
 from ccf.engine.compile.lookups import WORLD, key_columns, set_param
 from ccf.engine.sql import column, ident, param, table, text
 
@@ -95,8 +96,6 @@ def supported(m: ir.Methodology) -> None:
         raise Unsupported(f"{m.ref}: instruments (market-based allocation) are not compiled for ClickHouse yet")
     if m.conversions:
         raise Unsupported(f"{m.ref}: currency conversion {m.conversions[0].name!r} is not compiled for ClickHouse yet")
-    if ir.methodology_shares(m):
-        raise Unsupported(f"{m.ref}: share() is not compiled for ClickHouse yet")
     plan = exactness.plan(m)
     if plan.guarded and plan.threshold is not None and plan.threshold < numeric.PRECISION:
         # PostgreSQL's check would refuse values ClickHouse holds: its 'inexact' rows are not compiled
@@ -301,6 +300,29 @@ class _Compiler:
         no_note = exp.Cast(this=exp.Null(), to=exp.DataType.build("Nullable(String)", dialect="clickhouse"))
         cols.append(exp.alias_(concat_ws("; ", notes) if notes else no_note, "unit_conversion"))
         return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
+
+    def share_total_size(self, share: ir.Share) -> Size | None:
+        """A share's total: a sum of its quantity over up to 10^12 rows."""
+        q = _Expressions("s", self).size(share.quantity)
+        return None if q is None else Size(q.scale, q.digits + numeric.SUM_DIGITS)
+
+    def shares(self) -> exp.Select:
+        """The ``activity`` rows (``activity_rows``) with each share's total over the rows of its
+        keys, where it is positive and no row of them is negative (else NULL: ``no_total``), as
+        engine/compile/shares.py's window sums."""
+        row = _Expressions("s", self)
+        cols: list[exp.Expression] = [exp.Column(this=exp.Star(), table=ident("s"))]
+        for share in ir.methodology_shares(self.m):
+            quantity = row(share.quantity)
+            total = self.share_total_size(share)
+            self.require(total is None or numeric.holds(total), f"the total of the share at {share.span}")
+            window = lambda agg: exp.Window(this=agg, partition_by=[row(k) for k in share.keys])  # noqa: E731
+            positive = exp.and_(
+                exp.GTE(this=window(_fn("min", quantity.copy())), expression=exp.Literal.number(0)),
+                exp.GT(this=window(_fn("sum", quantity.copy())), expression=exp.Literal.number(0)),
+            )
+            cols.append(exp.alias_(exp.Case(ifs=[exp.If(this=positive, true=window(_fn("sum", quantity.copy())))]), total_col(share)))
+        return exp.select(*cols).from_(exp.Table(this=ident("activity_rows"), alias=exp.TableAlias(this=ident("s"))))
 
     def lookup_ctes(self, lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
         """A lookup resolved once per distinct key, as engine/compile/lookups.py resolves it:
@@ -551,6 +573,7 @@ class _Compiler:
         select.append(exp.alias_(exp.Coalesce(this=given[0], expressions=given[1:]) if len(given) > 1 else given[0], DATA_QUALITY))
         if any(self.guard(rule) is not None for rule in m.rules if rule.exclude is None):
             select.append(exp.alias_(self.by_rule(lambda i, rule: self.within_guard(rule) if rule.exclude is None else None), "within_guard"))
+        select += [column(total_col(share), "r") for share in ir.methodology_shares(m)]  # for no_total
         for lk in m.lookups:
             for gas in lk.gases:
                 select.append(column(lookup_col(lk.name, gas, "_n"), "r"))
@@ -574,6 +597,9 @@ class _Compiler:
                 none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
                 ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
                 ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+            for share in dict.fromkeys(x for em in rule.emissions for x in ir.share_refs(em.value)):
+                ifs.append(exp.If(this=exp.Is(this=column(total_col(share), "e"), expression=exp.Null()),
+                                  true=text(f"no_total:{total_col(share)}")))
             digits = self.guard(rule)
             if digits is not None:  # where PostgreSQL's guard would say 'inexact'
                 ifs.append(exp.If(this=exp.Not(this=column("within_guard", "e")), true=text(f"{INEXACT}:{digits}")))
@@ -607,6 +633,8 @@ class _Compiler:
         final = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(outcome, "outcome")).from_(
             exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c"))))
         ctes: list[tuple[str, exp.Expression]] = [("activity", self.activity())]
+        if ir.methodology_shares(m):
+            ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
         for lk in m.lookups:
             ctes += self.lookup_ctes(lk)
         if by_mass_gases(m):
@@ -686,6 +714,9 @@ class _Compiler:
                     parts += [text(f", {label} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
                 parts.append(text(")"))
                 ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")), true=_fn("concat", *parts)))
+        for share in ir.methodology_shares(m):
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_total:{total_col(share)}")),
+                              true=text(no_total_reason(share))))
         for digits in sorted({d for d in self.guards.values() if d is not None}):
             ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{INEXACT}:{digits}")), true=text(inexact_reason(digits))))
         if self.stored_columns():
@@ -819,7 +850,19 @@ class _Expressions(ExpressionCompiler):
         return e
 
     def visit_Share(self, n: ir.Share) -> exp.Expression:
-        raise Unsupported("share() is not compiled for ClickHouse yet")
+        """``div(quantity, total)``: between 0 and 1 where the total is defined (``shares``). The
+        quantity is the row's own, never a guard's (a share is proven for the run, as in
+        PostgreSQL's exactness plan)."""
+        plain = self if self.digits is None else _Expressions(self.row, self.owner)
+        quantity, qs = plain.typed(n.quantity)
+        total = self.owner.share_total_size(n)
+        if qs is None or total is None:
+            self._sizes[id(n)] = None
+            return exp.Null()
+        e, _, ok = numeric.div(quantity, qs, column(total_col(n), self.row), total)
+        self.owner.require(ok, f"the share at {n.span}")
+        self._sizes[id(n)] = Size(DIV_PLACES, 1)
+        return e
 
     def visit_ConversionRef(self, n: ir.ConversionRef) -> exp.Expression:
         raise Unsupported(f"currency conversion {n.conversion!r} is not compiled for ClickHouse yet")

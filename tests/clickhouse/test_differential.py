@@ -222,3 +222,23 @@ def test_a_row_beyond_76_digits_is_unmatched_on_clickhouse_the_others_computed(e
     (row,) = [r for r in _ch_rows(ch, "unmatched", 8, m.id)]
     assert row["reason_code"] == INEXACT and "more than" in row["reason"] and "digits before the point" in row["reason"]
     assert [r["activity_id"] for r in _ch_rows(ch, "result_row", 8, m.id)] == ["PLAIN"]
+
+
+def test_shares_of_a_site_and_a_site_without_a_total(engines, tmp_path: Path):
+    """share(goods_volume, site) on ClickHouse: a site's rows take 1/3 and 2/3 of its energy (the
+    share rounded once, by div), a site whose volume is zero and a row without one have no total
+    (no_total, PostgreSQL's reason); everything as PostgreSQL stores it."""
+    conn, ch = engines
+    m = LIBRARY.resolve("scope3.cat4.upstream_transport.storage_site_specific@1.0.0")
+    dataset = unique()
+    base = {"entity": "ACME", "period_start": "2024-01-01", "period_end": "2024-12-31", "direction": "inbound",
+            "paid_by_company": "true", "site_electricity": "1000", "site_electricity_unit": "kWh",
+            "electricity_factor": "0.2", "goods_volume_unit": "m3"}
+    rows = [("A1", "A", "1"), ("A2", "A", "2"), ("B1", "B", "0"), ("B2", "B", "0"), ("C1", "C", "")]
+    cells = [{**base, "activity_id": aid, "site": site, "goods_volume": volume} for aid, site, volume in rows]
+    load_csv(conn, dataset, m.activity, write_rows(tmp_path / "shares.csv", m.activity, cells))
+    assert not compare(conn, ch, m, dataset, 9)
+    results = {r["activity_id"]: r["total_co2e_kg"] for r in _ch_rows(ch, "result_row", 9, m.id)}
+    assert results == {"A1": Decimal("66.666666666666666666"), "A2": Decimal("133.333333333333333334")}
+    reasons = {r["activity_id"]: r["reason_code"] for r in _ch_rows(ch, "unmatched", 9, m.id)}
+    assert reasons == {"B1": "no_total", "B2": "no_total", "C1": "no_total"}
