@@ -35,6 +35,7 @@ from ccf.dsl.passes import without_unused_lookups
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
+from ccf.engine.compile import currency
 from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
 from ccf.dsl.shares import no_total_reason
@@ -72,6 +73,7 @@ class InputSizes:
     lookups: dict[str, Size]  # per lookup, the size of the values it may read, in its per unit
     unit: Size
     gwp: dict[str, Size]  # per gas of the methodology's GWP set
+    rate: Size = Size(0, 1)  # the exchange rates and price indices of the currency conversions' tables
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,6 @@ def supported(m: ir.Methodology) -> None:
     """Unsupported, naming the first construct of ``m`` this backend does not compile."""
     if m.instruments is not None:
         raise Unsupported(f"{m.ref}: instruments (market-based allocation) are not compiled for ClickHouse yet")
-    if m.conversions:
-        raise Unsupported(f"{m.ref}: currency conversion {m.conversions[0].name!r} is not compiled for ClickHouse yet")
     plan = exactness.plan(m)
     if plan.guarded and plan.threshold is not None and plan.threshold < numeric.PRECISION:
         # PostgreSQL's check would refuse values ClickHouse holds: its 'inexact' rows are not compiled
@@ -301,6 +301,105 @@ class _Compiler:
         cols.append(exp.alias_(concat_ws("; ", notes) if notes else no_note, "unit_conversion"))
         return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
 
+    def conversion_size(self, cv: ir.CurrencyConversion) -> Size:
+        """A converted amount: ``div(amount × numerator, denominator)``, each a product of two rates."""
+        amount = _Expressions("a", self).size(cv.amount) or Size(0, 1)
+        rates = numeric.times(self.sizes.rate, self.sizes.rate)
+        product = numeric.times(amount, rates)
+        self.require(numeric.holds(product), f"the amount of currency conversion {cv.name!r} times its rates")
+        out, ok = numeric.div_size(product, rates)
+        self.require(ok, f"currency conversion {cv.name!r}")
+        return out
+
+    def conversion_ctes(self, cv: ir.CurrencyConversion) -> list[tuple[str, exp.Expression]]:
+        """A conversion resolved once per distinct (currency, price year) key of the rows, as
+        engine/compile/currency.py resolves it: the rates found, the exact multiplier as a
+        numerator and a denominator, a note and what is missing (the same sentences); each rate's
+        text is PostgreSQL's (copied beside it), so the notes read the same."""
+        row = _Expressions("a", self)
+        keys = (exp.select(exp.alias_(row(cv.currency), "key_currency"), exp.alias_(row(cv.price_year), "key_year")).distinct()
+                .from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a")))))
+        c, y = column("key_currency", "k"), column("key_year", "k")
+        target, to_year = text(cv.to_currency), exp.Literal.number(cv.to_year)
+        ref = exp.Subquery(this=exp.select(_fn("any", column("reference_currency"))).from_(table("rate_table")).where(exp.and_(
+            exp.EQ(this=column("table_id"), expression=text(cv.exchange_rates)), exp.EQ(this=column("kind"), expression=text("exchange_rate")))))
+        one = _fn("toDecimal256", text("1"), exp.Literal.number(self.sizes.rate.scale))  # at the rates' scale: if() takes no two
+        same = exp.EQ(this=c.copy(), expression=target.copy())
+        same_year = exp.EQ(this=y.copy(), expression=to_year.copy())
+
+        def rate(alias: str, when: exp.Expression, of: str = "value") -> exp.Expression:
+            """The rate, or 1 (its text '1') where none is needed; NULL where none is found."""
+            return exp.Case(ifs=[exp.If(this=when, true=one.copy() if of == "value" else text("1"))],
+                            default=column(of, alias) if alias else None)
+
+        from_when = exp.or_(same.copy(), exp.EQ(this=c.copy(), expression=ref.copy()))
+        to_when = exp.or_(same.copy(), exp.EQ(this=target.copy(), expression=ref.copy()))
+        pi = "py" if cv.price_index else ""
+        pt = "pt" if cv.price_index else ""
+        from_rate, to_rate = rate("xc", from_when), rate("xtgt", to_when)
+        index_y, index_t = rate(pi, same_year.copy()), rate(pt, same_year.copy())
+        as_text = lambda alias, when: rate(alias, when, "value_text")  # noqa: E731
+        year_text = _fn("toString", y.copy())
+
+        def why(what: str, currency: exp.Expression, year: exp.Expression, table_id: str | None) -> exp.Expression:
+            where = f" in rate table {table_id}" if table_id else f": '{cv.name}' declares no price index"
+            return _fn("concat", text(f"no {what} for "), currency, text(" in "), year, text(where))
+
+        missing = exp.Case(ifs=[
+            exp.If(this=exp.Is(this=c.copy(), expression=exp.Null()), true=text(f"the row has no currency for '{cv.name}'")),
+            exp.If(this=exp.Is(this=y.copy(), expression=exp.Null()), true=text(f"the row has no price year for '{cv.name}'")),
+            exp.If(this=exp.Is(this=from_rate.copy(), expression=exp.Null()), true=why("exchange rate", c.copy(), year_text.copy(), cv.exchange_rates)),
+            exp.If(this=exp.Is(this=to_rate.copy(), expression=exp.Null()), true=why("exchange rate", target.copy(), year_text.copy(), cv.exchange_rates)),
+            exp.If(this=exp.Is(this=index_y.copy(), expression=exp.Null()), true=why("price index", target.copy(), year_text.copy(), cv.price_index)),
+            exp.If(this=exp.Is(this=index_t.copy(), expression=exp.Null()), true=why("price index", target.copy(), text(str(cv.to_year)), cv.price_index)),
+        ])
+        to_note = exp.Case(ifs=[exp.If(this=exp.NEQ(this=target.copy(), expression=ref.copy()), true=_fn(
+            "concat", text(", ÷ "), as_text("xtgt", to_when.copy()), text(" "), ref.copy(), text(f" per {cv.to_currency}")))], default=text(""))
+        exchange_note = exp.Case(ifs=[exp.If(this=same.copy(), true=exp.Null())], default=_fn(
+            "concat", text("exchange rate "), as_text("xc", from_when.copy()), text(" "), ref.copy(), text(" per "), c.copy(),
+            to_note, text(f" ({cv.exchange_rates}, "), year_text.copy(), text(")")))
+        index_note = exp.Case(ifs=[exp.If(this=same_year.copy(), true=exp.Null())], default=_fn(
+            "concat", text(f"price index {cv.to_currency} {cv.to_year} "), as_text(pt, same_year.copy()), text(" ÷ "), year_text.copy(),
+            text(" "), as_text(pi, same_year.copy()), text(f" ({cv.price_index})")))
+        note = _fn("concat", text(f"{cv.name}: "), c.copy(), text(" "), year_text.copy(), text(f" → {cv.to_currency} {cv.to_year}"),
+                   exp.Coalesce(this=_fn("concat", text(": "), exp.Nullif(this=concat_ws("; ", [exchange_note, index_note]), expression=text(""))),
+                                expressions=[text(" (no conversion needed)")]))
+        q = exp.select(c.copy(), y.copy(), exp.alias_(exp.Mul(this=from_rate, expression=index_t), "numerator"),
+                       exp.alias_(exp.Mul(this=to_rate, expression=index_y), "denominator"),
+                       exp.alias_(missing, "missing"), exp.alias_(note, "note")
+                       ).from_(exp.Table(this=ident(f"conversion_{cv.name}_keys"), alias=exp.TableAlias(this=ident("k"))))
+
+        def rates(alias: str, table_id: str, kind: str, currency: exp.Expression, year: exp.Expression) -> None:
+            nonlocal q
+            of_table = exp.select(exp.Star()).from_(table("rate")).where(exp.and_(
+                exp.EQ(this=column("table_id"), expression=text(table_id)), exp.EQ(this=column("kind"), expression=text(kind))))
+            q = q.join(exp.Subquery(this=of_table, alias=exp.TableAlias(this=ident(alias))), join_type="left", on=exp.and_(
+                exp.EQ(this=column("currency", alias), expression=currency), exp.EQ(this=column("year", alias), expression=year)))
+
+        rates("xc", cv.exchange_rates, "exchange_rate", c.copy(), y.copy())
+        rates("xtgt", cv.exchange_rates, "exchange_rate", target.copy(), y.copy())
+        if cv.price_index:
+            rates("py", cv.price_index, "price_index", target.copy(), y.copy())
+            rates("pt", cv.price_index, "price_index", target.copy(), to_year.copy())
+        return [(f"conversion_{cv.name}_keys", keys), (f"conversion_{cv.name}", q)]
+
+    def join_conversion(self, q: exp.Select, cv: ir.CurrencyConversion) -> exp.Select:
+        """``joined`` with one conversion: the converted amount, its note and what is missing."""
+        row, alias = _Expressions("a", self), f"cv_{cv.name}"
+        amount, sa = row.typed(cv.amount)
+        rates = numeric.times(self.sizes.rate, self.sizes.rate)
+        converted, _, _ = numeric.div(exp.Mul(this=exp.Paren(this=amount), expression=column("numerator", alias)),
+                                      numeric.times(sa or Size(0, 1), rates), column("denominator", alias), rates)
+        self.conversion_size(cv)  # proven, or refused
+        missing = exp.Case(ifs=[exp.If(this=exp.Is(this=column("key_currency", alias), expression=exp.Null()),
+                                       true=text(f"the row has no currency or no price year for '{cv.name}'"))],
+                           default=column("missing", alias))
+        q = q.select(exp.alias_(converted, currency.value_col(cv.name)), exp.alias_(missing, currency.missing_col(cv.name)),
+                     exp.alias_(column("note", alias), currency.note_col(cv.name)), copy=False)
+        on = exp.and_(exp.EQ(this=row(cv.currency), expression=column("key_currency", alias)),
+                      exp.EQ(this=row(cv.price_year), expression=column("key_year", alias)))
+        return q.join(exp.Table(this=ident(f"conversion_{cv.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left", copy=False)
+
     def share_total_size(self, share: ir.Share) -> Size | None:
         """A share's total: a sum of its quantity over up to 10^12 rows."""
         q = _Expressions("s", self).size(share.quantity)
@@ -474,6 +573,8 @@ class _Compiler:
                 q = q.join(target, on=on, join_type="left", copy=False)
             else:  # one row: the aggregate of a lookup without keys
                 q = q.join(target, join_type="cross", copy=False)
+        for cv in self.m.conversions:
+            q = self.join_conversion(q, cv)
         return q
 
     def ruled(self) -> exp.Select:
@@ -563,6 +664,14 @@ class _Compiler:
     def evaluated(self) -> exp.Select:
         m, row = self.m, self.row
         select: list[exp.Expression] = [column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")]
+        if m.conversions:  # a currency conversion's note joins the row's unit-conversion note
+            def notes(i: int, rule: ir.Rule) -> exp.Expression | None:
+                used = list(dict.fromkeys(c for em in rule.emissions for c in currency.conversion_refs(em.value)))
+                return concat_ws("; ", [column(currency.note_col(c), "r") for c in used]) if used else None
+
+            joined = concat_ws("; ", [column("unit_conversion", "r"), self.by_rule(notes)])
+            select[3] = exp.alias_(exp.Nullif(this=joined, expression=text("")), "unit_conversion")
+            select += [column(currency.missing_col(cv.name), "r") for cv in m.conversions]
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.id)), "rule_id"))
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason"))
         given = [column(DATA_QUALITY, "r")]
@@ -591,6 +700,9 @@ class _Compiler:
             if rule.exclude is not None:
                 return None
             ifs = []
+            for cv in dict.fromkeys(c for em in rule.emissions for c in currency.conversion_refs(em.value)):
+                missing = exp.Not(this=exp.Is(this=column(currency.missing_col(cv), "e"), expression=exp.Null()))
+                ifs.append(exp.If(this=missing, true=text(f"no_rate:{cv}")))
             refs = {(r.lookup, r.gas) for em in rule.emissions for r in ir.factor_refs(em.value)}
             for lookup, gas in sorted(refs):
                 n = column(lookup_col(lookup, gas, "_n"), "e")
@@ -637,6 +749,8 @@ class _Compiler:
             ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
         for lk in m.lookups:
             ctes += self.lookup_ctes(lk)
+        for cv in m.conversions:
+            ctes += self.conversion_ctes(cv)
         if by_mass_gases(m):
             ctes.append(("gwp", self.gwp()))
         ctes += [("joined", self.joined()), ("ruled", self.ruled()), ("evaluated", evaluated), ("checked", checked)]
@@ -714,6 +828,9 @@ class _Compiler:
                     parts += [text(f", {label} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
                 parts.append(text(")"))
                 ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")), true=_fn("concat", *parts)))
+        for cv in m.conversions:
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_rate:{cv.name}")),
+                              true=column(currency.missing_col(cv.name), "e")))
         for share in ir.methodology_shares(m):
             ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_total:{total_col(share)}")),
                               true=text(no_total_reason(share))))
@@ -767,8 +884,9 @@ def of_run_loads(alias: str) -> exp.Expression:
 
 
 def _guarded_input(node: ir.Node) -> bool:
-    """An input a guard bounds (``exactness.inputs``' leaves): a quantity field, a factor value."""
-    return isinstance(node, ir.FactorRef) or (isinstance(node, ir.FieldRef) and node.type.kind == "quantity")
+    """An input a guard bounds (``exactness.inputs``' leaves): a quantity field, a factor value, a
+    converted amount."""
+    return isinstance(node, (ir.FactorRef, ir.ConversionRef)) or (isinstance(node, ir.FieldRef) and node.type.kind == "quantity")
 
 
 class _Expressions(ExpressionCompiler):
@@ -865,7 +983,12 @@ class _Expressions(ExpressionCompiler):
         return e
 
     def visit_ConversionRef(self, n: ir.ConversionRef) -> exp.Expression:
-        raise Unsupported(f"currency conversion {n.conversion!r} is not compiled for ClickHouse yet")
+        self._sizes[id(n)] = self.owner.conversion_size(next(cv for cv in self.owner.m.conversions if cv.name == n.conversion))
+        if self.digits is not None:
+            s = self._sizes[id(n)]
+            assert s is not None
+            self._sizes[id(n)] = Size(s.scale, min(s.digits, self.digits))
+        return column(currency.value_col(n.conversion), self.row)
 
     def visit_Arith(self, n: ir.Arith) -> exp.Expression:
         (left, sl), (right, sr) = self.typed(n.left), self.typed(n.right)
