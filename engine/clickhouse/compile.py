@@ -53,7 +53,7 @@ def inexact_reason(digits: int | None) -> str:
     if digits is None:
         return (f"a value the rule computes has more than {RESULT_SCALE} decimal places; ClickHouse's result table holds "
                 f"{RESULT_SCALE}, so no result is given on ClickHouse (PostgreSQL stores it exactly)")
-    return (f"a value the rule reads has more than {digits} digits before the point; for such values the rule's "
+    return (f"a value the rule reads has more than {digits} digits before the point or {digits} decimal places; for such values the rule's "
             f"arithmetic could exceed ClickHouse's {numeric.PRECISION} digits, so no result is given on ClickHouse "
             f"(PostgreSQL computes it exactly)")
 
@@ -200,12 +200,18 @@ class _Compiler:
         and the reconcile pass sums over up to 10^12 rows."""
         s = row.size(em.value)
         if s is not None and not em.co2e_basis:
-            s = numeric.times(s, self.sizes.gwp.get(ir.gwp_gas(em.gas), Size(0, 1)))
+            s = numeric.times(s, self.gwp_size(em.gas))
         if s is not None:  # itself; then as stored (at most 40 places) and summed
             stored = Size(min(s.scale, RESULT_SCALE), s.digits)
             self.require(numeric.holds(s) and numeric.holds(stored, numeric.SUM_DIGITS) and s.digits <= numeric.PRECISION - RESULT_SCALE,
                          f"the {em.gas} of rule {rule.id}")
         return s
+
+    def gwp_size(self, gas: str) -> Size:
+        """A gas's GWP as the ``gwp`` step types it: the GWP column's scale (the widest of the
+        set: a product takes its operand's type, not its value's places), the gas's own digits."""
+        scale = max((g.scale for g in self.sizes.gwp.values()), default=0)
+        return Size(scale, self.sizes.gwp.get(ir.gwp_gas(gas), Size(0, 1)).digits)
 
     def stored_columns(self) -> list[tuple[str, str, Size]]:
         """The numbers ``evaluated`` types with more places than ``ccf.result_row`` holds (40):
@@ -224,7 +230,7 @@ class _Compiler:
 
     def _emissions_hold(self, rule: ir.Rule, digits: int | None) -> bool:
         """Whether the rule's emissions hold in 76 digits when each of their inputs has at most
-        ``digits`` digits before the point (None: the run's inputs as measured)."""
+        ``digits`` digits before the point and as many places (None: the run's inputs as measured)."""
         trial = _Expressions("r", self, digits)
         try:
             for em in rule.emissions:
@@ -235,16 +241,19 @@ class _Compiler:
 
     def guard(self, rule: ir.Rule) -> int | None:
         """Row by row where the run's inputs do not prove a rule's emissions: None when they do;
-        else the most digits before the point that each input of its emissions (a quantity in base
-        units, a factor value: ``exactness.inputs``) may have for them to hold in 76 digits. A row
-        with a wider input is unmatched ``inexact_on_clickhouse``, and its inputs read as 0, so
-        nothing wraps around. Places are the columns' scales, the same for every row: where even
-        inputs below 10 do not hold, the run is refused (``ClickHouseInexact``, naming the computation)."""
+        else the threshold t, as PostgreSQL's exactness plan has one: the most digits before the
+        point and decimal places that each input of its emissions (a quantity in base units, a
+        factor value, a converted amount: ``exactness.inputs``) may have for them to hold in 76
+        digits. A row with a wider input is unmatched ``inexact_on_clickhouse``, and its inputs
+        read as 0, so nothing wraps around; the others' inputs are read at t places (dropping
+        zeros only). Where even t = 1 does not hold (a literal's places, say), the run is refused
+        (``ClickHouseInexact``, naming the computation)."""
         if rule.id not in self.guards:
             digits: int | None = None
             if not self._emissions_hold(rule, None):
-                low, high = 0, max((self.row.size(leaf) or Size(0, 1)).digits for leaf in exactness.inputs(rule)[0])
-                while low < high:  # the largest number of digits that holds (0: none, a size has at least 1)
+                sizes = [self.row.size(leaf) or Size(0, 1) for leaf in exactness.inputs(rule)[0]]
+                low, high = 0, max((max(sz.digits, sz.scale) for sz in sizes), default=0)
+                while low < high:  # the largest threshold that holds (0: none, a size has at least 1 digit)
                     mid = (low + high + 1) // 2
                     low, high = (mid, high) if self._emissions_hold(rule, mid) else (low, mid - 1)
                 if low == 0:
@@ -270,7 +279,7 @@ class _Compiler:
         if digits is None:
             return None
         row = self.rule_row(rule)
-        tests = [row.within(self.row(leaf), self.row.size(leaf)) for leaf in exactness.inputs(rule)[0]]
+        tests = [row.within(self.row(leaf), self.row.size(leaf)) for leaf in exactness.inputs(rule)[0]]  # at their full size
         return exp.and_(*tests) if tests else exp.true()
 
     # --- evaluate --------------------------------------------------------------------
@@ -674,12 +683,18 @@ class _Compiler:
             select += [column(currency.missing_col(cv.name), "r") for cv in m.conversions]
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.id)), "rule_id"))
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason"))
-        given = [column(DATA_QUALITY, "r")]
+        given: list[tuple[exp.Expression, Size | None]] = [(column(DATA_QUALITY, "r"), self.sizes.fields.get(DATA_QUALITY))]
         if any(rule.data_quality is not None for rule in m.rules):
-            given.append(self.by_rule(lambda i, rule: row(rule.data_quality) if rule.data_quality is not None else None))
+            scored = [rule.data_quality for rule in m.rules if rule.data_quality is not None]
+            given.append((self.by_rule(lambda i, rule: row(rule.data_quality) if rule.data_quality is not None else None),
+                          numeric.widest(*(row.size(n) for n in scored))))
         if m.data_quality is not None:
-            given.append(row(m.data_quality))
-        select.append(exp.alias_(exp.Coalesce(this=given[0], expressions=given[1:]) if len(given) > 1 else given[0], DATA_QUALITY))
+            given.append(row.typed(m.data_quality))
+        # coalesce() takes no two scales: each at the widest (exact, a score has one digit)
+        common = numeric.widest(*(sz for _, sz in given))
+        at = [_fn("toDecimal256", e, exp.Literal.number(common.scale)) if common is not None and sz is not None and sz.scale != common.scale
+              else e for e, sz in given]
+        select.append(exp.alias_(exp.Coalesce(this=at[0], expressions=at[1:]) if len(at) > 1 else at[0], DATA_QUALITY))
         if any(self.guard(rule) is not None for rule in m.rules if rule.exclude is None):
             select.append(exp.alias_(self.by_rule(lambda i, rule: self.within_guard(rule) if rule.exclude is None else None), "within_guard"))
         select += [column(total_col(share), "r") for share in ir.methodology_shares(m)]  # for no_total
@@ -916,27 +931,37 @@ class _Expressions(ExpressionCompiler):
             self._sizes[id(node)] = self._derived(node)
         s = self._sizes[id(node)]
         if self.digits is not None and s is not None and _guarded_input(node):
-            # beyond the guard the row is unmatched; its input reads as 0 so that nothing wraps around
-            zero = numeric.literal(Decimal(0).scaleb(-s.scale))[0]
-            e = _fn("if", self.within(e, s), e.copy(), zero)
+            # beyond the guard the row is unmatched; its input reads as 0 so that nothing wraps
+            # around; within it, at the guard's places (only zeros dropped)
+            full = self.owner.row.size(node)
+            assert full is not None
+            zero = _fn("toDecimal256", text("0"), exp.Literal.number(s.scale))
+            within = _fn("toDecimal256", e.copy(), exp.Literal.number(s.scale)) if s.scale < full.scale else e.copy()
+            e = _fn("if", self.within(e, full), within, zero)
         if s is not None:
             self.owner.require(numeric.holds(s), f"the expression at {node.span}")
         return e
 
     def within(self, e: exp.Expression, s: Size | None) -> exp.Expression:
         """TRUE where an input (of size ``s`` for the run) is NULL or has at most ``digits``
-        digits before the point: its integer ``|x|·10^scale`` below 10^(digits + scale), exactly."""
-        assert self.digits is not None and s is not None and s.scale + self.digits <= numeric.PRECISION
-        bound = _fn("toInt256", text("1" + "0" * (s.scale + self.digits)))
-        return exp.or_(exp.Is(this=e, expression=exp.Null()),
-                       exp.LT(this=_fn("abs", _fn("reinterpret", e.copy(), text("Int256"))), expression=bound))
+        digits before the point and as many places, exactly: its integer ``|x|·10^scale`` below
+        10^(digits + scale) (always, past 76 digits), and x equal to x at ``digits`` places
+        (compared at its own scale)."""
+        assert self.digits is not None and s is not None
+        tests: list[exp.Expression] = []
+        if s.scale + self.digits < numeric.PRECISION:
+            bound = _fn("toInt256", text("1" + "0" * (s.scale + self.digits)))
+            tests.append(exp.LT(this=_fn("abs", _fn("reinterpret", e.copy(), text("Int256"))), expression=bound))
+        if s.scale > self.digits:
+            tests.append(exp.EQ(this=e.copy(), expression=_fn("toDecimal256", e.copy(), exp.Literal.number(self.digits))))
+        return exp.or_(exp.Is(this=e, expression=exp.Null()), exp.and_(*tests)) if tests else exp.true()
 
     def _derived(self, node: ir.Node) -> Size | None:
         """The size of a node whose visitor is PostgreSQL's (it does not change a number's type);
-        an input of a guarded rule has at most the guard's digits."""
+        an input of a guarded rule has at most the guard's digits and places."""
         s = self._input_size(node)
         if s is not None and self.digits is not None and _guarded_input(node):
-            return Size(s.scale, min(s.digits, self.digits))
+            return Size(min(s.scale, self.digits), min(s.digits, self.digits))
         return s
 
     def _input_size(self, node: ir.Node) -> Size | None:
@@ -987,7 +1012,7 @@ class _Expressions(ExpressionCompiler):
         if self.digits is not None:
             s = self._sizes[id(n)]
             assert s is not None
-            self._sizes[id(n)] = Size(s.scale, min(s.digits, self.digits))
+            self._sizes[id(n)] = Size(min(s.scale, self.digits), min(s.digits, self.digits))
         return column(currency.value_col(n.conversion), self.row)
 
     def visit_Arith(self, n: ir.Arith) -> exp.Expression:
@@ -1046,9 +1071,11 @@ class _Expressions(ExpressionCompiler):
         return exp.Coalesce(this=self.at(n.left, common), expressions=[self.at(n.right, common)])
 
     def visit_InList(self, n: ir.InList) -> exp.Expression:
+        """PostgreSQL's IN: an OR of equalities, so a NULL item makes a non-matching operand NULL
+        (ClickHouse's IN leaves NULL items out of its set, and NOT IN would be TRUE)."""
         common = self._sized_common([n.operand, *n.items])
-        e = exp.In(this=self.at(n.operand, common), expressions=[self.at(i, common) for i in n.items])
-        return exp.Not(this=exp.Paren(this=e)) if n.negated else e
+        e = exp.Paren(this=exp.or_(*[exp.EQ(this=self.at(n.operand, common), expression=self.at(i, common)) for i in n.items]))
+        return exp.Not(this=e) if n.negated else e
 
     def _sized_common(self, nodes: list[ir.Node]) -> Size | None:
         for node in nodes:
