@@ -9,12 +9,18 @@ What does not depend on the engine is shared: the IR walks, the names of the col
 reasons' sentences, so both engines write the same rows.
 
 The statements mirror PostgreSQL's six (engine/compile/__init__.py): ``evaluate`` fills an
-evaluation table (``activity`` -> per lookup ``factor_<name>_ranked`` and ``factor_<name>``
--> ``gwp`` -> ``joined`` -> ``ruled`` -> ``evaluated`` -> ``checked`` -> outcome), then
-``results`` (the ccf.result_row layout of migration 0019), ``excluded``, ``unmatched``,
-``reconcile`` and ``cleanup``. Every expression carries its size (numeric.py); one that could
-need more than 76 digits refuses the run (``ClickHouseInexact``). A construct this slice does not
-compile raises ``Unsupported``, naming it, and nothing runs.
+evaluation table (``activity``, with shares ``activity_rows`` -> ``activity`` with each share's
+total -> per lookup ``factor_<name>_ranked`` and ``factor_<name>`` -> per currency conversion
+``conversion_<name>_keys`` and ``conversion_<name>`` -> ``gwp`` -> ``joined`` -> ``ruled`` ->
+``evaluated`` -> ``checked`` -> outcome), then ``results`` (the ccf.result_row layout of
+migration 0019), ``excluded``, ``unmatched``, ``reconcile`` and ``cleanup``.
+
+Every expression carries its size (numeric.py). A rule whose emissions could need more than 76
+digits for the run's inputs is guarded row by row (``_Compiler.guard``): a row whose inputs are
+beyond its threshold, or whose stored value has more than 40 places, is unmatched
+``inexact_on_clickhouse``; what no row could hold (a condition, a key, a share, a literal's places)
+refuses the run (``ClickHouseInexact``). A construct not compiled (instruments) raises
+``Unsupported``, naming it, and nothing runs.
 """
 
 from __future__ import annotations
