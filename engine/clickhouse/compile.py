@@ -9,12 +9,18 @@ What does not depend on the engine is shared: the IR walks, the names of the col
 reasons' sentences, so both engines write the same rows.
 
 The statements mirror PostgreSQL's six (engine/compile/__init__.py): ``evaluate`` fills an
-evaluation table (``activity`` -> per lookup ``factor_<name>_ranked`` and ``factor_<name>``
--> ``gwp`` -> ``joined`` -> ``ruled`` -> ``evaluated`` -> ``checked`` -> outcome), then
-``results`` (the ccf.result_row layout of migration 0019), ``excluded``, ``unmatched``,
-``reconcile`` and ``cleanup``. Every expression carries its size (numeric.py); one that could
-need more than 76 digits refuses the run (``ClickHouseInexact``). A construct this slice does not
-compile raises ``Unsupported``, naming it, and nothing runs.
+evaluation table (``activity``, with shares ``activity_rows`` -> ``activity`` with each share's
+total -> per lookup ``factor_<name>_ranked`` and ``factor_<name>`` -> per currency conversion
+``conversion_<name>_keys`` and ``conversion_<name>`` -> ``gwp`` -> ``joined`` -> ``ruled`` ->
+``evaluated`` -> ``checked`` -> outcome), then ``results`` (the ccf.result_row layout of
+migration 0019), ``excluded``, ``unmatched``, ``reconcile`` and ``cleanup``.
+
+Every expression carries its size (numeric.py). A rule whose emissions could need more than 76
+digits for the run's inputs is guarded row by row (``_Compiler.guard``): a row whose inputs are
+beyond its threshold, or whose stored value has more than 40 places, is unmatched
+``inexact_on_clickhouse``; what no row could hold (a condition, a key, a share, a literal's places)
+refuses the run (``ClickHouseInexact``). A construct not compiled (instruments) raises
+``Unsupported``, naming it, and nothing runs.
 """
 
 from __future__ import annotations
@@ -35,13 +41,27 @@ from ccf.dsl.passes import without_unused_lookups
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
+from ccf.engine.compile import currency
 from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
-from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col
+from ccf.dsl.shares import no_total_reason
+from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
 from ccf.engine.compile.lookups import WORLD, key_columns, set_param
 from ccf.engine.sql import column, ident, param, table, text
 
 RESULT_SCALE = 40  # the decimal places of every number ccf.result_row holds on ClickHouse
+INEXACT = "inexact_on_clickhouse"  # the reason code of a row whose inputs are beyond its rule's guard
+
+
+def inexact_reason(digits: int | None) -> str:
+    """The ``unmatched.reason`` of a row beyond its rule's guard (``_Compiler.guard``), or (None)
+    of a row whose value has more places than ClickHouse's result table holds."""
+    if digits is None:
+        return (f"a value the rule computes has more than {RESULT_SCALE} decimal places; ClickHouse's result table holds "
+                f"{RESULT_SCALE}, so no result is given on ClickHouse (PostgreSQL stores it exactly)")
+    return (f"a value the rule reads has more than {digits} digits before the point or {digits} decimal places; for such values the rule's "
+            f"arithmetic could exceed ClickHouse's {numeric.PRECISION} digits, so no result is given on ClickHouse "
+            f"(PostgreSQL computes it exactly)")
 
 
 class Unsupported(CcfError):
@@ -59,6 +79,7 @@ class InputSizes:
     lookups: dict[str, Size]  # per lookup, the size of the values it may read, in its per unit
     unit: Size
     gwp: dict[str, Size]  # per gas of the methodology's GWP set
+    rate: Size = Size(0, 1)  # the exchange rates and price indices of the currency conversions' tables
 
 
 @dataclass(frozen=True)
@@ -81,12 +102,11 @@ def supported(m: ir.Methodology) -> None:
     """Unsupported, naming the first construct of ``m`` this backend does not compile."""
     if m.instruments is not None:
         raise Unsupported(f"{m.ref}: instruments (market-based allocation) are not compiled for ClickHouse yet")
-    if m.conversions:
-        raise Unsupported(f"{m.ref}: currency conversion {m.conversions[0].name!r} is not compiled for ClickHouse yet")
-    if ir.methodology_shares(m):
-        raise Unsupported(f"{m.ref}: share() is not compiled for ClickHouse yet")
-    if exactness.plan(m).guarded:
-        raise Unsupported(f"{m.ref}: rules guarded by the exactness plan (rows unmatched 'inexact') are not compiled for ClickHouse yet")
+    plan = exactness.plan(m)
+    if plan.guarded and plan.threshold is not None and plan.threshold < numeric.PRECISION:
+        # PostgreSQL's check would refuse values ClickHouse holds: its 'inexact' rows are not compiled
+        raise Unsupported(f"{m.ref}: rules guarded by the exactness plan below {numeric.PRECISION} digits "
+                          f"(rows unmatched 'inexact') are not compiled for ClickHouse")
 
 
 def compile_for_clickhouse(m: ir.Methodology, sizes: InputSizes, eval_table: str) -> ClickHouseStatements:
@@ -139,6 +159,9 @@ class _Compiler:
     sizes: InputSizes
     row: "_Expressions" = field(init=False)
     gas_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg CO2e column, as ``evaluated`` types it
+    mass_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg column (given by mass)
+    guards: dict[str, int | None] = field(default_factory=dict)  # per rule: ``guard``'s digits (None: not guarded)
+    guarded_rows: dict[str, "_Expressions"] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.row = _Expressions("r", self)
@@ -177,6 +200,94 @@ class _Compiler:
                 f"ClickHouse would not, so the run is refused"
             )
 
+    def emission_size(self, em: ir.Emission, rule: ir.Rule, row: "_Expressions") -> Size | None:
+        """The size of an emission's kg CO2e (its value, times the gas's GWP for a mass), which
+        ``ccf.result_row`` stores at 40 places (a row whose value has more is unmatched: ``places``)
+        and the reconcile pass sums over up to 10^12 rows."""
+        s = row.size(em.value)
+        if s is not None and not em.co2e_basis:
+            s = numeric.times(s, self.gwp_size(em.gas))
+        if s is not None:  # itself; then as stored (at most 40 places) and summed
+            stored = Size(min(s.scale, RESULT_SCALE), s.digits)
+            self.require(numeric.holds(s) and numeric.holds(stored, numeric.SUM_DIGITS) and s.digits <= numeric.PRECISION - RESULT_SCALE,
+                         f"the {em.gas} of rule {rule.id}")
+        return s
+
+    def gwp_size(self, gas: str) -> Size:
+        """A gas's GWP as the ``gwp`` step types it: the GWP column's scale (the widest of the
+        set: a product takes its operand's type, not its value's places), the gas's own digits."""
+        scale = max((g.scale for g in self.sizes.gwp.values()), default=0)
+        return Size(scale, self.sizes.gwp.get(ir.gwp_gas(gas), Size(0, 1)).digits)
+
+    def stored_columns(self) -> list[tuple[str, str, Size]]:
+        """The numbers ``evaluated`` types with more places than ``ccf.result_row`` holds (40):
+        gas, column and size."""
+        out = []
+        for gas in gases(self.m):
+            for name, s in ((f"{gas.lower()}_kg", self.mass_sizes.get(gas)), (f"{gas.lower()}_co2e_kg", self.gas_sizes.get(gas))):
+                if s is not None and s.scale > RESULT_SCALE:
+                    out.append((gas, name, s))
+        return out
+
+    def places(self, e: exp.Expression, s: Size | None) -> exp.Expression:
+        """A number of ``evaluated`` as ``ccf.result_row`` stores it: at 40 places, which for a
+        value the ``places`` check passed drops only zeros."""
+        return _fn("toDecimal256", e, exp.Literal.number(RESULT_SCALE)) if s is not None and s.scale > RESULT_SCALE else e
+
+    def _emissions_hold(self, rule: ir.Rule, digits: int | None) -> bool:
+        """Whether the rule's emissions hold in 76 digits when each of their inputs has at most
+        ``digits`` digits before the point and as many places (None: the run's inputs as measured)."""
+        trial = _Expressions("r", self, digits)
+        try:
+            for em in rule.emissions:
+                self.emission_size(em, rule, trial)
+        except ClickHouseInexact:
+            return False
+        return True
+
+    def guard(self, rule: ir.Rule) -> int | None:
+        """Row by row where the run's inputs do not prove a rule's emissions: None when they do;
+        else the threshold t, as PostgreSQL's exactness plan has one: the most digits before the
+        point and decimal places that each input of its emissions (a quantity in base units, a
+        factor value, a converted amount: ``exactness.inputs``) may have for them to hold in 76
+        digits. A row with a wider input is unmatched ``inexact_on_clickhouse``, and its inputs
+        read as 0, so nothing wraps around; the others' inputs are read at t places (dropping
+        zeros only). Where even t = 1 does not hold (a literal's places, say), the run is refused
+        (``ClickHouseInexact``, naming the computation)."""
+        if rule.id not in self.guards:
+            digits: int | None = None
+            if not self._emissions_hold(rule, None):
+                sizes = [self.row.size(leaf) or Size(0, 1) for leaf in exactness.inputs(rule)[0]]
+                low, high = 0, max((max(sz.digits, sz.scale) for sz in sizes), default=0)
+                while low < high:  # the largest threshold that holds (0: none, a size has at least 1 digit)
+                    mid = (low + high + 1) // 2
+                    low, high = (mid, high) if self._emissions_hold(rule, mid) else (low, mid - 1)
+                if low == 0:
+                    for em in rule.emissions:  # raises, naming the computation
+                        self.emission_size(em, rule, self.row)
+                digits = low
+            self.guards[rule.id] = digits
+        return self.guards[rule.id]
+
+    def rule_row(self, rule: ir.Rule) -> "_Expressions":
+        """The expressions of a rule's emissions: over the row's inputs, or, for a guarded rule,
+        over its inputs within the guard (``guard``)."""
+        digits = self.guard(rule)
+        if digits is None:
+            return self.row
+        if rule.id not in self.guarded_rows:
+            self.guarded_rows[rule.id] = _Expressions("r", self, digits)
+        return self.guarded_rows[rule.id]
+
+    def within_guard(self, rule: ir.Rule) -> exp.Expression | None:
+        """TRUE for a row whose inputs of a guarded rule's emissions are within its guard."""
+        digits = self.guard(rule)
+        if digits is None:
+            return None
+        row = self.rule_row(rule)
+        tests = [row.within(self.row(leaf), self.row.size(leaf)) for leaf in exactness.inputs(rule)[0]]  # at their full size
+        return exp.and_(*tests) if tests else exp.true()
+
     # --- evaluate --------------------------------------------------------------------
 
     def activity(self) -> exp.Select:
@@ -204,6 +315,128 @@ class _Compiler:
         no_note = exp.Cast(this=exp.Null(), to=exp.DataType.build("Nullable(String)", dialect="clickhouse"))
         cols.append(exp.alias_(concat_ws("; ", notes) if notes else no_note, "unit_conversion"))
         return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
+
+    def conversion_size(self, cv: ir.CurrencyConversion) -> Size:
+        """A converted amount: ``div(amount × numerator, denominator)``, each a product of two rates."""
+        amount = _Expressions("a", self).size(cv.amount) or Size(0, 1)
+        rates = numeric.times(self.sizes.rate, self.sizes.rate)
+        product = numeric.times(amount, rates)
+        self.require(numeric.holds(product), f"the amount of currency conversion {cv.name!r} times its rates")
+        out, ok = numeric.div_size(product, rates)
+        self.require(ok, f"currency conversion {cv.name!r}")
+        return out
+
+    def conversion_ctes(self, cv: ir.CurrencyConversion) -> list[tuple[str, exp.Expression]]:
+        """A conversion resolved once per distinct (currency, price year) key of the rows, as
+        engine/compile/currency.py resolves it: the rates found, the exact multiplier as a
+        numerator and a denominator, a note and what is missing (the same sentences); each rate's
+        text is PostgreSQL's (copied beside it), so the notes read the same."""
+        row = _Expressions("a", self)
+        keys = (exp.select(exp.alias_(row(cv.currency), "key_currency"), exp.alias_(row(cv.price_year), "key_year")).distinct()
+                .from_(exp.Table(this=ident("activity"), alias=exp.TableAlias(this=ident("a")))))
+        c, y = column("key_currency", "k"), column("key_year", "k")
+        target, to_year = text(cv.to_currency), exp.Literal.number(cv.to_year)
+        ref = exp.Subquery(this=exp.select(_fn("any", column("reference_currency"))).from_(table("rate_table")).where(exp.and_(
+            exp.EQ(this=column("table_id"), expression=text(cv.exchange_rates)), exp.EQ(this=column("kind"), expression=text("exchange_rate")))))
+        one = _fn("toDecimal256", text("1"), exp.Literal.number(self.sizes.rate.scale))  # at the rates' scale: if() takes no two
+        same = exp.EQ(this=c.copy(), expression=target.copy())
+        same_year = exp.EQ(this=y.copy(), expression=to_year.copy())
+
+        def rate(alias: str, when: exp.Expression, of: str = "value") -> exp.Expression:
+            """The rate, or 1 (its text '1') where none is needed; NULL where none is found."""
+            return exp.Case(ifs=[exp.If(this=when, true=one.copy() if of == "value" else text("1"))],
+                            default=column(of, alias) if alias else None)
+
+        from_when = exp.or_(same.copy(), exp.EQ(this=c.copy(), expression=ref.copy()))
+        to_when = exp.or_(same.copy(), exp.EQ(this=target.copy(), expression=ref.copy()))
+        pi = "py" if cv.price_index else ""
+        pt = "pt" if cv.price_index else ""
+        from_rate, to_rate = rate("xc", from_when), rate("xtgt", to_when)
+        index_y, index_t = rate(pi, same_year.copy()), rate(pt, same_year.copy())
+        as_text = lambda alias, when: rate(alias, when, "value_text")  # noqa: E731
+        year_text = _fn("toString", y.copy())
+
+        def why(what: str, currency: exp.Expression, year: exp.Expression, table_id: str | None) -> exp.Expression:
+            where = f" in rate table {table_id}" if table_id else f": '{cv.name}' declares no price index"
+            return _fn("concat", text(f"no {what} for "), currency, text(" in "), year, text(where))
+
+        missing = exp.Case(ifs=[
+            exp.If(this=exp.Is(this=c.copy(), expression=exp.Null()), true=text(f"the row has no currency for '{cv.name}'")),
+            exp.If(this=exp.Is(this=y.copy(), expression=exp.Null()), true=text(f"the row has no price year for '{cv.name}'")),
+            exp.If(this=exp.Is(this=from_rate.copy(), expression=exp.Null()), true=why("exchange rate", c.copy(), year_text.copy(), cv.exchange_rates)),
+            exp.If(this=exp.Is(this=to_rate.copy(), expression=exp.Null()), true=why("exchange rate", target.copy(), year_text.copy(), cv.exchange_rates)),
+            exp.If(this=exp.Is(this=index_y.copy(), expression=exp.Null()), true=why("price index", target.copy(), year_text.copy(), cv.price_index)),
+            exp.If(this=exp.Is(this=index_t.copy(), expression=exp.Null()), true=why("price index", target.copy(), text(str(cv.to_year)), cv.price_index)),
+        ])
+        to_note = exp.Case(ifs=[exp.If(this=exp.NEQ(this=target.copy(), expression=ref.copy()), true=_fn(
+            "concat", text(", ÷ "), as_text("xtgt", to_when.copy()), text(" "), ref.copy(), text(f" per {cv.to_currency}")))], default=text(""))
+        exchange_note = exp.Case(ifs=[exp.If(this=same.copy(), true=exp.Null())], default=_fn(
+            "concat", text("exchange rate "), as_text("xc", from_when.copy()), text(" "), ref.copy(), text(" per "), c.copy(),
+            to_note, text(f" ({cv.exchange_rates}, "), year_text.copy(), text(")")))
+        index_note = exp.Case(ifs=[exp.If(this=same_year.copy(), true=exp.Null())], default=_fn(
+            "concat", text(f"price index {cv.to_currency} {cv.to_year} "), as_text(pt, same_year.copy()), text(" ÷ "), year_text.copy(),
+            text(" "), as_text(pi, same_year.copy()), text(f" ({cv.price_index})")))
+        note = _fn("concat", text(f"{cv.name}: "), c.copy(), text(" "), year_text.copy(), text(f" → {cv.to_currency} {cv.to_year}"),
+                   exp.Coalesce(this=_fn("concat", text(": "), exp.Nullif(this=concat_ws("; ", [exchange_note, index_note]), expression=text(""))),
+                                expressions=[text(" (no conversion needed)")]))
+        q = exp.select(c.copy(), y.copy(), exp.alias_(exp.Mul(this=from_rate, expression=index_t), "numerator"),
+                       exp.alias_(exp.Mul(this=to_rate, expression=index_y), "denominator"),
+                       exp.alias_(missing, "missing"), exp.alias_(note, "note")
+                       ).from_(exp.Table(this=ident(f"conversion_{cv.name}_keys"), alias=exp.TableAlias(this=ident("k"))))
+
+        def rates(alias: str, table_id: str, kind: str, currency: exp.Expression, year: exp.Expression) -> None:
+            nonlocal q
+            of_table = exp.select(exp.Star()).from_(table("rate")).where(exp.and_(
+                exp.EQ(this=column("table_id"), expression=text(table_id)), exp.EQ(this=column("kind"), expression=text(kind))))
+            q = q.join(exp.Subquery(this=of_table, alias=exp.TableAlias(this=ident(alias))), join_type="left", on=exp.and_(
+                exp.EQ(this=column("currency", alias), expression=currency), exp.EQ(this=column("year", alias), expression=year)))
+
+        rates("xc", cv.exchange_rates, "exchange_rate", c.copy(), y.copy())
+        rates("xtgt", cv.exchange_rates, "exchange_rate", target.copy(), y.copy())
+        if cv.price_index:
+            rates("py", cv.price_index, "price_index", target.copy(), y.copy())
+            rates("pt", cv.price_index, "price_index", target.copy(), to_year.copy())
+        return [(f"conversion_{cv.name}_keys", keys), (f"conversion_{cv.name}", q)]
+
+    def join_conversion(self, q: exp.Select, cv: ir.CurrencyConversion) -> exp.Select:
+        """``joined`` with one conversion: the converted amount, its note and what is missing."""
+        row, alias = _Expressions("a", self), f"cv_{cv.name}"
+        amount, sa = row.typed(cv.amount)
+        rates = numeric.times(self.sizes.rate, self.sizes.rate)
+        converted, _, _ = numeric.div(exp.Mul(this=exp.Paren(this=amount), expression=column("numerator", alias)),
+                                      numeric.times(sa or Size(0, 1), rates), column("denominator", alias), rates)
+        self.conversion_size(cv)  # proven, or refused
+        missing = exp.Case(ifs=[exp.If(this=exp.Is(this=column("key_currency", alias), expression=exp.Null()),
+                                       true=text(f"the row has no currency or no price year for '{cv.name}'"))],
+                           default=column("missing", alias))
+        q = q.select(exp.alias_(converted, currency.value_col(cv.name)), exp.alias_(missing, currency.missing_col(cv.name)),
+                     exp.alias_(column("note", alias), currency.note_col(cv.name)), copy=False)
+        on = exp.and_(exp.EQ(this=row(cv.currency), expression=column("key_currency", alias)),
+                      exp.EQ(this=row(cv.price_year), expression=column("key_year", alias)))
+        return q.join(exp.Table(this=ident(f"conversion_{cv.name}"), alias=exp.TableAlias(this=ident(alias))), on=on, join_type="left", copy=False)
+
+    def share_total_size(self, share: ir.Share) -> Size | None:
+        """A share's total: a sum of its quantity over up to 10^12 rows."""
+        q = _Expressions("s", self).size(share.quantity)
+        return None if q is None else Size(q.scale, q.digits + numeric.SUM_DIGITS)
+
+    def shares(self) -> exp.Select:
+        """The ``activity`` rows (``activity_rows``) with each share's total over the rows of its
+        keys, where it is positive and no row of them is negative (else NULL: ``no_total``), as
+        engine/compile/shares.py's window sums."""
+        row = _Expressions("s", self)
+        cols: list[exp.Expression] = [exp.Column(this=exp.Star(), table=ident("s"))]
+        for share in ir.methodology_shares(self.m):
+            quantity = row(share.quantity)
+            total = self.share_total_size(share)
+            self.require(total is None or numeric.holds(total), f"the total of the share at {share.span}")
+            window = lambda agg: exp.Window(this=agg, partition_by=[row(k) for k in share.keys])  # noqa: E731
+            positive = exp.and_(
+                exp.GTE(this=window(_fn("min", quantity.copy())), expression=exp.Literal.number(0)),
+                exp.GT(this=window(_fn("sum", quantity.copy())), expression=exp.Literal.number(0)),
+            )
+            cols.append(exp.alias_(exp.Case(ifs=[exp.If(this=positive, true=window(_fn("sum", quantity.copy())))]), total_col(share)))
+        return exp.select(*cols).from_(exp.Table(this=ident("activity_rows"), alias=exp.TableAlias(this=ident("s"))))
 
     def lookup_ctes(self, lk: ir.FactorLookup) -> list[tuple[str, exp.Expression]]:
         """A lookup resolved once per distinct key, as engine/compile/lookups.py resolves it:
@@ -355,6 +588,8 @@ class _Compiler:
                 q = q.join(target, on=on, join_type="left", copy=False)
             else:  # one row: the aggregate of a lookup without keys
                 q = q.join(target, join_type="cross", copy=False)
+        for cv in self.m.conversions:
+            q = self.join_conversion(q, cv)
         return q
 
     def ruled(self) -> exp.Select:
@@ -380,15 +615,14 @@ class _Compiler:
         rules = dict(enumerate(m.rules, 1))
         gwp = lambda: column(f"gwp_{g}", "gwp")  # noqa: E731
         stored: list[Size] = []
+        masses: list[Size] = []
 
         def co2e(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
-            value, s = row.typed(em.value)
+            value = self.rule_row(rule)(em.value)
             if not em.co2e_basis:
-                s = numeric.times(s, self.sizes.gwp.get(ir.gwp_gas(gas), Size(0, 1))) if s is not None else None
                 value = exp.Mul(this=exp.Paren(this=value), expression=gwp())
-            if s is not None:  # stored in ccf.result_row, and summed over up to 10^12 rows
-                self.require(numeric.holds(s, numeric.SUM_DIGITS) and s.scale <= RESULT_SCALE
-                             and s.digits <= numeric.PRECISION - RESULT_SCALE, f"the {gas} of rule {rule.id}")
+            s = self.emission_size(em, rule, self.rule_row(rule))
+            if s is not None:
                 stored.append(s)
             return value
 
@@ -420,9 +654,15 @@ class _Compiler:
         out: list[exp.Expression] = []
         if names_sources(m):
             out.append(exp.alias_(self.by_rule(lambda i, r: factor_set(by_rule[i]) if i in by_rule else None), f"{g}_factor_set"))
+        def mass(em: ir.Emission, rule: ir.Rule) -> exp.Expression:
+            value, s = self.rule_row(rule).typed(em.value)
+            if s is not None:
+                masses.append(s)
+            return value
+
         if gas in by_mass_gases(m):
             out += [
-                exp.alias_(self.by_rule(lambda i, r: row(by_rule[i].value) if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_kg"),
+                exp.alias_(self.by_rule(lambda i, r: mass(by_rule[i], r) if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_kg"),
                 exp.alias_(self.by_rule(lambda i, r: gwp() if i in by_rule and not by_rule[i].co2e_basis else None), f"{g}_gwp"),
             ]
         out.append(exp.alias_(self.by_rule(lambda i, r: co2e(by_rule[i], r) if i in by_rule else None), f"{g}_co2e_kg"))
@@ -433,19 +673,37 @@ class _Compiler:
         out.append(exp.alias_(factor_ids, f"{g}_factor_id" if one else f"{g}_factor_ids"))
         out.append(exp.alias_(self.by_rule(lambda i, r: level(by_rule[i], rules[i]) if i in by_rule else None), f"{g}_match_level"))
         self.gas_sizes[gas] = numeric.widest(*stored)
+        self.mass_sizes[gas] = numeric.widest(*masses)
         return out
 
     def evaluated(self) -> exp.Select:
         m, row = self.m, self.row
         select: list[exp.Expression] = [column(c, "r") for c in ("activity_id", "entity", "period_start", "unit_conversion", "rule_no")]
+        if m.conversions:  # a currency conversion's note joins the row's unit-conversion note
+            def notes(i: int, rule: ir.Rule) -> exp.Expression | None:
+                used = list(dict.fromkeys(c for em in rule.emissions for c in currency.conversion_refs(em.value)))
+                return concat_ws("; ", [column(currency.note_col(c), "r") for c in used]) if used else None
+
+            joined = concat_ws("; ", [column("unit_conversion", "r"), self.by_rule(notes)])
+            select[3] = exp.alias_(exp.Nullif(this=joined, expression=text("")), "unit_conversion")
+            select += [column(currency.missing_col(cv.name), "r") for cv in m.conversions]
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.id)), "rule_id"))
         select.append(exp.alias_(self.by_rule(lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason"))
-        given = [column(DATA_QUALITY, "r")]
+        given: list[tuple[exp.Expression, Size | None]] = [(column(DATA_QUALITY, "r"), self.sizes.fields.get(DATA_QUALITY))]
         if any(rule.data_quality is not None for rule in m.rules):
-            given.append(self.by_rule(lambda i, rule: row(rule.data_quality) if rule.data_quality is not None else None))
+            scored = [rule.data_quality for rule in m.rules if rule.data_quality is not None]
+            given.append((self.by_rule(lambda i, rule: row(rule.data_quality) if rule.data_quality is not None else None),
+                          numeric.widest(*(row.size(n) for n in scored))))
         if m.data_quality is not None:
-            given.append(row(m.data_quality))
-        select.append(exp.alias_(exp.Coalesce(this=given[0], expressions=given[1:]) if len(given) > 1 else given[0], DATA_QUALITY))
+            given.append(row.typed(m.data_quality))
+        # coalesce() takes no two scales: each at the widest (exact, a score has one digit)
+        common = numeric.widest(*(sz for _, sz in given))
+        at = [_fn("toDecimal256", e, exp.Literal.number(common.scale)) if common is not None and sz is not None and sz.scale != common.scale
+              else e for e, sz in given]
+        select.append(exp.alias_(exp.Coalesce(this=at[0], expressions=at[1:]) if len(at) > 1 else at[0], DATA_QUALITY))
+        if any(self.guard(rule) is not None for rule in m.rules if rule.exclude is None):
+            select.append(exp.alias_(self.by_rule(lambda i, rule: self.within_guard(rule) if rule.exclude is None else None), "within_guard"))
+        select += [column(total_col(share), "r") for share in ir.methodology_shares(m)]  # for no_total
         for lk in m.lookups:
             for gas in lk.gases:
                 select.append(column(lookup_col(lk.name, gas, "_n"), "r"))
@@ -463,12 +721,26 @@ class _Compiler:
             if rule.exclude is not None:
                 return None
             ifs = []
+            for cv in dict.fromkeys(c for em in rule.emissions for c in currency.conversion_refs(em.value)):
+                missing = exp.Not(this=exp.Is(this=column(currency.missing_col(cv), "e"), expression=exp.Null()))
+                ifs.append(exp.If(this=missing, true=text(f"no_rate:{cv}")))
             refs = {(r.lookup, r.gas) for em in rule.emissions for r in ir.factor_refs(em.value)}
             for lookup, gas in sorted(refs):
                 n = column(lookup_col(lookup, gas, "_n"), "e")
                 none = exp.EQ(this=exp.Coalesce(this=n, expressions=[exp.Literal.number(0)]), expression=exp.Literal.number(0))
                 ifs.append(exp.If(this=none, true=text(f"no_factor:{lookup}")))
                 ifs.append(exp.If(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)), true=text(f"ambiguous_factor:{lookup}")))
+            for share in dict.fromkeys(x for em in rule.emissions for x in ir.share_refs(em.value)):
+                ifs.append(exp.If(this=exp.Is(this=column(total_col(share), "e"), expression=exp.Null()),
+                                  true=text(f"no_total:{total_col(share)}")))
+            digits = self.guard(rule)
+            if digits is not None:  # where PostgreSQL's guard would say 'inexact'
+                ifs.append(exp.If(this=exp.Not(this=column("within_guard", "e")), true=text(f"{INEXACT}:{digits}")))
+            wide = [(name, s) for gas, name, s in self.stored_columns() if gas in {em.gas for em in rule.emissions}]
+            if wide:  # a value with more than 40 places (its column's type has more)
+                fits = [exp.or_(exp.Is(this=column(name, "e"), expression=exp.Null()),
+                                exp.EQ(this=column(name, "e"), expression=self.places(column(name, "e"), s))) for name, s in wide]
+                ifs.append(exp.If(this=exp.Not(this=exp.and_(*fits)), true=text(f"{INEXACT}:places")))
             nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
             ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
             if scores_rows(self.m):
@@ -494,8 +766,12 @@ class _Compiler:
         final = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(outcome, "outcome")).from_(
             exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c"))))
         ctes: list[tuple[str, exp.Expression]] = [("activity", self.activity())]
+        if ir.methodology_shares(m):
+            ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
         for lk in m.lookups:
             ctes += self.lookup_ctes(lk)
+        for cv in m.conversions:
+            ctes += self.conversion_ctes(cv)
         if by_mass_gases(m):
             ctes.append(("gwp", self.gwp()))
         ctes += [("joined", self.joined()), ("ruled", self.ruled()), ("evaluated", evaluated), ("checked", checked)]
@@ -522,13 +798,13 @@ class _Compiler:
             "entity": e("entity"), "period_start": e("period_start"), "rule_id": e("rule_id"),
             "unit_conversion": e("unit_conversion"),
             "data_quality": exp.Cast(this=e(DATA_QUALITY), to=exp.DataType.build("Nullable(Int16)", dialect="clickhouse")),
-            "total_co2e_kg": total if total is not None else zero,
+            "total_co2e_kg": self.places(total, numeric.widest(*self.gas_sizes.values())) if total is not None else zero,
         }
         for gas in emitted:
             g = gas.lower()
             if gas in by_mass_gases(m):
-                cols[f"{g}_kg"], cols[f"{g}_gwp"] = e(f"{g}_kg"), e(f"{g}_gwp")
-            cols[f"{g}_co2e_kg"] = e(f"{g}_co2e_kg")
+                cols[f"{g}_kg"], cols[f"{g}_gwp"] = self.places(e(f"{g}_kg"), self.mass_sizes.get(gas)), e(f"{g}_gwp")
+            cols[f"{g}_co2e_kg"] = self.places(e(f"{g}_co2e_kg"), self.gas_sizes.get(gas))
             if gas in one_factor_gases(m):
                 cols[f"{g}_factor_ids"] = _fn("if", exp.Is(this=e(f"{g}_co2e_kg"), expression=exp.Null()),
                                               exp.Array(expressions=[]), exp.Array(expressions=[e(f"{g}_factor_id")]))
@@ -573,6 +849,16 @@ class _Compiler:
                     parts += [text(f", {label} = "), exp.Coalesce(this=shown, expressions=[text("(empty)")])]
                 parts.append(text(")"))
                 ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{kind}:{lk.name}")), true=_fn("concat", *parts)))
+        for cv in m.conversions:
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_rate:{cv.name}")),
+                              true=column(currency.missing_col(cv.name), "e")))
+        for share in ir.methodology_shares(m):
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"no_total:{total_col(share)}")),
+                              true=text(no_total_reason(share))))
+        for digits in sorted({d for d in self.guards.values() if d is not None}):
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{INEXACT}:{digits}")), true=text(inexact_reason(digits))))
+        if self.stored_columns():
+            ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text(f"{INEXACT}:places")), true=text(inexact_reason(None))))
         if scores_rows(m):
             prefix, suffix = BAD_DATA_QUALITY
             ifs.append(exp.If(this=exp.EQ(this=problem.copy(), expression=text("bad_data_quality")),
@@ -606,7 +892,8 @@ class _Compiler:
         (ClickHouse's sum of no rows is 0)."""
         value = column(f"{gas.lower()}_co2e_kg")
         has = exp.and_(result, exp.Not(this=exp.Is(this=value, expression=exp.Null())))
-        return _fn("if", exp.EQ(this=_fn("countIf", has), expression=exp.Literal.number(0)), exp.Null(), _fn("sumIf", value.copy(), has.copy()))
+        stored = self.places(value.copy(), self.gas_sizes.get(gas))  # as result_row holds it: a result's value has at most 40 places
+        return _fn("if", exp.EQ(this=_fn("countIf", has), expression=exp.Literal.number(0)), exp.Null(), _fn("sumIf", stored, has.copy()))
 
 
 def of_run_loads(alias: str) -> exp.Expression:
@@ -617,15 +904,22 @@ def of_run_loads(alias: str) -> exp.Expression:
     )
 
 
+def _guarded_input(node: ir.Node) -> bool:
+    """An input a guard bounds (``exactness.inputs``' leaves): a quantity field, a factor value, a
+    converted amount."""
+    return isinstance(node, (ir.FactorRef, ir.ConversionRef)) or (isinstance(node, ir.FieldRef) and node.type.kind == "quantity")
+
+
 class _Expressions(ExpressionCompiler):
     """IR expressions over one row, ClickHouse's way: the visitors that build numbers are
     replaced (every number an exact Decimal256 of known scale, ``div`` for ``/``, ``year`` a
     decimal); conditions, text and NULL tests are PostgreSQL's and render as ClickHouse SQL.
     ``typed`` gives an expression with its size; a size ClickHouse would not hold refuses the run."""
 
-    def __init__(self, row: str, owner: _Compiler):
+    def __init__(self, row: str, owner: _Compiler, digits: int | None = None):
         super().__init__(row)
         self.owner = owner
+        self.digits = digits  # a guarded rule's (_Compiler.guard): its inputs have at most this many digits
         self._sizes: dict[int, Size | None] = {}
 
     def typed(self, node: ir.Node) -> tuple[exp.Expression, Size | None]:
@@ -642,12 +936,41 @@ class _Expressions(ExpressionCompiler):
         if id(node) not in self._sizes:
             self._sizes[id(node)] = self._derived(node)
         s = self._sizes[id(node)]
+        if self.digits is not None and s is not None and _guarded_input(node):
+            # beyond the guard the row is unmatched; its input reads as 0 so that nothing wraps
+            # around; within it, at the guard's places (only zeros dropped)
+            full = self.owner.row.size(node)
+            assert full is not None
+            zero = _fn("toDecimal256", text("0"), exp.Literal.number(s.scale))
+            within = _fn("toDecimal256", e.copy(), exp.Literal.number(s.scale)) if s.scale < full.scale else e.copy()
+            e = _fn("if", self.within(e, full), within, zero)
         if s is not None:
             self.owner.require(numeric.holds(s), f"the expression at {node.span}")
         return e
 
+    def within(self, e: exp.Expression, s: Size | None) -> exp.Expression:
+        """TRUE where an input (of size ``s`` for the run) is NULL or has at most ``digits``
+        digits before the point and as many places, exactly: its integer ``|x|·10^scale`` below
+        10^(digits + scale) (always, past 76 digits), and x equal to x at ``digits`` places
+        (compared at its own scale)."""
+        assert self.digits is not None and s is not None
+        tests: list[exp.Expression] = []
+        if s.scale + self.digits < numeric.PRECISION:
+            bound = _fn("toInt256", text("1" + "0" * (s.scale + self.digits)))
+            tests.append(exp.LT(this=_fn("abs", _fn("reinterpret", e.copy(), text("Int256"))), expression=bound))
+        if s.scale > self.digits:
+            tests.append(exp.EQ(this=e.copy(), expression=_fn("toDecimal256", e.copy(), exp.Literal.number(self.digits))))
+        return exp.or_(exp.Is(this=e, expression=exp.Null()), exp.and_(*tests)) if tests else exp.true()
+
     def _derived(self, node: ir.Node) -> Size | None:
-        """The size of a node whose visitor is PostgreSQL's (it does not change a number's type)."""
+        """The size of a node whose visitor is PostgreSQL's (it does not change a number's type);
+        an input of a guarded rule has at most the guard's digits and places."""
+        s = self._input_size(node)
+        if s is not None and self.digits is not None and _guarded_input(node):
+            return Size(min(s.scale, self.digits), min(s.digits, self.digits))
+        return s
+
+    def _input_size(self, node: ir.Node) -> Size | None:
         if isinstance(node, ir.ParamRef):
             return self.size(node.value)
         if isinstance(node, ir.Neg):
@@ -676,10 +999,27 @@ class _Expressions(ExpressionCompiler):
         return e
 
     def visit_Share(self, n: ir.Share) -> exp.Expression:
-        raise Unsupported("share() is not compiled for ClickHouse yet")
+        """``div(quantity, total)``: between 0 and 1 where the total is defined (``shares``). The
+        quantity is the row's own, never a guard's (a share is proven for the run, as in
+        PostgreSQL's exactness plan)."""
+        plain = self if self.digits is None else _Expressions(self.row, self.owner)
+        quantity, qs = plain.typed(n.quantity)
+        total = self.owner.share_total_size(n)
+        if qs is None or total is None:
+            self._sizes[id(n)] = None
+            return exp.Null()
+        e, _, ok = numeric.div(quantity, qs, column(total_col(n), self.row), total)
+        self.owner.require(ok, f"the share at {n.span}")
+        self._sizes[id(n)] = Size(DIV_PLACES, 1)
+        return e
 
     def visit_ConversionRef(self, n: ir.ConversionRef) -> exp.Expression:
-        raise Unsupported(f"currency conversion {n.conversion!r} is not compiled for ClickHouse yet")
+        self._sizes[id(n)] = self.owner.conversion_size(next(cv for cv in self.owner.m.conversions if cv.name == n.conversion))
+        if self.digits is not None:
+            s = self._sizes[id(n)]
+            assert s is not None
+            self._sizes[id(n)] = Size(min(s.scale, self.digits), min(s.digits, self.digits))
+        return column(currency.value_col(n.conversion), self.row)
 
     def visit_Arith(self, n: ir.Arith) -> exp.Expression:
         (left, sl), (right, sr) = self.typed(n.left), self.typed(n.right)
@@ -737,9 +1077,11 @@ class _Expressions(ExpressionCompiler):
         return exp.Coalesce(this=self.at(n.left, common), expressions=[self.at(n.right, common)])
 
     def visit_InList(self, n: ir.InList) -> exp.Expression:
+        """PostgreSQL's IN: an OR of equalities, so a NULL item makes a non-matching operand NULL
+        (ClickHouse's IN leaves NULL items out of its set, and NOT IN would be TRUE)."""
         common = self._sized_common([n.operand, *n.items])
-        e = exp.In(this=self.at(n.operand, common), expressions=[self.at(i, common) for i in n.items])
-        return exp.Not(this=exp.Paren(this=e)) if n.negated else e
+        e = exp.Paren(this=exp.or_(*[exp.EQ(this=self.at(n.operand, common), expression=self.at(i, common)) for i in n.items]))
+        return exp.Not(this=e) if n.negated else e
 
     def _sized_common(self, nodes: list[ir.Node]) -> Size | None:
         for node in nodes:

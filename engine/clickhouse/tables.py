@@ -30,7 +30,7 @@ from ccf.engine.clickhouse.compile import RESULT_SCALE, InputSizes
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.compile.lookups import set_param
 from ccf.engine.load.tables import activity_table, csv_columns
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, table, text
 
 DATABASE = "ccf"
 _TYPES = {"text": ("Nullable(String)", pa.string()), "date": ("Nullable(Date)", pa.date32()), "boolean": ("Nullable(Bool)", pa.bool_())}
@@ -115,7 +115,27 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     gwp_sizes = {r[1]: size(r[2]) for r in gwps}
     _copy(ch, "gwp", [("gwp_set", "String", pa.string()), ("gas", "String", pa.string()),
                       ("value", f"Decimal(76, {gwp_size.scale})", pa.decimal256(76, gwp_size.scale))], gwps, ["gwp_set", "gas"])
-    return InputSizes(field_sizes, base_digits, factor_size, lookup_sizes, unit_size, gwp_sizes)
+    return InputSizes(field_sizes, base_digits, factor_size, lookup_sizes, unit_size, gwp_sizes, _copy_rates(pg, ch, m))
+
+
+def _copy_rates(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology) -> Size:
+    """The rate tables the methodology's currency conversions name, their rates with each value's
+    text as PostgreSQL prints it (for the conversion notes), and the rates' size."""
+    names = sorted({t for cv in m.conversions for t in (cv.exchange_rates, cv.price_index) if t})
+    where = exp.In(this=column("table_id", "t"), expressions=[text(n) for n in names]) if names else exp.false()
+    tables = pg.rows(exp.select(*[column(c, "t") for c in ("table_id", "kind", "reference_currency")]).from_(table("rate_table", alias="t")).where(where))
+    rates = pg.rows(
+        exp.select(column("table_id", "t"), column("kind", "t"), column("currency", "r"), column("year", "r"), column("value", "r"),
+                   exp.Cast(this=column("value", "r"), to=exp.DataType.build("TEXT")))
+        .from_(table("rate", alias="r")).join(table("rate_table", alias="t"), on=exp.EQ(
+            this=column("rate_table_id", "r"), expression=column("rate_table_id", "t")), join_type="inner").where(where.copy()))
+    rate_size = _widest(r[4] for r in rates)
+    _copy(ch, "rate_table", [("table_id", "String", pa.string()), ("kind", "String", pa.string()),
+                             ("reference_currency", "Nullable(String)", pa.string())], tables, ["table_id"])
+    _copy(ch, "rate", [("table_id", "String", pa.string()), ("kind", "String", pa.string()), ("currency", "String", pa.string()),
+                       ("year", "Int32", pa.int32()), ("value", f"Decimal(76, {rate_size.scale})", pa.decimal256(76, rate_size.scale)),
+                       ("value_text", "String", pa.string())], rates, ["table_id", "currency", "year"])
+    return rate_size
 
 
 def _lookup_sizes(m: ir.Methodology, params: dict[str, Any], factors: list[tuple],
