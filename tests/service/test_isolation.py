@@ -21,6 +21,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine.database import connect
 from ccf.engine.lifecycle.runs import RUN_TABLES
 from ccf.engine.inventory.entities import load_entity_set
+from ccf.engine.factors.commands import factors_add
 from ccf.engine.run import run
 from ccf.engine.service import jobs, orgs, policies, scoped
 
@@ -48,7 +49,44 @@ def _org_data(conn: psycopg.Connection, org: orgs.Org, tmp: Path, lib) -> None:
     conn.commit()
     with scoped.org_connection(org, conn.info.dsn) as c:
         jobs.start_run(c, org, dataset, list(VERSIONS), f"key-{org.name}")
+        c.execute("INSERT INTO ccf.library_file (path, text, sha256) VALUES ('factor_sets/my-grid.yaml', %s, %s)",
+                  [GRID_DECLARATION, "0" * 64])
+        c.commit()
+    # a factor set of its own, named as the other organisation's is (migration 0029)
+    factors = tmp / f"my-grid-{org.name}.csv"
+    factors.write_text(GRID_FACTORS.replace("0.2", "0.3" if org.name.endswith("b") else "0.2"))
+    factors_add(conn, str(factors), "my-grid-2024", factor_sets=grid_signatures(), org=org.name)
     orgs.create_token(conn, org.name)
+
+
+GRID_DECLARATION = """\
+factor_set: my-grid
+title: Our own grid factors
+publisher: The organisation
+licence: proprietary
+attributes: []
+gases:
+  CO2e: kgCO2e
+regions: [GB, DE]
+years: [2024]
+editions:
+  my-grid-2024:
+    periods: ["2024"]
+"""
+GRID_FACTORS = "factor_id,name,unit,gas,value,region,year\nGB-24,Grid GB,kWh,CO2e,0.2,GB,2024\nDE-24,Grid DE,kWh,CO2e,0.4,DE,2024\n"
+
+
+def grid_signatures() -> dict:
+    """The factor-set declarations of the shipped library and the organisation's my-grid."""
+    import tempfile
+
+    from ccf.dsl.factor_sets import read_declarations
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "my-grid.yaml").write_text(GRID_DECLARATION)
+        declared, problems = read_declarations(Path(folder), {})
+    assert not problems, problems
+    return {**shipped_library().factor_sets, **declared}
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +121,19 @@ def _as_owner_of(conn: psycopg.Connection, org: orgs.Org, t: str) -> set[str]:
         policies.DATASET: "dataset IN (SELECT dataset FROM ccf.dataset WHERE org_id = %(org)s)",
         policies.RUN: "run_id IN (SELECT run_id FROM ccf.run WHERE org_id = %(org)s)",
         policies.ENTITY_SET: "entity_set IN (SELECT entity_set FROM ccf.entity_set WHERE org_id = %(org)s)",
+        policies.SHARED_OR_ORG: "org_id = %(org)s",  # its own; the shared rows are everyone's (_shared)
+        policies.FACTOR_SET: "factor_set_id IN (SELECT factor_set_id FROM ccf.factor_set WHERE org_id = %(org)s)",
     }[next(p.reach for p in policies.protected_tables(conn) if p.table == t)]
     return {r[0] for r in conn.execute(f"SELECT {ROW} FROM ccf.{t} WHERE {rule}", {"org": org.id}).fetchall()}
+
+
+def _shared(conn: psycopg.Connection, t: str) -> set[str]:
+    """The ctids of a table's rows shared by every organisation (factor sets: migration 0029)."""
+    rule = {
+        policies.SHARED_OR_ORG: "org_id IS NULL",
+        policies.FACTOR_SET: "factor_set_id IN (SELECT factor_set_id FROM ccf.factor_set WHERE org_id IS NULL)",
+    }.get(next(p.reach for p in policies.protected_tables(conn) if p.table == t))
+    return set() if rule is None else {r[0] for r in conn.execute(f"SELECT {ROW} FROM ccf.{t} WHERE {rule}").fetchall()}
 
 
 def test_every_table_of_the_schema_is_organisation_data_or_shared(db) -> None:
@@ -146,19 +195,22 @@ def test_an_organisation_sees_none_of_another_s_rows(two_orgs) -> None:
                 continue
             a_rows, b_rows = _as_owner_of(owner, a, p.table), _as_owner_of(owner, b, p.table)
             assert a_rows and b_rows, f"{p.table}: the test needs rows of both organisations"
-            assert _ctids(as_a, p.table) == a_rows, p.table
-            assert _ctids(as_b, p.table) == b_rows, p.table
+            shared = _shared(owner, p.table)
+            assert _ctids(as_a, p.table) == a_rows | shared, p.table
+            assert _ctids(as_b, p.table) == b_rows | shared, p.table
         # a view reads with its caller's rights
         assert {r for (r,) in as_a.execute("SELECT DISTINCT run_id FROM ccf.result_provenance")} == \
             {r for (r,) in owner.execute("SELECT run_id FROM ccf.run WHERE org_id = %s", [a.id])}
 
 
 def test_without_an_organisation_the_api_login_sees_nothing(two_orgs) -> None:
+    """... of any organisation's: the shared factor sets only."""
     url, _, _ = two_orgs
     with connect(url) as owner, connect(scoped.api_conninfo(url)) as api_conn:
         for p in policies.protected_tables(owner):
             if "SELECT" in p.api_privileges:
-                assert api_conn.execute(f"SELECT count(*) FROM ccf.{p.table}").fetchone() == (0,), p.table
+                assert _ctids(api_conn, p.table) == _shared(owner, p.table), p.table
+        assert _shared(owner, "factor_set") and _shared(owner, "factor")
 
 
 def test_an_organisation_cannot_change_another_s_rows(two_orgs) -> None:
@@ -183,8 +235,8 @@ def test_an_organisation_cannot_change_another_s_rows(two_orgs) -> None:
             owner.rollback()
             for statement in (f'UPDATE ccf.{t} SET "{first}" = "{first}" WHERE {ROW} = ANY(%s::text[])',
                               f"DELETE FROM ccf.{t} WHERE {ROW} = ANY(%s::text[])"):
-                try:
-                    assert as_a.execute(statement, [b_rows]).rowcount == 0, (t, statement)
+                try:  # nor the rows every organisation shares (factor sets)
+                    assert as_a.execute(statement, [b_rows + sorted(_shared(owner, t))]).rowcount == 0, (t, statement)
                 except psycopg.errors.InsufficientPrivilege:
                     pass
                 as_a.rollback()
