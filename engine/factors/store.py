@@ -52,16 +52,24 @@ def _session_org() -> exp.Expression:
     return func("owning_org", schema="ccf")
 
 
+def edition_key(name: exp.Expression, org_id: exp.Expression | None = None) -> exp.Subquery:
+    """The ``factor_set_id`` of the installed edition a methodology names ``name`` (a scalar
+    subquery; NULL if none): among the shared editions and the own ones of the session's
+    organisation (or ``org_id``), its own first (migration 0029)."""
+    org = _session_org() if org_id is None else exp.Coalesce(this=org_id, expressions=[_session_org()])
+    return exp.Subquery(this=exp.select(column("factor_set_id")).from_(table("factor_set"))
+                        .where(exp.and_(exp.EQ(this=column("name"), expression=name), _visible(org)))
+                        .order_by(exp.Ordered(this=column("org_id"), nulls_first=False)).limit(1))
+
+
 def installed(ex: Executor, set_id: str, org_id: int | None = None) -> InstalledSet | None:
     """The installed edition a methodology names ``set_id``: among the shared editions and the own
     ones of the session's organisation (or of ``org_id``), its own first (migration 0029: an
     organisation's own set is stored under a key of its own, and known by its name)."""
-    org = exp.Coalesce(this=exp.cast(param("org_id"), "BIGINT"), expressions=[_session_org()])
     row = ex.one(
         exp.select(column("factor_set_id"), column("set_id"), column("sha256"), column("gas_units"), column("org_id"))
         .from_(table("factor_set"))
-        .where(exp.and_(exp.EQ(this=column("name"), expression=param("set_id")), _visible(org)))
-        .order_by(exp.Ordered(this=column("org_id"), nulls_first=False)).limit(1),
+        .where(exp.EQ(this=column("factor_set_id"), expression=edition_key(param("set_id"), exp.cast(param("org_id"), "BIGINT")))),
         {"set_id": set_id, "org_id": org_id},
     )
     if row is None:

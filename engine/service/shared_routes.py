@@ -167,12 +167,12 @@ def factor_sets(org=Depends(optional_org), svc: Service = Depends(service)) -> B
 @router.get("/factor-sets/{set_id}", responses={404: PROBLEM, 401: PROBLEM}, summary="One edition: gases, attributes, counts")
 def factor_set(set_id: str, org=Depends(optional_org),
                svc: Service = Depends(service)) -> Body:
-    from ccf.engine.factors.commands import factors_show
+    from ccf.engine.factors.commands import factors_show, unknown_set
 
     with reading(org, svc) as (conn, _, _):
         key = names.key_of(conn, FACTOR_SET, set_id)
-        if key is None:
-            raise not_found(f"factor set {set_id!r} (see GET /factor-sets)")
+        if key is None:  # the command line's message, with the sets the request sees
+            raise Problem(404, Names.of(conn).shown(str(unknown_set(Executor(conn), set_id))))
         out = factors_show(conn, key)
         return body(Names.of(conn).shown({**out, "library": "own" if key in _own_keys(conn) else "shared"}))
 
