@@ -139,6 +139,11 @@ def current_org(request: Request, credentials: HTTPAuthorizationCredentials | No
     return org
 
 
+# A route whose token is optional says so in its OpenAPI operation (``openapi_extra``): its
+# security requirements then also list the empty one (anonymous), as OpenAPI writes optional auth.
+TOKEN_OPTIONAL = {"x-ccf-token": "optional"}
+
+
 def optional_org(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
     """The organisation of the request's token, if it sends one (401 for one that is not
     valid); None without: what is shared is read then, and nothing of any organisation."""
@@ -217,6 +222,8 @@ def _openapi(app: FastAPI) -> dict:
                           routes=app.routes)
         for operations in doc.get("paths", {}).values():
             for operation in operations.values():
+                if operation.pop("x-ccf-token", None) == "optional":
+                    operation["security"] = [*operation.get("security", []), {}]
                 for code, answer in operation.get("responses", {}).items():
                     if code[0] in "45":
                         answer["content"] = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}

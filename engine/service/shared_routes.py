@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError, DiagnosticError
 from ccf.engine.service import libraries, names
-from ccf.engine.service.app import Body, Service, body, current_org, optional_org, service
+from ccf.engine.service.app import TOKEN_OPTIONAL, Body, Service, body, current_org, optional_org, service
 from ccf.engine.service.names import FACTOR_SET, Names
 from ccf.engine.service.problems import Problem, not_found
 from ccf.engine.sql import Executor, column, eq, param, table, text
@@ -71,7 +71,7 @@ def _usable(lib, own, methodologies: list) -> list:
         raise Problem(400, detail, errors=errors) from None
 
 
-@router.get("/methodologies", responses={401: PROBLEM},
+@router.get("/methodologies", responses={401: PROBLEM}, openapi_extra=TOKEN_OPTIONAL,
             summary="Every methodology version of the library: shared, and the organisation's own with a token")
 def methodologies(org=Depends(optional_org), svc: Service = Depends(service)) -> Body:
     if org is None:
@@ -81,6 +81,7 @@ def methodologies(org=Depends(optional_org), svc: Service = Depends(service)) ->
 
 
 @router.get("/methodologies/{methodology_id}/{version}", responses={404: PROBLEM, 400: PROBLEM, 401: PROBLEM},
+            openapi_extra=TOKEN_OPTIONAL,
             summary="One methodology version: its source file and the SQL it compiles to")
 def methodology(methodology_id: str, version: str, org=Depends(optional_org), svc: Service = Depends(service)) -> Body:
     from ccf.engine.compile import compile_methodology
@@ -92,6 +93,7 @@ def methodology(methodology_id: str, version: str, org=Depends(optional_org), sv
 
 
 @router.get("/methodologies/{methodology_id}/{version}/diff/{other}", responses={404: PROBLEM, 400: PROBLEM, 401: PROBLEM},
+            openapi_extra=TOKEN_OPTIONAL,
             summary="The semantic changes from one version to another")
 def methodology_diff(methodology_id: str, version: str, other: str, org=Depends(optional_org),
                      svc: Service = Depends(service)) -> Body:
@@ -153,7 +155,7 @@ def _own_keys(conn: psycopg.Connection) -> set[str]:
                                              .where(column("org_id").is_(exp.null()).not_()))}
 
 
-@router.get("/factor-sets", responses={401: PROBLEM},
+@router.get("/factor-sets", responses={401: PROBLEM}, openapi_extra=TOKEN_OPTIONAL,
             summary="Every installed factor-set edition: shared, and the organisation's own with a token")
 def factor_sets(org=Depends(optional_org), svc: Service = Depends(service)) -> Body:
     from ccf.engine.factors.commands import factors_list
@@ -164,7 +166,7 @@ def factor_sets(org=Depends(optional_org), svc: Service = Depends(service)) -> B
         return body(Names.of(conn).shown(sets))
 
 
-@router.get("/factor-sets/{set_id}", responses={404: PROBLEM, 401: PROBLEM}, summary="One edition: gases, attributes, counts")
+@router.get("/factor-sets/{set_id}", responses={404: PROBLEM, 401: PROBLEM}, openapi_extra=TOKEN_OPTIONAL, summary="One edition: gases, attributes, counts")
 def factor_set(set_id: str, org=Depends(optional_org),
                svc: Service = Depends(service)) -> Body:
     from ccf.engine.factors.commands import factors_show, unknown_set
@@ -177,7 +179,7 @@ def factor_set(set_id: str, org=Depends(optional_org),
         return body(Names.of(conn).shown({**out, "library": "own" if key in _own_keys(conn) else "shared"}))
 
 
-@router.get("/factors", responses={400: PROBLEM, 401: PROBLEM}, summary="Factors by words and filters, best first")
+@router.get("/factors", responses={400: PROBLEM, 401: PROBLEM}, openapi_extra=TOKEN_OPTIONAL, summary="Factors by words and filters, best first")
 def factors(
     svc: Service = Depends(service),
     org=Depends(optional_org),

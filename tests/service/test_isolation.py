@@ -280,3 +280,49 @@ def test_the_command_line_s_rows_belong_to_the_default_organisation(db_url: str)
         default = orgs.find_org(conn, "default")
         assert conn.execute("SELECT org_id FROM ccf.dataset WHERE dataset = 'cli'").fetchone() == (default.id,)
         assert conn.execute("SELECT org_id FROM ccf.run WHERE run_id = %s", [report.run_id]).fetchone() == (default.id,)
+
+
+def test_a_run_reads_the_factor_sets_of_its_organisation_only(two_orgs) -> None:
+    """ccf_runner, logged in for a run of A (its connection names A, as a worker's does: worker.py),
+    sees the shared factor sets and A's own, with their factors, never B's; for the command line's
+    runs (no organisation named: 'default'), neither. A set is found by the name its methodology gives."""
+    from ccf.engine.database import RUNNER, as_user
+    from ccf.engine.factors.store import installed
+    from ccf.engine.sql import Executor
+
+    url, a, b = two_orgs
+    with connect(url) as owner:
+        own = {o: owner.execute("SELECT set_id, factor_set_id FROM ccf.factor_set WHERE org_id = %s", [o.id]).fetchone()
+               for o in (a, b)}
+        shared = {k for (k,) in owner.execute("SELECT set_id FROM ccf.factor_set WHERE org_id IS NULL")}
+    assert own[a][0] != own[b][0] and shared
+    for org in (a, b, None):
+        with connect(as_user(scoped.org_conninfo(url, org), RUNNER)) as runner:
+            mine = {own[org][0]} if org is not None else set()
+            assert {k for (k,) in runner.execute("SELECT set_id FROM ccf.factor_set")} == shared | mine
+            sets_of_factors = {i for (i,) in runner.execute("SELECT DISTINCT factor_set_id FROM ccf.factor")}
+            assert (own[a][1] in sets_of_factors, own[b][1] in sets_of_factors) == (org == a, org == b)
+            found = installed(Executor(runner), "my-grid-2024")
+            assert (found.set_id if found else None) == (own[org][0] if org is not None else None)
+
+
+def test_the_command_line_installs_an_organisation_s_own_set(two_orgs, tmp_path, monkeypatch, capsys) -> None:
+    """'ccf factors add --org': under a key of its own, known to the organisation by its name; the
+    same file again changes nothing; an organisation that does not exist is the user's error."""
+    from ccf.engine.cli import main
+
+    url, a, _ = two_orgs
+    library = tmp_path / "library"
+    (library / "factor_sets").mkdir(parents=True)
+    (library / "factor_sets" / "my-grid.yaml").write_text(GRID_DECLARATION)
+    monkeypatch.setenv("CCF_DATABASE_URL", url)
+    monkeypatch.setenv("CCF_METHODOLOGIES", str(library))
+    same = tmp_path / "my-grid-org-a.csv"  # the bytes org-a's set was installed from
+    same.write_text(GRID_FACTORS)
+    assert main(["factors", "add", str(same), "--id", "my-grid-2024", "--org", "nobody"]) == 1
+    assert "no organisation 'nobody'" in capsys.readouterr().err
+    assert main(["factors", "add", str(same), "--id", "my-grid-2024", "--org", a.name]) == 0
+    assert "organisation org-a's own): already installed from the same file" in capsys.readouterr().out
+    with connect(url) as owner:
+        assert owner.execute("SELECT set_id, name FROM ccf.factor_set WHERE org_id = %s", [a.id]).fetchall() == \
+            [("org-a.my-grid-2024", "my-grid-2024")]
