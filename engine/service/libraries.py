@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shutil
 import tempfile
 import threading
 import zipfile
@@ -48,6 +49,14 @@ class LibraryProblem(CcfError):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+class LibraryDiagnostics(DiagnosticError):
+    """Problems of an organisation's files, with the library they were found in (for their paths)."""
+
+    def __init__(self, library: "OrgLibrary", diagnostics: list[Diagnostic]):
+        super().__init__(diagnostics)
+        self.library = library
 
 
 @dataclass(frozen=True)
@@ -96,18 +105,25 @@ class Libraries:
 
     def of(self, conn: psycopg.Connection, org: Org | None) -> OrgLibrary | None:
         """The library of ``org``, read through its connection ``conn``; None for no organisation,
-        or one with no files of its own (then the shipped library is its)."""
+        or one with no files of its own (then the shipped library is its). The files' texts are
+        read only when the library is not kept already (their paths and hashes say which)."""
         if org is None:
             return None
-        files = stored_files(conn)
-        conn.rollback()
-        if not files:
+        ex = Executor(conn)
+        hashes = dict(ex.rows(exp.select(column("path"), column("sha256")).from_(table("library_file"))))
+        if not hashes:
+            conn.rollback()
             return None
-        return self.build(org, {p: t for p, (t, _, _) in files.items()})
+        kept = self._kept.get((org.id, _digest(hashes)))
+        if kept is None:
+            kept = self.build(org, {p: t for p, (t, _, _) in stored_files(conn).items()})
+        conn.rollback()
+        return kept
 
     def build(self, org: Org, files: dict[str, str]) -> OrgLibrary:
-        """The shipped library with ``files`` (path: text) added as the organisation's own."""
-        digest = hashlib.sha256("\0".join(f"{p}\0{t}" for p, t in sorted(files.items())).encode("utf-8")).hexdigest()
+        """The shipped library with ``files`` (path: text) added as the organisation's own. Only
+        the organisation's latest library is kept: an upload replaces the one before."""
+        digest = _digest({p: _sha256(t) for p, t in files.items()})
         with self._lock:
             kept = self._kept.get((org.id, digest))
             if kept is not None:
@@ -121,8 +137,15 @@ class Libraries:
             (folder / FACTOR_SETS).mkdir(parents=True, exist_ok=True)
             lib = Library.load(self.shipped.root, self.shipped.factor_sets,
                                (Folders(folder / METHODOLOGIES, folder / FACTOR_SETS),))
+            for key in [k for k in self._kept if k[0] == org.id]:  # its sources are in memory: the folder may go
+                shutil.rmtree(self._kept.pop(key).folder, ignore_errors=True)
             kept = self._kept[(org.id, digest)] = OrgLibrary(lib, folder, frozenset(files))
             return kept
+
+
+def _digest(hashes: dict[str, str]) -> str:
+    """One hash of a library's files: their paths and SHA-256s."""
+    return hashlib.sha256("\0".join(f"{p}\0{h}" for p, h in sorted(hashes.items())).encode("utf-8")).hexdigest()
 
 
 def unpack(data: bytes) -> tuple[dict[str, str], list[str]]:
@@ -191,7 +214,7 @@ def store(conn: psycopg.Connection, libraries: Libraries, org: Org, files: dict[
     lib = libraries.build(org, merged)
     diagnostics = problems_in(lib)
     if diagnostics:
-        raise DiagnosticError(diagnostics)
+        raise LibraryDiagnostics(lib, diagnostics)
     published = {lib.path_of(m.path) for m in lib.library.versions() if lib.is_own(m) and m.status == "published"}
     ex = Executor(conn)
     cols = ("path", "text", "sha256", "published")

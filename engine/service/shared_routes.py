@@ -140,9 +140,8 @@ def _stored(conn: psycopg.Connection, svc: Service, org, files: dict[str, str]) 
         return libraries.store(conn, svc.libraries, org, files)
     except libraries.LibraryProblem as exc:
         raise Problem(exc.status, str(exc)) from None
-    except DiagnosticError as exc:
-        lib = svc.libraries.build(org, {**{p: t for p, (t, _, _) in libraries.stored_files(conn).items()}, **files})
-        detail, errors = libraries.problem_document(lib, exc.diagnostics)
+    except libraries.LibraryDiagnostics as exc:
+        detail, errors = libraries.problem_document(exc.library, exc.diagnostics)
         raise Problem(400, detail, errors=errors) from None
 
 
