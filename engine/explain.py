@@ -32,7 +32,7 @@ from ccf.engine.compile import activity_table_name, of_run_loads
 from ccf.engine.compile.allocation import reads_instrument
 from ccf.engine.factors.editions import RecordedEditions, as_recorded
 from ccf.engine.factors.rates import rate_tables
-from ccf.engine.factors.store import gwp_values, stored_factors
+from ccf.engine.factors.store import gwp_values, installed, stored_factors
 from ccf.engine.lifecycle.rows import record_text, rejections_of
 from ccf.engine.sql import Executor, column, is_param, table, text
 
@@ -178,15 +178,12 @@ def resolver_for(ex: Executor, m: ir.Methodology) -> ev.FactorResolver:
 def _set_resolver(ex: Executor, set_id: str) -> ev.RecordsResolver | None:
     """A resolver over one installed edition's factors (None: not installed); an installed
     edition never changes, so it is read once per process and edition checksum."""
-    fs = ex.one(
-        exp.select(column("factor_set_id"), column("sha256")).from_(table("factor_set"))
-        .where(exp.EQ(this=column("set_id"), expression=text(set_id)))
-    )
+    fs = installed(ex, set_id)  # the organisation's own set of the name, else the shared one
     if fs is None:
         return None
-    key = (set_id, fs[1])
+    key = (set_id, fs.sha256)
     if key not in _RESOLVERS:
-        records = stored_factors(ex, fs[0])
+        records = stored_factors(ex, fs.factor_set_id)
         chain = ex.rows(exp.select(column("region"), column("ancestor"), column("depth")).from_(table("region_ancestor")))
         _RESOLVERS[key] = ev.RecordsResolver(records, regions=[tuple(r) for r in chain])
     return _RESOLVERS[key]
@@ -258,8 +255,8 @@ def _display_unit(node: ir.Node) -> tuple[str, Fraction]:
 def _gas_units(ex: Executor, set_id: str) -> dict[str, str]:
     """The numerator unit of each gas's values in one installed factor set (e.g. lbCO2 in eGRID):
     a lookup may read another set than its methodology's, so each factor is shown in its own."""
-    meta = ex.one(exp.select(column("gas_units")).from_(table("factor_set")).where(exp.EQ(this=column("set_id"), expression=text(set_id))))
-    return dict((g, u) for g, u in (meta[0]["gases"] if meta else []))
+    fs = installed(ex, set_id)
+    return dict(fs.gas_units) if fs is not None else {}
 
 
 def _explain_one(ex: Executor, run_id: int, m: ir.Methodology, row: dict[str, Any], read: dict[str, Any]) -> MethodologyExplanation:

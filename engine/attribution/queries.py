@@ -15,6 +15,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.attribution.model import CAUSE_LABELS, CAUSES, UNCHANGED, Attribution, AttributionError, Breakdown, ChangedRow, SideRun
+from ccf.engine.factors.store import edition_key
 from ccf.engine.load import dataset_loads
 from ccf.engine.run import run
 from ccf.engine.sql import Executor, column, eq, ident, number, param, table, text
@@ -199,7 +200,7 @@ def _changed_factors() -> exp.Expression:
             exp.select(column("factor_id", "f"), column("unit", "f"), column("gas", "f"), column("value", "f"))
             .from_(table("factor", alias="f"))
             .join(table("factor_set", alias="s"), on=eq(column("factor_set_id", "s"), column("factor_set_id", "f")))
-            .where(eq(column("set_id", "s"), param(p)))
+            .where(eq(column("factor_set_id", "s"), edition_key(param(p))))  # the run's organisation's, by name
         )
 
     one_way = lambda x, y: exp.select(column("factor_id", "d")).from_(  # noqa: E731

@@ -89,20 +89,18 @@ def factors_show(conn: psycopg.Connection, set_id: str) -> dict[str, Any]:
     return out
 
 
-def factors_add(
-    conn: psycopg.Connection, path: str, edition_id: str, label: str | None = None, *, publisher: str | None = None,
-    title: str | None = None, licence: str | None = None, factor_sets: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Install a CSV or XLSX file as the declared edition ``edition_id`` (factor_sets/<set>.yaml),
-    checked against its declaration first; ``org-residual-mix`` against its template too.
-    Installing the same file again is a no-op; another file under an installed edition's id is
-    refused (an installed edition never changes)."""
+def factor_file(
+    path: str, edition_id: str, label: str | None = None, *, publisher: str | None = None, title: str | None = None,
+    licence: str | None = None, factor_sets: Mapping[str, Any] | None = None,
+) -> tuple[Any, Any, list]:
+    """A CSV or XLSX file read as the declared edition ``edition_id`` (factor_sets/<set>.yaml),
+    checked against its declaration; ``org-residual-mix`` against its template too: the
+    declared set, the edition and its records. Nothing is installed."""
     from pathlib import Path
 
     from ccf.dsl import ir
     from ccf.engine.factors.custom import load_declared
     from ccf.engine.factors.residual_mix import RESIDUAL_MIX_SET, load_residual_mix
-    from ccf.engine.factors.store import install_edition
 
     if not Path(path).is_file():
         raise CcfError(f"no file {path!r}")
@@ -124,9 +122,35 @@ def factors_add(
     else:
         meta, records = load_declared(path, declared, edition_id, label=label, publisher=publisher, title=title,
                                       licence=licence)
-    new = install_edition(conn, meta, records)
+    return declared, meta, records
+
+
+def factors_add(
+    conn: psycopg.Connection, path: str, edition_id: str, label: str | None = None, *, publisher: str | None = None,
+    title: str | None = None, licence: str | None = None, factor_sets: Mapping[str, Any] | None = None,
+    org: str | None = None,
+) -> dict[str, Any]:
+    """Install a CSV or XLSX file as the declared edition ``edition_id`` (``factor_file``).
+    Installing the same file again is a no-op; another file under an installed edition's id is
+    refused (an installed edition never changes). With ``org``: as that organisation's own set
+    (migration 0029), under a key of its own; without, shared by every organisation."""
+    from ccf.engine.factors.store import install_edition, install_units
+
+    declared, meta, records = factor_file(path, edition_id, label, publisher=publisher, title=title, licence=licence,
+                                          factor_sets=factor_sets)
+    org_id = key = None
+    if org is not None:
+        from ccf.engine.service import names, orgs
+
+        owner = orgs.find_org(conn, org)
+        if owner is None:
+            raise CcfError(f"no organisation {org!r} (see 'ccf tokens list'; 'ccf tokens create --org {org} --new-org' makes it)")
+        org_id, key = owner.id, names.new_key(conn, names.FACTOR_SET, owner, meta.id)
+        with conn.transaction():
+            install_units(Executor(conn), {r.unit for r in records})
+    new = install_edition(conn, meta, records, org_id=org_id, key=key)
     return {"id": meta.id, "set": declared.id, "edition": meta.edition, "factor_count": len(records),
-            "sha256": meta.sha256, "installed": new}
+            "sha256": meta.sha256, "installed": new, **({"organisation": org} if org is not None else {})}
 
 
 # --- command line --------------------------------------------------------------------------
@@ -172,6 +196,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     s.add_argument("--publisher", help="who publishes the values (default: the declaration's publisher)")
     s.add_argument("--title", help="title (default: the declaration's)")
     s.add_argument("--licence", help="licence of the values (default: the declaration's)")
+    s.add_argument("--org", help="install it as this organisation's own set, which only its requests and runs see "
+                   "(docs/service.md); default: shared by every organisation")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
     p.set_defaults(func=run)
@@ -188,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
             printer = _print_list
         elif args.factors_command == "add":
             data = factors_add(conn, args.file, args.set_id, args.edition, publisher=args.publisher, title=args.title,
-                               licence=args.licence, factor_sets=api.library().factor_sets)
+                               licence=args.licence, factor_sets=api.library().factor_sets, org=args.org)
             printer = _print_added
         elif args.factors_command == "show":
             data = factors_show(conn, args.set)
@@ -222,8 +248,9 @@ def _console():
 
 def _print_added(d: dict[str, Any]) -> None:
     what = "installed" if d["installed"] else "already installed from the same file"
+    whose = f", organisation {d['organisation']}'s own" if "organisation" in d else ""
     sys.stdout.write(f"edition {d['id']} of factor set {d['set']} ({d['edition']}, {d['factor_count']} factors, "
-                     f"sha256 {d['sha256'][:12]}…): {what}\n")
+                     f"sha256 {d['sha256'][:12]}…{whose}): {what}\n")
 
 
 def _print_list(rows: list[dict[str, Any]]) -> None:

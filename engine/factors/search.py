@@ -80,17 +80,21 @@ def _distinct(ex: Executor, name: str) -> list[str]:
 
 
 def editions_named(ex: Executor, set_id: str, factor_sets: Mapping[str, Any] | None) -> list[str]:
-    """The installed editions ``--set`` names: the edition itself, or every edition of a declared set."""
-    installed = [r[0] for r in ex.rows(exp.select(column("set_id")).from_(table("factor_set")).order_by(column("set_id")))]
-    if set_id in installed:
-        return [set_id]
+    """The installed editions ``--set`` names (their keys): the edition itself, or every edition
+    of a declared set; among the shared ones and the session organisation's own (store.visible_sets)."""
+    from ccf.engine.factors.store import visible_sets
+
+    keys = visible_sets(ex)
+    installed = sorted(keys)
+    if set_id in keys:
+        return [keys[set_id]]
     if factor_sets is None:
         from ccf.engine import api
 
         factor_sets = api.library().factor_sets
     declared = factor_sets.get(set_id)
     if isinstance(declared, ir.FactorSet) and declared.edition(set_id) is None:
-        editions = [e.id for e in declared.editions if e.id in installed]
+        editions = [keys[e.id] for e in declared.editions if e.id in keys]
         if editions:
             return editions
         raise CcfError(f"no edition of factor set {set_id} is installed (declared: "

@@ -19,7 +19,7 @@ from ccf.dsl.units import dimension_key, fraction_to_decimal, parse_unit
 from ccf.engine import locks
 from ccf.engine.factors.model import FactorRecord, FactorSetEdition, GwpRecord, require_in_range
 from ccf.engine.factors.regions import Region, closure
-from ccf.engine.sql import Executor, column, ident, is_param, param, table
+from ccf.engine.sql import Executor, column, func, ident, is_param, param, table
 
 
 class FactorSetConflict(CcfError):
@@ -33,37 +33,75 @@ class InstalledSet:
     sha256: str
     gas_units: tuple[tuple[str, str], ...]
     attributes: tuple[str, ...]
+    org_id: int | None = None  # None: shared by every organisation (migration 0029)
 
 
-_SET_COLS = (
-    "set_id", "publisher", "title", "edition", "published", "licence", "source_file",
-    "sha256", "region", "factor_year", "gas_units", "factor_count",
-)
 _FACTOR_COLS = (
     "factor_set_id", "factor_id", "name", "unit", "gas", "value", "attributes", "region", "factor_year", "source_line",
 )
 
 
-def installed(ex: Executor, set_id: str) -> InstalledSet | None:
+def _visible(org_id: exp.Expression) -> exp.Expression:
+    """A factor set shared by every organisation (org_id NULL) or of the organisation ``org_id``."""
+    return exp.or_(column("org_id").is_(exp.null()), exp.EQ(this=column("org_id"), expression=org_id))
+
+
+def _session_org() -> exp.Expression:
+    """The organisation of the session (migration 0022's ccf.owning_org(): the one a request's or
+    a worker's connection names, else the command line's 'default')."""
+    return func("owning_org", schema="ccf")
+
+
+def edition_key(name: exp.Expression, org_id: exp.Expression | None = None) -> exp.Subquery:
+    """The ``factor_set_id`` of the installed edition a methodology names ``name`` (a scalar
+    subquery; NULL if none): among the shared editions and the own ones of the session's
+    organisation (or ``org_id``), its own first (migration 0029)."""
+    org = _session_org() if org_id is None else exp.Coalesce(this=org_id, expressions=[_session_org()])
+    return exp.Subquery(this=exp.select(column("factor_set_id")).from_(table("factor_set"))
+                        .where(exp.and_(exp.EQ(this=column("name"), expression=name), _visible(org)))
+                        .order_by(exp.Ordered(this=column("org_id"), nulls_first=False)).limit(1))
+
+
+def installed(ex: Executor, set_id: str, org_id: int | None = None) -> InstalledSet | None:
+    """The installed edition a methodology names ``set_id``: among the shared editions and the own
+    ones of the session's organisation (or of ``org_id``), its own first (migration 0029: an
+    organisation's own set is stored under a key of its own, and known by its name)."""
     row = ex.one(
-        exp.select(column("factor_set_id"), column("set_id"), column("sha256"), column("gas_units"))
+        exp.select(column("factor_set_id"), column("set_id"), column("sha256"), column("gas_units"), column("org_id"))
         .from_(table("factor_set"))
-        .where(exp.EQ(this=column("set_id"), expression=param("set_id"))),
-        {"set_id": set_id},
+        .where(exp.EQ(this=column("factor_set_id"), expression=edition_key(param("set_id"), exp.cast(param("org_id"), "BIGINT")))),
+        {"set_id": set_id, "org_id": org_id},
     )
     if row is None:
         return None
     gas_units = tuple((g, u) for g, u in row[3]["gases"])
-    return InstalledSet(row[0], row[1], row[2], gas_units, tuple(row[3]["attributes"]))
+    return InstalledSet(row[0], row[1], row[2], gas_units, tuple(row[3]["attributes"]), row[4])
 
 
-def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records: list[FactorRecord]) -> bool:
-    """Install one edition; False if it was already installed from the same bytes."""
+def visible_sets(ex: Executor) -> dict[str, str]:
+    """The installed editions the session's organisation may name: name to key, its own over a
+    shared one of the same name."""
+    rows = ex.rows(exp.select(column("name"), column("set_id")).from_(table("factor_set")).where(_visible(_session_org()))
+                   .order_by(exp.Ordered(this=column("org_id"), desc=True, nulls_first=False)))
+    out: dict[str, str] = {}
+    for name, key in rows:
+        out.setdefault(name, key)
+    return out
+
+
+def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records: list[FactorRecord],
+                    *, org_id: int | None = None, key: str | None = None) -> bool:
+    """Install one edition; False if it was already installed from the same bytes. With
+    ``org_id``: as that organisation's own, named ``edition.id`` and stored under ``key`` (a key
+    no other set holds: engine/service/names.py), refused where a shared set has the name."""
     ex = Executor(conn)
     with conn.transaction():
         ex.execute(locks.xact_lock(locks.REFERENCE_DATA))
-        have = installed(ex, edition.id)
+        have = installed(ex, edition.id, org_id)
         if have is not None:
+            if org_id is not None and have.org_id is None:
+                raise FactorSetConflict(f"{edition.id} is the id of a shared factor set (see 'ccf factors list'); "
+                                        "give your own set and its editions ids of their own")
             if have.sha256 != edition.sha256:
                 raise FactorSetConflict(
                     f"factor set {edition.id} is already installed from a file with sha256 {have.sha256[:12]}…; "
@@ -73,14 +111,14 @@ def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records
         require_in_range(((f"factor {r.factor_id} ({r.gas})", r.value) for r in records), f"factor set {edition.id}")
         meta = {"gases": [list(p) for p in edition.gas_units], "attributes": list(edition.attributes)}
         values = {
-            "set_id": edition.id, "publisher": edition.publisher, "title": edition.title, "edition": edition.edition,
+            "set_id": key or edition.id, "publisher": edition.publisher, "title": edition.title, "edition": edition.edition,
             "published": edition.published, "licence": edition.licence, "source_file": edition.source_file,
             "sha256": edition.sha256, "region": edition.region, "factor_year": edition.year,
-            "gas_units": json.dumps(meta), "factor_count": len(records),
+            "gas_units": json.dumps(meta), "factor_count": len(records), "org_id": org_id, "name": edition.id,
         }
         insert = exp.insert(
-            exp.select(*[param(c) for c in _SET_COLS]),
-            exp.Schema(this=table("factor_set"), expressions=[ident(c) for c in _SET_COLS]),
+            exp.select(*[param(c) for c in values]),
+            exp.Schema(this=table("factor_set"), expressions=[ident(c) for c in values]),
             returning="factor_set_id",
         )
         set_pk = ex.one(insert, values)[0]  # type: ignore[index]
@@ -92,9 +130,25 @@ def install_edition(conn: psycopg.Connection, edition: FactorSetEdition, records
             )
             for r in records
         )
-        ex.copy_rows(table("factor"), _FACTOR_COLS, rows)
-        install_units(ex, {r.unit for r in records})
+        if org_id is None:
+            ex.copy_rows(table("factor"), _FACTOR_COLS, rows)
+            install_units(ex, {r.unit for r in records})
+        else:
+            _copy_through_staging(ex, rows)  # the units: the caller's, as the owner (install_units)
     return True
+
+
+def _copy_through_staging(ex: Executor, rows) -> None:
+    """An organisation's factors, written as ccf_api: PostgreSQL refuses COPY into a table under
+    row-level security, so they are copied into a temporary table and inserted from there (the
+    policies checking each row). An organisation's set is small; the shipped ones go straight in."""
+    staging = exp.Table(this=ident("factor_upload"))
+    ex.execute(exp.Create(this=staging.copy(), kind="TABLE", properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+                          expression=exp.select(*[column(c) for c in _FACTOR_COLS]).from_(table("factor")).limit(0)))
+    ex.copy_rows(staging.copy(), _FACTOR_COLS, rows)
+    ex.execute(exp.insert(exp.select(*[column(c) for c in _FACTOR_COLS]).from_(staging.copy()),
+                          exp.Schema(this=table("factor"), expressions=[ident(c) for c in _FACTOR_COLS])))
+    ex.execute(exp.Drop(tables=[staging.copy()], kind="TABLE"))
 
 
 def install_units(ex: Executor, names: set[str]) -> None:

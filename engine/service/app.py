@@ -65,15 +65,32 @@ class Service:
     def __init__(self, url: str):
         self.url = url
         self._library = None
+        self._libraries = None
         self._idle: queue.SimpleQueue[psycopg.Connection] = queue.SimpleQueue()
 
     @property
     def library(self):
+        """The shipped library (with the project's folders, where the server runs in one)."""
         from ccf.engine import api
 
         if self._library is None:
             self._library = api.library()
         return self._library
+
+    @property
+    def libraries(self):
+        """The organisations' own libraries (engine/service/libraries.py), beside the shipped one."""
+        from ccf.engine.service.libraries import Libraries
+
+        if self._libraries is None:
+            self._libraries = Libraries(self.library)
+        return self._libraries
+
+    def library_of(self, conn: psycopg.Connection, org) -> Any:
+        """The library of an organisation's requests (``conn``: its connection): the shipped one
+        with its own files, if it has uploaded any; the shipped one for no organisation."""
+        own = self.libraries.of(conn, org)
+        return self.library if own is None else own.library
 
     @contextmanager
     def shared(self) -> Iterator[psycopg.Connection]:
@@ -122,6 +139,19 @@ def current_org(request: Request, credentials: HTTPAuthorizationCredentials | No
     return org
 
 
+# A route whose token is optional says so in its OpenAPI operation (``openapi_extra``): its
+# security requirements then also list the empty one (anonymous), as OpenAPI writes optional auth.
+TOKEN_OPTIONAL = {"x-ccf-token": "optional"}
+
+
+def optional_org(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
+    """The organisation of the request's token, if it sends one (401 for one that is not
+    valid); None without: what is shared is read then, and nothing of any organisation."""
+    if credentials is None:
+        return None
+    return current_org(request, credentials)
+
+
 def create_app(url: str | None = None) -> FastAPI:
     """The API for the database at ``url`` (default: the one ccf connects to, CCF_DATABASE_URL or
     the embedded server), which ``ccf serve`` migrates before it serves."""
@@ -129,7 +159,7 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.service.library  # read before the first request, not during it (seconds)
+        app.state.service.libraries  # the shipped library read before the first request, not during it (seconds)
         yield
 
     app = FastAPI(
@@ -192,6 +222,8 @@ def _openapi(app: FastAPI) -> dict:
                           routes=app.routes)
         for operations in doc.get("paths", {}).values():
             for operation in operations.values():
+                if operation.pop("x-ccf-token", None) == "optional":
+                    operation["security"] = [*operation.get("security", []), {}]
                 for code, answer in operation.get("responses", {}).items():
                     if code[0] in "45":
                         answer["content"] = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -1,5 +1,5 @@
-"""Names per organisation: what a request calls a dataset or an entity set, and the key of the
-whole database that the row is stored under (migration 0026).
+"""Names per organisation: what a request calls a dataset, an entity set or its own factor set,
+and the key of the whole database that the row is stored under (migrations 0026, 0029).
 
 Two organisations may each have a dataset ``northwind``. Every table of a dataset's rows names
 it by its key, unique in the database; the organisation knows it by its ``name``, unique in the
@@ -28,18 +28,29 @@ DEFAULT_ORG = "default"  # the command line's organisation (migration 0022): its
 
 @dataclass(frozen=True)
 class Kind:
-    """A table of named rows; its key column has the table's name."""
+    """A table of named rows and its key column (by default, the table's name)."""
 
     table: str
+    key_column: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.key_column or self.table
 
 
-DATASET, ENTITY_SET = Kind("dataset"), Kind("entity_set")
+# Factor sets (migration 0029): an organisation's own are named apart as datasets are; a shared
+# set is seen by every organisation, its name its key, and an organisation's own set of the
+# same name is the one it means.
+DATASET, ENTITY_SET, FACTOR_SET = Kind("dataset"), Kind("entity_set"), Kind("factor_set", "set_id")
 
 
 def key_of(conn: psycopg.Connection, kind: Kind, name: str) -> str | None:
-    """The key of the organisation's row of this name (``conn``: its connection); None if it has none."""
-    row = Executor(conn).one(exp.select(column(kind.table)).from_(table(kind.table)).where(eq(column("name"), param("name"))),
-                             {"name": name})
+    """The key of the organisation's row of this name (``conn``: its connection); None if it has
+    none. Of a shared factor set and the organisation's own of one name, its own."""
+    query = exp.select(column(kind.key)).from_(table(kind.table)).where(eq(column("name"), param("name")))
+    if kind == FACTOR_SET:
+        query = query.order_by(exp.Ordered(this=column("org_id"), nulls_first=False)).limit(1)
+    row = Executor(conn).one(query, {"name": name})
     return None if row is None else row[0]
 
 
@@ -47,7 +58,7 @@ def new_key(owner: psycopg.Connection, kind: Kind, org: Org, name: str) -> str:
     """A key that no row of any organisation holds (``owner``: a connection that sees them all),
     for a new row of ``org`` named ``name``."""
     base = name if org.name == DEFAULT_ORG else f"{org.name}.{name}"
-    key = column(kind.table)
+    key = column(kind.key)
     held = {k for (k,) in Executor(owner).rows(
         exp.select(key).from_(table(kind.table))
         .where(exp.or_(eq(key.copy(), param("base")), func("starts_with", key.copy(), param("prefix")))),
@@ -60,7 +71,7 @@ def new_key(owner: psycopg.Connection, kind: Kind, org: Org, name: str) -> str:
 
 def rename(conn: psycopg.Connection, kind: Kind, key: str, name: str) -> None:
     """Give the row of this key the organisation's name for it (in the caller's transaction)."""
-    Executor(conn).execute(exp.update(table(kind.table), {"name": param("name")}, where=eq(column(kind.table), param("key"))),
+    Executor(conn).execute(exp.update(table(kind.table), {"name": param("name")}, where=eq(column(kind.key), param("key"))),
                            {"name": name, "key": key})
 
 
@@ -75,8 +86,8 @@ class Names:
         """Those of the organisation of ``conn`` (row-level security shows it its own rows only)."""
         ex = Executor(conn)
         found: dict[str, str] = {}
-        for kind in (DATASET, ENTITY_SET):
-            found.update(ex.rows(exp.select(column(kind.table), column("name")).from_(table(kind.table))))
+        for kind in (DATASET, ENTITY_SET, FACTOR_SET):  # a shared factor set's name is its key
+            found.update(ex.rows(exp.select(column(kind.key), column("name")).from_(table(kind.table))))
         return cls({k: n for k, n in found.items() if k != n})
 
     def shown(self, value: Any) -> Any:

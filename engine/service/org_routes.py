@@ -193,7 +193,7 @@ def load(
     at = api.find_activity_type(svc.library, activity_type)
     with svc.shared() as owner:  # the activity table made (or completed) by the owner: ccf_api may create nothing
         prepare_activity_tables(owner, [at], dataset=key)  # and the dataset's partition of it
-    with _upload(file, FORMATS) as (path, sent):
+    with upload(file, FORMATS) as (path, sent):
         with scoped(org, svc) as conn:
             try:
                 (report,) = api.load_files(conn, key, activity_type, [path], svc.library, max_rejects=max_rejects,
@@ -205,7 +205,7 @@ def load(
 
 
 @contextmanager
-def _upload(file: UploadFile, suffixes: set[str]) -> Iterator[tuple[Path, str]]:
+def upload(file: UploadFile, suffixes: set[str]) -> Iterator[tuple[Path, str]]:
     """The uploaded file copied chunk by chunk (never whole in memory) into a temporary folder
     of its own, under its own name (its suffix says its format); removed afterwards. Yields its
     path and the name it was sent under."""
@@ -239,7 +239,7 @@ def load_entity_set(
 
     from ccf.engine.inventory.entities import load_entity_set as load
 
-    with _upload(file, {".csv"}) as (path, sent):
+    with upload(file, {".csv"}) as (path, sent):
         with scoped(org, svc) as conn:
             key = names.key_of(conn, ENTITY_SET, name)  # the transaction stays open: the load is a part of it
             new = key is None
@@ -322,10 +322,11 @@ def start_run(
 
     with scoped(org, svc) as conn:
         key = _dataset(conn, new.dataset)
+        lib = svc.library_of(conn, org)  # its own versions and the shared ones; a worker resolves them the same way
         if new.methodologies:
-            chosen = api.resolve(svc.library, new.methodologies)
+            chosen = api.resolve(lib, new.methodologies)
         else:
-            chosen, _ = api.with_rows(conn, key, api.latest_published(svc.library))
+            chosen, _ = api.with_rows(conn, key, api.latest_published(lib))
             if not chosen:
                 raise CcfError(f"dataset {new.dataset!r} has no rows of any published methodology's activity type")
         job = start(conn, org, key, [m.ref for m in chosen], idempotency_key)
@@ -478,7 +479,7 @@ def explain(run_id: Id, activity_id: Annotated[str, PathParam(min_length=1, max_
     with scoped(org, svc) as conn:
         _run(conn, run_id)
         try:
-            e = derive(conn, run_id, activity_id, svc.library)
+            e = derive(conn, run_id, activity_id, svc.library_of(conn, org))
         except CcfError as exc:
             if re.match(r"activity .* is not in dataset", str(exc)):
                 raise not_found(f"activity {activity_id!r} in run {run_id}") from None
@@ -492,7 +493,7 @@ def verify(run_id: Id, org=Depends(current_org), svc: Service = Depends(service)
     from ccf.engine.verify import verify as recompute
 
     with scoped(org, svc) as conn:
-        v = recompute(conn, _run(conn, run_id), svc.library)
+        v = recompute(conn, _run(conn, run_id), svc.library_of(conn, org))
     return body({"run_id": v.run_id, "identical": v.identical, "rows_compared": v.checked, "differences": v.problems})
 
 
@@ -511,9 +512,9 @@ def impact(name: Name, new: NewImpact,
     from ccf.engine.attribution import require_pairable
     from ccf.engine.service.jobs import start_impact
 
-    a, b = api.resolve(svc.library, [new.from_, new.to])
-    require_pairable(a, b)  # refused now, with the command line's message, not by a failed job
     with scoped(org, svc) as conn:
+        a, b = api.resolve(svc.library_of(conn, org), [new.from_, new.to])
+        require_pairable(a, b)  # refused now, with the command line's message, not by a failed job
         job = start_impact(conn, org, _dataset(conn, name), a.ref, b.ref, idempotency_key)
         conn.commit()
         return named(conn, _job_json(job), 202, {"Location": f"/jobs/{job.id}"})

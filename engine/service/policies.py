@@ -21,8 +21,11 @@ from ccf.engine.sql import Executor, func, param, text
 
 API_ROLE = "ccf_api"  # the HTTP service's login (engine/service/scoped.py)
 
-# How a row reaches its organisation (ccf.protect_org_data's ``reach``).
+# How a row reaches its organisation (ccf.protect_org_data's ``reach``). SHARED_OR_ORG and
+# FACTOR_SET (migration 0029): a row shared by every organisation or one organisation's own, read
+# in both cases and written only as its own; a factor through its set.
 ORG, DATASET, RUN, ENTITY_SET = "org", "dataset", "run", "entity_set"
+SHARED_OR_ORG, FACTOR_SET = "shared_or_org", "factor_set"
 ALL = ("SELECT", "INSERT", "UPDATE", "DELETE")
 READ_DELETE = ("SELECT", "DELETE")  # a run's rows: written by ccf_runner only; deleted with their run or dataset
 
@@ -54,6 +57,11 @@ PROTECTED: tuple[Protected, ...] = (
     Protected("instrument_allocation", RUN, READ_DELETE, own_policies=True),
     Protected("run_factor_set", RUN, READ_DELETE, own_policies=True),
     Protected("run_job", ORG, ("SELECT", "INSERT", "UPDATE")),
+    # factor sets: shared, or an organisation's own (uploaded and deleted through the API; an
+    # installed set is never changed)
+    Protected("factor_set", SHARED_OR_ORG, ("SELECT", "INSERT", "DELETE")),
+    Protected("factor", FACTOR_SET, ("SELECT", "INSERT", "DELETE")),
+    Protected("library_file", ORG, ("SELECT", "INSERT", "UPDATE")),  # an organisation's methodologies
 )
 ACTIVITY_TABLE_PREFIX = "activity_"  # engine/load/tables.py: one per activity type, rows by dataset
 
@@ -65,7 +73,7 @@ def activity_table(name: str) -> Protected:
 
 # Shared by every organisation: read by ccf_api, written by the command line (the schema owner).
 SHARED: frozenset[str] = frozenset({
-    "schema_migration", "factor_set", "factor", "gwp", "unit", "region", "region_ancestor",
+    "schema_migration", "gwp", "unit", "region", "region_ancestor",
     "rate_table", "rate",
 })
 

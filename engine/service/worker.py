@@ -1,8 +1,9 @@
 """The worker: executes queued jobs (engine/service/jobs.py): a run with engine.run.run, an impact
 with engine.attribution.attribute (whose runs are engine.run.run's too).
 
-Each worker thread has two connections as the schema owner: the run's (engine.run.run logs in
-as ccf_runner for the run itself, which is one transaction: it commits whole or leaves nothing)
+Each worker thread has two connections as the schema owner: the run's, naming the job's
+organisation (engine.run.run logs in as ccf_runner for the run itself, which is one transaction:
+it commits whole or leaves nothing; it reads the shared factor sets and that organisation's own),
 and the job's lease, on which it claims a job (``FOR UPDATE SKIP LOCKED``: two workers never
 claim one job), holds the job's advisory lock (engine/locks.py) while it runs, and commits the
 job's progress: methodology i of n and the activity rows of the methodologies done.
@@ -32,6 +33,8 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
 from ccf.engine.database import connect, database_url
 from ccf.engine.service.jobs import COLUMNS, IMPACT, RunJob, job_of, returning
+from ccf.engine.service.orgs import Org
+from ccf.engine.service.scoped import org_conninfo
 from ccf.engine.sql import Executor, column, func, is_param, param, table, text
 
 POLL_S = 1.0  # how long an idle worker waits before it looks for queued jobs again
@@ -80,8 +83,11 @@ def run_worker(url: str | None = None, *, once: bool = False, stop: threading.Ev
 
 
 def _work(target: str, lib, name: str, once: bool, stop: threading.Event, poll_s: float) -> int:
+    from ccf.engine.service.libraries import Libraries
+
     done = 0
-    lease, conn = connect(target), connect(target)
+    own = Libraries(lib)  # the organisations' own libraries, kept while their files are the same
+    lease, conn, conn_org = connect(target), None, None
     try:
         while not stop.is_set():
             recover_lost(lease)
@@ -92,16 +98,19 @@ def _work(target: str, lib, name: str, once: bool, stop: threading.Event, poll_s
                 stop.wait(poll_s)
                 continue
             try:
-                execute(lease, conn, lib, job)
+                if conn is None or conn.closed or conn_org != job.org_id:  # a run connection of the job's organisation
+                    if conn is not None:
+                        conn.close()
+                    conn, conn_org = connect(org_conninfo(target, Org(job.org_id, ""))), job.org_id
+                execute(lease, conn, lib, job, own)
             finally:
                 Executor(lease).execute(locks.session_unlock_of(), {"lock_key": locks.job_lock_key(job.id)})
                 lease.commit()
             done += 1
-            if conn.closed:  # broken during the run: a new one for the next job
-                conn = connect(target)
     finally:
         lease.close()
-        conn.close()
+        if conn is not None:
+            conn.close()
     return done
 
 
@@ -163,8 +172,12 @@ def claim(lease: psycopg.Connection, worker: str) -> RunJob | None:
     return job_of(started)  # type: ignore[arg-type]
 
 
-def execute(lease: psycopg.Connection, conn: psycopg.Connection, lib, job: RunJob) -> RunJob:
-    """Run a claimed job on ``conn``, its progress and outcome committed on ``lease``."""
+def execute(lease: psycopg.Connection, conn: psycopg.Connection, lib, job: RunJob, own=None) -> RunJob:
+    """Run a claimed job on ``conn``, its progress and outcome committed on ``lease``. ``conn``
+    names the job's organisation (``scoped.org_conninfo``): the run, which logs in as ccf_runner
+    with its options, reads the shared factor sets and that organisation's only (migration
+    0029). The job's methodologies are those of its organisation's library (``own``:
+    libraries.Libraries over ``lib``, the shipped one), read through its own connection."""
     from ccf.engine import api
     from ccf.engine.attribution import attribute
     from ccf.engine.run import FINISHING, run
@@ -172,6 +185,7 @@ def execute(lease: psycopg.Connection, conn: psycopg.Connection, lib, job: RunJo
     log.info("job %d: %s %s over dataset %s (attempt %d)", job.id, job.kind, ", ".join(job.versions) or "every latest "
              "published version", job.dataset, job.attempts)
     try:
+        lib = _library_of(conn, lib, job, own)
         methodologies = api.resolve(lib, job.versions) if job.versions else api.latest_published(lib)
         sizes = _dataset_rows(conn, job)
         total = sum(sizes.get(m.activity.id, 0) for m in methodologies)
@@ -202,6 +216,17 @@ def execute(lease: psycopg.Connection, conn: psycopg.Connection, lib, job: RunJo
         return _finish(lease, job, "failed", error="the run failed unexpectedly; the worker's log has the details")
     log.info("job %d: run %d succeeded", job.id, report.run_id)
     return _finish(lease, job, "succeeded", run_id=report.run_id)
+
+
+def _library_of(conn: psycopg.Connection, lib, job: RunJob, own) -> object:
+    """The library of the job's organisation: the shipped one with its own files, read as ccf_api
+    for that organisation (row-level security shows it no other's)."""
+    from ccf.engine.service.libraries import Libraries
+    from ccf.engine.service.scoped import org_connection
+
+    with org_connection(Org(job.org_id, ""), conn.info.dsn) as as_org:
+        mine = (own or Libraries(lib)).of(as_org, Org(job.org_id, ""))
+    return lib if mine is None else mine.library
 
 
 def _dataset_rows(conn: psycopg.Connection, job: RunJob) -> dict[str, int]:

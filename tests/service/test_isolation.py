@@ -21,6 +21,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine.database import connect
 from ccf.engine.lifecycle.runs import RUN_TABLES
 from ccf.engine.inventory.entities import load_entity_set
+from ccf.engine.factors.commands import factors_add
 from ccf.engine.run import run
 from ccf.engine.service import jobs, orgs, policies, scoped
 
@@ -48,7 +49,44 @@ def _org_data(conn: psycopg.Connection, org: orgs.Org, tmp: Path, lib) -> None:
     conn.commit()
     with scoped.org_connection(org, conn.info.dsn) as c:
         jobs.start_run(c, org, dataset, list(VERSIONS), f"key-{org.name}")
+        c.execute("INSERT INTO ccf.library_file (path, text, sha256) VALUES ('factor_sets/my-grid.yaml', %s, %s)",
+                  [GRID_DECLARATION, "0" * 64])
+        c.commit()
+    # a factor set of its own, named as the other organisation's is (migration 0029)
+    factors = tmp / f"my-grid-{org.name}.csv"
+    factors.write_text(GRID_FACTORS.replace("0.2", "0.3" if org.name.endswith("b") else "0.2"))
+    factors_add(conn, str(factors), "my-grid-2024", factor_sets=grid_signatures(), org=org.name)
     orgs.create_token(conn, org.name)
+
+
+GRID_DECLARATION = """\
+factor_set: my-grid
+title: Our own grid factors
+publisher: The organisation
+licence: proprietary
+attributes: []
+gases:
+  CO2e: kgCO2e
+regions: [GB, DE]
+years: [2024]
+editions:
+  my-grid-2024:
+    periods: ["2024"]
+"""
+GRID_FACTORS = "factor_id,name,unit,gas,value,region,year\nGB-24,Grid GB,kWh,CO2e,0.2,GB,2024\nDE-24,Grid DE,kWh,CO2e,0.4,DE,2024\n"
+
+
+def grid_signatures() -> dict:
+    """The factor-set declarations of the shipped library and the organisation's my-grid."""
+    import tempfile
+
+    from ccf.dsl.factor_sets import read_declarations
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "my-grid.yaml").write_text(GRID_DECLARATION)
+        declared, problems = read_declarations(Path(folder), {})
+    assert not problems, problems
+    return {**shipped_library().factor_sets, **declared}
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +121,19 @@ def _as_owner_of(conn: psycopg.Connection, org: orgs.Org, t: str) -> set[str]:
         policies.DATASET: "dataset IN (SELECT dataset FROM ccf.dataset WHERE org_id = %(org)s)",
         policies.RUN: "run_id IN (SELECT run_id FROM ccf.run WHERE org_id = %(org)s)",
         policies.ENTITY_SET: "entity_set IN (SELECT entity_set FROM ccf.entity_set WHERE org_id = %(org)s)",
+        policies.SHARED_OR_ORG: "org_id = %(org)s",  # its own; the shared rows are everyone's (_shared)
+        policies.FACTOR_SET: "factor_set_id IN (SELECT factor_set_id FROM ccf.factor_set WHERE org_id = %(org)s)",
     }[next(p.reach for p in policies.protected_tables(conn) if p.table == t)]
     return {r[0] for r in conn.execute(f"SELECT {ROW} FROM ccf.{t} WHERE {rule}", {"org": org.id}).fetchall()}
+
+
+def _shared(conn: psycopg.Connection, t: str) -> set[str]:
+    """The ctids of a table's rows shared by every organisation (factor sets: migration 0029)."""
+    rule = {
+        policies.SHARED_OR_ORG: "org_id IS NULL",
+        policies.FACTOR_SET: "factor_set_id IN (SELECT factor_set_id FROM ccf.factor_set WHERE org_id IS NULL)",
+    }.get(next(p.reach for p in policies.protected_tables(conn) if p.table == t))
+    return set() if rule is None else {r[0] for r in conn.execute(f"SELECT {ROW} FROM ccf.{t} WHERE {rule}").fetchall()}
 
 
 def test_every_table_of_the_schema_is_organisation_data_or_shared(db) -> None:
@@ -146,19 +195,22 @@ def test_an_organisation_sees_none_of_another_s_rows(two_orgs) -> None:
                 continue
             a_rows, b_rows = _as_owner_of(owner, a, p.table), _as_owner_of(owner, b, p.table)
             assert a_rows and b_rows, f"{p.table}: the test needs rows of both organisations"
-            assert _ctids(as_a, p.table) == a_rows, p.table
-            assert _ctids(as_b, p.table) == b_rows, p.table
+            shared = _shared(owner, p.table)
+            assert _ctids(as_a, p.table) == a_rows | shared, p.table
+            assert _ctids(as_b, p.table) == b_rows | shared, p.table
         # a view reads with its caller's rights
         assert {r for (r,) in as_a.execute("SELECT DISTINCT run_id FROM ccf.result_provenance")} == \
             {r for (r,) in owner.execute("SELECT run_id FROM ccf.run WHERE org_id = %s", [a.id])}
 
 
 def test_without_an_organisation_the_api_login_sees_nothing(two_orgs) -> None:
+    """... of any organisation's: the shared factor sets only."""
     url, _, _ = two_orgs
     with connect(url) as owner, connect(scoped.api_conninfo(url)) as api_conn:
         for p in policies.protected_tables(owner):
             if "SELECT" in p.api_privileges:
-                assert api_conn.execute(f"SELECT count(*) FROM ccf.{p.table}").fetchone() == (0,), p.table
+                assert _ctids(api_conn, p.table) == _shared(owner, p.table), p.table
+        assert _shared(owner, "factor_set") and _shared(owner, "factor")
 
 
 def test_an_organisation_cannot_change_another_s_rows(two_orgs) -> None:
@@ -183,8 +235,8 @@ def test_an_organisation_cannot_change_another_s_rows(two_orgs) -> None:
             owner.rollback()
             for statement in (f'UPDATE ccf.{t} SET "{first}" = "{first}" WHERE {ROW} = ANY(%s::text[])',
                               f"DELETE FROM ccf.{t} WHERE {ROW} = ANY(%s::text[])"):
-                try:
-                    assert as_a.execute(statement, [b_rows]).rowcount == 0, (t, statement)
+                try:  # nor the rows every organisation shares (factor sets)
+                    assert as_a.execute(statement, [b_rows + sorted(_shared(owner, t))]).rowcount == 0, (t, statement)
                 except psycopg.errors.InsufficientPrivilege:
                     pass
                 as_a.rollback()
@@ -228,3 +280,49 @@ def test_the_command_line_s_rows_belong_to_the_default_organisation(db_url: str)
         default = orgs.find_org(conn, "default")
         assert conn.execute("SELECT org_id FROM ccf.dataset WHERE dataset = 'cli'").fetchone() == (default.id,)
         assert conn.execute("SELECT org_id FROM ccf.run WHERE run_id = %s", [report.run_id]).fetchone() == (default.id,)
+
+
+def test_a_run_reads_the_factor_sets_of_its_organisation_only(two_orgs) -> None:
+    """ccf_runner, logged in for a run of A (its connection names A, as a worker's does: worker.py),
+    sees the shared factor sets and A's own, with their factors, never B's; for the command line's
+    runs (no organisation named: 'default'), neither. A set is found by the name its methodology gives."""
+    from ccf.engine.database import RUNNER, as_user
+    from ccf.engine.factors.store import installed
+    from ccf.engine.sql import Executor
+
+    url, a, b = two_orgs
+    with connect(url) as owner:
+        own = {o: owner.execute("SELECT set_id, factor_set_id FROM ccf.factor_set WHERE org_id = %s", [o.id]).fetchone()
+               for o in (a, b)}
+        shared = {k for (k,) in owner.execute("SELECT set_id FROM ccf.factor_set WHERE org_id IS NULL")}
+    assert own[a][0] != own[b][0] and shared
+    for org in (a, b, None):
+        with connect(as_user(scoped.org_conninfo(url, org), RUNNER)) as runner:
+            mine = {own[org][0]} if org is not None else set()
+            assert {k for (k,) in runner.execute("SELECT set_id FROM ccf.factor_set")} == shared | mine
+            sets_of_factors = {i for (i,) in runner.execute("SELECT DISTINCT factor_set_id FROM ccf.factor")}
+            assert (own[a][1] in sets_of_factors, own[b][1] in sets_of_factors) == (org == a, org == b)
+            found = installed(Executor(runner), "my-grid-2024")
+            assert (found.set_id if found else None) == (own[org][0] if org is not None else None)
+
+
+def test_the_command_line_installs_an_organisation_s_own_set(two_orgs, tmp_path, monkeypatch, capsys) -> None:
+    """'ccf factors add --org': under a key of its own, known to the organisation by its name; the
+    same file again changes nothing; an organisation that does not exist is the user's error."""
+    from ccf.engine.cli import main
+
+    url, a, _ = two_orgs
+    library = tmp_path / "library"
+    (library / "factor_sets").mkdir(parents=True)
+    (library / "factor_sets" / "my-grid.yaml").write_text(GRID_DECLARATION)
+    monkeypatch.setenv("CCF_DATABASE_URL", url)
+    monkeypatch.setenv("CCF_METHODOLOGIES", str(library))
+    same = tmp_path / "my-grid-org-a.csv"  # the bytes org-a's set was installed from
+    same.write_text(GRID_FACTORS)
+    assert main(["factors", "add", str(same), "--id", "my-grid-2024", "--org", "nobody"]) == 1
+    assert "no organisation 'nobody'" in capsys.readouterr().err
+    assert main(["factors", "add", str(same), "--id", "my-grid-2024", "--org", a.name]) == 0
+    assert "organisation org-a's own): already installed from the same file" in capsys.readouterr().out
+    with connect(url) as owner:
+        assert owner.execute("SELECT set_id, name FROM ccf.factor_set WHERE org_id = %s", [a.id]).fetchall() == \
+            [("org-a.my-grid-2024", "my-grid-2024")]
