@@ -25,6 +25,10 @@ that a test could change: each fresh database, and each worker's ``sample_compan
 DATABASE … TEMPLATE`` of one of those two, dropped afterwards. ``pytest -n 0`` runs everything in
 one process, the same way.
 
+The run's server never outlives it: the controller holds a lock that a watchdog waits on, and
+a killed run's server is stopped and its directory removed as soon as the controller is gone; a
+new run does the same for any run directory left behind (tests/server_reaper.py).
+
 The run's own embedded server runs without durability (no fsync, no waiting for the WAL at
 commit): it is removed at the end, and none of that changes what a statement means.
 
@@ -44,24 +48,31 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+import server_reaper
+
 ROOT = Path(__file__).resolve().parent.parent
 # The test run's shared directory and id, set by the controlling process before the workers
 # start (they inherit its environment): test runs on one machine, or one server, may overlap.
 SHARED, RUN = "CCF_TESTS_SHARED", "CCF_TESTS_RUN"
 SHARED_KEY = pytest.StashKey[Path]()
+OWNER_KEY = pytest.StashKey[IO]()  # the run's owner lock, held while the controller lives (server_reaper.py)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller made them
         return
-    shared = Path(tempfile.mkdtemp(prefix="ccf-tests-"))
+    server_reaper.sweep()  # servers of earlier runs killed with their watchdog (a reboot does that too)
+    shared = Path(tempfile.mkdtemp(prefix=server_reaper.PREFIX))
     config.stash[SHARED_KEY] = shared
+    config.stash[OWNER_KEY] = server_reaper.owned(shared)
+    server_reaper.watch(shared)  # a killed run's server is stopped at once, its directory removed
     os.environ[SHARED] = str(shared)
     os.environ[RUN] = uuid.uuid4().hex[:12]
 
@@ -83,6 +94,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             stop_embedded(shared / "pgdata")
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+        config.stash[OWNER_KEY].close()  # after the removal: the watchdog then finds nothing to do
         os.environ.pop(SHARED, None)
         os.environ.pop(RUN, None)
 
