@@ -23,10 +23,12 @@ def test_a_run_whose_owner_lives_is_kept_and_one_whose_owner_died_is_removed(tmp
         owner = subprocess.Popen([sys.executable, "-c", "import sys, time, server_reaper as r; from pathlib import Path;"
                                   "held = r.owned(Path(sys.argv[1])); print(flush=True); time.sleep(600)", str(dead)],
                                  stdout=subprocess.PIPE, text=True, env={"PYTHONPATH": str(Path(server_reaper.__file__).parent)})
-        owner.stdout.readline()  # it holds the lock now
-        assert server_reaper.sweep(tmp_path) == []
-        owner.kill()
-        owner.wait()
+        try:
+            owner.stdout.readline()  # it holds the lock now
+            assert server_reaper.sweep(tmp_path) == []
+        finally:
+            owner.kill()
+            owner.wait()
         assert server_reaper.sweep(tmp_path) == [dead]
     assert not dead.exists() and alive.exists() and unowned.exists()  # no owner.lock: nothing says it is orphaned
     assert server_reaper.sweep(tmp_path) == [alive]  # its owner lock released
