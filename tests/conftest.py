@@ -25,6 +25,10 @@ that a test could change: each fresh database, and each worker's ``sample_compan
 DATABASE … TEMPLATE`` of one of those two, dropped afterwards. ``pytest -n 0`` runs everything in
 one process, the same way.
 
+The run's server never outlives it: the controller holds a lock that a watchdog waits on, and
+a killed run's server is stopped and its directory removed as soon as the controller is gone; a
+new run does the same for any run directory left behind (tests/server_reaper.py).
+
 The run's own embedded server runs without durability (no fsync, no waiting for the WAL at
 commit): it is removed at the end, and none of that changes what a statement means.
 
@@ -39,31 +43,59 @@ import fcntl
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+import server_reaper
+
 ROOT = Path(__file__).resolve().parent.parent
 # The test run's shared directory and id, set by the controlling process before the workers
 # start (they inherit its environment): test runs on one machine, or one server, may overlap.
 SHARED, RUN = "CCF_TESTS_SHARED", "CCF_TESTS_RUN"
 SHARED_KEY = pytest.StashKey[Path]()
+OWNER_KEY = pytest.StashKey[IO]()  # the run's owner lock, held while the controller lives (server_reaper.py)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller made them
         return
-    shared = Path(tempfile.mkdtemp(prefix="ccf-tests-"))
+    _bytecode_once()
+    server_reaper.sweep()  # servers of earlier runs killed with their watchdog (a reboot does that too)
+    shared = Path(tempfile.mkdtemp(prefix=server_reaper.PREFIX))
     config.stash[SHARED_KEY] = shared
+    config.stash[OWNER_KEY] = server_reaper.owned(shared)
+    server_reaper.watch(shared)  # a killed run's server is stopped at once, its directory removed
     os.environ[SHARED] = str(shared)
     os.environ[RUN] = uuid.uuid4().hex[:12]
+
+
+def _bytecode_once() -> None:
+    """Where PYTHONDONTWRITEBYTECODE is set (it is in the project's development machine's
+    environment), every process of a run compiled ccf and rewrote the test modules' asserts anew:
+    each worker spent about 4.5 s of its collection's 9 s on that, and every ``ccf`` subprocess
+    compiled what it imports. The run's processes (the workers inherit this environment, as do
+    the subprocesses of tests) write their byte-code instead into a cache of this user's own
+    outside the checkout, so the checkout stays as free of it as the setting asks."""
+    if not sys.flags.dont_write_bytecode or sys.pycache_prefix:
+        return
+    cache = Path(tempfile.gettempdir()) / f"ccf-pycache-{os.getuid()}"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    mode = cache.lstat()
+    if mode.st_uid != os.getuid() or mode.st_mode & 0o077 or not cache.is_dir() or cache.is_symlink():
+        return  # not ours alone: another user could put byte-code there that we would run
+    os.environ["PYTHONPYCACHEPREFIX"] = sys.pycache_prefix = str(cache)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    sys.dont_write_bytecode = False
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -83,6 +115,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             stop_embedded(shared / "pgdata")
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+        config.stash[OWNER_KEY].close()  # after the removal: the watchdog then finds nothing to do
         os.environ.pop(SHARED, None)
         os.environ.pop(RUN, None)
 
