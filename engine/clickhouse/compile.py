@@ -1104,4 +1104,4 @@ class _Expressions(ExpressionCompiler):
         return e
 
 
-__all__ = ["ClickHouseStatements", "InputSizes", "RESULT_SCALE", "SETTINGS", "Unsupported", "compile_for_clickhouse", "supported"]
+__all__ = ["INEXACT", "ClickHouseStatements", "InputSizes", "RESULT_SCALE", "SETTINGS", "Unsupported", "compile_for_clickhouse", "inexact_reason", "supported"]
