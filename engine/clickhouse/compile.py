@@ -38,13 +38,13 @@ from ccf.dsl.evaluate import BAD_DATA_QUALITY
 from ccf.dsl.model import DATA_QUALITY, DATA_QUALITY_SCORES
 from ccf.dsl.numeric import DIV_PLACES, Size
 from ccf.dsl.passes import without_unused_lookups
+from ccf.dsl.shares import no_total_reason
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
-from ccf.dsl.shares import no_total_reason
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
 from ccf.engine.compile.lookups import WORLD, key_columns, set_param
 from ccf.engine.sql import column, ident, param, table, text
@@ -160,7 +160,7 @@ class _Compiler:
     row: "_Expressions" = field(init=False)
     gas_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg CO2e column, as ``evaluated`` types it
     mass_sizes: dict[str, Size | None] = field(default_factory=dict)  # each gas's kg column (given by mass)
-    guards: dict[str, int | None] = field(default_factory=dict)  # per rule: ``guard``'s digits (None: not guarded)
+    guards: dict[str, int | None] = field(default_factory=dict)  # per rule: ``guard``'s threshold (None: not guarded)
     guarded_rows: dict[str, "_Expressions"] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -1104,4 +1104,4 @@ class _Expressions(ExpressionCompiler):
         return e
 
 
-__all__ = ["ClickHouseStatements", "InputSizes", "RESULT_SCALE", "SETTINGS", "Unsupported", "compile_for_clickhouse", "supported"]
+__all__ = ["INEXACT", "ClickHouseStatements", "InputSizes", "RESULT_SCALE", "SETTINGS", "Unsupported", "compile_for_clickhouse", "inexact_reason", "supported"]
