@@ -20,8 +20,8 @@ from ccf.engine.factors.catalog import gwp_signatures, shipped_declarations
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import Dialect, LoadReport, Progress, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
-from ccf.engine.options import engine_settings, settings
-from ccf.engine.run import POSTGRESQL, RunReport, run
+from ccf.engine.options import POSTGRESQL, engine_settings, settings
+from ccf.engine.run import RunReport, run
 from ccf.engine.tiers import TierRow, tiers_by_country
 
 if TYPE_CHECKING:
@@ -361,7 +361,14 @@ def _meridian(conn: psycopg.Connection, lib: Library, methodologies: list[ir.Met
     # certificates are read by the market-based methodology of electricity, never run on their own
     chosen = [m for m in methodologies if m.activity.id in types]
     report = run_on(conn, MERIDIAN_DATASET, chosen, engine=engine, other_edition=True)
-    return CompanyDemo(MERIDIAN_DATASET, tuple(loads), report, tuple(tiers_by_country(conn, report.run_id)))
+    if engine_settings(engine).engine == POSTGRESQL:
+        tiers = tiers_by_country(conn, report.run_id)
+    else:
+        from ccf.engine.clickhouse import reads
+        from ccf.engine.clickhouse.session import open_clickhouse
+
+        tiers = reads.tiers_by_country(conn, open_clickhouse(), report.run_id)
+    return CompanyDemo(MERIDIAN_DATASET, tuple(loads), report, tuple(tiers))
 
 
 DEMO_PERIOD = "2024"

@@ -105,7 +105,8 @@ def settings() -> Settings:
     return _command["settings"]
 
 
-ENGINES = ("postgresql", "clickhouse")  # ccf.run.engine (migration 0028); docs/scale-out.md
+POSTGRESQL, CLICKHOUSE = "postgresql", "clickhouse"  # ccf.run.engine (migration 0028): where a run's rows are
+ENGINES = (POSTGRESQL, CLICKHOUSE)  # docs/scale-out.md
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def engine_settings(flag: str | None = None, environ: Mapping[str, str] | None =
     """``--engine`` if given, else ``CCF_ENGINE``, else PostgreSQL; chdb's folder is
     ``CCF_CLICKHOUSE_DIR``, else ``clickhouse`` under the embedded server's folder (CCF_HOME)."""
     env = os.environ if environ is None else environ
-    engine = flag or env.get("CCF_ENGINE") or ENGINES[0]
+    engine = flag or env.get("CCF_ENGINE") or POSTGRESQL
     if engine not in ENGINES:
         hint = did_you_mean(engine, ENGINES)
         raise CcfError(f"CCF_ENGINE is {engine!r}, which is no engine of ccf" + (f"; {hint}" if hint else "")

@@ -36,12 +36,12 @@ from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.factors.editions import EditionChoice, EditionError, Period, bind, choices_for
 from ccf.engine.factors.store import InstalledSet, installed
+from ccf.engine.options import POSTGRESQL
 from ccf.engine.load import Dataset, activity_table, dataset_loads, prepare_activity_tables, require_dataset
 from ccf.engine.sql import Executor, column, func, ident, param, table, text
 
 
 MARKET = "market-based"
-POSTGRESQL = "postgresql"  # ccf.run.engine (migration 0028): where a run was computed and its rows are
 
 
 class RunError(CcfError):

@@ -39,10 +39,8 @@ from ccf.engine.run import (
     MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, one_snapshot,
     record_methodology, run, statement_params,
 )
+from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, render_clickhouse, table, text
-
-CLICKHOUSE = "clickhouse"  # ccf.run.engine of a run computed here
-
 
 @dataclass(frozen=True)
 class ClickHouseOutcome:
@@ -169,4 +167,4 @@ def _count(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str) 
     return ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(_of_run(run_id, methodology_id)))[0][0]
 
 
-__all__ = ["CLICKHOUSE", "ClickHouseOutcome", "require_supported", "run_clickhouse", "run_on_clickhouse"]
+__all__ = ["ClickHouseOutcome", "require_supported", "run_clickhouse", "run_on_clickhouse"]

@@ -203,11 +203,17 @@ def ensure_result_tables(ch: ClickHouseExecutor) -> None:
                               ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")], keys, "run_id")
 
 
-def drop_run(ch: ClickHouseExecutor, run_id: int) -> None:
-    """Delete a run's rows: its partition of each result table (none there: nothing to do)."""
+def drop_run(ch: ClickHouseExecutor, run_id: int) -> dict[str, int]:
+    """Delete a run's rows: its partition of each result table (none there: nothing to do); the
+    rows each held."""
+    out = {}
     for name in RESULT_TABLES:
+        count = exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(
+            exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)))
+        out[name] = ch.rows(count)[0][0]
         ch.execute(exp.Alter(this=table(name, DATABASE), kind="TABLE", actions=[
             exp.DropPartition(expressions=[exp.Partition(expressions=[exp.Literal.number(run_id)])])]))
+    return out
 
 
 __all__ = ["DATABASE", "RESULT_TABLES", "copy_inputs", "drop_run", "ensure_result_tables"]
