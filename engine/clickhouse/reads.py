@@ -3,8 +3,7 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 
 ``tiers_by_country``  the demo's tier and source per country (engine/tiers.py's for PostgreSQL);
 ``report_groups``     the report's groups (inventory/consolidation.py's ``report_groups_statement``):
-                      the result rows summed once, on ClickHouse, into PostgreSQL's temporary table;
-``activity_results``  one activity row's result, excluded and unmatched rows (ccf explain).
+                      the result rows summed once, on ClickHouse, into PostgreSQL's temporary table.
 
 Each sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of the stored
 Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
@@ -22,7 +21,10 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.clickhouse.tables import DATABASE
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, is_param, table, text
+from ccf.dsl.diagnostics import CcfError
+from ccf.engine.inventory.consolidation import REPORT_GROUPS
+from ccf.engine.options import CLICKHOUSE
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, ident, is_param, param, table, text
 from ccf.engine.tiers import TierRow, tiered
 
 _GASES = [g.lower() for g in ir.GAS_ORDER]
@@ -85,4 +87,75 @@ def tiers_by_country(conn: psycopg.Connection, ch: ClickHouseExecutor, run_id: i
     return [TierRow(*key, activities[key], exact_sum(sums[key])) for key in order]
 
 
-__all__ = ["tiers_by_country"]
+def clickhouse_runs(ex: Executor, run_ids: Sequence[int]) -> list[int]:
+    """The runs among ``run_ids`` whose rows are in ClickHouse (ccf.run.engine)."""
+    where = exp.and_(exp.EQ(this=column("run_id"), expression=exp.Any(this=exp.Paren(this=exp.Cast(
+        this=param("runs"), to=exp.DataType.build("BIGINT[]"))))), eq(column("engine"), text(CLICKHOUSE)))
+    return [r[0] for r in ex.rows(exp.select(column("run_id")).from_(table("run")).where(where).order_by(column("run_id")),
+                                  {"runs": list(run_ids)})]
+
+
+def report_groups(ex: Executor, ch: ClickHouseExecutor, run_ids: Sequence[int]) -> int:
+    """The report's groups of runs ``run_ids`` (on ClickHouse) summed there and added to
+    PostgreSQL's ``ccf_report_groups``, made by ``report_groups_statement`` in this transaction
+    (which summed the PostgreSQL runs'): the same keys and sums, numbered after its groups.
+    A ClickHouse run has no instrument parts (``parted`` is false). The groups added.
+
+    Refused (``CcfError``) where the report would read these runs' result rows one by one, which
+    stay in ClickHouse: a dataset's activity type computed by two methodologies of the runs
+    (their activity rows counted once each), and category 15's PCAF metrics."""
+    _refuse_row_by_row(ex, run_ids)
+    r = lambda name: column(name, "r")  # noqa: E731  (qualified: ClickHouse's aliases shadow a table's columns everywhere)
+    keys: list[tuple[str, exp.Expression]] = [
+        ("run_id", r("run_id")), ("methodology_id", r("methodology_id")), ("rule_id", r("rule_id")),
+        ("entity", r("entity")), ("data_quality", r("data_quality")), ("period_year", _fn("toYear", r("period_start"))),
+    ]
+    for g in _GASES:
+        keys += [(f"{g}_match_level", r(f"{g}_match_level")), (f"{g}_factor_set", r(f"{g}_factor_set")),
+                 (f"{g}_present", _fn("isNotNull", r(f"{g}_co2e_kg")))]
+    sums: list[tuple[str, exp.Expression]] = [("result_rows", _fn("count")), ("total_co2e_kg", exp.Sum(this=r("total_co2e_kg")))]
+    for g in _GASES:
+        sums += [(f"{g}_co2e_kg", exp.Sum(this=r(f"{g}_co2e_kg"))), (f"{g}_kg", exp.Sum(this=r(f"{g}_kg"))),
+                 (f"{g}_complete", _fn("min", _fn("isNotNull", r(f"{g}_kg"))))]
+    select = (exp.select(*[exp.alias_(e, n) for n, e in keys + sums]).from_(table("result_row", DATABASE, alias="r"))
+              .where(exp.In(this=r("run_id"), expressions=[exp.Literal.number(i) for i in run_ids]))
+              .group_by(*[e.copy() for _, e in keys]))
+    rows = ch.rows(select)
+    (numbered,) = ex.one(exp.select(exp.Coalesce(this=exp.Max(this=column("group_no")), expressions=[exp.Literal.number(0)]))
+                         .from_(exp.Table(this=ident(REPORT_GROUPS))))  # type: ignore[misc]
+    names = [n for n, _ in keys + sums]
+    flags = {n for n in names if n.endswith(("_present", "_complete"))}
+    out = []
+    for i, row in enumerate(rows, start=numbered + 1):
+        values = dict(zip(names, row))
+        out.append([*(bool(values[n]) if n in flags else _plain(values[n]) for n in names), False, i])
+    return ex.copy_rows(exp.Table(this=ident(REPORT_GROUPS)), [*names, "parted", "group_no"], iter(out))
+
+
+def _plain(value: Any) -> Any:
+    """A ClickHouse Decimal(76, 40) sum as its digits, without the trailing zeros of the column's
+    scale (the value unchanged); anything else as it is."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize() if isinstance(value, Decimal) else value
+
+
+def _refuse_row_by_row(ex: Executor, run_ids: Sequence[int]) -> None:
+    rows = ex.rows(
+        exp.select(column("run_id", "m"), column("methodology_id", "m"), column("activity_type", "m"), column("dataset", "u"),
+                   column("scope", "m"), column("category", "m"))
+        .from_(table("run_methodology", alias="m")).join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "m")))
+        .where(exp.EQ(this=column("run_id", "m"), expression=exp.Any(this=exp.Paren(this=exp.Cast(
+            this=param("runs"), to=exp.DataType.build("BIGINT[]")))))), {"runs": list(run_ids)})
+    for run_id, methodology_id, activity_type, dataset, scope, category in rows:
+        if scope == 3 and category == 15:
+            raise CcfError(f"run {run_id} computed {methodology_id} on ClickHouse: PCAF's metrics read its result rows "
+                           "one by one, which a report does not yet read from ClickHouse (docs/scale-out.md)")
+        if sum(1 for r in rows if (r[2], r[3]) == (activity_type, dataset)) > 1:
+            others = sorted(r[1] for r in rows if (r[2], r[3]) == (activity_type, dataset) and r[1] != methodology_id)
+            raise CcfError(f"run {run_id} computed {methodology_id} on ClickHouse, and {', '.join(others)} computed the same "
+                           f"{activity_type} rows of dataset {dataset}: the report counts such activity rows one by one, "
+                           "which it does not yet read from ClickHouse (docs/scale-out.md); report them separately")
+
+
+__all__ = ["clickhouse_runs", "report_groups", "tiers_by_country"]
