@@ -3,7 +3,8 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 
 ``tiers_by_country``  the demo's tier and source per country (engine/tiers.py's for PostgreSQL);
 ``report_groups``     the report's groups (inventory/consolidation.py's ``report_groups_statement``):
-                      the result rows summed once, on ClickHouse, into PostgreSQL's temporary table.
+                      the result rows summed once, on ClickHouse, into PostgreSQL's temporary table;
+``stored_results``    one activity row's results per gas, as ccf.result gives them (ccf explain).
 
 Each sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of the stored
 Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
@@ -20,8 +21,8 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
-from ccf.engine.clickhouse.tables import DATABASE
 from ccf.dsl.diagnostics import CcfError
+from ccf.engine.clickhouse.tables import DATABASE
 from ccf.engine.inventory.consolidation import REPORT_GROUPS
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, ident, is_param, param, table, text
@@ -158,4 +159,30 @@ def _refuse_row_by_row(ex: Executor, run_ids: Sequence[int]) -> None:
                            "which it does not yet read from ClickHouse (docs/scale-out.md); report them separately")
 
 
-__all__ = ["clickhouse_runs", "report_groups", "tiers_by_country"]
+def run_engine(ex: Executor, run_id: int) -> str | None:
+    """The engine holding run ``run_id``'s rows (ccf.run.engine); None: no such run."""
+    row = ex.one(exp.select(column("engine")).from_(table("run")).where(is_param("run_id")), {"run_id": run_id})
+    return row[0] if row is not None else None
+
+
+def stored_results(ch: ClickHouseExecutor, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
+    """An activity row's results in run ``run_id`` of a methodology, one per gas with a value,
+    as PostgreSQL's ccf.result view gives them (migration 0019): gas, gas_kg, gwp, co2e_kg,
+    factor_ids (NULL for none, where ClickHouse's array is empty), match_level, rule_id,
+    instrument_id (none on ClickHouse), data_quality."""
+    cols = ["rule_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")]
+    where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)), eq(column("activity_id"), text(activity_id)))
+    out = []
+    for row in ch.rows(exp.select(*[column(c) for c in cols]).from_(table("result_row", DATABASE)).where(where)):
+        values = dict(zip(cols, row))
+        for gas, g in zip(ir.GAS_ORDER, _GASES):
+            if values[f"{g}_co2e_kg"] is None:
+                continue
+            out.append({"gas": gas, "gas_kg": _plain(values[f"{g}_kg"]), "gwp": _plain(values[f"{g}_gwp"]),
+                        "co2e_kg": _plain(values[f"{g}_co2e_kg"]), "factor_ids": values[f"{g}_factor_ids"] or None,
+                        "match_level": values[f"{g}_match_level"], "rule_id": values["rule_id"], "instrument_id": None,
+                        "data_quality": values["data_quality"]})
+    return sorted(out, key=lambda r: r["gas"])
+
+
+__all__ = ["clickhouse_runs", "report_groups", "run_engine", "stored_results", "tiers_by_country"]
