@@ -4,7 +4,9 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 ``tiers_by_country``  the demo's tier and source per country (engine/tiers.py's for PostgreSQL);
 ``report_groups``     the report's groups (inventory/consolidation.py's ``report_groups_statement``):
                       the result rows summed once, on ClickHouse, into PostgreSQL's temporary table;
-``stored_results``    one activity row's results per gas, as ccf.result gives them (ccf explain).
+``stored_results``    one activity row's results per gas, as ccf.result gives them (ccf explain);
+``stored_rows``       a methodology's result (per gas), excluded or unmatched rows (ccf verify --reference);
+``compare_runs``      a run's rows against its recomputation's, both in ClickHouse (ccf verify).
 
 Each sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of the stored
 Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
@@ -22,7 +24,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.dsl.diagnostics import CcfError
-from ccf.engine.clickhouse.tables import DATABASE
+from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES
 from ccf.engine.inventory.consolidation import REPORT_GROUPS
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, ident, is_param, param, table, text
@@ -168,8 +170,7 @@ def run_engine(ex: Executor, run_id: int) -> str | None:
 def stored_results(ch: ClickHouseExecutor, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
     """An activity row's results in run ``run_id`` of a methodology, one per gas with a value,
     as PostgreSQL's ccf.result view gives them (migration 0019): gas, gas_kg, gwp, co2e_kg,
-    factor_ids (NULL for none, where ClickHouse's array is empty), match_level, rule_id,
-    instrument_id (none on ClickHouse), data_quality."""
+    factor_ids, match_level, rule_id, instrument_id (none on ClickHouse), data_quality."""
     cols = ["rule_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")]
     where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)), eq(column("activity_id"), text(activity_id)))
     out = []
@@ -179,10 +180,40 @@ def stored_results(ch: ClickHouseExecutor, run_id: int, methodology_id: str, act
             if values[f"{g}_co2e_kg"] is None:
                 continue
             out.append({"gas": gas, "gas_kg": _plain(values[f"{g}_kg"]), "gwp": _plain(values[f"{g}_gwp"]),
-                        "co2e_kg": _plain(values[f"{g}_co2e_kg"]), "factor_ids": values[f"{g}_factor_ids"] or None,
+                        "co2e_kg": _plain(values[f"{g}_co2e_kg"]), "factor_ids": values[f"{g}_factor_ids"],
                         "match_level": values[f"{g}_match_level"], "rule_id": values["rule_id"], "instrument_id": None,
                         "data_quality": values["data_quality"]})
     return sorted(out, key=lambda r: r["gas"])
 
 
-__all__ = ["clickhouse_runs", "report_groups", "run_engine", "stored_results", "tiers_by_country"]
+def stored_rows(ch: ClickHouseExecutor, run_id: int, methodology_id: str, name: str, cols: Sequence[str]) -> list[tuple]:
+    """(activity_id, *cols) of each row of a methodology in run ``run_id``: of ``excluded`` or
+    ``unmatched``, or of ``result`` as ccf.result gives them, one per gas with a value."""
+    where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)))
+    if name != "result":
+        return ch.rows(exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name, DATABASE)).where(where))
+    out = []
+    for (activity_id,) in ch.rows(exp.select(column("activity_id")).distinct().from_(table("result_row", DATABASE)).where(where)):
+        out += [(activity_id, *(r[c] for c in cols)) for r in stored_results(ch, run_id, methodology_id, activity_id)]
+    return out
+
+
+def compare_runs(ch: ClickHouseExecutor, run_id: int, again: int, limit: int = 20) -> tuple[dict[str, int], list[str]]:
+    """The rows of each result table in run ``run_id``, and each row (every column but the run
+    id) only in it or only in run ``again``, at most ``limit`` of each kind per table."""
+    checked, problems = {}, []
+    for name in RESULT_TABLES:
+        cols = [c for (c,) in ch.rows(exp.select(column("name")).from_(table("columns", "system")).where(exp.and_(
+            eq(column("database"), text(DATABASE)), eq(column("table"), text(name))))) if c != "run_id"]
+        checked[name] = ch.rows(exp.select(_fn("count")).from_(table(name, DATABASE)).where(_of_run(run_id)))[0][0]
+        side = lambda i: exp.select(*[column(c) for c in cols]).from_(table(name, DATABASE)).where(_of_run(i))  # noqa: E731
+        for label, a, b in (("only in the original run", run_id, again), ("only in the recomputation", again, run_id)):
+            differ = exp.select(exp.Star()).from_(exp.Subquery(this=exp.except_(side(a), side(b), distinct=False),
+                                                               alias=exp.TableAlias(this=exp.to_identifier("d")))).limit(limit)
+            differ.set("settings", [exp.EQ(this=exp.var("except_default_mode"), expression=text("ALL"))])  # whatever the server's
+            for row in ch.rows(differ):
+                problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row) if x is not None))
+    return checked, problems
+
+
+__all__ = ["clickhouse_runs", "compare_runs", "report_groups", "run_engine", "stored_results", "stored_rows", "tiers_by_country"]

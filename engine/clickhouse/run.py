@@ -56,10 +56,12 @@ class ClickHouseOutcome:
 
 def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, methodologies: Sequence[ir.Methodology],
                    progress: Callable[[str], None] | None = None, *, loads: Sequence[int] | None = None,
-                   other_edition: bool = False) -> RunReport:
+                   other_edition: bool = False, inspect: Callable[[Executor, RunReport], None] | None = None) -> RunReport:
     """``engine.run.run`` computed on ClickHouse: the same report, the same catalogue rows in
     PostgreSQL, the rows in ClickHouse. Every methodology is checked before anything runs: one
-    that is not compiled for ClickHouse is named (``Unsupported``) and nothing is written."""
+    that is not compiled for ClickHouse is named (``Unsupported``) and nothing is written. With
+    ``inspect`` the run is a recomputation (ccf verify): inspected, then rolled back in
+    PostgreSQL and dropped from ClickHouse."""
     require_supported(methodologies)
     started: list[int] = []
 
@@ -67,13 +69,16 @@ def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: st
         started.append(run_id)
         return _record(pg, _compute(pg, ch, run_id, info, read, m, other_edition))
 
+    kept = False
     try:
-        return run(conn, dataset, methodologies, progress, loads=loads, other_edition=other_edition,
-                   engine=CLICKHOUSE, compute=compute)
-    except BaseException:
-        for run_id in set(started):  # the catalogue rolled back: the rows written for it go too
-            drop_run(ch, run_id)
-        raise
+        report = run(conn, dataset, methodologies, progress, loads=loads, other_edition=other_edition,
+                     engine=CLICKHOUSE, compute=compute, inspect=inspect)
+        kept = inspect is None
+        return report
+    finally:
+        if not kept:  # the catalogue rolled back: the rows written for it go too
+            for run_id in set(started):
+                drop_run(ch, run_id)
 
 
 def require_supported(methodologies: Sequence[ir.Methodology]) -> None:
