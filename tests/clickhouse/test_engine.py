@@ -165,3 +165,74 @@ def test_the_engine_from_the_environment(demo_db, monkeypatch):
     monkeypatch.setenv("CCF_ENGINE", "clickhose")
     code, out, err = ccf("run", "--dataset", "demo", "scope1.stationary_combustion")
     assert code == 1 and "CCF_ENGINE is 'clickhose', which is no engine of ccf" in err and "clickhouse" in err
+
+
+SCOPES_1_AND_2 = ["scope1.stationary_combustion", "scope1.mobile_combustion.fuel_based", "scope2.electricity.location_based"]
+
+
+@pytest.fixture()
+def both_runs(demo_db) -> tuple[int, int]:
+    """Meridian's Scope 1 and 2 run on each engine: (PostgreSQL's, ClickHouse's)."""
+    ids = []
+    for engine in ("postgresql", "clickhouse"):
+        code, out, err = ccf("run", "--dataset", "meridian", "--other-edition", "--engine", engine, "--json", *SCOPES_1_AND_2)
+        assert code == 0, err
+        ids.append(json.loads(out)["run_id"])
+    return ids[0], ids[1]
+
+
+def _same_but_run(text: str, run_id: int) -> object:
+    """The output with the run's id as N: in a JSON document, the values of ``run_id``, ``runs``
+    and the ``key`` of a run's methodology; in text, after 'run' or 'runs'."""
+    def walk(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: ("N" if k == "run_id" and v == run_id else ["N" if x == run_id else x for x in v] if k == "runs"
+                        else v.replace(f"{run_id}:", "N:") if k == "key" else walk(v)) for k, v in node.items()}
+        return [walk(x) for x in node] if isinstance(node, list) else node
+
+    if text.startswith(("{", "[")):
+        return walk(json.loads(text))
+    return re.sub(rf"(\bruns?\b\D{{0,3}}){run_id}\b", r"\1N", text)
+
+
+def test_report_explain_and_verify_follow_the_run_to_clickhouse(both_runs, clickhouse):
+    """The report (its groups summed on ClickHouse), an activity row's explanation (its results
+    read there) and a verification (recomputed there) say of the ClickHouse run what they say of
+    the PostgreSQL run; nothing of the recomputation is left in ClickHouse."""
+    pg, ch = both_runs
+    for args in (["report", "--approach", "equity-share", "--json"], ["report", "--approach", "operational-control", "--json"]):
+        (code_pg, on_pg, _), (code_ch, on_ch, err) = ccf(args[0], str(pg), *args[1:]), ccf(args[0], str(ch), *args[1:])
+        assert code_pg == code_ch == 0, err
+        assert _same_but_run(on_ch, ch) == _same_but_run(on_pg, pg)
+    for activity_id in ("EL-UK-LON-2024H1", "EL-US-SJC-2024H1"):
+        (_, on_pg, _), (code, on_ch, err) = ccf("explain", str(pg), activity_id), ccf("explain", str(ch), activity_id)
+        assert code == 0, err
+        assert "reproduces the stored rows exactly" in on_ch and _same_but_run(on_ch, ch) == _same_but_run(on_pg, pg)
+    code, out, err = ccf("verify", str(ch), "--json")
+    assert code == 0 and json.loads(out)["identical"], out + err
+    assert json.loads(out)["rows_compared"] == _ch_rows(clickhouse, ch)
+    assert _ch_rows(clickhouse, ch + 1) == dict.fromkeys(RESULT_TABLES, 0)  # the recomputation's id: dropped
+    code, out, err = ccf("verify", str(ch), "--reference")
+    assert code == 0, out + err
+
+
+def test_verify_finds_a_row_changed_in_clickhouse(both_runs, clickhouse):
+    _, ch = both_runs
+    clickhouse.session.query(f"ALTER TABLE {DATABASE}.result_row UPDATE total_co2e_kg = total_co2e_kg + 1 "
+                             f"WHERE run_id = {ch} AND activity_id = 'EL-UK-LON-2024H1' SETTINGS mutations_sync = 1")
+    code, out, err = ccf("verify", str(ch))
+    assert code == 1 and "result_row only in the original run" in out and "EL-UK-LON-2024H1" in out
+    code, out, err = ccf("verify", str(ch), "--reference")
+    assert code == 0  # the reference compares gas by gas: the gases' values are unchanged (the total is their sum)
+
+
+def test_a_report_that_would_read_clickhouse_rows_one_by_one_is_refused(demo_db):
+    """Two methodologies computing the same activity rows (the report counts such rows once each,
+    reading them one by one): refused, naming them, rather than counted wrong."""
+    code, out, err = ccf("run", "--dataset", "meridian", "--other-edition", "--engine", "clickhouse", "--json",
+                         "scope2.electricity.location_based", "scope3.cat3.fuel_energy.electricity")
+    assert code == 0, err
+    run_id = json.loads(out)["run_id"]
+    code, out, err = ccf("report", str(run_id), "--approach", "equity-share")
+    assert code == 1 and "Traceback" not in err
+    assert "computed the same electricity rows of dataset meridian" in err
