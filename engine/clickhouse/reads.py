@@ -136,11 +136,13 @@ def report_groups(ex: Executor, ch: ClickHouseExecutor, run_ids: Sequence[int]) 
 
 
 def _plain(value: Any) -> Any:
-    """A ClickHouse Decimal(76, 40) sum as its digits, without the trailing zeros of the column's
-    scale (the value unchanged); anything else as it is."""
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize() if isinstance(value, Decimal) else value
+    """A ClickHouse Decimal(76, 40) as its digits, without the trailing zeros of the column's
+    scale: the same value, through its text (``Decimal.normalize`` would round to the context's
+    28 digits); anything else as it is."""
+    if not isinstance(value, Decimal):
+        return value
+    digits = format(value, "f")
+    return Decimal(digits.rstrip("0").rstrip(".") if "." in digits else digits)
 
 
 def _refuse_row_by_row(ex: Executor, run_ids: Sequence[int]) -> None:
@@ -167,35 +169,44 @@ def run_engine(ex: Executor, run_id: int) -> str | None:
     return row[0] if row is not None else None
 
 
-def stored_results(ch: ClickHouseExecutor, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
-    """An activity row's results in run ``run_id`` of a methodology, one per gas with a value,
-    as PostgreSQL's ccf.result view gives them (migration 0019): gas, gas_kg, gwp, co2e_kg,
-    factor_ids, match_level, rule_id, instrument_id (none on ClickHouse), data_quality."""
-    cols = ["rule_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")]
-    where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)), eq(column("activity_id"), text(activity_id)))
+_PER_GAS = ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")
+
+
+def _per_gas(ch: ClickHouseExecutor, where: exp.Expression) -> list[dict[str, Any]]:
+    """The result rows ``where`` holds, one per gas with a value, as ccf.result gives them."""
+    cols = ["activity_id", "rule_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in _PER_GAS]
     out = []
     for row in ch.rows(exp.select(*[column(c) for c in cols]).from_(table("result_row", DATABASE)).where(where)):
         values = dict(zip(cols, row))
         for gas, g in zip(ir.GAS_ORDER, _GASES):
             if values[f"{g}_co2e_kg"] is None:
                 continue
-            out.append({"gas": gas, "gas_kg": _plain(values[f"{g}_kg"]), "gwp": _plain(values[f"{g}_gwp"]),
-                        "co2e_kg": _plain(values[f"{g}_co2e_kg"]), "factor_ids": values[f"{g}_factor_ids"],
-                        "match_level": values[f"{g}_match_level"], "rule_id": values["rule_id"], "instrument_id": None,
-                        "data_quality": values["data_quality"]})
-    return sorted(out, key=lambda r: r["gas"])
+            out.append({"activity_id": values["activity_id"], "gas": gas, "gas_kg": _plain(values[f"{g}_kg"]),
+                        "gwp": _plain(values[f"{g}_gwp"]), "co2e_kg": _plain(values[f"{g}_co2e_kg"]),
+                        "factor_ids": values[f"{g}_factor_ids"], "match_level": values[f"{g}_match_level"],
+                        "rule_id": values["rule_id"], "instrument_id": None, "data_quality": values["data_quality"]})
+    return out
 
 
-def stored_rows(ch: ClickHouseExecutor, run_id: int, methodology_id: str, name: str, cols: Sequence[str]) -> list[tuple]:
-    """(activity_id, *cols) of each row of a methodology in run ``run_id``: of ``excluded`` or
-    ``unmatched``, or of ``result`` as ccf.result gives them, one per gas with a value."""
+def stored_results(ch: ClickHouseExecutor, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
+    """An activity row's results in run ``run_id`` of a methodology, one per gas with a value,
+    as PostgreSQL's ccf.result view gives them (migration 0019): gas, gas_kg, gwp, co2e_kg,
+    factor_ids, match_level, rule_id, instrument_id (none on ClickHouse), data_quality."""
+    where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)), eq(column("activity_id"), text(activity_id)))
+    return sorted(({k: v for k, v in r.items() if k != "activity_id"} for r in _per_gas(ch, where)), key=lambda r: r["gas"])
+
+
+def stored_rows(ch: ClickHouseExecutor, run_id: int, methodology_id: str, name: str, cols: Sequence[str],
+                ids: Sequence[str] | None = None) -> list[tuple]:
+    """(activity_id, *cols) of each row of a methodology in run ``run_id`` (of activity rows
+    ``ids`` only, if given): of ``excluded`` or ``unmatched``, or of ``result`` as ccf.result
+    gives them, one per gas with a value."""
     where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)))
+    if ids is not None:
+        where = exp.and_(where, exp.In(this=column("activity_id"), expressions=[text(i) for i in ids]))
     if name != "result":
         return ch.rows(exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name, DATABASE)).where(where))
-    out = []
-    for (activity_id,) in ch.rows(exp.select(column("activity_id")).distinct().from_(table("result_row", DATABASE)).where(where)):
-        out += [(activity_id, *(r[c] for c in cols)) for r in stored_results(ch, run_id, methodology_id, activity_id)]
-    return out
+    return [(r["activity_id"], *(r[c] for c in cols)) for r in _per_gas(ch, where)]
 
 
 def compare_runs(ch: ClickHouseExecutor, run_id: int, again: int, limit: int = 20) -> tuple[dict[str, int], list[str]]:
