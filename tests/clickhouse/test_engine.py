@@ -236,3 +236,15 @@ def test_a_report_that_would_read_clickhouse_rows_one_by_one_is_refused(demo_db)
     code, out, err = ccf("report", str(run_id), "--approach", "equity-share")
     assert code == 1 and "Traceback" not in err
     assert "computed the same electricity rows of dataset meridian" in err
+
+
+def test_a_clickhouse_decimal_loses_its_trailing_zeros_and_no_digit():
+    """Read from a Decimal(76, 40) column, a sum has 40 places: shown without the zeros of that
+    scale, never rounded (``Decimal.normalize`` rounds to the context's 28 digits)."""
+    from decimal import Decimal
+
+    from ccf.engine.clickhouse.reads import _plain
+
+    wide = Decimal("100640643120.67053746000000000004" + "0" * 20)  # 32 digits, 40 places
+    assert str(_plain(wide)) == "100640643120.67053746000000000004"
+    assert [str(_plain(Decimal(v))) for v in ("1000.0000", "0E-40", "-0.50")] == ["1000", "0", "-0.5"]
