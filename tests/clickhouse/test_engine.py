@@ -248,3 +248,16 @@ def test_a_clickhouse_decimal_loses_its_trailing_zeros_and_no_digit():
     wide = Decimal("100640643120.67053746000000000004" + "0" * 20)  # 32 digits, 40 places
     assert str(_plain(wide)) == "100640643120.67053746000000000004"
     assert [str(_plain(Decimal(v))) for v in ("1000.0000", "0E-40", "-0.50")] == ["1000", "0", "-0.5"]
+
+
+def test_readers_of_postgresql_rows_do_not_take_a_clickhouse_run_for_empty(both_runs):
+    """``ccf unmatched`` lists PostgreSQL's rows with their files and lines: for a ClickHouse run
+    it says so (exit 1), rather than list none; ``ccf diff --dataset`` reuses PostgreSQL runs only."""
+    pg, ch = both_runs
+    code, out, err = ccf("unmatched", str(ch))
+    assert code == 1 and "was computed on clickhouse" in err and out == ""
+    code, out, err = ccf("diff", "scope1.stationary_combustion@1.3.0", "scope1.stationary_combustion@1.4.0",
+                         "--dataset", "meridian", "--json")
+    assert code == 0, err
+    to = json.loads(out)["runs"]["to"]  # both runs computed 1.4.0 over the same loads, the ClickHouse run last
+    assert (to["run_id"], to["reused"]) == (pg, True)
