@@ -275,7 +275,8 @@ def run(
             compute = lambda ex, run_id, info, read, m: _run_one(ex, run_id, info, read, m, role, other_edition)  # noqa: E731
         report = _run_all(rconn, dataset, methodologies, progress, compute, loads, inspect, engine)
         if engine != POSTGRESQL:
-            return report  # its result rows are on that engine    # Fresh statistics of the columns that select a run's result rows, for the report that
+            return report  # its result rows are on that engine
+    # Fresh statistics of the columns that select a run's result rows, for the report that
     # follows (autovacuum may not have run yet): without them the planner expects one result
     # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
     # (docs/performance.md). Two columns, not the whole table, from a sample of 3,000 rows

@@ -42,6 +42,7 @@ from ccf.engine.run import (
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, render_clickhouse, table, text
 
+
 @dataclass(frozen=True)
 class ClickHouseOutcome:
     """A methodology's run on ClickHouse: its reconciliation, kg CO2e per gas and in scopes."""
