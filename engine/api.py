@@ -20,7 +20,7 @@ from ccf.engine.factors.catalog import gwp_signatures, shipped_declarations
 from ccf.engine.factors.store import install_shipped
 from ccf.engine.load import Dialect, LoadReport, Progress, RejectLimit, ReportingPeriod, load_csv
 from ccf.engine.migrate import migrate, setup_lock
-from ccf.engine.options import settings
+from ccf.engine.options import POSTGRESQL, engine_settings, settings
 from ccf.engine.run import RunReport, run
 from ccf.engine.tiers import TierRow, tiers_by_country
 
@@ -258,6 +258,19 @@ class DemoResult:
     meridian: CompanyDemo | None  # the multinational: Scope 1 and 2 in eleven countries
 
 
+def run_on(conn: psycopg.Connection, dataset: str, methodologies: Sequence[ir.Methodology],
+           progress: Callable[[str], None] | None = None, *, engine: str | None = None, other_edition: bool = False,
+           loads: Sequence[int] | None = None) -> RunReport:
+    """A run on ``engine`` (default: CCF_ENGINE's, else PostgreSQL): engine/run.py's, or on
+    ClickHouse (engine/clickhouse/run.py: the run recorded here, its rows kept in ClickHouse)."""
+    if engine_settings(engine).engine == POSTGRESQL:
+        return run(conn, dataset, methodologies, progress, loads=loads, other_edition=other_edition)
+    from ccf.engine.clickhouse.run import run_clickhouse
+    from ccf.engine.clickhouse.session import open_clickhouse
+
+    return run_clickhouse(conn, open_clickhouse(), dataset, methodologies, progress, loads=loads, other_edition=other_edition)
+
+
 def demo_dir() -> Path:
     return resources.sample_company()
 
@@ -282,15 +295,20 @@ def load_files(
             for f in files]
 
 
-def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True) -> DemoResult:
+def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True, engine: str | None = None) -> DemoResult:
     """Load the sample companies' structures and activity data (once) and run the latest published
     methodologies over them, each with the factor edition of 2024 where it names a set, else the
     edition it pins: Northwind (into ``dataset``) with every methodology, then, unless
-    ``meridian`` is false, Meridian with those of its activity types."""
+    ``meridian`` is false, Meridian with those of its activity types; each run on ``engine``
+    (``run_on``)."""
     from ccf.engine.inventory.entities import load_entity_set
 
     lib = library()
     methodologies = latest_published(lib)
+    if engine_settings(engine).engine != POSTGRESQL:  # every methodology compiles there, before anything is loaded
+        from ccf.engine.clickhouse.run import require_supported
+
+        require_supported(methodologies)
     # its structure, so that 'ccf report RUN' finds the set the dataset is bound to
     load_entity_set(conn, NORTHWIND_ENTITIES, demo_dir() / "entities" / f"{NORTHWIND_ENTITIES}.csv")
     # Only the files of activity types the demo's versions read: the sample keeps rows of types
@@ -314,8 +332,8 @@ def demo(conn: psycopg.Connection, dataset: str = "demo", meridian: bool = True)
     # edition; the latest published versions that pin the 2025 edition are computed with it as
     # a recorded fallback on each of their results, shown by report and explain
     # (engine/factors/editions.py), so that the demo shows every methodology of the library.
-    northwind = run(conn, dataset, methodologies, other_edition=True)
-    return DemoResult(tuple(loads), northwind, _meridian(conn, lib, methodologies) if meridian else None)
+    northwind = run_on(conn, dataset, methodologies, engine=engine, other_edition=True)
+    return DemoResult(tuple(loads), northwind, _meridian(conn, lib, methodologies, engine) if meridian else None)
 
 
 NORTHWIND_ENTITIES = "northwind-2024"
@@ -323,7 +341,7 @@ MERIDIAN_DATASET = "meridian"
 MERIDIAN_ENTITIES = "meridian-2024"
 
 
-def _meridian(conn: psycopg.Connection, lib: Library, methodologies: list[ir.Methodology]) -> CompanyDemo:
+def _meridian(conn: psycopg.Connection, lib: Library, methodologies: list[ir.Methodology], engine: str | None) -> CompanyDemo:
     """The multinational sample: its entity set, then each file of it into dataset ``meridian``
     (period 2024, bound to the entity set), then the methodologies of the activity types it has."""
     from ccf.engine.inventory.entities import load_entity_set
@@ -342,8 +360,15 @@ def _meridian(conn: psycopg.Connection, lib: Library, methodologies: list[ir.Met
                             period=DEMO_PERIOD if new else None, entity_set=MERIDIAN_ENTITIES if new else None)
     # certificates are read by the market-based methodology of electricity, never run on their own
     chosen = [m for m in methodologies if m.activity.id in types]
-    report = run(conn, MERIDIAN_DATASET, chosen, other_edition=True)
-    return CompanyDemo(MERIDIAN_DATASET, tuple(loads), report, tuple(tiers_by_country(conn, report.run_id)))
+    report = run_on(conn, MERIDIAN_DATASET, chosen, engine=engine, other_edition=True)
+    if engine_settings(engine).engine == POSTGRESQL:
+        tiers = tiers_by_country(conn, report.run_id)
+    else:
+        from ccf.engine.clickhouse import reads
+        from ccf.engine.clickhouse.session import open_clickhouse
+
+        tiers = reads.tiers_by_country(conn, open_clickhouse(), report.run_id)
+    return CompanyDemo(MERIDIAN_DATASET, tuple(loads), report, tuple(tiers))
 
 
 DEMO_PERIOD = "2024"

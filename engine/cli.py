@@ -11,7 +11,7 @@ from typing import Sequence
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError, DiagnosticError, render
-from ccf.engine.options import json_flag, target_flag
+from ccf.engine.options import engine_flag, json_flag, target_flag
 
 
 def _out(text: str = "") -> None:
@@ -272,7 +272,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from ccf.engine import api
     from ccf.engine.database import failure
-    from ccf.engine.run import run
 
     lib = api.library()
     skipped = []
@@ -290,12 +289,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar = _progress_bar(args)
         try:
             if bar is None:
-                report = run(conn, args.dataset, methodologies, other_edition=args.other_edition)
+                report = api.run_on(conn, args.dataset, methodologies, engine=args.engine, other_edition=args.other_edition)
             else:
                 with bar:
                     task = bar.add_task("running", total=len(methodologies))
-                    report = run(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref),
-                                 other_edition=args.other_edition)
+                    report = api.run_on(conn, args.dataset, methodologies, lambda ref: bar.update(task, advance=1, description=ref),
+                                        engine=args.engine, other_edition=args.other_edition)
         except psycopg.OperationalError as exc:
             # the server rolls back the transaction of a connection it loses; only a break in the
             # very moment of COMMIT leaves the outcome open (docs/reliability.md#never-a-traceback)
@@ -441,7 +440,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ccf.engine.tiers import TIERED
 
     with api.open_database() as conn:
-        result = api.demo(conn)
+        result = api.demo(conn, engine=args.engine)
     m = result.meridian
     assert m is not None  # the command always runs both companies
     if args.json:
@@ -556,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compute a methodology that pins a factor edition for another period than the data's with "
                    "that edition, recording the reason on every result (default: refuse)")
     s.add_argument("--json", action="store_true", help="machine-readable summary")
+    engine_flag(s)
     s.set_defaults(func=cmd_run)
 
     from ccf.engine.factors.commands import add_parser as add_factors_parser
@@ -621,6 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="load the sample company group and compute its inventory")
     s.add_argument("--json", action="store_true", help="machine-readable summary")
+    engine_flag(s)
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("init", help="make a new project folder: ccf.yaml, a sample methodology with a test, sample data")

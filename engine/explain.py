@@ -34,6 +34,7 @@ from ccf.engine.factors.editions import RecordedEditions, as_recorded
 from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, installed, stored_factors
 from ccf.engine.lifecycle.rows import record_text, rejections_of
+from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import Executor, column, is_param, table, text
 
 
@@ -513,6 +514,13 @@ def _scaled(v: Decimal, ratio: Fraction) -> Decimal:
 
 
 def _stored(ex: Executor, run_id: int, m: ir.Methodology, activity_id: str) -> list[dict[str, Any]]:
+    from ccf.engine.clickhouse.reads import run_engine
+
+    if run_engine(ex, run_id) == CLICKHOUSE:  # the run's rows are in ClickHouse (docs/scale-out.md)
+        from ccf.engine.clickhouse.reads import stored_results
+        from ccf.engine.clickhouse.session import open_clickhouse
+
+        return stored_results(open_clickhouse(), run_id, m.id, activity_id)
     cur = ex.execute(
         exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"),
                    column("instrument_id"), column(DATA_QUALITY))

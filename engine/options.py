@@ -105,6 +105,42 @@ def settings() -> Settings:
     return _command["settings"]
 
 
+POSTGRESQL, CLICKHOUSE = "postgresql", "clickhouse"  # ccf.run.engine (migration 0028): where a run's rows are
+ENGINES = (POSTGRESQL, CLICKHOUSE)  # docs/scale-out.md
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine computes a run, and where ClickHouse is: a server (``CCF_CLICKHOUSE_URL``,
+    clickhouse-connect), else chdb in-process with its data in ``chdb_dir``."""
+
+    engine: str
+    clickhouse_url: str | None
+    chdb_dir: Path
+
+
+def engine_settings(flag: str | None = None, environ: Mapping[str, str] | None = None) -> EngineSettings:
+    """``--engine`` if given, else ``CCF_ENGINE``, else PostgreSQL; chdb's folder is
+    ``CCF_CLICKHOUSE_DIR``, else ``clickhouse`` under the embedded server's folder (CCF_HOME)."""
+    env = os.environ if environ is None else environ
+    engine = flag or env.get("CCF_ENGINE") or POSTGRESQL
+    if engine not in ENGINES:
+        hint = did_you_mean(engine, ENGINES)
+        raise CcfError(f"CCF_ENGINE is {engine!r}, which is no engine of ccf" + (f"; {hint}" if hint else "")
+                       + "; the engines: " + ", ".join(ENGINES))
+    folder = Path(env["CCF_CLICKHOUSE_DIR"]) if env.get("CCF_CLICKHOUSE_DIR") else settings().home / "clickhouse"
+    return EngineSettings(engine, env.get("CCF_CLICKHOUSE_URL") or None, folder)
+
+
+def engine_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--engine {postgresql,clickhouse}``: where a command computes runs (default:
+    CCF_ENGINE, else postgresql). Commands that read a run have none: they follow the engine
+    the run records (ccf.run.engine)."""
+    parser.add_argument("--engine", choices=ENGINES, default=None,
+                        help="the engine that computes the run and holds its rows (default: CCF_ENGINE, else postgresql)")
+    return parser
+
+
 def known_url() -> str:
     """The database URL in force, for masking its password in a message ('' when unknown): a
     message about a failure must not itself fail on a broken setting."""

@@ -36,6 +36,7 @@ from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.compile.statements import RESULT_TABLE
 from ccf.engine.factors.editions import EditionChoice, EditionError, Period, bind, choices_for
 from ccf.engine.factors.store import InstalledSet, installed
+from ccf.engine.options import POSTGRESQL
 from ccf.engine.load import Dataset, activity_table, dataset_loads, prepare_activity_tables, require_dataset
 from ccf.engine.run_partition import attach_partitions, into_partition, open_partitions, partition_table
 from ccf.engine.sql import Executor, column, func, ident, param, table, text
@@ -204,6 +205,8 @@ def _dec(d: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+# One methodology of run ``run_id`` computed over the dataset's loads ``read``, in the run's snapshot.
+Compute = Callable[[Executor, int, Dataset, tuple[int, ...], ir.Methodology], MethodologyOutcome]
 FINISHING = "(finishing the run)"  # the last progress call: statistics, summary, commit follow
 SNAPSHOT_LEVELS = ("repeatable read", "serializable")  # the isolation levels with one snapshot per transaction
 
@@ -240,6 +243,8 @@ def run(
     loads: Sequence[int] | None = None,
     inspect: Callable[[Executor, RunReport], None] | None = None,
     other_edition: bool = False,
+    engine: str = POSTGRESQL,
+    compute: Compute | None = None,
 ) -> RunReport:
     """Execute methodologies over a dataset in one transaction, reading one snapshot, and
     reconcile every row. Each reads the factor-set edition of the data's period
@@ -253,7 +258,11 @@ def run(
     as ccf_runner (see "run role" below), and commits there; since the run reads only what is
     committed, a transaction open on ``conn`` is committed first, and a transaction block refused.
     With ``inspect`` the run is a recomputation (ccf verify): ``inspect(executor, report)`` is
-    called inside the run's transaction, on the run's connection, which is then rolled back."""
+    called inside the run's transaction, on the run's connection, which is then rolled back.
+
+    ``compute`` computes one methodology of the run on another ``engine`` than PostgreSQL
+    (engine/clickhouse/run.py): the run row, its methodologies and its summary are recorded here
+    all the same, in this transaction, with the engine that holds its rows."""
     if not methodologies:
         raise RunError("no methodology to run")
     ids = [m.id for m in methodologies]
@@ -263,7 +272,9 @@ def run(
         # DDL as the owner, committed before the runner reads the tables, under each type's load lock
         prepare_activity_tables(conn, [at for m in methodologies for at in (m.activity, *(
             [m.instruments.activity] if m.instruments is not None else []))])
-        report = _run_all(rconn, dataset, methodologies, progress, role, loads, inspect, other_edition)
+        report = _run_all(rconn, dataset, methodologies, progress, compute, loads, inspect, engine, role, other_edition)
+        if engine != POSTGRESQL:
+            return report  # its result rows are on that engine
     # Fresh statistics of the columns that select a run's result rows, for the report that
     # follows (autovacuum may not have run yet): without them the planner expects one result
     # row of the new run, and the report of a 1M-row run took 27 s instead of 9 s
@@ -279,10 +290,11 @@ def run(
 
 def _run_all(
     conn: psycopg.Connection, dataset: str, methodologies: Sequence[ir.Methodology],
-    progress: Callable[[str], None] | None, role: str | None, loads: Sequence[int] | None,
-    inspect: Callable[[Executor, RunReport], None] | None, other_edition: bool = False,
+    progress: Callable[[str], None] | None, compute: Compute | None, loads: Sequence[int] | None,
+    inspect: Callable[[Executor, RunReport], None] | None, engine: str, role: str | None, other_edition: bool,
 ) -> RunReport:
-    """The run's transaction, on the run's connection: one snapshot (rolled back with ``inspect``)."""
+    """The run's transaction, on the run's connection: one snapshot (rolled back with ``inspect``).
+    Each methodology computed by ``compute`` (another engine's), else here into the run's partitions."""
     started = datetime.now(timezone.utc)
     outcomes = []
     with one_snapshot(conn, rollback=inspect is not None) as ex:
@@ -293,20 +305,23 @@ def _run_all(
         read = tuple(held if loads is None else sorted(set(loads)))
         run_id = ex.one(
             exp.insert(
-                exp.select(param("dataset"), param("engine_version"), param("started_at")),
-                exp.Schema(this=table("run"), expressions=[ident("dataset"), ident("engine_version"), ident("started_at")]),
+                exp.select(param("dataset"), param("engine_version"), param("started_at"), param("engine")),
+                exp.Schema(this=table("run"), expressions=[ident(c) for c in ("dataset", "engine_version", "started_at", "engine")]),
                 returning="run_id",
             ),
-            {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started},
+            {"dataset": dataset, "engine_version": ENGINE_VERSION, "started_at": started, "engine": engine},
         )[0]  # type: ignore[index]
-        partitions = open_partitions(ex, run_id)  # created in this transaction, so filled without WAL (run_partition)
+        # created in this transaction, so filled without WAL (run_partition); another engine holds its own rows
+        partitions = open_partitions(ex, run_id) if compute is None else {}
         for m in methodologies:
             if progress:
                 progress(m.ref)
-            outcomes.append(_run_one(ex, run_id, info, read, m, partitions, role, other_edition))
+            outcomes.append(_run_one(ex, run_id, info, read, m, partitions, role, other_edition) if compute is None
+                            else compute(ex, run_id, info, read, m))
         if progress:
             progress(FINISHING)
-        attach_partitions(ex, run_id)  # before the run is finished, and its last statement but the UPDATE
+        if compute is None:
+            attach_partitions(ex, run_id)  # before the run is finished, and its last statement but the UPDATE
         finished = datetime.now(timezone.utc)
         report = RunReport(run_id, dataset, ENGINE_VERSION, started, finished, tuple(outcomes), len(ex.statements) + 2, read)
         ex.execute(
@@ -375,23 +390,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
     # SUM(co2e_kg) of ccf.result (tests/engine/test_run.py)
     by_gas = sorted((g, v) for g, v in zip(gases(m), sums) if v is not None)
     total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)  # biogenic CO2: beside, not in
-    cols = {
-        "run_id": param("run_id"), "methodology_id": text(m.id), "version": text(m.version),
-        "content_hash": text(m.content_hash), "status": text(m.status), "scope": exp.Literal.number(m.scope),
-        "category": exp.Literal.number(m.category) if m.category else exp.Null(), "method": text(m.method),
-        "activity_type": text(m.activity.id), "activity_type_hash": text(m.activity.content_hash),
-        "factor_set": text(m.factor_set), "factor_set_sha256": text(fs.sha256), "gwp": text(m.gwp),
-        "rows_in": exp.Literal.number(rows_in), "rows_result": exp.Literal.number(rows_result),
-        "rows_excluded": exp.Literal.number(rows_excluded), "rows_unmatched": exp.Literal.number(rows_unmatched),
-        "rows_rejected": exp.Literal.number(rows_rejected), "compiled_sql": param("compiled_sql"),
-        "factor_set_named": text(own.named), "edition_period": _period_text(own.period),
-        "edition_fallback": text(own.fallback) if own.fallback else exp.Null(),
-    }
-    ex.execute(
-        exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
-        {**params, "compiled_sql": code.sql()},
-    )
-    _record_other_sets(ex, params, m, other_sets, editions)
+    record_methodology(ex, params, m, rec, fs, editions, other_sets, code.sql())
     if role is not None:
         _switch_role(ex, None)  # run role, fallback only: back to the connecting user
     return MethodologyOutcome(
@@ -400,6 +399,31 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
         _by_rule(ex, params, m, partitions[RESULT_TABLE]) if m.method == MARKET else None,
         own.named if own.named != own.edition else None, own.fallback,
     )
+
+
+def record_methodology(ex: Executor, params: dict, m: ir.Methodology, rec: Reconciliation, fs: InstalledSet,
+                       editions: dict[str | None, EditionChoice], other_sets: dict[str, InstalledSet | None],
+                       compiled_sql: str) -> None:
+    """ccf.run_methodology and ccf.run_factor_set: what a methodology of run %(run_id)s read and
+    gave, whichever engine computed it (engine/clickhouse/run.py records its runs here too)."""
+    own = editions[None]
+    cols = {
+        "run_id": param("run_id"), "methodology_id": text(m.id), "version": text(m.version),
+        "content_hash": text(m.content_hash), "status": text(m.status), "scope": exp.Literal.number(m.scope),
+        "category": exp.Literal.number(m.category) if m.category else exp.Null(), "method": text(m.method),
+        "activity_type": text(m.activity.id), "activity_type_hash": text(m.activity.content_hash),
+        "factor_set": text(m.factor_set), "factor_set_sha256": text(fs.sha256), "gwp": text(m.gwp),
+        "rows_in": exp.Literal.number(rec.rows_in), "rows_result": exp.Literal.number(rec.rows_result),
+        "rows_excluded": exp.Literal.number(rec.rows_excluded), "rows_unmatched": exp.Literal.number(rec.rows_unmatched),
+        "rows_rejected": exp.Literal.number(rec.rows_rejected), "compiled_sql": param("compiled_sql"),
+        "factor_set_named": text(own.named), "edition_period": _period_text(own.period),
+        "edition_fallback": text(own.fallback) if own.fallback else exp.Null(),
+    }
+    ex.execute(
+        exp.insert(exp.select(*cols.values()), exp.Schema(this=table("run_methodology"), expressions=[ident(c) for c in cols])),
+        {**params, "compiled_sql": compiled_sql},
+    )
+    _record_other_sets(ex, params, m, other_sets, editions)
 
 
 def statement_params(ex: Executor, m: ir.Methodology, run_id: int, dataset: str, loads: Sequence[int]

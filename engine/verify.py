@@ -36,6 +36,7 @@ from ccf.engine.factors.editions import as_recorded
 from ccf.engine.factors.rates import rate_tables
 from ccf.engine.factors.store import gwp_values, installed
 from ccf.engine.load import dataset_loads
+from ccf.engine.options import CLICKHOUSE
 from ccf.engine.run import one_snapshot, run
 from ccf.engine.sql import Executor, column, param, table
 
@@ -70,8 +71,12 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
     v = Verification(run_id)
     with one_snapshot(conn, rollback=True) as ex:
         dataset, methodologies, loads = _recorded_inputs(ex, run_id, lib, v)
+        on_clickhouse = _on_clickhouse(ex, run_id)
     if v.problems or not methodologies:
         return v
+
+    if on_clickhouse:
+        return _verify_on_clickhouse(conn, v, dataset, methodologies, loads)
 
     def compare(rex: Executor, again) -> None:
         """On the recomputation's connection, inside its transaction (its rows are visible only there)."""
@@ -85,6 +90,33 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
 
     # a run that read a pinned edition for another period (--other-edition) is recomputed so
     run(conn, dataset, methodologies, loads=loads, inspect=compare, other_edition=v.other_edition)  # rolled back
+    return v
+
+
+def _on_clickhouse(ex: Executor, run_id: int) -> bool:
+    """Whether the run's rows are in ClickHouse (ccf.run.engine, docs/scale-out.md)."""
+    from ccf.engine.clickhouse.reads import run_engine
+
+    return run_engine(ex, run_id) == CLICKHOUSE
+
+
+def _verify_on_clickhouse(conn: psycopg.Connection, v: Verification, dataset: str, methodologies: list[ir.Methodology],
+                          loads: list[int]) -> Verification:
+    """``verify`` of a run computed on ClickHouse: recomputed there over the recorded loads (its
+    catalogue rows rolled back, its ClickHouse rows dropped), every row of each result table
+    compared there."""
+    from ccf.engine.clickhouse.reads import compare_runs
+    from ccf.engine.clickhouse.run import run_clickhouse
+    from ccf.engine.clickhouse.session import open_clickhouse
+
+    ch = open_clickhouse()
+
+    def compare(rex: Executor, again) -> None:
+        checked, problems = compare_runs(ch, v.run_id, again.run_id)
+        v.checked.update(checked)
+        v.problems += problems
+
+    run_clickhouse(conn, ch, dataset, methodologies, loads=loads, other_edition=v.other_edition, inspect=compare)
     return v
 
 
@@ -241,9 +273,16 @@ def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list
     and unmatched rows (the reason of those only where the evaluator gives it: the lookup at
     fault, the missing rate, the exactness threshold, the share without a total, a score outside 1-5)."""
     def select(name: str, *cols: str) -> list[tuple]:
+        if on_clickhouse:  # the run's rows are there (docs/scale-out.md)
+            from ccf.engine.clickhouse.reads import stored_rows
+            from ccf.engine.clickhouse.session import open_clickhouse
+
+            return stored_rows(open_clickhouse(), run_id, m.id, name, cols)
         q = exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name)).where(
             exp.and_(_is_run(), exp.EQ(this=column("methodology_id"), expression=param("mid"))))
         return ex.rows(q, {"run_id": run_id, "mid": m.id})
+
+    on_clickhouse = _on_clickhouse(ex, run_id)
 
     out: dict[str, list[tuple]] = {}
     for aid, rule, gas, kg, gwp, co2e, ids, level, instrument, score in select(

@@ -17,6 +17,7 @@ from ccf.dsl.numeric import exact_sum
 from ccf.engine.attribution.model import CAUSE_LABELS, CAUSES, UNCHANGED, Attribution, AttributionError, Breakdown, ChangedRow, SideRun
 from ccf.engine.factors.store import edition_key
 from ccf.engine.load import dataset_loads
+from ccf.engine.options import POSTGRESQL
 from ccf.engine.run import run
 from ccf.engine.sql import Executor, column, eq, ident, number, param, table, text
 
@@ -46,8 +47,8 @@ def require_data(ex: Executor, dataset: str, activity_type: str) -> None:
 
 
 def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | None = None) -> int | None:
-    """The latest completed run of exactly this methodology content over ``loads`` (default: the
-    dataset's loads now) with the same activity type, or None."""
+    """The latest completed run, on PostgreSQL, of exactly this methodology content over ``loads``
+    (default: the dataset's loads now) with the same activity type, or None."""
     r, rm = "r", "rm"
     q = (
         exp.select(exp.Max(this=column("run_id", r)))
@@ -57,6 +58,8 @@ def find_run(ex: Executor, dataset: str, m: ir.Methodology, loads: list[int] | N
             exp.and_(
                 exp.EQ(this=column("dataset", r), expression=param("dataset")),
                 exp.Not(this=exp.Is(this=column("finished_at", r), expression=exp.Null())),
+                # the attribution reads ccf.result: a run whose rows are in ClickHouse is not reused
+                exp.EQ(this=column("engine", r), expression=text(POSTGRESQL)),
                 exp.EQ(this=column("methodology_id", rm), expression=param("methodology_id")),
                 exp.EQ(this=column("content_hash", rm), expression=param("content_hash")),
                 exp.EQ(this=column("activity_type_hash", rm), expression=param("activity_type_hash")),

@@ -32,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="only load, run and report the generated rows as one user would, each timed with the peak "
                         "memory of this process (the 10M-row target: --rows 10000000)")
     s.add_argument("--json", action="store_true", help="one JSON object")
+    from ccf.engine.options import engine_flag
+
+    engine_flag(s)
     s.set_defaults(func=run_command)
 
 
@@ -44,13 +47,19 @@ def run_command(args: argparse.Namespace) -> int:
         raise CcfError("--rows must be at least 4, --sample and --repeat at least 1")
     if args.end_to_end and (args.matching_only or args.explain):
         raise CcfError("--end-to-end times load, run and report only: without --matching-only and --explain")
+    from ccf.engine.options import POSTGRESQL, engine_settings
+
+    engine = engine_settings(args.engine).engine
+    if engine != POSTGRESQL and (args.end_to_end or args.explain):
+        raise CcfError(f"--engine {engine} measures the bench's run, report and ceilings on {engine}: "
+                       "--end-to-end and --explain measure PostgreSQL's only")
     lib = api.require_clean(api.library())
     say = (lambda msg: None) if args.json else (lambda msg: sys.stderr.write(f"bench: {msg}\n"))
     if args.end_to_end:
         return _end_to_end(args, lib, say)
     with api.open_database() as conn:
         report = run_bench(conn, lib, args.rows, args.seed, args.sample, args.keep, say, args.explain, args.matching_only,
-                           args.repeat)
+                           args.repeat, engine=engine)
     data = report_json(report)
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")

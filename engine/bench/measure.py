@@ -26,8 +26,9 @@ from ccf.engine.bench.row_by_row import QueryPerRowResolver, evaluate_one_by_one
 from ccf.engine.compile import CompiledMethodology, compile_methodology
 from ccf.engine.factors.store import gwp_values
 from ccf.engine.load import activity_table, dataset_loads
-from ccf.engine.run_partition import attach_partitions, into_partition, open_partitions
-from ccf.engine.sql import Executor, table
+from ccf.engine.options import CLICKHOUSE, POSTGRESQL
+from ccf.engine.run import run
+from ccf.engine.run_partition import attach_partitions, into_partition, open_partitionsfrom ccf.engine.sql import Executor, table
 
 DEFAULT_SAMPLE = 2000
 ENTITY_SET = "northwind-2024"  # the sample company's structure (methodologies/sample_data/northwind/entities)
@@ -41,11 +42,15 @@ def peak_rss_mb() -> float:
 def run_bench(
     conn: psycopg.Connection, lib: Library, rows: int, seed: int = 0, sample: int = DEFAULT_SAMPLE, keep: bool = False,
     say: Callable[[str], None] = lambda _: None, explain: Path | None = None, matching_only: bool = False,
-    repeat: int = 1, connect_again: Callable[[], psycopg.Connection] | None = None,
+    repeat: int = 1, connect_again: Callable[[], psycopg.Connection] | None = None, engine: str = POSTGRESQL,
 ) -> BenchReport:
     """Generate, load, compile, match, run, report, and the two baselines; see the package's docstring.
     ``connect_again`` opens a second connection to the same database (the ceilings' second core;
-    default: ``database.connect()``, i.e. CCF_DATABASE_URL or the embedded server)."""
+    default: ``database.connect()``, i.e. CCF_DATABASE_URL or the embedded server).
+
+    With ``engine`` ClickHouse, the run, its repetitions, the report and the run's ceilings are
+    ClickHouse's (bench/clickhouse.py); the data are loaded into PostgreSQL as always, and run
+    there first, untimed: ccf's totals and counts on ClickHouse must equal that run's."""
     from ccf.engine import api
     from ccf.engine.database import connect
 
@@ -57,7 +62,7 @@ def run_bench(
     ex = Executor(conn)
     methodologies = api.resolve(lib, [s.ref for s in SCENARIOS])
     dataset = f"bench-{rows}-{seed}-{uuid.uuid4().hex[:8]}"
-    report = BenchReport(rows, seed, dataset, None, keep, [], matching_only=matching_only)
+    report = BenchReport(rows, seed, dataset, None, keep, [], matching_only=matching_only, engine=engine)
     report.server_version = str(conn.info.server_version)
 
     with tempfile.TemporaryDirectory(prefix="ccf-bench-") as folder:
@@ -95,9 +100,19 @@ def run_bench(
             conn.commit()
         return report
 
-    say("running ccf")
+    if engine != POSTGRESQL:
+        say("running ccf on PostgreSQL (the totals ClickHouse's must equal; timed once, for comparison)")
+        _settle(conn, ex)
+        t = time.perf_counter()
+        reference = run(conn, dataset, methodologies, other_edition=True)
+        report.postgresql_run_s = time.perf_counter() - t
+        report.postgresql_run_id = reference.run_id
+        for b, o in zip(report.methodologies, reference.methodologies):
+            b.postgresql_total = o.co2e_kg
+            b.postgresql_counts = (o.reconciliation.rows_excluded, o.reconciliation.rows_unmatched)
+    say(f"running ccf on {engine}")
     report.settle_s["run"] = _settle(conn, ex)
-    outcome = _timed_run(conn, dataset, methodologies, report)
+    outcome = _timed_run(conn, dataset, methodologies, report, engine=engine)
     report.run_id = outcome.run_id
     for b, o in zip(report.methodologies, outcome.methodologies):
         b.ccf_total = o.co2e_kg
@@ -106,11 +121,19 @@ def run_bench(
 
     say("report")
     report.report_s = _time_report(conn, outcome.run_id)
-    say("ceiling: the run's output rows copied")
-    report.output_ceiling = output_ceiling(conn, outcome.run_id)
-    say("ceiling: the activity rows copied into new logged tables")
-    report.durable_copy_ceiling = durable_copy_ceiling(
-        conn, [activity_table(lib.activity_types[s.activity_type]) for s in SCENARIOS], dataset)
+    if engine == CLICKHOUSE:
+        from ccf.engine.bench import clickhouse as on_clickhouse
+        from ccf.engine.clickhouse.session import open_clickhouse
+
+        say("ceilings on ClickHouse: the run's output rows copied; its activity rows copied into new MergeTree tables")
+        report.output_ceiling = on_clickhouse.output_ceiling(open_clickhouse(), outcome.run_id)
+        report.durable_copy_ceiling = on_clickhouse.durable_copy_ceiling(open_clickhouse(), [s.activity_type for s in SCENARIOS])
+    else:
+        say("ceiling: the run's output rows copied")
+        report.output_ceiling = output_ceiling(conn, outcome.run_id)
+        say("ceiling: the activity rows copied into new logged tables")
+        report.durable_copy_ceiling = durable_copy_ceiling(
+            conn, [activity_table(lib.activity_types[s.activity_type]) for s in SCENARIOS], dataset)
 
     say("hand-written SQL")
     report.settle_s["handwritten"] = _settle(conn, ex)
@@ -119,7 +142,7 @@ def run_bench(
     for i in range(2, repeat + 1):
         say(f"repetition {i} of {repeat}: ccf, then hand-written SQL (rolled back)")
         _settle(conn, ex)
-        again = _timed_run(conn, dataset, methodologies, report, keep=False)
+        again = _timed_run(conn, dataset, methodologies, report, keep=False, engine=engine)
         for b, o in zip(report.methodologies, again.methodologies):
             same = (o.co2e_kg, (o.reconciliation.rows_excluded, o.reconciliation.rows_unmatched)) == (b.ccf_total, b.ccf_counts)
             b.repeats_identical = b.repeats_identical and same
@@ -139,25 +162,37 @@ def run_bench(
 
     if not keep:
         say("cleaning up")
+        if engine == CLICKHOUSE:
+            from ccf.engine.clickhouse.session import open_clickhouse
+            from ccf.engine.clickhouse.tables import drop_run
+
+            drop_run(open_clickhouse(), outcome.run_id)
+            q.cleanup(ex, dataset, report.postgresql_run_id)
         q.cleanup(ex, dataset, outcome.run_id)
         conn.commit()
     return report
 
 
 def _timed_run(conn: psycopg.Connection, dataset: str, methodologies: list[ir.Methodology], report: BenchReport,
-               keep: bool = True):
+               keep: bool = True, engine: str = POSTGRESQL):
     """``engine.run.run`` over the methodologies, timed as a whole, per methodology and for the
     run's end (the end-of-run statistics, summary and commit: ``run_end_s``), from its progress
     callback, which marks the start of each methodology and of the end. ``keep=False``: the run
-    is rolled back (its ``inspect`` hook; the run executes on a connection of its own)."""
-    from ccf.engine.run import run
-
+    is rolled back (its ``inspect`` hook; the run executes on a connection of its own; on
+    ClickHouse its partition dropped). ``engine``: where it runs (api.run_on)."""
     marks: list[float] = []
     t = time.perf_counter()
     # the synthetic data are for 2024, like the demo's: versions pinning the 2025 edition run as
     # a recorded fallback (engine/factors/editions.py), so the bench measures the same work
-    outcome = run(conn, dataset, methodologies, lambda ref: marks.append(time.perf_counter()),
-                  inspect=None if keep else lambda ex, report: None, other_edition=True)
+    mark = lambda ref: marks.append(time.perf_counter())  # noqa: E731
+    if engine == CLICKHOUSE:
+        from ccf.engine.clickhouse.run import run_clickhouse
+        from ccf.engine.clickhouse.session import open_clickhouse
+
+        outcome = run_clickhouse(conn, open_clickhouse(), dataset, methodologies, mark,
+                                 inspect=None if keep else lambda ex, report: None, other_edition=True)
+    else:
+        outcome = run(conn, dataset, methodologies, mark, inspect=None if keep else lambda ex, report: None, other_edition=True)
     elapsed = time.perf_counter() - t
     report.run_samples.append(elapsed)
     report.run_end_samples.append(t + elapsed - marks[-1])
@@ -286,7 +321,13 @@ def _row_by_row(conn: psycopg.Connection, ex: Executor, dataset: str, methodolog
         b.row_by_row_sample_s = time.perf_counter() - t
         b.row_by_row_sample_rows = len(ids)
         assert report.run_id is not None
-        b.ccf_sample_total = q.sum_co2e(ex, report.run_id, m.id, ids)
+        if report.engine == CLICKHOUSE:
+            from ccf.engine.bench.clickhouse import sum_co2e
+            from ccf.engine.clickhouse.session import open_clickhouse
+
+            b.ccf_sample_total = sum_co2e(open_clickhouse(), report.run_id, m.id, ids)
+        else:
+            b.ccf_sample_total = q.sum_co2e(ex, report.run_id, m.id, ids)
     conn.rollback()
 
 

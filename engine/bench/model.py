@@ -34,6 +34,9 @@ class MethodologyBench:
     run_samples: list[float] = field(default_factory=list)  # one per repetition (--repeat)
     handwritten_samples: list[float] = field(default_factory=list)
     repeats_identical: bool = True  # every repetition's totals and counts equal the first's
+    # --engine clickhouse: the PostgreSQL run's total and counts in the same invocation, which ccf's must equal
+    postgresql_total: Decimal | None = None
+    postgresql_counts: tuple[int, int] | None = None
 
     def settle_medians(self) -> None:
         """run_s and handwritten_s: the medians of the repetitions."""
@@ -58,6 +61,7 @@ class MethodologyBench:
             and self.ccf_sample_total == self.row_by_row_sample_total
             and self.ccf_counts == self.handwritten_counts
             and self.repeats_identical
+            and (self.postgresql_total is None or (self.ccf_total, self.ccf_counts) == (self.postgresql_total, self.postgresql_counts))
         )
 
 
@@ -82,6 +86,9 @@ class BenchReport:
     load_ceilings: LoadCeilings | None = None  # bench/ceilings.py
     output_ceiling: Ceiling | None = None
     durable_copy_ceiling: Ceiling | None = None  # the activity rows copied into new logged tables
+    engine: str = "postgresql"  # where ccf's run was computed and timed (--engine; docs/scale-out.md)
+    postgresql_run_id: int | None = None  # --engine clickhouse: the PostgreSQL run its totals are compared with
+    postgresql_run_s: float | None = None  # and that run's time, once
 
     @property
     def ratio(self) -> float | None:

@@ -1,12 +1,20 @@
-"""One methodology run on ClickHouse over a dataset's loads, reconciled as a PostgreSQL run is.
+"""Runs on ClickHouse: each methodology computed there over a dataset's loads, reconciled as a
+PostgreSQL run is, the run recorded in PostgreSQL's catalogue.
 
-The run reads one PostgreSQL snapshot (engine/run.py's ``one_snapshot``, rolled back: nothing
-is written there): the dataset and its loads, the editions the data's period binds
-(``choose_editions``, ``factors.editions.bind``) and the statements' parameter values
+``run_clickhouse`` is ``ccf run --engine clickhouse``: engine/run.py's ``run`` with this module's
+``compute`` for each methodology. The run row (engine ``clickhouse``, migration 0028), each
+methodology's reconciliation and the summary are written to PostgreSQL in the run's one
+snapshot, as for any run; the result, excluded and unmatched rows stay in ClickHouse, in the run's
+partition (tables.py). A run that fails or is rolled back leaves neither: its partition is
+dropped.
+
+A methodology reads the run's snapshot: the dataset's loads, the editions the data's period
+binds (``choose_editions``, ``factors.editions.bind``) and the statements' parameter values
 (``statement_params``), exactly as a PostgreSQL run chooses them; its inputs are copied into
 ClickHouse (tables.py), compiled for their sizes (compile.py) and executed there. Every activity
-row must end in one place (result, excluded or unmatched), else ``RunError`` and the run's rows
-are deleted.
+row must end in one place (result, excluded or unmatched), else ``RunError``.
+``run_on_clickhouse`` computes one methodology in a snapshot of its own, rolled back, and
+records nothing (the differential tests).
 """
 
 from __future__ import annotations
@@ -14,20 +22,25 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable, Sequence
 
 import psycopg
 from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
-from ccf.engine.clickhouse.compile import ClickHouseStatements, compile_for_clickhouse, supported
-from ccf.engine.clickhouse.tables import DATABASE, copy_inputs
+from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
+from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, copy_inputs, drop_run
 from ccf.engine.compile.evaluate import gases
 from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads
-from ccf.engine.load import dataset_loads, require_dataset
-from ccf.engine.run import Reconciliation, RunError, choose_editions, one_snapshot, statement_params
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, table, text
+from ccf.engine.load import Dataset, dataset_loads, require_dataset
+from ccf.engine.run import (
+    MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, one_snapshot,
+    record_methodology, run, statement_params,
+)
+from ccf.engine.options import CLICKHOUSE
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, render_clickhouse, table, text
 
 
 @dataclass(frozen=True)
@@ -42,18 +55,74 @@ class ClickHouseOutcome:
     statements: ClickHouseStatements
 
 
+def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, methodologies: Sequence[ir.Methodology],
+                   progress: Callable[[str], None] | None = None, *, loads: Sequence[int] | None = None,
+                   other_edition: bool = False, inspect: Callable[[Executor, RunReport], None] | None = None) -> RunReport:
+    """``engine.run.run`` computed on ClickHouse: the same report, the same catalogue rows in
+    PostgreSQL, the rows in ClickHouse. Every methodology is checked before anything runs: one
+    that is not compiled for ClickHouse is named (``Unsupported``) and nothing is written. With
+    ``inspect`` the run is a recomputation (ccf verify): inspected, then rolled back in
+    PostgreSQL and dropped from ClickHouse."""
+    require_supported(methodologies)
+    started: list[int] = []
+
+    def compute(pg: Executor, run_id: int, info: Dataset, read: tuple[int, ...], m: ir.Methodology) -> MethodologyOutcome:
+        started.append(run_id)
+        return _record(pg, _compute(pg, ch, run_id, info, read, m, other_edition))
+
+    kept = False
+    try:
+        report = run(conn, dataset, methodologies, progress, loads=loads, other_edition=other_edition,
+                     engine=CLICKHOUSE, compute=compute, inspect=inspect)
+        kept = inspect is None
+        return report
+    finally:
+        if not kept:  # the catalogue rolled back: the rows written for it go too
+            for run_id in set(started):
+                drop_run(ch, run_id)
+
+
+def require_supported(methodologies: Sequence[ir.Methodology]) -> None:
+    """``Unsupported`` naming every methodology of a run that is not compiled for ClickHouse,
+    with its construct, one a line; nothing when all are."""
+    refused = []
+    for m in methodologies:
+        try:
+            supported(m)
+        except Unsupported as exc:
+            refused.append(str(exc))
+    if refused:
+        raise Unsupported(f"{len(refused)} of the {len(methodologies)} methodologies cannot run on ClickHouse:\n  "
+                          + "\n  ".join(refused))
+
+
 def run_on_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, m: ir.Methodology,
                       run_id: int, loads: list[int] | None = None, other_edition: bool = False) -> ClickHouseOutcome:
-    """Run ``m`` over ``dataset`` on ClickHouse as run ``run_id`` (ClickHouse's own numbering);
-    ``loads`` and ``other_edition`` as for a PostgreSQL run (engine/run.py ``run``)."""
+    """Run ``m`` over ``dataset`` on ClickHouse as run ``run_id`` (ClickHouse's own numbering),
+    recording nothing in PostgreSQL; ``loads`` and ``other_edition`` as for a PostgreSQL run."""
     supported(m)  # before anything is copied: an unsupported construct is named, nothing runs
     with one_snapshot(conn, rollback=True) as pg:
         info = require_dataset(pg, dataset)
         read = tuple(dataset_loads(pg, dataset) if loads is None else sorted(loads))
-        bound = bind(m, choose_editions(pg, info, read, m, other_edition))
-        params, _, _ = statement_params(pg, bound, run_id, dataset, read)
-        sizes = copy_inputs(pg, ch, bound, params)
-        params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
+        return _compute(pg, ch, run_id, info, read, m, other_edition).outcome
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """A methodology computed on ClickHouse, with what the catalogue records of it."""
+
+    outcome: ClickHouseOutcome
+    params: dict
+    recorded: tuple  # statement_params' installed set and other sets, and the editions chosen
+
+
+def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, read: tuple[int, ...],
+             m: ir.Methodology, other_edition: bool) -> _Computed:
+    editions = choose_editions(pg, info, read, m, other_edition)
+    bound = bind(m, editions)
+    params, fs, other_sets = statement_params(pg, bound, run_id, info.name, read)
+    sizes = copy_inputs(pg, ch, bound, params)
+    params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
     code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{zlib.crc32(bound.id.encode())}")  # one per run and methodology
     counts = None
     try:
@@ -67,15 +136,26 @@ def run_on_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset:
     assert counts is not None
     rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected, *sums = counts
     rec = Reconciliation(rows_in, rows_result, rows_excluded, rows_unmatched, rows_rejected)
-    written = tuple(_count(ch, name, run_id, bound.id) for name in ("result_row", "excluded", "unmatched"))
+    written = tuple(_count(ch, name, run_id, bound.id) for name in RESULT_TABLES)
     if not rec.balanced or written != (result_rows, rows_excluded, rows_unmatched):
-        for name in ("result_row", "excluded", "unmatched"):
+        for name in RESULT_TABLES:
             ch.execute(exp.Delete(this=table(name, DATABASE), where=_of_run(run_id, bound.id)))
         raise RunError(f"{bound.ref} does not reconcile on ClickHouse: {rows_in} activity rows but {rows_result} results + "
                        f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written})")
     by_gas = tuple(sorted((g, v) for g, v in zip(gases(bound), sums) if v is not None))
     total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)
-    return ClickHouseOutcome(bound, run_id, rec, by_gas, total, code)
+    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code), params, (fs, other_sets, editions))
+
+
+def _record(pg: Executor, done: _Computed) -> MethodologyOutcome:
+    """The methodology's catalogue rows in PostgreSQL (its compiled SQL: ClickHouse's), and its
+    outcome as a PostgreSQL run gives it."""
+    out, (fs, other_sets, editions) = done.outcome, done.recorded
+    code = ";\n\n".join(render_clickhouse(tree) for _, tree in out.statements.statements()) + ";\n"
+    record_methodology(pg, done.params, out.methodology, out.reconciliation, fs, editions, other_sets, code)
+    own = editions[None]
+    return MethodologyOutcome(out.methodology, out.reconciliation, out.co2e_kg, out.by_gas,
+                              factor_set_named=own.named if own.named != own.edition else None, edition_fallback=own.fallback)
 
 
 def _rejected(pg: Executor, params: dict, activity_type: str) -> int:
@@ -93,4 +173,4 @@ def _count(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str) 
     return ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(_of_run(run_id, methodology_id)))[0][0]
 
 
-__all__ = ["ClickHouseOutcome", "run_on_clickhouse"]
+__all__ = ["ClickHouseOutcome", "require_supported", "run_clickhouse", "run_on_clickhouse"]

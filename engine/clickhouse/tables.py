@@ -44,14 +44,21 @@ def _widest(values: Iterable[Decimal | None]) -> Size:
     return numeric.widest(Size(0, 1), *(size(v) for v in values if v is not None))  # type: ignore[return-value]
 
 
-def _create(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str]) -> None:
-    ch.execute(exp.Drop(tables=[table(name, DATABASE)], kind="TABLE", exists=True))
+def _create(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str],
+            partition_by: str | None = None) -> None:
+    """A MergeTree table made anew (a run's inputs), or made if missing where ``partition_by``
+    (the result tables, a partition per run, which outlive the run)."""
+    if partition_by is None:
+        ch.execute(exp.Drop(tables=[table(name, DATABASE)], kind="TABLE", exists=True))
+    partition = [exp.PartitionedByProperty(this=column(partition_by))] if partition_by else []
     create = exp.Create(
         this=exp.Schema(this=table(name, DATABASE), expressions=[
             exp.ColumnDef(this=ident(c), kind=exp.DataType.build(t, dialect="clickhouse")) for c, t in columns]),
         kind="TABLE",
+        exists=partition_by is not None,
         properties=exp.Properties(expressions=[
             exp.EngineProperty(this=exp.var("MergeTree")),
+            *partition,
             exp.Order(expressions=[exp.Ordered(this=exp.Tuple(expressions=[ident(c) for c in order_by]))]),
         ]),
     )
@@ -192,8 +199,13 @@ def _attributes(text_: str) -> dict[str, str]:
     return {k: t for k, v in parsed.items() if (t := as_text(v)) is not None}
 
 
-def create_result_tables(ch: ClickHouseExecutor) -> None:
-    """ccf.result_row (migration 0019's layout, every number a Decimal(76, 40)), excluded, unmatched."""
+RESULT_TABLES = ("result_row", "excluded", "unmatched")  # a run's rows on ClickHouse, a partition per run
+
+
+def ensure_result_tables(ch: ClickHouseExecutor) -> None:
+    """ccf.result_row (migration 0019's layout, every number a Decimal(76, 40)), excluded and
+    unmatched, made if missing: MergeTree ordered by (run_id, methodology_id, activity_id), a
+    partition per run, so a run's rows are read together and deleted whole (``drop_run``)."""
     ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
     num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
     cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
@@ -203,12 +215,25 @@ def create_result_tables(ch: ClickHouseExecutor) -> None:
         g = gas.lower()
         cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),
                  (f"{g}_match_level", "Nullable(String)"), (f"{g}_factor_set", "Nullable(String)")]
-    _create(ch, "result_row", cols, ["run_id", "methodology_id", "activity_id"])
+    keys = ["run_id", "methodology_id", "activity_id"]
+    _create(ch, "result_row", cols, keys, "run_id")
     _create(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
-                             ("rule_id", "String"), ("reason", "String")], ["run_id", "methodology_id", "activity_id"])
+                             ("rule_id", "String"), ("reason", "String")], keys, "run_id")
     _create(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
-                              ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")],
-            ["run_id", "methodology_id", "activity_id"])
+                              ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")], keys, "run_id")
 
 
-__all__ = ["DATABASE", "copy_inputs", "create_result_tables"]
+def drop_run(ch: ClickHouseExecutor, run_id: int) -> dict[str, int]:
+    """Delete a run's rows: its partition of each result table (none there: nothing to do); the
+    rows each held."""
+    out = {}
+    for name in RESULT_TABLES:
+        count = exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(
+            exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)))
+        out[name] = ch.rows(count)[0][0]
+        ch.execute(exp.Alter(this=table(name, DATABASE), kind="TABLE", actions=[
+            exp.DropPartition(expressions=[exp.Partition(expressions=[exp.Literal.number(run_id)])])]))
+    return out
+
+
+__all__ = ["DATABASE", "RESULT_TABLES", "copy_inputs", "drop_run", "ensure_result_tables"]

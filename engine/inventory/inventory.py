@@ -233,10 +233,23 @@ def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_
     eset = entity_set_of_runs(conn, run_ids, entity_set)
     params: dict = {"runs": list(run_ids), "entity_set": eset["name"]}
     ex.execute(q.report_groups_statement(), params)  # the result rows read once
+    _groups_on_clickhouse(ex, run_ids)
     unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
     methodologies = _methodologies(ex, params, unknown)
     params["bases"] = list(_bases(methodologies))
     return eset, run_ids, params, unknown, methodologies
+
+
+def _groups_on_clickhouse(ex: Executor, run_ids: tuple[int, ...]) -> None:
+    """The groups of the runs computed on ClickHouse, summed there (engine/clickhouse/reads.py)."""
+    from ccf.engine.clickhouse.reads import clickhouse_runs
+
+    on_clickhouse = clickhouse_runs(ex, run_ids)
+    if on_clickhouse:
+        from ccf.engine.clickhouse.reads import report_groups
+        from ccf.engine.clickhouse.session import open_clickhouse
+
+        report_groups(ex, open_clickhouse(), on_clickhouse)
 
 
 def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str, entity_set: str | None = None) -> list[tuple[str, list[str]]]:

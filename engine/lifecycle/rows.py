@@ -13,6 +13,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine.compile import activity_table_name, of_run_loads
 from ccf.engine.lifecycle.runs import no_run
 from ccf.engine.load import require_dataset
+from ccf.engine.options import POSTGRESQL
 from ccf.engine.sql import Executor, column, eq, param, table
 
 _REJECTED = ("load_id", "source_file", "line_no", "activity_id", "reason", "record")
@@ -66,11 +67,14 @@ _UNMATCHED = ("methodology", "activity_id", "rule_id", "reason_code", "reason", 
 
 def unmatched(ex: Executor, run_id: int, methodology: str | None = None) -> list[dict[str, Any]]:
     """The rows a run left unmatched (of one methodology, if given), in file and line order."""
-    head = ex.one(exp.select(column("dataset"), column("summary")).from_(table("run")).where(eq(column("run_id"), param("run_id"))),
-                  {"run_id": run_id})
+    head = ex.one(exp.select(column("dataset"), column("summary"), column("engine")).from_(table("run"))
+                  .where(eq(column("run_id"), param("run_id"))), {"run_id": run_id})
     if head is None:
         raise no_run(ex, run_id)
-    dataset, summary = head
+    dataset, summary, engine = head
+    if engine != POSTGRESQL:
+        raise CcfError(f"run {run_id} was computed on {engine}, which holds its unmatched rows: listing them with "
+                       "their files and lines is not built for it yet (docs/scale-out.md); 'ccf explain' shows one row")
     recorded = ex.rows(exp.select(column("methodology_id"), column("activity_type")).from_(table("run_methodology"))
                        .where(eq(column("run_id"), param("run_id"))).order_by(column("methodology_id")), {"run_id": run_id})
     if methodology is not None:

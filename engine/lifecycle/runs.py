@@ -3,7 +3,8 @@
 A run's rows are its own: nothing ccf stores refers to a run (``ccf verify`` and ``ccf diff
 --dataset`` read runs and store nothing; a report names its runs on the command line). A table a
 later migration adds with a foreign key to ``ccf.run`` is a record that depends on the run: the
-delete then fails on that key and says so, and nothing is deleted.
+delete then fails on that key and says so, and nothing is deleted. A run computed on ClickHouse
+(``ccf.run.engine``) has its rows there: its partition is dropped once PostgreSQL's rows are deleted.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from sqlglot import exp
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine import locks
+from ccf.engine.options import CLICKHOUSE
 from ccf.engine.run_partition import WRITTEN
 from ccf.engine.sql import Executor, column, eq, param, render, table
-
 # Every table holding a run's rows, the run's own row last (deleted in this order). Its rows of
 # the tables partitioned by run are its partitions, dropped with its row of ccf.run (migration
 # 0027's trigger).
@@ -109,6 +110,8 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
     # that the other's drop waits for (a deadlock); runs and readers wait for the short delete.
     parents = ", ".join(render(table(name), pretty=False) for name in WRITTEN)
     ex.execute(exp.Command(this="LOCK", expression=exp.Literal.string(f"TABLE ONLY {parents} IN ACCESS EXCLUSIVE MODE")))
+    engine = exp.and_(_of_runs(), eq(column("engine"), exp.Literal.string(CLICKHOUSE)))
+    on_clickhouse = [r[0] for r in ex.rows(exp.select(column("run_id")).from_(table("run")).where(engine), {"run_ids": list(run_ids)})]
     out: dict[str, int] = {}
     for name in RUN_TABLES:
         try:
@@ -121,6 +124,14 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
             detail = exc.diag.message_detail or str(exc)
             raise CcfError(f"other records depend on run(s) {', '.join(map(str, run_ids))}: {detail} "
                            "Nothing was deleted.") from None
+    if on_clickhouse:  # last: a delete refused above leaves them; their partitions dropped (docs/scale-out.md)
+        from ccf.engine.clickhouse.session import open_clickhouse
+        from ccf.engine.clickhouse.tables import drop_run
+
+        ch = open_clickhouse()
+        for run_id in on_clickhouse:
+            for name, n in drop_run(ch, run_id).items():
+                out[f"clickhouse {name}"] = out.get(f"clickhouse {name}", 0) + n
     return out
 
 

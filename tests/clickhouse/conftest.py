@@ -1,19 +1,27 @@
 """One chdb session per test process: ClickHouse runs in-process, and every test of
-tests/clickhouse/ shares it (each run writes its own run id; tables are created once)."""
+tests/clickhouse/ shares it, the command line's too (engine/clickhouse/session.py keeps one per
+process). Its folder is the process's own (CCF_CLICKHOUSE_DIR): chdb refuses a folder another
+process holds, and the pytest-xdist workers are processes. Each run writes its own run id."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def clickhouse():
-    chdb_session = pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
-    from ccf.engine.clickhouse.tables import create_result_tables
-    from ccf.engine.sql import ClickHouseExecutor
+def clickhouse(tmp_path_factory):
+    pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
+    from ccf.engine.clickhouse.session import close_clickhouse, open_clickhouse
 
-    session = chdb_session.Session()
-    ch = ClickHouseExecutor(session)
-    create_result_tables(ch)
-    yield ch
-    session.close()
+    previous = os.environ.get("CCF_CLICKHOUSE_DIR")
+    os.environ["CCF_CLICKHOUSE_DIR"] = str(tmp_path_factory.mktemp("clickhouse"))
+    try:
+        yield open_clickhouse()
+    finally:
+        close_clickhouse()
+        if previous is None:
+            os.environ.pop("CCF_CLICKHOUSE_DIR", None)
+        else:
+            os.environ["CCF_CLICKHOUSE_DIR"] = previous
