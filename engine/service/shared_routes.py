@@ -31,7 +31,6 @@ from ccf.engine.sql import Executor, column, eq, param, table, text
 router = APIRouter(tags=["library"])
 PROBLEM = {"content": {"application/problem+json": {}}}
 TEXT = r"^[^\x00-\x1f\x7f]*$"  # words as a terminal takes them: no control character (a NUL cannot be stored)
-SetId = Annotated[str, Query(min_length=1, max_length=200, pattern=TEXT)]
 
 
 @contextmanager
