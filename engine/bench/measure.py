@@ -28,7 +28,8 @@ from ccf.engine.factors.store import gwp_values
 from ccf.engine.load import activity_table, dataset_loads
 from ccf.engine.options import CLICKHOUSE, POSTGRESQL
 from ccf.engine.run import run
-from ccf.engine.run_partition import attach_partitions, into_partition, open_partitionsfrom ccf.engine.sql import Executor, table
+from ccf.engine.run_partition import attach_partitions, into_partition, open_partitions
+from ccf.engine.sql import Executor, table
 
 DEFAULT_SAMPLE = 2000
 ENTITY_SET = "northwind-2024"  # the sample company's structure (methodologies/sample_data/northwind/entities)

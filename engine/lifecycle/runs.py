@@ -20,6 +20,7 @@ from ccf.engine import locks
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.run_partition import WRITTEN
 from ccf.engine.sql import Executor, column, eq, param, render, table
+
 # Every table holding a run's rows, the run's own row last (deleted in this order). Its rows of
 # the tables partitioned by run are its partitions, dropped with its row of ccf.run (migration
 # 0027's trigger).
