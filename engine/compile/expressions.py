@@ -116,7 +116,9 @@ class ExpressionCompiler:
             times = exp.Mul(this=times, expression=numeric(f, self.operand(f)))
         return exp.Case(
             ifs=[exp.If(this=exp.Is(this=rescaled, expression=exp.Null()), true=divided)],
-            default=exp.Round(this=times, decimals=exp.Literal.number(DIV_PLACES)),
+            # ROUND by name: sqlglot's Round annotates its operand's types when rendered, and
+            # rendering must leave a tree as it is (engine/sql.render)
+            default=func("ROUND", times, exp.Literal.number(DIV_PLACES)),
         )
 
     def visit_Compare(self, n: ir.Compare) -> exp.Expression:
