@@ -32,9 +32,17 @@ def _case_file(root: Path, text: str, mid: str = LOCATION) -> Path:
 
 @pytest.fixture()
 def library_copy(tmp_path, monkeypatch) -> Path:
-    """The shipped library without its cases, as CCF_METHODOLOGIES: a test adds its own."""
+    """The shipped library's location-based electricity method without its cases (and the
+    activity types and factor sets), as CCF_METHODOLOGIES: a test adds its own. Not every
+    methodology: each test's commands would check all of the copy's versions anew."""
+    shipped = api.methodologies_dir()
+
+    def left_out(folder: str, names: list[str]) -> set[str]:
+        other = {n for n in names if "." in n and n != LOCATION and (shipped / n).is_dir()} if Path(folder) == shipped else set()
+        return other | shutil.ignore_patterns("tests", "sample_data", "*.py")(folder, names)
+
     root = tmp_path / "methodologies"
-    shutil.copytree(api.methodologies_dir(), root, ignore=shutil.ignore_patterns("tests", "sample_data", "*.py"))
+    shutil.copytree(shipped, root, ignore=left_out)
     monkeypatch.setenv("CCF_METHODOLOGIES", str(root))
     return root
 
