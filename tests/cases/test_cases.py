@@ -4,11 +4,10 @@ of every shipped case, and publishing requiring a case."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import shipped_case_plan, shipped_library
+from helpers import shipped_case_plan, shipped_library, shipped_library_copy
 from psycopg import sql
 
 from ccf.dsl.cases import check_cases, read_cases
@@ -32,17 +31,11 @@ def _case_file(root: Path, text: str, mid: str = LOCATION) -> Path:
 
 @pytest.fixture()
 def library_copy(tmp_path, monkeypatch) -> Path:
-    """The shipped library's location-based electricity method without its cases (and the
-    activity types and factor sets), as CCF_METHODOLOGIES: a test adds its own. Not every
-    methodology: each test's commands would check all of the copy's versions anew."""
-    shipped = api.methodologies_dir()
-
-    def left_out(folder: str, names: list[str]) -> set[str]:
-        other = {n for n in names if "." in n and n != LOCATION and (shipped / n).is_dir()} if Path(folder) == shipped else set()
-        return other | shutil.ignore_patterns("tests", "sample_data", "*.py")(folder, names)
-
-    root = tmp_path / "methodologies"
-    shutil.copytree(shipped, root, ignore=left_out)
+    """The shipped library's methods the tests write cases for (location-based electricity,
+    waste by type, and refrigeration screening: the first published one with parameters),
+    without their cases, as CCF_METHODOLOGIES: a test adds its own."""
+    methods = (LOCATION, WASTE, "scope1.fugitive.refrigeration.screening")
+    root = shipped_library_copy(tmp_path / "methodologies", methods, "tests", "*.py")
     monkeypatch.setenv("CCF_METHODOLOGIES", str(root))
     return root
 

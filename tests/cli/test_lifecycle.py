@@ -211,22 +211,10 @@ BROKEN = "methodology: {id}\nversion: {version}\nstatus: {status}\ntitle: broken
 
 def _library_with(tmp_path: Path, monkeypatch, mid: str, version: str, status: str) -> Path:
     """A copy of the shipped library with one broken file added, as CCF_METHODOLOGIES: of its
-    methodologies only the electricity ones (what the tests load and run) and the broken file's
-    own, as a copy of all of them would be checked anew by each test (about 1.5 s)."""
-    import shutil
+    methodologies the electricity ones (what the tests load and run) and the broken file's own."""
+    from helpers import shipped_library_copy
 
-    from ccf.dsl import resources
-
-    shipped = resources.methodologies()
-
-    def left_out(folder: str, names: list[str]) -> set[str]:
-        if Path(folder) != shipped:
-            return {n for n in names if n == "__pycache__"}
-        return {n for n in names if n in ("sample_data", "__pycache__")
-                or ("." in n and (shipped / n).is_dir() and n != mid and not n.startswith("scope2.electricity."))}
-
-    root = tmp_path / "library"
-    shutil.copytree(shipped, root, ignore=left_out)
+    root = shipped_library_copy(tmp_path / "library", ("scope2.electricity.", mid))
     broken = root / mid / f"{version}.yaml"
     broken.write_text(BROKEN.format(id=mid, version=version, status=status), "utf-8")
     monkeypatch.setenv("CCF_METHODOLOGIES", str(root))
