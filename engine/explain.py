@@ -145,7 +145,7 @@ def _activity_rows_of(ex: Executor, activity_types: list[str], read: dict[str, A
     ]
     # copy=False: the probes are this call's own; pairwise unions copied the growing statement
     # at each step (quadratic in the types: most of the CPU time of an explain)
-    holding = exp.union(*probes, distinct=False, copy=False)
+    holding = exp.union(*probes, distinct=False, copy=False) if len(probes) > 1 else probes[0]
     found = {t for (t,) in ex.rows(holding, {**read, "activity_id": activity_id})}
     return {t: row for t in types if t in found and (row := _activity_row(ex, t, read, activity_id)) is not None}
 
