@@ -32,17 +32,26 @@ def test_generated_dataset_is_deterministic(tmp_path):
     assert any(p.read_bytes() != q.read_bytes() for (_, p, _), (_, q, _) in zip(first, other))
 
 
+# The smoke test's size: small, as the other bench tests' (at 2,000 rows its row-by-row
+# reference over every row took two thirds of this file's time); below the default sample, so
+# that the default measures row by row on every row.
+SMOKE_ROWS = 400
+
+
 def test_bench_smoke(db_url, monkeypatch, capsys):
     import psycopg
 
+    from ccf.engine.bench import DEFAULT_SAMPLE
+
     monkeypatch.setenv("CCF_DATABASE_URL", db_url)
-    assert main(["bench", "--rows", "2000", "--json"]) == 0
+    assert SMOKE_ROWS < DEFAULT_SAMPLE
+    assert main(["bench", "--rows", str(SMOKE_ROWS), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in KEYS:
         assert key in out, key
     assert out["totals_identical"] is True
-    assert out["row_by_row"] == f"measured on all {out['rows_loaded']} rows"  # the default sample covers 2,000 rows
-    assert out["rows_loaded"] + out["rows_rejected"] == 2000
+    assert out["row_by_row"] == f"measured on all {out['rows_loaded']} rows"  # the default sample covers them
+    assert out["rows_loaded"] + out["rows_rejected"] == SMOKE_ROWS
     assert out["rows_rejected"] > 0  # the generator makes some rows the loader rejects
     per = {m["ref"]: m for m in out["methodologies"]}
     assert set(per) == {s.ref for s in SCENARIOS}
@@ -62,12 +71,12 @@ def test_bench_smoke(db_url, monkeypatch, capsys):
     assert out["repeat"] == 3 and len(out["samples_s"]["run"]) == len(out["samples_s"]["handwritten"]) == 3  # the default
     # ceilings: every generated line COPYed once, every output row of the committed run copied once
     ceil = out["ceilings"]
-    assert ceil["copy_rows"] == ceil["copy_both_cores_rows"] == 2000
+    assert ceil["copy_rows"] == ceil["copy_both_cores_rows"] == SMOKE_ROWS
     assert ceil["copy_rows_per_s"] > 0 and ceil["copy_both_cores_rows_per_s"] > 0
     # the load's time over one COPY stream of the same files (rounded to 2 places from the unrounded times)
     assert out["ingest_copy_ratio"] == pytest.approx(out["ingest_s"] / ceil["copy_s"], rel=0.05, abs=0.01)
     typed = int(out["server_version"]) >= TYPED_SINCE  # pg_input_is_valid
-    assert ceil["typed_both_cores_rows"] == (2000 if typed else None)
+    assert ceil["typed_both_cores_rows"] == (SMOKE_ROWS if typed else None)
     assert (ceil["typed_both_cores_rows_per_s"] > 0) if typed else ceil["typed_both_cores_rows_per_s"] is None
     written = sum(sum(m["excluded_unmatched"]["ccf"]) for m in per.values())
     assert ceil["output_rows"] > written  # excluded + unmatched rows, and at least one result row per other row

@@ -4,11 +4,10 @@ of every shipped case, and publishing requiring a case."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import shipped_case_plan, shipped_library
+from helpers import shipped_case_plan, shipped_library, shipped_library_copy
 from psycopg import sql
 
 from ccf.dsl.cases import check_cases, read_cases
@@ -32,9 +31,11 @@ def _case_file(root: Path, text: str, mid: str = LOCATION) -> Path:
 
 @pytest.fixture()
 def library_copy(tmp_path, monkeypatch) -> Path:
-    """The shipped library without its cases, as CCF_METHODOLOGIES: a test adds its own."""
-    root = tmp_path / "methodologies"
-    shutil.copytree(api.methodologies_dir(), root, ignore=shutil.ignore_patterns("tests", "sample_data", "*.py"))
+    """The shipped library's methods the tests write cases for (location-based electricity,
+    waste by type, and refrigeration screening: the first published one with parameters),
+    without their cases, as CCF_METHODOLOGIES: a test adds its own."""
+    methods = (LOCATION, WASTE, "scope1.fugitive.refrigeration.screening")
+    root = shipped_library_copy(tmp_path / "methodologies", methods, "tests", "*.py")
     monkeypatch.setenv("CCF_METHODOLOGIES", str(root))
     return root
 

@@ -210,13 +210,11 @@ BROKEN = "methodology: {id}\nversion: {version}\nstatus: {status}\ntitle: broken
 
 
 def _library_with(tmp_path: Path, monkeypatch, mid: str, version: str, status: str) -> Path:
-    """A copy of the shipped library with one broken file added, as CCF_METHODOLOGIES."""
-    import shutil
+    """A copy of the shipped library with one broken file added, as CCF_METHODOLOGIES: of its
+    methodologies the electricity ones (what the tests load and run) and the broken file's own."""
+    from helpers import shipped_library_copy
 
-    from ccf.dsl import resources
-
-    root = tmp_path / "library"
-    shutil.copytree(resources.methodologies(), root, ignore=shutil.ignore_patterns("sample_data", "__pycache__"))
+    root = shipped_library_copy(tmp_path / "library", ("scope2.electricity.", mid))
     broken = root / mid / f"{version}.yaml"
     broken.write_text(BROKEN.format(id=mid, version=version, status=status), "utf-8")
     monkeypatch.setenv("CCF_METHODOLOGIES", str(root))

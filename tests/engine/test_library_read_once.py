@@ -3,12 +3,11 @@ as soon as one is written, added or removed; each caller gets a library of its o
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from helpers import shipped_library_copy
 
-from ccf.dsl import resources
 from ccf.engine import api
 
 LOCATION = "scope2.electricity.location_based"
@@ -16,10 +15,9 @@ LOCATION = "scope2.electricity.location_based"
 
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
-    """A copy of the shipped library (methodologies and activity types, no sample data)."""
-    root = tmp_path / "methodologies"
-    shutil.copytree(resources.methodologies(), root, ignore=shutil.ignore_patterns("sample_data", "tests", "__pycache__"))
-    return root
+    """A copy of the shipped library with the electricity methodologies (and the activity types
+    and factor sets, no sample data): the tests check it six times."""
+    return shipped_library_copy(tmp_path / "methodologies", ("scope2.electricity.",), "tests")
 
 
 def test_an_unchanged_library_is_checked_once_and_each_caller_gets_its_own(root: Path):
