@@ -20,6 +20,8 @@ import sqlglot
 from sqlglot.dialects.postgres import Postgres
 from sqlglot import exp
 
+from ccf.dsl.diagnostics import CcfError
+
 log = logging.getLogger("ccf.sql")
 DIALECT = "postgres"
 
@@ -295,6 +297,11 @@ def render_clickhouse(tree: exp.Expression, pretty: bool = True) -> str:
     return tree.sql(dialect=CLICKHOUSE, copy=tree.parent is not None, pretty=pretty, identify=False)
 
 
+class ClickHouseError(CcfError):
+    """ClickHouse refused a statement ccf sent (the statement is in the executor's record and the
+    debug log): reported as an error of ccf, exit 1, never a traceback."""
+
+
 @dataclass
 class ClickHouseExecutor:
     """Runs trees on a ClickHouse session (chdb in-process); records what ran. ClickHouse has
@@ -310,7 +317,13 @@ class ClickHouseExecutor:
         sql = render_clickhouse(bound)
         self.statements.append(sql)
         log.debug("%s", sql)
-        return self.session.query(sql, "ArrowTable")
+        return self._query(sql, "ArrowTable")
+
+    def _query(self, sql: str, *fmt: str) -> Any:
+        try:
+            return self.session.query(sql, *fmt)
+        except RuntimeError as exc:  # chdb's ChdbError: ClickHouse's own message, told as ccf's error
+            raise ClickHouseError(f"ClickHouse refused a statement of ccf: {str(exc).strip()}") from None
 
     def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
         table_ = self.execute(tree, params)
@@ -325,4 +338,4 @@ class ClickHouseExecutor:
         )
         sql = render_clickhouse(stmt, pretty=False)
         self.statements.append(sql)
-        self.session.query(sql)
+        self._query(sql)

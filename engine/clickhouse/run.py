@@ -139,7 +139,7 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
     written = tuple(_count(ch, name, run_id, bound.id) for name in RESULT_TABLES)
     if not rec.balanced or written != (result_rows, rows_excluded, rows_unmatched):
         for name in RESULT_TABLES:
-            ch.execute(exp.Delete(this=table(name, DATABASE), where=_of_run(run_id, bound.id)))
+            ch.execute(exp.delete(table(name, DATABASE), where=_of_run(run_id, bound.id)))
         raise RunError(f"{bound.ref} does not reconcile on ClickHouse: {rows_in} activity rows but {rows_result} results + "
                        f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written})")
     by_gas = tuple(sorted((g, v) for g, v in zip(gases(bound), sums) if v is not None))

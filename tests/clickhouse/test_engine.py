@@ -20,6 +20,7 @@ from sqlglot import exp
 pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
 from reliability._support import NIGHTLY  # noqa: E402
+from ccf.dsl.diagnostics import CcfError  # noqa: E402
 from ccf.engine import api  # noqa: E402
 from ccf.engine.cli import main  # noqa: E402
 from ccf.engine.clickhouse import run as ch_run  # noqa: E402
@@ -274,3 +275,13 @@ def test_readers_of_postgresql_rows_do_not_take_a_clickhouse_run_for_empty(both_
     assert code == 0, err
     to = json.loads(out)["runs"]["to"]  # both runs computed 1.4.0 over the same loads, the ClickHouse run last
     assert (to["run_id"], to["reused"]) == (pg, True)
+
+
+def test_a_statement_clickhouse_refuses_is_an_error_of_ccf(clickhouse):
+    """chdb's own error (a RuntimeError) would reach the command line as a traceback: the executor
+    tells it as ccf's error, with ClickHouse's message, which the command line reports with exit 1."""
+    bad = exp.select(exp.Anonymous(this="no_such_function", expressions=[exp.Literal.number(1)]))
+    with pytest.raises(CcfError, match=r"ClickHouse refused a statement of ccf: .*no_such_function.*UNKNOWN_FUNCTION"):
+        clickhouse.execute(bad)
+    with pytest.raises(CcfError, match="UNKNOWN_FUNCTION"):
+        clickhouse.rows(bad)
