@@ -365,9 +365,12 @@ def _meridian(conn: psycopg.Connection, lib: Library, methodologies: list[ir.Met
         tiers = tiers_by_country(conn, report.run_id)
     else:
         from ccf.engine.clickhouse import reads
-        from ccf.engine.clickhouse.session import open_clickhouse
+        from ccf.engine.clickhouse.catalogue import opened
+        from ccf.engine.sql import Executor
 
-        tiers = reads.tiers_by_country(conn, open_clickhouse(), report.run_id)
+        with conn.transaction():
+            ch, database = opened(Executor(conn))
+        tiers = reads.tiers_by_country(conn, ch, database, report.run_id)
     return CompanyDemo(MERIDIAN_DATASET, tuple(loads), report, tuple(tiers))
 
 

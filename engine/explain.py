@@ -518,10 +518,10 @@ def _stored(ex: Executor, run_id: int, m: ir.Methodology, activity_id: str) -> l
     from ccf.engine.clickhouse.reads import run_engine
 
     if run_engine(ex, run_id) == CLICKHOUSE:  # the run's rows are in ClickHouse (docs/scale-out.md)
+        from ccf.engine.clickhouse.catalogue import opened
         from ccf.engine.clickhouse.reads import stored_results
-        from ccf.engine.clickhouse.session import open_clickhouse
 
-        return stored_results(open_clickhouse(), run_id, m.id, activity_id)
+        return stored_results(*opened(ex), run_id, m.id, activity_id)
     cur = ex.execute(
         exp.select(column("gas"), column("gas_kg"), column("gwp"), column("co2e_kg"), column("factor_ids"), column("match_level"), column("rule_id"),
                    column("instrument_id"), column(DATA_QUALITY))

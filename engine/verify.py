@@ -105,14 +105,15 @@ def _verify_on_clickhouse(conn: psycopg.Connection, v: Verification, dataset: st
     """``verify`` of a run computed on ClickHouse: recomputed there over the recorded loads (its
     catalogue rows rolled back, its ClickHouse rows dropped), every row of each result table
     compared there."""
+    from ccf.engine.clickhouse.catalogue import opened
     from ccf.engine.clickhouse.reads import compare_runs
     from ccf.engine.clickhouse.run import run_clickhouse
-    from ccf.engine.clickhouse.session import open_clickhouse
 
-    ch = open_clickhouse()
+    with conn.transaction():
+        ch, database = opened(Executor(conn))
 
     def compare(rex: Executor, again) -> None:
-        checked, problems = compare_runs(ch, v.run_id, again.run_id)
+        checked, problems = compare_runs(ch, database, v.run_id, again.run_id)
         v.checked.update(checked)
         v.problems += problems
 
@@ -274,10 +275,10 @@ def _stored_rows(ex: Executor, run_id: int, m: ir.Methodology) -> dict[str, list
     fault, the missing rate, the exactness threshold, the share without a total, a score outside 1-5)."""
     def select(name: str, *cols: str) -> list[tuple]:
         if on_clickhouse:  # the run's rows are there (docs/scale-out.md)
+            from ccf.engine.clickhouse.catalogue import opened
             from ccf.engine.clickhouse.reads import stored_rows
-            from ccf.engine.clickhouse.session import open_clickhouse
 
-            return stored_rows(open_clickhouse(), run_id, m.id, name, cols)
+            return stored_rows(*opened(ex), run_id, m.id, name, cols)
         q = exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name)).where(
             exp.and_(_is_run(), exp.EQ(this=column("methodology_id"), expression=param("mid"))))
         return ex.rows(q, {"run_id": run_id, "mid": m.id})

@@ -53,17 +53,18 @@ def durable_copy_ceiling(ch: ClickHouseExecutor, activity_types: Sequence[str]) 
     return _copy(ch, [(table(f"activity_{t}", DATABASE), None) for t in activity_types], "MergeTree")
 
 
-def output_ceiling(ch: ClickHouseExecutor, run_id: int) -> Ceiling:
+def output_ceiling(ch: ClickHouseExecutor, database: str, run_id: int) -> Ceiling:
+    """The run's rows (in its catalogue's ``database``: engine/clickhouse/catalogue.py) copied."""
     of_run = exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id))
-    return _copy(ch, [(table(name, DATABASE), of_run.copy()) for name in RESULT_TABLES], "Memory")
+    return _copy(ch, [(table(name, database), of_run.copy()) for name in RESULT_TABLES], "Memory")
 
 
-def sum_co2e(ch: ClickHouseExecutor, run_id: int, methodology_id: str, ids: list[str]) -> Decimal:
+def sum_co2e(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str, ids: list[str]) -> Decimal:
     """bench/queries.py's ``sum_co2e`` of a ClickHouse run: the kg CO2e of the result rows of
     ``ids`` (every gas's, as ccf.result's co2e_kg), summed exactly."""
     from ccf.engine.clickhouse.reads import stored_rows
 
-    return exact_sum(kg for _, kg in stored_rows(ch, run_id, methodology_id, "result", ["co2e_kg"], ids))
+    return exact_sum(kg for _, kg in stored_rows(ch, database, run_id, methodology_id, "result", ["co2e_kg"], ids))
 
 
 __all__ = ["durable_copy_ceiling", "output_ceiling", "sum_co2e"]

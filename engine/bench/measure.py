@@ -124,10 +124,11 @@ def run_bench(
     report.report_s = _time_report(conn, outcome.run_id)
     if engine == CLICKHOUSE:
         from ccf.engine.bench import clickhouse as on_clickhouse
+        from ccf.engine.clickhouse.catalogue import opened
         from ccf.engine.clickhouse.session import open_clickhouse
 
         say("ceilings on ClickHouse: the run's output rows copied; its activity rows copied into new MergeTree tables")
-        report.output_ceiling = on_clickhouse.output_ceiling(open_clickhouse(), outcome.run_id)
+        report.output_ceiling = on_clickhouse.output_ceiling(*opened(ex), outcome.run_id)
         report.durable_copy_ceiling = on_clickhouse.durable_copy_ceiling(open_clickhouse(), [s.activity_type for s in SCENARIOS])
     else:
         say("ceiling: the run's output rows copied")
@@ -164,10 +165,10 @@ def run_bench(
     if not keep:
         say("cleaning up")
         if engine == CLICKHOUSE:
-            from ccf.engine.clickhouse.session import open_clickhouse
+            from ccf.engine.clickhouse.catalogue import opened
             from ccf.engine.clickhouse.tables import drop_run
 
-            drop_run(open_clickhouse(), outcome.run_id)
+            drop_run(*opened(ex), outcome.run_id)
             q.cleanup(ex, dataset, report.postgresql_run_id)
         q.cleanup(ex, dataset, outcome.run_id)
         conn.commit()
@@ -324,9 +325,9 @@ def _row_by_row(conn: psycopg.Connection, ex: Executor, dataset: str, methodolog
         assert report.run_id is not None
         if report.engine == CLICKHOUSE:
             from ccf.engine.bench.clickhouse import sum_co2e
-            from ccf.engine.clickhouse.session import open_clickhouse
+            from ccf.engine.clickhouse.catalogue import opened
 
-            b.ccf_sample_total = sum_co2e(open_clickhouse(), report.run_id, m.id, ids)
+            b.ccf_sample_total = sum_co2e(*opened(ex), report.run_id, m.id, ids)
         else:
             b.ccf_sample_total = q.sum_co2e(ex, report.run_id, m.id, ids)
     conn.rollback()

@@ -24,7 +24,7 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.dsl.diagnostics import CcfError
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES
+from ccf.engine.clickhouse.tables import RESULT_TABLES
 from ccf.engine.inventory.consolidation import REPORT_GROUPS
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, ident, is_param, param, table, text
@@ -45,7 +45,7 @@ def _texts(values: Sequence[str]) -> exp.Expression:
     return exp.Array(expressions=[text(v) for v in values])
 
 
-def tiers_by_country(conn: psycopg.Connection, ch: ClickHouseExecutor, run_id: int) -> list[TierRow]:
+def tiers_by_country(conn: psycopg.Connection, ch: ClickHouseExecutor, database: str, run_id: int) -> list[TierRow]:
     """engine/tiers.py's ``tiers_by_country`` for a run whose rows are in ClickHouse: per entity,
     methodology, rule and source (the gas's factor set, else the methodology's) the activity rows
     and kg CO2e summed there; the entities' countries and the methodologies' scopes from
@@ -71,7 +71,7 @@ def tiers_by_country(conn: psycopg.Connection, ch: ClickHouseExecutor, run_id: i
                  _fn("transform", column("methodology_id"), _texts(ids), _texts([sets[i] for i in ids]), text("")))
     co2e = _fn("tupleElement", column("g"), exp.Literal.number(2))
     inner = (exp.select(column("entity"), column("methodology_id"), column("rule_id"), column("activity_id"), gas)
-             .from_(table("result_row", DATABASE))
+             .from_(table("result_row", database))
              .where(exp.and_(_of_run(run_id), exp.In(this=column("methodology_id"), expressions=[text(i) for i in ids]))))
     keys = [column("entity"), column("methodology_id"), column("rule_id"), exp.alias_(source, "source")]
     select = (
@@ -98,7 +98,7 @@ def clickhouse_runs(ex: Executor, run_ids: Sequence[int]) -> list[int]:
                                   {"runs": list(run_ids)})]
 
 
-def report_groups(ex: Executor, ch: ClickHouseExecutor, run_ids: Sequence[int]) -> int:
+def report_groups(ex: Executor, ch: ClickHouseExecutor, database: str, run_ids: Sequence[int]) -> int:
     """The report's groups of runs ``run_ids`` (on ClickHouse) summed there and added to
     PostgreSQL's ``ccf_report_groups``, made by ``report_groups_statement`` in this transaction
     (which summed the PostgreSQL runs'): the same keys and sums, numbered after its groups.
@@ -120,7 +120,7 @@ def report_groups(ex: Executor, ch: ClickHouseExecutor, run_ids: Sequence[int]) 
     for g in _GASES:
         sums += [(f"{g}_co2e_kg", exp.Sum(this=r(f"{g}_co2e_kg"))), (f"{g}_kg", exp.Sum(this=r(f"{g}_kg"))),
                  (f"{g}_complete", _fn("min", _fn("isNotNull", r(f"{g}_kg"))))]
-    select = (exp.select(*[exp.alias_(e, n) for n, e in keys + sums]).from_(table("result_row", DATABASE, alias="r"))
+    select = (exp.select(*[exp.alias_(e, n) for n, e in keys + sums]).from_(table("result_row", database, alias="r"))
               .where(exp.In(this=r("run_id"), expressions=[exp.Literal.number(i) for i in run_ids]))
               .group_by(*[e.copy() for _, e in keys]))
     rows = ch.rows(select)
@@ -172,11 +172,11 @@ def run_engine(ex: Executor, run_id: int) -> str | None:
 _PER_GAS = ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")
 
 
-def _per_gas(ch: ClickHouseExecutor, where: exp.Expression) -> list[dict[str, Any]]:
+def _per_gas(ch: ClickHouseExecutor, database: str, where: exp.Expression) -> list[dict[str, Any]]:
     """The result rows ``where`` holds, one per gas with a value, as ccf.result gives them."""
     cols = ["activity_id", "rule_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in _PER_GAS]
     out = []
-    for row in ch.rows(exp.select(*[column(c) for c in cols]).from_(table("result_row", DATABASE)).where(where)):
+    for row in ch.rows(exp.select(*[column(c) for c in cols]).from_(table("result_row", database)).where(where)):
         values = dict(zip(cols, row))
         for gas, g in zip(ir.GAS_ORDER, _GASES):
             if values[f"{g}_co2e_kg"] is None:
@@ -188,15 +188,15 @@ def _per_gas(ch: ClickHouseExecutor, where: exp.Expression) -> list[dict[str, An
     return out
 
 
-def stored_results(ch: ClickHouseExecutor, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
+def stored_results(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
     """An activity row's results in run ``run_id`` of a methodology, one per gas with a value,
     as PostgreSQL's ccf.result view gives them (migration 0019): gas, gas_kg, gwp, co2e_kg,
     factor_ids, match_level, rule_id, instrument_id (none on ClickHouse), data_quality."""
     where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)), eq(column("activity_id"), text(activity_id)))
-    return sorted(({k: v for k, v in r.items() if k != "activity_id"} for r in _per_gas(ch, where)), key=lambda r: r["gas"])
+    return sorted(({k: v for k, v in r.items() if k != "activity_id"} for r in _per_gas(ch, database, where)), key=lambda r: r["gas"])
 
 
-def stored_rows(ch: ClickHouseExecutor, run_id: int, methodology_id: str, name: str, cols: Sequence[str],
+def stored_rows(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str, name: str, cols: Sequence[str],
                 ids: Sequence[str] | None = None) -> list[tuple]:
     """(activity_id, *cols) of each row of a methodology in run ``run_id`` (of activity rows
     ``ids`` only, if given): of ``excluded`` or ``unmatched``, or of ``result`` as ccf.result
@@ -205,19 +205,19 @@ def stored_rows(ch: ClickHouseExecutor, run_id: int, methodology_id: str, name: 
     if ids is not None:
         where = exp.and_(where, exp.In(this=column("activity_id"), expressions=[text(i) for i in ids]))
     if name != "result":
-        return ch.rows(exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name, DATABASE)).where(where))
-    return [(r["activity_id"], *(r[c] for c in cols)) for r in _per_gas(ch, where)]
+        return ch.rows(exp.select(column("activity_id"), *[column(c) for c in cols]).from_(table(name, database)).where(where))
+    return [(r["activity_id"], *(r[c] for c in cols)) for r in _per_gas(ch, database, where)]
 
 
-def compare_runs(ch: ClickHouseExecutor, run_id: int, again: int, limit: int = 20) -> tuple[dict[str, int], list[str]]:
+def compare_runs(ch: ClickHouseExecutor, database: str, run_id: int, again: int, limit: int = 20) -> tuple[dict[str, int], list[str]]:
     """The rows of each result table in run ``run_id``, and each row (every column but the run
     id) only in it or only in run ``again``, at most ``limit`` of each kind per table."""
     checked, problems = {}, []
     for name in RESULT_TABLES:
         cols = [c for (c,) in ch.rows(exp.select(column("name")).from_(table("columns", "system")).where(exp.and_(
-            eq(column("database"), text(DATABASE)), eq(column("table"), text(name))))) if c != "run_id"]
-        checked[name] = ch.rows(exp.select(_fn("count")).from_(table(name, DATABASE)).where(_of_run(run_id)))[0][0]
-        side = lambda i: exp.select(*[column(c) for c in cols]).from_(table(name, DATABASE)).where(_of_run(i))  # noqa: E731
+            eq(column("database"), text(database)), eq(column("table"), text(name))))) if c != "run_id"]
+        checked[name] = ch.rows(exp.select(_fn("count")).from_(table(name, database)).where(_of_run(run_id)))[0][0]
+        side = lambda i: exp.select(*[column(c) for c in cols]).from_(table(name, database)).where(_of_run(i))  # noqa: E731
         for label, a, b in (("only in the original run", run_id, again), ("only in the recomputation", again, run_id)):
             differ = exp.select(exp.Star()).from_(exp.Subquery(this=exp.except_(side(a), side(b), distinct=False),
                                                                alias=exp.TableAlias(this=exp.to_identifier("d")))).limit(limit)

@@ -5,8 +5,9 @@ PostgreSQL run is, the run recorded in PostgreSQL's catalogue.
 ``compute`` for each methodology. The run row (engine ``clickhouse``, migration 0028), each
 methodology's reconciliation and the summary are written to PostgreSQL in the run's one
 snapshot, as for any run; the result, excluded and unmatched rows stay in ClickHouse, in the run's
-partition (tables.py). A run that fails or is rolled back leaves neither: its partition is
-dropped.
+partition (tables.py) of its PostgreSQL database's ClickHouse database (catalogue.py: run ids are
+unique in one PostgreSQL database only). A run that fails or is rolled back leaves neither: its
+partition is dropped.
 
 A methodology reads the run's snapshot: the dataset's loads, the editions the data's period
 binds (``choose_editions``, ``factors.editions.bind``) and the statements' parameter values
@@ -30,7 +31,8 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, copy_inputs, drop_run
+from ccf.engine.clickhouse.catalogue import catalogue_database
+from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, copy_inputs, drop_run, ensure_result_tables
 from ccf.engine.compile.evaluate import gases
 from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads
@@ -40,7 +42,7 @@ from ccf.engine.run import (
     record_methodology, run, statement_params,
 )
 from ccf.engine.options import CLICKHOUSE
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, render_clickhouse, table, text
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, render_clickhouse, table, text
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class ClickHouseOutcome:
     by_gas: tuple[tuple[str, Decimal], ...]
     co2e_kg: Decimal
     statements: ClickHouseStatements
+    database: str  # where its rows are: its catalogue's (catalogue.py), or ``ccf`` for run_on_clickhouse
+    executed: tuple[tuple[str, exp.Expression], ...]  # the statements as run, in ``database``
 
 
 def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, methodologies: Sequence[ir.Methodology],
@@ -64,11 +68,15 @@ def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: st
     ``inspect`` the run is a recomputation (ccf verify): inspected, then rolled back in
     PostgreSQL and dropped from ClickHouse."""
     require_supported(methodologies)
-    started: list[int] = []
+
+    started: set[tuple[str, int]] = set()  # (ClickHouse database, run id) of the rows written for the run
 
     def compute(pg: Executor, run_id: int, info: Dataset, read: tuple[int, ...], m: ir.Methodology) -> MethodologyOutcome:
-        started.append(run_id)
-        return _record(pg, _compute(pg, ch, run_id, info, read, m, other_edition))
+        # in the run's transaction: a copy of another PostgreSQL database takes an identity of its own here
+        database = catalogue_database(pg, ch, running=run_id)
+        assert database is not None  # running: an identity, or CatalogueCopy
+        started.add((database, run_id))
+        return _record(pg, _compute(pg, ch, run_id, info, read, m, other_edition, database))
 
     kept = False
     try:
@@ -78,8 +86,8 @@ def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: st
         return report
     finally:
         if not kept:  # the catalogue rolled back: the rows written for it go too
-            for run_id in set(started):
-                drop_run(ch, run_id)
+            for database, run_id in started:
+                drop_run(ch, database, run_id)
 
 
 def require_supported(methodologies: Sequence[ir.Methodology]) -> None:
@@ -99,12 +107,15 @@ def require_supported(methodologies: Sequence[ir.Methodology]) -> None:
 def run_on_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, m: ir.Methodology,
                       run_id: int, loads: list[int] | None = None, other_edition: bool = False) -> ClickHouseOutcome:
     """Run ``m`` over ``dataset`` on ClickHouse as run ``run_id`` (ClickHouse's own numbering),
-    recording nothing in PostgreSQL; ``loads`` and ``other_edition`` as for a PostgreSQL run."""
+    recording nothing in PostgreSQL; ``loads`` and ``other_edition`` as for a PostgreSQL run.
+    Its rows are in database ``ccf`` beside the inputs, not in a catalogue's: no catalogue
+    knows the run."""
     supported(m)  # before anything is copied: an unsupported construct is named, nothing runs
+    ensure_result_tables(ch, DATABASE)
     with one_snapshot(conn, rollback=True) as pg:
         info = require_dataset(pg, dataset)
         read = tuple(dataset_loads(pg, dataset) if loads is None else sorted(loads))
-        return _compute(pg, ch, run_id, info, read, m, other_edition).outcome
+        return _compute(pg, ch, run_id, info, read, m, other_edition, DATABASE).outcome
 
 
 @dataclass(frozen=True)
@@ -117,41 +128,58 @@ class _Computed:
 
 
 def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, read: tuple[int, ...],
-             m: ir.Methodology, other_edition: bool) -> _Computed:
+             m: ir.Methodology, other_edition: bool, database: str) -> _Computed:
     editions = choose_editions(pg, info, read, m, other_edition)
     bound = bind(m, editions)
     params, fs, other_sets = statement_params(pg, bound, run_id, info.name, read)
     sizes = copy_inputs(pg, ch, bound, params)
     params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
     code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{zlib.crc32(bound.id.encode())}")  # one per run and methodology
+    statements = placed(code, database)
     counts = None
     try:
-        for name, tree in code.statements():
+        for name, tree in statements:
             out = ch.rows(tree, params) if name == "reconcile" else ch.execute(tree, params)
             if name == "reconcile":
                 counts = out[0]
     except Exception:
-        ch.execute(exp.Drop(tables=[table(code.eval_table, DATABASE)], kind="TABLE", exists=True))
+        ch.execute(exp.Drop(tables=[table(code.eval_table, database)], kind="TABLE", exists=True))
         raise
     assert counts is not None
     rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected, *sums = counts
     rec = Reconciliation(rows_in, rows_result, rows_excluded, rows_unmatched, rows_rejected)
-    written = tuple(_count(ch, name, run_id, bound.id) for name in RESULT_TABLES)
+    written = tuple(_count(ch, database, name, run_id, bound.id) for name in RESULT_TABLES)
     if not rec.balanced or written != (result_rows, rows_excluded, rows_unmatched):
         for name in RESULT_TABLES:
-            ch.execute(exp.delete(table(name, DATABASE), where=_of_run(run_id, bound.id)))
+            ch.execute(exp.delete(table(name, database), where=_of_run(run_id, bound.id)))
         raise RunError(f"{bound.ref} does not reconcile on ClickHouse: {rows_in} activity rows but {rows_result} results + "
                        f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written})")
     by_gas = tuple(sorted((g, v) for g, v in zip(gases(bound), sums) if v is not None))
     total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)
-    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code), params, (fs, other_sets, editions))
+    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code, database, tuple(statements)), params,
+                     (fs, other_sets, editions))
+
+
+def placed(code: ClickHouseStatements, database: str) -> list[tuple[str, exp.Expression]]:
+    """The compiled statements with what they write in ``database``: the evaluation table and the
+    result tables, which the compile names in ``ccf`` beside the inputs (a run's rows belong to its
+    catalogue's database: catalogue.py); the inputs read where the copy wrote them."""
+    kept = {*RESULT_TABLES, code.eval_table}
+
+    def place(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.name in kept and node.db == DATABASE:
+            node = node.copy()
+            node.set("db", ident(database))
+        return node
+
+    return [(name, tree.transform(place)) for name, tree in code.statements()]
 
 
 def _record(pg: Executor, done: _Computed) -> MethodologyOutcome:
     """The methodology's catalogue rows in PostgreSQL (its compiled SQL: ClickHouse's), and its
     outcome as a PostgreSQL run gives it."""
     out, (fs, other_sets, editions) = done.outcome, done.recorded
-    code = ";\n\n".join(render_clickhouse(tree) for _, tree in out.statements.statements()) + ";\n"
+    code = ";\n\n".join(render_clickhouse(tree) for _, tree in out.executed) + ";\n"
     record_methodology(pg, done.params, out.methodology, out.reconciliation, fs, editions, other_sets, code)
     own = editions[None]
     return MethodologyOutcome(out.methodology, out.reconciliation, out.co2e_kg, out.by_gas,
@@ -169,8 +197,8 @@ def _of_run(run_id: int, methodology_id: str) -> exp.Expression:
                     exp.EQ(this=column("methodology_id"), expression=text(methodology_id)))
 
 
-def _count(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str) -> int:
-    return ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(_of_run(run_id, methodology_id)))[0][0]
+def _count(ch: ClickHouseExecutor, database: str, name: str, run_id: int, methodology_id: str) -> int:
+    return ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, database)).where(_of_run(run_id, methodology_id)))[0][0]
 
 
-__all__ = ["ClickHouseOutcome", "require_supported", "run_clickhouse", "run_on_clickhouse"]
+__all__ = ["ClickHouseOutcome", "placed", "require_supported", "run_clickhouse", "run_on_clickhouse"]

@@ -8,8 +8,8 @@ asking for another folder closes the one held first. The folder is ``CCF_CLICKHO
 ``clickhouse`` under the embedded PostgreSQL's folder (``CCF_HOME``): one user's ccf keeps its
 ClickHouse rows beside its PostgreSQL catalogue (docs/scale-out.md).
 
-The result tables are created here when a session opens (``tables.ensure_result_tables``), so
-whoever reads a run's rows finds them.
+A run's rows are in the ClickHouse database of its PostgreSQL database (catalogue.py), whose
+tables are made by whoever first writes or reads there.
 """
 
 from __future__ import annotations
@@ -51,10 +51,7 @@ def open_clickhouse(folder: Path | None = None) -> ClickHouseExecutor:
     except RuntimeError as exc:  # another process holds the folder
         raise ClickHouseUnavailable(f"chdb cannot open its data folder {folder} ({str(exc).strip()}); another ccf "
                                     "process may be using it: one process at a time, or set CCF_CLICKHOUSE_DIR") from None
-    from ccf.engine.clickhouse.tables import ensure_result_tables
-
     executor = ClickHouseExecutor(session)
-    ensure_result_tables(executor)
     _held.update(folder=folder, executor=executor)
     return executor
 

@@ -3,8 +3,10 @@
 Built (docs/scale-out.md): the activity rows of the run's loads, the factor rows of the editions
 the run binds, the unit table and the GWP set, read in the run's PostgreSQL snapshot (loads,
 rejections and factor installs stay ccf's PostgreSQL ones) and written to MergeTree tables
-ordered by dataset (activity) or factor set; the results to ``result_row``, ``excluded`` and
-``unmatched``, ordered by run and methodology.
+ordered by dataset (activity) or factor set, in database ``ccf``, made anew by each
+methodology's copy; the results to ``result_row``, ``excluded`` and ``unmatched``, ordered by
+run and methodology, in the ClickHouse database of the run's PostgreSQL database (catalogue.py),
+where they outlive the run.
 
 A decimal column's scale is the widest scale of the values copied into it, and the copy
 measures their sizes (``InputSizes``) for the compile's proof: Arrow refuses to store a value in
@@ -45,14 +47,14 @@ def _widest(values: Iterable[Decimal | None]) -> Size:
 
 
 def _create(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str],
-            partition_by: str | None = None) -> None:
+            partition_by: str | None = None, database: str = DATABASE) -> None:
     """A MergeTree table made anew (a run's inputs), or made if missing where ``partition_by``
     (the result tables, a partition per run, which outlive the run)."""
     if partition_by is None:
-        ch.execute(exp.Drop(tables=[table(name, DATABASE)], kind="TABLE", exists=True))
+        ch.execute(exp.Drop(tables=[table(name, database)], kind="TABLE", exists=True))
     partition = [exp.PartitionedByProperty(this=column(partition_by))] if partition_by else []
     create = exp.Create(
-        this=exp.Schema(this=table(name, DATABASE), expressions=[
+        this=exp.Schema(this=table(name, database), expressions=[
             exp.ColumnDef(this=ident(c), kind=exp.DataType.build(t, dialect="clickhouse")) for c, t in columns]),
         kind="TABLE",
         exists=partition_by is not None,
@@ -202,11 +204,12 @@ def _attributes(text_: str) -> dict[str, str]:
 RESULT_TABLES = ("result_row", "excluded", "unmatched")  # a run's rows on ClickHouse, a partition per run
 
 
-def ensure_result_tables(ch: ClickHouseExecutor) -> None:
-    """ccf.result_row (migration 0019's layout, every number a Decimal(76, 40)), excluded and
-    unmatched, made if missing: MergeTree ordered by (run_id, methodology_id, activity_id), a
-    partition per run, so a run's rows are read together and deleted whole (``drop_run``)."""
-    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
+def ensure_result_tables(ch: ClickHouseExecutor, database: str) -> None:
+    """A catalogue's ClickHouse database (catalogue.py) and its ``result_row`` (migration 0019's
+    layout, every number a Decimal(76, 40)), ``excluded`` and ``unmatched``, made if missing:
+    MergeTree ordered by (run_id, methodology_id, activity_id), a partition per run, so a run's
+    rows are read together and deleted whole (``drop_run``)."""
+    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {database}"))
     num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
     cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
             ("period_start", "Nullable(Date)"), ("rule_id", "String"), ("unit_conversion", "Nullable(String)"),
@@ -216,22 +219,23 @@ def ensure_result_tables(ch: ClickHouseExecutor) -> None:
         cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),
                  (f"{g}_match_level", "Nullable(String)"), (f"{g}_factor_set", "Nullable(String)")]
     keys = ["run_id", "methodology_id", "activity_id"]
-    _create(ch, "result_row", cols, keys, "run_id")
+    _create(ch, "result_row", cols, keys, "run_id", database)
     _create(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
-                             ("rule_id", "String"), ("reason", "String")], keys, "run_id")
+                             ("rule_id", "String"), ("reason", "String")], keys, "run_id", database)
     _create(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
-                              ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")], keys, "run_id")
+                              ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")], keys, "run_id",
+            database)
 
 
-def drop_run(ch: ClickHouseExecutor, run_id: int) -> dict[str, int]:
-    """Delete a run's rows: its partition of each result table (none there: nothing to do); the
-    rows each held."""
+def drop_run(ch: ClickHouseExecutor, database: str, run_id: int) -> dict[str, int]:
+    """Delete a run's rows from its catalogue's ClickHouse database: its partition of each result
+    table (none there: nothing to do); the rows each held."""
     out = {}
     for name in RESULT_TABLES:
-        count = exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(
+        count = exp.select(exp.Count(this=exp.Star())).from_(table(name, database)).where(
             exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)))
         out[name] = ch.rows(count)[0][0]
-        ch.execute(exp.Alter(this=table(name, DATABASE), kind="TABLE", actions=[
+        ch.execute(exp.Alter(this=table(name, database), kind="TABLE", actions=[
             exp.DropPartition(expressions=[exp.Partition(expressions=[exp.Literal.number(run_id)])])]))
     return out
 

@@ -246,10 +246,10 @@ def _groups_on_clickhouse(ex: Executor, run_ids: tuple[int, ...]) -> None:
 
     on_clickhouse = clickhouse_runs(ex, run_ids)
     if on_clickhouse:
+        from ccf.engine.clickhouse.catalogue import opened
         from ccf.engine.clickhouse.reads import report_groups
-        from ccf.engine.clickhouse.session import open_clickhouse
 
-        report_groups(ex, open_clickhouse(), on_clickhouse)
+        report_groups(ex, *opened(ex), on_clickhouse)
 
 
 def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str, entity_set: str | None = None) -> list[tuple[str, list[str]]]:

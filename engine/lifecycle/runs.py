@@ -126,12 +126,12 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
             raise CcfError(f"other records depend on run(s) {', '.join(map(str, run_ids))}: {detail} "
                            "Nothing was deleted.") from None
     if on_clickhouse:  # last: a delete refused above leaves them; their partitions dropped (docs/scale-out.md)
-        from ccf.engine.clickhouse.session import open_clickhouse
+        from ccf.engine.clickhouse.catalogue import opened
         from ccf.engine.clickhouse.tables import drop_run
 
-        ch = open_clickhouse()
+        ch, database = opened(ex)  # a copy of another database sharing its identity is refused here, before any drop
         for run_id in on_clickhouse:
-            for name, n in drop_run(ch, run_id).items():
+            for name, n in drop_run(ch, database, run_id).items():
                 out[f"clickhouse {name}"] = out.get(f"clickhouse {name}", 0) + n
     return out
 

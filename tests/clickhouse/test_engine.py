@@ -26,8 +26,9 @@ from ccf.engine.cli import main  # noqa: E402
 from ccf.engine.clickhouse import run as ch_run  # noqa: E402
 from ccf.engine.clickhouse.compile import Unsupported, supported  # noqa: E402
 from ccf.engine.clickhouse.numeric import ClickHouseInexact  # noqa: E402
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES  # noqa: E402
-from ccf.engine.sql import column, table  # noqa: E402
+from ccf.engine.clickhouse.catalogue import catalogue_database  # noqa: E402
+from ccf.engine.clickhouse.tables import RESULT_TABLES  # noqa: E402
+from ccf.engine.sql import Executor, column, table  # noqa: E402
 
 # Latest published versions whose arithmetic, for the demo's rows, ClickHouse's per-row guard
 # cannot prove within 76 digits: each such row is unmatched 'inexact_on_clickhouse' (on the
@@ -68,9 +69,16 @@ def _runs(url: str) -> list[tuple[int, str]]:
         return conn.execute("SELECT run_id, engine FROM ccf.run ORDER BY run_id").fetchall()
 
 
-def _ch_rows(ch, run_id: int) -> dict[str, int]:
+def _database(ch, url: str) -> str:
+    """The ClickHouse database of the PostgreSQL database at ``url`` (engine/clickhouse/catalogue.py)."""
+    with psycopg.connect(url) as conn:
+        return catalogue_database(Executor(conn), ch)
+
+
+def _ch_rows(ch, run_id: int, url: str) -> dict[str, int]:
     where = exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id))
-    return {name: ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, DATABASE)).where(where))[0][0]
+    database = _database(ch, url)
+    return {name: ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, database)).where(where))[0][0]
             for name in RESULT_TABLES}
 
 
@@ -126,7 +134,7 @@ def test_a_run_is_recorded_with_its_engine_and_deleted_with_its_partition(demo_d
     with psycopg.connect(demo_db) as conn:
         assert conn.execute("SELECT count(*) FROM ccf.result_row WHERE run_id = %s", [run_id]).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM ccf.run_methodology WHERE run_id = %s", [run_id]).fetchone() == (2,)
-    held = _ch_rows(clickhouse, run_id)
+    held = _ch_rows(clickhouse, run_id, demo_db)
     recs = [m["reconciliation"] for m in doc["methodologies"]]
     assert held == {"result_row": sum(r["rows_result"] for r in recs), "excluded": sum(r["rows_excluded"] for r in recs),
                     "unmatched": sum(r["rows_unmatched"] for r in recs)}
@@ -134,7 +142,7 @@ def test_a_run_is_recorded_with_its_engine_and_deleted_with_its_partition(demo_d
     assert code == 0, err
     deleted = json.loads(out)["rows"]
     assert {k: deleted[f"clickhouse {k}"] for k in RESULT_TABLES} == held
-    assert _ch_rows(clickhouse, run_id) == dict.fromkeys(RESULT_TABLES, 0)
+    assert _ch_rows(clickhouse, run_id, demo_db) == dict.fromkeys(RESULT_TABLES, 0)
     assert run_id not in [r for r, _ in _runs(demo_db)]
 
 
@@ -158,7 +166,7 @@ def test_a_run_refused_midway_leaves_nothing_on_either_engine(demo_db, clickhous
     assert _runs(demo_db) == before
     last = max(r for r, _ in before)
     for run_id in range(last + 1, last + 4):  # the ids the refused run may have drawn
-        assert _ch_rows(clickhouse, run_id) == dict.fromkeys(RESULT_TABLES, 0)
+        assert _ch_rows(clickhouse, run_id, demo_db) == dict.fromkeys(RESULT_TABLES, 0)
 
 
 def test_an_unsupported_methodology_is_named_and_nothing_runs(demo_db):
@@ -209,7 +217,7 @@ def _same_but_run(text: str, run_id: int) -> object:
     return re.sub(rf"(\bruns?\b\D{{0,3}}){run_id}\b", r"\1N", text)
 
 
-def test_report_explain_and_verify_follow_the_run_to_clickhouse(both_runs, clickhouse):
+def test_report_explain_and_verify_follow_the_run_to_clickhouse(both_runs, clickhouse, demo_db):
     """The report (its groups summed on ClickHouse), an activity row's explanation (its results
     read there) and a verification (recomputed there) say of the ClickHouse run what they say of
     the PostgreSQL run; nothing of the recomputation is left in ClickHouse."""
@@ -224,15 +232,15 @@ def test_report_explain_and_verify_follow_the_run_to_clickhouse(both_runs, click
         assert "reproduces the stored rows exactly" in on_ch and _same_but_run(on_ch, ch) == _same_but_run(on_pg, pg)
     code, out, err = ccf("verify", str(ch), "--json")
     assert code == 0 and json.loads(out)["identical"], out + err
-    assert json.loads(out)["rows_compared"] == _ch_rows(clickhouse, ch)
-    assert _ch_rows(clickhouse, ch + 1) == dict.fromkeys(RESULT_TABLES, 0)  # the recomputation's id: dropped
+    assert json.loads(out)["rows_compared"] == _ch_rows(clickhouse, ch, demo_db)
+    assert _ch_rows(clickhouse, ch + 1, demo_db) == dict.fromkeys(RESULT_TABLES, 0)  # the recomputation's id: dropped
     code, out, err = ccf("verify", str(ch), "--reference")
     assert code == 0, out + err
 
 
-def test_verify_finds_a_row_changed_in_clickhouse(both_runs, clickhouse):
+def test_verify_finds_a_row_changed_in_clickhouse(both_runs, clickhouse, demo_db):
     _, ch = both_runs
-    clickhouse.session.query(f"ALTER TABLE {DATABASE}.result_row UPDATE total_co2e_kg = total_co2e_kg + 1 "
+    clickhouse.session.query(f"ALTER TABLE {_database(clickhouse, demo_db)}.result_row UPDATE total_co2e_kg = total_co2e_kg + 1 "
                              f"WHERE run_id = {ch} AND activity_id = 'EL-UK-LON-2024H1' SETTINGS mutations_sync = 1")
     code, out, err = ccf("verify", str(ch))
     assert code == 1 and "result_row only in the original run" in out and "EL-UK-LON-2024H1" in out
