@@ -521,6 +521,19 @@ def db_url() -> str:
     return url()
 
 
+def adopt_clickhouse(conn: psycopg.Connection) -> dict[str, Any]:
+    """This database takes its identity where it is now, and with it the ClickHouse database of
+    its ClickHouse runs' rows (engine/clickhouse/catalogue.py): for a database moved, restored or
+    upgraded whose original is gone. Committed."""
+    from ccf.engine.clickhouse.catalogue import catalogue_database
+    from ccf.engine.clickhouse.session import open_clickhouse
+    from ccf.engine.sql import Executor
+
+    database = catalogue_database(Executor(conn), open_clickhouse(), adopt=True)
+    conn.commit()
+    return {"clickhouse_database": database}
+
+
 # --- test cases (engine/cases/) -------------------------------------------------------------
 
 

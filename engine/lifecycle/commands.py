@@ -1,5 +1,5 @@
 """The lifecycle commands: ``ccf datasets list|show|delete``, ``ccf runs list|show|delete``,
-``ccf rejects LOAD|--dataset D``, ``ccf unmatched RUN`` and ``ccf db status|stop|url``; each
+``ccf rejects LOAD|--dataset D``, ``ccf unmatched RUN`` and ``ccf db status|stop|url|adopt-clickhouse``; each
 with ``--json``. Parsing and printing only: the work is the Python API's (engine/api.py)."""
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     json_flag(dbs.add_parser("status", help="where the database is; whether the embedded server runs"))
     json_flag(dbs.add_parser("stop", help="stop the embedded server (the next command starts it)"))
     json_flag(dbs.add_parser("url", help="the URL ccf connects with (any password masked)"))
+    json_flag(dbs.add_parser("adopt-clickhouse", help="make this database, moved or restored from a dump (its original "
+                                                      "gone), the owner of its ClickHouse runs' rows"))
     p.set_defaults(func=run_db)
 
 
@@ -112,6 +114,10 @@ def run_db(args: argparse.Namespace) -> int:
         return _emit(args, api.db_status(), _status_text)
     if args.db_command == "stop":
         return _emit(args, api.db_stop(), _stopped_text)
+    if args.db_command == "adopt-clickhouse":
+        with api.open_database() as conn:
+            return _emit(args, api.adopt_clickhouse(conn), lambda d: f"this database's ClickHouse runs: ClickHouse database "
+                                                                     f"{d['clickhouse_database']}")
     return _emit(args, {"url": api.db_url()}, lambda d: d["url"])
 
 

@@ -113,6 +113,10 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
     ex.execute(exp.Command(this="LOCK", expression=exp.Literal.string(f"TABLE ONLY {parents} IN ACCESS EXCLUSIVE MODE")))
     engine = exp.and_(_of_runs(), eq(column("engine"), exp.Literal.string(CLICKHOUSE)))
     on_clickhouse = [r[0] for r in ex.rows(exp.select(column("run_id")).from_(table("run")).where(engine), {"run_ids": list(run_ids)})]
+    if on_clickhouse:  # their ClickHouse database, while the runs exist: a copy of another database is refused here
+        from ccf.engine.clickhouse.catalogue import opened
+
+        ch, database = opened(ex)
     out: dict[str, int] = {}
     for name in RUN_TABLES:
         try:
@@ -126,10 +130,8 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
             raise CcfError(f"other records depend on run(s) {', '.join(map(str, run_ids))}: {detail} "
                            "Nothing was deleted.") from None
     if on_clickhouse:  # last: a delete refused above leaves them; their partitions dropped (docs/scale-out.md)
-        from ccf.engine.clickhouse.catalogue import opened
         from ccf.engine.clickhouse.tables import drop_run
 
-        ch, database = opened(ex)  # a copy of another database sharing its identity is refused here, before any drop
         for run_id in on_clickhouse:
             for name, n in drop_run(ch, database, run_id).items():
                 out[f"clickhouse {name}"] = out.get(f"clickhouse {name}", 0) + n
