@@ -6,7 +6,11 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
                       the result rows summed once, on ClickHouse, into PostgreSQL's temporary table;
 ``stored_results``    one activity row's results per gas, as ccf.result gives them (ccf explain);
 ``stored_rows``       a methodology's result (per gas), excluded or unmatched rows (ccf verify --reference);
+``results``           a run's result rows as ccf.result gives them, paged (the service's results);
 ``compare_runs``      a run's rows against its recomputation's, both in ClickHouse (ccf verify).
+
+The rows are in the ClickHouse database of the run's PostgreSQL database (catalogue.py), which
+each reader is given.
 
 Each sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of the stored
 Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
@@ -209,6 +213,40 @@ def stored_rows(ch: ClickHouseExecutor, database: str, run_id: int, methodology_
     return [(r["activity_id"], *(r[c] for c in cols)) for r in _per_gas(ch, database, where)]
 
 
+RESULT = ("methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp", "co2e_kg",
+          "factor_ids", "factor_set", "match_level", "unit_conversion", "instrument_id", "data_quality")  # ccf.result's
+
+
+def results(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str | None = None, offset: int = 0,
+            limit: int | None = None) -> list[tuple]:
+    """A run's result rows as PostgreSQL's ccf.result gives them (``RESULT``: one per gas with a
+    value; no instrument on ClickHouse), of one methodology if given, in the service's order
+    (methodology, activity, rule, gas, entity, period), ``limit`` of them from ``offset``: the
+    gases of each stored row unfolded on ClickHouse (``arrayJoin``), the page cut there."""
+    per_gas = exp.Array(expressions=[exp.Tuple(expressions=[
+        text(gas), column(f"{g}_kg"), column(f"{g}_gwp"), column(f"{g}_co2e_kg"), column(f"{g}_factor_ids"),
+        column(f"{g}_factor_set"), column(f"{g}_match_level")]) for gas, g in zip(ir.GAS_ORDER, _GASES)])
+    kept = ["methodology_id", "activity_id", "entity", "period_start", "rule_id", "unit_conversion", "data_quality"]
+    where = _of_run(run_id)
+    if methodology_id is not None:
+        where = exp.and_(where, eq(column("methodology_id"), text(methodology_id)))
+    inner = exp.select(*[column(c) for c in kept], exp.alias_(_fn("arrayJoin", per_gas), "g")).from_(
+        table("result_row", database)).where(where)
+    part = lambda i: _fn("tupleElement", column("g"), exp.Literal.number(i))  # noqa: E731
+    values = {c: column(c) for c in kept} | {
+        "gas": part(1), "gas_kg": part(2), "gwp": part(3), "co2e_kg": part(4), "factor_ids": part(5), "factor_set": part(6),
+        "match_level": part(7), "instrument_id": exp.Null()}
+    select = (exp.select(*[exp.alias_(values[c], c) for c in RESULT])
+              .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("x"))))
+              .where(exp.not_(exp.Is(this=part(4), expression=exp.Null())))
+              .order_by(*[column(c) for c in ("methodology_id", "activity_id", "rule_id", "gas", "entity", "period_start")]))
+    if limit is not None:
+        select = select.limit(exp.Literal.number(limit))
+    if offset:
+        select = select.offset(exp.Literal.number(offset))
+    return [tuple(_plain(v) for v in row) for row in ch.rows(select)]
+
+
 def compare_runs(ch: ClickHouseExecutor, database: str, run_id: int, again: int, limit: int = 20) -> tuple[dict[str, int], list[str]]:
     """The rows of each result table in run ``run_id``, and each row (every column but the run
     id) only in it or only in run ``again``, at most ``limit`` of each kind per table."""
@@ -227,4 +265,5 @@ def compare_runs(ch: ClickHouseExecutor, database: str, run_id: int, again: int,
     return checked, problems
 
 
-__all__ = ["clickhouse_runs", "compare_runs", "report_groups", "run_engine", "stored_results", "stored_rows", "tiers_by_country"]
+__all__ = ["RESULT", "clickhouse_runs", "compare_runs", "report_groups", "results", "run_engine", "stored_results", "stored_rows",
+           "tiers_by_country"]

@@ -1,7 +1,8 @@
 """The rows that did not become results, each with where it came from and why: the rows a load
 rejected (``ccf.rejected``: file, line, reason, the record as read) and the rows a run left
-unmatched (``ccf.unmatched``: the reason names the lookup and the keys it tried; the file and
-line are those of the activity row, among the loads the run read)."""
+unmatched (``ccf.unmatched``, or ClickHouse's for a run computed there: the reason names the
+lookup and the keys it tried; the file and line are those of the activity row, among the loads
+the run read, which PostgreSQL holds whatever the engine)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine.compile import activity_table_name, of_run_loads
 from ccf.engine.lifecycle.runs import no_run
 from ccf.engine.load import require_dataset
-from ccf.engine.options import POSTGRESQL
+from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import Executor, column, eq, param, table
 
 _REJECTED = ("load_id", "source_file", "line_no", "activity_id", "reason", "record")
@@ -72,9 +73,6 @@ def unmatched(ex: Executor, run_id: int, methodology: str | None = None) -> list
     if head is None:
         raise no_run(ex, run_id)
     dataset, summary, engine = head
-    if engine != POSTGRESQL:
-        raise CcfError(f"run {run_id} was computed on {engine}, which holds its unmatched rows: listing them with "
-                       "their files and lines is not built for it yet (docs/scale-out.md); 'ccf explain' shows one row")
     recorded = ex.rows(exp.select(column("methodology_id"), column("activity_type")).from_(table("run_methodology"))
                        .where(eq(column("run_id"), param("run_id"))).order_by(column("methodology_id")), {"run_id": run_id})
     if methodology is not None:
@@ -84,6 +82,15 @@ def unmatched(ex: Executor, run_id: int, methodology: str | None = None) -> list
         recorded = [(m, t) for m, t in recorded if m == methodology]
     params = {"run_id": run_id, "dataset": dataset, "loads": (summary or {}).get("loads", [])}
     out: list[dict[str, Any]] = []
+    if engine == CLICKHOUSE:  # the rows are there; their files and lines here (docs/scale-out.md)
+        from ccf.engine.clickhouse.catalogue import opened
+        from ccf.engine.clickhouse.reads import stored_rows
+
+        ch, database = opened(ex)
+        for mid, activity_type in recorded:
+            held = stored_rows(ch, database, run_id, mid, "unmatched", ["rule_id", "reason_code", "reason"])
+            out += _located(ex, activity_type, params, mid, held)
+        return out
     for mid, activity_type in recorded:
         q = (
             exp.select(column("methodology_id", "u"), column("activity_id", "u"), column("rule_id", "u"),
@@ -98,3 +105,19 @@ def unmatched(ex: Executor, run_id: int, methodology: str | None = None) -> list
         )
         out += [dict(zip(_UNMATCHED, r)) for r in ex.rows(q, {**params, "methodology_id": mid})]
     return out
+
+
+def _located(ex: Executor, activity_type: str, params: dict[str, Any], methodology_id: str,
+             held: list[tuple]) -> list[dict[str, Any]]:
+    """Unmatched rows read from ClickHouse, (activity_id, rule_id, reason_code, reason), with
+    their load, file and line among the run's loads, in the order PostgreSQL's query gives: load,
+    line (a row of no load last), activity id."""
+    ids = exp.Any(this=exp.Paren(this=exp.Cast(this=param("ids"), to=exp.DataType.build("TEXT[]"))))
+    q = (exp.select(column("activity_id", "a"), column("load_id", "a"), column("source_file", "l"), column("line_no", "a"))
+         .from_(table(activity_table_name(activity_type), alias="a"))
+         .join(table("activity_load", alias="l"), join_type="left", on=eq(column("load_id", "l"), column("load_id", "a")))
+         .where(exp.and_(of_run_loads("a"), exp.EQ(this=column("activity_id", "a"), expression=ids))))
+    where = {r[0]: r[1:] for r in ex.rows(q, {**params, "ids": [r[0] for r in held]})} if held else {}
+    rows = [dict(zip(_UNMATCHED, (methodology_id, *r, *where.get(r[0], (None, None, None))))) for r in held]
+    return sorted(rows, key=lambda r: (r["load_id"] is None, r["load_id"] or 0, r["line_no"] is None, r["line_no"] or 0,
+                                       r["activity_id"]))

@@ -421,9 +421,34 @@ def results(run_id: Id, offset: Offset = 0, limit: Limit = 100, methodology: Met
             org=Depends(current_org), svc: Service = Depends(service)) -> Body:
     with scoped(org, svc) as conn:
         _run(conn, run_id)
-        q = _results(methodology).offset(exp.Literal.number(offset)).limit(exp.Literal.number(limit))
-        rows = Executor(conn).rows(q, {"run_id": run_id, "methodology": methodology})
+        if (held := _on_clickhouse(conn, run_id)) is not None:
+            rows = _clickhouse_results(held, run_id, methodology, offset, limit)
+        else:
+            q = _results(methodology).offset(exp.Literal.number(offset)).limit(exp.Literal.number(limit))
+            rows = Executor(conn).rows(q, {"run_id": run_id, "methodology": methodology})
     return body(page([dict(zip(RESULT, r)) for r in rows], offset, limit))
+
+
+def _on_clickhouse(conn: psycopg.Connection, run_id: int) -> tuple | None:
+    """The ClickHouse session and database holding the run's rows (docs/scale-out.md), or None:
+    a PostgreSQL run's are ccf.result's."""
+    from ccf.engine.clickhouse.reads import run_engine
+    from ccf.engine.options import CLICKHOUSE
+
+    if run_engine(Executor(conn), run_id) != CLICKHOUSE:
+        return None
+    from ccf.engine.clickhouse.catalogue import opened
+
+    return opened(Executor(conn))
+
+
+def _clickhouse_results(held: tuple, run_id: int, methodology: str | None, offset: int, limit: int) -> list[tuple]:
+    from ccf.engine.clickhouse.reads import results as read
+
+    return read(*held, run_id, methodology, offset, limit)
+
+
+_CSV_PAGE = 10_000  # a ClickHouse run's rows streamed a page at a time (a finished run's rows do not change)
 
 
 @router.get("/runs/{run_id}/results.csv", tags=["runs"], responses={**ERRORS, 200: {"content": {"text/csv": {}}}},
@@ -438,7 +463,12 @@ def results_csv(run_id: Id, methodology: MethodologyFilter = None,
         out = csv.writer(buffer, lineterminator="\n")
         out.writerow(RESULT)
         with scoped(org, svc) as conn:  # one snapshot: the rows of one transaction's cursor
-            for n, row in enumerate(Executor(conn).stream(_results(methodology), {"run_id": run_id, "methodology": methodology}), 1):
+            held = _on_clickhouse(conn, run_id)
+            if held is not None:
+                stream: Iterator[tuple] = _clickhouse_stream(held, run_id, methodology)
+            else:
+                stream = Executor(conn).stream(_results(methodology), {"run_id": run_id, "methodology": methodology})
+            for n, row in enumerate(stream, 1):
                 out.writerow([_cell(v) for v in row])
                 if n % 1000 == 0:
                     yield buffer.getvalue()
@@ -448,6 +478,13 @@ def results_csv(run_id: Id, methodology: MethodologyFilter = None,
 
     return StreamingResponse(rows(), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="run-{run_id}-results.csv"'})
+
+
+def _clickhouse_stream(held: tuple, run_id: int, methodology: str | None) -> Iterator[tuple]:
+    offset = 0
+    while rows := _clickhouse_results(held, run_id, methodology, offset, _CSV_PAGE):
+        yield from rows
+        offset += len(rows)
 
 
 def _cell(value: Any) -> str:

@@ -272,12 +272,10 @@ def test_a_clickhouse_decimal_loses_its_trailing_zeros_and_no_digit():
     assert [str(_plain(Decimal(v))) for v in ("1000.0000", "0E-40", "-0.50")] == ["1000", "0", "-0.5"]
 
 
-def test_readers_of_postgresql_rows_do_not_take_a_clickhouse_run_for_empty(both_runs):
-    """``ccf unmatched`` lists PostgreSQL's rows with their files and lines: for a ClickHouse run
-    it says so (exit 1), rather than list none; ``ccf diff --dataset`` reuses PostgreSQL runs only."""
+def test_diff_of_a_dataset_reuses_postgresql_runs_only(both_runs):
+    """``ccf diff --dataset`` attributes a change row by row on PostgreSQL (engine/attribution/):
+    it reuses a PostgreSQL run of a version, never takes a ClickHouse run's rows for none."""
     pg, ch = both_runs
-    code, out, err = ccf("unmatched", str(ch))
-    assert code == 1 and "was computed on clickhouse" in err and out == ""
     code, out, err = ccf("diff", "scope1.stationary_combustion@1.3.0", "scope1.stationary_combustion@1.4.0",
                          "--dataset", "meridian", "--json")
     assert code == 0, err
