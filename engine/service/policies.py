@@ -75,6 +75,7 @@ def activity_table(name: str) -> Protected:
 SHARED: frozenset[str] = frozenset({
     "schema_migration", "gwp", "unit", "region", "region_ancestor",
     "rate_table", "rate",
+    "catalogue_identity",  # the database's identity, naming its ClickHouse database (migration 0031)
 })
 
 
