@@ -30,7 +30,8 @@ from sqlglot import exp
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, copy_inputs, drop_run
+from ccf.engine.clickhouse.inputs import copy_inputs
+from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, drop_run
 from ccf.engine.compile.evaluate import gases
 from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads
