@@ -29,7 +29,7 @@ from ccf.dsl.diagnostics import CcfError
 from ccf.engine.sql import ClickHouseExecutor
 
 _held: dict[str, object] = {}  # "place": where the client held connects, "executor": its executor
-_SCHEMES = ("http", "https", "chdb")
+_SCHEMES = ("http", "https")  # a server; chdb:///folder is chdb in-process
 
 
 class ClickHouseUnavailable(CcfError):
@@ -38,11 +38,12 @@ class ClickHouseUnavailable(CcfError):
 
 
 def where_clickhouse(url: str | None = None, folder: Path | None = None) -> str:
-    """Where ClickHouse is, for people: the URL with its password masked, or chdb's folder."""
-    from ccf.engine.options import engine_settings
+    """Where ClickHouse is, for people: the URL with its password masked, or chdb's folder
+    (default: the settings')."""
+    from ccf.engine.options import POSTGRESQL, engine_settings
 
     if url is None and folder is None:
-        chosen = engine_settings()
+        chosen = engine_settings(POSTGRESQL)  # where ClickHouse is, whichever engine CCF_ENGINE names
         url, folder = chosen.clickhouse_url, chosen.chdb_dir
     if url is not None:
         return _masked(url, url)
@@ -51,25 +52,31 @@ def where_clickhouse(url: str | None = None, folder: Path | None = None) -> str:
 
 def open_clickhouse(folder: Path | None = None) -> ClickHouseExecutor:
     """The process's ClickHouse client, opened at the first call: on ``CCF_CLICKHOUSE_URL``'s
-    server, else chdb on ``folder`` (default: the settings'); its result tables exist."""
+    server, else chdb on ``folder`` (default: the settings'); its result tables exist. A server
+    is reached before the client held is closed, so a server that does not answer leaves it open;
+    chdb's folder only after (chdb opens one folder per process)."""
     from ccf.engine.options import engine_settings
 
     chosen = engine_settings()
     url = chosen.clickhouse_url if folder is None else None
-    place = url or f"chdb://{(folder or chosen.chdb_dir).resolve()}"
+    if url is not None and urlsplit(url).scheme == "chdb":
+        if not urlsplit(url).path.strip("/"):
+            raise ClickHouseUnavailable(f"CCF_CLICKHOUSE_URL is {url!r}: chdb's data need a folder, chdb:///path/to/folder")
+        url, folder = None, Path(unquote(urlsplit(url).path))
+    folder = (folder or chosen.chdb_dir).resolve() if url is None else None
+    place = url if url is not None else f"chdb folder {folder}"
     if _held.get("place") == place:
         return _held["executor"]  # type: ignore[return-value]
-    close_clickhouse()
     try:
         import clickhouse_connect
     except ImportError:
         raise ClickHouseUnavailable("--engine clickhouse needs clickhouse-connect and chdb: pip install 'ccf[clickhouse]'") from None
-    if url is None:
-        executor = _chdb(clickhouse_connect, (folder or chosen.chdb_dir).resolve())
-    elif urlsplit(url).scheme == "chdb":
-        executor = _chdb(clickhouse_connect, Path(unquote(urlsplit(url).path)))
+    if folder is not None:
+        close_clickhouse()
+        executor = _chdb(clickhouse_connect, folder)
     else:
-        executor = _server(clickhouse_connect, url)
+        executor = _server(clickhouse_connect, place)
+        close_clickhouse()
     from ccf.engine.clickhouse.tables import ensure_result_tables
 
     try:
@@ -85,8 +92,6 @@ def _chdb(clickhouse_connect, folder: Path) -> ClickHouseExecutor:
     """A client of chdb in-process on ``folder``."""
     from clickhouse_connect.driver.exceptions import ClickHouseError as ClientError
 
-    if not folder.is_absolute() or str(folder) == "/":
-        raise ClickHouseUnavailable(f"chdb's folder must be a folder's absolute path: chdb:///path/to/folder, not {folder}")
     folder.mkdir(parents=True, exist_ok=True)
     try:
         return ClickHouseExecutor(clickhouse_connect.get_client(interface="chdb", path=str(folder)))
