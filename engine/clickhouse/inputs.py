@@ -33,7 +33,7 @@ from ccf.dsl.numeric import DIV_PLACES, Size, size
 from ccf.dsl.units import dimension_key, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.compile import InputSizes
-from ccf.engine.clickhouse.tables import DATABASE, _create
+from ccf.engine.clickhouse.tables import DATABASE, create_table
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.compile.lookups import set_param
 from ccf.engine.load.tables import activity_table, csv_columns
@@ -49,7 +49,7 @@ def _widest(values: Iterable[Decimal | None]) -> Size:
 
 def _copy(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str, pa.DataType]], rows: list[tuple],
           order_by: list[str]) -> None:
-    _create(ch, name, [(c, t) for c, t, _ in columns], order_by)
+    create_table(ch, name, [(c, t) for c, t, _ in columns], order_by)
     if rows:
         arrays = [pa.array([r[i] for r in rows], type=a) for i, (_, _, a) in enumerate(columns)]
         ch.insert_arrow(table(name, DATABASE), pa.Table.from_arrays(arrays, names=[c for c, _, _ in columns]))
@@ -109,7 +109,7 @@ def copy_activity(pg: Executor, ch: ClickHouseExecutor, at: ir.ActivityType,
         (n, f"Nullable(Decimal(76, {field_sizes[n].scale}))" if kinds[n] == "quantity" else _TYPES[kinds[n]]) for n in names]
     columns = [(n, "String" if n in ("activity_id", "entity") else t) for n, t in columns]
     name = f"activity_{at.id}"
-    _create(ch, name, columns, ["dataset", "load_id", "activity_id"])
+    create_table(ch, name, columns, ["dataset", "load_id", "activity_id"])
     rows = exp.select(*[column(c) for c, _ in columns]).from_(activity_table(at)).where(of_run_loads())
     ch.insert_stream(table(name, DATABASE), [c for c, _ in columns], pg.copy_out(rows, params), "TabSeparated")
     return field_sizes, base_digits

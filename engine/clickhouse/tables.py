@@ -18,7 +18,7 @@ from ccf.engine.sql import ClickHouseExecutor, column, ident, table
 DATABASE = "ccf"
 
 
-def _create(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str],
+def create_table(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str],
             partition_by: str | None = None) -> None:
     """A MergeTree table made anew (a run's inputs), or made if missing where ``partition_by``
     (the result tables, a partition per run, which outlive the run)."""
@@ -56,10 +56,10 @@ def ensure_result_tables(ch: ClickHouseExecutor) -> None:
         cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),
                  (f"{g}_match_level", "Nullable(String)"), (f"{g}_factor_set", "Nullable(String)")]
     keys = ["run_id", "methodology_id", "activity_id"]
-    _create(ch, "result_row", cols, keys, "run_id")
-    _create(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
+    create_table(ch, "result_row", cols, keys, "run_id")
+    create_table(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
                              ("rule_id", "String"), ("reason", "String")], keys, "run_id")
-    _create(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
+    create_table(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
                               ("rule_id", "Nullable(String)"), ("reason_code", "String"), ("reason", "String")], keys, "run_id")
 
 
@@ -76,4 +76,4 @@ def drop_run(ch: ClickHouseExecutor, run_id: int) -> dict[str, int]:
     return out
 
 
-__all__ = ["DATABASE", "RESULT_TABLES", "drop_run", "ensure_result_tables"]
+__all__ = ["DATABASE", "RESULT_TABLES", "create_table", "drop_run", "ensure_result_tables"]
