@@ -22,6 +22,7 @@ whoever reads a run's rows finds them.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -71,6 +72,10 @@ def open_clickhouse(folder: Path | None = None) -> ClickHouseExecutor:
         import clickhouse_connect
     except ImportError:
         raise ClickHouseUnavailable("--engine clickhouse needs clickhouse-connect and chdb: pip install 'ccf[clickhouse]'") from None
+    # clickhouse-connect logs a failure as a warning before raising it, which Python's last-resort
+    # handler would print above ccf's own message of it: a library's logs go nowhere unless the
+    # application configures logging (urllib3 does the same for itself)
+    logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
     if folder is not None:
         close_clickhouse()
         executor = _chdb(clickhouse_connect, folder)

@@ -161,3 +161,20 @@ def test_a_chdb_url_names_the_folder_of_chdb(clickhouse, monkeypatch):
     monkeypatch.setenv("CCF_CLICKHOUSE_URL", "chdb://memory")
     with pytest.raises(session.ClickHouseUnavailable, match="chdb's data need a folder"):
         session.open_clickhouse()
+
+
+def test_the_command_line_tells_an_unreachable_server_in_one_line(db_url, tmp_path: Path):
+    """``ccf run --engine clickhouse`` with a server that does not answer: exit 1, one line of
+    ccf's, the password masked; nothing of clickhouse-connect's own logging, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CCF_DATABASE_URL": db_url, "CCF_CLICKHOUSE_URL": f"http://ccf:{SECRET}@127.0.0.1:1/",
+           "CCF_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", "import sys; from ccf.engine.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "run", "--engine", "clickhouse", "--dataset", "none", "scope1.stationary_combustion"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("error: ClickHouse at http://ccf:***@127.0.0.1:1/ cannot be reached") and "s3cr" not in line
