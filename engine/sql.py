@@ -13,7 +13,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import psycopg
 import sqlglot
@@ -263,6 +263,27 @@ class Executor:
                 n += 1
         return n
 
+    def copy_out(self, tree: exp.Expression, params: Mapping[str, Any] | None = None,
+                 chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+        """The rows of a query in PostgreSQL's COPY text format (tab-separated, ``\\N`` for NULL,
+        backslash escapes), as chunks of about ``chunk_bytes``, read inside the caller's
+        transaction: ``COPY (query) TO STDOUT``. COPY takes no bound parameters, so each value
+        is a literal of the tree (``with_values``), quoted by the renderer. libpq hands over one
+        row at a time; they are joined here so a consumer sees few, large chunks."""
+        stmt = exp.Copy(this=exp.Subquery(this=with_values(tree, params or {})), kind=False, files=[exp.Var(this="STDOUT")])
+        sql = render(stmt, pretty=False)
+        self.statements.append(sql)
+        log.debug("%s", sql)
+        buffer = bytearray()
+        with self.conn.cursor().copy(sql) as cp:  # type: ignore[arg-type]
+            for row in cp:
+                buffer += row
+                if len(buffer) >= chunk_bytes:
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
     def copy_csv(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes],
                  force_not_null: bool = True, header: bool = True) -> int:
         """COPY … FROM STDIN (FORMAT CSV, HEADER): PostgreSQL parses the CSV bytes of ``chunks``
@@ -298,44 +319,66 @@ def render_clickhouse(tree: exp.Expression, pretty: bool = True) -> str:
 
 
 class ClickHouseError(CcfError):
-    """ClickHouse refused a statement ccf sent (the statement is in the executor's record and the
-    debug log): reported as an error of ccf, exit 1, never a traceback."""
+    """ClickHouse refused a statement ccf sent, or could not be reached (the statement is in the
+    executor's record and the debug log): reported as an error of ccf, exit 1, never a traceback."""
 
 
 @dataclass
 class ClickHouseExecutor:
-    """Runs trees on a ClickHouse session (chdb in-process); records what ran. ClickHouse has
-    no bound parameters of psycopg's kind: each value becomes a literal of the tree (``with_values``),
-    quoted by the renderer, never formatted into the text. Rows come back through Arrow, so
-    decimals arrive as exact ``Decimal``s and text as text."""
+    """Runs trees on ClickHouse through a clickhouse-connect ``Client`` — chdb in-process or a
+    server over HTTP(S), the same calls either way (engine/clickhouse/session.py); records what
+    ran. ClickHouse has no bound parameters of psycopg's kind: each value becomes a literal of the
+    tree (``with_values``), quoted by the renderer, never formatted into the text. A query's rows
+    come back in ClickHouse's Arrow format, so a Decimal256 arrives as an exact ``Decimal`` (never
+    a float) and text as text. Every message is told through ``mask`` (the URL's password masked)."""
 
-    session: Any
+    client: Any
+    mask: Callable[[str], str] = lambda text: text  # a message with the server URL's password masked
     statements: list[str] = field(default_factory=list)
 
     def execute(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> Any:
+        """Run a statement: a query's rows as an Arrow table; None for any other statement."""
         bound = with_values(tree, params or {}) if placeholders(tree) else tree
-        sql = render_clickhouse(bound)
-        self.statements.append(sql)
-        log.debug("%s", sql)
-        return self._query(sql, "ArrowTable")
-
-    def _query(self, sql: str, *fmt: str) -> Any:
-        try:
-            return self.session.query(sql, *fmt)
-        except RuntimeError as exc:  # chdb's ChdbError: ClickHouse's own message, told as ccf's error
-            raise ClickHouseError(f"ClickHouse refused a statement of ccf: {str(exc).strip()}") from None
+        sql = self._record(render_clickhouse(bound))
+        if isinstance(bound, exp.Query):
+            return self._call(self.client.query_arrow, sql, use_strings=True)
+        self._call(self.client.command, sql)
+        return None
 
     def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
         table_ = self.execute(tree, params)
         return [tuple(r.values()) for r in table_.to_pylist()]
 
     def insert_arrow(self, target: exp.Table, rows: Any) -> None:
-        """INSERT the rows of an Arrow table (typed columns, exact decimals). chdb's ``Python()``
-        table function reads the Arrow table from this frame's local variable ``rows``."""
-        stmt = exp.insert(
-            exp.select(exp.Star()).from_(exp.Table(this=exp.Anonymous(this="Python", expressions=[exp.column("rows")]))),
-            exp.Schema(this=target, expressions=[ident(c) for c in rows.column_names]),
-        )
-        sql = render_clickhouse(stmt, pretty=False)
+        """INSERT the rows of an Arrow table (typed columns, exact decimals), sent in Arrow's
+        format: a server reads the body of the insert, chdb a file the client writes."""
+        self._insert(target, rows.column_names, "Arrow", self.client.insert_arrow, render_clickhouse(target), rows)
+
+    def insert_stream(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes], fmt: str) -> None:
+        """INSERT the rows of ``chunks``, bytes in ClickHouse's input format ``fmt`` (TabSeparated:
+        PostgreSQL's COPY text format, engine/clickhouse/inputs.py), streamed as they come, never
+        parsed in Python."""
+        self._insert(target, columns, fmt, self.client.raw_insert, render_clickhouse(target), list(columns),
+                     insert_block=chunks, fmt=fmt)
+
+    def _insert(self, target: exp.Table, columns: Sequence[str], form: str, call: Any, *args: Any, **kwargs: Any) -> None:
+        stmt = exp.insert(exp.Var(this=f"FORMAT {form}"), exp.Schema(this=target, expressions=[ident(c) for c in columns]))
+        self._record(render_clickhouse(stmt, pretty=False))
+        self._call(call, *args, **kwargs)
+
+    def _record(self, sql: str) -> str:
         self.statements.append(sql)
-        self._query(sql)
+        log.debug("%s", sql)
+        return sql
+
+    def _call(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        from clickhouse_connect.driver.exceptions import ClickHouseError as ClientError
+
+        try:
+            return call(*args, **kwargs)
+        except ClientError as exc:  # ClickHouse's own message (or the transport's), told as ccf's error
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise ClickHouseError(f"ClickHouse refused a statement of ccf: {self.mask(reason)}") from None
+
+    def close(self) -> None:
+        self.client.close()

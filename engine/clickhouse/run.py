@@ -32,7 +32,8 @@ from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
 from ccf.engine.clickhouse.catalogue import catalogue_database
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, copy_inputs, drop_run, ensure_result_tables
+from ccf.engine.clickhouse.inputs import copy_inputs
+from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, drop_run, ensure_result_tables
 from ccf.engine.compile.evaluate import gases
 from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads

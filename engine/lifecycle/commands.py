@@ -190,10 +190,11 @@ def _unmatched_text(rows: list[dict]) -> str:
 
 
 def _status_text(d: dict) -> str:
+    clickhouse = f"\nclickhouse: {d['clickhouse']}" if "clickhouse" in d else ""
     if d["kind"] == "external":
-        return f"database: {d['url']} (from {d['source']}; not managed by ccf)"
+        return f"database: {d['url']} (from {d['source']}; not managed by ccf){clickhouse}"
     state = f"running (pid {d['pid']})" if d["running"] else ("stopped" if d["initialised"] else "not created yet")
-    return f"embedded PostgreSQL in {d['data_directory']}: {state}"
+    return f"embedded PostgreSQL in {d['data_directory']}: {state}{clickhouse}"
 
 
 def _stopped_text(d: dict) -> str:

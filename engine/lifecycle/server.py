@@ -8,11 +8,12 @@ next one starts in milliseconds); ``ccf db stop`` ends it, the next command star
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine.database import ccf_home, database_url, mask_secrets, stop_embedded, wait_until_ready
-from ccf.engine.options import settings
+from ccf.engine.options import CLICKHOUSE, settings
 
 
 def _external() -> str | None:
@@ -28,14 +29,24 @@ def status() -> dict[str, Any]:
     starts nothing."""
     url = _external()
     if url is not None:
-        return {"kind": "external", "url": mask_secrets(url, url), "source": settings().url_source}
+        return {"kind": "external", "url": mask_secrets(url, url), "source": settings().url_source, **_clickhouse()}
     data = _data_dir()
     running = wait_until_ready(data, 0)
     pid = None
     if running:
         pid = int((data / "postmaster.pid").read_text().splitlines()[0])
     return {"kind": "embedded", "data_directory": str(data), "initialised": (data / "PG_VERSION").exists(),
-            "running": running, "pid": pid}
+            "running": running, "pid": pid, **_clickhouse()}
+
+
+def _clickhouse() -> dict[str, str]:
+    """Where ClickHouse is (its URL's password masked), when the environment names it
+    (CCF_CLICKHOUSE_URL, or CCF_ENGINE=clickhouse); nothing otherwise."""
+    if not (os.environ.get("CCF_CLICKHOUSE_URL") or os.environ.get("CCF_ENGINE") == CLICKHOUSE):
+        return {}
+    from ccf.engine.clickhouse.session import where_clickhouse
+
+    return {"clickhouse": where_clickhouse()}
 
 
 def stop() -> dict[str, Any]:

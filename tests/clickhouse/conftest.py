@@ -1,5 +1,5 @@
-"""One chdb session per test process: ClickHouse runs in-process, and every test of
-tests/clickhouse/ shares it, the command line's too (engine/clickhouse/session.py keeps one per
+"""One ClickHouse client (clickhouse-connect on chdb in-process) per test process: every test
+of tests/clickhouse/ shares it, the command line's too (engine/clickhouse/session.py keeps one per
 process). Its folder is the process's own (CCF_CLICKHOUSE_DIR): chdb refuses a folder another
 process holds, and the pytest-xdist workers are processes. Each run writes its own run id."""
 
@@ -12,7 +12,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def clickhouse(tmp_path_factory):
-    pytest.importorskip("chdb.session", reason="the clickhouse extra (chdb) is not installed")
+    pytest.importorskip("clickhouse_connect", reason="the clickhouse extra (clickhouse-connect, chdb) is not installed")
+    pytest.importorskip("chdb", reason="the clickhouse extra (clickhouse-connect, chdb) is not installed")
     from ccf.engine.clickhouse.session import close_clickhouse, open_clickhouse
 
     previous = os.environ.get("CCF_CLICKHOUSE_DIR")

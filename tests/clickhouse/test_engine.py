@@ -240,8 +240,8 @@ def test_report_explain_and_verify_follow_the_run_to_clickhouse(both_runs, click
 
 def test_verify_finds_a_row_changed_in_clickhouse(both_runs, clickhouse, demo_db):
     _, ch = both_runs
-    clickhouse.session.query(f"ALTER TABLE {_database(clickhouse, demo_db)}.result_row UPDATE total_co2e_kg = total_co2e_kg + 1 "
-                             f"WHERE run_id = {ch} AND activity_id = 'EL-UK-LON-2024H1' SETTINGS mutations_sync = 1")
+    clickhouse.client.command(f"ALTER TABLE {_database(clickhouse, demo_db)}.result_row UPDATE total_co2e_kg = total_co2e_kg + 1 "
+                              f"WHERE run_id = {ch} AND activity_id = 'EL-UK-LON-2024H1' SETTINGS mutations_sync = 1")
     code, out, err = ccf("verify", str(ch))
     assert code == 1 and "result_row only in the original run" in out and "EL-UK-LON-2024H1" in out
     code, out, err = ccf("verify", str(ch), "--reference")
@@ -284,7 +284,7 @@ def test_diff_of_a_dataset_reuses_postgresql_runs_only(both_runs):
 
 
 def test_a_statement_clickhouse_refuses_is_an_error_of_ccf(clickhouse):
-    """chdb's own error (a RuntimeError) would reach the command line as a traceback: the executor
+    """ClickHouse's own error (clickhouse-connect's) would reach the command line as a traceback: the executor
     tells it as ccf's error, with ClickHouse's message, which the command line reports with exit 1."""
     bad = exp.select(exp.Anonymous(this="no_such_function", expressions=[exp.Literal.number(1)]))
     with pytest.raises(CcfError, match=r"ClickHouse refused a statement of ccf: .*no_such_function.*UNKNOWN_FUNCTION"):
