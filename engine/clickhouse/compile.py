@@ -740,7 +740,9 @@ class _Compiler:
             if wide:  # a value with more than 40 places (its column's type has more)
                 fits = [exp.or_(exp.Is(this=column(name, "e"), expression=exp.Null()),
                                 exp.EQ(this=column(name, "e"), expression=self.places(column(name, "e"), s))) for name, s in wide]
-                ifs.append(exp.If(this=exp.Not(this=exp.and_(*fits)), true=text(f"{INEXACT}:places")))
+                # exp.not_ parenthesizes: exp.Not over an OR renders as 'NOT a IS NULL OR …', NOT binding the
+                # first operand only, which made every value of such a column unmatched (the demo's 0 kg)
+                ifs.append(exp.If(this=exp.not_(exp.and_(*fits)), true=text(f"{INEXACT}:places")))
             nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
             ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
             if scores_rows(self.m):

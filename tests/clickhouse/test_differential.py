@@ -26,7 +26,7 @@ from reliability import _support  # noqa: E402
 from reliability._support import (  # noqa: E402
     NIGHTLY, RandomChooser, RowSpec, one_edition, region_codes, shipped_factors, unique, write_rows,
 )
-from ccf.dsl import ir  # noqa: E402
+from ccf.dsl import ir, resources  # noqa: E402
 from ccf.dsl.numeric import exact_sum  # noqa: E402
 from ccf.engine.clickhouse.compile import INEXACT, Unsupported, supported  # noqa: E402
 from ccf.engine.clickhouse.numeric import ClickHouseInexact  # noqa: E402
@@ -242,3 +242,20 @@ def test_shares_of_a_site_and_a_site_without_a_total(engines, tmp_path: Path):
     assert results == {"A1": Decimal("66.666666666666666666"), "A2": Decimal("133.333333333333333334")}
     reasons = {r["activity_id"]: r["reason_code"] for r in _ch_rows(ch, "unmatched", 9, m.id)}
     assert reasons == {"B1": "no_total", "B2": "no_total", "C1": "no_total"}
+
+
+@pytest.mark.parametrize("ref, sample", [
+    ("scope3.cat15.investments.pcaf_motor_vehicle_loans@1.0.0", "financed_vehicles.csv"),
+    ("scope3.cat7.employee_commuting.distance_based@1.1.0", "commuting.csv"),
+])
+def test_values_with_more_places_than_stored_are_computed_on_the_demo_rows(ref, sample, engines):
+    """The demo's rows of two versions whose products carry more than 40 places in their type:
+    each value is checked to have at most 40 (``x = toDecimal256(x, 40)``) and stored. The check
+    rendered without its parentheses ('NOT x IS NULL OR x = …'), so every row with a value was
+    unmatched 'inexact_on_clickhouse' and the demo gave 0 kg where PostgreSQL gives 3,202.524 and
+    556,559.729; now every row is stored as PostgreSQL stores it."""
+    conn, ch = engines
+    m = one_edition(LIBRARY.resolve(ref))
+    dataset = unique()
+    load_csv(conn, dataset, m.activity, resources.sample_company() / sample)
+    assert compare(conn, ch, m, dataset, 10 + zlib.crc32(ref.encode()) % 1000) == set()
