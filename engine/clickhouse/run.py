@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
+from ccf.engine.clickhouse.allocation import ALLOCATION_COLUMNS
 from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
 from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, copy_inputs, drop_run
 from ccf.engine.compile.evaluate import gases
@@ -36,11 +37,11 @@ from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.load import Dataset, dataset_loads, require_dataset
 from ccf.engine.run import (
-    MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, one_snapshot,
+    MARKET, MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, instrument_totals, one_snapshot,
     record_methodology, run, statement_params,
 )
 from ccf.engine.options import CLICKHOUSE
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, render_clickhouse, table, text
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, param, render_clickhouse, table, text
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class ClickHouseOutcome:
     by_gas: tuple[tuple[str, Decimal], ...]
     co2e_kg: Decimal
     statements: ClickHouseStatements
+    # with instruments: the instrument_allocation rows (allocation.ALLOCATION_COLUMNS), one per instrument
+    allocation: tuple[tuple, ...] = ()
+    by_rule: tuple[tuple[str, Decimal], ...] | None = None  # market-based: kg CO2e per rule (tier), as engine/run.py
 
 
 def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, methodologies: Sequence[ir.Methodology],
@@ -124,12 +128,14 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
     sizes = copy_inputs(pg, ch, bound, params)
     params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
     code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{zlib.crc32(bound.id.encode())}")  # one per run and methodology
-    counts = None
+    counts, allocated = None, []
     try:
         for name, tree in code.statements():
-            out = ch.rows(tree, params) if name == "reconcile" else ch.execute(tree, params)
+            out = ch.rows(tree, params) if name in ("reconcile", "instruments") else ch.execute(tree, params)
             if name == "reconcile":
                 counts = out[0]
+            elif name == "instruments":
+                allocated = out
     except Exception:
         ch.execute(exp.Drop(tables=[table(code.eval_table, DATABASE)], kind="TABLE", exists=True))
         raise
@@ -144,7 +150,9 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
                        f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written})")
     by_gas = tuple(sorted((g, v) for g, v in zip(gases(bound), sums) if v is not None))
     total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)
-    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code), params, (fs, other_sets, editions))
+    by_rule = _by_rule(ch, run_id, bound) if bound.method == MARKET else None
+    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code, tuple(tuple(r) for r in allocated), by_rule),
+                     params, (fs, other_sets, editions))
 
 
 def _record(pg: Executor, done: _Computed) -> MethodologyOutcome:
@@ -153,9 +161,26 @@ def _record(pg: Executor, done: _Computed) -> MethodologyOutcome:
     out, (fs, other_sets, editions) = done.outcome, done.recorded
     code = ";\n\n".join(render_clickhouse(tree) for _, tree in out.statements.statements()) + ";\n"
     record_methodology(pg, done.params, out.methodology, out.reconciliation, fs, editions, other_sets, code)
+    instruments = None
+    if out.methodology.instruments is not None:  # one row per instrument: the catalogue's, as for a PostgreSQL run
+        # INSERT, each value a parameter: the table's row-level security refuses COPY
+        names = ["run_id", "methodology_id", *ALLOCATION_COLUMNS]
+        insert = exp.insert(exp.select(*[param(n) for n in names]),
+                            exp.Schema(this=table("instrument_allocation"), expressions=[exp.to_identifier(n) for n in names]))
+        for r in out.allocation:
+            pg.execute(insert, dict(zip(names, (out.run_id, out.methodology.id, *r))))
+        instruments = instrument_totals(pg, done.params, out.methodology)
     own = editions[None]
-    return MethodologyOutcome(out.methodology, out.reconciliation, out.co2e_kg, out.by_gas,
+    return MethodologyOutcome(out.methodology, out.reconciliation, out.co2e_kg, out.by_gas, instruments, out.by_rule,
                               factor_set_named=own.named if own.named != own.edition else None, edition_fallback=own.fallback)
+
+
+def _by_rule(ch: ClickHouseExecutor, run_id: int, m: ir.Methodology) -> tuple[tuple[str, Decimal], ...]:
+    """kg CO2e in the scopes per rule that gave results (a market-based hierarchy's tier), in
+    rule order, as engine/run.py's ``by_rule`` reads them on PostgreSQL."""
+    got = dict(ch.rows(exp.select(column("rule_id"), exp.Sum(this=column("total_co2e_kg"))).from_(table("result_row", DATABASE))
+                       .where(_of_run(run_id, m.id)).group_by(column("rule_id"))))
+    return tuple((r.id, got[r.id]) for r in m.rules if r.id in got)
 
 
 def _rejected(pg: Executor, params: dict, activity_type: str) -> int:

@@ -76,17 +76,22 @@ def _copy(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str, pa.Da
 def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params: dict[str, Any]) -> InputSizes:
     """The run's activity rows, factors, units and GWPs into ClickHouse, and their sizes."""
     ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
-    at = m.activity
-    names = [name for name, _ in csv_columns(at)]
-    rows = pg.rows(exp.select(*[column(c) for c in ("dataset", "load_id", *names)]).from_(activity_table(at)).where(of_run_loads()), params)
-    kinds = {name: ("text" if name != f.name else f.type.kind) for name, f in csv_columns(at)}
-    field_sizes = {n: _widest(r[i + 2] for r in rows) for i, n in enumerate(names) if kinds[n] == "quantity"}
-    base_digits = {f.name: _base_digits(f, rows, names) for f in at.fields if f.type.kind == "quantity"}
-    cols = [("dataset", "String", pa.string()), ("load_id", "Int64", pa.int64())] + [
-        (n, *(_decimal(field_sizes[n].scale) if kinds[n] == "quantity" else _TYPES[kinds[n]])) for n in names
-    ]
-    cols = [(n, t.replace("Nullable(String)", "String") if n in ("activity_id", "entity") else t, a) for n, t, a in cols]
-    _copy(ch, f"activity_{at.id}", cols, rows, ["dataset", "load_id", "activity_id"])
+    field_sizes: dict[str, Size] = {}
+    base_digits: dict[str, int] = {}
+    # the rows, and with instruments (market-based allocation) the instruments' rows too: their
+    # sizes keyed by the column the rules read them from (``instrument__<field>``)
+    for at, key in [(m.activity, str), *([(m.instruments.activity, ir.instrument_column)] if m.instruments is not None else [])]:
+        names = [name for name, _ in csv_columns(at)]
+        rows = pg.rows(exp.select(*[column(c) for c in ("dataset", "load_id", *names)]).from_(activity_table(at)).where(of_run_loads()), params)
+        kinds = {name: ("text" if name != f.name else f.type.kind) for name, f in csv_columns(at)}
+        sizes = {n: _widest(r[i + 2] for r in rows) for i, n in enumerate(names) if kinds[n] == "quantity"}
+        field_sizes |= {key(n): s for n, s in sizes.items()}
+        base_digits |= {key(f.name): _base_digits(f, rows, names) for f in at.fields if f.type.kind == "quantity"}
+        cols = [("dataset", "String", pa.string()), ("load_id", "Int64", pa.int64())] + [
+            (n, *(_decimal(sizes[n].scale) if kinds[n] == "quantity" else _TYPES[kinds[n]])) for n in names
+        ]
+        cols = [(n, t.replace("Nullable(String)", "String") if n in ("activity_id", "entity") else t, a) for n, t, a in cols]
+        _copy(ch, f"activity_{at.id}", cols, rows, ["dataset", "load_id", "activity_id"])
 
     set_ids = sorted({v for k, v in params.items() if k.startswith("factor_set_id") and v is not None})
     factors = pg.rows(
@@ -210,13 +215,15 @@ def ensure_result_tables(ch: ClickHouseExecutor) -> None:
     num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
     cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
             ("period_start", "Nullable(Date)"), ("rule_id", "String"), ("unit_conversion", "Nullable(String)"),
-            ("data_quality", "Nullable(Int16)"), ("total_co2e_kg", num)]
+            ("data_quality", "Nullable(Int16)"), ("total_co2e_kg", num), ("instrument_id", "Nullable(String)")]
     for gas in ir.GAS_ORDER:
         g = gas.lower()
         cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),
                  (f"{g}_match_level", "Nullable(String)"), (f"{g}_factor_set", "Nullable(String)")]
     keys = ["run_id", "methodology_id", "activity_id"]
     _create(ch, "result_row", cols, keys, "run_id")
+    # a folder made before instruments were compiled (each part names its instrument)
+    ch.execute(exp.Command(this="ALTER", expression=f"TABLE {DATABASE}.result_row ADD COLUMN IF NOT EXISTS instrument_id Nullable(String)"))
     _create(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
                              ("rule_id", "String"), ("reason", "String")], keys, "run_id")
     _create(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
