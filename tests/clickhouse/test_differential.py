@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlglot import exp
 
 pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
+from clickhouse._support import ALLOCATION, EXCLUDED, UNMATCHED, ch_rows, pg_rows, result_key, same_result  # noqa: E402
 from helpers import shipped_library  # noqa: E402
 from reliability import _support  # noqa: E402
 from reliability._support import (  # noqa: E402
@@ -31,13 +31,11 @@ from ccf.dsl.numeric import exact_sum  # noqa: E402
 from ccf.engine.clickhouse.compile import INEXACT, Unsupported, supported  # noqa: E402
 from ccf.engine.clickhouse.numeric import ClickHouseInexact  # noqa: E402
 from ccf.engine.clickhouse.run import run_on_clickhouse  # noqa: E402
-from ccf.engine.clickhouse.tables import DATABASE  # noqa: E402
 from ccf.engine.compile.evaluate import gases  # noqa: E402
 from ccf.engine.database import connect  # noqa: E402
 from ccf.engine.factors.catalog import shipped_editions  # noqa: E402
 from ccf.engine.load import load_csv  # noqa: E402
 from ccf.engine.run import run  # noqa: E402
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, table, text  # noqa: E402
 
 ROWS = 20
 
@@ -91,39 +89,6 @@ def plain_number(ch: _support.Chooser, negative: bool = False) -> str:
     return "-" + text_ if negative and ch.chance(30) else text_
 
 
-def _rows(conn, name: str, run_id: int, methodology_id: str) -> list[dict]:
-    cur = Executor(conn).execute(exp.select(exp.Star()).from_(table(name)).where(exp.and_(
-        exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)),
-        exp.EQ(this=column("methodology_id"), expression=text(methodology_id)))))
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def _ch_rows(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str) -> list[dict]:
-    out = ch.execute(exp.select(exp.Star()).from_(table(name, DATABASE)).where(exp.and_(
-        exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id)),
-        exp.EQ(this=column("methodology_id"), expression=text(methodology_id)))))
-    return out.to_pylist()
-
-
-def _same_result(pg: dict, ch: dict) -> list[str]:
-    """The columns where a ClickHouse result row differs from PostgreSQL's (an empty array where
-    PostgreSQL has NULL is the same: a ClickHouse array is never NULL, and the gas has no value)."""
-    differ = []
-    for name, value in ch.items():
-        if name == "run_id":
-            continue
-        theirs = pg[name]
-        if name.endswith("_factor_ids") and value == [] and theirs is None:
-            continue
-        if isinstance(theirs, Decimal) and isinstance(value, Decimal):
-            if theirs != value:
-                differ.append(f"{name}: postgres {theirs}, clickhouse {value}")
-        elif theirs != value:
-            differ.append(f"{name}: postgres {theirs!r}, clickhouse {value!r}")
-    return differ
-
-
 def compare(conn, ch, m: ir.Methodology, dataset: str, run_id: int) -> set[str]:
     """Run ``m`` on both engines and compare everything they store; the activity ids ClickHouse
     leaves unmatched 'inexact_on_clickhouse' (PostgreSQL's result, or its no_value or
@@ -131,15 +96,14 @@ def compare(conn, ch, m: ir.Methodology, dataset: str, run_id: int) -> set[str]:
     report = run(conn, dataset, [m], other_edition=True)
     (pg_out,) = report.methodologies
     out = run_on_clickhouse(conn, ch, dataset, m, run_id, other_edition=True)
-    cols = {"excluded": ("activity_id", "rule_id", "reason"), "unmatched": ("activity_id", "rule_id", "reason_code", "reason")}
-    pg = {name: [tuple(r[c] for c in cols[name]) for r in _rows(conn, name, report.run_id, m.id)] for name in cols}
-    got = {name: [tuple(r[c] for c in cols[name]) for r in _ch_rows(ch, name, run_id, m.id)] for name in cols}
+    cols = {"excluded": EXCLUDED, "unmatched": UNMATCHED}
+    pg = {name: [tuple(r[c] for c in cols[name]) for r in pg_rows(conn, name, report.run_id, m.id)] for name in cols}
+    got = {name: [tuple(r[c] for c in cols[name]) for r in ch_rows(ch, name, run_id, m.id)] for name in cols}
     inexact = {r[0]: r for r in got["unmatched"] if r[2] == INEXACT}
     assert not inexact or m.instruments is None, inexact  # a part's arithmetic is proven for the run, never guarded
-    # a result row per activity row; with instruments, per part (the activity row and its instrument)
-    key = (lambda r: r["activity_id"]) if m.instruments is None else (lambda r: (r["activity_id"], r["instrument_id"]))  # noqa: E731
-    pg_results = {key(r): r for r in _rows(conn, "result_row", report.run_id, m.id)}
-    ch_results = {key(r): r for r in _ch_rows(ch, "result_row", run_id, m.id)}
+    key = result_key(m)  # a result row per activity row; with instruments, per part
+    pg_results = {key(r): r for r in pg_rows(conn, "result_row", report.run_id, m.id)}
+    ch_results = {key(r): r for r in ch_rows(ch, "result_row", run_id, m.id)}
     # where ClickHouse gives up a row, PostgreSQL computed it (a result), or found it had no
     # value or a bad score, which it decides after the guard; by the same rule
     pg_unmatched = {r[0]: r for r in pg["unmatched"]}
@@ -148,7 +112,7 @@ def compare(conn, ch, m: ir.Methodology, dataset: str, run_id: int) -> set[str]:
         assert row[1] == (pg_results[aid]["rule_id"] if aid in pg_results else pg_unmatched[aid][1])
     assert set(ch_results) == set(pg_results) - set(inexact)
     for aid, row in ch_results.items():
-        assert not _same_result(pg_results[aid], row), (aid, _same_result(pg_results[aid], row))
+        assert not same_result(pg_results[aid], row), (aid, same_result(pg_results[aid], row))
     assert sorted(got["excluded"]) == sorted(pg["excluded"])
     assert sorted(r for r in got["unmatched"] if r[0] not in inexact) == sorted(r for r in pg["unmatched"] if r[0] not in inexact)
     given_up = len(set(inexact) & set(pg_results))
@@ -164,8 +128,7 @@ def compare(conn, ch, m: ir.Methodology, dataset: str, run_id: int) -> set[str]:
             expected.append((gas, exact_sum(v for v in values if v is not None)))
     assert out.by_gas == tuple(expected)
     if m.instruments is not None:  # every instrument: what it gave, what is left and why, the totals printed
-        names = ("instrument_id", "entity", "unit", "quantity", "allocated", "unallocated", "allocated_rows", "reason_code", "reason")
-        assert sorted(out.allocation) == sorted(tuple(r[c] for c in names) for r in _rows(conn, "instrument_allocation", report.run_id, m.id))
+        assert sorted(out.allocation) == sorted(tuple(r[c] for c in ALLOCATION) for r in pg_rows(conn, "instrument_allocation", report.run_id, m.id))
     if m.method == "market-based":
         assert out.by_rule == pg_out.by_rule
     return set(inexact)
@@ -246,7 +209,7 @@ def test_inputs_beyond_76_digits_are_refused_not_rounded(engines, tmp_path: Path
     assert report.methodologies[0].reconciliation.rows_result == 1  # PostgreSQL: exact
     with pytest.raises(ClickHouseInexact, match="could need more than 76 digits"):
         run_on_clickhouse(conn, ch, dataset, m, 7, other_edition=True)
-    assert _ch_rows(ch, "result_row", 7, m.id) == []
+    assert ch_rows(ch, "result_row", 7, m.id) == []
 
 
 def test_a_row_beyond_76_digits_is_unmatched_on_clickhouse_the_others_computed(engines, tmp_path: Path):
@@ -262,9 +225,9 @@ def test_a_row_beyond_76_digits_is_unmatched_on_clickhouse_the_others_computed(e
     load_csv(conn, dataset, m.activity, write_rows(tmp_path / "wide.csv", m.activity, cells))
     inexact = compare(conn, ch, m, dataset, 8)
     assert inexact == {"WIDE"}
-    (row,) = [r for r in _ch_rows(ch, "unmatched", 8, m.id)]
+    (row,) = [r for r in ch_rows(ch, "unmatched", 8, m.id)]
     assert row["reason_code"] == INEXACT and "more than" in row["reason"] and "digits before the point" in row["reason"]
-    assert [r["activity_id"] for r in _ch_rows(ch, "result_row", 8, m.id)] == ["PLAIN"]
+    assert [r["activity_id"] for r in ch_rows(ch, "result_row", 8, m.id)] == ["PLAIN"]
 
 
 def test_shares_of_a_site_and_a_site_without_a_total(engines, tmp_path: Path):
@@ -281,9 +244,9 @@ def test_shares_of_a_site_and_a_site_without_a_total(engines, tmp_path: Path):
     cells = [{**base, "activity_id": aid, "site": site, "goods_volume": volume} for aid, site, volume in rows]
     load_csv(conn, dataset, m.activity, write_rows(tmp_path / "shares.csv", m.activity, cells))
     assert not compare(conn, ch, m, dataset, 9)
-    results = {r["activity_id"]: r["total_co2e_kg"] for r in _ch_rows(ch, "result_row", 9, m.id)}
+    results = {r["activity_id"]: r["total_co2e_kg"] for r in ch_rows(ch, "result_row", 9, m.id)}
     assert results == {"A1": Decimal("66.666666666666666666"), "A2": Decimal("133.333333333333333334")}
-    reasons = {r["activity_id"]: r["reason_code"] for r in _ch_rows(ch, "unmatched", 9, m.id)}
+    reasons = {r["activity_id"]: r["reason_code"] for r in ch_rows(ch, "unmatched", 9, m.id)}
     assert reasons == {"B1": "no_total", "B2": "no_total", "C1": "no_total"}
 
 
