@@ -319,7 +319,7 @@ class _Compiler:
             lit, ls = numeric.literal(Decimal(ratio.numerator))
             inner, s = exp.Mul(this=inner, expression=lit), numeric.times(s, ls)
         den, ds = numeric.literal(Decimal(ratio.denominator))
-        quotient, size, ok = numeric.div(inner, s, den, ds, Decimal(ratio.denominator))
+        quotient, size, ok = numeric.div(inner, s, den, ds, Decimal(ratio.denominator), known=Decimal(ratio.denominator))
         self.require(ok, what)
         return quotient, size
 
@@ -1107,7 +1107,7 @@ class _Expressions(ExpressionCompiler):
             self._sizes[id(n)] = None
             return exp.Null()
         if n.op == "/":
-            e, s, ok = numeric.div(left, sl, right, sr)
+            e, s, ok = numeric.div(left, sl, right, sr, known=n.right.value if isinstance(n.right, ir.Const) else None)
             self.owner.require(ok, f"the division at {n.span}")
             self._sizes[id(n)] = s
             return e
