@@ -86,6 +86,7 @@ class InputSizes:
 class ClickHouseStatements:
     methodology: ir.Methodology
     eval_table: str
+    rows: exp.Expression  # the ``activity`` step into a table of its own (``rows_table``)
     evaluate: exp.Expression
     results: exp.Expression
     excluded: exp.Expression
@@ -94,8 +95,12 @@ class ClickHouseStatements:
     cleanup: exp.Expression
     instruments: exp.Expression | None = None  # with instruments: a SELECT of the instrument_allocation rows (allocation.py)
 
+    @property
+    def rows_table(self) -> str:
+        return rows_table(self.eval_table)
+
     def statements(self) -> list[tuple[str, exp.Expression]]:
-        return [("evaluate", self.evaluate), ("results", self.results), ("excluded", self.excluded),
+        return [("rows", self.rows), ("evaluate", self.evaluate), ("results", self.results), ("excluded", self.excluded),
                 ("unmatched", self.unmatched), *([("instruments", self.instruments)] if self.instruments is not None else []),
                 ("reconcile", self.reconcile), ("cleanup", self.cleanup)]
 
@@ -114,15 +119,23 @@ def compile_for_clickhouse(m: ir.Methodology, sizes: InputSizes, eval_table: str
     supported(m)
     m = without_unused_lookups(m)
     c = _Compiler(m, sizes)
-    evaluate = exp.Create(
-        this=table(eval_table), kind="TABLE", expression=c.evaluate(),
-        properties=exp.Properties(expressions=[exp.EngineProperty(this=exp.var("Memory"))]),
-    )
+    memory = lambda name, q: exp.Create(  # noqa: E731
+        this=table(name), kind="TABLE", expression=q, properties=exp.Properties(expressions=[exp.EngineProperty(this=exp.var("Memory"))]))
+    rows = rows_table(eval_table)
     return ClickHouseStatements(
-        m, eval_table, evaluate, c.results(eval_table), c.excluded(eval_table), c.unmatched(eval_table),
-        c.reconcile(eval_table), exp.Drop(tables=[table(eval_table)], kind="TABLE", exists=True),
+        m, eval_table, memory(rows, c.rows()), memory(eval_table, c.evaluate(rows)), c.results(eval_table), c.excluded(eval_table),
+        c.unmatched(eval_table), c.reconcile(eval_table), exp.Drop(tables=[table(eval_table), table(rows)], kind="TABLE", exists=True),
         with_settings(allocation.allocation_statement(c, eval_table)) if m.instruments is not None else None,  # type: ignore[arg-type]
     )
+
+
+def rows_table(eval_table: str) -> str:
+    """The table of the rows the rules read (the ``activity`` step: with shares, each share's
+    total; with instruments, the parts), beside the evaluation table. Its own statement, not a CTE:
+    ClickHouse inlines a CTE at each of its references (each lookup's keys and the join read the
+    rows), so a CTE's whole plan was analysed once per reference (the parts of an allocation,
+    seven times in market-based Scope 2)."""
+    return f"{eval_table}_rows"
 
 
 # the settings each statement carries, so that it means the same on any server: an outer
@@ -820,7 +833,21 @@ class _Compiler:
 
         return self.by_rule(pick, row="e")
 
-    def evaluate(self) -> exp.Query:
+    def rows(self) -> exp.Query:
+        """The rows the rules read, into ``rows_table``."""
+        m = self.m
+        if m.instruments is not None:
+            ctes = allocation.allocation_ctes(self)
+        elif ir.methodology_shares(m):
+            ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
+        else:
+            return with_settings(self.activity())
+        final = exp.select(exp.Star()).from_(exp.Table(this=ident("activity")))
+        for name, q in ctes:
+            final = final.with_(name, as_=q, copy=False)
+        return with_settings(final)
+
+    def evaluate(self, rows: str) -> exp.Query:
         m = self.m
         outcome = exp.Case(
             ifs=[
@@ -835,11 +862,7 @@ class _Compiler:
             exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e"))))
         final = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(outcome, "outcome")).from_(
             exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c"))))
-        ctes: list[tuple[str, exp.Expression]] = [("activity", self.activity())]
-        if m.instruments is not None:
-            ctes = allocation.allocation_ctes(self)
-        elif ir.methodology_shares(m):
-            ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
+        ctes: list[tuple[str, exp.Expression]] = [("activity", exp.select(exp.Star()).from_(table(rows)))]
         for lk in m.lookups:
             ctes += self.lookup_ctes(lk)
         for cv in m.conversions:

@@ -137,7 +137,8 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
             elif name == "instruments":
                 allocated = out
     except Exception:
-        ch.execute(exp.Drop(tables=[table(code.eval_table, DATABASE)], kind="TABLE", exists=True))
+        for name in (code.eval_table, code.rows_table):
+            ch.execute(exp.Drop(tables=[table(name, DATABASE)], kind="TABLE", exists=True))
         raise
     assert counts is not None
     rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected, *sums = counts
