@@ -36,7 +36,7 @@ from ccf.engine.compile.allocation import activity_columns, instrument_unit
 from ccf.engine.sql import column, ident, table, text
 
 if TYPE_CHECKING:
-    from ccf.engine.clickhouse.compile import _Compiler
+    from ccf.engine.clickhouse.compile import Compiler
 
 
 def _fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -51,7 +51,7 @@ def _at(e: exp.Expression, scale: int) -> exp.Expression:
     return _fn("toDecimal256", e, exp.Literal.number(scale))
 
 
-def _pool_year(c: "_Compiler") -> int:
+def _pool_year(c: "Compiler") -> int:
     """The scale pool years are compared at: the vintage column's."""
     ins = c.m.instruments
     assert ins is not None
@@ -85,13 +85,13 @@ def _start(alias: str) -> exp.Expression:
     return exp.Paren(this=exp.Sub(this=column("upto", alias), expression=column("total", alias)))
 
 
-def allocation_ctes(c: "_Compiler") -> list[tuple[str, exp.Expression]]:
+def allocation_ctes(c: "Compiler") -> list[tuple[str, exp.Expression]]:
     """The CTEs that replace the ``activity`` step for a methodology with instruments:
     ``consumption``, ``instrument``, ``consumption_laid``, ``instrument_laid``, ``allocation``
     (one row per activity row and instrument with a positive overlap) and ``activity`` (the parts)."""
     ins = c.m.instruments
     assert ins is not None
-    own, held = c._allocated_sizes()
+    own, held = c.allocated_sizes()
     running = Size(max(own.scale, held.scale), max(own.digits, held.digits) + numeric.SUM_DIGITS)
     c.require(numeric.holds(running), "the running sums of the allocation of instruments")
     years = _pool_year(c)
@@ -125,7 +125,7 @@ def allocation_ctes(c: "_Compiler") -> list[tuple[str, exp.Expression]]:
     ]
 
 
-def _parts(c: "_Compiler", ins: ir.Instruments) -> exp.Expression:
+def _parts(c: "Compiler", ins: ir.Instruments) -> exp.Expression:
     """Certificate parts, then the remainder of each row (UNION ALL), each part's quantity at
     ``part_size``'s scale in both branches."""
     own = activity_columns(c.m.activity)
@@ -195,7 +195,7 @@ def row_outcome_ctes(part_outcome: exp.Expression) -> tuple[list[tuple[str, exp.
 ALLOCATION_COLUMNS = ("instrument_id", "entity", "unit", "quantity", "allocated", "unallocated", "allocated_rows", "reason_code", "reason")
 
 
-def allocation_statement(c: "_Compiler", eval_table: str) -> exp.Expression:
+def allocation_statement(c: "Compiler", eval_table: str) -> exp.Expression:
     """A SELECT of the ``instrument_allocation`` rows (``ALLOCATION_COLUMNS``): every instrument of
     the dataset, what it gave to reported rows and what is left, with PostgreSQL's reason
     (``allocated``, ``unreported_row``, ``market_boundary``, ``vintage``, ``surplus``)."""

@@ -8,19 +8,22 @@ What does not depend on the engine is shared: the IR walks, the names of the col
 (``lookup_col``), the rule tables (``gases``, ``by_mass_gases``, ``one_factor_gases``) and the
 reasons' sentences, so both engines write the same rows.
 
-The statements mirror PostgreSQL's six (engine/compile/__init__.py): ``evaluate`` fills an
-evaluation table (``activity``, with shares ``activity_rows`` -> ``activity`` with each share's
-total -> per lookup ``factor_<name>_ranked`` and ``factor_<name>`` -> per currency conversion
+The statements mirror PostgreSQL's six (engine/compile/__init__.py), after one of their own:
+``rows`` fills the table of the rows the rules read (``rows_table``: ``activity``, with shares
+``activity_rows`` -> ``activity`` with each share's total, with instruments the parts of
+allocation.py), which ClickHouse would otherwise analyse once per reference to a CTE; then
+``evaluate`` fills an evaluation table (``activity``, those rows -> per lookup ``factor_<name>_ranked`` and ``factor_<name>`` -> per currency conversion
 ``conversion_<name>_keys`` and ``conversion_<name>`` -> ``gwp`` -> ``joined`` -> ``ruled`` ->
 ``evaluated`` -> ``checked`` -> outcome), then ``results`` (the ccf.result_row layout of
 migration 0019), ``excluded``, ``unmatched``, ``reconcile`` and ``cleanup``.
 
 Every expression carries its size (numeric.py). A rule whose emissions could need more than 76
-digits for the run's inputs is guarded row by row (``_Compiler.guard``): a row whose inputs are
+digits for the run's inputs is guarded row by row (``Compiler.guard``): a row whose inputs are
 beyond its threshold, or whose stored value has more than 40 places, is unmatched
 ``inexact_on_clickhouse``; what no row could hold (a condition, a key, a share, a literal's places)
-refuses the run (``ClickHouseInexact``). A construct not compiled (instruments) raises
-``Unsupported``, naming it, and nothing runs.
+refuses the run (``ClickHouseInexact``). A construct not compiled (a rule PostgreSQL's exactness
+plan guards below 76 digits: no shipped version has one) raises ``Unsupported``, naming it, and
+nothing runs. With instruments, ``instruments`` selects the ``instrument_allocation`` rows.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ INEXACT = "inexact_on_clickhouse"  # the reason code of a row whose inputs are b
 
 
 def inexact_reason(digits: int | None) -> str:
-    """The ``unmatched.reason`` of a row beyond its rule's guard (``_Compiler.guard``), or (None)
+    """The ``unmatched.reason`` of a row beyond its rule's guard (``Compiler.guard``), or (None)
     of a row whose value has more places than ClickHouse's result table holds."""
     if digits is None:
         return (f"a value the rule computes has more than {RESULT_SCALE} decimal places; ClickHouse's result table holds "
@@ -118,7 +121,7 @@ def compile_for_clickhouse(m: ir.Methodology, sizes: InputSizes, eval_table: str
     """The statements of one methodology (bound to its editions) for a run's inputs."""
     supported(m)
     m = without_unused_lookups(m)
-    c = _Compiler(m, sizes)
+    c = Compiler(m, sizes)
     memory = lambda name, q: exp.Create(  # noqa: E731
         this=table(name), kind="TABLE", expression=q, properties=exp.Properties(expressions=[exp.EngineProperty(this=exp.var("Memory"))]))
     rows = rows_table(eval_table)
@@ -166,7 +169,7 @@ def nullable(e: exp.Expression) -> exp.Expression:
 
 
 @dataclass
-class _Compiler:
+class Compiler:
     """One methodology's statements for one run's input sizes; ``require`` refuses what the sizes do not prove."""
 
     m: ir.Methodology
@@ -217,10 +220,10 @@ class _Compiler:
         instruments' scales; never more digits than the row's quantity."""
         ins = self.m.instruments
         assert ins is not None
-        own, held = self._allocated_sizes()
+        own, held = self.allocated_sizes()
         return Size(max(own.scale, held.scale), own.digits)
 
-    def _allocated_sizes(self) -> tuple[Size, Size]:
+    def allocated_sizes(self) -> tuple[Size, Size]:
         """The allocated quantity of the rows and of the instruments, in base units."""
         ins = self.m.instruments
         assert ins is not None
@@ -1019,10 +1022,10 @@ class _Expressions(ExpressionCompiler):
     decimal); conditions, text and NULL tests are PostgreSQL's and render as ClickHouse SQL.
     ``typed`` gives an expression with its size; a size ClickHouse would not hold refuses the run."""
 
-    def __init__(self, row: str, owner: _Compiler, digits: int | None = None):
+    def __init__(self, row: str, owner: Compiler, digits: int | None = None):
         super().__init__(row)
         self.owner = owner
-        self.digits = digits  # a guarded rule's (_Compiler.guard): its inputs have at most this many digits
+        self.digits = digits  # a guarded rule's (Compiler.guard): its inputs have at most this many digits
         self._sizes: dict[int, Size | None] = {}
 
     def typed(self, node: ir.Node) -> tuple[exp.Expression, Size | None]:
