@@ -100,7 +100,7 @@ def compare(conn, ch, m: ir.Methodology, dataset: str, run_id: int) -> set[str]:
     pg = {name: [tuple(r[c] for c in cols[name]) for r in pg_rows(conn, name, report.run_id, m.id)] for name in cols}
     got = {name: [tuple(r[c] for c in cols[name]) for r in ch_rows(ch, name, run_id, m.id)] for name in cols}
     inexact = {r[0]: r for r in got["unmatched"] if r[2] == INEXACT}
-    assert not inexact or m.instruments is None, inexact  # a part's arithmetic is proven for the run, never guarded
+    assert not inexact or m.instruments is None, inexact  # the drawn parts need no guard: none is compared one by one
     key = result_key(m)  # a result row per activity row; with instruments, per part
     pg_results = {key(r): r for r in pg_rows(conn, "result_row", report.run_id, m.id)}
     ch_results = {key(r): r for r in ch_rows(ch, "result_row", run_id, m.id)}
