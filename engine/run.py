@@ -395,7 +395,7 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
         _switch_role(ex, None)  # run role, fallback only: back to the connecting user
     return MethodologyOutcome(
         m, rec, total, tuple((g, v) for g, v in by_gas),
-        _instrument_totals(ex, params, m) if m.instruments is not None else None,
+        instrument_totals(ex, params, m) if m.instruments is not None else None,
         _by_rule(ex, params, m, partitions[RESULT_TABLE]) if m.method == MARKET else None,
         own.named if own.named != own.edition else None, own.fallback,
     )
@@ -486,7 +486,7 @@ def _record_other_sets(ex: Executor, params: dict, m: ir.Methodology, sets: dict
         )
 
 
-def _instrument_totals(ex: Executor, params: dict, m: ir.Methodology) -> InstrumentTotals:
+def instrument_totals(ex: Executor, params: dict, m: ir.Methodology) -> InstrumentTotals:
     """The run's instrument volume: held, allocated, and unallocated by reason."""
     this_run = exp.and_(
         exp.EQ(this=column("run_id"), expression=param("run_id")),

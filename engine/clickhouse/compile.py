@@ -8,19 +8,22 @@ What does not depend on the engine is shared: the IR walks, the names of the col
 (``lookup_col``), the rule tables (``gases``, ``by_mass_gases``, ``one_factor_gases``) and the
 reasons' sentences, so both engines write the same rows.
 
-The statements mirror PostgreSQL's six (engine/compile/__init__.py): ``evaluate`` fills an
-evaluation table (``activity``, with shares ``activity_rows`` -> ``activity`` with each share's
-total -> per lookup ``factor_<name>_ranked`` and ``factor_<name>`` -> per currency conversion
+The statements mirror PostgreSQL's six (engine/compile/__init__.py), after one of their own:
+``rows`` fills the table of the rows the rules read (``rows_table``: ``activity``, with shares
+``activity_rows`` -> ``activity`` with each share's total, with instruments the parts of
+allocation.py), which ClickHouse would otherwise analyse once per reference to a CTE; then
+``evaluate`` fills an evaluation table (``activity``, those rows -> per lookup ``factor_<name>_ranked`` and ``factor_<name>`` -> per currency conversion
 ``conversion_<name>_keys`` and ``conversion_<name>`` -> ``gwp`` -> ``joined`` -> ``ruled`` ->
 ``evaluated`` -> ``checked`` -> outcome), then ``results`` (the ccf.result_row layout of
 migration 0019), ``excluded``, ``unmatched``, ``reconcile`` and ``cleanup``.
 
 Every expression carries its size (numeric.py). A rule whose emissions could need more than 76
-digits for the run's inputs is guarded row by row (``_Compiler.guard``): a row whose inputs are
+digits for the run's inputs is guarded row by row (``Compiler.guard``): a row whose inputs are
 beyond its threshold, or whose stored value has more than 40 places, is unmatched
 ``inexact_on_clickhouse``; what no row could hold (a condition, a key, a share, a literal's places)
-refuses the run (``ClickHouseInexact``). A construct not compiled (instruments) raises
-``Unsupported``, naming it, and nothing runs.
+refuses the run (``ClickHouseInexact``). A construct not compiled (a rule PostgreSQL's exactness
+plan guards below 76 digits: no shipped version has one) raises ``Unsupported``, naming it, and
+nothing runs. With instruments, ``instruments`` selects the ``instrument_allocation`` rows.
 """
 
 from __future__ import annotations
@@ -40,9 +43,9 @@ from ccf.dsl.numeric import DIV_PLACES, Size
 from ccf.dsl.passes import without_unused_lookups
 from ccf.dsl.shares import no_total_reason
 from ccf.dsl.units import dimension_key, fraction_to_decimal, is_terminating, parse_unit
-from ccf.engine.clickhouse import numeric
+from ccf.engine.clickhouse import allocation, numeric
 from ccf.engine.clickhouse.numeric import ClickHouseInexact
-from ccf.engine.compile import currency
+from ccf.engine.compile import allocation as pg_allocation, currency
 from ccf.engine.compile.activity import conversion_note
 from ccf.engine.compile.evaluate import by_mass_gases, gases, names_sources, one_factor_gases, scores_rows
 from ccf.engine.compile.expressions import ExpressionCompiler, lookup_col, total_col
@@ -54,7 +57,7 @@ INEXACT = "inexact_on_clickhouse"  # the reason code of a row whose inputs are b
 
 
 def inexact_reason(digits: int | None) -> str:
-    """The ``unmatched.reason`` of a row beyond its rule's guard (``_Compiler.guard``), or (None)
+    """The ``unmatched.reason`` of a row beyond its rule's guard (``Compiler.guard``), or (None)
     of a row whose value has more places than ClickHouse's result table holds."""
     if digits is None:
         return (f"a value the rule computes has more than {RESULT_SCALE} decimal places; ClickHouse's result table holds "
@@ -86,22 +89,27 @@ class InputSizes:
 class ClickHouseStatements:
     methodology: ir.Methodology
     eval_table: str
+    rows: exp.Expression  # the ``activity`` step into a table of its own (``rows_table``)
     evaluate: exp.Expression
     results: exp.Expression
     excluded: exp.Expression
     unmatched: exp.Expression
     reconcile: exp.Expression
     cleanup: exp.Expression
+    instruments: exp.Expression | None = None  # with instruments: a SELECT of the instrument_allocation rows (allocation.py)
+
+    @property
+    def rows_table(self) -> str:
+        return rows_table(self.eval_table)
 
     def statements(self) -> list[tuple[str, exp.Expression]]:
-        return [("evaluate", self.evaluate), ("results", self.results), ("excluded", self.excluded),
-                ("unmatched", self.unmatched), ("reconcile", self.reconcile), ("cleanup", self.cleanup)]
+        return [("rows", self.rows), ("evaluate", self.evaluate), ("results", self.results), ("excluded", self.excluded),
+                ("unmatched", self.unmatched), *([("instruments", self.instruments)] if self.instruments is not None else []),
+                ("reconcile", self.reconcile), ("cleanup", self.cleanup)]
 
 
 def supported(m: ir.Methodology) -> None:
     """Unsupported, naming the first construct of ``m`` this backend does not compile."""
-    if m.instruments is not None:
-        raise Unsupported(f"{m.ref}: instruments (market-based allocation) are not compiled for ClickHouse yet")
     plan = exactness.plan(m)
     if plan.guarded and plan.threshold is not None and plan.threshold < numeric.PRECISION:
         # PostgreSQL's check would refuse values ClickHouse holds: its 'inexact' rows are not compiled
@@ -113,15 +121,24 @@ def compile_for_clickhouse(m: ir.Methodology, sizes: InputSizes, eval_table: str
     """The statements of one methodology (bound to its editions) for a run's inputs."""
     supported(m)
     m = without_unused_lookups(m)
-    c = _Compiler(m, sizes)
-    evaluate = exp.Create(
-        this=table(eval_table), kind="TABLE", expression=c.evaluate(),
-        properties=exp.Properties(expressions=[exp.EngineProperty(this=exp.var("Memory"))]),
-    )
+    c = Compiler(m, sizes)
+    memory = lambda name, q: exp.Create(  # noqa: E731
+        this=table(name), kind="TABLE", expression=q, properties=exp.Properties(expressions=[exp.EngineProperty(this=exp.var("Memory"))]))
+    rows = rows_table(eval_table)
     return ClickHouseStatements(
-        m, eval_table, evaluate, c.results(eval_table), c.excluded(eval_table), c.unmatched(eval_table),
-        c.reconcile(eval_table), exp.Drop(tables=[table(eval_table)], kind="TABLE", exists=True),
+        m, eval_table, memory(rows, c.rows()), memory(eval_table, c.evaluate(rows)), c.results(eval_table), c.excluded(eval_table),
+        c.unmatched(eval_table), c.reconcile(eval_table), exp.Drop(tables=[table(eval_table), table(rows)], kind="TABLE", exists=True),
+        with_settings(allocation.allocation_statement(c, eval_table)) if m.instruments is not None else None,  # type: ignore[arg-type]
     )
+
+
+def rows_table(eval_table: str) -> str:
+    """The table of the rows the rules read (the ``activity`` step: with shares, each share's
+    total; with instruments, the parts), beside the evaluation table. Its own statement, not a CTE:
+    ClickHouse inlines a CTE at each of its references (each lookup's keys and the join read the
+    rows), so a CTE's whole plan was analysed once per reference (the parts of an allocation,
+    seven times in market-based Scope 2)."""
+    return f"{eval_table}_rows"
 
 
 # the settings each statement carries, so that it means the same on any server: an outer
@@ -152,7 +169,7 @@ def nullable(e: exp.Expression) -> exp.Expression:
 
 
 @dataclass
-class _Compiler:
+class Compiler:
     """One methodology's statements for one run's input sizes; ``require`` refuses what the sizes do not prove."""
 
     m: ir.Methodology
@@ -168,9 +185,11 @@ class _Compiler:
 
     # --- sizes -----------------------------------------------------------------------
 
-    def field_size(self, f: ir.Field) -> Size:
-        """A quantity field in base units: its column times its unit's factor (``activity``)."""
-        raw = self.sizes.fields[f.name]
+    def field_size(self, f: ir.Field, key: str | None = None) -> Size:
+        """A quantity field in base units: its column times its unit's factor (``activity``);
+        ``key``: the name its sizes are measured under (an instrument's: ``instrument__<field>``)."""
+        key = key or f.name
+        raw = self.sizes.fields[key]
         factors = [c.factor for c in f.conversions] or ([f.fixed_factor] if f.fixed_factor not in (None, 1) else [])
         if not factors:
             return raw
@@ -178,7 +197,39 @@ class _Compiler:
         # the copy measured of the values in base units
         case = numeric.widest(*(numeric.literal(Decimal(x))[1] for x in factors))
         assert case is not None
-        return Size(raw.scale + case.scale, self.sizes.base_digits[f.name])
+        return Size(raw.scale + case.scale, self.sizes.base_digits[key])
+
+    def quantity_size(self, name: str) -> Size:
+        """A quantity column of the rows the rules read: an activity field, or with instruments a
+        part's quantity (``part_size``) or a field of its instrument (``instrument__<field>``)."""
+        ins = self.m.instruments
+        if ins is not None and name == ins.allocate:
+            return self.part_size()
+        prefix = ir.instrument_column("")
+        if ins is not None and name.startswith(prefix):
+            f = ins.activity.field(name[len(prefix):])
+            assert f is not None
+            return self.field_size(f, name)
+        f = self.m.activity.field(name)
+        assert f is not None
+        return self.field_size(f)
+
+    def part_size(self) -> Size:
+        """A part's quantity (``allocation_ctes``): the overlap of two intervals of running sums,
+        or a row's quantity less what it received, at the larger of the rows' and the
+        instruments' scales; never more digits than the row's quantity."""
+        ins = self.m.instruments
+        assert ins is not None
+        own, held = self.allocated_sizes()
+        return Size(max(own.scale, held.scale), own.digits)
+
+    def allocated_sizes(self) -> tuple[Size, Size]:
+        """The allocated quantity of the rows and of the instruments, in base units."""
+        ins = self.m.instruments
+        assert ins is not None
+        own, held = self.m.activity.field(ins.allocate), ins.activity.field(ins.allocate)
+        assert own is not None and held is not None
+        return self.field_size(own), self.field_size(held, ir.instrument_column(ins.allocate))
 
     def factor_size(self, lk: ir.FactorLookup) -> Size:
         """A lookup's value: as published, or converted to its ``per`` unit by ``div``."""
@@ -269,6 +320,25 @@ class _Compiler:
             self.guards[rule.id] = digits
         return self.guards[rule.id]
 
+    def rescaled(self, e: exp.Expression, s: Size, ratio: Fraction, what: str) -> tuple[exp.Expression, Size]:
+        """e × ratio exactly (engine/compile/expressions.py's ``scale_sql``): a product by a
+        literal where the ratio is a finite decimal, else ``div`` (20 places); and its size."""
+        if ratio == 1:
+            return e, s
+        inner = exp.Paren(this=e) if isinstance(e, (exp.Binary, exp.Neg)) else e
+        if is_terminating(ratio):
+            lit, ls = numeric.literal(fraction_to_decimal(ratio))
+            out = numeric.times(s, ls)
+            self.require(numeric.holds(out), what)
+            return exp.Mul(this=inner, expression=lit), out
+        if ratio.numerator != 1:
+            lit, ls = numeric.literal(Decimal(ratio.numerator))
+            inner, s = exp.Mul(this=inner, expression=lit), numeric.times(s, ls)
+        den, ds = numeric.literal(Decimal(ratio.denominator))
+        quotient, size, ok = numeric.div(inner, s, den, ds, Decimal(ratio.denominator), known=Decimal(ratio.denominator))
+        self.require(ok, what)
+        return quotient, size
+
     def rule_row(self, rule: ir.Rule) -> "_Expressions":
         """The expressions of a rule's emissions: over the row's inputs, or, for a guarded rule,
         over its inputs within the guard (``guard``)."""
@@ -290,11 +360,14 @@ class _Compiler:
 
     # --- evaluate --------------------------------------------------------------------
 
-    def activity(self) -> exp.Select:
-        m = self.m
+    def activity(self, at: ir.ActivityType | None = None, key: Callable[[str], str] = str) -> exp.Select:
+        """The rows of the run's loads of ``at`` (the methodology's activity type, or its
+        instruments'), each quantity in base units, with the unit conversions' note; ``key``: the
+        name a field's sizes are measured under."""
+        at = at or self.m.activity
         cols: list[exp.Expression] = [column(c, "a") for c in ("activity_id", "entity", "period_start", "period_end")]
         notes: list[exp.Expression] = []
-        for f in m.activity.fields:
+        for f in at.fields:
             if f.name in ("activity_id", "entity", "period_start", "period_end"):
                 continue
             value: exp.Expression = column(f.name, "a")
@@ -310,11 +383,11 @@ class _Compiler:
             elif f.type.kind == "quantity" and f.fixed_factor is not None and f.fixed_factor != 1:
                 value = exp.Mul(this=value, expression=numeric.literal(Decimal(f.fixed_factor))[0])
             if f.type.kind == "quantity":
-                self.require(numeric.holds(self.field_size(f)), f"field {f.name} in base units")
+                self.require(numeric.holds(self.field_size(f, key(f.name))), f"field {f.name} in base units")
             cols.append(exp.alias_(value, f.name) if not isinstance(value, exp.Column) else value)
         no_note = exp.Cast(this=exp.Null(), to=exp.DataType.build("Nullable(String)", dialect="clickhouse"))
         cols.append(exp.alias_(concat_ws("; ", notes) if notes else no_note, "unit_conversion"))
-        return exp.select(*cols).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a"))
+        return exp.select(*cols).from_(table(f"activity_{at.id}", alias="a")).where(of_run_loads("a"))
 
     def conversion_size(self, cv: ir.CurrencyConversion) -> Size:
         """A converted amount: ``div(amount × numerator, denominator)``, each a product of two rates."""
@@ -648,6 +721,8 @@ class _Compiler:
         sets = {lk.name: lk.factor_set or m.factor_set for lk in m.lookups}
 
         def factor_set(em: ir.Emission) -> exp.Expression | None:
+            if not factor_refs(em) and m.instruments is not None and pg_allocation.reads_instrument(em.value):
+                return self.instrument_source()  # the certificate is the source, not a set
             used = list(dict.fromkeys(sets[lk] for lk, _ in factor_refs(em)))
             return text(" | ".join(used)) if used and used != [m.factor_set] else None
 
@@ -675,6 +750,13 @@ class _Compiler:
         self.gas_sizes[gas] = numeric.widest(*stored)
         self.mass_sizes[gas] = numeric.widest(*masses)
         return out
+
+    def instrument_source(self) -> exp.Expression:
+        """'instrument <type> <id>', as engine/compile/allocation.py's ``instrument_source`` names it."""
+        ins = self.m.instruments
+        assert ins is not None
+        named = [column(ir.instrument_column(f), "r") for f in ("instrument_type",) if ins.activity.field(f) is not None]
+        return concat_ws(" ", [text("instrument"), *named, column(ir.instrument_column("activity_id"), "r")])
 
     def evaluated(self) -> exp.Select:
         m, row = self.m, self.row
@@ -704,6 +786,8 @@ class _Compiler:
         if any(self.guard(rule) is not None for rule in m.rules if rule.exclude is None):
             select.append(exp.alias_(self.by_rule(lambda i, rule: self.within_guard(rule) if rule.exclude is None else None), "within_guard"))
         select += [column(total_col(share), "r") for share in ir.methodology_shares(m)]  # for no_total
+        if m.instruments is not None:  # the part of the activity row and the instrument it used
+            select += allocation.part_columns(m, "r")
         for lk in m.lookups:
             for gas in lk.gases:
                 select.append(column(lookup_col(lk.name, gas, "_n"), "r"))
@@ -740,7 +824,9 @@ class _Compiler:
             if wide:  # a value with more than 40 places (its column's type has more)
                 fits = [exp.or_(exp.Is(this=column(name, "e"), expression=exp.Null()),
                                 exp.EQ(this=column(name, "e"), expression=self.places(column(name, "e"), s))) for name, s in wide]
-                ifs.append(exp.If(this=exp.Not(this=exp.and_(*fits)), true=text(f"{INEXACT}:places")))
+                # exp.not_ parenthesizes: exp.Not over an OR renders as 'NOT a IS NULL OR …', NOT binding the
+                # first operand only, which made every value of such a column unmatched (the demo's 0 kg)
+                ifs.append(exp.If(this=exp.not_(exp.and_(*fits)), true=text(f"{INEXACT}:places")))
             nulls = [exp.Is(this=column(f"{em.gas.lower()}_co2e_kg", "e"), expression=exp.Null()) for em in rule.emissions]
             ifs.append(exp.If(this=exp.or_(*nulls), true=text("no_value")))
             if scores_rows(self.m):
@@ -750,7 +836,21 @@ class _Compiler:
 
         return self.by_rule(pick, row="e")
 
-    def evaluate(self) -> exp.Query:
+    def rows(self) -> exp.Query:
+        """The rows the rules read, into ``rows_table``."""
+        m = self.m
+        if m.instruments is not None:
+            ctes = allocation.allocation_ctes(self)
+        elif ir.methodology_shares(m):
+            ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
+        else:
+            return with_settings(self.activity())
+        final = exp.select(exp.Star()).from_(exp.Table(this=ident("activity")))
+        for name, q in ctes:
+            final = final.with_(name, as_=q, copy=False)
+        return with_settings(final)
+
+    def evaluate(self, rows: str) -> exp.Query:
         m = self.m
         outcome = exp.Case(
             ifs=[
@@ -765,9 +865,7 @@ class _Compiler:
             exp.Table(this=ident("evaluated"), alias=exp.TableAlias(this=ident("e"))))
         final = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(outcome, "outcome")).from_(
             exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c"))))
-        ctes: list[tuple[str, exp.Expression]] = [("activity", self.activity())]
-        if ir.methodology_shares(m):
-            ctes = [("activity_rows", self.activity()), ("activity", self.shares())]
+        ctes: list[tuple[str, exp.Expression]] = [("activity", exp.select(exp.Star()).from_(table(rows)))]
         for lk in m.lookups:
             ctes += self.lookup_ctes(lk)
         for cv in m.conversions:
@@ -775,6 +873,9 @@ class _Compiler:
         if by_mass_gases(m):
             ctes.append(("gwp", self.gwp()))
         ctes += [("joined", self.joined()), ("ruled", self.ruled()), ("evaluated", evaluated), ("checked", checked)]
+        if m.instruments is not None:  # one outcome per activity row, decided from its parts
+            parts, final = allocation.row_outcome_ctes(outcome.copy())
+            ctes += parts
         for name, q in ctes:
             final = final.with_(name, as_=q, copy=False)
         return with_settings(final)
@@ -800,6 +901,8 @@ class _Compiler:
             "data_quality": exp.Cast(this=e(DATA_QUALITY), to=exp.DataType.build("Nullable(Int16)", dialect="clickhouse")),
             "total_co2e_kg": self.places(total, numeric.widest(*self.gas_sizes.values())) if total is not None else zero,
         }
+        if m.instruments is not None:  # each part names the instrument it used
+            cols["instrument_id"] = e("instrument_id")
         for gas in emitted:
             g = gas.lower()
             if gas in by_mass_gases(m):
@@ -877,11 +980,14 @@ class _Compiler:
         has_value = exp.or_(*[exp.Not(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null())) for g in gases(m)]) \
             if gases(m) else exp.false()
         rows_in = exp.Subquery(this=exp.select(_fn("count")).from_(table(f"activity_{m.activity.id}", alias="a")).where(of_run_loads("a")))
+        # with instruments an evaluated row is a part: the activity rows are counted
+        rows = (lambda o: _fn("uniqExactIf", column("activity_id"), outcome(o))) if m.instruments is not None \
+            else (lambda o: _fn("countIf", outcome(o)))
         return exp.select(
             exp.alias_(rows_in, "rows_in"),
-            exp.alias_(_fn("countIf", outcome("result")), "rows_result"),
-            exp.alias_(_fn("countIf", outcome("excluded")), "rows_excluded"),
-            exp.alias_(_fn("countIf", outcome("unmatched")), "rows_unmatched"),
+            exp.alias_(rows("result"), "rows_result"),
+            exp.alias_(rows("excluded"), "rows_excluded"),
+            exp.alias_(rows("unmatched"), "rows_unmatched"),
             exp.alias_(_fn("countIf", exp.and_(outcome("result"), has_value)), "result_rows"),
             exp.alias_(param("rows_rejected"), "rows_rejected"),
             *[exp.alias_(self.gas_total(g, outcome("result")), f"total_{g.lower()}") for g in gases(m)],  # not the column's name: an alias is visible in its SELECT
@@ -916,10 +1022,10 @@ class _Expressions(ExpressionCompiler):
     decimal); conditions, text and NULL tests are PostgreSQL's and render as ClickHouse SQL.
     ``typed`` gives an expression with its size; a size ClickHouse would not hold refuses the run."""
 
-    def __init__(self, row: str, owner: _Compiler, digits: int | None = None):
+    def __init__(self, row: str, owner: Compiler, digits: int | None = None):
         super().__init__(row)
         self.owner = owner
-        self.digits = digits  # a guarded rule's (_Compiler.guard): its inputs have at most this many digits
+        self.digits = digits  # a guarded rule's (Compiler.guard): its inputs have at most this many digits
         self._sizes: dict[int, Size | None] = {}
 
     def typed(self, node: ir.Node) -> tuple[exp.Expression, Size | None]:
@@ -976,7 +1082,7 @@ class _Expressions(ExpressionCompiler):
         if isinstance(node, ir.Neg):
             return self.size(node.operand)
         if isinstance(node, ir.FieldRef) and node.type.kind == "quantity":
-            return self.owner.field_size(next(f for f in self.owner.m.activity.fields if f.name == node.name))
+            return self.owner.quantity_size(node.name)
         if isinstance(node, ir.FactorRef):
             return self.owner.factor_size(next(lk for lk in self.owner.m.lookups if lk.name == node.lookup))
         for child in ir.children(node):  # a condition: its operands at a common scale
@@ -1027,7 +1133,7 @@ class _Expressions(ExpressionCompiler):
             self._sizes[id(n)] = None
             return exp.Null()
         if n.op == "/":
-            e, s, ok = numeric.div(left, sl, right, sr)
+            e, s, ok = numeric.div(left, sl, right, sr, known=n.right.value if isinstance(n.right, ir.Const) else None)
             self.owner.require(ok, f"the division at {n.span}")
             self._sizes[id(n)] = s
             return e
@@ -1040,21 +1146,7 @@ class _Expressions(ExpressionCompiler):
         if s is None or n.ratio == 1:
             self._sizes[id(n)] = s
             return e
-        inner = exp.Paren(this=e) if isinstance(e, (exp.Binary, exp.Neg)) else e
-        if is_terminating(n.ratio):
-            lit, ls = numeric.literal(fraction_to_decimal(n.ratio))
-            self._sizes[id(n)] = numeric.times(s, ls)
-            return exp.Mul(this=inner, expression=lit)
-        return self._scaled_div(inner, s, n.ratio, n)
-
-    def _scaled_div(self, e: exp.Expression, s: Size, ratio: Fraction, n: ir.Node) -> exp.Expression:
-        if ratio.numerator != 1:
-            lit, ls = numeric.literal(Decimal(ratio.numerator))
-            e, s = exp.Mul(this=e, expression=lit), numeric.times(s, ls)
-        den, ds = numeric.literal(Decimal(ratio.denominator))
-        out, size, ok = numeric.div(e, s, den, ds, Decimal(ratio.denominator))
-        self.owner.require(ok, f"the unit conversion at {n.span}")
-        self._sizes[id(n)] = size
+        out, self._sizes[id(n)] = self.owner.rescaled(e, s, n.ratio, f"the unit conversion at {n.span}")
         return out
 
     def at(self, node: ir.Node, common: Size | None) -> exp.Expression:

@@ -58,7 +58,14 @@ def _copy(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str, pa.Da
 def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params: dict[str, Any]) -> InputSizes:
     """The run's activity rows, factors, units and GWPs into ClickHouse, and their sizes."""
     ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
-    field_sizes, base_digits = copy_activity(pg, ch, m.activity, params)
+    field_sizes: dict[str, Size] = {}
+    base_digits: dict[str, int] = {}
+    # the rows, and with instruments (market-based allocation) the instruments' rows too: their
+    # sizes keyed by the column the rules read them from (``instrument__<field>``)
+    for at, key in [(m.activity, str), *([(m.instruments.activity, ir.instrument_column)] if m.instruments is not None else [])]:
+        sizes, digits = copy_activity(pg, ch, at, params)
+        field_sizes |= {key(n): s for n, s in sizes.items()}
+        base_digits |= {key(n): d for n, d in digits.items()}
 
     set_ids = sorted({v for k, v in params.items() if k.startswith("factor_set_id") and v is not None})
     factors = pg.rows(

@@ -71,33 +71,51 @@ def _raw(e: exp.Expression) -> exp.Expression:
 
 
 def div(a: exp.Expression, sa: Size, b: exp.Expression, sb: Size,
-        divisor_at_least: Decimal | None = None) -> tuple[exp.Expression, Size, bool]:
+        divisor_at_least: Decimal | None = None, known: Decimal | None = None) -> tuple[exp.Expression, Size, bool]:
     """``ccf.div(a, b)``: a ÷ b rounded half away from zero to 20 places (NULL for b = 0), the
     size of the quotient, and whether every integer it computes with is held exactly.
 
     With A, B the raw integers of a (scale sa) and b (scale sb), the quotient times 10^20 is
     A·10^k / B for k = sb − sa + 20; half away from zero it is
     sign(A)·sign(B)·⌊(2|A|·10^k + |B|) / (2|B|)⌋ (for k < 0 both sides are multiplied by 10^−k),
-    computed in UInt256 and read back as a Decimal(76, 20)."""
+    computed in UInt256 and read back as a Decimal(76, 20).
+
+    ``known``: b's value where b is a literal (a unit conversion's denominator): its integer, sign
+    and non-zero test are written as constants, which makes the statement smaller for ClickHouse
+    to analyse (each ``reinterpret`` of b and the ``if`` go); the same value."""
     k = sb.scale - sa.scale + DIV_PLACES
     out, exact = div_size(sa, sb, divisor_at_least)
+    folded = known is not None and known != 0
     abs_a = exp.Anonymous(this="abs", expressions=[_raw(a)])
-    abs_b = exp.Anonymous(this="abs", expressions=[_raw(b)])
+    if folded:
+        assert known is not None
+        raw_b = int(known.scaleb(sb.scale))  # the integer b holds at its scale, exactly
+        assert raw_b == known.scaleb(sb.scale)
+        abs_b = exp.Anonymous(this="toUInt256", expressions=[text(str(abs(raw_b)))])
+    else:
+        abs_b = exp.Anonymous(this="abs", expressions=[_raw(b)])
     two = lambda e: exp.Mul(this=exp.Anonymous(this="toUInt256", expressions=[exp.Literal.number(2)]), expression=e)  # noqa: E731
-    if k >= 0:
+    if folded:
+        den: exp.Expression = exp.Anonymous(this="toUInt256", expressions=[text(str(2 * abs(raw_b) * 10 ** max(-k, 0)))])
+        num = exp.Add(this=two(exp.Mul(this=abs_a, expression=_ten(k))), expression=abs_b) if k >= 0 else \
+            exp.Add(this=two(abs_a), expression=exp.Anonymous(this="toUInt256", expressions=[text(str(abs(raw_b) * 10 ** -k))]))
+    elif k >= 0:
         num = exp.Add(this=two(exp.Mul(this=abs_a, expression=_ten(k))), expression=abs_b)
         den = two(abs_b.copy())
     else:
         num = exp.Add(this=two(abs_a), expression=exp.Mul(this=abs_b, expression=_ten(-k)))
         den = two(exp.Mul(this=abs_b.copy(), expression=_ten(-k)))
     # a zero divisor gives NULL; ClickHouse evaluates both branches of if(), so it never divides by 0
-    quotient = exp.Anonymous(this="intDiv", expressions=[num, exp.Anonymous(this="greatest", expressions=[den, _ten(0)])])
-    signs = exp.Mul(
-        this=exp.Anonymous(this="sign", expressions=[_raw(a.copy())]),
-        expression=exp.Anonymous(this="sign", expressions=[_raw(b.copy())]),
-    )
+    quotient = exp.Anonymous(this="intDiv", expressions=[num, den if folded else exp.Anonymous(this="greatest", expressions=[den, _ten(0)])])
+    sign_a = exp.Anonymous(this="sign", expressions=[_raw(a.copy())])
+    if folded:
+        signs: exp.Expression = sign_a if raw_b > 0 else exp.Neg(this=sign_a)
+    else:
+        signs = exp.Mul(this=sign_a, expression=exp.Anonymous(this="sign", expressions=[_raw(b.copy())]))
     signed = exp.Mul(this=exp.Anonymous(this="toInt256", expressions=[quotient]), expression=exp.Paren(this=signs))
     value = exp.Anonymous(this="reinterpret", expressions=[signed, text(f"Decimal(76, {DIV_PLACES})")])
+    if folded:
+        return value, out, exact
     zero = exp.EQ(this=b.copy(), expression=exp.Literal.number(0))
     result = exp.Anonymous(this="if", expressions=[zero, exp.Null(), value])
     return result, out, exact

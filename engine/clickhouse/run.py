@@ -30,6 +30,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
+from ccf.engine.clickhouse.allocation import ALLOCATION_COLUMNS
 from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
 from ccf.engine.clickhouse.catalogue import catalogue_database
 from ccf.engine.clickhouse.inputs import copy_inputs
@@ -39,11 +40,11 @@ from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.load import Dataset, dataset_loads, require_dataset
 from ccf.engine.run import (
-    MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, one_snapshot,
+    MARKET, MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, instrument_totals, one_snapshot,
     record_methodology, run, statement_params,
 )
 from ccf.engine.options import CLICKHOUSE
-from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, render_clickhouse, table, text
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, ident, param, render_clickhouse, table, text
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class ClickHouseOutcome:
     statements: ClickHouseStatements
     database: str  # where its rows are: its catalogue's (catalogue.py), or ``ccf`` for run_on_clickhouse
     executed: tuple[tuple[str, exp.Expression], ...]  # the statements as run, in ``database``
+    # with instruments: the instrument_allocation rows (allocation.ALLOCATION_COLUMNS), one per instrument
+    allocation: tuple[tuple, ...] = ()
+    by_rule: tuple[tuple[str, Decimal], ...] | None = None  # market-based: kg CO2e per rule (tier), as engine/run.py
 
 
 def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: str, methodologies: Sequence[ir.Methodology],
@@ -137,14 +141,17 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
     params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
     code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{zlib.crc32(bound.id.encode())}")  # one per run and methodology
     statements = placed(code, database)
-    counts = None
+    counts, allocated = None, []
     try:
         for name, tree in statements:
-            out = ch.rows(tree, params) if name == "reconcile" else ch.execute(tree, params)
+            out = ch.rows(tree, params) if name in ("reconcile", "instruments") else ch.execute(tree, params)
             if name == "reconcile":
                 counts = out[0]
+            elif name == "instruments":
+                allocated = out
     except Exception:
-        ch.execute(exp.Drop(tables=[table(code.eval_table, database)], kind="TABLE", exists=True))
+        for name in (code.eval_table, code.rows_table):
+            ch.execute(exp.Drop(tables=[table(name, database)], kind="TABLE", exists=True))
         raise
     assert counts is not None
     rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected, *sums = counts
@@ -157,15 +164,17 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
                        f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written})")
     by_gas = tuple(sorted((g, v) for g, v in zip(gases(bound), sums) if v is not None))
     total = exact_sum(v for g, v in by_gas if g not in ir.OUTSIDE_SCOPES)
-    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code, database, tuple(statements)), params,
-                     (fs, other_sets, editions))
+    by_rule = _by_rule(ch, database, run_id, bound) if bound.method == MARKET else None
+    return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code, database, tuple(statements),
+                                       tuple(tuple(r) for r in allocated), by_rule),
+                     params, (fs, other_sets, editions))
 
 
 def placed(code: ClickHouseStatements, database: str) -> list[tuple[str, exp.Expression]]:
-    """The compiled statements with what they write in ``database``: the evaluation table and the
+    """The compiled statements with what they write in ``database``: the evaluation tables and the
     result tables, which the compile names in ``ccf`` beside the inputs (a run's rows belong to its
     catalogue's database: catalogue.py); the inputs read where the copy wrote them."""
-    kept = {*RESULT_TABLES, code.eval_table}
+    kept = {*RESULT_TABLES, code.eval_table, code.rows_table}
 
     def place(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name in kept and node.db == DATABASE:
@@ -182,9 +191,26 @@ def _record(pg: Executor, done: _Computed) -> MethodologyOutcome:
     out, (fs, other_sets, editions) = done.outcome, done.recorded
     code = ";\n\n".join(render_clickhouse(tree) for _, tree in out.executed) + ";\n"
     record_methodology(pg, done.params, out.methodology, out.reconciliation, fs, editions, other_sets, code)
+    instruments = None
+    if out.methodology.instruments is not None:  # one row per instrument: the catalogue's, as for a PostgreSQL run
+        # INSERT, each value a parameter: the table's row-level security refuses COPY
+        names = ["run_id", "methodology_id", *ALLOCATION_COLUMNS]
+        insert = exp.insert(exp.select(*[param(n) for n in names]),
+                            exp.Schema(this=table("instrument_allocation"), expressions=[exp.to_identifier(n) for n in names]))
+        for r in out.allocation:
+            pg.execute(insert, dict(zip(names, (out.run_id, out.methodology.id, *r))))
+        instruments = instrument_totals(pg, done.params, out.methodology)
     own = editions[None]
-    return MethodologyOutcome(out.methodology, out.reconciliation, out.co2e_kg, out.by_gas,
+    return MethodologyOutcome(out.methodology, out.reconciliation, out.co2e_kg, out.by_gas, instruments, out.by_rule,
                               factor_set_named=own.named if own.named != own.edition else None, edition_fallback=own.fallback)
+
+
+def _by_rule(ch: ClickHouseExecutor, database: str, run_id: int, m: ir.Methodology) -> tuple[tuple[str, Decimal], ...]:
+    """kg CO2e in the scopes per rule that gave results (a market-based hierarchy's tier), in
+    rule order, as engine/run.py's ``by_rule`` reads them on PostgreSQL."""
+    got = dict(ch.rows(exp.select(column("rule_id"), exp.Sum(this=column("total_co2e_kg"))).from_(table("result_row", database))
+                       .where(_of_run(run_id, m.id)).group_by(column("rule_id"))))
+    return tuple((r.id, got[r.id]) for r in m.rules if r.id in got)
 
 
 def _rejected(pg: Executor, params: dict, activity_type: str) -> int:

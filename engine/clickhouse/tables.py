@@ -52,7 +52,7 @@ def ensure_result_tables(ch: ClickHouseExecutor, database: str) -> None:
     num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
     cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
             ("period_start", "Nullable(Date)"), ("rule_id", "String"), ("unit_conversion", "Nullable(String)"),
-            ("data_quality", "Nullable(Int16)"), ("total_co2e_kg", num)]
+            ("data_quality", "Nullable(Int16)"), ("total_co2e_kg", num), ("instrument_id", "Nullable(String)")]
     for gas in ir.GAS_ORDER:
         g = gas.lower()
         cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),

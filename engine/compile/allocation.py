@@ -52,7 +52,7 @@ def _ref(name: str, alias: str) -> exp.Table:
     return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
 
 
-def _columns(at: ir.ActivityType) -> list[str]:
+def activity_columns(at: ir.ActivityType) -> list[str]:
     """The columns of the ``activity`` step (activity.py) for an activity type, in order."""
     return [*STANDARD, *(f.name for f in at.fields if f.name not in STANDARD), "unit_conversion"]
 
@@ -133,8 +133,8 @@ def allocation_ctes(m: ir.Methodology) -> list[tuple[str, exp.Expression]]:
 
 def _parts(m: ir.Methodology, ins: ir.Instruments) -> exp.Expression:
     """Certificate parts, then the remainder of each row (UNION ALL)."""
-    own = _columns(m.activity)
-    inst = [c for c in _columns(ins.activity) if c != "unit_conversion"]
+    own = activity_columns(m.activity)
+    inst = [c for c in activity_columns(ins.activity) if c != "unit_conversion"]
 
     def row_cols(quantity: exp.Expression) -> list[exp.Expression]:
         return [exp.alias_(quantity, c) if c == ins.allocate else column(c, "c") for c in own]
@@ -257,7 +257,7 @@ def row_outcome_ctes(part_outcome: exp.Expression) -> tuple[list[tuple[str, exp.
     return [("parted", parted), ("rowed", rowed)], final
 
 
-def _unit(ins: ir.Instruments) -> tuple[str, Fraction]:
+def instrument_unit(ins: ir.Instruments) -> tuple[str, Fraction]:
     """The unit instrument quantities are reported in (MWh for energy) and its scale."""
     f = ins.activity.field(ins.allocate)
     assert f is not None
@@ -272,7 +272,7 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     what is left, with the reason (``surplus``, ``market_boundary``, ``vintage``)."""
     ins = m.instruments
     assert ins is not None
-    unit, scale = _unit(ins)
+    unit, scale = instrument_unit(ins)
     to_unit = lambda e: scale_sql(e, 1 / scale)  # noqa: E731
     # only parts of rows with results count as allocated: volume laid against a row that is
     # unmatched or excluded as a whole was applied to no reported emission (reason unreported_row)
@@ -351,5 +351,5 @@ def allocation_statement(m: ir.Methodology, evaluated: str) -> exp.Expression:
     return exp.insert(q, exp.Schema(this=table("instrument_allocation"), expressions=[ident(c) for c in cols]))
 
 
-__all__ = ["allocation_ctes", "allocation_statement", "instrument_source", "part_columns", "reads_instrument",
-           "row_outcome_ctes"]
+__all__ = ["activity_columns", "allocation_ctes", "allocation_statement", "instrument_source", "instrument_unit", "part_columns",
+           "reads_instrument", "row_outcome_ctes"]

@@ -19,35 +19,18 @@ from sqlglot import exp
 
 pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed")
 
-from reliability._support import NIGHTLY  # noqa: E402
+from clickhouse._support import assert_same_rows  # noqa: E402
 from ccf.dsl.diagnostics import CcfError  # noqa: E402
 from ccf.engine import api  # noqa: E402
 from ccf.engine.cli import main  # noqa: E402
 from ccf.engine.clickhouse import run as ch_run  # noqa: E402
-from ccf.engine.clickhouse.compile import Unsupported, supported  # noqa: E402
+from ccf.engine.clickhouse.compile import Unsupported  # noqa: E402
 from ccf.engine.clickhouse.numeric import ClickHouseInexact  # noqa: E402
 from ccf.engine.clickhouse.catalogue import catalogue_database  # noqa: E402
 from ccf.engine.clickhouse.tables import RESULT_TABLES  # noqa: E402
 from ccf.engine.sql import Executor, column, table  # noqa: E402
 
-# Latest published versions whose arithmetic, for the demo's rows, ClickHouse's per-row guard
-# cannot prove within 76 digits: each such row is unmatched 'inexact_on_clickhouse' (on the
-# demo, every matched row of both: 0 kg where PostgreSQL gives 3,202.5 and 556,559.7 kg), so
-# their totals differ from PostgreSQL's (docs/scale-out.md, "what issue 22 still needs")
-NOT_EXACT_FOR_THE_DEMO = {"scope3.cat15.investments.pcaf_motor_vehicle_loans@1.0.0",
-                          "scope3.cat7.employee_commuting.distance_based@1.1.0"}
 LATEST = api.latest_published(api.library())
-
-
-def _refused(m) -> str | None:
-    try:
-        supported(m)
-    except Unsupported as exc:
-        return str(exc)
-    return None
-
-
-REFUSED = {m.ref: why for m in LATEST if (why := _refused(m)) is not None}
 
 
 def ccf(*args: str) -> tuple[int, str, str]:
@@ -87,41 +70,32 @@ def _without_run_ids(text: str) -> str:
     return re.sub(r" +", " ", re.sub(r"(run |ccf explain )\d+", r"\1N", text))
 
 
-def test_the_demo_prints_the_same_on_clickhouse(demo_db, monkeypatch):
-    """The demo's whole printed output — each run's table, totals per scope, total, editions,
-    reconciliation, and Meridian's tiers per country — is the same on both engines, for every
-    latest published version ClickHouse computes for the demo's rows (those of Scopes 1 and 2
-    and category 3; all of them with CCF_NIGHTLY=1)."""
-    def computed(lib):
-        return [m for m in LATEST if m.ref not in REFUSED and m.ref not in NOT_EXACT_FOR_THE_DEMO
-                and (NIGHTLY or m.scope in (1, 2) or m.category == 3)]
-
-    monkeypatch.setattr(api, "latest_published", computed)
-    code, on_postgresql, _ = ccf("demo")
-    assert code == 0
+def test_the_whole_demo_prints_the_same_on_clickhouse_and_stores_the_same(module_cli_demo, clickhouse, monkeypatch):
+    """``ccf demo --engine clickhouse`` prints what ``ccf demo`` prints, whole: each run's table,
+    the totals per scope and the total, the market-based tiers and instrument volumes, the
+    editions, the reconciliation, and Meridian's tiers per country; and every methodology of
+    both companies stored the same rows on both engines (every result column, exclusion,
+    unmatched row and instrument allocation). One demo on each engine: PostgreSQL's is the
+    session's (``cli_demo``'s second, which loaded nothing, as this one loads nothing)."""
+    monkeypatch.setenv("CCF_DATABASE_URL", module_cli_demo.url)
+    monkeypatch.delenv("CCF_ENGINE", raising=False)
+    before = _runs(module_cli_demo.url)
     code, on_clickhouse, err = ccf("demo", "--engine", "clickhouse")
     assert code == 0, err
     assert "Meridian" in on_clickhouse and "tier and source per country" in on_clickhouse
-    assert _without_run_ids(on_clickhouse) == _without_run_ids(on_postgresql)
-    *_, (northwind, a), (meridian, b) = _runs(demo_db)
+    assert _without_run_ids(on_clickhouse) == _without_run_ids(module_cli_demo.text)
+    (northwind, a), (meridian, b) = _runs(module_cli_demo.url)[len(before):]
     assert (a, b) == ("clickhouse", "clickhouse")
-
-
-def test_the_whole_demo_on_clickhouse_or_each_refusal_named(demo_db, clickhouse):
-    """Every latest published version ClickHouse compiles: the whole demo prints what it prints
-    on PostgreSQL. Until then, ``ccf demo --engine clickhouse`` names each one it does not, with
-    its construct, exits 1 and runs nothing."""
-    before = _runs(demo_db)
-    code, out, err = ccf("demo", "--engine", "clickhouse")
-    if not REFUSED:
-        assert code == 0, err
-        assert _without_run_ids(out) == _without_run_ids(ccf("demo")[1])
-        return
-    assert code == 1 and out == "" and "Traceback" not in err
-    assert f"{len(REFUSED)} of the {len(LATEST)} methodologies cannot run on ClickHouse" in err
-    for ref, why in REFUSED.items():
-        assert why in err, ref
-    assert _runs(demo_db) == before
+    # the runs of cli_demo's text: its second demo, after the first (two runs each)
+    pg_northwind, pg_meridian = before[2][0], before[3][0]
+    with psycopg.connect(module_cli_demo.url) as conn:
+        for pg_run, ch_run in ((pg_northwind, northwind), (pg_meridian, meridian)):
+            ran = [r for (r,) in conn.execute("SELECT methodology_id FROM ccf.run_methodology WHERE run_id = %s", [ch_run])]
+            assert sorted(ran) == sorted(r for (r,) in conn.execute(
+                "SELECT methodology_id FROM ccf.run_methodology WHERE run_id = %s", [pg_run]))
+            for m in LATEST:
+                if m.id in ran:
+                    assert_same_rows(conn, clickhouse, m, pg_run, ch_run)
 
 
 def test_a_run_is_recorded_with_its_engine_and_deleted_with_its_partition(demo_db, clickhouse):
@@ -169,11 +143,21 @@ def test_a_run_refused_midway_leaves_nothing_on_either_engine(demo_db, clickhous
         assert _ch_rows(clickhouse, run_id, demo_db) == dict.fromkeys(RESULT_TABLES, 0)
 
 
-def test_an_unsupported_methodology_is_named_and_nothing_runs(demo_db):
+def test_an_unsupported_methodology_is_named_and_nothing_runs(demo_db, monkeypatch):
+    """Every shipped version compiles for ClickHouse; one that did not (a rule PostgreSQL's
+    exactness plan guards below 76 digits, refused by ``supported``) is named, exit 1, and
+    nothing runs."""
+    ref = "scope2.electricity.market_based@1.3.0"
+    why = f"{ref}: rules guarded by the exactness plan below 76 digits (rows unmatched 'inexact') are not compiled for ClickHouse"
+
+    def refusing(m):
+        if m.ref == ref:
+            raise Unsupported(why)
+
+    monkeypatch.setattr(ch_run, "supported", refusing)
     before = _runs(demo_db)
-    ref = next(iter(REFUSED))
     code, out, err = ccf("run", "--dataset", "demo", "--engine", "clickhouse", "scope1.stationary_combustion", ref)
-    assert code == 1 and REFUSED[ref] in err and "Traceback" not in err
+    assert code == 1 and why in err and "Traceback" not in err
     assert _runs(demo_db) == before
 
 

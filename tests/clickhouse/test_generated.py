@@ -23,7 +23,8 @@ pytest.importorskip("chdb", reason="the clickhouse extra (chdb) is not installed
 
 from reliability._support import NIGHTLY, DataChooser, unique, write_rows  # noqa: E402
 from reliability.test_differential import HEADER, generated_methodology, known_bugs, rel_gen, rel_gen_spec  # noqa: E402,F401  fixtures
-from clickhouse.test_differential import _ch_rows, compare  # noqa: E402
+from clickhouse._support import ch_rows  # noqa: E402
+from clickhouse.test_differential import compare  # noqa: E402
 from ccf.dsl.library import read_methodology  # noqa: E402
 from ccf.dsl.source import SourceFile  # noqa: E402
 from ccf.engine.api import factor_signatures  # noqa: E402
@@ -102,6 +103,6 @@ rules:
              for aid, label in (("EMPTY", ""), ("GB", "GB"), ("FR", "FR"))]
     load_csv(conn, dataset, m.activity, write_rows(folder / f"{dataset}.csv", m.activity, cells))
     compare(conn, ch, m, dataset, 11)
-    reasons = {r["activity_id"]: r["reason_code"] for r in _ch_rows(ch, "unmatched", 11, m.id)}
+    reasons = {r["activity_id"]: r["reason_code"] for r in ch_rows(ch, "unmatched", 11, m.id)}
     assert reasons == {"EMPTY": "no_rule", "FR": "no_rule"}  # NULL, not TRUE, in either rule
-    assert [(r["activity_id"], r["rule_id"]) for r in _ch_rows(ch, "result_row", 11, m.id)] == [("GB", "listed")]
+    assert [(r["activity_id"], r["rule_id"]) for r in ch_rows(ch, "result_row", 11, m.id)] == [("GB", "listed")]
