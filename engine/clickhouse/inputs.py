@@ -57,7 +57,6 @@ def _copy(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str, pa.Da
 
 def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params: dict[str, Any]) -> InputSizes:
     """The run's activity rows, factors, units and GWPs into ClickHouse, and their sizes."""
-    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {DATABASE}"))
     field_sizes: dict[str, Size] = {}
     base_digits: dict[str, int] = {}
     # the rows, and with instruments (market-based allocation) the instruments' rows too: their

@@ -22,7 +22,8 @@ DATABASE = "ccf"
 def create_table(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str]], order_by: list[str],
                  partition_by: str | None = None, database: str = DATABASE) -> None:
     """A MergeTree table made anew (a run's inputs), or made if missing where ``partition_by``
-    (the result tables, a partition per run, which outlive the run)."""
+    (the result tables, a partition per run, which outlive the run); its database made if missing."""
+    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {database}"))
     if partition_by is None:
         ch.execute(exp.Drop(tables=[table(name, database)], kind="TABLE", exists=True))
     partition = [exp.PartitionedByProperty(this=column(partition_by))] if partition_by else []
@@ -48,7 +49,6 @@ def ensure_result_tables(ch: ClickHouseExecutor, database: str) -> None:
     layout, every number a Decimal(76, 40)), ``excluded`` and ``unmatched``, made if missing:
     MergeTree ordered by (run_id, methodology_id, activity_id), a partition per run, so a run's
     rows are read together and deleted whole (``drop_run``)."""
-    ch.execute(exp.Command(this="CREATE", expression=f"DATABASE IF NOT EXISTS {database}"))
     num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
     cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
             ("period_start", "Nullable(Date)"), ("rule_id", "String"), ("unit_conversion", "Nullable(String)"),

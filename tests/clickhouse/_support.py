@@ -32,8 +32,10 @@ def pg_rows(conn, name: str, run_id: int, methodology_id: str) -> list[dict]:
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def ch_rows(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str) -> list[dict]:
-    return ch.execute(exp.select(exp.Star()).from_(table(name, DATABASE)).where(_of(run_id, methodology_id))).to_pylist()
+def ch_rows(ch: ClickHouseExecutor, name: str, run_id: int, methodology_id: str, database: str = DATABASE) -> list[dict]:
+    """A run's rows of one result table in ClickHouse: in ``database``, its catalogue's for a run
+    ccf recorded (engine/clickhouse/catalogue.py), ``ccf`` for ``run_on_clickhouse``'s."""
+    return ch.execute(exp.select(exp.Star()).from_(table(name, database)).where(_of(run_id, methodology_id))).to_pylist()
 
 
 def result_key(m: ir.Methodology) -> Callable[[dict], object]:
@@ -59,17 +61,18 @@ def same_result(pg: dict, ch: dict) -> list[str]:
     return differ
 
 
-def assert_same_rows(conn, ch: ClickHouseExecutor, m: ir.Methodology, pg_run: int, ch_run: int) -> None:
+def assert_same_rows(conn, ch: ClickHouseExecutor, m: ir.Methodology, pg_run: int, ch_run: int,
+                     database: str = DATABASE) -> None:
     """Everything methodology ``m`` stored in ClickHouse run ``ch_run`` is what it stored in
     PostgreSQL run ``pg_run``."""
     key = result_key(m)
     pg = {key(r): r for r in pg_rows(conn, "result_row", pg_run, m.id)}
-    got = {key(r): r for r in ch_rows(ch, "result_row", ch_run, m.id)}
+    got = {key(r): r for r in ch_rows(ch, "result_row", ch_run, m.id, database)}
     assert set(got) == set(pg), (m.ref, set(got) ^ set(pg))
     for k, row in got.items():
         assert not same_result(pg[k], row), (m.ref, k, same_result(pg[k], row))
     for name, cols in (("excluded", EXCLUDED), ("unmatched", UNMATCHED)):
-        assert sorted(tuple(r[c] for c in cols) for r in ch_rows(ch, name, ch_run, m.id)) == \
+        assert sorted(tuple(r[c] for c in cols) for r in ch_rows(ch, name, ch_run, m.id, database)) == \
             sorted(tuple(r[c] for c in cols) for r in pg_rows(conn, name, pg_run, m.id)), (m.ref, name)
     if m.instruments is not None:
         assert sorted(tuple(r[c] for c in ALLOCATION) for r in pg_rows(conn, "instrument_allocation", ch_run, m.id)) == \
