@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from decimal import Decimal
@@ -495,7 +496,38 @@ def _sample(text: str):
 
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands other modules register (each module's ``add_parser``), in the order help lists them.
+# Most of these modules import much of ccf at their top: importing all of them cost every ``ccf``
+# process about 1.2 s of CPU, whatever its command. A command line imports only the module of the
+# command it runs; help, and a command name that is no command, import them all.
+COMMAND_MODULES = {
+    "ccf.engine.factors.commands": ("factors",),
+    "ccf.engine.factors.rate_commands": ("rates",),
+    "ccf.engine.inventory.commands": ("entities", "report"),
+    "ccf.engine.lifecycle.commands": ("datasets", "runs", "rejects", "unmatched", "db"),
+    "ccf.engine.service.commands": ("tokens", "worker"),
+    "ccf.engine.cases.commands": ("test",),
+    "ccf.engine.bench.commands": ("bench",),
+    "ccf.engine.service.serve": ("serve",),
+}
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The command an argument list runs (its first argument not an option); "" for ``--version``
+    before any command (none of the modules is needed), None for help or no command at all."""
+    for arg in argv:
+        if arg == "--version":
+            return ""
+        if not arg.startswith("-"):
+            return arg
+        if arg in ("-h", "--help"):
+            return None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command, or, given ``command``, the built-in commands
+    and, of those other modules register, only ``command`` (COMMAND_MODULES; "" for none)."""
     from ccf.engine import __version__
 
     p = argparse.ArgumentParser(prog="ccf", description="Corporate carbon footprint engine (GHG Protocol).")
@@ -558,37 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
     engine_flag(s)
     s.set_defaults(func=cmd_run)
 
-    from ccf.engine.factors.commands import add_parser as add_factors_parser
-
-    add_factors_parser(sub)
-
-    from ccf.engine.factors.rate_commands import add_parser as add_rates_parser
-
-    add_rates_parser(sub)
-
-    from ccf.engine.inventory.commands import add_parser as add_inventory_parser
-
-    add_inventory_parser(sub)
-
-    from ccf.engine.lifecycle.commands import add_parser as add_lifecycle_parser
-
-    add_lifecycle_parser(sub)
-
-    from ccf.engine.service.commands import add_parser as add_service_parser
-
-    add_service_parser(sub)
-
-    from ccf.engine.cases.commands import add_parser as add_test_parser
-
-    add_test_parser(sub)
-
-    from ccf.engine.bench.commands import add_parser as add_bench_parser
-
-    add_bench_parser(sub)
-
-    from ccf.engine.service.serve import add_parser as add_serve_parser
-
-    add_serve_parser(sub)
+    for module, names in COMMAND_MODULES.items():
+        if command is None or command in names:
+            importlib.import_module(module).add_parser(sub)
 
     s = sub.add_parser("diff", help="semantic diff of two methodology versions")
     s.add_argument("a", help="ID@VERSION")
@@ -630,9 +634,11 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(s)
     s.set_defaults(func=cmd_init)
 
-    for name, command in sub.choices.items():
+    if command and command not in sub.choices:
+        return build_parser()  # a name that is no command: the error lists every command
+    for name, parser in sub.choices.items():
         if name not in WITHOUT_DATABASE:
-            _add_target(command)
+            _add_target(parser)
     return p
 
 
@@ -681,7 +687,8 @@ def _message(exc: CcfError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from ccf.engine.options import command
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_name(argv)).parse_args(argv)
     try:
         with command(getattr(args, "target", None)):
             return _command(args)

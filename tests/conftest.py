@@ -56,6 +56,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+import cpu_times
 import server_reaper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +67,14 @@ SHARED_KEY = pytest.StashKey[Path]()
 OWNER_KEY = pytest.StashKey[IO]()  # the run's owner lock, held while the controller lives (server_reaper.py)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cpu-files", type=int, default=0, metavar="N",
+                     help="list the N test files that spent most CPU, and the run's CPU (tests/cpu_times.py)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller made them
+        cpu_times.configure(config, None)
         return
     _bytecode_once()
     server_reaper.sweep()  # servers of earlier runs killed with their watchdog (a reboot does that too)
@@ -77,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     server_reaper.watch(shared)  # a killed run's server is stopped at once, its directory removed
     os.environ[SHARED] = str(shared)
     os.environ[RUN] = uuid.uuid4().hex[:12]
+    cpu_times.configure(config, None if os.environ.get("CCF_DATABASE_URL") else shared / "pgdata")
 
 
 def _bytecode_once() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from helpers import shipped_library
 
-from ccf.engine.cli import main
+from ccf.engine.cli import COMMAND_MODULES, build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCOPE2 = ROOT / "methodologies" / "scope2.electricity.location_based" / "1.0.0.yaml"
@@ -184,3 +188,38 @@ def test_version_prints_the_package_version(capsys):
         main(["--version"])
     assert exit.value.code == 0
     assert capsys.readouterr().out == f"ccf {version('ccf')}\n"
+
+
+def test_a_command_line_imports_only_the_module_of_its_command():
+    """Each ``ccf`` process used to import every module that registers commands (about 1.2 s of
+    CPU); now only its command's (engine/cli.py, COMMAND_MODULES). In a new process, since this
+    one has imported them all."""
+    probe = ("import sys\nfrom ccf.engine.cli import COMMAND_MODULES, main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write(repr(sorted(m for m in COMMAND_MODULES if m in sys.modules)))\n")
+
+    def imported(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+        return done.stderr.splitlines()[-1]
+
+    assert imported("--version") == imported("schema") == "[]"
+    assert imported("test", "--help") == "['ccf.engine.cases.commands']"
+    assert imported("--help") == imported("no-such-command") == repr(sorted(COMMAND_MODULES))
+
+
+def test_the_commands_of_each_module_are_those_the_table_names():
+    """COMMAND_MODULES is what each module registers, and the parser of one command is that
+    command's parser in the full one (the same options)."""
+    full = _commands(build_parser())
+    for module, names in COMMAND_MODULES.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).add_parser(sub)
+        assert tuple(sub.choices) == names
+        for name in names:
+            assert _commands(build_parser(name))[name].format_help() == full[name].format_help()
+    assert set(full) >= {n for names in COMMAND_MODULES.values() for n in names}
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices
