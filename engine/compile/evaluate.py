@@ -52,11 +52,16 @@ def statement(m: ir.Methodology) -> exp.Expression:
         ],
         default=text("result"),
     )
-    # ccf_eval keeps what the statements after it read: not the candidate counts nor the share
-    # totals, which only decide `problem` (integers and numbers a row would write once and read four times)
-    counts = {lookup_col(lk.name, gas, "_n") for lk in m.lookups for gas in lk.gases}
-    counts |= {total_col(s) for s in ir.methodology_shares(m)}
-    kept = [column(e.alias_or_name, "c") for e in select if e.alias_or_name not in counts]
+    # ccf_eval keeps what the statements after it read, in a table written once and read four
+    # times (docs/performance.md, "Ninth pass"): not the candidate counts nor the share totals,
+    # which only decide `problem`; not the exclusion reason, a constant of the rule that the
+    # excluded statement takes from `rule_no` (``exclude_reason``); and a lookup's keys only on a
+    # row with a problem, whose unmatched reason quotes them
+    dropped = {lookup_col(lk.name, gas, "_n") for lk in m.lookups for gas in lk.gases}
+    dropped |= {total_col(s) for s in ir.methodology_shares(m)} | {"exclude_reason"}
+    keys = {lookup_col(lk.name, "key", f"_{col[4:]}") for lk in m.lookups for col, _ in key_columns(lk)}
+    kept = [_on_problem(name) if name in keys else column(name, "c")
+            for name in (e.alias_or_name for e in select) if name not in dropped]
     final = exp.select(*kept, column("problem", "c"), exp.alias_(outcome, "outcome")).from_(
         exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))
     )
@@ -97,6 +102,18 @@ def statement(m: ir.Methodology) -> exp.Expression:
         expression=final,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
+
+
+def _on_problem(name: str) -> exp.Expression:
+    """Column ``name`` of ``checked`` where the row has a problem, else NULL: kept for the
+    unmatched reason, not copied onto every other row."""
+    when = exp.If(this=exp.Not(this=exp.Is(this=column("problem", "c"), expression=exp.Null())), true=column(name, "c"))
+    return exp.alias_(exp.Case(ifs=[when]), name)
+
+
+def exclude_reason(m: ir.Methodology, row: str) -> exp.Expression:
+    """The exclusion reason of the rule chosen, from ``<row>.rule_no`` (NULL: not an exclusion)."""
+    return _by_rule(m, lambda i, rule: text(rule.exclude) if rule.exclude is not None else None, row=row)
 
 
 def gases(m: ir.Methodology) -> list[str]:
@@ -251,12 +268,8 @@ def _evaluated_columns(m: ir.Methodology, rescaled: frozenset[Key]) -> list[exp.
     ]
     if m.conversions:  # a currency conversion's note joins the row's unit-conversion note
         select = [exp.alias_(_with_conversion_notes(m), "unit_conversion") if c.name == "unit_conversion" else c for c in select]
-    select.append(
-        exp.alias_(_by_rule(m, lambda i, rule: text(rule.id)), "rule_id")
-    )
-    select.append(
-        exp.alias_(_by_rule(m, lambda i, rule: text(rule.exclude) if rule.exclude is not None else None), "exclude_reason")
-    )
+    select += [exp.alias_(_by_rule(m, lambda i, rule: text(rule.id)), "rule_id"),
+               exp.alias_(exclude_reason(m, "r"), "exclude_reason")]
     score = _data_quality(m, row)
     select.append(score if isinstance(score, exp.Column) else exp.alias_(score, DATA_QUALITY))
     for cv in m.conversions:  # why a conversion has no rate, for the unmatched reason

@@ -18,7 +18,7 @@ from ccf.dsl.shares import no_total_reason
 from ccf.engine.compile import currency
 from ccf.engine.compile.activity import activity_table_name, of_run_loads
 from ccf.engine.compile.evaluate import (
-    EVAL, by_mass_gases, gases, names_sources, one_factor_gases, scores_rows,
+    EVAL, by_mass_gases, exclude_reason, gases, names_sources, one_factor_gases, scores_rows,
 )
 from ccf.engine.compile.expressions import lookup_col, total_col
 from ccf.engine.compile.lookups import key_columns
@@ -83,7 +83,7 @@ def _insert(target: str, cols: list[str], q: exp.Query) -> exp.Expression:
 
 def excluded(m: ir.Methodology) -> exp.Expression:
     q = (
-        exp.select(param("run_id"), text(m.id), column("activity_id", "e"), column("rule_id", "e"), column("exclude_reason", "e"))
+        exp.select(param("run_id"), text(m.id), column("activity_id", "e"), column("rule_id", "e"), exclude_reason(m, "e"))
         .from_(exp.Table(this=ident(EVAL), alias=exp.TableAlias(this=ident("e"))))
         .where(exp.EQ(this=column("outcome", "e"), expression=text("excluded")))
     )

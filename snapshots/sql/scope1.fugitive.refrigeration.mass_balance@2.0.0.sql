@@ -370,9 +370,8 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.kyoto_gwp__key_refrigerant,
+  CASE WHEN NOT c.problem IS NULL THEN c.kyoto_gwp__key_refrigerant END AS kyoto_gwp__key_refrigerant,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -433,7 +432,14 @@ SELECT
   'scope1.fugitive.refrigeration.mass_balance',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'refrigerant outside the Kyoto basket (CFC, HCFC, HFO or hydrocarbon): not Scope 1; report separately if at all (GHG Protocol Corporate Standard chapter 9)'
+    WHEN 2
+    THEN 'negative mass balance (more refrigerant accounted for than was available); check the inventory, purchase and disposal records'
+    WHEN 4
+    THEN 'negative mass balance (more refrigerant recovered than retired equipment held, or new equipment charged with less than its capacity); check the service records'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -450,10 +450,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.kyoto_gwp__key_level3,
-  c.any_gwp__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.kyoto_gwp__key_level3 END AS kyoto_gwp__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.any_gwp__key_level3 END AS any_gwp__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -514,7 +513,12 @@ SELECT
   'scope1.fugitive.refrigeration.screening',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no refrigerant in service in the period'
+    WHEN 2
+    THEN 'refrigerant outside the Kyoto basket (CFC, HCFC, HFO or hydrocarbon): not Scope 1; report separately if at all (GHG Protocol Corporate Standard chapter 9)'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

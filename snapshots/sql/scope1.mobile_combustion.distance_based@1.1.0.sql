@@ -660,17 +660,16 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.car__key_level2,
-  c.car__key_level3,
-  c.car__key_column_text,
-  c.motorbike__key_level3,
-  c.van__key_level3,
-  c.van__key_column_text,
-  c.hgv__key_level2,
-  c.hgv__key_level3,
-  c.hgv__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level2 END AS car__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level3 END AS car__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_column_text END AS car__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.motorbike__key_level3 END AS motorbike__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.van__key_level3 END AS van__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.van__key_column_text END AS van__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.hgv__key_level2 END AS hgv__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.hgv__key_level3 END AS hgv__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.hgv__key_column_text END AS hgv__key_column_text,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
@@ -754,7 +753,7 @@ SELECT
   'scope1.mobile_combustion.distance_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'vehicle not driven in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -518,11 +518,10 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.per_litre__key_level3,
-  c.per_tonne__key_level3,
-  c.per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_litre__key_level3 END AS per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_tonne__key_level3 END AS per_tonne__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_kwh__key_level3 END AS per_kwh__key_level3,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
@@ -606,7 +605,7 @@ SELECT
   'scope1.mobile_combustion.fuel_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'zero fuel use in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -1624,22 +1624,30 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.per_litre__key_level3,
-  c.per_tonne__key_level3,
-  c.per_kwh__key_level3,
-  c.epa_co2_per_gallon__key_fuel_type,
-  c.epa_co2_per_scf__key_fuel_type,
-  c.epa_gasoline_on_road__key_vehicle_type,
-  c.epa_gasoline_on_road__key_model_year,
-  c.epa_on_road_by_model_year__key_vehicle_type,
-  c.epa_on_road_by_model_year__key_fuel_type,
-  c.epa_on_road_by_model_year__key_model_year,
-  c.epa_on_road_alternative__key_vehicle_type,
-  c.epa_on_road_alternative__key_fuel_type,
-  c.epa_non_road__key_vehicle_type,
-  c.epa_non_road__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_litre__key_level3 END AS per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_tonne__key_level3 END AS per_tonne__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_kwh__key_level3 END AS per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_co2_per_gallon__key_fuel_type END AS epa_co2_per_gallon__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_co2_per_scf__key_fuel_type END AS epa_co2_per_scf__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_gasoline_on_road__key_vehicle_type END AS epa_gasoline_on_road__key_vehicle_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_gasoline_on_road__key_model_year END AS epa_gasoline_on_road__key_model_year,
+  CASE
+    WHEN NOT c.problem IS NULL
+    THEN c.epa_on_road_by_model_year__key_vehicle_type
+  END AS epa_on_road_by_model_year__key_vehicle_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_on_road_by_model_year__key_fuel_type END AS epa_on_road_by_model_year__key_fuel_type,
+  CASE
+    WHEN NOT c.problem IS NULL
+    THEN c.epa_on_road_by_model_year__key_model_year
+  END AS epa_on_road_by_model_year__key_model_year,
+  CASE
+    WHEN NOT c.problem IS NULL
+    THEN c.epa_on_road_alternative__key_vehicle_type
+  END AS epa_on_road_alternative__key_vehicle_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_on_road_alternative__key_fuel_type END AS epa_on_road_alternative__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_non_road__key_vehicle_type END AS epa_non_road__key_vehicle_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_non_road__key_fuel_type END AS epa_non_road__key_fuel_type,
   c.co2_factor_set,
   c.co2_kg,
   c.co2_gwp,
@@ -1750,7 +1758,7 @@ SELECT
   'scope1.mobile_combustion.fuel_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'zero fuel use in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

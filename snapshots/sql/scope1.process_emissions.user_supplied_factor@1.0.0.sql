@@ -190,7 +190,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -303,7 +302,12 @@ SELECT
   'scope1.process_emissions.user_supplied_factor',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no production or material use in the period'
+    WHEN 2
+    THEN 'the row gives both per-gas factors and a CO2e factor; give one kind only, or the same emissions would be counted twice'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -1635,16 +1635,15 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.per_kwh__key_level3,
-  c.per_litre__key_level3,
-  c.per_m3__key_level3,
-  c.per_tonne__key_level3,
-  c.epa_per_mmbtu__key_fuel_type,
-  c.epa_per_scf__key_fuel_type,
-  c.epa_per_gallon__key_fuel_type,
-  c.epa_per_short_ton__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_kwh__key_level3 END AS per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_litre__key_level3 END AS per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_m3__key_level3 END AS per_m3__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_tonne__key_level3 END AS per_tonne__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_per_mmbtu__key_fuel_type END AS epa_per_mmbtu__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_per_scf__key_fuel_type END AS epa_per_scf__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_per_gallon__key_fuel_type END AS epa_per_gallon__key_fuel_type,
+  CASE WHEN NOT c.problem IS NULL THEN c.epa_per_short_ton__key_fuel_type END AS epa_per_short_ton__key_fuel_type,
   c.co2_factor_set,
   c.co2_kg,
   c.co2_gwp,
@@ -1755,7 +1754,12 @@ SELECT
   'scope1.stationary_combustion',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'zero fuel use in the period'
+    WHEN 2
+    THEN 'biomass fuel: report it as bioenergy_fuel (its CO2 is biogenic, outside the scopes; its CH4 and N2O are Scope 1)'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -255,7 +255,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2_co2e_kg,
   c.co2_factor_id,
@@ -340,7 +339,7 @@ SELECT
   'scope2.electricity.location_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no electricity consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -1071,11 +1071,10 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.egrid_subregion__key_subregion,
-  c.national_lifecycle_proxy__key_region,
-  c.regional_lifecycle_proxy__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.egrid_subregion__key_subregion END AS egrid_subregion__key_subregion,
+  CASE WHEN NOT c.problem IS NULL THEN c.national_lifecycle_proxy__key_region END AS national_lifecycle_proxy__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.regional_lifecycle_proxy__key_region END AS regional_lifecycle_proxy__key_region,
   c.co2e_factor_set,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -1212,7 +1211,7 @@ SELECT
   'scope2.electricity.location_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no electricity consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

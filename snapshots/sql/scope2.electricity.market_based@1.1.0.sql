@@ -691,7 +691,7 @@ SELECT
   'scope2.electricity.market_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no electricity consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -317,10 +317,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.heat__key_level3,
-  c.heat__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.heat__key_level3 END AS heat__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.heat__key_region END AS heat__key_region,
   c.co2_co2e_kg,
   c.co2_factor_id,
   c.co2_match_level,
@@ -414,7 +413,7 @@ SELECT
   'scope2.heat_steam.location_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

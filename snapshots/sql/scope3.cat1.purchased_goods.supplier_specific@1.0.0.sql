@@ -138,7 +138,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -200,7 +199,12 @@ SELECT
   'scope3.cat1.purchased_goods.supplier_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not a category 1 purchase (capital goods are category 2)'
+    WHEN 2
+    THEN 'zero quantity bought in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

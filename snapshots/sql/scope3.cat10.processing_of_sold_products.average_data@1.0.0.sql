@@ -86,7 +86,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -148,7 +147,7 @@ SELECT
   'scope3.cat10.processing_of_sold_products.average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no intermediate product sold in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

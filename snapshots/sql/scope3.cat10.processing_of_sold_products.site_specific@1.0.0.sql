@@ -487,12 +487,11 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.fuel_per_kwh__key_level3,
-  c.grid__key_region,
-  c.disposal__key_level3,
-  c.disposal__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel_per_kwh__key_level3 END AS fuel_per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.grid__key_region END AS grid__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.disposal__key_level3 END AS disposal__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.disposal__key_column_text END AS disposal__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -553,7 +552,10 @@ SELECT
   'scope3.cat10.processing_of_sold_products.site_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'nothing consumed, produced or emitted for the organisation''s product'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -280,9 +280,8 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.kyoto_gwp__key_refrigerant,
+  CASE WHEN NOT c.problem IS NULL THEN c.kyoto_gwp__key_refrigerant END AS kyoto_gwp__key_refrigerant,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -394,7 +393,12 @@ SELECT
   'scope3.cat11.use_of_sold_products.ghg_release',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no products sold, or no gas released'
+    WHEN 5
+    THEN 'no Kyoto-basket gas (an HCFC, HFO or hydrocarbon), outside the scopes'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -422,10 +422,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.grid__key_region,
-  c.fuel_per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.grid__key_region END AS grid__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel_per_litre__key_level3 END AS fuel_per_litre__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -486,7 +485,12 @@ SELECT
   'scope3.cat11.use_of_sold_products.indirect_use_phase',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'direct use-phase row, computed by scope3.cat11.use_of_sold_products.direct_use_phase'
+    WHEN 2
+    THEN 'no products sold, or products not used in this scenario'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

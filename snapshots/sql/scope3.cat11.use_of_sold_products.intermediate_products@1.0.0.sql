@@ -164,7 +164,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -226,7 +225,10 @@ SELECT
   'scope3.cat11.use_of_sold_products.intermediate_products',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no intermediate products sold, or none of the final product''s emissions attributed to them'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -342,12 +342,11 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.landfill__key_level3,
-  c.incineration__key_level3,
-  c.recycling__key_level3,
-  c.recycling__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.landfill__key_level3 END AS landfill__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.incineration__key_level3 END AS incineration__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.recycling__key_level3 END AS recycling__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.recycling__key_column_text END AS recycling__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -408,7 +407,7 @@ SELECT
   'scope3.cat12.end_of_life.waste_type_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no mass of this material sold' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -535,13 +535,12 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.grid__key_region,
-  c.fuel_per_kwh__key_level3,
-  c.fuel_per_m3__key_level3,
-  c.fuel_per_litre__key_level3,
-  c.fuel_per_tonne__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.grid__key_region END AS grid__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel_per_kwh__key_level3 END AS fuel_per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel_per_m3__key_level3 END AS fuel_per_m3__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel_per_litre__key_level3 END AS fuel_per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel_per_tonne__key_level3 END AS fuel_per_tonne__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -602,7 +601,14 @@ SELECT
   'scope3.cat13.downstream_leased_assets.asset_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not an asset leased out by the organisation (assets leased in are category 8, franchises category 14)'
+    WHEN 2
+    THEN 'already in the organisation''s own Scope 1 and 2 under its consolidation approach'
+    WHEN 3
+    THEN 'no energy used in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -162,7 +162,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -224,7 +223,14 @@ SELECT
   'scope3.cat14.franchises.franchisee_reported',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not emissions of a franchisee of the organisation (other roles belong to other Scope 3 categories)'
+    WHEN 2
+    THEN 'already in the organisation''s own Scope 1 and 2 under its consolidation approach'
+    WHEN 3
+    THEN 'the franchisee''s market-based Scope 2; the method reads its location-based Scope 2'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -173,9 +173,8 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.sector__key_naics,
+  CASE WHEN NOT c.problem IS NULL THEN c.sector__key_naics END AS sector__key_naics,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -236,7 +235,10 @@ SELECT
   'scope3.cat15.investments.average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no equity, debt or share of project costs held at the end of the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

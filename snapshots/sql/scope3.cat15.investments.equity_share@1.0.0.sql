@@ -142,7 +142,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -204,7 +203,12 @@ SELECT
   'scope3.cat15.investments.equity_share',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'investee consolidated in the organisation''s own Scope 1 and 2'
+    WHEN 2
+    THEN 'no equity held at the end of the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

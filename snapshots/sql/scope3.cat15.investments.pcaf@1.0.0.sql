@@ -143,7 +143,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -205,7 +204,12 @@ SELECT
   'scope3.cat15.investments.pcaf',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'emission removals are reported separately from financed emissions, never netted (PCAF)'
+    WHEN 2
+    THEN 'carbon credits are reported separately from financed emissions, never netted (PCAF)'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

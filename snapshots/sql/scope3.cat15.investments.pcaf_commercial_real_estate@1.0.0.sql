@@ -393,10 +393,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.grid__key_region,
-  c.fuel__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.grid__key_region END AS grid__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel__key_level3 END AS fuel__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -457,7 +456,12 @@ SELECT
   'scope3.cat15.investments.pcaf_commercial_real_estate',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not commercial real estate; a mortgage (scope3.cat15.investments.pcaf_mortgages)'
+    WHEN 2
+    THEN 'nothing outstanding at the end of the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

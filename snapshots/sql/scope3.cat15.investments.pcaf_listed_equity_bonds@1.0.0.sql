@@ -152,7 +152,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -214,7 +213,14 @@ SELECT
   'scope3.cat15.investments.pcaf_listed_equity_bonds',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not listed equity and corporate bonds (another PCAF asset class, its own methodology)'
+    WHEN 2
+    THEN 'emission removals are reported separately from financed emissions, never netted (PCAF)'
+    WHEN 3
+    THEN 'carbon credits are reported separately from financed emissions, never netted (PCAF)'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -328,12 +328,11 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.per_litre__key_level3,
-  c.car__key_level2,
-  c.car__key_level3,
-  c.car__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_litre__key_level3 END AS per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level2 END AS car__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level3 END AS car__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_column_text END AS car__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -394,7 +393,7 @@ SELECT
   'scope3.cat15.investments.pcaf_motor_vehicle_loans',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'nothing outstanding at the end of the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

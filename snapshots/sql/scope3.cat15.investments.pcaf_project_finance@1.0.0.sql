@@ -131,7 +131,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -193,7 +192,7 @@ SELECT
   'scope3.cat15.investments.pcaf_project_finance',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  NULL
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -124,7 +124,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -186,7 +185,10 @@ SELECT
   'scope3.cat15.investments.pcaf_sovereign_debt',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'Scope 1 including LULUCF is reported beside financed emissions, which count Scope 1 excluding LULUCF (PCAF)'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

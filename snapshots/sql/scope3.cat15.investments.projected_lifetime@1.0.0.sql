@@ -89,7 +89,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -151,7 +150,10 @@ SELECT
   'scope3.cat15.investments.projected_lifetime',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'first financed in an earlier period; lifetime emissions are reported only in the year a project is first financed'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

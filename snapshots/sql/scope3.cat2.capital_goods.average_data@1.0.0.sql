@@ -165,10 +165,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.material_factor__key_level3,
-  c.material_factor__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.material_factor__key_level3 END AS material_factor__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.material_factor__key_column_text END AS material_factor__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -229,7 +228,12 @@ SELECT
   'scope3.cat2.capital_goods.average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not a category 2 purchase (purchases that are not capital goods are category 1)'
+    WHEN 2
+    THEN 'zero mass bought in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -304,7 +304,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -366,7 +365,14 @@ SELECT
   'scope3.cat2.capital_goods.hybrid',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not a category 2 purchase (purchases that are not capital goods are category 1)'
+    WHEN 2
+    THEN 'zero quantity in the period'
+    WHEN 3
+    THEN 'both reported emissions and a quantity with its factor are given; give one'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

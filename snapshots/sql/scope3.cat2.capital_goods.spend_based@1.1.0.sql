@@ -262,10 +262,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.spend_usd_2022__missing,
-  c.industry__key_naics,
+  CASE WHEN NOT c.problem IS NULL THEN c.industry__key_naics END AS industry__key_naics,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -326,7 +325,12 @@ SELECT
   'scope3.cat2.capital_goods.spend_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'not a category 2 ledger line (reported under its own Scope 3 category)'
+    WHEN 2
+    THEN 'zero spend'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -433,11 +433,10 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.wtt_generation__key_region,
-  c.td_losses__key_region,
-  c.wtt_td_losses__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_generation__key_region END AS wtt_generation__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.td_losses__key_region END AS td_losses__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_td_losses__key_region END AS wtt_td_losses__key_region,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -498,7 +497,7 @@ SELECT
   'scope3.cat3.fuel_energy.electricity',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no electricity consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

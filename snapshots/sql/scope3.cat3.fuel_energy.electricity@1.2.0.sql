@@ -1153,13 +1153,12 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.wtt_generation__key_region,
-  c.td_losses__key_region,
-  c.wtt_td_losses__key_region,
-  c.egrid_subregion_loss__key_subregion,
-  c.egrid_subregion__key_subregion,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_generation__key_region END AS wtt_generation__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.td_losses__key_region END AS td_losses__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_td_losses__key_region END AS wtt_td_losses__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.egrid_subregion_loss__key_subregion END AS egrid_subregion_loss__key_subregion,
+  CASE WHEN NOT c.problem IS NULL THEN c.egrid_subregion__key_subregion END AS egrid_subregion__key_subregion,
   c.co2e_factor_set,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -1283,7 +1282,7 @@ SELECT
   'scope3.cat3.fuel_energy.electricity',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no electricity consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -475,12 +475,11 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.wtt_heat__key_level3,
-  c.wtt_heat__key_region,
-  c.distribution_losses__key_region,
-  c.wtt_distribution_losses__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_heat__key_level3 END AS wtt_heat__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_heat__key_region END AS wtt_heat__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.distribution_losses__key_region END AS distribution_losses__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_distribution_losses__key_region END AS wtt_distribution_losses__key_region,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -541,7 +540,7 @@ SELECT
   'scope3.cat3.fuel_energy.heat_steam',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no heat or steam consumed in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -988,10 +988,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.egrid_subregion__key_subregion,
-  c.national_grid__key_region,
+  CASE WHEN NOT c.problem IS NULL THEN c.egrid_subregion__key_subregion END AS egrid_subregion__key_subregion,
+  CASE WHEN NOT c.problem IS NULL THEN c.national_grid__key_region END AS national_grid__key_region,
   c.co2e_factor_set,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
@@ -1128,7 +1127,14 @@ SELECT
   'scope3.cat3.fuel_energy.sold_electricity.average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'energy the organisation consumes is category 3 activities (a) to (c)'
+    WHEN 2
+    THEN 'the generators'' factor is known; the supplier-specific method takes the row'
+    WHEN 3
+    THEN 'no energy bought for resale in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

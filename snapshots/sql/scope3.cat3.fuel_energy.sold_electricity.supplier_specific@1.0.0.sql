@@ -147,7 +147,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -209,7 +208,14 @@ SELECT
   'scope3.cat3.fuel_energy.sold_electricity.supplier_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'energy the organisation consumes is category 3 activities (a) to (c)'
+    WHEN 2
+    THEN 'no energy bought for resale in the period'
+    WHEN 3
+    THEN 'no generator''s factor; the average-data method takes the row'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -538,12 +538,11 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.wtt_per_kwh__key_level3,
-  c.wtt_per_litre__key_level3,
-  c.wtt_per_m3__key_level3,
-  c.wtt_per_tonne__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_per_kwh__key_level3 END AS wtt_per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_per_litre__key_level3 END AS wtt_per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_per_m3__key_level3 END AS wtt_per_m3__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.wtt_per_tonne__key_level3 END AS wtt_per_tonne__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -604,7 +603,7 @@ SELECT
   'scope3.cat3.fuel_energy.stationary_fuel',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'zero fuel use in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -161,7 +161,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -223,7 +222,14 @@ SELECT
   'scope3.cat3.fuel_energy.td_losses.supplier_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'energy bought for resale is category 3 activity (d)'
+    WHEN 2
+    THEN 'a fuel bought has no transmission and distribution losses in category 3 (c)'
+    WHEN 3
+    THEN 'no energy consumed, or no losses, in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -190,7 +190,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -252,7 +251,14 @@ SELECT
   'scope3.cat3.fuel_energy.upstream_fuels.supplier_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'energy bought for resale is category 3 activity (d)'
+    WHEN 2
+    THEN 'purchased electricity, heat, steam or cooling is category 3 activity (b)'
+    WHEN 3
+    THEN 'no fuel consumed in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -422,9 +422,8 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.fuel__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.fuel__key_level3 END AS fuel__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -485,7 +484,14 @@ SELECT
   'scope3.cat4.upstream_transport.storage_site_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'another customer''s goods at the site; they take their part of its energy, which is not the organisation''s'
+    WHEN 2
+    THEN 'sold goods stored at no cost to the organisation; reported in category 9'
+    WHEN 3
+    THEN 'no energy of the site given; calculated by the average-data method'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -177,9 +177,8 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.route_average__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.route_average__key_column_text END AS route_average__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -240,7 +239,7 @@ SELECT
   'scope3.cat5.waste.average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no waste goes to this treatment route' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

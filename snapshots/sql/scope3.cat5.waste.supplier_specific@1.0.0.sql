@@ -134,7 +134,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -196,7 +195,12 @@ SELECT
   'scope3.cat5.waste.supplier_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no waste in the period'
+    WHEN 2
+    THEN 'both the contractor''s factor and its allocated emissions are given; give one'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

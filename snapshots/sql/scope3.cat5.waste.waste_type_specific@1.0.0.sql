@@ -249,10 +249,9 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.disposal__key_level3,
-  c.disposal__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.disposal__key_level3 END AS disposal__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.disposal__key_column_text END AS disposal__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -313,7 +312,7 @@ SELECT
   'scope3.cat5.waste.waste_type_specific',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no waste in the period' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -143,9 +143,8 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.room_night__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.room_night__key_level3 END AS room_night__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -206,7 +205,7 @@ SELECT
   'scope3.cat6.business_travel.hotel_stays',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no WHEN 1 THEN 'no night stayed (cancelled booking)' END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

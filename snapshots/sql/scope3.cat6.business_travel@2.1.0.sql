@@ -422,15 +422,14 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.flight__key_level3,
-  c.flight__key_level4,
-  c.land_passenger__key_level2,
-  c.land_passenger__key_level3,
-  c.ferry__key_level3,
-  c.car__key_level3,
-  c.car__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.flight__key_level3 END AS flight__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.flight__key_level4 END AS flight__key_level4,
+  CASE WHEN NOT c.problem IS NULL THEN c.land_passenger__key_level2 END AS land_passenger__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.land_passenger__key_level3 END AS land_passenger__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.ferry__key_level3 END AS ferry__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level3 END AS car__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_column_text END AS car__key_column_text,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -491,7 +490,10 @@ SELECT
   'scope3.cat6.business_travel',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'journey with no distance (cancelled or refunded booking)'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

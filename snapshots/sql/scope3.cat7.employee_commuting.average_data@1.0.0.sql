@@ -524,13 +524,12 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.car__key_level3,
-  c.car__key_column_text,
-  c.motorbike__key_level3,
-  c.public_transport__key_level2,
-  c.public_transport__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level3 END AS car__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_column_text END AS car__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.motorbike__key_level3 END AS motorbike__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.public_transport__key_level2 END AS public_transport__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.public_transport__key_level3 END AS public_transport__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -591,7 +590,12 @@ SELECT
   'scope3.cat7.employee_commuting.average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'no employee commutes (or works from home) by this mode in the period'
+    WHEN 3
+    THEN 'walking and cycling have no emissions to report'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -495,13 +495,12 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.car__key_level3,
-  c.car__key_column_text,
-  c.motorbike__key_level3,
-  c.public_transport__key_level2,
-  c.public_transport__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_level3 END AS car__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.car__key_column_text END AS car__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.motorbike__key_level3 END AS motorbike__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.public_transport__key_level2 END AS public_transport__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.public_transport__key_level3 END AS public_transport__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -562,7 +561,12 @@ SELECT
   'scope3.cat7.employee_commuting.distance_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 2
+    THEN 'walking and cycling have no emissions to report'
+    WHEN 3
+    THEN 'no commuting by this mode in the period'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

@@ -472,15 +472,14 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.road__key_level2,
-  c.road__key_level3,
-  c.road__key_column_text,
-  c.air__key_level3,
-  c.sea__key_level2,
-  c.sea__key_level3,
-  c.sea__key_level4,
+  CASE WHEN NOT c.problem IS NULL THEN c.road__key_level2 END AS road__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.road__key_level3 END AS road__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.road__key_column_text END AS road__key_column_text,
+  CASE WHEN NOT c.problem IS NULL THEN c.air__key_level3 END AS air__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.sea__key_level2 END AS sea__key_level2,
+  CASE WHEN NOT c.problem IS NULL THEN c.sea__key_level3 END AS sea__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.sea__key_level4 END AS sea__key_level4,
   c.co2e_co2e_kg,
   c.co2e_factor_id,
   c.co2e_match_level,
@@ -541,7 +540,14 @@ SELECT
   'scope3.cat9.downstream_transport.distance_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'vehicle owned or operated by the organisation; its fuel is Scope 1 (mobile combustion)'
+    WHEN 2
+    THEN 'inbound, internal, or paid for by the organisation; reported in category 4'
+    WHEN 3
+    THEN 'no goods carried or no distance'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

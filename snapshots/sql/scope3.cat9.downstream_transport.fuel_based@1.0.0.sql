@@ -645,11 +645,10 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
-  c.per_litre__key_level3,
-  c.per_tonne__key_level3,
-  c.per_kwh__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_litre__key_level3 END AS per_litre__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_tonne__key_level3 END AS per_tonne__key_level3,
+  CASE WHEN NOT c.problem IS NULL THEN c.per_kwh__key_level3 END AS per_kwh__key_level3,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
@@ -743,7 +742,14 @@ SELECT
   'scope3.cat9.downstream_transport.fuel_based',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'vehicle owned or operated by the organisation; its fuel is Scope 1 (mobile combustion)'
+    WHEN 2
+    THEN 'another shipper''s goods on the same vehicle; they take their part of its fuel, which is not the organisation''s'
+    WHEN 3
+    THEN 'inbound, internal, or paid for by the organisation; reported in category 4'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';

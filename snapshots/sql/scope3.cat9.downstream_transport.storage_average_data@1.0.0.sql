@@ -216,7 +216,6 @@ SELECT
   c.unit_conversion,
   c.rule_no,
   c.rule_id,
-  c.exclude_reason,
   c.data_quality,
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
@@ -278,7 +277,14 @@ SELECT
   'scope3.cat9.downstream_transport.storage_average_data',
   e.activity_id,
   e.rule_id,
-  e.exclude_reason
+  CASE e.rule_no
+    WHEN 1
+    THEN 'another customer''s goods at the site, as its operator reports them; not the organisation''s'
+    WHEN 2
+    THEN 'purchased goods, or storage paid for by the organisation; reported in category 4'
+    WHEN 3
+    THEN 'the site''s energy is given; calculated by the site-specific method'
+  END
 FROM ccf_eval AS e
 WHERE
   e.outcome = 'excluded';
