@@ -146,6 +146,14 @@ EMBEDDED_SERVER_SETTINGS: dict[str, str] = {
     # take effect at the server's next start; a server of wal_level minimal requires no WAL senders.
     "wal_level": "minimal",
     "max_wal_senders": "0",
+    # The shared lock table holds this many locks per connection slot (default 64: about 6,400
+    # in all), and one transaction may use them all. Each run has three partitions (migration
+    # 0027); deleting a run takes about 23 locks (its partitions, their TOAST tables and indexes,
+    # their catalogue entries), so the default let one transaction delete about 400 runs
+    # (`ccf datasets delete --cascade` of a dataset's runs, migration 0027's conversion of a
+    # database's runs) and failed "out of shared memory" beyond. 1024 holds about 4,400; costs
+    # about 38MB of shared memory (docs/performance.md, "Thousands of runs"). Read at server start.
+    "max_locks_per_transaction": "1024",
 }
 EMBEDDED_CONF = "ccf.conf"  # in the data directory, written by ccf; included from postgresql.conf
 _INCLUDE = f"include_if_exists = '{EMBEDDED_CONF}'"
