@@ -150,9 +150,10 @@ EMBEDDED_SERVER_SETTINGS: dict[str, str] = {
     # in all), and one transaction may use them all. Each run has three partitions (migration
     # 0027); deleting a run takes about 23 locks (its partitions, their TOAST tables and indexes,
     # their catalogue entries), so the default let one transaction delete about 400 runs
-    # (`ccf datasets delete --cascade` of a dataset's runs, migration 0027's conversion of a
-    # database's runs) and failed "out of shared memory" beyond. 1024 holds about 4,400; costs
-    # about 38MB of shared memory (docs/performance.md, "Thousands of runs"). Read at server start.
+    # (`ccf datasets delete --cascade` of a dataset's runs; migration 0027's conversion of a
+    # database's runs likewise) and failed "out of shared memory" beyond; 3,000 runs take 69,000.
+    # 1024 holds about 4,400 runs, for about 40MB of shared memory (590MB against 550MB), read
+    # at server start (docs/performance.md, "Thousands of runs").
     "max_locks_per_transaction": "1024",
 }
 EMBEDDED_CONF = "ccf.conf"  # in the data directory, written by ccf; included from postgresql.conf
