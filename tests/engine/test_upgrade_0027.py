@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from contextlib import redirect_stdout
 
 import psycopg
@@ -185,6 +187,22 @@ def test_every_reader_gives_after_the_upgrade_what_it_gave_before(upgraded) -> N
         args = ("diff", OLD, NEW, "--dataset", dataset, "--json")
         assert _ccf(old, *args) == _ccf(head, *args), args
     assert _runs(old) == runs  # no reader ran anything anew
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="no psql client on this machine")
+def test_a_converted_run_lacking_a_partition_is_recomputed_by_its_psql_script(upgraded, tmp_path) -> None:
+    """A run 0027 converted has no partition of a table that held none of its rows; ``ccf compile
+    --bind``'s script makes it in its transaction (migration 0032) and leaves nothing."""
+    _, old = upgraded
+    run = next(r for r in _runs(old) if len(_partitions(old, r["run_id"])) < 3)
+    before = _partitions(old, run["run_id"])
+    script = tmp_path / "bound.sql"
+    script.write_text(_ccf(old, "compile", run["methodologies"][0], "--bind", f"run_id={run['run_id']},dataset={run['dataset']}"))
+    done = subprocess.run([shutil.which("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-f", str(script), old],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["make_result_partitions", str(3 - len(before))]
+    assert _partitions(old, run["run_id"]) == before
 
 
 def test_after_the_upgrade_a_run_is_deleted_with_its_partitions_and_a_new_run_adds_its_own(upgraded) -> None:
