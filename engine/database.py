@@ -185,7 +185,7 @@ def configure_embedded(data: Path) -> bool:
 
 def _apply_settings(server, data: Path, fresh: bool) -> None:
     """After ``ccf.conf`` changed under a running server: reload (every setting but
-    shared_buffers, wal_level and max_wal_senders takes effect). A cluster this process has just
+    shared_buffers, wal_level, max_wal_senders and max_locks_per_transaction takes effect). A cluster this process has just
     initialised is then restarted once, so that it starts with those too; a server that was
     already running (other sessions may be connected) takes them at its next start (``ccf db
     stop``, or a reboot)."""
@@ -200,7 +200,8 @@ def _apply_settings(server, data: Path, fresh: bool) -> None:
         pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=data.resolve(), user=server.system_user,
                         timeout=START_TIMEOUT_S)
     else:
-        log.info("the embedded PostgreSQL in %s takes its new shared_buffers and wal_level at its next start", data)
+        log.info("the embedded PostgreSQL in %s takes its new shared_buffers, wal_level and "
+                 "max_locks_per_transaction at its next start", data)
 
 
 def _embedded_url() -> str:
