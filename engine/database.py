@@ -146,6 +146,15 @@ EMBEDDED_SERVER_SETTINGS: dict[str, str] = {
     # take effect at the server's next start; a server of wal_level minimal requires no WAL senders.
     "wal_level": "minimal",
     "max_wal_senders": "0",
+    # The shared lock table holds this many locks per connection slot (default 64: about 6,400
+    # in all), and one transaction may use them all. Each run has three partitions (migration
+    # 0027); deleting a run takes about 23 locks (its partitions, their TOAST tables and indexes,
+    # their catalogue entries), so the default let one transaction delete about 400 runs
+    # (`ccf datasets delete --cascade` of a dataset's runs; migration 0027's conversion of a
+    # database's runs likewise) and failed "out of shared memory" beyond; 3,000 runs take 69,000.
+    # 1024 holds about 4,400 runs, for about 40MB of shared memory (590MB against 550MB), read
+    # at server start (docs/performance.md, "Thousands of runs").
+    "max_locks_per_transaction": "1024",
 }
 EMBEDDED_CONF = "ccf.conf"  # in the data directory, written by ccf; included from postgresql.conf
 _INCLUDE = f"include_if_exists = '{EMBEDDED_CONF}'"
@@ -176,7 +185,7 @@ def configure_embedded(data: Path) -> bool:
 
 def _apply_settings(server, data: Path, fresh: bool) -> None:
     """After ``ccf.conf`` changed under a running server: reload (every setting but
-    shared_buffers, wal_level and max_wal_senders takes effect). A cluster this process has just
+    shared_buffers, wal_level, max_wal_senders and max_locks_per_transaction takes effect). A cluster this process has just
     initialised is then restarted once, so that it starts with those too; a server that was
     already running (other sessions may be connected) takes them at its next start (``ccf db
     stop``, or a reboot)."""
@@ -191,7 +200,8 @@ def _apply_settings(server, data: Path, fresh: bool) -> None:
         pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=data.resolve(), user=server.system_user,
                         timeout=START_TIMEOUT_S)
     else:
-        log.info("the embedded PostgreSQL in %s takes its new shared_buffers and wal_level at its next start", data)
+        log.info("the embedded PostgreSQL in %s takes its new shared_buffers, wal_level and "
+                 "max_locks_per_transaction at its next start", data)
 
 
 def _embedded_url() -> str:

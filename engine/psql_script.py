@@ -10,9 +10,13 @@ the sqlglot trees as a literal (``sql.with_values``), never formatted into text.
 The script is one transaction, at REPEATABLE READ as a run is (one snapshot), that first pins
 the session settings ccf's SQL depends on with ``SET LOCAL`` (database.SESSION_SETTINGS: what
 a statement means does not depend on the server's or psql's settings). Its statements write the
-run's result, exclusion and unmatched rows as the run did, each ``INSERT`` with ``RETURNING`` so
-that psql prints the rows it computed, and the transaction ends in ROLLBACK: nothing it wrote
-stays. There is deliberately no way to commit it: a run is the only writer of results, with its
+run's result, exclusion and unmatched rows as the run did, into the run's partitions by name
+(engine/run_partition.py), each ``INSERT`` with ``RETURNING`` so that psql prints the rows it
+computed, and the transaction ends in ROLLBACK: nothing it wrote stays. The partitions the run id
+lacks are made first (a run id no run has, a ClickHouse run, or a run converted by migration
+0027 with no row of some table: ``run_partition.make_missing``), in the script's own transaction,
+so the ROLLBACK drops them too; they are not attached, which would only lock the parents until
+then. There is deliberately no way to commit it: a run is the only writer of results, with its
 ccf.run record, its reconciliation and its provenance; rows committed by a script would be
 results no run accounts for.
 """
@@ -32,6 +36,7 @@ from ccf.engine.factors.editions import as_recorded, bind
 from ccf.engine.factors.store import installed
 from ccf.engine.load import dataset_loads, require_dataset
 from ccf.engine.run import choose_editions, one_snapshot, statement_params
+from ccf.engine.run_partition import WRITTEN, into_partition, make_missing, partition_table
 from ccf.engine.sql import column, comment, ident, is_param, param, render, table, text, with_values
 
 REQUIRED = ("run_id", "dataset")
@@ -135,18 +140,23 @@ def bound_script(conn: psycopg.Connection, m: ir.Methodology, binds: Mapping[str
         "",
         "What it does: in one transaction (REPEATABLE READ: one snapshot, as a run) with the session",
         "settings ccf pins, it computes the methodology over the dataset's rows of those loads and",
-        f"WRITES run {run_id}'s result, excluded and unmatched rows of {bound.id} into ccf.result_row,",
-        "ccf.excluded and ccf.unmatched, printing each row it writes (RETURNING), then the counts that",
-        "must balance; then ROLLBACK: nothing it wrote stays. Run it as the login ccf connects with",
+        f"WRITES run {run_id}'s result, excluded and unmatched rows of {bound.id} into the run's",
+        f"partitions of ccf.result_row, ccf.excluded and ccf.unmatched (ccf_run.result_row_{run_id}, …;",
+        "it makes those the run lacks), printing each row it writes (RETURNING), then the counts that",
+        "must balance; then ROLLBACK: nothing it wrote or made stays. Run it as the login ccf connects with",
         "(the owner of the ccf schema), e.g. psql -X -v ON_ERROR_STOP=1 -f FILE \"$CCF_DATABASE_URL\"",
     ]
-    body = [f"\n{comment(f'[{i}] {name}')}\n{render(_returning(with_values(tree, params)))};"
+    partitions = {target: partition_table(target, run_id) for target in WRITTEN}
+    body = [f"\n{comment(f'[{i}] {name}')}\n{render(_returning(with_values(into_partition(tree, partitions), params)))};"
             for i, (name, tree) in enumerate(compiled.statements(), 1)]
     settings = [render(exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.Column(this=ident(k.lower())), expression=text(v)),
                                                          kind="LOCAL")]), pretty=False) + ";"
                 for k, v in SESSION_SETTINGS.items()]
     begin = render(exp.Transaction(modes=["ISOLATION LEVEL REPEATABLE READ"]), pretty=False) + ";"
-    return "\n".join([*(comment(line) for line in head), begin, *settings, *body, "", render(exp.Rollback()) + ";"]) + "\n"
+    made = [comment("the run's partitions it lacks, made in this transaction (engine/run_partition.py)"),
+            render(make_missing(run_id), pretty=False) + ";"]
+    return "\n".join([*(comment(line) for line in head), begin, *settings, *made, *body, "",
+                      render(exp.Rollback()) + ";"]) + "\n"
 
 
 def _shown(name: str, value: Any, m: ir.Methodology) -> str:

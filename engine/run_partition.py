@@ -10,7 +10,8 @@ row; each carries the CHECK of its bound, so ATTACH does not scan it (docs/perfo
 "Eighth pass"). Creating and attaching are the schema owner's rights: the run's login
 (ccf_runner) calls the migration's SECURITY DEFINER functions, which refuse any run but the one
 in progress in the caller's transaction. Deleting a run drops its partitions (the trigger of
-migration 0027).
+migration 0027). ``ccf compile --bind``'s script makes those a run id lacks, as the owner
+(``make_missing``, migration 0032), and rolls them back with its rows.
 
 Until they are attached the run's rows are seen through its partitions only, not through the
 parents and their views.
@@ -45,6 +46,13 @@ def open_partitions(ex: Executor, run_id: int) -> dict[str, exp.Table]:
     return {target: partition_table(target, run_id) for target in WRITTEN}
 
 
+def make_missing(run_id: int) -> exp.Expression:
+    """``SELECT ccf.make_result_partitions(<run id>, true)``: the partitions the run lacks made, not
+    attached, in the caller's transaction; for the schema owner only (migration 0032). The run
+    id is a literal: the statement stands alone in a psql script (engine/psql_script.py)."""
+    return exp.select(func("make_result_partitions", exp.Literal.number(int(run_id)), exp.true(), schema="ccf"))
+
+
 def attach_partitions(ex: Executor, run_id: int) -> None:
     """Attach the run's filled partitions to their parents (its last statements before the
     commit: ATTACH holds a SHARE UPDATE EXCLUSIVE lock of the parent to the end of the
@@ -66,5 +74,5 @@ def into_partition(statement: exp.Expression, partitions: Mapping[str, exp.Table
     return out
 
 
-__all__ = ["PARTITIONS", "WRITTEN", "attach_partitions", "into_partition", "open_partitions", "partition_name",
-           "partition_table"]
+__all__ = ["PARTITIONS", "WRITTEN", "attach_partitions", "into_partition", "make_missing", "open_partitions",
+           "partition_name", "partition_table"]

@@ -331,6 +331,13 @@ def db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
+def module_empty_db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
+    """A new database with no migration applied (a copy of template0), for the tests of an upgrade."""
+    with _fresh_database(pg_admin_url, pg_owner_url, template="template0") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def module_db_url(pg_admin_url: str, pg_owner_url: str, template_url: str) -> str:
     """A fresh migrated database shared by the tests of one module."""
     with _fresh_database(pg_admin_url, pg_owner_url) as url:

@@ -109,8 +109,10 @@ def delete_runs(ex: Executor, run_ids: Sequence[int]) -> dict[str, int]:
     # Dropping a partition locks its parent ACCESS EXCLUSIVE: taken first, of the parents only
     # (not every run's partition), so that two deletes never each hold a weaker lock of a parent
     # that the other's drop waits for (a deadlock); runs and readers wait for the short delete.
-    parents = ", ".join(render(table(name), pretty=False) for name in WRITTEN)
-    ex.execute(exp.Command(this="LOCK", expression=exp.Literal.string(f"TABLE ONLY {parents} IN ACCESS EXCLUSIVE MODE")))
+    # ONLY is said of each name: "ONLY a, b" locks b's every partition, every run's (a lock each:
+    # thousands of runs exhaust max_locks_per_transaction, docs/performance.md "Thousands of runs").
+    parents = ", ".join(f"ONLY {render(table(name), pretty=False)}" for name in WRITTEN)
+    ex.execute(exp.Command(this="LOCK", expression=exp.Literal.string(f"TABLE {parents} IN ACCESS EXCLUSIVE MODE")))
     engine = exp.and_(_of_runs(), eq(column("engine"), exp.Literal.string(CLICKHOUSE)))
     on_clickhouse = [r[0] for r in ex.rows(exp.select(column("run_id")).from_(table("run")).where(engine), {"run_ids": list(run_ids)})]
     if on_clickhouse:  # their ClickHouse database, while the runs exist: a copy of another database is refused here

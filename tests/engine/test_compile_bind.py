@@ -53,13 +53,44 @@ def test_bound_sql_run_by_psql_gives_the_runs_rows_and_leaves_nothing(sample_com
     path.write_text(script, "utf-8")
 
     printed = _psql(sample_company.url, "-f", str(path))
-    written = printed[0]  # the results statement's RETURNING comes first: every column it writes
+    assert printed[:2] == [["make_result_partitions"], ["0"]]  # the run has its three partitions
+    written = printed[2]  # then the results statement's RETURNING: every column it writes
     stored = _stored(sample_company.url, run_id, methodology, written)
     header, stored_rows = stored[0], stored[1:]
     assert header == written and len(stored_rows) > 5
     assert sorted(_block(printed, written)) == sorted(stored_rows)
     assert printed[-2][:4] == ["rows_in", "rows_result", "rows_excluded", "rows_unmatched"]
     assert _stored(sample_company.url, run_id, methodology, written)[1:] == stored_rows  # rolled back: nothing added
+
+
+def _partitions_of(url: str, run_id: int) -> list[list[str]]:
+    return _psql(url, "-c", f"SELECT relname FROM pg_class WHERE relnamespace = 'ccf_run'::regnamespace"
+                            f" AND relname LIKE '%\\_{run_id}' ORDER BY 1")[1:]
+
+
+@pytest.mark.skipif(PSQL is None, reason="no psql client on this machine")
+def test_bound_sql_of_a_run_with_no_partition_makes_them_and_drops_them(sample_company, monkeypatch, capsys,
+                                                                         tmp_path) -> None:
+    """A run id no run has (nor a partition: a run converted by migration 0027 may lack some):
+    the script makes the three partitions in its transaction, computes the rows a run of the
+    dataset would, here the demo run's, and its ROLLBACK leaves no table behind."""
+    monkeypatch.setenv("CCF_DATABASE_URL", sample_company.url)
+    methodology, run_id = "scope1.stationary_combustion", 999_999
+    assert _partitions_of(sample_company.url, run_id) == []
+    assert main(["compile", methodology, "--bind", f"run_id={run_id},dataset={sample_company.DEMO}"]) == 0
+    script = capsys.readouterr().out
+    assert "as a run of dataset demo would read them now" in script
+    path = tmp_path / "bound.sql"
+    path.write_text(script, "utf-8")
+
+    printed = _psql(sample_company.url, "-f", str(path))
+    assert printed[:2] == [["make_result_partitions"], ["3"]]
+    written = printed[2]
+    stored = _stored(sample_company.url, sample_company.run_id, methodology, written)[1:]
+    at = written.index("run_id")
+    again = [row[:at] + [str(sample_company.run_id)] + row[at + 1:] for row in _block(printed, written)]
+    assert len(stored) > 5 and sorted(again) == sorted(stored)
+    assert _partitions_of(sample_company.url, run_id) == []  # the ROLLBACK dropped what it made
 
 
 def test_bind_names_are_checked_and_values_read_from_the_database(sample_company, monkeypatch, capsys) -> None:

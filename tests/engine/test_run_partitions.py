@@ -4,16 +4,17 @@ their bound and no index, read through the parents, dropped with the run."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlglot import exp
 from helpers import load, shipped_library, write_csv
-from ccf.engine.lifecycle.runs import delete_run
+from ccf.engine.lifecycle.runs import delete_run, delete_runs
 from ccf.engine.run import run
 from ccf.engine.run_partition import PARTITIONS, WRITTEN, partition_name
-from ccf.engine.sql import is_param, table
+from ccf.engine.sql import Executor, is_param, table
 
 ELEC_HEADER = "activity_id,entity,period_start,period_end,quantity,quantity_unit,country,grid_region,supplier"
 ROWS = ("E1,ACME,2024-01-01,2024-01-31,1000,kWh,GB,,",  # a result
@@ -91,3 +92,33 @@ def test_a_run_rolled_back_leaves_no_partition(db, lib, tmp_path):
     run(db, "rolled", [lib.resolve("scope2.electricity.location_based@1.0.0")], inspect=look)
     assert seen["attached"] == 1  # inside the run: attached, read through the parent
     assert _partitions(db, seen["run_id"]) == {}
+
+
+def test_deleting_a_run_locks_no_other_runs_partition(db, lib, tmp_path):
+    """One lock per partition of every run, which the delete took of ccf.excluded's and
+    ccf.unmatched's ("LOCK TABLE ONLY a, b" locks b's partitions), ran out of the server's lock
+    table at about 3,000 runs (docs/performance.md, "Thousands of runs")."""
+    kept, gone = (_run(db, lib, tmp_path, name).run_id for name in ("kept", "deleted"))
+    theirs = [f"{PARTITIONS}.{partition_name(t, kept)}" for t in WRITTEN]
+    delete_runs(Executor(db), [gone])
+    locked = db.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND relation = ANY(%s::regclass[])",
+                        [theirs]).fetchone()[0]
+    db.rollback()
+    assert locked == 0
+
+
+@pytest.mark.skipif(bool(os.environ.get("CCF_DATABASE_URL")), reason="a DBA's server: docs/performance.md says what to set")
+def test_the_embedded_server_has_room_for_the_locks_of_deleting_thousands_of_runs(db, lib, tmp_path):
+    """``ccf datasets delete --cascade`` deletes every run of the dataset in one transaction, and
+    migration 0027 converts every run in one: their locks, counted here per run, must fit in the
+    shared lock table (max_locks_per_transaction per connection slot: engine/database.py)."""
+    runs = [_run(db, lib, tmp_path, f"many{i}").run_id for i in range(2)]
+    delete_runs(Executor(db), runs[:1])
+    one = db.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()").fetchone()[0]
+    delete_runs(Executor(db), runs[1:])
+    per_run = db.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()").fetchone()[0] - one
+    db.rollback()
+    slots = db.execute("SELECT current_setting('max_locks_per_transaction')::int * (current_setting('max_connections')::int"
+                       " + current_setting('max_prepared_transactions')::int)").fetchone()[0]
+    db.rollback()
+    assert 15 <= per_run and slots >= 3_000 * per_run
