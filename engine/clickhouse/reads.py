@@ -178,7 +178,7 @@ _PER_GAS = ("kg", "gwp", "co2e_kg", "factor_ids", "match_level")
 
 def _per_gas(ch: ClickHouseExecutor, database: str, where: exp.Expression) -> list[dict[str, Any]]:
     """The result rows ``where`` holds, one per gas with a value, as ccf.result gives them."""
-    cols = ["activity_id", "rule_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in _PER_GAS]
+    cols = ["activity_id", "rule_id", "instrument_id", "data_quality"] + [f"{g}_{c}" for g in _GASES for c in _PER_GAS]
     out = []
     for row in ch.rows(exp.select(*[column(c) for c in cols]).from_(table("result_row", database)).where(where)):
         values = dict(zip(cols, row))
@@ -188,14 +188,14 @@ def _per_gas(ch: ClickHouseExecutor, database: str, where: exp.Expression) -> li
             out.append({"activity_id": values["activity_id"], "gas": gas, "gas_kg": _plain(values[f"{g}_kg"]),
                         "gwp": _plain(values[f"{g}_gwp"]), "co2e_kg": _plain(values[f"{g}_co2e_kg"]),
                         "factor_ids": values[f"{g}_factor_ids"], "match_level": values[f"{g}_match_level"],
-                        "rule_id": values["rule_id"], "instrument_id": None, "data_quality": values["data_quality"]})
+                        "rule_id": values["rule_id"], "instrument_id": values["instrument_id"], "data_quality": values["data_quality"]})
     return out
 
 
 def stored_results(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str, activity_id: str) -> list[dict[str, Any]]:
     """An activity row's results in run ``run_id`` of a methodology, one per gas with a value,
     as PostgreSQL's ccf.result view gives them (migration 0019): gas, gas_kg, gwp, co2e_kg,
-    factor_ids, match_level, rule_id, instrument_id (none on ClickHouse), data_quality."""
+    factor_ids, match_level, rule_id, instrument_id (a market-based part's), data_quality."""
     where = exp.and_(_of_run(run_id), eq(column("methodology_id"), text(methodology_id)), eq(column("activity_id"), text(activity_id)))
     return sorted(({k: v for k, v in r.items() if k != "activity_id"} for r in _per_gas(ch, database, where)), key=lambda r: r["gas"])
 
@@ -220,13 +220,13 @@ RESULT = ("methodology_id", "activity_id", "entity", "period_start", "rule_id", 
 def results(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str | None = None, offset: int = 0,
             limit: int | None = None) -> list[tuple]:
     """A run's result rows as PostgreSQL's ccf.result gives them (``RESULT``: one per gas with a
-    value; no instrument on ClickHouse), of one methodology if given, in the service's order
+    value; a market-based part with its instrument), of one methodology if given, in the service's order
     (methodology, activity, rule, gas, entity, period), ``limit`` of them from ``offset``: the
     gases of each stored row unfolded on ClickHouse (``arrayJoin``), the page cut there."""
     per_gas = exp.Array(expressions=[exp.Tuple(expressions=[
         text(gas), column(f"{g}_kg"), column(f"{g}_gwp"), column(f"{g}_co2e_kg"), column(f"{g}_factor_ids"),
         column(f"{g}_factor_set"), column(f"{g}_match_level")]) for gas, g in zip(ir.GAS_ORDER, _GASES)])
-    kept = ["methodology_id", "activity_id", "entity", "period_start", "rule_id", "unit_conversion", "data_quality"]
+    kept = ["methodology_id", "activity_id", "entity", "period_start", "rule_id", "unit_conversion", "instrument_id", "data_quality"]
     where = _of_run(run_id)
     if methodology_id is not None:
         where = exp.and_(where, eq(column("methodology_id"), text(methodology_id)))
@@ -235,7 +235,7 @@ def results(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: 
     part = lambda i: _fn("tupleElement", column("g"), exp.Literal.number(i))  # noqa: E731
     values = {c: column(c) for c in kept} | {
         "gas": part(1), "gas_kg": part(2), "gwp": part(3), "co2e_kg": part(4), "factor_ids": part(5), "factor_set": part(6),
-        "match_level": part(7), "instrument_id": exp.Null()}
+        "match_level": part(7)}
     select = (exp.select(*[exp.alias_(values[c], c) for c in RESULT])
               .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("x"))))
               .where(exp.not_(exp.Is(this=part(4), expression=exp.Null())))

@@ -97,6 +97,15 @@ def test_the_whole_demo_prints_the_same_on_clickhouse_and_stores_the_same(module
             for m in LATEST:
                 if m.id in ran:
                     assert_same_rows(conn, clickhouse, m, pg_run, ch_run, database)
+        # a market-based row allocated certificates: explain names the same instruments on both
+        (part,) = conn.execute("SELECT activity_id FROM ccf.result_row WHERE run_id = %s AND instrument_id IS NOT NULL "
+                               "ORDER BY activity_id LIMIT 1", [pg_northwind]).fetchone()
+    explained = {}
+    for run_id in (pg_northwind, northwind):
+        code, out, err = ccf("explain", str(run_id), part, "--json")
+        assert code == 0, err
+        explained[run_id] = re.sub(rf'("run_id": |\brun ){run_id}\b', r"\1N", out)
+    assert "instrument" in explained[northwind] and explained[northwind] == explained[pg_northwind]
 
 
 def test_a_run_is_recorded_with_its_engine_and_deleted_with_its_partition(demo_db, clickhouse):
