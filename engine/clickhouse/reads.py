@@ -29,7 +29,7 @@ from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.dsl.diagnostics import CcfError
 from ccf.engine.clickhouse.tables import RESULT_TABLES
-from ccf.engine.inventory.consolidation import REPORT_GROUPS
+from ccf.engine.inventory.consolidation import REPORT_GROUPS, gas_sums
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, ident, is_param, param, table, text
 from ccf.engine.tiers import TierRow, tiered
@@ -118,12 +118,9 @@ def report_groups(ex: Executor, ch: ClickHouseExecutor, database: str, run_ids: 
         ("entity", r("entity")), ("data_quality", r("data_quality")), ("period_year", _fn("toYear", r("period_start"))),
     ]
     for g in _GASES:
-        keys += [(f"{g}_match_level", r(f"{g}_match_level")), (f"{g}_factor_set", r(f"{g}_factor_set")),
-                 (f"{g}_present", _fn("isNotNull", r(f"{g}_co2e_kg")))]
-    sums: list[tuple[str, exp.Expression]] = [("result_rows", _fn("count")), ("total_co2e_kg", exp.Sum(this=r("total_co2e_kg")))]
-    for g in _GASES:
-        sums += [(f"{g}_co2e_kg", exp.Sum(this=r(f"{g}_co2e_kg"))), (f"{g}_kg", exp.Sum(this=r(f"{g}_kg"))),
-                 (f"{g}_complete", _fn("min", _fn("isNotNull", r(f"{g}_kg"))))]
+        keys += [(f"{g}_match_level", r(f"{g}_match_level")), (f"{g}_factor_set", r(f"{g}_factor_set"))]
+    sums: list[tuple[str, exp.Expression]] = [("result_rows", _fn("count")), ("total_co2e_kg", exp.Sum(this=r("total_co2e_kg"))),
+                                              *gas_sums(r)]
     select = (exp.select(*[exp.alias_(e, n) for n, e in keys + sums]).from_(table("result_row", database, alias="r"))
               .where(exp.In(this=r("run_id"), expressions=[exp.Literal.number(i) for i in run_ids]))
               .group_by(*[e.copy() for _, e in keys]))
@@ -131,7 +128,7 @@ def report_groups(ex: Executor, ch: ClickHouseExecutor, database: str, run_ids: 
     (numbered,) = ex.one(exp.select(exp.Coalesce(this=exp.Max(this=column("group_no")), expressions=[exp.Literal.number(0)]))
                          .from_(exp.Table(this=ident(REPORT_GROUPS))))  # type: ignore[misc]
     names = [n for n, _ in keys + sums]
-    flags = {n for n in names if n.endswith(("_present", "_complete"))}
+    flags = {n for n in names if n.endswith("_complete")}
     out = []
     for i, row in enumerate(rows, start=numbered + 1):
         values = dict(zip(names, row))

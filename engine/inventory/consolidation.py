@@ -21,6 +21,8 @@ entities or rows in Python, and nothing is rounded: NUMERIC products of exact de
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlglot import exp
 
 from ccf.dsl import ir
@@ -130,16 +132,19 @@ def _result_rows() -> exp.Table:
 def report_groups_statement() -> exp.Create:
     """CREATE TEMPORARY TABLE ccf_report_groups: the result rows of the runs %(runs)s summed once,
     per run, methodology, rule, entity, data-quality score, year, whether the row is a part (of
-    a row split among instruments), and per gas its source (match level, factor set) and whether
-    it has a value. Every breakdown of the report, its entities and its tiers read these groups (a
-    few hundred), never the result rows again, except where an activity row must be told apart
-    from another (``methodology_kinds``).
+    a row split among instruments), and per gas its source (match level, factor set). Every
+    breakdown of the report, its entities and its tiers read these groups (a few hundred), never
+    the result rows again, except where an activity row must be told apart from another
+    (``methodology_kinds``).
 
     The number of result rows (``result_rows``), the sum of their kg CO2e in the scopes, and per
-    gas the sums of its kg CO2e and mass and whether every row gave its mass (with a gas's
-    presence a key, it has a value in all of a group's rows or in none). ``group_no`` numbers the
-    groups. Exact: NUMERIC sums do not round, and a sum of sums is the sum, scale included
-    (docs/numeric-semantics.md)."""
+    gas its sums (:func:`gas_sums`). Whether a row has a value of a gas is counted, not grouped
+    by: with ``<gas>_co2e_kg IS NOT NULL`` among the keys, PostgreSQL estimates their groups from
+    the amounts' distinct values (one group per result row) and sums the rows in one process;
+    with only the keys above it expects few groups and sums them on every core (a parallel
+    partial aggregate; docs/performance.md, tenth pass). So a group may hold rows with and
+    without a gas. ``group_no`` numbers the groups. Exact: NUMERIC sums do not round, and a sum
+    of sums is the sum, scale included (docs/numeric-semantics.md)."""
     r = lambda name: column(name, "r")  # noqa: E731
     keys: list[tuple[str, exp.Expression]] = [
         ("run_id", r("run_id")), ("methodology_id", r("methodology_id")), ("rule_id", r("rule_id")),
@@ -148,20 +153,10 @@ def report_groups_statement() -> exp.Create:
                                  to=exp.DataType.build("INT"))),
         ("parted", exp.not_(exp.Is(this=r("instrument_id"), expression=exp.Null()))),
     ]
-    for g in _GAS_COLUMNS:
-        keys += [(f"{g}_{a}", r(f"{g}_{a}")) for a in _GAS_SOURCE]
-        keys.append((f"{g}_present", exp.not_(exp.Is(this=r(f"{g}_co2e_kg"), expression=exp.Null()))))
-    sums: list[exp.Expression] = [exp.alias_(exp.Count(this=exp.Star()), "result_rows"),
-                                  exp.alias_(exp.Sum(this=r("total_co2e_kg")), "total_co2e_kg")]
-    for g in _GAS_COLUMNS:
-        sums += [
-            exp.alias_(exp.Sum(this=r(f"{g}_co2e_kg")), f"{g}_co2e_kg"),
-            exp.alias_(exp.Sum(this=r(f"{g}_kg")), f"{g}_kg"),
-            exp.alias_(exp.Anonymous(this="BOOL_AND", expressions=[
-                exp.not_(exp.Is(this=r(f"{g}_kg"), expression=exp.Null()))]), f"{g}_complete"),
-        ]
+    keys += [(f"{g}_{a}", r(f"{g}_{a}")) for g in _GAS_COLUMNS for a in _GAS_SOURCE]
+    sums = [("result_rows", exp.Count(this=exp.Star())), ("total_co2e_kg", exp.Sum(this=r("total_co2e_kg"))), *gas_sums(r)]
     select = (
-        exp.select(*[exp.alias_(e, n) for n, e in keys], *sums,
+        exp.select(*[exp.alias_(e, n) for n, e in keys + sums],
                    exp.alias_(exp.Window(this=exp.Anonymous(this="ROW_NUMBER")), "group_no"))
         .from_(_result_rows())
         .where(eq(r("run_id"), any_run()))
@@ -169,6 +164,40 @@ def report_groups_statement() -> exp.Create:
     )
     return exp.Create(this=exp.Table(this=ident(REPORT_GROUPS)), kind="TABLE", expression=select,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+
+
+def in_scopes(gas: str) -> bool:
+    """A gas the scopes' totals and tiers count: not biogenic (``BIOGENIC``, any letter case)."""
+    return BIOGENIC not in gas.lower()
+
+
+def gas_sums(r: Callable[[str], exp.Expression]) -> list[tuple[str, exp.Expression]]:
+    """Per gas of the result rows ``r`` (a column of ccf.result_row by name), the aggregates of
+    the report's groups, on PostgreSQL and on ClickHouse alike (engine/clickhouse/reads.py):
+
+    - ``<gas>_co2e_kg``, ``<gas>_kg``: the sums of its kg CO2e and mass (NULL: no row has it);
+    - ``<gas>_complete``: every row with the gas's value also has its mass;
+    - ``<gas>_source_rows``: the rows that name the gas's source, the tiers' activity rows: those
+      in which it, or another gas of the same factor set (NULL: the methodology's own, which no
+      other name equals), has a value — gases outside the scopes, which the tiers leave out,
+      only by their own rows. The gases of one source in a group have the same count.
+
+    A group's rows differ only in which gases have a value (:func:`report_groups_statement`), so
+    these are what the group's rows of each gas add up to, as if grouped by that too."""
+    has = lambda g: exp.not_(exp.Is(this=r(f"{g}_co2e_kg"), expression=exp.Null()))  # noqa: E731
+    count_if = lambda c: exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=c))  # noqa: E731
+    scoped = [g.lower() for g in ir.GAS_ORDER if in_scopes(g)]
+    out: list[tuple[str, exp.Expression]] = []
+    for g in _GAS_COLUMNS:
+        same_source = [has(g)] + ([exp.and_(has(h), exp.NullSafeEQ(this=r(f"{h}_factor_set"), expression=r(f"{g}_factor_set")))
+                                   for h in scoped if h != g] if g in scoped else [])
+        out += [
+            (f"{g}_co2e_kg", exp.Sum(this=r(f"{g}_co2e_kg"))),
+            (f"{g}_kg", exp.Sum(this=r(f"{g}_kg"))),
+            (f"{g}_complete", eq(count_if(exp.and_(has(g), exp.Is(this=r(f"{g}_kg"), expression=exp.Null()))), number(0))),
+            (f"{g}_source_rows", count_if(exp.or_(*same_source))),
+        ]
+    return out
 
 
 def drop_report_groups() -> exp.Drop:
@@ -187,21 +216,22 @@ def _groups(alias: str = "t") -> exp.Table:
 
 def gas_groups_cte() -> exp.CTE:
     """gas_groups: the report's groups (:func:`report_groups_statement`) one row per gas with a
-    value: its name, source, sums and the group's keys; a few hundred rows unpivoted, not every
-    result row."""
+    value: its name, source, sums (:func:`gas_sums`) and the group's keys; a few hundred rows
+    unpivoted, not every result row."""
+    per_gas = ("co2e_kg", "kg", "complete", "source_rows")
     unpivot = exp.Values(
         expressions=[
             exp.Tuple(expressions=[exp.Literal.string(gas), *[column(f"{gas.lower()}_{c}", "t") for c in (
-                *_GAS_SOURCE, "co2e_kg", "kg", "complete")]])
+                *_GAS_SOURCE, *per_gas)]])
             for gas in ir.GAS_ORDER
         ],
         alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in (
-            "gas", *_GAS_SOURCE, "co2e_kg", "gas_kg", "complete")]),
+            "gas", *_GAS_SOURCE, "co2e_kg", "gas_kg", "complete", "source_rows")]),
     )
-    keys = ("run_id", "methodology_id", "rule_id", "entity", "data_quality", "period_year", "parted", "group_no", "result_rows")
+    keys = ("run_id", "methodology_id", "rule_id", "entity", "data_quality", "period_year", "parted", "group_no")
     select = (
         exp.select(*[column(k, "t") for k in keys], *[column(c, "g") for c in (
-            "gas", *_GAS_SOURCE, "co2e_kg", "gas_kg", "complete")])
+            "gas", *_GAS_SOURCE, "co2e_kg", "gas_kg", "complete", "source_rows")])
         .from_(_groups())
         .join(exp.Lateral(this=unpivot), join_type="cross")
         .where(exp.not_(exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())))
@@ -629,8 +659,8 @@ def tiers_query(approach: str) -> exp.Select:
     under ``approach`` over the entities of the set, with the number of activity rows.
     Outside-the-scopes gases are left out, as from every total.
 
-    From the report's groups (:func:`gas_groups_cte`): a group's result rows are that many
-    activity rows (one rule per row), each counted once under each source its gases name. The
+    From the report's groups (:func:`gas_groups_cte`): a group's result rows are activity rows
+    (one rule per row), each counted once under each source its gases name (``source_rows``). The
     rows of a methodology with parts (``methodology_kinds``), which may name one source in
     several parts, are summed per activity row first (read through ``ccf.result``, only when
     there are such methodologies), then counted. Exact either way: a NUMERIC sum of sums is the
@@ -664,12 +694,12 @@ def tiers_query(approach: str) -> exp.Select:
 
     weighted = lambda alias: exp.alias_(  # noqa: E731
         exp.Sum(this=exp.Mul(this=column("co2e_kg", alias), expression=share.copy())), "co2e_kg")
-    # per group and source: its result rows (once, whatever the number of its gases) and kg CO2e
+    # per group and source: the rows naming it (once, whatever the number of its gases) and kg CO2e
     per_group = tiered_of("g", _ref("gas_groups", "g"), parted=False)
     per_group = per_group.select(
-        *[exp.alias_(k, n) for k, n in zip(keys("g"), names)], exp.alias_(column("result_rows", "g"), "activity_rows"),
+        *[exp.alias_(k, n) for k, n in zip(keys("g"), names)], exp.alias_(column("source_rows", "g"), "activity_rows"),
         weighted("g"),
-    ).group_by(*keys("g"), column("group_no", "g"), column("result_rows", "g"))
+    ).group_by(*keys("g"), column("group_no", "g"), column("source_rows", "g"))
     # per activity row and source, for methodologies with parts
     per_row = tiered_of("r", table("result", alias="r"), parted=True)
     per_row = per_row.select(
