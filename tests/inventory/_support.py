@@ -92,6 +92,7 @@ class R:
     gas_kg: str | None = None
     match_level: str = "exact"
     data_quality: int | None = None
+    factor_set: str | None = None  # the gas's factor set, when not the methodology's (NULL)
 
 
 def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M], results: Sequence[R]) -> int:
@@ -134,7 +135,7 @@ def fake_run(conn: psycopg.Connection, dataset: str, methodologies: Sequence[M],
             g = r.gas.lower()
             assert f"{g}_co2e_kg" not in row, f"{r.activity_id} has {r.gas} twice"
             row.update({f"{g}_kg": Decimal(r.gas_kg) if r.gas_kg is not None else None, f"{g}_co2e_kg": Decimal(r.co2e_kg),
-                        f"{g}_factor_ids": ["f1"], f"{g}_match_level": r.match_level})
+                        f"{g}_factor_ids": ["f1"], f"{g}_match_level": r.match_level, f"{g}_factor_set": r.factor_set})
             if r.gas not in ir.OUTSIDE_SCOPES:
                 row["total_co2e_kg"] = exact_sum([row["total_co2e_kg"], Decimal(r.co2e_kg)])
         for row in rows.values():
