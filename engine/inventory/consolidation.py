@@ -166,7 +166,7 @@ def report_groups_statement() -> exp.Create:
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
 
 
-def in_scopes(gas: str) -> bool:
+def _in_scopes(gas: str) -> bool:
     """A gas the scopes' totals and tiers count: not biogenic (``BIOGENIC``, any letter case)."""
     return BIOGENIC not in gas.lower()
 
@@ -186,7 +186,7 @@ def gas_sums(r: Callable[[str], exp.Expression]) -> list[tuple[str, exp.Expressi
     these are what the group's rows of each gas add up to, as if grouped by that too."""
     has = lambda g: exp.not_(exp.Is(this=r(f"{g}_co2e_kg"), expression=exp.Null()))  # noqa: E731
     count_if = lambda c: exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=c))  # noqa: E731
-    scoped = [g.lower() for g in ir.GAS_ORDER if in_scopes(g)]
+    scoped = [g.lower() for g in ir.GAS_ORDER if _in_scopes(g)]
     out: list[tuple[str, exp.Expression]] = []
     for g in _GAS_COLUMNS:
         same_source = [has(g)] + ([exp.and_(has(h), exp.NullSafeEQ(this=r(f"{h}_factor_set"), expression=r(f"{g}_factor_set")))
