@@ -151,16 +151,18 @@ _TSV_SETTINGS = {"format_tsv_null_representation": "\\N", "output_format_tsv_crl
                  "output_format_decimal_trailing_zeros": "0"}
 
 
-def _pg_array(ids: exp.Expression) -> exp.Expression:
-    """A ClickHouse ``Array(Nullable(String))`` as PostgreSQL's text of a TEXT[] (``{"a","b"}``,
-    each element quoted with its quotes and backslashes escaped, NULL unquoted); an empty array
-    as NULL, as PostgreSQL stores the ids of a gas without a value."""
+def _pg_array(ids: exp.Expression, co2e: exp.Expression) -> exp.Expression:
+    """A gas's factor ids, a ClickHouse ``Array(Nullable(String))`` that is never NULL, as
+    PostgreSQL's text of the TEXT[] it stores (``{"a","b"}``, each element quoted with its quotes
+    and backslashes escaped, NULL unquoted): an empty array is NULL where the gas has no value
+    (``co2e``), as PostgreSQL stores it, and ``{}`` where it has one (a certificate's part)."""
     x = exp.to_identifier("x")
     quoted = _fn("if", _fn("isNull", exp.column(x.copy())), text("NULL"), _fn(
         "concat", text('"'), _fn("replaceRegexpAll", _fn("assumeNotNull", exp.column(x.copy())), text('(["\\\\])'),
                                  text("\\\\\\1")), text('"')))
     joined = _fn("arrayStringConcat", _fn("arrayMap", exp.Lambda(this=quoted, expressions=[x]), ids), text(","))
-    return _fn("if", _fn("empty", ids.copy()), exp.Null(), _fn("concat", text("{"), joined, text("}")))
+    return _fn("if", _fn("and", _fn("empty", ids.copy()), _fn("isNull", co2e)), exp.Null(),
+               _fn("concat", text("{"), joined, text("}")))
 
 
 def copy_result_rows(ex: Executor, ch: ClickHouseExecutor, database: str, target: exp.Table,
@@ -174,11 +176,13 @@ def copy_result_rows(ex: Executor, ch: ClickHouseExecutor, database: str, target
     if not methodologies:
         return 0
     names = [n for n, _ in RESULT_ROW_COLUMNS]
+    r = lambda name: column(name, "r")  # noqa: E731  (qualified: each alias is a column's name)
     select = exp.select(*[
-        exp.alias_(_pg_array(column(n)) if kind.startswith("Array") else column(n), n) for n, kind in RESULT_ROW_COLUMNS
-    ]).from_(table("result_row", database)).where(exp.In(
-        this=exp.Tuple(expressions=[column("run_id"), column("methodology_id")]),
-        expressions=[exp.Tuple(expressions=[exp.Literal.number(r), text(m)]) for r, m in methodologies]))
+        exp.alias_(_pg_array(r(n), r(n.replace("_factor_ids", "_co2e_kg"))) if kind.startswith("Array") else r(n), n)
+        for n, kind in RESULT_ROW_COLUMNS
+    ]).from_(table("result_row", database, alias="r")).where(exp.In(
+        this=exp.Tuple(expressions=[r("run_id"), r("methodology_id")]),
+        expressions=[exp.Tuple(expressions=[exp.Literal.number(run_id), text(m)]) for run_id, m in methodologies]))
     select.set("settings", [exp.EQ(this=exp.var(k), expression=text(v)) for k, v in _TSV_SETTINGS.items()])
     return ex.copy_in(target, names, ch.stream(select, "TabSeparated"))
 
