@@ -4,6 +4,9 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 ``tiers_by_country``  the demo's tier and source per country (engine/tiers.py's for PostgreSQL);
 ``report_groups``     the report's groups (inventory/consolidation.py's ``report_groups_statement``):
                       the result rows summed once, on ClickHouse, into PostgreSQL's temporary table;
+``copy_result_rows``  the rows the report reads one by one (an activity type several methodologies
+                      computed, market-based parts, PCAF's metrics) copied into a PostgreSQL
+                      temporary table, ClickHouse's TabSeparated streamed into COPY;
 ``stored_results``    one activity row's results per gas, as ccf.result gives them (ccf explain);
 ``stored_rows``       a methodology's result (per gas), excluded or unmatched rows (ccf verify --reference);
 ``results``           a run's result rows as ccf.result gives them, paged (the service's results);
@@ -12,8 +15,8 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 The rows are in the ClickHouse database of the run's PostgreSQL database (catalogue.py), which
 each reader is given.
 
-Each sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of the stored
-Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
+Each but the copy sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of
+the stored Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
 """
 
 from __future__ import annotations
