@@ -284,6 +284,21 @@ class Executor:
         if buffer:
             yield bytes(buffer)
 
+    def copy_in(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes]) -> int:
+        """COPY … FROM STDIN in PostgreSQL's text format (tab-separated, ``\\N`` for NULL,
+        backslash escapes): the bytes of ``chunks`` parsed by PostgreSQL as they come, never in
+        Python (ClickHouse's TabSeparated output: engine/clickhouse/reads.py). The rows copied."""
+        stmt = exp.Copy(this=exp.Schema(this=target, expressions=[ident(c) for c in columns]), kind=True,
+                        files=[exp.Var(this="STDIN")])
+        sql = render(stmt, pretty=False)
+        self.statements.append(sql)
+        log.debug("%s", sql)
+        cur = self.conn.cursor()
+        with cur.copy(sql) as cp:  # type: ignore[arg-type]
+            for chunk in chunks:
+                cp.write(chunk)
+        return cur.rowcount
+
     def copy_csv(self, target: exp.Table, columns: Sequence[str], chunks: Iterator[bytes],
                  force_not_null: bool = True, header: bool = True) -> int:
         """COPY … FROM STDIN (FORMAT CSV, HEADER): PostgreSQL parses the CSV bytes of ``chunks``
@@ -348,6 +363,19 @@ class ClickHouseExecutor:
     def rows(self, tree: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
         table_ = self.execute(tree, params)
         return [tuple(r.values()) for r in table_.to_pylist()]
+
+    def stream(self, tree: exp.Query, fmt: str, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+        """The rows of a query as bytes of ClickHouse's output format ``fmt`` (TabSeparated:
+        PostgreSQL's COPY text format, engine/clickhouse/reads.py), about ``chunk_bytes`` at a
+        time as ClickHouse writes them, never parsed in Python."""
+        sql = render_clickhouse(tree)
+        self._record(f"{sql}\nFORMAT {fmt}")  # the client appends the FORMAT clause
+        body = self._call(self.client.raw_stream, sql, fmt=fmt)
+        try:
+            while chunk := self._call(body.read, chunk_bytes):
+                yield chunk
+        finally:
+            body.close()
 
     def insert_arrow(self, target: exp.Table, rows: Any) -> None:
         """INSERT the rows of an Arrow table (typed columns, exact decimals), sent in Arrow's

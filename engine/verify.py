@@ -80,17 +80,26 @@ def verify(conn: psycopg.Connection, run_id: int, lib: Library) -> Verification:
 
     def compare(rex: Executor, again) -> None:
         """On the recomputation's connection, inside its transaction (its rows are visible only there)."""
-        for name, cols in COMPARED.items():
-            if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
-                continue  # only market-based Scope 2 allocates instruments
-            v.checked[name] = _count(rex, name, run_id)
-            for label, a, b in (("only in the original run", run_id, again.run_id), ("only in the recomputation", again.run_id, run_id)):
-                for row in _except(rex, name, cols, a, b):
-                    v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
+        _compare_in_postgresql(rex, v, list(COMPARED), methodologies, again.run_id)
 
     # a run that read a pinned edition for another period (--other-edition) is recomputed so
     run(conn, dataset, methodologies, loads=loads, inspect=compare, other_edition=v.other_edition)  # rolled back
     return v
+
+
+def _compare_in_postgresql(rex: Executor, v: Verification, names: list[str], methodologies: list[ir.Methodology],
+                           again: int) -> None:
+    """Tables ``names`` of PostgreSQL compared between run ``v.run_id`` and its recomputation
+    ``again``, on the recomputation's connection inside its transaction (its rows are visible
+    only there): the rows of each, and every row only in one of them."""
+    for name in names:
+        if name == "instrument_allocation" and all(m.instruments is None for m in methodologies):
+            continue  # only market-based Scope 2 allocates instruments
+        cols = COMPARED[name]
+        v.checked[name] = _count(rex, name, v.run_id)
+        for label, a, b in (("only in the original run", v.run_id, again), ("only in the recomputation", again, v.run_id)):
+            for row in _except(rex, name, cols, a, b):
+                v.problems.append(f"{name} {label}: " + ", ".join(f"{c}={x}" for c, x in zip(cols, row)))
 
 
 def _on_clickhouse(ex: Executor, run_id: int) -> bool:
@@ -104,7 +113,8 @@ def _verify_on_clickhouse(conn: psycopg.Connection, v: Verification, dataset: st
                           loads: list[int]) -> Verification:
     """``verify`` of a run computed on ClickHouse: recomputed there over the recorded loads (its
     catalogue rows rolled back, its ClickHouse rows dropped), every row of each result table
-    compared there."""
+    compared there, and its ``instrument_allocation`` rows, which both engines' runs write to
+    PostgreSQL's catalogue, compared there as for a PostgreSQL run."""
     from ccf.engine.clickhouse.catalogue import opened
     from ccf.engine.clickhouse.reads import compare_runs
     from ccf.engine.clickhouse.run import run_clickhouse
@@ -116,6 +126,7 @@ def _verify_on_clickhouse(conn: psycopg.Connection, v: Verification, dataset: st
         checked, problems = compare_runs(ch, database, v.run_id, again.run_id)
         v.checked.update(checked)
         v.problems += problems
+        _compare_in_postgresql(rex, v, ["instrument_allocation"], methodologies, again.run_id)
 
     run_clickhouse(conn, ch, dataset, methodologies, loads=loads, other_edition=v.other_edition, inspect=compare)
     return v

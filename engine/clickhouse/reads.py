@@ -4,6 +4,9 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 ``tiers_by_country``  the demo's tier and source per country (engine/tiers.py's for PostgreSQL);
 ``report_groups``     the report's groups (inventory/consolidation.py's ``report_groups_statement``):
                       the result rows summed once, on ClickHouse, into PostgreSQL's temporary table;
+``copy_result_rows``  the rows the report reads one by one (an activity type several methodologies
+                      computed, market-based parts, PCAF's metrics) copied into a PostgreSQL
+                      temporary table, ClickHouse's TabSeparated streamed into COPY;
 ``stored_results``    one activity row's results per gas, as ccf.result gives them (ccf explain);
 ``stored_rows``       a methodology's result (per gas), excluded or unmatched rows (ccf verify --reference);
 ``results``           a run's result rows as ccf.result gives them, paged (the service's results);
@@ -12,8 +15,8 @@ catalogue (the run, its methodologies, the entity sets) in PostgreSQL.
 The rows are in the ClickHouse database of the run's PostgreSQL database (catalogue.py), which
 each reader is given.
 
-Each sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of the stored
-Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
+Each but the copy sums on ClickHouse and returns a few rows; sums are exact (Decimal256 sums of
+the stored Decimal(76, 40) values, within the digits the run's proof keeps: numeric.SUM_DIGITS).
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
-from ccf.dsl.diagnostics import CcfError
-from ccf.engine.clickhouse.tables import RESULT_TABLES
+from ccf.engine.clickhouse.tables import RESULT_ROW_COLUMNS, RESULT_TABLES
 from ccf.engine.inventory.consolidation import REPORT_GROUPS, gas_sums
 from ccf.engine.options import CLICKHOUSE
 from ccf.engine.sql import ClickHouseExecutor, Executor, column, eq, ident, is_param, param, table, text
@@ -105,17 +107,13 @@ def clickhouse_runs(ex: Executor, run_ids: Sequence[int]) -> list[int]:
 def report_groups(ex: Executor, ch: ClickHouseExecutor, database: str, run_ids: Sequence[int]) -> int:
     """The report's groups of runs ``run_ids`` (on ClickHouse) summed there and added to
     PostgreSQL's ``ccf_report_groups``, made by ``report_groups_statement`` in this transaction
-    (which summed the PostgreSQL runs'): the same keys and sums, numbered after its groups.
-    A ClickHouse run has no instrument parts (``parted`` is false). The groups added.
-
-    Refused (``CcfError``) where the report would read these runs' result rows one by one, which
-    stay in ClickHouse: a dataset's activity type computed by two methodologies of the runs
-    (their activity rows counted once each), and category 15's PCAF metrics."""
-    _refuse_row_by_row(ex, run_ids)
+    (which summed the PostgreSQL runs'): the same keys and sums, numbered after its groups; a
+    market-based part (a row with its instrument) is ``parted``, as there. The groups added."""
     r = lambda name: column(name, "r")  # noqa: E731  (qualified: ClickHouse's aliases shadow a table's columns everywhere)
     keys: list[tuple[str, exp.Expression]] = [
         ("run_id", r("run_id")), ("methodology_id", r("methodology_id")), ("rule_id", r("rule_id")),
         ("entity", r("entity")), ("data_quality", r("data_quality")), ("period_year", _fn("toYear", r("period_start"))),
+        ("parted", _fn("isNotNull", r("instrument_id"))),
     ]
     for g in _GASES:
         keys += [(f"{g}_match_level", r(f"{g}_match_level")), (f"{g}_factor_set", r(f"{g}_factor_set"))]
@@ -128,12 +126,12 @@ def report_groups(ex: Executor, ch: ClickHouseExecutor, database: str, run_ids: 
     (numbered,) = ex.one(exp.select(exp.Coalesce(this=exp.Max(this=column("group_no")), expressions=[exp.Literal.number(0)]))
                          .from_(exp.Table(this=ident(REPORT_GROUPS))))  # type: ignore[misc]
     names = [n for n, _ in keys + sums]
-    flags = {n for n in names if n.endswith("_complete")}
+    flags = {n for n in names if n == "parted" or n.endswith("_complete")}
     out = []
     for i, row in enumerate(rows, start=numbered + 1):
         values = dict(zip(names, row))
-        out.append([*(bool(values[n]) if n in flags else _plain(values[n]) for n in names), False, i])
-    return ex.copy_rows(exp.Table(this=ident(REPORT_GROUPS)), [*names, "parted", "group_no"], iter(out))
+        out.append([*(bool(values[n]) if n in flags else _plain(values[n]) for n in names), i])
+    return ex.copy_rows(exp.Table(this=ident(REPORT_GROUPS)), [*names, "group_no"], iter(out))
 
 
 def _plain(value: Any) -> Any:
@@ -146,22 +144,47 @@ def _plain(value: Any) -> Any:
     return Decimal(digits.rstrip("0").rstrip(".") if "." in digits else digits)
 
 
-def _refuse_row_by_row(ex: Executor, run_ids: Sequence[int]) -> None:
-    rows = ex.rows(
-        exp.select(column("run_id", "m"), column("methodology_id", "m"), column("activity_type", "m"), column("dataset", "u"),
-                   column("scope", "m"), column("category", "m"))
-        .from_(table("run_methodology", alias="m")).join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "m")))
-        .where(exp.EQ(this=column("run_id", "m"), expression=exp.Any(this=exp.Paren(this=exp.Cast(
-            this=param("runs"), to=exp.DataType.build("BIGINT[]")))))), {"runs": list(run_ids)})
-    for run_id, methodology_id, activity_type, dataset, scope, category in rows:
-        if scope == 3 and category == 15:
-            raise CcfError(f"run {run_id} computed {methodology_id} on ClickHouse: PCAF's metrics read its result rows "
-                           "one by one, which a report does not yet read from ClickHouse (docs/scale-out.md)")
-        if sum(1 for r in rows if (r[2], r[3]) == (activity_type, dataset)) > 1:
-            others = sorted(r[1] for r in rows if (r[2], r[3]) == (activity_type, dataset) and r[1] != methodology_id)
-            raise CcfError(f"run {run_id} computed {methodology_id} on ClickHouse, and {', '.join(others)} computed the same "
-                           f"{activity_type} rows of dataset {dataset}: the report counts such activity rows one by one, "
-                           "which it does not yet read from ClickHouse (docs/scale-out.md); report them separately")
+# What ClickHouse's TabSeparated output means, whatever a server's profile sets: NULL as \N and
+# rows ended by \n, as PostgreSQL's COPY text format reads them; decimals without the trailing
+# zeros of Decimal(76, 40) (the same values either way).
+_TSV_SETTINGS = {"format_tsv_null_representation": "\\N", "output_format_tsv_crlf_end_of_line": "0",
+                 "output_format_decimal_trailing_zeros": "0"}
+
+
+def _pg_array(ids: exp.Expression, co2e: exp.Expression) -> exp.Expression:
+    """A gas's factor ids, a ClickHouse ``Array(Nullable(String))`` that is never NULL, as
+    PostgreSQL's text of the TEXT[] it stores (``{"a","b"}``, each element quoted with its quotes
+    and backslashes escaped, NULL unquoted): an empty array is NULL where the gas has no value
+    (``co2e``), as PostgreSQL stores it, and ``{}`` where it has one (a certificate's part)."""
+    x = exp.to_identifier("x")
+    quoted = _fn("if", _fn("isNull", exp.column(x.copy())), text("NULL"), _fn(
+        "concat", text('"'), _fn("replaceRegexpAll", _fn("assumeNotNull", exp.column(x.copy())), text('(["\\\\])'),
+                                 text("\\\\\\1")), text('"')))
+    joined = _fn("arrayStringConcat", _fn("arrayMap", exp.Lambda(this=quoted, expressions=[x]), ids), text(","))
+    return _fn("if", _fn("and", _fn("empty", ids.copy()), _fn("isNull", co2e)), exp.Null(),
+               _fn("concat", text("{"), joined, text("}")))
+
+
+def copy_result_rows(ex: Executor, ch: ClickHouseExecutor, database: str, target: exp.Table,
+                     methodologies: Sequence[tuple[int, str]]) -> int:
+    """The result rows of ``methodologies`` ((run id, methodology id) of runs on ClickHouse)
+    copied into PostgreSQL's ``target`` (a table of ccf.result_row's columns; the report's rows
+    it reads one by one, inventory.py) without passing through Python: ClickHouse's
+    ``SELECT … FORMAT TabSeparated`` streamed into PostgreSQL's ``COPY … FROM STDIN``, the same
+    text format. Decimals go as their digits (Decimal(76, 40) into NUMERIC: exact), arrays as
+    PostgreSQL's array text. The rows copied."""
+    if not methodologies:
+        return 0
+    names = [n for n, _ in RESULT_ROW_COLUMNS]
+    r = lambda name: column(name, "r")  # noqa: E731  (qualified: each alias is a column's name)
+    select = exp.select(*[
+        exp.alias_(_pg_array(r(n), r(n.replace("_factor_ids", "_co2e_kg"))) if kind.startswith("Array") else r(n), n)
+        for n, kind in RESULT_ROW_COLUMNS
+    ]).from_(table("result_row", database, alias="r")).where(exp.In(
+        this=exp.Tuple(expressions=[r("run_id"), r("methodology_id")]),
+        expressions=[exp.Tuple(expressions=[exp.Literal.number(run_id), text(m)]) for run_id, m in methodologies]))
+    select.set("settings", [exp.EQ(this=exp.var(k), expression=text(v)) for k, v in _TSV_SETTINGS.items()])
+    return ex.copy_in(target, names, ch.stream(select, "TabSeparated"))
 
 
 def run_engine(ex: Executor, run_id: int) -> str | None:
@@ -262,5 +285,5 @@ def compare_runs(ch: ClickHouseExecutor, database: str, run_id: int, again: int,
     return checked, problems
 
 
-__all__ = ["RESULT", "clickhouse_runs", "compare_runs", "report_groups", "results", "run_engine", "stored_results", "stored_rows",
+__all__ = ["RESULT", "clickhouse_runs", "compare_runs", "copy_result_rows", "report_groups", "results", "run_engine", "stored_results", "stored_rows",
            "tiers_by_country"]

@@ -44,11 +44,7 @@ def create_table(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str
 RESULT_TABLES = ("result_row", "excluded", "unmatched")  # a run's rows on ClickHouse, a partition per run
 
 
-def ensure_result_tables(ch: ClickHouseExecutor, database: str) -> None:
-    """A catalogue's ClickHouse database (catalogue.py) and its ``result_row`` (migration 0019's
-    layout, every number a Decimal(76, 40)), ``excluded`` and ``unmatched``, made if missing:
-    MergeTree ordered by (run_id, methodology_id, activity_id), a partition per run, so a run's
-    rows are read together and deleted whole (``drop_run``)."""
+def _result_row_columns() -> list[tuple[str, str]]:
     num = f"Nullable(Decimal(76, {RESULT_SCALE}))"
     cols = [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"), ("entity", "String"),
             ("period_start", "Nullable(Date)"), ("rule_id", "String"), ("unit_conversion", "Nullable(String)"),
@@ -57,8 +53,21 @@ def ensure_result_tables(ch: ClickHouseExecutor, database: str) -> None:
         g = gas.lower()
         cols += [(f"{g}_kg", num), (f"{g}_gwp", num), (f"{g}_co2e_kg", num), (f"{g}_factor_ids", "Array(Nullable(String))"),
                  (f"{g}_match_level", "Nullable(String)"), (f"{g}_factor_set", "Nullable(String)")]
+    return cols
+
+
+# (name, ClickHouse type) of each column of result_row: migration 0019's columns, every number a
+# Decimal(76, 40), the factor ids an array that is never NULL
+RESULT_ROW_COLUMNS = tuple(_result_row_columns())
+
+
+def ensure_result_tables(ch: ClickHouseExecutor, database: str) -> None:
+    """A catalogue's ClickHouse database (catalogue.py) and its ``result_row`` (migration 0019's
+    layout: ``RESULT_ROW_COLUMNS``), ``excluded`` and ``unmatched``, made if missing:
+    MergeTree ordered by (run_id, methodology_id, activity_id), a partition per run, so a run's
+    rows are read together and deleted whole (``drop_run``)."""
     keys = ["run_id", "methodology_id", "activity_id"]
-    create_table(ch, "result_row", cols, keys, "run_id", database)
+    create_table(ch, "result_row", list(RESULT_ROW_COLUMNS), keys, "run_id", database)
     create_table(ch, "excluded", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
                                   ("rule_id", "String"), ("reason", "String")], keys, "run_id", database)
     create_table(ch, "unmatched", [("run_id", "Int64"), ("methodology_id", "String"), ("activity_id", "String"),
@@ -79,4 +88,4 @@ def drop_run(ch: ClickHouseExecutor, database: str, run_id: int) -> dict[str, in
     return out
 
 
-__all__ = ["DATABASE", "RESULT_TABLES", "create_table", "drop_run", "ensure_result_tables"]
+__all__ = ["DATABASE", "RESULT_ROW_COLUMNS", "RESULT_TABLES", "create_table", "drop_run", "ensure_result_tables"]

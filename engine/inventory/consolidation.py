@@ -58,6 +58,12 @@ BIOGENIC = "biogenic"  # a gas label containing it (any letter case) is reported
 PROJECTED_LIFETIME = ir.PROJECTED_LIFETIME
 PROJECTED_LIFETIME_LINE = "projected_lifetime"
 REPORT_GROUPS = "ccf_report_groups"  # the report's one aggregation of the runs' result rows (a temporary table)
+# The runs' result rows where the report reads them one by one (temporary views, made by
+# report_rows_statements): ccf.result_row's, and those of the runs computed on ClickHouse that
+# these queries read, copied into CLICKHOUSE_ROWS (engine/clickhouse/reads.py); per gas as ccf.result.
+REPORT_ROWS = "ccf_report_rows"
+REPORT_RESULTS = "ccf_report_result"
+CLICKHOUSE_ROWS = "ccf_clickhouse_rows"
 # Per gas, what ccf.result_row says of where its value came from: the report's groupings need them
 # (the match-level breakdown, the tiers' source). One home, so that a layout storing them elsewhere
 # changes this list and _result_rows only.
@@ -203,6 +209,73 @@ def gas_sums(r: Callable[[str], exp.Expression]) -> list[tuple[str, exp.Expressi
 def drop_report_groups() -> exp.Drop:
     """DROP TABLE ccf_report_groups, at the end of the report (also inside a caller's transaction)."""
     return exp.Drop(tables=[exp.Table(this=ident(REPORT_GROUPS))], kind="TABLE")
+
+
+_RESULT_VIEW = ("run_id", "methodology_id", "activity_id", "entity", "period_start", "rule_id", "gas", "gas_kg", "gwp",
+                "co2e_kg", "factor_ids", "match_level", "unit_conversion", "instrument_id", "factor_set", "data_quality")
+_PER_GAS = ("kg", "gwp", "co2e_kg", "factor_ids", "match_level", "factor_set")  # ccf.result_row's columns of a gas
+
+
+def read_one_by_one_query() -> exp.Select:
+    """(run_id, methodology_id) of the methodologies of the runs %(clickhouse)s (among %(runs)s,
+    whose groups are made) whose result rows the report reads one by one: those not ``alone``
+    (:func:`methodology_kinds_cte`: the entities' activity rows, the coverage and the tiers of
+    parts) and category 15's but projected lifetime emissions (PCAF's metrics, pcaf.py)."""
+    cat15 = exp.and_(eq(column("scope", "m"), number(3)), eq(column("category", "m"), number(15)),
+                     exp.NEQ(this=column("method", "m"), expression=exp.Literal.string(PROJECTED_LIFETIME)))
+    select = (
+        exp.select(column("run_id", "k"), column("methodology_id", "k"))
+        .from_(_ref("methodology_kinds", "k"))
+        .join(table("run_methodology", alias="m"), on=exp.and_(
+            eq(column("run_id", "m"), column("run_id", "k")), eq(column("methodology_id", "m"), column("methodology_id", "k"))))
+        .where(exp.and_(eq(column("run_id", "k"), exp.Any(this=exp.Paren(this=param("clickhouse")))),
+                        exp.or_(exp.not_(column("alone", "k")), cat15)))
+        .order_by(column("run_id", "k"), column("methodology_id", "k"))
+    )
+    return with_ctes(select, methodology_kinds_cte())
+
+
+def clickhouse_rows_statement() -> exp.Create:
+    """CREATE TEMPORARY TABLE ccf_clickhouse_rows (LIKE ccf.result_row): the rows of ClickHouse
+    runs the report reads one by one, copied there (``read_one_by_one_query``)."""
+    return exp.Create(this=exp.Schema(this=exp.Table(this=ident(CLICKHOUSE_ROWS)), expressions=[
+        exp.LikeProperty(this=table(RESULT_TABLE))]), kind="TABLE", properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+
+
+def report_rows_statements(copied: bool) -> list[exp.Create]:
+    """CREATE TEMPORARY VIEW ccf_report_rows and ccf_report_result: ccf.result_row and ccf.result,
+    and if ``copied`` the rows of ccf_clickhouse_rows beside them (per gas as ccf.result gives
+    them, migration 0027), so that a ClickHouse run's rows are read as a PostgreSQL run's are."""
+    rows: exp.Query = exp.select(exp.Star()).from_(table(RESULT_TABLE))
+    results: exp.Query = exp.select(*[column(c) for c in _RESULT_VIEW]).from_(table("result"))
+    if copied:
+        rows = exp.union(rows, exp.select(exp.Star()).from_(exp.Table(this=ident(CLICKHOUSE_ROWS))), distinct=False)
+        unpivot = exp.Values(
+            expressions=[exp.Tuple(expressions=[exp.Literal.string(gas), *[column(f"{gas.lower()}_{c}", "r") for c in _PER_GAS]])
+                         for gas in ir.GAS_ORDER],
+            alias=exp.TableAlias(this=ident("g"), columns=[ident(c) for c in ("gas", "gas_kg", *_PER_GAS[1:])]),
+        )
+        per_gas = (
+            exp.select(*[column(c, "g" if c in ("gas", "gas_kg", *_PER_GAS[1:]) else "r") for c in _RESULT_VIEW])
+            .from_(_ref(CLICKHOUSE_ROWS, "r"))
+            .join(exp.Lateral(this=unpivot), join_type="cross")
+            .where(exp.not_(exp.Is(this=column("co2e_kg", "g"), expression=exp.Null())))
+        )
+        results = exp.union(results, per_gas, distinct=False)
+    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+    return [exp.Create(this=exp.Table(this=ident(name)), kind="VIEW", expression=q, properties=temporary.copy())
+            for name, q in ((REPORT_ROWS, rows), (REPORT_RESULTS, results))]
+
+
+def drop_report_rows() -> list[exp.Drop]:
+    """DROP the views of ``report_rows_statements`` and the rows copied from ClickHouse."""
+    return [exp.Drop(tables=[exp.Table(this=ident(REPORT_RESULTS)), exp.Table(this=ident(REPORT_ROWS))], kind="VIEW"),
+            exp.Drop(tables=[exp.Table(this=ident(CLICKHOUSE_ROWS))], kind="TABLE", exists=True)]
+
+
+def _report_rows() -> exp.Table:
+    """The result rows the report reads one by one (``REPORT_ROWS``)."""
+    return _ref(REPORT_ROWS, "r")
 
 
 def _ref(name: str, alias: str) -> exp.Table:
@@ -464,7 +537,7 @@ def entities_query(approach: str) -> exp.Select:
     activity_rows_of = (
         exp.select(column("entity", "r"), column("dataset", "k"), column("activity_type", "k"), column("activity_id", "r"))
         .distinct()
-        .from_(_result_rows())
+        .from_(_report_rows())
         .join(_ref("methodology_kinds", "k"), on=_kind_of("r"))
         .where(exp.and_(eq(column("run_id", "r"), any_run()), exp.not_(column("alone", "k")),
                         _some_methodology("alone", negated=True)))
@@ -527,7 +600,7 @@ def unknown_entities_query() -> exp.Select:
             exp.Count(this=exp.Distinct(expressions=[column("activity_id", "r")])),
             exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("NUMERIC")), "gross_kg"),
         )
-        .from_(_result_rows())
+        .from_(_report_rows())
         .join(_ref("methodology_kinds", "k"), on=_kind_of("r"))
         .join(_ref("ownership", "o"), on=eq(column("entity", "o"), column("entity", "r")), join_type="left")
         .where(exp.and_(eq(column("run_id", "r"), any_run()), column("parted", "k"), outside.copy(),
@@ -632,9 +705,11 @@ def run_datasets_query() -> exp.Select:
 
 def entities_outside_sets_query() -> exp.Select:
     """Each loaded entity set with each entity of %(runs)s's results that it lacks (a set with
-    no row here holds every one of them)."""
+    no row here holds every one of them): the entities of the report's groups, which hold those
+    of the runs on either engine."""
     ran = exp.CTE(
-        this=exp.select(column("entity")).distinct().from_(table(RESULT_TABLE)).where(eq(column("run_id"), any_run())),
+        this=exp.select(column("entity")).distinct().from_(exp.Table(this=ident(REPORT_GROUPS))).where(
+            eq(column("run_id"), any_run())),
         alias=exp.TableAlias(this=ident("ran")),
     )
     member = (
@@ -701,7 +776,7 @@ def tiers_query(approach: str) -> exp.Select:
         weighted("g"),
     ).group_by(*keys("g"), column("group_no", "g"), column("source_rows", "g"))
     # per activity row and source, for methodologies with parts
-    per_row = tiered_of("r", table("result", alias="r"), parted=True)
+    per_row = tiered_of("r", _ref(REPORT_RESULTS, "r"), parted=True)
     per_row = per_row.select(
         *[exp.alias_(k, n) for k, n in zip(keys("r"), names)], exp.alias_(number(1), "activity_rows"), weighted("r"),
     ).where(exp.and_(eq(column("run_id", "r"), any_run()), _some_methodology("parted")), append=True).group_by(

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping, Sequence
 
 import psycopg
+from sqlglot import exp
 
 from ccf.dsl import ir
 from ccf.dsl.diagnostics import CcfError
@@ -24,7 +25,7 @@ from ccf.engine.inventory import consolidation as q
 from ccf.engine.inventory.entities import entity_set_of_runs
 from ccf.engine.inventory.pcaf import FinancedRow, financed_rows
 from ccf.engine.inventory.quality import QualityRow, combined
-from ccf.engine.sql import Executor
+from ccf.engine.sql import Executor, ident
 
 ALL = "all"  # the one basis of runs without Scope 2
 SCOPE2_ORDER = ("location-based", "market-based")
@@ -197,8 +198,9 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         entities = ex.rows(q.entities_query(approach), params)
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
-        ex.execute(q.drop_report_groups())  # not left for a caller's transaction (a base year reports twice)
         financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
+        for drop in (q.drop_report_groups(), *q.drop_report_rows()):  # not left for a caller's transaction (a base year reports twice)
+            ex.execute(drop)
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside, quality = _sections(grouped, bases)
     sections.insert(3, _entity_section(entities, bases, approach))
@@ -228,20 +230,24 @@ def _inputs(conn: psycopg.Connection, ex: Executor, runs: Sequence[int], entity_
     """The entity set, the run ids, the queries' parameters (runs, entity set, Scope 2 bases),
     the unknown entities and the methodologies of the runs; and the runs' result rows summed
     into the report's groups (consolidation.report_groups_statement), which the queries after
-    this one read, until ``drop_report_groups``."""
+    this one read, until ``drop_report_groups``, and the views of the rows they read one by one
+    (``_rows_one_by_one``), until ``drop_report_rows``."""
     run_ids = _check_runs(ex, runs)
-    eset = entity_set_of_runs(conn, run_ids, entity_set)
-    params: dict = {"runs": list(run_ids), "entity_set": eset["name"]}
+    params: dict = {"runs": list(run_ids)}
     ex.execute(q.report_groups_statement(), params)  # the result rows read once
-    _groups_on_clickhouse(ex, run_ids)
+    on_clickhouse = _groups_on_clickhouse(ex, run_ids)
+    eset = entity_set_of_runs(conn, run_ids, entity_set)  # by the groups' entities, on either engine
+    params["entity_set"] = eset["name"]
+    _rows_one_by_one(ex, params, on_clickhouse)
     unknown = tuple(UnknownEntity(*r) for r in ex.rows(q.unknown_entities_query(), params))
     methodologies = _methodologies(ex, params, unknown)
     params["bases"] = list(_bases(methodologies))
     return eset, run_ids, params, unknown, methodologies
 
 
-def _groups_on_clickhouse(ex: Executor, run_ids: tuple[int, ...]) -> None:
-    """The groups of the runs computed on ClickHouse, summed there (engine/clickhouse/reads.py)."""
+def _groups_on_clickhouse(ex: Executor, run_ids: tuple[int, ...]) -> list[int]:
+    """The groups of the runs computed on ClickHouse, summed there (engine/clickhouse/reads.py);
+    those runs."""
     from ccf.engine.clickhouse.reads import clickhouse_runs
 
     on_clickhouse = clickhouse_runs(ex, run_ids)
@@ -250,6 +256,25 @@ def _groups_on_clickhouse(ex: Executor, run_ids: tuple[int, ...]) -> None:
         from ccf.engine.clickhouse.reads import report_groups
 
         report_groups(ex, *opened(ex), on_clickhouse)
+    return on_clickhouse
+
+
+def _rows_one_by_one(ex: Executor, params: dict, on_clickhouse: list[int]) -> None:
+    """The views through which the report reads result rows one by one (consolidation.REPORT_ROWS
+    and REPORT_RESULTS): ccf.result_row's rows, and those of the methodologies of ClickHouse runs
+    ``on_clickhouse`` that it reads so (``read_one_by_one_query``), copied from ClickHouse into a
+    temporary table beside them (engine/clickhouse/reads.py), in the shape of ccf.result_row."""
+    chosen = ex.rows(q.read_one_by_one_query(), {**params, "clickhouse": on_clickhouse}) if on_clickhouse else []
+    if chosen:
+        from ccf.engine.clickhouse.catalogue import opened
+        from ccf.engine.clickhouse.reads import copy_result_rows
+
+        copied = exp.Table(this=ident(q.CLICKHOUSE_ROWS))
+        ex.execute(q.clickhouse_rows_statement())
+        copy_result_rows(ex, *opened(ex), copied, [(run_id, methodology_id) for run_id, methodology_id in chosen])
+        ex.analyze_sample(copied)  # its size for the plans of the queries reading it
+    for statement in q.report_rows_statements(copied=bool(chosen)):
+        ex.execute(statement)
 
 
 def explain_report(conn: psycopg.Connection, runs: Sequence[int], approach: str, entity_set: str | None = None) -> list[tuple[str, list[str]]]:

@@ -151,7 +151,7 @@ def rows_query(approach: str, activity_type: str, columns: set[str]) -> exp.Sele
             field(holding) if holding else exp.Null(), column("data_quality", "r"), *amounts]
     select = (
         exp.select(*[k.copy() for k in keys], exp.Sum(this=column("co2e_kg", "r")))
-        .from_(table("result", alias="r"))
+        .from_(exp.Table(this=ident(q.REPORT_RESULTS), alias=exp.TableAlias(this=ident("r"))))
         .join(table("run", alias="u"), on=eq(column("run_id", "u"), column("run_id", "r")))
         .join(table(activity_table_name(activity_type), alias="a"), on=exp.and_(
             eq(column("dataset", "a"), column("dataset", "u")), eq(column("activity_id", "a"), column("activity_id", "r"))))

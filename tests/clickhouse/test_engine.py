@@ -242,18 +242,6 @@ def test_verify_finds_a_row_changed_in_clickhouse(both_runs, clickhouse, demo_db
     assert code == 0  # the reference compares gas by gas: the gases' values are unchanged (the total is their sum)
 
 
-def test_a_report_that_would_read_clickhouse_rows_one_by_one_is_refused(demo_db):
-    """Two methodologies computing the same activity rows (the report counts such rows once each,
-    reading them one by one): refused, naming them, rather than counted wrong."""
-    code, out, err = ccf("run", "--dataset", "meridian", "--other-edition", "--engine", "clickhouse", "--json",
-                         "scope2.electricity.location_based", "scope3.cat3.fuel_energy.electricity")
-    assert code == 0, err
-    run_id = json.loads(out)["run_id"]
-    code, out, err = ccf("report", str(run_id), "--approach", "equity-share")
-    assert code == 1 and "Traceback" not in err
-    assert "computed the same electricity rows of dataset meridian" in err
-
-
 def test_a_clickhouse_decimal_loses_its_trailing_zeros_and_no_digit():
     """Read from a Decimal(76, 40) column, a sum has 40 places: shown without the zeros of that
     scale, never rounded (``Decimal.normalize`` rounds to the context's 28 digits)."""
