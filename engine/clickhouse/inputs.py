@@ -173,13 +173,13 @@ def _copy_rates(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, where: 
     """The rate tables the methodology's currency conversions name, their rates with each value's
     text as PostgreSQL prints it (for the conversion notes), and the rates' size."""
     names = sorted({t for cv in m.conversions for t in (cv.exchange_rates, cv.price_index) if t})
-    where = exp.In(this=column("table_id", "t"), expressions=[text(n) for n in names]) if names else exp.false()
-    tables = pg.rows(exp.select(*[column(c, "t") for c in ("table_id", "kind", "reference_currency")]).from_(table("rate_table", alias="t")).where(where))
+    named = exp.In(this=column("table_id", "t"), expressions=[text(n) for n in names]) if names else exp.false()
+    tables = pg.rows(exp.select(*[column(c, "t") for c in ("table_id", "kind", "reference_currency")]).from_(table("rate_table", alias="t")).where(named))
     rates = pg.rows(
         exp.select(column("table_id", "t"), column("kind", "t"), column("currency", "r"), column("year", "r"), column("value", "r"),
                    exp.Cast(this=column("value", "r"), to=exp.DataType.build("TEXT")))
         .from_(table("rate", alias="r")).join(table("rate_table", alias="t"), on=exp.EQ(
-            this=column("rate_table_id", "r"), expression=column("rate_table_id", "t")), join_type="inner").where(where.copy()))
+            this=column("rate_table_id", "r"), expression=column("rate_table_id", "t")), join_type="inner").where(named.copy()))
     rate_size = _widest(r[4] for r in rates)
     _copy(ch, where, "rate_table", [("table_id", "String", pa.string()), ("kind", "String", pa.string()),
                              ("reference_currency", "Nullable(String)", pa.string())], tables, ["table_id"])
