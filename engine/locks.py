@@ -22,6 +22,9 @@ whose installs take REFERENCE_DATA).
   of one run (``ccf runs delete``, ``DELETE /runs/{id}``, a dataset's delete with its runs) take
   turns and the second finds the run gone. A row lock (``FOR UPDATE``) would need an UPDATE
   privilege on ``ccf.run`` that the service's role has no other use for (docs/service.md, roles).
+- ``clickhouse_run_lock_key(run_id)``: held (transaction level) by a run computed on ClickHouse
+  for as long as it runs: its input and evaluation tables there are in use. Tables of a run whose
+  lock is free are a crashed process's, dropped by the next run (engine/clickhouse/run.py, ``sweep``).
 """
 
 from __future__ import annotations
@@ -79,3 +82,7 @@ def job_lock_key(job_id: int) -> str:
 
 def run_lock_key(run_id: int) -> str:
     return f"ccf.run:{run_id}"
+
+
+def clickhouse_run_lock_key(run_id: int) -> str:
+    return f"ccf.clickhouse-run:{run_id}"

@@ -1,7 +1,8 @@
 """``ccf bench --engine clickhouse``'s measurements on ClickHouse's side: its own ceilings and the
 run's sums over the row-by-row sample, read where the run's rows are (docs/scale-out.md).
 
-durable the activity rows the run copied into ClickHouse (``ccf.activity_<type>``) copied again
+durable the dataset's activity rows, copied into ClickHouse untimed as a run copies its inputs
+        (engine/clickhouse/inputs.py; the run's own copies are dropped at its end), copied again
         by ``CREATE TABLE … ENGINE = MergeTree AS SELECT *``, then dropped: what writing one row
         per activity row to a MergeTree costs here, the least a ClickHouse run can do once its
         inputs are there. A ClickHouse run's floor (``run_floor_s``) is this copy alone: its
@@ -13,22 +14,25 @@ output  the committed run's rows (``result_row``, ``excluded``, ``unmatched``, i
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Sequence
+from typing import Iterator, Sequence
 
+import psycopg
 from sqlglot import exp
 
+from ccf.dsl import ir
 from ccf.dsl.numeric import exact_sum
 from ccf.engine.bench.ceilings import Ceiling
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES
-from ccf.engine.sql import ClickHouseExecutor, column, table
+from ccf.engine.clickhouse.tables import RESULT_TABLES, RunInputs
+from ccf.engine.locks import clickhouse_run_lock_key, session_unlock_of, try_session_lock_of
+from ccf.engine.sql import ClickHouseExecutor, Executor, column, table
 
-_COPY_PREFIX = "ccf_bench_copy_"
 
-
-def _copy(ch: ClickHouseExecutor, sources: list[tuple[exp.Table, exp.Expression | None]], engine: str) -> Ceiling:
-    """Each source (with its condition) copied into a new table of ``engine``, timed; dropped after."""
-    copies = [table(f"{_COPY_PREFIX}{i}", DATABASE) for i in range(len(sources))]
+def _copy(ch: ClickHouseExecutor, where: RunInputs, sources: list[tuple[exp.Table, exp.Expression | None]], engine: str) -> Ceiling:
+    """Each source (with its condition) copied into a new table of ``engine`` (``where``'s), timed;
+    dropped after."""
+    copies = [where.table(f"copy_{i}") for i in range(len(sources))]
     rows, seconds = 0, 0.0
     try:
         for (source, where), copy in zip(sources, copies):
@@ -49,14 +53,41 @@ def _copy(ch: ClickHouseExecutor, sources: list[tuple[exp.Table, exp.Expression 
     return Ceiling(rows, seconds)
 
 
-def durable_copy_ceiling(ch: ClickHouseExecutor, activity_types: Sequence[str]) -> Ceiling:
-    return _copy(ch, [(table(f"activity_{t}", DATABASE), None) for t in activity_types], "MergeTree")
+@contextmanager
+def _tables_of(conn: psycopg.Connection, ch: ClickHouseExecutor, database: str, run_id: int, what: str) -> Iterator[RunInputs]:
+    """Tables of the bench's own, named by the run measured (``RunInputs``), dropped after. The
+    run's lock is held meanwhile, so another run's sweep (engine/clickhouse/run.py) leaves them;
+    should this process end first, the next run drops them."""
+    where, ex = RunInputs(database, run_id, f"bench: {what}"), Executor(conn)
+    key = {"lock_key": clickhouse_run_lock_key(run_id)}
+    ex.one(try_session_lock_of(), key)
+    try:
+        yield where
+    finally:
+        where.drop(ch)
+        ex.execute(session_unlock_of(), key)
+        conn.rollback()
 
 
-def output_ceiling(ch: ClickHouseExecutor, database: str, run_id: int) -> Ceiling:
+def durable_copy_ceiling(conn: psycopg.Connection, ch: ClickHouseExecutor, database: str, run_id: int,
+                         activity_types: Sequence[ir.ActivityType], dataset: str) -> Ceiling:
+    """The dataset's activity rows copied into ClickHouse (untimed), then into MergeTree tables (timed)."""
+    from ccf.engine.clickhouse.inputs import copy_activity
+    from ccf.engine.load import dataset_loads
+
+    with _tables_of(conn, ch, database, run_id, "durable copy") as where:
+        ex = Executor(conn)
+        params = {"dataset": dataset, "loads": dataset_loads(ex, dataset)}
+        for at in activity_types:
+            copy_activity(ex, ch, at, params, where)
+        return _copy(ch, where, [(where.table(f"activity_{at.id}"), None) for at in activity_types], "MergeTree")
+
+
+def output_ceiling(conn: psycopg.Connection, ch: ClickHouseExecutor, database: str, run_id: int) -> Ceiling:
     """The run's rows (in its catalogue's ``database``: engine/clickhouse/catalogue.py) copied."""
     of_run = exp.EQ(this=column("run_id"), expression=exp.Literal.number(run_id))
-    return _copy(ch, [(table(name, database), of_run.copy()) for name in RESULT_TABLES], "Memory")
+    with _tables_of(conn, ch, database, run_id, "output") as where:
+        return _copy(ch, where, [(table(name, database), of_run.copy()) for name in RESULT_TABLES], "Memory")
 
 
 def sum_co2e(ch: ClickHouseExecutor, database: str, run_id: int, methodology_id: str, ids: list[str]) -> Decimal:

@@ -50,13 +50,13 @@ def run_command(args: argparse.Namespace) -> int:
     from ccf.engine.options import POSTGRESQL, engine_settings
 
     engine = engine_settings(args.engine).engine
-    if engine != POSTGRESQL and (args.end_to_end or args.explain):
+    if engine != POSTGRESQL and args.explain:
         raise CcfError(f"--engine {engine} measures the bench's run, report and ceilings on {engine}: "
-                       "--end-to-end and --explain measure PostgreSQL's only")
+                       "--explain measures PostgreSQL's only")
     lib = api.require_clean(api.library())
     say = (lambda msg: None) if args.json else (lambda msg: sys.stderr.write(f"bench: {msg}\n"))
     if args.end_to_end:
-        return _end_to_end(args, lib, say)
+        return _end_to_end(args, lib, say, engine)
     with api.open_database() as conn:
         report = run_bench(conn, lib, args.rows, args.seed, args.sample, args.keep, say, args.explain, args.matching_only,
                            args.repeat, engine=engine)
@@ -68,13 +68,13 @@ def run_command(args: argparse.Namespace) -> int:
     return 1 if data["totals_identical"] is False else 0
 
 
-def _end_to_end(args: argparse.Namespace, lib, say) -> int:
+def _end_to_end(args: argparse.Namespace, lib, say, engine: str) -> int:
     from ccf.engine import api
     from ccf.engine.bench.end_to_end import run_end_to_end
     from ccf.engine.bench.presentation import print_end_to_end
 
     with api.open_database() as conn:
-        data = run_end_to_end(conn, lib, args.rows, args.seed, args.keep, say).to_json()
+        data = run_end_to_end(conn, lib, args.rows, args.seed, args.keep, say, engine).to_json()
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:

@@ -3,9 +3,12 @@ phase timed, with the peak resident memory of this process sampled during it.
 
 The data are the bench's (bench/dataset.py), generated untimed. Then, timed: the load of each
 file through ``api.load_files`` (what ``ccf load`` calls), the run of the four methodologies
-through ``engine.run.run`` (what ``ccf run`` calls; committed), and the inventory report of that
-run through ``build_inventory``, ``report_document`` and its JSON rendering (what ``ccf report
---approach operational-control --format json`` calls). Nothing is vacuumed or waited for
+through ``api.run_on`` (what ``ccf run`` calls; committed), and the inventory report of that run
+through ``build_inventory``, ``report_document`` and its JSON rendering (what ``ccf report
+--approach operational-control --format json`` calls). With ``--engine clickhouse`` the load is
+PostgreSQL's as always, the run ClickHouse's (its rows kept there) and the report sums them
+there (docs/scale-out.md); on chdb, ClickHouse runs in this process, so its memory is in the
+phases' peaks. Nothing is vacuumed or waited for
 between the phases: background work the phases cause (autovacuum, checkpoints) is part of what a
 user waits for. Memory is sampled from ``/proc/self/statm`` every ``SAMPLE_S`` during each phase,
 so each phase has its own peak (``getrusage`` only gives the process's peak so far); memory is
@@ -30,6 +33,7 @@ from ccf.dsl.library import Library
 from ccf.engine.bench import queries as q
 from ccf.engine.bench.dataset import SCENARIOS, generate
 from ccf.engine.bench.measure import ENTITY_SET
+from ccf.engine.options import POSTGRESQL
 from ccf.engine.sql import Executor
 
 SAMPLE_S = 0.05
@@ -49,6 +53,7 @@ class EndToEnd:
     seed: int
     dataset: str
     kept: bool
+    engine: str = POSTGRESQL
     rows_loaded: int = 0
     rows_rejected: int = 0
     run_id: int | None = None
@@ -63,7 +68,7 @@ class EndToEnd:
     def to_json(self) -> dict:
         total = round(self.total_s, 3)
         return {
-            "end_to_end": True, "rows": self.rows, "seed": self.seed, "dataset": self.dataset, "kept": self.kept,
+            "end_to_end": True, "engine": self.engine, "rows": self.rows, "seed": self.seed, "dataset": self.dataset, "kept": self.kept,
             "rows_loaded": self.rows_loaded, "rows_rejected": self.rows_rejected, "run_id": self.run_id,
             **{f"{name}_s": round(p.seconds, 3) for name, p in self.phases.items()},
             "total_s": total,
@@ -117,20 +122,18 @@ class _Timed:
 
 
 def run_end_to_end(conn: psycopg.Connection, lib: Library, rows: int, seed: int = 0, keep: bool = False,
-                   say: Callable[[str], None] = lambda _: None) -> EndToEnd:
-    """Generate (untimed), then load, run and report, each timed; the dataset and the run are
-    deleted at the end unless ``keep``."""
+                   say: Callable[[str], None] = lambda _: None, engine: str = POSTGRESQL) -> EndToEnd:
+    """Generate (untimed), then load, run (on ``engine``) and report, each timed; the dataset and
+    the run are deleted at the end unless ``keep``."""
     from ccf.engine import api
     from ccf.engine.inventory.entities import load_entity_set
     from ccf.engine.inventory.formats import render
     from ccf.engine.inventory.inventory import build_inventory
     from ccf.engine.inventory.presentation import report_document
-    from ccf.engine.run import run
-
     if rows < len(SCENARIOS):
         raise ValueError(f"--rows must be at least {len(SCENARIOS)}")
     methodologies = api.resolve(lib, [s.ref for s in SCENARIOS])
-    out = EndToEnd(rows, seed, f"bench-e2e-{rows}-{seed}-{uuid.uuid4().hex[:8]}", keep)
+    out = EndToEnd(rows, seed, f"bench-e2e-{rows}-{seed}-{uuid.uuid4().hex[:8]}", keep, engine)
     # the report consolidates over the sample company's structure (the generated rows keep its
     # entities): loaded once, untimed, like the user's 'ccf entities load' before any of this
     load_entity_set(conn, ENTITY_SET, api.demo_dir() / "entities" / f"{ENTITY_SET}.csv")
@@ -151,7 +154,7 @@ def run_end_to_end(conn: psycopg.Connection, lib: Library, rows: int, seed: int 
         with _Timed() as t:
             # the synthetic data are for 2024: versions pinning the 2025 edition run as a recorded
             # fallback, as in the rest of the bench (bench/measure.py)
-            outcome = run(conn, out.dataset, methodologies, other_edition=True)
+            outcome = api.run_on(conn, out.dataset, methodologies, engine=engine, other_edition=True)
         out.phases["run"] = t.phase()
         out.run_id = outcome.run_id
         out.total_co2e_kg = sum((m.co2e_kg for m in outcome.methodologies), Decimal(0))

@@ -125,11 +125,12 @@ def run_bench(
     if engine == CLICKHOUSE:
         from ccf.engine.bench import clickhouse as on_clickhouse
         from ccf.engine.clickhouse.catalogue import opened
-        from ccf.engine.clickhouse.session import open_clickhouse
 
         say("ceilings on ClickHouse: the run's output rows copied; its activity rows copied into new MergeTree tables")
-        report.output_ceiling = on_clickhouse.output_ceiling(*opened(ex), outcome.run_id)
-        report.durable_copy_ceiling = on_clickhouse.durable_copy_ceiling(open_clickhouse(), [s.activity_type for s in SCENARIOS])
+        ch, database = opened(ex)
+        report.output_ceiling = on_clickhouse.output_ceiling(conn, ch, database, outcome.run_id)
+        report.durable_copy_ceiling = on_clickhouse.durable_copy_ceiling(
+            conn, ch, database, outcome.run_id, [lib.activity_types[s.activity_type] for s in SCENARIOS], dataset)
     else:
         say("ceiling: the run's output rows copied")
         report.output_ceiling = output_ceiling(conn, outcome.run_id)

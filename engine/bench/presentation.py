@@ -173,7 +173,7 @@ def print_end_to_end(d: dict) -> None:
     from rich.table import Table
 
     t = Table("phase", "s", "peak memory MB", title=f"ccf bench --end-to-end: {d['rows']:,} rows, seed {d['seed']} "
-              f"({d['rows_loaded']:,} loaded, {d['rows_rejected']:,} rejected)")
+              f"({d['rows_loaded']:,} loaded, {d['rows_rejected']:,} rejected), run on {d['engine']}")
     for name, peak in d["peak_rss_mb"].items():
         t.add_row(name, f"{d[name + '_s']:.3f}", f"{peak:,}")
     t.add_row("total", f"{d['total_s']:.3f}", f"{max(d['peak_rss_mb'].values()):,}", style="bold")

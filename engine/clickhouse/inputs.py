@@ -33,7 +33,7 @@ from ccf.dsl.numeric import DIV_PLACES, Size, size
 from ccf.dsl.units import dimension_key, parse_unit
 from ccf.engine.clickhouse import numeric
 from ccf.engine.clickhouse.compile import InputSizes
-from ccf.engine.clickhouse.tables import DATABASE, create_table
+from ccf.engine.clickhouse.tables import RunInputs, create_table
 from ccf.engine.compile.activity import of_run_loads
 from ccf.engine.compile.lookups import set_param
 from ccf.engine.load.tables import activity_table, csv_columns
@@ -47,22 +47,23 @@ def _widest(values: Iterable[Decimal | None]) -> Size:
     return numeric.widest(Size(0, 1), *(size(v) for v in values if v is not None))  # type: ignore[return-value]
 
 
-def _copy(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str, pa.DataType]], rows: list[tuple],
+def _copy(ch: ClickHouseExecutor, where: RunInputs, name: str, columns: list[tuple[str, str, pa.DataType]], rows: list[tuple],
           order_by: list[str]) -> None:
-    create_table(ch, name, [(c, t) for c, t, _ in columns], order_by)
+    create_table(ch, where.name(name), [(c, t) for c, t, _ in columns], order_by, database=where.database)
     if rows:
         arrays = [pa.array([r[i] for r in rows], type=a) for i, (_, _, a) in enumerate(columns)]
-        ch.insert_arrow(table(name, DATABASE), pa.Table.from_arrays(arrays, names=[c for c, _, _ in columns]))
+        ch.insert_arrow(where.table(name), pa.Table.from_arrays(arrays, names=[c for c, _, _ in columns]))
 
 
-def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params: dict[str, Any]) -> InputSizes:
-    """The run's activity rows, factors, units and GWPs into ClickHouse, and their sizes."""
+def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params: dict[str, Any], where: RunInputs) -> InputSizes:
+    """The run's activity rows, factors, units and GWPs into ClickHouse (``where``: the tables of
+    this run's methodology, tables.py), and their sizes."""
     field_sizes: dict[str, Size] = {}
     base_digits: dict[str, int] = {}
     # the rows, and with instruments (market-based allocation) the instruments' rows too: their
     # sizes keyed by the column the rules read them from (``instrument__<field>``)
     for at, key in [(m.activity, str), *([(m.instruments.activity, ir.instrument_column)] if m.instruments is not None else [])]:
-        sizes, digits = copy_activity(pg, ch, at, params)
+        sizes, digits = copy_activity(pg, ch, at, params, where)
         field_sizes |= {key(n): s for n, s in sizes.items()}
         base_digits |= {key(n): d for n, d in digits.items()}
 
@@ -74,7 +75,7 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
     ) if set_ids else []
     factor_size = _widest(r[4] for r in factors)
     factors = [(*r[:5], list(_attributes(r[5]).items()), *r[6:]) for r in factors]
-    _copy(ch, "factor", [
+    _copy(ch, where, "factor", [
         ("factor_set_id", "Int64", pa.int64()), ("factor_id", "String", pa.string()), ("unit", "String", pa.string()),
         ("gas", "String", pa.string()), ("value", f"Decimal(76, {factor_size.scale})", pa.decimal256(76, factor_size.scale)),
         ("attributes", "Map(String, String)", pa.map_(pa.string(), pa.string())),
@@ -83,13 +84,13 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
 
     units = pg.rows(exp.select(column("name"), column("scale"), column("dimension")).from_(table("unit")))
     unit_size = _widest(r[1] for r in units)
-    _copy(ch, "unit", [("name", "String", pa.string()), ("scale", f"Decimal(76, {unit_size.scale})", pa.decimal256(76, unit_size.scale)),
+    _copy(ch, where, "unit", [("name", "String", pa.string()), ("scale", f"Decimal(76, {unit_size.scale})", pa.decimal256(76, unit_size.scale)),
                        ("dimension", "String", pa.string())], units, ["name"])
 
     regions = pg.rows(exp.select(column("code")).from_(table("region")))
-    _copy(ch, "region", [("code", "String", pa.string())], regions, ["code"])
+    _copy(ch, where, "region", [("code", "String", pa.string())], regions, ["code"])
     ancestors = pg.rows(exp.select(column("region"), column("ancestor"), column("depth")).from_(table("region_ancestor")))
-    _copy(ch, "region_ancestor", [("region", "String", pa.string()), ("ancestor", "String", pa.string()), ("depth", "Int32", pa.int32())],
+    _copy(ch, where, "region_ancestor", [("region", "String", pa.string()), ("ancestor", "String", pa.string()), ("depth", "Int32", pa.int32())],
           ancestors, ["region", "ancestor"])
 
     lookup_sizes = _lookup_sizes(m, params, factors, {r[0]: (r[1], r[2]) for r in units})
@@ -98,14 +99,14 @@ def copy_inputs(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, params:
                    .where(exp.EQ(this=column("gwp_set"), expression=param("gwp_set"))), {"gwp_set": m.gwp})
     gwp_size = _widest(r[2] for r in gwps)
     gwp_sizes = {r[1]: size(r[2]) for r in gwps}
-    _copy(ch, "gwp", [("gwp_set", "String", pa.string()), ("gas", "String", pa.string()),
+    _copy(ch, where, "gwp", [("gwp_set", "String", pa.string()), ("gas", "String", pa.string()),
                       ("value", f"Decimal(76, {gwp_size.scale})", pa.decimal256(76, gwp_size.scale))], gwps, ["gwp_set", "gas"])
-    return InputSizes(field_sizes, base_digits, factor_size, lookup_sizes, unit_size, gwp_sizes, _copy_rates(pg, ch, m))
+    return InputSizes(field_sizes, base_digits, factor_size, lookup_sizes, unit_size, gwp_sizes, _copy_rates(pg, ch, m, where))
 
 
-def copy_activity(pg: Executor, ch: ClickHouseExecutor, at: ir.ActivityType,
-                  params: dict[str, Any]) -> tuple[dict[str, Size], dict[str, int]]:
-    """The activity rows of the run's loads into ``ccf.activity_<type>``, streamed from
+def copy_activity(pg: Executor, ch: ClickHouseExecutor, at: ir.ActivityType, params: dict[str, Any],
+                  where: RunInputs) -> tuple[dict[str, Size], dict[str, int]]:
+    """The activity rows of the run's loads into ``where``'s ``activity_<type>``, streamed from
     PostgreSQL's COPY into ClickHouse's insert; each quantity column's size and each quantity
     field's digits before the point in base units, over the rows copied."""
     names = [name for name, _ in csv_columns(at)]
@@ -115,9 +116,9 @@ def copy_activity(pg: Executor, ch: ClickHouseExecutor, at: ir.ActivityType,
         (n, f"Nullable(Decimal(76, {field_sizes[n].scale}))" if kinds[n] == "quantity" else _TYPES[kinds[n]]) for n in names]
     columns = [(n, "String" if n in ("activity_id", "entity") else t) for n, t in columns]
     name = f"activity_{at.id}"
-    create_table(ch, name, columns, ["dataset", "load_id", "activity_id"])
+    create_table(ch, where.name(name), columns, ["dataset", "load_id", "activity_id"], database=where.database)
     rows = exp.select(*[column(c) for c, _ in columns]).from_(activity_table(at)).where(of_run_loads())
-    ch.insert_stream(table(name, DATABASE), [c for c, _ in columns], pg.copy_out(rows, params), "TabSeparated")
+    ch.insert_stream(where.table(name), [c for c, _ in columns], pg.copy_out(rows, params), "TabSeparated")
     return field_sizes, base_digits
 
 
@@ -168,21 +169,21 @@ def _base_factor(f: ir.Field) -> exp.Expression:
         exp.If(this=text(c.unit), true=number(Decimal(c.factor))) for c in f.conversions], default=exp.Literal.number(0))
 
 
-def _copy_rates(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology) -> Size:
+def _copy_rates(pg: Executor, ch: ClickHouseExecutor, m: ir.Methodology, where: RunInputs) -> Size:
     """The rate tables the methodology's currency conversions name, their rates with each value's
     text as PostgreSQL prints it (for the conversion notes), and the rates' size."""
     names = sorted({t for cv in m.conversions for t in (cv.exchange_rates, cv.price_index) if t})
-    where = exp.In(this=column("table_id", "t"), expressions=[text(n) for n in names]) if names else exp.false()
-    tables = pg.rows(exp.select(*[column(c, "t") for c in ("table_id", "kind", "reference_currency")]).from_(table("rate_table", alias="t")).where(where))
+    named = exp.In(this=column("table_id", "t"), expressions=[text(n) for n in names]) if names else exp.false()
+    tables = pg.rows(exp.select(*[column(c, "t") for c in ("table_id", "kind", "reference_currency")]).from_(table("rate_table", alias="t")).where(named))
     rates = pg.rows(
         exp.select(column("table_id", "t"), column("kind", "t"), column("currency", "r"), column("year", "r"), column("value", "r"),
                    exp.Cast(this=column("value", "r"), to=exp.DataType.build("TEXT")))
         .from_(table("rate", alias="r")).join(table("rate_table", alias="t"), on=exp.EQ(
-            this=column("rate_table_id", "r"), expression=column("rate_table_id", "t")), join_type="inner").where(where.copy()))
+            this=column("rate_table_id", "r"), expression=column("rate_table_id", "t")), join_type="inner").where(named.copy()))
     rate_size = _widest(r[4] for r in rates)
-    _copy(ch, "rate_table", [("table_id", "String", pa.string()), ("kind", "String", pa.string()),
+    _copy(ch, where, "rate_table", [("table_id", "String", pa.string()), ("kind", "String", pa.string()),
                              ("reference_currency", "Nullable(String)", pa.string())], tables, ["table_id"])
-    _copy(ch, "rate", [("table_id", "String", pa.string()), ("kind", "String", pa.string()), ("currency", "String", pa.string()),
+    _copy(ch, where, "rate", [("table_id", "String", pa.string()), ("kind", "String", pa.string()), ("currency", "String", pa.string()),
                        ("year", "Int32", pa.int32()), ("value", f"Decimal(76, {rate_size.scale})", pa.decimal256(76, rate_size.scale)),
                        ("value_text", "String", pa.string())], rates, ["table_id", "currency", "year"])
     return rate_size

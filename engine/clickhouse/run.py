@@ -13,14 +13,18 @@ A methodology reads the run's snapshot: the dataset's loads, the editions the da
 binds (``choose_editions``, ``factors.editions.bind``) and the statements' parameter values
 (``statement_params``), exactly as a PostgreSQL run chooses them; its inputs are copied into
 ClickHouse (tables.py), compiled for their sizes (compile.py) and executed there. Every activity
-row must end in one place (result, excluded or unmatched), else ``RunError``.
+row must end in one place (result, excluded or unmatched), else ``RunError``. The inputs are
+tables of the run's own (``RunInputs``), dropped when the methodology is done, so runs at once
+on one ClickHouse do not meet; a run holds a PostgreSQL lock while it runs, and the next run
+drops the tables of runs whose lock is free (a crashed process's: ``sweep``). The two halves of a
+methodology, ``copy_methodology`` and ``evaluate``, are apart so that a test can interleave
+two runs' phases.
 ``run_on_clickhouse`` computes one methodology in a snapshot of its own, rolled back, and
 records nothing (the differential tests).
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Sequence
@@ -34,10 +38,11 @@ from ccf.engine.clickhouse.allocation import ALLOCATION_COLUMNS
 from ccf.engine.clickhouse.compile import ClickHouseStatements, Unsupported, compile_for_clickhouse, supported
 from ccf.engine.clickhouse.catalogue import catalogue_database
 from ccf.engine.clickhouse.inputs import copy_inputs
-from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, drop_run, ensure_result_tables
+from ccf.engine.clickhouse.tables import DATABASE, RESULT_TABLES, RunInputs, drop_run, drop_tables, ensure_result_tables, run_tables
 from ccf.engine.compile.evaluate import gases
 from ccf.engine.factors.editions import bind
 from ccf.engine.compile.activity import of_run_loads
+from ccf.engine.locks import clickhouse_run_lock_key, session_unlock_of, try_session_lock_of, xact_lock_of
 from ccf.engine.load import Dataset, dataset_loads, require_dataset
 from ccf.engine.run import (
     MARKET, MethodologyOutcome, Reconciliation, RunError, RunReport, choose_editions, instrument_totals, one_snapshot,
@@ -80,6 +85,10 @@ def run_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset: st
         # in the run's transaction: a copy of another PostgreSQL database takes an identity of its own here
         database = catalogue_database(pg, ch, running=run_id)
         assert database is not None  # running: an identity, or CatalogueCopy
+        if (database, run_id) not in started:  # the run's first methodology
+            # held until the run's transaction ends: its tables are in use (sweep)
+            pg.execute(xact_lock_of(), {"lock_key": clickhouse_run_lock_key(run_id)})
+            sweep(pg, ch, database)
         started.add((database, run_id))
         return _record(pg, _compute(pg, ch, run_id, info, read, m, other_edition, database))
 
@@ -113,7 +122,7 @@ def run_on_clickhouse(conn: psycopg.Connection, ch: ClickHouseExecutor, dataset:
                       run_id: int, loads: list[int] | None = None, other_edition: bool = False) -> ClickHouseOutcome:
     """Run ``m`` over ``dataset`` on ClickHouse as run ``run_id`` (ClickHouse's own numbering),
     recording nothing in PostgreSQL; ``loads`` and ``other_edition`` as for a PostgreSQL run.
-    Its rows are in database ``ccf`` beside the inputs, not in a catalogue's: no catalogue
+    Its rows and its inputs' tables are in database ``ccf``, not in a catalogue's: no catalogue
     knows the run."""
     supported(m)  # before anything is copied: an unsupported construct is named, nothing runs
     ensure_result_tables(ch, DATABASE)
@@ -132,27 +141,56 @@ class _Computed:
     recorded: tuple  # statement_params' installed set and other sets, and the editions chosen
 
 
+@dataclass(frozen=True)
+class Copied:
+    """A methodology's inputs copied into ClickHouse (``where``: tables of its run's own) and its
+    statements compiled for them, to be evaluated (``evaluate``)."""
+
+    where: RunInputs
+    bound: ir.Methodology
+    params: dict
+    recorded: tuple
+    code: ClickHouseStatements
+    statements: list[tuple[str, exp.Expression]]
+
+
 def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, read: tuple[int, ...],
              m: ir.Methodology, other_edition: bool, database: str) -> _Computed:
+    """One methodology of a run: its inputs copied, its statements evaluated, its inputs' and
+    evaluation tables dropped whatever happens (a crashed process's are ``sweep``'s)."""
+    where = RunInputs(database, run_id, m.id)
+    try:
+        return evaluate(ch, copy_methodology(pg, ch, where, info, read, m, other_edition))
+    finally:
+        where.drop(ch)
+
+
+def copy_methodology(pg: Executor, ch: ClickHouseExecutor, where: RunInputs, info: Dataset, read: tuple[int, ...],
+                     m: ir.Methodology, other_edition: bool) -> Copied:
+    """The first half of a methodology's run: the editions chosen and bound, the parameters, the
+    inputs copied into ``where``'s tables (read in ``pg``'s snapshot) and the statements compiled
+    for their sizes, placed in ``where.database``."""
     editions = choose_editions(pg, info, read, m, other_edition)
     bound = bind(m, editions)
-    params, fs, other_sets = statement_params(pg, bound, run_id, info.name, read)
-    sizes = copy_inputs(pg, ch, bound, params)
+    params, fs, other_sets = statement_params(pg, bound, where.run_id, info.name, read)
+    sizes = copy_inputs(pg, ch, bound, params, where)
     params["rows_rejected"] = _rejected(pg, params, bound.activity.id)
-    code = compile_for_clickhouse(bound, sizes, f"eval_{run_id}_{zlib.crc32(bound.id.encode())}")  # one per run and methodology
-    statements = placed(code, database)
+    code = compile_for_clickhouse(bound, sizes, where.eval_table)
+    return Copied(where, bound, params, (fs, other_sets, editions), code, placed(code, where))
+
+
+def evaluate(ch: ClickHouseExecutor, copied: Copied) -> _Computed:
+    """The second half: the statements executed over the copied inputs, the rows reconciled;
+    ``RunError`` (the methodology's rows deleted) when they do not."""
+    bound, params, code, statements, database = copied.bound, copied.params, copied.code, copied.statements, copied.where.database
+    run_id = copied.where.run_id
     counts, allocated = None, []
-    try:
-        for name, tree in statements:
-            out = ch.rows(tree, params) if name in ("reconcile", "instruments") else ch.execute(tree, params)
-            if name == "reconcile":
-                counts = out[0]
-            elif name == "instruments":
-                allocated = out
-    except Exception:
-        for name in (code.eval_table, code.rows_table):
-            ch.execute(exp.Drop(tables=[table(name, database)], kind="TABLE", exists=True))
-        raise
+    for name, tree in statements:
+        out = ch.rows(tree, params) if name in ("reconcile", "instruments") else ch.execute(tree, params)
+        if name == "reconcile":
+            counts = out[0]
+        elif name == "instruments":
+            allocated = out
     assert counts is not None
     rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected, *sums = counts
     rec = Reconciliation(rows_in, rows_result, rows_excluded, rows_unmatched, rows_rejected)
@@ -167,19 +205,42 @@ def _compute(pg: Executor, ch: ClickHouseExecutor, run_id: int, info: Dataset, r
     by_rule = _by_rule(ch, database, run_id, bound) if bound.method == MARKET else None
     return _Computed(ClickHouseOutcome(bound, run_id, rec, by_gas, total, code, database, tuple(statements),
                                        tuple(tuple(r) for r in allocated), by_rule),
-                     params, (fs, other_sets, editions))
+                     params, copied.recorded)
 
 
-def placed(code: ClickHouseStatements, database: str) -> list[tuple[str, exp.Expression]]:
-    """The compiled statements with what they write in ``database``: the evaluation tables and the
-    result tables, which the compile names in ``ccf`` beside the inputs (a run's rows belong to its
-    catalogue's database: catalogue.py); the inputs read where the copy wrote them."""
+def sweep(pg: Executor, ch: ClickHouseExecutor, database: str) -> list[int]:
+    """Drop the input and evaluation tables left in ``database`` by runs that are over: a run
+    holds its lock (``locks.clickhouse_run_lock_key``) in its transaction from before its first
+    table is made, and drops its tables at its end, so tables whose run's lock is free are a
+    crashed process's (or of a run whose drop failed). The runs swept."""
+    swept = []
+    for run_id in sorted(run_tables(ch, database)):
+        key = {"lock_key": clickhouse_run_lock_key(run_id)}
+        if pg.one(try_session_lock_of(), key)[0]:  # type: ignore[index]
+            try:
+                drop_tables(ch, database, [f"input_{run_id}_", f"eval_{run_id}_"])
+                swept.append(run_id)
+            finally:
+                pg.execute(session_unlock_of(), key)
+    return swept
+
+
+def placed(code: ClickHouseStatements, where: RunInputs) -> list[tuple[str, exp.Expression]]:
+    """The compiled statements with their tables where the run has them: the compile names every
+    table in ``ccf``; the evaluation and result tables are ``where.database``'s (a run's rows
+    belong to its catalogue's database: catalogue.py), and each input is the table the copy
+    made for this run's methodology (``where.table``)."""
     kept = {*RESULT_TABLES, code.eval_table, code.rows_table}
 
     def place(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.name in kept and node.db == DATABASE:
-            node = node.copy()
-            node.set("db", ident(database))
+        if isinstance(node, exp.Table) and node.db == DATABASE:
+            if node.name in kept:
+                node = node.copy()
+                node.set("db", ident(where.database))
+            else:  # an input: the run's own table of it
+                node = node.copy()
+                node.set("this", ident(where.name(node.name)))
+                node.set("db", ident(where.database))
         return node
 
     return [(name, tree.transform(place)) for name, tree in code.statements()]
@@ -228,4 +289,5 @@ def _count(ch: ClickHouseExecutor, database: str, name: str, run_id: int, method
     return ch.rows(exp.select(exp.Count(this=exp.Star())).from_(table(name, database)).where(_of_run(run_id, methodology_id)))[0][0]
 
 
-__all__ = ["ClickHouseOutcome", "placed", "require_supported", "run_clickhouse", "run_on_clickhouse"]
+__all__ = ["ClickHouseOutcome", "Copied", "copy_methodology", "evaluate", "placed", "require_supported", "run_clickhouse",
+           "run_on_clickhouse", "sweep"]

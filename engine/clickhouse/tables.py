@@ -2,13 +2,20 @@
 
 Built (docs/scale-out.md): a run's inputs (the activity rows of its loads, the factor rows of
 the editions it binds, the unit table, the GWP set; copied by inputs.py) go to MergeTree tables
-ordered by dataset (activity) or factor set, in database ``ccf``, made anew by each
-methodology's copy; the results to ``result_row``, ``excluded`` and ``unmatched``, ordered by
-run and methodology, a partition per run, in the ClickHouse database of the run's PostgreSQL
-database (catalogue.py), where they outlive the run.
+ordered by dataset (activity) or factor set, named by the run and the methodology
+(``RunInputs``: ``input_<run>_<methodology's crc>_<name>``, as the evaluation tables are
+``eval_<run>_<crc>``) in the ClickHouse database of the run's PostgreSQL database
+(catalogue.py), and dropped when the methodology is done: two runs at once on one ClickHouse
+never read each other's inputs. The results go to ``result_row``, ``excluded`` and
+``unmatched``, ordered by run and methodology, a partition per run, in the same database, where
+they outlive the run.
 """
 
 from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -39,6 +46,59 @@ def create_table(ch: ClickHouseExecutor, name: str, columns: list[tuple[str, str
         ]),
     )
     ch.execute(create)
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Where one methodology's inputs of one run are: tables ``input_<run>_<crc>_<name>`` of
+    ``database``, the evaluation tables beside them ``eval_<run>_<crc>`` (the crc of the
+    methodology's id: a run computes each methodology once)."""
+
+    database: str
+    run_id: int
+    methodology_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.run_id}_{zlib.crc32(self.methodology_id.encode())}"
+
+    @property
+    def eval_table(self) -> str:
+        return f"eval_{self.key}"
+
+    def name(self, input_name: str) -> str:
+        return f"input_{self.key}_{input_name}"
+
+    def table(self, input_name: str) -> exp.Table:
+        return table(self.name(input_name), self.database)
+
+    def drop(self, ch: ClickHouseExecutor) -> None:
+        """Drop every table of this methodology's run in ``database``: its inputs, however many
+        the copy made before it ended, and its evaluation tables."""
+        drop_tables(ch, self.database, [f"input_{self.key}_", f"{self.eval_table}_"])
+        ch.execute(exp.Drop(tables=[table(self.eval_table, self.database)], kind="TABLE", exists=True))
+
+
+_RUN_TABLE = re.compile(r"^(?:input|eval)_(\d+)_")  # a run's tables in its catalogue's database, by its id
+
+
+def run_tables(ch: ClickHouseExecutor, database: str) -> dict[int, list[str]]:
+    """The runs that have input or evaluation tables in ``database``, with their tables' names."""
+    found: dict[int, list[str]] = {}
+    for (name,) in ch.rows(exp.select(column("name")).from_(table("tables", "system")).where(
+            exp.EQ(this=column("database"), expression=exp.Literal.string(database)))):
+        if (m := _RUN_TABLE.match(name)) is not None:
+            found.setdefault(int(m.group(1)), []).append(name)
+    return found
+
+
+def drop_tables(ch: ClickHouseExecutor, database: str, prefixes: list[str]) -> None:
+    """Drop the tables of ``database`` whose names start with one of ``prefixes``."""
+    starts = exp.or_(*[exp.Anonymous(this="startsWith", expressions=[column("name"), exp.Literal.string(p)]) for p in prefixes])
+    names = ch.rows(exp.select(column("name")).from_(table("tables", "system")).where(
+        exp.and_(exp.EQ(this=column("database"), expression=exp.Literal.string(database)), starts)))
+    for (name,) in names:
+        ch.execute(exp.Drop(tables=[table(name, database)], kind="TABLE", exists=True))
 
 
 RESULT_TABLES = ("result_row", "excluded", "unmatched")  # a run's rows on ClickHouse, a partition per run
@@ -88,4 +148,5 @@ def drop_run(ch: ClickHouseExecutor, database: str, run_id: int) -> dict[str, in
     return out
 
 
-__all__ = ["DATABASE", "RESULT_ROW_COLUMNS", "RESULT_TABLES", "create_table", "drop_run", "ensure_result_tables"]
+__all__ = ["DATABASE", "RESULT_ROW_COLUMNS", "RESULT_TABLES", "RunInputs", "create_table", "drop_run", "drop_tables", "ensure_result_tables",
+           "run_tables"]

@@ -27,12 +27,12 @@ from ccf.dsl.numeric import size  # noqa: E402
 from ccf.engine.cli import main  # noqa: E402
 from ccf.engine.clickhouse import session  # noqa: E402
 from ccf.engine.clickhouse.inputs import copy_activity  # noqa: E402
-from ccf.engine.clickhouse.tables import DATABASE  # noqa: E402
+from ccf.engine.clickhouse.tables import DATABASE, RunInputs  # noqa: E402
 from ccf.engine.database import connect  # noqa: E402
 from ccf.engine.load import csv_columns, dataset_loads, load_csv  # noqa: E402
 from ccf.engine.load.tables import activity_table  # noqa: E402
 from ccf.engine.run import one_snapshot  # noqa: E402
-from ccf.engine.sql import ClickHouseError, column, table  # noqa: E402
+from ccf.engine.sql import ClickHouseError, column  # noqa: E402
 
 # an activity type with text, dates, a boolean and quantities converted by their unit column
 LEASED = shipped_library().resolve("scope3.cat13.downstream_leased_assets.asset_specific@1.0.0").activity
@@ -93,12 +93,12 @@ def test_the_input_copy_keeps_every_digit_and_every_character(conn, clickhouse, 
     names = ["dataset", "load_id", *[n for n, _ in csv_columns(LEASED)]]
     with one_snapshot(conn, rollback=True) as pg:
         params = {"dataset": dataset, "loads": dataset_loads(pg, dataset)}
-        field_sizes, base_digits = copy_activity(pg, clickhouse, LEASED, params)
+        field_sizes, base_digits = copy_activity(pg, clickhouse, LEASED, params, RunInputs(DATABASE, 0, dataset))
         assert any(s.startswith("COPY (SELECT") and s.endswith("TO STDOUT") for s in pg.statements)
         stored = pg.rows(exp.select(*[column(n) for n in names]).from_(activity_table(LEASED))
                          .where(exp.EQ(this=column("dataset"), expression=exp.Literal.string(dataset))))
     assert clickhouse.statements[-1].endswith("FORMAT TabSeparated")
-    copied = clickhouse.rows(exp.select(*[column(n) for n in names]).from_(table(f"activity_{LEASED.id}", DATABASE)))
+    copied = clickhouse.rows(exp.select(*[column(n) for n in names]).from_(RunInputs(DATABASE, 0, dataset).table(f"activity_{LEASED.id}")))
     assert len(stored) == len(texts) and sorted(copied) == sorted(stored)
     assert {r[names.index("asset")] for r in copied} == {t or "office" for t in texts}
     for name in ("energy", "volume", "mass", "data_quality"):
@@ -117,7 +117,7 @@ def test_a_date_clickhouse_cannot_hold_refuses_the_run(conn, clickhouse, tmp_pat
     with one_snapshot(conn, rollback=True) as pg:
         params = {"dataset": dataset, "loads": dataset_loads(pg, dataset)}
         with pytest.raises(ClickHouseError, match="period_start has the date 1969-12-31, which ClickHouse's Date cannot hold"):
-            copy_activity(pg, clickhouse, LEASED, params)
+            copy_activity(pg, clickhouse, LEASED, params, RunInputs(DATABASE, 0, dataset))
 
 
 SECRET = "s3cr%40t-pw"  # as written in the URL; decoded: s3cr@t-pw
