@@ -199,7 +199,8 @@ def build_inventory(conn: psycopg.Connection, runs: Sequence[int], approach: str
         unallocated = tuple(UnallocatedInstrument(*r) for r in ex.rows(q.unallocated_instruments_query(), params))
         tiers = tuple(Tier(*r) for r in ex.rows(q.tiers_query(approach), params))
         financed = tuple(financed_rows(ex, run_ids, eset["name"], approach))
-        for drop in (q.drop_report_groups(), *q.drop_report_rows()):  # not left for a caller's transaction (a base year reports twice)
+        # not left for a caller's transaction (a base year reports twice)
+        for drop in (q.drop_report_groups(), *q.drop_report_rows()):
             ex.execute(drop)
         ex.rows(q.set_settings_query(names), dict(zip(names, before[::2])))  # as they were for the caller's transaction
     totals, sections, outside, quality = _sections(grouped, bases)

@@ -107,6 +107,25 @@ def test_the_report_of_a_clickhouse_run_is_the_postgresql_runs(on_demo):
     assert {t["methodology"] for t in doc["tiers"]} >= set(ELECTRICITY)
 
 
+def test_a_market_based_run_alone_counts_each_activity_row_once(on_demo):
+    """Market-based electricity alone on its activity type: its certificate parts are ``parted``
+    in the groups summed on ClickHouse, as on PostgreSQL, so its rows are copied and each
+    activity row split among instruments is counted once (per entity, in the tiers), not once
+    per part as a methodology ``alone`` would be."""
+    ids = {}
+    for engine in ("postgresql", "clickhouse"):
+        code, out, err = ccf("run", "--dataset", "demo", "--other-edition", "--engine", engine, "--json",
+                             "scope2.electricity.market_based")
+        assert code == 0, err
+        ids[engine] = json.loads(out)["run_id"]
+    with psycopg.connect(on_demo["url"]) as conn:
+        assert conn.execute("SELECT count(*) > count(DISTINCT activity_id) FROM ccf.result_row WHERE run_id = %s",
+                            [ids["postgresql"]]).fetchone() == (True,)  # some activity row is in several parts
+    for fmt in ("json", "table"):
+        on = {engine: _report(run_id, "--approach", "equity-share", "--format", fmt) for engine, run_id in ids.items()}
+        assert _without_run(on["clickhouse"], ids["clickhouse"]) == _without_run(on["postgresql"], ids["postgresql"]), fmt
+
+
 def test_an_unbound_dataset_is_reported_under_the_set_holding_its_results_entities(on_demo):
     """A dataset bound to no entity set, with two sets loaded (the demo's northwind-2024 and
     meridian-2024): its report is under the one set holding every entity of its results, on
