@@ -18,6 +18,11 @@ another place closes the one held first.
 
 A run's rows are in the ClickHouse database of its PostgreSQL database (catalogue.py), whose
 tables are made by whoever first writes or reads there.
+
+The client pins ``SESSION_SETTINGS`` on its session, either transport: bounds on the memory a
+statement takes, which on chdb is ccf's own process's (docs/scale-out.md, "chdb's memory").
+They never change what a statement means; the settings a statement's meaning depends on travel
+in the statement (compile.py's ``SETTINGS``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,15 @@ from ccf.engine.sql import ClickHouseExecutor
 
 _held: dict[str, object] = {}  # "place": where the client held connects, "executor": its executor
 _SCHEMES = ("http", "https")  # a server; chdb:///folder is chdb in-process
+
+
+# An insert's rows are squashed into blocks of up to a million rows (and 256 MB) before each is
+# written, and a block of the activity rows' copy or of a methodology's result rows (some forty
+# Decimal256 columns) held hundreds of MB in ccf's process on chdb, more the more rows: blocks of
+# 64K rows (or 16 MB, whichever comes first) bound it, for more and smaller parts, which the
+# MergeTree merges in the background.
+SESSION_SETTINGS = {"max_insert_block_size": 65536, "min_insert_block_size_rows": 65536,
+                    "min_insert_block_size_bytes": 16 * 2**20}
 
 
 class ClickHouseUnavailable(CcfError):
@@ -92,7 +106,7 @@ def _chdb(clickhouse_connect, folder: Path) -> ClickHouseExecutor:
 
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return ClickHouseExecutor(clickhouse_connect.get_client(interface="chdb", path=str(folder)))
+        return ClickHouseExecutor(clickhouse_connect.get_client(interface="chdb", path=str(folder), settings=SESSION_SETTINGS))
     except ImportError:
         raise ClickHouseUnavailable("--engine clickhouse without CCF_CLICKHOUSE_URL computes on ClickHouse in-process: "
                                     "pip install 'ccf[clickhouse]' (chdb)") from None
@@ -110,7 +124,7 @@ def _server(clickhouse_connect, url: str) -> ClickHouseExecutor:
         raise ClickHouseUnavailable(f"CCF_CLICKHOUSE_URL is {_masked(url, url)!r}, which names no ClickHouse ccf "
                                     "connects to: http(s)://user:password@host:port/ for a server, chdb:///folder for chdb")
     try:
-        client = clickhouse_connect.get_client(dsn=url)
+        client = clickhouse_connect.get_client(dsn=url, settings=SESSION_SETTINGS)
     except ClientError as exc:
         raise ClickHouseUnavailable(f"ClickHouse at {_masked(url, url)} cannot be reached: "
                                     f"{_masked(' '.join(str(exc).split()), url)}") from None
@@ -133,4 +147,4 @@ def close_clickhouse() -> None:
         executor.close()  # type: ignore[attr-defined]
 
 
-__all__ = ["ClickHouseUnavailable", "close_clickhouse", "open_clickhouse", "where_clickhouse"]
+__all__ = ["SESSION_SETTINGS", "ClickHouseUnavailable", "close_clickhouse", "open_clickhouse", "where_clickhouse"]
