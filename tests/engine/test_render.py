@@ -13,9 +13,11 @@ from ccf.engine.database import connect
 from ccf.engine.migrate import migrations
 
 
-def _as_copied(tree: exp.Expression, pretty: bool = True) -> str:
-    """The text sqlglot gives a copy of the tree (what render did before)."""
-    return tree.sql(dialect=sql.DIALECT, pretty=pretty, identify=False)
+def _as_copied(copy: exp.Expression, pretty: bool = True) -> str:
+    """The text sqlglot gives a copy of the tree (what render did before), of a copy the caller
+    made and gives up here: the generator may rewrite it in place, so sqlglot's own copy of it
+    (its default) would only be a second one."""
+    return copy.sql(dialect=sql.DIALECT, copy=False, pretty=pretty, identify=False)
 
 
 def _check(tree: exp.Expression, pretty: bool = True) -> str:
