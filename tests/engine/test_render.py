@@ -13,9 +13,11 @@ from ccf.engine.database import connect
 from ccf.engine.migrate import migrations
 
 
-def _as_copied(tree: exp.Expression, pretty: bool = True) -> str:
-    """The text sqlglot gives a copy of the tree (what render did before)."""
-    return tree.sql(dialect=sql.DIALECT, pretty=pretty, identify=False)
+def _as_copied(copy: exp.Expression, pretty: bool = True) -> str:
+    """The text sqlglot gives a copy of the tree (what render did before), of a copy the caller
+    made and gives up here: the generator may rewrite it in place, so sqlglot's own copy of it
+    (its default) would only be a second one."""
+    return copy.sql(dialect=sql.DIALECT, copy=False, pretty=pretty, identify=False)
 
 
 def _check(tree: exp.Expression, pretty: bool = True) -> str:
@@ -51,8 +53,9 @@ def test_a_tree_inside_another_renders_as_a_statement_of_its_own():
     assert sql.render(sub) == _as_copied(sub.copy())
 
 
-def test_every_statement_of_a_load_run_and_case_renders_unchanged(module_db_url, monkeypatch):
-    """One case of each activity type (instruments too): its load, run, reading and deletion."""
+def _checking_render(monkeypatch) -> list[str]:
+    """engine/sql.render, for the rest of the test, checking each tree it renders as ``_check``
+    does; the texts rendered, in order."""
     rendered: list[str] = []
     original = sql.render
 
@@ -64,6 +67,12 @@ def test_every_statement_of_a_load_run_and_case_renders_unchanged(module_db_url,
         rendered.append(text)
         return text
 
+    monkeypatch.setattr(sql, "render", checking)
+    return rendered
+
+
+def test_every_statement_of_a_load_run_and_case_renders_unchanged(module_db_url, monkeypatch):
+    """One case of each activity type (instruments too): its load, run, reading and deletion."""
     lib = shipped_library()
     plan, types = [], set()
     for case, m in shipped_case_plan():
@@ -71,7 +80,7 @@ def test_every_statement_of_a_load_run_and_case_renders_unchanged(module_db_url,
             types.add(kind)
             plan.append((case, m))
     assert any(m.instruments is not None for _, m in plan)
-    monkeypatch.setattr(sql, "render", checking)
+    rendered = _checking_render(monkeypatch)
     from ccf.engine.cases import run_cases
 
     with connect(module_db_url) as conn:
@@ -79,6 +88,18 @@ def test_every_statement_of_a_load_run_and_case_renders_unchanged(module_db_url,
     assert all(o.passed for o in outcomes)
     # a run inserts into its partitions of ccf.result_row, … (migration 0027, engine/run_partition.py)
     assert any(t.startswith("COPY") for t in rendered) and any(t.startswith("INSERT INTO ccf_run.result_row_") for t in rendered)
+
+
+def test_every_statement_of_an_explanation_renders_unchanged(sample_company, monkeypatch):
+    """Two rows of one run explained: explain keeps its probe of the run's tables for the next row
+    (engine/explain.py), which rendering must therefore leave as it was, like every other tree."""
+    from ccf.engine.explain import explain
+
+    rendered = _checking_render(monkeypatch)
+    with connect(sample_company.url) as conn:
+        for activity_id in ("EL-LOG-2024H1", "SF-DE-H2-PILOT-2024"):
+            assert explain(conn, sample_company.run_id, activity_id, shipped_library()).parts
+    assert sum(t.count("FROM ccf.activity_") > 1 and "UNION ALL" in t for t in rendered) == 2, rendered
 
 
 @pytest.mark.parametrize("pretty", [True, False])
