@@ -186,15 +186,26 @@ def test_the_engine_from_the_environment(demo_db, monkeypatch):
 SCOPES_1_AND_2 = ["scope1.stationary_combustion", "scope1.mobile_combustion.fuel_based", "scope2.electricity.location_based"]
 
 
-@pytest.fixture()
-def both_runs(demo_db) -> tuple[int, int]:
-    """Meridian's Scope 1 and 2 run on each engine: (PostgreSQL's, ClickHouse's)."""
-    ids = []
-    for engine in ("postgresql", "clickhouse"):
-        code, out, err = ccf("run", "--dataset", "meridian", "--other-edition", "--engine", engine, "--json", *SCOPES_1_AND_2)
-        assert code == 0, err
-        ids.append(json.loads(out)["run_id"])
+@pytest.fixture(scope="module")
+def meridian_runs(module_cli_demo, clickhouse) -> tuple[int, int]:
+    """Meridian's Scope 1 and 2 run on each engine once for the module: (PostgreSQL's,
+    ClickHouse's). The tests that take them only read them (a verification rolls back what it
+    recomputes); a test that changes a run's rows makes its own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CCF_DATABASE_URL", module_cli_demo.url)
+        mp.delenv("CCF_ENGINE", raising=False)
+        ids = []
+        for engine in ("postgresql", "clickhouse"):
+            code, out, err = ccf("run", "--dataset", "meridian", "--other-edition", "--engine", engine, "--json", *SCOPES_1_AND_2)
+            assert code == 0, err
+            ids.append(json.loads(out)["run_id"])
     return ids[0], ids[1]
+
+
+@pytest.fixture()
+def both_runs(meridian_runs, demo_db) -> tuple[int, int]:
+    """``meridian_runs``, the command line on their database."""
+    return meridian_runs
 
 
 def _same_but_run(text: str, run_id: int) -> object:
@@ -232,8 +243,13 @@ def test_report_explain_and_verify_follow_the_run_to_clickhouse(both_runs, click
     assert code == 0, out + err
 
 
-def test_verify_finds_a_row_changed_in_clickhouse(both_runs, clickhouse, demo_db):
-    _, ch = both_runs
+def test_verify_finds_a_row_changed_in_clickhouse(clickhouse, demo_db):
+    """A row of a ClickHouse run changed there: ``verify`` finds it; the run is this test's own
+    (Meridian's location-based Scope 2, whose row it changes), as it changes what it stored."""
+    code, out, err = ccf("run", "--dataset", "meridian", "--other-edition", "--engine", "clickhouse", "--json",
+                         "scope2.electricity.location_based")
+    assert code == 0, err
+    ch = json.loads(out)["run_id"]
     clickhouse.client.command(f"ALTER TABLE {_database(clickhouse, demo_db)}.result_row UPDATE total_co2e_kg = total_co2e_kg + 1 "
                               f"WHERE run_id = {ch} AND activity_id = 'EL-UK-LON-2024H1' SETTINGS mutations_sync = 1")
     code, out, err = ccf("verify", str(ch))
