@@ -143,7 +143,9 @@ def bound_script(conn: psycopg.Connection, m: ir.Methodology, binds: Mapping[str
         f"WRITES run {run_id}'s result, excluded and unmatched rows of {bound.id} into the run's",
         f"partitions of ccf.result_row, ccf.excluded and ccf.unmatched (ccf_run.result_row_{run_id}, …;",
         "it makes those the run lacks), printing each row it writes (RETURNING), then the counts that",
-        "must balance; then ROLLBACK: nothing it wrote or made stays. Run it as the login ccf connects with",
+        "must balance with them (rows_in = rows_result + the excluded + the unmatched rows printed;",
+        "result_rows = the result rows printed); then ROLLBACK: nothing it wrote or made stays. Run it as",
+        "the login ccf connects with",
         "(the owner of the ccf schema), e.g. psql -X -v ON_ERROR_STOP=1 -f FILE \"$CCF_DATABASE_URL\"",
     ]
     partitions = {target: partition_table(target, run_id) for target in WRITTEN}

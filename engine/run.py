@@ -376,14 +376,15 @@ def _run_one(ex: Executor, run_id: int, info: Dataset, loads: tuple[int, ...], m
         if name == "reconcile":
             counts = cur.fetchone()
     assert counts is not None
-    rows_in, rows_result, rows_excluded, rows_unmatched, result_rows, rows_rejected, *sums = counts
-    rec = Reconciliation(rows_in, rows_result, rows_excluded, rows_unmatched, rows_rejected)
-    if not rec.balanced or (written["results"], written["excluded"], written["unmatched"]) != (
-        result_rows, rows_excluded, rows_unmatched
-    ):
+    rows_in, rows_result, result_rows, rows_rejected, *sums = counts
+    # what the excluded and unmatched statements wrote, and each evaluated row with results
+    # written (a row with results and no value would be one missing here)
+    rec = Reconciliation(rows_in, rows_result, written["excluded"], written["unmatched"], rows_rejected)
+    if not rec.balanced or written["results"] != result_rows:
         raise RunError(
             f"{m.ref} does not reconcile: {rows_in} activity rows but {rows_result} results + "
-            f"{rows_excluded} excluded + {rows_unmatched} unmatched (rows written: {written}); nothing was written"
+            f"{rec.rows_excluded} excluded + {rec.rows_unmatched} unmatched ({written['results']} result rows "
+            f"written of {result_rows}); nothing was written"
         )
     # kg CO2e per gas of the result rows, summed by the reconcile pass (engine/compile/statements.py
     # reconcile) from the values the results statement wrote; a test checks them against

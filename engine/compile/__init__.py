@@ -9,7 +9,7 @@ A methodology always compiles to the same six statements, whatever the row count
 2. ``results``   INSERT INTO ccf.result_row … — one row per activity row, its gases as columns, with provenance.
 3. ``excluded``  INSERT INTO ccf.excluded …
 4. ``unmatched`` INSERT INTO ccf.unmatched …
-5. ``reconcile`` SELECT the counts that must balance.
+5. ``reconcile`` SELECT the counts that must balance with the rows 2-4 wrote, and the kg CO2e per gas.
 6. ``cleanup``   DROP TABLE ccf_eval.
 
 Bound parameters: %(run_id)s, %(dataset)s, %(loads)s (the dataset's loads the run reads, an array

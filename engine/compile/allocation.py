@@ -226,7 +226,7 @@ def row_outcome_ctes(part_outcome: exp.Expression) -> tuple[list[tuple[str, exp.
 
     ``outcome`` is 'result' on every part of a result row, the row's outcome on one
     representative part of an excluded or unmatched row, and 'part' on its other parts (which
-    no insert reads)."""
+    no insert reads); first, as evaluate.py puts it."""
     parted = exp.select(exp.Column(this=exp.Star(), table=ident("c")), exp.alias_(part_outcome, "part_outcome")).from_(
         _ref("checked", "c")
     )
@@ -253,7 +253,7 @@ def row_outcome_ctes(part_outcome: exp.Expression) -> tuple[list[tuple[str, exp.
         ],
         default=text("part"),
     )
-    final = exp.select(exp.Column(this=exp.Star(), table=ident("r")), exp.alias_(outcome, "outcome")).from_(_ref("rowed", "r"))
+    final = exp.select(exp.alias_(outcome, "outcome"), exp.Column(this=exp.Star(), table=ident("r"))).from_(_ref("rowed", "r"))
     return [("parted", parted), ("rowed", rowed)], final
 
 

@@ -13,7 +13,7 @@ lookups        per factor lookup its resolved factors (lookups.py), per currency
                value, GWP, kg CO2e, factor ids and match level (one CASE on the rule per column);
 ``checked``    ``problem``: why a row that reached a rule still has no value;
 
-and the final select adds each row's ``outcome``: ``result``, ``excluded`` or ``unmatched``.
+and the final select puts first each row's ``outcome``: ``result``, ``excluded`` or ``unmatched``.
 The statements after it (statements.py) read ``ccf_eval`` only.
 """
 
@@ -62,7 +62,9 @@ def statement(m: ir.Methodology) -> exp.Expression:
     keys = {lookup_col(lk.name, "key", f"_{col[4:]}") for lk in m.lookups for col, _ in key_columns(lk)}
     kept = [_on_problem(name) if name in keys else column(name, "c")
             for name in (e.alias_or_name for e in select) if name not in dropped]
-    final = exp.select(*kept, column("problem", "c"), exp.alias_(outcome, "outcome")).from_(
+    # `outcome` first: the statements that filter on it (the excluded, unmatched and reconcile
+    # scans) read one column of each row they skip, not the whole row (docs/performance.md, "Tenth pass")
+    final = exp.select(exp.alias_(outcome, "outcome"), *kept, column("problem", "c")).from_(
         exp.Table(this=ident("checked"), alias=exp.TableAlias(this=ident("c")))
     )
     # once: the final select reads `problem` twice (the column and the outcome's CASE)

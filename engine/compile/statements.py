@@ -3,7 +3,7 @@
 ``results``    INSERT INTO ccf.result_row: one row per activity row (or part), the gases as columns;
 ``excluded``   INSERT INTO ccf.excluded;
 ``unmatched``  INSERT INTO ccf.unmatched, with a reason code and a sentence;
-``reconcile``  SELECT the counts that must balance, and the run's kg CO2e per gas;
+``reconcile``  SELECT the counts that must balance with what the inserts wrote, and the run's kg CO2e per gas;
 ``cleanup``    DROP TABLE ccf_eval.
 """
 
@@ -32,8 +32,8 @@ def results(m: ir.Methodology) -> exp.Expression:
     one with instruments), with each gas of ``ir.GAS_ORDER`` as columns (ccf.result_row,
     migration 0019): one plain scan of ``ccf_eval`` writing one row where ccf.result had one per
     gas, and the gases the methodology never emits left to their NULL default. A row whose gases
-    all lack a value (none passes the evaluation with outcome 'result', but the statement keeps
-    the old one's guard) is not written."""
+    all lack a value (none passes the evaluation with outcome 'result': every rule that is no
+    exclusion emits a gas) is not written, and then the run does not reconcile."""
     emitted = gases(m)
     one_factor = one_factor_gases(m)
     by_mass = by_mass_gases(m)
@@ -169,48 +169,32 @@ def unmatched(m: ir.Methodology) -> exp.Expression:
 
 
 def reconcile(m: ir.Methodology) -> exp.Expression:
-    """Counts that must balance: activity rows in = evaluated rows by outcome, and the number
-    of result rows the outcomes must have produced (one per evaluated row with a value); then the kg CO2e
-    per gas of the result rows (``ir.GAS_ORDER``; NULL for a gas with no result row)."""
+    """The counts that must balance, beside the rows the three inserts wrote (engine/run.py): the
+    activity rows of the run's loads, counted apart from the evaluation; the evaluated rows with
+    results (activity rows: one however many parts it has) and their count (parts: each a result
+    row the results statement must have written, as every row with results has a value); the
+    rejected rows; then the kg CO2e per gas of the result rows (``gases``; NULL for a gas with no
+    result row). One pass over the evaluated rows with results: ``outcome``, the first column
+    of ``ccf_eval``, is all a scan reads of the others (docs/performance.md, "Tenth pass")."""
 
     def count(src: exp.Expression, cond: exp.Expression) -> exp.Expression:
         return exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(src).where(cond))
 
-    outcome = lambda o: exp.Where(this=exp.EQ(this=column("outcome"), expression=text(o)))  # noqa: E731
-    rows = lambda: (  # noqa: E731
+    rows_result = (
         exp.Count(this=exp.Distinct(expressions=[column("activity_id")])) if m.instruments is not None
         else exp.Count(this=exp.Star())
-    )
-    # a result row is written where some gas has a value (statement ``results``)
-    gas_rows = exp.Case(
-        ifs=[exp.If(this=exp.or_(*[exp.Not(this=exp.Is(this=column(f"{g.lower()}_co2e_kg"), expression=exp.Null()))
-                                   for g in gases(m)]) if gases(m) else exp.false(),
-                    true=exp.Literal.number(1))],
-        default=exp.Literal.number(0),
-    )
-    # one pass over the evaluated rows: each scan of the wide ccf_eval costs as much as the next
-    # (docs/performance.md: 1.5 s -> 0.6 s per 380k electricity rows)
-    by_outcome = exp.select(
-        exp.alias_(exp.Filter(this=rows(), expression=outcome("result")), "rows_result"),
-        exp.alias_(exp.Filter(this=rows(), expression=outcome("excluded")), "rows_excluded"),
-        exp.alias_(exp.Filter(this=rows(), expression=outcome("unmatched")), "rows_unmatched"),
-        exp.alias_(
-            exp.Coalesce(this=exp.Filter(this=exp.Sum(this=gas_rows), expression=outcome("result")), expressions=[exp.Literal.number(0)]),
-            "result_rows",
-        ),
     )
     # the run's totals per gas, from the values the results statement wrote (it takes each
     # gas's kg CO2e of the 'result' rows where it is not NULL, exactly as SUM counts them): in
     # this one pass, not by reading the result rows back (docs/performance.md: 13% of a run)
-    by_outcome = by_outcome.select(
-        *[exp.alias_(exp.Filter(this=exp.Sum(this=column(f"{g.lower()}_co2e_kg")), expression=outcome("result")), f"{g.lower()}_co2e_kg")
-          for g in gases(m)]
-    ).from_(exp.Table(this=ident(EVAL)))
+    by_result = exp.select(
+        exp.alias_(rows_result, "rows_result"),
+        exp.alias_(exp.Count(this=exp.Star()), "result_rows"),
+        *[exp.alias_(exp.Sum(this=column(f"{g.lower()}_co2e_kg")), f"{g.lower()}_co2e_kg") for g in gases(m)],
+    ).from_(exp.Table(this=ident(EVAL))).where(exp.EQ(this=column("outcome"), expression=text("result")))
     return exp.select(
         exp.alias_(count(table(activity_table_name(m.activity.id)), of_run_loads()), "rows_in"),
         column("rows_result", "e"),
-        column("rows_excluded", "e"),
-        column("rows_unmatched", "e"),
         column("result_rows", "e"),
         exp.alias_(
             count(
@@ -220,7 +204,7 @@ def reconcile(m: ir.Methodology) -> exp.Expression:
             "rows_rejected",
         ),
         *[column(f"{g.lower()}_co2e_kg", "e") for g in gases(m)],
-    ).from_(exp.Subquery(this=by_outcome, alias=exp.TableAlias(this=ident("e"))))
+    ).from_(exp.Subquery(this=by_result, alias=exp.TableAlias(this=ident("e"))))
 
 
 def _sum_of(terms: list[exp.Expression]) -> exp.Expression:

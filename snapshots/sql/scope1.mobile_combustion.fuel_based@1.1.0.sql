@@ -512,6 +512,15 @@ WITH activity AS NOT MATERIALIZED (
   OFFSET 0
 )
 SELECT
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome,
   c.activity_id,
   c.entity,
   c.period_start,
@@ -531,16 +540,7 @@ SELECT
   c.n2o_co2e_kg,
   c.n2o_factor_id,
   c.n2o_match_level,
-  c.problem,
-  CASE
-    WHEN c.rule_no = 0
-    THEN 'unmatched'
-    WHEN NOT c.exclude_reason IS NULL
-    THEN 'excluded'
-    WHEN NOT c.problem IS NULL
-    THEN 'unmatched'
-    ELSE 'result'
-  END AS outcome
+  c.problem
 FROM checked AS c;
 
 -- [2] results
@@ -660,8 +660,6 @@ SELECT
       )
   ) AS rows_in,
   e.rows_result,
-  e.rows_excluded,
-  e.rows_unmatched,
   e.result_rows,
   (
     SELECT
@@ -680,30 +678,14 @@ SELECT
   e.n2o_co2e_kg
 FROM (
   SELECT
-    COUNT(*) FILTER(WHERE
-      outcome = 'result') AS rows_result,
-    COUNT(*) FILTER(WHERE
-      outcome = 'excluded') AS rows_excluded,
-    COUNT(*) FILTER(WHERE
-      outcome = 'unmatched') AS rows_unmatched,
-    COALESCE(
-      SUM(
-        CASE
-          WHEN NOT co2_co2e_kg IS NULL OR NOT ch4_co2e_kg IS NULL OR NOT n2o_co2e_kg IS NULL
-          THEN 1
-          ELSE 0
-        END
-      ) FILTER(WHERE
-        outcome = 'result'),
-      0
-    ) AS result_rows,
-    SUM(co2_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS co2_co2e_kg,
-    SUM(ch4_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS ch4_co2e_kg,
-    SUM(n2o_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS n2o_co2e_kg
+    COUNT(*) AS rows_result,
+    COUNT(*) AS result_rows,
+    SUM(co2_co2e_kg) AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) AS n2o_co2e_kg
   FROM ccf_eval
+  WHERE
+    outcome = 'result'
 ) AS e;
 
 -- [6] cleanup

@@ -1253,14 +1253,14 @@ WITH consumption AS NOT MATERIALIZED (
   FROM parted AS p
 )
 SELECT
-  r.*,
   CASE
     WHEN r.row_outcome = 'result'
     THEN 'result'
     WHEN ROW_NUMBER() OVER (PARTITION BY r.activity_id ORDER BY r.part_outcome <> r.row_outcome, r.part_no) = 1
     THEN r.row_outcome
     ELSE 'part'
-  END AS outcome
+  END AS outcome,
+  r.*
 FROM rowed AS r;
 
 -- [2] results
@@ -1587,8 +1587,6 @@ SELECT
       )
   ) AS rows_in,
   e.rows_result,
-  e.rows_excluded,
-  e.rows_unmatched,
   e.result_rows,
   (
     SELECT
@@ -1608,35 +1606,15 @@ SELECT
   e.n2o_co2e_kg
 FROM (
   SELECT
-    COUNT(DISTINCT activity_id) FILTER(WHERE
-      outcome = 'result') AS rows_result,
-    COUNT(DISTINCT activity_id) FILTER(WHERE
-      outcome = 'excluded') AS rows_excluded,
-    COUNT(DISTINCT activity_id) FILTER(WHERE
-      outcome = 'unmatched') AS rows_unmatched,
-    COALESCE(
-      SUM(
-        CASE
-          WHEN NOT co2e_co2e_kg IS NULL
-          OR NOT co2_co2e_kg IS NULL
-          OR NOT ch4_co2e_kg IS NULL
-          OR NOT n2o_co2e_kg IS NULL
-          THEN 1
-          ELSE 0
-        END
-      ) FILTER(WHERE
-        outcome = 'result'),
-      0
-    ) AS result_rows,
-    SUM(co2e_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS co2e_co2e_kg,
-    SUM(co2_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS co2_co2e_kg,
-    SUM(ch4_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS ch4_co2e_kg,
-    SUM(n2o_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS n2o_co2e_kg
+    COUNT(DISTINCT activity_id) AS rows_result,
+    COUNT(*) AS result_rows,
+    SUM(co2e_co2e_kg) AS co2e_co2e_kg,
+    SUM(co2_co2e_kg) AS co2_co2e_kg,
+    SUM(ch4_co2e_kg) AS ch4_co2e_kg,
+    SUM(n2o_co2e_kg) AS n2o_co2e_kg
   FROM ccf_eval
+  WHERE
+    outcome = 'result'
 ) AS e;
 
 -- [7] cleanup

@@ -416,6 +416,15 @@ WITH activity AS NOT MATERIALIZED (
   OFFSET 0
 )
 SELECT
+  CASE
+    WHEN c.rule_no = 0
+    THEN 'unmatched'
+    WHEN NOT c.exclude_reason IS NULL
+    THEN 'excluded'
+    WHEN NOT c.problem IS NULL
+    THEN 'unmatched'
+    ELSE 'result'
+  END AS outcome,
   c.activity_id,
   c.entity,
   c.period_start,
@@ -428,16 +437,7 @@ SELECT
   c.co2e_co2e_kg,
   c.co2e_factor_ids,
   c.co2e_match_level,
-  c.problem,
-  CASE
-    WHEN c.rule_no = 0
-    THEN 'unmatched'
-    WHEN NOT c.exclude_reason IS NULL
-    THEN 'excluded'
-    WHEN NOT c.problem IS NULL
-    THEN 'unmatched'
-    ELSE 'result'
-  END AS outcome
+  c.problem
 FROM checked AS c;
 
 -- [2] results
@@ -541,8 +541,6 @@ SELECT
       )
   ) AS rows_in,
   e.rows_result,
-  e.rows_excluded,
-  e.rows_unmatched,
   e.result_rows,
   (
     SELECT
@@ -559,20 +557,12 @@ SELECT
   e.co2e_co2e_kg
 FROM (
   SELECT
-    COUNT(*) FILTER(WHERE
-      outcome = 'result') AS rows_result,
-    COUNT(*) FILTER(WHERE
-      outcome = 'excluded') AS rows_excluded,
-    COUNT(*) FILTER(WHERE
-      outcome = 'unmatched') AS rows_unmatched,
-    COALESCE(
-      SUM(CASE WHEN NOT co2e_co2e_kg IS NULL THEN 1 ELSE 0 END) FILTER(WHERE
-        outcome = 'result'),
-      0
-    ) AS result_rows,
-    SUM(co2e_co2e_kg) FILTER(WHERE
-      outcome = 'result') AS co2e_co2e_kg
+    COUNT(*) AS rows_result,
+    COUNT(*) AS result_rows,
+    SUM(co2e_co2e_kg) AS co2e_co2e_kg
   FROM ccf_eval
+  WHERE
+    outcome = 'result'
 ) AS e;
 
 -- [6] cleanup

@@ -59,7 +59,7 @@ def test_bound_sql_run_by_psql_gives_the_runs_rows_and_leaves_nothing(sample_com
     header, stored_rows = stored[0], stored[1:]
     assert header == written and len(stored_rows) > 5
     assert sorted(_block(printed, written)) == sorted(stored_rows)
-    assert printed[-2][:4] == ["rows_in", "rows_result", "rows_excluded", "rows_unmatched"]
+    assert printed[-2][:4] == ["rows_in", "rows_result", "result_rows", "rows_rejected"]
     assert _stored(sample_company.url, run_id, methodology, written)[1:] == stored_rows  # rolled back: nothing added
 
 

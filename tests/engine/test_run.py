@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
+
+import ccf.engine.run as run_module
 from helpers import load, results, rows_of, shipped_library, total, write_csv
+from ccf.engine.compile import compile_methodology
 from ccf.engine.run import RunError, run
 from ccf.engine.load.tables import partition_name
 from ccf.engine.run_partition import partition_name as run_partition
@@ -89,6 +94,36 @@ def test_every_row_is_accounted_for(db, lib, tmp_path):
         "rows_in": 3, "rows_result": 1, "rows_excluded": 1, "rows_unmatched": 1, "rows_rejected": 1, "balanced": True,
     }
     assert js["total_co2e_kg"] == "20.705"
+
+
+@pytest.mark.parametrize("statement", ["results", "excluded", "unmatched"])
+def test_a_row_an_insert_did_not_write_fails_the_run(db, lib, tmp_path, monkeypatch, statement):
+    """The reconcile balances the activity rows, counted apart from the evaluation, against
+    what each insert wrote: an insert that loses its row (here: writes nothing) fails the run,
+    which leaves nothing."""
+    load(db, lib, "t", "electricity", _elec(
+        tmp_path, "E1,A,2024-01-01,2024-01-31,100,kWh,GB,,", "E2,A,2024-01-01,2024-01-31,0,kWh,GB,,",
+        "E3,A,2024-01-01,2024-01-31,100,kWh,FR,,"))
+
+    def losing(m):
+        c = compile_methodology(m)
+        tree = getattr(c, statement).copy()
+        tree.set("expression", tree.expression.where(exp.false(), append=False))
+        return dataclasses.replace(c, **{statement: tree})
+
+    monkeypatch.setattr(run_module, "compiled", losing)
+    with pytest.raises(RunError, match="does not reconcile"):
+        run(db, "t", [lib.resolve("scope2.electricity.location_based@1.0.0")])
+    db.rollback()
+    assert db.execute("SELECT (SELECT count(*) FROM ccf.run), (SELECT count(*) FROM ccf.excluded)").fetchone() == (0, 0)
+
+
+@pytest.mark.parametrize("ref", ["scope2.electricity.location_based@1.0.0", "scope2.electricity.market_based@1.0.0"])
+def test_outcome_is_the_first_column_of_the_evaluated_rows(lib, ref):
+    """The excluded, unmatched and reconcile statements filter ccf_eval on ``outcome``: first, a
+    scan deforms one column of each row it skips (docs/performance.md, "Tenth pass")."""
+    select = compile_methodology(lib.resolve(ref)).evaluate.expression
+    assert select.expressions[0].alias_or_name == "outcome"
 
 
 def test_missing_factor_is_unmatched_with_the_keys_tried(db, lib, tmp_path):
